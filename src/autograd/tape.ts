@@ -1,0 +1,201 @@
+/**
+ * Reverse-mode automatic differentiation.
+ *
+ * Every differentiable op calls `record` with its inputs, its output and a closure
+ * that maps dL/d(output) to dL/d(inputs) (written next to the op's forward, in
+ * src/ops). `backward` walks the recorded graph from a scalar loss in reverse
+ * topological order, accumulates leaf gradients into `.grad`, and releases the graph.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { fmtShape, shapesEqual } from '../tensor/shape.js';
+import { keep, run1, shareStorage, tidy } from '../registry/engine.js';
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Run `fn` without recording any graph (inference, optimiser updates). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Run `fn` with recording on, even inside `noGrad`. */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/**
+ * Attach the gradient rule of op `op` to `output` if any input requires a gradient.
+ * `backward(dy)` returns one gradient per input, with that input's shape (or null
+ * when the input does not need one). Returns `output` for chaining.
+ */
+export function record(op: string, inputs: readonly Tensor[], output: Tensor, backward: (dy: Tensor) => (Tensor | null)[]): Tensor {
+  if (!gradEnabled) return output;
+  if (!inputs.some((t) => t.requiresGrad)) return output;
+  output.requiresGrad = true;
+  output.node = { op, inputs: [...inputs], backward };
+  return output;
+}
+
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  // Iterative DFS: deep nets (ResNet-152) would overflow a recursive one.
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const inputs = t.node?.inputs ?? [];
+    if (i < inputs.length) {
+      top[1]++;
+      const child = inputs[i];
+      if (child.requiresGrad && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order.reverse();
+}
+
+/**
+ * Backpropagate from `root`. With no `grad`, `root` must hold one element and the
+ * seed is 1. Leaves (tensors with requiresGrad and no node) accumulate into `.grad`;
+ * the graph is released afterwards, so memory does not build up across steps.
+ */
+export function backward(root: Tensor, grad?: Tensor): void {
+  if (!root.requiresGrad) {
+    throw new Error(`backward: the tensor ${root.describe()} does not require a gradient (no input with requiresGrad reached it)`);
+  }
+  if (!grad && root.size !== 1) {
+    throw new RangeError(`backward: a gradient seed is needed for a non-scalar output of shape ${fmtShape(root.shape)}`);
+  }
+  if (grad && !shapesEqual(grad.shape, root.shape)) {
+    throw new RangeError(`backward: grad has shape ${fmtShape(grad.shape)}, expected the output's shape ${fmtShape(root.shape)}`);
+  }
+  const order = topoOrder(root);
+  const grads = new Map<Tensor, Tensor>();
+  const owned = new Set<Tensor>(); // gradient tensors created here, freed at the end
+  const seed = grad ?? keep(run1('Fill', [], { shape: root.shape, dtype: root.dtype, value: 1 }));
+  if (!grad) owned.add(seed);
+  grads.set(root, seed);
+
+  const prevMode = gradEnabled;
+  gradEnabled = false;
+  try {
+    for (const t of order) {
+      const g = grads.get(t);
+      if (!g) continue;
+      const node = t.node;
+      if (!node) {
+        // A leaf: accumulate.
+        // A fresh Tensor sharing g's storage: g itself may also be another input's gradient.
+        const acc = keep(t.grad ? tidy(() => run1('Add', [t.grad!, g])) : shareStorage(g, g.shape));
+        t.grad?.dispose();
+        t.grad = acc;
+        continue;
+      }
+      const inGrads = tidy(() => node.backward(g));
+      node.inputs.forEach((x, i) => {
+        const gi = inGrads[i];
+        if (!gi) return;
+        keep(gi);
+        owned.add(gi);
+        if (!x.requiresGrad) return;
+        if (!shapesEqual(gi.shape, x.shape)) {
+          throw new Error(`backward of '${node.op}': gradient for input ${i} has shape ${fmtShape(gi.shape)}, expected ${fmtShape(x.shape)}`);
+        }
+        const prev = grads.get(x);
+        if (prev) {
+          const sum = keep(tidy(() => run1('Add', [prev, gi])));
+          owned.add(sum);
+          grads.set(x, sum);
+        } else grads.set(x, gi);
+      });
+    }
+  } finally {
+    gradEnabled = prevMode;
+    for (const t of order) if (t.node) t.node = null; // release the graph
+    for (const g of owned) g.dispose();
+  }
+}
+
+/**
+ * Functional gradient: `valueAndGrad(f)(...xs)` returns f's scalar value and
+ * d f / d xs, without touching the arguments' own `.grad`.
+ */
+export function valueAndGrad(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) => { value: Tensor; grads: Tensor[] } {
+  return (...xs: Tensor[]) => {
+    const leaves = xs.map((x) => {
+      const l = new Tensor(x.shape, x.dtype, x.backend, x.dataId);
+      l.requiresGrad = true;
+      return l;
+    });
+    const value = enableGrad(() => f(...leaves));
+    if (value.size !== 1) throw new RangeError(`valueAndGrad: f must return a single value, returned shape ${fmtShape(value.shape)}`);
+    if (!value.requiresGrad) throw new Error('valueAndGrad: f does not depend on its arguments');
+    backward(value);
+    const grads = leaves.map((l, i) => {
+      const g = l.grad ?? run1('Fill', [], { shape: xs[i].shape, dtype: xs[i].dtype, value: 0 });
+      l.grad = null;
+      l.dispose();
+      return g;
+    });
+    return { value, grads };
+  };
+}
+
+/** `valueAndGrad` without the value. */
+export function grad(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) => Tensor[] {
+  const vg = valueAndGrad(f);
+  return (...xs) => {
+    const { value, grads } = vg(...xs);
+    value.dispose();
+    return grads;
+  };
+}
+
+declare module '../tensor/tensor.js' {
+  interface Tensor {
+    /** Backpropagate from this tensor (see autograd `backward`). */
+    backward(grad?: Tensor): void;
+    /** Mark this tensor as a leaf whose gradient is wanted; returns this. */
+    requireGrad(on?: boolean): this;
+    /** A tensor sharing this one's values but cut from the graph. */
+    detach(): Tensor;
+    /** Drop the accumulated gradient. */
+    zeroGrad(): void;
+  }
+}
+Tensor.prototype.backward = function (this: Tensor, g?: Tensor) {
+  backward(this, g);
+};
+Tensor.prototype.requireGrad = function (this: Tensor, on = true) {
+  this.requiresGrad = on;
+  return this;
+};
+Tensor.prototype.detach = function (this: Tensor) {
+  return shareStorage(this, this.shape);
+};
+Tensor.prototype.zeroGrad = function (this: Tensor) {
+  this.grad?.dispose();
+  this.grad = null;
+};

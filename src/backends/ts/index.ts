@@ -1,0 +1,10 @@
+/** Registers the `ts` backend and all its kernels. */
+import { registerBackend } from '../../registry/engine.js';
+import { TsBackend } from './backend.js';
+import './kernels/elementwise.js';
+import './kernels/reduce.js';
+import './kernels/shape.js';
+import './kernels/matmul.js';
+
+registerBackend('ts', () => new TsBackend(), 1);
+export { TsBackend };

@@ -1,0 +1,19 @@
+/**
+ * convkit: convolutional neural networks in TypeScript.
+ *
+ * Importing this module registers the `ts` backend (the oracle).
+ */
+import './backends/ts/index.js';
+
+export { Tensor } from './tensor/tensor.js';
+export type { NestedArray, GradNode } from './tensor/tensor.js';
+export type { DType, TypedArray } from './tensor/dtype.js';
+export { sizeOf, broadcastShapes } from './tensor/shape.js';
+export {
+  setBackend, setBackendSync, getBackend, listBackends, registerBackend, withBackend,
+  getFallbacks, clearFallbacks, setFallbackWarnings, tidy, keep, memory, runKernel,
+} from './registry/engine.js';
+export { registerKernel, getKernel, listKernels } from './registry/kernels.js';
+export type { Backend, TensorInfo, DataId } from './registry/backend.js';
+export { backward, noGrad, enableGrad, isGradEnabled, valueAndGrad, grad } from './autograd/tape.js';
+export * from './ops/index.js';

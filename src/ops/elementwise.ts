@@ -1,0 +1,171 @@
+/**
+ * Elementwise arithmetic with NumPy broadcasting, and the basic unary maths.
+ * Each op: the call into the kernel registry, then its gradient rule.
+ */
+import { record } from '../autograd/tape.js';
+import { fromValues, run1, shareStorage } from '../registry/engine.js';
+import type { DType } from '../tensor/dtype.js';
+import { isDType } from '../tensor/dtype.js';
+import { broadcastShapes, broadcastedAxes, shapesEqual } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export type TensorLike = Tensor | number;
+
+/** A number becomes a scalar tensor of `like`'s dtype; tensors must agree in dtype. */
+export function asTensor(x: TensorLike, like: Tensor | DType = 'float32', op = 'op', arg = 'x'): Tensor {
+  const dtype = typeof like === 'string' ? like : like.dtype;
+  if (typeof x === 'number') return fromValues([x], [], dtype);
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: ${arg} must be a Tensor or a number, received ${typeof x}`);
+  return x;
+}
+
+function pair(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor] {
+  const ta = a instanceof Tensor ? a : asTensor(a, b instanceof Tensor ? b : 'float32', op, 'a');
+  const tb = asTensor(b, ta, op, 'b');
+  if (ta.dtype !== tb.dtype) throw new TypeError(`${op}: dtypes differ (a is ${ta.dtype}, b is ${tb.dtype}); cast one of them first`);
+  broadcastShapes(ta.shape, tb.shape, op);
+  return [ta, tb];
+}
+
+/** Sum `g` down to `shape` (the adjoint of broadcasting). */
+export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const axes = broadcastedAxes(shape, g.shape);
+  const s = run1('Sum', [g], { axes, keepDims: true });
+  return shareStorage(s, shape);
+}
+
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = pair(a, b, 'add');
+  return record('add', [x, y], run1('Add', [x, y]), (dy) => [unbroadcast(dy, x.shape), unbroadcast(dy, y.shape)]);
+}
+
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = pair(a, b, 'sub');
+  return record('sub', [x, y], run1('Sub', [x, y]), (dy) => [unbroadcast(dy, x.shape), unbroadcast(neg(dy), y.shape)]);
+}
+
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = pair(a, b, 'mul');
+  return record('mul', [x, y], run1('Mul', [x, y]), (dy) => [
+    x.requiresGrad ? unbroadcast(mul(dy, y), x.shape) : null,
+    y.requiresGrad ? unbroadcast(mul(dy, x), y.shape) : null,
+  ]);
+}
+
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = pair(a, b, 'div');
+  const q = run1('Div', [x, y]);
+  // d(x/y)/dx = 1/y; d(x/y)/dy = -x/y^2 = -q/y.
+  return record('div', [x, y], q, (dy) => [
+    x.requiresGrad ? unbroadcast(div(dy, y), x.shape) : null,
+    y.requiresGrad ? unbroadcast(neg(div(mul(dy, q), y)), y.shape) : null,
+  ]);
+}
+
+/** x ** p. d/dx = p x^(p-1); d/dp = x^p ln x (only where x > 0). */
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  const [x, p] = pair(a, b, 'pow');
+  const y = run1('Pow', [x, p]);
+  return record('pow', [x, p], y, (dy) => [
+    x.requiresGrad ? unbroadcast(mul(dy, mul(p, pow(x, sub(p, 1)))), x.shape) : null,
+    p.requiresGrad ? unbroadcast(mul(dy, mul(y, log(where(greater(x, 0), x, 1)))), p.shape) : null,
+  ]);
+}
+
+/** Elementwise maximum; at ties the gradient goes to `a` (like PyTorch's max picks one side). */
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = pair(a, b, 'maximum');
+  return record('maximum', [x, y], run1('Maximum', [x, y]), (dy) => {
+    const m = run1('GreaterEqual', [x, y]);
+    return [unbroadcast(mul(dy, m), x.shape), unbroadcast(mul(dy, sub(1, m)), y.shape)];
+  });
+}
+
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = pair(a, b, 'minimum');
+  return record('minimum', [x, y], run1('Minimum', [x, y]), (dy) => {
+    const m = run1('LessEqual', [x, y]);
+    return [unbroadcast(mul(dy, m), x.shape), unbroadcast(mul(dy, sub(1, m)), y.shape)];
+  });
+}
+
+// Comparisons: no gradient, 1/0 in the inputs' dtype.
+export const greater = (a: TensorLike, b: TensorLike) => run1('Greater', pair(a, b, 'greater'));
+export const greaterEqual = (a: TensorLike, b: TensorLike) => run1('GreaterEqual', pair(a, b, 'greaterEqual'));
+export const less = (a: TensorLike, b: TensorLike) => run1('Less', pair(a, b, 'less'));
+export const lessEqual = (a: TensorLike, b: TensorLike) => run1('LessEqual', pair(a, b, 'lessEqual'));
+export const equal = (a: TensorLike, b: TensorLike) => run1('Equal', pair(a, b, 'equal'));
+export const isNaN = (x: Tensor) => run1('IsNaN', [x]);
+
+/** a where cond != 0, else b (broadcasting all three). Gradient flows to the chosen side. */
+export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = pair(a, b, 'where');
+  const c = cond.dtype === x.dtype ? cond : cast(cond, x.dtype);
+  return record('where', [x, y], run1('Where', [c, x, y]), (dy) => {
+    const z = run1('Fill', [], { shape: [], dtype: dy.dtype, value: 0 });
+    return [unbroadcast(run1('Where', [c, dy, z]), x.shape), unbroadcast(run1('Where', [c, z, dy]), y.shape)];
+  });
+}
+
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (!isDType(dtype)) throw new TypeError(`cast: unknown dtype '${String(dtype)}'`);
+  if (x.dtype === dtype) return x.detach();
+  const y = run1('Cast', [x], { dtype });
+  if (dtype === 'int32' || x.dtype === 'int32') return y;
+  return record('cast', [x], y, (dy) => [run1('Cast', [dy], { dtype: x.dtype })]);
+}
+
+export function neg(x: Tensor): Tensor {
+  return record('neg', [x], run1('Neg', [x]), (dy) => [neg(dy)]);
+}
+
+/** |x|; the gradient at 0 is 0 (sign(0)). */
+export function abs(x: Tensor): Tensor {
+  return record('abs', [x], run1('Abs', [x]), (dy) => [mul(dy, sign(x))]);
+}
+
+export const sign = (x: Tensor) => run1('Sign', [x]);
+export const floor = (x: Tensor) => run1('Floor', [x]);
+export const round = (x: Tensor) => run1('Round', [x]);
+
+export function exp(x: Tensor): Tensor {
+  const y = run1('Exp', [x]);
+  return record('exp', [x], y, (dy) => [mul(dy, y)]);
+}
+
+export function log(x: Tensor): Tensor {
+  return record('log', [x], run1('Log', [x]), (dy) => [div(dy, x)]);
+}
+
+export function sqrt(x: Tensor): Tensor {
+  const y = run1('Sqrt', [x]);
+  return record('sqrt', [x], y, (dy) => [div(dy, mul(y, 2))]);
+}
+
+export function square(x: Tensor): Tensor {
+  return record('square', [x], run1('Square', [x]), (dy) => [mul(dy, mul(x, 2))]);
+}
+
+export function reciprocal(x: Tensor): Tensor {
+  const y = run1('Reciprocal', [x]);
+  return record('reciprocal', [x], y, (dy) => [neg(mul(dy, mul(y, y)))]);
+}
+
+export function sin(x: Tensor): Tensor {
+  return record('sin', [x], run1('Sin', [x]), (dy) => [mul(dy, cos(x))]);
+}
+export function cos(x: Tensor): Tensor {
+  return record('cos', [x], run1('Cos', [x]), (dy) => [neg(mul(dy, sin(x)))]);
+}
+
+/** Clamp to [min, max]; gradient 1 strictly inside, 0 outside (and at clipped values). */
+export function clip(x: Tensor, min: number, max: number): Tensor {
+  if (min > max) throw new RangeError(`clip: min (${min}) must not exceed max (${max})`);
+  return record('clip', [x], run1('Clip', [x], { min, max }), (dy) => [mul(dy, mul(greaterEqual(x, min), lessEqual(x, max)))]);
+}
+
+/** x * scale + offset with plain numbers (one kernel, no scalar tensors). */
+export function affine(x: Tensor, scale: number, offset = 0): Tensor {
+  return record('affine', [x], run1('Affine', [x], { scale, offset }), (dy) => [run1('Affine', [dy], { scale, offset: 0 })]);
+}

@@ -1,0 +1,8 @@
+/** Every public op. One file per op family; each op's gradient sits beside it. */
+export * from './creation.js';
+export * from './elementwise.js';
+export * from './reduce.js';
+export * from './shape.js';
+export * from './matmul.js';
+export { Rng } from './random.js';
+import './chain.js';

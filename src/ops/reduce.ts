@@ -1,0 +1,75 @@
+/** Reductions over axes: sum, mean, max, min, variance, argmax/argmin, logSumExp. */
+import { record } from '../autograd/tape.js';
+import { run1, shareStorage } from '../registry/engine.js';
+import { normAxes, reducedShape, sizeOf } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { div, equal, exp, log, mul, sub, add } from './elementwise.js';
+
+export interface ReduceOpts {
+  /** Axes to reduce (negative counts from the end); all axes when omitted. */
+  axes?: number | number[];
+  keepDims?: boolean;
+}
+
+function expandBack(g: Tensor, x: Tensor, axes: number[]): Tensor {
+  // Put the reduced axes back as size 1, then broadcast to x's shape.
+  const kept = shareStorage(g, reducedShape(x.shape, axes, true));
+  return run1('BroadcastTo', [kept], { shape: [...x.shape] });
+}
+
+/** Sum over axes. Gradient: dy broadcast back over the reduced axes. */
+export function sum(x: Tensor, opts: ReduceOpts = {}): Tensor {
+  const axes = normAxes(opts.axes, x.rank, 'sum');
+  const y = run1('Sum', [x], { axes, keepDims: !!opts.keepDims });
+  return record('sum', [x], y, (dy) => [expandBack(dy, x, axes)]);
+}
+
+export function mean(x: Tensor, opts: ReduceOpts = {}): Tensor {
+  const axes = normAxes(opts.axes, x.rank, 'mean');
+  const n = sizeOf(axes.map((a) => x.shape[a]));
+  return div(sum(x, { axes, keepDims: opts.keepDims }), n);
+}
+
+function extremum(kernel: 'Max' | 'Min', x: Tensor, opts: ReduceOpts): Tensor {
+  const axes = normAxes(opts.axes, x.rank, kernel.toLowerCase());
+  const y = run1(kernel, [x], { axes, keepDims: !!opts.keepDims });
+  // The gradient is shared equally among tied extrema (as PyTorch's amax/amin do).
+  return record(kernel.toLowerCase(), [x], y, (dy) => {
+    const mask = equal(x, expandBack(y, x, axes));
+    const count = run1('Sum', [mask], { axes, keepDims: true });
+    return [mul(expandBack(dy, x, axes), div(mask, run1('BroadcastTo', [count], { shape: [...x.shape] })))];
+  });
+}
+export const max = (x: Tensor, opts: ReduceOpts = {}) => extremum('Max', x, opts);
+export const min = (x: Tensor, opts: ReduceOpts = {}) => extremum('Min', x, opts);
+
+/** Index of the largest value along `axis` (int32; first index at ties). */
+export function argMax(x: Tensor, axis = -1, keepDims = false): Tensor {
+  const [a] = normAxes(axis, x.rank, 'argMax');
+  return run1('ArgMax', [x], { axis: a, keepDims });
+}
+export function argMin(x: Tensor, axis = -1, keepDims = false): Tensor {
+  const [a] = normAxes(axis, x.rank, 'argMin');
+  return run1('ArgMin', [x], { axis: a, keepDims });
+}
+
+/** Variance over axes; biased (divide by n) unless `unbiased` (divide by n - 1). */
+export function variance(x: Tensor, opts: ReduceOpts & { unbiased?: boolean } = {}): Tensor {
+  const axes = normAxes(opts.axes, x.rank, 'variance');
+  const n = sizeOf(axes.map((a) => x.shape[a]));
+  const d = sub(x, mean(x, { axes, keepDims: true }));
+  return div(sum(mul(d, d), { axes, keepDims: opts.keepDims }), opts.unbiased ? n - 1 : n);
+}
+
+/** log(sum(exp(x))) computed stably by subtracting the max first. */
+export function logSumExp(x: Tensor, opts: ReduceOpts = {}): Tensor {
+  const axes = normAxes(opts.axes, x.rank, 'logSumExp');
+  const m = run1('Max', [x], { axes, keepDims: true }); // a constant shift: no gradient needed
+  const s = log(sum(exp(sub(x, m)), { axes, keepDims: true }));
+  const y = add(s, m);
+  return opts.keepDims ? y : reshapeTo(y, reducedShape(x.shape, axes, false));
+}
+
+function reshapeTo(x: Tensor, shape: number[]): Tensor {
+  return record('reshape', [x], shareStorage(x, shape), (dy) => [shareStorage(dy, x.shape)]);
+}

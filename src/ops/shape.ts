@@ -1,0 +1,162 @@
+/**
+ * Shape and data-movement ops: reshape, transpose, slice, concat, stack, pad, flip,
+ * gather, one-hot. Each gradient is the adjoint movement (transpose back, pad the
+ * slice, slice the concat, ...).
+ */
+import { record } from '../autograd/tape.js';
+import { run1, shareStorage } from '../registry/engine.js';
+import type { DType } from '../tensor/dtype.js';
+import { assertValidShape, fmtShape, normAxes, shapesEqual, sizeOf, broadcastShapes } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { unbroadcast } from './elementwise.js';
+
+/** Same values, new shape (one dimension may be -1). Shares storage: no copy. */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const s = [...shape];
+  const free = s.indexOf(-1);
+  if (free !== -1) {
+    if (s.indexOf(-1, free + 1) !== -1) throw new RangeError(`reshape: only one dimension may be -1, received ${fmtShape(shape)}`);
+    const known = sizeOf(s.filter((d) => d !== -1));
+    if (known === 0 || x.size % known !== 0) throw new RangeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)}`);
+    s[free] = x.size / known;
+  }
+  assertValidShape(s, 'reshape: shape');
+  if (sizeOf(s) !== x.size) throw new RangeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)} (${sizeOf(s)} elements)`);
+  return record('reshape', [x], shareStorage(x, s), (dy) => [shareStorage(dy, x.shape)]);
+}
+
+/** Keep the first `startAxis` dims and flatten the rest (Keras Flatten: startAxis 1). */
+export function flatten(x: Tensor, startAxis = 1): Tensor {
+  return reshape(x, [...x.shape.slice(0, startAxis), sizeOf(x.shape.slice(startAxis))]);
+}
+
+export function expandDims(x: Tensor, axis = 0): Tensor {
+  const a = axis < 0 ? x.rank + 1 + axis : axis;
+  if (a < 0 || a > x.rank) throw new RangeError(`expandDims: axis ${axis} is out of range for rank ${x.rank}`);
+  return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)]);
+}
+
+/** Drop size-1 dims (all, or the given axes, which must have size 1). */
+export function squeeze(x: Tensor, axes?: number | number[]): Tensor {
+  const ax = axes === undefined ? x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0) : normAxes(axes, x.rank, 'squeeze');
+  for (const a of ax) if (x.shape[a] !== 1) throw new RangeError(`squeeze: axis ${a} has size ${x.shape[a]}, not 1 (shape ${fmtShape(x.shape)})`);
+  return reshape(x, x.shape.filter((_, i) => !ax.includes(i)));
+}
+
+/** Permute axes (default: reverse them). */
+export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
+  const p = perm ? [...perm] : x.shape.map((_, i) => x.rank - 1 - i);
+  if (p.length !== x.rank || [...p].sort((a, b) => a - b).some((v, i) => v !== i)) {
+    throw new RangeError(`transpose: perm ${JSON.stringify(perm)} is not a permutation of the ${x.rank} axes of ${fmtShape(x.shape)}`);
+  }
+  const inv = new Array<number>(p.length);
+  p.forEach((v, i) => (inv[v] = i));
+  return record('transpose', [x], run1('Transpose', [x], { perm: p }), (dy) => [run1('Transpose', [dy], { perm: inv })]);
+}
+export const permute = transpose;
+
+/** Slice `size` elements from `begin` on each axis (size -1: to the end). */
+export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
+  if (begin.length !== x.rank) throw new RangeError(`slice: begin has ${begin.length} entries, expected ${x.rank} for shape ${fmtShape(x.shape)}`);
+  const sz = x.shape.map((d, i) => {
+    const s = size?.[i] ?? -1;
+    return s === -1 ? d - begin[i] : s;
+  });
+  x.shape.forEach((d, i) => {
+    if (!Number.isInteger(begin[i]) || begin[i] < 0 || !Number.isInteger(sz[i]) || sz[i] < 0 || begin[i] + sz[i] > d) {
+      throw new RangeError(`slice: begin ${fmtShape(begin)} size ${fmtShape(sz)} is out of bounds for shape ${fmtShape(x.shape)} (axis ${i})`);
+    }
+  });
+  const y = run1('Slice', [x], { begin: [...begin], size: sz });
+  return record('slice', [x], y, (dy) => [
+    run1('Pad', [dy], { paddings: x.shape.map((d, i) => [begin[i], d - begin[i] - sz[i]]), value: 0 }),
+  ]);
+}
+
+/** Join tensors along an existing axis. */
+export function concat(xs: readonly Tensor[], axis = 0): Tensor {
+  if (xs.length === 0) throw new RangeError('concat: needs at least one tensor');
+  const [a] = normAxes(axis, xs[0].rank, 'concat');
+  xs.forEach((t, i) => {
+    if (t.rank !== xs[0].rank || t.shape.some((d, j) => j !== a && d !== xs[0].shape[j])) {
+      throw new RangeError(`concat: tensor ${i} has shape ${fmtShape(t.shape)}, which does not match ${fmtShape(xs[0].shape)} outside axis ${a}`);
+    }
+    if (t.dtype !== xs[0].dtype) throw new TypeError(`concat: tensor ${i} is ${t.dtype}, tensor 0 is ${xs[0].dtype}`);
+  });
+  if (xs.length === 1) return xs[0].detach();
+  const y = run1('Concat', xs, { axis: a });
+  return record('concat', xs, y, (dy) => {
+    let off = 0;
+    return xs.map((t) => {
+      const begin = t.shape.map((_, j) => (j === a ? off : 0));
+      off += t.shape[a];
+      return run1('Slice', [dy], { begin, size: [...t.shape] });
+    });
+  });
+}
+
+/** Join tensors of equal shape along a new axis. */
+export function stack(xs: readonly Tensor[], axis = 0): Tensor {
+  if (xs.length === 0) throw new RangeError('stack: needs at least one tensor');
+  xs.forEach((t, i) => {
+    if (!shapesEqual(t.shape, xs[0].shape)) throw new RangeError(`stack: tensor ${i} has shape ${fmtShape(t.shape)}, expected ${fmtShape(xs[0].shape)}`);
+  });
+  const a = axis < 0 ? xs[0].rank + 1 + axis : axis;
+  const expanded = xs.map((t) => reshape(t, [...t.shape.slice(0, a), 1, ...t.shape.slice(a)]));
+  return concat(expanded, a);
+}
+
+/** Split into pieces of the given sizes (or n equal pieces) along `axis`. */
+export function split(x: Tensor, sizesOrCount: number | number[], axis = 0): Tensor[] {
+  const [a] = normAxes(axis, x.rank, 'split');
+  const sizes = typeof sizesOrCount === 'number' ? new Array(sizesOrCount).fill(x.shape[a] / sizesOrCount) : sizesOrCount;
+  if (sizes.some((s) => !Number.isInteger(s)) || sizes.reduce((p, q) => p + q, 0) !== x.shape[a]) {
+    throw new RangeError(`split: sizes ${JSON.stringify(sizesOrCount)} do not divide axis ${a} of ${fmtShape(x.shape)}`);
+  }
+  let off = 0;
+  return sizes.map((s) => {
+    const begin = x.shape.map((_, j) => (j === a ? off : 0));
+    off += s;
+    return slice(x, begin, x.shape.map((d, j) => (j === a ? s : d)));
+  });
+}
+
+export function unstack(x: Tensor, axis = 0): Tensor[] {
+  const [a] = normAxes(axis, x.rank, 'unstack');
+  return split(x, x.shape[a], a).map((t) => squeeze(t, a));
+}
+
+/** Constant padding; paddings[i] = [before, after] for axis i. */
+export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
+  if (paddings.length !== x.rank) throw new RangeError(`pad: paddings has ${paddings.length} entries, expected ${x.rank} for shape ${fmtShape(x.shape)}`);
+  for (const p of paddings) if (!p.every((v) => Number.isInteger(v) && v >= 0)) throw new RangeError(`pad: paddings must be non-negative integers, received ${JSON.stringify(paddings)}`);
+  const y = run1('Pad', [x], { paddings: paddings.map((p) => [p[0], p[1]]), value });
+  return record('pad', [x], y, (dy) => [run1('Slice', [dy], { begin: paddings.map((p) => p[0]), size: [...x.shape] })]);
+}
+
+export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  const s = broadcastShapes(x.shape, shape, 'broadcastTo');
+  if (!shapesEqual(s, shape)) throw new RangeError(`broadcastTo: ${fmtShape(x.shape)} cannot be broadcast to ${fmtShape(shape)}`);
+  return record('broadcastTo', [x], run1('BroadcastTo', [x], { shape: [...shape] }), (dy) => [unbroadcast(dy, x.shape)]);
+}
+
+/** Reverse the element order along `axes`. */
+export function reverse(x: Tensor, axes: number | number[]): Tensor {
+  const ax = normAxes(axes, x.rank, 'reverse');
+  return record('reverse', [x], run1('Reverse', [x], { axes: ax }), (dy) => [run1('Reverse', [dy], { axes: ax })]);
+}
+export const flip = reverse;
+
+/** Take entries of `x` along `axis` at int32 `indices`. */
+export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
+  if (indices.dtype !== 'int32') throw new TypeError(`gather: indices must be int32, received ${indices.dtype}`);
+  const [a] = normAxes(axis, x.rank, 'gather');
+  const y = run1('Gather', [x, indices], { axis: a });
+  return record('gather', [x], y, (dy) => [run1('GatherGrad', [dy, indices], { axis: a, shape: [...x.shape] })]);
+}
+
+/** One-hot encode int32 class indices: shape [...indices.shape, depth]. */
+export function oneHot(indices: Tensor, depth: number, dtype: DType = 'float32'): Tensor {
+  if (!Number.isInteger(depth) || depth <= 0) throw new RangeError(`oneHot: depth must be a positive integer, received ${depth}`);
+  return run1('OneHot', [indices], { depth, dtype });
+}

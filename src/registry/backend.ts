@@ -1,0 +1,40 @@
+import type { DType, TypedArray } from '../tensor/dtype.js';
+
+/**
+ * Opaque handle to a tensor's storage, owned by one backend. It must be an object
+ * (the engine reference-counts storages by identity so views such as reshape and
+ * detach can share them).
+ */
+export type DataId = object;
+
+/** What a kernel sees of a tensor: its storage handle, shape and element type. */
+export interface TensorInfo {
+  readonly dataId: DataId;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+/**
+ * A backend stores tensor data and runs kernels registered under its name.
+ * Kernels for a backend are registered separately (see registry/kernels.ts), so a
+ * new backend adds storage plus whatever kernels it has; every other kernel falls
+ * back to `ts`.
+ */
+export interface Backend {
+  readonly name: string;
+  /** Element types this backend stores; ops on other types run on `ts`. */
+  supportsDtype(dtype: DType): boolean;
+  /** Store a copy of `values` and return its handle. */
+  write(values: TypedArray, dtype: DType): DataId;
+  /**
+   * Read a storage synchronously. The result must not be mutated by the caller.
+   * Returns null when the backend can only read asynchronously (WebGPU).
+   */
+  readSync(dataId: DataId, dtype: DType): TypedArray | null;
+  /** Read a storage; always available. */
+  read(dataId: DataId, dtype: DType): Promise<TypedArray>;
+  /** Free a storage. Called exactly once, when its last tensor is disposed. */
+  disposeData(dataId: DataId): void;
+  /** Live storages and their bytes, for leak checks. */
+  memory(): { storages: number; bytes: number };
+}

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import * as ck from '../../src/index.js';
+import { expectClose } from '../util/close.js';
+import { gradcheck } from '../util/gradcheck.js';
+
+const f64 = (shape: number[], seed: number) => ck.randomNormal(shape, { seed, dtype: 'float64' });
+
+describe('tensor creation', () => {
+  it('builds from nested arrays with inferred shape and float32 default', () => {
+    const t = ck.tensor([[1, 2, 3], [4, 5, 6]]);
+    expect(t.shape).toEqual([2, 3]);
+    expect(t.dtype).toBe('float32');
+    expect(t.arraySync()).toEqual([[1, 2, 3], [4, 5, 6]]);
+  });
+  it('rejects ragged arrays and size mismatches with the shapes in the message', () => {
+    expect(() => ck.tensor([[1, 2], [3]])).toThrow(/ragged/);
+    expect(() => ck.tensor([1, 2, 3], [2, 2])).toThrow(/shape \[2, 2\] needs 4 values, received 3/);
+    expect(() => ck.zeros([2, 1.5])).toThrow(/non-negative integer/);
+  });
+  it('creates constants, ranges and seeded random tensors', () => {
+    expect(ck.zeros([2, 2]).toArray()).toEqual([0, 0, 0, 0]);
+    expect(ck.full([3], 7, 'int32').toArray()).toEqual([7, 7, 7]);
+    expect(ck.arange(0, 5, 2).toArray()).toEqual([0, 2, 4]);
+    expect(ck.randomNormal([5], { seed: 3 }).toArray()).toEqual(ck.randomNormal([5], { seed: 3 }).toArray());
+    const u = ck.randomUniform([1000], { seed: 1, min: -1, max: 1 }).toArray();
+    expect(Math.min(...u)).toBeGreaterThanOrEqual(-1);
+    expect(Math.max(...u)).toBeLessThan(1);
+  });
+});
+
+describe('elementwise and broadcasting', () => {
+  it('broadcasts like NumPy', () => {
+    const a = ck.tensor([[1], [2]]);
+    const b = ck.tensor([10, 20, 30]);
+    expect(ck.add(a, b).arraySync()).toEqual([[11, 21, 31], [12, 22, 32]]);
+    expect(() => ck.add(ck.zeros([2, 3]), ck.zeros([4]))).toThrow(/\[2, 3\] and \[4\] cannot be broadcast/);
+  });
+  it('refuses to mix dtypes silently', () => {
+    expect(() => ck.add(ck.zeros([2]), ck.zeros([2], 'float64'))).toThrow(/dtypes differ/);
+  });
+  it('NaN in gives NaN out', () => {
+    const x = ck.tensor([NaN, 1]);
+    expect(Number.isNaN(ck.exp(x).toArray()[0])).toBe(true);
+    expect(Number.isNaN(ck.max(x).item())).toBe(true);
+    expect(Number.isNaN(ck.maximum(x, ck.tensor([0, 0])).toArray()[0])).toBe(true);
+  });
+  it('gradients of binary ops with broadcasting (finite differences, float64)', () => {
+    const a = f64([2, 3], 1), b = f64([3], 2);
+    const pos = ck.add(ck.abs(f64([2, 3], 3)), 0.5);
+    gradcheck((x, y) => ck.add(x, y), [a, b]);
+    gradcheck((x, y) => ck.sub(x, y), [a, b]);
+    gradcheck((x, y) => ck.mul(x, y), [a, b]);
+    gradcheck((x, y) => ck.div(x, y), [a, ck.add(ck.abs(b), 1)]);
+    gradcheck((x, y) => ck.pow(x, y), [pos, b]);
+    gradcheck((x) => ck.log(x), [pos]);
+    gradcheck((x) => ck.sqrt(x), [pos]);
+    gradcheck((x) => ck.exp(x), [a]);
+    gradcheck((x) => ck.reciprocal(x), [pos]);
+    gradcheck((x) => ck.square(x), [a]);
+    gradcheck((x) => ck.sin(x), [a]);
+  });
+});
+
+describe('reductions', () => {
+  it('sum, mean, max, min, argmax and variance over axes', () => {
+    const x = ck.tensor([[1, 5, 3], [4, 2, 6]]);
+    expect(ck.sum(x, { axes: 0 }).toArray()).toEqual([5, 7, 9]);
+    expect(ck.mean(x, { axes: 1, keepDims: true }).shape).toEqual([2, 1]);
+    expect(ck.max(x, { axes: -1 }).toArray()).toEqual([5, 6]);
+    expect(ck.min(x).item()).toBe(1);
+    expect(ck.argMax(x, 1).toArray()).toEqual([1, 2]);
+    expect(ck.argMax(ck.tensor([3, 7, 7])).toArray()).toEqual([1]);
+    expectClose(ck.variance(x, { axes: 1 }), [8 / 3, 8 / 3]);
+    expect(() => ck.sum(x, { axes: 2 })).toThrow(/axis 2 is out of range/);
+  });
+  it('gradients over random axes (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }), fc.nat(), (shape, seed) => {
+        const x = f64(shape, seed);
+        const axes = shape.map((_, i) => i).filter((i) => (seed >> i) & 1);
+        gradcheck((t) => ck.sum(t, { axes }), [x]);
+        gradcheck((t) => ck.mean(t, { axes, keepDims: true }), [x]);
+        gradcheck((t) => ck.variance(t, { axes }), [x]);
+        gradcheck((t) => ck.logSumExp(t, { axes }), [x]);
+        gradcheck((t) => ck.max(t, { axes }), [x]);
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
+
+describe('shape ops', () => {
+  it('reshape, transpose, slice, concat, stack, pad', () => {
+    const x = ck.arange(6).reshape([2, 3]);
+    expect(ck.reshape(x, [3, -1]).shape).toEqual([3, 2]);
+    expect(() => ck.reshape(x, [4, 2])).toThrow(/cannot reshape \[2, 3\] \(6 elements\) to \[4, 2\]/);
+    expect(ck.transpose(x).arraySync()).toEqual([[0, 3], [1, 4], [2, 5]]);
+    expect(ck.slice(x, [0, 1], [2, 2]).arraySync()).toEqual([[1, 2], [4, 5]]);
+    expect(ck.concat([x, x], 1).shape).toEqual([2, 6]);
+    expect(ck.stack([x, x], 0).shape).toEqual([2, 2, 3]);
+    expect(ck.pad(ck.tensor([1, 2]), [[1, 2]]).toArray()).toEqual([0, 1, 2, 0, 0]);
+    expect(ck.reverse(x, 1).arraySync()).toEqual([[2, 1, 0], [5, 4, 3]]);
+  });
+  it('gradients of shape ops', () => {
+    const x = f64([2, 3, 4], 5);
+    gradcheck((t) => ck.transpose(t, [2, 0, 1]), [x]);
+    gradcheck((t) => ck.slice(t, [1, 0, 1], [1, 2, 3]), [x]);
+    gradcheck((t) => ck.pad(t, [[0, 1], [2, 0], [1, 1]]), [x]);
+    gradcheck((t, u) => ck.concat([t, u], 1), [x, f64([2, 1, 4], 6)]);
+    gradcheck((t) => ck.reshape(t, [4, 6]), [x]);
+    gradcheck((t) => ck.broadcastTo(ck.slice(t, [0, 0, 0], [1, 3, 4]), [5, 3, 4]), [x]);
+    gradcheck((t) => ck.gather(t, ck.tensor([2, 0, 2], [3], 'int32'), 2), [x]);
+    gradcheck((t) => ck.reverse(t, [0, 2]), [x]);
+  });
+});
+
+describe('matmul', () => {
+  it('multiplies with every transpose combination (property vs. explicit transpose)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), fc.boolean(), fc.boolean(), (M, K, N, ta, tb) => {
+        const a = f64(ta ? [K, M] : [M, K], M * 7 + K);
+        const b = f64(tb ? [N, K] : [K, N], N * 3 + K);
+        const y = ck.matmul(a, b, { transposeA: ta, transposeB: tb });
+        const ref = ck.matmul(ta ? ck.transpose(a) : a, tb ? ck.transpose(b) : b);
+        expectClose(y, ref, { atol: 1e-12, rtol: 1e-12 });
+        gradcheck((p, q) => ck.matmul(p, q, { transposeA: ta, transposeB: tb }), [a, b]);
+      }),
+      { numRuns: 20 },
+    );
+  });
+  it('names both shapes when inner dimensions differ', () => {
+    expect(() => ck.matmul(ck.zeros([2, 3]), ck.zeros([4, 5]))).toThrow(/a \[2, 3\] has K=3, b \[4, 5\] has K=4/);
+  });
+  it('batched with broadcast side', () => {
+    const a = f64([3, 2, 4], 1), b = f64([4, 5], 2);
+    gradcheck((p, q) => ck.matmul(p, q), [a, b]);
+  });
+});
+
+describe('autograd', () => {
+  it('accumulates gradients, releases the graph, and honours noGrad and detach', () => {
+    const w = ck.tensor([1, 2, 3], [3], 'float64').requireGrad();
+    const loss = () => ck.sum(ck.mul(w, w));
+    loss().backward();
+    loss().backward();
+    expect(w.grad!.toArray()).toEqual([4, 8, 12]); // accumulated twice: 2 * 2w
+    const y = loss();
+    y.backward();
+    expect(y.node).toBeNull();
+    w.zeroGrad();
+    expect(w.grad).toBeNull();
+    expect(ck.noGrad(() => loss()).requiresGrad).toBe(false);
+    expect(ck.mul(w.detach(), 2).requiresGrad).toBe(false);
+  });
+  it('valueAndGrad returns the value and gradients without touching .grad', () => {
+    const x = ck.tensor([3], [1], 'float64');
+    const { value, grads } = ck.valueAndGrad((t) => ck.sum(ck.mul(ck.mul(t, t), t)))(x);
+    expect(value.item()).toBe(27);
+    expect(grads[0].toArray()).toEqual([27]);
+    expect(x.grad).toBeNull();
+  });
+  it('shared subexpressions get the sum of their paths', () => {
+    const x = ck.tensor([2], [1], 'float64').requireGrad();
+    const y = ck.mul(x, x);
+    ck.sum(ck.add(y, ck.mul(y, 3))).backward(); // 4 x^2 -> 8x
+    expect(x.grad!.toArray()).toEqual([16]);
+  });
+  it('tidy frees intermediates and keeps what it returns', () => {
+    const before = ck.memory().ts.storages;
+    const kept = ck.tidy(() => {
+      const a = ck.ones([100]);
+      const b = ck.add(a, 1);
+      return ck.mul(b, 2);
+    });
+    expect(ck.memory().ts.storages).toBe(before + 1);
+    expect(kept.toArray()[0]).toBe(4);
+    kept.dispose();
+    expect(ck.memory().ts.storages).toBe(before);
+    expect(() => kept.dataSync()).toThrow(/disposed/);
+  });
+});
