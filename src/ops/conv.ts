@@ -1,0 +1,149 @@
+/**
+ * Convolutions (channels-last activations, HWIO filters, as in Keras and TF.js).
+ *
+ * Deep-learning "convolution" is cross-correlation: y[n,oh,ow,f] = b[f] + sum over
+ * kh, kw and the channels of f's group of x[n, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw, c] * w[kh,kw,c,f].
+ * Output size per axis: floor((n + before + after - d*(k-1) - 1) / s) + 1, i.e.
+ * floor((n + 2p - f)/s + 1). `convolve2d` is the true (flipped-kernel) convolution.
+ *
+ * Gradients (written beside each forward): dx = Conv2DBackpropInput(dy, w),
+ * dw = Conv2DBackpropFilter(x, dy), db = dy summed over N and the spatial axes (the
+ * adjoint of the bias broadcast). conv1d and depthwiseConv2d are views onto conv2d;
+ * conv2dTranspose is Conv2DBackpropInput run forwards, so its gradient uses Conv2D.
+ */
+import { record } from '../autograd/tape.js';
+import {
+  computeConv1DInfo, computeConv2DInfo, computeConv2DTransposeInfo, computeConv3DInfo,
+  type Conv2DInfo, type ConvOpts, type ConvTransposeOpts,
+} from '../kernels/conv_info.js';
+import { run1 } from '../registry/engine.js';
+import { isFloat } from '../tensor/dtype.js';
+import { fmtShape } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { add } from './elementwise.js';
+import { reshape, reverse } from './shape.js';
+
+export type { Padding, ConvOpts, ConvTransposeOpts } from '../kernels/conv_info.js';
+
+export interface ConvOptions extends ConvOpts {
+  /** Per-filter bias [F], broadcast over every output position. */
+  bias?: Tensor;
+}
+export interface ConvTransposeOptions extends ConvTransposeOpts {
+  bias?: Tensor;
+}
+
+function checkTensors(op: string, x: unknown, w: unknown): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: x must be a Tensor, received ${typeof x}`);
+  if (!(w instanceof Tensor)) throw new TypeError(`${op}: w must be a Tensor, received ${typeof w}`);
+  if (!isFloat(x.dtype)) throw new TypeError(`${op}: x must be float32 or float64, received ${x.dtype}`);
+  if (w.dtype !== x.dtype) throw new TypeError(`${op}: dtypes differ (x is ${x.dtype}, w is ${w.dtype}); cast one of them first`);
+}
+
+/** y + bias over the last (channel) axis; the broadcast add's gradient is db = sum of dy over N and space. */
+function withBias(op: string, y: Tensor, bias: Tensor | undefined): Tensor {
+  if (bias === undefined) return y;
+  const F = y.shape[y.rank - 1];
+  if (!(bias instanceof Tensor)) throw new TypeError(`${op}: bias must be a Tensor, received ${typeof bias}`);
+  if (bias.rank !== 1 || bias.shape[0] !== F) {
+    throw new RangeError(`${op}: bias must have shape [${F}] (one value per filter), received shape ${fmtShape(bias.shape)}`);
+  }
+  if (bias.dtype !== y.dtype) throw new TypeError(`${op}: bias is ${bias.dtype} but x and w are ${y.dtype}`);
+  return add(y, bias);
+}
+
+/** The Conv2D primitive and its gradient, for a geometry already validated. */
+function conv2dCore(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo): Tensor {
+  const y = run1('Conv2D', [x, w], { conv });
+  return record(op, [x, w], y, (dy) => [
+    x.requiresGrad ? run1('Conv2DBackpropInput', [dy, w], { conv }) : null,
+    w.requiresGrad ? run1('Conv2DBackpropFilter', [x, dy], { conv }) : null,
+  ]);
+}
+
+/**
+ * 2D convolution (cross-correlation). x [N,H,W,C], w [KH,KW,C/groups,F] -> [N,OH,OW,F].
+ * Options: strides, padding ('valid' default, 'same', a number, or [[t,b],[l,r]]),
+ * dilations, groups, bias [F].
+ */
+export function conv2d(x: Tensor, w: Tensor, opts: ConvOptions = {}): Tensor {
+  checkTensors('conv2d', x, w);
+  const conv = computeConv2DInfo('conv2d', x.shape, w.shape, opts);
+  return withBias('conv2d', conv2dCore('conv2d', x, w, conv), opts.bias);
+}
+
+/**
+ * 1D convolution for signals: x [N,L,C], w [KL,C/groups,F] -> [N,OL,F]. Padding is
+ * 'valid', 'same', a number or [[before, after]]. Runs on the 2D kernels with H = 1.
+ */
+export function conv1d(x: Tensor, w: Tensor, opts: ConvOptions = {}): Tensor {
+  checkTensors('conv1d', x, w);
+  const conv = computeConv1DInfo('conv1d', x.shape, w.shape, opts);
+  const x4 = reshape(x, [conv.batch, 1, conv.inW, conv.inC]);
+  const w4 = reshape(w, [1, conv.kW, conv.inC / conv.groups, conv.outC]);
+  const y = reshape(conv2dCore('conv1d', x4, w4, conv), [conv.batch, conv.outW, conv.outC]);
+  return withBias('conv1d', y, opts.bias);
+}
+
+/** 3D convolution for volumes: x [N,D,H,W,C], w [KD,KH,KW,C/groups,F] -> [N,OD,OH,OW,F]. */
+export function conv3d(x: Tensor, w: Tensor, opts: ConvOptions = {}): Tensor {
+  checkTensors('conv3d', x, w);
+  const conv = computeConv3DInfo('conv3d', x.shape, w.shape, opts);
+  const y = run1('Conv3D', [x, w], { conv });
+  const z = record('conv3d', [x, w], y, (dy) => [
+    x.requiresGrad ? run1('Conv3DBackpropInput', [dy, w], { conv }) : null,
+    w.requiresGrad ? run1('Conv3DBackpropFilter', [x, dy], { conv }) : null,
+  ]);
+  return withBias('conv3d', z, opts.bias);
+}
+
+/**
+ * Depthwise convolution: each input channel c is filtered by its own M filters.
+ * x [N,H,W,C], w [KH,KW,C,M] -> [N,OH,OW,C*M], output channel c*M + m (TF order).
+ * It is conv2d with groups = C and w viewed as [KH,KW,1,C*M].
+ */
+export function depthwiseConv2d(x: Tensor, w: Tensor, opts: Omit<ConvOptions, 'groups'> = {}): Tensor {
+  checkTensors('depthwiseConv2d', x, w);
+  if (x.rank !== 4) throw new RangeError(`depthwiseConv2d: x must have rank 4 (N,H,W,C), received shape ${fmtShape(x.shape)}`);
+  if (w.rank !== 4) throw new RangeError(`depthwiseConv2d: w must have rank 4 (KH,KW,C,M), received shape ${fmtShape(w.shape)}`);
+  if ((opts as ConvOpts).groups !== undefined) throw new RangeError('depthwiseConv2d: groups is fixed to the channel count; use conv2d for other groupings');
+  const [kH, kW, wC, M] = w.shape;
+  if (wC !== x.shape[3]) {
+    throw new RangeError(`depthwiseConv2d: channel mismatch: w of shape ${fmtShape(w.shape)} (KH,KW,C,M) has C = ${wC}, x of shape ${fmtShape(x.shape)} has C = ${x.shape[3]}`);
+  }
+  const wg = reshape(w, [kH, kW, 1, wC * M]);
+  const conv = computeConv2DInfo('depthwiseConv2d', x.shape, wg.shape, { ...opts, groups: wC });
+  return withBias('depthwiseConv2d', conv2dCore('depthwiseConv2d', x, wg, conv), opts.bias);
+}
+
+/**
+ * Transposed convolution ("deconvolution"), the adjoint of conv2d with the same
+ * geometry: x [N,H,W,C], w [KH,KW,F/groups,C] (Keras layout) -> [N,OH,OW,F] with
+ * OH = (H-1)*sh - t - b + dh*(KH-1) + oh + 1, where padding [[t,b],[l,r]] is removed from the
+ * full output and outputPadding [oh,ow] (< strides) adds rows/columns at the end.
+ * padding 'same' gives OH = H*sh.
+ */
+export function conv2dTranspose(x: Tensor, w: Tensor, opts: ConvTransposeOptions = {}): Tensor {
+  checkTensors('conv2dTranspose', x, w);
+  const conv = computeConv2DTransposeInfo('conv2dTranspose', x.shape, w.shape, opts);
+  // The forward convolution described by `conv` maps [N,OH,OW,F] to x's shape; we run its input-gradient.
+  const y = run1('Conv2DBackpropInput', [x, w], { conv });
+  const z = record('conv2dTranspose', [x, w], y, (dy) => [
+    x.requiresGrad ? run1('Conv2D', [dy, w], { conv }) : null,
+    w.requiresGrad ? run1('Conv2DBackpropFilter', [dy, x], { conv }) : null,
+  ]);
+  return withBias('conv2dTranspose', z, opts.bias);
+}
+
+/**
+ * True 2D convolution (the kernel flipped in both spatial axes, as in signal processing
+ * and classic image filtering): conv2d with w reversed along KH and KW. Same shapes and
+ * options as conv2d.
+ */
+export function convolve2d(x: Tensor, k: Tensor, opts: ConvOptions = {}): Tensor {
+  checkTensors('convolve2d', x, k);
+  if (k.rank !== 4) throw new RangeError(`convolve2d: k must have rank 4 (KH,KW,C/groups,F), received shape ${fmtShape(k.shape)}`);
+  const flipped = reverse(k, [0, 1]);
+  const conv = computeConv2DInfo('convolve2d', x.shape, flipped.shape, opts);
+  return withBias('convolve2d', conv2dCore('convolve2d', x, flipped, conv), opts.bias);
+}
