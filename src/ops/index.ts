@@ -4,5 +4,7 @@ export * from './elementwise.js';
 export * from './reduce.js';
 export * from './shape.js';
 export * from './matmul.js';
+export * from './conv.js';
+export * from './pool.js';
 export { Rng } from './random.js';
 import './chain.js';

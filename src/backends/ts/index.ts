@@ -5,6 +5,8 @@ import './kernels/elementwise.js';
 import './kernels/reduce.js';
 import './kernels/shape.js';
 import './kernels/matmul.js';
+import './kernels/conv.js';
+import './kernels/pool.js';
 
 registerBackend('ts', () => new TsBackend(), 1);
 export { TsBackend };
