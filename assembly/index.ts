@@ -1,0 +1,6 @@
+// Entry of the convkit WASM module: re-exports every kernel file. Built twice
+// (asconfig.json targets "simd" and "relaxed"); ASC_FEATURE_RELAXED_SIMD picks the
+// relaxed-SIMD micro-kernels at compile time. Pointers are byte offsets into the
+// imported memory; sizes are element counts.
+export * from './memory';
+export * from './gemm_f32_ref';

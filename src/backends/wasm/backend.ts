@@ -1,0 +1,173 @@
+/**
+ * The `wasm` backend: float32 tensors stored in WebAssembly linear memory and
+ * kernels compiled from AssemblyScript (assembly/, built by `npm run build:wasm`).
+ *
+ * Ownership: every storage is one block of linear memory, freed when its last tensor
+ * is disposed (`t.dispose()`, or `tidy(fn)`, which disposes everything made inside
+ * `fn` except what it returns). Nothing is freed by the JS garbage collector, so a
+ * loop that neither disposes nor tidies grows the WASM memory. `memory().wasm` tells
+ * how many storages and bytes are alive.
+ *
+ * Only float32 lives here (`supportsDtype`): ops on float64 or int32 tensors run on
+ * `ts` automatically, and a kernel this backend lacks also runs on `ts` (recorded,
+ * see getFallbacks()).
+ *
+ * How a kernel file uses it (src/backends/wasm/kernels/*.ts):
+ *
+ *   import { registerKernel } from '../../../registry/kernels.js';
+ *   import type { WasmBackend } from '../backend.js';
+ *   registerKernel({ kernelName: 'Relu', backendName: 'wasm', kernelFunc: ([x], _attrs, backend) => {
+ *     const be = backend as WasmBackend;
+ *     const y = be.alloc(x.shape);                    // fresh float32 storage -> TensorInfo
+ *     be.wasm.relu_f32(be.ptr(x), be.ptr(y), be.size(x)); // pointers are byte offsets
+ *     return y;
+ *   } });
+ *
+ * - `be.alloc(shape)` makes an output TensorInfo (contents undefined: the kernel must
+ *   write every element; `be.zeros(shape)` when it accumulates).
+ * - `be.ptr(info)` is the byte offset of a tensor's first element.
+ * - `be.wasm.<export>(...)` calls an AssemblyScript export (assembly/index.ts lists them).
+ * - `be.scratch(bytes)` / `be.freeScratch(ptr)` for temporaries (free them in `finally`).
+ * - `be.f32()` is a Float32Array over the whole memory for host-side reads and writes;
+ *   take it AFTER the last allocation: growing the memory detaches older views.
+ * - Never return an input's storage: outputs are always fresh (the engine rule).
+ * - Register the file by importing it from src/backends/wasm/index.ts. After editing
+ *   assembly/, run `npm run build:wasm` and commit src/backends/wasm/generated/*.
+ */
+import type { Backend, DataId, TensorInfo } from '../../registry/backend.js';
+import type { DType, TypedArray } from '../../tensor/dtype.js';
+import { sizeOf } from '../../tensor/shape.js';
+import { Allocator } from './allocator.js';
+import type { WasmExports, WasmModule, WasmVariant } from './loader.js';
+
+/** A storage handle: one block of linear memory. */
+export interface WasmData {
+  /** Byte offset of the first element. */
+  readonly ptr: number;
+  /** Bytes of data (4 * elements). */
+  readonly bytes: number;
+}
+
+export class WasmBackend implements Backend {
+  readonly name: string;
+  readonly variant: WasmVariant;
+  readonly wasmMemory: WebAssembly.Memory;
+  /** The AssemblyScript exports (kernels and helpers). */
+  readonly wasm: WasmExports;
+  private readonly allocator: Allocator;
+  private readonly live = new Set<WasmData>();
+  private view: Float32Array | null = null;
+
+  constructor(mod: WasmModule, name = 'wasm') {
+    this.name = name;
+    this.variant = mod.variant;
+    this.wasmMemory = mod.memory;
+    this.wasm = mod.exports;
+    this.allocator = new Allocator(mod.memory, mod.exports.heap_base());
+  }
+
+  supportsDtype(dtype: DType): boolean {
+    return dtype === 'float32';
+  }
+
+  write(values: TypedArray, dtype: DType): DataId {
+    if (dtype !== 'float32') throw new TypeError(`wasm backend stores float32 only, received ${dtype}`);
+    const d = this.allocData(values.length);
+    this.f32().set(values, d.ptr >> 2);
+    return d;
+  }
+
+  /** A copy: a view into linear memory could detach when the memory grows. */
+  readSync(dataId: DataId): Float32Array {
+    const d = dataId as WasmData;
+    const start = d.ptr >> 2;
+    return this.f32().slice(start, start + (d.bytes >> 2));
+  }
+
+  read(dataId: DataId): Promise<TypedArray> {
+    return Promise.resolve(this.readSync(dataId));
+  }
+
+  disposeData(dataId: DataId): void {
+    const d = dataId as WasmData;
+    if (!this.live.delete(d)) return;
+    this.allocator.release(d.ptr);
+  }
+
+  memory(): { storages: number; bytes: number } {
+    let bytes = 0;
+    for (const d of this.live) bytes += d.bytes;
+    return { storages: this.live.size, bytes };
+  }
+
+  /** Linear memory statistics (bytes): the allocator's high-water mark, bytes held in blocks, the memory size. */
+  linearMemory(): { highWater: number; inUse: number; blocks: number; size: number } {
+    return {
+      highWater: this.allocator.highWater,
+      inUse: this.allocator.inUse,
+      blocks: this.allocator.liveBlocks,
+      size: this.wasmMemory.buffer.byteLength,
+    };
+  }
+
+  // ------------------------------------------------------------ kernel helpers
+
+  /** A fresh float32 output of `shape` (contents undefined). */
+  alloc(shape: readonly number[]): TensorInfo {
+    return { dataId: this.allocData(sizeOf(shape)), shape, dtype: 'float32' };
+  }
+
+  /** A fresh float32 output of `shape`, zero-filled. */
+  zeros(shape: readonly number[]): TensorInfo {
+    const t = this.alloc(shape);
+    const n = sizeOf(shape);
+    if (n) this.wasm.zero_f32(this.ptr(t), n);
+    return t;
+  }
+
+  /** Byte offset of a tensor's first element. */
+  ptr(t: TensorInfo): number {
+    return (t.dataId as WasmData).ptr;
+  }
+
+  /** Number of elements of a tensor. */
+  size(t: TensorInfo): number {
+    return (t.dataId as WasmData).bytes >> 2;
+  }
+
+  /** Temporary block of at least `bytes` (64-byte aligned); release with freeScratch. */
+  scratch(bytes: number): number {
+    return this.allocator.alloc(bytes);
+  }
+
+  freeScratch(ptr: number): void {
+    this.allocator.release(ptr);
+  }
+
+  /**
+   * C[M,N] (+)= op(A)[M,K] @ op(B)[K,N], row-major, pointers in bytes, leading
+   * dimensions in elements; op = transpose when the flag is set.
+   */
+  gemm(
+    M: number, N: number, K: number,
+    A: number, lda: number, transA: boolean,
+    B: number, ldb: number, transB: boolean,
+    C: number, ldc: number, accumulate: boolean,
+  ): void {
+    if (M === 0 || N === 0) return;
+    this.wasm.gemm_f32_ref(M, N, K, A, lda, +transA, B, ldb, +transB, C, ldc, +accumulate);
+  }
+
+  /** Float32Array over all of linear memory; re-taken after every allocation (views detach on grow). */
+  f32(): Float32Array {
+    const buf = this.wasmMemory.buffer;
+    if (!this.view || this.view.buffer !== buf) this.view = new Float32Array(buf);
+    return this.view;
+  }
+
+  private allocData(n: number): WasmData {
+    const d: WasmData = { ptr: this.allocator.alloc(n * 4), bytes: n * 4 };
+    this.live.add(d);
+    return d;
+  }
+}

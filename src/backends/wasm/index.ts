@@ -1,0 +1,43 @@
+/**
+ * Registers the `wasm` backend (float32 in WebAssembly linear memory, SIMD kernels)
+ * and its kernels. `ts` stays the default backend: call `setBackend('wasm')`.
+ * In Node it starts synchronously; in a browser main thread (which refuses
+ * synchronous compilation of large modules) `await setBackend('wasm')`.
+ */
+import { registerBackend } from '../../registry/engine.js';
+import { getKernel, listKernels, registerKernel } from '../../registry/kernels.js';
+import { WasmBackend } from './backend.js';
+import { instantiateAsync, instantiateSync, pickVariant, type WasmVariant } from './loader.js';
+import './kernels/matmul.js';
+
+function factory(name: string, requested: WasmVariant | 'auto'): () => WasmBackend | Promise<WasmBackend> {
+  return () => {
+    const variant = pickVariant(requested);
+    let backend: WasmBackend;
+    try {
+      backend = new WasmBackend(instantiateSync(variant), name);
+    } catch {
+      return instantiateAsync(variant).then((m) => new WasmBackend(m, name));
+    }
+    return backend;
+  };
+}
+
+registerBackend('wasm', factory('wasm', 'auto'), 0);
+
+/**
+ * Register another instance of the wasm backend under `name`, running `variant`
+ * (benchmarks and tests compare the plain and relaxed-SIMD builds side by side).
+ * Every kernel registered for 'wasm' at the time of the call is registered for it too.
+ */
+export function registerWasmVariant(name: string, variant: WasmVariant): void {
+  registerBackend(name, factory(name, variant), -1);
+  for (const k of listKernels('wasm')) {
+    const cfg = getKernel('wasm', k)!;
+    registerKernel({ kernelName: k, backendName: name, kernelFunc: cfg.kernelFunc });
+  }
+}
+
+export { WasmBackend };
+export type { WasmData } from './backend.js';
+export { wasmVariantSupported, type WasmVariant } from './loader.js';

@@ -1,0 +1,103 @@
+/**
+ * Instantiates the convkit WASM module from the base64 strings generated at build
+ * time (src/backends/wasm/generated, written by `npm run build:wasm`). Two builds
+ * exist: plain SIMD128 and SIMD128 + relaxed SIMD; `WebAssembly.validate` picks the
+ * relaxed one where the engine accepts it (Chromium, Node >= 22 or Node 20 with
+ * --experimental-wasm-relaxed-simd). The caller owns the Memory (imported by the
+ * module), so the host-side allocator can grow it and read it.
+ */
+import { MODULE_SIMD_BASE64 } from './generated/module_simd.js';
+import { MODULE_RELAXED_BASE64 } from './generated/module_relaxed.js';
+
+export type WasmVariant = 'simd' | 'relaxed';
+
+/** Every export is a function of numbers (pointers are byte offsets). */
+export type WasmExports = Record<string, (...args: number[]) => number>;
+
+export interface WasmModule {
+  variant: WasmVariant;
+  memory: WebAssembly.Memory;
+  exports: WasmExports;
+}
+
+const decoded: Partial<Record<WasmVariant, Uint8Array<ArrayBuffer>>> = {};
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The module bytes of one build. */
+export function wasmBytes(variant: WasmVariant): Uint8Array<ArrayBuffer> {
+  return (decoded[variant] ??= decodeBase64(variant === 'simd' ? MODULE_SIMD_BASE64 : MODULE_RELAXED_BASE64));
+}
+
+/** Whether this engine can run `variant` (SIMD128 is required for both). */
+export function wasmVariantSupported(variant: WasmVariant): boolean {
+  if (typeof WebAssembly === 'undefined') return false;
+  try {
+    return WebAssembly.validate(wasmBytes(variant));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The build to use: `CONVKIT_WASM=simd|relaxed` in the environment forces one (for
+ * tests and benchmarks); otherwise relaxed where supported, else plain SIMD.
+ */
+export function pickVariant(requested?: WasmVariant | 'auto'): WasmVariant {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.CONVKIT_WASM;
+  const want = requested && requested !== 'auto' ? requested : env === 'simd' || env === 'relaxed' ? env : 'auto';
+  if (want !== 'auto') {
+    if (!wasmVariantSupported(want)) {
+      throw new Error(
+        `convkit wasm: this engine cannot run the '${want}' build` +
+          (want === 'relaxed' ? ' (relaxed SIMD: Node 20 needs --experimental-wasm-relaxed-simd)' : ' (WebAssembly SIMD128 is required)'),
+      );
+    }
+    return want;
+  }
+  if (wasmVariantSupported('relaxed')) return 'relaxed';
+  if (wasmVariantSupported('simd')) return 'simd';
+  throw new Error('convkit wasm: this engine lacks WebAssembly SIMD128, which the wasm backend requires');
+}
+
+const MAX_PAGES = 65536; // 4 GiB, the wasm32 limit (asconfig.json maximumMemory)
+
+function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
+  return {
+    env: {
+      memory,
+      abort(_msg: number, _file: number, line: number, col: number) {
+        throw new Error(`convkit wasm: abort at line ${line}:${col}`);
+      },
+    },
+  };
+}
+
+function newMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
+}
+
+/**
+ * Synchronous instantiation (Node, workers). Browsers refuse synchronous compilation
+ * of modules over 4 KB on the main thread: there this throws and `instantiateAsync`
+ * is the way (the backend factory falls back to it automatically).
+ */
+export function instantiateSync(requested?: WasmVariant | 'auto'): WasmModule {
+  const variant = pickVariant(requested);
+  const memory = newMemory();
+  const mod = new WebAssembly.Module(wasmBytes(variant));
+  const inst = new WebAssembly.Instance(mod, imports(memory));
+  return { variant, memory, exports: inst.exports as unknown as WasmExports };
+}
+
+export async function instantiateAsync(requested?: WasmVariant | 'auto'): Promise<WasmModule> {
+  const variant = pickVariant(requested);
+  const memory = newMemory();
+  const { instance } = await WebAssembly.instantiate(wasmBytes(variant), imports(memory));
+  return { variant, memory, exports: instance.exports as unknown as WasmExports };
+}
