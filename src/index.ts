@@ -18,3 +18,5 @@ export { registerKernel, getKernel, listKernels } from './registry/kernels.js';
 export type { Backend, TensorInfo, DataId } from './registry/backend.js';
 export { backward, noGrad, enableGrad, isGradEnabled, valueAndGrad, grad } from './autograd/tape.js';
 export * from './ops/index.js';
+export * from './optim/index.js';
+export * as filters from './vision/filters.js';
