@@ -4,3 +4,5 @@
 // imported memory; sizes are element counts.
 export * from './memory';
 export * from './gemm_f32_ref';
+export { gemm_f32_workspace_bytes, gemm_f32_tile } from './gemm_config';
+export { gemm_f32 } from './gemm_f32';

@@ -57,6 +57,7 @@ export class WasmBackend implements Backend {
   private readonly allocator: Allocator;
   private readonly live = new Set<WasmData>();
   private view: Float32Array | null = null;
+  private ws: number | undefined;
 
   constructor(mod: WasmModule, name = 'wasm') {
     this.name = name;
@@ -155,7 +156,15 @@ export class WasmBackend implements Backend {
     C: number, ldc: number, accumulate: boolean,
   ): void {
     if (M === 0 || N === 0) return;
-    this.wasm.gemm_f32_ref(M, N, K, A, lda, +transA, B, ldb, +transB, C, ldc, +accumulate);
+    this.wasm.gemm_f32(M, N, K, A, lda, +transA, B, ldb, +transB, C, ldc, +accumulate, this.workspace());
+  }
+
+  /**
+   * The packing workspace of the GEMM and conv kernels (packed A and B blocks, ~4 MB),
+   * allocated on first use and kept for the backend's life (not a tensor storage).
+   */
+  workspace(): number {
+    return (this.ws ??= this.allocator.alloc(this.wasm.gemm_f32_workspace_bytes()));
   }
 
   /** Float32Array over all of linear memory; re-taken after every allocation (views detach on grow). */

@@ -1,0 +1,47 @@
+// Convolution geometry shared by the im2col packers, the col2im scatter and the
+// depthwise kernels. The host writes 22 i32 into memory (layout below, see
+// src/backends/wasm/kernels/conv.ts) and conv_geometry_load copies them into globals.
+// 2-D convolutions are 3-D ones with D = OD = KD = 1.
+//
+//  0 N   1 D   2 H   3 W   4 C   5 OD  6 OH  7 OW  8 F
+//  9 KD 10 KH 11 KW 12 sD 13 sH 14 sW 15 dD 16 dH 17 dW
+// 18 padFront 19 padTop 20 padLeft 21 groups
+
+export let gN: i32 = 0, gD: i32 = 0, gH: i32 = 0, gW: i32 = 0, gC: i32 = 0;
+export let gOD: i32 = 0, gOH: i32 = 0, gOW: i32 = 0, gF: i32 = 0;
+export let gKD: i32 = 0, gKH: i32 = 0, gKW: i32 = 0;
+export let gSD: i32 = 0, gSH: i32 = 0, gSW: i32 = 0;
+export let gDD: i32 = 0, gDH: i32 = 0, gDW: i32 = 0;
+export let gPD: i32 = 0, gPH: i32 = 0, gPW: i32 = 0;
+export let gGroups: i32 = 1;
+/** Derived: channels and filters per group, reduction length per group, output pixels. */
+export let gCg: i32 = 0, gFg: i32 = 0, gKg: i32 = 0, gOutPix: i32 = 0, gInPix: i32 = 0;
+
+export function conv_geometry_load(p: usize): void {
+  gN = load<i32>(p, 0); gD = load<i32>(p, 4); gH = load<i32>(p, 8); gW = load<i32>(p, 12); gC = load<i32>(p, 16);
+  gOD = load<i32>(p, 20); gOH = load<i32>(p, 24); gOW = load<i32>(p, 28); gF = load<i32>(p, 32);
+  gKD = load<i32>(p, 36); gKH = load<i32>(p, 40); gKW = load<i32>(p, 44);
+  gSD = load<i32>(p, 48); gSH = load<i32>(p, 52); gSW = load<i32>(p, 56);
+  gDD = load<i32>(p, 60); gDH = load<i32>(p, 64); gDW = load<i32>(p, 68);
+  gPD = load<i32>(p, 72); gPH = load<i32>(p, 76); gPW = load<i32>(p, 80);
+  gGroups = load<i32>(p, 84);
+  gCg = gC / gGroups;
+  gFg = gF / gGroups;
+  gKg = gKD * gKH * gKW * gCg;
+  gOutPix = gN * gOD * gOH * gOW;
+  gInPix = gN * gD * gH * gW;
+}
+
+/** 1x1x1 kernel, unit strides, no padding: x is already the im2col matrix. */
+export function conv_is_pointwise(): bool {
+  return gKD == 1 && gKH == 1 && gKW == 1 && gSD == 1 && gSH == 1 && gSW == 1 && gPD == 0 && gPH == 0 && gPW == 0
+    && gOD == gD && gOH == gH && gOW == gW;
+}
+
+/** One input channel per group (depthwise, with any channel multiplier). */
+export function conv_is_depthwise(): bool {
+  return gGroups > 1 && gCg == 1;
+}
+
+/** An out-of-range coordinate for rows past the edge of a block (every tap misses). */
+export const OFF_GRID: i32 = -(1 << 28);

@@ -1,0 +1,307 @@
+// Elementwise float32 kernels: broadcasting binary maps (arithmetic and comparisons),
+// unary maps, and select (Where). Pointers are byte offsets, sizes element counts.
+//
+// Broadcasting: the host collapses the output shape to at most 4 dims [n0,n1,n2,n3]
+// (merging neighbours that broadcast alike) and passes each input's element strides
+// per dim (0 where that input is broadcast). The output is contiguous. Because the
+// inputs are contiguous, the innermost stride of each input is 0 or 1, and the inner
+// loop runs in SIMD for the three cases that occur: both 1 (same shape, bias add
+// [..,C] + [C]), a 1 and b 0 (tensor op scalar, x - rowMax), a 0 and b 1.
+
+import { exp_v, log_v } from './math_f32x4';
+
+// Binary op codes (src/backends/wasm/kernels/elementwise.ts keeps the same table).
+// @ts-ignore: decorator
+@inline const ADD = 0;
+// @ts-ignore: decorator
+@inline const SUB = 1;
+// @ts-ignore: decorator
+@inline const MUL = 2;
+// @ts-ignore: decorator
+@inline const DIV = 3;
+// @ts-ignore: decorator
+@inline const MAX = 4;
+// @ts-ignore: decorator
+@inline const MIN = 5;
+// @ts-ignore: decorator
+@inline const GT = 6;
+// @ts-ignore: decorator
+@inline const GE = 7;
+// @ts-ignore: decorator
+@inline const LT = 8;
+// @ts-ignore: decorator
+@inline const LE = 9;
+// @ts-ignore: decorator
+@inline const EQ = 10;
+
+// @ts-ignore: decorator
+@inline function bin_v(op: i32, a: v128, b: v128): v128 {
+  const one = f32x4.splat(1.0);
+  switch (op) {
+    case ADD: return f32x4.add(a, b);
+    case SUB: return f32x4.sub(a, b);
+    case MUL: return f32x4.mul(a, b);
+    case DIV: return f32x4.div(a, b);
+    // f32x4.max/min propagate NaN, like Math.max/min.
+    case MAX: return f32x4.max(a, b);
+    case MIN: return f32x4.min(a, b);
+    case GT: return v128.and(f32x4.gt(a, b), one);
+    case GE: return v128.and(f32x4.ge(a, b), one);
+    case LT: return v128.and(f32x4.lt(a, b), one);
+    case LE: return v128.and(f32x4.le(a, b), one);
+    default: return v128.and(f32x4.eq(a, b), one);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function bin_s(op: i32, a: f32, b: f32): f32 {
+  switch (op) {
+    case ADD: return a + b;
+    case SUB: return a - b;
+    case MUL: return a * b;
+    case DIV: return a / b;
+    case MAX: return Mathf.max(a, b);
+    case MIN: return Mathf.min(a, b);
+    case GT: return a > b ? 1 : 0;
+    case GE: return a >= b ? 1 : 0;
+    case LT: return a < b ? 1 : 0;
+    case LE: return a <= b ? 1 : 0;
+    default: return a == b ? 1 : 0;
+  }
+}
+
+/** One output row of n elements; sa, sb are the inputs' inner strides (0 or 1). */
+// @ts-ignore: decorator
+@inline function bin_row(op: i32, a: usize, b: usize, y: usize, n: i32, sa: i32, sb: i32): void {
+  let i = 0;
+  if (sa == 1 && sb == 1) {
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      v128.store(y + o, bin_v(op, v128.load(a + o), v128.load(b + o)));
+      v128.store(y + o, bin_v(op, v128.load(a + o, 16), v128.load(b + o, 16)), 16);
+    }
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(y + o, bin_v(op, v128.load(a + o), v128.load(b + o)));
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(y + o, bin_s(op, load<f32>(a + o), load<f32>(b + o)));
+    }
+  } else if (sa == 1 && sb == 0) {
+    const s = load<f32>(b);
+    const sv = f32x4.splat(s);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(y + o, bin_v(op, v128.load(a + o), sv));
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(y + o, bin_s(op, load<f32>(a + o), s));
+    }
+  } else if (sa == 0 && sb == 1) {
+    const s = load<f32>(a);
+    const sv = f32x4.splat(s);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(y + o, bin_v(op, sv, v128.load(b + o)));
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(y + o, bin_s(op, s, load<f32>(b + o)));
+    }
+  } else {
+    for (; i < n; i++) {
+      store<f32>(y + (<usize>i << 2), bin_s(op, load<f32>(a + ((<usize>(i * sa)) << 2)), load<f32>(b + ((<usize>(i * sb)) << 2))));
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function bin_nd(
+  op: i32, a: usize, b: usize, y: usize,
+  n0: i32, n1: i32, n2: i32, n3: i32,
+  sa0: i32, sa1: i32, sa2: i32, sa3: i32,
+  sb0: i32, sb1: i32, sb2: i32, sb3: i32,
+): void {
+  let yo: usize = y;
+  for (let i0 = 0; i0 < n0; i0++) {
+    for (let i1 = 0; i1 < n1; i1++) {
+      for (let i2 = 0; i2 < n2; i2++) {
+        const ao = a + (<usize>(i0 * sa0 + i1 * sa1 + i2 * sa2) << 2);
+        const bo = b + (<usize>(i0 * sb0 + i1 * sb1 + i2 * sb2) << 2);
+        bin_row(op, ao, bo, yo, n3, sa3, sb3);
+        yo += <usize>n3 << 2;
+      }
+    }
+  }
+}
+
+/**
+ * y[i0,i1,i2,i3] = a[sa . i] op b[sb . i] for the op codes above; comparisons give
+ * 1.0 or 0.0.
+ */
+export function binary_f32(
+  op: i32, a: usize, b: usize, y: usize,
+  n0: i32, n1: i32, n2: i32, n3: i32,
+  sa0: i32, sa1: i32, sa2: i32, sa3: i32,
+  sb0: i32, sb1: i32, sb2: i32, sb3: i32,
+): void {
+  // Each case inlines a loop specialised for one op (op is a constant inside it).
+  switch (op) {
+    case ADD: bin_nd(ADD, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case SUB: bin_nd(SUB, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case MUL: bin_nd(MUL, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case DIV: bin_nd(DIV, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case MAX: bin_nd(MAX, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case MIN: bin_nd(MIN, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case GT: bin_nd(GT, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case GE: bin_nd(GE, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case LT: bin_nd(LT, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case LE: bin_nd(LE, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    default: bin_nd(EQ, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+  }
+}
+
+// Unary op codes (same table on the host side).
+// @ts-ignore: decorator
+@inline const NEG = 0;
+// @ts-ignore: decorator
+@inline const ABS = 1;
+// @ts-ignore: decorator
+@inline const EXP = 2;
+// @ts-ignore: decorator
+@inline const LOG = 3;
+// @ts-ignore: decorator
+@inline const SQRT = 4;
+// @ts-ignore: decorator
+@inline const SQUARE = 5;
+// @ts-ignore: decorator
+@inline const RECIPROCAL = 6;
+// @ts-ignore: decorator
+@inline const SIGN = 7;
+// @ts-ignore: decorator
+@inline const AFFINE = 8;
+// @ts-ignore: decorator
+@inline const CLIP = 9;
+// @ts-ignore: decorator
+@inline const FLOOR = 10;
+// @ts-ignore: decorator
+@inline const ROUND = 11;
+// @ts-ignore: decorator
+@inline const ISNAN = 12;
+
+// @ts-ignore: decorator
+@inline function un_v(op: i32, x: v128, p0: v128, p1: v128): v128 {
+  const one = f32x4.splat(1.0);
+  switch (op) {
+    case NEG: return f32x4.neg(x);
+    case ABS: return f32x4.abs(x);
+    case EXP: return exp_v(x);
+    case LOG: return log_v(x);
+    case SQRT: return f32x4.sqrt(x);
+    case SQUARE: return f32x4.mul(x, x);
+    case RECIPROCAL: return f32x4.div(one, x);
+    case SIGN: {
+      // 1, -1, or x itself (keeps 0, -0 and NaN)
+      const pos = f32x4.gt(x, f32x4.splat(0.0));
+      const neg = f32x4.lt(x, f32x4.splat(0.0));
+      return v128.bitselect(one, v128.bitselect(f32x4.splat(-1.0), x, neg), pos);
+    }
+    case AFFINE: return f32x4.add(f32x4.mul(x, p0), p1);
+    case CLIP: return f32x4.min(f32x4.max(x, p0), p1);
+    case FLOOR: return f32x4.floor(x);
+    case ROUND: {
+      // JavaScript's Math.round: halves go up. x - floor(x) is exact in f32.
+      const f = f32x4.floor(x);
+      return f32x4.add(f, v128.and(f32x4.ge(f32x4.sub(x, f), f32x4.splat(0.5)), one));
+    }
+    default: return v128.and(f32x4.ne(x, x), one);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function un_loop(op: i32, x: usize, y: usize, n: i32, p0: f32, p1: f32): void {
+  const v0 = f32x4.splat(p0), v1 = f32x4.splat(p1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, un_v(op, v128.load(x + o), v0, v1));
+  }
+  if (i < n) {
+    // Tail: pad into a vector so the tail gets exactly the SIMD lane arithmetic.
+    let t = f32x4.splat(0.0);
+    const r = n - i;
+    const o = <usize>i << 2;
+    t = f32x4.replace_lane(t, 0, load<f32>(x + o));
+    if (r > 1) t = f32x4.replace_lane(t, 1, load<f32>(x + o, 4));
+    if (r > 2) t = f32x4.replace_lane(t, 2, load<f32>(x + o, 8));
+    const u = un_v(op, t, v0, v1);
+    store<f32>(y + o, f32x4.extract_lane(u, 0));
+    if (r > 1) store<f32>(y + o, f32x4.extract_lane(u, 1), 4);
+    if (r > 2) store<f32>(y + o, f32x4.extract_lane(u, 2), 8);
+  }
+}
+
+/**
+ * y[i] = f(x[i]) for the unary op codes above. AFFINE: x*p0 + p1; CLIP: min(max(x, p0), p1)
+ * (NaN stays NaN).
+ */
+export function unary_f32(op: i32, x: usize, y: usize, n: i32, p0: f32, p1: f32): void {
+  switch (op) {
+    case NEG: un_loop(NEG, x, y, n, p0, p1); break;
+    case ABS: un_loop(ABS, x, y, n, p0, p1); break;
+    case EXP: un_loop(EXP, x, y, n, p0, p1); break;
+    case LOG: un_loop(LOG, x, y, n, p0, p1); break;
+    case SQRT: un_loop(SQRT, x, y, n, p0, p1); break;
+    case SQUARE: un_loop(SQUARE, x, y, n, p0, p1); break;
+    case RECIPROCAL: un_loop(RECIPROCAL, x, y, n, p0, p1); break;
+    case SIGN: un_loop(SIGN, x, y, n, p0, p1); break;
+    case AFFINE: un_loop(AFFINE, x, y, n, p0, p1); break;
+    case CLIP: un_loop(CLIP, x, y, n, p0, p1); break;
+    case FLOOR: un_loop(FLOOR, x, y, n, p0, p1); break;
+    case ROUND: un_loop(ROUND, x, y, n, p0, p1); break;
+    default: un_loop(ISNAN, x, y, n, p0, p1); break;
+  }
+}
+
+/**
+ * Select: y = c != 0 ? a : b, all three broadcast to the contiguous output
+ * [n0,n1,n2,n3] with per-input strides (inner strides 0 or 1).
+ */
+export function where_f32(
+  c: usize, a: usize, b: usize, y: usize,
+  n0: i32, n1: i32, n2: i32, n3: i32,
+  sc0: i32, sc1: i32, sc2: i32, sc3: i32,
+  sa0: i32, sa1: i32, sa2: i32, sa3: i32,
+  sb0: i32, sb1: i32, sb2: i32, sb3: i32,
+): void {
+  const zero = f32x4.splat(0.0);
+  let yo: usize = y;
+  for (let i0 = 0; i0 < n0; i0++) {
+    for (let i1 = 0; i1 < n1; i1++) {
+      for (let i2 = 0; i2 < n2; i2++) {
+        const co = c + (<usize>(i0 * sc0 + i1 * sc1 + i2 * sc2) << 2);
+        const ao = a + (<usize>(i0 * sa0 + i1 * sa1 + i2 * sa2) << 2);
+        const bo = b + (<usize>(i0 * sb0 + i1 * sb1 + i2 * sb2) << 2);
+        // a stride-0 operand is one value for the whole row
+        const cs = f32x4.splat(load<f32>(co)), as = f32x4.splat(load<f32>(ao)), bs = f32x4.splat(load<f32>(bo));
+        let i = 0;
+        for (; i + 4 <= n3; i += 4) {
+          const o = <usize>i << 2;
+          const cv = sc3 ? v128.load(co + o) : cs;
+          const av = sa3 ? v128.load(ao + o) : as;
+          const bv = sb3 ? v128.load(bo + o) : bs;
+          // NaN != 0, so a NaN condition picks a (as the oracle's `c !== 0`).
+          v128.store(yo + o, v128.bitselect(av, bv, f32x4.ne(cv, zero)));
+        }
+        for (; i < n3; i++) {
+          const cv = load<f32>(co + (<usize>(i * sc3) << 2));
+          const v = cv != 0 ? load<f32>(ao + (<usize>(i * sa3) << 2)) : load<f32>(bo + (<usize>(i * sb3) << 2));
+          store<f32>(yo + (<usize>i << 2), v);
+        }
+        yo += <usize>n3 << 2;
+      }
+    }
+  }
+}

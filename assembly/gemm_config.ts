@@ -1,0 +1,21 @@
+// Register tile and cache blocks of the packed GEMM (Goto/BLIS loop order).
+// MR x NR is the micro-kernel's register tile: 5x8 with plain SIMD (mul + add needs a
+// temporary register), 6x8 with relaxed SIMD (fused madd frees it).
+// KC: depth of a packed block (a 6x256 A strip + a 256x8 B strip = 14 KB, in L1);
+// MC: rows of a packed A block (240 x 256 x 4 = 240 KB, in the 512 KB L2);
+// NC: columns of a packed B block (256 x 4096 x 4 = 4 MB, in L3).
+export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
+export const NR: i32 = 8;
+export const KC: i32 = 256;
+export const MC: i32 = 240;
+export const NC: i32 = 4096;
+
+/** Bytes of workspace gemm_f32 and the conv kernels need (packed A + packed B blocks). */
+export function gemm_f32_workspace_bytes(): i32 {
+  return (MC * KC + KC * NC) * 4;
+}
+
+/** The register tile of this build, as MR * 100 + NR (tests probe sizes around it). */
+export function gemm_f32_tile(): i32 {
+  return MR * 100 + NR;
+}

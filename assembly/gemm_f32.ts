@@ -1,0 +1,213 @@
+// Packed, register-blocked f32 GEMM in the Goto/BLIS style:
+//
+//   for jc in N by NC:              B block (KC x NC) packed once, lives in L3
+//     for pc in K by KC:
+//       pack B[pc.., jc..] into 8-column strips
+//       for ic in M by MC:          A block (MC x KC) packed, lives in L2
+//         pack A[ic.., pc..] into MR-row strips
+//         for jr in NC by 8:        one B strip stays in L1
+//           for ir in MC by MR:     micro-kernel: MR x 8 tile of C in registers
+//
+// Transposes cost nothing extra: they only change how the packing reads A and B.
+// The same driver serves convolution: A can come from an im2col view of an image
+// (packed straight from it) and C can be scattered back with col2im, so conv forward
+// and both conv gradients run on this GEMM without materialising patch matrices.
+import { MR, NR, KC, MC, NC } from './gemm_config';
+import { gemm_f32_5x8 } from './gemm_f32_5x8';
+import { gemm_f32_6x8_relaxed } from './gemm_f32_6x8_relaxed';
+import { pack_a_im2col, pack_a_im2col_t, im2col_rows, col2im_add_tile } from './im2col_f32';
+
+/** A comes from a row-major matrix (ptr, lda, transposed or not). */
+export const A_MATRIX: i32 = 0;
+/** A is the im2col matrix of the image at A (rows: output pixels, columns: taps). */
+export const A_IM2COL: i32 = 1;
+/** A is the transposed im2col matrix (rows: taps, columns: output pixels). */
+export const A_IM2COL_T: i32 = 2;
+/** C is a row-major matrix (ptr, ldc). */
+export const C_MATRIX: i32 = 0;
+/** C is the im2col matrix of the image gradient at C: tiles are added back with col2im. */
+export const C_COL2IM: i32 = 1;
+
+const tile = memory.data(8 * 8 * 4, 64);
+
+// @ts-ignore: decorator
+@inline function ukernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool): void {
+  if (ASC_FEATURE_RELAXED_SIMD) gemm_f32_6x8_relaxed(kc, pa, pb, c, ldc, accumulate);
+  else gemm_f32_5x8(kc, pa, pb, c, ldc, accumulate);
+}
+
+/** Pack rows k0.. (kc of them) and columns j0.. (nc) of op(B) into 8-column strips: dst[strip][k][8]. */
+function pack_b(B: usize, ldb: i32, transB: bool, k0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
+  for (let js = 0; js < nc; js += NR) {
+    const nr = min(NR, nc - js);
+    let out = dst + <usize>js * <usize>kc * 4;
+    if (!transB) {
+      let src = B + ((<usize>k0 * ldb + j0 + js) << 2);
+      const ld = <usize>ldb << 2;
+      if (nr == NR) {
+        for (let k = 0; k < kc; k++) {
+          v128.store(out, v128.load(src));
+          v128.store(out, v128.load(src, 16), 16);
+          out += 32;
+          src += ld;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let j = 0; j < NR; j++) store<f32>(out + (<usize>j << 2), j < nr ? load<f32>(src + (<usize>j << 2)) : 0);
+          out += 32;
+          src += ld;
+        }
+      }
+    } else {
+      // op(B)[k, j] = B[j*ldb + k]: column j of the strip is a contiguous row of B
+      for (let j = 0; j < NR; j++) {
+        let o = out + (<usize>j << 2);
+        if (j < nr) {
+          let src = B + ((<usize>(j0 + js + j) * ldb + k0) << 2);
+          for (let k = 0; k < kc; k++) {
+            store<f32>(o, load<f32>(src));
+            o += 32;
+            src += 4;
+          }
+        } else {
+          for (let k = 0; k < kc; k++) {
+            store<f32>(o, 0);
+            o += 32;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Pack rows i0.. (mc) and columns k0.. (kc) of op(A) into MR-row strips: dst[strip][k][MR]. */
+function pack_a_matrix(A: usize, lda: i32, transA: bool, i0: i32, mc: i32, k0: i32, kc: i32, dst: usize): void {
+  const step = <usize>MR << 2;
+  for (let is = 0; is < mc; is += MR) {
+    const mr = min(MR, mc - is);
+    const strip = dst + <usize>is * <usize>kc * 4;
+    if (!transA) {
+      for (let r = 0; r < MR; r++) {
+        let o = strip + (<usize>r << 2);
+        if (r < mr) {
+          let src = A + ((<usize>(i0 + is + r) * lda + k0) << 2);
+          for (let k = 0; k < kc; k++) {
+            store<f32>(o, load<f32>(src));
+            o += step;
+            src += 4;
+          }
+        } else {
+          for (let k = 0; k < kc; k++) {
+            store<f32>(o, 0);
+            o += step;
+          }
+        }
+      }
+    } else {
+      // op(A)[i, k] = A[k*lda + i]: the MR values of one k are contiguous
+      let src = A + ((<usize>k0 * lda + i0 + is) << 2);
+      const ld = <usize>lda << 2;
+      let o = strip;
+      if (mr == MR) {
+        for (let k = 0; k < kc; k++) {
+          v128.store(o, v128.load(src));
+          for (let r = 4; r < MR; r++) store<f32>(o + (<usize>r << 2), load<f32>(src + (<usize>r << 2)));
+          o += step;
+          src += ld;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let r = 0; r < MR; r++) store<f32>(o + (<usize>r << 2), r < mr ? load<f32>(src + (<usize>r << 2)) : 0);
+          o += step;
+          src += ld;
+        }
+      }
+    }
+  }
+}
+
+/** C[mr x nr] (+)= tile (8 floats per row). */
+function merge_tile(C: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool): void {
+  for (let r = 0; r < mr; r++) {
+    const dst = C + ((<usize>r * ldc) << 2);
+    const src = tile + (<usize>r << 5);
+    if (accumulate) for (let j = 0; j < nr; j++) store<f32>(dst + (<usize>j << 2), load<f32>(dst + (<usize>j << 2)) + load<f32>(src + (<usize>j << 2)));
+    else for (let j = 0; j < nr; j++) store<f32>(dst + (<usize>j << 2), load<f32>(src + (<usize>j << 2)));
+  }
+}
+
+/**
+ * The general driver. op(A) is M x K (from a matrix, or an im2col view of the image at
+ * A for group `group`), op(B) is K x N (a matrix), C is M x N (a matrix, or col2im into
+ * the image gradient at C). ws: gemm_f32_workspace_bytes() of scratch.
+ * accumulate: C += op(A) op(B); otherwise C = op(A) op(B) (col2im always adds).
+ */
+export function gemm_f32_driver(
+  M: i32, N: i32, K: i32,
+  aMode: i32, A: usize, lda: i32, transA: bool,
+  B: usize, ldb: i32, transB: bool,
+  cMode: i32, C: usize, ldc: i32, accumulate: bool,
+  ws: usize, group: i32,
+): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate && cMode == C_MATRIX) {
+      for (let i = 0; i < M; i++) memory.fill(C + ((<usize>i * ldc) << 2), 0, <usize>N << 2);
+    }
+    return;
+  }
+  const packA = ws;
+  const packB = ws + (<usize>(MC * KC) << 2);
+  // split K into equal blocks of at most KC (no short last block)
+  const kBlocks = (K + KC - 1) / KC;
+  const kcMax = (K + kBlocks - 1) / kBlocks;
+  const ldcBytes = <usize>ldc << 2;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += kcMax) {
+      const kc = min(kcMax, K - pc);
+      pack_b(B, ldb, transB, pc, kc, jc, nc, packB);
+      const acc = accumulate || pc > 0;
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = min(MC, M - ic);
+        if (aMode == A_IM2COL) pack_a_im2col(A, group, ic, mc, pc, kc, packA);
+        else if (aMode == A_IM2COL_T) pack_a_im2col_t(A, group, ic, mc, pc, kc, packA);
+        else pack_a_matrix(A, lda, transA, ic, mc, pc, kc, packA);
+        if (cMode == C_COL2IM) im2col_rows(ic, mc, mc);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const pb = packB + <usize>jr * <usize>kc * 4;
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const pa = packA + <usize>ir * <usize>kc * 4;
+            if (cMode == C_MATRIX) {
+              const c = C + ((<usize>(ic + ir) * ldc + jc + jr) << 2);
+              if (mr == MR && nr == NR) ukernel(kc, pa, pb, c, ldcBytes, acc);
+              else {
+                ukernel(kc, pa, pb, tile, 32, false);
+                merge_tile(c, ldc, mr, nr, acc);
+              }
+            } else {
+              ukernel(kc, pa, pb, tile, 32, false);
+              col2im_add_tile(tile, ir, mr, jc + jr, nr, C, group);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * C[M,N] (+)= op(A)[M,K] op(B)[K,N], row-major, pointers in bytes, leading dimensions
+ * in elements. op(A)[i,k] = transA ? A[k*lda+i] : A[i*lda+k]; op(B) likewise.
+ */
+export function gemm_f32(
+  M: i32, N: i32, K: i32,
+  A: usize, lda: i32, transA: bool,
+  B: usize, ldb: i32, transB: bool,
+  C: usize, ldc: i32, accumulate: bool,
+  ws: usize,
+): void {
+  gemm_f32_driver(M, N, K, A_MATRIX, A, lda, transA, B, ldb, transB, C_MATRIX, C, ldc, accumulate, ws, 0);
+}

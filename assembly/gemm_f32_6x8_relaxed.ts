@@ -1,0 +1,66 @@
+// 6x8 f32 GEMM micro-kernel, relaxed SIMD: 12 accumulators updated with
+// f32x4.relaxed_madd (a fused multiply-add where the CPU has one), 2 B vectors and
+// 1 broadcast A value: 15 of the 16 SIMD registers of x86-64, so nothing spills.
+// Only compiled in the relaxed build (gemm_f32.ts picks it on ASC_FEATURE_RELAXED_SIMD).
+//
+// pa: packed A strip, kc steps of 6 floats (one per row); pb: packed B strip, kc
+// steps of 8 floats. C tile rows are ldc bytes apart. accumulate: C += A*B, else C = A*B.
+export function gemm_f32_6x8_relaxed(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa);
+    c00 = f32x4.relaxed_madd(a0, b0, c00);
+    c01 = f32x4.relaxed_madd(a0, b1, c01);
+    const a1 = v128.load32_splat(pa, 4);
+    c10 = f32x4.relaxed_madd(a1, b0, c10);
+    c11 = f32x4.relaxed_madd(a1, b1, c11);
+    const a2 = v128.load32_splat(pa, 8);
+    c20 = f32x4.relaxed_madd(a2, b0, c20);
+    c21 = f32x4.relaxed_madd(a2, b1, c21);
+    const a3 = v128.load32_splat(pa, 12);
+    c30 = f32x4.relaxed_madd(a3, b0, c30);
+    c31 = f32x4.relaxed_madd(a3, b1, c31);
+    const a4 = v128.load32_splat(pa, 16);
+    c40 = f32x4.relaxed_madd(a4, b0, c40);
+    c41 = f32x4.relaxed_madd(a4, b1, c41);
+    const a5 = v128.load32_splat(pa, 20);
+    c50 = f32x4.relaxed_madd(a5, b0, c50);
+    c51 = f32x4.relaxed_madd(a5, b1, c51);
+    pa += 24;
+    pb += 32;
+  }
+  if (accumulate) {
+    v128.store(c, f32x4.add(v128.load(c), c00));
+    v128.store(c, f32x4.add(v128.load(c, 16), c01), 16);
+    v128.store(c + ldc, f32x4.add(v128.load(c + ldc), c10));
+    v128.store(c + ldc, f32x4.add(v128.load(c + ldc, 16), c11), 16);
+    v128.store(c + 2 * ldc, f32x4.add(v128.load(c + 2 * ldc), c20));
+    v128.store(c + 2 * ldc, f32x4.add(v128.load(c + 2 * ldc, 16), c21), 16);
+    v128.store(c + 3 * ldc, f32x4.add(v128.load(c + 3 * ldc), c30));
+    v128.store(c + 3 * ldc, f32x4.add(v128.load(c + 3 * ldc, 16), c31), 16);
+    v128.store(c + 4 * ldc, f32x4.add(v128.load(c + 4 * ldc), c40));
+    v128.store(c + 4 * ldc, f32x4.add(v128.load(c + 4 * ldc, 16), c41), 16);
+    v128.store(c + 5 * ldc, f32x4.add(v128.load(c + 5 * ldc), c50));
+    v128.store(c + 5 * ldc, f32x4.add(v128.load(c + 5 * ldc, 16), c51), 16);
+  } else {
+    v128.store(c, c00);
+    v128.store(c, c01, 16);
+    v128.store(c + ldc, c10);
+    v128.store(c + ldc, c11, 16);
+    v128.store(c + 2 * ldc, c20);
+    v128.store(c + 2 * ldc, c21, 16);
+    v128.store(c + 3 * ldc, c30);
+    v128.store(c + 3 * ldc, c31, 16);
+    v128.store(c + 4 * ldc, c40);
+    v128.store(c + 4 * ldc, c41, 16);
+    v128.store(c + 5 * ldc, c50);
+    v128.store(c + 5 * ldc, c51, 16);
+  }
+}

@@ -1,0 +1,228 @@
+// 2D pooling over NHWC float32, the contract of src/backends/ts/kernels/pool.ts:
+// window cells ih = oh*SH - PT + kh*DH, iw = ow*SW - PL + kw*DW in row-major (kh, kw)
+// order; cells outside the input are padding and never take part. Channels are the
+// SIMD axis: each output pixel's C values are a contiguous run, as is each input cell's.
+
+/** y[n,oh,ow,:] = max over the window's real cells (a NaN in the window gives NaN). */
+export function max_pool2d_f32(
+  x: usize, y: usize,
+  N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
+  KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, DW: i32, PT: i32, PL: i32,
+): void {
+  const cb = <usize>C << 2;
+  const ninf = f32x4.splat(-Infinity);
+  let yo = y;
+  for (let n = 0; n < N; n++) {
+    const xn = x + <usize>n * <usize>H * <usize>W * cb;
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        let c = 0;
+        for (; c + 4 <= C; c += 4) v128.store(yo + (<usize>c << 2), ninf);
+        for (; c < C; c++) store<f32>(yo + (<usize>c << 2), -Infinity);
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * SH - PT + kh * DH;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = ow * SW - PL + kw * DW;
+            if (iw < 0 || iw >= W) continue;
+            const xc = xn + (<usize>ih * <usize>W + <usize>iw) * cb;
+            c = 0;
+            for (; c + 4 <= C; c += 4) {
+              const o = <usize>c << 2;
+              v128.store(yo + o, f32x4.max(v128.load(yo + o), v128.load(xc + o)));
+            }
+            for (; c < C; c++) {
+              const o = <usize>c << 2;
+              store<f32>(yo + o, Mathf.max(load<f32>(yo + o), load<f32>(xc + o)));
+            }
+          }
+        }
+        yo += cb;
+      }
+    }
+  }
+}
+
+/**
+ * dx (zeroed here) += dy at ONE cell per window and channel: the first maximum in
+ * row-major window order, or the first NaN when the window holds one.
+ */
+export function max_pool2d_grad_f32(
+  dy: usize, x: usize, dx: usize,
+  N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
+  KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, DW: i32, PT: i32, PL: i32,
+): void {
+  const cb = <usize>C << 2;
+  const plane = <usize>H * <usize>W * cb;
+  memory.fill(dx, 0, <usize>N * plane);
+  let dyo = dy;
+  for (let n = 0; n < N; n++) {
+    const xn = x + <usize>n * plane;
+    const dxn = dx + <usize>n * plane;
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        let c = 0;
+        for (; c + 4 <= C; c += 4) {
+          const co = <usize>c << 2;
+          let best = f32x4.splat(0.0);
+          let bestOff = i32x4.splat(-1);
+          for (let kh = 0; kh < KH; kh++) {
+            const ih = oh * SH - PT + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            for (let kw = 0; kw < KW; kw++) {
+              const iw = ow * SW - PL + kw * DW;
+              if (iw < 0 || iw >= W) continue;
+              const off = (ih * W + iw) * C;
+              const v = v128.load(xn + (<usize>off << 2) + co);
+              // take v where: no cell yet, or (best is not NaN and (v is NaN or v > best))
+              const none = i32x4.eq(bestOff, i32x4.splat(-1));
+              const bestOk = f32x4.eq(best, best);
+              const better = v128.or(f32x4.ne(v, v), f32x4.gt(v, best));
+              const take = v128.or(none, v128.and(bestOk, better));
+              best = v128.bitselect(v, best, take);
+              bestOff = v128.bitselect(i32x4.splat(off), bestOff, take);
+            }
+          }
+          const g = v128.load(dyo + co);
+          const p0 = dxn + ((<usize>i32x4.extract_lane(bestOff, 0)) << 2) + co;
+          store<f32>(p0, load<f32>(p0) + f32x4.extract_lane(g, 0));
+          const p1 = dxn + ((<usize>i32x4.extract_lane(bestOff, 1)) << 2) + co;
+          store<f32>(p1, load<f32>(p1, 4) + f32x4.extract_lane(g, 1), 4);
+          const p2 = dxn + ((<usize>i32x4.extract_lane(bestOff, 2)) << 2) + co;
+          store<f32>(p2, load<f32>(p2, 8) + f32x4.extract_lane(g, 2), 8);
+          const p3 = dxn + ((<usize>i32x4.extract_lane(bestOff, 3)) << 2) + co;
+          store<f32>(p3, load<f32>(p3, 12) + f32x4.extract_lane(g, 3), 12);
+        }
+        for (; c < C; c++) {
+          let best: f32 = 0;
+          let bestOff = -1;
+          for (let kh = 0; kh < KH; kh++) {
+            const ih = oh * SH - PT + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            for (let kw = 0; kw < KW; kw++) {
+              const iw = ow * SW - PL + kw * DW;
+              if (iw < 0 || iw >= W) continue;
+              const off = (ih * W + iw) * C + c;
+              const v = load<f32>(xn + (<usize>off << 2));
+              if (bestOff < 0 || (!isNaN(best) && (isNaN(v) || v > best))) {
+                best = v;
+                bestOff = off;
+              }
+            }
+          }
+          const p = dxn + (<usize>bestOff << 2);
+          store<f32>(p, load<f32>(p) + load<f32>(dyo + (<usize>c << 2)));
+        }
+        dyo += cb;
+      }
+    }
+  }
+}
+
+/** Number of real cells along one axis of a window starting at `start` (padded coords). */
+// @ts-ignore: decorator
+@inline function real_count(start: i32, K: i32, D: i32, size: i32): i32 {
+  let r = 0;
+  for (let k = 0; k < K; k++) {
+    const i = start + k * D;
+    if (i >= 0 && i < size) r++;
+  }
+  return r;
+}
+
+/**
+ * y = (sum of the window's real cells) / divisor, divisor = KH*KW when countIncludePad,
+ * else the number of real cells.
+ */
+export function avg_pool2d_f32(
+  x: usize, y: usize,
+  N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
+  KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, DW: i32, PT: i32, PL: i32,
+  countIncludePad: i32,
+): void {
+  const cb = <usize>C << 2;
+  let yo = y;
+  for (let n = 0; n < N; n++) {
+    const xn = x + <usize>n * <usize>H * <usize>W * cb;
+    for (let oh = 0; oh < OH; oh++) {
+      const rows = real_count(oh * SH - PT, KH, DH, H);
+      for (let ow = 0; ow < OW; ow++) {
+        const cols = real_count(ow * SW - PL, KW, DW, W);
+        const div: f32 = countIncludePad ? <f32>(KH * KW) : <f32>(rows * cols);
+        memory.fill(yo, 0, cb);
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * SH - PT + kh * DH;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = ow * SW - PL + kw * DW;
+            if (iw < 0 || iw >= W) continue;
+            const xc = xn + (<usize>ih * <usize>W + <usize>iw) * cb;
+            let c = 0;
+            for (; c + 4 <= C; c += 4) {
+              const o = <usize>c << 2;
+              v128.store(yo + o, f32x4.add(v128.load(yo + o), v128.load(xc + o)));
+            }
+            for (; c < C; c++) {
+              const o = <usize>c << 2;
+              store<f32>(yo + o, load<f32>(yo + o) + load<f32>(xc + o));
+            }
+          }
+        }
+        const dv = f32x4.splat(div);
+        let c = 0;
+        for (; c + 4 <= C; c += 4) {
+          const o = <usize>c << 2;
+          v128.store(yo + o, f32x4.div(v128.load(yo + o), dv));
+        }
+        for (; c < C; c++) {
+          const o = <usize>c << 2;
+          store<f32>(yo + o, load<f32>(yo + o) / div);
+        }
+        yo += cb;
+      }
+    }
+  }
+}
+
+/** dx (zeroed here): every real cell of a window receives dy / divisor. */
+export function avg_pool2d_grad_f32(
+  dy: usize, dx: usize,
+  N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
+  KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, DW: i32, PT: i32, PL: i32,
+  countIncludePad: i32,
+): void {
+  const cb = <usize>C << 2;
+  const plane = <usize>H * <usize>W * cb;
+  memory.fill(dx, 0, <usize>N * plane);
+  let dyo = dy;
+  for (let n = 0; n < N; n++) {
+    const dxn = dx + <usize>n * plane;
+    for (let oh = 0; oh < OH; oh++) {
+      const rows = real_count(oh * SH - PT, KH, DH, H);
+      for (let ow = 0; ow < OW; ow++) {
+        const cols = real_count(ow * SW - PL, KW, DW, W);
+        const div: f32 = countIncludePad ? <f32>(KH * KW) : <f32>(rows * cols);
+        const dv = f32x4.splat(div);
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * SH - PT + kh * DH;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = ow * SW - PL + kw * DW;
+            if (iw < 0 || iw >= W) continue;
+            const xc = dxn + (<usize>ih * <usize>W + <usize>iw) * cb;
+            let c = 0;
+            for (; c + 4 <= C; c += 4) {
+              const o = <usize>c << 2;
+              v128.store(xc + o, f32x4.add(v128.load(xc + o), f32x4.div(v128.load(dyo + o), dv)));
+            }
+            for (; c < C; c++) {
+              const o = <usize>c << 2;
+              store<f32>(xc + o, load<f32>(xc + o) + load<f32>(dyo + o) / div);
+            }
+          }
+        }
+        dyo += cb;
+      }
+    }
+  }
+}

@@ -1,0 +1,165 @@
+// Reductions over one contiguous group of axes: x viewed as [A, K, B] reduces K,
+// giving y [A, B]. The host maps every reduction onto this (several passes when the
+// reduced axes are not adjacent): all axes is A = B = 1, the last axis is B = 1,
+// leading axes is A = 1, and NHWC global pooling (reduce H and W) is [N, H*W, C].
+
+// @ts-ignore: decorator
+@inline const SUM = 0;
+// @ts-ignore: decorator
+@inline const MAX = 1;
+// @ts-ignore: decorator
+@inline const MIN = 2;
+// @ts-ignore: decorator
+@inline const PROD = 3;
+
+// @ts-ignore: decorator
+@inline function red_v(op: i32, a: v128, b: v128): v128 {
+  switch (op) {
+    case SUM: return f32x4.add(a, b);
+    case MAX: return f32x4.max(a, b); // NaN propagates (NaN wins, as in the oracle)
+    case MIN: return f32x4.min(a, b);
+    default: return f32x4.mul(a, b);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function red_s(op: i32, a: f32, b: f32): f32 {
+  switch (op) {
+    case SUM: return a + b;
+    case MAX: return Mathf.max(a, b);
+    case MIN: return Mathf.min(a, b);
+    default: return a * b;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function red_init(op: i32): f32 {
+  switch (op) {
+    case SUM: return 0;
+    case MAX: return -Infinity;
+    case MIN: return Infinity;
+    default: return 1;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function hred(op: i32, v: v128): f32 {
+  const a = red_s(op, f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1));
+  const b = red_s(op, f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3));
+  return red_s(op, a, b);
+}
+
+/**
+ * Fold K contiguous values. Sums flush their four f32x4 accumulators into an f64 total
+ * every 1024 elements, so long sums stay close to the float64 oracle.
+ */
+// @ts-ignore: decorator
+@inline function red_contig(op: i32, x: usize, K: i32): f32 {
+  const init = f32x4.splat(red_init(op));
+  let k = 0;
+  if (op == SUM) {
+    let total: f64 = 0;
+    while (k + 16 <= K) {
+      let a0 = init, a1 = init, a2 = init, a3 = init;
+      const end = min(K - 15, k + 1024);
+      for (; k < end; k += 16) {
+        const p = x + (<usize>k << 2);
+        a0 = f32x4.add(a0, v128.load(p));
+        a1 = f32x4.add(a1, v128.load(p, 16));
+        a2 = f32x4.add(a2, v128.load(p, 32));
+        a3 = f32x4.add(a3, v128.load(p, 48));
+      }
+      total += <f64>hred(SUM, f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+    }
+    let t: f32 = 0;
+    for (; k < K; k++) t += load<f32>(x + (<usize>k << 2));
+    return <f32>(total + <f64>t);
+  }
+  let a0 = init, a1 = init, a2 = init, a3 = init;
+  for (; k + 16 <= K; k += 16) {
+    const p = x + (<usize>k << 2);
+    a0 = red_v(op, a0, v128.load(p));
+    a1 = red_v(op, a1, v128.load(p, 16));
+    a2 = red_v(op, a2, v128.load(p, 32));
+    a3 = red_v(op, a3, v128.load(p, 48));
+  }
+  for (; k + 4 <= K; k += 4) a0 = red_v(op, a0, v128.load(x + (<usize>k << 2)));
+  let r = hred(op, red_v(op, red_v(op, a0, a1), red_v(op, a2, a3)));
+  for (; k < K; k++) r = red_s(op, r, load<f32>(x + (<usize>k << 2)));
+  return r;
+}
+
+// @ts-ignore: decorator
+@inline function red_akb(op: i32, x: usize, y: usize, A: i32, K: i32, B: i32): void {
+  if (B == 1) {
+    for (let a = 0; a < A; a++) {
+      store<f32>(y + (<usize>a << 2), red_contig(op, x + (<usize>a * <usize>K << 2), K));
+    }
+    return;
+  }
+  const init = red_init(op);
+  const rowBytes = <usize>B << 2;
+  for (let a = 0; a < A; a++) {
+    const yr = y + <usize>a * rowBytes;
+    const xa = x + <usize>a * <usize>K * rowBytes;
+    // y row = fold over k of x rows; the y row stays in cache.
+    if (K == 0) {
+      for (let b = 0; b < B; b++) store<f32>(yr + (<usize>b << 2), init);
+      continue;
+    }
+    memory.copy(yr, xa, rowBytes);
+    for (let k = 1; k < K; k++) {
+      const xr = xa + <usize>k * rowBytes;
+      let b = 0;
+      for (; b + 4 <= B; b += 4) {
+        const o = <usize>b << 2;
+        v128.store(yr + o, red_v(op, v128.load(yr + o), v128.load(xr + o)));
+      }
+      for (; b < B; b++) {
+        const o = <usize>b << 2;
+        store<f32>(yr + o, red_s(op, load<f32>(yr + o), load<f32>(xr + o)));
+      }
+    }
+  }
+}
+
+/** y[a, b] = fold_k x[a, k, b] with op 0 sum, 1 max, 2 min, 3 product. */
+export function reduce_f32(op: i32, x: usize, y: usize, A: i32, K: i32, B: i32): void {
+  switch (op) {
+    case SUM: red_akb(SUM, x, y, A, K, B); break;
+    case MAX: red_akb(MAX, x, y, A, K, B); break;
+    case MIN: red_akb(MIN, x, y, A, K, B); break;
+    default: red_akb(PROD, x, y, A, K, B); break;
+  }
+}
+
+/**
+ * Index along K of the largest (isMin = 0) or smallest (isMin = 1) value for every (a, b):
+ * the first at ties; the first NaN if there is one. Written as f32 values of the index
+ * (y [A, B]); an empty K gives -1.
+ */
+export function arg_reduce_f32(isMin: i32, x: usize, y: usize, A: i32, K: i32, B: i32): void {
+  for (let a = 0; a < A; a++) {
+    for (let b = 0; b < B; b++) {
+      let p = x + ((<usize>a * <usize>K * <usize>B + <usize>b) << 2);
+      let best: f32 = 0;
+      let arg = -1;
+      for (let k = 0; k < K; k++) {
+        const v = load<f32>(p);
+        if (arg < 0) {
+          best = v;
+          arg = k;
+          if (isNaN(v)) break;
+        } else if (isNaN(v)) {
+          arg = k;
+          break;
+        } else if (isMin ? v < best : v > best) {
+          best = v;
+          arg = k;
+        }
+        p += <usize>B << 2;
+      }
+      store<f32>(y + ((<usize>a * <usize>B + <usize>b) << 2), <f32>arg);
+    }
+  }
+}
