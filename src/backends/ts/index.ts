@@ -8,6 +8,10 @@ import './kernels/matmul.js';
 import './kernels/conv.js';
 import './kernels/pool.js';
 import './kernels/optim.js';
+import './kernels/activation.js';
+import './kernels/norm.js';
+import './kernels/loss.js';
+import './kernels/boxes.js';
 
 registerBackend('ts', () => new TsBackend(), 1);
 export { TsBackend };

@@ -1,0 +1,132 @@
+/**
+ * Activation functions. The ones a training step runs on every layer are single kernels
+ * with a gradient kernel beside them (Relu/ReluGrad, LeakyRelu, Elu, Sigmoid, Tanh, Gelu,
+ * Softmax, LogSoftmax); the rest are compositions of those and need no backward code.
+ *
+ * Conventions: relu'(0) = 0; leakyRelu and prelu have slope alpha at 0 (PyTorch);
+ * step(0) = 1 and step' = 0 everywhere; NaN in gives NaN out.
+ */
+import { record } from '../autograd/tape.js';
+import { run1, shareStorage } from '../registry/engine.js';
+import { broadcastShapes, fmtShape, normAxes, shapesEqual } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { assertFloatTensor } from './nn_checks.js';
+import { affine, greater, mul, where } from './elementwise.js';
+
+function assertAlpha(op: string, alpha: number): void {
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new RangeError(`${op}: alpha must be a finite number, received ${String(alpha)}`);
+}
+
+/** max(x, 0). Gradient: dy where x > 0, else 0 (so relu'(0) = 0). */
+export function relu(x: Tensor): Tensor {
+  assertFloatTensor('relu', 'x', x);
+  return record('relu', [x], run1('Relu', [x]), (dy) => [run1('ReluGrad', [dy, x])]);
+}
+
+/** x > 0 ? x : alpha * x (alpha default 0.01, Keras uses 0.3). Slope at 0 is alpha. */
+export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
+  assertFloatTensor('leakyRelu', 'x', x);
+  assertAlpha('leakyRelu', alpha);
+  return record('leakyRelu', [x], run1('LeakyRelu', [x], { alpha }), (dy) => [run1('LeakyReluGrad', [dy, x], { alpha })]);
+}
+
+/**
+ * Parametric ReLU: x > 0 ? x : alpha * x with a learnable `alpha` that broadcasts to x
+ * (e.g. [C] for one slope per channel, or [] for one slope). Gradients: dx = dy (x > 0)
+ * or alpha * dy; dalpha = sum of dy * x over the elements where x <= 0.
+ */
+export function prelu(x: Tensor, alpha: Tensor): Tensor {
+  assertFloatTensor('prelu', 'x', x);
+  assertFloatTensor('prelu', 'alpha', alpha);
+  if (alpha.dtype !== x.dtype) throw new TypeError(`prelu: alpha is ${alpha.dtype} but x is ${x.dtype}`);
+  const s = broadcastShapes(x.shape, alpha.shape, 'prelu');
+  if (!shapesEqual(s, x.shape)) {
+    throw new RangeError(`prelu: alpha of shape ${fmtShape(alpha.shape)} must broadcast to x's shape ${fmtShape(x.shape)} without enlarging it`);
+  }
+  return where(greater(x, 0), x, mul(alpha, x));
+}
+
+/** x > 0 ? x : alpha * (exp(x) - 1), alpha default 1. */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  assertFloatTensor('elu', 'x', x);
+  assertAlpha('elu', alpha);
+  return record('elu', [x], run1('Elu', [x], { alpha }), (dy) => [run1('EluGrad', [dy, x], { alpha })]);
+}
+
+/** SELU constants of Klambauer et al., as PyTorch writes them. */
+export const SELU_ALPHA = 1.6732632423543772848170429916717;
+export const SELU_SCALE = 1.0507009873554804934193349852946;
+
+/** scale * elu(x, alpha) with the self-normalising constants (composite). */
+export function selu(x: Tensor): Tensor {
+  assertFloatTensor('selu', 'x', x);
+  return affine(elu(x, SELU_ALPHA), SELU_SCALE);
+}
+
+export interface GeluOpts {
+  /** 'none' (default): x * Phi(x) with the exact erf; 'tanh': the tanh approximation. */
+  approximate?: 'none' | 'tanh';
+}
+
+/** Gaussian error linear unit (PyTorch's two forms; erf computed to ~1e-15). */
+export function gelu(x: Tensor, opts: GeluOpts = {}): Tensor {
+  assertFloatTensor('gelu', 'x', x);
+  const approximate = opts.approximate ?? 'none';
+  if (approximate !== 'none' && approximate !== 'tanh') {
+    throw new RangeError(`gelu: approximate must be 'none' or 'tanh', received '${String(approximate)}'`);
+  }
+  return record('gelu', [x], run1('Gelu', [x], { approximate }), (dy) => [run1('GeluGrad', [dy, x], { approximate })]);
+}
+
+/** log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)). Gradient: sigmoid(x). */
+export function softplus(x: Tensor): Tensor {
+  assertFloatTensor('softplus', 'x', x);
+  return record('softplus', [x], run1('Softplus', [x]), (dy) => [mul(dy, run1('Sigmoid', [x]))]);
+}
+
+/** 1 / (1 + exp(-x)), without overflow for large |x|. Gradient: dy * y * (1 - y). */
+export function sigmoid(x: Tensor): Tensor {
+  assertFloatTensor('sigmoid', 'x', x);
+  const y = run1('Sigmoid', [x]);
+  return record('sigmoid', [x], y, (dy) => [run1('SigmoidGrad', [dy, y])]);
+}
+
+/** Hyperbolic tangent. Gradient: dy * (1 - y^2). */
+export function tanh(x: Tensor): Tensor {
+  assertFloatTensor('tanh', 'x', x);
+  const y = run1('Tanh', [x]);
+  return record('tanh', [x], y, (dy) => [run1('TanhGrad', [dy, y])]);
+}
+
+/**
+ * Binary step: 1 where x >= 0, else 0 (NaN stays NaN). Its derivative is 0 wherever it
+ * exists, and convkit uses 0 at the jump too, so gradients through it are zeros.
+ */
+export function step(x: Tensor): Tensor {
+  assertFloatTensor('step', 'x', x);
+  return record('step', [x], run1('Step', [x]), (dy) => [run1('Fill', [], { shape: [...dy.shape], dtype: dy.dtype, value: 0 })]);
+}
+
+/** The identity activation: the same values (a view, no copy); gradient dy. */
+export function identity(x: Tensor): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`identity: x must be a Tensor, received ${typeof x}`);
+  return record('identity', [x], shareStorage(x, x.shape), (dy) => [shareStorage(dy, dy.shape)]);
+}
+
+/** exp(x) / sum(exp(x)) along `axis` (default the last), shifted by the maximum for stability. */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  assertFloatTensor('softmax', 'x', x);
+  if (x.rank === 0) throw new RangeError('softmax: x must have at least one axis, received a scalar');
+  const [a] = normAxes(axis, x.rank, 'softmax');
+  const y = run1('Softmax', [x], { axis: a });
+  return record('softmax', [x], y, (dy) => [run1('SoftmaxGrad', [dy, y], { axis: a })]);
+}
+
+/** x - logsumexp(x) along `axis` (default the last): finite even for very large inputs. */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  assertFloatTensor('logSoftmax', 'x', x);
+  if (x.rank === 0) throw new RangeError('logSoftmax: x must have at least one axis, received a scalar');
+  const [a] = normAxes(axis, x.rank, 'logSoftmax');
+  const y = run1('LogSoftmax', [x], { axis: a });
+  return record('logSoftmax', [x], y, (dy) => [run1('LogSoftmaxGrad', [dy, y], { axis: a })]);
+}
