@@ -1,0 +1,245 @@
+/**
+ * Data augmentation on NHWC image batches, seeded: mirroring, random crop (pad then
+ * crop back, i.e. random translation), rotation, scaling, brightness / contrast /
+ * per-channel colour shifts. Every transform draws fresh parameters per image, so
+ * calling it on each mini-batch of each epoch generates new variants on the fly
+ * (fit's `augment` option does this). Runs on the host (no gradients are needed for
+ * inputs) and returns a new batch of the same shape.
+ *
+ * Geometry is one inverse affine map per image (output pixel -> source point) sampled
+ * bilinearly with zero fill; a pure flip or integer shift therefore copies pixels exactly.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { fmtShape } from '../tensor/shape.js';
+import { tensor } from '../ops/creation.js';
+import { Rng, rngOf } from '../ops/random.js';
+
+export interface AugmentOptions {
+  /** Mirror left-right with this probability (true = 0.5). */
+  flipHorizontal?: boolean | number;
+  /** Mirror top-bottom with this probability (true = 0.5). */
+  flipVertical?: boolean | number;
+  /** Pad each side by this many pixels (zeros) and crop back to the original size at a random offset. */
+  cropPadding?: number;
+  /** Rotate by a uniform angle in [-rotation, rotation] degrees about the centre. */
+  rotation?: number;
+  /** Zoom by a uniform factor in [1 - s, 1 + s] (a number) or [min, max]. */
+  scale?: number | readonly [number, number];
+  /** Add one uniform offset in [-b, b] to every pixel of an image. */
+  brightness?: number;
+  /** Multiply the deviation from the image mean by a uniform factor in [1 - c, 1 + c]. */
+  contrast?: number;
+  /** Add a uniform offset in [-s, s] to each channel separately (a colour cast). */
+  colorShift?: number;
+  /** Clamp the result to this range after colour changes (default [0, 1]; null: no clamp). */
+  clip?: readonly [number, number] | null;
+  /** Seed of the generator (or an Rng to share). */
+  seed?: number | Rng;
+}
+
+/** A host batch: row-major NHWC values and their shape. */
+export interface ImageBatch {
+  data: Float32Array;
+  shape: readonly [number, number, number, number];
+}
+
+function prob(v: boolean | number | undefined): number {
+  return v === true ? 0.5 : typeof v === 'number' ? v : 0;
+}
+
+function checkShape(shape: readonly number[], op: string): asserts shape is readonly [number, number, number, number] {
+  if (shape.length !== 4) throw new RangeError(`${op}: images must be a batch [N, H, W, C] (NHWC), received shape ${fmtShape(shape)}`);
+}
+
+/**
+ * Warp one image by the inverse map (y, x) -> (sy, sx) = A * (y - cy, x - cx) + (cy + ty, cx + tx),
+ * with A = [[a, b], [c, d]], sampling bilinearly; points outside read 0.
+ */
+function warp(src: Float32Array, dst: Float32Array, off: number, H: number, W: number, C: number, a: number, b: number, c: number, d: number, ty: number, tx: number): void {
+  const cy = (H - 1) / 2, cx = (W - 1) / 2;
+  const at = (y: number, x: number, ch: number): number => (y >= 0 && y < H && x >= 0 && x < W ? src[off + (y * W + x) * C + ch] : 0);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const dy = y - cy, dx = x - cx;
+      const sy = a * dy + b * dx + cy + ty, sx = c * dy + d * dx + cx + tx;
+      const y0 = Math.floor(sy), x0 = Math.floor(sx);
+      const fy = sy - y0, fx = sx - x0;
+      for (let ch = 0; ch < C; ch++) {
+        let v = at(y0, x0, ch) * (1 - fy) * (1 - fx);
+        if (fx !== 0) v += at(y0, x0 + 1, ch) * (1 - fy) * fx;
+        if (fy !== 0) v += at(y0 + 1, x0, ch) * fy * (1 - fx);
+        if (fx !== 0 && fy !== 0) v += at(y0 + 1, x0 + 1, ch) * fy * fx;
+        dst[off + (y * W + x) * C + ch] = v;
+      }
+    }
+  }
+}
+
+/** Snap values within 1e-9 of an integer (cos 90 degrees is 6e-17, not 0). */
+const snap = (v: number): number => (Math.abs(v - Math.round(v)) < 1e-9 ? Math.round(v) : v);
+
+export interface ImageTransform {
+  flipH: boolean;
+  flipV: boolean;
+  /** Degrees, counter-clockwise. */
+  angle: number;
+  scale: number;
+  /** Integer crop shift in pixels (positive: content moves up / left). */
+  shiftY: number;
+  shiftX: number;
+  brightness: number;
+  contrast: number;
+  channelShift: number[];
+}
+
+/** Apply one explicit transform to image `i` of `src` into `dst` (same layout). */
+export function applyTransform(src: Float32Array, dst: Float32Array, shape: readonly [number, number, number, number], i: number, t: ImageTransform, clip: readonly [number, number] | null = [0, 1]): void {
+  const [, H, W, C] = shape;
+  const off = i * H * W * C;
+  const th = (t.angle * Math.PI) / 180;
+  const cos = snap(Math.cos(th)), sin = snap(Math.sin(th));
+  // Forward (centred coordinates): q = scale * R(angle) * F * p, F the flips. Inverse:
+  // p = F * R^T * q / scale, with R = [[cos, -sin], [sin, cos]] acting on (y, x).
+  const fy = t.flipV ? -1 : 1, fx = t.flipH ? -1 : 1;
+  const s = 1 / t.scale;
+  const a = s * fy * cos, b = s * fy * sin, c = -s * fx * sin, d = s * fx * cos;
+  const identity = a === 1 && b === 0 && c === 0 && d === 1 && t.shiftY === 0 && t.shiftX === 0;
+  if (identity) dst.set(src.subarray(off, off + H * W * C), off);
+  else warp(src, dst, off, H, W, C, a, b, c, d, t.shiftY, t.shiftX);
+  const colour = t.brightness !== 0 || t.contrast !== 1 || t.channelShift.some((v) => v !== 0);
+  if (!colour && !clip) return;
+  const n = H * W;
+  const mean = new Float64Array(C);
+  if (t.contrast !== 1) {
+    for (let p = 0; p < n; p++) for (let ch = 0; ch < C; ch++) mean[ch] += dst[off + p * C + ch];
+    for (let ch = 0; ch < C; ch++) mean[ch] /= n;
+  }
+  for (let p = 0; p < n; p++) {
+    for (let ch = 0; ch < C; ch++) {
+      const k = off + p * C + ch;
+      let v = dst[k];
+      if (colour) v = mean[ch] + (v - mean[ch]) * t.contrast + t.brightness + (t.channelShift[ch] ?? 0);
+      if (clip) v = Math.min(clip[1], Math.max(clip[0], v));
+      dst[k] = v;
+    }
+  }
+}
+
+/**
+ * A seeded random augmenter: `apply` draws new parameters for every image of every
+ * batch. Two augmenters built with the same options and seed produce the same stream.
+ */
+export class Augmenter {
+  readonly opts: AugmentOptions;
+  private rng: Rng;
+
+  constructor(opts: AugmentOptions = {}) {
+    for (const key of ['cropPadding', 'rotation', 'brightness', 'contrast', 'colorShift'] as const) {
+      const v = opts[key];
+      if (v !== undefined && !(typeof v === 'number' && v >= 0 && Number.isFinite(v))) throw new RangeError(`augment: ${key} must be a non-negative number, received ${String(v)}`);
+    }
+    if (opts.cropPadding !== undefined && !Number.isInteger(opts.cropPadding)) throw new RangeError(`augment: cropPadding must be an integer, received ${opts.cropPadding}`);
+    for (const key of ['flipHorizontal', 'flipVertical'] as const) {
+      const p = prob(opts[key]);
+      if (!(p >= 0 && p <= 1)) throw new RangeError(`augment: ${key} must be a boolean or a probability in [0, 1], received ${String(opts[key])}`);
+    }
+    const [lo, hi] = this.scaleRange(opts);
+    if (!(lo > 0 && hi >= lo)) throw new RangeError(`augment: scale must give a range 0 < min <= max, received ${JSON.stringify(opts.scale)}`);
+    this.opts = { ...opts };
+    this.rng = rngOf(opts.seed ?? 0);
+  }
+
+  private scaleRange(opts: AugmentOptions): [number, number] {
+    const s = opts.scale;
+    if (s === undefined) return [1, 1];
+    return typeof s === 'number' ? [1 - s, 1 + s] : [s[0], s[1]];
+  }
+
+  /** Draw the parameters for one image of `channels` channels. */
+  draw(channels: number): ImageTransform {
+    const o = this.opts, r = this.rng;
+    const [slo, shi] = this.scaleRange(o);
+    const pad = o.cropPadding ?? 0;
+    return {
+      flipH: prob(o.flipHorizontal) > 0 && r.next() < prob(o.flipHorizontal),
+      flipV: prob(o.flipVertical) > 0 && r.next() < prob(o.flipVertical),
+      angle: o.rotation ? r.uniform(-o.rotation, o.rotation) : 0,
+      scale: shi > slo ? r.uniform(slo, shi) : slo,
+      shiftY: pad ? r.int(2 * pad + 1) - pad : 0,
+      shiftX: pad ? r.int(2 * pad + 1) - pad : 0,
+      brightness: o.brightness ? r.uniform(-o.brightness, o.brightness) : 0,
+      contrast: o.contrast ? r.uniform(1 - o.contrast, 1 + o.contrast) : 1,
+      channelShift: Array.from({ length: channels }, () => (o.colorShift ? r.uniform(-o.colorShift, o.colorShift) : 0)),
+    };
+  }
+
+  /** Augment a host batch; returns a new array of the same shape. */
+  applyBatch(batch: ImageBatch): ImageBatch {
+    checkShape(batch.shape, 'augment');
+    const [N, H, W, C] = batch.shape;
+    if (batch.data.length !== N * H * W * C) throw new RangeError(`augment: ${batch.data.length} values do not match shape ${fmtShape(batch.shape)}`);
+    const out = new Float32Array(batch.data.length);
+    const clip = this.opts.clip === undefined ? ([0, 1] as const) : this.opts.clip;
+    for (let i = 0; i < N; i++) applyTransform(batch.data, out, batch.shape, i, this.draw(C), clip);
+    return { data: out, shape: batch.shape };
+  }
+
+  /** Augment a tensor batch [N, H, W, C]; returns a new float32 tensor. */
+  apply(x: Tensor): Tensor {
+    checkShape(x.shape, 'augment');
+    const data = x.dtype === 'float32' ? (x.dataSync() as Float32Array) : Float32Array.from(x.dataSync());
+    return tensor(this.applyBatch({ data, shape: x.shape }).data, x.shape, 'float32');
+  }
+}
+
+/** Augment one batch with fresh random parameters (see Augmenter). */
+export function augment(x: Tensor, opts: AugmentOptions = {}): Tensor {
+  return new Augmenter(opts).apply(x);
+}
+
+function deterministic(x: Tensor, op: string, t: Partial<ImageTransform>): Tensor {
+  checkShape(x.shape, op);
+  const shape = x.shape;
+  const src = Float32Array.from(x.dataSync());
+  const out = new Float32Array(src.length);
+  const full: ImageTransform = { flipH: false, flipV: false, angle: 0, scale: 1, shiftY: 0, shiftX: 0, brightness: 0, contrast: 1, channelShift: [], ...t };
+  for (let i = 0; i < shape[0]; i++) applyTransform(src, out, shape, i, full, null);
+  return tensor(out, shape, 'float32');
+}
+
+/** Mirror each image left-right. */
+export const flipLeftRight = (x: Tensor): Tensor => deterministic(x, 'flipLeftRight', { flipH: true });
+/** Mirror each image top-bottom. */
+export const flipUpDown = (x: Tensor): Tensor => deterministic(x, 'flipUpDown', { flipV: true });
+/** Rotate each image by `degrees` counter-clockwise about its centre (bilinear, zero fill). */
+export const rotateImages = (x: Tensor, degrees: number): Tensor => deterministic(x, 'rotateImages', { angle: degrees });
+/** Zoom each image by `factor` about its centre (> 1 enlarges; bilinear, zero fill). */
+export const scaleImages = (x: Tensor, factor: number): Tensor => {
+  if (!(factor > 0)) throw new RangeError(`scaleImages: factor must be > 0, received ${factor}`);
+  return deterministic(x, 'scaleImages', { scale: factor });
+};
+/** Shift content by (dy, dx) whole pixels (positive: down / right), zero fill: a crop of a padded image. */
+export const translateImages = (x: Tensor, dy: number, dx: number): Tensor => {
+  if (!Number.isInteger(dy) || !Number.isInteger(dx)) throw new RangeError(`translateImages: shifts must be integers, received (${dy}, ${dx})`);
+  return deterministic(x, 'translateImages', { shiftY: -dy, shiftX: -dx });
+};
+
+/**
+ * Crop a [h, w] window at (top, left) from each image of a batch (top/left may be
+ * negative or overhang: outside reads 0). Multi-crop test-time augmentation uses this.
+ */
+export function cropImages(x: Tensor, top: number, left: number, h: number, w: number): Tensor {
+  checkShape(x.shape, 'cropImages');
+  const [N, H, W, C] = x.shape;
+  if (![top, left, h, w].every(Number.isInteger) || h < 1 || w < 1) throw new RangeError(`cropImages: top, left, h, w must be integers with h, w >= 1, received (${top}, ${left}, ${h}, ${w})`);
+  const src = x.dataSync();
+  const out = new Float32Array(N * h * w * C);
+  for (let n = 0; n < N; n++)
+    for (let y = 0; y < h; y++)
+      for (let xx = 0; xx < w; xx++) {
+        const sy = top + y, sx = left + xx;
+        if (sy < 0 || sy >= H || sx < 0 || sx >= W) continue;
+        for (let c = 0; c < C; c++) out[((n * h + y) * w + xx) * C + c] = src[((n * H + sy) * W + sx) * C + c];
+      }
+  return tensor(out, [N, h, w, C], 'float32');
+}
