@@ -231,7 +231,8 @@ export function memory(): Record<string, { storages: number; bytes: number }> {
 
 /**
  * Run kernel `name` on the current backend. When that backend has no such kernel, or
- * cannot hold an input's dtype, the kernel runs on `ts` and the fallback is recorded
+ * cannot hold an input's dtype (or the output dtype named by `attrs.dtype`), the kernel
+ * runs on `ts` and the fallback is recorded
  * (see `getFallbacks`). Inputs stored elsewhere are copied to the backend that runs.
  */
 export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record<string, unknown> = {}): Tensor[] {
@@ -239,7 +240,10 @@ export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record
   let config = getKernel(be.name, name);
   if (be.name !== 'ts') {
     const bad = inputs.find((t) => !be.supportsDtype(t.dtype));
-    const reason = !config ? 'no kernel' : bad ? `dtype ${bad.dtype}` : null;
+    // Kernels whose output dtype is an attr (Fill, Cast, OneHot) fall back when the
+    // backend cannot hold that dtype.
+    const outDtype = typeof attrs.dtype === 'string' && !be.supportsDtype(attrs.dtype as DType) ? attrs.dtype : null;
+    const reason = !config ? 'no kernel' : bad ? `dtype ${bad.dtype}` : outDtype ? `output dtype ${outDtype}` : null;
     if (reason) {
       noteFallback(name, be.name, reason);
       be = findBackend('ts');
