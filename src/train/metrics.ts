@@ -154,7 +154,7 @@ export class ConfusionMatrix {
     const lines = [`${'true\\pred'.padEnd(label)} ${colHead}  recall`];
     this.counts.forEach((row, t) => {
       const r = this.recall(t);
-      lines.push(`${names[t].padEnd(label)} ${row.map((c) => String(c).padStart(w)).join(' ')}  ${Number.isNaN(r) ? '   -' : (100 * r).toFixed(1).padStart(5)}%`);
+      lines.push(`${names[t].padEnd(label)} ${row.map((c) => String(c).padStart(w)).join(' ')}  ${Number.isNaN(r) ? '    -' : `${(100 * r).toFixed(1).padStart(5)}%`}`);
     });
     lines.push(`accuracy ${(100 * this.accuracy).toFixed(2)}% of ${this.total}`);
     return lines.join('\n');
