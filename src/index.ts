@@ -19,4 +19,7 @@ export type { Backend, TensorInfo, DataId } from './registry/backend.js';
 export { backward, noGrad, enableGrad, isGradEnabled, valueAndGrad, grad } from './autograd/tape.js';
 export * from './ops/index.js';
 export * from './optim/index.js';
+export { verifyVectors, parseVectors, VectorFormatError, VECTORS_FORMAT, VERIFY_OP_NAMES } from './verify/index.js';
+export type { VerifyOptions, VerifyReport, CaseReport, VectorFile, VectorCase, VectorTensor } from './verify/index.js';
 export * as filters from './vision/filters.js';
+export * as vision from './vision/index.js';
