@@ -4,9 +4,11 @@
  * listed in `commands` below.
  */
 import { parseArgs, UsageError, type Command } from './args.js';
+import { verifyCommand } from './commands/verify.js';
 
 const commands: Record<string, Command> = {
   // commands: one line each, added by the command's author
+  verify: verifyCommand,
 };
 
 function usage(): string {
