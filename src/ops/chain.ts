@@ -8,6 +8,7 @@ import * as ew from './elementwise.js';
 import * as red from './reduce.js';
 import * as sh from './shape.js';
 import { matmul, type MatMulOpts } from './matmul.js';
+import * as act from './activation.js';
 
 type TL = ew.TensorLike;
 
@@ -35,6 +36,11 @@ declare module '../tensor/tensor.js' {
     flatten(startAxis?: number): Tensor;
     transpose(perm?: readonly number[]): Tensor;
     slice(begin: readonly number[], size?: readonly number[]): Tensor;
+    relu(): Tensor;
+    sigmoid(): Tensor;
+    tanh(): Tensor;
+    softmax(axis?: number): Tensor;
+    logSoftmax(axis?: number): Tensor;
   }
 }
 
@@ -61,3 +67,8 @@ P.reshape = function (s) { return sh.reshape(this, s); };
 P.flatten = function (a) { return sh.flatten(this, a); };
 P.transpose = function (p) { return sh.transpose(this, p); };
 P.slice = function (b, s) { return sh.slice(this, b, s); };
+P.relu = function () { return act.relu(this); };
+P.sigmoid = function () { return act.sigmoid(this); };
+P.tanh = function () { return act.tanh(this); };
+P.softmax = function (a) { return act.softmax(this, a); };
+P.logSoftmax = function (a) { return act.logSoftmax(this, a); };
