@@ -161,6 +161,9 @@ export function gemm_f32_driver(
   // split K into equal blocks of at most KC (no short last block)
   const kBlocks = (K + KC - 1) / KC;
   const kcMax = (K + kBlocks - 1) / kBlocks;
+  // and M into equal blocks of at most MC rows, rounded up to whole MR strips
+  const mBlocks = (M + MC - 1) / MC;
+  const mcMax = min(MC, ((M + mBlocks - 1) / mBlocks + MR - 1) / MR * MR);
   const ldcBytes = <usize>ldc << 2;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
@@ -168,8 +171,8 @@ export function gemm_f32_driver(
       const kc = min(kcMax, K - pc);
       pack_b(B, ldb, transB, pc, kc, jc, nc, packB);
       const acc = accumulate || pc > 0;
-      for (let ic = 0; ic < M; ic += MC) {
-        const mc = min(MC, M - ic);
+      for (let ic = 0; ic < M; ic += mcMax) {
+        const mc = min(mcMax, M - ic);
         if (aMode == A_IM2COL) pack_a_im2col(A, group, ic, mc, pc, kc, packA);
         else if (aMode == A_IM2COL_T) pack_a_im2col_t(A, group, ic, mc, pc, kc, packA);
         else pack_a_matrix(A, lda, transA, ic, mc, pc, kc, packA);

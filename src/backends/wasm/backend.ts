@@ -58,6 +58,7 @@ export class WasmBackend implements Backend {
   private readonly live = new Set<WasmData>();
   private view: Float32Array | null = null;
   private ws: number | undefined;
+  private paramBlock: number | undefined;
 
   constructor(mod: WasmModule, name = 'wasm') {
     this.name = name;
@@ -165,6 +166,19 @@ export class WasmBackend implements Backend {
    */
   workspace(): number {
     return (this.ws ??= this.allocator.alloc(this.wasm.gemm_f32_workspace_bytes()));
+  }
+
+  /**
+   * Write up to 64 int32 parameters (geometry blocks and the like) into a small block
+   * owned by the backend and return its address. The block is reused by the next call:
+   * pass it straight to one wasm call.
+   */
+  params(values: readonly number[]): number {
+    if (values.length > 64) throw new RangeError(`wasm backend: params() takes at most 64 values, received ${values.length}`);
+    const p = (this.paramBlock ??= this.allocator.alloc(256));
+    const v = new Int32Array(this.wasmMemory.buffer, p, values.length);
+    for (let i = 0; i < values.length; i++) v[i] = values[i];
+    return p;
   }
 
   /** Float32Array over all of linear memory; re-taken after every allocation (views detach on grow). */

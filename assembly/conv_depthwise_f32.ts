@@ -1,0 +1,154 @@
+// Direct depthwise convolution (groups = C, one input channel per group, channel
+// multiplier Mu = F / C, filter [KD,KH,KW,1,F], output channel f = c*Mu + m reads
+// input channel c). im2col would turn this into C GEMMs of width Mu (usually 1), so
+// these kernels loop over output pixels and vectorise across channels instead.
+// For each output pixel the taps inside the image are listed first (input row
+// offset, filter row offset), so the inner loops carry no bounds checks.
+import {
+  gN, gD, gH, gW, gC, gOD, gOH, gOW, gF, gKD, gKH, gKW, gSD, gSH, gSW, gDD, gDH, gDW, gPD, gPH, gPW,
+} from './conv_geometry';
+
+const TAPS_MAX: i32 = 4096;
+const tapIn = memory.data(TAPS_MAX * 4, 16);
+const tapFilt = memory.data(TAPS_MAX * 4, 16);
+let tapCount: i32 = 0;
+
+/** List the taps of output pixel (n, od, oh, ow) that fall inside the image, starting at tap t0 (at most TAPS_MAX). Returns the next t0, or -1 when done. */
+function listTaps(n: i32, od: i32, oh: i32, ow: i32, t0: i32): i32 {
+  const total = gKD * gKH * gKW;
+  const d0 = od * gSD - gPD, h0 = oh * gSH - gPH, w0 = ow * gSW - gPW;
+  tapCount = 0;
+  let t = t0;
+  for (; t < total && tapCount < TAPS_MAX; t++) {
+    const kw = t % gKW, kh = (t / gKW) % gKH, kd = t / (gKW * gKH);
+    const id = d0 + kd * gDD, ih = h0 + kh * gDH, iw = w0 + kw * gDW;
+    if (<u32>id < <u32>gD && <u32>ih < <u32>gH && <u32>iw < <u32>gW) {
+      store<i32>(tapIn + (<usize>tapCount << 2), (((n * gD + id) * gH + ih) * gW + iw) * gC);
+      store<i32>(tapFilt + (<usize>tapCount << 2), t * gF);
+      tapCount++;
+    }
+  }
+  return t < total ? t : -1;
+}
+
+// @ts-ignore: decorator
+@inline function tin(i: i32): usize { return <usize>load<i32>(tapIn + (<usize>i << 2)) << 2; }
+// @ts-ignore: decorator
+@inline function tfl(i: i32): usize { return <usize>load<i32>(tapFilt + (<usize>i << 2)) << 2; }
+
+export function depthwise_forward_f32(x: usize, w: usize, y: usize): void {
+  const Mu = gF / gC;
+  let pix = 0;
+  for (let n = 0; n < gN; n++) for (let od = 0; od < gOD; od++) for (let oh = 0; oh < gOH; oh++) for (let ow = 0; ow < gOW; ow++) {
+    const yrow = y + (<usize>pix * <usize>gF << 2);
+    pix++;
+    let t0 = 0;
+    let first = true;
+    while (t0 >= 0) {
+      t0 = listTaps(n, od, oh, ow, t0);
+      if (Mu == 1) {
+        // y[c] = sum over taps x[tap][c] * w[tap][c], 4 channels at a time in a register
+        let c = 0;
+        for (; c + 4 <= gC; c += 4) {
+          const off = <usize>c << 2;
+          let acc = first ? f32x4.splat(0) : v128.load(yrow + off);
+          for (let t = 0; t < tapCount; t++) acc = f32x4.add(acc, f32x4.mul(v128.load(x + tin(t) + off), v128.load(w + tfl(t) + off)));
+          v128.store(yrow + off, acc);
+        }
+        for (; c < gC; c++) {
+          const off = <usize>c << 2;
+          let acc: f32 = first ? 0 : load<f32>(yrow + off);
+          for (let t = 0; t < tapCount; t++) acc += load<f32>(x + tin(t) + off) * load<f32>(w + tfl(t) + off);
+          store<f32>(yrow + off, acc);
+        }
+      } else {
+        if (first) memory.fill(yrow, 0, <usize>gF << 2);
+        for (let t = 0; t < tapCount; t++) {
+          const xr = x + tin(t), wr = w + tfl(t);
+          for (let c = 0; c < gC; c++) {
+            const xv = load<f32>(xr + (<usize>c << 2));
+            for (let m = 0; m < Mu; m++) {
+              const f = <usize>(c * Mu + m) << 2;
+              store<f32>(yrow + f, load<f32>(yrow + f) + xv * load<f32>(wr + f));
+            }
+          }
+        }
+      }
+      first = false;
+    }
+  }
+}
+
+export function depthwise_backprop_input_f32(dy: usize, w: usize, dx: usize): void {
+  const Mu = gF / gC;
+  memory.fill(dx, 0, <usize>gN * <usize>gD * <usize>gH * <usize>gW * <usize>gC << 2);
+  let pix = 0;
+  for (let n = 0; n < gN; n++) for (let od = 0; od < gOD; od++) for (let oh = 0; oh < gOH; oh++) for (let ow = 0; ow < gOW; ow++) {
+    const dyrow = dy + (<usize>pix * <usize>gF << 2);
+    pix++;
+    let t0 = 0;
+    while (t0 >= 0) {
+      t0 = listTaps(n, od, oh, ow, t0);
+      for (let t = 0; t < tapCount; t++) {
+        const dxr = dx + tin(t), wr = w + tfl(t);
+        if (Mu == 1) {
+          let c = 0;
+          for (; c + 4 <= gC; c += 4) {
+            const off = <usize>c << 2;
+            v128.store(dxr + off, f32x4.add(v128.load(dxr + off), f32x4.mul(v128.load(dyrow + off), v128.load(wr + off))));
+          }
+          for (; c < gC; c++) {
+            const off = <usize>c << 2;
+            store<f32>(dxr + off, load<f32>(dxr + off) + load<f32>(dyrow + off) * load<f32>(wr + off));
+          }
+        } else {
+          for (let c = 0; c < gC; c++) {
+            let s: f32 = 0;
+            for (let m = 0; m < Mu; m++) {
+              const f = <usize>(c * Mu + m) << 2;
+              s += load<f32>(dyrow + f) * load<f32>(wr + f);
+            }
+            const off = <usize>c << 2;
+            store<f32>(dxr + off, load<f32>(dxr + off) + s);
+          }
+        }
+      }
+    }
+  }
+}
+
+export function depthwise_backprop_filter_f32(x: usize, dy: usize, dw: usize): void {
+  const Mu = gF / gC;
+  memory.fill(dw, 0, <usize>gKD * <usize>gKH * <usize>gKW * <usize>gF << 2);
+  let pix = 0;
+  for (let n = 0; n < gN; n++) for (let od = 0; od < gOD; od++) for (let oh = 0; oh < gOH; oh++) for (let ow = 0; ow < gOW; ow++) {
+    const dyrow = dy + (<usize>pix * <usize>gF << 2);
+    pix++;
+    let t0 = 0;
+    while (t0 >= 0) {
+      t0 = listTaps(n, od, oh, ow, t0);
+      for (let t = 0; t < tapCount; t++) {
+        const xr = x + tin(t), dwr = dw + tfl(t);
+        if (Mu == 1) {
+          let c = 0;
+          for (; c + 4 <= gC; c += 4) {
+            const off = <usize>c << 2;
+            v128.store(dwr + off, f32x4.add(v128.load(dwr + off), f32x4.mul(v128.load(xr + off), v128.load(dyrow + off))));
+          }
+          for (; c < gC; c++) {
+            const off = <usize>c << 2;
+            store<f32>(dwr + off, load<f32>(dwr + off) + load<f32>(xr + off) * load<f32>(dyrow + off));
+          }
+        } else {
+          for (let c = 0; c < gC; c++) {
+            const xv = load<f32>(xr + (<usize>c << 2));
+            for (let m = 0; m < Mu; m++) {
+              const f = <usize>(c * Mu + m) << 2;
+              store<f32>(dwr + f, load<f32>(dwr + f) + xv * load<f32>(dyrow + f));
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,77 @@
+// Convolution on the packed GEMM, NDHWC images and [KD,KH,KW,C/groups,F] filters
+// (2-D convolutions pass D = KD = 1). Per group g, with Cg = C/groups, Fg = F/groups,
+// P = output pixels and Kg = KD*KH*KW*Cg taps:
+//
+//   forward          y[P, g*Fg..]  = im2col(x)_g [P x Kg]  @ w_g [Kg x Fg]
+//   input gradient   dx           += col2im( dy_g [P x Fg] @ w_g^T [Fg x Kg] )
+//   filter gradient  dw_g [Kg x Fg] = im2col(x)_g^T [Kg x P] @ dy_g [P x Fg]
+//
+// im2col and col2im are never materialised: the GEMM packs patches straight from x
+// and scatters tiles straight into dx (see im2col_f32.ts). Fast paths: a pointwise
+// (1x1, stride 1, no padding) convolution is a plain GEMM on x, and a depthwise one
+// (one input channel per group) runs the direct kernels of conv_depthwise_f32.ts.
+// `geom` points at the 22-int geometry block (conv_geometry.ts); `ws` at
+// gemm_f32_workspace_bytes() of scratch.
+import { gemm_f32_driver, A_MATRIX, A_IM2COL, A_IM2COL_T, C_MATRIX, C_COL2IM } from './gemm_f32';
+import { conv_geometry_load, conv_is_pointwise, conv_is_depthwise, gC, gF, gCg, gFg, gKg, gOutPix, gInPix, gGroups } from './conv_geometry';
+import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
+
+/** y = conv(x, w). */
+export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize): void {
+  conv_geometry_load(geom);
+  if (conv_is_depthwise()) {
+    depthwise_forward_f32(x, w, y);
+    return;
+  }
+  const pointwise = conv_is_pointwise();
+  for (let g = 0; g < gGroups; g++) {
+    const wg = w + (<usize>(g * gFg) << 2);
+    const yg = y + (<usize>(g * gFg) << 2);
+    if (pointwise) {
+      gemm_f32_driver(gOutPix, gFg, gCg, A_MATRIX, x + (<usize>(g * gCg) << 2), gC, false, wg, gF, false, C_MATRIX, yg, gF, false, ws, g);
+    } else {
+      gemm_f32_driver(gOutPix, gFg, gKg, A_IM2COL, x, 0, false, wg, gF, false, C_MATRIX, yg, gF, false, ws, g);
+    }
+  }
+}
+
+/** dx = d conv / dx applied to dy (dx is fully written). */
+export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: usize, ws: usize): void {
+  conv_geometry_load(geom);
+  if (conv_is_depthwise()) {
+    depthwise_backprop_input_f32(dy, w, dx);
+    return;
+  }
+  const pointwise = conv_is_pointwise();
+  if (!pointwise) memory.fill(dx, 0, <usize>gInPix * <usize>gC << 2);
+  for (let g = 0; g < gGroups; g++) {
+    const dyg = dy + (<usize>(g * gFg) << 2);
+    const wg = w + (<usize>(g * gFg) << 2);
+    if (pointwise) {
+      // dx_g [P x Cg] = dy_g [P x Fg] @ w_g^T
+      gemm_f32_driver(gOutPix, gCg, gFg, A_MATRIX, dyg, gF, false, wg, gF, true, C_MATRIX, dx + (<usize>(g * gCg) << 2), gC, false, ws, g);
+    } else {
+      gemm_f32_driver(gOutPix, gKg, gFg, A_MATRIX, dyg, gF, false, wg, gF, true, C_COL2IM, dx, 0, true, ws, g);
+    }
+  }
+}
+
+/** dw = d conv / dw applied to dy (dw is fully written). */
+export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: usize, ws: usize): void {
+  conv_geometry_load(geom);
+  if (conv_is_depthwise()) {
+    depthwise_backprop_filter_f32(x, dy, dw);
+    return;
+  }
+  const pointwise = conv_is_pointwise();
+  for (let g = 0; g < gGroups; g++) {
+    const dyg = dy + (<usize>(g * gFg) << 2);
+    const dwg = dw + (<usize>(g * gFg) << 2);
+    if (pointwise) {
+      // dw_g [Cg x Fg] = x_g^T [Cg x P] @ dy_g
+      gemm_f32_driver(gCg, gFg, gOutPix, A_MATRIX, x + (<usize>(g * gCg) << 2), gC, true, dyg, gF, false, C_MATRIX, dwg, gF, false, ws, g);
+    } else {
+      gemm_f32_driver(gKg, gFg, gOutPix, A_IM2COL_T, x, 0, false, dyg, gF, false, C_MATRIX, dwg, gF, false, ws, g);
+    }
+  }
+}

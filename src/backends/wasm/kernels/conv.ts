@@ -1,0 +1,97 @@
+/**
+ * Convolution kernels on `wasm`: Conv2D / Conv3D and their input and filter gradients,
+ * all on the packed GEMM with implicit im2col (assembly/conv_f32.ts), a plain GEMM
+ * for pointwise convolutions and direct kernels for depthwise ones. 2-D geometry is
+ * passed as 3-D with a depth of 1, so both ranks share every code path.
+ */
+import type { TensorInfo } from '../../../registry/backend.js';
+import { registerKernel } from '../../../registry/kernels.js';
+import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
+import { fmtShape, shapesEqual } from '../../../tensor/shape.js';
+import type { WasmBackend } from '../backend.js';
+
+/** The 22-int geometry block of assembly/conv_geometry.ts. */
+function geometry3d(c: Conv3DInfo): number[] {
+  return [
+    c.batch, c.inD, c.inH, c.inW, c.inC, c.outD, c.outH, c.outW, c.outC,
+    c.kD, c.kH, c.kW, c.strideD, c.strideH, c.strideW, c.dilationD, c.dilationH, c.dilationW,
+    c.padFront, c.padTop, c.padLeft, c.groups,
+  ];
+}
+
+/** A Conv2DInfo as the Conv3DInfo of depth 1. */
+export function conv2dAs3d(c: Conv2DInfo): Conv3DInfo {
+  return {
+    batch: c.batch, inD: 1, inH: c.inH, inW: c.inW, inC: c.inC,
+    outD: 1, outH: c.outH, outW: c.outW, outC: c.outC,
+    kD: 1, kH: c.kH, kW: c.kW, strideD: 1, strideH: c.strideH, strideW: c.strideW,
+    dilationD: 1, dilationH: c.dilationH, dilationW: c.dilationW,
+    padFront: 0, padBack: 0, padTop: c.padTop, padBottom: c.padBottom, padLeft: c.padLeft, padRight: c.padRight,
+    groups: c.groups,
+  };
+}
+
+function expectShape(kernel: string, arg: string, t: TensorInfo, expected: readonly number[]): void {
+  if (!shapesEqual(t.shape, expected)) {
+    throw new RangeError(`${kernel}: ${arg} has shape ${fmtShape(t.shape)}, but the geometry in attrs expects ${fmtShape(expected)}`);
+  }
+}
+
+type Which = 'forward' | 'input' | 'filter';
+
+/**
+ * Shapes of x, w and y in the rank of the op (2-D drops the depth axes), so inputs
+ * can be checked and outputs allocated with the caller's rank.
+ */
+function shapes(c: Conv3DInfo, rank2: boolean) {
+  const sp = (d: number, h: number, w: number) => (rank2 ? [h, w] : [d, h, w]);
+  const Cg = c.inC / c.groups;
+  return {
+    x: [c.batch, ...sp(c.inD, c.inH, c.inW), c.inC],
+    w: [...sp(c.kD, c.kH, c.kW), Cg, c.outC],
+    y: [c.batch, ...sp(c.outD, c.outH, c.outW), c.outC],
+  };
+}
+
+function run(which: Which, kernel: string, [a, b]: TensorInfo[], c: Conv3DInfo, rank2: boolean, be: WasmBackend): TensorInfo {
+  const s = shapes(c, rank2);
+  let out: TensorInfo;
+  if (which === 'forward') {
+    expectShape(kernel, 'x', a, s.x);
+    expectShape(kernel, 'w', b, s.w);
+    out = be.alloc(s.y);
+  } else if (which === 'input') {
+    expectShape(kernel, 'dy', a, s.y);
+    expectShape(kernel, 'w', b, s.w);
+    out = be.alloc(s.x);
+  } else {
+    expectShape(kernel, 'x', a, s.x);
+    expectShape(kernel, 'dy', b, s.y);
+    out = be.alloc(s.w);
+  }
+  if (be.size(out) === 0) return out;
+  const geom = be.params(geometry3d(c));
+  const ws = be.workspace();
+  const fn = which === 'forward' ? 'conv_forward_f32' : which === 'input' ? 'conv_backprop_input_f32' : 'conv_backprop_filter_f32';
+  be.wasm[fn](be.ptr(a), be.ptr(b), be.ptr(out), geom, ws);
+  return out;
+}
+
+const kernels: [string, Which, boolean][] = [
+  ['Conv2D', 'forward', true],
+  ['Conv2DBackpropInput', 'input', true],
+  ['Conv2DBackpropFilter', 'filter', true],
+  ['Conv3D', 'forward', false],
+  ['Conv3DBackpropInput', 'input', false],
+  ['Conv3DBackpropFilter', 'filter', false],
+];
+for (const [kernelName, which, rank2] of kernels) {
+  registerKernel({
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: (inputs, attrs, backend) => {
+      const info = rank2 ? conv2dAs3d(attrs.conv as Conv2DInfo) : (attrs.conv as Conv3DInfo);
+      return run(which, kernelName, inputs, info, rank2, backend as WasmBackend);
+    },
+  });
+}

@@ -1,0 +1,203 @@
+/**
+ * WASM convolution kernels against the ts oracle: forward, input gradient and filter
+ * gradient, 2-D and 3-D, over random geometries (fast-check) and over sizes placed
+ * around the GEMM's register tile (MR x 8) and cache blocks (MC = 240 rows, KC = 256
+ * depth), plus the pointwise and depthwise fast paths. Tolerances scale with the
+ * reduction length of each output (tolForK): float32 rounding of a K-term sum grows
+ * like sqrt(K).
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import * as ck from '../../src/index.js';
+import { computeConv2DInfo, computeConv3DInfo, type ConvOpts, type Conv2DInfo, type Conv3DInfo } from '../../src/kernels/conv_info.js';
+import { mismatch, tolForK } from '../util/close.js';
+
+function values(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    a[i] = (s / 4294967296) * 2 - 1;
+  }
+  return a;
+}
+
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Run `kernel` on ts and on wasm with the same inputs; fail with context on mismatch or fallback. */
+function compare(kernel: string, shapes: number[][], attrs: Record<string, unknown>, K: number, seed: number, ctx: string): void {
+  const data = shapes.map((s, i) => values(size(s), seed * 7 + i));
+  const want = ck.withBackend('ts', () => ck.runKernel(kernel, data.map((d, i) => ck.tensor(d, shapes[i])), attrs)[0]);
+  ck.clearFallbacks();
+  const got = ck.withBackend('wasm', () => {
+    const ins = data.map((d, i) => ck.tensor(d, shapes[i]));
+    const y = ck.runKernel(kernel, ins, attrs)[0];
+    for (const t of ins) t.dispose();
+    return y;
+  });
+  expect(ck.getFallbacks().filter((f) => f.from === 'wasm'), `${kernel} fell back`).toEqual([]);
+  expect(got.backend.name).toBe('wasm');
+  expect(got.shape, ctx).toEqual(want.shape);
+  const m = mismatch(got.dataSync(), want.dataSync(), tolForK(K));
+  got.dispose();
+  want.dispose();
+  if (m) expect.fail(`${kernel} ${ctx}: ${m}`);
+}
+
+function check2d(xShape: number[], wShape: number[], opts: ConvOpts, seed = 1): void {
+  const conv: Conv2DInfo = computeConv2DInfo('test', xShape, wShape, opts);
+  const yShape = [conv.batch, conv.outH, conv.outW, conv.outC];
+  const Cg = conv.inC / conv.groups, Fg = conv.outC / conv.groups;
+  const ctx = `x ${JSON.stringify(xShape)} w ${JSON.stringify(wShape)} ${JSON.stringify(opts)}`;
+  compare('Conv2D', [xShape, wShape], { conv }, conv.kH * conv.kW * Cg, seed, ctx);
+  compare('Conv2DBackpropInput', [yShape, wShape], { conv }, conv.kH * conv.kW * Fg, seed + 1, ctx);
+  compare('Conv2DBackpropFilter', [xShape, yShape], { conv }, conv.batch * conv.outH * conv.outW, seed + 2, ctx);
+}
+
+function check3d(xShape: number[], wShape: number[], opts: ConvOpts, seed = 1): void {
+  const conv: Conv3DInfo = computeConv3DInfo('test', xShape, wShape, opts);
+  const yShape = [conv.batch, conv.outD, conv.outH, conv.outW, conv.outC];
+  const Cg = conv.inC / conv.groups, Fg = conv.outC / conv.groups;
+  const ctx = `x ${JSON.stringify(xShape)} w ${JSON.stringify(wShape)} ${JSON.stringify(opts)}`;
+  const taps = conv.kD * conv.kH * conv.kW;
+  compare('Conv3D', [xShape, wShape], { conv }, taps * Cg, seed, ctx);
+  compare('Conv3DBackpropInput', [yShape, wShape], { conv }, taps * Fg, seed + 1, ctx);
+  compare('Conv3DBackpropFilter', [xShape, yShape], { conv }, conv.batch * conv.outD * conv.outH * conv.outW, seed + 2, ctx);
+}
+
+const tile = () => ck.withBackend('wasm', () => {
+  const be = ck.getBackend() as unknown as { wasm: Record<string, () => number> };
+  const t = be.wasm.gemm_f32_tile();
+  return { MR: Math.floor(t / 100), NR: t % 100 };
+});
+
+describe('wasm conv2d vs ts oracle', () => {
+  it('random geometries: strides, paddings, dilations, groups (property)', () => {
+    const padding = fc.oneof(
+      fc.constant<ConvOpts['padding']>('valid'),
+      fc.constant<ConvOpts['padding']>('same'),
+      fc.integer({ min: 0, max: 2 }),
+      fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }))
+        .map(([a, b, c, d]) => [[a, b], [c, d]] as [number, number][]),
+    );
+    fc.assert(
+      fc.property(
+        fc.record({
+          n: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 1, max: 9 }), w: fc.integer({ min: 1, max: 9 }),
+          cg: fc.integer({ min: 1, max: 6 }), fg: fc.integer({ min: 1, max: 10 }), groups: fc.integer({ min: 1, max: 3 }),
+          kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
+          sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }),
+          dh: fc.integer({ min: 1, max: 2 }), dw: fc.integer({ min: 1, max: 2 }),
+          padding, seed: fc.nat(1000),
+        }),
+        (p) => {
+          const xShape = [p.n, p.h, p.w, p.cg * p.groups], wShape = [p.kh, p.kw, p.cg, p.fg * p.groups];
+          const opts: ConvOpts = { strides: [p.sh, p.sw], dilations: [p.dh, p.dw], padding: p.padding, groups: p.groups };
+          try {
+            computeConv2DInfo('test', xShape, wShape, opts);
+          } catch {
+            return; // kernel larger than the padded input: the op rejects it (tested in the op suite)
+          }
+          check2d(xShape, wShape, opts, p.seed);
+        },
+      ),
+      { numRuns: 60, seed: 20240611 },
+    );
+  });
+
+  it('filter counts around the register tile width (N of the GEMM)', () => {
+    for (const F of [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23]) check2d([1, 5, 6, 3], [3, 3, 3, F], { padding: 'same' }, F);
+  });
+
+  it('output pixel counts around MR strips and the MC = 240 row block (M of the GEMM)', () => {
+    const { MR } = tile();
+    // 1 x W outputs with W = multiples of MR +-1, and around 240 and 480
+    for (const W of [1, MR - 1, MR, MR + 1, 2 * MR + 1, 239, 240, 241, 481]) check2d([1, 3, W + 2, 2], [3, 3, 2, 9], { padding: 'valid' }, W);
+  });
+
+  it('reduction lengths around the KC = 256 depth block (K of the GEMM)', () => {
+    // K = 3*3*C: 252, 261, 288, 513 taps; filter gradient K = N*OH*OW around 256 and 512
+    for (const C of [28, 29, 32, 57]) check2d([1, 7, 9, C], [3, 3, C, 8], { padding: 'same' }, C);
+    for (const [N, H, W] of [[1, 16, 16], [1, 16, 17], [2, 16, 16], [3, 13, 13]]) check2d([N, H, W, 3], [3, 3, 3, 5], { padding: 'same' }, H * W);
+  });
+
+  it('pointwise (1x1) fast path, with groups, and strided 1x1 through im2col', () => {
+    check2d([2, 7, 5, 13], [1, 1, 13, 17], {});
+    check2d([2, 7, 5, 12], [1, 1, 4, 9], { groups: 3 });
+    check2d([2, 7, 5, 13], [1, 1, 13, 6], { strides: 2 });
+    check2d([1, 4, 4, 8], [1, 1, 8, 8], { padding: 1 });
+    check2d([1, 17, 15, 31], [1, 1, 31, 19], {});
+  });
+
+  it('depthwise (groups = C) direct kernels, channel multiplier 1 and 3', () => {
+    for (const C of [1, 3, 4, 5, 8, 9]) {
+      if (C > 1) check2d([2, 7, 6, C], [3, 3, 1, C], { groups: C, padding: 'same' }, C);
+      check2d([1, 8, 7, C], [3, 2, 1, 3 * C], { groups: C, strides: [2, 1], dilations: [1, 2], padding: [[1, 0], [2, 1]] }, C + 20);
+    }
+    // more taps than one tap list holds is impossible in tests; a large kernel checks the list logic
+    check2d([1, 9, 9, 4], [9, 9, 1, 4], { groups: 4, padding: 'same' });
+  });
+
+  it('the op-level conv2d, conv1d, depthwiseConv2d and conv2dTranspose run on wasm and agree with ts', () => {
+    const x = values(2 * 9 * 8 * 6, 3), w = values(3 * 3 * 6 * 5, 4);
+    const both = (f: () => ck.Tensor) => {
+      const a = ck.withBackend('ts', f), b = ck.withBackend('wasm', f);
+      expect(b.backend.name).toBe('wasm');
+      const m = mismatch(b.dataSync(), a.dataSync(), tolForK(54));
+      if (m) expect.fail(m);
+    };
+    both(() => ck.conv2d(ck.tensor(x, [2, 9, 8, 6]), ck.tensor(w, [3, 3, 6, 5]), { strides: 2, padding: 'same' }));
+    both(() => ck.conv1d(ck.tensor(x, [2, 72, 6]), ck.tensor(w.slice(0, 3 * 6 * 5), [3, 6, 5]), { dilations: 2 }));
+    both(() => ck.depthwiseConv2d(ck.tensor(x, [2, 9, 8, 6]), ck.tensor(w.slice(0, 3 * 3 * 6 * 2), [3, 3, 6, 2]), { padding: 'same' }));
+    both(() => ck.conv2dTranspose(ck.tensor(x, [2, 9, 8, 6]), ck.tensor(w.slice(0, 3 * 3 * 4 * 6), [3, 3, 4, 6]), { strides: 2, padding: 'same' }));
+  });
+});
+
+describe('wasm conv3d vs ts oracle', () => {
+  it('random geometries (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          n: fc.integer({ min: 1, max: 2 }), d: fc.integer({ min: 1, max: 5 }), h: fc.integer({ min: 1, max: 5 }), w: fc.integer({ min: 1, max: 5 }),
+          cg: fc.integer({ min: 1, max: 4 }), fg: fc.integer({ min: 1, max: 9 }), groups: fc.integer({ min: 1, max: 2 }),
+          k: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+          s: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+          dil: fc.integer({ min: 1, max: 2 }),
+          padding: fc.oneof(fc.constant<ConvOpts['padding']>('valid'), fc.constant<ConvOpts['padding']>('same'), fc.integer({ min: 0, max: 1 })),
+          seed: fc.nat(1000),
+        }),
+        (p) => {
+          const xShape = [p.n, p.d, p.h, p.w, p.cg * p.groups], wShape = [...p.k, p.cg, p.fg * p.groups];
+          const opts: ConvOpts = { strides: p.s, dilations: p.dil, padding: p.padding, groups: p.groups };
+          try {
+            computeConv3DInfo('test', xShape, wShape, opts);
+          } catch {
+            return;
+          }
+          check3d(xShape, wShape, opts, p.seed);
+        },
+      ),
+      { numRuns: 30, seed: 7 },
+    );
+  });
+  it('pointwise and depthwise 3-D', () => {
+    check3d([1, 3, 4, 5, 6], [1, 1, 1, 6, 7], {});
+    check3d([1, 4, 4, 5, 3], [2, 3, 3, 1, 6], { groups: 3, padding: 'same' });
+  });
+});
+
+describe('wasm conv memory', () => {
+  it('frees its temporaries: only the outputs stay alive', () => {
+    const before = ck.memory().wasm?.storages ?? 0;
+    const conv = computeConv2DInfo('test', [2, 6, 6, 4], [3, 3, 4, 5], { padding: 'same' });
+    ck.withBackend('wasm', () => {
+      ck.tidy(() => {
+        const x = ck.tensor(values(2 * 6 * 6 * 4, 1), [2, 6, 6, 4]), w = ck.tensor(values(3 * 3 * 4 * 5, 2), [3, 3, 4, 5]);
+        const y = ck.runKernel('Conv2D', [x, w], { conv })[0];
+        ck.runKernel('Conv2DBackpropFilter', [x, y], { conv });
+        ck.runKernel('Conv2DBackpropInput', [y, w], { conv });
+      });
+    });
+    expect(ck.memory().wasm.storages).toBe(before);
+  });
+});
