@@ -34,33 +34,38 @@ function rounded(acc: Float64Array, dtype: DType) {
 }
 
 // ---------------------------------------------------------------- 2D
+// Loop order: output position outermost, filters innermost, so that w and dy are read
+// contiguously (w's last axis is F). Each output still sums its terms in (kh, kw, ci) order.
 
 function conv2d(x: TensorInfo, w: TensorInfo, c: Conv2DInfo, be: Backend): TensorInfo {
-  const { batch: N, inH: H, inW: W, inC: C, outH: OH, outW: OW, outC: F, kH: KH, kW: KW } = c;
-  const Cg = C / c.groups, Fg = F / c.groups;
+  const { batch: N, inH: H, inW: W, inC: C, outH: OH, outW: OW, outC: F, kH: KH, kW: KW, groups: G } = c;
+  const Cg = C / G, Fg = F / G;
   expectShape('Conv2D', 'x', x, [N, H, W, C]);
   expectShape('Conv2D', 'w', w, [KH, KW, Cg, F]);
   const xv = vals(x), wv = vals(w);
   const y = allocArray(x.dtype, N * OH * OW * F);
+  const acc = new Float64Array(F);
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++) {
-        for (let f = 0; f < F; f++) {
-          const c0 = Math.floor(f / Fg) * Cg;
-          let acc = 0;
-          for (let kh = 0; kh < KH; kh++) {
-            const ih = oh * c.strideH - c.padTop + kh * c.dilationH;
-            if (ih < 0 || ih >= H) continue;
-            for (let kw = 0; kw < KW; kw++) {
-              const iw = ow * c.strideW - c.padLeft + kw * c.dilationW;
-              if (iw < 0 || iw >= W) continue;
+        acc.fill(0);
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * c.strideH - c.padTop + kh * c.dilationH;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = ow * c.strideW - c.padLeft + kw * c.dilationW;
+            if (iw < 0 || iw >= W) continue;
+            const xAt = ((n * H + ih) * W + iw) * C;
+            for (let g = 0; g < G; g++) {
               for (let ci = 0; ci < Cg; ci++) {
-                acc += xv[((n * H + ih) * W + iw) * C + c0 + ci] * wv[((kh * KW + kw) * Cg + ci) * F + f];
+                const xval = xv[xAt + g * Cg + ci];
+                const wAt = ((kh * KW + kw) * Cg + ci) * F + g * Fg;
+                for (let j = 0; j < Fg; j++) acc[g * Fg + j] += xval * wv[wAt + j];
               }
             }
           }
-          y[((n * OH + oh) * OW + ow) * F + f] = acc;
         }
+        y.set(acc, ((n * OH + oh) * OW + ow) * F);
       }
     }
   }
@@ -68,8 +73,8 @@ function conv2d(x: TensorInfo, w: TensorInfo, c: Conv2DInfo, be: Backend): Tenso
 }
 
 function conv2dBackpropInput(dy: TensorInfo, w: TensorInfo, c: Conv2DInfo, be: Backend): TensorInfo {
-  const { batch: N, inH: H, inW: W, inC: C, outH: OH, outW: OW, outC: F, kH: KH, kW: KW } = c;
-  const Cg = C / c.groups, Fg = F / c.groups;
+  const { batch: N, inH: H, inW: W, inC: C, outH: OH, outW: OW, outC: F, kH: KH, kW: KW, groups: G } = c;
+  const Cg = C / G, Fg = F / G;
   expectShape('Conv2DBackpropInput', 'dy', dy, [N, OH, OW, F]);
   expectShape('Conv2DBackpropInput', 'w', w, [KH, KW, Cg, F]);
   const dyv = vals(dy), wv = vals(w);
@@ -77,17 +82,21 @@ function conv2dBackpropInput(dy: TensorInfo, w: TensorInfo, c: Conv2DInfo, be: B
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++) {
-        for (let f = 0; f < F; f++) {
-          const c0 = Math.floor(f / Fg) * Cg;
-          const g = dyv[((n * OH + oh) * OW + ow) * F + f];
-          for (let kh = 0; kh < KH; kh++) {
-            const ih = oh * c.strideH - c.padTop + kh * c.dilationH;
-            if (ih < 0 || ih >= H) continue;
-            for (let kw = 0; kw < KW; kw++) {
-              const iw = ow * c.strideW - c.padLeft + kw * c.dilationW;
-              if (iw < 0 || iw >= W) continue;
+        const dyAt = ((n * OH + oh) * OW + ow) * F;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * c.strideH - c.padTop + kh * c.dilationH;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = ow * c.strideW - c.padLeft + kw * c.dilationW;
+            if (iw < 0 || iw >= W) continue;
+            const xAt = ((n * H + ih) * W + iw) * C;
+            // Each tap sends dy back to the input cell it read: dx += sum_f dy[f] * w[kh,kw,ci,f].
+            for (let g = 0; g < G; g++) {
               for (let ci = 0; ci < Cg; ci++) {
-                dx[((n * H + ih) * W + iw) * C + c0 + ci] += g * wv[((kh * KW + kw) * Cg + ci) * F + f];
+                const wAt = ((kh * KW + kw) * Cg + ci) * F + g * Fg;
+                let s = 0;
+                for (let j = 0; j < Fg; j++) s += dyv[dyAt + g * Fg + j] * wv[wAt + j];
+                dx[xAt + g * Cg + ci] += s;
               }
             }
           }
@@ -99,150 +108,132 @@ function conv2dBackpropInput(dy: TensorInfo, w: TensorInfo, c: Conv2DInfo, be: B
 }
 
 function conv2dBackpropFilter(x: TensorInfo, dy: TensorInfo, c: Conv2DInfo, be: Backend): TensorInfo {
-  const { batch: N, inH: H, inW: W, inC: C, outH: OH, outW: OW, outC: F, kH: KH, kW: KW } = c;
-  const Cg = C / c.groups, Fg = F / c.groups;
+  const { batch: N, inH: H, inW: W, inC: C, outH: OH, outW: OW, outC: F, kH: KH, kW: KW, groups: G } = c;
+  const Cg = C / G, Fg = F / G;
   expectShape('Conv2DBackpropFilter', 'x', x, [N, H, W, C]);
   expectShape('Conv2DBackpropFilter', 'dy', dy, [N, OH, OW, F]);
   const xv = vals(x), dyv = vals(dy);
-  const dw = allocArray(x.dtype, KH * KW * Cg * F);
-  for (let kh = 0; kh < KH; kh++) {
-    for (let kw = 0; kw < KW; kw++) {
-      for (let ci = 0; ci < Cg; ci++) {
-        for (let f = 0; f < F; f++) {
-          const c0 = Math.floor(f / Fg) * Cg;
-          let acc = 0;
-          for (let n = 0; n < N; n++) {
-            for (let oh = 0; oh < OH; oh++) {
-              const ih = oh * c.strideH - c.padTop + kh * c.dilationH;
-              if (ih < 0 || ih >= H) continue;
-              for (let ow = 0; ow < OW; ow++) {
-                const iw = ow * c.strideW - c.padLeft + kw * c.dilationW;
-                if (iw < 0 || iw >= W) continue;
-                acc += xv[((n * H + ih) * W + iw) * C + c0 + ci] * dyv[((n * OH + oh) * OW + ow) * F + f];
+  const dw = new Float64Array(KH * KW * Cg * F);
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const dyAt = ((n * OH + oh) * OW + ow) * F;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * c.strideH - c.padTop + kh * c.dilationH;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < KW; kw++) {
+            const iw = ow * c.strideW - c.padLeft + kw * c.dilationW;
+            if (iw < 0 || iw >= W) continue;
+            const xAt = ((n * H + ih) * W + iw) * C;
+            // dw[kh,kw,ci,f] += x[n,ih,iw,g*Cg+ci] * dy[n,oh,ow,f], summed over every output position.
+            for (let g = 0; g < G; g++) {
+              for (let ci = 0; ci < Cg; ci++) {
+                const xval = xv[xAt + g * Cg + ci];
+                const wAt = ((kh * KW + kw) * Cg + ci) * F + g * Fg;
+                for (let j = 0; j < Fg; j++) dw[wAt + j] += xval * dyv[dyAt + g * Fg + j];
               }
             }
           }
-          dw[((kh * KW + kw) * Cg + ci) * F + f] = acc;
         }
       }
     }
   }
-  return out(be, dw, [KH, KW, Cg, F], x.dtype);
+  return out(be, rounded(dw, x.dtype), [KH, KW, Cg, F], x.dtype);
 }
 
 // ---------------------------------------------------------------- 3D
+// The 2D loops with a depth axis in front of the height axis.
 
-function conv3d(x: TensorInfo, w: TensorInfo, c: Conv3DInfo, be: Backend): TensorInfo {
+/** Visit every valid tap of every 3D output position: (output offset, input offset, weight offset of ci=0,f=0). */
+function forEachTap3D(c: Conv3DInfo, visit: (yAt: number, xAt: number, wAt: number) => void): void {
   const { batch: N, inD: D, inH: H, inW: W, inC: C, outD: OD, outH: OH, outW: OW, outC: F, kD: KD, kH: KH, kW: KW } = c;
-  const Cg = C / c.groups, Fg = F / c.groups;
-  expectShape('Conv3D', 'x', x, [N, D, H, W, C]);
-  expectShape('Conv3D', 'w', w, [KD, KH, KW, Cg, F]);
-  const xv = vals(x), wv = vals(w);
-  const y = allocArray(x.dtype, N * OD * OH * OW * F);
+  const Cg = C / c.groups;
   for (let n = 0; n < N; n++) {
     for (let od = 0; od < OD; od++) {
       for (let oh = 0; oh < OH; oh++) {
         for (let ow = 0; ow < OW; ow++) {
-          for (let f = 0; f < F; f++) {
-            const c0 = Math.floor(f / Fg) * Cg;
-            let acc = 0;
-            for (let kd = 0; kd < KD; kd++) {
-              const id = od * c.strideD - c.padFront + kd * c.dilationD;
-              if (id < 0 || id >= D) continue;
-              for (let kh = 0; kh < KH; kh++) {
-                const ih = oh * c.strideH - c.padTop + kh * c.dilationH;
-                if (ih < 0 || ih >= H) continue;
-                for (let kw = 0; kw < KW; kw++) {
-                  const iw = ow * c.strideW - c.padLeft + kw * c.dilationW;
-                  if (iw < 0 || iw >= W) continue;
-                  for (let ci = 0; ci < Cg; ci++) {
-                    acc += xv[(((n * D + id) * H + ih) * W + iw) * C + c0 + ci] * wv[(((kd * KH + kh) * KW + kw) * Cg + ci) * F + f];
-                  }
-                }
+          const yAt = (((n * OD + od) * OH + oh) * OW + ow) * F;
+          for (let kd = 0; kd < KD; kd++) {
+            const id = od * c.strideD - c.padFront + kd * c.dilationD;
+            if (id < 0 || id >= D) continue;
+            for (let kh = 0; kh < KH; kh++) {
+              const ih = oh * c.strideH - c.padTop + kh * c.dilationH;
+              if (ih < 0 || ih >= H) continue;
+              for (let kw = 0; kw < KW; kw++) {
+                const iw = ow * c.strideW - c.padLeft + kw * c.dilationW;
+                if (iw < 0 || iw >= W) continue;
+                visit(yAt, (((n * D + id) * H + ih) * W + iw) * C, ((kd * KH + kh) * KW + kw) * Cg * F);
               }
             }
-            y[(((n * OD + od) * OH + oh) * OW + ow) * F + f] = acc;
           }
         }
       }
     }
   }
-  return out(be, y, [N, OD, OH, OW, F], x.dtype);
+}
+
+const shapes3D = (c: Conv3DInfo) => ({
+  x: [c.batch, c.inD, c.inH, c.inW, c.inC],
+  w: [c.kD, c.kH, c.kW, c.inC / c.groups, c.outC],
+  y: [c.batch, c.outD, c.outH, c.outW, c.outC],
+});
+
+function conv3d(x: TensorInfo, w: TensorInfo, c: Conv3DInfo, be: Backend): TensorInfo {
+  const G = c.groups, Cg = c.inC / G, Fg = c.outC / G, F = c.outC;
+  const s = shapes3D(c);
+  expectShape('Conv3D', 'x', x, s.x);
+  expectShape('Conv3D', 'w', w, s.w);
+  const xv = vals(x), wv = vals(w);
+  const acc = new Float64Array(c.batch * c.outD * c.outH * c.outW * F);
+  forEachTap3D(c, (yAt, xAt, wAt0) => {
+    for (let g = 0; g < G; g++) {
+      for (let ci = 0; ci < Cg; ci++) {
+        const xval = xv[xAt + g * Cg + ci];
+        const wAt = wAt0 + ci * F + g * Fg;
+        for (let j = 0; j < Fg; j++) acc[yAt + g * Fg + j] += xval * wv[wAt + j];
+      }
+    }
+  });
+  return out(be, rounded(acc, x.dtype), s.y, x.dtype);
 }
 
 function conv3dBackpropInput(dy: TensorInfo, w: TensorInfo, c: Conv3DInfo, be: Backend): TensorInfo {
-  const { batch: N, inD: D, inH: H, inW: W, inC: C, outD: OD, outH: OH, outW: OW, outC: F, kD: KD, kH: KH, kW: KW } = c;
-  const Cg = C / c.groups, Fg = F / c.groups;
-  expectShape('Conv3DBackpropInput', 'dy', dy, [N, OD, OH, OW, F]);
-  expectShape('Conv3DBackpropInput', 'w', w, [KD, KH, KW, Cg, F]);
+  const G = c.groups, Cg = c.inC / G, Fg = c.outC / G, F = c.outC;
+  const s = shapes3D(c);
+  expectShape('Conv3DBackpropInput', 'dy', dy, s.y);
+  expectShape('Conv3DBackpropInput', 'w', w, s.w);
   const dyv = vals(dy), wv = vals(w);
-  const dx = new Float64Array(N * D * H * W * C);
-  for (let n = 0; n < N; n++) {
-    for (let od = 0; od < OD; od++) {
-      for (let oh = 0; oh < OH; oh++) {
-        for (let ow = 0; ow < OW; ow++) {
-          for (let f = 0; f < F; f++) {
-            const c0 = Math.floor(f / Fg) * Cg;
-            const g = dyv[(((n * OD + od) * OH + oh) * OW + ow) * F + f];
-            for (let kd = 0; kd < KD; kd++) {
-              const id = od * c.strideD - c.padFront + kd * c.dilationD;
-              if (id < 0 || id >= D) continue;
-              for (let kh = 0; kh < KH; kh++) {
-                const ih = oh * c.strideH - c.padTop + kh * c.dilationH;
-                if (ih < 0 || ih >= H) continue;
-                for (let kw = 0; kw < KW; kw++) {
-                  const iw = ow * c.strideW - c.padLeft + kw * c.dilationW;
-                  if (iw < 0 || iw >= W) continue;
-                  for (let ci = 0; ci < Cg; ci++) {
-                    dx[(((n * D + id) * H + ih) * W + iw) * C + c0 + ci] += g * wv[(((kd * KH + kh) * KW + kw) * Cg + ci) * F + f];
-                  }
-                }
-              }
-            }
-          }
-        }
+  const dx = new Float64Array(c.batch * c.inD * c.inH * c.inW * c.inC);
+  forEachTap3D(c, (yAt, xAt, wAt0) => {
+    for (let g = 0; g < G; g++) {
+      for (let ci = 0; ci < Cg; ci++) {
+        const wAt = wAt0 + ci * F + g * Fg;
+        let sum = 0;
+        for (let j = 0; j < Fg; j++) sum += dyv[yAt + g * Fg + j] * wv[wAt + j];
+        dx[xAt + g * Cg + ci] += sum;
       }
     }
-  }
-  return out(be, rounded(dx, dy.dtype), [N, D, H, W, C], dy.dtype);
+  });
+  return out(be, rounded(dx, dy.dtype), s.x, dy.dtype);
 }
 
 function conv3dBackpropFilter(x: TensorInfo, dy: TensorInfo, c: Conv3DInfo, be: Backend): TensorInfo {
-  const { batch: N, inD: D, inH: H, inW: W, inC: C, outD: OD, outH: OH, outW: OW, outC: F, kD: KD, kH: KH, kW: KW } = c;
-  const Cg = C / c.groups, Fg = F / c.groups;
-  expectShape('Conv3DBackpropFilter', 'x', x, [N, D, H, W, C]);
-  expectShape('Conv3DBackpropFilter', 'dy', dy, [N, OD, OH, OW, F]);
+  const G = c.groups, Cg = c.inC / G, Fg = c.outC / G, F = c.outC;
+  const s = shapes3D(c);
+  expectShape('Conv3DBackpropFilter', 'x', x, s.x);
+  expectShape('Conv3DBackpropFilter', 'dy', dy, s.y);
   const xv = vals(x), dyv = vals(dy);
-  const dw = allocArray(x.dtype, KD * KH * KW * Cg * F);
-  for (let kd = 0; kd < KD; kd++) {
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++) {
-        for (let ci = 0; ci < Cg; ci++) {
-          for (let f = 0; f < F; f++) {
-            const c0 = Math.floor(f / Fg) * Cg;
-            let acc = 0;
-            for (let n = 0; n < N; n++) {
-              for (let od = 0; od < OD; od++) {
-                const id = od * c.strideD - c.padFront + kd * c.dilationD;
-                if (id < 0 || id >= D) continue;
-                for (let oh = 0; oh < OH; oh++) {
-                  const ih = oh * c.strideH - c.padTop + kh * c.dilationH;
-                  if (ih < 0 || ih >= H) continue;
-                  for (let ow = 0; ow < OW; ow++) {
-                    const iw = ow * c.strideW - c.padLeft + kw * c.dilationW;
-                    if (iw < 0 || iw >= W) continue;
-                    acc += xv[(((n * D + id) * H + ih) * W + iw) * C + c0 + ci] * dyv[(((n * OD + od) * OH + oh) * OW + ow) * F + f];
-                  }
-                }
-              }
-            }
-            dw[(((kd * KH + kh) * KW + kw) * Cg + ci) * F + f] = acc;
-          }
-        }
+  const dw = new Float64Array(c.kD * c.kH * c.kW * Cg * F);
+  forEachTap3D(c, (yAt, xAt, wAt0) => {
+    for (let g = 0; g < G; g++) {
+      for (let ci = 0; ci < Cg; ci++) {
+        const xval = xv[xAt + g * Cg + ci];
+        const wAt = wAt0 + ci * F + g * Fg;
+        for (let j = 0; j < Fg; j++) dw[wAt + j] += xval * dyv[yAt + g * Fg + j];
       }
     }
-  }
-  return out(be, dw, [KD, KH, KW, Cg, F], x.dtype);
+  });
+  return out(be, rounded(dw, x.dtype), s.w, x.dtype);
 }
 
 // ---------------------------------------------------------------- registration
