@@ -1,0 +1,94 @@
+// Run by test/wasm/relaxed.test.ts in a child `node --experimental-wasm-relaxed-simd`
+// (Node 20 runs relaxed SIMD only behind that flag, and vitest's workers do not have
+// it). Loads both committed builds, checks that the relaxed one validates, then
+// compares the relaxed build's GEMM with its reference GEMM and its convolutions
+// with the plain build's (which the main suite checks against the ts oracle).
+// Prints one JSON line: { ok, checks, failures[] }.
+import { readFileSync } from 'node:fs';
+
+const root = new URL('../../', import.meta.url);
+function load(variant) {
+  const src = readFileSync(new URL(`src/backends/wasm/generated/module_${variant}.ts`, root), 'utf8');
+  const b64 = /'([A-Za-z0-9+/=]{100,})'/.exec(src)[1];
+  const bytes = Buffer.from(b64, 'base64');
+  if (!WebAssembly.validate(bytes)) throw new Error(`${variant} build does not validate here`);
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
+  const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, abort() { throw new Error('abort'); } } }).exports;
+  let top = (e.heap_base() + 63) & ~63;
+  const alloc = (n) => {
+    const p = top;
+    top += (n * 4 + 63) & ~63;
+    const need = top - memory.buffer.byteLength;
+    if (need > 0) memory.grow(Math.ceil(need / 65536));
+    return p;
+  };
+  const ws = alloc(e.gemm_f32_workspace_bytes() / 4);
+  const f32 = () => new Float32Array(memory.buffer);
+  return { e, alloc, ws, f32, memory };
+}
+
+function rand(n, seed) {
+  const a = new Float32Array(n);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < n; i++) { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; a[i] = (s / 4294967296) * 2 - 1; }
+  return a;
+}
+const tol = (K) => ({ atol: 1e-5 * Math.sqrt(Math.max(1, K)), rtol: 1e-4 * Math.sqrt(Math.max(1, K)) });
+function mismatch(a, b, { atol, rtol }) {
+  for (let i = 0; i < a.length; i++) if (!(Math.abs(a[i] - b[i]) <= atol + rtol * Math.abs(b[i]))) return `index ${i}: ${a[i]} vs ${b[i]}`;
+  return null;
+}
+
+const out = { ok: true, checks: 0, failures: [], tile: 0 };
+const R = load('relaxed'), P = load('simd');
+out.tile = R.e.gemm_f32_tile();
+const sizes = [1, 5, 6, 7, 8, 9, 12, 13, 17, 239, 241, 257];
+let seed = 0;
+for (const M of sizes) for (const N of [1, 7, 8, 9, 17]) for (const K of [1, 6, 255, 257]) for (const [ta, tb] of [[0, 0], [1, 1], [0, 1], [1, 0]]) {
+  seed++;
+  if ((seed & 3) !== 0 && M > 20) continue; // keep it quick: a quarter of the big ones
+  const a = R.alloc(M * K), b = R.alloc(K * N), c = R.alloc(M * N), r = R.alloc(M * N);
+  R.f32().set(rand(M * K, seed), a >> 2);
+  R.f32().set(rand(K * N, seed + 1), b >> 2);
+  const acc = seed & 1;
+  const c0 = rand(M * N, seed + 2);
+  R.f32().set(c0, c >> 2); R.f32().set(c0, r >> 2);
+  R.e.gemm_f32(M, N, K, a, ta ? M : K, ta, b, tb ? K : N, tb, c, N, acc, R.ws);
+  R.e.gemm_f32_ref(M, N, K, a, ta ? M : K, ta, b, tb ? K : N, tb, r, N, acc);
+  const f = R.f32();
+  const m = mismatch(f.slice(c >> 2, (c >> 2) + M * N), f.slice(r >> 2, (r >> 2) + M * N), tol(K));
+  out.checks++;
+  if (m) out.failures.push(`gemm M=${M} N=${N} K=${K} ta=${ta} tb=${tb}: ${m}`);
+}
+
+// conv: relaxed vs plain on the same geometry, forward and both gradients
+const geoms = [
+  // N D H W C  OD OH OW F  KD KH KW sD sH sW dD dH dW pD pH pW groups
+  [2, 1, 9, 8, 6, 1, 9, 8, 10, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1],
+  [1, 1, 17, 16, 32, 1, 8, 8, 13, 1, 3, 3, 1, 2, 2, 1, 1, 1, 0, 1, 1, 1],
+  [1, 1, 7, 7, 12, 1, 7, 7, 9, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 3],
+  [2, 3, 5, 5, 4, 2, 3, 3, 6, 2, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, 0, 2],
+];
+for (const g of geoms) {
+  const [N, D, H, W, C, OD, OH, OW, F, KD, KH, KW, , , , , , , , , , groups] = g;
+  const xs = N * D * H * W * C, ws = KD * KH * KW * (C / groups) * F, ys = N * OD * OH * OW * F;
+  const res = [R, P].map((m) => {
+    const geom = m.alloc(22);
+    new Int32Array(m.memory.buffer, geom, 22).set(g);
+    const x = m.alloc(xs), w = m.alloc(ws), dy = m.alloc(ys), y = m.alloc(ys), dx = m.alloc(xs), dw = m.alloc(ws);
+    m.f32().set(rand(xs, 1), x >> 2); m.f32().set(rand(ws, 2), w >> 2); m.f32().set(rand(ys, 3), dy >> 2);
+    m.e.conv_forward_f32(x, w, y, geom, m.ws);
+    m.e.conv_backprop_input_f32(dy, w, dx, geom, m.ws);
+    m.e.conv_backprop_filter_f32(x, dy, dw, geom, m.ws);
+    const f = m.f32();
+    return [f.slice(y >> 2, (y >> 2) + ys), f.slice(dx >> 2, (dx >> 2) + xs), f.slice(dw >> 2, (dw >> 2) + ws)];
+  });
+  const K = [KD * KH * KW * (C / groups), KD * KH * KW * (F / groups), N * OD * OH * OW];
+  ['forward', 'input', 'filter'].forEach((name, i) => {
+    out.checks++;
+    const m = mismatch(res[0][i], res[1][i], tol(K[i]));
+    if (m) out.failures.push(`conv ${name} ${JSON.stringify(g)}: ${m}`);
+  });
+}
+out.ok = out.failures.length === 0;
+console.log(JSON.stringify(out));
