@@ -10,3 +10,5 @@ export { loadDigits, parseDigitsCsv, loadDigitsCsv, DIGITS_CLASS_NAMES } from '.
 export { parseSemeion, loadSemeion } from './semeion.js';
 export { gunzip, isGzip, base64ToBytes, readBytes } from './bytes.js';
 export type { BytesSource } from './bytes.js';
+export { decodePng, decodePnm, readImage, imageToInput } from './image.js';
+export type { DecodedImage } from './image.js';

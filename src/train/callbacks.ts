@@ -17,8 +17,8 @@ export type Logs = Record<string, number>;
 export interface TrainableModel {
   apply(x: Tensor, opts?: { training?: boolean }): Tensor;
   readonly trainableWeights: readonly Tensor[];
-  /** Every weight, trainable or not (batch-norm running statistics too). */
-  readonly weights?: readonly Tensor[];
+  /** Frozen weights and statistics such as batch norm's running mean and variance. */
+  readonly nonTrainableWeights?: readonly Tensor[];
   regularizationLoss?(): Tensor | null;
   /** Set to true (by EarlyStopping or any callback) to end fit() after the current epoch. */
   stopTraining?: boolean;
@@ -123,12 +123,19 @@ function resolveMode(mode: Mode, monitor: string): 'min' | 'max' {
   return /acc|top\d|auc|precision|recall/.test(monitor) ? 'max' : 'min';
 }
 
+/** Every weight tensor of a model, trainable ones first. */
+export function allWeights(m: TrainableModel): Tensor[] {
+  return [...m.trainableWeights, ...(m.nonTrainableWeights ?? [])];
+}
+
 /** Values of every weight, to restore later (EarlyStopping's restoreBestWeights). */
 function snapshot(m: TrainableModel): Float32Array[] | Float64Array[] {
-  return (m.weights ?? m.trainableWeights).map((w) => (w.dtype === 'float64' ? Float64Array.from(w.dataSync()) : Float32Array.from(w.dataSync()))) as Float32Array[];
+  return allWeights(m).map((w) => (w.dtype === 'float64' ? Float64Array.from(w.dataSync()) : Float32Array.from(w.dataSync()))) as Float32Array[];
 }
 function restore(m: TrainableModel, values: ArrayLike<number>[]): void {
-  (m.weights ?? m.trainableWeights).forEach((w, i) => w.assign(tensor(values[i] as Float32Array, w.shape, w.dtype)));
+  const ws = allWeights(m);
+  if (ws.length !== values.length) throw new Error(`EarlyStopping: the model has ${ws.length} weights now, ${values.length} when the best epoch was saved`);
+  ws.forEach((w, i) => w.assign(tensor(values[i] as Float32Array, w.shape, w.dtype)));
 }
 
 export interface EarlyStoppingOptions {

@@ -18,7 +18,7 @@ import { makeOptimizer, Optimizer, type OptimizerKind } from '../optim/optimizer
 import { Dataset, type Labels } from '../data/dataset.js';
 import { Augmenter, type AugmentOptions, type ImageBatch } from '../vision/augment.js';
 import { argMaxRows, topKCorrect } from './metrics.js';
-import { CallbackList, History, ProgressBar, type Callback, type Logs, type ProgressBarOptions, type TrainableModel, type TrainParams } from './callbacks.js';
+import { allWeights, CallbackList, History, ProgressBar, type Callback, type Logs, type ProgressBarOptions, type TrainableModel, type TrainParams } from './callbacks.js';
 
 // ---------------------------------------------------------------- losses
 
@@ -348,8 +348,6 @@ export async function fitDataset(model: TrainableModel, c: Compiled, data: Datas
   list.setModel(model);
   list.setParams(params);
 
-  const trainable = model.trainableWeights;
-  const all = model.weights ?? trainable;
   const warn = { noGrad: false };
   model.stopTraining = false;
   let lastYield = now();
@@ -367,11 +365,13 @@ export async function fitDataset(model: TrainableModel, c: Compiled, data: Datas
         const shape = [b.size, ...train.sampleShape] as [number, number, number, number];
         xb = augment({ data: xb, shape }).data;
       }
+      // Read the weights each step: a callback may freeze or unfreeze layers (fine-tuning).
+      const trainable = model.trainableWeights;
       try {
         batchStep(model, c, train, xb, b.y, b.size, true, acc, warn);
         c.optimizer.step(trainable);
       } finally {
-        for (const w of all) w.zeroGrad();
+        for (const w of allWeights(model)) w.zeroGrad();
       }
       seen += b.size;
       await list.onBatchEnd(batch, { batch, size: b.size, ...acc.result() });
