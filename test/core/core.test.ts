@@ -1,12 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as ck from '../../src/index.js';
-import { expectClose } from '../util/close.js';
+import { expectClose, tolForK } from '../util/close.js';
 import { gradcheck } from '../util/gradcheck.js';
+import { describeEachBackend } from '../util/backends.js';
 
 const f64 = (shape: number[], seed: number) => ck.randomNormal(shape, { seed, dtype: 'float64' });
 
-describe('tensor creation', () => {
+describeEachBackend('tensor creation', (backend) => {
   it('builds from nested arrays with inferred shape and float32 default', () => {
     const t = ck.tensor([[1, 2, 3], [4, 5, 6]]);
     expect(t.shape).toEqual([2, 3]);
@@ -29,7 +30,7 @@ describe('tensor creation', () => {
   });
 });
 
-describe('elementwise and broadcasting', () => {
+describeEachBackend('elementwise and broadcasting', (backend) => {
   it('broadcasts like NumPy', () => {
     const a = ck.tensor([[1], [2]]);
     const b = ck.tensor([10, 20, 30]);
@@ -62,7 +63,7 @@ describe('elementwise and broadcasting', () => {
   });
 });
 
-describe('reductions', () => {
+describeEachBackend('reductions', (backend) => {
   it('sum, mean, max, min, argmax and variance over axes', () => {
     const x = ck.tensor([[1, 5, 3], [4, 2, 6]]);
     expect(ck.sum(x, { axes: 0 }).toArray()).toEqual([5, 7, 9]);
@@ -90,7 +91,7 @@ describe('reductions', () => {
   });
 });
 
-describe('shape ops', () => {
+describeEachBackend('shape ops', (backend) => {
   it('reshape, transpose, slice, concat, stack, pad', () => {
     const x = ck.arange(6).reshape([2, 3]);
     expect(ck.reshape(x, [3, -1]).shape).toEqual([3, 2]);
@@ -115,7 +116,7 @@ describe('shape ops', () => {
   });
 });
 
-describe('matmul', () => {
+describeEachBackend('matmul', (backend) => {
   it('multiplies with every transpose combination (property vs. explicit transpose)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), fc.boolean(), fc.boolean(), (M, K, N, ta, tb) => {
@@ -129,6 +130,15 @@ describe('matmul', () => {
       { numRuns: 20 },
     );
   });
+  it('float32 on the current backend matches the float64 product (every transpose)', () => {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const a = f64(ta ? [37, 19] : [19, 37], 11), b = f64(tb ? [23, 37] : [37, 23], 12);
+      const want = ck.matmul(a, b, { transposeA: ta, transposeB: tb });
+      const got = ck.matmul(ck.cast(a, 'float32'), ck.cast(b, 'float32'), { transposeA: ta, transposeB: tb });
+      expect(got.backend.name).toBe(backend);
+      expectClose(got, ck.cast(want, 'float32'), tolForK(37));
+    }
+  });
   it('names both shapes when inner dimensions differ', () => {
     expect(() => ck.matmul(ck.zeros([2, 3]), ck.zeros([4, 5]))).toThrow(/a \[2, 3\] has K=3, b \[4, 5\] has K=4/);
   });
@@ -138,7 +148,7 @@ describe('matmul', () => {
   });
 });
 
-describe('autograd', () => {
+describeEachBackend('autograd', (backend) => {
   it('accumulates gradients, releases the graph, and honours noGrad and detach', () => {
     const w = ck.tensor([1, 2, 3], [3], 'float64').requireGrad();
     const loss = () => ck.sum(ck.mul(w, w));
@@ -167,16 +177,18 @@ describe('autograd', () => {
     expect(x.grad!.toArray()).toEqual([16]);
   });
   it('tidy frees intermediates and keeps what it returns', () => {
-    const before = ck.memory().ts.storages;
+    const live = () => ck.memory()[backend]?.storages ?? 0;
+    const before = live();
     const kept = ck.tidy(() => {
       const a = ck.ones([100]);
       const b = ck.add(a, 1);
       return ck.mul(b, 2);
     });
-    expect(ck.memory().ts.storages).toBe(before + 1);
+    expect(kept.backend.name).toBe(backend);
+    expect(live()).toBe(before + 1);
     expect(kept.toArray()[0]).toBe(4);
     kept.dispose();
-    expect(ck.memory().ts.storages).toBe(before);
+    expect(live()).toBe(before);
     expect(() => kept.dataSync()).toThrow(/disposed/);
   });
 });

@@ -3,15 +3,26 @@
  * themselves by import; a backend that cannot start (no WebGPU adapter) is listed as
  * skipped with its reason instead of silently dropped.
  */
-import { describe } from 'vitest';
+import { afterEach, beforeEach, describe } from 'vitest';
 import * as ck from '../../src/index.js';
 
-export const BACKENDS_UNDER_TEST: string[] = (process.env.CONVKIT_TEST_BACKENDS ?? 'ts').split(',');
+/**
+ * Backends the shared suite runs on: CONVKIT_TEST_BACKENDS (comma-separated) or, by
+ * default, the two that start synchronously everywhere: `ts` (the oracle) and `wasm`
+ * (float32 only; float64 and int32 ops fall back to `ts`, visibly in getFallbacks()).
+ */
+export const BACKENDS_UNDER_TEST: string[] = (process.env.CONVKIT_TEST_BACKENDS ?? 'ts,wasm').split(',');
 
-/** describe() once per backend, with that backend current inside. */
+/** describe() once per backend, with that backend current inside every test of it. */
 export function describeEachBackend(title: string, body: (backend: string) => void): void {
   for (const b of BACKENDS_UNDER_TEST) {
     describe(`${title} [${b}]`, () => {
+      let prev = 'ts';
+      beforeEach(() => {
+        prev = ck.getBackend().name;
+        ck.setBackendSync(b);
+      });
+      afterEach(() => ck.setBackendSync(prev));
       body(b);
     });
   }
