@@ -287,8 +287,8 @@ export class ReduceLROnPlateauCallback extends BaseCallback {
       this.warned = true;
       return;
     }
+    // Like Keras, the logged 'lr' stays the rate this epoch used; a reduction applies from the next epoch.
     this.scheduler!.step(v);
-    logs.lr = this.params.optimizer.currentLr();
   }
 }
 
