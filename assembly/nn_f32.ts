@@ -53,7 +53,8 @@ import { ld, st, spl } from './vec_f32';
  */
 // @ts-ignore: decorator
 @inline function erfc_v(x: v128): v128 {
-  const z = f32x4.abs(x);
+  // erfc(10.5) < 1e-49 underflows to 0 in f32: clamping keeps inf - inf out of exp_neg_sq
+  const z = f32x4.min(f32x4.abs(x), spl(10.5));
   const t = f32x4.div(spl(1), f32x4.add(spl(1), f32x4.mul(spl(0.5), z)));
   let p = spl(0.17087277);
   p = f32x4.add(f32x4.mul(p, t), spl(-0.82215223));
@@ -356,8 +357,13 @@ export function softmax_xent_grad_f32(g: usize, z: usize, t: usize, dz: usize, N
   v128.store(p, f64x2.add(v128.load(p, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3))), 16);
 }
 
-/** mean[c] and biased var[c] over the M rows (two passes, f64 sums). */
-export function batch_norm_stats_f32(x: usize, M: i32, C: i32, mean: usize, variance: usize, acc: usize): void {
+/**
+ * mean[c] and biased var[c] over the M rows (two passes, f64 sums). meanLo[c] receives
+ * the rounding error of the f32 mean (mean64 - mean[c]), so that batch_norm_apply_f32
+ * can centre x on the f64 mean: with few rows of nearly equal values, x - mean is
+ * small and the f32 mean's rounding would dominate it.
+ */
+export function batch_norm_stats_f32(x: usize, M: i32, C: i32, mean: usize, variance: usize, acc: usize, meanLo: usize): void {
   const Cp = (C + 3) & ~3; // accumulators padded to whole vectors
   memory.fill(acc, 0, <usize>Cp << 3);
   for (let m = 0; m < M; m++) {
@@ -365,7 +371,12 @@ export function batch_norm_stats_f32(x: usize, M: i32, C: i32, mean: usize, vari
     for (let c = 0; c < C; c += 4) acc_row(acc, ld(xr, c, C - c), c);
   }
   const inv: f64 = M > 0 ? 1.0 / <f64>M : NaN;
-  for (let c = 0; c < C; c++) store<f32>(mean + (<usize>c << 2), <f32>(load<f64>(acc + (<usize>c << 3)) * inv));
+  for (let c = 0; c < C; c++) {
+    const m64 = load<f64>(acc + (<usize>c << 3)) * inv;
+    const m32 = <f32>m64;
+    store<f32>(mean + (<usize>c << 2), m32);
+    store<f32>(meanLo + (<usize>c << 2), <f32>(m64 - <f64>m32));
+  }
   // second pass around the f32 mean the kernels will use
   memory.fill(acc, 0, <usize>Cp << 3);
   for (let m = 0; m < M; m++) {
@@ -379,12 +390,12 @@ export function batch_norm_stats_f32(x: usize, M: i32, C: i32, mean: usize, vari
 }
 
 /**
- * y = (x - mean) * gamma / sqrt(var + eps) + beta per channel. `scale` is host scratch
- * of 4*C bytes (filled here).
+ * y = (x - mean - meanLo) * gamma / sqrt(var + eps) + beta per channel (meanLo = 0: none).
+ * `scale` is host scratch of 4*C bytes (filled here).
  */
 export function batch_norm_apply_f32(
   x: usize, y: usize, M: i32, C: i32,
-  gamma: usize, beta: usize, mean: usize, variance: usize, eps: f32, scale: usize,
+  gamma: usize, beta: usize, mean: usize, variance: usize, eps: f32, scale: usize, meanLo: usize,
 ): void {
   for (let c = 0; c < C; c++) {
     const o = <usize>c << 2;
@@ -394,7 +405,9 @@ export function batch_norm_apply_f32(
     const off = <usize>m * <usize>C << 2;
     for (let c = 0; c < C; c += 4) {
       const r = C - c;
-      const v = f32x4.add(f32x4.mul(f32x4.sub(ld(x + off, c, r), ld(mean, c, r)), ld(scale, c, r)), ld(beta, c, r));
+      let d = f32x4.sub(ld(x + off, c, r), ld(mean, c, r));
+      if (meanLo) d = f32x4.sub(d, ld(meanLo, c, r));
+      const v = f32x4.add(f32x4.mul(d, ld(scale, c, r)), ld(beta, c, r));
       st(y + off, c, r, v);
     }
   }

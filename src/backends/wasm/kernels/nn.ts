@@ -102,15 +102,17 @@ reg('BatchNorm', (inputs, attrs, backend) => {
   const M = C === 0 ? 0 : sizeOf(x.shape) / C;
   const y = be.alloc(x.shape);
   const scratch = be.scratch(bnScratchBytes(C));
+  // scratch: f64 sums at 0, the f32 mean's rounding error at 8(C+4), scales at 16(C+4)
+  const meanLo = scratch + 8 * (C + 4), scale = scratch + 16 * (C + 4);
   try {
     if (training) {
       const mean = be.alloc([C]), variance = be.alloc([C]);
-      if (C) be.wasm.batch_norm_stats_f32(be.ptr(x), M, C, be.ptr(mean), be.ptr(variance), scratch);
-      if (M && C) be.wasm.batch_norm_apply_f32(be.ptr(x), be.ptr(y), M, C, be.ptr(gamma), be.ptr(beta), be.ptr(mean), be.ptr(variance), eps, scratch);
+      if (C) be.wasm.batch_norm_stats_f32(be.ptr(x), M, C, be.ptr(mean), be.ptr(variance), scratch, meanLo);
+      if (M && C) be.wasm.batch_norm_apply_f32(be.ptr(x), be.ptr(y), M, C, be.ptr(gamma), be.ptr(beta), be.ptr(mean), be.ptr(variance), eps, scale, meanLo);
       return [y, mean, variance];
     }
     const [mean, variance] = [inputs[3], inputs[4]];
-    if (M && C) be.wasm.batch_norm_apply_f32(be.ptr(x), be.ptr(y), M, C, be.ptr(gamma), be.ptr(beta), be.ptr(mean), be.ptr(variance), eps, scratch);
+    if (M && C) be.wasm.batch_norm_apply_f32(be.ptr(x), be.ptr(y), M, C, be.ptr(gamma), be.ptr(beta), be.ptr(mean), be.ptr(variance), eps, scale, 0);
     return [y];
   } finally {
     be.freeScratch(scratch);

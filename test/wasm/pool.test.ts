@@ -1,0 +1,121 @@
+/**
+ * wasm pooling kernels against the ts oracle over drawn geometry (window, stride,
+ * dilation, padding incl. 'same' and explicit, channel counts around the SIMD width,
+ * batch 1). Max pooling and its gradient are exact (a max is one of the inputs; the
+ * gradient routes dy unchanged, summed over at most kH*kW windows: tolForK of that).
+ * Average pooling: sums of at most kH*kW terms.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import * as ck from '../../src/index.js';
+import { computePool2DInfo, type Padding } from '../../src/kernels/conv_info.js';
+import { tolForK } from '../util/close.js';
+import { checkKernel, inp, rand, type In } from './helpers.js';
+
+const geometry = fc.record({
+  N: fc.constantFrom(1, 2),
+  H: fc.integer({ min: 1, max: 9 }),
+  W: fc.integer({ min: 1, max: 9 }),
+  C: fc.constantFrom(1, 3, 4, 5, 7, 8, 9, 16, 17),
+  kh: fc.integer({ min: 1, max: 4 }),
+  kw: fc.integer({ min: 1, max: 4 }),
+  sh: fc.integer({ min: 1, max: 3 }),
+  sw: fc.integer({ min: 1, max: 3 }),
+  dh: fc.constantFrom(1, 1, 2),
+  dw: fc.constantFrom(1, 1, 2),
+  pad: fc.oneof(fc.constantFrom<Padding>('valid', 'same'), fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)).map(([a, b, c, d]) => [[a, b], [c, d]] as Padding)),
+  seed: fc.nat(1000),
+});
+
+type G = typeof geometry extends fc.Arbitrary<infer T> ? T : never;
+
+/** The pool geometry, or null when the ops would reject it (kernel too big, empty window). */
+function info(g: G) {
+  try {
+    return computePool2DInfo('test', [g.N, g.H, g.W, g.C], { size: [g.kh, g.kw], strides: [g.sh, g.sw], dilations: [g.dh, g.dw], padding: g.pad });
+  } catch {
+    return null;
+  }
+}
+
+/** Inputs quantised to a few levels so windows hold ties (first-max rule), and some NaN. */
+function tiedInput(shape: number[], seed: number, nan: boolean): In {
+  const x = inp(shape, seed);
+  x.values.forEach((v, i) => (x.values[i] = Math.round(v * 3) / 3));
+  if (nan && x.values.length > 7) x.values[(seed * 7) % x.values.length] = NaN;
+  return x;
+}
+
+describe('wasm pooling vs ts', () => {
+  it('MaxPool2D and MaxPool2DGrad (ties to the first maximum, NaN wins, padding never wins)', () => {
+    let ran = 0;
+    fc.assert(
+      fc.property(geometry, fc.boolean(), (g, nan) => {
+        const pool = info(g);
+        if (!pool) return;
+        ran++;
+        const x = tiedInput([g.N, g.H, g.W, g.C], g.seed, nan);
+        // all-negative windows next to padding: padding (conceptually 0 or -inf) must not win
+        if (g.seed % 4 === 0) x.values.forEach((v, i) => (x.values[i] = -Math.abs(v) - 1));
+        checkKernel('MaxPool2D', [x], { pool }, { atol: 0, rtol: 0 });
+        const dy = inp([g.N, pool.outH, pool.outW, g.C], g.seed + 1);
+        checkKernel('MaxPool2DGrad', [dy, x], { pool }, tolForK(g.kh * g.kw));
+      }),
+      { numRuns: 200 },
+    );
+    expect(ran).toBeGreaterThan(100);
+  });
+  it('AvgPool2D and AvgPool2DGrad, countIncludePad both ways', () => {
+    fc.assert(
+      fc.property(geometry, fc.boolean(), (g, countIncludePad) => {
+        const pool = info(g);
+        if (!pool) return;
+        const x = inp([g.N, g.H, g.W, g.C], g.seed);
+        checkKernel('AvgPool2D', [x], { pool, countIncludePad }, tolForK(g.kh * g.kw));
+        const dy = inp([g.N, pool.outH, pool.outW, g.C], g.seed + 1);
+        checkKernel('AvgPool2DGrad', [dy], { pool, countIncludePad }, tolForK(g.kh * g.kw));
+      }),
+      { numRuns: 200 },
+    );
+  });
+  it('pins the conventions with exact cases: first max of a tie, padding never wins', () => {
+    // one window [[5, 5], [1, 5]]: the gradient goes to the first 5 only
+    const x = ck.withBackend('wasm', () => ck.tensor([5, 5, 1, 5], [1, 2, 2, 1]));
+    const [g] = ck.withBackend('wasm', () => ck.grad((t: ck.Tensor) => ck.sum(ck.maxPool2d(t, { size: 2 })))(x));
+    expect(g.toArray()).toEqual([1, 0, 0, 0]);
+    // a window of negatives with padding: the max is the real -3, not a padded 0
+    const y = ck.withBackend('wasm', () => ck.maxPool2d(ck.tensor([-3, -4, -5, -6], [1, 2, 2, 1]), { size: 3, strides: 1, padding: 'same' }));
+    expect(y.toArray()).toEqual([-3, -3, -3, -3]);
+    // countIncludePad: a corner window of 'same' 3x3 over ones holds 4 real cells
+    const ones = () => ck.ones([1, 2, 2, 1]);
+    const a1 = ck.withBackend('wasm', () => ck.avgPool2d(ones(), { size: 3, strides: 1, padding: 'same', countIncludePad: true }));
+    const a0 = ck.withBackend('wasm', () => ck.avgPool2d(ones(), { size: 3, strides: 1, padding: 'same', countIncludePad: false }));
+    expect(a1.toArray().map((v) => +v.toFixed(6))).toEqual([0.444444, 0.444444, 0.444444, 0.444444]);
+    expect(a0.toArray()).toEqual([1, 1, 1, 1]);
+    for (const t of [x, g, y, a1, a0]) t.dispose();
+  });
+  it('the ops (incl. global pooling through Sum/Max) run without fallback and match ts', () => {
+    const vals = rand(2 * 6 * 5 * 7, 9);
+    const run = (b: string) =>
+      ck.withBackend(b, () =>
+        ck.tidy(() => {
+          const x = ck.tensor(vals, [2, 6, 5, 7]);
+          return [
+            ck.maxPool2d(x, { size: 2, strides: 2, padding: 'same' }),
+            ck.avgPool2d(x, { size: 3, strides: 1, padding: 'valid' }),
+            ck.minPool2d(x, { size: 2 }),
+            ck.globalAvgPool2d(x),
+            ck.globalMaxPool2d(x),
+          ].map((t) => ({ shape: t.shape, v: t.toArray() }));
+        }),
+      );
+    const want = run('ts');
+    ck.clearFallbacks();
+    const got = run('wasm');
+    expect(ck.getFallbacks()).toEqual([]);
+    got.forEach((o, i) => {
+      expect(o.shape).toEqual(want[i].shape);
+      o.v.forEach((v, j) => expect(Math.abs(v - want[i].v[j])).toBeLessThanOrEqual(1e-6));
+    });
+  });
+});
