@@ -1,0 +1,34 @@
+/** Activation names accepted by the Activation layer and by the `activation` option of Dense and the convolutions. */
+import * as act from '../ops/activation.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export type ActivationName =
+  | 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'logSoftmax' | 'leakyRelu' | 'elu' | 'selu' | 'gelu' | 'softplus' | 'step' | 'linear';
+
+const table: Record<ActivationName, (x: Tensor) => Tensor> = {
+  relu: act.relu,
+  sigmoid: act.sigmoid,
+  tanh: act.tanh,
+  softmax: (x) => act.softmax(x, -1),
+  logSoftmax: (x) => act.logSoftmax(x, -1),
+  leakyRelu: (x) => act.leakyRelu(x),
+  elu: (x) => act.elu(x),
+  selu: act.selu,
+  gelu: (x) => act.gelu(x),
+  softplus: act.softplus,
+  step: act.step,
+  linear: act.identity,
+};
+
+export const ACTIVATION_NAMES = Object.keys(table) as ActivationName[];
+
+export function checkActivation(name: unknown, where: string): ActivationName {
+  if (typeof name !== 'string' || !(name in table)) {
+    throw new RangeError(`${where}: unknown activation ${JSON.stringify(name)} (use ${ACTIVATION_NAMES.join(', ')})`);
+  }
+  return name as ActivationName;
+}
+
+export function activationFn(name: ActivationName): (x: Tensor) => Tensor {
+  return table[name];
+}

@@ -1,0 +1,331 @@
+/**
+ * Convolution layers (channels last, HWIO kernels): Conv1D, Conv2D, Conv3D,
+ * DepthwiseConv2D and Conv2DTranspose.
+ *
+ * Parameters: (C/groups * prod(kernel) + 1) * F, i.e. (cin*kh*kw + 1)*cout for a plain
+ * 2D convolution with bias. Output size per axis floor((n + 2p - d(k-1) - 1)/s) + 1.
+ * MACs per example (bias not counted): prod(output spatial) * F * prod(kernel) * C/groups;
+ * for the transpose, prod(INPUT spatial) * C * prod(kernel) * F/groups (each input
+ * pixel is scattered through the kernel once).
+ */
+import { activationFn, checkActivation, type ActivationName } from './activations.js';
+import { type InitializerSpec, serializeInitializer } from './initializers.js';
+import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type Shape, registerLayerClass } from './layer.js';
+import { type RegularizerSpec, checkRegularizer } from './regularizers.js';
+import {
+  computeConv1DInfo, computeConv2DInfo, computeConv2DTransposeInfo, computeConv3DInfo, perAxis, type Padding,
+} from '../kernels/conv_info.js';
+import { conv1d, conv2d, conv2dTranspose, conv3d, depthwiseConv2d } from '../ops/conv.js';
+import { sizeOf } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface ConvLayerArgs extends LayerArgs {
+  /** Number of output channels F. */
+  filters: number;
+  /** Kernel size, one number for every spatial axis or one per axis. */
+  kernelSize: number | readonly number[];
+  strides?: number | readonly number[];
+  /** 'valid' (default), 'same', a number, or [before, after] pairs per spatial axis. */
+  padding?: Padding;
+  dilationRate?: number | readonly number[];
+  groups?: number;
+  useBias?: boolean;
+  activation?: ActivationName;
+  kernelInitializer?: InitializerSpec;
+  biasInitializer?: InitializerSpec;
+  kernelRegularizer?: RegularizerSpec;
+  biasRegularizer?: RegularizerSpec;
+}
+
+const LAYOUTS: Record<number, string> = { 1: 'N, L, C', 2: 'N, H, W, C', 3: 'N, D, H, W, C' };
+
+function checkPadding(p: unknown, label: string): Padding {
+  if (p === 'valid' || p === 'same') return p;
+  if (typeof p === 'number' && Number.isInteger(p) && p >= 0) return p;
+  if (Array.isArray(p) && p.every((q) => Array.isArray(q) && q.length === 2)) return p.map((q) => [q[0], q[1]] as [number, number]);
+  throw new RangeError(`${label}: padding must be 'valid', 'same', a non-negative integer or [before, after] pairs, received ${JSON.stringify(p)}`);
+}
+
+/** Shared options and bookkeeping of the convolutions with `rank` spatial axes. */
+abstract class ConvBase extends Layer {
+  readonly filters: number;
+  readonly kernelSize: number[];
+  readonly strides: number[];
+  readonly padding: Padding;
+  readonly dilationRate: number[];
+  readonly groups: number;
+  readonly useBias: boolean;
+  readonly activation: ActivationName;
+  readonly kernelInitializer: InitializerSpec;
+  readonly biasInitializer: InitializerSpec;
+  readonly kernelRegularizer?: RegularizerSpec;
+  readonly biasRegularizer?: RegularizerSpec;
+
+  constructor(readonly spatialRank: number, args: ConvLayerArgs) {
+    super(args);
+    const f = args?.filters;
+    if (typeof f !== 'number' || !Number.isInteger(f) || f < 1) throw new RangeError(`${this.label}: filters must be a positive integer, received ${JSON.stringify(f)}`);
+    this.filters = f;
+    if (args.kernelSize === undefined) throw new RangeError(`${this.label}: kernelSize is required`);
+    this.kernelSize = perAxis(this.label, 'kernelSize', args.kernelSize, spatialRank, 1);
+    this.strides = perAxis(this.label, 'strides', args.strides, spatialRank, 1);
+    this.dilationRate = perAxis(this.label, 'dilationRate', args.dilationRate, spatialRank, 1);
+    this.padding = checkPadding(args.padding ?? 'valid', this.label);
+    const g = args.groups ?? 1;
+    if (!Number.isInteger(g) || g < 1 || f % g !== 0) throw new RangeError(`${this.label}: groups must be a positive integer dividing filters (${f}), received ${JSON.stringify(g)}`);
+    this.groups = g;
+    this.useBias = args.useBias ?? true;
+    this.activation = checkActivation(args.activation ?? 'linear', `${this.label}: activation`);
+    this.kernelInitializer = args.kernelInitializer ?? 'glorotUniform';
+    this.biasInitializer = args.biasInitializer ?? 'zeros';
+    if (args.kernelRegularizer) this.kernelRegularizer = checkRegularizer(args.kernelRegularizer, `${this.label}: kernelRegularizer`);
+    if (args.biasRegularizer) this.biasRegularizer = checkRegularizer(args.biasRegularizer, `${this.label}: biasRegularizer`);
+  }
+
+  protected inputSpec(): InputSpec {
+    return { rank: this.spatialRank + 2, layout: LAYOUTS[this.spatialRank], lastAxis: 'channels' };
+  }
+
+  /** Kernel shape for `inC` input channels. */
+  protected kernelShape(inC: number): number[] {
+    return [...this.kernelSize, inC / this.groups, this.filters];
+  }
+
+  protected createWeights(inputShape: number[]): void {
+    const c = inputShape[inputShape.length - 1];
+    if (c % this.groups !== 0) throw new RangeError(`groups (${this.groups}) must divide the input channels (${c})`);
+    this.addWeight('kernel', this.kernelShape(c), this.kernelInitializer, { regularizer: this.kernelRegularizer });
+    if (this.useBias) this.addWeight('bias', [this.filters], this.biasInitializer, { regularizer: this.biasRegularizer });
+  }
+
+  protected convOpts(): { strides: number[]; padding: Padding; dilations: number[]; groups: number; bias?: Tensor } {
+    return {
+      strides: this.strides,
+      padding: this.padding,
+      dilations: this.dilationRate,
+      groups: this.groups,
+      ...(this.useBias ? { bias: this.ownWeights[1].value } : {}),
+    };
+  }
+
+  /** Output spatial sizes for an input (no batch axis); validates the geometry. */
+  protected abstract outSpatial(inputShape: Shape): number[];
+
+  computeOutputShape(inputShape: Shape): number[] {
+    return [...this.outSpatial(inputShape), this.filters];
+  }
+
+  macs(inputShape: Shape): number {
+    const c = inputShape[inputShape.length - 1];
+    return sizeOf(this.outSpatial(inputShape)) * this.filters * sizeOf(this.kernelSize) * (c / this.groups);
+  }
+
+  protected finish(y: Tensor): Tensor {
+    return activationFn(this.activation)(y);
+  }
+
+  getConfig(): LayerConfig {
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      dilationRate: this.dilationRate,
+      groups: this.groups,
+      useBias: this.useBias,
+      activation: this.activation,
+      kernelInitializer: serializeInitializer(this.kernelInitializer),
+      biasInitializer: serializeInitializer(this.biasInitializer),
+      ...(this.kernelRegularizer ? { kernelRegularizer: this.kernelRegularizer } : {}),
+      ...(this.biasRegularizer ? { biasRegularizer: this.biasRegularizer } : {}),
+    };
+  }
+}
+
+/** 1D convolution over [N, L, C] (signals, e.g. an ECG); kernel [K, C/groups, F]. */
+export class Conv1D extends ConvBase {
+  static readonly className = 'Conv1D';
+  static readonly namePrefix = 'conv1d';
+  constructor(args: ConvLayerArgs) {
+    super(1, args);
+  }
+  protected outSpatial(s: Shape): number[] {
+    const info = computeConv1DInfo('conv1d', [1, ...s], this.kernelShape(s[s.length - 1]), { strides: this.strides, padding: this.padding, dilations: this.dilationRate, groups: this.groups });
+    return [info.outW];
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    return this.finish(conv1d(x as Tensor, this.ownWeights[0].value, this.convOpts()));
+  }
+}
+
+/** 2D convolution over [N, H, W, C]; kernel [KH, KW, C/groups, F]. */
+export class Conv2D extends ConvBase {
+  static readonly className = 'Conv2D';
+  static readonly namePrefix = 'conv2d';
+  constructor(args: ConvLayerArgs) {
+    super(2, args);
+  }
+  protected outSpatial(s: Shape): number[] {
+    const info = computeConv2DInfo('conv2d', [1, ...s], this.kernelShape(s[s.length - 1]), { strides: this.strides, padding: this.padding, dilations: this.dilationRate, groups: this.groups });
+    return [info.outH, info.outW];
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    return this.finish(conv2d(x as Tensor, this.ownWeights[0].value, this.convOpts()));
+  }
+}
+
+/** 3D convolution over [N, D, H, W, C] (volumes such as CT scans); kernel [KD, KH, KW, C/groups, F]. */
+export class Conv3D extends ConvBase {
+  static readonly className = 'Conv3D';
+  static readonly namePrefix = 'conv3d';
+  constructor(args: ConvLayerArgs) {
+    super(3, args);
+  }
+  protected outSpatial(s: Shape): number[] {
+    const info = computeConv3DInfo('conv3d', [1, ...s], this.kernelShape(s[s.length - 1]), { strides: this.strides, padding: this.padding, dilations: this.dilationRate, groups: this.groups });
+    return [info.outD, info.outH, info.outW];
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    return this.finish(conv3d(x as Tensor, this.ownWeights[0].value, this.convOpts()));
+  }
+}
+
+export interface DepthwiseConv2DArgs extends Omit<ConvLayerArgs, 'filters' | 'groups' | 'kernelInitializer' | 'kernelRegularizer'> {
+  /** Filters per input channel M (default 1): output channels C * M. */
+  depthMultiplier?: number;
+  depthwiseInitializer?: InitializerSpec;
+  depthwiseRegularizer?: RegularizerSpec;
+}
+
+/**
+ * Depthwise convolution: each channel filtered by its own M kernels, kernel [KH, KW, C, M].
+ * Parameters KH*KW*C*M (+ C*M bias); MACs OH*OW*C*M*KH*KW.
+ */
+export class DepthwiseConv2D extends Layer {
+  static readonly className = 'DepthwiseConv2D';
+  static readonly namePrefix = 'depthwise_conv2d';
+  readonly kernelSize: number[];
+  readonly strides: number[];
+  readonly padding: Padding;
+  readonly dilationRate: number[];
+  readonly depthMultiplier: number;
+  readonly useBias: boolean;
+  readonly activation: ActivationName;
+  readonly depthwiseInitializer: InitializerSpec;
+  readonly biasInitializer: InitializerSpec;
+  readonly depthwiseRegularizer?: RegularizerSpec;
+  readonly biasRegularizer?: RegularizerSpec;
+
+  constructor(args: DepthwiseConv2DArgs) {
+    super(args);
+    if (args?.kernelSize === undefined) throw new RangeError(`${this.label}: kernelSize is required`);
+    this.kernelSize = perAxis(this.label, 'kernelSize', args.kernelSize, 2, 1);
+    this.strides = perAxis(this.label, 'strides', args.strides, 2, 1);
+    this.dilationRate = perAxis(this.label, 'dilationRate', args.dilationRate, 2, 1);
+    this.padding = checkPadding(args.padding ?? 'valid', this.label);
+    const m = args.depthMultiplier ?? 1;
+    if (!Number.isInteger(m) || m < 1) throw new RangeError(`${this.label}: depthMultiplier must be a positive integer, received ${JSON.stringify(m)}`);
+    this.depthMultiplier = m;
+    this.useBias = args.useBias ?? true;
+    this.activation = checkActivation(args.activation ?? 'linear', `${this.label}: activation`);
+    this.depthwiseInitializer = args.depthwiseInitializer ?? 'glorotUniform';
+    this.biasInitializer = args.biasInitializer ?? 'zeros';
+    if (args.depthwiseRegularizer) this.depthwiseRegularizer = checkRegularizer(args.depthwiseRegularizer, `${this.label}: depthwiseRegularizer`);
+    if (args.biasRegularizer) this.biasRegularizer = checkRegularizer(args.biasRegularizer, `${this.label}: biasRegularizer`);
+  }
+  protected inputSpec(): InputSpec {
+    return { rank: 4, layout: LAYOUTS[2], lastAxis: 'channels' };
+  }
+  protected createWeights(inputShape: number[]): void {
+    const c = inputShape[2];
+    this.addWeight('kernel', [...this.kernelSize, c, this.depthMultiplier], this.depthwiseInitializer, { regularizer: this.depthwiseRegularizer });
+    if (this.useBias) this.addWeight('bias', [c * this.depthMultiplier], this.biasInitializer, { regularizer: this.biasRegularizer });
+  }
+  private outSpatial(s: Shape): number[] {
+    const c = s[2];
+    const info = computeConv2DInfo('depthwiseConv2d', [1, ...s], [...this.kernelSize, 1, c * this.depthMultiplier], {
+      strides: this.strides, padding: this.padding, dilations: this.dilationRate, groups: c,
+    });
+    return [info.outH, info.outW];
+  }
+  computeOutputShape(s: Shape): number[] {
+    return [...this.outSpatial(s), s[2] * this.depthMultiplier];
+  }
+  macs(s: Shape): number {
+    return sizeOf(this.outSpatial(s)) * s[2] * this.depthMultiplier * sizeOf(this.kernelSize);
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    const y = depthwiseConv2d(x as Tensor, this.ownWeights[0].value, {
+      strides: this.strides, padding: this.padding, dilations: this.dilationRate,
+      ...(this.useBias ? { bias: this.ownWeights[1].value } : {}),
+    });
+    return activationFn(this.activation)(y);
+  }
+  getConfig(): LayerConfig {
+    return {
+      ...super.getConfig(),
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      dilationRate: this.dilationRate,
+      depthMultiplier: this.depthMultiplier,
+      useBias: this.useBias,
+      activation: this.activation,
+      depthwiseInitializer: serializeInitializer(this.depthwiseInitializer),
+      biasInitializer: serializeInitializer(this.biasInitializer),
+      ...(this.depthwiseRegularizer ? { depthwiseRegularizer: this.depthwiseRegularizer } : {}),
+      ...(this.biasRegularizer ? { biasRegularizer: this.biasRegularizer } : {}),
+    };
+  }
+}
+
+export interface Conv2DTransposeArgs extends ConvLayerArgs {
+  /** Extra rows/columns at the end of the output (each < the stride). */
+  outputPadding?: number | readonly number[];
+}
+
+/**
+ * Transposed convolution ("deconvolution"), kernel [KH, KW, F/groups, C] (Keras layout).
+ * Output size (n-1)*s - 2p + d(k-1) + outputPadding + 1; 'same' gives n*s.
+ */
+export class Conv2DTranspose extends ConvBase {
+  static readonly className = 'Conv2DTranspose';
+  static readonly namePrefix = 'conv2d_transpose';
+  readonly outputPadding?: number[];
+  constructor(args: Conv2DTransposeArgs) {
+    super(2, args);
+    if (args.outputPadding !== undefined) {
+      const op = typeof args.outputPadding === 'number' ? [args.outputPadding, args.outputPadding] : [...args.outputPadding];
+      if (op.length !== 2 || op.some((v) => !Number.isInteger(v) || v < 0)) {
+        throw new RangeError(`${this.label}: outputPadding must be a non-negative integer or two of them, received ${JSON.stringify(args.outputPadding)}`);
+      }
+      this.outputPadding = op;
+    }
+  }
+  protected kernelShape(inC: number): number[] {
+    return [...this.kernelSize, this.filters / this.groups, inC];
+  }
+  private info(s: Shape) {
+    return computeConv2DTransposeInfo('conv2dTranspose', [1, ...s], this.kernelShape(s[2]), {
+      strides: this.strides, padding: this.padding, dilations: this.dilationRate, groups: this.groups,
+      ...(this.outputPadding ? { outputPadding: this.outputPadding } : {}),
+    });
+  }
+  protected outSpatial(s: Shape): number[] {
+    const info = this.info(s);
+    return [info.inH, info.inW];
+  }
+  macs(s: Shape): number {
+    return s[0] * s[1] * s[2] * sizeOf(this.kernelSize) * (this.filters / this.groups);
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    const opts = this.convOpts();
+    return this.finish(conv2dTranspose(x as Tensor, this.ownWeights[0].value, { ...opts, ...(this.outputPadding ? { outputPadding: this.outputPadding } : {}) }));
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), ...(this.outputPadding ? { outputPadding: this.outputPadding } : {}) };
+  }
+}
+
+for (const cls of [Conv1D, Conv2D, Conv3D, DepthwiseConv2D, Conv2DTranspose]) registerLayerClass(cls);

@@ -1,0 +1,166 @@
+/**
+ * Pooling layers (no parameters; MACs counted as 0). Window size and strides are
+ * hyper-parameters; strides default to the window size.
+ *
+ * `ceilMode` (max and min pooling, and average pooling without countIncludePad) reproduces
+ * PyTorch's ceil_mode=True: the output size is ceil((n + 2p - k)/s) + 1, minus one when
+ * the last window would start in the padding; the extra cells are padding on the end,
+ * which never wins a max and is not counted by an average.
+ */
+import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type Shape, registerLayerClass } from './layer.js';
+import { computePool2DInfo, perAxis, type Padding } from '../kernels/conv_info.js';
+import { avgPool2d, globalAvgPool2d, globalMaxPool2d, maxPool2d, minPool2d } from '../ops/pool.js';
+import { reshape } from '../ops/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface Pool2DArgs extends LayerArgs {
+  /** Window [kh, kw] or one number (default 2). */
+  poolSize?: number | readonly number[];
+  /** Default: the window size. */
+  strides?: number | readonly number[];
+  /** 'valid' (default), 'same', a number, or [[top, bottom], [left, right]]. */
+  padding?: Padding;
+  /** PyTorch's ceil_mode (see the file comment); padding must then be 'valid' or a number. */
+  ceilMode?: boolean;
+}
+
+export interface AvgPool2DArgs extends Pool2DArgs {
+  /** Divide by the whole window, padding included (default false: real cells only). */
+  countIncludePad?: boolean;
+}
+
+abstract class Pool2DBase extends Layer {
+  readonly poolSize: number[];
+  readonly strides: number[];
+  readonly padding: Padding;
+  readonly ceilMode: boolean;
+
+  constructor(args: Pool2DArgs = {}) {
+    super(args);
+    this.poolSize = perAxis(this.label, 'poolSize', args.poolSize ?? 2, 2, 2);
+    this.strides = perAxis(this.label, 'strides', args.strides ?? this.poolSize, 2, 1);
+    const p = args.padding ?? 'valid';
+    if (!(p === 'valid' || p === 'same' || (typeof p === 'number' && Number.isInteger(p) && p >= 0) || (Array.isArray(p) && p.length === 2))) {
+      throw new RangeError(`${this.label}: padding must be 'valid', 'same', a non-negative integer or [[top, bottom], [left, right]], received ${JSON.stringify(p)}`);
+    }
+    this.padding = Array.isArray(p) ? p.map((q) => [q[0], q[1]] as [number, number]) : p;
+    this.ceilMode = !!args.ceilMode;
+    if (this.ceilMode && !(this.padding === 'valid' || typeof this.padding === 'number')) {
+      throw new RangeError(`${this.label}: ceilMode needs padding 'valid' or a number, received ${JSON.stringify(p)}`);
+    }
+  }
+
+  protected inputSpec(): InputSpec {
+    return { rank: 4, layout: 'N, H, W, C' };
+  }
+
+  /** The padding handed to the op: ceil mode becomes explicit extra padding at the end. */
+  protected opPadding(s: Shape): Padding {
+    if (!this.ceilMode) return this.padding;
+    const p = this.padding === 'valid' ? 0 : (this.padding as number);
+    return [0, 1].map((a) => {
+      const n = s[a], k = this.poolSize[a], st = this.strides[a];
+      let out = Math.ceil((n + 2 * p - k) / st) + 1;
+      if ((out - 1) * st >= n + p) out--;
+      const extra = Math.max(0, (out - 1) * st + k - (n + 2 * p));
+      return [p, p + extra] as [number, number];
+    });
+  }
+
+  protected poolOpts(s: Shape) {
+    return { size: this.poolSize, strides: this.strides, padding: this.opPadding(s) };
+  }
+
+  computeOutputShape(s: Shape): number[] {
+    const info = computePool2DInfo(this.className, [1, ...s], this.poolOpts(s));
+    return [info.outH, info.outW, s[2]];
+  }
+
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding, ...(this.ceilMode ? { ceilMode: true } : {}) };
+  }
+}
+
+export class MaxPooling2D extends Pool2DBase {
+  static readonly className = 'MaxPooling2D';
+  static readonly namePrefix = 'max_pooling2d';
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    const t = x as Tensor;
+    return maxPool2d(t, this.poolOpts(t.shape.slice(1)));
+  }
+}
+
+export class MinPooling2D extends Pool2DBase {
+  static readonly className = 'MinPooling2D';
+  static readonly namePrefix = 'min_pooling2d';
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    const t = x as Tensor;
+    return minPool2d(t, this.poolOpts(t.shape.slice(1)));
+  }
+}
+
+export class AveragePooling2D extends Pool2DBase {
+  static readonly className = 'AveragePooling2D';
+  static readonly namePrefix = 'average_pooling2d';
+  readonly countIncludePad: boolean;
+  constructor(args: AvgPool2DArgs = {}) {
+    super(args);
+    this.countIncludePad = !!args.countIncludePad;
+    if (this.ceilMode && this.countIncludePad) throw new RangeError(`${this.label}: ceilMode cannot be combined with countIncludePad`);
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    const t = x as Tensor;
+    return avgPool2d(t, { ...this.poolOpts(t.shape.slice(1)), countIncludePad: this.countIncludePad });
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), countIncludePad: this.countIncludePad };
+  }
+}
+
+export interface GlobalPoolArgs extends LayerArgs {
+  /** Keep H and W as size 1: [N, 1, 1, C] instead of [N, C]. */
+  keepDims?: boolean;
+}
+
+abstract class GlobalPoolBase extends Layer {
+  readonly keepDims: boolean;
+  constructor(args: GlobalPoolArgs = {}) {
+    super(args);
+    this.keepDims = !!args.keepDims;
+  }
+  protected inputSpec(): InputSpec {
+    return { rank: 4, layout: 'N, H, W, C' };
+  }
+  computeOutputShape(s: Shape): number[] {
+    return this.keepDims ? [1, 1, s[2]] : [s[2]];
+  }
+  protected abstract pool(x: Tensor): Tensor;
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    const t = x as Tensor;
+    const y = this.pool(t);
+    return this.keepDims ? reshape(y, [t.shape[0], 1, 1, t.shape[3]]) : y;
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), keepDims: this.keepDims };
+  }
+}
+
+/** Global average pooling (GAP): the mean over H and W, [N, H, W, C] -> [N, C]. */
+export class GlobalAveragePooling2D extends GlobalPoolBase {
+  static readonly className = 'GlobalAveragePooling2D';
+  static readonly namePrefix = 'global_average_pooling2d';
+  protected pool(x: Tensor): Tensor {
+    return globalAvgPool2d(x);
+  }
+}
+
+/** Global max pooling: the max over H and W, [N, H, W, C] -> [N, C]. */
+export class GlobalMaxPooling2D extends GlobalPoolBase {
+  static readonly className = 'GlobalMaxPooling2D';
+  static readonly namePrefix = 'global_max_pooling2d';
+  protected pool(x: Tensor): Tensor {
+    return globalMaxPool2d(x);
+  }
+}
+
+for (const cls of [MaxPooling2D, MinPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D]) registerLayerClass(cls);

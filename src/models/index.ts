@@ -1,0 +1,8 @@
+/** Models (functional and sequential), summaries, saving and loading. The zoo is `convkit.zoo`. */
+export { Model, Sequential, sequential, model, type ModelArgs, type SequentialOpts, type PredictOpts, type LayerSelector } from './model.js';
+export { input, SymbolicTensor } from '../layers/symbolic.js';
+export { formatSummary, type ModelSummary, type SummaryLayer, type SummaryOptions } from './summary.js';
+export {
+  loadModel, saveModel, encodeModel, decodeModel, memoryHandler, browserLocalStorage, browserIndexedDB, fromFetch, fileSystemHandler,
+  MODEL_FORMAT, type IOHandler, type ModelArtifacts, type ModelJSON, type SaveResult, type WeightsManifestEntry, type MemoryHandler, type StorageLike,
+} from './io.js';

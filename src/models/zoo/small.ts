@@ -1,0 +1,70 @@
+/**
+ * Small CNNs for the data sets that run on a laptop.
+ *
+ * smallCnn28, for 28x28x1 digits and clothes (MNIST, Fashion-MNIST): two blocks of
+ * [3x3 'same' convolution (bias-free) -> batch norm -> ReLU -> 2x2 max pool] with 32 and 64
+ * filters (28 -> 14 -> 7), flatten, dense 128 ReLU, dropout 0.3, dense classes (logits).
+ * 421,738 trainable parameters (+192 batch-norm statistics), 4,241,152 MACs per image.
+ * Zalando's published baselines for this shape of network are ~0.92-0.93 test accuracy.
+ *
+ * smallCnn8, for the 8x8 UCI digits: [3x3 'same' conv 16 -> ReLU -> 2x2 max pool] ->
+ * [3x3 'same' conv 32 -> ReLU -> 2x2 max pool] (8 -> 4 -> 2), flatten, dense classes.
+ * 6,090 parameters, 84,224 MACs per image.
+ */
+import * as L from '../../layers/index.js';
+import { type Model, sequential } from '../model.js';
+import { type ZooOpts, resolve } from './common.js';
+
+export interface SmallCnn28Opts extends ZooOpts {
+  /** Filters of the two convolution blocks (default [32, 64]). */
+  filters?: [number, number];
+  /** Units of the hidden dense layer (default 128). */
+  dense?: number;
+  dropout?: number;
+  /** Batch norm after each convolution (default true; false gives convolutions with bias). */
+  batchNorm?: boolean;
+}
+
+export function smallCnn28(opts: SmallCnn28Opts = {}): Model {
+  const o = resolve(opts, { classes: 10, inputShape: [28, 28, 1], name: 'smallCnn28' });
+  const [f1, f2] = opts.filters ?? [32, 64];
+  const bn = opts.batchNorm ?? true;
+  const block = (i: number, filters: number): L.Layer[] =>
+    bn
+      ? [
+          L.conv2d({ name: `conv${i}`, filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: 'heNormal' }),
+          L.batchNormalization({ name: `bn${i}` }),
+          L.relu({ name: `relu${i}` }),
+          L.maxPooling2d({ name: `pool${i}`, poolSize: 2 }),
+        ]
+      : [
+          L.conv2d({ name: `conv${i}`, filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: 'heNormal' }),
+          L.maxPooling2d({ name: `pool${i}`, poolSize: 2 }),
+        ];
+  return sequential(
+    [
+      ...block(1, f1),
+      ...block(2, f2),
+      L.flatten({ name: 'flatten' }),
+      L.dense({ name: 'dense1', units: opts.dense ?? 128, activation: 'relu', kernelInitializer: 'heNormal' }),
+      L.dropout({ name: 'dropout', rate: opts.dropout ?? 0.3 }),
+      L.dense({ name: 'output', units: o.classes }),
+    ],
+    { inputShape: o.inputShape, name: o.name, seed: o.seed, dtype: o.dtype },
+  );
+}
+
+export function smallCnn8(opts: ZooOpts = {}): Model {
+  const o = resolve(opts, { classes: 10, inputShape: [8, 8, 1], name: 'smallCnn8' });
+  return sequential(
+    [
+      L.conv2d({ name: 'conv1', filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: 'heNormal' }),
+      L.maxPooling2d({ name: 'pool1', poolSize: 2 }),
+      L.conv2d({ name: 'conv2', filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: 'heNormal' }),
+      L.maxPooling2d({ name: 'pool2', poolSize: 2 }),
+      L.flatten({ name: 'flatten' }),
+      L.dense({ name: 'output', units: o.classes }),
+    ],
+    { inputShape: o.inputShape, name: o.name, seed: o.seed, dtype: o.dtype },
+  );
+}
