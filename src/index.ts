@@ -23,3 +23,6 @@ export { verifyVectors, parseVectors, VectorFormatError, VECTORS_FORMAT, VERIFY_
 export type { VerifyOptions, VerifyReport, CaseReport, VectorFile, VectorCase, VectorTensor } from './verify/index.js';
 export * as filters from './vision/filters.js';
 export * as vision from './vision/index.js';
+export * as layers from './layers/index.js';
+export * from './models/index.js';
+export * as zoo from './models/zoo/index.js';
