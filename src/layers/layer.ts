@@ -146,9 +146,11 @@ export class LayerWeight implements Weight {
     t.requiresGrad = this.trainable;
     this._value = t;
   }
-  /** Re-apply the trainable flag to the tensor (after freezing or unfreezing). */
+  /** Re-apply the trainable flag to the tensor (after freezing or unfreezing); freezing drops a stale gradient. */
   syncRequiresGrad(): void {
-    if (this.materialized) this._value!.requiresGrad = this.trainable;
+    if (!this.materialized) return;
+    this._value!.requiresGrad = this.trainable;
+    if (!this.trainable) this._value!.zeroGrad();
   }
   dispose(): void {
     this._value?.dispose();
@@ -330,7 +332,7 @@ export abstract class Layer {
       const c = want[want.length - 1];
       const got = shape[shape.length - 1];
       if (got !== c) {
-        const axes = layout ? layout.split(',').map((s) => s.trim()) : shape.map(() => '?');
+        const axes = layout ? layout.split(',').map((s) => s.trim()) : shape.map((d, i) => (i === 0 || d === null ? 'N' : String(d)));
         axes[axes.length - 1] = String(c);
         throw new RangeError(`${this.label}: expected input with ${c} ${spec.lastAxis} (shape [${axes.join(', ')}]), received ${fmtDims(shape)}`);
       }

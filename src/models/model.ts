@@ -86,6 +86,7 @@ export class Model extends Container {
    * windows); layers that need a fixed size (Dense) report it themselves.
    */
   checkInput(shape: readonly (number | null)[]): void {
+    if (this.inputs.length !== 1) throw new RangeError(`${this.label}: expected ${this.inputs.length} input tensors (an array), received 1`);
     this.checkOne(0, shape);
   }
   protected checkInputs(shapes: readonly (readonly (number | null)[])[]): void {
