@@ -26,3 +26,8 @@ export * as vision from './vision/index.js';
 export * as layers from './layers/index.js';
 export * from './models/index.js';
 export * as zoo from './models/zoo/index.js';
+export * from './data/index.js';
+export * from './train/index.js';
+export { Augmenter, augment, applyTransform, flipLeftRight, flipUpDown, rotateImages, scaleImages, translateImages, cropImages } from './vision/augment.js';
+export type { AugmentOptions, ImageBatch, ImageTransform } from './vision/augment.js';
+import './models/training.js';

@@ -5,10 +5,18 @@
  */
 import { parseArgs, UsageError, type Command } from './args.js';
 import { verifyCommand } from './commands/verify.js';
+import { trainCommand } from './commands/train.js';
+import { evaluateCommand } from './commands/evaluate.js';
+import { predictCommand } from './commands/predict.js';
+import { benchCommand } from './commands/bench.js';
 
 const commands: Record<string, Command> = {
   // commands: one line each, added by the command's author
   verify: verifyCommand,
+  train: trainCommand,
+  evaluate: evaluateCommand,
+  predict: predictCommand,
+  bench: benchCommand,
 };
 
 function usage(): string {

@@ -1,0 +1,164 @@
+/**
+ * What `convkit train` does, as a function (the command parses flags and prints):
+ * load the data, build the model, fit, measure held-out loss, accuracy and the
+ * confusion matrix, and save the model with a note of how it was trained.
+ */
+import { getFallbacks } from '../registry/engine.js';
+import type { Model } from '../models/model.js';
+import '../models/training.js';
+import * as zoo from '../models/zoo/index.js';
+import type { OptimizerKind } from '../optim/optimizer.js';
+import { confusionMatrix, type ConfusionMatrix } from '../train/metrics.js';
+import type { Callback, ProgressBarOptions } from '../train/callbacks.js';
+import type { AugmentOptions } from '../vision/augment.js';
+import type { Dataset } from '../data/dataset.js';
+import { loadData, type DataChoice, type LoadedData } from './data_source.js';
+
+/** The model each data set trains by default, with the options that make it fit the data. */
+export const DEFAULT_MODELS: Record<string, { model: string; opts?: Record<string, unknown>; epochs: number; batchSize: number; lr: number; why: string }> = {
+  digits: { model: 'smallCnn8', epochs: 12, batchSize: 32, lr: 0.003, why: 'UCI 8x8 digits' },
+  mnist: { model: 'smallCnn28', epochs: 3, batchSize: 64, lr: 0.001, why: '28x28 digits' },
+  'fashion-mnist': { model: 'smallCnn28', epochs: 3, batchSize: 64, lr: 0.001, why: '28x28 clothes' },
+  semeion: { model: 'smallCnn28', epochs: 15, batchSize: 32, lr: 0.001, why: '16x16 digits' },
+};
+
+export interface TrainRunOptions extends DataChoice {
+  model?: string;
+  modelOpts?: Record<string, unknown>;
+  epochs?: number;
+  batchSize?: number;
+  optimizer?: OptimizerKind;
+  lr?: number;
+  seed?: number;
+  validationSplit?: number;
+  augment?: AugmentOptions;
+  save?: string;
+  /** 0 silent, 1 progress (bar on a terminal). */
+  verbose?: 0 | 1;
+  progress?: ProgressBarOptions;
+  callbacks?: Callback[];
+  backend: string;
+}
+
+export interface SplitResult {
+  loss: number;
+  accuracy: number;
+}
+
+export interface TrainResult {
+  dataset: string;
+  model: string;
+  params: number;
+  backend: string;
+  optimizer: string;
+  lr: number;
+  epochs: number;
+  epochsRun: number;
+  batchSize: number;
+  seed: number;
+  trainSamples: number;
+  testSamples: number;
+  testKind: string;
+  /** Wall time of fit (training and any validation), seconds. */
+  seconds: number;
+  /** Training images per second of training time. */
+  imagesPerSec: number;
+  /** Running averages over the last epoch (as Keras reports them). */
+  train: SplitResult;
+  test: SplitResult & { top5?: number };
+  /** Test accuracy after each epoch is not measured (it would cost a pass); history per epoch: */
+  history: Record<string, number[]>;
+  saved: string | null;
+  /** Kernels that ran on `ts` because the chosen backend lacks them. */
+  fallbacks: string[];
+}
+
+/** Softmax cross-entropy and accuracy of logits [N, K] against labels, on the host. */
+export function scoreLogits(logits: Float32Array, n: number, k: number, labels: ArrayLike<number>): SplitResult {
+  let loss = 0, ok = 0;
+  for (let i = 0; i < n; i++) {
+    let m = -Infinity, arg = 0;
+    for (let j = 0; j < k; j++) {
+      const v = logits[i * k + j];
+      if (v > m) {
+        m = v;
+        arg = j;
+      }
+    }
+    let s = 0;
+    for (let j = 0; j < k; j++) s += Math.exp(logits[i * k + j] - m);
+    loss += Math.log(s) + m - logits[i * k + labels[i]];
+    if (arg === labels[i]) ok++;
+  }
+  return { loss: loss / n, accuracy: ok / n };
+}
+
+export function buildModel(name: string, data: Dataset, seed: number, opts: Record<string, unknown> = {}): Model {
+  return zoo.get(name, { classes: data.numClasses, inputShape: [...data.sampleShape], seed, ...opts });
+}
+
+/** Held-out metrics and confusion matrix of `model` on `test`. */
+export function heldOut(model: Model, test: Dataset, batchSize = 256): { result: SplitResult & { top5?: number }; matrix: ConfusionMatrix } {
+  const p = model.predictDataset(test, { batchSize });
+  const k = p.shape[1];
+  const result: SplitResult & { top5?: number } = scoreLogits(p.data, test.length, k, test.y);
+  const matrix = confusionMatrix({ data: p.data, shape: [test.length, k] }, test.y, { numClasses: test.numClasses, classNames: test.classNames });
+  if (k > 5) {
+    let ok = 0;
+    for (let i = 0; i < test.length; i++) {
+      const t = p.data[i * k + test.y[i]];
+      let higher = 0;
+      for (let j = 0; j < k; j++) if (p.data[i * k + j] > t) higher++;
+      if (higher < 5) ok++;
+    }
+    result.top5 = ok / test.length;
+  }
+  return { result, matrix };
+}
+
+/** Train as `convkit train` does. Returns the result, the confusion matrix and the model. */
+export async function runTraining(o: TrainRunOptions, log: (line: string) => void = () => {}): Promise<{ result: TrainResult; matrix: ConfusionMatrix; model: Model; data: LoadedData }> {
+  const data = await loadData(o);
+  const preset = DEFAULT_MODELS[data.name] ?? DEFAULT_MODELS[o.dataset] ?? (data.train.sampleShape[0] === 8 ? DEFAULT_MODELS.digits : DEFAULT_MODELS.mnist);
+  const modelName = o.model ?? preset.model;
+  const seed = o.seed ?? 1;
+  const model = buildModel(modelName, data.train, seed, o.model ? o.modelOpts : { ...preset.opts, ...o.modelOpts });
+  const epochs = o.epochs ?? preset.epochs;
+  const batchSize = o.batchSize ?? preset.batchSize;
+  const optimizer = o.optimizer ?? 'adam';
+  const lr = o.lr ?? (optimizer === 'adam' || optimizer === 'adamw' ? preset.lr : optimizer === 'sgd' || optimizer === 'momentum' || optimizer === 'nesterov' ? 0.01 : 0.001);
+  model.compile({ optimizer: { name: optimizer, lr }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const params = model.countParams('trainable');
+  const [h, w, c] = data.train.sampleShape;
+  log(`convkit train: ${data.name}, ${data.train.length} training / ${data.test.length} held-out images (${h}x${w}x${c}, ${data.train.numClasses} classes; held-out: ${data.testKind})`);
+  log(`model ${modelName} (${params.toLocaleString('en-US')} trainable parameters), backend ${o.backend}, ${optimizer} lr ${lr}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${o.augment ? ', augmentation on' : ''}`);
+  const t0 = performance.now();
+  const history = await model.fit(data.train, {
+    epochs, batchSize, seed, verbose: o.verbose ?? 1, progress: o.progress, validationSplit: o.validationSplit, augment: o.augment, callbacks: o.callbacks,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const trainSeconds = history.history.seconds.reduce((a, b) => a + b, 0);
+  const epochsRun = history.epoch.length;
+  const { result: test, matrix } = heldOut(model, data.test);
+  let saved: string | null = null;
+  if (o.save) {
+    await model.save(o.save);
+    const fs = await import('node:fs');
+    const note = {
+      format: 'convkit-training/1', dataset: o.dataset, dataDir: o.dataDir ?? null, testSplit: o.testSplit ?? 0.2, splitSeed: o.splitSeed ?? 0,
+      model: modelName, inputShape: data.train.sampleShape, classNames: data.train.classNames ?? null, numClasses: data.train.numClasses,
+      epochs: epochsRun, test,
+    };
+    fs.writeFileSync(`${o.save.replace(/\/$/, '')}/training.json`, JSON.stringify(note, null, 2) + '\n');
+    saved = o.save;
+  }
+  const result: TrainResult = {
+    dataset: data.name, model: modelName, params, backend: o.backend, optimizer, lr, epochs, epochsRun, batchSize, seed,
+    trainSamples: data.train.length, testSamples: data.test.length, testKind: data.testKind,
+    seconds, imagesPerSec: (data.train.length * epochsRun) / Math.max(trainSeconds, 1e-9),
+    train: { loss: history.last('loss')!, accuracy: history.last('accuracy')! },
+    test, history: history.history, saved,
+    fallbacks: getFallbacks().map((f) => `${f.kernel} (${f.reason}, ${f.count}x)`),
+  };
+  return { result, matrix, model, data };
+}

@@ -1,0 +1,74 @@
+/**
+ * Training methods for Model, added by prototype augmentation so that the model class
+ * stays about architecture: `compile`, `fit`, `evaluate` (Keras's semantics; the loop
+ * is in src/train/fit.ts).
+ *
+ *   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+ *   const history = await model.fit(xTrain, yTrain, { epochs: 5, batchSize: 32, validationSplit: 0.1 });
+ *   const { loss, accuracy } = model.evaluate(xTest, yTest);
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { Dataset } from '../data/dataset.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { History, Logs } from '../train/callbacks.js';
+import {
+  evaluateDataset, fitDataset, predictDataset, resolveCompile, toDataset, type CompileArgs, type Compiled, type FitOptions,
+} from '../train/fit.js';
+import { Model } from './model.js';
+
+declare module './model.js' {
+  interface Model {
+    /** Set by `compile`: the optimiser, loss and metrics that `fit` and `evaluate` use. */
+    compiled?: Compiled;
+    /** Set to true by a callback (EarlyStopping) to end `fit` after the current epoch. */
+    stopTraining?: boolean;
+    /** The compiled optimiser. */
+    readonly optimizer: Optimizer | undefined;
+    /** Choose the optimiser, the loss and the metrics (Keras's compile). */
+    compile(args: CompileArgs): this;
+    /**
+     * Train on tensors x [N, ...] and y ([N] int32 class indices or [N, ...] targets), or on
+     * a Dataset. Returns the per-epoch History (loss, metrics, val_*, lr, images_per_sec).
+     */
+    fit(x: Tensor, y: Tensor, opts?: FitOptions): Promise<History>;
+    fit(data: Dataset, opts?: FitOptions): Promise<History>;
+    /** Loss and metrics on tensors or a Dataset, in inference mode. */
+    evaluate(x: Tensor, y: Tensor, opts?: { batchSize?: number }): Logs;
+    evaluate(data: Dataset, opts?: { batchSize?: number }): Logs;
+    /** Outputs for every sample of a Dataset as one host array (for metrics over big sets). */
+    predictDataset(data: Dataset, opts?: { batchSize?: number }): { data: Float32Array; shape: number[] };
+  }
+}
+
+function requireCompiled(m: Model, op: string): Compiled {
+  if (!m.compiled) throw new Error(`${m.label}: call compile({ optimizer, loss, metrics }) before ${op}()`);
+  return m.compiled;
+}
+
+Object.defineProperty(Model.prototype, 'optimizer', {
+  get(this: Model) {
+    return this.compiled?.optimizer;
+  },
+  configurable: true,
+});
+
+Model.prototype.compile = function (this: Model, args: CompileArgs) {
+  this.compiled = resolveCompile(args);
+  return this;
+};
+
+Model.prototype.fit = async function (this: Model, x: Tensor | Dataset, y?: Tensor | FitOptions, opts?: FitOptions): Promise<History> {
+  const c = requireCompiled(this, 'fit');
+  if (x instanceof Dataset) return fitDataset(this, c, x, (y as FitOptions | undefined) ?? {});
+  return fitDataset(this, c, toDataset(x, y instanceof Tensor ? y : undefined, 'fit'), opts ?? {});
+} as Model['fit'];
+
+Model.prototype.evaluate = function (this: Model, x: Tensor | Dataset, y?: Tensor | { batchSize?: number }, opts?: { batchSize?: number }): Logs {
+  const c = requireCompiled(this, 'evaluate');
+  if (x instanceof Dataset) return evaluateDataset(this, c, x, (y as { batchSize?: number } | undefined)?.batchSize ?? 32);
+  return evaluateDataset(this, c, toDataset(x, y instanceof Tensor ? y : undefined, 'evaluate'), opts?.batchSize ?? 32);
+} as Model['evaluate'];
+
+Model.prototype.predictDataset = function (this: Model, data: Dataset, opts: { batchSize?: number } = {}) {
+  return predictDataset(this, data, opts.batchSize ?? 128);
+};
