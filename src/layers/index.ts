@@ -19,7 +19,7 @@ export { checkRegularizer, regularizerPenalty } from './regularizers.js';
 export type { ActivationName } from './activations.js';
 export { ACTIVATION_NAMES } from './activations.js';
 export {
-  Layer, LayerWeight, PrefixedWeight, registerLayerClass, deserializeLayer, serializeLayer, uniqueLayerName,
+  Layer, LayerWeight, PrefixedWeight, baseWeight, registerLayerClass, deserializeLayer, serializeLayer, uniqueLayerName,
   type Weight, type LayerArgs, type LayerConfig, type CallOpts, type Shape, type InputSpec, type LayerClass,
 } from './layer.js';
 export { SymbolicTensor, Graph, input, type LayerNode, type GraphAnalysis } from './symbolic.js';
