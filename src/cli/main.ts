@@ -9,6 +9,7 @@ import { trainCommand } from './commands/train.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { predictCommand } from './commands/predict.js';
 import { benchCommand } from './commands/bench.js';
+import { summaryCommand } from './commands/summary.js';
 
 const commands: Record<string, Command> = {
   // commands: one line each, added by the command's author
@@ -17,6 +18,7 @@ const commands: Record<string, Command> = {
   evaluate: evaluateCommand,
   predict: predictCommand,
   bench: benchCommand,
+  summary: summaryCommand,
 };
 
 function usage(): string {
