@@ -132,34 +132,3 @@ export function reduce_f32(op: i32, x: usize, y: usize, A: i32, K: i32, B: i32):
     default: red_akb(PROD, x, y, A, K, B); break;
   }
 }
-
-/**
- * Index along K of the largest (isMin = 0) or smallest (isMin = 1) value for every (a, b):
- * the first at ties; the first NaN if there is one. Written as f32 values of the index
- * (y [A, B]); an empty K gives -1.
- */
-export function arg_reduce_f32(isMin: i32, x: usize, y: usize, A: i32, K: i32, B: i32): void {
-  for (let a = 0; a < A; a++) {
-    for (let b = 0; b < B; b++) {
-      let p = x + ((<usize>a * <usize>K * <usize>B + <usize>b) << 2);
-      let best: f32 = 0;
-      let arg = -1;
-      for (let k = 0; k < K; k++) {
-        const v = load<f32>(p);
-        if (arg < 0) {
-          best = v;
-          arg = k;
-          if (isNaN(v)) break;
-        } else if (isNaN(v)) {
-          arg = k;
-          break;
-        } else if (isMin ? v < best : v > best) {
-          best = v;
-          arg = k;
-        }
-        p += <usize>B << 2;
-      }
-      store<f32>(y + ((<usize>a * <usize>B + <usize>b) << 2), <f32>arg);
-    }
-  }
-}

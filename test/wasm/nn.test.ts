@@ -157,6 +157,22 @@ describe('wasm batch norm vs ts', () => {
   });
 });
 
+describe('wasm local response normalisation vs ts', () => {
+  it('LRN and LRNGrad over channel counts around the SIMD width and window sizes', () => {
+    fc.assert(
+      fc.property(fc.array(smallSize, { minLength: 1, maxLength: 3 }), simdSize, fc.constantFrom(1, 2, 3, 5, 7), fc.nat(1000), (lead, C, size, seed) => {
+        const shape = [...lead, C];
+        const attrs = { size, alpha: 1e-2 * (1 + (seed % 5)), beta: 0.75, k: seed % 2 ? 2 : 1 };
+        const x = inp(shape, seed, -3, 3);
+        checkKernel('LRN', [x], attrs, ACT);
+        // dx sums up to `size` terms of either sign
+        checkKernel('LRNGrad', [inp(shape, seed + 1), x], attrs, { atol: 1e-6, rtol: 2e-6 });
+      }),
+      { numRuns: 80 },
+    );
+  });
+});
+
 describe('wasm nn kernels: sizes that are not a multiple of 4 read and write nothing outside', () => {
   it('outputs are exactly the tensor (neighbouring storages untouched)', () => {
     ck.withBackend('wasm', () =>

@@ -2,8 +2,9 @@
  * Neural-network kernels on `wasm` (assembly/nn_f32.ts), the contracts of the `ts`
  * oracle files activation.ts, loss.ts and norm.ts: activations and their gradients
  * (vector exp/log/tanh/erfc with about 1e-7 relative error), softmax and log-softmax
- * along any axis with their gradients, fused softmax cross-entropy, and batch norm
- * (training statistics in f64 sums, inference, training gradient).
+ * along any axis with their gradients, fused softmax cross-entropy, batch norm
+ * (training statistics in f64 sums, inference, training gradient) and local response
+ * normalisation with its gradient.
  */
 import { registerKernel, type KernelFunc } from '../../../registry/kernels.js';
 import type { TensorInfo } from '../../../registry/backend.js';
@@ -136,4 +137,39 @@ reg('BatchNormGrad', ([dy, x, gamma, mean, variance], attrs, backend) => {
     be.freeScratch(scratch);
   }
   return [dx, dgamma, dbeta];
+});
+
+/** Local response normalisation across channels (AlexNet), forward and gradient. */
+function lrnArgs(x: TensorInfo, attrs: Record<string, unknown>): { rows: number; C: number; size: number; alpha: number; beta: number; k: number } {
+  const { size, alpha, beta, k } = attrs as { size: number; alpha: number; beta: number; k: number };
+  const C = x.shape[x.shape.length - 1];
+  return { rows: C === 0 ? 0 : sizeOf(x.shape) / C, C, size, alpha, beta, k };
+}
+
+reg('LRN', ([x], attrs, backend) => {
+  const be = backend as WasmBackend;
+  const a = lrnArgs(x, attrs);
+  const y = be.alloc(x.shape);
+  if (!a.rows) return y;
+  const scratch = be.scratch(4 * (3 * a.C + 2 * a.size + 16));
+  try {
+    be.wasm.lrn_f32(be.ptr(x), be.ptr(y), a.rows, a.C, a.size, a.alpha, a.beta, a.k, scratch);
+  } finally {
+    be.freeScratch(scratch);
+  }
+  return y;
+});
+
+reg('LRNGrad', ([dy, x], attrs, backend) => {
+  const be = backend as WasmBackend;
+  const a = lrnArgs(x, attrs);
+  const dx = be.alloc(x.shape);
+  if (!a.rows) return dx;
+  const scratch = be.scratch(4 * (3 * a.C + 2 * a.size + 16));
+  try {
+    be.wasm.lrn_grad_f32(be.ptr(dy), be.ptr(x), be.ptr(dx), a.rows, a.C, a.size, a.alpha, a.beta, a.k, scratch);
+  } finally {
+    be.freeScratch(scratch);
+  }
+  return dx;
 });
