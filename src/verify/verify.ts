@@ -24,6 +24,8 @@ export interface VerifyOptions {
   dtype?: VerifyDType;
   /** Names the source in error messages. */
   file?: string;
+  /** Called with each case's report as soon as it is known (progress output). */
+  onCase?: (report: CaseReport) => void;
 }
 
 export interface CaseReport {
@@ -166,7 +168,11 @@ export async function verifyVectors(source: string | VectorFile | unknown, opts:
   const before = getFallbacks();
   const cases: CaseReport[] = [];
   try {
-    for (const c of file.cases) cases.push(await verifyCase(c, dtype));
+    for (const c of file.cases) {
+      const r = await verifyCase(c, dtype);
+      cases.push(r);
+      opts.onCase?.(r);
+    }
   } finally {
     await setBackend(previous);
   }

@@ -91,7 +91,7 @@ async function run(args: ParsedArgs): Promise<number> {
   const reports: VerifyReport[] = [];
   for (const { file, doc } of parsed) {
     try {
-      reports.push(await verifyVectors(doc, { backend, dtype, file }));
+      reports.push(await verifyVectors(doc, { backend, dtype, file, onCase: json ? undefined : (c) => console.log(caseLine(c)) }));
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
       const extra = loadError ? ` (loading it failed: ${loadError})` : '';
@@ -116,7 +116,6 @@ async function run(args: ParsedArgs): Promise<number> {
     };
     console.log(JSON.stringify(out, null, 2));
   } else {
-    for (const c of cases) console.log(caseLine(c));
     console.log(`${passed} passed, ${failed} failed`);
   }
   const fb = new Map<string, number>();
