@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { layers as L } from '../../src/index.js';
-import { expectClose } from '../util/close.js';
+import { describeEachBackend, on } from '../util/backends.js';
+import { expectClose, tolForK } from '../util/close.js';
 
 /**
  * Whole-model gradient check in float64: autograd's gradient of L = sum(model(x) * c) for
@@ -250,5 +251,33 @@ describe('summary', () => {
       console.log = orig;
     }
     expect(logged).toEqual([m.summary()]);
+  });
+});
+
+describeEachBackend('a model on each backend', (backend) => {
+  it(`forward and weight gradients on ${backend} agree with the ts oracle`, () => {
+    const m = ck.sequential(
+      [
+        L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false }), L.batchNormalization(), L.relu(), L.maxPooling2d(),
+        L.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2 }), L.globalAveragePooling2d(), L.dense({ units: 3 }),
+      ],
+      { inputShape: [10, 10, 2], seed: 7 },
+    );
+    const x = ck.randomNormal([3, 10, 10, 2], { seed: 1 });
+    const cot = ck.randomNormal([3, 3], { seed: 2 });
+    const run = (b: string) =>
+      on(b, () => {
+        for (const p of m.trainableWeights) p.zeroGrad();
+        const y = ck.tidy(() => {
+          const out = m.apply(x, { training: true });
+          ck.sum(ck.mul(out, cot)).backward();
+          return out.toArray();
+        });
+        return { y, grads: m.trainableWeights.map((p) => p.grad!.toArray()) };
+      });
+    const got = run(backend);
+    const want = run('ts');
+    expectClose(got.y, want.y, tolForK(18 * 4));
+    got.grads.forEach((g, i) => expectClose(g, want.grads[i], tolForK(3 * 100)));
   });
 });
