@@ -17,8 +17,8 @@ import { loadData, type DataChoice, type LoadedData } from './data_source.js';
 /** The model each data set trains by default, with the options that make it fit the data. */
 export const DEFAULT_MODELS: Record<string, { model: string; opts?: Record<string, unknown>; epochs: number; batchSize: number; lr: number; why: string }> = {
   digits: { model: 'smallCnn8', epochs: 12, batchSize: 32, lr: 0.003, why: 'UCI 8x8 digits' },
-  mnist: { model: 'smallCnn28', epochs: 3, batchSize: 64, lr: 0.001, why: '28x28 digits' },
-  'fashion-mnist': { model: 'smallCnn28', epochs: 3, batchSize: 64, lr: 0.001, why: '28x28 clothes' },
+  mnist: { model: 'smallCnn28', opts: { filters: [16, 32] }, epochs: 3, batchSize: 64, lr: 0.001, why: '28x28 digits' },
+  'fashion-mnist': { model: 'smallCnn28', opts: { filters: [16, 32] }, epochs: 8, batchSize: 64, lr: 0.001, why: '28x28 clothes' },
   semeion: { model: 'smallCnn28', epochs: 15, batchSize: 32, lr: 0.001, why: '16x16 digits' },
 };
 

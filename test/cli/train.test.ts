@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { encodePNG } from '../../src/vision/visualize.js';
+import { loadDigits } from '../../src/data/digits.js';
+
+/** Run the CLI in-process; returns exit status and what went to stdout / stderr. */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '', err = '';
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (out += `${a.join(' ')}\n`));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void (err += `${a.join(' ')}\n`));
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    stderr.mockRestore();
+    stdout.mockRestore();
+  }
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'convkit-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('convkit train', () => {
+  it('trains on a slice of the digits and prints one JSON result with --json', async () => {
+    const r = await cli('train', '--limit', '300', '--test-limit', '100', '--epochs', '3', '--json', '--backend', 'wasm');
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines.length).toBe(1);
+    const res = JSON.parse(lines[0]);
+    expect(res).toMatchObject({ dataset: 'digits', model: 'smallCnn8', epochs: 3, epochsRun: 3, trainSamples: 300, testSamples: 100, saved: null });
+    expect(['wasm', 'ts']).toContain(res.backend);
+    for (const k of ['seconds', 'imagesPerSec']) expect(res[k]).toBeGreaterThan(0);
+    for (const part of [res.train, res.test]) {
+      expect(part.loss).toBeGreaterThan(0);
+      expect(part.accuracy).toBeGreaterThanOrEqual(0);
+      expect(part.accuracy).toBeLessThanOrEqual(1);
+    }
+    expect(res.test.accuracy).toBeGreaterThan(0.5); // ten classes: chance is 0.1
+    expect(res.history.loss.length).toBe(3);
+    // Progress went to stderr, as plain lines (not a terminal).
+    expect(r.err).toMatch(/Epoch 3\/3/);
+  });
+
+  it('prints progress, held-out accuracy, a confusion matrix and where the model was saved', async () => {
+    const save = join(dir, 'model');
+    const r = await cli('train', '--limit', '200', '--epochs', '2', '--save', save, '--backend', 'ts', '--seed', '3');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/convkit train: digits, 200 training \/ 359 held-out images \(8x8x1, 10 classes/);
+    expect(r.out).toMatch(/^Epoch 2\/2 .*loss \d\.\d{4}  accuracy \d\.\d{4}/m);
+    expect(r.out).toMatch(/held-out accuracy \d+\.\d\d% \(loss \d\.\d{4}, top-5 \d+\.\d\d%\) on 359 images/);
+    expect(r.out).toMatch(/^true\\pred +0 +1 +2/m);
+    expect(r.out).toContain(`model saved to ${save}`);
+    for (const f of ['model.json', 'weights.bin', 'training.json']) expect(existsSync(join(save, f))).toBe(true);
+    const note = JSON.parse(readFileSync(join(save, 'training.json'), 'utf8'));
+    expect(note).toMatchObject({ dataset: 'digits', testSplit: 0.2, splitSeed: 0, model: 'smallCnn8' });
+
+    // evaluate: the same held-out split, the same accuracy.
+    const acc = Number(/held-out accuracy (\d+\.\d\d)%/.exec(r.out)![1]);
+    const ev = await cli('evaluate', save, '--json', '--backend', 'ts');
+    expect(ev.code).toBe(0);
+    const e = JSON.parse(ev.out);
+    expect(e.samples).toBe(359);
+    expect((100 * e.accuracy).toFixed(2)).toBe(acc.toFixed(2));
+    expect(e.confusion.length).toBe(10);
+    const evText = await cli('evaluate', '--model-dir', save, '--backend', 'ts');
+    expect(evText.out).toMatch(/accuracy \d+\.\d\d%, top-5/);
+
+    // predict: held-out images by index, and an image file.
+    const p = await cli('predict', '--model-dir', save, '--index', '0,1', '--top-k', '3', '--json', '--backend', 'ts');
+    expect(p.code).toBe(0);
+    const preds = JSON.parse(p.out).predictions;
+    expect(preds.length).toBe(2);
+    expect(preds[0].top.length).toBe(3);
+    expect(preds[0].top[0].probability).toBeGreaterThanOrEqual(preds[0].top[1].probability);
+    const digits = await loadDigits();
+    const px = Uint8Array.from(digits.x.subarray(0, 64), (v) => Math.round(v * 255));
+    const png = join(dir, 'zero.png');
+    writeFileSync(png, encodePNG({ width: 8, height: 8, channels: 1, pixels: px }));
+    const pf = await cli('predict', png, '--model-dir', save, '--backend', 'ts');
+    expect(pf.code).toBe(0);
+    expect(pf.out).toMatch(new RegExp(`^${png.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\n  1\\. \\S+ +\\d+\\.\\d\\d%`));
+  });
+});
+
+describe('CLI usage and errors', () => {
+  it('every command has --help', async () => {
+    for (const c of ['train', 'evaluate', 'predict', 'bench']) {
+      const r = await cli(c, '--help');
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(new RegExp(`^usage: convkit ${c}`));
+    }
+    const top = await cli('--help');
+    expect(top.out).toMatch(/train +train a CNN/);
+  });
+
+  it('rejects bad options with exit status 2 and the command help', async () => {
+    const bad = await cli('train', '--optimizer', 'nadam');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--optimizer must be one of sgd, .*received 'nadam'/);
+    expect((await cli('train', '--epochs', '0')).err).toMatch(/--epochs must be an integer >= 1, received 0/);
+    expect((await cli('train', '--frobnicate')).err).toMatch(/unknown option --frobnicate/);
+    expect((await cli('train', '--backend', 'cuda')).err).toMatch(/--backend must be one of ts, wasm, webgpu/);
+    expect((await cli('predict', '--model-dir', dir)).err).toMatch(/give image files, or --index/);
+  });
+
+  it('a missing data set names the path and how to get it (exit status 1)', async () => {
+    const r = await cli('train', '--dataset', 'fashion-mnist', '--data-dir', join(dir, 'none'), '--backend', 'ts');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(join(dir, 'none', 'train-images-idx3-ubyte.gz'));
+    expect(r.err).toContain('dataset-fashion-mnist');
+    const p = await cli('train', '--dataset', join(dir, 'nope.data'), '--backend', 'ts');
+    expect(p.code).toBe(2);
+    expect(p.err).toMatch(/is neither a known data set .* nor an existing file or folder/);
+  });
+
+  it('a corrupt data file is reported with its name and the problem', async () => {
+    const d = join(dir, 'corrupt');
+    rmSync(d, { recursive: true, force: true });
+    mkdirSync(d);
+    writeFileSync(join(d, 'train-images-idx3-ubyte'), Buffer.from('not an idx file at all'));
+    const r = await cli('train', '--dataset', d, '--backend', 'ts');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(new RegExp(`${join(d, 'train-images-idx3-ubyte').replace(/[/.]/g, '\\$&')}: wrong magic number 6e 6f 74 20`));
+  });
+});
