@@ -151,6 +151,13 @@ describe('malformed files', () => {
 });
 
 describe('backends', () => {
+  it('a whole run frees every tensor it made', async () => {
+    await ck.verifyVectors(torchText, { backend: 'ts', dtype: 'float32' });
+    const before = ck.memory().ts.storages;
+    await ck.verifyVectors(torchText, { backend: 'ts', dtype: 'float64' });
+    expect(ck.memory().ts.storages).toBe(before);
+  });
+
   it('an unregistered backend rejects; the previous backend stays current', async () => {
     const before = ck.getBackend().name;
     await expect(ck.verifyVectors(file(relu([1], [1])), { backend: 'tpu' })).rejects.toThrow(/Backend 'tpu' is not registered/);
