@@ -62,6 +62,15 @@ export abstract class Container extends Layer {
     return this.requireGraph().analyse(shapes).macs;
   }
 
+  /** Forget the activity penalties of the previous call, in this container and every nested one. */
+  resetActivityLosses(): void {
+    this.activityLoss = null;
+    for (const l of this.layers) {
+      if (l instanceof Container) l.resetActivityLosses();
+      else l.activityLoss = null;
+    }
+  }
+
   protected runGraph(x: Tensor | Tensor[], opts: CallOpts): Tensor[] {
     return this.requireGraph().run(Array.isArray(x) ? x : [x], opts);
   }

@@ -118,7 +118,7 @@ export class Model extends Container {
   }
 
   private runAll(x: Tensor | Tensor[], opts: CallOpts): Tensor[] {
-    for (const l of this.layers) l.activityLoss = null;
+    this.resetActivityLosses();
     const xs = this.castInputs(Array.isArray(x) ? x : [x]);
     return this.runGraph(xs, opts);
   }

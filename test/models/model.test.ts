@@ -213,6 +213,8 @@ describe('weights, freezing and transfer learning', () => {
     const [k1, , k2] = m.weights.map((w) => w.value);
     const want = 0.5 * ck.sum(ck.square(k1)).item() + 0.25 * ck.sum(ck.abs(k2)).item() + ck.sum(ck.square(y)).item();
     expectClose([m.regularizationLoss()!.item()], [want], { atol: 1e-5 });
+    m.apply(ck.ones([2, 3]), { training: false }); // inference calls carry no activity penalty
+    expectClose([m.regularizationLoss()!.item()], [want - ck.sum(ck.square(y)).item()], { atol: 1e-5 });
   });
 
   it('dispose frees the weights', () => {
