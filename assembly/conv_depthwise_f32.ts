@@ -6,11 +6,10 @@
 // offset, filter row offset), so the inner loops carry no bounds checks.
 import {
   gN, gD, gH, gW, gC, gOD, gOH, gOW, gF, gKD, gKH, gKW, gSD, gSH, gSW, gDD, gDH, gDW, gPD, gPH, gPW,
+  TAPS_MAX, dwTapIn as tapIn, dwTapFilt as tapFilt,
 } from './conv_geometry';
 
-const TAPS_MAX: i32 = 4096;
-const tapIn = memory.data(TAPS_MAX * 4, 16);
-const tapFilt = memory.data(TAPS_MAX * 4, 16);
+// tapIn / tapFilt: the tap lists, in the workspace's conv tables (conv_geometry.ts)
 let tapCount: i32 = 0;
 
 /** List the taps of output pixel (n, od, oh, ow) that fall inside the image, starting at tap t0 (at most TAPS_MAX). Returns the next t0, or -1 when done. */

@@ -12,13 +12,14 @@
 // (one input channel per group) runs the direct kernels of conv_depthwise_f32.ts.
 // `geom` points at the 22-int geometry block (conv_geometry.ts); `ws` at
 // gemm_f32_workspace_bytes() of scratch.
+import { WS_TABLES } from './gemm_config';
 import { gemm_f32_driver, A_MATRIX, A_IM2COL, A_IM2COL_T, C_MATRIX, C_COL2IM } from './gemm_f32';
 import { conv_geometry_load, conv_is_pointwise, conv_is_depthwise, gC, gF, gCg, gFg, gKg, gOutPix, gInPix, gGroups } from './conv_geometry';
 import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
 
 /** y = conv(x, w). */
 export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize): void {
-  conv_geometry_load(geom);
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (conv_is_depthwise()) {
     depthwise_forward_f32(x, w, y);
     return;
@@ -37,7 +38,7 @@ export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: 
 
 /** dx = d conv / dx applied to dy (dx is fully written). */
 export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: usize, ws: usize): void {
-  conv_geometry_load(geom);
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (conv_is_depthwise()) {
     depthwise_backprop_input_f32(dy, w, dx);
     return;
@@ -58,7 +59,7 @@ export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: us
 
 /** dw = d conv / dw applied to dy (dw is fully written). */
 export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: usize, ws: usize): void {
-  conv_geometry_load(geom);
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (conv_is_depthwise()) {
     depthwise_backprop_filter_f32(x, dy, dw);
     return;

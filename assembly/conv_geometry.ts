@@ -17,7 +17,37 @@ export let gGroups: i32 = 1;
 /** Derived: channels and filters per group, reduction length per group, output pixels. */
 export let gCg: i32 = 0, gFg: i32 = 0, gKg: i32 = 0, gOutPix: i32 = 0, gInPix: i32 = 0;
 
-export function conv_geometry_load(p: usize): void {
+/**
+ * Byte offset of each spatial tap (kd, kh, kw), in row-major tap order, from the first
+ * channel of its window's origin pixel; filled by conv_geometry_load when the kernel
+ * has at most TAPS_MAX taps (gTapsFit), which is every practical kernel.
+ */
+export const TAPS_MAX: i32 = 4096;
+export let gTapsFit: bool = false;
+
+// Lookup tables live at the end of the GEMM workspace (gemm_f32_workspace_bytes counts
+// them), not in static data: static tables would ship as zeros inside the module.
+/** Rows of one packed block the im2col row tables hold (>= MC). */
+export const ROWS_MAX: i32 = 256;
+export let tapOff: usize = 0;
+export let rowImg: usize = 0, rowD: usize = 0, rowH: usize = 0, rowW: usize = 0, rowIn: usize = 0;
+export let dwTapIn: usize = 0, dwTapFilt: usize = 0;
+
+/** Point the tables at `t` (CONV_TABLES_BYTES of scratch). */
+export function conv_tables_at(t: usize): void {
+  tapOff = t;
+  rowImg = tapOff + (<usize>TAPS_MAX << 2);
+  rowD = rowImg + (<usize>ROWS_MAX << 2);
+  rowH = rowD + (<usize>ROWS_MAX << 2);
+  rowW = rowH + (<usize>ROWS_MAX << 2);
+  rowIn = rowW + (<usize>ROWS_MAX << 2);
+  dwTapIn = rowIn + (<usize>ROWS_MAX << 2);
+  dwTapFilt = dwTapIn + (<usize>TAPS_MAX << 2);
+}
+
+/** Load the geometry at `p`; `tables` is the conv table area of the workspace. */
+export function conv_geometry_load(p: usize, tables: usize): void {
+  conv_tables_at(tables);
   gN = load<i32>(p, 0); gD = load<i32>(p, 4); gH = load<i32>(p, 8); gW = load<i32>(p, 12); gC = load<i32>(p, 16);
   gOD = load<i32>(p, 20); gOH = load<i32>(p, 24); gOW = load<i32>(p, 28); gF = load<i32>(p, 32);
   gKD = load<i32>(p, 36); gKH = load<i32>(p, 40); gKW = load<i32>(p, 44);
@@ -30,6 +60,15 @@ export function conv_geometry_load(p: usize): void {
   gKg = gKD * gKH * gKW * gCg;
   gOutPix = gN * gOD * gOH * gOW;
   gInPix = gN * gD * gH * gW;
+  const taps = gKD * gKH * gKW;
+  gTapsFit = taps <= TAPS_MAX;
+  if (gTapsFit) {
+    let t = 0;
+    for (let kd = 0; kd < gKD; kd++) for (let kh = 0; kh < gKH; kh++) for (let kw = 0; kw < gKW; kw++) {
+      store<i32>(tapOff + (<usize>t << 2), (((kd * gDD) * gH + kh * gDH) * gW + kw * gDW) * gC << 2);
+      t++;
+    }
+  }
 }
 
 /** 1x1x1 kernel, unit strides, no padding: x is already the im2col matrix. */

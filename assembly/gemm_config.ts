@@ -10,9 +10,15 @@ export const KC: i32 = 256;
 export const MC: i32 = 240;
 export const NC: i32 = 4096;
 
-/** Bytes of workspace gemm_f32 and the conv kernels need (packed A + packed B blocks). */
+/** Bytes of the convolution lookup tables (conv_geometry.ts) at the end of the workspace. */
+export const CONV_TABLES_BYTES: i32 = 3 * 4096 * 4 + 5 * 256 * 4;
+
+/** Byte offset of the conv tables inside the workspace. */
+export const WS_TABLES: i32 = (MC * KC + KC * NC) * 4;
+
+/** Bytes of workspace gemm_f32 and the conv kernels need (packed A + packed B blocks + conv tables). */
 export function gemm_f32_workspace_bytes(): i32 {
-  return (MC * KC + KC * NC) * 4;
+  return WS_TABLES + CONV_TABLES_BYTES;
 }
 
 /** The register tile of this build, as MR * 100 + NR (tests probe sizes around it). */

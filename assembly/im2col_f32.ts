@@ -9,21 +9,21 @@
 // tile of the (pixels x taps) matrix back into the input gradient.
 import { MR } from './gemm_config';
 import {
-  gD, gH, gW, gC, gOD, gOH, gOW, gKH, gKW, gSD, gSH, gSW, gDD, gDH, gDW, gPD, gPH, gPW, gCg, OFF_GRID,
+  gD, gH, gW, gC, gOD, gOH, gOW, gKD, gKH, gKW, gSD, gSH, gSW, gDD, gDH, gDW, gPD, gPH, gPW, gCg, OFF_GRID,
+  tapOff, gTapsFit, rowImg, rowD, rowH, rowW, rowIn,
 } from './conv_geometry';
 
-// Per-row (output pixel) table of the block being packed or scattered: image index and
-// the input coordinates of tap (0,0,0). Rows past the matrix edge get OFF_GRID.
-const ROWS_MAX: i32 = 256;
-const rowImg = memory.data(ROWS_MAX * 4, 16);
-const rowD = memory.data(ROWS_MAX * 4, 16);
-const rowH = memory.data(ROWS_MAX * 4, 16);
-const rowW = memory.data(ROWS_MAX * 4, 16);
+// Per-row (output pixel) tables of the block being packed or scattered (in the
+// workspace, see conv_geometry.ts): image index, input coordinates of tap (0,0,0) and
+// whether the whole window is inside. Rows past the matrix edge get OFF_GRID.
 // Per-row (tap) table for the transposed packing: tap offsets and channel.
 const tapD = memory.data(8 * 4, 16);
 const tapH = memory.data(8 * 4, 16);
 const tapW = memory.data(8 * 4, 16);
 const tapC = memory.data(8 * 4, 16);
+const tapO = memory.data(8 * 4, 16);
+// Per-column byte offsets of a col2im tile from a window origin.
+const colO = memory.data(8 * 4, 16);
 
 // @ts-ignore: decorator
 @inline function geti(base: usize, i: i32): i32 { return load<i32>(base + (<usize>i << 2)); }
@@ -36,6 +36,12 @@ const tapC = memory.data(8 * 4, 16);
 // @ts-ignore: decorator
 @inline function pixelIndex(img: i32, id: i32, ih: i32, iw: i32): i32 {
   return ((img * gD + id) * gH + ih) * gW + iw;
+}
+
+/** Whether a window with origin (d, h, w) has every tap inside the image. */
+// @ts-ignore: decorator
+@inline function windowInside(d: i32, h: i32, w: i32): bool {
+  return d >= 0 && d + (gKD - 1) * gDD < gD && h >= 0 && h + (gKH - 1) * gDH < gH && w >= 0 && w + (gKW - 1) * gDW < gW;
 }
 
 /** Fill the row table for output pixels m0 .. m0+count (count <= ROWS_MAX); rows up to pad are OFF_GRID. */
@@ -51,6 +57,7 @@ export function im2col_rows(m0: i32, count: i32, pad: i32): void {
     seti(rowD, r, od * gSD - gPD);
     seti(rowH, r, oh * gSH - gPH);
     seti(rowW, r, ow * gSW - gPW);
+    seti(rowIn, r, <i32>windowInside(od * gSD - gPD, oh * gSH - gPH, ow * gSW - gPW));
     if (++ow == gOW) {
       ow = 0;
       if (++oh == gOH) {
@@ -64,23 +71,95 @@ export function im2col_rows(m0: i32, count: i32, pad: i32): void {
     seti(rowD, r, OFF_GRID);
     seti(rowH, r, OFF_GRID);
     seti(rowW, r, OFF_GRID);
+    seti(rowIn, r, 0);
   }
 }
 
 /**
- * Pack rows i0 .. i0+mc (output pixels) and columns k0 .. k0+kc (taps) of the im2col
- * matrix of group `group` into MR-row strips: dst[strip][k][r].
+ * Copy `run` channels of MR pixels that lie `st` bytes apart in x (consecutive
+ * pixels of one output row) into the strip layout out[q][r]: 4x4 transposes in
+ * registers, the rows past 4 as single lanes.
+ */
+// @ts-ignore: decorator
+@inline function packRowsStrided(src: usize, st: usize, run: i32, out: usize): void {
+  const step = <usize>MR << 2;
+  let q = 0;
+  for (; q + 4 <= run; q += 4) {
+    const s = src + (<usize>q << 2);
+    const v0 = v128.load(s), v1 = v128.load(s + st), v2 = v128.load(s + 2 * st), v3 = v128.load(s + 3 * st);
+    const v4 = v128.load(s + 4 * st);
+    const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+    const t2 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+    const o = out + <usize>q * step;
+    v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+    v128.store(o + step, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+    v128.store(o + 2 * step, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+    v128.store(o + 3 * step, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+    store<f32>(o, f32x4.extract_lane(v4, 0), 16);
+    store<f32>(o + step, f32x4.extract_lane(v4, 1), 16);
+    store<f32>(o + 2 * step, f32x4.extract_lane(v4, 2), 16);
+    store<f32>(o + 3 * step, f32x4.extract_lane(v4, 3), 16);
+    if (MR > 5) {
+      const v5 = v128.load(s + 5 * st);
+      store<f32>(o, f32x4.extract_lane(v5, 0), 20);
+      store<f32>(o + step, f32x4.extract_lane(v5, 1), 20);
+      store<f32>(o + 2 * step, f32x4.extract_lane(v5, 2), 20);
+      store<f32>(o + 3 * step, f32x4.extract_lane(v5, 3), 20);
+    }
+  }
+  for (; q < run; q++) {
+    const s = src + (<usize>q << 2);
+    const o = out + <usize>q * step;
+    for (let r = 0; r < MR; r++) store<f32>(o + (<usize>r << 2), load<f32>(s + <usize>r * st));
+  }
+}
+
+/**
+ * Pack rows i0 .. i0+mc (output pixels) and columns k0 .. k0+kc (taps) of the
+ * im2col matrix of group `group` into MR-row strips: dst[strip][k][r].
+ * A strip of MR pixels from one output row whose taps all fall inside the image
+ * (the common case) is copied with SIMD transposes; other strips element by element.
  */
 export function pack_a_im2col(x: usize, group: i32, i0: i32, mc: i32, k0: i32, kc: i32, dst: usize): void {
   const strips = (mc + MR - 1) / MR;
   im2col_rows(i0, mc, strips * MR);
+  const fit = gTapsFit;
   const Cg = gCg;
   const cBase = group * Cg;
   const step = <usize>MR << 2;
+  const pixStride = <usize>(gSW * gC) << 2;
   for (let s = 0; s < strips; s++) {
     const strip = dst + <usize>s * <usize>kc * step;
+    const r0 = s * MR, rl = r0 + MR - 1;
+    // MR pixels of one output row: same image, depth and height, widths sW apart
+    const oneRow = s * MR + MR <= mc && geti(rowImg, rl) == geti(rowImg, r0) && geti(rowD, rl) == geti(rowD, r0)
+      && geti(rowH, rl) == geti(rowH, r0) && geti(rowW, rl) == geti(rowW, r0) + (MR - 1) * gSW;
     let c = k0 % Cg;
     let t = k0 / Cg;
+    if (oneRow && fit && geti(rowIn, r0) && geti(rowIn, rl)) {
+      // every tap of every pixel is inside: taps are table offsets from the first pixel
+      const base = x + ((<usize>pixelIndex(geti(rowImg, r0), geti(rowD, r0), geti(rowH, r0), geti(rowW, r0)) * gC + cBase) << 2);
+      let kk = 0;
+      if (Cg == 1 && pixStride == 4) {
+        // one channel, unit stride: the MR values of a tap are contiguous
+        for (; kk < kc; kk++, t++) {
+          const src = base + <usize>geti(tapOff, t);
+          const o = strip + <usize>kk * step;
+          v128.store(o, v128.load(src));
+          store<f32>(o, load<f32>(src, 16), 16);
+          if (MR > 5) store<f32>(o, load<f32>(src, 20), 20);
+        }
+        continue;
+      }
+      while (kk < kc) {
+        const run = min(Cg - c, kc - kk);
+        packRowsStrided(base + <usize>geti(tapOff, t) + (<usize>c << 2), pixStride, run, strip + <usize>kk * step);
+        kk += run;
+        c += run;
+        if (c == Cg) { c = 0; t++; }
+      }
+      continue;
+    }
     let kw = t % gKW;
     t /= gKW;
     let kh = t % gKH;
@@ -88,23 +167,34 @@ export function pack_a_im2col(x: usize, group: i32, i0: i32, mc: i32, k0: i32, k
     let kk = 0;
     while (kk < kc) {
       const run = min(Cg - c, kc - kk);
-      for (let r = 0; r < MR; r++) {
-        const row = s * MR + r;
-        const id = geti(rowD, row) + kd * gDD;
-        const ih = geti(rowH, row) + kh * gDH;
-        const iw = geti(rowW, row) + kw * gDW;
-        let out = strip + ((<usize>kk * MR + r) << 2);
-        if (inside(id, ih, iw)) {
-          let src = x + ((<usize>pixelIndex(geti(rowImg, row), id, ih, iw) * gC + cBase + c) << 2);
-          for (let q = 0; q < run; q++) {
-            store<f32>(out, load<f32>(src));
-            out += step;
-            src += 4;
-          }
-        } else {
-          for (let q = 0; q < run; q++) {
-            store<f32>(out, 0);
-            out += step;
+      let done = false;
+      if (oneRow) {
+        const id = geti(rowD, r0) + kd * gDD, ih = geti(rowH, r0) + kh * gDH, iw = geti(rowW, r0) + kw * gDW;
+        if (inside(id, ih, iw) && iw + (MR - 1) * gSW < gW) {
+          const src = x + ((<usize>pixelIndex(geti(rowImg, r0), id, ih, iw) * gC + cBase + c) << 2);
+          packRowsStrided(src, pixStride, run, strip + <usize>kk * step);
+          done = true;
+        }
+      }
+      if (!done) {
+        for (let r = 0; r < MR; r++) {
+          const row = s * MR + r;
+          const id = geti(rowD, row) + kd * gDD;
+          const ih = geti(rowH, row) + kh * gDH;
+          const iw = geti(rowW, row) + kw * gDW;
+          let out = strip + ((<usize>kk * MR + r) << 2);
+          if (inside(id, ih, iw)) {
+            let src = x + ((<usize>pixelIndex(geti(rowImg, row), id, ih, iw) * gC + cBase + c) << 2);
+            for (let q = 0; q < run; q++) {
+              store<f32>(out, load<f32>(src));
+              out += step;
+              src += 4;
+            }
+          } else {
+            for (let q = 0; q < run; q++) {
+              store<f32>(out, 0);
+              out += step;
+            }
           }
         }
       }
@@ -124,11 +214,14 @@ export function pack_a_im2col(x: usize, group: i32, i0: i32, mc: i32, k0: i32, k
 /**
  * Pack rows i0 .. i0+mc (taps) and columns k0 .. k0+kc (output pixels) of the
  * transposed im2col matrix of group `group` into MR-row strips (filter gradient).
+ * Pixels whose whole window is inside the image read their MR taps at fixed offsets
+ * from the window origin (a contiguous run when the taps are consecutive channels).
  */
 export function pack_a_im2col_t(x: usize, group: i32, i0: i32, mc: i32, k0: i32, kc: i32, dst: usize): void {
   const strips = (mc + MR - 1) / MR;
   const Cg = gCg;
   const step = <usize>MR << 2;
+  const cBase = group * Cg;
   for (let s = 0; s < strips; s++) {
     const mr = min(MR, mc - s * MR);
     // taps of this strip; contiguous when they share (kd, kh, kw) and have consecutive channels
@@ -145,7 +238,9 @@ export function pack_a_im2col_t(x: usize, group: i32, i0: i32, mc: i32, k0: i32,
         seti(tapD, r, kd * gDD);
         seti(tapH, r, kh * gDH);
         seti(tapW, r, kw * gDW);
-        seti(tapC, r, group * Cg + c);
+        seti(tapC, r, cBase + c);
+        // byte offset from the window origin's pixel start
+        seti(tapO, r, ((((kd * gDD) * gH + kh * gDH) * gW + kw * gDW) * gC + cBase + c) << 2);
         if (++c == Cg) {
           c = 0;
           if (++kw == gKW) {
@@ -158,6 +253,7 @@ export function pack_a_im2col_t(x: usize, group: i32, i0: i32, mc: i32, k0: i32,
         seti(tapH, r, OFF_GRID);
         seti(tapW, r, OFF_GRID);
         seti(tapC, r, 0);
+        seti(tapO, r, -1);
       }
     }
     const strip = dst + <usize>s * <usize>kc * step;
@@ -168,19 +264,22 @@ export function pack_a_im2col_t(x: usize, group: i32, i0: i32, mc: i32, k0: i32,
     t /= gOH;
     let od = t % gOD;
     let n = t / gOD;
-    const d0 = geti(tapD, 0), h0 = geti(tapH, 0), w0 = geti(tapW, 0), c0 = geti(tapC, 0);
+    const o0 = <usize>geti(tapO, 0);
     for (let mm = 0; mm < kc; mm++) {
       const bd = od * gSD - gPD, bh = oh * gSH - gPH, bw = ow * gSW - gPW;
       const out = strip + ((<usize>mm * MR) << 2);
-      if (run) {
-        const id = bd + d0, ih = bh + h0, iw = bw + w0;
-        if (inside(id, ih, iw)) {
-          const src = x + ((<usize>pixelIndex(n, id, ih, iw) * gC + c0) << 2);
+      if (windowInside(bd, bh, bw)) {
+        const org = x + ((<usize>pixelIndex(n, bd, bh, bw) * gC) << 2);
+        if (run) {
+          const src = org + o0;
           v128.store(out, v128.load(src));
-          for (let r = 4; r < MR; r++) store<f32>(out + (<usize>r << 2), load<f32>(src + (<usize>r << 2)));
+          store<f32>(out, load<f32>(src, 16), 16);
+          if (MR > 5) store<f32>(out, load<f32>(src, 20), 20);
         } else {
-          v128.store(out, i32x4.splat(0));
-          for (let r = 4; r < MR; r++) store<f32>(out + (<usize>r << 2), 0);
+          for (let r = 0; r < MR; r++) {
+            const o = geti(tapO, r);
+            store<f32>(out + (<usize>r << 2), o >= 0 ? load<f32>(org + <usize>o) : 0);
+          }
         }
       } else {
         for (let r = 0; r < MR; r++) {
@@ -228,15 +327,32 @@ export function col2im_add_tile(tile: usize, rowOff: i32, mr: i32, j: i32, nr: i
     }
     return;
   }
+  // byte offsets of the nr columns from a window origin (used by interior rows)
+  {
+    let c = c0, tt = j / Cg;
+    for (let q = 0; q < nr; q++) {
+      seti(colO, q, (gTapsFit ? geti(tapOff, tt) : 0) + ((cBase + c) << 2));
+      if (++c == Cg) { c = 0; tt++; }
+    }
+  }
   for (let r = 0; r < mr; r++) {
     const row = rowOff + r;
     const img = geti(rowImg, row), bd = geti(rowD, row), bh = geti(rowH, row), bw = geti(rowW, row);
+    const src = tile + (<usize>r << 5);
+    if (gTapsFit && geti(rowIn, row)) {
+      const org = dx + ((<usize>pixelIndex(img, bd, bh, bw) * gC) << 2);
+      for (let q = 0; q < nr; q++) {
+        const p = org + <usize>geti(colO, q);
+        store<f32>(p, load<f32>(p) + load<f32>(src + (<usize>q << 2)));
+      }
+      continue;
+    }
     let c = c0, kw = kw0, kh = kh0, kd = kd0;
     for (let q = 0; q < nr; q++) {
       const id = bd + kd * gDD, ih = bh + kh * gDH, iw = bw + kw * gDW;
       if (inside(id, ih, iw)) {
         const p = dx + ((<usize>pixelIndex(img, id, ih, iw) * gC + cBase + c) << 2);
-        store<f32>(p, load<f32>(p) + load<f32>(tile + ((<usize>r * 8 + q) << 2)));
+        store<f32>(p, load<f32>(p) + load<f32>(src + (<usize>q << 2)));
       }
       if (++c == Cg) {
         c = 0;

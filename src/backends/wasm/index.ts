@@ -9,13 +9,13 @@ import { getKernel, listKernels, registerKernel } from '../../registry/kernels.j
 import { WasmBackend } from './backend.js';
 import { instantiateAsync, instantiateSync, pickVariant, type WasmVariant } from './loader.js';
 import './kernels/matmul.js';
+import './kernels/conv.js';
 import './kernels/elementwise.js';
 import './kernels/reduce.js';
 import './kernels/shape.js';
 import './kernels/pool.js';
 import './kernels/nn.js';
 import './kernels/optim.js';
-import './kernels/conv.js';
 
 function factory(name: string, requested: WasmVariant | 'auto'): () => WasmBackend | Promise<WasmBackend> {
   return () => {

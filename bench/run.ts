@@ -1,0 +1,183 @@
+/**
+ * convkit benchmarks: `npm run bench [-- --quick] [-- --json FILE] [-- --filter TEXT]`.
+ *
+ * Rows: implementation (convkit-wasm, convkit-wasm-relaxed, convkit-ts, tfjs-wasm,
+ * tfjs-cpu), case, shape, median ms, GFLOP/s or GB/s, and the ratio to tfjs-wasm
+ * (tfjs-wasm median / this median: above 1 is faster than tfjs-wasm). Every timed call
+ * ends with the result readable from JS (convkit dataSync(), tfjs dataSync()), after
+ * warm-up (WASM runs on V8's baseline compiler first). Both WASM libraries run on one
+ * thread. Slow implementations (convkit-ts, tfjs-cpu) are left out of cases that
+ * would take too long per call, and say so.
+ *
+ * Node 20 runs relaxed SIMD only behind --experimental-wasm-relaxed-simd: the script
+ * restarts itself with that flag when the engine lacks it.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { Bench } from 'tinybench';
+import * as ck from '../src/index.js';
+import { registerWasmVariant, wasmVariantSupported } from '../src/backends/wasm/index.js';
+import { cases, type Impl, type Prepared } from './cases.js';
+import { useTfBackend } from './peers.js';
+
+const argv = process.argv.slice(2);
+const flag = (f: string) => argv.includes(f);
+const opt = (f: string) => {
+  const i = argv.indexOf(f);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+if (flag('--help')) {
+  console.log('usage: npm run bench -- [--quick] [--json FILE] [--filter TEXT] [--impl a,b]');
+  process.exit(0);
+}
+
+if (!wasmVariantSupported('relaxed') && !process.env.CONVKIT_BENCH_CHILD) {
+  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, CONVKIT_BENCH_CHILD: '1' },
+  });
+  process.exit(r.status ?? 1);
+}
+
+const quick = flag('--quick');
+const jsonFile = opt('--json');
+const filter = opt('--filter');
+const only = opt('--impl')?.split(',');
+
+registerWasmVariant('wasm-simd', 'simd');
+const relaxedOk = wasmVariantSupported('relaxed');
+if (relaxedOk) registerWasmVariant('wasm-relaxed', 'relaxed');
+
+const impls: Impl[] = [
+  { id: 'convkit-wasm', lib: 'convkit', backend: 'wasm-simd', slow: false },
+  { id: 'convkit-wasm-relaxed', lib: 'convkit', backend: 'wasm-relaxed', slow: false, unavailable: relaxedOk ? undefined : 'engine lacks relaxed SIMD' },
+  { id: 'convkit-ts', lib: 'convkit', backend: 'ts', slow: true },
+  { id: 'tfjs-wasm', lib: 'tfjs', backend: 'wasm', slow: false },
+  { id: 'tfjs-cpu', lib: 'tfjs', backend: 'cpu', slow: true },
+].filter((i) => !only || only.includes(i.id)) as Impl[];
+
+// Budgets. Slow implementations skip cases above a work estimate, or whose first call is too slow.
+const budget = quick
+  ? { time: 120, warmupTime: 40, iterations: 3, warmupIterations: 2, slowFlops: 2.5e8, slowFirstCallMs: 400 }
+  : { time: 1000, warmupTime: 300, iterations: 10, warmupIterations: 5, slowFlops: 4e9, slowFirstCallMs: 4000 };
+
+interface Row {
+  impl: string;
+  group: string;
+  case: string;
+  shape: string;
+  medianMs: number | null;
+  rate: number | null;
+  unit: string;
+  ratioToTfjsWasm: number | null;
+  samples: number;
+  note: string;
+}
+const rows: Row[] = [];
+
+function fmt(x: number | null, digits = 2): string {
+  if (x === null || !Number.isFinite(x)) return '';
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(digits);
+}
+
+async function switchTo(impl: Impl): Promise<string | null> {
+  if (impl.unavailable) return impl.unavailable;
+  if (impl.lib === 'convkit') {
+    await ck.setBackend(impl.backend);
+    return null;
+  }
+  return useTfBackend(impl.backend as 'wasm' | 'cpu');
+}
+
+const started = Date.now();
+const loadBefore = os.loadavg();
+for (const c of cases(quick)) {
+  if (filter && !`${c.group} ${c.name} ${c.shape}`.includes(filter)) continue;
+  const caseRows: Row[] = [];
+  for (const impl of impls) {
+    const row: Row = { impl: impl.id, group: c.group, case: c.name, shape: c.shape, medianMs: null, rate: null, unit: c.flops ? 'GFLOP/s' : c.bytes ? 'GB/s' : '', ratioToTfjsWasm: null, samples: 0, note: '' };
+    caseRows.push(row);
+    const why = await switchTo(impl);
+    if (why) {
+      row.note = `unavailable: ${why}`;
+      continue;
+    }
+    if (impl.slow && c.flops && c.flops > budget.slowFlops) {
+      row.note = `skipped: too slow (${(c.flops / 1e9).toFixed(1)} GFLOP per call)`;
+      continue;
+    }
+    let prep: Prepared | string;
+    try {
+      prep = c.prepare(impl);
+    } catch (e) {
+      row.note = `error: ${(e as Error).message.slice(0, 120)}`;
+      continue;
+    }
+    if (typeof prep === 'string') {
+      row.note = prep;
+      continue;
+    }
+    try {
+      ck.clearFallbacks();
+      const t0 = performance.now();
+      prep.run();
+      const first = performance.now() - t0;
+      if (impl.slow && first > budget.slowFirstCallMs) {
+        row.note = `skipped: too slow (first call ${(first / 1000).toFixed(1)} s)`;
+        continue;
+      }
+      const bench = new Bench({ time: budget.time, warmupTime: budget.warmupTime, iterations: budget.iterations, warmupIterations: budget.warmupIterations });
+      bench.add(impl.id, prep.run);
+      bench.runSync();
+      const r = bench.tasks[0].result;
+      if (r.state !== 'completed') throw (r as { error?: Error }).error ?? new Error(`tinybench state ${r.state}`);
+      row.medianMs = r.latency.p50;
+      row.samples = r.latency.samples?.length ?? 0;
+      if (c.flops) row.rate = c.flops / (row.medianMs * 1e6);
+      else if (c.bytes) row.rate = c.bytes / (row.medianMs * 1e6);
+      if (impl.lib === 'convkit' && impl.backend !== 'ts') {
+        const fb = ck.getFallbacks().filter((f) => f.from === impl.backend);
+        if (fb.length) row.note = `ran on ts: ${fb.map((f) => `${f.kernel} (${f.reason})`).join(', ')}`;
+      }
+    } catch (e) {
+      row.note = `error: ${(e as Error).message.slice(0, 120)}`;
+    } finally {
+      prep.cleanup();
+    }
+  }
+  const peer = caseRows.find((r) => r.impl === 'tfjs-wasm')?.medianMs ?? null;
+  for (const r of caseRows) if (peer !== null && r.medianMs !== null) r.ratioToTfjsWasm = peer / r.medianMs;
+  for (const r of caseRows) {
+    rows.push(r);
+    console.log(
+      `${r.case.padEnd(30)} ${r.shape.padEnd(30)} ${r.impl.padEnd(21)} ` +
+        (r.medianMs !== null ? `${fmt(r.medianMs, 3).padStart(9)} ms ${fmt(r.rate).padStart(7)} ${r.unit.padEnd(7)} x${fmt(r.ratioToTfjsWasm)}` : '') +
+        (r.note ? `  ${r.note}` : ''),
+    );
+  }
+}
+
+const machine = {
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  node: process.version,
+  platform: `${os.platform()} ${os.arch()}`,
+  loadavgBefore: loadBefore.map((x) => +x.toFixed(2)),
+  loadavgAfter: os.loadavg().map((x) => +x.toFixed(2)),
+};
+const date = new Date().toISOString();
+const seconds = (Date.now() - started) / 1000;
+
+// markdown table
+const lines = [
+  `| case | shape | implementation | median ms | GFLOP/s or GB/s | vs tfjs-wasm | note |`,
+  `|---|---|---|---:|---:|---:|---|`,
+  ...rows.map((r) => `| ${r.case} | ${r.shape} | ${r.impl} | ${fmt(r.medianMs, 3)} | ${r.rate !== null ? `${fmt(r.rate)} ${r.unit}` : ''} | ${r.ratioToTfjsWasm !== null ? `${fmt(r.ratioToTfjsWasm)}x` : ''} | ${r.note} |`),
+];
+console.log(`\n${quick ? 'quick' : 'full'} run, ${date}, ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, load ${machine.loadavgBefore.join('/')} -> ${machine.loadavgAfter.join('/')}, ${seconds.toFixed(0)} s\n`);
+console.log(lines.join('\n'));
+if (jsonFile) {
+  writeFileSync(jsonFile, JSON.stringify({ date, mode: quick ? 'quick' : 'full', seconds, machine, rows }, null, 2) + '\n');
+  console.log(`\nwrote ${jsonFile}`);
+}
