@@ -103,7 +103,7 @@ export class Model extends Container {
     }
     const c = want[want.length - 1];
     if (want.length && shape[shape.length - 1] !== c) {
-      throw new RangeError(`${this.label}: expected input with ${c} channels (shape ${expected}), received ${fmtDims(shape)}`);
+      throw new RangeError(`${this.label}: expected input with ${c} ${want.length === 1 ? 'features' : 'channels'} (shape ${expected}), received ${fmtDims(shape)}`);
     }
   }
 

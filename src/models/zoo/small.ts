@@ -4,6 +4,8 @@
  * smallCnn28, for 28x28x1 digits and clothes (MNIST, Fashion-MNIST): two blocks of
  * [3x3 'same' convolution (bias-free) -> batch norm -> ReLU -> 2x2 max pool] with 32 and 64
  * filters (28 -> 14 -> 7), flatten, dense 128 ReLU, dropout 0.3, dense classes (logits).
+ * Batch norm uses PyTorch's defaults (momentum 0.1, i.e. 0.9 here, eps 1e-5): the running
+ * statistics settle within a few hundred steps, so short trainings evaluate well.
  * 421,738 trainable parameters (+192 batch-norm statistics), 4,241,152 MACs per image.
  * Zalando's published baselines for this shape of network are ~0.92-0.93 test accuracy.
  *
@@ -33,7 +35,7 @@ export function smallCnn28(opts: SmallCnn28Opts = {}): Model {
     bn
       ? [
           L.conv2d({ name: `conv${i}`, filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: 'heNormal' }),
-          L.batchNormalization({ name: `bn${i}` }),
+          L.batchNormalization({ name: `bn${i}`, momentum: 0.9, epsilon: 1e-5 }),
           L.relu({ name: `relu${i}` }),
           L.maxPooling2d({ name: `pool${i}`, poolSize: 2 }),
         ]
