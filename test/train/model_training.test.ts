@@ -32,6 +32,18 @@ describe('Model.compile / fit / evaluate', () => {
     expect(m.optimizer?.name).toBe('adam');
   });
 
+  it('leaks no tensor storage across epochs of fit, evaluate and predictDataset', async () => {
+    const ds = await digitsSlice(96);
+    const m = zoo.smallCnn8({ seed: 4 });
+    m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    await m.fit(ds, { epochs: 1, batchSize: 32, verbose: 0, validationSplit: 0.25 }); // creates the optimiser state
+    const before = ck.memory();
+    await m.fit(ds, { epochs: 2, batchSize: 32, verbose: 0, validationSplit: 0.25, augment: { cropPadding: 1 } });
+    m.evaluate(ds);
+    m.predictDataset(ds);
+    expect(ck.memory()).toEqual(before);
+  });
+
   it('requires compile before fit', async () => {
     const m = zoo.smallCnn8({ seed: 1 });
     await expect(m.fit(await digitsSlice(10))).rejects.toThrow(/call compile\(\{ optimizer, loss, metrics \}\) before fit\(\)/);
