@@ -138,6 +138,13 @@ export function fmtSI(n: number): string {
 
 const shapeStr = (s: number[]) => `[${s.join(', ')}]`;
 
+function fmtBytes(b: number): string {
+  if (b >= 2 ** 30) return `${(b / 2 ** 30).toFixed(2)} GiB`;
+  if (b >= 2 ** 20) return `${(b / 2 ** 20).toFixed(2)} MiB`;
+  if (b >= 2 ** 10) return `${(b / 2 ** 10).toFixed(2)} KiB`;
+  return `${b} B`;
+}
+
 export function formatSummary(s: ModelSummary): string {
   const showInputs = s.layers.some((l) => l.inputs);
   const head = ['Layer (type)', 'Output shape', 'Params', 'MACs', ...(showInputs ? ['Connected to'] : [])];
@@ -161,7 +168,7 @@ export function formatSummary(s: ModelSummary): string {
     '='.repeat(width),
     ...body.map(line),
     '='.repeat(width),
-    `Total params: ${fmtInt(s.totalParams)} (${(s.totalParams * 4 / 2 ** 20).toFixed(2)} MiB as float32)`,
+    `Total params: ${fmtInt(s.totalParams)} (${fmtBytes(s.totalParams * 4)} as float32)`,
     `Trainable params: ${fmtInt(s.trainableParams)}`,
     `Non-trainable params: ${fmtInt(s.nonTrainableParams)}`,
     `MACs per example: ${fmtInt(s.macs)} (${fmtSI(s.macs)}MACs)`,
