@@ -173,6 +173,25 @@ export class Model extends Container {
     });
   }
 
+  /**
+   * The activations of the named top-level layers (all of them when omitted) for input
+   * `x`, in graph order, without recording a graph: what feature-map visualisation
+   * looks at (see `vision.featureMapGrid`). Only the layers needed are run.
+   */
+  layerOutputs(x: Tensor, names?: readonly string[]): Map<string, Tensor> {
+    const g = this.requireGraph();
+    const wanted = names ?? g.layers.map((l) => l.name);
+    const picked = wanted.map((name) => {
+      const n = g.nodes.find((node) => node.node.layer.name === name);
+      if (!n) throw new RangeError(`${this.label}: no layer named '${name}' (layers: ${g.layers.map((l) => l.name).join(', ')})`);
+      return n.output;
+    });
+    this.checkInput(x.shape);
+    const sub = new Graph(g.inputs, picked, this.label);
+    const outs = noGrad(() => tidy(() => sub.run(this.castInputs([x]), { training: false })));
+    return new Map(wanted.map((name, i) => [name, outs[i]]));
+  }
+
   // ------------------------------------------------------------------ weights
 
   /** Weight tensors as a name -> Tensor map (names relative to the model). */

@@ -138,4 +138,15 @@ describe('visualising feature maps and filters', () => {
     expect(grey.channels).toBe(1);
     expect(() => ck.vision.filterGrid(ck.zeros([3, 3]))).toThrow(/\[KH, KW, Cin, F\]/);
   });
+  it('shows the feature maps of a model layer by layer', () => {
+    const m = ck.sequential([ck.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', name: 'c1' }), ck.layers.maxPooling2d({ poolSize: 2, name: 'p1' })], { inputShape: [8, 8, 1], seed: 1 });
+    const x = ck.randomUniform([1, 8, 8, 1], { seed: 2 });
+    const acts = m.layerOutputs(x);
+    expect([...acts.keys()]).toEqual(['c1', 'p1']);
+    expect(acts.get('c1')!.shape).toEqual([1, 6, 6, 4]);
+    expectClose(acts.get('p1')!, m.predict(x));
+    const img = ck.vision.featureMapGrid(acts.get('c1')!);
+    expect([img.width, img.height]).toEqual([2 * 6 + 1, 2 * 6 + 1]);
+    expect(() => m.layerOutputs(x, ['nope'])).toThrow(/no layer named 'nope'/);
+  });
 });
