@@ -55,11 +55,15 @@ export function conv_geometry_load(p: usize, tables: usize): void {
   gDD = load<i32>(p, 60); gDH = load<i32>(p, 64); gDW = load<i32>(p, 68);
   gPD = load<i32>(p, 72); gPH = load<i32>(p, 76); gPW = load<i32>(p, 80);
   gGroups = load<i32>(p, 84);
+  fillTapOffsets();
+}
+
+function fillTapOffsets(): void {
+  gOutPix = gN * gOD * gOH * gOW;
+  gInPix = gN * gD * gH * gW;
   gCg = gC / gGroups;
   gFg = gF / gGroups;
   gKg = gKD * gKH * gKW * gCg;
-  gOutPix = gN * gOD * gOH * gOW;
-  gInPix = gN * gD * gH * gW;
   const taps = gKD * gKH * gKW;
   gTapsFit = taps <= TAPS_MAX;
   if (gTapsFit) {
@@ -69,6 +73,23 @@ export function conv_geometry_load(p: usize, tables: usize): void {
       t++;
     }
   }
+}
+
+/**
+ * Turn the loaded geometry (x -> y) into that of the unit-stride convolution whose
+ * forward pass is the input gradient: dy -> dx with the kernel flipped in space and
+ * its channel axes swapped, padded by dilation*(k-1) - pad before (which may be
+ * negative: taps outside the padded range simply read zero).
+ */
+export function conv_geometry_to_input_grad(): void {
+  let t = gD; gD = gOD; gOD = t;
+  t = gH; gH = gOH; gOH = t;
+  t = gW; gW = gOW; gOW = t;
+  t = gC; gC = gF; gF = t;
+  gPD = gDD * (gKD - 1) - gPD;
+  gPH = gDH * (gKH - 1) - gPH;
+  gPW = gDW * (gKW - 1) - gPW;
+  fillTapOffsets();
 }
 
 /** 1x1x1 kernel, unit strides, no padding: x is already the im2col matrix. */

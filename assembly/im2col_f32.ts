@@ -170,7 +170,11 @@ export function pack_a_im2col(x: usize, group: i32, i0: i32, mc: i32, k0: i32, k
       let done = false;
       if (oneRow) {
         const id = geti(rowD, r0) + kd * gDD, ih = geti(rowH, r0) + kh * gDH, iw = geti(rowW, r0) + kw * gDW;
-        if (inside(id, ih, iw) && iw + (MR - 1) * gSW < gW) {
+        if (<u32>id >= <u32>gD || <u32>ih >= <u32>gH) {
+          // the tap's input row is in the padding for all MR pixels: a block of zeros
+          memory.fill(strip + <usize>kk * step, 0, <usize>run * step);
+          done = true;
+        } else if (iw >= 0 && iw + (MR - 1) * gSW < gW) {
           const src = x + ((<usize>pixelIndex(geti(rowImg, r0), id, ih, iw) * gC + cBase + c) << 2);
           packRowsStrided(src, pixStride, run, strip + <usize>kk * step);
           done = true;
@@ -232,7 +236,6 @@ export function pack_a_im2col_t(x: usize, group: i32, i0: i32, mc: i32, k0: i32,
     t /= gKW;
     let kh = t % gKH;
     let kd = t / gKH;
-    const run = mr == MR && c + MR <= Cg;
     for (let r = 0; r < MR; r++) {
       if (r < mr) {
         seti(tapD, r, kd * gDD);
@@ -256,6 +259,10 @@ export function pack_a_im2col_t(x: usize, group: i32, i0: i32, mc: i32, k0: i32,
         seti(tapO, r, -1);
       }
     }
+    // the MR taps read MR consecutive floats of x (consecutive channels of one tap, or
+    // running across taps along W when dilation and channel counts line up)
+    let run = mr == MR;
+    for (let r = 1; r < MR; r++) run = run && geti(tapO, r) == geti(tapO, 0) + (r << 2);
     const strip = dst + <usize>s * <usize>kc * step;
     // walk output pixels k0 .. k0+kc
     let ow = k0 % gOW;

@@ -121,6 +121,14 @@ describe('wasm conv2d vs ts oracle', () => {
     for (const [N, H, W] of [[1, 16, 16], [1, 16, 17], [2, 16, 16], [3, 13, 13]]) check2d([N, H, W, 3], [3, 3, 3, 5], { padding: 'same' }, H * W);
   });
 
+  it('unit-stride input gradients with >= 16 channels per group (flipped-filter convolution)', () => {
+    check2d([2, 6, 7, 16], [3, 3, 16, 5], { padding: 'same' });
+    check2d([1, 7, 6, 17], [2, 4, 17, 3], { padding: 'valid', dilations: [2, 1] });
+    check2d([1, 5, 5, 32], [3, 3, 16, 4], { groups: 2, padding: [[3, 0], [1, 4]] }); // pads beyond the kernel extent
+    check2d([2, 9, 4, 20], [1, 3, 20, 9], { padding: [[2, 2], [0, 1]] });
+    check3d([1, 3, 4, 5, 16], [2, 2, 3, 16, 3], { padding: 'same' });
+  });
+
   it('pointwise (1x1) fast path, with groups, and strided 1x1 through im2col', () => {
     check2d([2, 7, 5, 13], [1, 1, 13, 17], {});
     check2d([2, 7, 5, 12], [1, 1, 4, 9], { groups: 3 });

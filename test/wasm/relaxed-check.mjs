@@ -78,7 +78,8 @@ for (const g of geoms) {
     const x = m.alloc(xs), w = m.alloc(ws), dy = m.alloc(ys), y = m.alloc(ys), dx = m.alloc(xs), dw = m.alloc(ws);
     m.f32().set(rand(xs, 1), x >> 2); m.f32().set(rand(ws, 2), w >> 2); m.f32().set(rand(ys, 3), dy >> 2);
     m.e.conv_forward_f32(x, w, y, geom, m.ws);
-    m.e.conv_backprop_input_f32(dy, w, dx, geom, m.ws);
+    const sb = m.e.conv_backprop_input_scratch_bytes(geom, m.ws);
+    m.e.conv_backprop_input_f32(dy, w, dx, geom, m.ws, sb ? m.alloc(sb / 4) : 0);
     m.e.conv_backprop_filter_f32(x, dy, dw, geom, m.ws);
     const f = m.f32();
     return [f.slice(y >> 2, (y >> 2) + ys), f.slice(dx >> 2, (dx >> 2) + xs), f.slice(dw >> 2, (dw >> 2) + ws)];

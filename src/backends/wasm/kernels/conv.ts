@@ -70,10 +70,19 @@ function run(which: Which, kernel: string, [a, b]: TensorInfo[], c: Conv3DInfo, 
     out = be.alloc(s.w);
   }
   if (be.size(out) === 0) return out;
-  const geom = be.params(geometry3d(c));
   const ws = be.workspace();
-  const fn = which === 'forward' ? 'conv_forward_f32' : which === 'input' ? 'conv_backprop_input_f32' : 'conv_backprop_filter_f32';
-  be.wasm[fn](be.ptr(a), be.ptr(b), be.ptr(out), geom, ws);
+  if (which === 'forward') be.wasm.conv_forward_f32(be.ptr(a), be.ptr(b), be.ptr(out), be.params(geometry3d(c)), ws);
+  else if (which === 'filter') be.wasm.conv_backprop_filter_f32(be.ptr(a), be.ptr(b), be.ptr(out), be.params(geometry3d(c)), ws);
+  else {
+    // unit-stride input gradients run as a forward convolution with a flipped filter copy
+    const bytes = be.wasm.conv_backprop_input_scratch_bytes(be.params(geometry3d(c)), ws);
+    const wt = bytes > 0 ? be.scratch(bytes) : 0;
+    try {
+      be.wasm.conv_backprop_input_f32(be.ptr(a), be.ptr(b), be.ptr(out), be.params(geometry3d(c)), ws, wt);
+    } finally {
+      if (wt) be.freeScratch(wt);
+    }
+  }
   return out;
 }
 
