@@ -4,7 +4,8 @@
  * not counted as training time).
  *
  *   npm run bench:train -- [--dataset fashion-mnist|digits|mnist] [--epochs N] [--target 0.91]
- *                          [--backend wasm|ts] [--batch-size N] [--lr X] [--limit N] [--seed N] [--json FILE]
+ *                          [--backend wasm|ts] [--batch-size N] [--lr X] [--schedule constant|cosine]
+ *                          [--limit N] [--seed N] [--json FILE]
  *
  * Prints one row per epoch: training seconds so far, wall seconds so far, train loss and
  * accuracy (running, as Keras reports them), held-out loss and accuracy, images/s; then the
@@ -22,7 +23,7 @@ const opt = (f: string) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 if (argv.includes('--help')) {
-  console.log('usage: npm run bench:train -- [--dataset NAME] [--epochs N] [--target ACC] [--backend wasm|ts] [--batch-size N] [--lr X] [--limit N] [--seed N] [--json FILE]');
+  console.log('usage: npm run bench:train -- [--dataset NAME] [--epochs N] [--target ACC] [--backend wasm|ts] [--batch-size N] [--lr X] [--schedule constant|cosine] [--limit N] [--seed N] [--json FILE]');
   process.exit(0);
 }
 
@@ -34,13 +35,15 @@ async function main(): Promise<void> {
   const batchSize = Number(opt('--batch-size') ?? preset.batchSize);
   const lr = Number(opt('--lr') ?? preset.lr);
   const seed = Number(opt('--seed') ?? 1);
+  const schedule = opt('--schedule') ?? preset.schedule ?? 'constant';
   const backend = opt('--backend') ?? 'wasm';
   const limit = opt('--limit') ? Number(opt('--limit')) : undefined;
   await ck.setBackend(backend);
   const data = await loadData({ dataset, limit });
   const model = buildModel(preset.model, data.train, seed, preset.opts);
-  model.compile({ optimizer: { name: 'adam', lr }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  console.log(`${dataset}: ${data.train.length} train / ${data.test.length} test, ${preset.model} ${JSON.stringify(preset.opts ?? {})} (${model.countParams('trainable')} params), backend ${backend}, adam lr ${lr}, batch ${batchSize}, seed ${seed}`);
+  const rate = schedule === 'cosine' ? ck.cosineDecay({ initial: lr, decaySteps: epochs * data.train.batchCount(batchSize) }) : lr;
+  model.compile({ optimizer: { name: 'adam', lr: rate }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  console.log(`${dataset}: ${data.train.length} train / ${data.test.length} test, ${preset.model} ${JSON.stringify(preset.opts ?? {})} (${model.countParams('trainable')} params), backend ${backend}, adam lr ${lr} (${schedule}), batch ${batchSize}, seed ${seed}`);
   console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}`);
   console.log('epoch  train_s   wall_s  train_loss  train_acc  test_loss  test_acc   img/s');
   const rows: Record<string, number>[] = [];
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
   const r = reached as Record<string, number> | null;
   console.log(r ? `reached ${target} held-out accuracy after epoch ${r.epoch}: ${r.trainSeconds.toFixed(1)} s of training, ${r.wallSeconds.toFixed(1)} s wall (with per-epoch evaluation)` : `did not reach ${target} in ${epochs} epochs`);
   const json = opt('--json');
-  if (json) writeFileSync(json, JSON.stringify({ dataset, model: preset.model, modelOpts: preset.opts ?? {}, backend, batchSize, lr, seed, target, rows, reached: r, evalSeconds }, null, 2));
+  if (json) writeFileSync(json, JSON.stringify({ dataset, model: preset.model, modelOpts: preset.opts ?? {}, backend, batchSize, lr, schedule, seed, target, rows, reached: r, evalSeconds }, null, 2));
 }
 
 main().catch((e) => {

@@ -8,6 +8,7 @@ import type { Model } from '../models/model.js';
 import '../models/training.js';
 import * as zoo from '../models/zoo/index.js';
 import type { OptimizerKind } from '../optim/optimizer.js';
+import { cosineDecay } from '../optim/schedules.js';
 import { confusionMatrix, type ConfusionMatrix } from '../train/metrics.js';
 import type { Callback, ProgressBarOptions } from '../train/callbacks.js';
 import type { AugmentOptions } from '../vision/augment.js';
@@ -15,7 +16,9 @@ import type { Dataset } from '../data/dataset.js';
 import { loadData, type DataChoice, type LoadedData } from './data_source.js';
 
 /** The model each data set trains by default, with the options that make it fit the data. */
-export const DEFAULT_MODELS: Record<string, { model: string; opts?: Record<string, unknown>; epochs: number; batchSize: number; lr: number; why: string }> = {
+export type ScheduleName = 'constant' | 'cosine';
+
+export const DEFAULT_MODELS: Record<string, { model: string; opts?: Record<string, unknown>; epochs: number; batchSize: number; lr: number; schedule?: ScheduleName; why: string }> = {
   digits: { model: 'smallCnn8', epochs: 12, batchSize: 32, lr: 0.003, why: 'UCI 8x8 digits' },
   mnist: { model: 'smallCnn28', opts: { filters: [16, 32] }, epochs: 3, batchSize: 64, lr: 0.001, why: '28x28 digits' },
   'fashion-mnist': { model: 'smallCnn28', opts: { filters: [16, 32] }, epochs: 8, batchSize: 64, lr: 0.001, why: '28x28 clothes' },
@@ -29,6 +32,8 @@ export interface TrainRunOptions extends DataChoice {
   batchSize?: number;
   optimizer?: OptimizerKind;
   lr?: number;
+  /** 'constant' rate, or 'cosine': half-cosine decay from lr to 0 over all the steps of training. */
+  schedule?: ScheduleName;
   seed?: number;
   validationSplit?: number;
   augment?: AugmentOptions;
@@ -52,6 +57,7 @@ export interface TrainResult {
   backend: string;
   optimizer: string;
   lr: number;
+  schedule: ScheduleName;
   epochs: number;
   epochsRun: number;
   batchSize: number;
@@ -127,11 +133,13 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
   const batchSize = o.batchSize ?? preset.batchSize;
   const optimizer = o.optimizer ?? 'adam';
   const lr = o.lr ?? (optimizer === 'adam' || optimizer === 'adamw' ? preset.lr : optimizer === 'sgd' || optimizer === 'momentum' || optimizer === 'nesterov' ? 0.01 : 0.001);
-  model.compile({ optimizer: { name: optimizer, lr }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const schedule = o.schedule ?? preset.schedule ?? 'constant';
+  const rate = schedule === 'cosine' ? cosineDecay({ initial: lr, decaySteps: Math.max(1, epochs * data.train.batchCount(batchSize)) }) : lr;
+  model.compile({ optimizer: { name: optimizer, lr: rate }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   const params = model.countParams('trainable');
   const [h, w, c] = data.train.sampleShape;
   log(`convkit train: ${data.name}, ${data.train.length} training / ${data.test.length} held-out images (${h}x${w}x${c}, ${data.train.numClasses} classes; held-out: ${data.testKind})`);
-  log(`model ${modelName} (${params.toLocaleString('en-US')} trainable parameters), backend ${o.backend}, ${optimizer} lr ${lr}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${o.augment ? ', augmentation on' : ''}`);
+  log(`model ${modelName} (${params.toLocaleString('en-US')} trainable parameters), backend ${o.backend}, ${optimizer} lr ${lr}${schedule === 'cosine' ? ' (cosine decay to 0)' : ''}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${o.augment ? ', augmentation on' : ''}`);
   const t0 = performance.now();
   const history = await model.fit(data.train, {
     epochs, batchSize, seed, verbose: o.verbose ?? 1, progress: o.progress, validationSplit: o.validationSplit, augment: o.augment, callbacks: o.callbacks,
@@ -153,7 +161,7 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
     saved = o.save;
   }
   const result: TrainResult = {
-    dataset: data.name, model: modelName, params, backend: o.backend, optimizer, lr, epochs, epochsRun, batchSize, seed,
+    dataset: data.name, model: modelName, params, backend: o.backend, optimizer, lr, schedule, epochs, epochsRun, batchSize, seed,
     trainSamples: data.train.length, testSamples: data.test.length, testKind: data.testKind,
     seconds, imagesPerSec: (data.train.length * epochsRun) / Math.max(trainSeconds, 1e-9),
     train: { loss: history.last('loss')!, accuracy: history.last('accuracy')! },

@@ -24,6 +24,8 @@ Trains a CNN and reports its loss and accuracy on held-out images, with a confus
   --batch-size N        default per data set (32 or 64)
   --optimizer NAME      ${OPTIMIZER_NAMES.join(', ')} (default adam)
   --lr X                learning rate (default: adam per data set, sgd 0.01, others 0.001)
+  --schedule NAME       constant or cosine (half-cosine decay from --lr to 0 over the whole
+                        run); default per data set (${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.schedule ?? 'constant'}`).join(', ')})
   --backend NAME        wasm (default), ts or webgpu; falls back to ts with a note
   --seed N              seeds initialisation, shuffling and augmentation (default 1)
   --validation-split F  hold out this fraction of the training images for val_ metrics
@@ -52,11 +54,13 @@ async function run(args: ParsedArgs): Promise<number> {
   if (!(OPTIMIZER_NAMES as readonly string[]).includes(optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, received '${optimizer}'`);
   const lr = flagNumber(args, 'lr');
   if (lr !== undefined && !(lr > 0)) throw new UsageError(`--lr must be > 0, received ${lr}`);
+  const schedule = flagString(args, 'schedule');
+  if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw new UsageError(`--schedule must be constant or cosine, received '${schedule}'`);
   const vs = flagNumber(args, 'validation-split');
   if (vs !== undefined && !(vs > 0 && vs < 1)) throw new UsageError(`--validation-split must be in (0, 1), received ${vs}`);
   const seed = flagNumber(args, 'seed', 1)!;
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, received ${seed}`);
-  const known = new Set(['json', 'quiet', 'dataset', 'data-dir', 'model', 'epochs', 'batch-size', 'optimizer', 'lr', 'backend', 'seed', 'validation-split', 'test-split', 'limit', 'test-limit', 'augment', 'save', 'help']);
+  const known = new Set(['json', 'quiet', 'dataset', 'data-dir', 'model', 'epochs', 'batch-size', 'optimizer', 'lr', 'schedule', 'backend', 'seed', 'validation-split', 'test-split', 'limit', 'test-limit', 'augment', 'save', 'help']);
   for (const k of Object.keys(args.flags)) if (!known.has(k)) throw new UsageError(`unknown option --${k}`);
 
   // Human-readable lines go to stdout, or to stderr when stdout carries the JSON result.
@@ -67,7 +71,7 @@ async function run(args: ParsedArgs): Promise<number> {
     const { result, matrix } = await runTraining(
       {
         dataset, dataDir: flagString(args, 'data-dir'), limit: intFlag(args, 'limit'), testLimit: intFlag(args, 'test-limit'), testSplit: flagNumber(args, 'test-split'),
-        model: flagString(args, 'model'), epochs: intFlag(args, 'epochs'), batchSize: intFlag(args, 'batch-size'), optimizer, lr, seed,
+        model: flagString(args, 'model'), epochs: intFlag(args, 'epochs'), batchSize: intFlag(args, 'batch-size'), optimizer, lr, seed, schedule,
         validationSplit: vs, augment: flagBool(args, 'augment') ? { cropPadding: 2, rotation: 10, scale: 0.1 } : undefined,
         save: flagString(args, 'save'), backend, verbose: quiet ? 0 : 1,
         progress: json ? { write: (s) => void process.stderr.write(s), tty: !!process.stderr.isTTY } : undefined,
