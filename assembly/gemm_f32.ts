@@ -128,11 +128,32 @@ function pack_a_matrix(A: usize, lda: i32, transA: bool, i0: i32, mc: i32, k0: i
 
 /** C[mr x nr] (+)= tile (8 floats per row). */
 function merge_tile(C: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool): void {
+  const ld = <usize>ldc << 2;
+  let dst = C;
+  let src = tile;
   for (let r = 0; r < mr; r++) {
-    const dst = C + ((<usize>r * ldc) << 2);
-    const src = tile + (<usize>r << 5);
-    if (accumulate) for (let j = 0; j < nr; j++) store<f32>(dst + (<usize>j << 2), load<f32>(dst + (<usize>j << 2)) + load<f32>(src + (<usize>j << 2)));
-    else for (let j = 0; j < nr; j++) store<f32>(dst + (<usize>j << 2), load<f32>(src + (<usize>j << 2)));
+    let j = 0;
+    if (accumulate) {
+      for (; j + 4 <= nr; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+      }
+      for (; j < nr; j++) {
+        const o = <usize>j << 2;
+        store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+      }
+    } else {
+      for (; j + 4 <= nr; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(dst + o, v128.load(src + o));
+      }
+      for (; j < nr; j++) {
+        const o = <usize>j << 2;
+        store<f32>(dst + o, load<f32>(src + o));
+      }
+    }
+    dst += ld;
+    src += 32;
   }
 }
 

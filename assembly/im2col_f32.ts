@@ -342,12 +342,21 @@ export function col2im_add_tile(tile: usize, rowOff: i32, mr: i32, j: i32, nr: i
       if (++c == Cg) { c = 0; tt++; }
     }
   }
+  // the 8 columns hit 8 consecutive floats of dx (taps running along W)
+  let contiguous = gTapsFit && nr == 8;
+  for (let q = 1; q < 8; q++) contiguous = contiguous && geti(colO, q) == geti(colO, 0) + (q << 2);
   for (let r = 0; r < mr; r++) {
     const row = rowOff + r;
     const img = geti(rowImg, row), bd = geti(rowD, row), bh = geti(rowH, row), bw = geti(rowW, row);
     const src = tile + (<usize>r << 5);
     if (gTapsFit && geti(rowIn, row)) {
       const org = dx + ((<usize>pixelIndex(img, bd, bh, bw) * gC) << 2);
+      if (contiguous) {
+        const p = org + <usize>geti(colO, 0);
+        v128.store(p, f32x4.add(v128.load(p), v128.load(src)));
+        v128.store(p, f32x4.add(v128.load(p, 16), v128.load(src, 16)), 16);
+        continue;
+      }
       for (let q = 0; q < nr; q++) {
         const p = org + <usize>geti(colO, q);
         store<f32>(p, load<f32>(p) + load<f32>(src + (<usize>q << 2)));
