@@ -7,10 +7,18 @@
  * topological order, accumulates leaf gradients into `.grad`, and releases the graph.
  */
 import { Tensor } from '../tensor/tensor.js';
+import { isFloat } from '../tensor/dtype.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { keep, run1, shareStorage, tidy } from '../registry/engine.js';
 
 let gradEnabled = true;
+
+/**
+ * Tensors whose graph node a backward pass has already released, with the op that made
+ * them. A second backward through one of them is an error (PyTorch's "backward through
+ * the graph a second time"), never a silent gradient of zero.
+ */
+const released = new WeakMap<Tensor, string>();
 
 export function isGradEnabled(): boolean {
   return gradEnabled;
@@ -76,12 +84,27 @@ function topoOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
+export interface BackwardOpts {
+  /**
+   * Keep the graph after this pass so that backward can run through it again
+   * (PyTorch's retain_graph). Default false: the graph is released, so memory does not
+   * build up across training steps.
+   */
+  retainGraph?: boolean;
+  /**
+   * Accumulate only into these leaves (PyTorch's `inputs=`); other leaves' `.grad` is
+   * left untouched. Default: every leaf that requires a gradient.
+   */
+  inputs?: readonly Tensor[];
+}
+
 /**
  * Backpropagate from `root`. With no `grad`, `root` must hold one element and the
  * seed is 1. Leaves (tensors with requiresGrad and no node) accumulate into `.grad`;
- * the graph is released afterwards, so memory does not build up across steps.
+ * the graph is released afterwards (unless `retainGraph`), so memory does not build up
+ * across steps, and a second backward through a released graph throws.
  */
-export function backward(root: Tensor, grad?: Tensor): void {
+export function backward(root: Tensor, grad?: Tensor | null, opts: BackwardOpts = {}): void {
   if (!root.requiresGrad) {
     throw new Error(`backward: the tensor ${root.describe()} does not require a gradient (no input with requiresGrad reached it)`);
   }
@@ -91,7 +114,20 @@ export function backward(root: Tensor, grad?: Tensor): void {
   if (grad && !shapesEqual(grad.shape, root.shape)) {
     throw new RangeError(`backward: grad has shape ${fmtShape(grad.shape)}, expected the output's shape ${fmtShape(root.shape)}`);
   }
+  if (grad && grad.dtype !== root.dtype) {
+    throw new TypeError(`backward: grad is ${grad.dtype}, expected the output's dtype ${root.dtype}`);
+  }
   const order = topoOrder(root);
+  for (const t of order) {
+    const op = t.node ? undefined : released.get(t);
+    if (op !== undefined) {
+      throw new Error(
+        `backward: the graph behind ${t.describe()} (made by '${op}') was already released by an earlier backward(); ` +
+          'compute it again, or pass { retainGraph: true } to the first backward()',
+      );
+    }
+  }
+  const only = opts.inputs ? new Set(opts.inputs) : null;
   const grads = new Map<Tensor, Tensor>();
   const owned = new Set<Tensor>(); // gradient tensors created here, freed at the end
   const seed = grad ?? keep(run1('Fill', [], { shape: root.shape, dtype: root.dtype, value: 1 }));
@@ -107,6 +143,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
       const node = t.node;
       if (!node) {
         // A leaf: accumulate.
+        if (only && !only.has(t)) continue;
         // A fresh Tensor sharing g's storage: g itself may also be another input's gradient.
         const acc = keep(t.grad ? tidy(() => run1('Add', [t.grad!, g])) : shareStorage(g, g.shape));
         t.grad?.dispose();
@@ -133,14 +170,22 @@ export function backward(root: Tensor, grad?: Tensor): void {
     }
   } finally {
     gradEnabled = prevMode;
-    for (const t of order) if (t.node) t.node = null; // release the graph
+    if (!opts.retainGraph) {
+      // Release the graph: the closures (and the tensors they hold) become garbage.
+      for (const t of order) {
+        if (!t.node) continue;
+        released.set(t, t.node.op);
+        t.node = null;
+      }
+    }
     for (const g of owned) g.dispose();
   }
 }
 
 /**
  * Functional gradient: `valueAndGrad(f)(...xs)` returns f's scalar value and
- * d f / d xs, without touching the arguments' own `.grad`.
+ * d f / d xs (zeros for an argument f does not use), without touching any tensor's
+ * `.grad`: neither the arguments' nor those of parameters f closes over.
  */
 export function valueAndGrad(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) => { value: Tensor; grads: Tensor[] } {
   return (...xs: Tensor[]) => {
@@ -152,7 +197,8 @@ export function valueAndGrad(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) 
     const value = enableGrad(() => f(...leaves));
     if (value.size !== 1) throw new RangeError(`valueAndGrad: f must return a single value, returned shape ${fmtShape(value.shape)}`);
     if (!value.requiresGrad) throw new Error('valueAndGrad: f does not depend on its arguments');
-    backward(value);
+    // Only the arguments receive gradients: leaves that f closes over keep their .grad.
+    backward(value, null, { inputs: leaves });
     const grads = leaves.map((l, i) => {
       const g = l.grad ?? run1('Fill', [], { shape: xs[i].shape, dtype: xs[i].dtype, value: 0 });
       l.grad = null;
@@ -175,8 +221,11 @@ export function grad(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) => Tenso
 
 declare module '../tensor/tensor.js' {
   interface Tensor {
-    /** Backpropagate from this tensor (see autograd `backward`). */
-    backward(grad?: Tensor): void;
+    /**
+     * Backpropagate from this tensor (see autograd `backward`): `loss.backward()`,
+     * `y.backward(seed)`, `loss.backward({ retainGraph: true })`.
+     */
+    backward(grad?: Tensor | BackwardOpts | null, opts?: BackwardOpts): void;
     /** Mark this tensor as a leaf whose gradient is wanted; returns this. */
     requireGrad(on?: boolean): this;
     /** A tensor sharing this one's values but cut from the graph. */
@@ -185,11 +234,17 @@ declare module '../tensor/tensor.js' {
     zeroGrad(): void;
   }
 }
-Tensor.prototype.backward = function (this: Tensor, g?: Tensor) {
-  backward(this, g);
+Tensor.prototype.backward = function (this: Tensor, g?: Tensor | BackwardOpts | null, opts?: BackwardOpts) {
+  if (g instanceof Tensor || g === null || g === undefined) backward(this, g, opts);
+  else backward(this, null, g);
 };
 Tensor.prototype.requireGrad = function (this: Tensor, on = true) {
+  if (on && !isFloat(this.dtype)) {
+    throw new TypeError(`requireGrad: only float32 and float64 tensors can require gradients, received ${this.describe()}`);
+  }
   this.requiresGrad = on;
+  // Marking a tensor explicitly makes it a leaf again, even if an op once produced it.
+  if (on && !this.node) released.delete(this);
   return this;
 };
 Tensor.prototype.detach = function (this: Tensor) {

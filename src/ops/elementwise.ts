@@ -11,10 +11,19 @@ import { Tensor } from '../tensor/tensor.js';
 
 export type TensorLike = Tensor | number;
 
-/** A number becomes a scalar tensor of `like`'s dtype; tensors must agree in dtype. */
+/**
+ * A number becomes a scalar tensor of `like`'s dtype; tensors must agree in dtype. A
+ * non-integer number next to an int32 tensor is an error rather than a silent
+ * truncation (cast the tensor to a float dtype first).
+ */
 export function asTensor(x: TensorLike, like: Tensor | DType = 'float32', op = 'op', arg = 'x'): Tensor {
   const dtype = typeof like === 'string' ? like : like.dtype;
-  if (typeof x === 'number') return fromValues([x], [], dtype);
+  if (typeof x === 'number') {
+    if (dtype === 'int32' && !Number.isInteger(x)) {
+      throw new TypeError(`${op}: ${arg} = ${x} is not an integer but the other operand is int32; cast it to float32 or float64 first`);
+    }
+    return fromValues([x], [], dtype);
+  }
   if (!(x instanceof Tensor)) throw new TypeError(`${op}: ${arg} must be a Tensor or a number, received ${typeof x}`);
   return x;
 }
@@ -53,6 +62,12 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
   ]);
 }
 
+/**
+ * a / b. On int32 tensors the quotient is truncated toward zero (C, Java, WGSL: 7 / 2 = 3,
+ * -7 / 2 = -3) and x / 0 = 0, so integer tensors stay integers; `floorDiv` rounds toward
+ * -Infinity instead (Python's //, TF.js's div on int32). Cast to a float dtype for true
+ * division (PyTorch's torch.div on integers).
+ */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = pair(a, b, 'div');
   const q = run1('Div', [x, y]);
@@ -61,6 +76,19 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
     x.requiresGrad ? unbroadcast(div(dy, y), x.shape) : null,
     y.requiresGrad ? unbroadcast(neg(div(mul(dy, q), y)), y.shape) : null,
   ]);
+}
+
+/**
+ * floor(a / b), rounding toward -Infinity (Python's //, torch.floor_divide, tf.floorDiv).
+ * int32 in, int32 out (x // 0 = 0, like int32 division); on floats, floor of the true
+ * quotient. No gradient (it is piecewise constant).
+ */
+export function floorDiv(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = pair(a, b, 'floorDiv');
+  if (x.dtype !== 'int32') return run1('Floor', [run1('Div', [x, y])]);
+  // Exact for every int32 pair: the float64 quotient of two int32s floors correctly.
+  const q = run1('Floor', [run1('Div', [run1('Cast', [x], { dtype: 'float64' }), run1('Cast', [y], { dtype: 'float64' })])]);
+  return run1('Cast', [q], { dtype: 'int32' });
 }
 
 /** x ** p. d/dx = p x^(p-1); d/dp = x^p ln x (only where x > 0). */
@@ -129,16 +157,27 @@ export const sign = (x: Tensor) => run1('Sign', [x]);
 export const floor = (x: Tensor) => run1('Floor', [x]);
 export const round = (x: Tensor) => run1('Round', [x]);
 
+/**
+ * Transcendental maps (exp, log, sqrt, reciprocal, sin, cos) are float functions: an int32
+ * input is promoted to float32 first, as PyTorch and TF.js do, instead of truncating.
+ */
+function floatInput(x: Tensor): Tensor {
+  return x.dtype === 'int32' ? run1('Cast', [x], { dtype: 'float32' }) : x;
+}
+
 export function exp(x: Tensor): Tensor {
+  x = floatInput(x);
   const y = run1('Exp', [x]);
   return record('exp', [x], y, (dy) => [mul(dy, y)]);
 }
 
 export function log(x: Tensor): Tensor {
+  x = floatInput(x);
   return record('log', [x], run1('Log', [x]), (dy) => [div(dy, x)]);
 }
 
 export function sqrt(x: Tensor): Tensor {
+  x = floatInput(x);
   const y = run1('Sqrt', [x]);
   return record('sqrt', [x], y, (dy) => [div(dy, mul(y, 2))]);
 }
@@ -148,14 +187,17 @@ export function square(x: Tensor): Tensor {
 }
 
 export function reciprocal(x: Tensor): Tensor {
+  x = floatInput(x);
   const y = run1('Reciprocal', [x]);
   return record('reciprocal', [x], y, (dy) => [neg(mul(dy, mul(y, y)))]);
 }
 
 export function sin(x: Tensor): Tensor {
+  x = floatInput(x);
   return record('sin', [x], run1('Sin', [x]), (dy) => [mul(dy, cos(x))]);
 }
 export function cos(x: Tensor): Tensor {
+  x = floatInput(x);
   return record('cos', [x], run1('Cos', [x]), (dy) => [neg(mul(dy, sin(x)))]);
 }
 

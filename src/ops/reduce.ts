@@ -3,7 +3,7 @@ import { record } from '../autograd/tape.js';
 import { run1, shareStorage } from '../registry/engine.js';
 import { normAxes, reducedShape, sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { div, equal, exp, log, mul, sub, add } from './elementwise.js';
+import { add, cast, div, equal, exp, log, mul, sub } from './elementwise.js';
 
 export interface ReduceOpts {
   /** Axes to reduce (negative counts from the end); all axes when omitted. */
@@ -24,7 +24,9 @@ export function sum(x: Tensor, opts: ReduceOpts = {}): Tensor {
   return record('sum', [x], y, (dy) => [expandBack(dy, x, axes)]);
 }
 
+/** Mean over axes. An int32 input gives a float32 mean (NumPy), never a truncated one. */
 export function mean(x: Tensor, opts: ReduceOpts = {}): Tensor {
+  if (x.dtype === 'int32') x = cast(x, 'float32');
   const axes = normAxes(opts.axes, x.rank, 'mean');
   const n = sizeOf(axes.map((a) => x.shape[a]));
   return div(sum(x, { axes, keepDims: opts.keepDims }), n);
@@ -53,8 +55,9 @@ export function argMin(x: Tensor, axis = -1, keepDims = false): Tensor {
   return run1('ArgMin', [x], { axis: a, keepDims });
 }
 
-/** Variance over axes; biased (divide by n) unless `unbiased` (divide by n - 1). */
+/** Variance over axes; biased (divide by n) unless `unbiased` (divide by n - 1). int32 gives float32. */
 export function variance(x: Tensor, opts: ReduceOpts & { unbiased?: boolean } = {}): Tensor {
+  if (x.dtype === 'int32') x = cast(x, 'float32');
   const axes = normAxes(opts.axes, x.rank, 'variance');
   const n = sizeOf(axes.map((a) => x.shape[a]));
   const d = sub(x, mean(x, { axes, keepDims: true }));

@@ -1,0 +1,180 @@
+/**
+ * Autograd behaviour a PyTorch user relies on: accumulation over several backward calls,
+ * a clear error (never a silent zero) for a second backward through a released graph,
+ * retainGraph, detach, nested noGrad/enableGrad, valueAndGrad with several arguments and
+ * no side effects on other tensors' .grad, and no memory kept across training steps.
+ */
+import { describe, expect, it } from 'vitest';
+import * as ck from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+
+const t64 = (v: number[]) => ck.tensor(v, [v.length], 'float64');
+
+describe('backward and the released graph', () => {
+  it('a second backward through a released graph throws, naming the op, and changes no gradient', () => {
+    const w = t64([1, 2]).requireGrad();
+    const loss = ck.sum(ck.mul(w, w));
+    loss.backward();
+    expect(w.grad!.toArray()).toEqual([2, 4]);
+    expect(() => loss.backward()).toThrow(/backward: the graph behind \[\] float64 \(made by 'sum'\) was already released by an earlier backward\(\).*retainGraph/);
+    expect(w.grad!.toArray()).toEqual([2, 4]);
+    expect(loss.grad).toBeNull(); // the old graph's output never poses as a leaf
+  });
+
+  it('a new computation reusing a released intermediate throws instead of treating it as a leaf', () => {
+    const w = t64([1, 2]).requireGrad();
+    const y = ck.mul(w, w);
+    ck.sum(y).backward();
+    const z = ck.sum(ck.mul(y, 3));
+    expect(() => z.backward()).toThrow(/made by 'mul'\) was already released/);
+    expect(y.grad).toBeNull();
+    expect(w.grad!.toArray()).toEqual([2, 4]);
+  });
+
+  it('retainGraph keeps the graph for another pass; the gradients then add up', () => {
+    const w = t64([1, 2]).requireGrad();
+    const loss = ck.sum(ck.mul(w, w));
+    loss.backward({ retainGraph: true });
+    expect(loss.node).not.toBeNull();
+    loss.backward(null, { retainGraph: false });
+    expect(w.grad!.toArray()).toEqual([4, 8]);
+    expect(loss.node).toBeNull();
+    expect(() => loss.backward()).toThrow(/already released/);
+  });
+
+  it('accumulates over two backward calls of two fresh graphs, and zeroGrad resets', () => {
+    const w = t64([3]).requireGrad();
+    ck.sum(ck.mul(w, w)).backward(); // 2w = 6
+    ck.sum(ck.mul(w, 5)).backward(); // 5
+    expect(w.grad!.toArray()).toEqual([11]);
+    w.zeroGrad();
+    ck.sum(ck.mul(w, 5)).backward();
+    expect(w.grad!.toArray()).toEqual([5]);
+  });
+
+  it('a seed gradient must match the output in shape and dtype', () => {
+    const w = t64([1, 2]).requireGrad();
+    expect(() => ck.mul(w, 2).backward()).toThrow(/a gradient seed is needed for a non-scalar output of shape \[2\]/);
+    expect(() => ck.mul(w, 2).backward(t64([1, 2, 3]))).toThrow(/grad has shape \[3\], expected the output's shape \[2\]/);
+    expect(() => ck.mul(w, 2).backward(ck.tensor([1, 1]))).toThrow(/grad is float32, expected the output's dtype float64/);
+    ck.mul(w, 2).backward(t64([1, 10]));
+    expect(w.grad!.toArray()).toEqual([2, 20]);
+  });
+
+  it('an explicitly re-marked tensor is a leaf again', () => {
+    const a = t64([2]).requireGrad();
+    const img = ck.mul(a, 3);
+    ck.sum(img).backward();
+    img.requireGrad(); // e.g. optimise an op's output directly (style transfer)
+    ck.sum(ck.mul(img, img)).backward();
+    expect(img.grad!.toArray()).toEqual([12]);
+  });
+
+  it('only float tensors can require gradients', () => {
+    expect(() => ck.tensor([1, 2], [2], 'int32').requireGrad()).toThrow(/requireGrad: only float32 and float64 tensors can require gradients, received \[2\] int32/);
+    expect(ck.tensor([1], [1], 'int32').requireGrad(false).requiresGrad).toBe(false);
+  });
+});
+
+describe('detach and grad modes', () => {
+  it('detach stops gradients but shares the values', () => {
+    const w = t64([1, 2]).requireGrad();
+    const d = w.detach();
+    expect(d.requiresGrad).toBe(false);
+    expect(d.toArray()).toEqual([1, 2]);
+    // Only the non-detached path contributes: d/dw (w * detach(w)) = detach(w).
+    ck.sum(ck.mul(w, d)).backward();
+    expect(w.grad!.toArray()).toEqual([1, 2]);
+  });
+
+  it('noGrad nests, enableGrad re-enables inside it, and both restore the mode after an exception', () => {
+    const w = t64([1]).requireGrad();
+    const seen: boolean[] = [];
+    ck.noGrad(() => {
+      seen.push(ck.mul(w, 2).requiresGrad);
+      ck.noGrad(() => seen.push(ck.mul(w, 2).requiresGrad));
+      seen.push(ck.enableGrad(() => ck.mul(w, 2).requiresGrad));
+      seen.push(ck.isGradEnabled());
+    });
+    expect(seen).toEqual([false, false, true, false]);
+    expect(ck.isGradEnabled()).toBe(true);
+    expect(() => ck.noGrad(() => { throw new Error('boom'); })).toThrow('boom');
+    expect(ck.isGradEnabled()).toBe(true);
+    expect(() => ck.noGrad(() => ck.enableGrad(() => { throw new Error('inner'); }))).toThrow('inner');
+    expect(ck.isGradEnabled()).toBe(true);
+  });
+});
+
+describe('valueAndGrad', () => {
+  it('several arguments: value and one gradient per argument, in order', () => {
+    const f = (a: Tensor, b: Tensor, c: Tensor) => ck.sum(ck.add(ck.mul(a, b), ck.square(c)));
+    const { value, grads } = ck.valueAndGrad(f)(t64([1, 2]), t64([3, 4]), t64([5]));
+    expect(value.item()).toBe(1 * 3 + 2 * 4 + 2 * 25); // c [1] broadcasts over the 2 elements
+    expect(grads.map((g) => g.toArray())).toEqual([[3, 4], [1, 2], [20]]);
+  });
+
+  it('an unused argument gets zeros of its shape', () => {
+    const { grads } = ck.valueAndGrad((a: Tensor, _b: Tensor) => ck.sum(a))(t64([1, 2]), ck.tensor([[1, 2, 3]]));
+    expect(grads[1].shape).toEqual([1, 3]);
+    expect(grads[1].dtype).toBe('float32');
+    expect(grads[1].toArray()).toEqual([0, 0, 0]);
+  });
+
+  it('touches no .grad: neither the arguments nor parameters the function closes over', () => {
+    const param = t64([2, 3]).requireGrad();
+    const x = t64([5, 7]);
+    const { grads } = ck.valueAndGrad((t: Tensor) => ck.sum(ck.mul(t, param)))(x);
+    expect(grads[0].toArray()).toEqual([2, 3]);
+    expect(param.grad).toBeNull();
+    expect(x.grad).toBeNull();
+  });
+
+  it('rejects a non-scalar result and a result that does not depend on the arguments', () => {
+    expect(() => ck.valueAndGrad((a: Tensor) => ck.mul(a, 2))(t64([1, 2]))).toThrow(/valueAndGrad: f must return a single value, returned shape \[2\]/);
+    expect(() => ck.valueAndGrad(() => ck.scalar(1, 'float64'))(t64([1]))).toThrow(/f does not depend on its arguments/);
+  });
+
+  it('grad() gives the gradients alone; nested valueAndGrad calls are independent', () => {
+    const [g] = ck.grad((a: Tensor) => ck.sum(ck.mul(ck.mul(a, a), a)))(t64([2]));
+    expect(g.toArray()).toEqual([12]);
+    const outer = ck.valueAndGrad((a: Tensor) => {
+      const inner = ck.grad((b: Tensor) => ck.sum(ck.square(b)))(a.detach())[0];
+      return ck.sum(ck.mul(a, inner));
+    });
+    expect(outer(t64([3])).grads[0].toArray()).toEqual([6]);
+  });
+});
+
+describe('memory across training steps', () => {
+  it('100 SGD steps on ts inside tidy keep the live storage count flat', () => {
+    const prev = ck.getBackend().name;
+    ck.setBackendSync('ts');
+    try {
+      const live = () => ck.memory().ts.storages;
+      const w1 = ck.keep(ck.randomNormal([6, 8], { seed: 1, dtype: 'float64' })).requireGrad();
+      const w2 = ck.keep(ck.randomNormal([8, 3], { seed: 2, dtype: 'float64' })).requireGrad();
+      const x = ck.keep(ck.randomNormal([5, 6], { seed: 3, dtype: 'float64' }));
+      const labels = ck.keep(ck.tensor([0, 1, 2, 1, 0], [5], 'int32'));
+      const opt = new ck.SGD({ lr: 0.05, momentum: 0.9 });
+      const counts: number[] = [];
+      const losses: number[] = [];
+      for (let step = 0; step < 100; step++) {
+        ck.tidy(() => {
+          opt.zeroGrad([w1, w2]);
+          const loss = ck.softmaxCrossEntropy(ck.matmul(ck.relu(ck.matmul(x, w1)), w2), labels);
+          loss.backward();
+          opt.step([w1, w2]);
+          losses.push(loss.item());
+        });
+        counts.push(live());
+      }
+      // After the first step (which creates the momentum buffers and grads) nothing grows.
+      expect(new Set(counts.slice(1)).size, `storages per step: ${counts.join(',')}`).toBe(1);
+      expect(losses[99]).toBeLessThan(losses[0]);
+      opt.dispose();
+      for (const t of [w1, w2, x, labels]) { t.zeroGrad(); t.dispose(); }
+    } finally {
+      ck.setBackendSync(prev);
+    }
+  });
+});
