@@ -17,6 +17,7 @@ export {
 export { registerKernel, getKernel, listKernels } from './registry/kernels.js';
 export type { Backend, TensorInfo, DataId } from './registry/backend.js';
 export { backward, noGrad, enableGrad, isGradEnabled, valueAndGrad, grad } from './autograd/tape.js';
+export type { BackwardOpts } from './autograd/tape.js';
 export * from './ops/index.js';
 export * from './optim/index.js';
 export { verifyVectors, parseVectors, VectorFormatError, VECTORS_FORMAT, VERIFY_OP_NAMES } from './verify/index.js';
