@@ -1,8 +1,17 @@
 /**
- * Prints the closing line `N passed, N failed[, N skipped]` that CI reads, so a run
- * that executed no test shows as `0 passed, 0 failed`.
+ * Prints the closing line `N passed, N failed` that CI reads (always the last line, so a
+ * run that executed no test shows as `0 passed, 0 failed`). Skipped tests, when there
+ * are any, get a line of their own just before it.
+ *
+ * Failures that are not test cases count too: a test file that cannot be loaded, a
+ * failing beforeAll/afterAll hook of a file or a describe block (its tests are then only
+ * "skipped"), and unhandled errors. Each counts as one failure.
  */
-import type { Reporter, TestCase } from 'vitest/node';
+import type { Reporter, TestCase, TestModule } from 'vitest/node';
+
+export function summaryLines(passed: number, failed: number, skipped: number): string[] {
+  return [...(skipped ? [`${skipped} skipped`] : []), `${passed} passed, ${failed} failed`];
+}
 
 export default class SummaryReporter implements Reporter {
   private passed = 0;
@@ -16,10 +25,12 @@ export default class SummaryReporter implements Reporter {
     else this.skipped++;
   }
 
-  onTestRunEnd(_modules: unknown, errors: ReadonlyArray<unknown>): void {
-    // A file that fails to load runs no test case: count it as a failure.
-    const failed = this.failed + errors.length;
-    const skipped = this.skipped ? `, ${this.skipped} skipped` : '';
-    process.stdout.write(`\n${this.passed} passed, ${failed} failed${skipped}\n`);
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<unknown>): void {
+    let failed = this.failed + errors.length;
+    for (const m of modules) {
+      if (m.errors().length) failed++;
+      for (const s of m.children.allSuites()) if (s.errors().length) failed++;
+    }
+    process.stdout.write(`\n${summaryLines(this.passed, failed, this.skipped).join('\n')}\n`);
   }
 }
