@@ -15,7 +15,7 @@
 import { MR, NR, KC, MC, NC } from './gemm_config';
 import { gemm_f32_5x8 } from './gemm_f32_5x8';
 import { gemm_f32_6x8_relaxed } from './gemm_f32_6x8_relaxed';
-import { pack_a_im2col, pack_a_im2col_t, im2col_rows, col2im_add_tile } from './im2col_f32';
+import { pack_a_im2col, pack_a_im2col_t, im2col_rows, col2im_add_tile, packRowsStrided } from './im2col_f32';
 
 /** A comes from a row-major matrix (ptr, lda, transposed or not). */
 export const A_MATRIX: i32 = 0;
@@ -34,6 +34,17 @@ const tile = memory.data(8 * 8 * 4, 64);
 @inline function ukernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool): void {
   if (ASC_FEATURE_RELAXED_SIMD) gemm_f32_6x8_relaxed(kc, pa, pb, c, ldc, accumulate);
   else gemm_f32_5x8(kc, pa, pb, c, ldc, accumulate);
+}
+
+/** Store the transpose of the 4x4 block (rows a, b, c, d) as 4 vectors `stride` bytes apart. */
+// @ts-ignore: decorator
+@inline function transpose4(a: v128, b: v128, c: v128, d: v128, out: usize, stride: usize): void {
+  const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  v128.store(out, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(out + stride, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(out + 2 * stride, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(out + 3 * stride, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
 
 /** Pack rows k0.. (kc of them) and columns j0.. (nc) of op(B) into 8-column strips: dst[strip][k][8]. */
@@ -57,6 +68,22 @@ function pack_b(B: usize, ldb: i32, transB: bool, k0: i32, kc: i32, j0: i32, nc:
           out += 32;
           src += ld;
         }
+      }
+    } else if (nr == NR) {
+      // op(B)[k, j] = B[j*ldb + k]: 8 rows of B, transposed 4x4 at a time
+      const ld = <usize>ldb << 2;
+      const src = B + ((<usize>(j0 + js) * ldb + k0) << 2);
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const s = src + (<usize>k << 2);
+        const o = out + (<usize>k << 5);
+        transpose4(v128.load(s), v128.load(s + ld), v128.load(s + 2 * ld), v128.load(s + 3 * ld), o, 32);
+        transpose4(v128.load(s + 4 * ld), v128.load(s + 5 * ld), v128.load(s + 6 * ld), v128.load(s + 7 * ld), o + 16, 32);
+      }
+      for (; k < kc; k++) {
+        const s = src + (<usize>k << 2);
+        const o = out + (<usize>k << 5);
+        for (let j = 0; j < NR; j++) store<f32>(o + (<usize>j << 2), load<f32>(s + <usize>j * ld));
       }
     } else {
       // op(B)[k, j] = B[j*ldb + k]: column j of the strip is a contiguous row of B
@@ -86,7 +113,9 @@ function pack_a_matrix(A: usize, lda: i32, transA: bool, i0: i32, mc: i32, k0: i
   for (let is = 0; is < mc; is += MR) {
     const mr = min(MR, mc - is);
     const strip = dst + <usize>is * <usize>kc * 4;
-    if (!transA) {
+    if (!transA && mr == MR) {
+      packRowsStrided(A + ((<usize>(i0 + is) * lda + k0) << 2), <usize>lda << 2, kc, strip);
+    } else if (!transA) {
       for (let r = 0; r < MR; r++) {
         let o = strip + (<usize>r << 2);
         if (r < mr) {

@@ -81,7 +81,7 @@ export function im2col_rows(m0: i32, count: i32, pad: i32): void {
  * registers, the rows past 4 as single lanes.
  */
 // @ts-ignore: decorator
-@inline function packRowsStrided(src: usize, st: usize, run: i32, out: usize): void {
+@inline export function packRowsStrided(src: usize, st: usize, run: i32, out: usize): void {
   const step = <usize>MR << 2;
   let q = 0;
   for (; q + 4 <= run; q += 4) {
