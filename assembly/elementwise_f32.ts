@@ -33,6 +33,19 @@ import { exp_v, log_v } from './math_f32x4';
 @inline const LE = 9;
 // @ts-ignore: decorator
 @inline const EQ = 10;
+// @ts-ignore: decorator
+@inline const POW = 11;
+
+/**
+ * JavaScript's Math.pow in f64 (AssemblyScript's is musl's, within 1 ulp), rounded to
+ * f32 like the oracle. JS differs from C where the result would hide a NaN: x ** NaN is
+ * NaN (also for x = 1), and (+-1) ** (+-Infinity) is NaN.
+ */
+// @ts-ignore: decorator
+@inline function pow_js(a: f32, b: f32): f32 {
+  if (isNaN(b) || (Mathf.abs(a) == 1 && !isFinite(b))) return NaN;
+  return <f32>Math.pow(<f64>a, <f64>b);
+}
 
 // @ts-ignore: decorator
 @inline function bin_v(op: i32, a: v128, b: v128): v128 {
@@ -49,7 +62,14 @@ import { exp_v, log_v } from './math_f32x4';
     case GE: return v128.and(f32x4.ge(a, b), one);
     case LT: return v128.and(f32x4.lt(a, b), one);
     case LE: return v128.and(f32x4.le(a, b), one);
-    default: return v128.and(f32x4.eq(a, b), one);
+    case EQ: return v128.and(f32x4.eq(a, b), one);
+    default: {
+      // POW: lane by lane in f64
+      let r = f32x4.replace_lane(a, 0, pow_js(f32x4.extract_lane(a, 0), f32x4.extract_lane(b, 0)));
+      r = f32x4.replace_lane(r, 1, pow_js(f32x4.extract_lane(a, 1), f32x4.extract_lane(b, 1)));
+      r = f32x4.replace_lane(r, 2, pow_js(f32x4.extract_lane(a, 2), f32x4.extract_lane(b, 2)));
+      return f32x4.replace_lane(r, 3, pow_js(f32x4.extract_lane(a, 3), f32x4.extract_lane(b, 3)));
+    }
   }
 }
 
@@ -66,7 +86,8 @@ import { exp_v, log_v } from './math_f32x4';
     case GE: return a >= b ? 1 : 0;
     case LT: return a < b ? 1 : 0;
     case LE: return a <= b ? 1 : 0;
-    default: return a == b ? 1 : 0;
+    case EQ: return a == b ? 1 : 0;
+    default: return pow_js(a, b);
   }
 }
 
@@ -139,7 +160,7 @@ import { exp_v, log_v } from './math_f32x4';
 
 /**
  * y[i0,i1,i2,i3] = a[sa . i] op b[sb . i] for the op codes above; comparisons give
- * 1.0 or 0.0.
+ * 1.0 or 0.0. POW runs lane by lane in f64 (no SIMD pow), the others in f32x4.
  */
 export function binary_f32(
   op: i32, a: usize, b: usize, y: usize,
@@ -159,7 +180,8 @@ export function binary_f32(
     case GE: bin_nd(GE, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
     case LT: bin_nd(LT, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
     case LE: bin_nd(LE, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
-    default: bin_nd(EQ, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case EQ: bin_nd(EQ, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    default: bin_nd(POW, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
   }
 }
 
@@ -190,6 +212,20 @@ export function binary_f32(
 @inline const ROUND = 11;
 // @ts-ignore: decorator
 @inline const ISNAN = 12;
+// @ts-ignore: decorator
+@inline const SIN = 13;
+// @ts-ignore: decorator
+@inline const COS = 14;
+
+/** sin or cos per lane in f64 (musl's, accurate for every argument), rounded to f32. */
+// @ts-ignore: decorator
+@inline function trig_v(isCos: bool, x: v128): v128 {
+  let r = x;
+  r = f32x4.replace_lane(r, 0, <f32>(isCos ? Math.cos(<f64>f32x4.extract_lane(x, 0)) : Math.sin(<f64>f32x4.extract_lane(x, 0))));
+  r = f32x4.replace_lane(r, 1, <f32>(isCos ? Math.cos(<f64>f32x4.extract_lane(x, 1)) : Math.sin(<f64>f32x4.extract_lane(x, 1))));
+  r = f32x4.replace_lane(r, 2, <f32>(isCos ? Math.cos(<f64>f32x4.extract_lane(x, 2)) : Math.sin(<f64>f32x4.extract_lane(x, 2))));
+  return f32x4.replace_lane(r, 3, <f32>(isCos ? Math.cos(<f64>f32x4.extract_lane(x, 3)) : Math.sin(<f64>f32x4.extract_lane(x, 3))));
+}
 
 // @ts-ignore: decorator
 @inline function un_v(op: i32, x: v128, p0: v128, p1: v128): v128 {
@@ -216,7 +252,9 @@ export function binary_f32(
       const f = f32x4.floor(x);
       return f32x4.add(f, v128.and(f32x4.ge(f32x4.sub(x, f), f32x4.splat(0.5)), one));
     }
-    default: return v128.and(f32x4.ne(x, x), one);
+    case ISNAN: return v128.and(f32x4.ne(x, x), one);
+    case SIN: return trig_v(false, x);
+    default: return trig_v(true, x);
   }
 }
 
@@ -261,7 +299,9 @@ export function unary_f32(op: i32, x: usize, y: usize, n: i32, p0: f32, p1: f32)
     case CLIP: un_loop(CLIP, x, y, n, p0, p1); break;
     case FLOOR: un_loop(FLOOR, x, y, n, p0, p1); break;
     case ROUND: un_loop(ROUND, x, y, n, p0, p1); break;
-    default: un_loop(ISNAN, x, y, n, p0, p1); break;
+    case ISNAN: un_loop(ISNAN, x, y, n, p0, p1); break;
+    case SIN: un_loop(SIN, x, y, n, p0, p1); break;
+    default: un_loop(COS, x, y, n, p0, p1); break;
   }
 }
 

@@ -84,6 +84,27 @@ describe('wasm unary kernels', () => {
     const v: In = { values: Float32Array.from([NaN, Infinity, -Infinity, 0, -0, 1, -1, 89, -104, 88.7, -0.5, 0.5, 1.5, -1.5, 2.5]), shape: [15] };
     for (const op of [...exact, 'Exp', 'Log']) checkKernel(op, [v], {}, { atol: 0, rtol: 4 * 2 ** -23 });
   });
+  it('Sin, Cos and Pow (f64 lane by lane, rounded like the oracle), JavaScript special cases', () => {
+    const ULP1 = { atol: 0, rtol: 2 ** -23 };
+    fc.assert(
+      fc.property(shapeArb(3).chain((s) => fc.tuple(fc.constant(s), broadcastPartner(s), fc.nat(1000))), ([shape, partner, seed]) => {
+        const x = inp(shape, seed, -50, 50);
+        checkKernel('Sin', [x], {}, ULP1);
+        checkKernel('Cos', [x], {}, ULP1);
+        const base = inp(shape, seed + 1, -4, 4);
+        const expo = inp(partner, seed + 2, -6, 6);
+        // integer exponents give real powers of negative bases
+        expo.values.forEach((v, i) => (expo.values[i] = i % 2 ? Math.round(v) : v));
+        checkKernel('Pow', [base, expo], {}, ULP1);
+      }),
+      { numRuns: 60 },
+    );
+    const sp = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 2, -2, 0.5];
+    const a = Float32Array.from(sp.flatMap((u) => sp.map(() => u)));
+    const b = Float32Array.from(sp.flatMap(() => sp));
+    checkKernel('Pow', [{ values: a, shape: [a.length] }, { values: b, shape: [b.length] }], {}, ULP1);
+    checkKernel('Sin', [{ values: Float32Array.from([1e30, -3e38, NaN, Infinity, 0, -0]), shape: [6] }], {}, ULP1);
+  });
   it('Affine and Clip (NaN stays NaN)', () => {
     fc.assert(
       fc.property(shapeArb(2), fc.nat(1000), fc.double({ min: -3, max: 3, noNaN: true }), fc.double({ min: -3, max: 3, noNaN: true }), (shape, seed, p, q) => {

@@ -2,7 +2,8 @@
  * Elementwise kernels on `wasm` (assembly/elementwise_f32.ts): broadcasting binary maps
  * and comparisons for every broadcast (SIMD inner loops for same-shape, scalar and
  * trailing-vector broadcasts; the host splits rank > 4 walks into 4-dim boxes), unary
- * maps, Where, Fill and float32 Cast. Float32 only: other dtypes run on `ts` (the engine
+ * maps, Where, Fill and float32 Cast. Pow, Sin and Cos run lane by lane in f64 (musl's
+ * functions, rounded to f32 like the oracle). Float32 only: other dtypes run on `ts` (the engine
  * decides, see runKernel).
  */
 import { registerKernel, type KernelFunc } from '../../../registry/kernels.js';
@@ -15,13 +16,13 @@ import { broadcastStrides, collapse, forEachBox } from './strided.js';
 /** Binary op codes of assembly/elementwise_f32.ts. */
 const BINARY: Record<string, number> = {
   Add: 0, Sub: 1, Mul: 2, Div: 3, Maximum: 4, Minimum: 5,
-  Greater: 6, GreaterEqual: 7, Less: 8, LessEqual: 9, Equal: 10,
+  Greater: 6, GreaterEqual: 7, Less: 8, LessEqual: 9, Equal: 10, Pow: 11,
 };
 
 /** Unary op codes of assembly/elementwise_f32.ts. */
 const UNARY: Record<string, number> = {
   Neg: 0, Abs: 1, Exp: 2, Log: 3, Sqrt: 4, Square: 5, Reciprocal: 6, Sign: 7,
-  Affine: 8, Clip: 9, Floor: 10, Round: 11, IsNaN: 12,
+  Affine: 8, Clip: 9, Floor: 10, Round: 11, IsNaN: 12, Sin: 13, Cos: 14,
 };
 
 function reg(name: string, kernelFunc: KernelFunc): void {
