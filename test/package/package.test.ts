@@ -1,0 +1,188 @@
+/**
+ * The published package: `npm run build`'s TypeScript outputs (dist/esm, dist/cjs), loaded
+ * the way users load them, in separate Node processes: `import` of the ESM entry,
+ * `require` of the CommonJS entry, the `convkit` bin. Also the package.json contract (entry
+ * points with type declarations, the bin, no runtime dependencies).
+ *
+ * dist/ is rebuilt here when it is missing or older than any source file, with the same
+ * commands as `npm run build` minus `build:wasm` (the WASM modules are committed as
+ * generated TypeScript under src/, so the TypeScript build alone reproduces the package).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function distIsFresh(): boolean {
+  const outs = ['dist/esm/index.js', 'dist/cjs/index.js', 'dist/cjs/package.json'].map((f) => join(root, f));
+  if (!outs.every(existsSync)) return false;
+  const built = Math.min(...outs.map((f) => statSync(f).mtimeMs));
+  const sources = Math.max(newestMtime(join(root, 'src')), ...['tsconfig.json', 'tsconfig.cjs.json', 'package.json'].map((f) => statSync(join(root, f)).mtimeMs));
+  return built >= sources;
+}
+
+function build(): void {
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  const run = (args: string[]) => {
+    const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`build step 'node ${args.join(' ')}' failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  };
+  run([tsc, '-p', 'tsconfig.json']);
+  run([tsc, '-p', 'tsconfig.cjs.json']);
+  run(['scripts/fix-cjs.mjs']);
+}
+
+/** Run Node in a separate process. */
+function node(args: string[], cwd = root, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const lastJson = (out: string) => JSON.parse(out.trim().split('\n').pop()!);
+
+// What both entry points must compute: every export's name and kind, a few ops, the wasm backend.
+const PROBE = `
+  const keys = Object.keys(ck).sort();
+  const kinds = Object.fromEntries(keys.map((k) => [k, typeof ck[k]]));
+  const y = ck.conv2d(ck.ones([1, 4, 4, 1]), ck.ones([3, 3, 1, 1]), { padding: 'same' });
+  const w = ck.tensor([1, 2], [2], 'float64').requireGrad();
+  ck.sum(ck.mul(w, w)).backward();
+  const backends = ck.listBackends();
+  const eagerWebgpu = typeof require === 'function' && Object.keys(require.cache).some((k) => k.includes('node_modules/webgpu/'));
+  Promise.resolve(ck.setBackend('wasm')).then(() => {
+    const z = ck.matmul(ck.tensor([[1, 2], [3, 4]]), ck.tensor([[5], [6]]));
+    const gpu = process.env.PROBE_WEBGPU === '1' ? ck.setBackend('webgpu').then(() => 'ok', (e) => e.message) : Promise.resolve('not tried');
+    return gpu.then((webgpu) => {
+      console.log(JSON.stringify({ keys, kinds, conv: Array.from(y.dataSync()), grad: w.grad.toArray(), backends,
+        wasm: { backend: z.backend.name, values: Array.from(z.dataSync()) }, eagerWebgpu, webgpu: String(webgpu).slice(0, 300) }));
+      process.exit(0);
+    });
+  }).catch((e) => { console.error(e); process.exit(3); });
+`;
+const esmProbe = (entry: string) => `import * as ck from ${JSON.stringify(entry)};\n${PROBE}`;
+const cjsProbe = (entry: string) => `const ck = require(${JSON.stringify(entry)});\n${PROBE}`;
+
+const dir = mkdtempSync(join(tmpdir(), 'convkit-package-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+beforeAll(() => {
+  if (!distIsFresh()) build();
+}, 300_000);
+
+describe('package.json', () => {
+  it('names convkit, has ESM and CommonJS entry points with declarations, a convkit bin, no runtime dependencies', () => {
+    expect(pkg.name).toBe('convkit');
+    expect(pkg.type).toBe('module');
+    expect(pkg.dependencies === undefined || Object.keys(pkg.dependencies).length === 0).toBe(true);
+    expect(pkg.peerDependencies ?? {}).toEqual({});
+    const dot = pkg.exports['.'];
+    const entries = [pkg.main, pkg.module, pkg.types, dot.import.default, dot.import.types, dot.require.default, dot.require.types, pkg.bin.convkit];
+    expect(entries).toEqual([
+      './dist/cjs/index.js', './dist/esm/index.js', './dist/esm/index.d.ts', './dist/esm/index.js', './dist/esm/index.d.ts',
+      './dist/cjs/index.js', './dist/cjs/index.d.ts', './dist/cjs/cli/main.js',
+    ]);
+    for (const e of entries) expect(existsSync(join(root, e)), `${e} exists after the build`).toBe(true);
+    expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'datasets', 'README.md']));
+    expect(pkg.scripts.test).toBe('vitest run');
+    expect(pkg.scripts.build).toMatch(/tsc -p tsconfig\.json && tsc -p tsconfig\.cjs\.json && node scripts\/fix-cjs\.mjs/);
+    for (const d of ['src', 'test', 'bench', 'datasets']) expect(statSync(join(root, d)).isDirectory(), `${d}/`).toBe(true);
+  });
+
+  it('type declarations cover the public API in both builds', () => {
+    for (const flavour of ['esm', 'cjs']) {
+      const dts = readFileSync(join(root, `dist/${flavour}/index.d.ts`), 'utf8');
+      expect(dts).toMatch(/export \* from '\.\/ops\/index\.js'/);
+      const ops = readFileSync(join(root, `dist/${flavour}/ops/conv.d.ts`), 'utf8');
+      expect(ops).toMatch(/export declare function conv2d\(x: Tensor, w: Tensor, opts\?: ConvOptions\): Tensor;/);
+      expect(existsSync(join(root, `dist/${flavour}/tensor/tensor.d.ts`))).toBe(true);
+      expect(existsSync(join(root, `dist/${flavour}/autograd/tape.d.ts`))).toBe(true);
+    }
+  });
+
+  it('the CommonJS build is marked CommonJS and never mentions import.meta (a syntax error there)', () => {
+    expect(JSON.parse(readFileSync(join(root, 'dist/cjs/package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
+    const offenders: string[] = [];
+    const scan = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) scan(p);
+        else if (p.endsWith('.js') && /\bimport\.meta\b/.test(readFileSync(p, 'utf8'))) offenders.push(p);
+      }
+    };
+    scan(join(root, 'dist/cjs'));
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('loading the built package', () => {
+  it('import (ESM) and require (CommonJS) expose the same API and compute the same values', () => {
+    const esmFile = join(dir, 'probe.mjs'), cjsFile = join(dir, 'probe.cjs');
+    writeFileSync(esmFile, esmProbe(join(root, 'dist/esm/index.js')));
+    writeFileSync(cjsFile, cjsProbe(join(root, 'dist/cjs/index.js')));
+    const e = node([esmFile]), c = node([cjsFile]);
+    expect(e.status, e.stderr).toBe(0);
+    expect(c.status, c.stderr).toBe(0);
+    const esm = lastJson(e.stdout), cjs = lastJson(c.stdout);
+    expect(cjs.keys).toEqual(esm.keys);
+    expect(cjs.kinds).toEqual(esm.kinds);
+    for (const name of ['tensor', 'conv2d', 'conv2dTranspose', 'maxPool2d', 'softmaxCrossEntropy', 'setBackend', 'getBackend', 'valueAndGrad', 'noGrad', 'tidy', 'SGD', 'Adam', 'verifyVectors', 'filters', 'Tensor']) {
+      expect(esm.kinds[name], name).toMatch(/^(function|object)$/);
+    }
+    for (const r of [esm, cjs]) {
+      expect(r.conv).toEqual([4, 6, 6, 4, 6, 9, 9, 6, 6, 9, 9, 6, 4, 6, 6, 4]);
+      expect(r.grad).toEqual([2, 4]);
+      expect(r.backends).toEqual(expect.arrayContaining(['ts', 'wasm', 'webgpu']));
+      // The WASM module is inlined: the wasm backend runs from either build, with no file paths.
+      expect(r.wasm).toEqual({ backend: 'wasm', values: [17, 39] });
+    }
+    // The optional 'webgpu' package is only loaded by setBackend('webgpu'), never at import.
+    expect(cjs.eagerWebgpu).toBe(false);
+  });
+
+  it('without the optional webgpu package both builds still load, and setBackend("webgpu") rejects with the reason', () => {
+    // A copy of dist outside the repository: no node_modules up the tree, so 'webgpu' cannot resolve.
+    const copy = join(dir, 'pkg');
+    cpSync(join(root, 'dist'), join(copy, 'dist'), { recursive: true });
+    writeFileSync(join(copy, 'package.json'), JSON.stringify({ name: 'convkit', type: 'module' }));
+    const esmFile = join(copy, 'probe.mjs'), cjsFile = join(copy, 'probe.cjs');
+    writeFileSync(esmFile, esmProbe('./dist/esm/index.js'));
+    writeFileSync(cjsFile, cjsProbe('./dist/cjs/index.js'));
+    for (const f of [esmFile, cjsFile]) {
+      const r = node([f], copy, { PROBE_WEBGPU: '1' });
+      expect(r.status, r.stderr).toBe(0);
+      const out = lastJson(r.stdout);
+      expect(out.wasm.values).toEqual([17, 39]);
+      expect(out.webgpu).toMatch(/^webgpu: no navigator\.gpu and the package 'webgpu' could not be loaded/);
+    }
+  });
+
+  it('the convkit bin: --help, and verify on the example vectors (exit 0, closing line)', () => {
+    const bin = join(root, pkg.bin.convkit);
+    expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(statSync(bin).mode & 0o111).not.toBe(0);
+    const help = node([bin, '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: convkit <command>/);
+    expect(help.stdout).toMatch(/\n {2}verify /);
+    const ok = node([bin, 'verify', 'test/vectors/example.json']);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout.trim().split('\n').pop()).toBe('2 passed, 0 failed');
+    const js = node([bin, 'verify', 'test/vectors/example.json', '--json', '--dtype', 'float32']);
+    expect(JSON.parse(js.stdout)).toMatchObject({ backend: 'ts', dtype: 'float32', passed: 2, failed: 0 });
+    // Executable directly too (the shebang), as npm links it.
+    expect(execFileSync(bin, ['--help'], { cwd: root, encoding: 'utf8' })).toMatch(/^usage: convkit/);
+  });
+});
