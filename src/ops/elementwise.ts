@@ -138,7 +138,8 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (!isDType(dtype)) throw new TypeError(`cast: unknown dtype '${String(dtype)}'`);
-  if (x.dtype === dtype) return x.detach();
+  // Same dtype: a view, still differentiable (like PyTorch's x.to(x.dtype)).
+  if (x.dtype === dtype) return record('cast', [x], shareStorage(x, x.shape), (dy) => [shareStorage(dy, dy.shape)]);
   const y = run1('Cast', [x], { dtype });
   if (dtype === 'int32' || x.dtype === 'int32') return y;
   return record('cast', [x], y, (dy) => [run1('Cast', [dy], { dtype: x.dtype })]);

@@ -83,7 +83,8 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
     }
     if (t.dtype !== xs[0].dtype) throw new TypeError(`concat: tensor ${i} is ${t.dtype}, tensor 0 is ${xs[0].dtype}`);
   });
-  if (xs.length === 1) return xs[0].detach();
+  // One tensor: a view that still carries the gradient (torch.cat([x]) is differentiable).
+  if (xs.length === 1) return record('concat', xs, shareStorage(xs[0], xs[0].shape), (dy) => [shareStorage(dy, dy.shape)]);
   const y = run1('Concat', xs, { axis: a });
   return record('concat', xs, y, (dy) => {
     let off = 0;
