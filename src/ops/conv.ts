@@ -112,7 +112,14 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, opts: Omit<ConvOptions, 'g
     throw new RangeError(`depthwiseConv2d: channel mismatch: w of shape ${fmtShape(w.shape)} (KH,KW,C,M) has C = ${wC}, x of shape ${fmtShape(x.shape)} has C = ${x.shape[3]}`);
   }
   const wg = reshape(w, [kH, kW, 1, wC * M]);
-  const conv = computeConv2DInfo('depthwiseConv2d', x.shape, wg.shape, { ...opts, groups: wC });
+  let conv: Conv2DInfo;
+  try {
+    conv = computeConv2DInfo('depthwiseConv2d', x.shape, wg.shape, { ...opts, groups: wC });
+  } catch (e) {
+    // Name the filter as the caller passed it, not the grouped view the geometry sees.
+    if (e instanceof RangeError) throw new RangeError(e.message.split(`w shape ${fmtShape(wg.shape)}`).join(`w shape ${fmtShape(w.shape)} (KH,KW,C,M)`));
+    throw e;
+  }
   return withBias('depthwiseConv2d', conv2dCore('depthwiseConv2d', x, wg, conv), opts.bias);
 }
 

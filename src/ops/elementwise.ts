@@ -128,7 +128,9 @@ export const isNaN = (x: Tensor) => run1('IsNaN', [x]);
 
 /** a where cond != 0, else b (broadcasting all three). Gradient flows to the chosen side. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  if (!(cond instanceof Tensor)) throw new TypeError(`where: cond must be a Tensor, received ${typeof cond}`);
   const [x, y] = pair(a, b, 'where');
+  broadcastShapes(cond.shape, broadcastShapes(x.shape, y.shape, 'where'), 'where: cond');
   const c = cond.dtype === x.dtype ? cond : cast(cond, x.dtype);
   return record('where', [x, y], run1('Where', [c, x, y]), (dy) => {
     const z = run1('Fill', [], { shape: [], dtype: dy.dtype, value: 0 });
