@@ -147,10 +147,15 @@ export class ConfusionMatrix {
 
   /** A table: one row per true class, one column per prediction, with per-class recall. */
   toString(): string {
-    const names = this.classNames ?? Array.from({ length: this.numClasses }, (_, i) => String(i));
     const w = Math.max(...this.counts.flat().map((c) => String(c).length), 3);
+    // Columns show the class names when they all fit, else the class indices (and rows say
+    // which index each name has).
+    const given = this.classNames;
+    const fit = !given || given.every((n) => n.length <= w);
+    const cols = fit && given ? [...given] : Array.from({ length: this.numClasses }, (_, i) => String(i));
+    const names = given ? given.map((n, i) => (fit ? n : `${i} ${n}`)) : cols;
     const label = Math.max(...names.map((n) => n.length), 'true\\pred'.length);
-    const colHead = names.map((n, i) => (n.length <= w ? n : String(i)).padStart(w)).join(' ');
+    const colHead = cols.map((n) => n.padStart(w)).join(' ');
     const lines = [`${'true\\pred'.padEnd(label)} ${colHead}  recall`];
     this.counts.forEach((row, t) => {
       const r = this.recall(t);

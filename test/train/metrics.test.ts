@@ -64,5 +64,10 @@ describe('confusion matrix', () => {
     expect(lines[3]).toMatch(/^eel +0 +0 +0 +0 +-$/);
     expect(lines[5]).toBe('accuracy 66.67% of 3');
     expect(() => confusionMatrix([0, 5], [0, 1], { numClasses: 3 })).toThrow(/prediction 5 at 1 is not a class 0..2/);
+    // Names too wide for the columns: columns by index, rows say which index each name has.
+    const wide = confusionMatrix([0, 1], [0, 1], { numClasses: 2, classNames: ['T-shirt/top', 'Bag'] }).toString().split('\n');
+    expect(wide[0]).toMatch(/^true\\pred +0 +1 +recall$/);
+    expect(wide[1]).toMatch(/^0 T-shirt\/top +1 +0 +100\.0%$/);
+    expect(wide[2]).toMatch(/^1 Bag +0 +1 +100\.0%$/);
   });
 });
