@@ -4,6 +4,7 @@
  * Importing this module registers the `ts` backend (the oracle).
  */
 import './backends/ts/index.js';
+import './backends/webgpu/index.js';
 import './backends/wasm/index.js';
 
 export { Tensor } from './tensor/tensor.js';

@@ -1,0 +1,352 @@
+/**
+ * Convolution kernels on `webgpu` (2D and 3D, forward, input gradient, filter
+ * gradient; groups and dilation included). A 2D convolution is run as a 3D one with
+ * depth 1, so each kernel has one implementation.
+ *
+ * v2 (default): implicit GEMM on the tiled GEMM of gemm.ts; the loaders compute im2col
+ * addresses on the fly, so no im2col buffer is ever built. With g the group,
+ * Cg = C/groups, Fg = F/groups, and taps t = (kd, kh, kw):
+ *   Conv forward   M = N*OD*OH*OW (output positions), N = Fg, K = taps*Cg
+ *                  A(m, k) = x at the input cell of position m and tap/channel k (0 in padding)
+ *                  B(k, f) = w[k][g*Fg + f]
+ *   Input grad     M = N*D*H*W (input positions), N = Cg, K = taps*Fg
+ *                  A(m, k) = dy at the output position that reaches input m through tap t,
+ *                  or 0 when none does (stride does not divide, or out of range)
+ *                  B(k, c) = w[t][c][g*Fg + f]
+ *   Filter grad    M = taps*Cg, N = Fg, K = N*OD*OH*OW (split over workgroups: split K)
+ *                  A(m, k) = x at the input cell of position k through tap/channel m
+ *                  B(k, f) = dy[k][g*Fg + f]
+ * Groups run as GEMM batches (workgroup z).
+ *
+ * v1 (direct): one thread per output element (per weight element for the filter
+ * gradient, with a workgroup reduction over positions). Used for grouped convolutions
+ * whose per-group channel counts are too small to fill a GEMM tile (depthwise: Cg = 1),
+ * and kept as the readable version the GEMM path is tested against.
+ */
+import type { TensorInfo } from '../../../registry/backend.js';
+import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
+import { fmtShape, shapesEqual } from '../../../tensor/shape.js';
+import { gpu, type WebGPUBackend } from '../backend.js';
+import { MAIN_1D, grid1d, type ParamDecl, type ProgramDef } from '../program.js';
+import { gemm, type GemmLoaders } from './gemm.js';
+import { register } from './util.js';
+
+/** Convolution geometry in 3D form (a 2D convolution has D = OD = KD = 1). */
+export interface Geo {
+  N: number; D: number; H: number; W: number; C: number;
+  OD: number; OH: number; OW: number; F: number;
+  KD: number; KH: number; KW: number;
+  sd: number; sh: number; sw: number;
+  dd: number; dh: number; dw: number;
+  pf: number; pt: number; pl: number;
+  Cg: number; Fg: number; groups: number;
+}
+
+export function geo2d(c: Conv2DInfo): Geo {
+  return {
+    N: c.batch, D: 1, H: c.inH, W: c.inW, C: c.inC, OD: 1, OH: c.outH, OW: c.outW, F: c.outC,
+    KD: 1, KH: c.kH, KW: c.kW, sd: 1, sh: c.strideH, sw: c.strideW, dd: 1, dh: c.dilationH, dw: c.dilationW,
+    pf: 0, pt: c.padTop, pl: c.padLeft, Cg: c.inC / c.groups, Fg: c.outC / c.groups, groups: c.groups,
+  };
+}
+
+export function geo3d(c: Conv3DInfo): Geo {
+  return {
+    N: c.batch, D: c.inD, H: c.inH, W: c.inW, C: c.inC, OD: c.outD, OH: c.outH, OW: c.outW, F: c.outC,
+    KD: c.kD, KH: c.kH, KW: c.kW, sd: c.strideD, sh: c.strideH, sw: c.strideW, dd: c.dilationD, dh: c.dilationH, dw: c.dilationW,
+    pf: c.padFront, pt: c.padTop, pl: c.padLeft, Cg: c.inC / c.groups, Fg: c.outC / c.groups, groups: c.groups,
+  };
+}
+
+const GEO_NAMES = ['N', 'D', 'H', 'W', 'C', 'OD', 'OH', 'OW', 'F', 'KD', 'KH', 'KW', 'sd', 'sh', 'sw', 'dd', 'dh', 'dw', 'pf', 'pt', 'pl', 'Cg', 'Fg'] as const;
+const GEO_PARAMS: ParamDecl[] = GEO_NAMES.map((name) => ({ name: `g${name}`, type: 'u32' }));
+function geoValues(g: Geo): Record<string, number> {
+  const v: Record<string, number> = {};
+  for (const n of GEO_NAMES) v[`g${n}`] = g[n];
+  return v;
+}
+
+/** WGSL helpers: split flat position/tap indices, and the input cell a tap reads. */
+const GEO_FNS = `
+struct Pos { n: u32, d: u32, h: u32, w: u32 }
+fn out_pos(m: u32) -> Pos {
+  let w = m % u.gOW; let t1 = m / u.gOW; let h = t1 % u.gOH; let t2 = t1 / u.gOH;
+  return Pos(t2 / u.gOD, t2 % u.gOD, h, w);
+}
+fn in_pos(m: u32) -> Pos {
+  let w = m % u.gW; let t1 = m / u.gW; let h = t1 % u.gH; let t2 = t1 / u.gH;
+  return Pos(t2 / u.gD, t2 % u.gD, h, w);
+}
+struct Tap { d: u32, h: u32, w: u32 }
+fn tap_of(t: u32) -> Tap {
+  let w = t % u.gKW; let t1 = t / u.gKW;
+  return Tap(t1 / u.gKH, t1 % u.gKH, w);
+}
+// Input cell (as signed coordinates) read by output position p through tap k.
+fn cell(p: Pos, k: Tap) -> vec3<i32> {
+  return vec3<i32>(i32(p.d * u.gsd + k.d * u.gdd) - i32(u.gpf), i32(p.h * u.gsh + k.h * u.gdh) - i32(u.gpt), i32(p.w * u.gsw + k.w * u.gdw) - i32(u.gpl));
+}
+fn inside(c: vec3<i32>) -> bool {
+  return c.x >= 0 && c.y >= 0 && c.z >= 0 && u32(c.x) < u.gD && u32(c.y) < u.gH && u32(c.z) < u.gW;
+}
+fn x_index(n: u32, c: vec3<i32>, ch: u32) -> u32 {
+  return (((n * u.gD + u32(c.x)) * u.gH + u32(c.y)) * u.gW + u32(c.z)) * u.gC + ch;
+}
+fn dy_index(n: u32, od: u32, oh: u32, ow: u32, f: u32) -> u32 {
+  return (((n * u.gOD + od) * u.gOH + oh) * u.gOW + ow) * u.gF + f;
+}
+// The output coordinate whose tap offset 'off' (= in + pad - k*dil) reaches an input
+// coordinate, or -1 when the stride does not divide it or it is out of range.
+fn src_coord(off: i32, stride: u32, size: u32) -> i32 {
+  if (off < 0) { return -1; }
+  let o = u32(off);
+  if (o % stride != 0u) { return -1; }
+  let q = o / stride;
+  if (q >= size) { return -1; }
+  return i32(q);
+}
+`;
+
+const FORWARD: GemmLoaders = {
+  key: 'conv-forward',
+  inputs: [
+    { name: 'X', type: 'f32', access: 'read' },
+    { name: 'Wt', type: 'f32', access: 'read' },
+  ],
+  params: GEO_PARAMS,
+  loadA: `${GEO_FNS}
+fn load_a(g: u32, m: u32, k: u32) -> f32 {
+  let p = out_pos(m);
+  let c = cell(p, tap_of(k / u.gCg));
+  if (!inside(c)) { return 0.0; }
+  return X[x_index(p.n, c, g * u.gCg + k % u.gCg)];
+}`,
+  loadB: `fn load_b(g: u32, k: u32, f: u32) -> f32 { return Wt[k * u.gF + g * u.gFg + f]; }`,
+  aFast: 'k',
+  bFast: 'n',
+};
+
+const INPUT_GRAD: GemmLoaders = {
+  key: 'conv-input-grad',
+  inputs: [
+    { name: 'DY', type: 'f32', access: 'read' },
+    { name: 'Wt', type: 'f32', access: 'read' },
+  ],
+  params: GEO_PARAMS,
+  loadA: `${GEO_FNS}
+fn load_a(g: u32, m: u32, k: u32) -> f32 {
+  let f = k % u.gFg;
+  let t = tap_of(k / u.gFg);
+  let p = in_pos(m);
+  let od = src_coord(i32(p.d + u.gpf) - i32(t.d * u.gdd), u.gsd, u.gOD);
+  let oh = src_coord(i32(p.h + u.gpt) - i32(t.h * u.gdh), u.gsh, u.gOH);
+  let ow = src_coord(i32(p.w + u.gpl) - i32(t.w * u.gdw), u.gsw, u.gOW);
+  if (od < 0 || oh < 0 || ow < 0) { return 0.0; }
+  return DY[dy_index(p.n, u32(od), u32(oh), u32(ow), g * u.gFg + f)];
+}`,
+  loadB: `fn load_b(g: u32, k: u32, c: u32) -> f32 {
+  let f = k % u.gFg;
+  let t = k / u.gFg;
+  return Wt[(t * u.gCg + c) * u.gF + g * u.gFg + f];
+}`,
+  aFast: 'k',
+  bFast: 'k',
+};
+
+const FILTER_GRAD: GemmLoaders = {
+  key: 'conv-filter-grad',
+  inputs: [
+    { name: 'X', type: 'f32', access: 'read' },
+    { name: 'DY', type: 'f32', access: 'read' },
+  ],
+  params: GEO_PARAMS,
+  loadA: `${GEO_FNS}
+fn load_a(g: u32, m: u32, k: u32) -> f32 {
+  let p = out_pos(k);
+  let c = cell(p, tap_of(m / u.gCg));
+  if (!inside(c)) { return 0.0; }
+  return X[x_index(p.n, c, g * u.gCg + m % u.gCg)];
+}`,
+  loadB: `fn load_b(g: u32, k: u32, f: u32) -> f32 { return DY[k * u.gF + g * u.gFg + f]; }`,
+  aFast: 'm',
+  bFast: 'n',
+};
+
+// ------------------------------------------------------------------ v1: direct kernels
+
+const DIRECT_FORWARD: ProgramDef = {
+  key: 'conv-direct-forward',
+  buffers: [
+    { name: 'X', type: 'f32', access: 'read' },
+    { name: 'Wt', type: 'f32', access: 'read' },
+    { name: 'Y', type: 'f32', access: 'read_write' },
+  ],
+  params: [{ name: 'total', type: 'u32' }, ...GEO_PARAMS],
+  body: `${GEO_FNS}
+${MAIN_1D}
+  if (i >= u.total) { return; }
+  let f = i % u.gF;
+  let m = i / u.gF;
+  let p = out_pos(m);
+  let g = f / u.gFg;
+  let taps = u.gKD * u.gKH * u.gKW;
+  var acc = 0.0;
+  for (var t = 0u; t < taps; t++) {
+    let c = cell(p, tap_of(t));
+    if (!inside(c)) { continue; }
+    let xb = x_index(p.n, c, g * u.gCg);
+    for (var ci = 0u; ci < u.gCg; ci++) {
+      acc = fma(X[xb + ci], Wt[(t * u.gCg + ci) * u.gF + f], acc);
+    }
+  }
+  Y[i] = acc;
+}`,
+};
+
+const DIRECT_INPUT_GRAD: ProgramDef = {
+  key: 'conv-direct-input-grad',
+  buffers: [
+    { name: 'DY', type: 'f32', access: 'read' },
+    { name: 'Wt', type: 'f32', access: 'read' },
+    { name: 'DX', type: 'f32', access: 'read_write' },
+  ],
+  params: [{ name: 'total', type: 'u32' }, ...GEO_PARAMS],
+  body: `${GEO_FNS}
+${MAIN_1D}
+  if (i >= u.total) { return; }
+  let ch = i % u.gC;
+  let p = in_pos(i / u.gC);
+  let g = ch / u.gCg;
+  let ci = ch % u.gCg;
+  let taps = u.gKD * u.gKH * u.gKW;
+  var acc = 0.0;
+  for (var t = 0u; t < taps; t++) {
+    let k = tap_of(t);
+    let od = src_coord(i32(p.d + u.gpf) - i32(k.d * u.gdd), u.gsd, u.gOD);
+    let oh = src_coord(i32(p.h + u.gpt) - i32(k.h * u.gdh), u.gsh, u.gOH);
+    let ow = src_coord(i32(p.w + u.gpl) - i32(k.w * u.gdw), u.gsw, u.gOW);
+    if (od < 0 || oh < 0 || ow < 0) { continue; }
+    let db = dy_index(p.n, u32(od), u32(oh), u32(ow), g * u.gFg);
+    let wb = (t * u.gCg + ci) * u.gF + g * u.gFg;
+    for (var f = 0u; f < u.gFg; f++) { acc = fma(DY[db + f], Wt[wb + f], acc); }
+  }
+  DX[i] = acc;
+}`,
+};
+
+/** One workgroup per weight element; 256 threads share the N*OD*OH*OW positions. */
+const DIRECT_FILTER_GRAD: ProgramDef = {
+  key: 'conv-direct-filter-grad',
+  buffers: [
+    { name: 'X', type: 'f32', access: 'read' },
+    { name: 'DY', type: 'f32', access: 'read' },
+    { name: 'DW', type: 'f32', access: 'read_write' },
+  ],
+  params: [{ name: 'total', type: 'u32' }, ...GEO_PARAMS],
+  body: `${GEO_FNS}
+var<workgroup> part: array<f32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = wg.y * nwg.x + wg.x;
+  let e = min(i, u.total - 1u);
+  let f = e % u.gF;
+  let ci = (e / u.gF) % u.gCg;
+  let k = tap_of(e / (u.gF * u.gCg));
+  let g = f / u.gFg;
+  let positions = u.gN * u.gOD * u.gOH * u.gOW;
+  var acc = 0.0;
+  for (var m = lid; m < positions; m += 256u) {
+    let p = out_pos(m);
+    let c = cell(p, k);
+    if (inside(c)) {
+      acc = fma(X[x_index(p.n, c, g * u.gCg + ci)], DY[m * u.gF + f], acc);
+    }
+  }
+  part[lid] = acc;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s = s >> 1u) {
+    if (lid < s) { part[lid] = part[lid] + part[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u && i < u.total) { DW[i] = part[0]; }
+}`,
+};
+
+// ------------------------------------------------------------------ dispatch
+
+export type ConvAlgo = 'auto' | 'gemm' | 'direct';
+let forcedAlgo: ConvAlgo = 'auto';
+/** Force one algorithm (tests compare the two); 'auto' picks per shape. */
+export function setConvAlgorithm(a: ConvAlgo): void {
+  forcedAlgo = a;
+}
+
+/** The GEMM tile wastes most of its work when a group has only a few channels (depthwise). */
+function useGemm(g: Geo): boolean {
+  if (forcedAlgo !== 'auto') return forcedAlgo === 'gemm';
+  return g.groups === 1 || (g.Cg >= 8 && g.Fg >= 8);
+}
+
+function expect(kernel: string, arg: string, t: TensorInfo, shape: number[]): void {
+  if (!shapesEqual(t.shape, shape)) throw new RangeError(`${kernel}: ${arg} has shape ${fmtShape(t.shape)}, but the geometry in attrs expects ${fmtShape(shape)}`);
+  if (t.dtype !== 'float32') throw new TypeError(`${kernel} on webgpu: ${arg} must be float32, received ${t.dtype}`);
+}
+
+const xShape = (g: Geo, d3: boolean) => (d3 ? [g.N, g.D, g.H, g.W, g.C] : [g.N, g.H, g.W, g.C]);
+const yShape = (g: Geo, d3: boolean) => (d3 ? [g.N, g.OD, g.OH, g.OW, g.F] : [g.N, g.OH, g.OW, g.F]);
+const wShape = (g: Geo, d3: boolean) => (d3 ? [g.KD, g.KH, g.KW, g.Cg, g.F] : [g.KH, g.KW, g.Cg, g.F]);
+
+export function convForward(be: WebGPUBackend, x: TensorInfo, w: TensorInfo, g: Geo, d3: boolean, kernel: string): TensorInfo {
+  expect(kernel, 'x', x, xShape(g, d3));
+  expect(kernel, 'w', w, wShape(g, d3));
+  const y = be.output(yShape(g, d3), 'float32');
+  const taps = g.KD * g.KH * g.KW;
+  const positions = g.N * g.OD * g.OH * g.OW;
+  if (useGemm(g)) {
+    gemm(be, FORWARD, [gpu(x), gpu(w)], y.dataId, { batch: g.groups, M: positions, N: g.Fg, K: taps * g.Cg, sb: g.Fg, sm: g.F, sn: 1 }, geoValues(g));
+  } else {
+    const total = positions * g.F;
+    be.run(DIRECT_FORWARD, [gpu(x), gpu(w), y.dataId], { total, ...geoValues(g) }, grid1d(total));
+  }
+  return y;
+}
+
+export function convInputGrad(be: WebGPUBackend, dy: TensorInfo, w: TensorInfo, g: Geo, d3: boolean, kernel: string): TensorInfo {
+  expect(kernel, 'dy', dy, yShape(g, d3));
+  expect(kernel, 'w', w, wShape(g, d3));
+  const dx = be.output(xShape(g, d3), 'float32');
+  const taps = g.KD * g.KH * g.KW;
+  const cells = g.N * g.D * g.H * g.W;
+  if (useGemm(g)) {
+    gemm(be, INPUT_GRAD, [gpu(dy), gpu(w)], dx.dataId, { batch: g.groups, M: cells, N: g.Cg, K: taps * g.Fg, sb: g.Cg, sm: g.C, sn: 1 }, geoValues(g));
+  } else {
+    const total = cells * g.C;
+    be.run(DIRECT_INPUT_GRAD, [gpu(dy), gpu(w), dx.dataId], { total, ...geoValues(g) }, grid1d(total));
+  }
+  return dx;
+}
+
+export function convFilterGrad(be: WebGPUBackend, x: TensorInfo, dy: TensorInfo, g: Geo, d3: boolean, kernel: string): TensorInfo {
+  expect(kernel, 'x', x, xShape(g, d3));
+  expect(kernel, 'dy', dy, yShape(g, d3));
+  const dw = be.output(wShape(g, d3), 'float32');
+  const taps = g.KD * g.KH * g.KW;
+  const positions = g.N * g.OD * g.OH * g.OW;
+  if (useGemm(g)) {
+    gemm(be, FILTER_GRAD, [gpu(x), gpu(dy)], dw.dataId, { batch: g.groups, M: taps * g.Cg, N: g.Fg, K: positions, sb: g.Fg, sm: g.F, sn: 1 }, geoValues(g));
+  } else {
+    const total = taps * g.Cg * g.F;
+    if (total > 0) {
+      const gx = Math.min(total, 65535);
+      be.run(DIRECT_FILTER_GRAD, [gpu(x), gpu(dy), dw.dataId], { total, ...geoValues(g) }, [gx, Math.ceil(total / gx), 1]);
+    }
+  }
+  return dw;
+}
+
+register('Conv2D', ([x, w], a, be) => convForward(be, x, w, geo2d(a.conv as Conv2DInfo), false, 'Conv2D'));
+register('Conv2DBackpropInput', ([dy, w], a, be) => convInputGrad(be, dy, w, geo2d(a.conv as Conv2DInfo), false, 'Conv2DBackpropInput'));
+register('Conv2DBackpropFilter', ([x, dy], a, be) => convFilterGrad(be, x, dy, geo2d(a.conv as Conv2DInfo), false, 'Conv2DBackpropFilter'));
+register('Conv3D', ([x, w], a, be) => convForward(be, x, w, geo3d(a.conv as Conv3DInfo), true, 'Conv3D'));
+register('Conv3DBackpropInput', ([dy, w], a, be) => convInputGrad(be, dy, w, geo3d(a.conv as Conv3DInfo), true, 'Conv3DBackpropInput'));
+register('Conv3DBackpropFilter', ([x, dy], a, be) => convFilterGrad(be, x, dy, geo3d(a.conv as Conv3DInfo), true, 'Conv3DBackpropFilter'));

@@ -1,0 +1,123 @@
+/**
+ * Fused loss kernels on `webgpu` (softmax cross-entropy forward and gradient) and the
+ * IoU box kernel, with the contracts of the ts oracle (src/backends/ts/kernels/loss.ts,
+ * boxes.ts). One thread per row of logits: a classifier's K is small, and each row
+ * needs its own max and log-sum-exp before any output can be written.
+ */
+import { gpu } from '../backend.js';
+import { MAIN_1D, grid1d, type ProgramDef } from '../program.js';
+import { register } from './util.js';
+
+const ROW_STATS = `
+struct RowStats { m: f32, s: f32 }
+// Row maximum and sum of exp(z - max); a NaN logit makes the row NaN.
+fn row_stats(row: u32) -> RowStats {
+  var m = -inf_f32();
+  for (var k = 0u; k < u.K; k++) {
+    let v = Z[row + k];
+    if (is_nan(v)) { return RowStats(v, v); }
+    m = max(m, v);
+  }
+  var s = 0.0;
+  for (var k = 0u; k < u.K; k++) { s += exp(Z[row + k] - m); }
+  return RowStats(m, s);
+}`;
+
+const SCE: ProgramDef = {
+  key: 'softmax-cross-entropy',
+  buffers: [
+    { name: 'Z', type: 'f32', access: 'read' },
+    { name: 'T', type: 'f32', access: 'read' },
+    { name: 'L', type: 'f32', access: 'read_write' },
+  ],
+  params: [{ name: 'N', type: 'u32' }, { name: 'K', type: 'u32' }],
+  body: `${ROW_STATS}
+${MAIN_1D}
+  if (i >= u.N) { return; }
+  let row = i * u.K;
+  let st = row_stats(row);
+  let lse = st.m + log(st.s);
+  var l = 0.0;
+  // Terms with label 0 are skipped: a -Infinity logit in another class stays harmless.
+  for (var k = 0u; k < u.K; k++) {
+    let t = T[row + k];
+    if (t != 0.0) { l += t * (lse - Z[row + k]); }
+  }
+  L[i] = l;
+}`,
+};
+
+const SCE_GRAD: ProgramDef = {
+  key: 'softmax-cross-entropy-grad',
+  buffers: [
+    { name: 'DL', type: 'f32', access: 'read' },
+    { name: 'Z', type: 'f32', access: 'read' },
+    { name: 'T', type: 'f32', access: 'read' },
+    { name: 'DZ', type: 'f32', access: 'read_write' },
+  ],
+  params: [{ name: 'N', type: 'u32' }, { name: 'K', type: 'u32' }],
+  body: `${ROW_STATS}
+${MAIN_1D}
+  if (i >= u.N) { return; }
+  let row = i * u.K;
+  let st = row_stats(row);
+  var tsum = 0.0;
+  for (var k = 0u; k < u.K; k++) { tsum += T[row + k]; }
+  let g = DL[i];
+  for (var k = 0u; k < u.K; k++) {
+    DZ[row + k] = g * (exp(Z[row + k] - st.m) / st.s * tsum - T[row + k]);
+  }
+}`,
+};
+
+register('SoftmaxCrossEntropy', ([logits, labels], _attrs, be) => {
+  if (logits.dtype !== 'float32' || labels.dtype !== 'float32') {
+    throw new TypeError(`SoftmaxCrossEntropy on webgpu: float32 logits and labels expected, received ${logits.dtype} and ${labels.dtype}`);
+  }
+  const [N, K] = logits.shape;
+  const loss = be.output([N], 'float32');
+  be.run(SCE, [gpu(logits), gpu(labels), loss.dataId], { N, K }, grid1d(N));
+  return loss;
+});
+
+register('SoftmaxCrossEntropyGrad', ([dloss, logits, labels], _attrs, be) => {
+  const [N, K] = logits.shape;
+  const dz = be.output([N, K], 'float32');
+  be.run(SCE_GRAD, [gpu(dloss), gpu(logits), gpu(labels), dz.dataId], { N, K }, grid1d(N));
+  return dz;
+});
+
+const IOU: ProgramDef = {
+  key: 'iou',
+  buffers: [
+    { name: 'A', type: 'f32', access: 'read' },
+    { name: 'B', type: 'f32', access: 'read' },
+    { name: 'Y', type: 'f32', access: 'read_write' },
+  ],
+  params: [{ name: 'N', type: 'u32' }, { name: 'M', type: 'u32' }],
+  body: `${MAIN_1D}
+  if (i >= u.N * u.M) { return; }
+  let a = (i / u.M) * 4u;
+  let b = (i % u.M) * 4u;
+  let ax1 = min(A[a], A[a + 2u]); let ax2 = max(A[a], A[a + 2u]);
+  let ay1 = min(A[a + 1u], A[a + 3u]); let ay2 = max(A[a + 1u], A[a + 3u]);
+  let bx1 = min(B[b], B[b + 2u]); let bx2 = max(B[b], B[b + 2u]);
+  let by1 = min(B[b + 1u], B[b + 3u]); let by2 = max(B[b + 1u], B[b + 3u]);
+  let iw = max(0.0, min(ax2, bx2) - max(ax1, bx1));
+  let ih = max(0.0, min(ay2, by2) - max(ay1, by1));
+  let inter = iw * ih;
+  let uni = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter;
+  var anyNan = false;
+  for (var j = 0u; j < 4u; j++) { anyNan = anyNan || is_nan(A[a + j]) || is_nan(B[b + j]); }
+  if (anyNan) { Y[i] = nan_f32(); return; }
+  Y[i] = select(0.0, inter / uni, uni > 0.0);
+}`,
+};
+
+register('IoU', ([a, b], _attrs, be) => {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new TypeError(`IoU on webgpu: float32 boxes expected, received ${a.dtype} and ${b.dtype}`);
+  const N = a.shape[0], M = b.shape[0];
+  const y = be.output([N, M], 'float32');
+  be.run(IOU, [gpu(a), gpu(b), y.dataId], { N, M }, grid1d(N * M));
+  return y;
+});

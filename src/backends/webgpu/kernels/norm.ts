@@ -1,0 +1,259 @@
+/**
+ * Normalisation kernels on `webgpu`: BatchNorm (training and inference), BatchNormGrad,
+ * LRN and LRNGrad, with the contracts of the ts oracle (src/backends/ts/kernels/norm.ts).
+ * Channels are the last axis; x is viewed as [M, C].
+ *
+ * Per-channel statistics use one workgroup per channel: 256 threads stride over the M
+ * rows and a shared-memory tree adds their partial sums. The variance takes a second
+ * pass over (x - mean)^2, as the oracle does, so no cancellation creeps in. The
+ * elementwise parts then read the per-channel vectors; BatchNormGrad's dx program binds
+ * 8 storage buffers, the most WebGPU guarantees.
+ */
+import type { TensorInfo } from '../../../registry/backend.js';
+import { sizeOf } from '../../../tensor/shape.js';
+import { gpu, type GpuData, type WebGPUBackend } from '../backend.js';
+import { MAIN_1D, grid1d, type ProgramDef } from '../program.js';
+import { register } from './util.js';
+
+const TREE = (v: string) => `
+  part[lid] = ${v};
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s = s >> 1u) {
+    if (lid < s) { part[lid] = part[lid] + part[lid + s]; }
+    workgroupBarrier();
+  }`;
+
+const GROUP_MAIN = `@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let c = wg.y * nwg.x + wg.x;
+  let active = c < u.C;
+  let ch = min(c, u.C - 1u);`;
+
+const STATS: ProgramDef = {
+  key: 'batchnorm-stats',
+  buffers: [
+    { name: 'X', type: 'f32', access: 'read' },
+    { name: 'MEAN', type: 'f32', access: 'read_write' },
+    { name: 'VAR', type: 'f32', access: 'read_write' },
+  ],
+  params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }],
+  body: `var<workgroup> part: array<f32, 256>;
+${GROUP_MAIN}
+  var acc = 0.0;
+  for (var m = lid; m < u.M; m += 256u) { acc += X[m * u.C + ch]; }
+${TREE('acc')}
+  let mean = part[0] / f32(u.M);
+  workgroupBarrier();
+  var sq = 0.0;
+  for (var m = lid; m < u.M; m += 256u) { let d = X[m * u.C + ch] - mean; sq += d * d; }
+${TREE('sq')}
+  if (lid == 0u && active) {
+    MEAN[ch] = mean;
+    VAR[ch] = part[0] / f32(u.M);
+  }
+}`,
+};
+
+const NORMALIZE: ProgramDef = {
+  key: 'batchnorm-normalize',
+  buffers: [
+    { name: 'X', type: 'f32', access: 'read' },
+    { name: 'GAMMA', type: 'f32', access: 'read' },
+    { name: 'BETA', type: 'f32', access: 'read' },
+    { name: 'MEAN', type: 'f32', access: 'read' },
+    { name: 'VAR', type: 'f32', access: 'read' },
+    { name: 'Y', type: 'f32', access: 'read_write' },
+  ],
+  params: [{ name: 'total', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'eps', type: 'f32' }],
+  body: `${MAIN_1D}
+  if (i >= u.total) { return; }
+  let c = i % u.C;
+  let scale = GAMMA[c] / sqrt(VAR[c] + u.eps);
+  Y[i] = (X[i] - MEAN[c]) * scale + BETA[c];
+}`,
+};
+
+const GRAD_SUMS: ProgramDef = {
+  key: 'batchnorm-grad-sums',
+  buffers: [
+    { name: 'DY', type: 'f32', access: 'read' },
+    { name: 'X', type: 'f32', access: 'read' },
+    { name: 'MEAN', type: 'f32', access: 'read' },
+    { name: 'VAR', type: 'f32', access: 'read' },
+    { name: 'DGAMMA', type: 'f32', access: 'read_write' },
+    { name: 'DBETA', type: 'f32', access: 'read_write' },
+  ],
+  params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'eps', type: 'f32' }],
+  body: `var<workgroup> part: array<f32, 256>;
+${GROUP_MAIN}
+  let mean = MEAN[ch];
+  let invstd = 1.0 / sqrt(VAR[ch] + u.eps);
+  var db = 0.0;
+  var dg = 0.0;
+  for (var m = lid; m < u.M; m += 256u) {
+    let j = m * u.C + ch;
+    db += DY[j];
+    dg += DY[j] * (X[j] - mean) * invstd;
+  }
+${TREE('db')}
+  let sumDb = part[0];
+  workgroupBarrier();
+${TREE('dg')}
+  if (lid == 0u && active) {
+    DBETA[ch] = sumDb;
+    DGAMMA[ch] = part[0];
+  }
+}`,
+};
+
+const GRAD_DX: ProgramDef = {
+  key: 'batchnorm-grad-dx',
+  buffers: [
+    { name: 'DY', type: 'f32', access: 'read' },
+    { name: 'X', type: 'f32', access: 'read' },
+    { name: 'GAMMA', type: 'f32', access: 'read' },
+    { name: 'MEAN', type: 'f32', access: 'read' },
+    { name: 'VAR', type: 'f32', access: 'read' },
+    { name: 'DGAMMA', type: 'f32', access: 'read' },
+    { name: 'DBETA', type: 'f32', access: 'read' },
+    { name: 'DX', type: 'f32', access: 'read_write' },
+  ],
+  params: [{ name: 'total', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'M', type: 'u32' }, { name: 'eps', type: 'f32' }],
+  body: `${MAIN_1D}
+  if (i >= u.total) { return; }
+  let c = i % u.C;
+  let invstd = 1.0 / sqrt(VAR[c] + u.eps);
+  let xhat = (X[i] - MEAN[c]) * invstd;
+  let m = f32(u.M);
+  DX[i] = GAMMA[c] * invstd / m * (m * DY[i] - DBETA[c] - xhat * DGAMMA[c]);
+}`,
+};
+
+function channelGrid(C: number): [number, number, number] {
+  const x = Math.min(C, 65535);
+  return [x, Math.ceil(C / x), 1];
+}
+
+function checkFloat(kernel: string, ts: TensorInfo[]): void {
+  for (const t of ts) if (t.dtype !== 'float32') throw new TypeError(`${kernel} on webgpu: float32 tensors expected, received ${t.dtype}`);
+}
+
+register('BatchNorm', (inputs, attrs, be) => {
+  checkFloat('BatchNorm', inputs);
+  const [x, gamma, beta] = inputs;
+  const eps = attrs.epsilon as number;
+  const training = attrs.training as boolean;
+  const C = x.shape[x.shape.length - 1];
+  const total = sizeOf(x.shape);
+  const M = C === 0 ? 0 : total / C;
+  let mean: GpuData, variance: GpuData;
+  let stats: TensorInfo[] = [];
+  if (training) {
+    const m = be.output([C], 'float32'), v = be.output([C], 'float32');
+    if (C > 0) be.run(STATS, [gpu(x), m.dataId, v.dataId], { M, C }, channelGrid(C));
+    stats = [m, v];
+    [mean, variance] = [m.dataId, v.dataId];
+  } else {
+    [mean, variance] = [gpu(inputs[3]), gpu(inputs[4])];
+  }
+  const y = be.output(x.shape, 'float32');
+  be.run(NORMALIZE, [gpu(x), gpu(gamma), gpu(beta), mean, variance, y.dataId], { total, C: Math.max(C, 1), eps }, grid1d(total));
+  return [y, ...stats];
+});
+
+register('BatchNormGrad', (inputs, attrs, be: WebGPUBackend) => {
+  checkFloat('BatchNormGrad', inputs);
+  const [dy, x, gamma, mean, variance] = inputs;
+  const eps = attrs.epsilon as number;
+  const C = x.shape[x.shape.length - 1];
+  const total = sizeOf(x.shape);
+  const M = C === 0 ? 0 : total / C;
+  const dg = be.output([C], 'float32'), db = be.output([C], 'float32');
+  if (C > 0) be.run(GRAD_SUMS, [gpu(dy), gpu(x), gpu(mean), gpu(variance), dg.dataId, db.dataId], { M, C, eps }, channelGrid(C));
+  const dx = be.output(x.shape, 'float32');
+  be.run(GRAD_DX, [gpu(dy), gpu(x), gpu(gamma), gpu(mean), gpu(variance), dg.dataId, db.dataId, dx.dataId], { total, C: Math.max(C, 1), M, eps }, grid1d(total));
+  return [dx, dg, db];
+});
+
+// ------------------------------------------------------------------ LRN
+
+const LRN_FNS = `
+// Channel c's window is [c - before, c + after] clipped to [0, C).
+fn denom(row: u32, c: u32) -> f32 {
+  let lo = u32(max(i32(c) - i32(u.before), 0));
+  let hi = min(c + u.after, u.C - 1u);
+  var s = 0.0;
+  for (var j = lo; j <= hi; j++) { let v = X[row + j]; s += v * v; }
+  return u.k + u.alpha / f32(u.size) * s;
+}`;
+const LRN_PARAMS = [
+  { name: 'total', type: 'u32' as const },
+  { name: 'C', type: 'u32' as const },
+  { name: 'size', type: 'u32' as const },
+  { name: 'before', type: 'u32' as const },
+  { name: 'after', type: 'u32' as const },
+  { name: 'alpha', type: 'f32' as const },
+  { name: 'beta', type: 'f32' as const },
+  { name: 'k', type: 'f32' as const },
+];
+
+const LRN: ProgramDef = {
+  key: 'lrn',
+  buffers: [
+    { name: 'X', type: 'f32', access: 'read' },
+    { name: 'Y', type: 'f32', access: 'read_write' },
+  ],
+  params: LRN_PARAMS,
+  body: `${LRN_FNS}
+${MAIN_1D}
+  if (i >= u.total) { return; }
+  let c = i % u.C;
+  Y[i] = X[i] * pow(denom(i - c, c), -u.beta);
+}`,
+};
+
+const LRN_GRAD: ProgramDef = {
+  key: 'lrn-grad',
+  buffers: [
+    { name: 'DY', type: 'f32', access: 'read' },
+    { name: 'X', type: 'f32', access: 'read' },
+    { name: 'DX', type: 'f32', access: 'read_write' },
+  ],
+  params: LRN_PARAMS,
+  body: `${LRN_FNS}
+${MAIN_1D}
+  if (i >= u.total) { return; }
+  let j = i % u.C;
+  let row = i - j;
+  // Channels c whose window holds j: [j - after, j + before].
+  let lo = u32(max(i32(j) - i32(u.after), 0));
+  let hi = min(j + u.before, u.C - 1u);
+  var s = 0.0;
+  for (var c = lo; c <= hi; c++) { s += DY[row + c] * X[row + c] * pow(denom(row, c), -u.beta - 1.0); }
+  DX[i] = DY[i] * pow(denom(row, j), -u.beta) - 2.0 * u.beta * u.alpha / f32(u.size) * X[i] * s;
+}`,
+};
+
+function lrnValues(attrs: Record<string, unknown>, total: number, C: number) {
+  const size = attrs.size as number;
+  return {
+    total, C: Math.max(C, 1), size, before: Math.floor(size / 2), after: Math.floor((size - 1) / 2),
+    alpha: attrs.alpha as number, beta: attrs.beta as number, k: attrs.k as number,
+  };
+}
+
+register('LRN', ([x], attrs, be) => {
+  checkFloat('LRN', [x]);
+  const total = sizeOf(x.shape);
+  const y = be.output(x.shape, 'float32');
+  be.run(LRN, [gpu(x), y.dataId], lrnValues(attrs, total, x.shape[x.shape.length - 1]), grid1d(total));
+  return y;
+});
+
+register('LRNGrad', ([dy, x], attrs, be) => {
+  checkFloat('LRNGrad', [dy, x]);
+  const total = sizeOf(x.shape);
+  const dx = be.output(x.shape, 'float32');
+  be.run(LRN_GRAD, [gpu(dy), gpu(x), dx.dataId], lrnValues(attrs, total, x.shape[x.shape.length - 1]), grid1d(total));
+  return dx;
+});

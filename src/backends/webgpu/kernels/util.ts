@@ -1,0 +1,91 @@
+/**
+ * Helpers shared by the WebGPU kernels: registration, broadcasting plans with collapsed
+ * dimensions, and the WGSL that turns a flat output index into input offsets.
+ */
+import type { Backend, TensorInfo } from '../../../registry/backend.js';
+import { registerKernel } from '../../../registry/kernels.js';
+import { fmtShape, sizeOf, stridesOf } from '../../../tensor/shape.js';
+import type { WebGPUBackend } from '../backend.js';
+import type { ParamDecl } from '../program.js';
+
+export type Attrs = Record<string, unknown>;
+
+/** Ranks a strided index walk handles after collapsing (uniform arrays hold 8 entries). */
+export const MAX_RANK = 8;
+
+export function register(
+  kernelName: string,
+  kernelFunc: (inputs: TensorInfo[], attrs: Attrs, be: WebGPUBackend) => TensorInfo | TensorInfo[],
+): void {
+  registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: (inputs, attrs, be: Backend) => kernelFunc(inputs, attrs, be as WebGPUBackend) });
+}
+
+/**
+ * A strided walk over `shape`: for each operand the element strides per axis (0 where
+ * the operand is broadcast). Adjacent axes are merged when every operand steps through
+ * them contiguously, and size-1 axes dropped, so most walks have rank 1 to 3.
+ */
+export interface StridedPlan {
+  shape: number[];
+  strides: number[][];
+}
+
+export function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): StridedPlan {
+  const keep = shape.map((d, i) => i).filter((i) => shape[i] !== 1);
+  let outShape = keep.map((i) => shape[i]);
+  let outStrides = strides.map((s) => keep.map((i) => s[i]));
+  for (let d = outShape.length - 2; d >= 0; d--) {
+    const merge = outStrides.every((s) => s[d] === s[d + 1] * outShape[d + 1]);
+    if (merge) {
+      outShape = [...outShape.slice(0, d), outShape[d] * outShape[d + 1], ...outShape.slice(d + 2)];
+      outStrides = outStrides.map((s) => [...s.slice(0, d), s[d + 1], ...s.slice(d + 2)]);
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+/** Strides of `inShape` read as broadcast to `outShape` (0 on broadcast axes). */
+export function broadcastStrides(inShape: readonly number[], outShape: readonly number[]): number[] {
+  const lead = outShape.length - inShape.length;
+  const st = stridesOf(inShape);
+  return outShape.map((_, i) => (i < lead || inShape[i - lead] === 1 ? 0 : st[i - lead]));
+}
+
+export function checkRank(kernel: string, plan: StridedPlan): void {
+  if (plan.shape.length > MAX_RANK) {
+    throw new RangeError(`${kernel} on webgpu: the index walk over ${fmtShape(plan.shape)} has rank ${plan.shape.length} after merging contiguous axes; at most ${MAX_RANK} is supported`);
+  }
+}
+
+/** Uniform declarations for a strided walk with `k` operands (shape + strides). */
+export function walkParams(k: number): ParamDecl[] {
+  const p: ParamDecl[] = [{ name: 'shape', type: 'u32', len: MAX_RANK }, { name: 'rank', type: 'u32' }];
+  for (let j = 0; j < k; j++) p.push({ name: `st${j}`, type: 'u32', len: MAX_RANK });
+  return p;
+}
+
+/** Uniform values for a strided walk. */
+export function walkValues(plan: StridedPlan): Record<string, number | number[]> {
+  const v: Record<string, number | number[]> = { shape: plan.shape.length ? plan.shape : [1], rank: plan.shape.length };
+  plan.strides.forEach((s, j) => {
+    v[`st${j}`] = s.length ? s : [0];
+  });
+  return v;
+}
+
+/** WGSL statements that set o0..o{k-1} to the operands' offsets of flat index `i`. */
+export function walkCode(k: number): string {
+  const decl = Array.from({ length: k }, (_, j) => `var o${j} = 0u;`).join(' ');
+  const acc = Array.from({ length: k }, (_, j) => `o${j} += c * st${j}_at(ax);`).join(' ');
+  return `  ${decl}
+  var rem = i;
+  for (var d = 0u; d < u.rank; d++) {
+    let ax = u.rank - 1u - d;
+    let s = shape_at(ax);
+    let c = rem % s;
+    rem = rem / s;
+    ${acc}
+  }`;
+}
+
+export { sizeOf, stridesOf };
