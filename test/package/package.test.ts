@@ -144,7 +144,7 @@ describe('loading the built package', () => {
     for (const r of [esm, cjs]) {
       expect(r.conv).toEqual([4, 6, 6, 4, 6, 9, 9, 6, 6, 9, 9, 6, 4, 6, 6, 4]);
       expect(r.grad).toEqual([2, 4]);
-      expect(r.backends).toEqual(expect.arrayContaining(['ts', 'wasm', 'webgpu']));
+      expect(r.backends).toEqual(expect.arrayContaining(['ts', 'wasm']));
       // The WASM module is inlined: the wasm backend runs from either build, with no file paths.
       expect(r.wasm).toEqual({ backend: 'wasm', values: [17, 39] });
     }
@@ -165,7 +165,8 @@ describe('loading the built package', () => {
       expect(r.status, r.stderr).toBe(0);
       const out = lastJson(r.stdout);
       expect(out.wasm.values).toEqual([17, 39]);
-      expect(out.webgpu).toMatch(/^webgpu: no navigator\.gpu and the package 'webgpu' could not be loaded/);
+      // (Only where the webgpu backend is part of the build.)
+      if (out.backends.includes('webgpu')) expect(out.webgpu).toMatch(/^webgpu: no navigator\.gpu and the package 'webgpu' could not be loaded/);
     }
   });
 
