@@ -204,7 +204,7 @@ export function cos(x: Tensor): Tensor {
   return record('cos', [x], run1('Cos', [x]), (dy) => [neg(mul(dy, sin(x)))]);
 }
 
-/** Clamp to [min, max]; gradient 1 strictly inside, 0 outside (and at clipped values). */
+/** Clamp to [min, max]; gradient 1 where min <= x <= max (the bounds included, as PyTorch's clamp), 0 outside. */
 export function clip(x: Tensor, min: number, max: number): Tensor {
   if (min > max) throw new RangeError(`clip: min (${min}) must not exceed max (${max})`);
   return record('clip', [x], run1('Clip', [x], { min, max }), (dy) => [mul(dy, mul(greaterEqual(x, min), lessEqual(x, max)))]);

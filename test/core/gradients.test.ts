@@ -93,6 +93,22 @@ describe('elementwise gradients over drawn broadcast shapes', () => {
   });
 });
 
+describe('conventions at the kinks (exact)', () => {
+  const g = (f: (t: Tensor) => Tensor, v: number[]) => ck.grad((t: Tensor) => ck.sum(f(t)))(ck.tensor(v, [v.length], 'float64'))[0].toArray();
+  it("abs'(0) = 0; clip passes the gradient at its bounds (PyTorch's clamp); maximum/minimum ties go to the first argument", () => {
+    expect(g(ck.abs, [-2, 0, 3])).toEqual([-1, 0, 1]);
+    expect(g((t) => ck.clip(t, -1, 1), [-1, -1.5, 0, 1, 2])).toEqual([1, 0, 1, 1, 0]);
+    const [ga, gb] = ck.grad((a: Tensor, b: Tensor) => ck.sum(ck.maximum(a, b)))(ck.tensor([1, 2], [2], 'float64'), ck.tensor([1, 3], [2], 'float64'));
+    expect([ga.toArray(), gb.toArray()]).toEqual([[1, 0], [0, 1]]);
+    const [ha, hb] = ck.grad((a: Tensor, b: Tensor) => ck.sum(ck.minimum(a, b)))(ck.tensor([1, 2], [2], 'float64'), ck.tensor([1, 3], [2], 'float64'));
+    expect([ha.toArray(), hb.toArray()]).toEqual([[1, 1], [0, 0]]);
+  });
+  it('max and min reductions share the gradient equally among tied extrema (torch.amax)', () => {
+    expect(g((t) => ck.max(t), [3, 1, 3])).toEqual([0.5, 0, 0.5]);
+    expect(g((t) => ck.min(t), [1, 1, 1, 2])).toEqual([1 / 3, 1 / 3, 1 / 3, 0]);
+  });
+});
+
 describe('reductions and matmul over drawn shapes', () => {
   it('min (distinct values), sum/mean with keepDims, logSumExp over drawn axes', () => {
     fc.assert(
