@@ -65,15 +65,15 @@ unaryGradKernel('ReluGrad', { f32: 'select(0.0, g, s > 0.0)' });
 unaryKernel('LeakyRelu', { f32: 'select(u.alpha * x, x, x > 0.0)', ...alpha });
 unaryGradKernel('LeakyReluGrad', { f32: 'select(u.alpha * g, g, s > 0.0)', ...alpha });
 unaryKernel('Elu', { f32: 'select(u.alpha * expm1_f32(x), x, x > 0.0)', fns: ACTIVATION_FNS, ...alpha });
-unaryGradKernel('EluGrad', { f32: 'select(g * u.alpha * exp(s), g, s > 0.0)', ...alpha });
+unaryGradKernel('EluGrad', { f32: 'select(g * u.alpha * exp(s), g, s > 0.0)', nanPassThrough: true, ...alpha });
 unaryKernel('Sigmoid', { f32: 'sigmoid_f32(x)', fns: ACTIVATION_FNS });
-unaryGradKernel('SigmoidGrad', { f32: 'g * s * (1.0 - s)' });
+unaryGradKernel('SigmoidGrad', { f32: 'g * s * (1.0 - s)', nanPassThrough: true });
 unaryKernel('Tanh', { f32: 'tanh_f32(x)', fns: ACTIVATION_FNS });
-unaryGradKernel('TanhGrad', { f32: 'g * (1.0 - s * s)' });
+unaryGradKernel('TanhGrad', { f32: 'g * (1.0 - s * s)', nanPassThrough: true });
 unaryKernel('Softplus', { f32: 'max(x, 0.0) + log1p_f32(exp(-abs(x)))', fns: ACTIVATION_FNS });
 unaryKernel('Step', { f32: 'select(0.0, 1.0, x >= 0.0)', i32: 'select(0, 1, x >= 0)' });
 unaryKernel('Gelu', { f32: 'gelu_f32(x, u.tanhForm != 0u)', fns: ACTIVATION_FNS, ...gelu });
-unaryGradKernel('GeluGrad', { f32: 'g * gelu_grad_f32(s, u.tanhForm != 0u)', fns: ACTIVATION_FNS, ...gelu });
+unaryGradKernel('GeluGrad', { f32: 'g * gelu_grad_f32(s, u.tanhForm != 0u)', fns: ACTIVATION_FNS, nanPassThrough: true, ...gelu });
 
 // ------------------------------------------------------------------ softmax family
 

@@ -121,7 +121,13 @@ export function unaryKernel(name: string, def: UnaryDef): void {
 }
 
 /** Gradient maps dx = op(dy, s) with s the saved forward input or output (float32 only). */
-export function unaryGradKernel(name: string, def: { f32: string; params?: ParamDecl[]; values?: (attrs: Attrs) => ParamValues; fns?: string }): void {
+export function unaryGradKernel(
+  name: string,
+  def: { f32: string; params?: ParamDecl[]; values?: (attrs: Attrs) => ParamValues; fns?: string; nanPassThrough?: boolean },
+): void {
+  // With nanPassThrough, a NaN saved value gives NaN (the oracle's dy * f'(NaN)) without
+  // evaluating f' (SwiftShader's exp(NaN) is not NaN).
+  const guard = def.nanPassThrough ? 'if (is_nan(s)) { return s; } ' : '';
   const prog: ProgramDef = {
     key: `unarygrad:${name}`,
     buffers: [
@@ -130,7 +136,7 @@ export function unaryGradKernel(name: string, def: { f32: string; params?: Param
       { name: 'dx', type: 'f32', access: 'read_write' },
     ],
     params: [{ name: 'n', type: 'u32' }, ...(def.params ?? [])],
-    body: `${FLOAT_FNS}\n${def.fns ?? ''}\nfn op(g: f32, s: f32) -> f32 { return ${def.f32}; }\n${MAIN_1D}\n  if (i >= u.n) { return; }\n  dx[i] = op(dy[i], s[i]);\n}`,
+    body: `${FLOAT_FNS}\n${def.fns ?? ''}\nfn op(g: f32, s: f32) -> f32 { ${guard}return ${def.f32}; }\n${MAIN_1D}\n  if (i >= u.n) { return; }\n  dx[i] = op(dy[i], s[i]);\n}`,
   };
   register(name, ([dy, s], attrs, be) => {
     if (s.dtype !== 'float32' || dy.dtype !== 'float32') throw new TypeError(`${name} on webgpu: float32 tensors expected, received ${dy.dtype} and ${s.dtype}`);

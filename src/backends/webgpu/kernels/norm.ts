@@ -26,7 +26,7 @@ const TREE = (v: string) => `
 const GROUP_MAIN = `@compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let c = wg.y * nwg.x + wg.x;
-  let active = c < u.C;
+  let isChannel = c < u.C;
   let ch = min(c, u.C - 1u);`;
 
 const STATS: ProgramDef = {
@@ -47,7 +47,7 @@ ${TREE('acc')}
   var sq = 0.0;
   for (var m = lid; m < u.M; m += 256u) { let d = X[m * u.C + ch] - mean; sq += d * d; }
 ${TREE('sq')}
-  if (lid == 0u && active) {
+  if (lid == 0u && isChannel) {
     MEAN[ch] = mean;
     VAR[ch] = part[0] / f32(u.M);
   }
@@ -99,7 +99,7 @@ ${TREE('db')}
   let sumDb = part[0];
   workgroupBarrier();
 ${TREE('dg')}
-  if (lid == 0u && active) {
+  if (lid == 0u && isChannel) {
     DBETA[ch] = sumDb;
     DGAMMA[ch] = part[0];
   }

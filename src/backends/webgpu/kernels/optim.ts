@@ -137,8 +137,8 @@ const ADAGRAD = updateProgram('adagrad', ['ACC'], ['clr', 'wd', 'eps'], `  let p
   ACC[i] = a;
   P[i] = p - u.clr * (g / (sqrt(a) + u.eps));`);
 
-register('AdagradUpdate', (inputs, attrs, be) => {
-  const K = 'AdagradUpdate';
+register('AdaGradUpdate', (inputs, attrs, be) => {
+  const K = 'AdaGradUpdate';
   const lr = num(attrs, 'lr', K), lrDecay = num(attrs, 'lrDecay', K), eps = num(attrs, 'eps', K);
   const wd = num(attrs, 'weightDecay', K), step = num(attrs, 'step', K);
   return runUpdate(be, K, ADAGRAD, inputs, { clr: lr / (1 + (step - 1) * lrDecay), wd, eps }, 3);
@@ -152,8 +152,8 @@ const ADADELTA = updateProgram('adadelta', ['SQ', 'ACC'], ['lr', 'wd', 'rho', 'e
   ACC[i] = u.rho * ACC[i] + (1.0 - u.rho) * delta * delta;
   P[i] = p - u.lr * delta;`);
 
-register('AdadeltaUpdate', (inputs, attrs, be) => {
-  const K = 'AdadeltaUpdate';
+register('AdaDeltaUpdate', (inputs, attrs, be) => {
+  const K = 'AdaDeltaUpdate';
   const lr = num(attrs, 'lr', K), rho = num(attrs, 'rho', K), eps = num(attrs, 'eps', K), wd = num(attrs, 'weightDecay', K);
   return runUpdate(be, K, ADADELTA, inputs, { lr, wd, rho, eps }, 4);
 });
