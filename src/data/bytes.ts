@@ -65,14 +65,23 @@ export async function gunzip(b: Uint8Array, file: string): Promise<Uint8Array> {
       throw new DataFormatError(file, `not a valid gzip stream (${(e as Error).message}); the file may be truncated or damaged`);
     }
   }
+  return decompressWithStreams(b, 'gzip', file);
+}
+
+/**
+ * Decompress with the web's DecompressionStream (browsers, Deno, Node 18+): the path
+ * `gunzip` takes outside Node. Errors become DataFormatErrors naming `file`.
+ */
+export async function decompressWithStreams(b: Uint8Array, format: 'gzip' | 'deflate', file: string): Promise<Uint8Array> {
   if (typeof DecompressionStream === 'undefined') {
-    throw new DataFormatError(file, 'is gzip-compressed and this environment has neither node:zlib nor DecompressionStream: pass the decompressed bytes');
+    throw new DataFormatError(file, `is ${format}-compressed and this environment has neither node:zlib nor DecompressionStream: pass the decompressed bytes`);
   }
   try {
-    const stream = new Blob([b as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
+    const stream = new Blob([b as BlobPart]).stream().pipeThrough(new DecompressionStream(format));
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (e) {
-    throw new DataFormatError(file, `not a valid gzip stream (${(e as Error).message}); the file may be truncated or damaged`);
+    const what = format === 'gzip' ? 'not a valid gzip stream' : 'compressed data cannot be decompressed';
+    throw new DataFormatError(file, `${what} (${(e as Error).message}); the file may be truncated or damaged`);
   }
 }
 

@@ -4,7 +4,7 @@
  * image to a model's input shape (bilinear resize, grey <-> RGB, 0..1 scaling).
  */
 import { DataFormatError } from './errors.js';
-import { readBytes, sourceName, type BytesSource } from './bytes.js';
+import { decompressWithStreams, readBytes, sourceName, type BytesSource } from './bytes.js';
 
 /** 8-bit pixels, row-major, `channels` interleaved (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA). */
 export interface DecodedImage {
@@ -18,14 +18,11 @@ const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 const nodeImport = (m: string): Promise<any> => import(/* webpackIgnore: true */ /* @vite-ignore */ m); // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function inflateZlib(b: Uint8Array, file: string): Promise<Uint8Array> {
+  if (!isNode) return decompressWithStreams(b, 'deflate', file);
   try {
-    if (isNode) {
-      const zlib = await nodeImport('node:zlib');
-      const out: Uint8Array = zlib.inflateSync(b);
-      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    }
-    const stream = new Blob([b as BlobPart]).stream().pipeThrough(new DecompressionStream('deflate'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    const zlib = await nodeImport('node:zlib');
+    const out: Uint8Array = zlib.inflateSync(b);
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (e) {
     throw new DataFormatError(file, `PNG image data cannot be decompressed (${(e as Error).message}); the file may be truncated`);
   }

@@ -7,6 +7,7 @@ import {
   parseIdx, encodeIdx, readIdx, loadMnist, loadFashionMnist, DataFormatError, DataNotFoundError,
   loadDigits, parseDigitsCsv, loadDigitsCsv, parseSemeion, loadSemeion, base64ToBytes,
 } from '../../src/data/index.js';
+import { decompressWithStreams } from '../../src/data/bytes.js';
 
 let dir: string;
 beforeAll(() => {
@@ -146,6 +147,15 @@ describe('MNIST-format loader', () => {
     const m = await loadMnist({ dir: d }).catch((e) => e);
     expect(m).toBeInstanceOf(DataNotFoundError);
     expect(m.message).toMatch(/downloads nothing/);
+  });
+});
+
+describe('browser decompression path (DecompressionStream)', () => {
+  it('gunzips like node:zlib and reports a truncated stream with the file name', async () => {
+    const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) % 251);
+    const gz = gzipSync(data);
+    expect(Array.from(await decompressWithStreams(gz, 'gzip', 'x.gz'))).toEqual(Array.from(data));
+    await expect(decompressWithStreams(gz.subarray(0, gz.length - 30), 'gzip', 'x.gz')).rejects.toThrow(/^x.gz: not a valid gzip stream/);
   });
 });
 
