@@ -19,7 +19,7 @@ import { loadData, type DataChoice, type LoadedData } from './data_source.js';
 export type ScheduleName = 'constant' | 'cosine';
 
 export const DEFAULT_MODELS: Record<string, { model: string; opts?: Record<string, unknown>; epochs: number; batchSize: number; lr: number; schedule?: ScheduleName; why: string }> = {
-  digits: { model: 'smallCnn8', epochs: 12, batchSize: 32, lr: 0.003, why: 'UCI 8x8 digits' },
+  digits: { model: 'smallCnn8', epochs: 20, batchSize: 32, lr: 0.003, why: 'UCI 8x8 digits' },
   mnist: { model: 'smallCnn28', opts: { filters: [16, 32] }, epochs: 3, batchSize: 64, lr: 0.002, schedule: 'cosine', why: '28x28 digits' },
   'fashion-mnist': { model: 'smallCnn28', opts: { filters: [16, 32] }, epochs: 8, batchSize: 64, lr: 0.002, schedule: 'cosine', why: '28x28 clothes' },
   semeion: { model: 'smallCnn28', epochs: 15, batchSize: 32, lr: 0.001, why: '16x16 digits' },

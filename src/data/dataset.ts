@@ -174,15 +174,29 @@ export class Dataset {
     if (opts.stratify) {
       if (!this.hasClassLabels) throw new TypeError('Dataset.split: stratify needs class-index labels');
       if (counts) throw new RangeError('Dataset.split: stratify needs fractions, not counts');
+      // Walk the samples class by class and give each to the part furthest below its share
+      // so far: every part gets exactly its overall size, and each class is split in
+      // proportion to within one sample.
       const byClass: number[][] = Array.from({ length: this.numClasses }, () => []);
       for (let i = 0; i < this.length; i++) byClass[this.y[i]].push(i);
+      const targets = cut(this.length);
+      const taken = parts.map(() => 0);
+      let j = 0;
       for (const members of byClass) {
         if (shuffle) rng.shuffle(members);
-        let o = 0;
-        cut(members.length).forEach((s, k) => {
-          groups[k].push(...members.slice(o, o + s));
-          o += s;
-        });
+        for (const idx of members) {
+          j++;
+          let best = -1, deficit = -Infinity;
+          targets.forEach((t, k) => {
+            const d = (t / this.length) * j - taken[k];
+            if (taken[k] < t && d > deficit) {
+              deficit = d;
+              best = k;
+            }
+          });
+          taken[best]++;
+          groups[best].push(idx);
+        }
       }
       if (shuffle) for (const g of groups) rng.shuffle(g);
     } else {

@@ -92,6 +92,26 @@ describe('convkit train', () => {
   });
 });
 
+describe('convkit train on a SEMEION file', () => {
+  it('reads a .data file, splits it by class and trains the 16x16 default with augmentation', async () => {
+    // Class k: rows k..k+5 fully on.
+    const lines: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      const k = i % 10;
+      const px = Array.from({ length: 256 }, (_, p) => (Math.floor(p / 16) >= k && Math.floor(p / 16) < k + 6 ? '1.0000' : '0.0000'));
+      lines.push([...px, ...Array.from({ length: 10 }, (_, j) => (j === k ? '1' : '0'))].join(' '));
+    }
+    const f = join(dir, 'semeion.data');
+    writeFileSync(f, lines.join('\n') + '\n');
+    const r = await cli('train', '--dataset', f, '--epochs', '2', '--augment', '--json', '--backend', 'wasm', '--batch-size', '16');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.out);
+    expect(res).toMatchObject({ model: 'smallCnn28', trainSamples: 96, testSamples: 24, testKind: 'stratified 20% split (seed 0)' });
+    expect(r.err).toMatch(/16x16x1, 10 classes/);
+    expect(r.err).toMatch(/augmentation on/);
+  });
+});
+
 describe('CLI usage and errors', () => {
   it('every command has --help', async () => {
     for (const c of ['train', 'evaluate', 'predict', 'bench']) {

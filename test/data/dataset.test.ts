@@ -67,6 +67,15 @@ describe('Dataset', () => {
     expect(test.name).toBe('t (test)');
   });
 
+  it('stratified splits keep the overall sizes exact and each class within one sample of its share', () => {
+    // 12 samples in each of 10 classes: 20% of 120 is 24 test samples, 2 or 3 per class.
+    const d = indexed(120, 10);
+    const { train, test } = d.trainValTest({ test: 0.2, seed: 5 });
+    expect([train.length, test.length]).toEqual([96, 24]);
+    for (const c of test.classCounts()) expect(c === 2 || c === 3).toBe(true);
+    expect([...ids(train), ...ids(test)].sort((a, b) => a - b)).toEqual(ids(d));
+  });
+
   it('converts to and from tensors', () => {
     const x = ck.tensor([[1, 2], [3, 4], [5, 6]]);
     const y = ck.tensor([2, 0, 1], [3], 'int32');
