@@ -19,9 +19,10 @@
  * Groups run as GEMM batches (workgroup z).
  *
  * v1 (direct): one thread per output element (per weight element for the filter
- * gradient, with a workgroup reduction over positions). Used for grouped convolutions
- * whose per-group channel counts are too small to fill a GEMM tile (depthwise: Cg = 1),
- * and kept as the readable version the GEMM path is tested against.
+ * gradient, with a workgroup reduction over positions). Used where the GEMM's output
+ * width per group is too small to fill a tile (few filters, few input channels,
+ * depthwise: Cg = 1; see useGemm), and kept as the readable version the GEMM path is
+ * tested against.
  */
 import type { TensorInfo } from '../../../registry/backend.js';
 import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
@@ -281,10 +282,20 @@ export function setConvAlgorithm(a: ConvAlgo): void {
   forcedAlgo = a;
 }
 
-/** The GEMM tile wastes most of its work when a group has only a few channels (depthwise). */
-function useGemm(g: Geo): boolean {
+/**
+ * GEMM or direct, per kernel: the GEMM tile (at least 64 x 64 outputs, K in steps of 16)
+ * wastes most of its work when the per-group output width is small (LeNet's 6 filters, a
+ * 1-channel input's gradient, depthwise convolutions), where one thread per output does
+ * the same arithmetic without the padding.
+ */
+function useGemm(kind: 'forward' | 'input' | 'filter', g: Geo): boolean {
   if (forcedAlgo !== 'auto') return forcedAlgo === 'gemm';
-  return g.groups === 1 || (g.Cg >= 8 && g.Fg >= 8);
+  const taps = g.KD * g.KH * g.KW;
+  switch (kind) {
+    case 'forward': return g.Fg >= 16 && taps * g.Cg >= 8;
+    case 'input': return g.Cg >= 16 && taps * g.Fg >= 8;
+    case 'filter': return taps * g.Cg >= 16 && g.Fg >= 16;
+  }
 }
 
 function expect(kernel: string, arg: string, t: TensorInfo, shape: number[]): void {
@@ -302,7 +313,7 @@ export function convForward(be: WebGPUBackend, x: TensorInfo, w: TensorInfo, g: 
   const y = be.output(yShape(g, d3), 'float32');
   const taps = g.KD * g.KH * g.KW;
   const positions = g.N * g.OD * g.OH * g.OW;
-  if (useGemm(g)) {
+  if (useGemm('forward', g)) {
     gemm(be, FORWARD, [gpu(x), gpu(w)], y.dataId, { batch: g.groups, M: positions, N: g.Fg, K: taps * g.Cg, sb: g.Fg, sm: g.F, sn: 1 }, geoValues(g));
   } else {
     const total = positions * g.F;
@@ -317,7 +328,7 @@ export function convInputGrad(be: WebGPUBackend, dy: TensorInfo, w: TensorInfo, 
   const dx = be.output(xShape(g, d3), 'float32');
   const taps = g.KD * g.KH * g.KW;
   const cells = g.N * g.D * g.H * g.W;
-  if (useGemm(g)) {
+  if (useGemm('input', g)) {
     gemm(be, INPUT_GRAD, [gpu(dy), gpu(w)], dx.dataId, { batch: g.groups, M: cells, N: g.Cg, K: taps * g.Fg, sb: g.Cg, sm: g.C, sn: 1 }, geoValues(g));
   } else {
     const total = cells * g.C;
@@ -332,7 +343,7 @@ export function convFilterGrad(be: WebGPUBackend, x: TensorInfo, dy: TensorInfo,
   const dw = be.output(wShape(g, d3), 'float32');
   const taps = g.KD * g.KH * g.KW;
   const positions = g.N * g.OD * g.OH * g.OW;
-  if (useGemm(g)) {
+  if (useGemm('filter', g)) {
     gemm(be, FILTER_GRAD, [gpu(x), gpu(dy)], dw.dataId, { batch: g.groups, M: taps * g.Cg, N: g.Fg, K: positions, sb: g.Fg, sm: g.F, sn: 1 }, geoValues(g));
   } else {
     const total = taps * g.Cg * g.F;
