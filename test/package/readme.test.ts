@@ -3,7 +3,8 @@
  * the tensors example runs as written, and every `ck.name` (and `ck.filters.name`) that the
  * foundation sections mention exists in the package's exports.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 
@@ -24,6 +25,16 @@ describe('README', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^npm ci && npm start\b/);
     expect(lines[1]).toMatch(/^npm ci && npm test\b.*"N passed, N failed"/);
+  });
+
+  it('.ci/run (executable) installs with npm ci and ends by running the README test command', () => {
+    const ci = fileURLToPath(new URL('../../.ci/run', import.meta.url));
+    expect(statSync(ci).mode & 0o111).not.toBe(0);
+    const commands = readFileSync(ci, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const readmeTest = readme.match(/```sh\n[^\n]*\n(npm ci && npm test)\b/)![1];
+    const [install, test] = readmeTest.split(' && ');
+    expect(commands.slice(-2).map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual([install, test]);
+    expect(commands[commands.length - 1]).toBe(test);
   });
 
   it('the tensors example runs as written', () => {
