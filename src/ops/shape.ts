@@ -103,6 +103,9 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
     if (!shapesEqual(t.shape, xs[0].shape)) throw new RangeError(`stack: tensor ${i} has shape ${fmtShape(t.shape)}, expected ${fmtShape(xs[0].shape)}`);
   });
   const a = axis < 0 ? xs[0].rank + 1 + axis : axis;
+  if (!Number.isInteger(axis) || a < 0 || a > xs[0].rank) {
+    throw new RangeError(`stack: axis ${axis} is out of range for stacking tensors of rank ${xs[0].rank} (valid: ${-xs[0].rank - 1} to ${xs[0].rank})`);
+  }
   const expanded = xs.map((t) => reshape(t, [...t.shape.slice(0, a), 1, ...t.shape.slice(a)]));
   return concat(expanded, a);
 }

@@ -88,6 +88,11 @@ const shapes: Row[] = [
   ['reshape', () => ck.reshape(z([4]), [2.5, 2]), /reshape: shape: every dimension must be a non-negative integer, received \[2.5, 2\]/],
   ['reshape size', () => ck.reshape(z([2, 3]), [4, 2]), /reshape: cannot reshape \[2, 3\] \(6 elements\) to \[4, 2\] \(8 elements\)/],
   ['conv2d empty image', () => ck.conv2d(z([1, 0, 3, 1]), z([1, 1, 1, 1])), /conv2d: x must have positive integer dimensions \(N,H,W,C\), received shape \[1, 0, 3, 1\]/],
+  ['stack axis', () => ck.stack([z([2, 3]), z([2, 3])], 3), /stack: axis 3 is out of range for stacking tensors of rank 2 \(valid: -3 to 2\)/],
+  ['stack shapes', () => ck.stack([z([2, 3]), z([3, 2])]), /stack: tensor 1 has shape \[3, 2\], expected \[2, 3\]/],
+  ['concat shapes', () => ck.concat([z([2, 3]), z([3, 3])], 1), /concat: tensor 1 has shape \[3, 3\], which does not match \[2, 3\] outside axis 1/],
+  ['slice bounds', () => ck.slice(z([4, 2]), [3, 0], [2, 2]), /slice: begin \[3, 0\] size \[2, 2\] is out of bounds for shape \[4, 2\] \(axis 0\)/],
+  ['transpose perm', () => ck.transpose(z([2, 3]), [0, 0]), /transpose: perm \[0,0\] is not a permutation of the 2 axes of \[2, 3\]/],
   ['maxPool2d empty image', () => ck.maxPool2d(z([1, 4, 0, 1]), 1), /maxPool2d: x must have positive integer dimensions \(N,H,W,C\), received shape \[1, 4, 0, 1\]/],
 ];
 
