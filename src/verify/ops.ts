@@ -36,6 +36,8 @@ export interface OpSpec {
   optional?: readonly string[];
   /** Inputs that hold integers (class indices) and become int32 tensors. */
   intInputs?: (shapes: Record<string, readonly number[]>) => string[];
+  /** The op runs on the host and reads its inputs synchronously (nms): inputs are made on 'ts'. */
+  host?: boolean;
   /** Run the op; one tensor per expected output, in the file's output order. */
   run(ins: Ins, attrs: Attrs, nOutputs: number): Tensor[];
   terms(shapes: Record<string, readonly number[]>, attrs: Attrs): Terms;
@@ -277,6 +279,7 @@ export const VERIFY_OPS: Record<string, OpSpec> = {
   iou: { inputs: ['a', 'b'], run: (i) => [iou(i.a, i.b)], terms: () => one },
   nms: {
     inputs: ['boxes', 'scores'],
+    host: true,
     run: (i, a) => [nms(i.boxes, i.scores, {
       iouThreshold: attrNum('nms', a, 'iouThreshold'), scoreThreshold: attrNum('nms', a, 'scoreThreshold'), maxOutput: attrNum('nms', a, 'maxOutput'),
     })],

@@ -5,7 +5,7 @@
  * grads[k] = d(sum over outputs o of <o, cotangents[o]>) / d inputs[k].
  */
 import { valueAndGrad } from '../autograd/tape.js';
-import { getBackend, getFallbacks, setBackend, tidy, type FallbackRecord } from '../registry/engine.js';
+import { getBackend, getFallbacks, setBackend, tidy, withBackend, type FallbackRecord } from '../registry/engine.js';
 import { shapesEqual, fmtShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, mul } from '../ops/elementwise.js';
@@ -86,7 +86,8 @@ export async function verifyCase(c: VectorCase, dtype: VerifyDType): Promise<Cas
       const ins: Record<string, Tensor> = {};
       for (const [name, key] of Object.entries(binding)) {
         const t = c.inputs[key];
-        ins[name] = toTensor(t.data, t.shape, ints.has(name) ? 'int32' : dtype);
+        const make = () => toTensor(t.data, t.shape, ints.has(name) ? 'int32' : dtype);
+        ins[name] = spec.host ? withBackend('ts', make) : make();
       }
       const outs = spec.run(ins, c.attrs, outNames.length);
       let grads: Tensor[] = [];
