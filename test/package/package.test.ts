@@ -83,11 +83,13 @@ beforeAll(() => {
 }, 300_000);
 
 describe('package.json', () => {
-  it('names convkit, has ESM and CommonJS entry points with declarations, a convkit bin, no runtime dependencies', () => {
+  it('names convkit, has ESM and CommonJS entry points with declarations, a convkit bin, no runtime dependencies (optional peers only)', () => {
     expect(pkg.name).toBe('convkit');
     expect(pkg.type).toBe('module');
     expect(pkg.dependencies === undefined || Object.keys(pkg.dependencies).length === 0).toBe(true);
-    expect(pkg.peerDependencies ?? {}).toEqual({});
+    expect(pkg.optionalDependencies ?? {}).toEqual({});
+    // A peer dependency is allowed only as an optional one (the 'webgpu' package for Node).
+    for (const name of Object.keys(pkg.peerDependencies ?? {})) expect(pkg.peerDependenciesMeta?.[name]?.optional, `peer ${name} is optional`).toBe(true);
     const dot = pkg.exports['.'];
     const entries = [pkg.main, pkg.module, pkg.types, dot.import.default, dot.import.types, dot.require.default, dot.require.types, pkg.bin.convkit];
     expect(entries).toEqual([
