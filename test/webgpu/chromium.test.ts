@@ -9,7 +9,7 @@
  * against the ts oracle.
  *
  * Without a Chromium binary the test is skipped with the reason, unless
- * CONVKIT_REQUIRE_WEBGPU=1 (CI), where that fails.
+ * CONVKIT_REQUIRE_WEBGPU=1 or CONVKIT_REQUIRE_CHROMIUM=1 (CI), where that fails.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -25,7 +25,7 @@ import { mismatch, tolForK } from '../util/close.js';
 import { rand } from './gpu.js';
 
 const CHROMIUM = process.env.CONVKIT_CHROMIUM ?? '/usr/bin/chromium';
-const required = process.env.CONVKIT_REQUIRE_WEBGPU === '1';
+const required = process.env.CONVKIT_REQUIRE_WEBGPU === '1' || process.env.CONVKIT_REQUIRE_CHROMIUM === '1';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && !required) console.warn(`webgpu Chromium test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CONVKIT_CHROMIUM)`);
 

@@ -32,7 +32,8 @@ export async function openWebGPU(): Promise<GpuStatus> {
   } catch (e) {
     await ck.setBackend('ts');
     const reason = (e as Error).message;
-    if (!required) console.warn(`webgpu tests skipped: ${reason}`);
+    if (required) throw new Error(`CONVKIT_REQUIRE_WEBGPU=1 but the webgpu backend cannot start: ${reason}`);
+    console.warn(`webgpu tests skipped: ${reason}`);
     return { ok: false, reason, required };
   }
 }
