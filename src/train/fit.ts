@@ -8,6 +8,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, sizeOf } from '../tensor/shape.js';
+import { tensor } from '../ops/creation.js';
 import { tidy } from '../registry/engine.js';
 import { noGrad } from '../autograd/tape.js';
 import { abs, add, cast, sub } from '../ops/elementwise.js';
@@ -133,6 +134,25 @@ export interface Compiled {
   loss: LossFn;
   lossName: string;
   metrics: MetricSpec[];
+  /**
+   * The loss is a softmax cross-entropy that accepts one-hot rows: class-index labels
+   * are then expanded to float32 one-hot rows on the host before upload, so that a
+   * training step on a float32-only backend (wasm) never touches an int32 tensor (no
+   * OneHot fallback to `ts` inside the step). Values and gradients are identical.
+   */
+  oneHotOnHost: boolean;
+}
+
+const ONE_HOT_LOSSES = new Set(['softmaxCrossEntropy', 'crossEntropy', 'sparseCategoricalCrossentropy']);
+
+/** Float32 one-hot rows for class-index labels, checking every label is in [0, k). */
+function oneHotRows(labels: Int32Array, k: number): Float32Array {
+  const out = new Float32Array(labels.length * k);
+  labels.forEach((c, i) => {
+    if (!(c >= 0 && c < k)) throw new RangeError(`fit: label ${c} at position ${i} of the batch is not a class index in [0, ${k}) for a model with ${k} outputs`);
+    out[i * k + c] = 1;
+  });
+  return out;
 }
 
 /** Keras's default SGD rate; the other optimisers keep their own (PyTorch) defaults. */
@@ -164,7 +184,7 @@ export function resolveCompile(args: CompileArgs): Compiled {
     if (seen.has(m.name)) throw new RangeError(`compile: metric name '${m.name}' is used twice`);
     seen.add(m.name);
   }
-  return { optimizer, loss, lossName, metrics };
+  return { optimizer, loss, lossName, metrics, oneHotOnHost: typeof args.loss === 'string' && ONE_HOT_LOSSES.has(args.loss) };
 }
 
 // ---------------------------------------------------------------- fit
@@ -233,7 +253,10 @@ function batchStep(model: TrainableModel, c: Compiled, ds: Dataset, xb: Float32A
     return tidy(() => {
       const out = model.apply(x, { training: train });
       if (out.shape[0] !== size) throw new RangeError(`fit: the model returned shape ${fmtShape(out.shape)} for a batch of ${size}`);
-      let loss = c.loss(y, out);
+      let loss =
+        c.oneHotOnHost && yb instanceof Int32Array && out.rank === 2 && y.rank === 1
+          ? softmaxCrossEntropy(out, tensor(oneHotRows(yb.subarray(0, size), out.shape[1]), out.shape, out.dtype))
+          : c.loss(y, out);
       if (loss.size !== 1) throw new RangeError(`fit: the loss must be a scalar, received shape ${fmtShape(loss.shape)}`);
       const reg = model.regularizationLoss?.();
       if (reg) loss = add(loss, reg);
