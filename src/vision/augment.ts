@@ -37,6 +37,11 @@ export interface AugmentOptions {
   seed?: number | Rng;
 }
 
+/** Every option an Augmenter accepts; any other key is an error (a misspelt option would silently do nothing). */
+export const AUGMENT_OPTION_NAMES: readonly (keyof AugmentOptions)[] = [
+  'flipHorizontal', 'flipVertical', 'cropPadding', 'rotation', 'scale', 'brightness', 'contrast', 'colorShift', 'clip', 'seed',
+];
+
 /** A host batch: row-major NHWC values and their shape. */
 export interface ImageBatch {
   data: Float32Array;
@@ -134,6 +139,11 @@ export class Augmenter {
   private rng: Rng;
 
   constructor(opts: AugmentOptions = {}) {
+    for (const key of Object.keys(opts)) {
+      if (!AUGMENT_OPTION_NAMES.includes(key as keyof AugmentOptions)) {
+        throw new RangeError(`augment: unknown option '${key}' (known: ${AUGMENT_OPTION_NAMES.join(', ')})`);
+      }
+    }
     for (const key of ['cropPadding', 'rotation', 'brightness', 'contrast', 'colorShift'] as const) {
       const v = opts[key];
       if (v !== undefined && !(typeof v === 'number' && v >= 0 && Number.isFinite(v))) throw new RangeError(`augment: ${key} must be a non-negative number, received ${String(v)}`);
