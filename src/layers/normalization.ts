@@ -186,6 +186,22 @@ export class LayerNormalization extends Layer {
     return [...s];
   }
 
+  /** Once built, the normalised (trailing) axes must keep the sizes gamma and beta were made for. */
+  checkInput(shape: readonly (number | null)[]): void {
+    super.checkInput(shape);
+    if (!this.built || !Array.isArray(this.builtInputShape) || typeof this.builtInputShape[0] !== 'number') return;
+    const want = this.builtInputShape as number[];
+    const n = this.axes.length;
+    const wantTail = want.slice(-n);
+    const gotTail = shape.slice(-n);
+    if (shape.length > n && gotTail.some((d, i) => d !== null && d !== wantTail[i])) {
+      const expected = ['N', ...shape.slice(1, shape.length - n).map((d) => (d === null ? '?' : String(d))), ...wantTail].join(', ');
+      throw new RangeError(
+        `${this.label}: expected input whose normalised axes have sizes ${fmtDims(wantTail)} (shape [${expected}]), received ${fmtDims(shape)}`,
+      );
+    }
+  }
+
   protected forward(xIn: Tensor | Tensor[]): Tensor {
     const x = xIn as Tensor;
     return layerNorm(x, this.gamma?.value ?? null, this.beta?.value ?? null, { axes: this.fullAxes(x.rank), epsilon: this.epsilon });
