@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { computeConv2DInfo, computeConv3DInfo, computePool2DInfo } from '../../src/kernels/conv_info.js';
 import { setConvAlgorithm } from '../../src/backends/webgpu/kernels/conv.js';
+import { gemmVariants } from '../../src/backends/webgpu/kernels/gemm.js';
 import * as ck from '../../src/index.js';
 import { tolForK } from '../util/close.js';
 import { compareKernel, f32, i32, openWebGPU, rand } from './gpu.js';
@@ -42,13 +43,15 @@ run('MatMul (tiled GEMM)', () => {
       await compareKernel('MatMul', [f32([M, K], M), f32([K, N], N)], {}, tolForK(K));
     }
   });
-  it('the 128 x 128 tile (8 x 8 per thread) on a 512 x 512 product', async () => {
-    await compareKernel('MatMul', [f32([512, 40], 1), f32([40, 520], 2)], {}, tolForK(40));
-    await compareKernel('MatMul', [f32([40, 512], 3), f32([520, 40], 4)], { transposeA: true, transposeB: true }, tolForK(40));
+  it('the 128 x 128 tile (8 x 8 per thread), chosen when there are at least 128 such tiles', async () => {
+    // 13 x 12 tiles of 128, ragged edges on both sides.
+    await compareKernel('MatMul', [f32([1540, 9], 1), f32([9, 1490], 2)], {}, tolForK(9));
+    expect(gemmVariants()).toEqual(expect.arrayContaining(['matmul:NN:t128:false']));
   });
   it('split K: a small output with a long reduction', async () => {
-    await compareKernel('MatMul', [f32([9, 4100], 5), f32([4100, 7], 6)], {}, tolForK(4100));
-    await compareKernel('MatMul', [f32([4100, 9], 7), f32([4100, 7], 8)], { transposeA: true }, tolForK(4100));
+    await compareKernel('MatMul', [f32([9, 2100], 5), f32([2100, 7], 6)], {}, tolForK(2100));
+    await compareKernel('MatMul', [f32([2100, 9], 7), f32([2100, 7], 8)], { transposeA: true }, tolForK(2100));
+    expect(gemmVariants()).toEqual(expect.arrayContaining(['matmul:NN:t64:true', 'matmul:TN:t64:true']));
   });
 });
 

@@ -104,6 +104,10 @@ export class WebGPUBackend implements Backend {
 
   /** Fresh storage for `size` elements (contents undefined: every kernel writes all of it). */
   alloc(size: number, dtype: DType): GpuData {
+    const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
+    if (bytesFor(size) > limit) {
+      throw new RangeError(`webgpu: a tensor of ${size} elements needs ${bytesFor(size)} bytes, more than this GPU binds in one buffer (${limit} bytes); use a smaller batch`);
+    }
     const d: GpuData = { buffer: this.takeBuffer(bytesFor(size)), size, dtype };
     this.live.add(d);
     this.liveBytes += d.buffer.size;

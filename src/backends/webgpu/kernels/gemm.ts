@@ -174,6 +174,11 @@ const SPLIT_SUM: ProgramDef = {
 
 const programs = new Map<string, ProgramDef>();
 
+/** Keys of the GEMM variants built so far (loaders:tile:split), for tests and benchmarks. */
+export function gemmVariants(): string[] {
+  return [...programs.keys()];
+}
+
 /** Workgroups a GPU needs to be busy: enough for ~2 per SM of a large part (132 SMs on an H100). */
 const BUSY_WORKGROUPS = 256;
 
