@@ -3,9 +3,9 @@
  * LRN and LRNGrad, with the contracts of the ts oracle (src/backends/ts/kernels/norm.ts).
  * Channels are the last axis; x is viewed as [M, C].
  *
- * Per-channel statistics use one workgroup per channel: 256 threads stride over the M
- * rows and a shared-memory tree adds their partial sums. The variance takes a second
- * pass over (x - mean)^2, as the oracle does, so no cancellation creeps in. The
+ * Per-channel sums (statistics, dgamma, dbeta) are column sums of the [M, C] view
+ * (colsum.ts: coalesced reads, rows split over many workgroups). The variance takes a
+ * second pass over (x - mean)^2, as the oracle does, so no cancellation creeps in. The
  * elementwise parts then read the per-channel vectors; BatchNormGrad's dx program binds
  * 8 storage buffers, the most WebGPU guarantees.
  */
@@ -13,45 +13,18 @@ import type { TensorInfo } from '../../../registry/backend.js';
 import { sizeOf } from '../../../tensor/shape.js';
 import { gpu, type GpuData, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, type ProgramDef } from '../program.js';
+import { columnSums, PLAIN_SUM, type ColumnTerm } from './colsum.js';
 import { register } from './util.js';
 
-const TREE = (v: string) => `
-  part[lid] = ${v};
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s = s >> 1u) {
-    if (lid < s) { part[lid] = part[lid] + part[lid + s]; }
-    workgroupBarrier();
-  }`;
-
-const GROUP_MAIN = `@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let c = wg.y * nwg.x + wg.x;
-  let isChannel = c < u.C;
-  let ch = min(c, u.C - 1u);`;
-
-const STATS: ProgramDef = {
-  key: 'batchnorm-stats',
-  buffers: [
+/** Squared deviations from the channel mean (the variance's second pass). */
+const SQUARED_DEVIATION: ColumnTerm = {
+  key: 'batchnorm-sqdev',
+  inputs: [
     { name: 'X', type: 'f32', access: 'read' },
-    { name: 'MEAN', type: 'f32', access: 'read_write' },
-    { name: 'VAR', type: 'f32', access: 'read_write' },
+    { name: 'MEAN', type: 'f32', access: 'read' },
   ],
-  params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }],
-  body: `var<workgroup> part: array<f32, 256>;
-${GROUP_MAIN}
-  var acc = 0.0;
-  for (var m = lid; m < u.M; m += 256u) { acc += X[m * u.C + ch]; }
-${TREE('acc')}
-  let mean = part[0] / f32(u.M);
-  workgroupBarrier();
-  var sq = 0.0;
-  for (var m = lid; m < u.M; m += 256u) { let d = X[m * u.C + ch] - mean; sq += d * d; }
-${TREE('sq')}
-  if (lid == 0u && isChannel) {
-    MEAN[ch] = mean;
-    VAR[ch] = part[0] / f32(u.M);
-  }
-}`,
+  setup: 'let mu = MEAN[c];',
+  terms: ['(X[i] - mu) * (X[i] - mu)'],
 };
 
 const NORMALIZE: ProgramDef = {
@@ -73,37 +46,18 @@ const NORMALIZE: ProgramDef = {
 }`,
 };
 
-const GRAD_SUMS: ProgramDef = {
+/** dbeta = sum dy and dgamma = sum dy * xhat, in one pass. */
+const GRAD_SUMS: ColumnTerm = {
   key: 'batchnorm-grad-sums',
-  buffers: [
+  inputs: [
     { name: 'DY', type: 'f32', access: 'read' },
     { name: 'X', type: 'f32', access: 'read' },
     { name: 'MEAN', type: 'f32', access: 'read' },
     { name: 'VAR', type: 'f32', access: 'read' },
-    { name: 'DGAMMA', type: 'f32', access: 'read_write' },
-    { name: 'DBETA', type: 'f32', access: 'read_write' },
   ],
-  params: [{ name: 'M', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'eps', type: 'f32' }],
-  body: `var<workgroup> part: array<f32, 256>;
-${GROUP_MAIN}
-  let mean = MEAN[ch];
-  let invstd = 1.0 / sqrt(VAR[ch] + u.eps);
-  var db = 0.0;
-  var dg = 0.0;
-  for (var m = lid; m < u.M; m += 256u) {
-    let j = m * u.C + ch;
-    db += DY[j];
-    dg += DY[j] * (X[j] - mean) * invstd;
-  }
-${TREE('db')}
-  let sumDb = part[0];
-  workgroupBarrier();
-${TREE('dg')}
-  if (lid == 0u && isChannel) {
-    DBETA[ch] = sumDb;
-    DGAMMA[ch] = part[0];
-  }
-}`,
+  setup: 'let mu = MEAN[c]; let invstd = 1.0 / sqrt(VAR[c] + u.eps);',
+  terms: ['DY[i]', 'DY[i] * (X[i] - mu) * invstd'],
+  params: ['eps'],
 };
 
 const GRAD_DX: ProgramDef = {
@@ -129,11 +83,6 @@ const GRAD_DX: ProgramDef = {
 }`,
 };
 
-function channelGrid(C: number): [number, number, number] {
-  const x = Math.min(C, 65535);
-  return [x, Math.ceil(C / x), 1];
-}
-
 function checkFloat(kernel: string, ts: TensorInfo[]): void {
   for (const t of ts) if (t.dtype !== 'float32') throw new TypeError(`${kernel} on webgpu: float32 tensors expected, received ${t.dtype}`);
 }
@@ -150,7 +99,8 @@ register('BatchNorm', (inputs, attrs, be) => {
   let stats: TensorInfo[] = [];
   if (training) {
     const m = be.output([C], 'float32'), v = be.output([C], 'float32');
-    if (C > 0) be.run(STATS, [gpu(x), m.dataId, v.dataId], { M, C }, channelGrid(C));
+    columnSums(be, PLAIN_SUM, [gpu(x)], [m.dataId], M, C, {}, 1 / M);
+    columnSums(be, SQUARED_DEVIATION, [gpu(x), m.dataId], [v.dataId], M, C, {}, 1 / M);
     stats = [m, v];
     [mean, variance] = [m.dataId, v.dataId];
   } else {
@@ -169,7 +119,7 @@ register('BatchNormGrad', (inputs, attrs, be: WebGPUBackend) => {
   const total = sizeOf(x.shape);
   const M = C === 0 ? 0 : total / C;
   const dg = be.output([C], 'float32'), db = be.output([C], 'float32');
-  if (C > 0) be.run(GRAD_SUMS, [gpu(dy), gpu(x), gpu(mean), gpu(variance), dg.dataId, db.dataId], { M, C, eps }, channelGrid(C));
+  columnSums(be, GRAD_SUMS, [gpu(dy), gpu(x), gpu(mean), gpu(variance)], [db.dataId, dg.dataId], M, C, { eps });
   const dx = be.output(x.shape, 'float32');
   be.run(GRAD_DX, [gpu(dy), gpu(x), gpu(gamma), gpu(mean), gpu(variance), dg.dataId, db.dataId, dx.dataId], { total, C: Math.max(C, 1), M, eps }, grid1d(total));
   return [dx, dg, db];

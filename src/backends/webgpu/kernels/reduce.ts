@@ -10,6 +10,8 @@
  * - `group`: one workgroup of 256 threads per output element; each thread folds every
  *   256th term, then the partial results are combined in a shared-memory tree. Used
  *   for few outputs with many terms (a full sum, per-channel sums over N*H*W).
+ * A float Sum over the leading axes of a row-major [M, C] view (the bias gradient of an
+ * NHWC layer, a full sum) uses the column sums of colsum.ts instead.
  * Ties and NaN follow the oracle: NaN wins Max/Min, ArgMax/ArgMin return the first
  * index of the extreme value (the first NaN if any).
  */
@@ -17,6 +19,7 @@ import type { DType } from '../../../tensor/dtype.js';
 import { reducedShape, sizeOf, stridesOf } from '../../../tensor/shape.js';
 import { gpu, type WebGPUBackend, type GpuData } from '../backend.js';
 import { wgslType, type ProgramDef } from '../program.js';
+import { columnSums, PLAIN_SUM } from './colsum.js';
 import { checkRank, collapse, MAX_RANK, register } from './util.js';
 
 type Kind = 'Sum' | 'Prod' | 'Max' | 'Min' | 'ArgMax' | 'ArgMin';
@@ -181,6 +184,15 @@ export function reduceInto(be: WebGPUBackend, kind: Kind, src: GpuData, shape: r
   const nout = sizeOf(keptAxes.map((i) => shape[i]));
   const nred = sizeOf(axes.map((i) => shape[i]));
   if (nout === 0) return;
+  // A float sum over leading axes of a row-major [M, C] view (bias gradients, a full
+  // sum): column sums, coalesced and split over many workgroups.
+  const C = kept.shape.length === 0 ? 1 : kept.shape[0];
+  const columnLike = kind === 'Sum' && t === 'f32' && red.shape.length === 1 && red.strides[0][0] === C &&
+    (kept.shape.length === 0 || (kept.shape.length === 1 && kept.strides[0][0] === 1));
+  if (columnLike && nred > 64) {
+    columnSums(be, PLAIN_SUM, [src], [out], nred, C);
+    return;
+  }
   const mode = nred > 64 && nout < 8192 ? 'group' : 'thread';
   const params = {
     kshape: kept.shape.length ? kept.shape : [1],
