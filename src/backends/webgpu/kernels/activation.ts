@@ -12,7 +12,7 @@ import { sizeOf } from '../../../tensor/shape.js';
 import { gpu } from '../backend.js';
 import { MAIN_1D, grid1d, type ProgramDef } from '../program.js';
 import { unaryGradKernel, unaryKernel } from './elementwise.js';
-import { register, type Attrs } from './util.js';
+import { registerFloat, type Attrs } from './util.js';
 
 export const ACTIVATION_FNS = `
 fn expm1_f32(x: f32) -> f32 {
@@ -150,14 +150,14 @@ ${ROW}
 for (const log of [false, true]) {
   const fwd = softmaxProgram(log);
   const bwd = softmaxGradProgram(log);
-  register(log ? 'LogSoftmax' : 'Softmax', ([x], attrs, be) => {
+  registerFloat(log ? 'LogSoftmax' : 'Softmax', ([x], attrs, be) => {
     const { outer, n, inner } = axisLayout(x.shape, attrs.axis as number);
     const y = be.output(x.shape, 'float32');
     const rows = outer * inner;
     if (sizeOf(x.shape) > 0) be.run(fwd, [gpu(x), y.dataId], { rows, n, inner: Math.max(inner, 1) }, grid1d(rows));
     return y;
   });
-  register(log ? 'LogSoftmaxGrad' : 'SoftmaxGrad', ([dy, y], attrs, be) => {
+  registerFloat(log ? 'LogSoftmaxGrad' : 'SoftmaxGrad', ([dy, y], attrs, be) => {
     const { outer, n, inner } = axisLayout(y.shape, attrs.axis as number);
     const dx = be.output(y.shape, 'float32');
     const rows = outer * inner;

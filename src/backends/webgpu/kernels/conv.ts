@@ -30,7 +30,7 @@ import { fmtShape, shapesEqual } from '../../../tensor/shape.js';
 import { gpu, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, type ParamDecl, type ProgramDef } from '../program.js';
 import { gemm, type GemmLoaders } from './gemm.js';
-import { register } from './util.js';
+import { registerFloat } from './util.js';
 
 /** Convolution geometry in 3D form (a 2D convolution has D = OD = KD = 1). */
 export interface Geo {
@@ -355,9 +355,9 @@ export function convFilterGrad(be: WebGPUBackend, x: TensorInfo, dy: TensorInfo,
   return dw;
 }
 
-register('Conv2D', ([x, w], a, be) => convForward(be, x, w, geo2d(a.conv as Conv2DInfo), false, 'Conv2D'));
-register('Conv2DBackpropInput', ([dy, w], a, be) => convInputGrad(be, dy, w, geo2d(a.conv as Conv2DInfo), false, 'Conv2DBackpropInput'));
-register('Conv2DBackpropFilter', ([x, dy], a, be) => convFilterGrad(be, x, dy, geo2d(a.conv as Conv2DInfo), false, 'Conv2DBackpropFilter'));
-register('Conv3D', ([x, w], a, be) => convForward(be, x, w, geo3d(a.conv as Conv3DInfo), true, 'Conv3D'));
-register('Conv3DBackpropInput', ([dy, w], a, be) => convInputGrad(be, dy, w, geo3d(a.conv as Conv3DInfo), true, 'Conv3DBackpropInput'));
-register('Conv3DBackpropFilter', ([x, dy], a, be) => convFilterGrad(be, x, dy, geo3d(a.conv as Conv3DInfo), true, 'Conv3DBackpropFilter'));
+registerFloat('Conv2D', ([x, w], a, be) => convForward(be, x, w, geo2d(a.conv as Conv2DInfo), false, 'Conv2D'));
+registerFloat('Conv2DBackpropInput', ([dy, w], a, be) => convInputGrad(be, dy, w, geo2d(a.conv as Conv2DInfo), false, 'Conv2DBackpropInput'));
+registerFloat('Conv2DBackpropFilter', ([x, dy], a, be) => convFilterGrad(be, x, dy, geo2d(a.conv as Conv2DInfo), false, 'Conv2DBackpropFilter'));
+registerFloat('Conv3D', ([x, w], a, be) => convForward(be, x, w, geo3d(a.conv as Conv3DInfo), true, 'Conv3D'));
+registerFloat('Conv3DBackpropInput', ([dy, w], a, be) => convInputGrad(be, dy, w, geo3d(a.conv as Conv3DInfo), true, 'Conv3DBackpropInput'));
+registerFloat('Conv3DBackpropFilter', ([x, dy], a, be) => convFilterGrad(be, x, dy, geo3d(a.conv as Conv3DInfo), true, 'Conv3DBackpropFilter'));

@@ -6,7 +6,7 @@
  */
 import { gpu } from '../backend.js';
 import { MAIN_1D, grid1d, type ProgramDef } from '../program.js';
-import { register } from './util.js';
+import { registerFloat } from './util.js';
 
 const ROW_STATS = `
 struct RowStats { m: f32, s: f32 }
@@ -70,7 +70,7 @@ ${MAIN_1D}
 }`,
 };
 
-register('SoftmaxCrossEntropy', ([logits, labels], _attrs, be) => {
+registerFloat('SoftmaxCrossEntropy', ([logits, labels], _attrs, be) => {
   if (logits.dtype !== 'float32' || labels.dtype !== 'float32') {
     throw new TypeError(`SoftmaxCrossEntropy on webgpu: float32 logits and labels expected, received ${logits.dtype} and ${labels.dtype}`);
   }
@@ -80,7 +80,7 @@ register('SoftmaxCrossEntropy', ([logits, labels], _attrs, be) => {
   return loss;
 });
 
-register('SoftmaxCrossEntropyGrad', ([dloss, logits, labels], _attrs, be) => {
+registerFloat('SoftmaxCrossEntropyGrad', ([dloss, logits, labels], _attrs, be) => {
   const [N, K] = logits.shape;
   const dz = be.output([N, K], 'float32');
   be.run(SCE_GRAD, [gpu(dloss), gpu(logits), gpu(labels), dz.dataId], { N, K }, grid1d(N));
@@ -114,7 +114,7 @@ const IOU: ProgramDef = {
 }`,
 };
 
-register('IoU', ([a, b], _attrs, be) => {
+registerFloat('IoU', ([a, b], _attrs, be) => {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new TypeError(`IoU on webgpu: float32 boxes expected, received ${a.dtype} and ${b.dtype}`);
   const N = a.shape[0], M = b.shape[0];
   const y = be.output([N, M], 'float32');

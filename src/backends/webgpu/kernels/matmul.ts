@@ -5,7 +5,7 @@
  */
 import { gpu } from '../backend.js';
 import { gemm, type GemmLoaders } from './gemm.js';
-import { register } from './util.js';
+import { registerFloat } from './util.js';
 
 const loaders = new Map<string, GemmLoaders>();
 
@@ -30,7 +30,7 @@ function matmulLoaders(ta: boolean, tb: boolean): GemmLoaders {
   return l;
 }
 
-register('MatMul', ([a, b], attrs, be) => {
+registerFloat('MatMul', ([a, b], attrs, be) => {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new TypeError(`MatMul on webgpu: float32 operands expected, received ${a.dtype} and ${b.dtype}`);
   const ta = !!attrs.transposeA, tb = !!attrs.transposeB;
   const batched = a.shape.length === 3 || b.shape.length === 3;

@@ -14,7 +14,7 @@ import { sizeOf } from '../../../tensor/shape.js';
 import { gpu, type GpuData, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, type ProgramDef } from '../program.js';
 import { columnSums, PLAIN_SUM, type ColumnTerm } from './colsum.js';
-import { register } from './util.js';
+import { registerFloat } from './util.js';
 
 /** Squared deviations from the channel mean (the variance's second pass). */
 const SQUARED_DEVIATION: ColumnTerm = {
@@ -87,7 +87,7 @@ function checkFloat(kernel: string, ts: TensorInfo[]): void {
   for (const t of ts) if (t.dtype !== 'float32') throw new TypeError(`${kernel} on webgpu: float32 tensors expected, received ${t.dtype}`);
 }
 
-register('BatchNorm', (inputs, attrs, be) => {
+registerFloat('BatchNorm', (inputs, attrs, be) => {
   checkFloat('BatchNorm', inputs);
   const [x, gamma, beta] = inputs;
   const eps = attrs.epsilon as number;
@@ -111,7 +111,7 @@ register('BatchNorm', (inputs, attrs, be) => {
   return [y, ...stats];
 });
 
-register('BatchNormGrad', (inputs, attrs, be: WebGPUBackend) => {
+registerFloat('BatchNormGrad', (inputs, attrs, be: WebGPUBackend) => {
   checkFloat('BatchNormGrad', inputs);
   const [dy, x, gamma, mean, variance] = inputs;
   const eps = attrs.epsilon as number;
@@ -192,7 +192,7 @@ function lrnValues(attrs: Record<string, unknown>, total: number, C: number) {
   };
 }
 
-register('LRN', ([x], attrs, be) => {
+registerFloat('LRN', ([x], attrs, be) => {
   checkFloat('LRN', [x]);
   const total = sizeOf(x.shape);
   const y = be.output(x.shape, 'float32');
@@ -200,7 +200,7 @@ register('LRN', ([x], attrs, be) => {
   return y;
 });
 
-register('LRNGrad', ([dy, x], attrs, be) => {
+registerFloat('LRNGrad', ([dy, x], attrs, be) => {
   checkFloat('LRNGrad', [dy, x]);
   const total = sizeOf(x.shape);
   const dx = be.output(x.shape, 'float32');

@@ -13,7 +13,7 @@ import type { TensorInfo } from '../../../registry/backend.js';
 import { sizeOf } from '../../../tensor/shape.js';
 import { gpu, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, type ParamDecl, type ParamValues, type ProgramDef } from '../program.js';
-import { register, type Attrs } from './util.js';
+import { registerFloat, type Attrs } from './util.js';
 
 function num(attrs: Attrs, key: string, kernel: string): number {
   const v = attrs[key];
@@ -62,7 +62,7 @@ const sgdMomentum = (first: boolean, nesterov: boolean) =>
   P[i] = p - u.lr * ${nesterov ? '(d + u.momentum * b)' : 'b'};`);
 const SGD_MOMENTUM = new Map<string, ProgramDef>();
 
-register('SGDUpdate', (inputs, attrs, be) => {
+registerFloat('SGDUpdate', (inputs, attrs, be) => {
   const K = 'SGDUpdate';
   const lr = num(attrs, 'lr', K), momentum = num(attrs, 'momentum', K), dampening = num(attrs, 'dampening', K);
   const wd = num(attrs, 'weightDecay', K), step = num(attrs, 'step', K), nesterov = !!attrs.nesterov;
@@ -89,7 +89,7 @@ const adam = (decoupled: boolean, amsgrad: boolean) =>
   P[i] = p - u.stepSize * (m / (sqrt(s) / u.bc2sqrt + u.eps));`);
 const ADAM = new Map<string, ProgramDef>();
 
-register('AdamUpdate', (inputs, attrs, be) => {
+registerFloat('AdamUpdate', (inputs, attrs, be) => {
   const K = 'AdamUpdate';
   const lr = num(attrs, 'lr', K), beta1 = num(attrs, 'beta1', K), beta2 = num(attrs, 'beta2', K);
   const eps = num(attrs, 'eps', K), wd = num(attrs, 'weightDecay', K), step = num(attrs, 'step', K);
@@ -118,7 +118,7 @@ const rmsprop = (centered: boolean, momentum: boolean) => {
 };
 const RMSPROP = new Map<string, ProgramDef>();
 
-register('RMSpropUpdate', (inputs, attrs, be) => {
+registerFloat('RMSpropUpdate', (inputs, attrs, be) => {
   const K = 'RMSpropUpdate';
   const lr = num(attrs, 'lr', K), alpha = num(attrs, 'alpha', K), eps = num(attrs, 'eps', K);
   const wd = num(attrs, 'weightDecay', K), momentum = num(attrs, 'momentum', K), centered = !!attrs.centered;
@@ -137,7 +137,7 @@ const ADAGRAD = updateProgram('adagrad', ['ACC'], ['clr', 'wd', 'eps'], `  let p
   ACC[i] = a;
   P[i] = p - u.clr * (g / (sqrt(a) + u.eps));`);
 
-register('AdaGradUpdate', (inputs, attrs, be) => {
+registerFloat('AdaGradUpdate', (inputs, attrs, be) => {
   const K = 'AdaGradUpdate';
   const lr = num(attrs, 'lr', K), lrDecay = num(attrs, 'lrDecay', K), eps = num(attrs, 'eps', K);
   const wd = num(attrs, 'weightDecay', K), step = num(attrs, 'step', K);
@@ -152,7 +152,7 @@ const ADADELTA = updateProgram('adadelta', ['SQ', 'ACC'], ['lr', 'wd', 'rho', 'e
   ACC[i] = u.rho * ACC[i] + (1.0 - u.rho) * delta * delta;
   P[i] = p - u.lr * delta;`);
 
-register('AdaDeltaUpdate', (inputs, attrs, be) => {
+registerFloat('AdaDeltaUpdate', (inputs, attrs, be) => {
   const K = 'AdaDeltaUpdate';
   const lr = num(attrs, 'lr', K), rho = num(attrs, 'rho', K), eps = num(attrs, 'eps', K), wd = num(attrs, 'weightDecay', K);
   return runUpdate(be, K, ADADELTA, inputs, { lr, wd, rho, eps }, 4);

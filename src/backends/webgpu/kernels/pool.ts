@@ -13,7 +13,7 @@ import type { TensorInfo } from '../../../registry/backend.js';
 import { fmtShape, shapesEqual } from '../../../tensor/shape.js';
 import { gpu } from '../backend.js';
 import { MAIN_1D, grid1d, type ParamDecl, type ProgramDef } from '../program.js';
-import { register } from './util.js';
+import { registerFloat } from './util.js';
 
 const NAMES = ['batch', 'inH', 'inW', 'channels', 'outH', 'outW', 'kH', 'kW', 'strideH', 'strideW', 'dilationH', 'dilationW', 'padTop', 'padLeft'] as const;
 const PARAMS: ParamDecl[] = [{ name: 'total', type: 'u32' }, { name: 'includePad', type: 'u32' }, ...NAMES.map((n) => ({ name: n, type: 'u32' as const }))];
@@ -158,7 +158,7 @@ function expect(kernel: string, arg: string, t: TensorInfo, shape: number[]): vo
 }
 const count = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
-register('MaxPool2D', ([x], a, be) => {
+registerFloat('MaxPool2D', ([x], a, be) => {
   const p = a.pool as Pool2DInfo;
   expect('MaxPool2D', 'x', x, inShape(p));
   const y = be.output(outShape(p), 'float32');
@@ -167,7 +167,7 @@ register('MaxPool2D', ([x], a, be) => {
   return y;
 });
 
-register('AvgPool2D', ([x], a, be) => {
+registerFloat('AvgPool2D', ([x], a, be) => {
   const p = a.pool as Pool2DInfo;
   expect('AvgPool2D', 'x', x, inShape(p));
   const y = be.output(outShape(p), 'float32');
@@ -176,7 +176,7 @@ register('AvgPool2D', ([x], a, be) => {
   return y;
 });
 
-register('MaxPool2DGrad', ([dy, x], a, be) => {
+registerFloat('MaxPool2DGrad', ([dy, x], a, be) => {
   const p = a.pool as Pool2DInfo;
   expect('MaxPool2DGrad', 'dy', dy, outShape(p));
   expect('MaxPool2DGrad', 'x', x, inShape(p));
@@ -186,7 +186,7 @@ register('MaxPool2DGrad', ([dy, x], a, be) => {
   return dx;
 });
 
-register('AvgPool2DGrad', ([dy], a, be) => {
+registerFloat('AvgPool2DGrad', ([dy], a, be) => {
   const p = a.pool as Pool2DInfo;
   expect('AvgPool2DGrad', 'dy', dy, outShape(p));
   const dx = be.output(inShape(p), 'float32');

@@ -20,6 +20,18 @@ export function register(
   registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: (inputs, attrs, be: Backend) => kernelFunc(inputs, attrs, be as WebGPUBackend) });
 }
 
+/** Register a kernel whose WGSL reads every input as f32: int32 inputs are refused by name. */
+export function registerFloat(
+  kernelName: string,
+  kernelFunc: (inputs: TensorInfo[], attrs: Attrs, be: WebGPUBackend) => TensorInfo | TensorInfo[],
+): void {
+  register(kernelName, (inputs, attrs, be) => {
+    const bad = inputs.find((t) => t.dtype !== 'float32');
+    if (bad) throw new TypeError(`${kernelName} on webgpu: float32 inputs expected, received a ${bad.dtype} tensor of shape ${fmtShape(bad.shape)}; cast it first`);
+    return kernelFunc(inputs, attrs, be);
+  });
+}
+
 /**
  * A strided walk over `shape`: for each operand the element strides per axis (0 where
  * the operand is broadcast). Adjacent axes are merged when every operand steps through
