@@ -217,13 +217,13 @@ function binary(be: WebGPUBackend, name: string, def: BinaryDef, programs: Map<s
     prog = binaryProgram(name, def, a.dtype, same);
     programs.set(key, prog);
   }
-  const y = be.output(shape, a.dtype);
   let params: ParamValues = { n };
   if (!same) {
     const plan = collapse(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
     checkRank(name, plan);
     params = { n, ...walkValues(plan) };
   }
+  const y = be.output(shape, a.dtype);
   be.run(prog, [gpu(a), gpu(b), y.dataId], params, grid1d(n));
   return y;
 }
