@@ -7,7 +7,8 @@
  * ends with the result readable from JS (convkit dataSync(), tfjs dataSync()), after
  * warm-up (WASM runs on V8's baseline compiler first). Both WASM libraries run on one
  * thread. Slow implementations (convkit-ts, tfjs-cpu) are left out of cases that
- * would take too long per call, and say so.
+ * would take too long per call, and say so. Implementations are timed in interleaved
+ * rounds (see runCase), so machine load hits them alike.
  *
  * Node 20 runs relaxed SIMD only behind --experimental-wasm-relaxed-simd: the script
  * restarts itself with that flag when the engine lacks it.
@@ -90,33 +91,38 @@ async function switchTo(impl: Impl): Promise<string | null> {
   return useTfBackend(impl.backend as 'wasm' | 'cpu');
 }
 
-const started = Date.now();
-const loadBefore = os.loadavg();
-for (const c of cases(quick)) {
-  if (filter && !`${c.group} ${c.name} ${c.shape}`.includes(filter)) continue;
-  const caseRows: Row[] = [];
-  for (const impl of impls) {
+/**
+ * Time one case. The implementations compared against tfjs-wasm run in interleaved
+ * rounds (each round times every implementation once, in rotating order) and report
+ * the median of their round medians: on a shared, noisy machine this keeps a load
+ * spike from landing on one implementation only. tfjs-cpu (another tfjs backend, whose
+ * tensors cannot share the rounds) runs on its own afterwards.
+ */
+async function runCase(c: ReturnType<typeof cases>[number]): Promise<Row[]> {
+  const caseRows = new Map<string, Row>();
+  const live: { impl: Impl; row: Row; prep: Prepared; first: number; samples: number[] }[] = [];
+  const prepareOne = async (impl: Impl) => {
     const row: Row = { impl: impl.id, group: c.group, case: c.name, shape: c.shape, medianMs: null, rate: null, unit: c.flops ? 'GFLOP/s' : c.bytes ? 'GB/s' : '', ratioToTfjsWasm: null, samples: 0, note: '' };
-    caseRows.push(row);
+    caseRows.set(impl.id, row);
     const why = await switchTo(impl);
     if (why) {
       row.note = `unavailable: ${why}`;
-      continue;
+      return;
     }
     if (impl.slow && c.flops && c.flops > budget.slowFlops) {
       row.note = `skipped: too slow (${(c.flops / 1e9).toFixed(1)} GFLOP per call)`;
-      continue;
+      return;
     }
     let prep: Prepared | string;
     try {
       prep = c.prepare(impl);
     } catch (e) {
       row.note = `error: ${(e as Error).message.slice(0, 120)}`;
-      continue;
+      return;
     }
     if (typeof prep === 'string') {
       row.note = prep;
-      continue;
+      return;
     }
     try {
       ck.clearFallbacks();
@@ -125,30 +131,73 @@ for (const c of cases(quick)) {
       const first = performance.now() - t0;
       if (impl.slow && first > budget.slowFirstCallMs) {
         row.note = `skipped: too slow (first call ${(first / 1000).toFixed(1)} s)`;
-        continue;
+        prep.cleanup();
+        return;
       }
-      const bench = new Bench({ time: budget.time, warmupTime: budget.warmupTime, iterations: budget.iterations, warmupIterations: budget.warmupIterations });
-      bench.add(impl.id, prep.run);
-      bench.runSync();
-      const r = bench.tasks[0].result;
-      if (r.state !== 'completed') throw (r as { error?: Error }).error ?? new Error(`tinybench state ${r.state}`);
-      row.medianMs = r.latency.p50;
-      row.samples = r.latency.samples?.length ?? 0;
-      if (c.flops) row.rate = c.flops / (row.medianMs * 1e6);
-      else if (c.bytes) row.rate = c.bytes / (row.medianMs * 1e6);
       if (impl.lib === 'convkit' && impl.backend !== 'ts') {
         const fb = ck.getFallbacks().filter((f) => f.from === impl.backend);
         if (fb.length) row.note = `ran on ts: ${fb.map((f) => `${f.kernel} (${f.reason})`).join(', ')}`;
       }
+      live.push({ impl, row, prep, first, samples: [] });
     } catch (e) {
       row.note = `error: ${(e as Error).message.slice(0, 120)}`;
-    } finally {
       prep.cleanup();
     }
+  };
+  const timeRounds = async (entries: typeof live) => {
+    const rounds = entries.some((e) => e.first > 1000) ? 3 : quick ? 3 : 5;
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[(i + round) % entries.length];
+        if (e.row.note.startsWith('error')) continue;
+        await switchTo(e.impl);
+        const long = e.first > 1000, medium = e.first > 200;
+        const bench = new Bench({
+          time: budget.time / rounds,
+          warmupTime: long || round > 0 ? 0 : budget.warmupTime,
+          warmup: !long,
+          iterations: long ? 1 : medium ? 2 : Math.max(2, Math.ceil(budget.iterations / rounds)),
+          warmupIterations: round > 0 ? 1 : budget.warmupIterations,
+        });
+        bench.add(e.impl.id, e.prep.run);
+        try {
+          bench.runSync();
+          const r = bench.tasks[0].result;
+          if (r.state !== 'completed') throw (r as { error?: Error }).error ?? new Error(`tinybench state ${r.state}`);
+          e.samples.push(r.latency.p50);
+          e.row.samples += r.latency.samples?.length ?? 0;
+        } catch (err) {
+          e.row.note = `error: ${(err as Error).message.slice(0, 120)}`;
+        }
+      }
+    }
+    for (const e of entries) {
+      e.prep.cleanup();
+      if (!e.samples.length) continue;
+      const sorted = [...e.samples].sort((a, b) => a - b);
+      e.row.medianMs = sorted[sorted.length >> 1];
+      if (c.flops) e.row.rate = c.flops / (e.row.medianMs * 1e6);
+      else if (c.bytes) e.row.rate = c.bytes / (e.row.medianMs * 1e6);
+    }
+  };
+  const interleaved = impls.filter((i) => i.id !== 'tfjs-cpu');
+  for (const impl of interleaved) await prepareOne(impl);
+  await timeRounds(live.splice(0));
+  for (const impl of impls.filter((i) => i.id === 'tfjs-cpu')) {
+    await prepareOne(impl);
+    await timeRounds(live.splice(0));
   }
-  const peer = caseRows.find((r) => r.impl === 'tfjs-wasm')?.medianMs ?? null;
-  for (const r of caseRows) if (peer !== null && r.medianMs !== null) r.ratioToTfjsWasm = peer / r.medianMs;
-  for (const r of caseRows) {
+  const rowsOut = impls.map((i) => caseRows.get(i.id)!).filter(Boolean);
+  const peer = caseRows.get('tfjs-wasm')?.medianMs ?? null;
+  for (const r of rowsOut) if (peer !== null && r.medianMs !== null) r.ratioToTfjsWasm = peer / r.medianMs;
+  return rowsOut;
+}
+
+const started = Date.now();
+const loadBefore = os.loadavg();
+for (const c of cases(quick)) {
+  if (filter && !`${c.group} ${c.name} ${c.shape}`.includes(filter)) continue;
+  for (const r of await runCase(c)) {
     rows.push(r);
     console.log(
       `${r.case.padEnd(30)} ${r.shape.padEnd(30)} ${r.impl.padEnd(21)} ` +
