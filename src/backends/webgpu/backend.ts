@@ -191,7 +191,7 @@ export class WebGPUBackend implements Backend {
   // ------------------------------------------------------------ running programs
 
   private checkAlive(): void {
-    if (this.lostReason) throw new Error(`webgpu: the GPU device was lost (${this.lostReason}); call setBackend('webgpu') again after reloading`);
+    if (this.lostReason) throw new Error(`webgpu: the GPU device was lost (${this.lostReason}); tensors on it are gone: restart the process or reload the page`);
   }
 
   private throwIfFailed(): void {
