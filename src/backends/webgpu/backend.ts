@@ -38,7 +38,7 @@ const bytesFor = (n: number) => Math.max(4, 4 * n);
 export interface WebGPUBackendOptions {
   /** Bytes of released buffers kept for reuse (default 1 GiB). */
   poolBytes?: number;
-  /** Adapter description, for messages and `convkit info`. */
+  /** Adapter description, for messages and benchmark reports. */
   adapterName?: string;
   /**
    * The object the device came from. dawn.node tears its instance down when the object
