@@ -104,8 +104,9 @@ export function buildModel(name: string, data: Dataset, seed: number, opts: Reco
 }
 
 /** Held-out metrics and confusion matrix of `model` on `test`. */
-export function heldOut(model: Model, test: Dataset, batchSize = 256): { result: SplitResult & { top5?: number }; matrix: ConfusionMatrix } {
-  const p = model.predictDataset(test, { batchSize });
+export async function heldOut(model: Model, test: Dataset, batchSize = 256): Promise<{ result: SplitResult & { top5?: number }; matrix: ConfusionMatrix }> {
+  // Asynchronous reads: the model may live on webgpu.
+  const p = await model.predictDatasetAsync(test, { batchSize });
   const k = p.shape[1];
   const result: SplitResult & { top5?: number } = scoreLogits(p.data, test.length, k, test.y);
   const matrix = confusionMatrix({ data: p.data, shape: [test.length, k] }, test.y, { numClasses: test.numClasses, classNames: test.classNames });
@@ -147,7 +148,7 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
   const seconds = (performance.now() - t0) / 1000;
   const trainSeconds = history.history.seconds.reduce((a, b) => a + b, 0);
   const epochsRun = history.epoch.length;
-  const { result: test, matrix } = heldOut(model, data.test);
+  const { result: test, matrix } = await heldOut(model, data.test);
   let saved: string | null = null;
   if (o.save) {
     await model.save(o.save);

@@ -12,7 +12,7 @@ import { Dataset } from '../data/dataset.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { History, Logs } from '../train/callbacks.js';
 import {
-  evaluateDataset, fitDataset, predictDataset, resolveCompile, toDataset, type CompileArgs, type Compiled, type FitOptions,
+  evaluateDataset, evaluateDatasetAsync, fitDataset, predictDataset, predictDatasetAsync, toDatasetAsync, resolveCompile, toDataset, type CompileArgs, type Compiled, type FitOptions,
 } from '../train/fit.js';
 import { Model } from './model.js';
 
@@ -37,6 +37,10 @@ declare module './model.js' {
     evaluate(data: Dataset, opts?: { batchSize?: number }): Logs;
     /** Outputs for every sample of a Dataset as one host array (for metrics over big sets). */
     predictDataset(data: Dataset, opts?: { batchSize?: number }): { data: Float32Array; shape: number[] };
+    /** `predictDataset` with asynchronous reads: works on every backend, webgpu included. */
+    predictDatasetAsync(data: Dataset, opts?: { batchSize?: number }): Promise<{ data: Float32Array; shape: number[] }>;
+    /** `evaluate` with asynchronous reads: works on every backend, webgpu included. */
+    evaluateAsync(data: Dataset, opts?: { batchSize?: number }): Promise<Logs>;
   }
 }
 
@@ -60,7 +64,7 @@ Model.prototype.compile = function (this: Model, args: CompileArgs) {
 Model.prototype.fit = async function (this: Model, x: Tensor | Dataset, y?: Tensor | FitOptions, opts?: FitOptions): Promise<History> {
   const c = requireCompiled(this, 'fit');
   if (x instanceof Dataset) return fitDataset(this, c, x, (y as FitOptions | undefined) ?? {});
-  return fitDataset(this, c, toDataset(x, y instanceof Tensor ? y : undefined, 'fit'), opts ?? {});
+  return fitDataset(this, c, await toDatasetAsync(x, y instanceof Tensor ? y : undefined, 'fit'), opts ?? {});
 } as Model['fit'];
 
 Model.prototype.evaluate = function (this: Model, x: Tensor | Dataset, y?: Tensor | { batchSize?: number }, opts?: { batchSize?: number }): Logs {
@@ -71,4 +75,12 @@ Model.prototype.evaluate = function (this: Model, x: Tensor | Dataset, y?: Tenso
 
 Model.prototype.predictDataset = function (this: Model, data: Dataset, opts: { batchSize?: number } = {}) {
   return predictDataset(this, data, opts.batchSize ?? 128);
+};
+
+Model.prototype.predictDatasetAsync = function (this: Model, data: Dataset, opts: { batchSize?: number } = {}) {
+  return predictDatasetAsync(this, data, opts.batchSize ?? 128);
+};
+
+Model.prototype.evaluateAsync = function (this: Model, data: Dataset, opts: { batchSize?: number } = {}) {
+  return evaluateDatasetAsync(this, requireCompiled(this, 'evaluateAsync'), data, opts.batchSize ?? 32);
 };

@@ -10,7 +10,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, sizeOf } from '../tensor/shape.js';
 import { tensor } from '../ops/creation.js';
 import { tidy } from '../registry/engine.js';
-import { noGrad } from '../autograd/tape.js';
+import { enableGrad, noGrad } from '../autograd/tape.js';
 import { abs, add, cast, sub } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
 import { binaryCrossEntropy, binaryCrossEntropyWithLogits, meanSquaredError, softmaxCrossEntropy } from '../ops/loss.js';
@@ -243,14 +243,26 @@ class Accumulator {
   }
 }
 
+/** What one batch computed, still on the backend: the caller reads it, then disposes it. */
+interface BatchTensors {
+  loss: Tensor;
+  /** The model's output, when a host-side metric needs it. */
+  pred: Tensor | null;
+  /** Tensor metrics, in compile order (null for host-side ones). */
+  metrics: (Tensor | number | null)[];
+}
+
 /**
- * Loss and metrics of one batch, added to `acc`. With `train`, also backpropagates;
- * the optimiser step is the caller's. Returns the batch loss.
+ * Forward pass of one batch, its loss and tensor metrics, and with `train` the
+ * backward pass (the optimiser step is the caller's). Nothing is read back here, so
+ * the same code serves backends that read synchronously (ts, wasm) and those that
+ * only read asynchronously (webgpu).
  */
-function batchStep(model: TrainableModel, c: Compiled, ds: Dataset, xb: Float32Array, yb: Labels, size: number, train: boolean, acc: Accumulator, warn: { noGrad: boolean }): number {
+function runBatch(model: TrainableModel, c: Compiled, ds: Dataset, xb: Float32Array, yb: Labels, size: number, train: boolean, warn: { noGrad: boolean }): BatchTensors {
   const { x, y } = ds.toBatch({ x: xb, y: yb, size });
   try {
-    return tidy(() => {
+    // Evaluation records no graph (fit's validation runs outside any noGrad scope).
+    return (train ? enableGrad : noGrad)(() => tidy(() => {
       const out = model.apply(x, { training: train });
       if (out.shape[0] !== size) throw new RangeError(`fit: the model returned shape ${fmtShape(out.shape)} for a batch of ${size}`);
       let loss =
@@ -260,22 +272,7 @@ function batchStep(model: TrainableModel, c: Compiled, ds: Dataset, xb: Float32A
       if (loss.size !== 1) throw new RangeError(`fit: the loss must be a scalar, received shape ${fmtShape(loss.shape)}`);
       const reg = model.regularizationLoss?.();
       if (reg) loss = add(loss, reg);
-      const lv = loss.item();
-      acc.add('loss', lv * size, size);
-      if (c.metrics.length) {
-        const hostNeeded = c.metrics.some((m) => m.host);
-        const pred: HostPred | null = hostNeeded ? { data: out.dataSync(), shape: out.shape } : null;
-        const yShape = [size, ...ds.labelShape];
-        for (const m of c.metrics) {
-          if (m.host) {
-            const r = m.host(pred!, yb, yShape);
-            acc.add(m.name, r.sum, r.count);
-          } else {
-            const v = noGrad(() => m.tensor!(y, out));
-            acc.add(m.name, (typeof v === 'number' ? v : v.item()) * size, size);
-          }
-        }
-      }
+      const metrics = c.metrics.map((m) => (m.tensor ? noGrad(() => m.tensor!(y, out)) : null));
       if (train) {
         if (loss.requiresGrad) loss.backward();
         else if (!warn.noGrad) {
@@ -283,11 +280,56 @@ function batchStep(model: TrainableModel, c: Compiled, ds: Dataset, xb: Float32A
           console.warn('fit: no trainable weight reaches the loss (are all layers frozen?); the weights are not updated');
         }
       }
-      return lv;
-    });
+      return { loss, pred: c.metrics.some((m) => m.host) ? out : null, metrics };
+    }));
   } finally {
     x.dispose();
     y.dispose();
+  }
+}
+
+/** Add a batch's values (read back) to `acc`; returns the batch loss. */
+function accumulate(c: Compiled, ds: Dataset, yb: Labels, size: number, acc: Accumulator, t: BatchTensors, loss: number, pred: ArrayLike<number> | null, metrics: (number | null)[]): number {
+  acc.add('loss', loss * size, size);
+  const yShape = [size, ...ds.labelShape];
+  c.metrics.forEach((m, i) => {
+    if (m.host) {
+      const r = m.host({ data: pred!, shape: t.pred!.shape }, yb, yShape);
+      acc.add(m.name, r.sum, r.count);
+    } else acc.add(m.name, metrics[i]! * size, size);
+  });
+  return loss;
+}
+
+function disposeBatch(t: BatchTensors): void {
+  t.loss.dispose();
+  t.pred?.dispose();
+  for (const m of t.metrics) if (m instanceof Tensor) m.dispose();
+}
+
+/** One batch with synchronous reads (`evaluate` on ts and wasm). Returns the batch loss. */
+function batchStep(model: TrainableModel, c: Compiled, ds: Dataset, xb: Float32Array, yb: Labels, size: number, train: boolean, acc: Accumulator, warn: { noGrad: boolean }): number {
+  const t = runBatch(model, c, ds, xb, yb, size, train, warn);
+  try {
+    const metrics = t.metrics.map((m) => (m === null ? null : typeof m === 'number' ? m : m.item()));
+    return accumulate(c, ds, yb, size, acc, t, t.loss.item(), t.pred ? t.pred.dataSync() : null, metrics);
+  } finally {
+    disposeBatch(t);
+  }
+}
+
+/** One batch with asynchronous reads: works on every backend, webgpu included. */
+async function batchStepAsync(model: TrainableModel, c: Compiled, ds: Dataset, xb: Float32Array, yb: Labels, size: number, train: boolean, acc: Accumulator, warn: { noGrad: boolean }): Promise<number> {
+  const t = runBatch(model, c, ds, xb, yb, size, train, warn);
+  try {
+    const [loss, pred, ...metrics] = await Promise.all([
+      t.loss.data().then((v) => v[0]),
+      t.pred ? t.pred.data() : Promise.resolve(null),
+      ...t.metrics.map((m) => (m instanceof Tensor ? m.data().then((v) => v[0]) : Promise.resolve(m))),
+    ]);
+    return accumulate(c, ds, yb, size, acc, t, loss as number, pred as ArrayLike<number> | null, metrics as (number | null)[]);
+  } finally {
+    disposeBatch(t);
   }
 }
 
@@ -299,6 +341,55 @@ export function evaluateDataset(model: TrainableModel, c: Compiled, ds: Dataset,
   });
   const logs = acc.result();
   // Keras's order: loss first, then metrics in compile order.
+  const ordered: Logs = { loss: logs.loss };
+  for (const m of c.metrics) ordered[m.name] = logs[m.name];
+  return ordered;
+}
+
+/** `predictDataset` with asynchronous reads: works on every backend, webgpu included. */
+export async function predictDatasetAsync(model: TrainableModel, ds: Dataset, batchSize = 128): Promise<{ data: Float32Array; shape: number[] }> {
+  let out: Float32Array | null = null;
+  let rowShape: number[] = [];
+  let o = 0;
+  for (const b of ds.batches(batchSize)) {
+    let p: Tensor | null = null;
+    try {
+      p = noGrad(() => tidy(() => model.apply(b.x, { training: false })));
+      const v = await p.data();
+      if (!out) {
+        rowShape = p.shape.slice(1);
+        out = new Float32Array(ds.length * sizeOf(rowShape));
+      }
+      out.set(v, o);
+      o += v.length;
+    } finally {
+      p?.dispose();
+      b.x.dispose();
+      b.y.dispose();
+    }
+  }
+  return { data: out ?? new Float32Array(0), shape: [ds.length, ...rowShape] };
+}
+
+/** `toDataset` reading the tensors asynchronously (they may live on webgpu). */
+export async function toDatasetAsync(x: Tensor | Dataset, y: Tensor | undefined, op: string): Promise<Dataset> {
+  if (x instanceof Dataset) return x;
+  if (!(x instanceof Tensor) || !(y instanceof Tensor)) throw new TypeError(`${op}: pass (x, y) tensors or a Dataset`);
+  if (x.rank < 1 || y.rank < 1 || x.shape[0] !== y.shape[0]) {
+    throw new RangeError(`${op}: x ${fmtShape(x.shape)} and y ${fmtShape(y.shape)} must have the same first (sample) dimension`);
+  }
+  const [xs, ys] = await Promise.all([x.data(), y.data()]);
+  return new Dataset({
+    x: Float32Array.from(xs), sampleShape: x.shape.slice(1),
+    y: y.dtype === 'int32' ? Int32Array.from(ys) : Float32Array.from(ys), labelShape: y.shape.slice(1),
+  });
+}
+
+/** `evaluateDataset` with asynchronous reads (every backend, webgpu included). */
+export async function evaluateDatasetAsync(model: TrainableModel, c: Compiled, ds: Dataset, batchSize = 32): Promise<Logs> {
+  const acc = new Accumulator();
+  for (const b of ds.hostBatches(batchSize)) await batchStepAsync(model, c, ds, b.x, b.y, b.size, false, acc, { noGrad: true });
+  const logs = acc.result();
   const ordered: Logs = { loss: logs.loss };
   for (const m of c.metrics) ordered[m.name] = logs[m.name];
   return ordered;
@@ -391,7 +482,7 @@ export async function fitDataset(model: TrainableModel, c: Compiled, data: Datas
       // Read the weights each step: a callback may freeze or unfreeze layers (fine-tuning).
       const trainable = model.trainableWeights;
       try {
-        batchStep(model, c, train, xb, b.y, b.size, true, acc, warn);
+        await batchStepAsync(model, c, train, xb, b.y, b.size, true, acc, warn);
         c.optimizer.step(trainable);
       } finally {
         for (const w of allWeights(model)) w.zeroGrad();
@@ -408,7 +499,7 @@ export async function fitDataset(model: TrainableModel, c: Compiled, data: Datas
     const seconds = (now() - t0) / 1000;
     const logs: Logs = { ...acc.result() };
     if (val) {
-      const v = evaluateDataset(model, c, val, opts.validationBatchSize ?? batchSize);
+      const v = await evaluateDatasetAsync(model, c, val, opts.validationBatchSize ?? batchSize);
       for (const [k, x] of Object.entries(v)) logs[`val_${k}`] = x;
     }
     logs.lr = c.optimizer.currentLr();

@@ -67,7 +67,7 @@ async function run(args: ParsedArgs): Promise<number> {
     });
     const part = split === 'test' ? data.test : data.train;
     const t0 = performance.now();
-    const { result, matrix } = heldOut(model, part, batchSize);
+    const { result, matrix } = await heldOut(model, part, batchSize);
     const seconds = (performance.now() - t0) / 1000;
     if (json) {
       console.log(JSON.stringify({ dataset: data.name, model: dir, backend, split, samples: part.length, ...result, seconds, confusion: matrix.counts }));
