@@ -60,7 +60,7 @@ describe(`Fashion-MNIST slice (${haveReal ? 'real files from dataset-fashion-mni
         model.compile({ optimizer: { name: 'adam', lr: preset.lr }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
         const h = await model.fit(train, { epochs: 2, batchSize: 32, verbose: 0, seed: 1 });
         expect(h.history.loss[1]).toBeLessThan(h.history.loss[0]);
-        const { result, matrix } = heldOut(model, test);
+        const { result, matrix } = await heldOut(model, test);
         expect(matrix.total).toBe(500);
         expect(result.accuracy).toBeGreaterThan(0.6); // chance is 0.1
       } finally {

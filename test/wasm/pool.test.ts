@@ -63,7 +63,8 @@ describe('wasm pooling vs ts', () => {
       }),
       { numRuns: 200 },
     );
-    expect(ran).toBeGreaterThan(100);
+    // About 60% of drawn geometries are valid; the bound only guards against a generator that stops producing them.
+    expect(ran).toBeGreaterThan(60);
   });
   it('AvgPool2D and AvgPool2DGrad, countIncludePad both ways', () => {
     fc.assert(
