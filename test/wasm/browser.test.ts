@@ -6,38 +6,12 @@
  * a conv2d + bias + relu + maxPool2d forward and the conv gradients on wasm and on ts,
  * and reports the differences, the build variant and the fallbacks.
  *
- * Skipped, with the reason printed, only when /usr/bin/chromium is absent (CI installs
- * Debian's chromium package).
+ * The harness is test/util/browser.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, extname, join, relative, resolve } from 'node:path';
-import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { chromiumAvailable, runPage } from '../util/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SRC = resolve(__dirname, '../../src');
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`wasm browser test skipped: ${CHROMIUM} is absent (apt-get install -y chromium)`);
-
-/** Transpile every .ts under src (cli excepted: it is Node-only) to ES2022 modules under outDir. */
-function compileSrc(outDir: string): void {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((f) => {
-      const p = join(dir, f);
-      return statSync(p).isDirectory() ? (f === 'cli' ? [] : walk(p)) : p.endsWith('.ts') && !p.endsWith('.d.ts') ? [p] : [];
-    });
-  for (const file of walk(SRC)) {
-    const out = ts.transpileModule(readFileSync(file, 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
-      fileName: file,
-    });
-    const dest = join(outDir, relative(SRC, file)).replace(/\.ts$/, '.js');
-    mkdirSync(dirname(dest), { recursive: true });
-    writeFileSync(dest, out.outputText);
-  }
-}
+const haveChromium = chromiumAvailable('wasm browser test');
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>convkit wasm</title>
 <script type="module">
@@ -79,65 +53,21 @@ try {
 }
 </script>`;
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript' };
-
 describe.skipIf(!haveChromium)('wasm backend in headless Chromium', () => {
-  let dir = '';
-  let server: Server;
-  let port = 0;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'convkit-browser-'));
-    compileSrc(join(dir, 'esm'));
-    writeFileSync(join(dir, 'index.html'), PAGE);
-    server = createServer((req, res) => {
-      const path = join(dir, decodeURIComponent((req.url ?? '/').split('?')[0]));
-      const file = path.endsWith('/') ? join(path, 'index.html') : path;
-      if (!file.startsWith(dir) || !existsSync(file) || statSync(file).isDirectory()) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    port = (server.address() as { port: number }).port;
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
   it('conv2d forward and gradients on wasm match ts inside the browser, with no fallback', async () => {
-    const { chromium } = await import('playwright-core');
-    const profile = join(dir, 'profile');
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    try {
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(`http://127.0.0.1:${port}/index.html`);
-      await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 60_000 });
-      const r = await page.evaluate(() => (window as unknown as { __result: Record<string, unknown> }).__result);
-      expect(errors).toEqual([]);
-      expect(r.error ?? null).toBeNull();
-      expect(r.ok).toBe(true);
-      // Chromium runs relaxed SIMD, so the page exercises the relaxed build
-      expect(['relaxed', 'simd']).toContain(r.variant);
-      expect(r.fallbacks).toEqual([]);
-      expect(r.n).toBe(2 * 5 * 5 * 7);
-      // conv sums K = 3*3*5 = 45 products; gradients sum over windows and the batch
-      expect(r.y as number).toBeLessThan(1e-4);
-      expect(r.loss as number).toBeLessThan(1e-4);
-      expect(r.dx as number).toBeLessThan(1e-4);
-      expect(r.dw as number).toBeLessThan(1e-4);
-      console.log(`browser: wasm variant ${r.variant}, max rel diff y ${r.y}, dx ${r.dx}, dw ${r.dw}`);
-    } finally {
-      await context.close();
-    }
+    const { result: r, errors } = await runPage(PAGE);
+    expect(errors).toEqual([]);
+    expect(r.error ?? null).toBeNull();
+    expect(r.ok).toBe(true);
+    // Chromium runs relaxed SIMD, so the page exercises the relaxed build
+    expect(['relaxed', 'simd']).toContain(r.variant);
+    expect(r.fallbacks).toEqual([]);
+    expect(r.n).toBe(2 * 5 * 5 * 7);
+    // conv sums K = 3*3*5 = 45 products; gradients sum over windows and the batch
+    expect(r.y as number).toBeLessThan(1e-4);
+    expect(r.loss as number).toBeLessThan(1e-4);
+    expect(r.dx as number).toBeLessThan(1e-4);
+    expect(r.dw as number).toBeLessThan(1e-4);
+    console.log(`browser: wasm variant ${r.variant}, max rel diff y ${r.y}, dx ${r.dx}, dw ${r.dw}`);
   });
 });
