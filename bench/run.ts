@@ -98,6 +98,9 @@ async function switchTo(impl: Impl): Promise<string | null> {
  * spike from landing on one implementation only. tfjs-cpu (another tfjs backend, whose
  * tensors cannot share the rounds) runs on its own afterwards.
  */
+/** FLOP per ms each implementation reached in each group: predicts when a slow one would take too long. */
+const rateSeen = new Map<string, number>();
+
 async function runCase(c: ReturnType<typeof cases>[number]): Promise<Row[]> {
   const caseRows = new Map<string, Row>();
   const live: { impl: Impl; row: Row; prep: Prepared; first: number; samples: number[] }[] = [];
@@ -111,6 +114,11 @@ async function runCase(c: ReturnType<typeof cases>[number]): Promise<Row[]> {
     }
     if (impl.slow && c.flops && c.flops > budget.slowFlops) {
       row.note = `skipped: too slow (${(c.flops / 1e9).toFixed(1)} GFLOP per call)`;
+      return;
+    }
+    const seen = rateSeen.get(`${impl.id} ${c.group}`);
+    if (impl.slow && c.flops && seen && c.flops / seen > budget.slowFirstCallMs) {
+      row.note = `skipped: too slow (about ${(c.flops / seen / 1000).toFixed(0)} s per call at its ${(seen / 1e6).toFixed(2)} GFLOP/s on the previous case)`;
       return;
     }
     let prep: Prepared | string;
@@ -129,6 +137,7 @@ async function runCase(c: ReturnType<typeof cases>[number]): Promise<Row[]> {
       const t0 = performance.now();
       prep.run();
       const first = performance.now() - t0;
+      if (c.flops) rateSeen.set(`${impl.id} ${c.group}`, c.flops / first);
       if (impl.slow && first > budget.slowFirstCallMs) {
         row.note = `skipped: too slow (first call ${(first / 1000).toFixed(1)} s)`;
         prep.cleanup();
@@ -176,7 +185,10 @@ async function runCase(c: ReturnType<typeof cases>[number]): Promise<Row[]> {
       if (!e.samples.length) continue;
       const sorted = [...e.samples].sort((a, b) => a - b);
       e.row.medianMs = sorted[sorted.length >> 1];
-      if (c.flops) e.row.rate = c.flops / (e.row.medianMs * 1e6);
+      if (c.flops) {
+        e.row.rate = c.flops / (e.row.medianMs * 1e6);
+        rateSeen.set(`${e.impl.id} ${c.group}`, c.flops / e.row.medianMs);
+      }
       else if (c.bytes) e.row.rate = c.bytes / (e.row.medianMs * 1e6);
     }
   };
