@@ -98,10 +98,16 @@ export class Dataset {
     if (x.rank < 1 || y.rank < 1 || x.shape[0] !== y.shape[0]) {
       throw new RangeError(`Dataset.fromTensors: x ${fmtShape(x.shape)} and y ${fmtShape(y.shape)} must have the same first (sample) dimension`);
     }
-    const xs = x.dataSync();
-    const ys = y.dataSync();
-    const labels = y.dtype === 'int32' ? Int32Array.from(ys) : Float32Array.from(ys);
-    return new Dataset({ ...opts, x: Float32Array.from(xs), sampleShape: x.shape.slice(1), y: labels, labelShape: y.shape.slice(1) });
+    return Dataset.fromValues(x.dataSync(), x.shape, y.dataSync(), y.shape, y.dtype === 'int32', opts);
+  }
+
+  /** A dataset from values already read back (x [N, ...], y [N, ...]; int labels as Int32Array). */
+  static fromValues(
+    xs: ArrayLike<number>, xShape: readonly number[], ys: ArrayLike<number>, yShape: readonly number[], intLabels: boolean,
+    opts: { numClasses?: number; classNames?: readonly string[]; name?: string } = {},
+  ): Dataset {
+    const labels = intLabels ? Int32Array.from(ys) : Float32Array.from(ys);
+    return new Dataset({ ...opts, x: Float32Array.from(xs), sampleShape: xShape.slice(1), y: labels, labelShape: yShape.slice(1) });
   }
 
   /** True when labels are class indices (one int per sample). */

@@ -379,10 +379,7 @@ export async function toDatasetAsync(x: Tensor | Dataset, y: Tensor | undefined,
     throw new RangeError(`${op}: x ${fmtShape(x.shape)} and y ${fmtShape(y.shape)} must have the same first (sample) dimension`);
   }
   const [xs, ys] = await Promise.all([x.data(), y.data()]);
-  return new Dataset({
-    x: Float32Array.from(xs), sampleShape: x.shape.slice(1),
-    y: y.dtype === 'int32' ? Int32Array.from(ys) : Float32Array.from(ys), labelShape: y.shape.slice(1),
-  });
+  return Dataset.fromValues(xs, x.shape, ys, y.shape, y.dtype === 'int32');
 }
 
 /** `evaluateDataset` with asynchronous reads (every backend, webgpu included). */
