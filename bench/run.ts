@@ -29,7 +29,7 @@ const opt = (f: string) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 if (flag('--help')) {
-  console.log('usage: npm run bench -- [--quick] [--json FILE] [--filter TEXT] [--impl a,b]');
+  console.log('usage: npm run bench -- [--quick] [--json FILE] [--filter TEXT[|TEXT...]] [--impl a,b]');
   process.exit(0);
 }
 
@@ -222,7 +222,7 @@ async function runCase(c: ReturnType<typeof cases>[number]): Promise<Row[]> {
 const started = Date.now();
 const loadBefore = os.loadavg();
 for (const c of cases(quick)) {
-  if (filter && !`${c.group} ${c.name} ${c.shape}`.includes(filter)) continue;
+  if (filter && !filter.split('|').some((f) => `${c.group} ${c.name} ${c.shape}`.includes(f))) continue;
   for (const r of await runCase(c)) {
     rows.push(r);
     console.log(

@@ -52,10 +52,10 @@ async function main(): Promise<void> {
   await model.fit(data.train, {
     epochs, batchSize, seed, verbose: 0,
     callbacks: {
-      onEpochEnd: (epoch, logs) => {
+      onEpochEnd: async (epoch, logs) => {
         trainSeconds += logs.seconds;
         const e0 = performance.now();
-        const { result } = heldOut(model, data.test);
+        const { result } = await heldOut(model, data.test);
         evalSeconds += (performance.now() - e0) / 1000;
         const row = { epoch: epoch + 1, trainSeconds, wallSeconds: (performance.now() - t0) / 1000, trainLoss: logs.loss, trainAccuracy: logs.accuracy, testLoss: result.loss, testAccuracy: result.accuracy, imagesPerSec: logs.images_per_sec };
         rows.push(row);

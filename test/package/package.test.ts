@@ -103,6 +103,13 @@ describe('package.json', () => {
     for (const d of ['src', 'test', 'bench', 'datasets']) expect(statSync(join(root, d)).isDirectory(), `${d}/`).toBe(true);
   });
 
+  it('the benchmark scripts type-check (they are compiled only when run)', () => {
+    const tsc = join(root, 'node_modules/typescript/bin/tsc');
+    const r = spawnSync(process.execPath, [tsc, '-p', 'bench/tsconfig.json', '--noEmit'], { cwd: root, encoding: 'utf8' });
+    expect(r.stdout + r.stderr, 'tsc -p bench/tsconfig.json').toBe('');
+    expect(r.status).toBe(0);
+  }, 120_000);
+
   it('type declarations cover the public API in both builds', () => {
     for (const flavour of ['esm', 'cjs']) {
       const dts = readFileSync(join(root, `dist/${flavour}/index.d.ts`), 'utf8');
