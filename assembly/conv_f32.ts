@@ -18,13 +18,32 @@ import {
   conv_geometry_load, conv_geometry_to_input_grad, conv_is_pointwise, conv_is_depthwise,
   gC, gF, gCg, gFg, gKg, gOutPix, gInPix, gGroups, gKD, gKH, gKW, gSD, gSH, gSW,
 } from './conv_geometry';
+import { conv_direct_fits, conv_direct_forward_f32 } from './conv_direct_f32';
 import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
+
+/** Forward paths (conv_forward_path_f32). */
+export const PATH_GEMM: i32 = 0;
+export const PATH_POINTWISE: i32 = 1;
+export const PATH_DEPTHWISE: i32 = 2;
+export const PATH_DIRECT: i32 = 3;
+
+/** Which forward path conv_forward_f32 takes for the geometry at `geom` (tests check each is covered). */
+export function conv_forward_path_f32(geom: usize, ws: usize): i32 {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  if (conv_is_depthwise()) return PATH_DEPTHWISE;
+  if (conv_direct_fits()) return PATH_DIRECT;
+  return conv_is_pointwise() ? PATH_POINTWISE : PATH_GEMM;
+}
 
 /** y = conv(x, w). */
 export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize): void {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (conv_is_depthwise()) {
     depthwise_forward_f32(x, w, y);
+    return;
+  }
+  if (conv_direct_fits()) {
+    conv_direct_forward_f32(x, w, y, ws);
     return;
   }
   const pointwise = conv_is_pointwise();

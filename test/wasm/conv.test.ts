@@ -2,7 +2,8 @@
  * WASM convolution kernels against the ts oracle: forward, input gradient and filter
  * gradient, 2-D and 3-D, over random geometries (fast-check) and over sizes placed
  * around the GEMM's register tile (MR x 8) and cache blocks (MC = 240 rows, KC = 256
- * depth), plus the pointwise and depthwise fast paths. Tolerances scale with the
+ * depth), plus the pointwise, depthwise and direct (few taps per group) fast paths;
+ * each fixed case asserts which forward path it exercises. Tolerances scale with the
  * reduction length of each output (tolForK): float32 rounding of a K-term sum grows
  * like sqrt(K).
  */
@@ -11,6 +12,8 @@ import fc from 'fast-check';
 import * as ck from '../../src/index.js';
 import { computeConv2DInfo, computeConv3DInfo, type ConvOpts, type Conv2DInfo, type Conv3DInfo } from '../../src/kernels/conv_info.js';
 import { mismatch, tolForK } from '../util/close.js';
+import { convForwardPath } from '../../src/backends/wasm/kernels/conv.js';
+import type { WasmBackend } from '../../src/backends/wasm/backend.js';
 
 function values(n: number, seed: number): Float32Array {
   const a = new Float32Array(n);
@@ -65,6 +68,19 @@ function check3d(xShape: number[], wShape: number[], opts: ConvOpts, seed = 1): 
   compare('Conv3DBackpropFilter', [xShape, yShape], { conv }, conv.batch * conv.outD * conv.outH * conv.outW, seed + 2, ctx);
 }
 
+/** The wasm forward path of a 2-D or 3-D geometry. */
+function pathOf(xShape: number[], wShape: number[], opts: ConvOpts): string {
+  const conv = xShape.length === 5 ? computeConv3DInfo('test', xShape, wShape, opts) : computeConv2DInfo('test', xShape, wShape, opts);
+  return ck.withBackend('wasm', () => convForwardPath(ck.getBackend() as unknown as WasmBackend, conv));
+}
+
+/** check2d / check3d after asserting the forward path the case is meant to cover. */
+function checkPath(path: string, xShape: number[], wShape: number[], opts: ConvOpts, seed = 1): void {
+  expect(pathOf(xShape, wShape, opts), `forward path of x ${JSON.stringify(xShape)} w ${JSON.stringify(wShape)} ${JSON.stringify(opts)}`).toBe(path);
+  if (xShape.length === 5) check3d(xShape, wShape, opts, seed);
+  else check2d(xShape, wShape, opts, seed);
+}
+
 const tile = () => ck.withBackend('wasm', () => {
   const be = ck.getBackend() as unknown as { wasm: Record<string, () => number> };
   const t = be.wasm.gemm_f32_tile();
@@ -105,14 +121,41 @@ describe('wasm conv2d vs ts oracle', () => {
     );
   });
 
+  it('random geometries with 80+ taps per group: implicit im2col + GEMM (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          n: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 2, max: 7 }), w: fc.integer({ min: 2, max: 7 }),
+          cg: fc.integer({ min: 20, max: 26 }), fg: fc.integer({ min: 1, max: 10 }), groups: fc.integer({ min: 1, max: 2 }),
+          kh: fc.integer({ min: 2, max: 3 }), kw: fc.integer({ min: 2, max: 3 }),
+          s: fc.integer({ min: 1, max: 2 }), d: fc.integer({ min: 1, max: 2 }),
+          padding: fc.oneof(fc.constant<ConvOpts['padding']>('valid'), fc.constant<ConvOpts['padding']>('same'), fc.integer({ min: 0, max: 2 })),
+          seed: fc.nat(1000),
+        }),
+        (p) => {
+          const xShape = [p.n, p.h, p.w, p.cg * p.groups], wShape = [p.kh, p.kw, p.cg, p.fg * p.groups];
+          const opts: ConvOpts = { strides: p.s, dilations: p.d, padding: p.padding, groups: p.groups };
+          try {
+            computeConv2DInfo('test', xShape, wShape, opts);
+          } catch {
+            return;
+          }
+          checkPath('gemm', xShape, wShape, opts, p.seed);
+        },
+      ),
+      { numRuns: 25, seed: 99 },
+    );
+  });
+
   it('filter counts around the register tile width (N of the GEMM)', () => {
-    for (const F of [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23]) check2d([1, 5, 6, 3], [3, 3, 3, F], { padding: 'same' }, F);
+    // 3x3x9 = 81 taps: past the direct kernel's limit, so im2col + GEMM
+    for (const F of [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23]) checkPath('gemm', [1, 5, 6, 9], [3, 3, 9, F], { padding: 'same' }, F);
   });
 
   it('output pixel counts around MR strips and the MC = 240 row block (M of the GEMM)', () => {
     const { MR } = tile();
     // 1 x W outputs with W = multiples of MR +-1, and around 240 and 480
-    for (const W of [1, MR - 1, MR, MR + 1, 2 * MR + 1, 239, 240, 241, 481]) check2d([1, 3, W + 2, 2], [3, 3, 2, 9], { padding: 'valid' }, W);
+    for (const W of [1, MR - 1, MR, MR + 1, 2 * MR + 1, 239, 240, 241, 481]) checkPath('gemm', [1, 3, W + 2, 9], [3, 3, 9, 9], { padding: 'valid' }, W);
   });
 
   it('reduction lengths around the KC = 256 depth block (K of the GEMM)', () => {
@@ -129,12 +172,37 @@ describe('wasm conv2d vs ts oracle', () => {
     check3d([1, 3, 4, 5, 16], [2, 2, 3, 16, 3], { padding: 'same' });
   });
 
-  it('pointwise (1x1) fast path, with groups, and strided 1x1 through im2col', () => {
-    check2d([2, 7, 5, 13], [1, 1, 13, 17], {});
-    check2d([2, 7, 5, 12], [1, 1, 4, 9], { groups: 3 });
-    check2d([2, 7, 5, 13], [1, 1, 13, 6], { strides: 2 });
-    check2d([1, 4, 4, 8], [1, 1, 8, 8], { padding: 1 });
-    check2d([1, 17, 15, 31], [1, 1, 31, 19], {});
+  it('pointwise (1x1) fast path, with groups, and strided 1x1 through im2col or the direct kernel', () => {
+    checkPath('pointwise', [2, 7, 5, 13], [1, 1, 13, 17], {});
+    checkPath('pointwise', [2, 7, 5, 12], [1, 1, 4, 9], { groups: 3 });
+    checkPath('direct', [2, 7, 5, 13], [1, 1, 13, 6], { strides: 2 });
+    checkPath('gemm', [2, 7, 5, 80], [1, 1, 80, 6], { strides: 2 });
+    checkPath('direct', [1, 4, 4, 8], [1, 1, 8, 8], { padding: 1 });
+    checkPath('pointwise', [1, 17, 15, 31], [1, 1, 31, 19], {});
+  });
+
+  it('direct kernel (few taps per group): output widths around its 4-pixel tile, filters around 8 lanes', () => {
+    for (const W of [1, 2, 3, 4, 5, 7, 8, 9, 13]) checkPath('direct', [2, 4, W, 1], [3, 3, 1, 6], { padding: 'same' }, W);
+    for (const F of [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17]) checkPath('direct', [1, 6, 7, 3], [3, 3, 3, F], { padding: 'same' }, 40 + F);
+    // LeNet's first layer and the limit of 75 taps per group (5x5x3), one past it (5x5x4)
+    checkPath('direct', [3, 12, 12, 1], [5, 5, 1, 6], { padding: 'valid' });
+    checkPath('direct', [1, 9, 10, 3], [5, 5, 3, 4], { padding: 'same' });
+    checkPath('gemm', [1, 9, 10, 4], [5, 5, 4, 4], { padding: 'same' });
+  });
+
+  it('direct kernel: strides, dilations, groups, padding wider than the kernel, 3-D', () => {
+    checkPath('direct', [2, 9, 11, 3], [3, 3, 3, 8], { strides: 2, padding: 'same' });
+    checkPath('direct', [1, 9, 11, 2], [3, 2, 2, 5], { strides: [1, 3], dilations: [2, 3], padding: 'valid' });
+    checkPath('direct', [1, 7, 8, 6], [3, 3, 2, 9], { groups: 3, padding: [[2, 1], [0, 3]] });
+    checkPath('direct', [1, 3, 3, 2], [2, 2, 2, 3], { padding: [[4, 4], [5, 3]] }); // rows and columns made only of padding
+    checkPath('direct', [2, 6, 9, 4], [1, 3, 2, 10], { groups: 2, dilations: [1, 2], strides: [2, 1], padding: 'same' });
+    checkPath('direct', [1, 4, 5, 6, 2], [2, 3, 3, 2, 5], { padding: 'same', strides: [1, 2, 1] });
+  });
+
+  it('direct kernel: rows too wide for its row buffer go to im2col + GEMM', () => {
+    // 3 kernel rows x 7000 columns x 3 channels x 4 bytes exceed the 240 KB buffer
+    checkPath('gemm', [1, 3, 7000, 3], [3, 3, 3, 4], { padding: 'same' });
+    checkPath('direct', [1, 3, 5000, 3], [3, 3, 3, 4], { padding: 'same' });
   });
 
   it('depthwise (groups = C) direct kernels, channel multiplier 1 and 3', () => {

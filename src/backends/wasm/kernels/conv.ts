@@ -1,7 +1,8 @@
 /**
  * Convolution kernels on `wasm`: Conv2D / Conv3D and their input and filter gradients,
  * all on the packed GEMM with implicit im2col (assembly/conv_f32.ts), a plain GEMM
- * for pointwise convolutions and direct kernels for depthwise ones. 2-D geometry is
+ * for pointwise convolutions, direct kernels for depthwise ones and a direct forward
+ * kernel for few taps per group (first layers, assembly/conv_direct_f32.ts). 2-D geometry is
  * passed as 3-D with a depth of 1, so both ranks share every code path.
  */
 import type { TensorInfo } from '../../../registry/backend.js';
@@ -84,6 +85,15 @@ function run(which: Which, kernel: string, [a, b]: TensorInfo[], c: Conv3DInfo, 
     }
   }
   return out;
+}
+
+/** The forward paths of assembly/conv_f32.ts, by their codes there. */
+export const CONV_FORWARD_PATHS = ['gemm', 'pointwise', 'depthwise', 'direct'] as const;
+
+/** Which path the wasm forward convolution takes for this geometry (tests use it to cover each path). */
+export function convForwardPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): (typeof CONV_FORWARD_PATHS)[number] {
+  const c = 'inD' in conv ? conv : conv2dAs3d(conv);
+  return CONV_FORWARD_PATHS[be.wasm.conv_forward_path_f32(be.params(geometry3d(c)), be.workspace())];
 }
 
 const kernels: [string, Which, boolean][] = [
