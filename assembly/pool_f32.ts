@@ -3,7 +3,12 @@
 // order; cells outside the input are padding and never take part. Channels are the
 // SIMD axis: each output pixel's C values are a contiguous run, as is each input cell's.
 
-/** y[n,oh,ow,:] = max over the window's real cells (a NaN in the window gives NaN). */
+/**
+ * y[n,oh,ow,:] = max over the window's real cells (a NaN in the window gives NaN).
+ * Channels go 16 at a time in 4 registers across the window. The SIMD max is the
+ * one-instruction pseudo-max (m < v ? v : m), which drops NaN, so NaN is tracked in a
+ * mask beside it: wasm's IEEE f32x4.max costs several instructions on x86.
+ */
 export function max_pool2d_f32(
   x: usize, y: usize,
   N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
@@ -17,23 +22,67 @@ export function max_pool2d_f32(
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++) {
         let c = 0;
-        for (; c + 4 <= C; c += 4) v128.store(yo + (<usize>c << 2), ninf);
-        for (; c < C; c++) store<f32>(yo + (<usize>c << 2), -Infinity);
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = oh * SH - PT + kh * DH;
-          if (ih < 0 || ih >= H) continue;
-          for (let kw = 0; kw < KW; kw++) {
-            const iw = ow * SW - PL + kw * DW;
-            if (iw < 0 || iw >= W) continue;
-            const xc = xn + (<usize>ih * <usize>W + <usize>iw) * cb;
-            c = 0;
-            for (; c + 4 <= C; c += 4) {
-              const o = <usize>c << 2;
-              v128.store(yo + o, f32x4.max(v128.load(yo + o), v128.load(xc + o)));
+        for (; c + 16 <= C; c += 16) {
+          const co = <usize>c << 2;
+          let m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
+          let bad = v128.splat<i32>(0);
+          for (let kh = 0; kh < KH; kh++) {
+            const ih = oh * SH - PT + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            for (let kw = 0; kw < KW; kw++) {
+              const iw = ow * SW - PL + kw * DW;
+              if (iw < 0 || iw >= W) continue;
+              const p = xn + (<usize>ih * <usize>W + <usize>iw) * cb + co;
+              const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+              m0 = f32x4.pmax(m0, v0);
+              m1 = f32x4.pmax(m1, v1);
+              m2 = f32x4.pmax(m2, v2);
+              m3 = f32x4.pmax(m3, v3);
+              bad = v128.or(bad, v128.or(v128.or(f32x4.ne(v0, v0), f32x4.ne(v1, v1)), v128.or(f32x4.ne(v2, v2), f32x4.ne(v3, v3))));
             }
-            for (; c < C; c++) {
-              const o = <usize>c << 2;
-              store<f32>(yo + o, Mathf.max(load<f32>(yo + o), load<f32>(xc + o)));
+          }
+          if (v128.any_true(bad)) {
+            // rare: redo this block lane-exactly with the NaN-propagating max
+            m0 = ninf; m1 = ninf; m2 = ninf; m3 = ninf;
+            for (let kh = 0; kh < KH; kh++) {
+              const ih = oh * SH - PT + kh * DH;
+              if (ih < 0 || ih >= H) continue;
+              for (let kw = 0; kw < KW; kw++) {
+                const iw = ow * SW - PL + kw * DW;
+                if (iw < 0 || iw >= W) continue;
+                const p = xn + (<usize>ih * <usize>W + <usize>iw) * cb + co;
+                m0 = f32x4.max(m0, v128.load(p));
+                m1 = f32x4.max(m1, v128.load(p, 16));
+                m2 = f32x4.max(m2, v128.load(p, 32));
+                m3 = f32x4.max(m3, v128.load(p, 48));
+              }
+            }
+          }
+          v128.store(yo + co, m0);
+          v128.store(yo + co, m1, 16);
+          v128.store(yo + co, m2, 32);
+          v128.store(yo + co, m3, 48);
+        }
+        // the last C % 16 channels: 4 at a time with the IEEE max, then one by one
+        const tail = c;
+        for (; c < C; c++) store<f32>(yo + (<usize>c << 2), -Infinity);
+        if (tail < C) {
+          for (let kh = 0; kh < KH; kh++) {
+            const ih = oh * SH - PT + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            for (let kw = 0; kw < KW; kw++) {
+              const iw = ow * SW - PL + kw * DW;
+              if (iw < 0 || iw >= W) continue;
+              const xc = xn + (<usize>ih * <usize>W + <usize>iw) * cb;
+              let k = tail;
+              for (; k + 4 <= C; k += 4) {
+                const o = <usize>k << 2;
+                v128.store(yo + o, f32x4.max(v128.load(yo + o), v128.load(xc + o)));
+              }
+              for (; k < C; k++) {
+                const o = <usize>k << 2;
+                store<f32>(yo + o, Mathf.max(load<f32>(yo + o), load<f32>(xc + o)));
+              }
             }
           }
         }
