@@ -14,7 +14,7 @@
 // listed once per output row. TILE neighbouring output pixels x 8 filters accumulate in
 // registers, as in the GEMM micro-kernel: the filter, packed once per call into 8-wide
 // strips, supplies the vectors and the row buffer the broadcast values.
-import { MC, KC, NC } from './gemm_config';
+import { KC, NC, PACK_A_BYTES } from './gemm_config';
 import {
   gN, gD, gH, gW, gC, gOD, gOH, gOW, gF, gKD, gKH, gKW, gSD, gSH, gSW, gDD, gDH, gDW, gPD, gPH, gPW,
   gGroups, gCg, gFg, gKg, dwTapIn as listIn, dwTapFilt as listW,
@@ -28,7 +28,7 @@ export const DIRECT_KG_MAX: i32 = 75;
 const TILE: i32 = 4;
 
 /** Workspace layout: the row buffer in the GEMM's packed-A area, the packed filter in its packed-B area. */
-const WS_ROWS_BYTES: i32 = MC * KC * 4;
+const WS_ROWS_BYTES: i32 = PACK_A_BYTES;
 const WS_FILTER: usize = <usize>WS_ROWS_BYTES;
 
 // @ts-ignore: decorator

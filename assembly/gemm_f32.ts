@@ -12,7 +12,7 @@
 // The same driver serves convolution: A can come from an im2col view of an image
 // (packed straight from it) and C can be scattered back with col2im, so conv forward
 // and both conv gradients run on this GEMM without materialising patch matrices.
-import { MR, NR, KC, MC, NC } from './gemm_config';
+import { MR, NR, KC, MC, NC, PACK_A_BYTES } from './gemm_config';
 import { gemm_f32_5x8 } from './gemm_f32_5x8';
 import { gemm_f32_6x8_relaxed } from './gemm_f32_6x8_relaxed';
 import { pack_a_im2col, pack_a_im2col_t, im2col_rows, col2im_add_tile, packRowsStrided } from './im2col_f32';
@@ -207,7 +207,7 @@ export function gemm_f32_driver(
     return;
   }
   const packA = ws;
-  const packB = ws + (<usize>(MC * KC) << 2);
+  const packB = ws + <usize>PACK_A_BYTES;
   // split K into equal blocks of at most KC (no short last block)
   const kBlocks = (K + KC - 1) / KC;
   const kcMax = (K + kBlocks - 1) / kBlocks;

@@ -1,7 +1,7 @@
 /**
  * WASM convolution kernels against the ts oracle: forward, input gradient and filter
  * gradient, 2-D and 3-D, over random geometries (fast-check) and over sizes placed
- * around the GEMM's register tile (MR x 8) and cache blocks (MC = 240 rows, KC = 256
+ * around the GEMM's register tile (MR x 8) and cache blocks (MC rows, KC
  * depth), plus the pointwise, depthwise and direct (few taps per group) fast paths;
  * each fixed case asserts which forward path it exercises. Tolerances scale with the
  * reduction length of each output (tolForK): float32 rounding of a K-term sum grows
@@ -83,8 +83,8 @@ function checkPath(path: string, xShape: number[], wShape: number[], opts: ConvO
 
 const tile = () => ck.withBackend('wasm', () => {
   const be = ck.getBackend() as unknown as { wasm: Record<string, () => number> };
-  const t = be.wasm.gemm_f32_tile();
-  return { MR: Math.floor(t / 100), NR: t % 100 };
+  const t = be.wasm.gemm_f32_tile(), b = be.wasm.gemm_f32_blocks();
+  return { MR: Math.floor(t / 100), NR: t % 100, MC: Math.floor(b / 10000), KC: b % 10000 };
 });
 
 describe('wasm conv2d vs ts oracle', () => {
@@ -152,16 +152,20 @@ describe('wasm conv2d vs ts oracle', () => {
     for (const F of [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23]) checkPath('gemm', [1, 5, 6, 9], [3, 3, 9, F], { padding: 'same' }, F);
   });
 
-  it('output pixel counts around MR strips and the MC = 240 row block (M of the GEMM)', () => {
-    const { MR } = tile();
-    // 1 x W outputs with W = multiples of MR +-1, and around 240 and 480
-    for (const W of [1, MR - 1, MR, MR + 1, 2 * MR + 1, 239, 240, 241, 481]) checkPath('gemm', [1, 3, W + 2, 9], [3, 3, 9, 9], { padding: 'valid' }, W);
+  it('output pixel counts around MR strips and the MC row block (M of the GEMM)', () => {
+    const { MR, MC } = tile();
+    // 1 x W outputs with W = multiples of MR +-1, and around MC and 2 MC
+    for (const W of [1, MR - 1, MR, MR + 1, 2 * MR + 1, MC - 1, MC, MC + 1, 2 * MC + 1]) checkPath('gemm', [1, 3, W + 2, 9], [3, 3, 9, 9], { padding: 'valid' }, W);
   });
 
-  it('reduction lengths around the KC = 256 depth block (K of the GEMM)', () => {
-    // K = 3*3*C: 252, 261, 288, 513 taps; filter gradient K = N*OH*OW around 256 and 512
-    for (const C of [28, 29, 32, 57]) check2d([1, 7, 9, C], [3, 3, C, 8], { padding: 'same' }, C);
-    for (const [N, H, W] of [[1, 16, 16], [1, 16, 17], [2, 16, 16], [3, 13, 13]]) check2d([N, H, W, 3], [3, 3, 3, 5], { padding: 'same' }, H * W);
+  it('reduction lengths around the KC depth block (K of the GEMM)', () => {
+    const { KC } = tile();
+    // forward K = 3*3*C just below and above KC and 2 KC
+    for (const C of [Math.floor(KC / 9), Math.ceil(KC / 9) + (KC % 9 ? 0 : 1), Math.floor((2 * KC) / 9), Math.ceil((2 * KC) / 9) + 1]) {
+      check2d([1, 7, 9, C], [3, 3, C, 8], { padding: 'same' }, C);
+    }
+    // filter gradient K = N*OH*OW = KC - 1, KC, KC + 1, 2 KC
+    for (const [N, W] of [[1, KC - 1], [1, KC], [1, KC + 1], [2, KC]]) check2d([N, 1, W, 3], [1, 3, 3, 5], { padding: 'same' }, W);
   });
 
   it('unit-stride input gradients with >= 16 channels per group (flipped-filter convolution)', () => {
@@ -200,7 +204,7 @@ describe('wasm conv2d vs ts oracle', () => {
   });
 
   it('direct kernel: rows too wide for its row buffer go to im2col + GEMM', () => {
-    // 3 kernel rows x 7000 columns x 3 channels x 4 bytes exceed the 240 KB buffer
+    // 3 kernel rows x 7000 columns x 3 channels x 4 bytes (252 KB) exceed the 240 KB buffer
     checkPath('gemm', [1, 3, 7000, 3], [3, 3, 3, 4], { padding: 'same' });
     checkPath('direct', [1, 3, 5000, 3], [3, 3, 3, 4], { padding: 'same' });
   });

@@ -2,7 +2,7 @@
  * The packed GEMM (gemm_f32) against the reference triple loop (gemm_f32_ref) in the
  * same WASM module, on the same operands: every transpose combination, accumulate
  * or overwrite, padded leading dimensions, and sizes placed around the register tile
- * (MR x 8), the cache blocks (MC = 240 rows, KC = 256 depth, NC = 4096 columns) and
+ * (MR x 8), the cache blocks (MC rows, KC depth, read from the module; NC = 4096 columns) and
  * primes. Tolerance scales with the reduction length K (tolForK): the two kernels
  * sum in different orders, and float32 rounding of a K-term sum grows like sqrt(K).
  */
@@ -56,6 +56,8 @@ describe('gemm_f32 vs gemm_f32_ref', () => {
   const b = backend();
   const t = b.wasm.gemm_f32_tile();
   const MR = Math.floor(t / 100), NR = t % 100;
+  const blocks = b.wasm.gemm_f32_blocks();
+  const MC = Math.floor(blocks / 10000), KC = blocks % 10000;
 
   it('the tile is the one the build promises (5x8 plain, 6x8 relaxed)', () => {
     expect([NR, MR]).toEqual([8, b.variant === 'relaxed' ? 6 : 5]);
@@ -72,10 +74,17 @@ describe('gemm_f32 vs gemm_f32_ref', () => {
     }
   });
 
-  it('sizes around the cache blocks MC = 240, KC = 256 and primes (property)', () => {
+  it('the cache blocks are whole register strips (MC a multiple of MR) and fit the row tables', () => {
+    expect(MC % MR).toBe(0);
+    expect(MC).toBeLessThanOrEqual(256);
+    expect(KC).toBeGreaterThanOrEqual(64);
+  });
+
+  it('sizes around the cache blocks MC, KC and primes (property)', () => {
+    const around = (v: number) => [v - 1, v, v + 1];
     const dim = fc.oneof(
       fc.constantFrom(1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 15, 16, 17, 31, 37, 61, 64),
-      fc.constantFrom(239, 240, 241, 255, 256, 257, 479, 480, 481, 511, 512, 513),
+      fc.constantFrom(...around(MC), ...around(2 * MC), ...around(KC), ...around(2 * KC), ...around(3 * KC)),
       fc.integer({ min: 1, max: 300 }),
     );
     fc.assert(
