@@ -58,12 +58,25 @@ const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const fmtShape = (s: readonly number[]) => `[${s.join(',')}]`;
 
 /** convkit: tensors made on the current backend, one call = op + dataSync inside tidy. */
+/**
+ * Whether each timed call ends by reading the result into JS (dataSync, a copy on both
+ * sides). `--kernel-only` turns it off for kernel cases (both libraries run their WASM
+ * kernels synchronously, so the result is complete when the call returns): the copy out
+ * and the garbage collection it causes cost the same on both sides and dominate small
+ * kernels with large outputs.
+ */
+let readBack = true;
+export function setReadBack(on: boolean): void {
+  readBack = on;
+}
+
 function convkitCase(inputs: [number[], number][], call: (ts: ck.Tensor[]) => ck.Tensor): Prepared {
   const ts = inputs.map(([shape, seed]) => ck.keep(ck.tensor(randn(size(shape), seed), shape)));
   return {
     run: () => {
       ck.tidy(() => {
-        call(ts).dataSync();
+        const y = call(ts);
+        if (readBack) y.dataSync();
       });
     },
     cleanup: () => ts.forEach((t) => t.dispose()),
@@ -76,7 +89,7 @@ function tfCase(inputs: [number[], number][], call: (tf: Tf, ts: Tf[]) => Tf): P
   return {
     run: () => {
       const y = call(tf, ts);
-      y.dataSync();
+      if (readBack) y.dataSync();
       y.dispose();
     },
     cleanup: () => ts.forEach((t: Tf) => t.dispose()),

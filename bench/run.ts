@@ -19,7 +19,7 @@ import os from 'node:os';
 import { Bench } from 'tinybench';
 import * as ck from '../src/index.js';
 import { registerWasmVariant, wasmVariantSupported } from '../src/backends/wasm/index.js';
-import { cases, type Impl, type Prepared } from './cases.js';
+import { cases, setReadBack, type Impl, type Prepared } from './cases.js';
 import { useTfBackend } from './peers.js';
 
 const argv = process.argv.slice(2);
@@ -29,7 +29,7 @@ const opt = (f: string) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 if (flag('--help')) {
-  console.log('usage: npm run bench -- [--quick] [--json FILE] [--filter TEXT[|TEXT...]] [--impl a,b]');
+  console.log('usage: npm run bench -- [--quick] [--json FILE] [--filter TEXT[|TEXT...]] [--impl a,b] [--kernel-only]');
   process.exit(0);
 }
 
@@ -42,6 +42,7 @@ if (!wasmVariantSupported('relaxed') && !process.env.CONVKIT_BENCH_CHILD) {
 }
 
 const quick = flag('--quick');
+setReadBack(!flag('--kernel-only'));
 const jsonFile = opt('--json');
 const filter = opt('--filter');
 const only = opt('--impl')?.split(',');
@@ -250,9 +251,9 @@ const lines = [
   `|---|---|---|---:|---:|---:|---|`,
   ...rows.map((r) => `| ${r.case} | ${r.shape} | ${r.impl} | ${fmt(r.medianMs, 3)} | ${r.rate !== null ? `${fmt(r.rate)} ${r.unit}` : ''} | ${r.ratioToTfjsWasm !== null ? `${fmt(r.ratioToTfjsWasm)}x` : ''} | ${r.note} |`),
 ];
-console.log(`\n${quick ? 'quick' : 'full'} run, ${date}, ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, load ${machine.loadavgBefore.join('/')} -> ${machine.loadavgAfter.join('/')}, ${seconds.toFixed(0)} s\n`);
+console.log(`\n${quick ? 'quick' : 'full'} run${flag('--kernel-only') ? ' (kernel only: no read-back)' : ''}, ${date}, ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, load ${machine.loadavgBefore.join('/')} -> ${machine.loadavgAfter.join('/')}, ${seconds.toFixed(0)} s\n`);
 console.log(lines.join('\n'));
 if (jsonFile) {
-  writeFileSync(jsonFile, JSON.stringify({ date, mode: quick ? 'quick' : 'full', seconds, machine, rows }, null, 2) + '\n');
+  writeFileSync(jsonFile, JSON.stringify({ date, mode: quick ? 'quick' : 'full', readBack: !flag('--kernel-only'), seconds, machine, rows }, null, 2) + '\n');
   console.log(`\nwrote ${jsonFile}`);
 }
