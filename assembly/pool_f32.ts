@@ -3,6 +3,20 @@
 // order; cells outside the input are padding and never take part. Channels are the
 // SIMD axis: each output pixel's C values are a contiguous run, as is each input cell's.
 
+/** First window index k whose cell o*S - P + k*D is inside [0, N) (see windowHi). */
+// @ts-ignore: decorator
+@inline function windowLo(o: i32, S: i32, P: i32, D: i32): i32 {
+  const r = P - o * S; // k*D >= r
+  return r <= 0 ? 0 : (r + D - 1) / D;
+}
+
+/** One past the last window index k < K whose cell o*S - P + k*D is inside [0, N). */
+// @ts-ignore: decorator
+@inline function windowHi(o: i32, S: i32, P: i32, D: i32, K: i32, N: i32): i32 {
+  const r = N - 1 - o * S + P; // k*D <= r
+  return r < 0 ? 0 : min(K, r / D + 1);
+}
+
 /**
  * y[n,oh,ow,:] = max over the window's real cells (a NaN in the window gives NaN).
  * Channels go 16 at a time in 4 registers across the window. The SIMD max is the
@@ -20,71 +34,55 @@ export function max_pool2d_f32(
   for (let n = 0; n < N; n++) {
     const xn = x + <usize>n * <usize>H * <usize>W * cb;
     for (let oh = 0; oh < OH; oh++) {
+      const kh0 = windowLo(oh, SH, PT, DH), kh1 = windowHi(oh, SH, PT, DH, KH, H);
       for (let ow = 0; ow < OW; ow++) {
+        const kw0 = windowLo(ow, SW, PL, DW), kw1 = windowHi(ow, SW, PL, DW, KW, W);
+        // the window's real cells: x at xo + kh*rowStep + kw*colStep
+        const xo = xn + (<usize>(oh * SH - PT) * <usize>W + <usize>(ow * SW - PL)) * cb;
+        const rowStep = <usize>(DH * W) * cb, colStep = <usize>DW * cb;
         let c = 0;
         for (; c + 16 <= C; c += 16) {
-          const co = <usize>c << 2;
+          const co = xo + (<usize>c << 2);
           let m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
           let bad = v128.splat<i32>(0);
-          for (let kh = 0; kh < KH; kh++) {
-            const ih = oh * SH - PT + kh * DH;
-            if (ih < 0 || ih >= H) continue;
-            for (let kw = 0; kw < KW; kw++) {
-              const iw = ow * SW - PL + kw * DW;
-              if (iw < 0 || iw >= W) continue;
-              const p = xn + (<usize>ih * <usize>W + <usize>iw) * cb + co;
-              const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
-              m0 = f32x4.pmax(m0, v0);
-              m1 = f32x4.pmax(m1, v1);
-              m2 = f32x4.pmax(m2, v2);
-              m3 = f32x4.pmax(m3, v3);
-              bad = v128.or(bad, v128.or(v128.or(f32x4.ne(v0, v0), f32x4.ne(v1, v1)), v128.or(f32x4.ne(v2, v2), f32x4.ne(v3, v3))));
-            }
+          for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
+            const p = co + <usize>kh * rowStep + <usize>kw * colStep;
+            const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+            m0 = f32x4.pmax(m0, v0);
+            m1 = f32x4.pmax(m1, v1);
+            m2 = f32x4.pmax(m2, v2);
+            m3 = f32x4.pmax(m3, v3);
+            bad = v128.or(bad, v128.or(v128.or(f32x4.ne(v0, v0), f32x4.ne(v1, v1)), v128.or(f32x4.ne(v2, v2), f32x4.ne(v3, v3))));
           }
           if (v128.any_true(bad)) {
             // rare: redo this block lane-exactly with the NaN-propagating max
             m0 = ninf; m1 = ninf; m2 = ninf; m3 = ninf;
-            for (let kh = 0; kh < KH; kh++) {
-              const ih = oh * SH - PT + kh * DH;
-              if (ih < 0 || ih >= H) continue;
-              for (let kw = 0; kw < KW; kw++) {
-                const iw = ow * SW - PL + kw * DW;
-                if (iw < 0 || iw >= W) continue;
-                const p = xn + (<usize>ih * <usize>W + <usize>iw) * cb + co;
-                m0 = f32x4.max(m0, v128.load(p));
-                m1 = f32x4.max(m1, v128.load(p, 16));
-                m2 = f32x4.max(m2, v128.load(p, 32));
-                m3 = f32x4.max(m3, v128.load(p, 48));
-              }
+            for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
+              const p = co + <usize>kh * rowStep + <usize>kw * colStep;
+              m0 = f32x4.max(m0, v128.load(p));
+              m1 = f32x4.max(m1, v128.load(p, 16));
+              m2 = f32x4.max(m2, v128.load(p, 32));
+              m3 = f32x4.max(m3, v128.load(p, 48));
             }
           }
-          v128.store(yo + co, m0);
-          v128.store(yo + co, m1, 16);
-          v128.store(yo + co, m2, 32);
-          v128.store(yo + co, m3, 48);
+          const o = yo + (<usize>c << 2);
+          v128.store(o, m0);
+          v128.store(o, m1, 16);
+          v128.store(o, m2, 32);
+          v128.store(o, m3, 48);
         }
         // the last C % 16 channels: 4 at a time with the IEEE max, then one by one
-        const tail = c;
-        for (; c < C; c++) store<f32>(yo + (<usize>c << 2), -Infinity);
-        if (tail < C) {
-          for (let kh = 0; kh < KH; kh++) {
-            const ih = oh * SH - PT + kh * DH;
-            if (ih < 0 || ih >= H) continue;
-            for (let kw = 0; kw < KW; kw++) {
-              const iw = ow * SW - PL + kw * DW;
-              if (iw < 0 || iw >= W) continue;
-              const xc = xn + (<usize>ih * <usize>W + <usize>iw) * cb;
-              let k = tail;
-              for (; k + 4 <= C; k += 4) {
-                const o = <usize>k << 2;
-                v128.store(yo + o, f32x4.max(v128.load(yo + o), v128.load(xc + o)));
-              }
-              for (; k < C; k++) {
-                const o = <usize>k << 2;
-                store<f32>(yo + o, Mathf.max(load<f32>(yo + o), load<f32>(xc + o)));
-              }
-            }
-          }
+        for (; c + 4 <= C; c += 4) {
+          let m = ninf;
+          const co = xo + (<usize>c << 2);
+          for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) m = f32x4.max(m, v128.load(co + <usize>kh * rowStep + <usize>kw * colStep));
+          v128.store(yo + (<usize>c << 2), m);
+        }
+        for (; c < C; c++) {
+          let m: f32 = -Infinity;
+          const co = xo + (<usize>c << 2);
+          for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) m = Mathf.max(m, load<f32>(co + <usize>kh * rowStep + <usize>kw * colStep));
+          store<f32>(yo + (<usize>c << 2), m);
         }
         yo += cb;
       }
