@@ -107,18 +107,18 @@ export function max_pool2d_grad_f32(
     const xn = x + <usize>n * plane;
     const dxn = dx + <usize>n * plane;
     for (let oh = 0; oh < OH; oh++) {
+      const kh0 = windowLo(oh, SH, PT, DH), kh1 = windowHi(oh, SH, PT, DH, KH, H);
       for (let ow = 0; ow < OW; ow++) {
+        const kw0 = windowLo(ow, SW, PL, DW), kw1 = windowHi(ow, SW, PL, DW, KW, W);
         let c = 0;
         for (; c + 4 <= C; c += 4) {
           const co = <usize>c << 2;
           let best = f32x4.splat(0.0);
           let bestOff = i32x4.splat(-1);
-          for (let kh = 0; kh < KH; kh++) {
+          for (let kh = kh0; kh < kh1; kh++) {
             const ih = oh * SH - PT + kh * DH;
-            if (ih < 0 || ih >= H) continue;
-            for (let kw = 0; kw < KW; kw++) {
+            for (let kw = kw0; kw < kw1; kw++) {
               const iw = ow * SW - PL + kw * DW;
-              if (iw < 0 || iw >= W) continue;
               const off = (ih * W + iw) * C;
               const v = v128.load(xn + (<usize>off << 2) + co);
               // take v where: no cell yet, or (best is not NaN and (v is NaN or v > best))
@@ -143,12 +143,10 @@ export function max_pool2d_grad_f32(
         for (; c < C; c++) {
           let best: f32 = 0;
           let bestOff = -1;
-          for (let kh = 0; kh < KH; kh++) {
+          for (let kh = kh0; kh < kh1; kh++) {
             const ih = oh * SH - PT + kh * DH;
-            if (ih < 0 || ih >= H) continue;
-            for (let kw = 0; kw < KW; kw++) {
+            for (let kw = kw0; kw < kw1; kw++) {
               const iw = ow * SW - PL + kw * DW;
-              if (iw < 0 || iw >= W) continue;
               const off = (ih * W + iw) * C + c;
               const v = load<f32>(xn + (<usize>off << 2));
               if (bestOff < 0 || (!isNaN(best) && (isNaN(v) || v > best))) {
@@ -166,17 +164,6 @@ export function max_pool2d_grad_f32(
   }
 }
 
-/** Number of real cells along one axis of a window starting at `start` (padded coords). */
-// @ts-ignore: decorator
-@inline function real_count(start: i32, K: i32, D: i32, size: i32): i32 {
-  let r = 0;
-  for (let k = 0; k < K; k++) {
-    const i = start + k * D;
-    if (i >= 0 && i < size) r++;
-  }
-  return r;
-}
-
 /**
  * y = (sum of the window's real cells) / divisor, divisor = KH*KW when countIncludePad,
  * else the number of real cells.
@@ -192,38 +179,26 @@ export function avg_pool2d_f32(
   for (let n = 0; n < N; n++) {
     const xn = x + <usize>n * <usize>H * <usize>W * cb;
     for (let oh = 0; oh < OH; oh++) {
-      const rows = real_count(oh * SH - PT, KH, DH, H);
+      const kh0 = windowLo(oh, SH, PT, DH), kh1 = windowHi(oh, SH, PT, DH, KH, H);
       for (let ow = 0; ow < OW; ow++) {
-        const cols = real_count(ow * SW - PL, KW, DW, W);
-        const div: f32 = countIncludePad ? <f32>(KH * KW) : <f32>(rows * cols);
-        memory.fill(yo, 0, cb);
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = oh * SH - PT + kh * DH;
-          if (ih < 0 || ih >= H) continue;
-          for (let kw = 0; kw < KW; kw++) {
-            const iw = ow * SW - PL + kw * DW;
-            if (iw < 0 || iw >= W) continue;
-            const xc = xn + (<usize>ih * <usize>W + <usize>iw) * cb;
-            let c = 0;
-            for (; c + 4 <= C; c += 4) {
-              const o = <usize>c << 2;
-              v128.store(yo + o, f32x4.add(v128.load(yo + o), v128.load(xc + o)));
-            }
-            for (; c < C; c++) {
-              const o = <usize>c << 2;
-              store<f32>(yo + o, load<f32>(yo + o) + load<f32>(xc + o));
-            }
-          }
-        }
+        const kw0 = windowLo(ow, SW, PL, DW), kw1 = windowHi(ow, SW, PL, DW, KW, W);
+        const div: f32 = countIncludePad ? <f32>(KH * KW) : <f32>(max(0, kh1 - kh0) * max(0, kw1 - kw0));
         const dv = f32x4.splat(div);
+        // the window's real cells: x at xo + kh*rowStep + kw*colStep
+        const xo = xn + (<usize>(oh * SH - PT) * <usize>W + <usize>(ow * SW - PL)) * cb;
+        const rowStep = <usize>(DH * W) * cb, colStep = <usize>DW * cb;
         let c = 0;
         for (; c + 4 <= C; c += 4) {
-          const o = <usize>c << 2;
-          v128.store(yo + o, f32x4.div(v128.load(yo + o), dv));
+          const co = xo + (<usize>c << 2);
+          let acc = f32x4.splat(0);
+          for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) acc = f32x4.add(acc, v128.load(co + <usize>kh * rowStep + <usize>kw * colStep));
+          v128.store(yo + (<usize>c << 2), f32x4.div(acc, dv));
         }
         for (; c < C; c++) {
-          const o = <usize>c << 2;
-          store<f32>(yo + o, load<f32>(yo + o) / div);
+          const co = xo + (<usize>c << 2);
+          let acc: f32 = 0;
+          for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) acc += load<f32>(co + <usize>kh * rowStep + <usize>kw * colStep);
+          store<f32>(yo + (<usize>c << 2), acc / div);
         }
         yo += cb;
       }
@@ -245,27 +220,23 @@ export function avg_pool2d_grad_f32(
   for (let n = 0; n < N; n++) {
     const dxn = dx + <usize>n * plane;
     for (let oh = 0; oh < OH; oh++) {
-      const rows = real_count(oh * SH - PT, KH, DH, H);
+      const kh0 = windowLo(oh, SH, PT, DH), kh1 = windowHi(oh, SH, PT, DH, KH, H);
       for (let ow = 0; ow < OW; ow++) {
-        const cols = real_count(ow * SW - PL, KW, DW, W);
-        const div: f32 = countIncludePad ? <f32>(KH * KW) : <f32>(rows * cols);
+        const kw0 = windowLo(ow, SW, PL, DW), kw1 = windowHi(ow, SW, PL, DW, KW, W);
+        const div: f32 = countIncludePad ? <f32>(KH * KW) : <f32>(max(0, kh1 - kh0) * max(0, kw1 - kw0));
         const dv = f32x4.splat(div);
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = oh * SH - PT + kh * DH;
-          if (ih < 0 || ih >= H) continue;
-          for (let kw = 0; kw < KW; kw++) {
-            const iw = ow * SW - PL + kw * DW;
-            if (iw < 0 || iw >= W) continue;
-            const xc = dxn + (<usize>ih * <usize>W + <usize>iw) * cb;
-            let c = 0;
-            for (; c + 4 <= C; c += 4) {
-              const o = <usize>c << 2;
-              v128.store(xc + o, f32x4.add(v128.load(xc + o), f32x4.div(v128.load(dyo + o), dv)));
-            }
-            for (; c < C; c++) {
-              const o = <usize>c << 2;
-              store<f32>(xc + o, load<f32>(xc + o) + load<f32>(dyo + o) / div);
-            }
+        const xo = dxn + (<usize>(oh * SH - PT) * <usize>W + <usize>(ow * SW - PL)) * cb;
+        const rowStep = <usize>(DH * W) * cb, colStep = <usize>DW * cb;
+        for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
+          const xc = xo + <usize>kh * rowStep + <usize>kw * colStep;
+          let c = 0;
+          for (; c + 4 <= C; c += 4) {
+            const o = <usize>c << 2;
+            v128.store(xc + o, f32x4.add(v128.load(xc + o), f32x4.div(v128.load(dyo + o), dv)));
+          }
+          for (; c < C; c++) {
+            const o = <usize>c << 2;
+            store<f32>(xc + o, load<f32>(xc + o) + load<f32>(dyo + o) / div);
           }
         }
         dyo += cb;
