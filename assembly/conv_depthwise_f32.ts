@@ -35,6 +35,20 @@ function listTaps(n: i32, od: i32, oh: i32, ow: i32, t0: i32): i32 {
 // @ts-ignore: decorator
 @inline function tfl(i: i32): usize { return <usize>load<i32>(tapFilt + (<usize>i << 2)) << 2; }
 
+/** dst[c] += a[c] * b[c] for c < n, 4 channels at a time. */
+// @ts-ignore: decorator
+@inline function addProducts(dst: usize, a: usize, b: usize, n: i32): void {
+  let c = 0;
+  for (; c + 4 <= n; c += 4) {
+    const off = <usize>c << 2;
+    v128.store(dst + off, f32x4.add(v128.load(dst + off), f32x4.mul(v128.load(a + off), v128.load(b + off))));
+  }
+  for (; c < n; c++) {
+    const off = <usize>c << 2;
+    store<f32>(dst + off, load<f32>(dst + off) + load<f32>(a + off) * load<f32>(b + off));
+  }
+}
+
 export function depthwise_forward_f32(x: usize, w: usize, y: usize): void {
   const Mu = gF / gC;
   let pix = 0;
@@ -91,15 +105,7 @@ export function depthwise_backprop_input_f32(dy: usize, w: usize, dx: usize): vo
       for (let t = 0; t < tapCount; t++) {
         const dxr = dx + tin(t), wr = w + tfl(t);
         if (Mu == 1) {
-          let c = 0;
-          for (; c + 4 <= gC; c += 4) {
-            const off = <usize>c << 2;
-            v128.store(dxr + off, f32x4.add(v128.load(dxr + off), f32x4.mul(v128.load(dyrow + off), v128.load(wr + off))));
-          }
-          for (; c < gC; c++) {
-            const off = <usize>c << 2;
-            store<f32>(dxr + off, load<f32>(dxr + off) + load<f32>(dyrow + off) * load<f32>(wr + off));
-          }
+          addProducts(dxr, dyrow, wr, gC);
         } else {
           for (let c = 0; c < gC; c++) {
             let s: f32 = 0;
@@ -129,15 +135,7 @@ export function depthwise_backprop_filter_f32(x: usize, dy: usize, dw: usize): v
       for (let t = 0; t < tapCount; t++) {
         const xr = x + tin(t), dwr = dw + tfl(t);
         if (Mu == 1) {
-          let c = 0;
-          for (; c + 4 <= gC; c += 4) {
-            const off = <usize>c << 2;
-            v128.store(dwr + off, f32x4.add(v128.load(dwr + off), f32x4.mul(v128.load(xr + off), v128.load(dyrow + off))));
-          }
-          for (; c < gC; c++) {
-            const off = <usize>c << 2;
-            store<f32>(dwr + off, load<f32>(dwr + off) + load<f32>(xr + off) * load<f32>(dyrow + off));
-          }
+          addProducts(dwr, xr, dyrow, gC);
         } else {
           for (let c = 0; c < gC; c++) {
             const xv = load<f32>(xr + (<usize>c << 2));
