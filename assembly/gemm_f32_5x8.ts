@@ -4,32 +4,48 @@
 //
 // pa: packed A strip, kc steps of 5 floats (one per row); pb: packed B strip, kc
 // steps of 8 floats. C tile rows are ldc bytes apart. accumulate: C += A*B, else C = A*B.
+// kc >= 1.
 export function gemm_f32_5x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  for (let k = 0; k < kc; k++) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    const a0 = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    const a1 = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    const a2 = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    const a3 = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
-    const a4 = v128.load32_splat(pa, 16);
-    c40 = f32x4.add(c40, f32x4.mul(a4, b0));
-    c41 = f32x4.add(c41, f32x4.mul(a4, b1));
+  // Step k = 0, peeled: products only (kc >= 1 always). Peeling is for V8's sake as
+  // much as for the 10 saved adds: the broadcast loads below address memory + offset,
+  // and V8 keeps those 4 base addresses in registers for the whole loop only when they
+  // are first used before it; otherwise it recomputes one per broadcast per step (a
+  // `lea` each). Bumping pa/pb at the top of the loop likewise spares a zero-extending
+  // copy of each pointer per step: 39 instructions per step became 32 (measured in
+  // V8's disassembly, Node 20).
+  let b0 = v128.load(pb);
+  let b1 = v128.load(pb, 16);
+  let a = v128.load32_splat(pa);
+  let c00 = f32x4.mul(a, b0), c01 = f32x4.mul(a, b1);
+  a = v128.load32_splat(pa, 4);
+  let c10 = f32x4.mul(a, b0), c11 = f32x4.mul(a, b1);
+  a = v128.load32_splat(pa, 8);
+  let c20 = f32x4.mul(a, b0), c21 = f32x4.mul(a, b1);
+  a = v128.load32_splat(pa, 12);
+  let c30 = f32x4.mul(a, b0), c31 = f32x4.mul(a, b1);
+  a = v128.load32_splat(pa, 16);
+  let c40 = f32x4.mul(a, b0), c41 = f32x4.mul(a, b1);
+  // Steps 1..kc-1: C_tile += A[:, k] (outer product) B[k, :], one A row per broadcast.
+  for (let k = 1; k < kc; k++) {
     pa += 20;
     pb += 32;
+    b0 = v128.load(pb);
+    b1 = v128.load(pb, 16);
+    a = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 16);
+    c40 = f32x4.add(c40, f32x4.mul(a, b0));
+    c41 = f32x4.add(c41, f32x4.mul(a, b1));
   }
   if (accumulate) {
     v128.store(c, f32x4.add(v128.load(c), c00));

@@ -5,36 +5,47 @@
 //
 // pa: packed A strip, kc steps of 6 floats (one per row); pb: packed B strip, kc
 // steps of 8 floats. C tile rows are ldc bytes apart. accumulate: C += A*B, else C = A*B.
+// kc >= 1.
 export function gemm_f32_6x8_relaxed(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  for (let k = 0; k < kc; k++) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    const a0 = v128.load32_splat(pa);
-    c00 = f32x4.relaxed_madd(a0, b0, c00);
-    c01 = f32x4.relaxed_madd(a0, b1, c01);
-    const a1 = v128.load32_splat(pa, 4);
-    c10 = f32x4.relaxed_madd(a1, b0, c10);
-    c11 = f32x4.relaxed_madd(a1, b1, c11);
-    const a2 = v128.load32_splat(pa, 8);
-    c20 = f32x4.relaxed_madd(a2, b0, c20);
-    c21 = f32x4.relaxed_madd(a2, b1, c21);
-    const a3 = v128.load32_splat(pa, 12);
-    c30 = f32x4.relaxed_madd(a3, b0, c30);
-    c31 = f32x4.relaxed_madd(a3, b1, c31);
-    const a4 = v128.load32_splat(pa, 16);
-    c40 = f32x4.relaxed_madd(a4, b0, c40);
-    c41 = f32x4.relaxed_madd(a4, b1, c41);
-    const a5 = v128.load32_splat(pa, 20);
-    c50 = f32x4.relaxed_madd(a5, b0, c50);
-    c51 = f32x4.relaxed_madd(a5, b1, c51);
+  // Step k = 0 peeled and pointers bumped at the top of the loop, as in gemm_f32_5x8
+  // (which explains why: V8 then keeps the broadcast base addresses in registers).
+  let b0 = v128.load(pb);
+  let b1 = v128.load(pb, 16);
+  let a = v128.load32_splat(pa);
+  let c00 = f32x4.mul(a, b0), c01 = f32x4.mul(a, b1);
+  a = v128.load32_splat(pa, 4);
+  let c10 = f32x4.mul(a, b0), c11 = f32x4.mul(a, b1);
+  a = v128.load32_splat(pa, 8);
+  let c20 = f32x4.mul(a, b0), c21 = f32x4.mul(a, b1);
+  a = v128.load32_splat(pa, 12);
+  let c30 = f32x4.mul(a, b0), c31 = f32x4.mul(a, b1);
+  a = v128.load32_splat(pa, 16);
+  let c40 = f32x4.mul(a, b0), c41 = f32x4.mul(a, b1);
+  a = v128.load32_splat(pa, 20);
+  let c50 = f32x4.mul(a, b0), c51 = f32x4.mul(a, b1);
+  for (let k = 1; k < kc; k++) {
     pa += 24;
     pb += 32;
+    b0 = v128.load(pb);
+    b1 = v128.load(pb, 16);
+    a = v128.load32_splat(pa);
+    c00 = f32x4.relaxed_madd(a, b0, c00);
+    c01 = f32x4.relaxed_madd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = f32x4.relaxed_madd(a, b0, c10);
+    c11 = f32x4.relaxed_madd(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = f32x4.relaxed_madd(a, b0, c20);
+    c21 = f32x4.relaxed_madd(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = f32x4.relaxed_madd(a, b0, c30);
+    c31 = f32x4.relaxed_madd(a, b1, c31);
+    a = v128.load32_splat(pa, 16);
+    c40 = f32x4.relaxed_madd(a, b0, c40);
+    c41 = f32x4.relaxed_madd(a, b1, c41);
+    a = v128.load32_splat(pa, 20);
+    c50 = f32x4.relaxed_madd(a, b0, c50);
+    c51 = f32x4.relaxed_madd(a, b1, c51);
   }
   if (accumulate) {
     v128.store(c, f32x4.add(v128.load(c), c00));
