@@ -5,8 +5,11 @@
 // MC: rows of a packed A block (240 x 256 x 4 = 240 KB, in the 512 KB L2);
 // NC: columns of a packed B block (256 x 4096 x 4 = 4 MB, in L3).
 // Tried and not kept: packing A pre-broadcast (16 bytes per value, read with v128.load
-// instead of load32_splat, whose constant offset V8 does not fold into the address):
-// +2% plain, -6% relaxed in an interleaved A/B of the whole GEMM at 512 and 1024.
+// instead of load32_splat, whose constant offset V8 did not fold into the address):
+// +2% plain, -6% relaxed in an interleaved A/B of the whole GEMM at 512 and 1024. The
+// micro-kernels now avoid that cost instead by peeling their first k step (see
+// gemm_f32_5x8.ts). Unrolling k by 2 made V8 (or Binaryen's expression merging) hoist
+// loads and spill: 25-35% slower.
 export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 export const NR: i32 = 8;
 export const KC: i32 = 256;
