@@ -18,7 +18,7 @@ import {
   conv_geometry_load, conv_geometry_to_input_grad, conv_is_pointwise, conv_is_depthwise,
   gC, gF, gCg, gFg, gKg, gOutPix, gInPix, gGroups, gKD, gKH, gKW, gSD, gSH, gSW,
 } from './conv_geometry';
-import { conv_direct_fits, conv_direct_forward_f32 } from './conv_direct_f32';
+import { conv_direct_fits, conv_direct_forward_f32, conv_direct_filter_fits, conv_direct_backprop_filter_f32 } from './conv_direct_f32';
 import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
 
 /** Forward paths (conv_forward_path_f32). */
@@ -130,11 +130,23 @@ export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: us
   }
 }
 
+/** Which path conv_backprop_filter_f32 takes for the geometry at `geom` (codes as conv_forward_path_f32). */
+export function conv_backprop_filter_path_f32(geom: usize, ws: usize): i32 {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  if (conv_is_depthwise()) return PATH_DEPTHWISE;
+  if (conv_direct_filter_fits()) return PATH_DIRECT;
+  return conv_is_pointwise() ? PATH_POINTWISE : PATH_GEMM;
+}
+
 /** dw = d conv / dw applied to dy (dw is fully written). */
 export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: usize, ws: usize): void {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (conv_is_depthwise()) {
     depthwise_backprop_filter_f32(x, dy, dw);
+    return;
+  }
+  if (conv_direct_filter_fits()) {
+    conv_direct_backprop_filter_f32(x, dy, dw, ws);
     return;
   }
   const pointwise = conv_is_pointwise();

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import * as ck from '../../src/index.js';
 import { computeConv2DInfo, computeConv3DInfo, type ConvOpts, type Conv2DInfo, type Conv3DInfo } from '../../src/kernels/conv_info.js';
 import { mismatch, tolForK } from '../util/close.js';
-import { convForwardPath } from '../../src/backends/wasm/kernels/conv.js';
+import { convForwardPath, convFilterPath } from '../../src/backends/wasm/kernels/conv.js';
 import type { WasmBackend } from '../../src/backends/wasm/backend.js';
 
 function values(n: number, seed: number): Float32Array {
@@ -72,6 +72,19 @@ function check3d(xShape: number[], wShape: number[], opts: ConvOpts, seed = 1): 
 function pathOf(xShape: number[], wShape: number[], opts: ConvOpts): string {
   const conv = xShape.length === 5 ? computeConv3DInfo('test', xShape, wShape, opts) : computeConv2DInfo('test', xShape, wShape, opts);
   return ck.withBackend('wasm', () => convForwardPath(ck.getBackend() as unknown as WasmBackend, conv));
+}
+
+/** The wasm filter-gradient path of a 2-D or 3-D geometry. */
+function filterPathOf(xShape: number[], wShape: number[], opts: ConvOpts): string {
+  const conv = xShape.length === 5 ? computeConv3DInfo('test', xShape, wShape, opts) : computeConv2DInfo('test', xShape, wShape, opts);
+  return ck.withBackend('wasm', () => convFilterPath(ck.getBackend() as unknown as WasmBackend, conv));
+}
+
+/** check2d / check3d after asserting the filter-gradient path the case is meant to cover. */
+function checkFilterPath(path: string, xShape: number[], wShape: number[], opts: ConvOpts, seed = 1): void {
+  expect(filterPathOf(xShape, wShape, opts), `filter-gradient path of x ${JSON.stringify(xShape)} w ${JSON.stringify(wShape)} ${JSON.stringify(opts)}`).toBe(path);
+  if (xShape.length === 5) check3d(xShape, wShape, opts, seed);
+  else check2d(xShape, wShape, opts, seed);
 }
 
 /** check2d / check3d after asserting the forward path the case is meant to cover. */
@@ -207,6 +220,41 @@ describe('wasm conv2d vs ts oracle', () => {
     // 3 kernel rows x 7000 columns x 3 channels x 4 bytes (252 KB) exceed the 240 KB buffer
     checkPath('gemm', [1, 3, 7000, 3], [3, 3, 3, 4], { padding: 'same' });
     checkPath('direct', [1, 3, 5000, 3], [3, 3, 3, 4], { padding: 'same' });
+  });
+
+  it('direct filter gradient: taps around its 4-tap tile, filters around 8 lanes (dy in place or packed)', () => {
+    // Kg = KH*KW*Cg from 1 to 9: whole and partial tiles
+    checkFilterPath('direct', [2, 6, 8, 1], [1, 1, 1, 6], { strides: 2 }); // Kg = 1 (a strided 1x1 is not pointwise)
+    for (const [kh, kw, c] of [[1, 2, 1], [1, 3, 1], [2, 2, 1], [1, 5, 1], [1, 7, 1], [3, 3, 1], [5, 5, 1]]) {
+      checkFilterPath('direct', [2, 6, 8, c], [kh, kw, c, 6], { padding: 'same' }, 10 * kh + kw);
+    }
+    // F multiple of 8 reads dy in place; other F are packed, and the last pixels of dy
+    // (where 8 floats would run past its end) are copied lane by lane
+    for (const F of [1, 3, 7, 8, 9, 15, 16, 17, 24]) checkFilterPath('direct', [2, 5, 6, 3], [3, 3, 3, F], { padding: 'valid' }, 60 + F);
+    checkFilterPath('direct', [1, 4, 4, 4], [3, 3, 2, 16], { groups: 2, padding: 'same' }); // in place, 2 groups
+  });
+
+  it('direct filter gradient: row blocks, long reductions, strides, dilations, padding wider than the kernel, 3-D', () => {
+    // 300 output columns: one output row per block; 7 columns: 36 rows per block, the last one partial
+    checkFilterPath('direct', [1, 4, 300, 2], [3, 3, 2, 5], { padding: 'same' });
+    checkFilterPath('direct', [2, 40, 7, 1], [3, 3, 1, 8], { padding: 'same' });
+    // Kg > 300 with unit strides and Kg * Fg <= 2^17 stays direct; strided it goes to the GEMM
+    checkFilterPath('direct', [1, 6, 6, 40], [3, 3, 40, 9], { padding: 'same' });
+    checkFilterPath('gemm', [1, 6, 6, 40], [3, 3, 40, 9], { padding: 'same', strides: 2 });
+    checkFilterPath('direct', [2, 9, 11, 3], [3, 3, 3, 8], { strides: 2, padding: 'same' });
+    checkFilterPath('direct', [1, 9, 11, 2], [3, 2, 2, 5], { strides: [1, 3], dilations: [2, 3], padding: 'valid' });
+    checkFilterPath('direct', [1, 7, 8, 6], [3, 3, 2, 9], { groups: 3, padding: [[2, 1], [0, 3]] });
+    checkFilterPath('direct', [1, 3, 3, 2], [2, 2, 2, 3], { padding: [[4, 4], [5, 3]] });
+    checkFilterPath('direct', [1, 4, 5, 6, 2], [2, 3, 3, 2, 5], { padding: 'same', strides: [1, 2, 1] });
+    // depthwise and pointwise keep their own paths
+    expect(filterPathOf([1, 5, 5, 4], [3, 3, 1, 4], { groups: 4 })).toBe('depthwise');
+    expect(filterPathOf([1, 5, 5, 4], [1, 1, 4, 4], {})).toBe('pointwise');
+  });
+
+  it('direct filter gradient: an image too large for the workspace goes to im2col + GEMM', () => {
+    // a padded image of 1102 x 1102 x 1 floats (4.9 MB) exceeds the 4.3 MB workspace; 1002 x 1002 (4 MB) fits
+    checkFilterPath('gemm', [1, 1100, 1100, 1], [3, 3, 1, 1], { padding: 'same' });
+    checkFilterPath('direct', [1, 1000, 1000, 1], [3, 3, 1, 1], { padding: 'same' });
   });
 
   it('depthwise (groups = C) direct kernels, channel multiplier 1 and 3', () => {

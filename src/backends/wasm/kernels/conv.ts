@@ -1,8 +1,8 @@
 /**
  * Convolution kernels on `wasm`: Conv2D / Conv3D and their input and filter gradients,
  * all on the packed GEMM with implicit im2col (assembly/conv_f32.ts), a plain GEMM
- * for pointwise convolutions, direct kernels for depthwise ones and a direct forward
- * kernel for few taps per group (first layers, assembly/conv_direct_f32.ts). 2-D geometry is
+ * for pointwise convolutions, direct kernels for depthwise ones and direct forward and
+ * filter-gradient kernels for few taps per group (first layers, assembly/conv_direct_f32.ts). 2-D geometry is
  * passed as 3-D with a depth of 1, so both ranks share every code path.
  */
 import type { TensorInfo } from '../../../registry/backend.js';
@@ -94,6 +94,12 @@ export const CONV_FORWARD_PATHS = ['gemm', 'pointwise', 'depthwise', 'direct'] a
 export function convForwardPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): (typeof CONV_FORWARD_PATHS)[number] {
   const c = 'inD' in conv ? conv : conv2dAs3d(conv);
   return CONV_FORWARD_PATHS[be.wasm.conv_forward_path_f32(be.params(geometry3d(c)), be.workspace())];
+}
+
+/** Which path the wasm filter gradient takes for this geometry (same codes as the forward paths). */
+export function convFilterPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): (typeof CONV_FORWARD_PATHS)[number] {
+  const c = 'inD' in conv ? conv : conv2dAs3d(conv);
+  return CONV_FORWARD_PATHS[be.wasm.conv_backprop_filter_path_f32(be.params(geometry3d(c)), be.workspace())];
 }
 
 const kernels: [string, Which, boolean][] = [
