@@ -91,8 +91,16 @@ export function max_pool2d_f32(
 }
 
 /**
- * dx (zeroed here) += dy at ONE cell per window and channel: the first maximum in
- * row-major window order, or the first NaN when the window holds one.
+ * dx = dy routed to ONE cell per window and channel: the first maximum in row-major
+ * window order, or the first NaN when the window holds one; every other cell gets 0.
+ *
+ * Channels go 4 at a time; when C is not a multiple of 4 (and C >= 4) the last group
+ * starts at C - 4 and overlaps the one before it (C < 4: one channel at a time).
+ * Disjoint windows (stride >= window extent, the usual 2x2 / 2) store each of their
+ * cells, the chosen cell's dy and 0 elsewhere (the overlapping group stores the same
+ * values again), so dx needs no zeroing when the windows tile the input exactly;
+ * otherwise dx is zeroed and the chosen cells accumulate dy (the overlapping lanes of
+ * the last group add 0).
  */
 export function max_pool2d_grad_f32(
   dy: usize, x: usize, dx: usize,
@@ -101,7 +109,14 @@ export function max_pool2d_grad_f32(
 ): void {
   const cb = <usize>C << 2;
   const plane = <usize>H * <usize>W * cb;
-  memory.fill(dx, 0, <usize>N * plane);
+  const disjoint = SH >= (KH - 1) * DH + 1 && SW >= (KW - 1) * DW + 1;
+  const tiles = C >= 4 && disjoint && PT == 0 && PL == 0 && KH == SH && KW == SW && OH * SH == H && OW * SW == W;
+  if (!tiles) memory.fill(dx, 0, <usize>N * plane);
+  const rowStep = <usize>(DH * W) * cb, colStep = <usize>DW * cb;
+  const groups = C >> 2;
+  // lanes of the overlapping last group that the group before it already handled
+  const tailLo = C >= 4 && (C & 3) != 0 ? 4 - (C & 3) : 0;
+  const tailKeep = i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(tailLo - 1));
   let dyo = dy;
   for (let n = 0; n < N; n++) {
     const xn = x + <usize>n * plane;
@@ -110,53 +125,58 @@ export function max_pool2d_grad_f32(
       const kh0 = windowLo(oh, SH, PT, DH), kh1 = windowHi(oh, SH, PT, DH, KH, H);
       for (let ow = 0; ow < OW; ow++) {
         const kw0 = windowLo(ow, SW, PL, DW), kw1 = windowHi(ow, SW, PL, DW, KW, W);
-        let c = 0;
-        for (; c + 4 <= C; c += 4) {
-          const co = <usize>c << 2;
+        // the window's real cells: at wo + kh*rowStep + kw*colStep in x and dx
+        const wo = (<usize>(oh * SH - PT) * <usize>W + <usize>(ow * SW - PL)) * cb;
+        const last = tailLo > 0 ? groups + 1 : groups;
+        for (let gi = 0; gi < last; gi++) {
+          const co = gi < groups ? <usize>gi << 4 : cb - 16;
+          const xo = xn + wo + co, dxo = dxn + wo + co;
+          // pass 1: the winning value per lane (first max, or the first NaN)
           let best = f32x4.splat(0.0);
-          let bestOff = i32x4.splat(-1);
-          for (let kh = kh0; kh < kh1; kh++) {
-            const ih = oh * SH - PT + kh * DH;
-            for (let kw = kw0; kw < kw1; kw++) {
-              const iw = ow * SW - PL + kw * DW;
-              const off = (ih * W + iw) * C;
-              const v = v128.load(xn + (<usize>off << 2) + co);
-              // take v where: no cell yet, or (best is not NaN and (v is NaN or v > best))
-              const none = i32x4.eq(bestOff, i32x4.splat(-1));
-              const bestOk = f32x4.eq(best, best);
-              const better = v128.or(f32x4.ne(v, v), f32x4.gt(v, best));
-              const take = v128.or(none, v128.and(bestOk, better));
-              best = v128.bitselect(v, best, take);
-              bestOff = v128.bitselect(i32x4.splat(off), bestOff, take);
-            }
+          let have = v128.splat<i32>(0);
+          for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
+            const v = v128.load(xo + <usize>kh * rowStep + <usize>kw * colStep);
+            // take v where: no cell yet, or (best is not NaN and (v is NaN or v > best))
+            const better = v128.or(f32x4.ne(v, v), f32x4.gt(v, best));
+            const take = v128.or(v128.not(have), v128.and(f32x4.eq(best, best), better));
+            best = v128.bitselect(v, best, take);
+            have = v128.splat<i32>(-1);
           }
-          const g = v128.load(dyo + co);
-          const p0 = dxn + ((<usize>i32x4.extract_lane(bestOff, 0)) << 2) + co;
-          store<f32>(p0, load<f32>(p0) + f32x4.extract_lane(g, 0));
-          const p1 = dxn + ((<usize>i32x4.extract_lane(bestOff, 1)) << 2) + co;
-          store<f32>(p1, load<f32>(p1, 4) + f32x4.extract_lane(g, 1), 4);
-          const p2 = dxn + ((<usize>i32x4.extract_lane(bestOff, 2)) << 2) + co;
-          store<f32>(p2, load<f32>(p2, 8) + f32x4.extract_lane(g, 2), 8);
-          const p3 = dxn + ((<usize>i32x4.extract_lane(bestOff, 3)) << 2) + co;
-          store<f32>(p3, load<f32>(p3, 12) + f32x4.extract_lane(g, 3), 12);
+          let g = v128.load(dyo + co);
+          if (gi == groups && !disjoint) g = v128.and(g, tailKeep);
+          // pass 2: the first cell holding the winning value gets g
+          const bestNaN = f32x4.ne(best, best);
+          let done = v128.splat<i32>(0);
+          for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
+            const cell = <usize>kh * rowStep + <usize>kw * colStep;
+            const v = v128.load(xo + cell);
+            const hit = v128.andnot(v128.or(f32x4.eq(v, best), v128.and(f32x4.ne(v, v), bestNaN)), done);
+            done = v128.or(done, hit);
+            const share = v128.and(g, hit);
+            if (disjoint) v128.store(dxo + cell, share);
+            else v128.store(dxo + cell, f32x4.add(v128.load(dxo + cell), share));
+          }
         }
-        for (; c < C; c++) {
-          let best: f32 = 0;
-          let bestOff = -1;
-          for (let kh = kh0; kh < kh1; kh++) {
-            const ih = oh * SH - PT + kh * DH;
-            for (let kw = kw0; kw < kw1; kw++) {
-              const iw = ow * SW - PL + kw * DW;
-              const off = (ih * W + iw) * C + c;
-              const v = load<f32>(xn + (<usize>off << 2));
-              if (bestOff < 0 || (!isNaN(best) && (isNaN(v) || v > best))) {
+        if (C < 4) {
+          for (let c = 0; c < C; c++) {
+            let best: f32 = 0;
+            let bestOff: usize = 0;
+            let found = false;
+            const co = wo + (<usize>c << 2);
+            for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
+              const off = co + <usize>kh * rowStep + <usize>kw * colStep;
+              const v = load<f32>(xn + off);
+              if (!found || (!isNaN(best) && (isNaN(v) || v > best))) {
                 best = v;
                 bestOff = off;
+                found = true;
               }
             }
+            if (found) {
+              const p = dxn + bestOff;
+              store<f32>(p, load<f32>(p) + load<f32>(dyo + (<usize>c << 2)));
+            }
           }
-          const p = dxn + (<usize>bestOff << 2);
-          store<f32>(p, load<f32>(p) + load<f32>(dyo + (<usize>c << 2)));
         }
         dyo += cb;
       }
