@@ -43,9 +43,9 @@ function bufCols(): i32 {
   return max(gPW + gW, (tiles * TILE - 1) * gSW + (gKW - 1) * gDW + 1);
 }
 
-/** Does the loaded geometry take the direct kernel (and do its buffers fit the workspace)? */
-export function conv_direct_fits(): bool {
-  if (conv_is_depthwise() || conv_is_pointwise() || gKg > DIRECT_KG_MAX) return false;
+/** Does the loaded geometry take the direct kernel (Kg <= kgMax, and its buffers fit the workspace)? */
+export function conv_direct_fits(kgMax: i32 = DIRECT_KG_MAX): bool {
+  if (conv_is_depthwise() || conv_is_pointwise() || gKg > kgMax) return false;
   const strips = (gFg + 7) >> 3;
   const rowBytes = <i64>bufCols() * gC * 4;
   return <i64>gGroups * strips * gKg * 8 <= <i64>KC * NC && <i64>gKD * gKH * rowBytes <= <i64>WS_ROWS_BYTES;

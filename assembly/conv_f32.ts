@@ -16,7 +16,7 @@ import { WS_TABLES } from './gemm_config';
 import { gemm_f32_driver, A_MATRIX, A_IM2COL, A_IM2COL_T, C_MATRIX, C_COL2IM } from './gemm_f32';
 import {
   conv_geometry_load, conv_geometry_to_input_grad, conv_is_pointwise, conv_is_depthwise,
-  gC, gF, gCg, gFg, gKg, gOutPix, gInPix, gGroups, gKD, gKH, gKW, gSD, gSH, gSW,
+  gC, gF, gCg, gFg, gKg, gOutPix, gInPix, gGroups, gKD, gKH, gKW, gSD, gSH, gSW, gPD, gPH, gPW,
 } from './conv_geometry';
 import { conv_direct_fits, conv_direct_forward_f32, conv_direct_filter_fits, conv_direct_backprop_filter_f32 } from './conv_direct_f32';
 import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
@@ -58,22 +58,45 @@ export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: 
   }
 }
 
+/** Input-gradient path (conv_backprop_input_path_f32): forward codes, plus the flipped-filter GEMM. */
+export const PATH_FLIPPED_GEMM: i32 = 4;
+
 /**
- * Bytes of host scratch conv_backprop_input_f32 needs for the geometry at `geom`: a
- * flipped copy of the filter when the input gradient runs as a forward convolution
- * (unit strides), else 0.
+ * Which path conv_backprop_input_f32 takes for the geometry at `geom`: depthwise,
+ * pointwise, the col2im GEMM (PATH_GEMM), or for unit strides the forward convolution
+ * of dy with the flipped filter, on the GEMM (PATH_FLIPPED_GEMM, Cg >= 16) or on the
+ * direct kernel (PATH_DIRECT). Leaves the original geometry loaded.
  */
-export function conv_backprop_input_scratch_bytes(geom: usize, ws: usize): i32 {
+export function conv_backprop_input_path_f32(geom: usize, ws: usize): i32 {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
-  return flippedPath() ? gKD * gKH * gKW * gFg * gC * 4 : 0;
+  if (conv_is_depthwise()) return PATH_DEPTHWISE;
+  if (conv_is_pointwise()) return PATH_POINTWISE;
+  if (gSD != 1 || gSH != 1 || gSW != 1) return PATH_GEMM;
+  if (gCg >= 16) return PATH_FLIPPED_GEMM;
+  // Fewer channels: the flipped GEMM is too narrow to pay for packing the long im2col
+  // rows of dy (LeNet's 6-channel layer: 1.6x slower than col2im), but the direct
+  // kernel computes them 8 lanes at a time. It wins where most lanes are used (3 of 4:
+  // Cg 6-8, 12-15) or the reduction is short; measured against col2im, batch 8-64:
+  // 6 channels 5x5 (LeNet C3) 1.35x, 8 from 16 3x3 2.7x, 12 from 32 5x5 1.7x,
+  // 6 from 128 3x3 1.07x, 4 from 16 3x3 2.2x; slower for 4 from 128 (0.8x) and 1 from 32 (0.55x).
+  const lanes = (gCg + 7) & ~7;
+  const taps = gKD * gKH * gKW;
+  if (gCg * 4 < lanes * 3 && !(gCg * 2 >= lanes && taps * gFg <= 600)) return PATH_GEMM;
+  conv_geometry_to_input_grad();
+  // (padding beyond the kernel's extent makes the flipped padding negative: the direct kernel's row buffer cannot start inside the image)
+  const direct = gPD >= 0 && gPH >= 0 && gPW >= 0 && conv_direct_fits(i32.MAX_VALUE);
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  return direct ? PATH_DIRECT : PATH_GEMM;
 }
 
-// The flipped-filter forward convolution produces Cg columns per group: below 16 its
-// GEMM is too narrow to pay for packing the long im2col rows of dy, and the col2im
-// route (Kg columns, scatter) measured faster (LeNet's 6-channel layer: 1.6x).
-// @ts-ignore: decorator
-@inline function flippedPath(): bool {
-  return !conv_is_depthwise() && !conv_is_pointwise() && gSD == 1 && gSH == 1 && gSW == 1 && gCg >= 16;
+/**
+ * Bytes of host scratch conv_backprop_input_f32 needs for the geometry at `geom`: a
+ * flipped copy of the filter when the input gradient runs as a forward convolution,
+ * else 0.
+ */
+export function conv_backprop_input_scratch_bytes(geom: usize, ws: usize): i32 {
+  const path = conv_backprop_input_path_f32(geom, ws);
+  return path == PATH_FLIPPED_GEMM || path == PATH_DIRECT ? gKD * gKH * gKW * gFg * gC * 4 : 0;
 }
 
 /**
@@ -99,18 +122,23 @@ function flipFilter(w: usize, wt: usize): void {
  * dx = d conv / dx applied to dy (dx is fully written). Unit-stride convolutions run
  * it as the forward convolution of dy with the flipped filter (written to `wt`, see
  * conv_backprop_input_scratch_bytes): a long reduction and no scatter. Strided ones
- * multiply dy by the filter's transpose and scatter the patches back (col2im).
+ * (and narrow ones the direct kernel would waste lanes on) multiply dy by the filter's
+ * transpose and scatter the patches back (col2im).
  */
 export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: usize, ws: usize, wt: usize): void {
-  conv_geometry_load(geom, ws + <usize>WS_TABLES);
-  if (conv_is_depthwise()) {
+  const path = conv_backprop_input_path_f32(geom, ws);
+  if (path == PATH_DEPTHWISE) {
     depthwise_backprop_input_f32(dy, w, dx);
     return;
   }
-  if (flippedPath()) {
+  if (path == PATH_FLIPPED_GEMM || path == PATH_DIRECT) {
     flipFilter(w, wt);
     conv_geometry_to_input_grad();
     // now C = F (dy channels) and F = C (dx channels), Cg = Fg, Fg = Cg
+    if (path == PATH_DIRECT) {
+      conv_direct_forward_f32(dy, wt, dx, ws);
+      return;
+    }
     for (let g = 0; g < gGroups; g++) {
       gemm_f32_driver(gOutPix, gFg, gKg, A_IM2COL, dy, 0, false, wt + (<usize>(g * gFg) << 2), gF, false, C_MATRIX, dx + (<usize>(g * gFg) << 2), gF, false, ws, g);
     }

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import * as ck from '../../src/index.js';
 import { computeConv2DInfo, computeConv3DInfo, type ConvOpts, type Conv2DInfo, type Conv3DInfo } from '../../src/kernels/conv_info.js';
 import { mismatch, tolForK } from '../util/close.js';
-import { convForwardPath, convFilterPath } from '../../src/backends/wasm/kernels/conv.js';
+import { convForwardPath, convFilterPath, convInputPath } from '../../src/backends/wasm/kernels/conv.js';
 import type { WasmBackend } from '../../src/backends/wasm/backend.js';
 
 function values(n: number, seed: number): Float32Array {
@@ -78,6 +78,19 @@ function pathOf(xShape: number[], wShape: number[], opts: ConvOpts): string {
 function filterPathOf(xShape: number[], wShape: number[], opts: ConvOpts): string {
   const conv = xShape.length === 5 ? computeConv3DInfo('test', xShape, wShape, opts) : computeConv2DInfo('test', xShape, wShape, opts);
   return ck.withBackend('wasm', () => convFilterPath(ck.getBackend() as unknown as WasmBackend, conv));
+}
+
+/** The wasm input-gradient path of a 2-D or 3-D geometry. */
+function inputPathOf(xShape: number[], wShape: number[], opts: ConvOpts): string {
+  const conv = xShape.length === 5 ? computeConv3DInfo('test', xShape, wShape, opts) : computeConv2DInfo('test', xShape, wShape, opts);
+  return ck.withBackend('wasm', () => convInputPath(ck.getBackend() as unknown as WasmBackend, conv));
+}
+
+/** check2d / check3d after asserting the input-gradient path the case is meant to cover. */
+function checkInputPath(path: string, xShape: number[], wShape: number[], opts: ConvOpts, seed = 1): void {
+  expect(inputPathOf(xShape, wShape, opts), `input-gradient path of x ${JSON.stringify(xShape)} w ${JSON.stringify(wShape)} ${JSON.stringify(opts)}`).toBe(path);
+  if (xShape.length === 5) check3d(xShape, wShape, opts, seed);
+  else check2d(xShape, wShape, opts, seed);
 }
 
 /** check2d / check3d after asserting the filter-gradient path the case is meant to cover. */
@@ -181,12 +194,31 @@ describe('wasm conv2d vs ts oracle', () => {
     for (const [N, W] of [[1, KC - 1], [1, KC], [1, KC + 1], [2, KC]]) check2d([N, 1, W, 3], [1, 3, 3, 5], { padding: 'same' }, W);
   });
 
-  it('unit-stride input gradients with >= 16 channels per group (flipped-filter convolution)', () => {
-    check2d([2, 6, 7, 16], [3, 3, 16, 5], { padding: 'same' });
-    check2d([1, 7, 6, 17], [2, 4, 17, 3], { padding: 'valid', dilations: [2, 1] });
-    check2d([1, 5, 5, 32], [3, 3, 16, 4], { groups: 2, padding: [[3, 0], [1, 4]] }); // pads beyond the kernel extent
-    check2d([2, 9, 4, 20], [1, 3, 20, 9], { padding: [[2, 2], [0, 1]] });
-    check3d([1, 3, 4, 5, 16], [2, 2, 3, 16, 3], { padding: 'same' });
+  it('unit-stride input gradients with >= 16 channels per group (flipped-filter convolution on the GEMM)', () => {
+    checkInputPath('flipped-gemm', [2, 6, 7, 16], [3, 3, 16, 5], { padding: 'same' });
+    checkInputPath('flipped-gemm', [1, 7, 6, 17], [2, 4, 17, 3], { padding: 'valid', dilations: [2, 1] });
+    checkInputPath('flipped-gemm', [1, 5, 5, 32], [3, 3, 16, 4], { groups: 2, padding: [[3, 0], [1, 4]] }); // pads beyond the kernel extent
+    checkInputPath('flipped-gemm', [2, 9, 4, 20], [1, 3, 20, 9], { padding: [[2, 2], [0, 1]] });
+    checkInputPath('flipped-gemm', [1, 3, 4, 5, 16], [2, 2, 3, 16, 3], { padding: 'same' });
+  });
+
+  it('unit-stride input gradients with few channels: flipped filter on the direct kernel where its lanes are used', () => {
+    // LeNet's C3 (6 channels from 16, 5x5), lane use 3/4 and more: Cg 6, 7, 8, 12, 15
+    checkInputPath('direct', [3, 9, 9, 6], [5, 5, 6, 16], { padding: 'valid' });
+    for (const C of [7, 8, 12, 15]) checkInputPath('direct', [2, 6, 7, C], [3, 3, C, 5], { padding: 'same' }, C);
+    // half the lanes (Cg 4) with a short reduction (taps * F <= 600) is direct, a long one col2im
+    checkInputPath('direct', [2, 6, 6, 4], [3, 3, 4, 16], { padding: 'same' });
+    checkInputPath('gemm', [1, 5, 5, 4], [3, 3, 4, 80], { padding: 'same' });
+    // few lanes used: col2im
+    checkInputPath('gemm', [2, 6, 6, 1], [3, 3, 1, 8], { padding: 'same' });
+    checkInputPath('gemm', [2, 6, 6, 3], [3, 3, 3, 8], { padding: 'same' });
+    // dilations, asymmetric padding, groups, 3-D
+    checkInputPath('direct', [1, 8, 9, 6], [3, 2, 6, 7], { dilations: [2, 3], padding: [[1, 2], [0, 3]] });
+    checkInputPath('direct', [1, 6, 6, 12], [3, 3, 6, 10], { groups: 2, padding: 'same' });
+    checkInputPath('direct', [1, 4, 5, 6, 8], [2, 3, 3, 8, 4], { padding: 'same' });
+    // padding beyond the kernel's extent (negative flipped padding) and strides: col2im
+    checkInputPath('gemm', [1, 5, 5, 6], [3, 3, 6, 4], { padding: [[3, 0], [1, 4]] });
+    checkInputPath('gemm', [1, 9, 9, 6], [3, 3, 6, 4], { strides: 2, padding: 'same' });
   });
 
   it('pointwise (1x1) fast path, with groups, and strided 1x1 through im2col or the direct kernel', () => {

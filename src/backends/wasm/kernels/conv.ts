@@ -96,6 +96,15 @@ export function convForwardPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo):
   return CONV_FORWARD_PATHS[be.wasm.conv_forward_path_f32(be.params(geometry3d(c)), be.workspace())];
 }
 
+/** The input-gradient paths of assembly/conv_f32.ts: the forward codes, then the flipped-filter GEMM. */
+export const CONV_INPUT_PATHS = [...CONV_FORWARD_PATHS, 'flipped-gemm'] as const;
+
+/** Which path the wasm input gradient takes for this geometry ('direct': the flipped-filter forward convolution on the direct kernel). */
+export function convInputPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): (typeof CONV_INPUT_PATHS)[number] {
+  const c = 'inD' in conv ? conv : conv2dAs3d(conv);
+  return CONV_INPUT_PATHS[be.wasm.conv_backprop_input_path_f32(be.params(geometry3d(c)), be.workspace())];
+}
+
 /** Which path the wasm filter gradient takes for this geometry (same codes as the forward paths). */
 export function convFilterPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): (typeof CONV_FORWARD_PATHS)[number] {
   const c = 'inD' in conv ? conv : conv2dAs3d(conv);
