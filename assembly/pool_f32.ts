@@ -19,9 +19,10 @@
 
 /**
  * y[n,oh,ow,:] = max over the window's real cells (a NaN in the window gives NaN).
- * Channels go 16 at a time in 4 registers across the window. The SIMD max is the
- * one-instruction pseudo-max (m < v ? v : m), which drops NaN, so NaN is tracked in a
- * mask beside it: wasm's IEEE f32x4.max costs several instructions on x86.
+ * Channels go 16 at a time in 4 registers across the window, then 4 at a time. The
+ * SIMD max is the one-instruction pseudo-max (m < v ? v : m), which drops NaN, so NaN
+ * is tracked in a mask beside it: wasm's IEEE f32x4.max costs several instructions on
+ * x86 (it is used only to redo a block that holds a NaN).
  */
 export function max_pool2d_f32(
   x: usize, y: usize,
@@ -71,12 +72,25 @@ export function max_pool2d_f32(
           v128.store(o, m2, 32);
           v128.store(o, m3, 48);
         }
-        // the last C % 16 channels: 4 at a time with the IEEE max, then one by one
-        for (; c + 4 <= C; c += 4) {
-          let m = ninf;
-          const co = xo + (<usize>c << 2);
-          for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) m = f32x4.max(m, v128.load(co + <usize>kh * rowStep + <usize>kw * colStep));
-          v128.store(yo + (<usize>c << 2), m);
+        // the last C % 16 channels 4 at a time, the last group overlapping the one before
+        // it when C is not a multiple of 4 (it stores the same values again); C < 4: one by one
+        if (C >= 4) {
+          for (; c < C; c += 4) {
+            const cc = min(c, C - 4);
+            const co = xo + (<usize>cc << 2);
+            let m = ninf;
+            let bad = v128.splat<i32>(0);
+            for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
+              const v = v128.load(co + <usize>kh * rowStep + <usize>kw * colStep);
+              m = f32x4.pmax(m, v);
+              bad = v128.or(bad, f32x4.ne(v, v));
+            }
+            if (v128.any_true(bad)) {
+              m = ninf;
+              for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) m = f32x4.max(m, v128.load(co + <usize>kh * rowStep + <usize>kw * colStep));
+            }
+            v128.store(yo + (<usize>cc << 2), m);
+          }
         }
         for (; c < C; c++) {
           let m: f32 = -Infinity;

@@ -1,8 +1,10 @@
 // Development aid: per-kernel time of one LeNet-5 training step on the wasm backend
-// (`node build/bench/bench/profile_lenet.js`). Wraps every registered wasm kernel.
+// (`node build/bench/bench/profile_lenet.js [--shapes]`). Wraps every registered wasm
+// kernel; --shapes splits each kernel's time by the shapes of its inputs.
 import * as ck from '../src/index.js';
 import { cases } from './cases.js';
 
+const byShape = process.argv.includes('--shapes');
 const stats = new Map<string, { n: number; ms: number }>();
 for (const name of ck.listKernels('wasm')) {
   const cfg = ck.getKernel('wasm', name)!;
@@ -11,10 +13,11 @@ for (const name of ck.listKernels('wasm')) {
     kernelFunc: (i, a, b) => {
       const t0 = performance.now();
       const r = cfg.kernelFunc(i, a, b);
-      const s = stats.get(name) ?? { n: 0, ms: 0 };
+      const key = byShape ? `${name} ${i.map((t) => `[${t.shape.join(',')}]`).join(' ')}` : name;
+      const s = stats.get(key) ?? { n: 0, ms: 0 };
       s.n++;
       s.ms += performance.now() - t0;
-      stats.set(name, s);
+      stats.set(key, s);
       return r;
     },
   });
@@ -36,5 +39,5 @@ let kern = 0;
 const rows = [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms);
 for (const [k, s] of rows) kern += s.ms;
 console.log(`step: wall ${wall.toFixed(2)} ms, cpu ${((cpu.user + cpu.system) / 1000 / reps).toFixed(2)} ms, in kernels ${(kern / reps).toFixed(2)} ms`);
-for (const [k, s] of rows) console.log(`${k.padEnd(28)} ${(s.ms / reps).toFixed(3).padStart(8)} ms/step  ${(s.n / reps).toFixed(1)} calls`);
+for (const [k, s] of rows) console.log(`${k.padEnd(byShape ? 60 : 28)} ${(s.ms / reps).toFixed(3).padStart(8)} ms/step  ${(s.n / reps).toFixed(1)} calls`);
 console.log('fallbacks:', ck.getFallbacks());
