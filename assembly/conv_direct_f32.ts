@@ -303,9 +303,10 @@ export function conv_direct_filter_fits(): bool {
 
 /**
  * acc[0..taps) (32 bytes per tap) += sum over `rows` output rows of `cols` pixels of
- * x(tap) * dy. x of the 4 taps of pixel 0 at q, q + o1,
- * q + o2, q + o3; the next pixel ps bytes on, the next output row rs bytes from the
- * start of this one. dy of pixel 0 at d, ds bytes per pixel.
+ * x(tap) * dy. x of the 4 taps of pixel 0 at q, q + o1, q + o2, q + o3; the next pixel
+ * ps bytes on, the next output row rs bytes from the start of this one. dy of pixel 0
+ * at d, ds bytes per pixel. The step is the forward tile's (tile() above) with taps in
+ * place of pixels: 4 broadcasts x 2 filter vectors.
  */
 function filterTile(q: usize, o1: usize, o2: usize, o3: usize, ps: usize, rs: usize, cols: i32, rows: i32, d: usize, ds: usize, acc: usize, taps: i32): void {
   let c00 = v128.load(acc), c01 = v128.load(acc, 16);
