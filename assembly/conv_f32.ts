@@ -64,29 +64,34 @@ export const PATH_FLIPPED_GEMM: i32 = 4;
 /**
  * Which path conv_backprop_input_f32 takes for the geometry at `geom`: depthwise,
  * pointwise, the col2im GEMM (PATH_GEMM), or for unit strides the forward convolution
- * of dy with the flipped filter, on the GEMM (PATH_FLIPPED_GEMM, Cg >= 16) or on the
- * direct kernel (PATH_DIRECT). Leaves the original geometry loaded.
+ * of dy with the flipped filter, on the direct kernel (PATH_DIRECT) or on the GEMM
+ * (PATH_FLIPPED_GEMM, Cg >= 16). Leaves the original geometry loaded.
  */
 export function conv_backprop_input_path_f32(geom: usize, ws: usize): i32 {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (conv_is_depthwise()) return PATH_DEPTHWISE;
   if (conv_is_pointwise()) return PATH_POINTWISE;
   if (gSD != 1 || gSH != 1 || gSW != 1) return PATH_GEMM;
-  if (gCg >= 16) return PATH_FLIPPED_GEMM;
-  // Fewer channels: the flipped GEMM is too narrow to pay for packing the long im2col
-  // rows of dy (LeNet's 6-channel layer: 1.6x slower than col2im), but the direct
-  // kernel computes them 8 lanes at a time. It wins where most lanes are used (3 of 4:
-  // Cg 6-8, 12-15) or the reduction is short; measured against col2im, batch 8-64:
-  // 6 channels 5x5 (LeNet C3) 1.35x, 8 from 16 3x3 2.7x, 12 from 32 5x5 1.7x,
-  // 6 from 128 3x3 1.07x, 4 from 16 3x3 2.2x; slower for 4 from 128 (0.8x) and 1 from 32 (0.55x).
+  // The flipped convolution produces Cg columns per group. Up to 32 of them the direct
+  // kernel (8 lanes per strip, no packing of dy's long im2col rows) beats the GEMM where
+  // most of its lanes are used (3 of 4), or half of them with a short reduction;
+  // measured, batch 8-64, plain / relaxed: LeNet C3 (6 channels from 16, 5x5) 1.35x
+  // faster than col2im, 8 from 16 3x3 2.7x, 4 from 16 3x3 2.2x; 16 from 32 3x3 1.14x /
+  // 1.39x faster than the flipped GEMM, 32 from 32 1.06x / 1.21x; slower for 4 from
+  // 128 (0.8x), 1 from 32 (0.55x) and 64 from 64 (0.9x plain).
+  // Below 16 columns the flipped GEMM is too narrow to pay for its packing (LeNet C3:
+  // 1.6x slower than col2im), so what the direct kernel does not take goes to col2im.
+  const wide = gCg >= 16;
   const lanes = (gCg + 7) & ~7;
   const taps = gKD * gKH * gKW;
-  if (gCg * 4 < lanes * 3 && !(gCg * 2 >= lanes && taps * gFg <= 600)) return PATH_GEMM;
-  conv_geometry_to_input_grad();
-  // (padding beyond the kernel's extent makes the flipped padding negative: the direct kernel's row buffer cannot start inside the image)
-  const direct = gPD >= 0 && gPH >= 0 && gPW >= 0 && conv_direct_fits(i32.MAX_VALUE);
-  conv_geometry_load(geom, ws + <usize>WS_TABLES);
-  return direct ? PATH_DIRECT : PATH_GEMM;
+  if (gCg <= 32 && (gCg * 4 >= lanes * 3 || (gCg * 2 >= lanes && taps * gFg <= 600))) {
+    conv_geometry_to_input_grad();
+    // (padding beyond the kernel's extent makes the flipped padding negative: the direct kernel's row buffer cannot start inside the image)
+    const direct = gPD >= 0 && gPH >= 0 && gPW >= 0 && conv_direct_fits(i32.MAX_VALUE);
+    conv_geometry_load(geom, ws + <usize>WS_TABLES);
+    if (direct) return PATH_DIRECT;
+  }
+  return wide ? PATH_FLIPPED_GEMM : PATH_GEMM;
 }
 
 /**

@@ -194,12 +194,21 @@ describe('wasm conv2d vs ts oracle', () => {
     for (const [N, W] of [[1, KC - 1], [1, KC], [1, KC + 1], [2, KC]]) check2d([N, 1, W, 3], [1, 3, 3, 5], { padding: 'same' }, W);
   });
 
-  it('unit-stride input gradients with >= 16 channels per group (flipped-filter convolution on the GEMM)', () => {
-    checkInputPath('flipped-gemm', [2, 6, 7, 16], [3, 3, 16, 5], { padding: 'same' });
-    checkInputPath('flipped-gemm', [1, 7, 6, 17], [2, 4, 17, 3], { padding: 'valid', dilations: [2, 1] });
+  it('unit-stride input gradients with > 32 channels per group, or padding past the kernel: flipped-filter convolution on the GEMM', () => {
+    checkInputPath('flipped-gemm', [2, 6, 7, 33], [3, 3, 33, 5], { padding: 'same' });
+    checkInputPath('flipped-gemm', [1, 7, 6, 40], [2, 4, 40, 3], { padding: 'valid', dilations: [2, 1] });
     checkInputPath('flipped-gemm', [1, 5, 5, 32], [3, 3, 16, 4], { groups: 2, padding: [[3, 0], [1, 4]] }); // pads beyond the kernel extent
-    checkInputPath('flipped-gemm', [2, 9, 4, 20], [1, 3, 20, 9], { padding: [[2, 2], [0, 1]] });
-    checkInputPath('flipped-gemm', [1, 3, 4, 5, 16], [2, 2, 3, 16, 3], { padding: 'same' });
+    checkInputPath('flipped-gemm', [2, 9, 4, 48], [1, 3, 48, 9], { padding: [[2, 2], [0, 1]] });
+    checkInputPath('flipped-gemm', [1, 3, 4, 5, 36], [2, 2, 3, 36, 3], { padding: 'same' });
+  });
+
+  it('unit-stride input gradients with 16-32 channels per group: flipped filter on the direct kernel', () => {
+    checkInputPath('direct', [2, 6, 7, 16], [3, 3, 16, 5], { padding: 'same' });
+    checkInputPath('direct', [1, 7, 6, 17], [2, 4, 17, 3], { padding: 'valid', dilations: [2, 1] }); // 17 of 24 lanes, short reduction
+    checkInputPath('direct', [2, 9, 4, 20], [1, 3, 20, 9], { padding: [[0, 0], [2, 1]] });
+    checkInputPath('direct', [1, 5, 6, 32], [3, 3, 32, 10], { padding: 'same' });
+    checkInputPath('flipped-gemm', [1, 5, 6, 17], [3, 3, 17, 80], { padding: 'same' }); // 17 of 24 lanes, long reduction
+    checkInputPath('direct', [1, 3, 4, 5, 16], [2, 2, 3, 16, 3], { padding: 'same' });
   });
 
   it('unit-stride input gradients with few channels: flipped filter on the direct kernel where its lanes are used', () => {
