@@ -137,6 +137,21 @@ describe('wasm batch norm vs ts', () => {
       { numRuns: 80 },
     );
   });
+  it('many rows: blocks of rows (4096 / C of them) with a partial last block, channel tails', () => {
+    for (const [shape, seed] of [[[3, 50, 41, 5], 1], [[2, 30, 30, 17], 2], [[4, 9, 7, 64], 3], [[1, 1, 3, 1000], 4]] as [number[], number][]) {
+      const C = shape[shape.length - 1], M = shape.reduce((a, b) => a * b, 1) / C;
+      const x = inp(shape, seed, 2, 4), gamma = inp([C], seed + 1, 0.5, 1.5), beta = inp([C], seed + 2), dy = inp(shape, seed + 3);
+      const tol = tolForK(M);
+      checkKernel('BatchNorm', [x, gamma, beta], { epsilon: 1e-5, training: true }, [tol, tol, tol]);
+      const stats = ck.withBackend('ts', () =>
+        ck.tidy(() => {
+          const r = ck.runKernel('BatchNorm', [ck.tensor(x.values, shape), ck.tensor(gamma.values, [C]), ck.tensor(beta.values, [C])], { epsilon: 1e-5, training: true });
+          return [r[1].dataSync().slice() as Float32Array, r[2].dataSync().slice() as Float32Array];
+        }),
+      );
+      checkKernel('BatchNormGrad', [dy, x, gamma, { values: stats[0], shape: [C] }, { values: stats[1], shape: [C] }], { epsilon: 1e-5 }, [{ atol: 2e-5 * Math.sqrt(M), rtol: tol.rtol }, tol, tol]);
+    }
+  });
   it('the batchNorm op trains on wasm without fallback and matches ts gradients', () => {
     const xv = rand(4 * 3 * 3 * 6, 5, -2, 3);
     const run = (b: string) =>
