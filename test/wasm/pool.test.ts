@@ -69,7 +69,7 @@ describe('wasm pooling vs ts', () => {
   it('MaxPool2DGrad paths: windows tiling the input (dx never zeroed), disjoint, overlapping; channel tails', () => {
     const cases: [number[], Parameters<typeof computePool2DInfo>[2]][] = [];
     for (const C of [1, 3, 4, 6, 7, 16, 17]) {
-      cases.push([[2, 6, 8, C], { size: 2 }]); // tiles: each cell stored once
+      cases.push([[2, 6, 8, C], { size: 2 }]); // 2x2 tiles: the unrolled kernel, each cell stored once
       cases.push([[1, 9, 9, C], { size: 3 }]); // tiles, 3x3 / 3
       cases.push([[1, 7, 5, C], { size: 2 }]); // disjoint, last row and column in no window
       cases.push([[1, 5, 6, C], { size: 2, padding: 'same' }]); // disjoint, padded
