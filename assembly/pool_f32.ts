@@ -29,6 +29,10 @@ export function max_pool2d_f32(
   N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
   KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, DW: i32, PT: i32, PL: i32,
 ): void {
+  if (KH == 2 && KW == 2 && SH == 2 && SW == 2 && DH == 1 && DW == 1 && PT == 0 && PL == 0 && OH * 2 <= H && OW * 2 <= W && C >= 4) {
+    maxPool2x2(x, y, N, H, W, C, OH, OW);
+    return;
+  }
   const cb = <usize>C << 2;
   const ninf = f32x4.splat(-Infinity);
   let yo = y;
@@ -100,6 +104,33 @@ export function max_pool2d_f32(
         }
         yo += cb;
       }
+    }
+  }
+}
+
+/**
+ * max_pool2d_f32 for 2x2 windows with stride 2 inside the input (C >= 4): the four cells
+ * of 4 channels in registers, the same pseudo-max order and NaN redo as the general loop.
+ */
+function maxPool2x2(x: usize, y: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32): void {
+  const cb = <usize>C << 2;
+  const row = <usize>W * cb;
+  const last = (C + 3) >> 2; // groups of 4 channels, the last one overlapping when C % 4 != 0
+  let yo = y;
+  for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) {
+    let xo = x + (<usize>(n * H + oh * 2) * <usize>W) * cb;
+    for (let ow = 0; ow < OW; ow++) {
+      for (let gi = 0; gi < last; gi++) {
+        const co = min(<usize>gi << 4, cb - 16);
+        const p = xo + co;
+        const v00 = v128.load(p), v01 = v128.load(p + cb), v10 = v128.load(p + row), v11 = v128.load(p + row + cb);
+        let m = f32x4.pmax(f32x4.pmax(f32x4.pmax(v00, v01), v10), v11);
+        const bad = v128.or(v128.or(f32x4.ne(v00, v00), f32x4.ne(v01, v01)), v128.or(f32x4.ne(v10, v10), f32x4.ne(v11, v11)));
+        if (v128.any_true(bad)) m = f32x4.max(f32x4.max(f32x4.max(f32x4.max(f32x4.splat(-Infinity), v00), v01), v10), v11);
+        v128.store(yo + co, m);
+      }
+      xo += cb << 1;
+      yo += cb;
     }
   }
 }

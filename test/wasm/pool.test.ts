@@ -66,12 +66,12 @@ describe('wasm pooling vs ts', () => {
     // About 60% of drawn geometries are valid; the bound only guards against a generator that stops producing them.
     expect(ran).toBeGreaterThan(60);
   });
-  it('MaxPool2DGrad paths: windows tiling the input (dx never zeroed), disjoint, overlapping; channel tails', () => {
+  it('MaxPool2D and MaxPool2DGrad paths: 2x2 / 2 (unrolled kernels), windows tiling the input (dx never zeroed), disjoint, overlapping; channel tails', () => {
     const cases: [number[], Parameters<typeof computePool2DInfo>[2]][] = [];
     for (const C of [1, 3, 4, 6, 7, 16, 17]) {
       cases.push([[2, 6, 8, C], { size: 2 }]); // 2x2 tiles: the unrolled kernel, each cell stored once
       cases.push([[1, 9, 9, C], { size: 3 }]); // tiles, 3x3 / 3
-      cases.push([[1, 7, 5, C], { size: 2 }]); // disjoint, last row and column in no window
+      cases.push([[1, 7, 5, C], { size: 2 }]); // disjoint, last row and column in no window (2x2 forward kernel)
       cases.push([[1, 5, 6, C], { size: 2, padding: 'same' }]); // disjoint, padded
       cases.push([[1, 7, 7, C], { size: 3, strides: 2 }]); // overlapping: chosen cells accumulate
       cases.push([[1, 6, 6, C], { size: 2, strides: 2, dilations: 2 }]); // dilated windows interleave: disjoint
@@ -81,6 +81,7 @@ describe('wasm pooling vs ts', () => {
       // dirty the memory the gradient will be allocated in: the tiling path writes every cell itself
       ck.withBackend('wasm', () => ck.tidy(() => void ck.full(shape, Number.NaN).dataSync()));
       const x = tiedInput(shape, i, i % 5 === 0);
+      checkKernel('MaxPool2D', [x], { pool }, { atol: 0, rtol: 0 });
       checkKernel('MaxPool2DGrad', [inp([shape[0], pool.outH, pool.outW, shape[3]], i + 100), x], { pool }, tolForK(9));
     });
   });
