@@ -3,7 +3,7 @@
 // contracts are those of src/backends/ts/kernels/{activation,loss,norm}.ts.
 
 import { exp_v, log_v, tanh_v, sigmoid_v, expm1_v } from './math_f32x4';
-import { ld, st, spl } from './vec_f32';
+import { ld, st, spl, ldg, stg } from './vec_f32';
 
 // ---------------------------------------------------------------- activations
 
@@ -375,17 +375,6 @@ export function softmax_xent_grad_f32(g: usize, z: usize, t: usize, dz: usize, N
 // @ts-ignore: decorator
 @inline function hi64(v: v128): v128 {
   return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
-}
-
-/** Lanes c.. of row p: a whole vector when `full` (a constant at each call site), else the first r lanes. */
-// @ts-ignore: decorator
-@inline function ldg(p: usize, r: i32, full: bool): v128 {
-  return full ? v128.load(p) : ld(p, 0, r);
-}
-// @ts-ignore: decorator
-@inline function stg(p: usize, r: i32, full: bool, v: v128): void {
-  if (full) v128.store(p, v);
-  else st(p, 0, r, v);
 }
 
 /** One group of channels c.. (r of them) of a block of rows: acc[c..] += sum of x (or of (x - mc)^2). */

@@ -3,6 +3,8 @@
 // reduced axes are not adjacent): all axes is A = B = 1, the last axis is B = 1,
 // leading axes is A = 1, and NHWC global pooling (reduce H and W) is [N, H*W, C].
 
+import { ldg, stg } from './vec_f32';
+
 // @ts-ignore: decorator
 @inline const SUM = 0;
 // @ts-ignore: decorator
@@ -97,30 +99,69 @@
     }
     return;
   }
-  const init = red_init(op);
   const rowBytes = <usize>B << 2;
+  const R = max(4, 4096 / B); // rows per block: about 16 KB, which stays in L1 for every group
   for (let a = 0; a < A; a++) {
     const yr = y + <usize>a * rowBytes;
     const xa = x + <usize>a * <usize>K * rowBytes;
-    // y row = fold over k of x rows; the y row stays in cache.
     if (K == 0) {
-      for (let b = 0; b < B; b++) store<f32>(yr + (<usize>b << 2), init);
+      for (let b = 0; b < B; b++) store<f32>(yr + (<usize>b << 2), red_init(op));
       continue;
     }
-    memory.copy(yr, xa, rowBytes);
-    for (let k = 1; k < K; k++) {
-      const xr = xa + <usize>k * rowBytes;
-      let b = 0;
-      for (; b + 4 <= B; b += 4) {
-        const o = <usize>b << 2;
-        v128.store(yr + o, red_v(op, v128.load(yr + o), v128.load(xr + o)));
+    if (B >= 64) {
+      // wide rows: fold each x row into the y row (in L1); its 16+ vectors are independent chains
+      memory.copy(yr, xa, rowBytes);
+      for (let k = 1; k < K; k++) {
+        const xr = xa + <usize>k * rowBytes;
+        let b = 0;
+        for (; b + 4 <= B; b += 4) {
+          const o = <usize>b << 2;
+          v128.store(yr + o, red_v(op, v128.load(yr + o), v128.load(xr + o)));
+        }
+        for (; b < B; b++) {
+          const o = <usize>b << 2;
+          store<f32>(yr + o, red_s(op, load<f32>(yr + o), load<f32>(xr + o)));
+        }
       }
-      for (; b < B; b++) {
-        const o = <usize>b << 2;
-        store<f32>(yr + o, red_s(op, load<f32>(yr + o), load<f32>(xr + o)));
+      continue;
+    }
+    // narrower rows: each group of 4 columns runs down a block of rows in registers and
+    // folds the block's result into y (a sum is thus a sum of block sums). Folding row by
+    // row into y instead chained every row on a store and reload of the same few vectors:
+    // measured 1.9-3.3x slower for 6-32 columns; from 64 columns on it is as fast or faster.
+    for (let k0 = 0; k0 < K; k0 += R) {
+      const rows = min(R, K - k0);
+      for (let b = 0; b < B; b += 4) {
+        const r = B - b;
+        const p = xa + ((<usize>k0 * <usize>B + <usize>b) << 2);
+        if (r >= 4) foldGroup(op, p, rows, rowBytes, yr + (<usize>b << 2), r, true, k0 == 0);
+        else foldGroup(op, p, rows, rowBytes, yr + (<usize>b << 2), r, false, k0 == 0);
       }
     }
   }
+}
+
+/**
+ * y[0..r) = (first ? fold : y op fold) of `rows` rows of r columns at p, rs bytes apart;
+ * four accumulators take every fourth row, so the folds do not wait on each other.
+ */
+// @ts-ignore: decorator
+@inline function foldGroup(op: i32, p: usize, rows: i32, rs: usize, y: usize, r: i32, full: bool, first: bool): void {
+  let a0 = f32x4.splat(red_init(op)), a1 = a0, a2 = a0, a3 = a0;
+  let i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    a0 = red_v(op, a0, ldg(p, r, full));
+    a1 = red_v(op, a1, ldg(p + rs, r, full));
+    a2 = red_v(op, a2, ldg(p + 2 * rs, r, full));
+    a3 = red_v(op, a3, ldg(p + 3 * rs, r, full));
+    p += rs << 2;
+  }
+  for (; i < rows; i++) {
+    a0 = red_v(op, a0, ldg(p, r, full));
+    p += rs;
+  }
+  const acc = red_v(op, red_v(op, a0, a1), red_v(op, a2, a3));
+  stg(y, r, full, first ? acc : red_v(op, ldg(y, r, full), acc));
 }
 
 /** y[a, b] = fold_k x[a, k, b] with op 0 sum, 1 max, 2 min, 3 product. */

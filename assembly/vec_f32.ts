@@ -24,6 +24,20 @@
   if (r > 2) store<f32>(a, f32x4.extract_lane(v, 2), 8);
 }
 
+/**
+ * A group of channels at p: a whole vector when `full` (a constant at each call site, so
+ * each caller's loop is compiled without the branch), else the first r lanes.
+ */
+// @ts-ignore: decorator
+@inline export function ldg(p: usize, r: i32, full: bool): v128 {
+  return full ? v128.load(p) : ld(p, 0, r);
+}
+// @ts-ignore: decorator
+@inline export function stg(p: usize, r: i32, full: bool, v: v128): void {
+  if (full) v128.store(p, v);
+  else st(p, 0, r, v);
+}
+
 // @ts-ignore: decorator
 @inline export function spl(x: f32): v128 {
   return f32x4.splat(x);

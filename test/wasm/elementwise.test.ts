@@ -170,6 +170,14 @@ describe('wasm reductions', () => {
     checkKernel('Sum', [inp([7, 1031], 2)], { axes: [1], keepDims: true }, tolForK(1031));
     checkKernel('Sum', [inp([517, 9], 3)], { axes: [0], keepDims: false }, tolForK(517));
     checkKernel('Min', [inp([517, 9], 4)], { axes: [0, 1], keepDims: false }, EXACT);
+    // leading axes of [K, B] fold in blocks of 4096 / B rows: several blocks, the last partial, channel tails, NaN
+    for (const [K, B] of [[2000, 7], [3001, 6], [130, 64], [9, 1030]]) {
+      const x = inp([K, B], K + B);
+      checkKernel('Sum', [x], { axes: [0], keepDims: false }, tolForK(K));
+      x.values[(K - 3) * B + 1] = NaN; // in the last block
+      for (const op of ['Max', 'Min']) checkKernel(op, [x], { axes: [0], keepDims: true }, EXACT);
+      checkKernel('Prod', [inp([K, B], K, 0.999, 1.001)], { axes: [0], keepDims: false }, tolForK(K));
+    }
   });
   it('NaN wins max/min; empty reductions give the identity', () => {
     const x: In = { values: Float32Array.from([1, NaN, 3, 4, 5, 6, -1, -2, NaN]), shape: [3, 3] };
