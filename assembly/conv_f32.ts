@@ -21,6 +21,20 @@ import {
 import { conv_direct_fits, conv_direct_forward_f32, conv_direct_filter_fits, conv_direct_backprop_filter_f32 } from './conv_direct_f32';
 import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
 
+/**
+ * Which direct kernels may be chosen (bit 0 forward, bit 1 filter gradient, bit 2 input
+ * gradient), all by default. Tests clear them to run the im2col + GEMM paths on the
+ * geometries that probe the GEMM's tile and block boundaries.
+ */
+let directPaths: i32 = 7;
+
+/** Set the direct-kernel mask above; returns the previous one. */
+export function conv_set_direct_paths_f32(mask: i32): i32 {
+  const old = directPaths;
+  directPaths = mask;
+  return old;
+}
+
 /** Forward paths (conv_forward_path_f32). */
 export const PATH_GEMM: i32 = 0;
 export const PATH_POINTWISE: i32 = 1;
@@ -31,7 +45,7 @@ export const PATH_DIRECT: i32 = 3;
 export function conv_forward_path_f32(geom: usize, ws: usize): i32 {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (conv_is_depthwise()) return PATH_DEPTHWISE;
-  if (conv_direct_fits()) return PATH_DIRECT;
+  if ((directPaths & 1) != 0 && conv_direct_fits()) return PATH_DIRECT;
   return conv_is_pointwise() ? PATH_POINTWISE : PATH_GEMM;
 }
 
@@ -42,7 +56,7 @@ export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: 
     depthwise_forward_f32(x, w, y);
     return;
   }
-  if (conv_direct_fits()) {
+  if ((directPaths & 1) != 0 && conv_direct_fits()) {
     conv_direct_forward_f32(x, w, y, ws);
     return;
   }
@@ -84,7 +98,7 @@ export function conv_backprop_input_path_f32(geom: usize, ws: usize): i32 {
   const wide = gCg >= 16;
   const lanes = (gCg + 7) & ~7;
   const taps = gKD * gKH * gKW;
-  if (gCg <= 32 && (gCg * 4 >= lanes * 3 || (gCg * 2 >= lanes && taps * gFg <= 600))) {
+  if ((directPaths & 4) != 0 && gCg <= 32 && (gCg * 4 >= lanes * 3 || (gCg * 2 >= lanes && taps * gFg <= 600))) {
     conv_geometry_to_input_grad();
     // (padding beyond the kernel's extent makes the flipped padding negative: the direct kernel's row buffer cannot start inside the image)
     const direct = gPD >= 0 && gPH >= 0 && gPW >= 0 && conv_direct_fits(i32.MAX_VALUE);
@@ -167,7 +181,7 @@ export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: us
 export function conv_backprop_filter_path_f32(geom: usize, ws: usize): i32 {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (conv_is_depthwise()) return PATH_DEPTHWISE;
-  if (conv_direct_filter_fits()) return PATH_DIRECT;
+  if ((directPaths & 2) != 0 && conv_direct_filter_fits()) return PATH_DIRECT;
   return conv_is_pointwise() ? PATH_POINTWISE : PATH_GEMM;
 }
 
@@ -178,7 +192,7 @@ export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: u
     depthwise_backprop_filter_f32(x, dy, dw);
     return;
   }
-  if (conv_direct_filter_fits()) {
+  if ((directPaths & 2) != 0 && conv_direct_filter_fits()) {
     conv_direct_backprop_filter_f32(x, dy, dw, ws);
     return;
   }

@@ -6,7 +6,7 @@ export * from './memory';
 export * from './gemm_f32_ref';
 export { gemm_f32_workspace_bytes, gemm_f32_tile, gemm_f32_blocks } from './gemm_config';
 export { gemm_f32 } from './gemm_f32';
-export { conv_forward_f32, conv_forward_path_f32, conv_backprop_input_f32, conv_backprop_input_scratch_bytes, conv_backprop_input_path_f32, conv_backprop_filter_f32, conv_backprop_filter_path_f32 } from './conv_f32';
+export { conv_forward_f32, conv_forward_path_f32, conv_backprop_input_f32, conv_backprop_input_scratch_bytes, conv_backprop_input_path_f32, conv_backprop_filter_f32, conv_backprop_filter_path_f32, conv_set_direct_paths_f32 } from './conv_f32';
 export * from './elementwise_f32';
 export * from './reduce_f32';
 export * from './shape_f32';

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import * as ck from '../../src/index.js';
 import { computeConv2DInfo, computeConv3DInfo, type ConvOpts, type Conv2DInfo, type Conv3DInfo } from '../../src/kernels/conv_info.js';
 import { mismatch, tolForK } from '../util/close.js';
-import { convForwardPath, convFilterPath, convInputPath } from '../../src/backends/wasm/kernels/conv.js';
+import { convForwardPath, convFilterPath, convInputPath, withoutDirectConv } from '../../src/backends/wasm/kernels/conv.js';
 import type { WasmBackend } from '../../src/backends/wasm/backend.js';
 
 function values(n: number, seed: number): Float32Array {
@@ -93,6 +93,23 @@ function checkInputPath(path: string, xShape: number[], wShape: number[], opts: 
   else check2d(xShape, wShape, opts, seed);
 }
 
+/**
+ * check2d with the direct kernels switched off, after asserting that all three kernels
+ * take im2col + GEMM (the input gradient possibly as the flipped-filter GEMM): the
+ * tests that probe the GEMM's tile and block boundaries use small geometries, which
+ * would otherwise go to the direct kernels.
+ */
+function checkGemm(xShape: number[], wShape: number[], opts: ConvOpts, seed = 1): void {
+  const be = ck.withBackend('wasm', () => ck.getBackend()) as unknown as WasmBackend;
+  withoutDirectConv(be, () => {
+    const where = `x ${JSON.stringify(xShape)} w ${JSON.stringify(wShape)} ${JSON.stringify(opts)}`;
+    expect(pathOf(xShape, wShape, opts), `forward path of ${where}`).toBe('gemm');
+    expect(filterPathOf(xShape, wShape, opts), `filter-gradient path of ${where}`).toBe('gemm');
+    expect(['gemm', 'flipped-gemm'], `input-gradient path of ${where}`).toContain(inputPathOf(xShape, wShape, opts));
+    check2d(xShape, wShape, opts, seed);
+  });
+}
+
 /** check2d / check3d after asserting the filter-gradient path the case is meant to cover. */
 function checkFilterPath(path: string, xShape: number[], wShape: number[], opts: ConvOpts, seed = 1): void {
   expect(filterPathOf(xShape, wShape, opts), `filter-gradient path of x ${JSON.stringify(xShape)} w ${JSON.stringify(wShape)} ${JSON.stringify(opts)}`).toBe(path);
@@ -166,7 +183,8 @@ describe('wasm conv2d vs ts oracle', () => {
           } catch {
             return;
           }
-          checkPath('gemm', xShape, wShape, opts, p.seed);
+          checkPath('gemm', xShape, wShape, opts, p.seed); // forward on the GEMM, gradients on their chosen paths
+          checkGemm(xShape, wShape, opts, p.seed); // all three on the GEMM
         },
       ),
       { numRuns: 25, seed: 99 },
@@ -175,23 +193,23 @@ describe('wasm conv2d vs ts oracle', () => {
 
   it('filter counts around the register tile width (N of the GEMM)', () => {
     // 3x3x9 = 81 taps: past the direct kernel's limit, so im2col + GEMM
-    for (const F of [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23]) checkPath('gemm', [1, 5, 6, 9], [3, 3, 9, F], { padding: 'same' }, F);
+    for (const F of [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23]) checkGemm([1, 5, 6, 9], [3, 3, 9, F], { padding: 'same' }, F);
   });
 
   it('output pixel counts around MR strips and the MC row block (M of the GEMM)', () => {
     const { MR, MC } = tile();
     // 1 x W outputs with W = multiples of MR +-1, and around MC and 2 MC
-    for (const W of [1, MR - 1, MR, MR + 1, 2 * MR + 1, MC - 1, MC, MC + 1, 2 * MC + 1]) checkPath('gemm', [1, 3, W + 2, 9], [3, 3, 9, 9], { padding: 'valid' }, W);
+    for (const W of [1, MR - 1, MR, MR + 1, 2 * MR + 1, MC - 1, MC, MC + 1, 2 * MC + 1]) checkGemm([1, 3, W + 2, 9], [3, 3, 9, 9], { padding: 'valid' }, W);
   });
 
   it('reduction lengths around the KC depth block (K of the GEMM)', () => {
     const { KC } = tile();
     // forward K = 3*3*C just below and above KC and 2 KC
     for (const C of [Math.floor(KC / 9), Math.ceil(KC / 9) + (KC % 9 ? 0 : 1), Math.floor((2 * KC) / 9), Math.ceil((2 * KC) / 9) + 1]) {
-      check2d([1, 7, 9, C], [3, 3, C, 8], { padding: 'same' }, C);
+      checkGemm([1, 7, 9, C], [3, 3, C, 8], { padding: 'same' }, C);
     }
     // filter gradient K = N*OH*OW = KC - 1, KC, KC + 1, 2 KC
-    for (const [N, W] of [[1, KC - 1], [1, KC], [1, KC + 1], [2, KC]]) check2d([N, 1, W, 3], [1, 3, 3, 5], { padding: 'same' }, W);
+    for (const [N, W] of [[1, KC - 1], [1, KC], [1, KC + 1], [2, KC]]) checkGemm([N, 1, W, 3], [1, 3, 3, 5], { padding: 'same' }, W);
   });
 
   it('unit-stride input gradients with > 32 channels per group, or padding past the kernel: flipped-filter convolution on the GEMM', () => {

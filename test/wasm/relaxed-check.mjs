@@ -72,7 +72,10 @@ const geoms = [
   [3, 1, 12, 12, 1, 1, 8, 8, 16, 1, 5, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1],
   [2, 1, 7, 9, 3, 1, 4, 5, 8, 1, 3, 3, 1, 2, 2, 1, 1, 1, 0, 1, 1, 1],
 ];
-for (const g of geoms) {
+// each geometry twice: with the direct kernels, and with them off (im2col + GEMM everywhere)
+for (const [g, mask] of geoms.flatMap((g) => [[g, 7], [g, 0]])) {
+  R.e.conv_set_direct_paths_f32(mask);
+  P.e.conv_set_direct_paths_f32(mask);
   const [N, D, H, W, C, OD, OH, OW, F, KD, KH, KW, , , , , , , , , , groups] = g;
   const xs = N * D * H * W * C, ws = KD * KH * KW * (C / groups) * F, ys = N * OD * OH * OW * F;
   const res = [R, P].map((m) => {
@@ -91,7 +94,7 @@ for (const g of geoms) {
   ['forward', 'input', 'filter'].forEach((name, i) => {
     out.checks++;
     const m = mismatch(res[0][i], res[1][i], tol(K[i]));
-    if (m) out.failures.push(`conv ${name} ${JSON.stringify(g)}: ${m}`);
+    if (m) out.failures.push(`conv ${name} ${JSON.stringify(g)} direct mask ${mask}: ${m}`);
   });
 }
 out.ok = out.failures.length === 0;

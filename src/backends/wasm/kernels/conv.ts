@@ -96,6 +96,20 @@ export function convForwardPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo):
   return CONV_FORWARD_PATHS[be.wasm.conv_forward_path_f32(be.params(geometry3d(c)), be.workspace())];
 }
 
+/**
+ * Run `fn` with the direct convolution kernels of `be` switched off, so that every
+ * non-depthwise, non-pointwise convolution takes im2col + GEMM (tests use it to probe
+ * the GEMM's tile and block boundaries with small geometries).
+ */
+export function withoutDirectConv<T>(be: WasmBackend, fn: () => T): T {
+  const old = be.wasm.conv_set_direct_paths_f32(0);
+  try {
+    return fn();
+  } finally {
+    be.wasm.conv_set_direct_paths_f32(old);
+  }
+}
+
 /** The input-gradient paths of assembly/conv_f32.ts: the forward codes, then the flipped-filter GEMM. */
 export const CONV_INPUT_PATHS = [...CONV_FORWARD_PATHS, 'flipped-gemm'] as const;
 
