@@ -12,7 +12,7 @@ export function gemm_f32_5x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize
   // are first used before it; otherwise it recomputes one per broadcast per step (a
   // `lea` each). Bumping pa/pb at the top of the loop likewise spares a zero-extending
   // copy of each pointer per step: 39 instructions per step became 32 (measured in
-  // V8's disassembly, Node 20).
+  // V8's disassembly, Node 20), and 31 without the step counter (below).
   let b0 = v128.load(pb);
   let b1 = v128.load(pb, 16);
   let a = v128.load32_splat(pa);
@@ -26,7 +26,10 @@ export function gemm_f32_5x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize
   a = v128.load32_splat(pa, 16);
   let c40 = f32x4.mul(a, b0), c41 = f32x4.mul(a, b1);
   // Steps 1..kc-1: C_tile += A[:, k] (outer product) B[k, :], one A row per broadcast.
-  for (let k = 1; k < kc; k++) {
+  // pa itself is the loop variable (no separate counter): 32 -> 31 instructions per
+  // step, +3-6% for the bare GEMM at 256-1024 (interleaved A/B).
+  const paEnd = pa + <usize>(kc - 1) * 20;
+  while (pa < paEnd) {
     pa += 20;
     pb += 32;
     b0 = v128.load(pb);

@@ -7,8 +7,8 @@
 // steps of 8 floats. C tile rows are ldc bytes apart. accumulate: C += A*B, else C = A*B.
 // kc >= 1.
 export function gemm_f32_6x8_relaxed(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool): void {
-  // Step k = 0 peeled and pointers bumped at the top of the loop, as in gemm_f32_5x8
-  // (which explains why: V8 then keeps the broadcast base addresses in registers).
+  // Step k = 0 peeled, pointers bumped at the top of the loop and pa as the loop
+  // variable, as in gemm_f32_5x8 (which explains why).
   let b0 = v128.load(pb);
   let b1 = v128.load(pb, 16);
   let a = v128.load32_splat(pa);
@@ -23,7 +23,8 @@ export function gemm_f32_6x8_relaxed(kc: i32, pa: usize, pb: usize, c: usize, ld
   let c40 = f32x4.mul(a, b0), c41 = f32x4.mul(a, b1);
   a = v128.load32_splat(pa, 20);
   let c50 = f32x4.mul(a, b0), c51 = f32x4.mul(a, b1);
-  for (let k = 1; k < kc; k++) {
+  const paEnd = pa + <usize>(kc - 1) * 24;
+  while (pa < paEnd) {
     pa += 24;
     pb += 32;
     b0 = v128.load(pb);
