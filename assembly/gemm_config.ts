@@ -9,7 +9,8 @@
 // +2% plain, -6% relaxed in an interleaved A/B of the whole GEMM at 512 and 1024. The
 // micro-kernels now avoid that cost instead by peeling their first k step (see
 // gemm_f32_5x8.ts). Unrolling k by 2 made V8 (or Binaryen's expression merging) hoist
-// loads and spill: 25-35% slower.
+// loads and spill: 25-35% slower. KC = 512 (one k block at 512): +0-3%, within the noise,
+// for twice the packed-B workspace; KC 384 and MC 120 with it: no gain.
 export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 export const NR: i32 = 8;
 export const KC: i32 = 256;
