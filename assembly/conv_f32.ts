@@ -41,7 +41,11 @@ export const PATH_POINTWISE: i32 = 1;
 export const PATH_DEPTHWISE: i32 = 2;
 export const PATH_DIRECT: i32 = 3;
 
-/** Which forward path conv_forward_f32 takes for the geometry at `geom` (tests check each is covered). */
+/**
+ * Which forward path conv_forward_f32 takes for the geometry at `geom` (tests check each
+ * is covered). Leaves the geometry loaded: the kernels below decide through these path
+ * functions, so what the tests are told is what runs.
+ */
 export function conv_forward_path_f32(geom: usize, ws: usize): i32 {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (conv_is_depthwise()) return PATH_DEPTHWISE;
@@ -51,16 +55,16 @@ export function conv_forward_path_f32(geom: usize, ws: usize): i32 {
 
 /** y = conv(x, w). */
 export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize): void {
-  conv_geometry_load(geom, ws + <usize>WS_TABLES);
-  if (conv_is_depthwise()) {
+  const path = conv_forward_path_f32(geom, ws);
+  if (path == PATH_DEPTHWISE) {
     depthwise_forward_f32(x, w, y);
     return;
   }
-  if ((directPaths & 1) != 0 && conv_direct_fits()) {
+  if (path == PATH_DIRECT) {
     conv_direct_forward_f32(x, w, y, ws);
     return;
   }
-  const pointwise = conv_is_pointwise();
+  const pointwise = path == PATH_POINTWISE;
   for (let g = 0; g < gGroups; g++) {
     const wg = w + (<usize>(g * gFg) << 2);
     const yg = y + (<usize>(g * gFg) << 2);
@@ -163,7 +167,7 @@ export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: us
     }
     return;
   }
-  const pointwise = conv_is_pointwise();
+  const pointwise = path == PATH_POINTWISE;
   if (!pointwise) memory.fill(dx, 0, <usize>gInPix * <usize>gC << 2);
   for (let g = 0; g < gGroups; g++) {
     const dyg = dy + (<usize>(g * gFg) << 2);
@@ -177,7 +181,7 @@ export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: us
   }
 }
 
-/** Which path conv_backprop_filter_f32 takes for the geometry at `geom` (codes as conv_forward_path_f32). */
+/** Which path conv_backprop_filter_f32 takes for the geometry at `geom` (codes as conv_forward_path_f32; leaves it loaded). */
 export function conv_backprop_filter_path_f32(geom: usize, ws: usize): i32 {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (conv_is_depthwise()) return PATH_DEPTHWISE;
@@ -187,16 +191,16 @@ export function conv_backprop_filter_path_f32(geom: usize, ws: usize): i32 {
 
 /** dw = d conv / dw applied to dy (dw is fully written). */
 export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: usize, ws: usize): void {
-  conv_geometry_load(geom, ws + <usize>WS_TABLES);
-  if (conv_is_depthwise()) {
+  const path = conv_backprop_filter_path_f32(geom, ws);
+  if (path == PATH_DEPTHWISE) {
     depthwise_backprop_filter_f32(x, dy, dw);
     return;
   }
-  if ((directPaths & 2) != 0 && conv_direct_filter_fits()) {
+  if (path == PATH_DIRECT) {
     conv_direct_backprop_filter_f32(x, dy, dw, ws);
     return;
   }
-  const pointwise = conv_is_pointwise();
+  const pointwise = path == PATH_POINTWISE;
   for (let g = 0; g < gGroups; g++) {
     const dyg = dy + (<usize>(g * gFg) << 2);
     const dwg = dw + (<usize>(g * gFg) << 2);

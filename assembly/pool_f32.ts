@@ -135,6 +135,18 @@ function maxPool2x2(x: usize, y: usize, N: i32, H: i32, W: i32, C: i32, OH: i32,
   }
 }
 
+/** The first-max rule's step for one more cell v after a real cell: take v where best is not NaN and (v is NaN or v > best). */
+// @ts-ignore: decorator
+@inline function maxStep(best: v128, v: v128): v128 {
+  return v128.bitselect(v, best, v128.and(f32x4.eq(best, best), v128.or(f32x4.ne(v, v), f32x4.gt(v, best))));
+}
+
+/** Lanes where v holds the winning value `best` (NaN when bestNaN). */
+// @ts-ignore: decorator
+@inline function holds(v: v128, best: v128, bestNaN: v128): v128 {
+  return v128.or(f32x4.eq(v, best), v128.and(f32x4.ne(v, v), bestNaN));
+}
+
 /**
  * dx = dy routed to ONE cell per window and channel: the first maximum in row-major
  * window order, or the first NaN when the window holds one; every other cell gets 0.
@@ -182,14 +194,11 @@ export function max_pool2d_grad_f32(
           const xo = xn + wo + co, dxo = dxn + wo + co;
           // pass 1: the winning value per lane (first max, or the first NaN)
           let best = f32x4.splat(0.0);
-          let have = v128.splat<i32>(0);
+          let first = true;
           for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
             const v = v128.load(xo + <usize>kh * rowStep + <usize>kw * colStep);
-            // take v where: no cell yet, or (best is not NaN and (v is NaN or v > best))
-            const better = v128.or(f32x4.ne(v, v), f32x4.gt(v, best));
-            const take = v128.or(v128.not(have), v128.and(f32x4.eq(best, best), better));
-            best = v128.bitselect(v, best, take);
-            have = v128.splat<i32>(-1);
+            best = first ? v : maxStep(best, v);
+            first = false;
           }
           let g = v128.load(dyo + co);
           if (gi == groups && !disjoint) g = v128.and(g, tailKeep);
@@ -199,7 +208,7 @@ export function max_pool2d_grad_f32(
           for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
             const cell = <usize>kh * rowStep + <usize>kw * colStep;
             const v = v128.load(xo + cell);
-            const hit = v128.andnot(v128.or(f32x4.eq(v, best), v128.and(f32x4.ne(v, v), bestNaN)), done);
+            const hit = v128.andnot(holds(v, best, bestNaN), done);
             done = v128.or(done, hit);
             const share = v128.and(g, hit);
             if (disjoint) v128.store(dxo + cell, share);
@@ -231,18 +240,6 @@ export function max_pool2d_grad_f32(
       }
     }
   }
-}
-
-/** The first-max rule's step for one more cell v after a real cell: take v where best is not NaN and (v is NaN or v > best). */
-// @ts-ignore: decorator
-@inline function maxStep(best: v128, v: v128): v128 {
-  return v128.bitselect(v, best, v128.and(f32x4.eq(best, best), v128.or(f32x4.ne(v, v), f32x4.gt(v, best))));
-}
-
-/** Lanes where v holds the winning value `best` (NaN when bestNaN). */
-// @ts-ignore: decorator
-@inline function holds(v: v128, best: v128, bestNaN: v128): v128 {
-  return v128.or(f32x4.eq(v, best), v128.and(f32x4.ne(v, v), bestNaN));
 }
 
 /**

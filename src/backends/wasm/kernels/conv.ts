@@ -89,11 +89,28 @@ function run(which: Which, kernel: string, [a, b]: TensorInfo[], c: Conv3DInfo, 
 
 /** The forward paths of assembly/conv_f32.ts, by their codes there. */
 export const CONV_FORWARD_PATHS = ['gemm', 'pointwise', 'depthwise', 'direct'] as const;
+/** The input-gradient paths: the forward codes, then the flipped-filter GEMM. */
+export const CONV_INPUT_PATHS = [...CONV_FORWARD_PATHS, 'flipped-gemm'] as const;
+
+/** The path code a module path function (conv_*_path_f32) gives for this geometry. */
+function pathCode(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo, query: (geom: number, ws: number) => number): number {
+  const c = 'inD' in conv ? conv : conv2dAs3d(conv);
+  return query(be.params(geometry3d(c)), be.workspace());
+}
 
 /** Which path the wasm forward convolution takes for this geometry (tests use it to cover each path). */
 export function convForwardPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): (typeof CONV_FORWARD_PATHS)[number] {
-  const c = 'inD' in conv ? conv : conv2dAs3d(conv);
-  return CONV_FORWARD_PATHS[be.wasm.conv_forward_path_f32(be.params(geometry3d(c)), be.workspace())];
+  return CONV_FORWARD_PATHS[pathCode(be, conv, be.wasm.conv_forward_path_f32)];
+}
+
+/** Which path the wasm input gradient takes ('direct': the flipped-filter forward convolution on the direct kernel). */
+export function convInputPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): (typeof CONV_INPUT_PATHS)[number] {
+  return CONV_INPUT_PATHS[pathCode(be, conv, be.wasm.conv_backprop_input_path_f32)];
+}
+
+/** Which path the wasm filter gradient takes for this geometry (same codes as the forward paths). */
+export function convFilterPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): (typeof CONV_FORWARD_PATHS)[number] {
+  return CONV_FORWARD_PATHS[pathCode(be, conv, be.wasm.conv_backprop_filter_path_f32)];
 }
 
 /**
@@ -108,21 +125,6 @@ export function withoutDirectConv<T>(be: WasmBackend, fn: () => T): T {
   } finally {
     be.wasm.conv_set_direct_paths_f32(old);
   }
-}
-
-/** The input-gradient paths of assembly/conv_f32.ts: the forward codes, then the flipped-filter GEMM. */
-export const CONV_INPUT_PATHS = [...CONV_FORWARD_PATHS, 'flipped-gemm'] as const;
-
-/** Which path the wasm input gradient takes for this geometry ('direct': the flipped-filter forward convolution on the direct kernel). */
-export function convInputPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): (typeof CONV_INPUT_PATHS)[number] {
-  const c = 'inD' in conv ? conv : conv2dAs3d(conv);
-  return CONV_INPUT_PATHS[be.wasm.conv_backprop_input_path_f32(be.params(geometry3d(c)), be.workspace())];
-}
-
-/** Which path the wasm filter gradient takes for this geometry (same codes as the forward paths). */
-export function convFilterPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): (typeof CONV_FORWARD_PATHS)[number] {
-  const c = 'inD' in conv ? conv : conv2dAs3d(conv);
-  return CONV_FORWARD_PATHS[be.wasm.conv_backprop_filter_path_f32(be.params(geometry3d(c)), be.workspace())];
 }
 
 const kernels: [string, Which, boolean][] = [
