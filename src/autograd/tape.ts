@@ -6,7 +6,8 @@
  * src/ops). `backward` walks the recorded graph from a scalar loss in reverse
  * topological order, accumulates leaf gradients into `.grad`, and releases the graph.
  */
-import { Tensor } from '../tensor/tensor.js';
+import { DisposedTensorError, Tensor } from '../tensor/tensor.js';
+import type { GradNode } from '../tensor/tensor.js';
 import { isFloat } from '../tensor/dtype.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { keep, run1, shareStorage, tidy } from '../registry/engine.js';
@@ -19,6 +20,16 @@ let gradEnabled = true;
  * the graph a second time"), never a silent gradient of zero.
  */
 const released = new WeakMap<Tensor, string>();
+
+/**
+ * The op that produced each recorded output. `dispose()` drops a tensor's node, so this is
+ * how backward still knows that a disposed tensor on the path was an op's output (the
+ * gradient would otherwise stop there, silently) rather than a leaf.
+ */
+const madeBy = new WeakMap<Tensor, string>();
+
+const KEEP_ALIVE =
+  'keep it alive (do not dispose it, nor let a tidy() that ends between the forward pass and backward() dispose it) until backward() has run';
 
 export function isGradEnabled(): boolean {
   return gradEnabled;
@@ -56,6 +67,7 @@ export function record(op: string, inputs: readonly Tensor[], output: Tensor, ba
   if (!inputs.some((t) => t.requiresGrad)) return output;
   output.requiresGrad = true;
   output.node = { op, inputs: [...inputs], backward };
+  madeBy.set(output, op);
   return output;
 }
 
@@ -105,6 +117,10 @@ export interface BackwardOpts {
  * across steps, and a second backward through a released graph throws.
  */
 export function backward(root: Tensor, grad?: Tensor | null, opts: BackwardOpts = {}): void {
+  if (root.isDisposed) {
+    throw new Error(`backward: the tensor ${root.describe()} was disposed; call backward() before disposing it`);
+  }
+  if (grad?.isDisposed) throw new Error(`backward: the seed grad ${grad.describe()} was disposed`);
   if (!root.requiresGrad) {
     throw new Error(`backward: the tensor ${root.describe()} does not require a gradient (no input with requiresGrad reached it)`);
   }
@@ -118,7 +134,23 @@ export function backward(root: Tensor, grad?: Tensor | null, opts: BackwardOpts 
     throw new TypeError(`backward: grad is ${grad.dtype}, expected the output's dtype ${root.dtype}`);
   }
   const order = topoOrder(root);
+  const only = opts.inputs ? new Set(opts.inputs) : null;
+  // Everything on the path must still be there, checked before any gradient is computed:
+  // a disposed op output loses its node, and the gradient would silently stop at it.
   for (const t of order) {
+    if (t.isDisposed) {
+      const op = t.node?.op ?? madeBy.get(t);
+      if (op !== undefined) {
+        throw new Error(`backward through ${op}: its output ${t.describe()} was disposed before backward(); ${KEEP_ALIVE}`);
+      }
+      if (!only || only.has(t)) {
+        throw new Error(
+          `backward: the leaf ${t.describe()} (it requires a gradient) was disposed before backward(), so its gradient has nowhere to go; ` +
+            'keep parameters alive until backward() has run, or stop asking for their gradient (requireGrad(false))',
+        );
+      }
+      continue;
+    }
     const op = t.node ? undefined : released.get(t);
     if (op !== undefined) {
       throw new Error(
@@ -127,7 +159,6 @@ export function backward(root: Tensor, grad?: Tensor | null, opts: BackwardOpts 
       );
     }
   }
-  const only = opts.inputs ? new Set(opts.inputs) : null;
   const grads = new Map<Tensor, Tensor>();
   const owned = new Set<Tensor>(); // gradient tensors created here, freed at the end
   const seed = grad ?? keep(run1('Fill', [], { shape: root.shape, dtype: root.dtype, value: 1 }));
@@ -136,21 +167,27 @@ export function backward(root: Tensor, grad?: Tensor | null, opts: BackwardOpts 
 
   const prevMode = gradEnabled;
   gradEnabled = false;
+  let completed = false;
   try {
+    // Leaf gradients are committed only once the whole pass has succeeded, so a pass that
+    // throws part-way leaves every .grad as it was.
+    const leafGrads: [Tensor, Tensor][] = [];
     for (const t of order) {
       const g = grads.get(t);
       if (!g) continue;
       const node = t.node;
       if (!node) {
-        // A leaf: accumulate.
         if (only && !only.has(t)) continue;
-        // A fresh Tensor sharing g's storage: g itself may also be another input's gradient.
-        const acc = keep(t.grad ? tidy(() => run1('Add', [t.grad!, g])) : shareStorage(g, g.shape));
-        t.grad?.dispose();
-        t.grad = acc;
+        leafGrads.push([t, g]);
         continue;
       }
-      const inGrads = tidy(() => node.backward(g));
+      let inGrads: (Tensor | null)[];
+      try {
+        inGrads = tidy(() => node.backward(g));
+      } catch (e) {
+        if (e instanceof DisposedTensorError) throw savedTensorError(node, t, e.tensor);
+        throw e;
+      }
       node.inputs.forEach((x, i) => {
         const gi = inGrads[i];
         if (!gi) return;
@@ -168,9 +205,19 @@ export function backward(root: Tensor, grad?: Tensor | null, opts: BackwardOpts 
         } else grads.set(x, gi);
       });
     }
+    for (const [t, g] of leafGrads) {
+      // A fresh Tensor sharing g's storage: g itself may also be another input's gradient.
+      // A .grad the caller disposed counts as cleared (like PyTorch's `w.grad = None`).
+      const prev = t.grad && !t.grad.isDisposed ? t.grad : null;
+      const acc = keep(prev ? tidy(() => run1('Add', [prev, g])) : shareStorage(g, g.shape));
+      t.grad?.dispose();
+      t.grad = acc;
+    }
+    completed = true;
   } finally {
     gradEnabled = prevMode;
-    if (!opts.retainGraph) {
+    // A failed pass keeps the graph: running it again gives the same error, not "already released".
+    if (completed && !opts.retainGraph) {
       // Release the graph: the closures (and the tensors they hold) become garbage.
       for (const t of order) {
         if (!t.node) continue;
@@ -180,6 +227,18 @@ export function backward(root: Tensor, grad?: Tensor | null, opts: BackwardOpts 
     }
     for (const g of owned) g.dispose();
   }
+}
+
+/** The error for a gradient function that met a disposed tensor it had saved. */
+function savedTensorError(node: GradNode, output: Tensor, disposed: Tensor): Error {
+  const i = node.inputs.indexOf(disposed);
+  const what =
+    disposed === output
+      ? `its output ${disposed.describe()}`
+      : i >= 0
+        ? `its saved input ${i} (${disposed.describe()})`
+        : `a tensor it saved for the gradient (${disposed.describe()})`;
+  return new Error(`backward through ${node.op}: ${what} was disposed before backward(); ${KEEP_ALIVE}`);
 }
 
 /**
@@ -244,7 +303,10 @@ Tensor.prototype.requireGrad = function (this: Tensor, on = true) {
   }
   this.requiresGrad = on;
   // Marking a tensor explicitly makes it a leaf again, even if an op once produced it.
-  if (on && !this.node) released.delete(this);
+  if (on && !this.node) {
+    released.delete(this);
+    madeBy.delete(this);
+  }
   return this;
 };
 Tensor.prototype.detach = function (this: Tensor) {

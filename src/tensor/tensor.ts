@@ -17,6 +17,17 @@ export interface StorageOwner {
   release(backend: Backend, dataId: DataId): void;
 }
 
+/**
+ * Thrown when a disposed tensor's storage is used. It carries the tensor, so that the
+ * autograd can say which op's saved tensor it was.
+ */
+export class DisposedTensorError extends Error {
+  constructor(readonly tensor: Tensor) {
+    super(`Tensor ${tensor.describe()} was disposed and cannot be used`);
+    this.name = 'DisposedTensorError';
+  }
+}
+
 let nextId = 0;
 let storageOwner: StorageOwner | null = null;
 export function setStorageOwner(o: StorageOwner): void {
@@ -67,7 +78,7 @@ export class Tensor {
   }
   /** Storage handle; throws if the tensor was disposed. */
   get dataId(): DataId {
-    if (this._dataId === null) throw new Error(`Tensor ${this.describe()} was disposed and cannot be used`);
+    if (this._dataId === null) throw new DisposedTensorError(this);
     return this._dataId;
   }
 

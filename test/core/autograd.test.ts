@@ -178,3 +178,95 @@ describe('memory across training steps', () => {
     }
   });
 });
+
+describe('disposed tensors on the path of backward (issue 13, part 6)', () => {
+  const keepAlive = /keep it alive \(do not dispose it, nor let a tidy\(\) that ends between the forward pass and backward\(\) dispose it\) until backward\(\) has run/;
+
+  it("disposing an op's output before backward throws, naming the op, and leaves .grad untouched", () => {
+    const w = ck.randomNormal([3], { seed: 1 }).requireGrad();
+    const y = ck.mul(w, w);
+    const l = ck.sum(y);
+    y.dispose();
+    expect(() => l.backward()).toThrow(/backward through mul: its output \[3\] float32 was disposed before backward\(\)/);
+    expect(() => l.backward()).toThrow(keepAlive);
+    expect(w.grad).toBeNull();
+  });
+
+  it('a forward pass tidied on its own (intermediates disposed) is an error, not a silent null gradient', () => {
+    const w = t64([1, 2]).requireGrad();
+    const l = ck.tidy(() => ck.sum(ck.mul(ck.exp(w), 2)));
+    expect(() => l.backward()).toThrow(/backward through (exp|mul): its output \[2\] float64 was disposed/);
+    expect(w.grad).toBeNull();
+  });
+
+  it('a disposed saved input (a constant the gradient needs) names the op and the input; no .grad changes', () => {
+    const w = t64([1, 2, 3]).requireGrad();
+    const v = t64([4]).requireGrad();
+    const c = t64([2, 3, 4]);
+    const l = ck.add(ck.sum(ck.mul(v, 5)), ck.sum(ck.mul(w, c)));
+    c.dispose();
+    expect(() => l.backward()).toThrow(/backward through mul: its saved input 1 \(\[3\] float64\) was disposed before backward\(\); keep it alive/);
+    // Nothing was committed: v's gradient (computable on its own) is not half-written.
+    expect(v.grad).toBeNull();
+    expect(w.grad).toBeNull();
+    // The failed pass kept the graph: the same error again, not "already released".
+    expect(() => l.backward()).toThrow(/its saved input 1/);
+  });
+
+  it('a tensor an op saved for its gradient (not one of its inputs) names the op', () => {
+    const w = t64([1, 2, 3]).requireGrad();
+    const cond = t64([1, 0, 1]); // where() keeps the condition for its gradient
+    const l = ck.sum(ck.where(cond, w, 0));
+    cond.dispose();
+    expect(() => l.backward()).toThrow(/backward through where: a tensor it saved for the gradient \(\[3\] float64\) was disposed before backward\(\)/);
+  });
+
+  it('a disposed leaf that would receive a gradient throws; one left out by `inputs` is skipped when not needed', () => {
+    const w = t64([1, 2]).requireGrad();
+    const l = ck.sum(ck.mul(w, 3));
+    w.dispose();
+    expect(() => l.backward()).toThrow(/backward: the leaf \[2\] float64 \(it requires a gradient\) was disposed before backward\(\), so its gradient has nowhere to go/);
+
+    const a = t64([1, 2]).requireGrad();
+    const b = t64([5, 6]).requireGrad();
+    const m = ck.sum(ck.add(a, b)); // add's gradient needs neither value
+    a.dispose();
+    m.backward({ inputs: [b] });
+    expect(b.grad!.toArray()).toEqual([1, 1]);
+  });
+
+  it('a disposed loss, or seed, is named', () => {
+    const w = t64([1]).requireGrad();
+    const l = ck.sum(ck.mul(w, w));
+    l.dispose();
+    expect(() => l.backward()).toThrow(/backward: the tensor \[\] float64 was disposed; call backward\(\) before disposing it/);
+    const y = ck.mul(w, 2);
+    const seed = t64([1]);
+    seed.dispose();
+    expect(() => y.backward(seed)).toThrow(/backward: the seed grad \[1\] float64 was disposed/);
+  });
+
+  it('a .grad the caller disposed counts as cleared', () => {
+    const w = t64([1, 2]).requireGrad();
+    ck.sum(ck.mul(w, w)).backward();
+    w.grad!.dispose();
+    ck.sum(ck.mul(w, 3)).backward();
+    expect(w.grad!.toArray()).toEqual([3, 3]);
+  });
+
+  it('tidy around forward and backward together (the fit step), valueAndGrad and grad still work', () => {
+    const w = t64([1, 2]).requireGrad();
+    ck.tidy(() => {
+      const loss = ck.sum(ck.mul(ck.exp(w), w));
+      loss.backward();
+    });
+    expect(w.grad!.toArray().map((g, i) => g - Math.exp(i + 1) * (i + 2))).toEqual([0, 0]);
+    const { value, grads } = ck.tidy(() => ck.valueAndGrad((a: Tensor) => ck.sum(ck.square(ck.mul(a, 2))))(t64([1, 3])));
+    expect(value.item()).toBe(40);
+    expect(grads[0].toArray()).toEqual([8, 24]);
+    expect(ck.grad((a: Tensor) => ck.sum(ck.mul(a, a)))(t64([2]))[0].toArray()).toEqual([4]);
+    // A function that tidies its own forward pass away before grad() differentiates it is
+    // the case this guards: an error, where it used to be a gradient of zero.
+    expect(() => ck.grad((a: Tensor) => ck.tidy(() => ck.sum(ck.mul(a, a))))(t64([2]))).toThrow(/backward through mul: its output \[1\] float64 was disposed/);
+  });
+});
