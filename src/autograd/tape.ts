@@ -10,6 +10,7 @@ import { DisposedTensorError, Tensor } from '../tensor/tensor.js';
 import type { GradNode } from '../tensor/tensor.js';
 import { isFloat } from '../tensor/dtype.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
+import { describeValue } from '../tensor/describe.js';
 import { keep, run1, shareStorage, tidy } from '../registry/engine.js';
 
 let gradEnabled = true;
@@ -248,7 +249,10 @@ function savedTensorError(node: GradNode, output: Tensor, disposed: Tensor): Err
  */
 export function valueAndGrad(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) => { value: Tensor; grads: Tensor[] } {
   return (...xs: Tensor[]) => {
-    const leaves = xs.map((x) => {
+    const leaves = xs.map((x, i) => {
+      if (!(x instanceof Tensor)) throw new TypeError(`valueAndGrad: argument ${i} must be a Tensor, received ${describeValue(x)}`);
+      if (x.isDisposed) throw new Error(`valueAndGrad: argument ${i} (${x.describe()}) was disposed and cannot be used`);
+      if (!isFloat(x.dtype)) throw new TypeError(`valueAndGrad: argument ${i} must be float32 or float64 to have a gradient, received ${x.describe()}`);
       const l = new Tensor(x.shape, x.dtype, x.backend, x.dataId);
       l.requiresGrad = true;
       return l;

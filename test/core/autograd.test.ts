@@ -269,4 +269,13 @@ describe('disposed tensors on the path of backward (issue 13, part 6)', () => {
     // the case this guards: an error, where it used to be a gradient of zero.
     expect(() => ck.grad((a: Tensor) => ck.tidy(() => ck.sum(ck.mul(a, a))))(t64([2]))).toThrow(/backward through mul: its output \[1\] float64 was disposed/);
   });
+
+  it('valueAndGrad names a disposed, non-tensor or int32 argument', () => {
+    const vg = ck.valueAndGrad((a: Tensor) => ck.sum(a));
+    const d = t64([1]);
+    d.dispose();
+    expect(() => vg(d)).toThrow(/valueAndGrad: argument 0 \(\[1\] float64\) was disposed and cannot be used/);
+    expect(() => vg(null as unknown as Tensor)).toThrow(/valueAndGrad: argument 0 must be a Tensor, received null/);
+    expect(() => vg(ck.tensor([1], [1], 'int32'))).toThrow(/valueAndGrad: argument 0 must be float32 or float64 to have a gradient, received \[1\] int32/);
+  });
 });
