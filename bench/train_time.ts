@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const data = await loadData({ dataset, limit });
   const model = buildModel(preset.model, data.train, seed, preset.opts);
   const rate = schedule === 'cosine' ? ck.cosineDecay({ initial: lr, decaySteps: epochs * data.train.batchCount(batchSize) }) : lr;
-  model.compile({ optimizer: { name: 'adam', lr: rate }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: { name: 'adam', lr: rate }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
   console.log(`${dataset}: ${data.train.length} train / ${data.test.length} test, ${preset.model} ${JSON.stringify(preset.opts ?? {})} (${model.countParams('trainable')} params), backend ${backend}, adam lr ${lr} (${schedule}), batch ${batchSize}, seed ${seed}`);
   console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}`);
   console.log('epoch  train_s   wall_s  train_loss  train_acc  test_loss  test_acc   img/s');

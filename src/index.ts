@@ -26,6 +26,7 @@ export type { VerifyOptions, VerifyReport, CaseReport, VectorFile, VectorCase, V
 export * as filters from './vision/filters.js';
 export * as vision from './vision/index.js';
 export * as layers from './layers/index.js';
+export * as losses from './ops/keras_losses.js';
 export * from './models/index.js';
 export * as zoo from './models/zoo/index.js';
 export * from './data/index.js';

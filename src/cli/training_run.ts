@@ -136,7 +136,7 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
   const lr = o.lr ?? (optimizer === 'adam' || optimizer === 'adamw' ? preset.lr : optimizer === 'sgd' || optimizer === 'momentum' || optimizer === 'nesterov' ? 0.01 : 0.001);
   const schedule = o.schedule ?? preset.schedule ?? 'constant';
   const rate = schedule === 'cosine' ? cosineDecay({ initial: lr, decaySteps: Math.max(1, epochs * data.train.batchCount(batchSize)) }) : lr;
-  model.compile({ optimizer: { name: optimizer, lr: rate }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: { name: optimizer, lr: rate }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
   const params = model.countParams('trainable');
   const [h, w, c] = data.train.sampleShape;
   log(`convkit train: ${data.name}, ${data.train.length} training / ${data.test.length} held-out images (${h}x${w}x${c}, ${data.train.numClasses} classes; held-out: ${data.testKind})`);

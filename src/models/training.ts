@@ -3,7 +3,7 @@
  * stays about architecture: `compile`, `fit`, `evaluate` (Keras's semantics; the loop
  * is in src/train/fit.ts).
  *
- *   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+ *   model.compile({ optimizer: 'adam', loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
  *   const history = await model.fit(xTrain, yTrain, { epochs: 5, batchSize: 32, validationSplit: 0.1 });
  *   const { loss, accuracy } = model.evaluate(xTest, yTest);
  */

@@ -12,6 +12,7 @@ import { broadcastShapes, fmtShape, normAxes, shapesEqual } from '../tensor/shap
 import { Tensor } from '../tensor/tensor.js';
 import { assertFloatTensor } from './nn_checks.js';
 import { affine, greater, mul, where } from './elementwise.js';
+import { noteLogits } from './logits.js';
 
 function assertAlpha(op: string, alpha: number): void {
   if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new RangeError(`${op}: alpha must be a finite number, received ${String(alpha)}`);
@@ -88,6 +89,7 @@ export function softplus(x: Tensor): Tensor {
 export function sigmoid(x: Tensor): Tensor {
   assertFloatTensor('sigmoid', 'x', x);
   const y = run1('Sigmoid', [x]);
+  noteLogits(y, { kind: 'sigmoid', logits: x, axis: -1 });
   return record('sigmoid', [x], y, (dy) => [run1('SigmoidGrad', [dy, y])]);
 }
 
@@ -119,6 +121,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   if (x.rank === 0) throw new RangeError('softmax: x must have at least one axis, received a scalar');
   const [a] = normAxes(axis, x.rank, 'softmax');
   const y = run1('Softmax', [x], { axis: a });
+  noteLogits(y, { kind: 'softmax', logits: x, axis: a });
   return record('softmax', [x], y, (dy) => [run1('SoftmaxGrad', [dy, y], { axis: a })]);
 }
 

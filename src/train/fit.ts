@@ -11,10 +11,11 @@ import { fmtShape, sizeOf } from '../tensor/shape.js';
 import { tensor } from '../ops/creation.js';
 import { tidy } from '../registry/engine.js';
 import { enableGrad, noGrad } from '../autograd/tape.js';
-import { abs, add, cast, sub } from '../ops/elementwise.js';
-import { mean } from '../ops/reduce.js';
-import { binaryCrossEntropy, binaryCrossEntropyWithLogits, meanSquaredError, softmaxCrossEntropy } from '../ops/loss.js';
-import { Rng, rngOf } from '../ops/random.js';
+import { add, cast } from '../ops/elementwise.js';
+import { binaryCrossEntropy, binaryCrossEntropyWithLogits, softmaxCrossEntropy } from '../ops/loss.js';
+import * as kerasLosses from '../ops/keras_losses.js';
+import { logitsOf } from '../ops/logits.js';
+import { Rng } from '../ops/random.js';
 import { makeOptimizer, Optimizer, type OptimizerKind } from '../optim/optimizer.js';
 import { Dataset, type Labels } from '../data/dataset.js';
 import { Augmenter, type AugmentOptions, type ImageBatch } from '../vision/augment.js';
@@ -27,33 +28,61 @@ import { allWeights, CallbackList, History, ProgressBar, type Callback, type Log
 export type LossFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
 /**
- * Named losses. The cross-entropy names all take LOGITS (the zoo's classifiers end in
- * a Dense layer without softmax): 'sparseCategoricalCrossentropy' expects int32 class
- * indices, 'categoricalCrossentropy' one-hot rows; 'softmaxCrossEntropy' and
- * 'crossEntropy' accept both. 'binaryCrossEntropy' takes probabilities.
+ * Named losses. The Keras names follow Keras and TF.js: the cross-entropies
+ * 'sparseCategoricalCrossentropy' (class indices), 'categoricalCrossentropy' (one-hot
+ * rows) and 'binaryCrossentropy' take PROBABILITIES unless compiled as
+ * `{ name, fromLogits: true }`; a model ending in a softmax (or sigmoid) has its loss
+ * computed from the logits internally (see ck.losses). Keras's snake_case spellings
+ * are accepted too. convkit's own names take logits: 'softmaxCrossEntropy' and
+ * 'crossEntropy' (labels int32 [N] or float [N, K]) and 'binaryCrossEntropyWithLogits';
+ * 'binaryCrossEntropy' is PyTorch's BCELoss on probabilities (each log clamped at -100).
  */
+export type KerasLossName =
+  | 'sparseCategoricalCrossentropy' | 'categoricalCrossentropy' | 'binaryCrossentropy'
+  | 'sparse_categorical_crossentropy' | 'categorical_crossentropy' | 'binary_crossentropy';
 export type LossName =
-  | 'softmaxCrossEntropy' | 'crossEntropy' | 'sparseCategoricalCrossentropy' | 'categoricalCrossentropy'
-  | 'meanSquaredError' | 'mse' | 'meanAbsoluteError' | 'mae'
-  | 'binaryCrossEntropy' | 'binaryCrossentropy' | 'binaryCrossEntropyWithLogits';
+  | KerasLossName
+  | 'softmaxCrossEntropy' | 'crossEntropy' | 'binaryCrossEntropy' | 'binaryCrossEntropyWithLogits'
+  | 'meanSquaredError' | 'mse' | 'mean_squared_error' | 'meanAbsoluteError' | 'mae' | 'mean_absolute_error';
+
+/** A named loss with options: `{ name: 'sparseCategoricalCrossentropy', fromLogits: true }`. */
+export interface LossSpec {
+  name: LossName;
+  /** For the Keras cross-entropies: yPred holds logits (default false). */
+  fromLogits?: boolean;
+}
 
 const matchDtype = (y: Tensor, p: Tensor): Tensor => (y.dtype === p.dtype ? y : cast(y, p.dtype));
 const sameShape = (y: Tensor, p: Tensor): Tensor => (y.rank === 1 && p.rank === 2 && p.shape[1] === 1 ? y.reshape([y.shape[0], 1]) : y);
+const logitsXent: LossFn = (y, p) => softmaxCrossEntropy(p, y.dtype === 'int32' ? y : matchDtype(y, p));
 
-const LOSSES: Record<LossName, LossFn> = {
-  softmaxCrossEntropy: (y, p) => softmaxCrossEntropy(p, y.dtype === 'int32' ? y : matchDtype(y, p)),
-  crossEntropy: (y, p) => softmaxCrossEntropy(p, y.dtype === 'int32' ? y : matchDtype(y, p)),
-  sparseCategoricalCrossentropy: (y, p) => softmaxCrossEntropy(p, y.dtype === 'int32' ? y : cast(y, 'int32')),
-  categoricalCrossentropy: (y, p) => softmaxCrossEntropy(p, matchDtype(y, p)),
-  meanSquaredError: (y, p) => meanSquaredError(p, sameShape(matchDtype(y, p), p)),
-  mse: (y, p) => meanSquaredError(p, sameShape(matchDtype(y, p), p)),
-  meanAbsoluteError: (y, p) => mean(abs(sub(p, sameShape(matchDtype(y, p), p)))),
-  mae: (y, p) => mean(abs(sub(p, sameShape(matchDtype(y, p), p)))),
+type Canonical = 'sparse' | 'categorical' | 'binary';
+const KERAS_CE: Record<KerasLossName, Canonical> = {
+  sparseCategoricalCrossentropy: 'sparse', sparse_categorical_crossentropy: 'sparse',
+  categoricalCrossentropy: 'categorical', categorical_crossentropy: 'categorical',
+  binaryCrossentropy: 'binary', binary_crossentropy: 'binary',
+};
+const isKerasCE = (n: string): n is KerasLossName => Object.prototype.hasOwnProperty.call(KERAS_CE, n);
+
+function kerasCE(kind: Canonical, fromLogits: boolean): LossFn {
+  if (kind === 'sparse') return (y, p) => kerasLosses.sparseCategoricalCrossentropy(y, p, { fromLogits });
+  if (kind === 'categorical') return (y, p) => kerasLosses.categoricalCrossentropy(matchDtype(y, p), p, { fromLogits });
+  return (y, p) => kerasLosses.binaryCrossentropy(sameShape(matchDtype(y, p), p), p, { fromLogits });
+}
+
+const OTHER_LOSSES: Record<Exclude<LossName, KerasLossName>, LossFn> = {
+  softmaxCrossEntropy: logitsXent,
+  crossEntropy: logitsXent,
+  meanSquaredError: (y, p) => kerasLosses.meanSquaredError(sameShape(matchDtype(y, p), p), p),
+  mse: (y, p) => kerasLosses.meanSquaredError(sameShape(matchDtype(y, p), p), p),
+  mean_squared_error: (y, p) => kerasLosses.meanSquaredError(sameShape(matchDtype(y, p), p), p),
+  meanAbsoluteError: (y, p) => kerasLosses.meanAbsoluteError(sameShape(matchDtype(y, p), p), p),
+  mae: (y, p) => kerasLosses.meanAbsoluteError(sameShape(matchDtype(y, p), p), p),
+  mean_absolute_error: (y, p) => kerasLosses.meanAbsoluteError(sameShape(matchDtype(y, p), p), p),
   binaryCrossEntropy: (y, p) => binaryCrossEntropy(p, sameShape(matchDtype(y, p), p)),
-  binaryCrossentropy: (y, p) => binaryCrossEntropy(p, sameShape(matchDtype(y, p), p)),
   binaryCrossEntropyWithLogits: (y, p) => binaryCrossEntropyWithLogits(p, sameShape(matchDtype(y, p), p)),
 };
-export const LOSS_NAMES = Object.keys(LOSSES) as LossName[];
+export const LOSS_NAMES = [...Object.keys(KERAS_CE), ...Object.keys(OTHER_LOSSES)] as LossName[];
 
 // ---------------------------------------------------------------- metrics
 
@@ -75,7 +104,7 @@ function classIndices(y: Labels, yShape: readonly number[]): ArrayLike<number> {
   return yShape.length === 2 ? argMaxRows(y, yShape[0], yShape[1]) : y;
 }
 
-function makeMetric(m: string | MetricFn | { name: string; fn: MetricFn }, lossName: string): MetricSpec {
+function makeMetric(m: string | MetricFn | { name: string; fn: MetricFn }, lossName: string, lossTakesProbabilities: boolean): MetricSpec {
   if (typeof m === 'function') return { name: m.name || 'metric', tensor: m };
   if (typeof m === 'object') return { name: m.name, tensor: m.fn };
   const topk = /^(?:top[-_]?(\d+)(?:[-_]?accuracy)?|topKAccuracy|sparseTopKCategoricalAccuracy)$/i.exec(m);
@@ -87,7 +116,9 @@ function makeMetric(m: string | MetricFn | { name: string; fn: MetricFn }, lossN
     };
   }
   if (m === 'accuracy' || m === 'acc') {
-    const threshold = lossName === 'binaryCrossEntropyWithLogits' ? 0 : 0.5;
+    // A single output is a probability (threshold 0.5), or a logit (threshold 0) when the loss takes logits.
+    const binaryLogits = lossName === 'binaryCrossEntropyWithLogits' || (isKerasCE(lossName) && KERAS_CE[lossName] === 'binary' && !lossTakesProbabilities);
+    const threshold = binaryLogits ? 0 : 0.5;
     return {
       name: 'accuracy',
       host: (p, y, ys) => {
@@ -125,7 +156,8 @@ function makeMetric(m: string | MetricFn | { name: string; fn: MetricFn }, lossN
 export interface CompileArgs {
   /** An optimiser, or its name ('sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad', 'adadelta') with default settings, or { name, ...options }. */
   optimizer: Optimizer | OptimizerKind | ({ name: OptimizerKind } & Record<string, unknown>);
-  loss: LossName | LossFn;
+  /** A loss name, `{ name, fromLogits }`, or a function (yTrue, yPred) => scalar. */
+  loss: LossName | LossSpec | LossFn;
   metrics?: readonly (string | MetricFn | { name: string; fn: MetricFn })[];
 }
 
@@ -135,15 +167,20 @@ export interface Compiled {
   lossName: string;
   metrics: MetricSpec[];
   /**
-   * The loss is a softmax cross-entropy that accepts one-hot rows: class-index labels
-   * are then expanded to float32 one-hot rows on the host before upload, so that a
+   * The same loss on float32 one-hot rows, for a loss over class labels: class-index
+   * labels are then expanded to one-hot rows on the host before upload, so that a
    * training step on a float32-only backend (wasm) never touches an int32 tensor (no
    * OneHot fallback to `ts` inside the step). Values and gradients are identical.
    */
-  oneHotOnHost: boolean;
+  lossFromOneHot: LossFn | null;
+  /**
+   * The loss takes probabilities (a Keras cross-entropy without fromLogits): fit warns
+   * once when the model's output is not a softmax or sigmoid output.
+   */
+  expectsProbabilities: boolean;
+  /** Set once that warning has been given. */
+  warnedLogits?: boolean;
 }
-
-const ONE_HOT_LOSSES = new Set(['softmaxCrossEntropy', 'crossEntropy', 'sparseCategoricalCrossentropy']);
 
 /** Float32 one-hot rows for class-index labels, checking every label is in [0, k). */
 function oneHotRows(labels: Int32Array, k: number): Float32Array {
@@ -158,6 +195,37 @@ function oneHotRows(labels: Int32Array, k: number): Float32Array {
 /** Keras's default SGD rate; the other optimisers keep their own (PyTorch) defaults. */
 const DEFAULT_SGD_LR = 0.01;
 
+function resolveLoss(l: CompileArgs['loss']): Pick<Compiled, 'loss' | 'lossName' | 'lossFromOneHot' | 'expectsProbabilities'> {
+  if (typeof l === 'function') return { loss: l, lossName: l.name || 'loss', lossFromOneHot: null, expectsProbabilities: false };
+  const spec: LossSpec = typeof l === 'string' ? { name: l } : l && typeof l === 'object' ? l : ({ name: String(l) } as LossSpec);
+  const known = `known: ${LOSS_NAMES.join(', ')}, { name, fromLogits }, or a function (yTrue, yPred) => scalar`;
+  if (typeof spec.name !== 'string') throw new TypeError(`compile: loss must be a name, { name, fromLogits } or a function, received ${JSON.stringify(l)} (${known})`);
+  const extra = Object.keys(spec).filter((k) => k !== 'name' && k !== 'fromLogits');
+  if (extra.length) throw new RangeError(`compile: loss option '${extra[0]}' is not known (options: name, fromLogits)`);
+  if (spec.fromLogits !== undefined && typeof spec.fromLogits !== 'boolean') {
+    throw new TypeError(`compile: loss fromLogits must be true or false, received ${JSON.stringify(spec.fromLogits)}`);
+  }
+  if (isKerasCE(spec.name)) {
+    const kind = KERAS_CE[spec.name];
+    const fromLogits = spec.fromLogits ?? false;
+    return {
+      loss: kerasCE(kind, fromLogits),
+      lossName: spec.name,
+      lossFromOneHot: kind === 'binary' ? null : kerasCE('categorical', fromLogits),
+      expectsProbabilities: !fromLogits,
+    };
+  }
+  const f = OTHER_LOSSES[spec.name as Exclude<LossName, KerasLossName>];
+  if (!f || !Object.prototype.hasOwnProperty.call(OTHER_LOSSES, spec.name)) throw new RangeError(`compile: unknown loss '${spec.name}' (${known})`);
+  if (spec.fromLogits !== undefined) {
+    throw new RangeError(
+      `compile: loss '${spec.name}' has no fromLogits option (${spec.name === 'binaryCrossEntropy' ? "it takes probabilities; use 'binaryCrossEntropyWithLogits' for logits" : 'only the Keras cross-entropies have one'})`,
+    );
+  }
+  const logitsLoss = spec.name === 'softmaxCrossEntropy' || spec.name === 'crossEntropy';
+  return { loss: f, lossName: spec.name, lossFromOneHot: logitsLoss ? logitsXent : null, expectsProbabilities: false };
+}
+
 export function resolveCompile(args: CompileArgs): Compiled {
   if (!args || typeof args !== 'object') throw new TypeError('compile: expected { optimizer, loss, metrics? }');
   let optimizer: Optimizer;
@@ -168,23 +236,14 @@ export function resolveCompile(args: CompileArgs): Compiled {
     const sgdLike = name === 'sgd' || name === 'momentum' || name === 'nesterov';
     optimizer = makeOptimizer(name, sgdLike && opts.lr === undefined ? { ...opts, lr: DEFAULT_SGD_LR } : opts);
   } else throw new TypeError(`compile: optimizer must be an Optimizer, a name or { name, ...options }, received ${String(o)}`);
-  let loss: LossFn, lossName: string;
-  if (typeof args.loss === 'function') {
-    loss = args.loss;
-    lossName = args.loss.name || 'loss';
-  } else {
-    const f = LOSSES[args.loss as LossName];
-    if (!f) throw new RangeError(`compile: unknown loss '${String(args.loss)}' (known: ${LOSS_NAMES.join(', ')}, or a function (yTrue, yPred) => scalar)`);
-    loss = f;
-    lossName = args.loss;
-  }
-  const metrics = (args.metrics ?? []).map((m) => makeMetric(m, lossName));
+  const loss = resolveLoss(args.loss);
+  const metrics = (args.metrics ?? []).map((m) => makeMetric(m, loss.lossName, loss.expectsProbabilities));
   const seen = new Set<string>(['loss']);
   for (const m of metrics) {
     if (seen.has(m.name)) throw new RangeError(`compile: metric name '${m.name}' is used twice`);
     seen.add(m.name);
   }
-  return { optimizer, loss, lossName, metrics, oneHotOnHost: typeof args.loss === 'string' && ONE_HOT_LOSSES.has(args.loss) };
+  return { optimizer, ...loss, metrics };
 }
 
 // ---------------------------------------------------------------- fit
@@ -203,11 +262,19 @@ export interface FitOptions {
   callbacks?: Callback | readonly Callback[];
   /** 0 silent, 1 progress bar (plain lines when not a terminal), 2 one line per epoch. Default 1. */
   verbose?: 0 | 1 | 2;
-  /** Seeds shuffling and augmentation. */
+  /**
+   * Seeds shuffling and augmentation. Each epoch's streams depend on (seed, epoch) only,
+   * so a run resumed with `initialEpoch` reproduces an uninterrupted one bit for bit.
+   */
   seed?: number;
   /** Augment every training batch on the fly: options, an Augmenter, or a function. */
   augment?: AugmentArg;
-  /** Epoch to start counting from (resuming). */
+  /**
+   * Epoch to resume at (Keras's initial_epoch): `fit({ epochs: 1, seed })` then
+   * `fit({ initialEpoch: 1, epochs: 2, seed })` trains exactly as one `fit({ epochs: 2, seed })`:
+   * the optimiser keeps its state and step count (so its learning-rate schedule goes on),
+   * and epoch 1 shuffles and augments as it would have. Keep the model and its compile().
+   */
   initialEpoch?: number;
   progress?: ProgressBarOptions;
 }
@@ -222,11 +289,36 @@ export function toDataset(x: Tensor | Dataset, y: Tensor | undefined, op: string
   return Dataset.fromTensors(x, y);
 }
 
-function makeAugment(a: AugmentArg | undefined, rng: Rng): ((b: ImageBatch) => ImageBatch) | null {
+/**
+ * The seed of one epoch's random stream (shuffling or augmentation): a hash of the
+ * run's seed, the epoch and the stream alone, so that each epoch draws the same
+ * numbers whether the run started at epoch 0 or resumed with `initialEpoch`.
+ */
+export function epochSeed(seed: number, epoch: number, stream: number): number {
+  let h = Math.imul(seed ^ 0x85ebca6b, 0xcc9e2d51) ^ Math.imul(epoch + 1, 0x9e3779b1) ^ Math.imul(stream + 1, 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const SHUFFLE_STREAM = 0;
+const AUGMENT_STREAM = 1;
+
+/**
+ * Per-epoch augmentation. Options build a fresh Augmenter each epoch, seeded from
+ * (seed, epoch) so that resuming reproduces the same images; an Augmenter or a function
+ * passed in keeps its own state (the caller's stream).
+ */
+function makeAugment(a: AugmentArg | undefined, seed: number): ((b: ImageBatch, epoch: number) => ImageBatch) | null {
   if (!a) return null;
-  if (typeof a === 'function') return a;
-  const aug = a instanceof Augmenter ? a : new Augmenter({ seed: rng, ...a });
-  return (b) => aug.applyBatch(b);
+  if (typeof a === 'function') return (b) => a(b);
+  if (a instanceof Augmenter) return (b) => a.applyBatch(b);
+  const base = typeof a.seed === 'number' ? a.seed : seed;
+  let epochAug: { epoch: number; aug: Augmenter } | null = null;
+  return (b, epoch) => {
+    if (epochAug?.epoch !== epoch) epochAug = { epoch, aug: new Augmenter({ ...a, seed: epochSeed(base, epoch, AUGMENT_STREAM) }) };
+    return epochAug.aug.applyBatch(b);
+  };
 }
 
 class Accumulator {
@@ -265,9 +357,16 @@ function runBatch(model: TrainableModel, c: Compiled, ds: Dataset, xb: Float32Ar
     return (train ? enableGrad : noGrad)(() => tidy(() => {
       const out = model.apply(x, { training: train });
       if (out.shape[0] !== size) throw new RangeError(`fit: the model returned shape ${fmtShape(out.shape)} for a batch of ${size}`);
+      if (c.expectsProbabilities && !c.warnedLogits && !logitsOf(out)) {
+        c.warnedLogits = true;
+        console.warn(
+          `fit: loss '${c.lossName}' takes probabilities (the Keras convention), but the model's output does not come from a softmax or sigmoid. ` +
+            `If the model outputs logits (as the zoo's classifiers do), compile with loss: { name: '${c.lossName}', fromLogits: true }.`,
+        );
+      }
       let loss =
-        c.oneHotOnHost && yb instanceof Int32Array && out.rank === 2 && y.rank === 1
-          ? softmaxCrossEntropy(out, tensor(oneHotRows(yb.subarray(0, size), out.shape[1]), out.shape, out.dtype))
+        c.lossFromOneHot && yb instanceof Int32Array && out.rank === 2 && y.rank === 1
+          ? c.lossFromOneHot(tensor(oneHotRows(yb.subarray(0, size), out.shape[1]), out.shape, out.dtype), out)
           : c.loss(y, out);
       if (loss.size !== 1) throw new RangeError(`fit: the loss must be a scalar, received shape ${fmtShape(loss.shape)}`);
       const reg = model.regularizationLoss?.();
@@ -427,6 +526,7 @@ export async function fitDataset(model: TrainableModel, c: Compiled, data: Datas
   const verbose = opts.verbose ?? 1;
   if (!Number.isInteger(epochs) || epochs < 0) throw new RangeError(`fit: epochs must be a non-negative integer, received ${opts.epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`fit: batchSize must be a positive integer, received ${opts.batchSize}`);
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new RangeError(`fit: initialEpoch must be a non-negative integer, received ${opts.initialEpoch}`);
   if (data.length === 0) throw new RangeError('fit: the training data is empty');
 
   let train = data;
@@ -443,8 +543,10 @@ export async function fitDataset(model: TrainableModel, c: Compiled, data: Datas
     val = data.slice(cut);
   }
 
-  const rng = rngOf(opts.seed);
-  const augment = makeAugment(opts.augment, rng);
+  if (opts.seed !== undefined && !Number.isInteger(opts.seed)) throw new RangeError(`fit: seed must be an integer, received ${opts.seed}`);
+  // Without a seed, a random one: the run is then not reproducible (as in Keras without a seed).
+  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const augment = makeAugment(opts.augment, seed);
   if (augment && train.sampleShape.length !== 3) throw new RangeError(`fit: augment needs images [H, W, C], the samples have shape ${fmtShape(train.sampleShape)}`);
 
   const history = new History();
@@ -469,12 +571,13 @@ export async function fitDataset(model: TrainableModel, c: Compiled, data: Datas
     const t0 = now();
     let seen = 0;
     let batch = 0;
-    for (const b of train.hostBatches(batchSize, { shuffle: opts.shuffle ?? true, seed: rng })) {
+    const shuffleRng = new Rng(epochSeed(seed, epoch, SHUFFLE_STREAM));
+    for (const b of train.hostBatches(batchSize, { shuffle: opts.shuffle ?? true, seed: shuffleRng })) {
       await list.onBatchBegin(batch, { batch, size: b.size });
       let xb = b.x;
       if (augment) {
         const shape = [b.size, ...train.sampleShape] as [number, number, number, number];
-        xb = augment({ data: xb, shape }).data;
+        xb = augment({ data: xb, shape }, epoch).data;
       }
       // Read the weights each step: a callback may freeze or unfreeze layers (fine-tuning).
       const trainable = model.trainableWeights;

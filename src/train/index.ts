@@ -6,7 +6,7 @@ export type {
   Callback, Logs, TrainParams, TrainableModel, EarlyStoppingOptions, ReduceLROnPlateauOptions, ProgressBarOptions,
 } from './callbacks.js';
 export { resolveCompile, fitDataset, evaluateDataset, predictDataset, LOSS_NAMES } from './fit.js';
-export type { CompileArgs, Compiled, FitOptions, LossFn, LossName, MetricFn, AugmentArg } from './fit.js';
+export type { CompileArgs, Compiled, FitOptions, LossFn, LossName, LossSpec, KerasLossName, MetricFn, AugmentArg } from './fit.js';
 export { accuracy, topKAccuracy, topKCorrect, topK, confusionMatrix, ConfusionMatrix, argMaxRows } from './metrics.js';
 export { Ensemble, ensemble, predictInBatches } from './ensemble.js';
 export type { Predictor, EnsembleOptions } from './ensemble.js';

@@ -57,7 +57,7 @@ describe(`Fashion-MNIST slice (${haveReal ? 'real files from dataset-fashion-mni
       try {
         const preset = DEFAULT_MODELS['fashion-mnist'];
         const model = buildModel(preset.model, train, 1, preset.opts);
-        model.compile({ optimizer: { name: 'adam', lr: preset.lr }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+        model.compile({ optimizer: { name: 'adam', lr: preset.lr }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
         const h = await model.fit(train, { epochs: 2, batchSize: 32, verbose: 0, seed: 1 });
         expect(h.history.loss[1]).toBeLessThan(h.history.loss[0]);
         const { result, matrix } = await heldOut(model, test);

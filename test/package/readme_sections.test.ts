@@ -139,7 +139,7 @@ describe('README: layers, models, zoo, training, data and cli sections', () => {
 
   it('the training prose names losses, metrics and augmentation options that fit accepts', () => {
     const text = section('training');
-    const losses = text.match(/Losses take logits[\s\S]*?Metrics:/)![0];
+    const losses = text.match(/Losses follow Keras[\s\S]*?Metrics:/)![0];
     for (const [, n] of losses.matchAll(/`(\w+)`/g)) {
       if (n === 'softmax') continue;
       expect(ck.LOSS_NAMES, n).toContain(n);

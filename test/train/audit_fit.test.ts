@@ -14,7 +14,7 @@ describe('fit with validationData', () => {
     const [x, y] = data(40, 1);
     const [xv, yv] = data(12, 2);
     const m = ck.sequential([ck.layers.dense({ units: 8, activation: 'tanh' }), ck.layers.dense({ units: 2 })], { inputShape: [6], seed: 3 });
-    m.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    m.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
     const h = await m.fit(x, y, { epochs: 3, batchSize: 8, verbose: 0, seed: 1, validationData: [xv, yv] });
     expect(h.history.val_loss).toHaveLength(3);
     expect(h.history.val_accuracy).toHaveLength(3);

@@ -20,7 +20,7 @@ describe('Model.compile / fit / evaluate', () => {
     const ds = await digitsSlice(200);
     const { x, y } = ds.toTensors();
     const m = zoo.smallCnn8({ seed: 3 });
-    m.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    m.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
     const before = m.evaluate(x, y);
     expect(Object.keys(before)).toEqual(['loss', 'accuracy']);
     expect(before.loss).toBeGreaterThan(1.5);
@@ -35,7 +35,7 @@ describe('Model.compile / fit / evaluate', () => {
   it('leaks no tensor storage across epochs of fit, evaluate and predictDataset', async () => {
     const ds = await digitsSlice(96);
     const m = zoo.smallCnn8({ seed: 4 });
-    m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    m.compile({ optimizer: 'adam', loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
     await m.fit(ds, { epochs: 1, batchSize: 32, verbose: 0, validationSplit: 0.25 }); // creates the optimiser state
     const before = ck.memory();
     await m.fit(ds, { epochs: 2, batchSize: 32, verbose: 0, validationSplit: 0.25, augment: { cropPadding: 1 } });
@@ -53,7 +53,7 @@ describe('Model.compile / fit / evaluate', () => {
     const ds = await digitsSlice(64);
     const train = async () => {
       const m = zoo.smallCnn8({ seed: 5 });
-      m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+      m.compile({ optimizer: 'adam', loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true } });
       await m.fit(ds, { epochs: 2, batchSize: 16, verbose: 0, seed: 9, augment: { cropPadding: 1, rotation: 10, flipHorizontal: 0.2 } });
       return snapshot(m.trainableWeights);
     };
@@ -65,7 +65,7 @@ describe('Model.compile / fit / evaluate', () => {
     const build = (reg?: layers.RegularizerSpec) =>
       sequential([layers.flatten(), layers.dense({ units: 10, kernelRegularizer: reg, seed: 4 })], { inputShape: [8, 8, 1] });
     const lossOf = async (m: Model) => {
-      m.compile({ optimizer: new SGD({ lr: 0 }), loss: 'sparseCategoricalCrossentropy' });
+      m.compile({ optimizer: new SGD({ lr: 0 }), loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true } });
       return (await m.fit(ds, { epochs: 1, batchSize: 32, verbose: 0 })).history.loss[0];
     };
     const plain = await lossOf(build());
@@ -86,7 +86,7 @@ describe('freezing and fine-tuning', () => {
     const frozen = [...m.getLayer('conv1').weights, ...m.getLayer('conv2').weights].map((w) => w.value);
     const head = m.getLayer('output').weights.map((w) => w.value);
     const f0 = snapshot(frozen), h0 = snapshot(head);
-    m.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    m.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
     await m.fit(ds, { epochs: 2, batchSize: 16, verbose: 0, seed: 1 });
     expect(snapshot(frozen)).toEqual(f0);
     expect(snapshot(head)).not.toEqual(h0);
@@ -97,7 +97,7 @@ describe('freezing and fine-tuning', () => {
     // Pretrain on digits 0-9, then reuse the convolutional base for a 2-class task (even / odd).
     const all = await digitsSlice(400, 1);
     const base = zoo.smallCnn8({ seed: 7 });
-    base.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: 'sparseCategoricalCrossentropy' });
+    base.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true } });
     await base.fit(all, { epochs: 4, batchSize: 32, verbose: 0, seed: 1 });
     const conv = base.getLayer('conv2').weights.map((w) => w.value);
     const conv0 = snapshot(conv);
@@ -105,13 +105,13 @@ describe('freezing and fine-tuning', () => {
     base.replaceHead(layers.dense({ name: 'parity', units: 2, seed: 11 }));
     base.freeze(['conv1', 'conv2']);
     const parity = new Dataset({ x: all.x, sampleShape: all.sampleShape, y: Int32Array.from(all.y, (v) => v % 2) });
-    base.compile({ optimizer: { name: 'adam', lr: 0.02 }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    base.compile({ optimizer: { name: 'adam', lr: 0.02 }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
     const h = await base.fit(parity, { epochs: 6, batchSize: 32, verbose: 0, seed: 2 });
     expect(snapshot(conv)).toEqual(conv0);
     expect(h.last('accuracy')!).toBeGreaterThan(0.85);
 
     base.unfreeze();
-    base.compile({ optimizer: { name: 'adam', lr: 1e-4 }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    base.compile({ optimizer: { name: 'adam', lr: 1e-4 }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
     const h2 = await base.fit(parity, { epochs: 1, batchSize: 32, verbose: 0, seed: 3 });
     expect(snapshot(conv)).not.toEqual(conv0);
     expect(h2.last('accuracy')!).toBeGreaterThan(0.85);
@@ -124,7 +124,7 @@ describe('freezing and fine-tuning', () => {
     const all = () => [...m.trainableWeights, ...m.nonTrainableWeights];
     // Rate 0 and one full batch: the loss repeats, so training stops after epoch 1 and epoch 0 is
     // the best; the running batch-norm statistics still moved in epoch 1 and must be put back.
-    m.compile({ optimizer: new SGD({ lr: 0 }), loss: 'sparseCategoricalCrossentropy' });
+    m.compile({ optimizer: new SGD({ lr: 0 }), loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true } });
     const es = new EarlyStopping({ monitor: 'loss', patience: 1, restoreBestWeights: true });
     await m.fit(ds, { epochs: 30, batchSize: 64, verbose: 0, callbacks: [{ onEpochEnd: () => void saved.push(snapshot(all())) }, es] });
     expect(es.stoppedEpoch).toBe(1);
@@ -157,7 +157,7 @@ describe('ensembles and multi-crop test-time augmentation', () => {
     const members: Model[] = [];
     for (const s of [1, 2, 3]) {
       const m = zoo.smallCnn8({ seed: s });
-      m.compile({ optimizer: { name: 'adam', lr: 0.003 }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      m.compile({ optimizer: { name: 'adam', lr: 0.003 }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
       await m.fit(train.take(300), { epochs: 4, batchSize: 32, verbose: 0, seed: s });
       members.push(m);
     }

@@ -15,7 +15,7 @@ describe('fit on wasm', () => {
     const ds = (await loadDigits()).shuffle(0).take(96);
     const run = async (oneHot: boolean) => {
       const m = zoo.smallCnn8({ seed: 3 });
-      m.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: oneHot ? 'categoricalCrossentropy' : 'sparseCategoricalCrossentropy' });
+      m.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: { name: oneHot ? 'categoricalCrossentropy' : 'sparseCategoricalCrossentropy', fromLogits: true } });
       const { x, y } = ds.toTensors();
       const labels = oneHot ? ck.oneHot(y, 10) : y;
       await ck.setBackend('wasm');
@@ -40,7 +40,7 @@ describe('fit on wasm', () => {
 
   it('a label outside the model\'s classes is an error naming it', async () => {
     const m = zoo.smallCnn8({ seed: 3 });
-    m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+    m.compile({ optimizer: 'adam', loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true } });
     const x = ck.zeros([2, 8, 8, 1]);
     const y = ck.tensor([1, 12], [2], 'int32');
     await expect(m.fit(x, y, { epochs: 1, batchSize: 2, verbose: 0 })).rejects.toThrow(/label 12 at position \d .* not a class index in \[0, 10\)/);

@@ -10,7 +10,7 @@ describe('Augmenter options', () => {
 
   it('fit rejects an unknown augmentation option', async () => {
     const m = ck.sequential([ck.layers.flatten(), ck.layers.dense({ units: 2 })], { inputShape: [4, 4, 1], seed: 1 });
-    m.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
+    m.compile({ optimizer: 'sgd', loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true } });
     const x = ck.zeros([4, 4, 4, 1]);
     const y = ck.tensor([0, 1, 0, 1], [4], 'int32');
     await expect(m.fit(x, y, { epochs: 1, verbose: 0, augment: { zoom: 0.1 } as unknown as ck.AugmentOptions })).rejects.toThrow(/unknown option 'zoom'/);

@@ -19,7 +19,7 @@ describe.skipIf(!gpu.ok)('fit on webgpu', () => {
       await ck.setBackend(backend);
       try {
         const m = zoo.smallCnn8({ seed: 3 });
-        m.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+        m.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
         ck.clearFallbacks();
         const h = await m.fit(ds, { epochs: 2, batchSize: 16, verbose: 0, seed: 1, validationSplit: 0.25 });
         const ev = await m.evaluateAsync(ds);
