@@ -4,5 +4,5 @@ export { input, SymbolicTensor } from '../layers/symbolic.js';
 export { formatSummary, type ModelSummary, type SummaryLayer, type SummaryOptions } from './summary.js';
 export {
   loadModel, saveModel, encodeModel, decodeModel, memoryHandler, browserLocalStorage, browserIndexedDB, fromFetch, fileSystemHandler,
-  MODEL_FORMAT, type IOHandler, type ModelArtifacts, type ModelJSON, type SaveResult, type WeightsManifestEntry, type MemoryHandler, type StorageLike,
+  MODEL_FORMAT, ModelFormatError, ModelNotFoundError, type IOHandler, type ModelArtifacts, type ModelJSON, type SaveResult, type WeightsManifestEntry, type MemoryHandler, type StorageLike,
 } from './io.js';

@@ -44,6 +44,30 @@ export interface ModelJSON {
 export interface ModelArtifacts {
   modelJSON: ModelJSON;
   weightData: ArrayBuffer;
+  /**
+   * Where the two parts were read from (a path, a URL, a storage key), for error
+   * messages. Set by the loading handlers; optional for artifacts made by hand.
+   */
+  sources?: { model: string; weights: string };
+}
+
+/**
+ * A saved model that cannot be loaded as it is. The message names the file (and the
+ * weight, when one is at fault), what it holds and what was expected.
+ */
+export class ModelFormatError extends Error {
+  constructor(readonly file: string, readonly problem: string, readonly weight?: string, op = 'loadModel') {
+    super(`${op}: ${file}: ${problem}`);
+    this.name = 'ModelFormatError';
+  }
+}
+
+/** There is no saved model (or no weights file) where one was looked for. */
+export class ModelNotFoundError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(message);
+    this.name = 'ModelNotFoundError';
+  }
 }
 
 export interface SaveResult {
@@ -100,6 +124,14 @@ export async function encodeModel(model: Model): Promise<ModelArtifacts> {
     seen.add(base);
     const values = await w.value.data();
     const bytes = bytesOf(values);
+    // Each weight starts at a multiple of its element size (the loader requires it);
+    // only a float64 weight after an odd number of 4-byte values needs padding.
+    const align = BYTES_PER_ELEMENT[w.dtype];
+    if (offset % align !== 0) {
+      const pad = align - (offset % align);
+      chunks.push(new Uint8Array(pad));
+      offset += pad;
+    }
     entries.push({ name: w.name, shape: [...w.shape], dtype: w.dtype, offset, byteLength: bytes.byteLength });
     chunks.push(bytes);
     offset += bytes.byteLength;
@@ -120,33 +152,107 @@ export async function encodeModel(model: Model): Promise<ModelArtifacts> {
   return { modelJSON, weightData: data.buffer };
 }
 
+const DEFAULT_SOURCES = { model: 'the model JSON', weights: 'the weights buffer' };
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** Every manifest entry well formed ({ name, shape, dtype, offset, byteLength }) and listed once. */
+function parseManifest(manifest: unknown, mf: string): WeightsManifestEntry[] {
+  function fail(problem: string, weight?: string): never {
+    throw new ModelFormatError(mf, problem, weight);
+  }
+  if (!Array.isArray(manifest)) fail(`"weightsManifest" must be an array of { name, shape, dtype, offset, byteLength }, received ${JSON.stringify(manifest)?.slice(0, 60)}`);
+  const entries = manifest as unknown[];
+  const firstIndex = new Map<string, number>();
+  entries.forEach((e, i) => {
+    const at = `weightsManifest[${i}]`;
+    if (!isObj(e)) return fail(`${at} must be an object { name, shape, dtype, offset, byteLength }, received ${JSON.stringify(e)?.slice(0, 60)}`);
+    if (typeof e.name !== 'string' || e.name === '') return fail(`${at}: "name" must be a non-empty string, received ${JSON.stringify(e.name)}`);
+    const w = `weight '${e.name}'`;
+    if (firstIndex.has(e.name)) fail(`${w} is listed twice in weightsManifest (entries ${firstIndex.get(e.name)} and ${i}); expected each weight once`, e.name);
+    firstIndex.set(e.name, i);
+    if (!Array.isArray(e.shape) || !e.shape.every(isCount)) fail(`${w}: "shape" must be an array of non-negative integers, received ${JSON.stringify(e.shape)}`, e.name);
+    if (!isDType(e.dtype)) fail(`${w}: unknown dtype ${JSON.stringify(e.dtype)}; expected float32, float64 or int32`, e.name);
+    if (!isCount(e.offset)) fail(`${w}: "offset" must be a non-negative integer, received ${JSON.stringify(e.offset)}`, e.name);
+    if (!isCount(e.byteLength)) fail(`${w}: "byteLength" must be a non-negative integer, received ${JSON.stringify(e.byteLength)}`, e.name);
+  });
+  return entries as WeightsManifestEntry[];
+}
+
+/** Check that each manifest entry has its own, aligned, correctly sized bytes, and no byte of the buffer is left over. */
+function checkByteRanges(list: readonly WeightsManifestEntry[], byteLength: number, sources: { model: string; weights: string }): void {
+  const { model: mf, weights: wf } = sources;
+  function fail(problem: string, weight?: string): never {
+    throw new ModelFormatError(mf, problem, weight);
+  }
+  for (const e of list) {
+    const w = `weight '${e.name}'`;
+    const bpe = BYTES_PER_ELEMENT[e.dtype as DType];
+    const need = sizeOf(e.shape as number[]) * bpe;
+    if (e.byteLength !== need) fail(`${w}: byteLength is ${e.byteLength}, but shape [${(e.shape as number[]).join(', ')}] of ${e.dtype} needs ${need} bytes`, e.name);
+    if ((e.offset as number) % bpe !== 0) fail(`${w}: offset ${e.offset} is not a multiple of ${bpe} (the size of one ${e.dtype} value); expected an aligned offset`, e.name);
+    const end = (e.offset as number) + e.byteLength;
+    if (end > byteLength) fail(`${w} (offset ${e.offset}, ${e.byteLength} bytes) runs past the end of ${wf}, which has ${byteLength} bytes; expected offset + byteLength <= ${byteLength}`, e.name);
+  }
+  // Byte ranges in file order: no overlaps, no unclaimed bytes (except alignment padding).
+  const order = list.map((e, i) => ({ e, i })).filter(({ e }) => e.byteLength > 0).sort((a, b) => a.e.offset - b.e.offset || a.i - b.i);
+  let end = 0;
+  let last: WeightsManifestEntry | null = null;
+  for (const { e } of order) {
+    if (last && e.offset < end) {
+      fail(`weights '${last.name}' (bytes ${last.offset}..${end - 1}) and '${e.name}' (bytes ${e.offset}..${e.offset + e.byteLength - 1}) overlap in ${wf}; expected each weight in bytes of its own`, e.name);
+    }
+    const gap = e.offset - end;
+    if (gap > 0 && gap >= BYTES_PER_ELEMENT[e.dtype]) {
+      fail(`bytes ${end}..${e.offset - 1} of ${wf} (before weight '${e.name}') belong to no weight; expected the weights back to back`, e.name);
+    }
+    end = e.offset + e.byteLength;
+    last = e;
+  }
+  if (byteLength > end) {
+    fail(`${wf} has ${byteLength} bytes, but the weights in the manifest end at byte ${end}: ${byteLength - end} extra bytes; expected exactly ${end}`);
+  }
+}
+
 /** Rebuild a model from artifacts; every weight must be present with its shape and dtype. */
 export function decodeModel(artifacts: ModelArtifacts): Model {
+  const src = artifacts.sources ?? DEFAULT_SOURCES;
+  const mf = src.model;
+  function fail(problem: string, weight?: string): never {
+    throw new ModelFormatError(mf, problem, weight);
+  }
   const j = artifacts.modelJSON;
-  if (!j || typeof j !== 'object') throw new TypeError('loadModel: the model JSON is missing');
-  if (j.format !== MODEL_FORMAT) throw new RangeError(`loadModel: unsupported format ${JSON.stringify(j.format)} (expected '${MODEL_FORMAT}')`);
-  if (!j.modelConfig || !Array.isArray(j.weightsManifest)) throw new TypeError('loadModel: the model JSON needs modelConfig and weightsManifest');
-  const m = deserializeLayer(j.modelConfig) as Model;
-  if (typeof (m as Partial<Model>).predict !== 'function') throw new TypeError(`loadModel: '${j.modelConfig.className}' is a layer, not a model`);
-  const weights = m.namedWeightMap();
-  const listed = new Set(j.weightsManifest.map((e) => e.name));
-  const missing = [...weights.keys()].filter((n) => !listed.has(n));
-  if (missing.length) throw new RangeError(`loadModel: the weights file lacks ${missing.length} weight(s) of the model: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+  if (!isObj(j)) fail(`expected a JSON object with "format": "${MODEL_FORMAT}", received ${JSON.stringify(j)?.slice(0, 60)}`);
+  if (j.format !== MODEL_FORMAT) fail(`unsupported format ${JSON.stringify(j.format)} (expected '${MODEL_FORMAT}')`);
+  if (!isObj(j.modelConfig) || !Array.isArray(j.weightsManifest)) fail('the model JSON needs "modelConfig" and "weightsManifest"');
   const buf = artifacts.weightData;
-  for (const e of j.weightsManifest) {
+  if (Object.prototype.toString.call(buf) !== '[object ArrayBuffer]') fail(`the weights of ${src.weights} must be an ArrayBuffer, received ${Object.prototype.toString.call(buf)}`);
+  const manifest = parseManifest(j.weightsManifest, mf);
+  let m: Model;
+  try {
+    m = deserializeLayer(j.modelConfig) as Model;
+  } catch (e) {
+    throw new ModelFormatError(mf, `"modelConfig" cannot be rebuilt: ${(e as Error).message}`);
+  }
+  if (typeof (m as Partial<Model>).predict !== 'function') fail(`'${j.modelConfig.className}' is a layer, not a model`);
+  const weights = m.namedWeightMap();
+  const listed = new Set(manifest.map((e) => e.name));
+  const missing = [...weights.keys()].filter((n) => !listed.has(n));
+  if (missing.length) fail(`the weights manifest lacks ${missing.length} weight(s) of the model: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`, missing[0]);
+  for (const e of manifest) {
     const w = weights.get(e.name);
-    if (!w) throw new RangeError(`loadModel: the weights file has '${e.name}', which the model does not define`);
-    if (!isDType(e.dtype)) throw new TypeError(`loadModel: weight '${e.name}' has unknown dtype ${JSON.stringify(e.dtype)}`);
-    if (e.shape.length !== w.shape.length || e.shape.some((d, i) => d !== w.shape[i])) {
-      throw new RangeError(`loadModel: weight '${e.name}' has shape [${e.shape.join(', ')}] in the file but [${w.shape.join(', ')}] in the model`);
+    if (!w) fail(`the weights manifest has '${e.name}', which the model does not define`, e.name);
+    if (e.shape.length !== w!.shape.length || e.shape.some((d, i) => d !== w!.shape[i])) {
+      fail(`weight '${e.name}' has shape [${e.shape.join(', ')}] in the file but [${w!.shape.join(', ')}] in the model`, e.name);
     }
-    if (e.dtype !== w.dtype) throw new TypeError(`loadModel: weight '${e.name}' is ${e.dtype} in the file but ${w.dtype} in the model`);
-    const expectBytes = sizeOf(e.shape) * BYTES_PER_ELEMENT[e.dtype];
-    if (e.byteLength !== expectBytes || e.offset < 0 || e.offset + e.byteLength > buf.byteLength) {
-      throw new RangeError(`loadModel: weight '${e.name}' (offset ${e.offset}, ${e.byteLength} bytes) does not fit the ${buf.byteLength}-byte weights buffer or its shape`);
-    }
+    if (e.dtype !== w!.dtype) fail(`weight '${e.name}' is ${e.dtype} in the file but ${w!.dtype} in the model`, e.name);
+  }
+  // Before any value is read: each weight's bytes are its own, aligned and of the right
+  // size, and the buffer holds nothing else. Anything looser loads and predicts garbage.
+  checkByteRanges(manifest, buf.byteLength, src);
+  for (const e of manifest) {
     const values = typedFrom(buf.slice(e.offset, e.offset + e.byteLength), e.dtype);
-    w.value = fromValues(values, e.shape, e.dtype);
+    weights.get(e.name)!.value = fromValues(values, e.shape, e.dtype);
   }
   return m;
 }
@@ -173,6 +279,33 @@ function jsonBytes(j: ModelJSON): number {
   return new TextEncoder().encode(JSON.stringify(j)).byteLength;
 }
 
+/**
+ * The weights file named by a manifest's `weightsPath`, checked to stay inside the
+ * model's folder: a relative path without '..' segments (percent-encoded ones
+ * included), not absolute, not a URL or a drive. Returns the path ('weights.bin'
+ * when none is given). `op` and `modelFile` name the caller and the file in errors.
+ */
+export function checkWeightsPath(weightsPath: unknown, modelFile: string, op = 'loadModel'): string {
+  if (weightsPath === undefined || weightsPath === null) return 'weights.bin';
+  const bad = (why: string): never => {
+    throw new ModelFormatError(modelFile, `weightsPath ${JSON.stringify(weightsPath)} ${why}; expected a path relative to model.json inside its folder, such as "weights.bin"`, undefined, op);
+  };
+  if (typeof weightsPath !== 'string' || weightsPath === '') return bad('is not a file name');
+  let decoded = weightsPath;
+  try {
+    decoded = decodeURIComponent(weightsPath);
+  } catch {
+    /* not percent-encoded: check it as written */
+  }
+  for (const p of new Set([weightsPath, decoded])) {
+    if (p.includes('\0')) bad('contains a NUL character');
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(p)) bad('is a URL or a drive path');
+    if (/^[\\/]/.test(p)) bad('is an absolute path');
+    if (p.split(/[\\/]/).includes('..')) bad("leaves the model's folder");
+  }
+  return weightsPath;
+}
+
 /** Node: model.json and weights.bin in a directory (created if needed). */
 export function fileSystemHandler(path: string): IOHandler {
   // A variable specifier keeps bundlers from pulling node:fs into browser builds.
@@ -181,13 +314,33 @@ export function fileSystemHandler(path: string): IOHandler {
     fs: (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsName)) as typeof import('node:fs/promises'),
     p: (await import(/* @vite-ignore */ /* webpackIgnore: true */ pathName)) as typeof import('node:path'),
   });
+  /** `rel` resolved in `dir`, refusing anything that ends up outside it. */
+  const inside = (p: typeof import('node:path'), dir: string, rel: string, modelFile: string, op: string): string => {
+    const full = p.resolve(dir, rel);
+    const back = p.relative(p.resolve(dir), full);
+    if (back === '' || back.split(p.sep)[0] === '..' || p.isAbsolute(back)) {
+      throw new ModelFormatError(modelFile, `weightsPath ${JSON.stringify(rel)} resolves to ${full}, which is not a file inside the model's folder ${p.resolve(dir)}`, undefined, op);
+    }
+    return full;
+  };
+  const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
   return {
     async save(a: ModelArtifacts): Promise<SaveResult> {
       const { fs, p } = await load();
-      await fs.mkdir(path, { recursive: true });
+      const jsonPath = p.join(path, 'model.json');
+      const weightsPath = inside(p, path, checkWeightsPath(a.modelJSON.weightsPath, jsonPath, 'save'), jsonPath, 'save');
       const text = JSON.stringify(a.modelJSON, null, 1);
-      await fs.writeFile(p.join(path, 'model.json'), text);
-      await fs.writeFile(p.join(path, a.modelJSON.weightsPath ?? 'weights.bin'), new Uint8Array(a.weightData));
+      const step = async (what: string, file: string, f: () => Promise<unknown>) => {
+        try {
+          await f();
+        } catch (e) {
+          throw new Error(`save: cannot ${what} ${file} (${(e as Error).message})`);
+        }
+      };
+      await step('create the folder', path, () => fs.mkdir(path, { recursive: true }));
+      await step('write', jsonPath, () => fs.writeFile(jsonPath, text));
+      await step('create the folder', p.dirname(weightsPath), () => fs.mkdir(p.dirname(weightsPath), { recursive: true }));
+      await step('write', weightsPath, () => fs.writeFile(weightsPath, new Uint8Array(a.weightData)));
       return { location: path, modelBytes: new TextEncoder().encode(text).byteLength, weightBytes: a.weightData.byteLength };
     },
     async load(): Promise<ModelArtifacts> {
@@ -197,11 +350,30 @@ export function fileSystemHandler(path: string): IOHandler {
       try {
         text = await fs.readFile(jsonPath, 'utf8');
       } catch (e) {
-        throw new Error(`loadModel: cannot read ${jsonPath} (${(e as Error).message})`);
+        if (errno(e) === 'ENOENT') throw new ModelNotFoundError(jsonPath, `loadModel: no model at ${path}: ${jsonPath} does not exist`);
+        throw new ModelFormatError(jsonPath, `cannot be read (${(e as Error).message})`);
       }
-      const modelJSON = JSON.parse(text) as ModelJSON;
-      const bin = await fs.readFile(p.join(p.dirname(jsonPath), modelJSON.weightsPath ?? 'weights.bin'));
-      return { modelJSON, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer };
+      let modelJSON: ModelJSON;
+      try {
+        modelJSON = JSON.parse(text) as ModelJSON;
+      } catch (e) {
+        throw new ModelFormatError(jsonPath, `not valid JSON (${(e as Error).message})`);
+      }
+      if (!isObj(modelJSON)) throw new ModelFormatError(jsonPath, `expected a JSON object with "format": "${MODEL_FORMAT}", received ${JSON.stringify(modelJSON)?.slice(0, 60)}`);
+      const dir = p.dirname(jsonPath);
+      const binPath = inside(p, dir, checkWeightsPath(modelJSON.weightsPath, jsonPath), jsonPath, 'loadModel');
+      let bin: Uint8Array;
+      try {
+        bin = await fs.readFile(binPath);
+      } catch (e) {
+        if (errno(e) === 'ENOENT') throw new ModelNotFoundError(binPath, `loadModel: ${jsonPath}: its weights file ${binPath} does not exist`);
+        throw new ModelFormatError(binPath, `cannot be read (${(e as Error).message})`);
+      }
+      return {
+        modelJSON,
+        weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer,
+        sources: { model: jsonPath, weights: binPath },
+      };
     },
   };
 }
@@ -223,8 +395,8 @@ export function memoryHandler(initial: ModelArtifacts | null = null): MemoryHand
       return { location: 'memory', modelBytes: jsonBytes(a.modelJSON), weightBytes: a.weightData.byteLength };
     },
     async load() {
-      if (!this.artifacts) throw new Error('loadModel: the memory handler holds no model (save one first)');
-      return copy(this.artifacts);
+      if (!this.artifacts) throw new ModelNotFoundError('memory', 'loadModel: the memory handler holds no model (save one first)');
+      return { ...copy(this.artifacts), sources: { model: "the memory handler's modelJSON", weights: "the memory handler's weightData" } };
     },
   };
 }
@@ -251,8 +423,12 @@ export function bytesToBase64(bytes: Uint8Array): string {
 }
 
 export function base64ToBytes(s: string): Uint8Array {
-  const clean = s.replace(/[^A-Za-z0-9+/=]/g, '');
-  if (clean.length % 4 !== 0) throw new RangeError('base64: length is not a multiple of 4');
+  // Line breaks and spaces are allowed (MIME style); any other stray character, or '='
+  // anywhere but the end, means the text is damaged: refuse it rather than skip it.
+  const clean = s.replace(/\s+/g, '');
+  const badAt = clean.search(/[^A-Za-z0-9+/=]|=(?=[^=])|={3}/);
+  if (badAt !== -1) throw new RangeError(`base64: invalid character ${JSON.stringify(clean[badAt])} at position ${badAt}; expected A-Z a-z 0-9 + / and '=' padding at the end`);
+  if (clean.length % 4 !== 0) throw new RangeError(`base64: length ${clean.length} is not a multiple of 4`);
   const pad = clean.endsWith('==') ? 2 : clean.endsWith('=') ? 1 : 0;
   const out = new Uint8Array((clean.length / 4) * 3 - pad);
   const val = new Int16Array(128).fill(-1);
@@ -303,9 +479,21 @@ export function browserLocalStorage(key: string, storage?: StorageLike): IOHandl
     async load() {
       const s = store();
       const text = s.getItem(mk), b64 = s.getItem(wk);
-      if (text === null || b64 === null) throw new Error(`loadModel: no model saved under localStorage key '${key}'`);
-      const bytes = base64ToBytes(b64);
-      return { modelJSON: JSON.parse(text) as ModelJSON, weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer };
+      if (text === null || b64 === null) throw new ModelNotFoundError(`localStorage:${key}`, `loadModel: no model saved under localStorage key '${key}'`);
+      const sources = { model: `localStorage '${mk}'`, weights: `localStorage '${wk}'` };
+      let modelJSON: ModelJSON;
+      try {
+        modelJSON = JSON.parse(text) as ModelJSON;
+      } catch (e) {
+        throw new ModelFormatError(sources.model, `not valid JSON (${(e as Error).message})`);
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = base64ToBytes(b64);
+      } catch (e) {
+        throw new ModelFormatError(sources.weights, `not valid base64 (${(e as Error).message})`);
+      }
+      return { modelJSON, weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, sources };
     },
   };
 }
@@ -360,8 +548,10 @@ export function browserIndexedDB(name: string, opts: { dbName?: string; factory?
     },
     async load() {
       const rec = (await run('readonly', (s) => s.get(name))) as ModelArtifacts | undefined;
-      if (!rec) throw new Error(`loadModel: no model named '${name}' in IndexedDB database '${dbName}'`);
-      return { modelJSON: rec.modelJSON, weightData: rec.weightData };
+      const where = `indexeddb://${dbName}/${name}`;
+      if (!rec) throw new ModelNotFoundError(where, `loadModel: no model named '${name}' in IndexedDB database '${dbName}'`);
+      if (!isObj(rec)) throw new ModelFormatError(where, `expected a record { modelJSON, weightData }, received ${Object.prototype.toString.call(rec)}`);
+      return { modelJSON: rec.modelJSON, weightData: rec.weightData, sources: { model: `${where} (modelJSON)`, weights: `${where} (weightData)` } };
     },
   };
 }
@@ -376,12 +566,32 @@ export function fromFetch(url: string, opts: { fetch?: typeof fetch; weightsUrl?
       const f = opts.fetch ?? globalThis.fetch;
       if (!f) throw new Error('fromFetch: no fetch() here (pass one as opts.fetch)');
       const res = await f(url, opts.init);
-      if (!res.ok) throw new Error(`loadModel: fetching ${url} gave HTTP ${res.status}`);
-      const modelJSON = (await res.json()) as ModelJSON;
-      const wurl = opts.weightsUrl ?? new URL(modelJSON.weightsPath ?? 'weights.bin', new URL(url, (globalThis as { location?: { href: string } }).location?.href)).toString();
+      if (!res.ok) {
+        if (res.status === 404) throw new ModelNotFoundError(url, `loadModel: fetching ${url} gave HTTP 404 (no model there)`);
+        throw new ModelFormatError(url, `fetching it gave HTTP ${res.status}`);
+      }
+      const text = await res.text();
+      let modelJSON: ModelJSON;
+      try {
+        modelJSON = JSON.parse(text) as ModelJSON;
+      } catch (e) {
+        throw new ModelFormatError(url, `not valid JSON (${(e as Error).message})`);
+      }
+      if (!isObj(modelJSON)) throw new ModelFormatError(url, `expected a JSON object with "format": "${MODEL_FORMAT}", received ${JSON.stringify(modelJSON)?.slice(0, 60)}`);
+      let wurl = opts.weightsUrl;
+      if (wurl === undefined) {
+        // The manifest may only name a file beside model.json (or below it), never elsewhere.
+        const base = new URL(url, (globalThis as { location?: { href: string } }).location?.href);
+        const resolved = new URL(checkWeightsPath(modelJSON.weightsPath, url), base);
+        const folder = new URL('.', base);
+        if (resolved.origin !== folder.origin || !resolved.pathname.startsWith(folder.pathname)) {
+          throw new ModelFormatError(url, `weightsPath ${JSON.stringify(modelJSON.weightsPath)} resolves to ${resolved.href}, outside the model's folder ${folder.href}`);
+        }
+        wurl = resolved.toString();
+      }
       const wres = await f(wurl, opts.init);
-      if (!wres.ok) throw new Error(`loadModel: fetching ${wurl} gave HTTP ${wres.status}`);
-      return { modelJSON, weightData: await wres.arrayBuffer() };
+      if (!wres.ok) throw new ModelFormatError(wurl, `fetching the weights named by ${url} gave HTTP ${wres.status}`);
+      return { modelJSON, weightData: await wres.arrayBuffer(), sources: { model: url, weights: wurl } };
     },
   };
 }
