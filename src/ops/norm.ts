@@ -4,11 +4,12 @@
  * compositions of other ops and need no backward code of their own.
  */
 import { record } from '../autograd/tape.js';
-import { fromValues, run1, runKernel } from '../registry/engine.js';
-import { fmtShape, normAxes, reducedShape, shapesEqual, sizeOf } from '../tensor/shape.js';
+import { run1, runKernel } from '../registry/engine.js';
+import { fmtShape, normAxes, reducedShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { identity } from './activation.js';
 import { assertFloatTensor } from './nn_checks.js';
+import { fromChunks } from './creation.js';
 import { add, div, mul, sqrt, sub } from './elementwise.js';
 import { Rng, rngOf } from './random.js';
 import { mean, sum } from './reduce.js';
@@ -218,9 +219,10 @@ export function dropout(x: Tensor, rate: number, opts: DropoutOpts = {}): Tensor
   if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new RangeError(`dropout: rate must be in [0, 1), received ${String(rate)}`);
   if (opts.training === false || rate === 0) return identity(x);
   const rng = opts.rng ?? rngOf(opts.seed);
-  const n = sizeOf(x.shape);
   const scale = 1 / (1 - rate);
-  const mask = new Float64Array(n);
-  for (let i = 0; i < n; i++) mask[i] = rng.next() >= rate ? scale : 0;
-  return mul(x, fromValues(mask, x.shape, x.dtype));
+  // Drawn chunk by chunk into the mask's storage (no whole float64 mask on the JS heap).
+  const mask = fromChunks(x.shape, x.dtype, (chunk) => {
+    for (let i = 0; i < chunk.length; i++) chunk[i] = rng.next() >= rate ? scale : 0;
+  });
+  return mul(x, mask);
 }

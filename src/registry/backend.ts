@@ -27,6 +27,15 @@ export interface Backend {
   /** Store a copy of `values` and return its handle. */
   write(values: TypedArray, dtype: DType): DataId;
   /**
+   * Optional: write `values` into elements [offset, offset + values.length) of a storage
+   * holding `dtype`, converting each value as typed-array assignment does (float64 to
+   * float32 rounds to nearest; to int32, ToInt32). Creation ops that generate values
+   * (random draws, arange, dropout masks) allocate the storage first and fill it in chunks
+   * through this, so a big tensor never has a whole-array copy on the JS heap. A backend
+   * without it gets one array of the final dtype, copied in with `write`.
+   */
+  writeRange?(dataId: DataId, dtype: DType, offset: number, values: TypedArray): void;
+  /**
    * Read a storage synchronously. The result must not be mutated by the caller.
    * Returns null when the backend can only read asynchronously (WebGPU).
    */

@@ -27,6 +27,13 @@ export class TsBackend implements Backend {
     this.live.add(d);
     return d;
   }
+  writeRange(dataId: DataId, dtype: DType, offset: number, values: TypedArray): void {
+    const dst = (dataId as TsData).values;
+    if (!Number.isInteger(offset) || offset < 0 || offset + values.length > dst.length) {
+      throw new RangeError(`ts backend: writeRange of ${values.length} values at offset ${offset} does not fit a ${dtype} storage of ${dst.length} elements`);
+    }
+    dst.set(values, offset);
+  }
   readSync(dataId: DataId): TypedArray {
     return (dataId as TsData).values;
   }
