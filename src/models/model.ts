@@ -44,6 +44,7 @@ export class Model extends Container {
 
   constructor(args: ModelArgs) {
     super({ name: args.name, trainable: args.trainable });
+    if (args.inputs === undefined && args.outputs === undefined && this instanceof Sequential) return; // empty until add()
     const inputs = Array.isArray(args.inputs) ? args.inputs : [args.inputs];
     const outputs = Array.isArray(args.outputs) ? args.outputs : [args.outputs];
     this.setGraph(new Graph(inputs, outputs, `model '${this.name}'`));
@@ -266,14 +267,24 @@ export class Model extends Container {
     return summarize(this, opts);
   }
 
-  /** A Keras-style table: layer (type), output shape, parameters, MACs, and the totals. */
-  summary(opts: SummaryOptions = {}): string {
+  /**
+   * Print a Keras-style table (layer (type), output shape, parameters, MACs, totals), as
+   * Keras's and TF.js's `model.summary()` do: through `printFn` (default console.log),
+   * one call with the whole table. `summaryText()` returns the table instead.
+   */
+  summary(opts: SummaryOptions & { printFn?: (text: string) => void } = {}): void {
+    const { printFn, ...rest } = opts;
+    (printFn ?? console.log)(this.summaryText(rest));
+  }
+
+  /** The table `summary()` prints, as a string. */
+  summaryText(opts: SummaryOptions = {}): string {
     return formatSummary(this.summaryJSON(opts));
   }
 
-  /** `console.log(model.summary())`. */
+  /** `summary()` (kept for code written before summary() printed). */
   printSummary(opts: SummaryOptions = {}): void {
-    console.log(this.summary(opts));
+    this.summary(opts);
   }
 
   // ------------------------------------------------------------------ saving
@@ -350,16 +361,70 @@ export interface SequentialOpts {
   seed?: number;
 }
 
-/** A plain stack of single-input layers. */
+/** TF.js's form: `sequential({ layers: [...], name })`. */
+export interface SequentialConfig extends SequentialOpts {
+  layers?: readonly Layer[];
+}
+
+/**
+ * A plain stack of single-input layers. It may start empty (`sequential()`, as in Keras
+ * and TF.js) and is built by the first `add` of a layer that declares its `inputShape`.
+ */
 export class Sequential extends Model {
   static readonly className = 'Sequential';
   static readonly namePrefix = 'sequential';
+  /** dtype and seed of a model still empty (applied when the first layer comes). */
+  private pending: { dtype: DType; seed?: number } = { dtype: 'float32' };
 
-  /** Append a layer (applied to the current output). */
+  /** Append a layer (applied to the current output). The first layer of an empty model needs an `inputShape`. */
   add(layer: Layer): this {
+    if (!(layer instanceof Layer)) {
+      throw new TypeError(`${this.label}.add: expected a layer (e.g. layers.dense({ units: 10 })), received ${layer === null ? 'null' : typeof layer}`);
+    }
+    const index = this.graph ? this.layers.length : 0;
+    if (this.pending.seed !== undefined && !layer.seedGiven && !layer.built) layer.setSeed(this.pending.seed + 101 * index);
+    if (!this.graph) {
+      const shape = layer.declaredInputShape;
+      if (!shape) {
+        throw new RangeError(
+          `${this.label}.add: the first layer ('${layer.name}') needs an inputShape, e.g. layers.conv2d({ filters: 8, kernelSize: 3, inputShape: [28, 28, 1] }) ` +
+            '(one example, no batch axis), or create the model with sequential([], { inputShape })',
+        );
+      }
+      const x = input(shape, { dtype: this.pending.dtype });
+      this.setGraph(new Graph([x], [layer.apply(x)], `model '${this.name}'`));
+      return this;
+    }
     const y = layer.apply(this.outputs[0]);
     this.setGraph(new Graph(this.inputs, [y], `model '${this.name}'`));
     return this;
+  }
+
+  protected requireGraph(): Graph {
+    if (!this.graph) throw new Error(`${this.label}: the model has no layers yet; add() a first layer with an inputShape`);
+    return this.graph;
+  }
+
+  /** An empty model that `add` builds (what `sequential()` without layers or input shape returns). */
+  static empty(opts: SequentialOpts = {}): Sequential {
+    const m = new Sequential({ name: opts.name } as ModelArgs);
+    m.pending = { dtype: opts.dtype ?? 'float32', seed: opts.seed };
+    return m;
+  }
+
+  /** The model of `layerList` applied in turn to an input of `shape` (what `sequential` builds). */
+  static stack(layerList: readonly Layer[], shape: readonly number[], opts: SequentialOpts = {}): Sequential {
+    if (opts.seed !== undefined) {
+      layerList.forEach((l, i) => {
+        if (!l.seedGiven && !l.built) l.setSeed(opts.seed! + 101 * i);
+      });
+    }
+    const x = input(shape, { dtype: opts.dtype ?? 'float32' });
+    let y = x;
+    for (const l of layerList) y = l.apply(y);
+    const m = new Sequential({ inputs: x, outputs: y, name: opts.name });
+    m.pending = { dtype: opts.dtype ?? 'float32', seed: opts.seed };
+    return m;
   }
 
   getConfig(): LayerConfig {
@@ -381,23 +446,28 @@ export class Sequential extends Model {
   }
 }
 
-/** A stack of layers: `sequential([layers.conv2d({...}), ...], { inputShape: [28, 28, 1] })`. */
-export function sequential(layerList: readonly Layer[] = [], opts: SequentialOpts = {}): Sequential {
-  if (!Array.isArray(layerList)) throw new TypeError('sequential: expected an array of layers');
+/**
+ * A stack of layers: `sequential([layers.conv2d({...}), ...], { inputShape: [28, 28, 1] })`,
+ * TF.js's `sequential({ layers: [...] })`, or `sequential()` then `add(layer)` (Keras).
+ * The input shape comes from `inputShape` or from the first layer's `inputShape`.
+ */
+export function sequential(layerList: readonly Layer[] | SequentialConfig = [], opts: SequentialOpts = {}): Sequential {
+  if (layerList && !Array.isArray(layerList) && typeof layerList === 'object' && !(layerList instanceof Layer)) {
+    const { layers: ls, ...rest } = layerList as SequentialConfig;
+    return sequential(ls ?? [], { ...rest, ...opts });
+  }
+  if (!Array.isArray(layerList)) throw new TypeError(`sequential: expected an array of layers or { layers, inputShape?, name? }, received ${layerList instanceof Layer ? 'a single layer (wrap it in an array)' : typeof layerList}`);
   layerList.forEach((l, i) => {
     if (!(l instanceof Layer)) throw new TypeError(`sequential: element ${i} is not a layer`);
   });
   const shape = opts.inputShape ?? layerList[0]?.declaredInputShape;
-  if (!shape) throw new RangeError('sequential: the input shape is required, e.g. sequential(layers, { inputShape: [28, 28, 1] }) (one example, no batch axis)');
-  if (opts.seed !== undefined) {
-    layerList.forEach((l, i) => {
-      if (!l.seedGiven && !l.built) l.setSeed(opts.seed! + 101 * i);
-    });
+  if (!shape) {
+    if (layerList.length === 0) return Sequential.empty(opts);
+    throw new RangeError(
+      `sequential: the input shape is required: give the first layer ('${layerList[0].name}') an inputShape, or sequential(layers, { inputShape: [28, 28, 1] }) (one example, no batch axis)`,
+    );
   }
-  const x = input(shape, { dtype: opts.dtype ?? 'float32' });
-  let y = x;
-  for (const l of layerList) y = l.apply(y);
-  return new Sequential({ inputs: x, outputs: y, name: opts.name });
+  return Sequential.stack(layerList, shape, opts);
 }
 
 /** Functional API: `model({ inputs, outputs, name })` over symbolic tensors from `input()` and `layer.apply()`. */

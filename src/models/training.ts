@@ -5,7 +5,7 @@
  *
  *   model.compile({ optimizer: 'adam', loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
  *   const history = await model.fit(xTrain, yTrain, { epochs: 5, batchSize: 32, validationSplit: 0.1 });
- *   const { loss, accuracy } = model.evaluate(xTest, yTest);
+ *   const { loss, accuracy } = await model.evaluate(xTest, yTest);
  */
 import { Tensor } from '../tensor/tensor.js';
 import { Dataset } from '../data/dataset.js';
@@ -32,14 +32,20 @@ declare module './model.js' {
      */
     fit(x: Tensor, y: Tensor, opts?: FitOptions): Promise<History>;
     fit(data: Dataset, opts?: FitOptions): Promise<History>;
-    /** Loss and metrics on tensors or a Dataset, in inference mode. */
-    evaluate(x: Tensor, y: Tensor, opts?: { batchSize?: number }): Logs;
-    evaluate(data: Dataset, opts?: { batchSize?: number }): Logs;
+    /**
+     * Loss and metrics on tensors or a Dataset, in inference mode. Asynchronous like fit,
+     * so that it runs on every backend (webgpu reads results asynchronously).
+     */
+    evaluate(x: Tensor, y: Tensor, opts?: { batchSize?: number }): Promise<Logs>;
+    evaluate(data: Dataset, opts?: { batchSize?: number }): Promise<Logs>;
+    /** `evaluate` with synchronous reads, for backends that have them (ts, wasm); webgpu throws. */
+    evaluateSync(x: Tensor, y: Tensor, opts?: { batchSize?: number }): Logs;
+    evaluateSync(data: Dataset, opts?: { batchSize?: number }): Logs;
     /** Outputs for every sample of a Dataset as one host array (for metrics over big sets). */
     predictDataset(data: Dataset, opts?: { batchSize?: number }): { data: Float32Array; shape: number[] };
     /** `predictDataset` with asynchronous reads: works on every backend, webgpu included. */
     predictDatasetAsync(data: Dataset, opts?: { batchSize?: number }): Promise<{ data: Float32Array; shape: number[] }>;
-    /** `evaluate` with asynchronous reads: works on every backend, webgpu included. */
+    /** The same as `evaluate` (kept from when evaluate was synchronous). */
     evaluateAsync(data: Dataset, opts?: { batchSize?: number }): Promise<Logs>;
   }
 }
@@ -67,11 +73,17 @@ Model.prototype.fit = async function (this: Model, x: Tensor | Dataset, y?: Tens
   return fitDataset(this, c, await toDatasetAsync(x, y instanceof Tensor ? y : undefined, 'fit'), opts ?? {});
 } as Model['fit'];
 
-Model.prototype.evaluate = function (this: Model, x: Tensor | Dataset, y?: Tensor | { batchSize?: number }, opts?: { batchSize?: number }): Logs {
+Model.prototype.evaluate = async function (this: Model, x: Tensor | Dataset, y?: Tensor | { batchSize?: number }, opts?: { batchSize?: number }): Promise<Logs> {
   const c = requireCompiled(this, 'evaluate');
-  if (x instanceof Dataset) return evaluateDataset(this, c, x, (y as { batchSize?: number } | undefined)?.batchSize ?? 32);
-  return evaluateDataset(this, c, toDataset(x, y instanceof Tensor ? y : undefined, 'evaluate'), opts?.batchSize ?? 32);
+  if (x instanceof Dataset) return evaluateDatasetAsync(this, c, x, (y as { batchSize?: number } | undefined)?.batchSize ?? 32);
+  return evaluateDatasetAsync(this, c, await toDatasetAsync(x, y instanceof Tensor ? y : undefined, 'evaluate'), opts?.batchSize ?? 32);
 } as Model['evaluate'];
+
+Model.prototype.evaluateSync = function (this: Model, x: Tensor | Dataset, y?: Tensor | { batchSize?: number }, opts?: { batchSize?: number }): Logs {
+  const c = requireCompiled(this, 'evaluateSync');
+  if (x instanceof Dataset) return evaluateDataset(this, c, x, (y as { batchSize?: number } | undefined)?.batchSize ?? 32);
+  return evaluateDataset(this, c, toDataset(x, y instanceof Tensor ? y : undefined, 'evaluateSync'), opts?.batchSize ?? 32);
+} as Model['evaluateSync'];
 
 Model.prototype.predictDataset = function (this: Model, data: Dataset, opts: { batchSize?: number } = {}) {
   return predictDataset(this, data, opts.batchSize ?? 128);

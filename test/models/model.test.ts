@@ -230,7 +230,7 @@ describe('weights, freezing and transfer learning', () => {
 describe('summary', () => {
   it('a Keras-style table with params and MACs, and the same as JSON', () => {
     const m = ck.zoo.lenet5();
-    const text = m.summary();
+    const text = m.summaryText();
     expect(text).toContain('Model: "lenet5"');
     expect(text).toMatch(/c1 \(Conv2D\)\s+\[28, 28, 6\]\s+156\s+117,600/);
     expect(text).toContain('Total params: 61,706');
@@ -242,17 +242,24 @@ describe('summary', () => {
     expect(j.layers[0].inputs).toBeUndefined();
   });
 
-  it('printSummary logs the table', () => {
+  it('summary() prints the table as in Keras and TF.js (printFn or console.log); printSummary too', () => {
     const m = ck.zoo.smallCnn8();
     const logged: string[] = [];
     const orig = console.log;
     console.log = (s: string) => logged.push(s);
+    let ret: unknown = 'not called';
     try {
+      ret = m.summary();
       m.printSummary();
     } finally {
       console.log = orig;
     }
-    expect(logged).toEqual([m.summary()]);
+    expect(ret).toBeUndefined();
+    expect(logged).toEqual([m.summaryText(), m.summaryText()]);
+    expect(logged[0]).toContain('Model: "smallCnn8"');
+    const viaPrintFn: string[] = [];
+    m.summary({ expand: true, printFn: (t) => viaPrintFn.push(t) });
+    expect(viaPrintFn).toEqual([m.summaryText({ expand: true })]);
   });
 });
 
@@ -281,5 +288,49 @@ describeEachBackend('a model on each backend', (backend) => {
     const want = run('ts');
     expectClose(got.y, want.y, tolForK(18 * 4));
     got.grads.forEach((g, i) => expectClose(g, want.grads[i], tolForK(3 * 100)));
+  });
+});
+
+describe('sequential as in Keras and TF.js', () => {
+  it('starts empty and is built by add() of a layer with an inputShape', () => {
+    const m = ck.sequential();
+    expect(() => m.predict(ck.zeros([1, 8, 8, 1]))).toThrow(/has no layers yet; add\(\) a first layer with an inputShape/);
+    expect(() => m.add(ck.layers.flatten())).toThrow(/the first layer \('flatten.*'\) needs an inputShape/);
+    m.add(ck.layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [8, 8, 1] }));
+    m.add(ck.layers.flatten());
+    m.add(ck.layers.dense({ units: 3 }));
+    expect(m.inputShape).toEqual([8, 8, 1]);
+    expect(m.outputShape).toEqual([3]);
+    expect(m.predict(ck.zeros([2, 8, 8, 1])).shape).toEqual([2, 3]);
+    expect(() => m.add(null as never)).toThrow(/add: expected a layer .*received null/);
+  });
+
+  it('add() keeps seeding layers like the array form, so both build the same weights', () => {
+    const L = ck.layers;
+    const a = ck.sequential([L.dense({ units: 4, inputShape: [3] }), L.dense({ units: 2 })], { seed: 9 });
+    const b = ck.sequential([], { seed: 9 });
+    b.add(L.dense({ units: 4, inputShape: [3] }));
+    b.add(L.dense({ units: 2 }));
+    const wa = a.weights.map((w) => w.value.toArray());
+    const wb = b.weights.map((w) => w.value.toArray());
+    expect(wb).toEqual(wa);
+  });
+
+  it("accepts TF.js's sequential({ layers, name })", () => {
+    const m = ck.sequential({ layers: [ck.layers.dense({ units: 2, inputShape: [5] })], name: 'tfjs_style' });
+    expect(m.name).toBe('tfjs_style');
+    expect(m.outputShape).toEqual([2]);
+    expect(() => ck.sequential(ck.layers.dense({ units: 2 }) as never)).toThrow(/a single layer \(wrap it in an array\)/);
+  });
+
+  it('inputs are cast to the model dtype (Keras autocast): a float32 model given float64 returns float32, a float64 model float64', () => {
+    const m32 = ck.sequential([ck.layers.dense({ units: 2, inputShape: [3] })], { seed: 1 });
+    const x64 = ck.tensor(new Float64Array([1, 2, 3]), [1, 3]);
+    const y = m32.predict(x64);
+    expect(y.dtype).toBe('float32');
+    const expected = m32.predict(ck.tensor([[1, 2, 3]]));
+    expect(y.toArray()).toEqual(expected.toArray());
+    const m64 = ck.sequential([ck.layers.dense({ units: 2, inputShape: [3] })], { seed: 1, dtype: 'float64' });
+    expect(m64.predict(ck.tensor([[1, 2, 3]])).dtype).toBe('float64');
   });
 });

@@ -131,7 +131,7 @@ describe('README: layers, models, zoo, training, data and cli sections', () => {
     const h = (r.history as ck.History).history;
     for (const k of ['loss', 'accuracy', 'top5', 'val_loss', 'val_accuracy', 'lr', 'images_per_sec', 'seconds']) expect(h[k], k).toHaveLength(1);
     const test = r.test as ck.Dataset;
-    const ev = (r.model as ck.Model).evaluate(test);
+    const ev = await (r.model as ck.Model).evaluate(test);
     expect(Object.keys(ev).sort()).toEqual(['accuracy', 'loss', 'top5']);
     expect(test.length).toBe(Math.round(1797 * 0.2));
     await ck.setBackend('ts');

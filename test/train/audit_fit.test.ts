@@ -18,7 +18,7 @@ describe('fit with validationData', () => {
     const h = await m.fit(x, y, { epochs: 3, batchSize: 8, verbose: 0, seed: 1, validationData: [xv, yv] });
     expect(h.history.val_loss).toHaveLength(3);
     expect(h.history.val_accuracy).toHaveLength(3);
-    const ev = m.evaluate(xv, yv);
+    const ev = await m.evaluate(xv, yv);
     expect(h.history.val_loss[2]).toBeCloseTo(ev.loss, 5);
     expect(h.history.val_accuracy[2]).toBeCloseTo(ev.accuracy, 10);
     // Training used every one of the 40 samples: 5 batches of 8 per epoch.

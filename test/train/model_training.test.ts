@@ -21,13 +21,13 @@ describe('Model.compile / fit / evaluate', () => {
     const { x, y } = ds.toTensors();
     const m = zoo.smallCnn8({ seed: 3 });
     m.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
-    const before = m.evaluate(x, y);
+    const before = await m.evaluate(x, y);
     expect(Object.keys(before)).toEqual(['loss', 'accuracy']);
     expect(before.loss).toBeGreaterThan(1.5);
     expect(before.loss).toBeLessThan(4);
     const h = await m.fit(x, y, { epochs: 8, batchSize: 20, verbose: 0, seed: 1 });
     expect(h.history.loss[7]).toBeLessThan(h.history.loss[0]);
-    const after = m.evaluate(x, y);
+    const after = m.evaluateSync(x, y);
     expect(after.accuracy).toBeGreaterThan(0.9);
     expect(m.optimizer?.name).toBe('adam');
   });
@@ -39,7 +39,7 @@ describe('Model.compile / fit / evaluate', () => {
     await m.fit(ds, { epochs: 1, batchSize: 32, verbose: 0, validationSplit: 0.25 }); // creates the optimiser state
     const before = ck.memory();
     await m.fit(ds, { epochs: 2, batchSize: 32, verbose: 0, validationSplit: 0.25, augment: { cropPadding: 1 } });
-    m.evaluate(ds);
+    await m.evaluate(ds);
     m.predictDataset(ds);
     expect(ck.memory()).toEqual(before);
   });

@@ -1,5 +1,5 @@
 /**
- * Keras-style training on webgpu: fit, evaluateAsync and predictDatasetAsync read the
+ * Keras-style training on webgpu: fit, evaluate and predictDatasetAsync read the
  * GPU asynchronously, so the same training loop runs on every backend; the losses
  * match the ts oracle's run of the same model, data and seed.
  */
@@ -22,9 +22,13 @@ describe.skipIf(!gpu.ok)('fit on webgpu', () => {
         m.compile({ optimizer: { name: 'adam', lr: 0.01 }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
         ck.clearFallbacks();
         const h = await m.fit(ds, { epochs: 2, batchSize: 16, verbose: 0, seed: 1, validationSplit: 0.25 });
-        const ev = await m.evaluateAsync(ds);
+        const ev = await m.evaluate(ds);
+        const { x, y } = ds.take(32).toTensors(); // tensors on the backend under test
+        const evTensors = await m.evaluate(x, y);
+        x.dispose();
+        y.dispose();
         const p = await m.predictDatasetAsync(ds.take(5));
-        return { h: h.history, ev, p, fallbacks: ck.getFallbacks() };
+        return { h: h.history, ev, evTensors, p, fallbacks: ck.getFallbacks() };
       } finally {
         await ck.setBackend('ts');
       }
@@ -37,6 +41,8 @@ describe.skipIf(!gpu.ok)('fit on webgpu', () => {
       g.h[k].forEach((v: number, i: number) => expect(v).toBeCloseTo(t.h[k][i], 3));
     }
     expect(g.ev.loss).toBeCloseTo(t.ev.loss, 3);
+    expect(g.evTensors.loss).toBeCloseTo(t.evTensors.loss, 3);
+    expect(g.evTensors.accuracy).toBeCloseTo(t.evTensors.accuracy, 5);
     expect(g.h.loss[1]).toBeLessThan(g.h.loss[0]);
   });
 });

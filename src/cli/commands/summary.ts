@@ -53,7 +53,7 @@ async function run(args: ParsedArgs): Promise<number> {
   }
   const expand = flagBool(args, 'expand');
   if (flagBool(args, 'json')) console.log(JSON.stringify(m.summaryJSON({ expand }), null, 1));
-  else console.log(m.summary({ expand }));
+  else console.log(m.summaryText({ expand }));
   m.dispose();
   return 0;
 }

@@ -4,7 +4,7 @@
  * { classes, inputShape, seed, dtype, name } and returns a Model whose output is logits.
  *
  *   const m = zoo.get('resnet50');            // or zoo.resnet50({ classes: 10 })
- *   console.log(m.summary());
+ *   m.summary();                 // prints the table (summaryText() returns it)
  */
 import type { Model } from '../model.js';
 import { alexnet, zfnet } from './alexnet.js';
