@@ -63,11 +63,38 @@ export class BaseCallback implements Callback {
   }
 }
 
+/**
+ * Why training ended early. A callback that sets `model.stopTraining` also sets its
+ * `stopped` to one of these; the History of the run records the first (`history.stopped`).
+ */
+export interface StopRecord {
+  /** The callback that stopped training: 'TerminateOnNaN', 'EarlyStopping', or another's name. */
+  by: string;
+  /** The epoch in which training stopped, counted from 0 as in `history.epoch`. */
+  epoch: number;
+  /** The batch after which training stopped, counted from 0 (stops in the middle of an epoch). */
+  step?: number;
+  /** The message, as printed: 'Epoch 3, step 12: loss is NaN; training stopped (TerminateOnNaN)'. */
+  reason: string;
+  /** EarlyStopping with restoreBestWeights: the epoch (from 0) whose weights were put back. */
+  restoredEpoch?: number;
+}
+
 /** Runs callbacks in order, awaiting each hook. */
 export class CallbackList {
   readonly callbacks: Callback[];
+  private readonly reported = new Set<StopRecord>();
   constructor(callbacks: readonly Callback[] = []) {
     this.callbacks = [...callbacks];
+  }
+  /** Hand a callback's new stop record to the run's History (the first stop of a run is kept). */
+  private collectStops(): void {
+    for (const c of this.callbacks) {
+      const rec = (c as { stopped?: StopRecord | null }).stopped;
+      if (!rec || this.reported.has(rec)) continue;
+      this.reported.add(rec);
+      for (const h of this.callbacks) if (h instanceof History) h.stopped ??= rec;
+    }
   }
   append(cb: Callback): void {
     this.callbacks.push(cb);
@@ -89,12 +116,14 @@ export class CallbackList {
   }
   async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
     for (const c of this.callbacks) await c.onEpochEnd?.(epoch, logs);
+    this.collectStops();
   }
   async onBatchBegin(batch: number, logs: Logs = {}): Promise<void> {
     for (const c of this.callbacks) await c.onBatchBegin?.(batch, logs);
   }
   async onBatchEnd(batch: number, logs: Logs): Promise<void> {
     for (const c of this.callbacks) await c.onBatchEnd?.(batch, logs);
+    this.collectStops();
   }
 }
 
@@ -102,9 +131,12 @@ export class CallbackList {
 export class History extends BaseCallback {
   epoch: number[] = [];
   history: Record<string, number[]> = {};
+  /** Why training ended before its last epoch (TerminateOnNaN, EarlyStopping, ...); null when it ran to the end. */
+  stopped: StopRecord | null = null;
   onTrainBegin(): void {
     this.epoch = [];
     this.history = {};
+    this.stopped = null;
   }
   onEpochEnd(epoch: number, logs: Logs): void {
     this.epoch.push(epoch);
@@ -150,6 +182,8 @@ export interface EarlyStoppingOptions {
   baseline?: number;
   /** Put back the weights of the best epoch when stopping (default false). */
   restoreBestWeights?: boolean;
+  /** 1: print when and why training stopped; 0: only record it. Default: fit's verbose (on unless verbose 0). */
+  verbose?: 0 | 1;
 }
 
 /** Keras's EarlyStopping: end training when `monitor` has stopped improving for `patience` epochs. */
@@ -160,11 +194,15 @@ export class EarlyStopping extends BaseCallback {
   readonly mode: 'min' | 'max';
   readonly baseline?: number;
   readonly restoreBestWeights: boolean;
+  readonly verbose?: 0 | 1;
   wait = 0;
-  best = NaN;
+  /** Best value so far (starts at +Infinity for 'min', -Infinity for 'max', as in Keras). */
+  best: number;
   bestEpoch = -1;
   /** The epoch after which training stopped (-1 if it did not). */
   stoppedEpoch = -1;
+  /** When and why this callback stopped training (null if it did not). */
+  stopped: StopRecord | null = null;
   private bestWeights: ArrayLike<number>[] | null = null;
   private warned = false;
 
@@ -177,17 +215,20 @@ export class EarlyStopping extends BaseCallback {
     this.mode = resolveMode(opts.mode ?? 'auto', this.monitor);
     this.baseline = opts.baseline;
     this.restoreBestWeights = opts.restoreBestWeights ?? false;
+    this.verbose = opts.verbose;
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
   }
 
+  /** A NaN is never an improvement (nor is anything over a NaN reference). */
   private improved(v: number, ref: number): boolean {
-    if (Number.isNaN(ref)) return true;
     return this.mode === 'min' ? v < ref - this.minDelta : v > ref + this.minDelta;
   }
 
   onTrainBegin(): void {
     this.wait = 0;
     this.stoppedEpoch = -1;
-    this.best = NaN;
+    this.stopped = null;
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
     this.bestEpoch = -1;
     this.bestWeights = null;
   }
@@ -212,8 +253,56 @@ export class EarlyStopping extends BaseCallback {
     if (this.wait >= this.patience && epoch > 0) {
       this.stoppedEpoch = epoch;
       this.model.stopTraining = true;
-      if (this.restoreBestWeights && this.bestWeights) restore(this.model, this.bestWeights);
+      const best = this.bestEpoch >= 0 ? `best ${fmtNum(this.best)} at epoch ${this.bestEpoch + 1}` : 'no finite value yet';
+      const why = this.baseline !== undefined && !this.improved(this.best, this.baseline)
+        ? `${this.monitor} did not beat the baseline ${this.baseline} in ${this.wait} epoch(s) (${best})`
+        : `${this.monitor} did not improve for ${this.wait} epoch(s) (${best})`;
+      let reason = `Epoch ${epoch + 1}: early stopping: ${why}`;
+      const restoring = this.restoreBestWeights && this.bestWeights !== null && this.bestEpoch >= 0;
+      if (restoring) {
+        restore(this.model, this.bestWeights!);
+        reason += `; restored the weights from the end of the best epoch, ${this.bestEpoch + 1}`;
+      }
+      this.stopped = { by: 'EarlyStopping', epoch, reason, ...(restoring ? { restoredEpoch: this.bestEpoch } : {}) };
+      if (this.verbose ?? (this.params?.verbose ?? 1) > 0) console.log(reason);
     }
+  }
+}
+
+export interface TerminateOnNaNOptions {
+  /** 1 (default): console.warn the message when it stops training; 0: only record it on the History. */
+  verbose?: 0 | 1;
+}
+
+/**
+ * Keras's TerminateOnNaN: after each batch, if the logged loss is NaN or an infinity,
+ * stop training right there (fit stops after that batch) and say where:
+ * 'Epoch 3, step 12: loss is NaN; training stopped (TerminateOnNaN)' (epochs and steps
+ * counted from 1). fit() adds one unless `terminateOnNaN: false` or one is passed.
+ */
+export class TerminateOnNaN extends BaseCallback {
+  readonly verbose: 0 | 1;
+  /** Where training stopped (null if it did not). */
+  stopped: StopRecord | null = null;
+  private epoch = 0;
+  constructor(opts: TerminateOnNaNOptions = {}) {
+    super();
+    this.verbose = opts.verbose ?? 1;
+  }
+  onTrainBegin(): void {
+    this.stopped = null;
+  }
+  onEpochBegin(epoch: number): void {
+    this.epoch = epoch;
+  }
+  onBatchEnd(batch: number, logs: Logs): void {
+    const loss = logs.loss;
+    if (typeof loss !== 'number' || Number.isFinite(loss) || this.stopped) return;
+    const what = Number.isNaN(loss) ? 'NaN' : loss > 0 ? 'Infinity' : '-Infinity';
+    const reason = `Epoch ${this.epoch + 1}, step ${batch + 1}: loss is ${what}; training stopped (TerminateOnNaN)`;
+    this.stopped = { by: 'TerminateOnNaN', epoch: this.epoch, step: batch, reason };
+    this.model.stopTraining = true;
+    if (this.verbose > 0) console.warn(reason);
   }
 }
 
@@ -333,6 +422,7 @@ export class ProgressBar extends BaseCallback {
   private epochStart = 0;
   private lastDraw = 0;
   private seen = 0;
+  private done = 0;
   private epoch = 0;
 
   constructor(opts: ProgressBarOptions = {}) {
@@ -367,10 +457,12 @@ export class ProgressBar extends BaseCallback {
     this.epochStart = now();
     this.lastDraw = 0;
     this.seen = 0;
+    this.done = 0;
   }
 
   onBatchEnd(batch: number, logs: Logs): void {
     this.seen += logs.size ?? this.params.batchSize;
+    this.done = batch + 1;
     if (!this.tty || this.lineMode) return;
     const t = now();
     const steps = this.params.steps;
@@ -388,7 +480,8 @@ export class ProgressBar extends BaseCallback {
 
   onEpochEnd(epoch: number, logs: Logs): void {
     const el = (now() - this.epochStart) / 1000;
-    const head = `Epoch ${epoch + 1}/${this.params.epochs}  ${this.params.steps}/${this.params.steps}  ${fmtTime(el)}`;
+    // The steps this epoch ran: fewer than params.steps when a callback stopped it early.
+    const head = `Epoch ${epoch + 1}/${this.params.epochs}  ${this.done}/${this.params.steps}  ${fmtTime(el)}`;
     const ips = logs.images_per_sec;
     const text = `${head}  ${this.logText(logs, new Set(['images_per_sec', 'seconds']))}${ips !== undefined ? `  ${Math.round(ips)} img/s` : ''}`;
     this.write(this.tty && !this.lineMode ? `\r${text}\x1b[K\n` : `${text}\n`);

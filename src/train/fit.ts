@@ -20,7 +20,7 @@ import { makeOptimizer, Optimizer, type OptimizerKind } from '../optim/optimizer
 import { Dataset, type Labels } from '../data/dataset.js';
 import { Augmenter, type AugmentOptions, type ImageBatch } from '../vision/augment.js';
 import { argMaxRows, topKCorrect } from './metrics.js';
-import { allWeights, CallbackList, History, ProgressBar, type Callback, type Logs, type ProgressBarOptions, type TrainableModel, type TrainParams } from './callbacks.js';
+import { allWeights, CallbackList, History, ProgressBar, TerminateOnNaN, type Callback, type Logs, type ProgressBarOptions, type TrainableModel, type TrainParams } from './callbacks.js';
 
 // ---------------------------------------------------------------- losses
 
@@ -277,6 +277,12 @@ export interface FitOptions {
    */
   initialEpoch?: number;
   progress?: ProgressBarOptions;
+  /**
+   * Stop right after a batch whose logged loss is NaN or infinite, recording where on
+   * `history.stopped` (Keras's TerminateOnNaN callback; default true; not added twice
+   * when `callbacks` already holds one).
+   */
+  terminateOnNaN?: boolean;
 }
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
@@ -552,6 +558,7 @@ export async function fitDataset(model: TrainableModel, c: Compiled, data: Datas
   const history = new History();
   const userCallbacks = opts.callbacks === undefined ? [] : Array.isArray(opts.callbacks) ? opts.callbacks : [opts.callbacks as Callback];
   const list = new CallbackList([history, ...userCallbacks]);
+  if ((opts.terminateOnNaN ?? true) && !userCallbacks.some((cb) => cb instanceof TerminateOnNaN)) list.append(new TerminateOnNaN({ verbose: verbose > 0 ? 1 : 0 }));
   if (verbose > 0) list.append(new ProgressBar(verbose === 2 ? { ...opts.progress, tty: false } : opts.progress));
   const names = ['loss', ...c.metrics.map((m) => m.name)];
   const params: TrainParams = {
@@ -589,6 +596,7 @@ export async function fitDataset(model: TrainableModel, c: Compiled, data: Datas
       }
       seen += b.size;
       await list.onBatchEnd(batch, { batch, size: b.size, ...acc.result() });
+      if (model.stopTraining) break; // a callback stopped training after this batch (Keras: TerminateOnNaN); the epoch still ends
       batch++;
       if (!isNode && now() - lastYield > 50) {
         // Let a browser page repaint and handle input between batches.

@@ -1,9 +1,9 @@
 /** Training: compile/fit/evaluate machinery, callbacks, metrics, ensembles, test-time augmentation. */
 export {
-  CallbackList, BaseCallback, History, EarlyStopping, LearningRateScheduler, ReduceLROnPlateauCallback, ProgressBar, allWeights,
+  CallbackList, BaseCallback, History, EarlyStopping, TerminateOnNaN, LearningRateScheduler, ReduceLROnPlateauCallback, ProgressBar, allWeights,
 } from './callbacks.js';
 export type {
-  Callback, Logs, TrainParams, TrainableModel, EarlyStoppingOptions, ReduceLROnPlateauOptions, ProgressBarOptions,
+  Callback, Logs, TrainParams, TrainableModel, EarlyStoppingOptions, TerminateOnNaNOptions, StopRecord, ReduceLROnPlateauOptions, ProgressBarOptions,
 } from './callbacks.js';
 export { resolveCompile, fitDataset, evaluateDataset, predictDataset, LOSS_NAMES } from './fit.js';
 export type { CompileArgs, Compiled, FitOptions, LossFn, LossName, LossSpec, KerasLossName, MetricFn, AugmentArg } from './fit.js';
