@@ -377,7 +377,10 @@ export class ReduceLROnPlateauCallback extends BaseCallback {
       return;
     }
     // Like Keras, the logged 'lr' stays the rate this epoch used; a reduction applies from the next epoch.
-    this.scheduler!.step(v);
+    // A NaN (a diverged epoch, e.g. the one TerminateOnNaN stops) is no improvement, as in Keras:
+    // the scheduler gets the worst value of its mode rather than a NaN it would reject.
+    const worst = this.scheduler!.mode === 'min' ? Infinity : -Infinity;
+    this.scheduler!.step(Number.isNaN(v) ? worst : v);
   }
 }
 

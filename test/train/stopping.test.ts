@@ -9,7 +9,7 @@ import * as ck from '../../src/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Dataset } from '../../src/data/dataset.js';
 import { SGD } from '../../src/optim/optimizer.js';
-import { resolveCompile, fitDataset, EarlyStopping, TerminateOnNaN, type TrainableModel, type Callback } from '../../src/train/index.js';
+import { resolveCompile, fitDataset, EarlyStopping, ReduceLROnPlateauCallback, TerminateOnNaN, type TrainableModel, type Callback } from '../../src/train/index.js';
 
 class Linear implements TrainableModel {
   w = ck.full([1, 1], 0).requireGrad();
@@ -95,6 +95,15 @@ describe('TerminateOnNaN', () => {
     const h = await fitDataset(m, resolveCompile({ optimizer: new SGD({ lr: 0.1 }), loss: 'mse' }), data(), { epochs: 5, batchSize: 2, verbose: 0, callbacks: stopper });
     expect(batches).toBe(2);
     expect(h.epoch).toEqual([0]);
+  });
+
+  it('the epoch that TerminateOnNaN interrupts still ends cleanly for ReduceLROnPlateau (a NaN is no improvement)', async () => {
+    const { state, loss } = lossTurning(NaN, 4);
+    const plateau = new ReduceLROnPlateauCallback({ monitor: 'loss', patience: 1, factor: 0.5 });
+    const h = await fitDataset(new Linear(), resolveCompile({ optimizer: new SGD({ lr: 0.1 }), loss }), data(), { epochs: 5, batchSize: 2, shuffle: false, verbose: 0, callbacks: plateau });
+    expect(state.calls).toBe(4);
+    expect(h.stopped?.reason).toBe('Epoch 2, step 1: loss is NaN; training stopped (TerminateOnNaN)');
+    expect(plateau.reductions).toBe(1); // the NaN epoch counted as one without improvement
   });
 
   it('the progress line of an interrupted epoch counts the steps that ran', async () => {
