@@ -117,9 +117,10 @@ export function conv_backprop_input_path_f32(geom: usize, ws: usize): i32 {
  * flipped copy of the filter when the input gradient runs as a forward convolution,
  * else 0.
  */
-export function conv_backprop_input_scratch_bytes(geom: usize, ws: usize): i32 {
+export function conv_backprop_input_scratch_bytes(geom: usize, ws: usize): usize {
   const path = conv_backprop_input_path_f32(geom, ws);
-  return path == PATH_FLIPPED_GEMM || path == PATH_DIRECT ? gKD * gKH * gKW * gFg * gC * 4 : 0;
+  // a byte count can pass 2^31 (a filter of over 2^29 floats): usize, read with >>> 0 by the host
+  return path == PATH_FLIPPED_GEMM || path == PATH_DIRECT ? <usize>(gKD * gKH * gKW * gFg * gC) << 2 : 0;
 }
 
 /**

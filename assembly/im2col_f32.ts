@@ -256,7 +256,7 @@ export function pack_a_im2col_t(x: usize, group: i32, i0: i32, mc: i32, k0: i32,
         seti(tapH, r, OFF_GRID);
         seti(tapW, r, OFF_GRID);
         seti(tapC, r, 0);
-        seti(tapO, r, -1);
+        seti(tapO, r, 0);
       }
     }
     // the MR taps read MR consecutive floats of x (consecutive channels of one tap, or
@@ -284,8 +284,8 @@ export function pack_a_im2col_t(x: usize, group: i32, i0: i32, mc: i32, k0: i32,
           if (MR > 5) store<f32>(out, load<f32>(src, 20), 20);
         } else {
           for (let r = 0; r < MR; r++) {
-            const o = geti(tapO, r);
-            store<f32>(out + (<usize>r << 2), o >= 0 ? load<f32>(org + <usize>o) : 0);
+            // rows past mr are padding; a byte offset is unsigned (it may pass 2^31), so no sign test
+            store<f32>(out + (<usize>r << 2), r < mr ? load<f32>(org + <usize>geti(tapO, r)) : 0);
           }
         }
       } else {

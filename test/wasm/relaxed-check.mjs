@@ -7,17 +7,20 @@
 import { readFileSync } from 'node:fs';
 
 const root = new URL('../../', import.meta.url);
-function load(variant) {
+// `base`: first address to allocate from. The relaxed build runs above 2^31 (pointers
+// are unsigned byte offsets: JS numbers here, indexed with / 4, never with >> 2), the plain
+// one low, so the comparisons below also check the relaxed kernels' addressing there.
+function load(variant, base = 0) {
   const src = readFileSync(new URL(`src/backends/wasm/generated/module_${variant}.ts`, root), 'utf8');
   const b64 = /'([A-Za-z0-9+/=]{100,})'/.exec(src)[1];
   const bytes = Buffer.from(b64, 'base64');
   if (!WebAssembly.validate(bytes)) throw new Error(`${variant} build does not validate here`);
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
   const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, abort() { throw new Error('abort'); } } }).exports;
-  let top = (e.heap_base() + 63) & ~63;
+  let top = Math.max(base, Math.ceil((e.heap_base() >>> 0) / 64) * 64);
   const alloc = (n) => {
     const p = top;
-    top += (n * 4 + 63) & ~63;
+    top += Math.ceil((n * 4) / 64) * 64;
     const need = top - memory.buffer.byteLength;
     if (need > 0) memory.grow(Math.ceil(need / 65536));
     return p;
@@ -40,7 +43,7 @@ function mismatch(a, b, { atol, rtol }) {
 }
 
 const out = { ok: true, checks: 0, failures: [], tile: 0 };
-const R = load('relaxed'), P = load('simd');
+const R = load('relaxed', 2 ** 31 + 4096), P = load('simd');
 out.tile = R.e.gemm_f32_tile();
 const sizes = [1, 5, 6, 7, 8, 9, 12, 13, 17, 239, 241, 257];
 let seed = 0;
@@ -48,15 +51,15 @@ for (const M of sizes) for (const N of [1, 7, 8, 9, 17]) for (const K of [1, 6, 
   seed++;
   if ((seed & 3) !== 0 && M > 20) continue; // keep it quick: a quarter of the big ones
   const a = R.alloc(M * K), b = R.alloc(K * N), c = R.alloc(M * N), r = R.alloc(M * N);
-  R.f32().set(rand(M * K, seed), a >> 2);
-  R.f32().set(rand(K * N, seed + 1), b >> 2);
+  R.f32().set(rand(M * K, seed), a / 4);
+  R.f32().set(rand(K * N, seed + 1), b / 4);
   const acc = seed & 1;
   const c0 = rand(M * N, seed + 2);
-  R.f32().set(c0, c >> 2); R.f32().set(c0, r >> 2);
+  R.f32().set(c0, c / 4); R.f32().set(c0, r / 4);
   R.e.gemm_f32(M, N, K, a, ta ? M : K, ta, b, tb ? K : N, tb, c, N, acc, R.ws);
   R.e.gemm_f32_ref(M, N, K, a, ta ? M : K, ta, b, tb ? K : N, tb, r, N, acc);
   const f = R.f32();
-  const m = mismatch(f.slice(c >> 2, (c >> 2) + M * N), f.slice(r >> 2, (r >> 2) + M * N), tol(K));
+  const m = mismatch(f.slice(c / 4, (c / 4) + M * N), f.slice(r / 4, (r / 4) + M * N), tol(K));
   out.checks++;
   if (m) out.failures.push(`gemm M=${M} N=${N} K=${K} ta=${ta} tb=${tb}: ${m}`);
 }
@@ -82,13 +85,13 @@ for (const [g, mask] of geoms.flatMap((g) => [[g, 7], [g, 0]])) {
     const geom = m.alloc(22);
     new Int32Array(m.memory.buffer, geom, 22).set(g);
     const x = m.alloc(xs), w = m.alloc(ws), dy = m.alloc(ys), y = m.alloc(ys), dx = m.alloc(xs), dw = m.alloc(ws);
-    m.f32().set(rand(xs, 1), x >> 2); m.f32().set(rand(ws, 2), w >> 2); m.f32().set(rand(ys, 3), dy >> 2);
+    m.f32().set(rand(xs, 1), x / 4); m.f32().set(rand(ws, 2), w / 4); m.f32().set(rand(ys, 3), dy / 4);
     m.e.conv_forward_f32(x, w, y, geom, m.ws);
-    const sb = m.e.conv_backprop_input_scratch_bytes(geom, m.ws);
+    const sb = m.e.conv_backprop_input_scratch_bytes(geom, m.ws) >>> 0; // a usize: unsigned
     m.e.conv_backprop_input_f32(dy, w, dx, geom, m.ws, sb ? m.alloc(sb / 4) : 0);
     m.e.conv_backprop_filter_f32(x, dy, dw, geom, m.ws);
     const f = m.f32();
-    return [f.slice(y >> 2, (y >> 2) + ys), f.slice(dx >> 2, (dx >> 2) + xs), f.slice(dw >> 2, (dw >> 2) + ws)];
+    return [f.slice(y / 4, (y / 4) + ys), f.slice(dx / 4, (dx / 4) + xs), f.slice(dw / 4, (dw / 4) + ws)];
   });
   const K = [KD * KH * KW * (C / groups), KD * KH * KW * (F / groups), N * OD * OH * OW];
   ['forward', 'input', 'filter'].forEach((name, i) => {

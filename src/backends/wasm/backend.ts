@@ -25,19 +25,25 @@
  *
  * - `be.alloc(shape)` makes an output TensorInfo (contents undefined: the kernel must
  *   write every element; `be.zeros(shape)` when it accumulates).
- * - `be.ptr(info)` is the byte offset of a tensor's first element.
+ * - `be.ptr(info)` is the byte offset of a tensor's first element. Offsets are unsigned
+ *   and may be >= 2^31 (the whole 4 GiB is used): index a typed array with `ptr / 4` or
+ *   `ptr >>> 2`, never `ptr >> 2`, and read a pointer or byte count returned by an export
+ *   with `>>> 0` (exports return i32, which JS sees signed).
  * - `be.wasm.<export>(...)` calls an AssemblyScript export (assembly/index.ts lists them).
  * - `be.scratch(bytes)` / `be.freeScratch(ptr)` for temporaries (free them in `finally`).
  * - `be.f32()` is a Float32Array over the whole memory for host-side reads and writes;
  *   take it AFTER the last allocation: growing the memory detaches older views.
  * - Never return an input's storage: outputs are always fresh (the engine rule).
+ * - If a kernel throws (out of memory included), the storages and scratch it allocated
+ *   are released (`guardKernel`, applied to every kernel in index.ts), so no live entry
+ *   leaks; an out-of-memory error then names the kernel, the bytes and the shape.
  * - Register the file by importing it from src/backends/wasm/index.ts. After editing
  *   assembly/, run `npm run build:wasm` and commit src/backends/wasm/generated/*.
  */
 import type { Backend, DataId, TensorInfo } from '../../registry/backend.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { sizeOf } from '../../tensor/shape.js';
-import { Allocator } from './allocator.js';
+import { Allocator, WasmOutOfMemoryError } from './allocator.js';
 import type { WasmExports, WasmModule, WasmVariant } from './loader.js';
 
 /** A storage handle: one block of linear memory. */
@@ -59,13 +65,16 @@ export class WasmBackend implements Backend {
   private view: Float32Array | null = null;
   private ws: number | undefined;
   private paramBlock: number | undefined;
+  /** Storages and scratch blocks allocated by the kernel now running (released if it throws). */
+  private pending: { data: WasmData[]; scratch: number[] } | null = null;
 
   constructor(mod: WasmModule, name = 'wasm') {
     this.name = name;
     this.variant = mod.variant;
     this.wasmMemory = mod.memory;
     this.wasm = mod.exports;
-    this.allocator = new Allocator(mod.memory, mod.exports.heap_base());
+    // an export's usize comes back as a signed i32: >>> 0 reads it unsigned
+    this.allocator = new Allocator(mod.memory, mod.exports.heap_base() >>> 0);
   }
 
   supportsDtype(dtype: DType): boolean {
@@ -74,16 +83,16 @@ export class WasmBackend implements Backend {
 
   write(values: TypedArray, dtype: DType): DataId {
     if (dtype !== 'float32') throw new TypeError(`wasm backend stores float32 only, received ${dtype}`);
-    const d = this.allocData(values.length);
-    this.f32().set(values, d.ptr >> 2);
+    const d = this.allocData(values.length, null);
+    this.f32().set(values, d.ptr / 4);
     return d;
   }
 
   /** A copy: a view into linear memory could detach when the memory grows. */
   readSync(dataId: DataId): Float32Array {
     const d = dataId as WasmData;
-    const start = d.ptr >> 2;
-    return this.f32().slice(start, start + (d.bytes >> 2));
+    const start = d.ptr / 4;
+    return this.f32().slice(start, start + d.bytes / 4);
   }
 
   read(dataId: DataId): Promise<TypedArray> {
@@ -116,7 +125,7 @@ export class WasmBackend implements Backend {
 
   /** A fresh float32 output of `shape` (contents undefined). */
   alloc(shape: readonly number[]): TensorInfo {
-    return { dataId: this.allocData(sizeOf(shape)), shape, dtype: 'float32' };
+    return { dataId: this.allocData(sizeOf(shape), shape), shape, dtype: 'float32' };
   }
 
   /** A fresh float32 output of `shape`, zero-filled. */
@@ -134,16 +143,23 @@ export class WasmBackend implements Backend {
 
   /** Number of elements of a tensor. */
   size(t: TensorInfo): number {
-    return (t.dataId as WasmData).bytes >> 2;
+    return (t.dataId as WasmData).bytes / 4;
   }
 
   /** Temporary block of at least `bytes` (64-byte aligned); release with freeScratch. */
   scratch(bytes: number): number {
-    return this.allocator.alloc(bytes);
+    const ptr = this.allocate(bytes, 'kernel scratch');
+    this.pending?.scratch.push(ptr);
+    return ptr;
   }
 
   freeScratch(ptr: number): void {
     this.allocator.release(ptr);
+    const pending = this.pending?.scratch;
+    if (pending) {
+      const i = pending.lastIndexOf(ptr);
+      if (i >= 0) pending.splice(i, 1);
+    }
   }
 
   /**
@@ -165,7 +181,7 @@ export class WasmBackend implements Backend {
    * allocated on first use and kept for the backend's life (not a tensor storage).
    */
   workspace(): number {
-    return (this.ws ??= this.allocator.alloc(this.wasm.gemm_f32_workspace_bytes()));
+    return (this.ws ??= this.allocate(this.wasm.gemm_f32_workspace_bytes() >>> 0, 'the GEMM/convolution packing workspace'));
   }
 
   /**
@@ -175,7 +191,7 @@ export class WasmBackend implements Backend {
    */
   params(values: readonly number[]): number {
     if (values.length > 64) throw new RangeError(`wasm backend: params() takes at most 64 values, received ${values.length}`);
-    const p = (this.paramBlock ??= this.allocator.alloc(256));
+    const p = (this.paramBlock ??= this.allocate(256, 'the kernel parameter block'));
     const v = new Int32Array(this.wasmMemory.buffer, p, values.length);
     for (let i = 0; i < values.length; i++) v[i] = values[i];
     return p;
@@ -188,9 +204,40 @@ export class WasmBackend implements Backend {
     return this.view;
   }
 
-  private allocData(n: number): WasmData {
-    const d: WasmData = { ptr: this.allocator.alloc(n * 4), bytes: n * 4 };
+  /**
+   * Run kernel `name` (`f`): if it throws, every storage and scratch block it allocated
+   * is released (the engine never sees its outputs, so nothing else could), and an
+   * out-of-memory error is told the kernel's name.
+   */
+  guardKernel<T>(name: string, f: () => T): T {
+    const outer = this.pending;
+    const mine = (this.pending = { data: [], scratch: [] });
+    try {
+      return f();
+    } catch (e) {
+      for (const d of mine.data) this.disposeData(d);
+      for (const p of mine.scratch) if (this.allocator.isLive(p)) this.allocator.release(p);
+      if (e instanceof WasmOutOfMemoryError) e.inKernel(name);
+      throw e;
+    } finally {
+      this.pending = outer;
+    }
+  }
+
+  private allocate(bytes: number, what: string): number {
+    try {
+      return this.allocator.alloc(bytes);
+    } catch (e) {
+      if (e instanceof WasmOutOfMemoryError) e.describe(what);
+      throw e;
+    }
+  }
+
+  private allocData(n: number, shape: readonly number[] | null): WasmData {
+    const bytes = n * 4;
+    const d: WasmData = { ptr: this.allocate(bytes, shape ? `a float32 tensor of shape [${shape.join(', ')}]` : `${n} float32 values`), bytes };
     this.live.add(d);
+    this.pending?.data.push(d);
     return d;
   }
 }

@@ -17,6 +17,18 @@ import './kernels/pool.js';
 import './kernels/nn.js';
 import './kernels/optim.js';
 
+// Every wasm kernel runs guarded: if it throws (out of memory included) after allocating
+// outputs or scratch, those are released, so a failed op leaves no live storage behind
+// (and an out-of-memory error names the kernel).
+for (const k of listKernels('wasm')) {
+  const f = getKernel('wasm', k)!.kernelFunc;
+  registerKernel({
+    kernelName: k,
+    backendName: 'wasm',
+    kernelFunc: (inputs, attrs, backend) => (backend as WasmBackend).guardKernel(k, () => f(inputs, attrs, backend)),
+  });
+}
+
 function factory(name: string, requested: WasmVariant | 'auto'): () => WasmBackend | Promise<WasmBackend> {
   return () => {
     const variant = pickVariant(requested);

@@ -76,7 +76,7 @@ function run(which: Which, kernel: string, [a, b]: TensorInfo[], c: Conv3DInfo, 
   else if (which === 'filter') be.wasm.conv_backprop_filter_f32(be.ptr(a), be.ptr(b), be.ptr(out), be.params(geometry3d(c)), ws);
   else {
     // unit-stride input gradients run as a forward convolution with a flipped filter copy
-    const bytes = be.wasm.conv_backprop_input_scratch_bytes(be.params(geometry3d(c)), ws);
+    const bytes = convInputScratchBytes(be, c);
     const wt = bytes > 0 ? be.scratch(bytes) : 0;
     try {
       be.wasm.conv_backprop_input_f32(be.ptr(a), be.ptr(b), be.ptr(out), be.params(geometry3d(c)), ws, wt);
@@ -106,6 +106,15 @@ export function convForwardPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo):
 /** Which path the wasm input gradient takes ('direct': the flipped-filter forward convolution on the direct kernel). */
 export function convInputPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): (typeof CONV_INPUT_PATHS)[number] {
   return CONV_INPUT_PATHS[pathCode(be, conv, be.wasm.conv_backprop_input_path_f32)];
+}
+
+/**
+ * Bytes of scratch the wasm input gradient needs for this geometry (the flipped filter
+ * copy, or 0). The export returns a usize, which JS receives as a signed i32: `>>> 0`
+ * reads it unsigned (a filter over 2^29 floats needs over 2^31 bytes).
+ */
+export function convInputScratchBytes(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): number {
+  return pathCode(be, conv, be.wasm.conv_backprop_input_scratch_bytes) >>> 0;
 }
 
 /** Which path the wasm filter gradient takes for this geometry (same codes as the forward paths). */

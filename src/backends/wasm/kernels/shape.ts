@@ -119,12 +119,12 @@ reg('OneHot', ([indices], attrs, backend) => {
   const bad = n && depth ? be.wasm.one_hot_f32(be.ptr(indices), be.ptr(y), n, depth) : -1;
   if (bad < 0 && n && !depth) {
     // depth 0: every label is out of range
-    const v = be.f32()[be.ptr(indices) >> 2];
+    const v = be.f32()[be.ptr(indices) / 4];
     be.disposeData(y.dataId);
     throw new RangeError(`oneHot: label ${v} at position 0 is not in [0, 0)`);
   }
   if (bad >= 0) {
-    const v = be.f32()[(be.ptr(indices) >> 2) + bad];
+    const v = be.f32()[be.ptr(indices) / 4 + bad];
     be.disposeData(y.dataId);
     throw new RangeError(`oneHot: label ${v} at position ${bad} is not in [0, ${depth})`);
   }
