@@ -206,7 +206,7 @@ async function main(): Promise<void> {
     console.error(`bench:webgpu: ${(e as Error).message}\nOn a machine without a GPU, run with --swiftshader (a correctness device, not a speed one).`);
     process.exit(1);
   }
-  backend = ck.getBackend() as unknown as WebGPUBackend;
+  backend = ck.backend() as unknown as WebGPUBackend;
   const device = onSwiftShader ? 'SwiftShader (Vulkan on the CPU, via Dawn)' : backend.adapterName;
   console.log(`convkit webgpu benchmark on ${device}${quick ? ' (quick)' : ''}; budget ${budget} s per case`);
   if (onSwiftShader) console.log('NOTE: SwiftShader is a CPU rasteriser: these numbers prove the cases run, not GPU speed.');

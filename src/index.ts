@@ -12,7 +12,7 @@ export type { NestedArray, GradNode } from './tensor/tensor.js';
 export type { DType, TypedArray } from './tensor/dtype.js';
 export { sizeOf, broadcastShapes } from './tensor/shape.js';
 export {
-  setBackend, setBackendSync, getBackend, listBackends, registerBackend, withBackend,
+  setBackend, setBackendSync, getBackend, backend, ready, listBackends, registerBackend, withBackend,
   getFallbacks, clearFallbacks, setFallbackWarnings, tidy, keep, memory, runKernel,
 } from './registry/engine.js';
 export { registerKernel, getKernel, listKernels } from './registry/kernels.js';

@@ -18,10 +18,13 @@ interface BackendEntry {
 }
 const backends = new Map<string, BackendEntry>();
 let current: Backend | null = null;
+/** True once the user chose a backend (setBackend): the default then no longer applies. */
+let chosen = false;
 
 /**
- * Register a backend under `name`. The factory runs on first use. Higher priority
- * wins when no backend was chosen explicitly.
+ * Register a backend under `name`. The factory runs on first use. When no backend was
+ * chosen explicitly, the highest-priority one that starts is the default: `wasm` (2)
+ * where its SIMD build validates, else `ts` (1); `webgpu` (0) is opt-in.
  */
 export function registerBackend(name: string, factory: () => Backend | Promise<Backend>, priority = 0): void {
   backends.set(name, { factory, priority });
@@ -37,7 +40,10 @@ export function findBackend(name: string): Backend {
   if (!entry) throw new Error(`Backend '${name}' is not registered (registered: ${listBackends().join(', ') || 'none'})`);
   if (!entry.instance) {
     const b = entry.factory();
-    if (b instanceof Promise) throw new Error(`Backend '${name}' initialises asynchronously: call 'await setBackend("${name}")' first`);
+    if (b instanceof Promise) {
+      b.catch(() => {}); // not awaited here: the caller is told to await setBackend or ready
+      throw new Error(`Backend '${name}' initialises asynchronously: call 'await setBackend("${name}")' (or 'await ready()') first`);
+    }
     entry.instance = b;
   }
   return entry.instance;
@@ -54,6 +60,7 @@ export function setBackend(name: string): Promise<void> {
   if (!entry) return Promise.reject(new Error(`Backend '${name}' is not registered (registered: ${listBackends().join(', ') || 'none'})`));
   if (entry.instance) {
     current = entry.instance;
+    chosen = true;
     return Promise.resolve();
   }
   let made: Backend | Promise<Backend>;
@@ -66,23 +73,34 @@ export function setBackend(name: string): Promise<void> {
     return made.then((b) => {
       entry.instance = b;
       current = b;
+      chosen = true;
     });
   }
   entry.instance = made;
   current = made;
+  chosen = true;
   return Promise.resolve();
 }
 
 /** Synchronous switch, for backends that are already initialised or initialise synchronously. */
 export function setBackendSync(name: string): void {
   current = findBackend(name);
+  chosen = true;
 }
 
-/** The current backend (the highest-priority registered one if none was chosen). */
-export function getBackend(): Backend {
+function byPriority(): [string, BackendEntry][] {
+  return [...backends.entries()].sort((a, b) => b[1].priority - a[1].priority);
+}
+
+/**
+ * The current backend object (TF.js's `tf.backend()`): the one chosen with setBackend,
+ * else the default, the highest-priority registered backend that starts synchronously
+ * (`wasm` in Node; in a browser main thread, which compiles large modules only
+ * asynchronously, `ts` until `await ready()`).
+ */
+export function backend(): Backend {
   if (current) return current;
-  const sorted = [...backends.entries()].sort((a, b) => b[1].priority - a[1].priority);
-  for (const [name] of sorted) {
+  for (const [name] of byPriority()) {
     try {
       current = findBackend(name);
       return current;
@@ -91,6 +109,32 @@ export function getBackend(): Backend {
     }
   }
   throw new Error('No backend is registered: import convkit (which registers `ts`)');
+}
+
+/** The name of the current backend (TF.js's `tf.getBackend()`); `backend()` returns the object. */
+export function getBackend(): string {
+  return backend().name;
+}
+
+/**
+ * Wait until the default backend is ready (TF.js's `tf.ready()`). Where the best backend
+ * can only start asynchronously (wasm on a browser's main thread), this starts it and
+ * makes it current, unless a backend was chosen with setBackend. Resolves to its name.
+ */
+export async function ready(): Promise<string> {
+  if (chosen && current) return current.name;
+  for (const [name, entry] of byPriority()) {
+    if (entry.priority < 1 && name !== 'ts') continue; // opt-in backends (webgpu) and variants
+    try {
+      const b = entry.instance ?? (await entry.factory());
+      entry.instance ??= b;
+      if (!chosen) current = entry.instance;
+      return current!.name;
+    } catch {
+      /* try the next one */
+    }
+  }
+  return backend().name;
 }
 
 /** Run `fn` with `name` as the current backend, restoring the previous one after. */
@@ -177,7 +221,7 @@ export function shareStorage(t: Tensor, shape: readonly number[]): Tensor {
 export function fromValues(values: TypedArray | ArrayLike<number>, shape: readonly number[], dtype?: DType): Tensor {
   const dt: DType = dtype ?? (ArrayBuffer.isView(values) ? dtypeOfArray(values as TypedArray) : 'float32');
   const arr = ArrayBuffer.isView(values) && dtypeOfArray(values as TypedArray) === dt ? (values as TypedArray) : toTypedArray(values, dt);
-  let be = getBackend();
+  let be = backend();
   if (!be.supportsDtype(dt)) be = findBackend('ts');
   return makeTensor({ dataId: be.write(arr, dt), shape, dtype: dt }, be);
 }
@@ -236,7 +280,7 @@ export function memory(): Record<string, { storages: number; bytes: number }> {
  * (see `getFallbacks`). Inputs stored elsewhere are copied to the backend that runs.
  */
 export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record<string, unknown> = {}): Tensor[] {
-  let be = getBackend();
+  let be = backend();
   let config = getKernel(be.name, name);
   if (be.name !== 'ts') {
     const bad = inputs.find((t) => !be.supportsDtype(t.dtype));

@@ -147,7 +147,7 @@ describe('valueAndGrad', () => {
 
 describe('memory across training steps', () => {
   it('100 SGD steps on ts inside tidy keep the live storage count flat', () => {
-    const prev = ck.getBackend().name;
+    const prev = ck.getBackend();
     ck.setBackendSync('ts');
     try {
       const live = () => ck.memory().ts.storages;

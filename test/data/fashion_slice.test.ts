@@ -52,7 +52,7 @@ describe(`Fashion-MNIST slice (${haveReal ? 'real files from dataset-fashion-mni
         // The first training labels of Fashion-MNIST: ankle boot, T-shirt/top, T-shirt/top, dress.
         expect(Array.from(train.y.subarray(0, 4))).toEqual([9, 0, 0, 3]);
       }
-      const prev = ck.getBackend().name;
+      const prev = ck.getBackend();
       await ck.setBackend(ck.listBackends().includes('wasm') ? 'wasm' : 'ts');
       try {
         const preset = DEFAULT_MODELS['fashion-mnist'];

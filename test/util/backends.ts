@@ -19,7 +19,7 @@ export function describeEachBackend(title: string, body: (backend: string) => vo
     describe(`${title} [${b}]`, () => {
       let prev = 'ts';
       beforeEach(() => {
-        prev = ck.getBackend().name;
+        prev = ck.getBackend();
         ck.setBackendSync(b);
       });
       afterEach(() => ck.setBackendSync(prev));

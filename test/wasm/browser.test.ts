@@ -36,15 +36,20 @@ function run(backend) {
 }
 const maxRel = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]) / Math.max(1, Math.abs(b[i]))), 0);
 try {
+  // The default backend: wasm once ready() has compiled it (before that, wasm if this engine compiles
+  // the module synchronously on the main thread, else ts).
+  const defaultBefore = ck.getBackend();
+  const readyName = await ck.ready();
+  const defaultAfter = ck.getBackend();
   await ck.setBackend('wasm');
-  const be = ck.getBackend();
+  const be = ck.backend();
   await ck.setBackend('ts');
   ck.clearFallbacks();
   const got = run('wasm');
   const fallbacks = ck.getFallbacks();
   const want = run('ts');
   window.__result = {
-    ok: true, variant: be.variant, fallbacks, n: got.y.length,
+    ok: true, variant: be.variant, fallbacks, n: got.y.length, defaultBefore, readyName, defaultAfter,
     y: maxRel(got.y, want.y), loss: Math.abs(got.loss - want.loss) / Math.max(1, Math.abs(want.loss)),
     dx: maxRel(got.dx, want.dx), dw: maxRel(got.dw, want.dw),
   };
@@ -63,11 +68,15 @@ describe.skipIf(!haveChromium)('wasm backend in headless Chromium', () => {
     expect(['relaxed', 'simd']).toContain(r.variant);
     expect(r.fallbacks).toEqual([]);
     expect(r.n).toBe(2 * 5 * 5 * 7);
+    // the fastest CPU backend is the default once ready() has compiled it (webgpu stays opt-in)
+    expect(['ts', 'wasm']).toContain(r.defaultBefore);
+    expect(r.readyName).toBe('wasm');
+    expect(r.defaultAfter).toBe('wasm');
     // conv sums K = 3*3*5 = 45 products; gradients sum over windows and the batch
     expect(r.y as number).toBeLessThan(1e-4);
     expect(r.loss as number).toBeLessThan(1e-4);
     expect(r.dx as number).toBeLessThan(1e-4);
     expect(r.dw as number).toBeLessThan(1e-4);
-    console.log(`browser: wasm variant ${r.variant}, max rel diff y ${r.y}, dx ${r.dx}, dw ${r.dw}`);
+    console.log(`browser: default before ready() ${r.defaultBefore}, wasm variant ${r.variant}, max rel diff y ${r.y}, dx ${r.dx}, dw ${r.dw}`);
   });
 });

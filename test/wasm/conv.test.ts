@@ -71,19 +71,19 @@ function check3d(xShape: number[], wShape: number[], opts: ConvOpts, seed = 1): 
 /** The wasm forward path of a 2-D or 3-D geometry. */
 function pathOf(xShape: number[], wShape: number[], opts: ConvOpts): string {
   const conv = xShape.length === 5 ? computeConv3DInfo('test', xShape, wShape, opts) : computeConv2DInfo('test', xShape, wShape, opts);
-  return ck.withBackend('wasm', () => convForwardPath(ck.getBackend() as unknown as WasmBackend, conv));
+  return ck.withBackend('wasm', () => convForwardPath(ck.backend() as unknown as WasmBackend, conv));
 }
 
 /** The wasm filter-gradient path of a 2-D or 3-D geometry. */
 function filterPathOf(xShape: number[], wShape: number[], opts: ConvOpts): string {
   const conv = xShape.length === 5 ? computeConv3DInfo('test', xShape, wShape, opts) : computeConv2DInfo('test', xShape, wShape, opts);
-  return ck.withBackend('wasm', () => convFilterPath(ck.getBackend() as unknown as WasmBackend, conv));
+  return ck.withBackend('wasm', () => convFilterPath(ck.backend() as unknown as WasmBackend, conv));
 }
 
 /** The wasm input-gradient path of a 2-D or 3-D geometry. */
 function inputPathOf(xShape: number[], wShape: number[], opts: ConvOpts): string {
   const conv = xShape.length === 5 ? computeConv3DInfo('test', xShape, wShape, opts) : computeConv2DInfo('test', xShape, wShape, opts);
-  return ck.withBackend('wasm', () => convInputPath(ck.getBackend() as unknown as WasmBackend, conv));
+  return ck.withBackend('wasm', () => convInputPath(ck.backend() as unknown as WasmBackend, conv));
 }
 
 /** check2d / check3d after asserting the input-gradient path the case is meant to cover. */
@@ -100,7 +100,7 @@ function checkInputPath(path: string, xShape: number[], wShape: number[], opts: 
  * would otherwise go to the direct kernels.
  */
 function checkGemm(xShape: number[], wShape: number[], opts: ConvOpts, seed = 1): void {
-  const be = ck.withBackend('wasm', () => ck.getBackend()) as unknown as WasmBackend;
+  const be = ck.withBackend('wasm', () => ck.backend()) as unknown as WasmBackend;
   withoutDirectConv(be, () => {
     const where = `x ${JSON.stringify(xShape)} w ${JSON.stringify(wShape)} ${JSON.stringify(opts)}`;
     expect(pathOf(xShape, wShape, opts), `forward path of ${where}`).toBe('gemm');
@@ -125,7 +125,7 @@ function checkPath(path: string, xShape: number[], wShape: number[], opts: ConvO
 }
 
 const tile = () => ck.withBackend('wasm', () => {
-  const be = ck.getBackend() as unknown as { wasm: Record<string, () => number> };
+  const be = ck.backend() as unknown as { wasm: Record<string, () => number> };
   const t = be.wasm.gemm_f32_tile(), b = be.wasm.gemm_f32_blocks();
   return { MR: Math.floor(t / 100), NR: t % 100, MC: Math.floor(b / 10000), KC: b % 10000 };
 });

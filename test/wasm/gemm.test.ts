@@ -12,7 +12,7 @@ import * as ck from '../../src/index.js';
 import type { WasmBackend } from '../../src/backends/wasm/index.js';
 import { mismatch, tolForK } from '../util/close.js';
 
-const backend = (): WasmBackend => ck.withBackend('wasm', () => ck.getBackend() as unknown as WasmBackend);
+const backend = (): WasmBackend => ck.withBackend('wasm', () => ck.backend() as unknown as WasmBackend);
 
 function rand(n: number, seed: number): Float32Array {
   const a = new Float32Array(n);

@@ -11,7 +11,7 @@ import type { Tensor } from '../../src/index.js';
 import type { WasmBackend } from '../../src/backends/wasm/index.js';
 import { rand } from './helpers.js';
 
-const wasm = (): WasmBackend => ck.withBackend('wasm', () => ck.getBackend() as WasmBackend);
+const wasm = (): WasmBackend => ck.withBackend('wasm', () => ck.backend() as WasmBackend);
 const live = () => wasm().memory();
 
 describe('wasm memory does not grow over a training loop', () => {

@@ -24,9 +24,9 @@ import { rand } from './helpers.js';
 
 const GiB2 = 2 ** 31;
 const LIMIT = 2 ** 32;
-const variant = ck.withBackend('wasm', () => (ck.getBackend() as unknown as WasmBackend).variant);
+const variant = ck.withBackend('wasm', () => (ck.backend() as unknown as WasmBackend).variant);
 for (const name of ['wasm-low', 'wasm-high', 'wasm-straddle', 'wasm-top', 'wasm-huge']) registerWasmVariant(name, variant);
-const backend = (name: string) => ck.withBackend(name, () => ck.getBackend() as unknown as WasmBackend);
+const backend = (name: string) => ck.withBackend(name, () => ck.backend() as unknown as WasmBackend);
 const ptrOf = (t: Tensor) => (t.dataId as { ptr: number }).ptr;
 
 interface Result {

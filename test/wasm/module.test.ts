@@ -25,7 +25,7 @@ describe('committed wasm modules', () => {
 
   it('the plain SIMD build loads and the backend reports its variant', () => {
     expect(wasmVariantSupported('simd')).toBe(true);
-    const be = ck.withBackend('wasm', () => ck.getBackend()) as unknown as WasmBackend;
+    const be = ck.withBackend('wasm', () => ck.backend()) as unknown as WasmBackend;
     expect(be.variant).toBe(wasmVariantSupported('relaxed') ? 'relaxed' : 'simd');
   });
 

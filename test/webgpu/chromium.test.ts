@@ -111,7 +111,7 @@ describe.skipIf(!haveChromium && !required)('webgpu in headless Chromium', () =>
         const values = await Promise.all(outs.map(async (t) => ({ shape: t.shape, on: t.backend.name, values: Array.from(await t.data()) })));
         let syncError = '';
         try { outs[0].dataSync(); } catch (e) { syncError = e.message; }
-        return { backend: lib.getBackend().name, values, syncError, secure: window.isSecureContext };
+        return { backend: lib.getBackend(), values, syncError, secure: window.isSecureContext };
       })()`;
       const result = (await page.evaluate(script)) as {
         backend: string;

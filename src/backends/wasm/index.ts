@@ -1,8 +1,9 @@
 /**
  * Registers the `wasm` backend (float32 in WebAssembly linear memory, SIMD kernels)
- * and its kernels. `ts` stays the default backend: call `setBackend('wasm')`.
- * In Node it starts synchronously; in a browser main thread (which refuses
- * synchronous compilation of large modules) `await setBackend('wasm')`.
+ * and its kernels. It is the default backend wherever its SIMD build validates
+ * (priority 2, above `ts`): in Node it starts synchronously on first use; in a
+ * browser main thread (which refuses synchronous compilation of large modules)
+ * after `await ready()` (or `await setBackend('wasm')`).
  */
 import { registerBackend } from '../../registry/engine.js';
 import { getKernel, listKernels, registerKernel } from '../../registry/kernels.js';
@@ -42,7 +43,7 @@ function factory(name: string, requested: WasmVariant | 'auto'): () => WasmBacke
   };
 }
 
-registerBackend('wasm', factory('wasm', 'auto'), 0);
+registerBackend('wasm', factory('wasm', 'auto'), 2);
 
 /**
  * Register another instance of the wasm backend under `name`, running `variant`
