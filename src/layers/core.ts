@@ -253,14 +253,17 @@ export interface AlphaArgs extends LayerArgs {
   alpha?: number;
 }
 
-/** x > 0 ? x : alpha x, alpha default 0.01 (PyTorch; Keras uses 0.3). */
+/**
+ * x > 0 ? x : alpha x, alpha default 0.3 as in Keras's and TF.js's LeakyReLU layer (the
+ * op `ck.leakyRelu(x, alpha)` keeps PyTorch's 0.01; saved models store alpha).
+ */
 export class LeakyReLU extends Layer {
   static readonly className = 'LeakyReLU';
   static readonly namePrefix = 'leaky_re_lu';
   readonly alpha: number;
   constructor(args: AlphaArgs = {}) {
     super(args);
-    this.alpha = args.alpha ?? 0.01;
+    this.alpha = args.alpha ?? 0.3;
   }
   protected forward(x: Tensor | Tensor[]): Tensor {
     return leakyRelu(one(x, this.label), this.alpha);

@@ -221,6 +221,9 @@ describe('dropout and activations', () => {
     expect(() => L.activation('swish' as never)).toThrow(/unknown activation "swish"/);
     expectClose(L.relu({ maxValue: 1 }).apply(x), [0, 0, 0, 0.5, 1]);
     expectClose(L.leakyRelu({ alpha: 0.1 }).apply(x), [-0.2, -0.05, 0, 0.5, 2]);
+    // The layer's default slope is Keras's and TF.js's LeakyReLU alpha, 0.3 (the op keeps PyTorch's 0.01)
+    expect(L.leakyRelu().alpha).toBe(0.3);
+    expectClose(L.leakyRelu().apply(x), ck.leakyRelu(x, 0.3));
     expectClose(L.elu().apply(x), ck.elu(x));
     expectClose(L.softmax().apply(x), ck.softmax(x));
   });

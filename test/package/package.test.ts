@@ -57,6 +57,7 @@ const lastJson = (out: string) => JSON.parse(out.trim().split('\n').pop()!);
 const PROBE = `
   const keys = Object.keys(ck).sort();
   const kinds = Object.fromEntries(keys.map((k) => [k, typeof ck[k]]));
+  const defaultBackend = ck.getBackend();
   const y = ck.conv2d(ck.ones([1, 4, 4, 1]), ck.ones([3, 3, 1, 1]), { padding: 'same' });
   const w = ck.tensor([1, 2], [2], 'float64').requireGrad();
   ck.sum(ck.mul(w, w)).backward();
@@ -66,7 +67,7 @@ const PROBE = `
     const z = ck.matmul(ck.tensor([[1, 2], [3, 4]]), ck.tensor([[5], [6]]));
     const gpu = process.env.PROBE_WEBGPU === '1' ? ck.setBackend('webgpu').then(() => 'ok', (e) => e.message) : Promise.resolve('not tried');
     return gpu.then((webgpu) => {
-      console.log(JSON.stringify({ keys, kinds, conv: Array.from(y.dataSync()), grad: w.grad.toArray(), backends,
+      console.log(JSON.stringify({ keys, kinds, defaultBackend, yBackend: y.backend.name, conv: Array.from(y.dataSync()), grad: w.grad.toArray(), backends,
         wasm: { backend: z.backend.name, values: Array.from(z.dataSync()) }, eagerWebgpu, webgpu: String(webgpu).slice(0, 300) }));
       process.exit(0);
     });
@@ -152,6 +153,9 @@ describe('loading the built package', () => {
     }
     for (const r of [esm, cjs]) {
       expect(r.conv).toEqual([4, 6, 6, 4, 6, 9, 9, 6, 6, 9, 9, 6, 4, 6, 6, 4]);
+      // Without setBackend, ops run on the fastest CPU backend: wasm (its SIMD build validates in Node).
+      expect(r.defaultBackend).toBe('wasm');
+      expect(r.yBackend).toBe('wasm');
       expect(r.grad).toEqual([2, 4]);
       expect(r.backends).toEqual(expect.arrayContaining(['ts', 'wasm']));
       // The WASM module is inlined: the wasm backend runs from either build, with no file paths.
