@@ -1,7 +1,10 @@
 /**
- * Choosing the compute backend for a CLI command: load the backend's module by name
- * (so builds without it still run), switch to it, and fall back to `ts` with a note
- * when it cannot start.
+ * Choosing the compute backend for a CLI command. The optional backends (wasm, webgpu)
+ * register themselves when their modules load; they are loaded by name at run time so
+ * that builds without them still run, and all of them are loaded before a name is
+ * checked, so an error lists every backend there is (not just the ones already loaded).
+ * A backend that cannot start falls back to the best CPU backend (wasm where it starts,
+ * else ts) with a note.
  */
 import '../backends/ts/index.js';
 import { getBackend, listBackends, setBackend } from '../registry/engine.js';
@@ -9,30 +12,61 @@ import { UsageError } from './args.js';
 
 export const BACKEND_NAMES = ['ts', 'wasm', 'webgpu'] as const;
 
+/** The CPU backends a failed choice falls back to, best first. */
+const CPU_FALLBACKS = ['wasm', 'ts'] as const;
+
 const MODULES: Record<string, string> = { wasm: '../backends/wasm/index.js', webgpu: '../backends/webgpu/index.js' };
+const loadErrors: Record<string, string> = {};
+
+/**
+ * Load every optional backend module not loaded yet (each registers its backend).
+ * Returns, per backend whose module could not be loaded, the reason.
+ */
+export async function loadOptionalBackends(): Promise<Record<string, string>> {
+  for (const [name, spec] of Object.entries(MODULES)) {
+    if (listBackends().includes(name) || name in loadErrors) continue;
+    try {
+      await import(/* @vite-ignore */ spec);
+    } catch (e) {
+      loadErrors[name] = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    }
+  }
+  return { ...loadErrors };
+}
+
+/** 'webgpu: no GPU adapter ...' -> 'no GPU adapter ...' (the note names the backend already). */
+function reasonOf(name: string, e: unknown): string {
+  const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+  return msg.startsWith(`${name}: `) ? msg.slice(name.length + 2) : msg;
+}
 
 /**
  * Make `name` the current backend. Returns the backend actually in use and, when it
- * differs from the one asked for, the reason (for the caller to print).
+ * differs from the one asked for, a note saying which one runs instead and why (for
+ * the caller to print).
  */
 export async function chooseBackend(name: string): Promise<{ backend: string; note?: string }> {
   if (!(BACKEND_NAMES as readonly string[]).includes(name)) throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}, received '${name}'`);
-  let why: string | undefined;
-  if (!listBackends().includes(name) && MODULES[name]) {
-    try {
-      await import(/* @vite-ignore */ MODULES[name]);
-    } catch (e) {
-      why = e instanceof Error ? e.message : String(e);
-    }
-  }
+  const loadFailures = await loadOptionalBackends();
+  let why: string;
   if (listBackends().includes(name)) {
     try {
       await setBackend(name);
-      return { backend: getBackend().name };
+      return { backend: getBackend() };
     } catch (e) {
-      why = e instanceof Error ? e.message : String(e);
+      why = reasonOf(name, e);
     }
-  } else why ??= `backend '${name}' is not registered in this build`;
-  await setBackend('ts');
-  return { backend: 'ts', note: `backend '${name}' is not available (${why.split('\n')[0]}); using 'ts' (slower)` };
+  } else {
+    why = loadFailures[name] ? `its module did not load: ${loadFailures[name]}` : 'it is not part of this build';
+  }
+  for (const fallback of CPU_FALLBACKS) {
+    if (fallback === name || !listBackends().includes(fallback)) continue;
+    try {
+      await setBackend(fallback);
+    } catch {
+      continue; // e.g. wasm where WebAssembly SIMD does not validate
+    }
+    return { backend: fallback, note: `backend '${name}' is not available, so '${fallback}' runs instead: ${why}` };
+  }
+  throw new Error(`backend '${name}' is not available (${why}), and neither is any CPU backend (${CPU_FALLBACKS.join(', ')})`);
 }

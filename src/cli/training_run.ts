@@ -10,7 +10,7 @@ import * as zoo from '../models/zoo/index.js';
 import type { OptimizerKind } from '../optim/optimizer.js';
 import { cosineDecay } from '../optim/schedules.js';
 import { confusionMatrix, type ConfusionMatrix } from '../train/metrics.js';
-import type { Callback, ProgressBarOptions } from '../train/callbacks.js';
+import { TerminateOnNaN, type Callback, type ProgressBarOptions, type StopRecord } from '../train/callbacks.js';
 import type { AugmentOptions } from '../vision/augment.js';
 import type { Dataset } from '../data/dataset.js';
 import { loadData, type DataChoice, type LoadedData } from './data_source.js';
@@ -77,6 +77,47 @@ export interface TrainResult {
   saved: string | null;
   /** Kernels that ran on `ts` because the chosen backend lacks them. */
   fallbacks: string[];
+  /** Why training ended before the last epoch (a callback such as EarlyStopping), or null. */
+  stopped: StopRecord | null;
+}
+
+/** Training was stopped because the loss became NaN or infinite; the message names the epoch and step. */
+export class TrainingStoppedError extends Error {
+  constructor(readonly stop: StopRecord) {
+    super(stop.reason);
+    this.name = 'TrainingStoppedError';
+  }
+}
+
+/**
+ * Make sure `dir` can hold the saved model before training: create it (and its parents)
+ * and write and remove a probe file. Throws an error naming the folder and the problem
+ * (e.g. a parent that is a file, or no permission).
+ */
+export async function prepareSaveDir(dir: string): Promise<void> {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const fail = (why: string): never => {
+    throw new Error(`--save ${dir}: ${why}; expected a folder that can be created and written`);
+  };
+  // The nearest existing ancestor tells a file in the way from a missing permission.
+  let probe = path.resolve(dir);
+  while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
+  if (fs.existsSync(probe) && !fs.statSync(probe).isDirectory()) {
+    fail(probe === path.resolve(dir) ? `${dir} is a file, not a folder` : `${probe} is a file, not a folder, so ${dir} cannot be created`);
+  }
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    fail(`cannot create the folder (${(e as Error).message})`);
+  }
+  const test = path.join(dir, `.convkit-write-test-${process.pid}`);
+  try {
+    fs.writeFileSync(test, '');
+    fs.rmSync(test, { force: true });
+  } catch (e) {
+    fail(`cannot write in the folder (${(e as Error).message})`);
+  }
 }
 
 /** Softmax cross-entropy and accuracy of logits [N, K] against labels, on the host. */
@@ -125,6 +166,8 @@ export async function heldOut(model: Model, test: Dataset, batchSize = 256): Pro
 
 /** Train as `convkit train` does. Returns the result, the confusion matrix and the model. */
 export async function runTraining(o: TrainRunOptions, log: (line: string) => void = () => {}): Promise<{ result: TrainResult; matrix: ConfusionMatrix; model: Model; data: LoadedData }> {
+  // A folder that cannot be written fails now, not after the training it would have kept.
+  if (o.save) await prepareSaveDir(o.save);
   const data = await loadData(o);
   const preset = DEFAULT_MODELS[data.name] ?? DEFAULT_MODELS[o.dataset] ?? (data.train.sampleShape[0] === 8 ? DEFAULT_MODELS.digits : DEFAULT_MODELS.mnist);
   const modelName = o.model ?? preset.model;
@@ -142,9 +185,14 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
   log(`convkit train: ${data.name}, ${data.train.length} training / ${data.test.length} held-out images (${h}x${w}x${c}, ${data.train.numClasses} classes; held-out: ${data.testKind})`);
   log(`model ${modelName} (${params.toLocaleString('en-US')} trainable parameters), backend ${o.backend}, ${optimizer} lr ${lr}${schedule === 'cosine' ? ' (cosine decay to 0)' : ''}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${o.augment ? ', augmentation on' : ''}`);
   const t0 = performance.now();
+  // NaN stops are reported by the caller (TrainingStoppedError), not printed by the callback.
+  const callbacks = [...(o.callbacks ?? [])];
+  if (!callbacks.some((c) => c instanceof TerminateOnNaN)) callbacks.push(new TerminateOnNaN({ verbose: 0 }));
   const history = await model.fit(data.train, {
-    epochs, batchSize, seed, verbose: o.verbose ?? 1, progress: o.progress, validationSplit: o.validationSplit, augment: o.augment, callbacks: o.callbacks,
+    epochs, batchSize, seed, verbose: o.verbose ?? 1, progress: o.progress, validationSplit: o.validationSplit, augment: o.augment, callbacks,
   });
+  // A model whose weights went NaN is neither evaluated nor saved.
+  if (history.stopped?.by === 'TerminateOnNaN') throw new TrainingStoppedError(history.stopped);
   const seconds = (performance.now() - t0) / 1000;
   const trainSeconds = history.history.seconds.reduce((a, b) => a + b, 0);
   const epochsRun = history.epoch.length;
@@ -168,6 +216,7 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
     train: { loss: history.last('loss')!, accuracy: history.last('accuracy')! },
     test, history: history.history, saved,
     fallbacks: getFallbacks().map((f) => `${f.kernel} (${f.reason}, ${f.count}x)`),
+    stopped: history.stopped,
   };
   return { result, matrix, model, data };
 }

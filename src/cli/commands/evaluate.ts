@@ -3,13 +3,13 @@
  * saved model on held-out images. By default it uses the data set and split recorded
  * in MODEL_DIR/training.json by `convkit train --save`.
  */
-import { flagBool, flagNumber, flagString, UsageError, type Command, type ParsedArgs } from '../args.js';
+import { flagBool, flagInt, flagString, UsageError, type Command, type OptionSpec, type ParsedArgs } from '../args.js';
 import { chooseBackend } from '../backend_choice.js';
 import { loadData } from '../data_source.js';
+import { loadSavedModel } from '../saved_model.js';
 import { heldOut } from '../training_run.js';
-import { loadModel } from '../../models/io.js';
 import '../../models/training.js';
-import { DataFormatError, DataNotFoundError } from '../../data/errors.js';
+import { DataFormatError } from '../../data/errors.js';
 
 const HELP = `usage: convkit evaluate [MODEL_DIR] [options]
 
@@ -22,8 +22,14 @@ accuracy, top-5 accuracy and the confusion matrix.
   --split test|train    which part to evaluate (default test: the held-out images)
   --limit N             evaluate only the first N images
   --batch-size N        images per forward pass (default 256)
-  --backend NAME        wasm (default), ts or webgpu
-  --json                one JSON object: { dataset, model, backend, split, samples, loss, accuracy, top5, seconds, confusion }`;
+  --backend NAME        wasm (default), ts or webgpu (one that cannot start falls back to wasm, else ts)
+  --json                one JSON object: { dataset, model, backend, split, samples, loss, accuracy, top5, seconds, confusion }
+
+Exit status: 0 done, 1 no model or data, or a damaged file (the message names it), 2 bad usage.`;
+
+const OPTIONS: OptionSpec = {
+  'model-dir': 'string', dataset: 'string', 'data-dir': 'string', split: 'string', limit: 'string', 'batch-size': 'string', backend: 'string', json: 'boolean',
+};
 
 interface TrainingNote {
   dataset?: string;
@@ -35,7 +41,8 @@ interface TrainingNote {
 
 export async function readTrainingNote(dir: string): Promise<TrainingNote> {
   const fs = await import('node:fs');
-  const path = `${dir.replace(/\/$/, '')}/training.json`;
+  const p = await import('node:path');
+  const path = p.join(dir.endsWith('.json') ? p.dirname(dir) : dir, 'training.json');
   if (!fs.existsSync(path)) return {};
   try {
     return JSON.parse(fs.readFileSync(path, 'utf8')) as TrainingNote;
@@ -45,46 +52,35 @@ export async function readTrainingNote(dir: string): Promise<TrainingNote> {
 }
 
 async function run(args: ParsedArgs): Promise<number> {
-  const known = new Set(['model-dir', 'dataset', 'data-dir', 'split', 'limit', 'batch-size', 'backend', 'json', 'help']);
-  for (const k of Object.keys(args.flags)) if (!known.has(k)) throw new UsageError(`unknown option --${k}`);
   if (args.positional.length > 1) throw new UsageError(`expected at most one MODEL_DIR, received ${args.positional.length} arguments`);
   const dir = flagString(args, 'model-dir') ?? args.positional[0] ?? 'convkit-model';
   const split = flagString(args, 'split', 'test')!;
   if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be test or train, received '${split}'`);
-  const limit = flagNumber(args, 'limit');
-  const batchSize = flagNumber(args, 'batch-size', 256)!;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size must be a positive integer, received ${batchSize}`);
+  const limit = flagInt(args, 'limit');
+  const batchSize = flagInt(args, 'batch-size', 1, 256)!;
   const json = flagBool(args, 'json');
   const { backend, note } = await chooseBackend(flagString(args, 'backend', 'wasm')!);
   if (note) console.error(`note: ${note}`);
-  try {
-    const rec = await readTrainingNote(dir);
-    const model = await loadModel(dir);
-    const dataset = flagString(args, 'dataset') ?? rec.dataset ?? 'digits';
-    const data = await loadData({
-      dataset, dataDir: flagString(args, 'data-dir') ?? rec.dataDir ?? undefined, testSplit: rec.testSplit, splitSeed: rec.splitSeed,
-      limit: split === 'train' ? limit : undefined, testLimit: split === 'test' ? limit : undefined,
-    });
-    const part = split === 'test' ? data.test : data.train;
-    const t0 = performance.now();
-    const { result, matrix } = await heldOut(model, part, batchSize);
-    const seconds = (performance.now() - t0) / 1000;
-    if (json) {
-      console.log(JSON.stringify({ dataset: data.name, model: dir, backend, split, samples: part.length, ...result, seconds, confusion: matrix.counts }));
-      return 0;
-    }
-    const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
-    console.log(`${dir} on ${data.name} (${split === 'test' ? data.testKind : 'training part'}, ${part.length} images, backend ${backend}):`);
-    console.log(`loss ${result.loss.toFixed(4)}, accuracy ${pct(result.accuracy)}${result.top5 !== undefined ? `, top-5 ${pct(result.top5)}` : ''}  (${seconds.toFixed(1)} s)`);
-    console.log(`confusion matrix (rows: true class, columns: predicted):\n${matrix.toString()}`);
+  const model = await loadSavedModel(dir);
+  const rec = await readTrainingNote(dir);
+  const dataset = flagString(args, 'dataset') ?? rec.dataset ?? 'digits';
+  const data = await loadData({
+    dataset, dataDir: flagString(args, 'data-dir') ?? rec.dataDir ?? undefined, testSplit: rec.testSplit, splitSeed: rec.splitSeed,
+    limit: split === 'train' ? limit : undefined, testLimit: split === 'test' ? limit : undefined,
+  });
+  const part = split === 'test' ? data.test : data.train;
+  const t0 = performance.now();
+  const { result, matrix } = await heldOut(model, part, batchSize);
+  const seconds = (performance.now() - t0) / 1000;
+  if (json) {
+    console.log(JSON.stringify({ dataset: data.name, model: dir, backend, split, samples: part.length, ...result, seconds, confusion: matrix.counts }));
     return 0;
-  } catch (e) {
-    if (e instanceof DataNotFoundError || e instanceof DataFormatError) {
-      console.error(`convkit evaluate: ${e.message}`);
-      return 1;
-    }
-    throw e;
   }
+  const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+  console.log(`${dir} on ${data.name} (${split === 'test' ? data.testKind : 'training part'}, ${part.length} images, backend ${backend}):`);
+  console.log(`loss ${result.loss.toFixed(4)}, accuracy ${pct(result.accuracy)}${result.top5 !== undefined ? `, top-5 ${pct(result.top5)}` : ''}  (${seconds.toFixed(1)} s)`);
+  console.log(`confusion matrix (rows: true class, columns: predicted):\n${matrix.toString()}`);
+  return 0;
 }
 
-export const evaluateCommand: Command = { summary: 'loss, accuracy and confusion matrix of a saved model on held-out images', help: HELP, run };
+export const evaluateCommand: Command = { summary: 'loss, accuracy and confusion matrix of a saved model on held-out images', help: HELP, options: OPTIONS, run };

@@ -13,7 +13,7 @@ import '../../backends/ts/index.js';
 import { loadModel } from '../../models/io.js';
 import type { Model } from '../../models/model.js';
 import * as zoo from '../../models/zoo/index.js';
-import { flagBool, flagNumber, flagString, UsageError, type Command, type ParsedArgs } from '../args.js';
+import { flagBool, flagInt, flagString, UsageError, type Command, type ParsedArgs } from '../args.js';
 
 const HELP = `usage: convkit summary MODEL [--input HxWxC] [--classes N] [--json] [--expand]
 
@@ -40,8 +40,7 @@ async function run(args: ParsedArgs): Promise<number> {
   if (!name) throw new UsageError('which model? give a zoo name or a saved model directory');
   if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
   const inputFlag = flagString(args, 'input');
-  const classes = flagNumber(args, 'classes');
-  if (classes !== undefined && (!Number.isInteger(classes) || classes < 1)) throw new UsageError(`--classes must be a positive integer, received ${classes}`);
+  const classes = flagInt(args, 'classes');
   let m: Model;
   if (zoo.names().some((n) => n.toLowerCase() === name.toLowerCase())) {
     m = zoo.get(name, { ...(inputFlag ? { inputShape: parseShape(inputFlag) } : {}), ...(classes !== undefined ? { classes } : {}) });
@@ -61,5 +60,6 @@ async function run(args: ParsedArgs): Promise<number> {
 export const summaryCommand: Command = {
   summary: 'layers, output shapes, parameters and MACs of a zoo or saved model',
   help: HELP,
+  options: { input: 'string', classes: 'string', json: 'boolean', expand: 'boolean' },
   run,
 };

@@ -3,11 +3,11 @@
  * matrix, optionally save it. A progress bar on a terminal, plain lines otherwise;
  * --json prints one result object at the end (progress then goes to stderr).
  */
-import { flagBool, flagNumber, flagString, UsageError, type Command, type ParsedArgs } from '../args.js';
+import { flagBool, flagInt, flagNumber, flagPositive, flagString, UsageError, type Command, type OptionSpec, type ParsedArgs } from '../args.js';
 import { chooseBackend } from '../backend_choice.js';
-import { DEFAULT_MODELS, runTraining } from '../training_run.js';
+import { DEFAULT_MODELS, runTraining, TrainingStoppedError } from '../training_run.js';
+import * as zoo from '../../models/zoo/index.js';
 import { OPTIMIZER_NAMES, type OptimizerKind } from '../../optim/optimizer.js';
-import { DataFormatError, DataNotFoundError } from '../../data/errors.js';
 
 const HELP = `usage: convkit train [options]
 
@@ -26,77 +26,100 @@ Trains a CNN and reports its loss and accuracy on held-out images, with a confus
   --lr X                learning rate (default: adam per data set, sgd 0.01, others 0.001)
   --schedule NAME       constant or cosine (half-cosine decay from --lr to 0 over the whole
                         run); default per data set (${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.schedule ?? 'constant'}`).join(', ')})
-  --backend NAME        wasm (default), ts or webgpu; falls back to ts with a note
+  --backend NAME        wasm (default), ts or webgpu; one that cannot start falls back to the
+                        best CPU backend (wasm, else ts) with a note
   --seed N              seeds initialisation, shuffling and augmentation (default 1)
   --validation-split F  hold out this fraction of the training images for val_ metrics
   --test-split F        held-out fraction for sets without a test part (digits, semeion; default 0.2)
   --limit N             use only the first N training images (and --test-limit N test images)
   --augment             random crops (2 px), rotations (10 degrees) and zoom (10%) on the fly
   --save PATH           save the trained model (model.json, weights.bin, training.json) in PATH
+                        (created if needed; checked to be writable before training starts)
   --json                print one JSON object at the end: data set, model, backend, epochs,
                         seconds, images/s, train and test loss and accuracy
   --quiet               no progress output
 
-Exit status: 0 trained, 1 error (message names the file and the problem), 2 bad usage.`;
+Training stops early, with a message naming the epoch and step, if the loss becomes NaN or
+infinite (TerminateOnNaN); the model is then not saved and the exit status is 1.
 
-function intFlag(args: ParsedArgs, name: string, min = 1): number | undefined {
-  const v = flagNumber(args, name);
-  if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`--${name} must be an integer >= ${min}, received ${v}`);
-  return v;
-}
+Exit status: 0 trained, 1 error (message names the file and the problem) or a NaN/infinite
+loss, 2 bad usage.`;
+
+const OPTIONS: OptionSpec = {
+  json: 'boolean', quiet: 'boolean', augment: 'boolean',
+  dataset: 'string', 'data-dir': 'string', model: 'string', epochs: 'string', 'batch-size': 'string', optimizer: 'string', lr: 'string',
+  schedule: 'string', backend: 'string', seed: 'string', 'validation-split': 'string', 'test-split': 'string', limit: 'string',
+  'test-limit': 'string', save: 'string',
+};
 
 async function run(args: ParsedArgs): Promise<number> {
   if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
+  // Every usage error is found before anything runs (the backend, the data, training).
   const json = flagBool(args, 'json');
   const quiet = flagBool(args, 'quiet');
   const dataset = flagString(args, 'dataset', 'digits')!;
   const optimizer = flagString(args, 'optimizer', 'adam')! as OptimizerKind;
   if (!(OPTIMIZER_NAMES as readonly string[]).includes(optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, received '${optimizer}'`);
-  const lr = flagNumber(args, 'lr');
-  if (lr !== undefined && !(lr > 0)) throw new UsageError(`--lr must be > 0, received ${lr}`);
+  const model = flagString(args, 'model');
+  if (model !== undefined && !zoo.names().some((n) => n.toLowerCase() === model.toLowerCase())) {
+    throw new UsageError(`--model must be a zoo model (${zoo.names().join(', ')}), received '${model}'`);
+  }
+  const lr = flagPositive(args, 'lr');
   const schedule = flagString(args, 'schedule');
   if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw new UsageError(`--schedule must be constant or cosine, received '${schedule}'`);
-  const vs = flagNumber(args, 'validation-split');
-  if (vs !== undefined && !(vs > 0 && vs < 1)) throw new UsageError(`--validation-split must be in (0, 1), received ${vs}`);
+  const fraction = (name: string) => {
+    const v = flagNumber(args, name);
+    if (v !== undefined && !(v > 0 && v < 1)) throw new UsageError(`--${name} must be a number in (0, 1), received '${flagString(args, name)}'`);
+    return v;
+  };
+  const vs = fraction('validation-split');
+  const testSplit = fraction('test-split');
   const seed = flagNumber(args, 'seed', 1)!;
-  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, received ${seed}`);
-  const known = new Set(['json', 'quiet', 'dataset', 'data-dir', 'model', 'epochs', 'batch-size', 'optimizer', 'lr', 'schedule', 'backend', 'seed', 'validation-split', 'test-split', 'limit', 'test-limit', 'augment', 'save', 'help']);
-  for (const k of Object.keys(args.flags)) if (!known.has(k)) throw new UsageError(`unknown option --${k}`);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, received '${flagString(args, 'seed')}'`);
+  const epochs = flagInt(args, 'epochs');
+  const batchSize = flagInt(args, 'batch-size');
+  const limit = flagInt(args, 'limit');
+  const testLimit = flagInt(args, 'test-limit');
+  const save = flagString(args, 'save');
+  if (save === '') throw new UsageError("--save needs a folder, received ''");
 
   // Human-readable lines go to stdout, or to stderr when stdout carries the JSON result.
   const say = (line: string) => (json ? process.stderr.write(`${line}\n`) : console.log(line));
   const { backend, note } = await chooseBackend(flagString(args, 'backend', 'wasm')!);
   if (note) say(`note: ${note}`);
+  let out: Awaited<ReturnType<typeof runTraining>>;
   try {
-    const { result, matrix } = await runTraining(
+    out = await runTraining(
       {
-        dataset, dataDir: flagString(args, 'data-dir'), limit: intFlag(args, 'limit'), testLimit: intFlag(args, 'test-limit'), testSplit: flagNumber(args, 'test-split'),
-        model: flagString(args, 'model'), epochs: intFlag(args, 'epochs'), batchSize: intFlag(args, 'batch-size'), optimizer, lr, seed, schedule,
+        dataset, dataDir: flagString(args, 'data-dir'), limit, testLimit, testSplit,
+        model, epochs, batchSize, optimizer, lr, seed, schedule,
         validationSplit: vs, augment: flagBool(args, 'augment') ? { cropPadding: 2, rotation: 10, scale: 0.1 } : undefined,
-        save: flagString(args, 'save'), backend, verbose: quiet ? 0 : 1,
+        save, backend, verbose: quiet ? 0 : 1,
         progress: json ? { write: (s) => void process.stderr.write(s), tty: !!process.stderr.isTTY } : undefined,
       },
       quiet ? () => {} : say,
     );
-    if (json) {
-      console.log(JSON.stringify(result));
-      return 0;
-    }
-    const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
-    console.log(`trained ${result.epochsRun} epochs in ${result.seconds.toFixed(1)} s (${Math.round(result.imagesPerSec)} images/s on ${result.backend})`);
-    console.log(`train (last epoch, running): loss ${result.train.loss.toFixed(4)}, accuracy ${pct(result.train.accuracy)}`);
-    console.log(`held-out accuracy ${pct(result.test.accuracy)} (loss ${result.test.loss.toFixed(4)}${result.test.top5 !== undefined ? `, top-5 ${pct(result.test.top5)}` : ''}) on ${result.testSamples} images (${result.testKind})`);
-    console.log(`confusion matrix (rows: true class, columns: predicted):\n${matrix.toString()}`);
-    if (result.fallbacks.length) console.log(`kernels that ran on ts instead of ${result.backend}: ${result.fallbacks.join(', ')}`);
-    console.log(result.saved ? `model saved to ${result.saved} (load it with loadModel('${result.saved}') or 'convkit evaluate --model-dir ${result.saved}')` : 'model not saved (use --save PATH)');
-    return 0;
   } catch (e) {
-    if (e instanceof DataNotFoundError || e instanceof DataFormatError) {
+    if (e instanceof TrainingStoppedError) {
       console.error(`convkit train: ${e.message}`);
       return 1;
     }
     throw e;
   }
+  const { result, matrix } = out;
+  if (result.stopped) say(result.stopped.reason);
+  if (json) {
+    console.log(JSON.stringify(result));
+    return 0;
+  }
+  const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+  console.log(`trained ${result.epochsRun} epochs in ${result.seconds.toFixed(1)} s (${Math.round(result.imagesPerSec)} images/s on ${result.backend})`);
+  console.log(`train (last epoch, running): loss ${result.train.loss.toFixed(4)}, accuracy ${pct(result.train.accuracy)}`);
+  console.log(`held-out accuracy ${pct(result.test.accuracy)} (loss ${result.test.loss.toFixed(4)}${result.test.top5 !== undefined ? `, top-5 ${pct(result.test.top5)}` : ''}) on ${result.testSamples} images (${result.testKind})`);
+  console.log(`confusion matrix (rows: true class, columns: predicted):\n${matrix.toString()}`);
+  if (result.fallbacks.length) console.log(`kernels that ran on ts instead of ${result.backend}: ${result.fallbacks.join(', ')}`);
+  console.log(result.saved ? `model saved to ${result.saved} (load it with loadModel('${result.saved}') or 'convkit evaluate --model-dir ${result.saved}')` : 'model not saved (use --save PATH)');
+  return 0;
 }
 
-export const trainCommand: Command = { summary: 'train a CNN on a data set (digits, mnist, fashion-mnist, semeion, files)', help: HELP, run };
+export const trainCommand: Command = { summary: 'train a CNN on a data set (digits, mnist, fashion-mnist, semeion, files)', help: HELP, options: OPTIONS, run };

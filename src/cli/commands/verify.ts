@@ -12,14 +12,15 @@ import '../../backends/ts/index.js';
 import { listBackends } from '../../registry/engine.js';
 import { VectorFormatError, parseVectors, type VectorFile } from '../../verify/format.js';
 import { verifyVectors, type CaseReport, type VerifyReport } from '../../verify/verify.js';
-import { flagBool, flagString, UsageError, type Command, type ParsedArgs } from '../args.js';
+import { flagBool, flagString, UsageError, type Command, type OptionSpec, type ParsedArgs } from '../args.js';
+import { loadOptionalBackends } from '../backend_choice.js';
 
 const HELP = `usage: convkit verify FILE... [--backend ts|wasm|webgpu] [--dtype float32|float64] [--json]
 
 Runs every case of each vectors file ("format": "convkit-vectors/1") on the backend and
 compares outputs and gradients (vector-Jacobian products with the file's cotangents).
 
-  --backend NAME   ts (default), wasm or webgpu
+  --backend NAME   ts (default), wasm or webgpu (any registered backend)
   --dtype D        float64 (default) or float32
   --json           print one JSON object instead of one line per case
 
@@ -27,25 +28,11 @@ A value passes when |actual - expected| <= atol + rtol * |expected| (NaN matches
 an infinity only the same infinity). Defaults: float64 atol 1e-9 rtol 1e-7, float32
 atol 1e-5 rtol 1e-4; a case's "tol" overrides them (in float32 never below the defaults);
 reductions over more than 1,000 terms scale the default atol by sqrt(terms), noted per line.
-Exit status: 0 all pass, 1 any case fails, 2 unreadable file, wrong format or no such backend.`;
+A case whose op or one of whose attributes convkit does not know fails as "unsupported".
+Exit status: 0 all pass, 1 any case fails, 2 unreadable file, wrong format, a file without
+cases, an unknown option, or a backend that is not registered or does not start.`;
 
-/**
- * Make the optional backends available: each registers itself when its module loads.
- * They are loaded by name at run time so the CLI works in builds without them; a
- * backend whose module is missing is simply not registered (and --backend says so).
- */
-async function loadOptionalBackend(name: string): Promise<string | null> {
-  if (name === 'ts' || listBackends().includes(name)) return null;
-  const paths: Record<string, string> = { wasm: '../../backends/wasm/index.js', webgpu: '../../backends/webgpu/index.js' };
-  const spec = paths[name];
-  if (!spec) return null;
-  try {
-    await import(/* @vite-ignore */ spec);
-    return null;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-}
+const OPTIONS: OptionSpec = { backend: 'string', dtype: 'string', json: 'boolean' };
 
 function fmt(v: number | null): string {
   return v === null ? 'inf' : v === 0 ? '0' : v.toExponential(2);
@@ -87,15 +74,20 @@ async function run(args: ParsedArgs): Promise<number> {
     }
   }
 
-  const loadError = await loadOptionalBackend(backend);
+  // Every optional backend registers itself when its module loads: load them all before
+  // checking the name, so that an unknown name is answered with the full list.
+  const loadErrors = await loadOptionalBackends();
+  if (!listBackends().includes(backend)) {
+    const extra = loadErrors[backend] ? ` (its module did not load: ${loadErrors[backend]})` : '';
+    throw new UsageError(`--backend must be a registered backend (${[...listBackends()].sort().join(', ')}), received '${backend}'${extra}`);
+  }
   const reports: VerifyReport[] = [];
   for (const { file, doc } of parsed) {
     try {
       reports.push(await verifyVectors(doc, { backend, dtype, file, onCase: json ? undefined : (c) => console.log(caseLine(c)) }));
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      const extra = loadError ? ` (loading it failed: ${loadError})` : '';
-      console.error(`convkit verify: backend '${backend}' is not available: ${why}${extra}`);
+      console.error(`convkit verify: backend '${backend}' is not available: ${why}`);
       return 2;
     }
   }
@@ -127,5 +119,6 @@ async function run(args: ParsedArgs): Promise<number> {
 export const verifyCommand: Command = {
   summary: 'check a backend against reference test vectors (convkit-vectors/1)',
   help: HELP,
+  options: OPTIONS,
   run,
 };

@@ -1,0 +1,17 @@
+/**
+ * Loading the saved model a CLI command works on (evaluate, predict): a missing model
+ * says how to make one; a damaged one is reported by loadModel, naming the file.
+ */
+import { loadModel, ModelNotFoundError } from '../models/io.js';
+import type { Model } from '../models/model.js';
+
+export async function loadSavedModel(dir: string): Promise<Model> {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const json = dir.endsWith('.json') ? dir : path.join(dir, 'model.json');
+  if (!fs.existsSync(json)) {
+    const where = fs.existsSync(dir) && !dir.endsWith('.json') ? `no model at ${dir} (the folder has no model.json)` : `no model at ${dir}`;
+    throw new ModelNotFoundError(json, `${where}: train one with \`convkit train --save ${dir}\``);
+  }
+  return loadModel(dir);
+}
