@@ -78,8 +78,21 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const FILE_KEYS = ['format', 'generator', 'cases'];
+const CASE_KEYS = ['name', 'op', 'attrs', 'inputs', 'outputs', 'cotangents', 'grads', 'tol'];
+
+/**
+ * A key the format does not define is an error, not something to skip: a misspelt
+ * "atrs" or "tol.atl" would otherwise run the case with defaults and may pass by luck.
+ */
+function unknownKeys(o: Record<string, unknown>, known: readonly string[], where: string): void {
+  const extra = Object.keys(o).filter((k) => !known.includes(k));
+  if (extra.length) throw new VectorFormatError(`${where}: unknown key ${extra.map((k) => JSON.stringify(k)).join(', ')} (expected only ${known.map((k) => JSON.stringify(k)).join(', ')})`);
+}
+
 function tensorOf(v: unknown, where: string): VectorTensor {
   if (!isObject(v)) throw new VectorFormatError(`${where}: expected a tensor { "shape": [...], "data": [...] }, received ${JSON.stringify(v)?.slice(0, 60)}`);
+  unknownKeys(v, ['shape', 'data'], where);
   const { shape, data } = v;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
     throw new VectorFormatError(`${where}: "shape" must be an array of non-negative integers, received ${JSON.stringify(shape)}`);
@@ -106,6 +119,7 @@ function tensorMap(v: unknown, where: string, required: boolean): Record<string,
 function tolOf(v: unknown, where: string): VectorCase['tol'] {
   if (!isObject(v)) throw new VectorFormatError(`${where}: expected { "atol": number, "rtol": number }`);
   const one = (o: Record<string, unknown>, w: string): VectorTol => {
+    unknownKeys(o, ['atol', 'rtol'], w);
     const t: VectorTol = {};
     for (const k of ['atol', 'rtol'] as const) {
       if (o[k] === undefined) continue;
@@ -115,8 +129,13 @@ function tolOf(v: unknown, where: string): VectorCase['tol'] {
     return t;
   };
   if ('float32' in v || 'float64' in v) {
+    unknownKeys(v, ['float32', 'float64'], where);
     const r: { float32?: VectorTol; float64?: VectorTol } = {};
-    for (const d of ['float32', 'float64'] as const) if (v[d] !== undefined) r[d] = one(isObject(v[d]) ? v[d] : {}, `${where}.${d}`);
+    for (const d of ['float32', 'float64'] as const) {
+      if (v[d] === undefined) continue;
+      if (!isObject(v[d])) throw new VectorFormatError(`${where}.${d}: expected { "atol": number, "rtol": number }, received ${JSON.stringify(v[d])}`);
+      r[d] = one(v[d] as Record<string, unknown>, `${where}.${d}`);
+    }
     return r;
   }
   return one(v, where);
@@ -144,10 +163,14 @@ export function parseVectors(source: string | unknown, file = 'vectors'): Vector
     throw new VectorFormatError(`${file}: "format" is ${JSON.stringify(doc.format)}, expected "${VECTORS_FORMAT}"`);
   }
   if (!Array.isArray(doc.cases)) throw new VectorFormatError(`${file}: "cases" must be an array`);
+  // A file that checks nothing must not read as a pass ("0 passed, 0 failed", exit 0).
+  if (doc.cases.length === 0) throw new VectorFormatError(`${file}: "cases" is empty; expected at least one case`);
+  unknownKeys(doc, FILE_KEYS, file);
   const cases = doc.cases.map((c: unknown, i: number): VectorCase => {
     const label = isObject(c) && typeof c.name === 'string' ? `case ${i} (${JSON.stringify(c.name)})` : `case ${i}`;
     const where = `${file}: ${label}`;
     if (!isObject(c)) throw new VectorFormatError(`${where}: expected an object`);
+    unknownKeys(c, CASE_KEYS, where);
     if (typeof c.name !== 'string' || c.name === '') throw new VectorFormatError(`${where}: "name" must be a non-empty string`);
     if (typeof c.op !== 'string' || c.op === '') throw new VectorFormatError(`${where}: "op" must be a non-empty string`);
     if (c.attrs !== undefined && !isObject(c.attrs)) throw new VectorFormatError(`${where}: "attrs" must be an object`);

@@ -32,6 +32,12 @@ export interface Terms {
 export interface OpSpec {
   /** Input names in the order of VECTORS.md's table. */
   inputs: readonly string[];
+  /**
+   * The attributes the op knows (VECTORS.md's table), or a function of the case's
+   * attributes for ops whose options depend on one of them (optimize). A case with any
+   * other attribute fails as unsupported: ignoring it would test something else.
+   */
+  attrs: readonly string[] | ((attrs: Attrs) => readonly string[]);
   /** Names among `inputs` that may be absent. */
   optional?: readonly string[];
   /** Inputs that hold integers (class indices) and become int32 tensors. */
@@ -118,8 +124,45 @@ function poolTerms(_s: Record<string, readonly number[]>, attrs: Attrs): Terms {
   return { out: k, grad: k };
 }
 
-function unary(f: (x: Tensor, attrs: Attrs) => Tensor): OpSpec {
-  return { inputs: ['x'], run: (i, a) => [f(i.x, a)], terms: () => one };
+function unary(f: (x: Tensor, attrs: Attrs) => Tensor, attrs: readonly string[] = []): OpSpec {
+  return { inputs: ['x'], attrs, run: (i, a) => [f(i.x, a)], terms: () => one };
+}
+
+const CONV_ATTRS = ['strides', 'padding', 'dilations', 'groups'] as const;
+const POOL_ATTRS = ['size', 'strides', 'padding'] as const;
+const REDUCTION = ['reduction'] as const;
+
+/** Each optimiser's options (PyTorch's names, as makeOptimizer takes them). */
+const OPTIMIZER_ATTRS: Record<string, readonly string[]> = {
+  sgd: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'],
+  momentum: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'],
+  nesterov: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'],
+  adam: ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'],
+  adamw: ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'],
+  rmsprop: ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered'],
+  adagrad: ['lr', 'lrDecay', 'weightDecay', 'initialAccumulator', 'eps'],
+  adadelta: ['lr', 'rho', 'eps', 'weightDecay'],
+};
+
+/** The attributes `spec` knows for this case's attributes. */
+export function knownAttrs(spec: OpSpec, attrs: Attrs): readonly string[] {
+  return typeof spec.attrs === 'function' ? spec.attrs(attrs) : spec.attrs;
+}
+
+/**
+ * Why a case's attributes cannot be honoured (an attribute the op does not know),
+ * or null. The message lists the op's attributes.
+ */
+export function unsupportedAttrs(op: string, spec: OpSpec, attrs: Attrs): string | null {
+  if (op === 'optimize' && typeof attrs.optimizer === 'string' && !Object.prototype.hasOwnProperty.call(OPTIMIZER_ATTRS, attrs.optimizer)) {
+    return `unsupported: optimize has no optimizer '${attrs.optimizer}' (known: ${Object.keys(OPTIMIZER_ATTRS).join(', ')})`;
+  }
+  const known = knownAttrs(spec, attrs);
+  const extra = Object.keys(attrs).filter((k) => !known.includes(k));
+  if (!extra.length) return null;
+  const names = extra.map((k) => `'${k}'`).join(', ');
+  const what = op === 'optimize' && typeof attrs.optimizer === 'string' ? `optimize with optimizer '${attrs.optimizer}'` : op;
+  return `unsupported: ${what} has no attribute ${names} (its attributes: ${known.length ? known.join(', ') : 'none'})`;
 }
 
 function lossTerms(first: string) {
@@ -164,22 +207,22 @@ function runOptimize(ins: Ins, attrs: Attrs, nOutputs: number): Tensor[] {
 /** Every op of VECTORS.md's table. */
 export const VERIFY_OPS: Record<string, OpSpec> = {
   conv1d: {
-    inputs: ['x', 'w', 'b'], optional: ['b'],
+    inputs: ['x', 'w', 'b'], optional: ['b'], attrs: CONV_ATTRS,
     run: (i, a) => [conv1d(i.x, i.w, convOpts('conv1d', a, i.b))],
     terms: convTerms,
   },
   conv2d: {
-    inputs: ['x', 'w', 'b'], optional: ['b'],
+    inputs: ['x', 'w', 'b'], optional: ['b'], attrs: CONV_ATTRS,
     run: (i, a) => [conv2d(i.x, i.w, convOpts('conv2d', a, i.b))],
     terms: convTerms,
   },
   conv3d: {
-    inputs: ['x', 'w', 'b'], optional: ['b'],
+    inputs: ['x', 'w', 'b'], optional: ['b'], attrs: CONV_ATTRS,
     run: (i, a) => [conv3d(i.x, i.w, convOpts('conv3d', a, i.b))],
     terms: convTerms,
   },
   conv2dTranspose: {
-    inputs: ['x', 'w', 'b'], optional: ['b'],
+    inputs: ['x', 'w', 'b'], optional: ['b'], attrs: [...CONV_ATTRS, 'outputPadding'],
     run: (i, a) => [conv2dTranspose(i.x, i.w, { ...convOpts('conv2dTranspose', a, i.b), outputPadding: attrInts('conv2dTranspose', a, 'outputPadding') })],
     terms: (s) => {
       const [kh, kw, f, c] = s.w;
@@ -187,17 +230,17 @@ export const VERIFY_OPS: Record<string, OpSpec> = {
       return { out: kh * kw * c, grad: Math.max(kh * kw * f, prod(x.slice(0, -1))) };
     },
   },
-  maxPool2d: { inputs: ['x'], run: (i, a) => [maxPool2d(i.x, poolOpts('maxPool2d', a))], terms: poolTerms },
-  minPool2d: { inputs: ['x'], run: (i, a) => [minPool2d(i.x, poolOpts('minPool2d', a))], terms: poolTerms },
+  maxPool2d: { inputs: ['x'], attrs: POOL_ATTRS, run: (i, a) => [maxPool2d(i.x, poolOpts('maxPool2d', a))], terms: poolTerms },
+  minPool2d: { inputs: ['x'], attrs: POOL_ATTRS, run: (i, a) => [minPool2d(i.x, poolOpts('minPool2d', a))], terms: poolTerms },
   avgPool2d: {
-    inputs: ['x'],
+    inputs: ['x'], attrs: [...POOL_ATTRS, 'countIncludePad'],
     run: (i, a) => [avgPool2d(i.x, { ...poolOpts('avgPool2d', a), countIncludePad: attrBool('avgPool2d', a, 'countIncludePad') })],
     terms: poolTerms,
   },
-  globalAvgPool2d: { inputs: ['x'], run: (i) => [globalAvgPool2d(i.x)], terms: (s) => ({ out: s.x[1] * s.x[2], grad: s.x[1] * s.x[2] }) },
-  globalMaxPool2d: { inputs: ['x'], run: (i) => [globalMaxPool2d(i.x)], terms: (s) => ({ out: s.x[1] * s.x[2], grad: 1 }) },
+  globalAvgPool2d: { inputs: ['x'], attrs: [], run: (i) => [globalAvgPool2d(i.x)], terms: (s) => ({ out: s.x[1] * s.x[2], grad: s.x[1] * s.x[2] }) },
+  globalMaxPool2d: { inputs: ['x'], attrs: [], run: (i) => [globalMaxPool2d(i.x)], terms: (s) => ({ out: s.x[1] * s.x[2], grad: 1 }) },
   matmul: {
-    inputs: ['a', 'b'],
+    inputs: ['a', 'b'], attrs: ['transposeA', 'transposeB'],
     run: (i, a) => [matmul(i.a, i.b, { transposeA: attrBool('matmul', a, 'transposeA'), transposeB: attrBool('matmul', a, 'transposeB') })],
     terms: (s, a) => {
       const K = a.transposeA ? s.a[s.a.length - 2] : s.a[s.a.length - 1];
@@ -210,18 +253,18 @@ export const VERIFY_OPS: Record<string, OpSpec> = {
   selu: unary((x) => selu(x)),
   softplus: unary((x) => softplus(x)),
   step: unary((x) => step(x)),
-  leakyRelu: unary((x, a) => leakyRelu(x, attrNum('leakyRelu', a, 'alpha'))),
-  elu: unary((x, a) => elu(x, attrNum('elu', a, 'alpha'))),
+  leakyRelu: unary((x, a) => leakyRelu(x, attrNum('leakyRelu', a, 'alpha')), ['alpha']),
+  elu: unary((x, a) => elu(x, attrNum('elu', a, 'alpha')), ['alpha']),
   gelu: unary((x, a) => {
     const ap = a.approximate ?? 'none';
     if (ap !== 'none' && ap !== 'tanh') throw new TypeError(`gelu: attr 'approximate' must be "none" or "tanh", received ${JSON.stringify(ap)}`);
     return gelu(x, { approximate: ap });
-  }),
-  prelu: { inputs: ['x', 'alpha'], run: (i) => [prelu(i.x, i.alpha)], terms: (s) => ({ out: 1, grad: prod(s.x) / Math.max(1, prod(s.alpha)) }) },
-  softmax: { inputs: ['x'], run: (i, a) => [softmax(i.x, attrNum('softmax', a, 'axis'))], terms: axisTerms },
-  logSoftmax: { inputs: ['x'], run: (i, a) => [logSoftmax(i.x, attrNum('logSoftmax', a, 'axis'))], terms: axisTerms },
+  }, ['approximate']),
+  prelu: { inputs: ['x', 'alpha'], attrs: [], run: (i) => [prelu(i.x, i.alpha)], terms: (s) => ({ out: 1, grad: prod(s.x) / Math.max(1, prod(s.alpha)) }) },
+  softmax: { inputs: ['x'], attrs: ['axis'], run: (i, a) => [softmax(i.x, attrNum('softmax', a, 'axis'))], terms: axisTerms },
+  logSoftmax: { inputs: ['x'], attrs: ['axis'], run: (i, a) => [logSoftmax(i.x, attrNum('logSoftmax', a, 'axis'))], terms: axisTerms },
   batchNorm: {
-    inputs: ['x', 'gamma', 'beta', 'mean', 'variance'], optional: ['mean', 'variance'],
+    inputs: ['x', 'gamma', 'beta', 'mean', 'variance'], optional: ['mean', 'variance'], attrs: ['epsilon', 'training'],
     run: (i, a) => [batchNorm(i.x, i.gamma, i.beta, {
       mean: i.mean, variance: i.variance, epsilon: attrNum('batchNorm', a, 'epsilon'),
       training: a.training === undefined ? undefined : attrBool('batchNorm', a, 'training'),
@@ -232,12 +275,12 @@ export const VERIFY_OPS: Record<string, OpSpec> = {
     },
   },
   lrn: {
-    inputs: ['x'],
+    inputs: ['x'], attrs: ['size', 'alpha', 'beta', 'k'],
     run: (i, a) => [lrn(i.x, { size: attrNum('lrn', a, 'size'), alpha: attrNum('lrn', a, 'alpha'), beta: attrNum('lrn', a, 'beta'), k: attrNum('lrn', a, 'k') })],
     terms: (_s, a) => ({ out: attrNum('lrn', a, 'size', 5)!, grad: attrNum('lrn', a, 'size', 5)! }),
   },
   layerNorm: {
-    inputs: ['x', 'gamma', 'beta'],
+    inputs: ['x', 'gamma', 'beta'], attrs: ['epsilon', 'axes'],
     run: (i, a) => [layerNorm(i.x, i.gamma, i.beta, { axes: attrInts('layerNorm', a, 'axes'), epsilon: attrNum('layerNorm', a, 'epsilon') })],
     terms: (s) => {
       const n = prod(s.gamma);
@@ -245,47 +288,52 @@ export const VERIFY_OPS: Record<string, OpSpec> = {
     },
   },
   meanSquaredError: {
-    inputs: ['y', 'target'],
+    inputs: ['y', 'target'], attrs: REDUCTION,
     run: (i, a) => [meanSquaredError(i.y, i.target, { reduction: attrReduction('meanSquaredError', a) })],
     terms: lossTerms('y'),
   },
   binaryCrossEntropy: {
-    inputs: ['p', 'target'],
+    inputs: ['p', 'target'], attrs: REDUCTION,
     run: (i, a) => [binaryCrossEntropy(i.p, i.target, { reduction: attrReduction('binaryCrossEntropy', a) })],
     terms: lossTerms('p'),
   },
   binaryCrossEntropyWithLogits: {
-    inputs: ['logits', 'target'],
+    inputs: ['logits', 'target'], attrs: REDUCTION,
     run: (i, a) => [binaryCrossEntropyWithLogits(i.logits, i.target, { reduction: attrReduction('binaryCrossEntropyWithLogits', a) })],
     terms: lossTerms('logits'),
   },
   softmaxCrossEntropy: {
-    inputs: ['logits', 'labels'],
+    inputs: ['logits', 'labels'], attrs: REDUCTION,
     // Class indices [N] become int32; one-hot/probability rows [N,K] stay float.
     intInputs: (s) => (s.labels && s.labels.length === 1 ? ['labels'] : []),
     run: (i, a) => [softmaxCrossEntropy(i.logits, i.labels, { reduction: attrReduction('softmaxCrossEntropy', a) })],
     terms: lossTerms('logits'),
   },
   tripletLoss: {
-    inputs: ['anchor', 'positive', 'negative'],
+    inputs: ['anchor', 'positive', 'negative'], attrs: ['margin', 'reduction'],
     run: (i, a) => [tripletLoss(i.anchor, i.positive, i.negative, { margin: attrNum('tripletLoss', a, 'margin'), reduction: attrReduction('tripletLoss', a) })],
     terms: lossTerms('anchor'),
   },
   gram: {
-    inputs: ['x'],
+    inputs: ['x'], attrs: ['normalize'],
     run: (i, a) => [gram(i.x, { normalize: attrBool('gram', a, 'normalize') })],
     terms: (s) => ({ out: s.x[1] * s.x[2], grad: Math.max(s.x[1] * s.x[2], s.x[3]) }),
   },
-  iou: { inputs: ['a', 'b'], run: (i) => [iou(i.a, i.b)], terms: () => one },
+  iou: { inputs: ['a', 'b'], attrs: [], run: (i) => [iou(i.a, i.b)], terms: () => one },
   nms: {
-    inputs: ['boxes', 'scores'],
+    inputs: ['boxes', 'scores'], attrs: ['iouThreshold', 'scoreThreshold', 'maxOutput'],
     host: true,
     run: (i, a) => [nms(i.boxes, i.scores, {
       iouThreshold: attrNum('nms', a, 'iouThreshold'), scoreThreshold: attrNum('nms', a, 'scoreThreshold'), maxOutput: attrNum('nms', a, 'maxOutput'),
     })],
     terms: () => one,
   },
-  optimize: { inputs: ['w0', 'c'], run: runOptimize, terms: () => one },
+  optimize: {
+    inputs: ['w0', 'c'],
+    attrs: (a) => ['optimizer', 'steps', ...(typeof a.optimizer === 'string' && Object.prototype.hasOwnProperty.call(OPTIMIZER_ATTRS, a.optimizer) ? OPTIMIZER_ATTRS[a.optimizer] : [])],
+    run: runOptimize,
+    terms: () => one,
+  },
 };
 
 export const VERIFY_OP_NAMES: readonly string[] = Object.keys(VERIFY_OPS);

@@ -13,7 +13,7 @@ import { sum } from '../ops/reduce.js';
 import {
   caseTolerance, compareValues, parseVectors, SCALE_ATOL_ABOVE_TERMS, type VectorCase, type VectorFile,
 } from './format.js';
-import { bindInputs, toTensor, VERIFY_OPS } from './ops.js';
+import { bindInputs, toTensor, unsupportedAttrs, VERIFY_OPS } from './ops.js';
 
 export type VerifyDType = 'float32' | 'float64';
 
@@ -70,6 +70,11 @@ export async function verifyCase(c: VectorCase, dtype: VerifyDType): Promise<Cas
   const spec = Object.prototype.hasOwnProperty.call(VERIFY_OPS, c.op) ? VERIFY_OPS[c.op] : undefined;
   if (!spec) {
     report.error = `unsupported: convkit verify has no op '${c.op}'`;
+    return report;
+  }
+  const unsupported = unsupportedAttrs(c.op, spec, c.attrs);
+  if (unsupported) {
+    report.error = unsupported;
     return report;
   }
   const held: Tensor[] = [];

@@ -73,7 +73,7 @@ describe('failing vectors are reported, naming the case and the element', () => 
     expect(r.cases[0].error).toBe("unsupported: convkit verify has no op 'fft2d'");
     expect(r.cases[1].error).toMatch(/conv2d: channel mismatch/);
     expect(r.cases[2].error).toBe('output y: shape [2, 2], expected [4]');
-    expect(r.cases[3].error).toMatch(/unknown optimizer 'lbfgs'/);
+    expect(r.cases[3].error).toMatch(/^unsupported: optimize has no optimizer 'lbfgs' \(known: sgd, /);
   });
 
   it('inputs named otherwise are bound by position; missing ones are named', async () => {
