@@ -224,7 +224,9 @@ export function activation_grad_f32(op: i32, dy: usize, s: usize, dx: usize, n: 
 /**
  * Softmax (isLog = 0) or log-softmax (isLog = 1) of x viewed as [outer, K, inner] along K.
  * inner = 1 (the last axis) runs along rows in SIMD; otherwise the SIMD lanes are
- * 4 neighbouring inner positions.
+ * 4 neighbouring inner positions. Log-softmax is (x - m) - log(s), not x - (m + log(s)):
+ * m + log(s) rounds to a multiple of m's ulp (1 at 1e7, 2^-10 at 1e4), losing digits
+ * of log(s) or all of it (ONNX's [10000..10003] gave -1.4404297 for -1.4401897).
  */
 export function softmax_f32(isLog: i32, x: usize, y: usize, outer: i32, K: i32, inner: i32): void {
   if (inner == 1) {
@@ -232,8 +234,9 @@ export function softmax_f32(isLog: i32, x: usize, y: usize, outer: i32, K: i32, 
       const xr = x + (<usize>o * <usize>K << 2), yr = y + (<usize>o * <usize>K << 2);
       const m = row_max(xr, K);
       if (isLog) {
-        const lse = f32x4.splat(m + f32x4.extract_lane(log_v(f32x4.splat(row_exp_sum(xr, yr, K, m, false))), 0));
-        for (let k = 0; k < K; k += 4) st(yr, k, K - k, f32x4.sub(ld(xr, k, K - k), lse));
+        const vm = f32x4.splat(m);
+        const ls = log_v(f32x4.splat(row_exp_sum(xr, yr, K, m, false)));
+        for (let k = 0; k < K; k += 4) st(yr, k, K - k, f32x4.sub(f32x4.sub(ld(xr, k, K - k), vm), ls));
       } else {
         const s = f32x4.splat(row_exp_sum(xr, yr, K, m, true));
         for (let k = 0; k < K; k += 4) st(yr, k, K - k, f32x4.div(ld(yr, k, K - k), s));
@@ -256,8 +259,8 @@ export function softmax_f32(isLog: i32, x: usize, y: usize, outer: i32, K: i32, 
         s = f32x4.add(s, e);
       }
       if (isLog) {
-        const lse = f32x4.add(m, log_v(s));
-        for (let k = 0; k < K; k++) st(yb + <usize>k * stride, i, r, f32x4.sub(ld(xb + <usize>k * stride, i, r), lse));
+        const ls = log_v(s);
+        for (let k = 0; k < K; k++) st(yb + <usize>k * stride, i, r, f32x4.sub(f32x4.sub(ld(xb + <usize>k * stride, i, r), m), ls));
       } else {
         for (let k = 0; k < K; k++) st(yb + <usize>k * stride, i, r, f32x4.div(ld(yb + <usize>k * stride, i, r), s));
       }
@@ -305,20 +308,21 @@ export function softmax_grad_f32(isLog: i32, dy: usize, y: usize, dx: usize, out
 }
 
 /**
- * loss[n] = sum_k t_nk (lse_n - z_nk) over the labels t_nk != 0, lse_n = log sum_k e^z_nk,
- * for logits z [N, K] and labels t [N, K].
+ * loss[n] = sum_k t_nk (log s_n - (z_nk - m_n)) over the labels t_nk != 0, m_n = max_k z_nk,
+ * s_n = sum_k e^(z_nk - m_n), for logits z [N, K] and labels t [N, K] (log s minus the
+ * shifted logit: m + log s would round to m for logits of 1e7, giving a loss of 1 for 0.862).
  */
 export function softmax_xent_f32(z: usize, t: usize, loss: usize, N: i32, K: i32): void {
   const zero = f32x4.splat(0);
   for (let n = 0; n < N; n++) {
     const zr = z + (<usize>n * <usize>K << 2), tr = t + (<usize>n * <usize>K << 2);
     const m = row_max(zr, K);
-    const lse = m + f32x4.extract_lane(log_v(f32x4.splat(row_exp_sum(zr, 0, K, m, false))), 0);
-    const vl = f32x4.splat(lse);
+    const vm = f32x4.splat(m);
+    const ls = log_v(f32x4.splat(row_exp_sum(zr, 0, K, m, false)));
     let acc = f32x4.splat(0);
     for (let k = 0; k < K; k += 4) {
       const tv = ld(tr, k, K - k);
-      const term = f32x4.mul(tv, f32x4.sub(vl, ld(zr, k, K - k)));
+      const term = f32x4.mul(tv, f32x4.sub(ls, f32x4.sub(ld(zr, k, K - k), vm)));
       // skip label-0 terms: a -inf logit there must not make 0 * inf = NaN
       acc = f32x4.add(acc, v128.and(term, f32x4.ne(tv, zero)));
     }

@@ -179,6 +179,29 @@ cases.append({
     "outputs": {"keep": {"shape": [len(keep)], "data": [float(v) for v in keep.tolist()]}},
 })
 
+# ---------------------------------------------------------------- large logits (issue 13)
+# Log-softmax must be (x - max) - log(sum exp(x - max)): x - (max + log(sum)) rounds log(sum)
+# to the ulp of max, which loses digits at 1e4 in float32 (ONNX's test_logsoftmax_large_number:
+# -1.4404297 for -1.4401897) and all of log(sum) at 1e7 or 3e38 in float32 and 1e17 in float64.
+# Appended last so that the random draws of the cases above stay as they were.
+x_onnx = torch.tensor([[0.0, 1.0, 2.0, 3.0], [10000.0, 10001.0, 10002.0, 10003.0]])
+case("logSoftmax large numbers (ONNX test_logsoftmax_large_number)", "logSoftmax", {"axis": -1}, {"x": x_onnx},
+     lambda x: {"y": torch.log_softmax(x, -1)})
+case("logSoftmax large numbers along axis 0", "logSoftmax", {"axis": 0}, {"x": x_onnx.t().contiguous()},
+     lambda x: {"y": torch.log_softmax(x, 0)})
+x_big = torch.tensor([[1e7, 1e7, 1e7 - 1], [3e38, 3e38, 3e38], [1e17, 1e17, 1e17]])
+case("logSoftmax logits 1e7, 3e38, 1e17", "logSoftmax", {"axis": -1}, {"x": x_big}, lambda x: {"y": torch.log_softmax(x, -1)})
+case("softmax logits 1e7, 3e38, 1e17", "softmax", {"axis": -1}, {"x": x_big}, lambda x: {"y": torch.softmax(x, -1)})
+z_big = torch.tensor([[1e7, 1e7, 1e7 - 1, 1e7 - 2], [10000.0, 10001.0, 10002.0, 10003.0], [3e38, 3e38, 3e38, 3e38],
+                      [1e17, 1e17, 1e17, 1e17]])
+case("softmaxCrossEntropy sparse, large logits", "softmaxCrossEntropy", {"reduction": "sum"},
+     {"logits": z_big, "labels": torch.tensor([0.0, 2.0, 1.0, 3.0])},
+     lambda logits, labels: {"loss": F.cross_entropy(logits, labels.long(), reduction="sum")}, grad_inputs=["logits"])
+p_big = torch.softmax(torch.randn([4, 4]), 1)
+case("softmaxCrossEntropy probabilities, large logits", "softmaxCrossEntropy", {"reduction": "sum"},
+     {"logits": z_big, "labels": p_big},
+     lambda logits, labels: {"loss": F.cross_entropy(logits, labels, reduction="sum")})
+
 print(json.dumps({
     "format": "convkit-vectors/1",
     "generator": f"scripts/gen-nn-vectors.py, PyTorch {torch.__version__}, torchvision {torchvision.__version__}, float64",

@@ -112,6 +112,11 @@ export function axisLayout(shape: readonly number[], axis: number): { outer: num
 /**
  * Softmax (log = false) or log-softmax (log = true) along `axis`, subtracting the row
  * maximum first so exp never overflows. A NaN anywhere in a row makes the row NaN.
+ * Log-softmax is (x - max) - log(sum), never x - (max + log(sum)): where |max| is large,
+ * max + log(sum) rounds to max (log(sum) <= log(n) falls below half an ulp of max in double
+ * from about 1e16 on) and every output loses log(sum): the rows [1e17, 1e17] (float64) and
+ * [3e38, 3e38] (float32, computed in double here) gave 0 instead of -0.693. x - max is
+ * exact for the row's largest values.
  */
 function softmaxLike(x: TensorInfo, axis: number, log: boolean) {
   const xv = vals(x);
@@ -125,8 +130,8 @@ function softmaxLike(x: TensorInfo, axis: number, log: boolean) {
       let s = 0;
       for (let k = 0; k < n; k++) s += Math.exp(xv[base + k * inner] - m);
       if (log) {
-        const lse = m + Math.log(s);
-        for (let k = 0; k < n; k++) y[base + k * inner] = xv[base + k * inner] - lse;
+        const ls = Math.log(s);
+        for (let k = 0; k < n; k++) y[base + k * inner] = xv[base + k * inner] - m - ls;
       } else {
         for (let k = 0; k < n; k++) y[base + k * inner] = Math.exp(xv[base + k * inner] - m) / s;
       }

@@ -9,8 +9,10 @@ import { out, vals } from '../backend.js';
 /**
  * 'SoftmaxCrossEntropy': inputs [logits [N, K], labels [N, K] (one-hot or probabilities,
  * logits' dtype)], no attrs -> loss [N] with
- *   loss_n = -sum_k labels_nk * logSoftmax(logits_n)_k = sum_k labels_nk * (lse_n - logits_nk),
- * lse_n = max + log sum exp(logits_n - max). Terms with label 0 are skipped, so a -Infinity
+ *   loss_n = -sum_k labels_nk * logSoftmax(logits_n)_k = sum_k labels_nk * (log s_n - (logits_nk - max_n)),
+ * s_n = sum exp(logits_n - max_n): the max is taken out of the logit, not added to log s
+ * (max + log s rounds to max when |max| is large: logits of 1e7 in float32 would lose
+ * log s, as in activation.ts). Terms with label 0 are skipped, so a -Infinity
  * logit in a class that is not the target does not turn the row into NaN.
  */
 registerKernel({
@@ -26,9 +28,9 @@ registerKernel({
       for (let k = 0; k < K; k++) m = Math.max(m, zv[row + k]);
       let s = 0;
       for (let k = 0; k < K; k++) s += Math.exp(zv[row + k] - m);
-      const lse = m + Math.log(s);
+      const ls = Math.log(s);
       let l = 0;
-      for (let k = 0; k < K; k++) if (tv[row + k] !== 0) l += tv[row + k] * (lse - zv[row + k]);
+      for (let k = 0; k < K; k++) if (tv[row + k] !== 0) l += tv[row + k] * (ls - (zv[row + k] - m));
       loss[n] = l;
     }
     return out(be, loss, [N], logits.dtype);

@@ -100,6 +100,10 @@ fn row_max(base: u32) -> f32 {
   return m;
 }`;
 
+/**
+ * Softmax, or log-softmax as (x - m) - log(s): never x - (m + log(s)), which rounds
+ * log(s) to m's ulp (all of it for logits of 1e7 or 3e38 in float32).
+ */
 function softmaxProgram(log: boolean): ProgramDef {
   return {
     key: log ? 'log-softmax' : 'softmax',
@@ -114,10 +118,10 @@ ${ROW}
   let m = row_max(base);
   var s = 0.0;
   for (var k = 0u; k < u.n; k++) { s += exp(X[base + k * u.inner] - m); }
-  ${log ? 'let lse = m + log(s);' : ''}
+  ${log ? 'let ls = log(s);' : ''}
   for (var k = 0u; k < u.n; k++) {
     let j = base + k * u.inner;
-    Y[j] = ${log ? 'X[j] - lse' : 'exp(X[j] - m) / s'};
+    Y[j] = ${log ? '(X[j] - m) - ls' : 'exp(X[j] - m) / s'};
   }
 }`,
   };

@@ -36,12 +36,13 @@ ${MAIN_1D}
   if (i >= u.N) { return; }
   let row = i * u.K;
   let st = row_stats(row);
-  let lse = st.m + log(st.s);
+  // log s minus the shifted logit: m + log(s) would round to m for logits of 1e7
+  let ls = log(st.s);
   var l = 0.0;
   // Terms with label 0 are skipped: a -Infinity logit in another class stays harmless.
   for (var k = 0u; k < u.K; k++) {
     let t = T[row + k];
-    if (t != 0.0) { l += t * (lse - Z[row + k]); }
+    if (t != 0.0) { l += t * (ls - (Z[row + k] - st.m)); }
   }
   L[i] = l;
 }`,
