@@ -1,6 +1,6 @@
 /** Optimisers (PyTorch update rules and defaults) and learning-rate schedules. */
 export {
-  Optimizer, SGD, Adam, AdamW, RMSprop, AdaGrad, AdaDelta, makeOptimizer, OPTIMIZER_NAMES,
+  Optimizer, SGD, Adam, AdamW, RMSprop, AdaGrad, AdaDelta, makeOptimizer, OPTIMIZER_NAMES, OPTIMIZER_OPTIONS,
 } from './optimizer.js';
 export type {
   LearningRate, OptimizerName, OptimizerKind, OptimizerConfig, ParamState,

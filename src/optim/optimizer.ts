@@ -386,6 +386,18 @@ export class AdaDelta extends Optimizer {
 export type OptimizerKind = OptimizerName | 'momentum' | 'nesterov';
 export const OPTIMIZER_NAMES: readonly OptimizerKind[] = ['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'adagrad', 'adadelta'];
 
+/** The options each optimiser takes (PyTorch's names), as makeOptimizer accepts them. */
+export const OPTIMIZER_OPTIONS: Readonly<Record<OptimizerKind, readonly string[]>> = {
+  sgd: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'],
+  momentum: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'],
+  nesterov: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'],
+  adam: ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'],
+  adamw: ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'],
+  rmsprop: ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered'],
+  adagrad: ['lr', 'lrDecay', 'weightDecay', 'initialAccumulator', 'eps'],
+  adadelta: ['lr', 'rho', 'eps', 'weightDecay'],
+};
+
 /**
  * An optimiser by name. 'momentum' is SGD with momentum 0.9 by default and 'nesterov'
  * SGD with Nesterov momentum 0.9; the others take their class's options. Accepts a
@@ -394,6 +406,13 @@ export const OPTIMIZER_NAMES: readonly OptimizerKind[] = ['sgd', 'momentum', 'ne
 export function makeOptimizer(name: OptimizerKind, opts: Record<string, unknown> = {}): Optimizer {
   const { name: _ignored, ...o } = opts as Record<string, unknown> & { name?: unknown };
   void _ignored;
+  // An option the optimiser does not have is refused, not dropped: { learningRate: 0.01 }
+  // (Keras's spelling) would otherwise train silently at the default rate.
+  const known = Object.prototype.hasOwnProperty.call(OPTIMIZER_OPTIONS, name) ? OPTIMIZER_OPTIONS[name] : null;
+  const extra = known ? Object.keys(o).filter((k) => o[k] !== undefined && !known.includes(k)) : [];
+  if (extra.length) {
+    throw new RangeError(`makeOptimizer: '${name}' has no option ${extra.map((k) => `'${k}'`).join(', ')} (its options: ${known!.join(', ')})`);
+  }
   switch (name) {
     case 'sgd': return new SGD(o as unknown as SGDOptions);
     case 'momentum': return new SGD({ momentum: 0.9, ...o } as unknown as SGDOptions);

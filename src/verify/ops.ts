@@ -16,7 +16,7 @@ import { elu, gelu, leakyRelu, logSoftmax, prelu, relu, selu, sigmoid, softmax, 
 import { batchNorm, layerNorm, lrn } from '../ops/norm.js';
 import { binaryCrossEntropy, binaryCrossEntropyWithLogits, gram, meanSquaredError, softmaxCrossEntropy, tripletLoss } from '../ops/loss.js';
 import { iou, nms } from '../ops/boxes.js';
-import { makeOptimizer, type OptimizerKind } from '../optim/optimizer.js';
+import { makeOptimizer, OPTIMIZER_OPTIONS, type OptimizerKind } from '../optim/optimizer.js';
 
 type Attrs = Record<string, unknown>;
 type Ins = Record<string, Tensor>;
@@ -132,17 +132,8 @@ const CONV_ATTRS = ['strides', 'padding', 'dilations', 'groups'] as const;
 const POOL_ATTRS = ['size', 'strides', 'padding'] as const;
 const REDUCTION = ['reduction'] as const;
 
-/** Each optimiser's options (PyTorch's names, as makeOptimizer takes them). */
-const OPTIMIZER_ATTRS: Record<string, readonly string[]> = {
-  sgd: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'],
-  momentum: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'],
-  nesterov: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'],
-  adam: ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'],
-  adamw: ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad'],
-  rmsprop: ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered'],
-  adagrad: ['lr', 'lrDecay', 'weightDecay', 'initialAccumulator', 'eps'],
-  adadelta: ['lr', 'rho', 'eps', 'weightDecay'],
-};
+/** Each optimiser's options: the ones makeOptimizer accepts. */
+const OPTIMIZER_ATTRS: Readonly<Record<string, readonly string[]>> = OPTIMIZER_OPTIONS;
 
 /** The attributes `spec` knows for this case's attributes. */
 export function knownAttrs(spec: OpSpec, attrs: Attrs): readonly string[] {
