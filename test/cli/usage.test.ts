@@ -166,6 +166,23 @@ describe('file problems exit 1, naming the file', () => {
   });
 });
 
+describe('training.json is checked, not trusted', () => {
+  it('a field of the wrong kind names the file and the field (it used to surface as a bad --test-split)', async () => {
+    const d = join(dir, 'bad-note');
+    mkdirSync(d, { recursive: true });
+    for (const f of ['model.json', 'weights.bin']) writeFileSync(join(d, f), readFileSync(join(saved, f)));
+    const note = JSON.parse(readFileSync(join(saved, 'training.json'), 'utf8'));
+    writeFileSync(join(d, 'training.json'), JSON.stringify({ ...note, testSplit: 'a fifth' }));
+    const r = await cli('evaluate', d, '--backend', 'ts');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`convkit evaluate: ${join(d, 'training.json')}: "testSplit" must be a number in (0, 1), received "a fifth"\n`);
+    writeFileSync(join(d, 'training.json'), JSON.stringify({ ...note, classNames: [0, 1] }));
+    const p = await cli('predict', '--model-dir', d, '--index', '0', '--backend', 'ts');
+    expect(p.code).toBe(1);
+    expect(p.err).toContain(`${join(d, 'training.json')}: "classNames" must be an array of strings or null, received [0,1]`);
+  });
+});
+
 describe('a run whose loss becomes NaN or infinite', () => {
   it('stops with the epoch and step, saves nothing and exits 1', async () => {
     const out = join(dir, 'diverged');

@@ -37,18 +37,37 @@ interface TrainingNote {
   testSplit?: number;
   splitSeed?: number;
   model?: string;
+  classNames?: string[] | null;
 }
 
+/**
+ * MODEL_DIR/training.json, written by `convkit train --save`: which data set and split the
+ * model was trained on. It is read as data from outside: a field of the wrong kind is an
+ * error naming the file and the field, never a silent different split.
+ */
 export async function readTrainingNote(dir: string): Promise<TrainingNote> {
   const fs = await import('node:fs');
   const p = await import('node:path');
   const path = p.join(dir.endsWith('.json') ? p.dirname(dir) : dir, 'training.json');
   if (!fs.existsSync(path)) return {};
+  let note: unknown;
   try {
-    return JSON.parse(fs.readFileSync(path, 'utf8')) as TrainingNote;
+    note = JSON.parse(fs.readFileSync(path, 'utf8'));
   } catch (e) {
     throw new DataFormatError(path, `is not valid JSON (${(e as Error).message})`);
   }
+  const bad = (field: string, expected: string, v: unknown): never => {
+    throw new DataFormatError(path, `"${field}" must be ${expected}, received ${JSON.stringify(v)}`);
+  };
+  if (typeof note !== 'object' || note === null || Array.isArray(note)) bad('(the whole file)', 'a JSON object', note);
+  const n = note as Record<string, unknown>;
+  if (n.dataset !== undefined && (typeof n.dataset !== 'string' || n.dataset === '')) bad('dataset', 'a data set name or path', n.dataset);
+  if (n.dataDir !== undefined && n.dataDir !== null && typeof n.dataDir !== 'string') bad('dataDir', 'a folder or null', n.dataDir);
+  if (n.testSplit !== undefined && !(typeof n.testSplit === 'number' && n.testSplit > 0 && n.testSplit < 1)) bad('testSplit', 'a number in (0, 1)', n.testSplit);
+  if (n.splitSeed !== undefined && !Number.isInteger(n.splitSeed)) bad('splitSeed', 'an integer', n.splitSeed);
+  if (n.model !== undefined && typeof n.model !== 'string') bad('model', 'a model name', n.model);
+  if (n.classNames !== undefined && n.classNames !== null && !(Array.isArray(n.classNames) && n.classNames.every((c) => typeof c === 'string'))) bad('classNames', 'an array of strings or null', n.classNames);
+  return n as TrainingNote;
 }
 
 async function run(args: ParsedArgs): Promise<number> {

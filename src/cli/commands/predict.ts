@@ -44,7 +44,7 @@ async function run(args: ParsedArgs): Promise<number> {
   const { backend, note } = await chooseBackend(flagString(args, 'backend', 'wasm')!);
   if (note) console.error(`note: ${note}`);
   const model = await loadSavedModel(dir);
-  const rec = (await readTrainingNote(dir)) as { classNames?: string[] | null; dataset?: string; dataDir?: string | null; testSplit?: number; splitSeed?: number };
+  const rec = await readTrainingNote(dir);
   const [H, W, C] = model.inputShape;
   const inputs: { name: string; x: Float32Array; label?: number }[] = [];
   let classNames = rec.classNames ?? undefined;
