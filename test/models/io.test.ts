@@ -378,6 +378,13 @@ describe('a malformed model.json is named, with the parser\'s message', () => {
     await expect(ck.loadModel(ck.fromFetch('http://h/m/model.json', { fetch: fetchStub }))).rejects.toThrow(/^loadModel: http:\/\/h\/m\/model\.json: not valid JSON \(/);
   });
 
+  it('save names the folder or file it cannot write', async () => {
+    const m = ck.sequential([L.dense({ name: 'd', units: 2, seed: 1 })], { inputShape: [3] });
+    const file = join(tmp(), 'a-file');
+    writeFileSync(file, 'x');
+    await expect(m.save(join(file, 'sub'))).rejects.toThrow(new RegExp(`^save: cannot create the folder ${join(file, 'sub').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(ENOTDIR`));
+  });
+
   it('base64 refuses stray characters and misplaced padding instead of skipping them', () => {
     expect(Array.from(base64ToBytes('AQID\nBA=='))).toEqual([1, 2, 3, 4]); // line breaks are fine
     expect(() => base64ToBytes('AQ*D')).toThrow('base64: invalid character "*" at position 2');
