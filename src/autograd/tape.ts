@@ -251,7 +251,7 @@ export function valueAndGrad(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) 
   return (...xs: Tensor[]) => {
     const leaves = xs.map((x, i) => {
       if (!(x instanceof Tensor)) throw new TypeError(`valueAndGrad: argument ${i} must be a Tensor, received ${describeValue(x)}`);
-      if (x.isDisposed) throw new Error(`valueAndGrad: argument ${i} (${x.describe()}) was disposed and cannot be used`);
+      if (x.isDisposed) throw new DisposedTensorError(x, `valueAndGrad: argument ${i} (${x.describe()}) was disposed and cannot be used`);
       if (!isFloat(x.dtype)) throw new TypeError(`valueAndGrad: argument ${i} must be float32 or float64 to have a gradient, received ${x.describe()}`);
       const l = new Tensor(x.shape, x.dtype, x.backend, x.dataId);
       l.requiresGrad = true;

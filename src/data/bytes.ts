@@ -4,6 +4,7 @@
  * over ArrayBuffers instead of paths.
  */
 import { DataFormatError, DataNotFoundError } from './errors.js';
+import { describeValue } from '../tensor/describe.js';
 
 /** A file's contents or its path (paths only in Node). */
 export type BytesSource = string | ArrayBuffer | ArrayBufferView;
@@ -97,6 +98,7 @@ export async function fileExists(path: string): Promise<boolean> {
  * with `hint`; a path in a browser throws an error asking for an ArrayBuffer instead.
  */
 export async function readBytes(src: BytesSource, hint = ''): Promise<Uint8Array> {
+  checkSource('readBytes', src);
   if (typeof src !== 'string') return toBytes(src);
   if (!isNode) throw new Error(`cannot read the file '${src}' here (no file system): fetch it and pass its ArrayBuffer instead`);
   const fs = await nodeImport('node:fs/promises');
@@ -115,6 +117,15 @@ export async function readBytes(src: BytesSource, hint = ''): Promise<Uint8Array
 export async function readMaybeGzip(src: BytesSource, name: string, hint = ''): Promise<Uint8Array> {
   const raw = await readBytes(src, hint);
   return isGzip(raw) ? gunzip(raw, name) : raw;
+}
+
+/**
+ * A loader's source must be a path (string), an ArrayBuffer or a typed array: anything else
+ * (undefined, null, a number) is named here, instead of reading as an empty file.
+ */
+export function checkSource(op: string, src: unknown): asserts src is BytesSource {
+  if (typeof src === 'string' || src instanceof ArrayBuffer || ArrayBuffer.isView(src)) return;
+  throw new TypeError(`${op}: expected a file path (string), an ArrayBuffer or a typed array, received ${describeValue(src)}`);
 }
 
 /** A readable name for a source in messages. */

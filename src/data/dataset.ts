@@ -125,15 +125,23 @@ export class Dataset {
     return this.with(x, y, name);
   }
 
-  /** Samples [start, end). */
+  /**
+   * Samples [start, end), as Array.prototype.slice counts them: integers, a negative one
+   * counting from the end (slice(-100) is the last 100), both clamped to [0, length].
+   */
   slice(start: number, end = this.length): Dataset {
-    const s = Math.max(0, Math.min(this.length, start)), e = Math.max(s, Math.min(this.length, end));
+    for (const [arg, v] of [['start', start], ['end', end]] as const) {
+      if (!Number.isInteger(v)) throw new RangeError(`Dataset.slice: ${arg} must be an integer (a sample index), received ${String(v)}`);
+    }
+    const from = (i: number) => (i < 0 ? Math.max(0, this.length + i) : Math.min(this.length, i));
+    const s = from(start), e = Math.max(s, from(end));
     const per = sizeOf(this.sampleShape), perY = sizeOf(this.labelShape);
     return this.with(this.x.slice(s * per, e * per), this.y.slice(s * perY, e * perY));
   }
 
   /** The first `n` samples. */
   take(n: number): Dataset {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`Dataset.take: n must be a non-negative integer (a number of samples), received ${String(n)}`);
     return this.slice(0, n);
   }
 

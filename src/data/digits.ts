@@ -6,7 +6,8 @@
  */
 import { Dataset } from './dataset.js';
 import { DataFormatError } from './errors.js';
-import { base64ToBytes, gunzip, readMaybeGzip, sourceName, type BytesSource } from './bytes.js';
+import { base64ToBytes, checkSource, gunzip, readMaybeGzip, sourceName, type BytesSource } from './bytes.js';
+import { describeValue } from '../tensor/describe.js';
 import { DIGITS_COUNT, DIGITS_GZIP_BASE64 } from './generated/digits_data.js';
 
 export const DIGITS_CLASS_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
@@ -34,6 +35,7 @@ export async function loadDigits(): Promise<Dataset> {
  * label on each line) or the UCI optdigits files (same layout).
  */
 export function parseDigitsCsv(text: string, file = '<digits csv>'): Dataset {
+  if (typeof text !== 'string') throw new TypeError(`parseDigitsCsv: text must be a string (the CSV contents), received ${describeValue(text)}`);
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   const x = new Float32Array(lines.length * 64);
   const y = new Int32Array(lines.length);
@@ -54,6 +56,7 @@ export function parseDigitsCsv(text: string, file = '<digits csv>'): Dataset {
 
 /** Read a digits CSV file (gzip or plain) from a path (Node) or bytes. */
 export async function loadDigitsCsv(src: BytesSource): Promise<Dataset> {
+  checkSource('loadDigitsCsv', src);
   const name = sourceName(src, '<digits csv>');
   return parseDigitsCsv(new TextDecoder().decode(await readMaybeGzip(src, name)), name);
 }

@@ -4,7 +4,8 @@
  * uint32 sizes, then the elements in row-major order, big-endian.
  */
 import { DataFormatError } from './errors.js';
-import { readMaybeGzip, sourceName, type BytesSource } from './bytes.js';
+import { checkSource, readMaybeGzip, sourceName, type BytesSource } from './bytes.js';
+import { describeValue } from '../tensor/describe.js';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -31,6 +32,7 @@ const CODE_OF: Record<IdxType, number> = { uint8: 0x08, int8: 0x09, int16: 0x0b,
  * the header promises, or bytes left over after the data.
  */
 export function parseIdx(bytes: Uint8Array, file = '<IDX bytes>'): IdxArray {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`parseIdx: bytes must be a Uint8Array (decompressed IDX bytes), received ${describeValue(bytes)}`);
   if (bytes.length < 4) throw new DataFormatError(file, `truncated: ${bytes.length} bytes, too short for an IDX header`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     const magic = [...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
@@ -101,6 +103,7 @@ export function encodeIdx(a: { dims: readonly number[]; type?: IdxType; data: Ar
 
 /** Read an IDX file, gzip-compressed (.gz) or raw, from a path (Node) or bytes. */
 export async function readIdx(src: BytesSource, opts: { name?: string; hint?: string } = {}): Promise<IdxArray> {
+  checkSource('readIdx', src);
   const name = opts.name ?? sourceName(src, '<IDX bytes>');
   return parseIdx(await readMaybeGzip(src, name, opts.hint), name);
 }

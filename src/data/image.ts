@@ -4,7 +4,7 @@
  * image to a model's input shape (bilinear resize, grey <-> RGB, 0..1 scaling).
  */
 import { DataFormatError } from './errors.js';
-import { decompressWithStreams, readBytes, sourceName, type BytesSource } from './bytes.js';
+import { checkSource, decompressWithStreams, readBytes, sourceName, type BytesSource } from './bytes.js';
 
 /** 8-bit pixels, row-major, `channels` interleaved (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA). */
 export interface DecodedImage {
@@ -145,6 +145,7 @@ export function decodePnm(bytes: Uint8Array, file = '<pnm>'): DecodedImage {
 
 /** Read a PNG, PGM or PPM image from a path (Node) or bytes, by its signature. */
 export async function readImage(src: BytesSource): Promise<DecodedImage> {
+  checkSource('readImage', src);
   const name = sourceName(src, '<image>');
   const b = await readBytes(src, 'Give the path of a PNG, PGM or PPM image.');
   if (b[0] === 0x89 && b[1] === 0x50) return decodePng(b, name);

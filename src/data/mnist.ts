@@ -8,6 +8,7 @@ import { Dataset } from './dataset.js';
 import { DataFormatError, DataNotFoundError } from './errors.js';
 import { fileExists, type BytesSource } from './bytes.js';
 import { readIdx, type IdxArray } from './idx.js';
+import { describeValue } from '../tensor/describe.js';
 
 export type MnistVariant = 'mnist' | 'fashion-mnist';
 
@@ -93,8 +94,28 @@ function toDataset(images: { arr: IdxArray; name: string }, labels: { arr: IdxAr
   return new Dataset({ x, sampleShape: [h, w, 1], y: Int32Array.from(lb.data.subarray(0, keep)), numClasses: 10, classNames, name: `${variant} (${split})` });
 }
 
+/**
+ * `limit` is checked before any file is read: an object whose `train` and `test` are each
+ * undefined or a non-negative integer (0 keeps no image). A negative, fractional or
+ * non-number count, an unknown key or a bare number is an error saying what was received.
+ */
+function checkLimit(op: string, limit: unknown): void {
+  if (limit === undefined) return;
+  if (limit === null || typeof limit !== 'object' || Array.isArray(limit)) {
+    const hint = typeof limit === 'number' ? ` (for both splits: { train: ${limit}, test: ${limit} })` : '';
+    throw new TypeError(`${op}: limit must be an object { train?, test? } of image counts, received ${describeValue(limit)}${hint}`);
+  }
+  for (const [k, v] of Object.entries(limit)) {
+    if (k !== 'train' && k !== 'test') throw new TypeError(`${op}: limit.${k} is not an option; limit takes train and test`);
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 0)) {
+      throw new RangeError(`${op}: limit.${k} must be a non-negative integer (a number of images) or undefined, received ${describeValue(v)}`);
+    }
+  }
+}
+
 /** Load MNIST or Fashion-MNIST: `{ train, test }` Datasets of [28, 28, 1] images in 0..1. */
 export async function loadMnist(opts: MnistOptions = {}): Promise<{ train: Dataset; test: Dataset }> {
+  checkLimit(opts.variant === 'fashion-mnist' ? 'loadFashionMnist' : 'loadMnist', opts.limit);
   const variant = opts.variant ?? 'mnist';
   const dir = opts.dir ?? DEFAULT_DIRS[variant];
   const trainImages = await readPart(opts, 'trainImages', variant, dir);

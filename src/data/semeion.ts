@@ -6,7 +6,8 @@
  */
 import { Dataset } from './dataset.js';
 import { DataFormatError } from './errors.js';
-import { readMaybeGzip, sourceName, type BytesSource } from './bytes.js';
+import { checkSource, readMaybeGzip, sourceName, type BytesSource } from './bytes.js';
+import { describeValue } from '../tensor/describe.js';
 
 export const SEMEION_HINT =
   'The SEMEION handwritten digit file (semeion.data, 1,593 lines) comes from the UCI Machine Learning Repository ' +
@@ -14,6 +15,7 @@ export const SEMEION_HINT =
 
 /** Parse semeion.data text into a Dataset of [16, 16, 1] images with class-index labels. */
 export function parseSemeion(text: string, file = '<semeion data>'): Dataset {
+  if (typeof text !== 'string') throw new TypeError(`parseSemeion: text must be a string (the contents of semeion.data), received ${describeValue(text)}`);
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length === 0) throw new DataFormatError(file, 'is empty: expected lines of 256 pixel values and 10 one-hot class values');
   const x = new Float32Array(lines.length * 256);
@@ -43,6 +45,7 @@ export function parseSemeion(text: string, file = '<semeion data>'): Dataset {
 
 /** Read semeion.data (plain or gzip) from a path (Node) or bytes. */
 export async function loadSemeion(src: BytesSource): Promise<Dataset> {
+  checkSource('loadSemeion', src);
   const name = sourceName(src, '<semeion data>');
   return parseSemeion(new TextDecoder().decode(await readMaybeGzip(src, name, SEMEION_HINT)), name);
 }

@@ -13,7 +13,8 @@ import { noGrad } from '../autograd/tape.js';
 import type { DType } from '../tensor/dtype.js';
 import { isDType, isFloat } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import { DisposedTensorError, Tensor } from '../tensor/tensor.js';
+import { describeValue } from '../tensor/describe.js';
 import { add } from '../ops/elementwise.js';
 import { type Initializer, type InitializerSpec, getInitializer, serializeInitializer } from './initializers.js';
 import { type RegularizerSpec, checkRegularizer, regularizerPenalty } from './regularizers.js';
@@ -369,6 +370,7 @@ export abstract class Layer {
    * input's shape and dtype; errors name the layer.
    */
   call(x: Tensor | Tensor[], opts: CallOpts = {}): Tensor {
+    this.assertInputs(x, 'call', false);
     const shapes = Array.isArray(x) ? x.map((t) => t.shape.slice(1)) : x.shape.slice(1);
     if (Array.isArray(x)) this.checkInputs(x.map((t) => t.shape));
     else this.checkInput(x.shape);
@@ -398,6 +400,7 @@ export abstract class Layer {
   apply(x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor;
   apply(x: Tensor | Tensor[], opts?: CallOpts): Tensor;
   apply(x: SymbolicTensor | SymbolicTensor[] | Tensor | Tensor[], opts: CallOpts = {}): SymbolicTensor | Tensor {
+    this.assertInputs(x, 'apply', true);
     const list = Array.isArray(x) ? x : [x];
     if (list.length && list.every((t) => t instanceof SymbolicTensor)) {
       const syms = list as SymbolicTensor[];
@@ -412,6 +415,25 @@ export abstract class Layer {
     }
     if (list.some((t) => t instanceof SymbolicTensor)) throw new TypeError(`${this.label}: apply() received a mix of symbolic tensors and tensors`);
     return this.call(x as Tensor | Tensor[], opts);
+  }
+
+  /**
+   * Inputs must be Tensors (live ones), or SymbolicTensors for `apply`; anything else is
+   * named here, with the layer, instead of failing on a property of null further in.
+   */
+  private assertInputs(x: unknown, method: 'apply' | 'call', symbolic: boolean): void {
+    const expected = symbolic ? 'a Tensor or a SymbolicTensor (or an array of them)' : 'a Tensor (or an array of Tensors)';
+    if (Array.isArray(x) && x.length === 0) throw new TypeError(`${this.label}: ${method}() expected ${expected}, received an empty array`);
+    const list: unknown[] = Array.isArray(x) ? x : [x];
+    list.forEach((t, i) => {
+      const what = Array.isArray(x) ? `input ${i}` : 'its input';
+      if (t instanceof Tensor) {
+        if (t.isDisposed) throw new DisposedTensorError(t, `${this.label}: ${method}() ${what} (${t.describe()}) was disposed and cannot be used`);
+        return;
+      }
+      if (symbolic && t instanceof SymbolicTensor) return;
+      throw new TypeError(`${this.label}: ${method}() expected ${expected}, received ${Array.isArray(x) ? `${describeValue(t)} as input ${i}` : describeValue(t)}`);
+    });
   }
 
   /** Run `fn`, prefixing any error message with this layer's label. */

@@ -7,7 +7,7 @@ import { fromValues, run1 } from '../registry/engine.js';
 import { boxIoU } from '../kernels/boxes.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { assertFloatTensor } from './nn_checks.js';
+import { assertFloatTensor, assertTensor } from './nn_checks.js';
 
 function assertBoxes(op: string, arg: string, b: Tensor): void {
   assertFloatTensor(op, arg, b);
@@ -92,8 +92,9 @@ export function nms(boxes: Tensor, scores: Tensor, opts: NmsOpts = {}): Tensor {
 export function nmsPerClass(boxes: Tensor, scores: Tensor, classes: Tensor, opts: NmsOpts = {}): Tensor {
   const { iouThreshold, scoreThreshold, maxOutput } = nmsOptions('nmsPerClass', opts);
   const { bv, sv } = readBoxesAndScores('nmsPerClass', boxes, scores);
-  if (!(classes instanceof Tensor) || !shapesEqual(classes.shape, [boxes.shape[0]])) {
-    throw new RangeError(`nmsPerClass: classes must have shape [${boxes.shape[0]}] (one per box), received ${classes instanceof Tensor ? fmtShape(classes.shape) : typeof classes}`);
+  assertTensor('nmsPerClass', 'classes', classes);
+  if (!shapesEqual(classes.shape, [boxes.shape[0]])) {
+    throw new RangeError(`nmsPerClass: classes must have shape [${boxes.shape[0]}] (one per box), received ${fmtShape(classes.shape)}`);
   }
   const cv = classes.dataSync();
   const byClass = new Map<number, number[]>();

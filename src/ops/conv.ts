@@ -22,6 +22,7 @@ import { fmtShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add } from './elementwise.js';
 import { reshape, reverse } from './shape.js';
+import { assertTensor } from './nn_checks.js';
 
 export type { Padding, ConvOpts, ConvTransposeOpts } from '../kernels/conv_info.js';
 
@@ -34,8 +35,8 @@ export interface ConvTransposeOptions extends ConvTransposeOpts {
 }
 
 function checkTensors(op: string, x: unknown, w: unknown): asserts x is Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError(`${op}: x must be a Tensor, received ${typeof x}`);
-  if (!(w instanceof Tensor)) throw new TypeError(`${op}: w must be a Tensor, received ${typeof w}`);
+  assertTensor(op, 'x', x);
+  assertTensor(op, 'w', w);
   if (!isFloat(x.dtype)) throw new TypeError(`${op}: x must be float32 or float64, received ${x.dtype}`);
   if (w.dtype !== x.dtype) throw new TypeError(`${op}: dtypes differ (x is ${x.dtype}, w is ${w.dtype}); cast one of them first`);
 }
@@ -44,7 +45,7 @@ function checkTensors(op: string, x: unknown, w: unknown): asserts x is Tensor {
 function withBias(op: string, y: Tensor, bias: Tensor | undefined): Tensor {
   if (bias === undefined) return y;
   const F = y.shape[y.rank - 1];
-  if (!(bias instanceof Tensor)) throw new TypeError(`${op}: bias must be a Tensor, received ${typeof bias}`);
+  assertTensor(op, 'bias', bias);
   if (bias.rank !== 1 || bias.shape[0] !== F) {
     throw new RangeError(`${op}: bias must have shape [${F}] (one value per filter), received shape ${fmtShape(bias.shape)}`);
   }

@@ -8,6 +8,8 @@ import type { DType } from '../tensor/dtype.js';
 import { isDType } from '../tensor/dtype.js';
 import { broadcastShapes, broadcastedAxes, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { describeValue } from '../tensor/describe.js';
+import { assertTensor } from './nn_checks.js';
 
 export type TensorLike = Tensor | number;
 
@@ -22,14 +24,18 @@ export function asTensor(x: TensorLike, like: Tensor | DType = 'float32', op = '
     if (dtype === 'int32' && !Number.isInteger(x)) {
       throw new TypeError(`${op}: ${arg} = ${x} is not an integer but the other operand is int32; cast it to float32 or float64 first`);
     }
+    if (dtype === 'int32' && (x < -2147483648 || x > 2147483647)) {
+      throw new RangeError(`${op}: ${arg} = ${x} is outside the int32 range [-2147483648, 2147483647] of the other operand; cast it to float64 first`);
+    }
     return fromValues([x], [], dtype);
   }
-  if (!(x instanceof Tensor)) throw new TypeError(`${op}: ${arg} must be a Tensor or a number, received ${typeof x}`);
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: ${arg} must be a Tensor or a number, received ${describeValue(x)}`);
+  assertTensor(op, arg, x);
   return x;
 }
 
 function pair(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor] {
-  const ta = a instanceof Tensor ? a : asTensor(a, b instanceof Tensor ? b : 'float32', op, 'a');
+  const ta = asTensor(a, b instanceof Tensor ? b : 'float32', op, 'a');
   const tb = asTensor(b, ta, op, 'b');
   if (ta.dtype !== tb.dtype) throw new TypeError(`${op}: dtypes differ (a is ${ta.dtype}, b is ${tb.dtype}); cast one of them first`);
   broadcastShapes(ta.shape, tb.shape, op);
@@ -124,11 +130,14 @@ export const greaterEqual = (a: TensorLike, b: TensorLike) => run1('GreaterEqual
 export const less = (a: TensorLike, b: TensorLike) => run1('Less', pair(a, b, 'less'));
 export const lessEqual = (a: TensorLike, b: TensorLike) => run1('LessEqual', pair(a, b, 'lessEqual'));
 export const equal = (a: TensorLike, b: TensorLike) => run1('Equal', pair(a, b, 'equal'));
-export const isNaN = (x: Tensor) => run1('IsNaN', [x]);
+export function isNaN(x: Tensor): Tensor {
+  assertTensor('isNaN', 'x', x);
+  return run1('IsNaN', [x]);
+}
 
 /** a where cond != 0, else b (broadcasting all three). Gradient flows to the chosen side. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
-  if (!(cond instanceof Tensor)) throw new TypeError(`where: cond must be a Tensor, received ${typeof cond}`);
+  assertTensor('where', 'cond', cond);
   const [x, y] = pair(a, b, 'where');
   broadcastShapes(cond.shape, broadcastShapes(x.shape, y.shape, 'where'), 'where: cond');
   const c = cond.dtype === x.dtype ? cond : cast(cond, x.dtype);
@@ -138,8 +147,36 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   });
 }
 
+/**
+ * Float to int32 truncates toward zero (PyTorch's .to(torch.int32), TF.js's cast). NaN,
+ * +-Infinity and values whose truncation falls outside [-2147483648, 2147483647] have no
+ * int32 value: an error naming the value and its index, where typed arrays (and C) would
+ * give 0 or wrap around silently. The check reads the values where they can be read
+ * synchronously (ts, wasm); on webgpu the conversion runs on the GPU, which cannot raise
+ * errors, and gives 0 for NaN and +-Infinity and wraps out-of-range values.
+ */
+function checkCastToInt32(x: Tensor): void {
+  const v = x.backend.readSync(x.dataId, x.dtype);
+  if (v === null) return;
+  for (let i = 0; i < v.length; i++) {
+    const f = v[i];
+    if (f > -2147483649 && f < 2147483648) continue; // false for NaN too
+    const idx: number[] = [];
+    for (let d = x.rank - 1, r = i; d >= 0; d--) {
+      idx.unshift(r % x.shape[d]);
+      r = Math.floor(r / x.shape[d]);
+    }
+    throw new RangeError(
+      `cast: x[${idx.join(', ')}] = ${f} (x is ${x.describe()}) has no int32 value: NaN, +-Infinity and values outside ` +
+        '[-2147483648, 2147483647] cannot be cast to int32; replace them first (e.g. ck.where(ck.isNaN(x), 0, x), ck.clip(x, lo, hi))',
+    );
+  }
+}
+
 export function cast(x: Tensor, dtype: DType): Tensor {
-  if (!isDType(dtype)) throw new TypeError(`cast: unknown dtype '${String(dtype)}'`);
+  assertTensor('cast', 'x', x);
+  if (!isDType(dtype)) throw new TypeError(`cast: unknown dtype '${String(dtype)}' (use float32, float64 or int32)`);
+  if (dtype === 'int32' && x.dtype !== 'int32') checkCastToInt32(x);
   // Same dtype: a view, still differentiable (like PyTorch's x.to(x.dtype)).
   if (x.dtype === dtype) return record('cast', [x], shareStorage(x, x.shape), (dy) => [shareStorage(dy, dy.shape)]);
   const y = run1('Cast', [x], { dtype });
@@ -148,69 +185,84 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 }
 
 export function neg(x: Tensor): Tensor {
+  assertTensor('neg', 'x', x);
   return record('neg', [x], run1('Neg', [x]), (dy) => [neg(dy)]);
 }
 
 /** |x|; the gradient at 0 is 0 (sign(0)). */
 export function abs(x: Tensor): Tensor {
+  assertTensor('abs', 'x', x);
   return record('abs', [x], run1('Abs', [x]), (dy) => [mul(dy, sign(x))]);
 }
 
-export const sign = (x: Tensor) => run1('Sign', [x]);
-export const floor = (x: Tensor) => run1('Floor', [x]);
-export const round = (x: Tensor) => run1('Round', [x]);
+export function sign(x: Tensor): Tensor {
+  assertTensor('sign', 'x', x);
+  return run1('Sign', [x]);
+}
+export function floor(x: Tensor): Tensor {
+  assertTensor('floor', 'x', x);
+  return run1('Floor', [x]);
+}
+export function round(x: Tensor): Tensor {
+  assertTensor('round', 'x', x);
+  return run1('Round', [x]);
+}
 
 /**
  * Transcendental maps (exp, log, sqrt, reciprocal, sin, cos) are float functions: an int32
  * input is promoted to float32 first, as PyTorch and TF.js do, instead of truncating.
  */
-function floatInput(x: Tensor): Tensor {
+function floatInput(op: string, x: Tensor): Tensor {
+  assertTensor(op, 'x', x);
   return x.dtype === 'int32' ? run1('Cast', [x], { dtype: 'float32' }) : x;
 }
 
 export function exp(x: Tensor): Tensor {
-  x = floatInput(x);
+  x = floatInput('exp', x);
   const y = run1('Exp', [x]);
   return record('exp', [x], y, (dy) => [mul(dy, y)]);
 }
 
 export function log(x: Tensor): Tensor {
-  x = floatInput(x);
+  x = floatInput('log', x);
   return record('log', [x], run1('Log', [x]), (dy) => [div(dy, x)]);
 }
 
 export function sqrt(x: Tensor): Tensor {
-  x = floatInput(x);
+  x = floatInput('sqrt', x);
   const y = run1('Sqrt', [x]);
   return record('sqrt', [x], y, (dy) => [div(dy, mul(y, 2))]);
 }
 
 export function square(x: Tensor): Tensor {
+  assertTensor('square', 'x', x);
   return record('square', [x], run1('Square', [x]), (dy) => [mul(dy, mul(x, 2))]);
 }
 
 export function reciprocal(x: Tensor): Tensor {
-  x = floatInput(x);
+  x = floatInput('reciprocal', x);
   const y = run1('Reciprocal', [x]);
   return record('reciprocal', [x], y, (dy) => [neg(mul(dy, mul(y, y)))]);
 }
 
 export function sin(x: Tensor): Tensor {
-  x = floatInput(x);
+  x = floatInput('sin', x);
   return record('sin', [x], run1('Sin', [x]), (dy) => [mul(dy, cos(x))]);
 }
 export function cos(x: Tensor): Tensor {
-  x = floatInput(x);
+  x = floatInput('cos', x);
   return record('cos', [x], run1('Cos', [x]), (dy) => [neg(mul(dy, sin(x)))]);
 }
 
 /** Clamp to [min, max]; gradient 1 where min <= x <= max (the bounds included, as PyTorch's clamp), 0 outside. */
 export function clip(x: Tensor, min: number, max: number): Tensor {
+  assertTensor('clip', 'x', x);
   if (min > max) throw new RangeError(`clip: min (${min}) must not exceed max (${max})`);
   return record('clip', [x], run1('Clip', [x], { min, max }), (dy) => [mul(dy, mul(greaterEqual(x, min), lessEqual(x, max)))]);
 }
 
 /** x * scale + offset with plain numbers (one kernel, no scalar tensors). */
 export function affine(x: Tensor, scale: number, offset = 0): Tensor {
+  assertTensor('affine', 'x', x);
   return record('affine', [x], run1('Affine', [x], { scale, offset }), (dy) => [run1('Affine', [dy], { scale, offset: 0 })]);
 }

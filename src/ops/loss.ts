@@ -18,7 +18,7 @@ import { run1 } from '../registry/engine.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { logSoftmax, relu, softplus } from './activation.js';
-import { assertFloatTensor } from './nn_checks.js';
+import { assertFloatTensor, assertTensor } from './nn_checks.js';
 import { add, affine, clip, equal, log, mul, neg, square, sub } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { sum } from './reduce.js';
@@ -105,7 +105,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: LossOp
   const op = 'softmaxCrossEntropy';
   assertFloatTensor(op, 'logits', logits);
   if (logits.rank !== 2) throw new RangeError(`${op}: logits must have rank 2 [N, K], received shape ${fmtShape(logits.shape)}`);
-  if (!(labels instanceof Tensor)) throw new TypeError(`${op}: labels must be a Tensor`);
+  assertTensor(op, 'labels', labels);
   const r = opts.reduction ?? 'mean';
   checkReduction(op, r, ['mean', 'sum', 'none']);
   const [N, K] = logits.shape;

@@ -8,6 +8,7 @@ import { run1 } from '../registry/engine.js';
 import { fmtShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { sum } from './reduce.js';
+import { assertTensor } from './nn_checks.js';
 
 export interface MatMulOpts {
   transposeA?: boolean;
@@ -16,8 +17,8 @@ export interface MatMulOpts {
 
 export function matmul(a: Tensor, b: Tensor, opts: MatMulOpts = {}): Tensor {
   const ta = !!opts.transposeA, tb = !!opts.transposeB;
-  if (!(a instanceof Tensor)) throw new TypeError(`matmul: a must be a Tensor, received ${a === null ? 'null' : typeof a}`);
-  if (!(b instanceof Tensor)) throw new TypeError(`matmul: b must be a Tensor, received ${b === null ? 'null' : typeof b}`);
+  assertTensor('matmul', 'a', a);
+  assertTensor('matmul', 'b', b);
   if (a.rank < 2 || a.rank > 3) throw new RangeError(`matmul: a must have rank 2 or 3, received shape ${fmtShape(a.shape)}`);
   if (b.rank < 2 || b.rank > 3) throw new RangeError(`matmul: b must have rank 2 or 3, received shape ${fmtShape(b.shape)}`);
   if (a.dtype !== b.dtype) throw new TypeError(`matmul: dtypes differ (a ${a.dtype}, b ${b.dtype})`);

@@ -9,7 +9,7 @@ import { fmtShape, normAxes, reducedShape, shapesEqual } from '../tensor/shape.j
 import { Tensor } from '../tensor/tensor.js';
 import { identity } from './activation.js';
 import { assertFloatTensor } from './nn_checks.js';
-import { fromChunks } from './creation.js';
+import { fromChunks } from './generate.js';
 import { add, div, mul, sqrt, sub } from './elementwise.js';
 import { Rng, rngOf } from './random.js';
 import { mean, sum } from './reduce.js';
@@ -221,7 +221,7 @@ export function dropout(x: Tensor, rate: number, opts: DropoutOpts = {}): Tensor
   const rng = opts.rng ?? rngOf(opts.seed);
   const scale = 1 / (1 - rate);
   // Drawn chunk by chunk into the mask's storage (no whole float64 mask on the JS heap).
-  const mask = fromChunks(x.shape, x.dtype, (chunk) => {
+  const mask = fromChunks('dropout', x.shape, x.dtype, (chunk) => {
     for (let i = 0; i < chunk.length; i++) chunk[i] = rng.next() >= rate ? scale : 0;
   });
   return mul(x, mask);

@@ -16,6 +16,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { neg } from './elementwise.js';
 import { max, mean } from './reduce.js';
 import { reshape } from './shape.js';
+import { assertTensor } from './nn_checks.js';
 
 export type { PoolOpts } from '../kernels/conv_info.js';
 export interface AvgPoolOpts extends PoolOpts {
@@ -24,7 +25,7 @@ export interface AvgPoolOpts extends PoolOpts {
 }
 
 function checkX(op: string, x: unknown): asserts x is Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError(`${op}: x must be a Tensor, received ${typeof x}`);
+  assertTensor(op, 'x', x);
   if (!isFloat(x.dtype)) throw new TypeError(`${op}: x must be float32 or float64, received ${x.dtype}`);
 }
 

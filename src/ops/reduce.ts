@@ -1,14 +1,32 @@
 /** Reductions over axes: sum, mean, max, min, variance, argmax/argmin, logSumExp. */
 import { record } from '../autograd/tape.js';
 import { run1, shareStorage } from '../registry/engine.js';
-import { normAxes, reducedShape, sizeOf } from '../tensor/shape.js';
+import { fmtShape, normAxes, reducedShape, sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, cast, div, equal, exp, log, mul, sub } from './elementwise.js';
+import { assertTensor } from './nn_checks.js';
 
 export interface ReduceOpts {
   /** Axes to reduce (negative counts from the end); all axes when omitted. */
   axes?: number | number[];
   keepDims?: boolean;
+}
+
+/**
+ * Reductions without an identity (max, min, argMax, argMin) have no value over an empty
+ * axis: an error naming the axis and the shape, as PyTorch ("Expected reduction dim 0 to
+ * have non-zero size") and NumPy do. Nothing is reduced when the output is itself empty.
+ * sum of nothing is 0 and mean of nothing is NaN (0 / 0), as in PyTorch and NumPy.
+ */
+function assertNonEmptyAxes(op: string, x: Tensor, axes: readonly number[]): void {
+  const empty = axes.find((a) => x.shape[a] === 0);
+  if (empty === undefined) return;
+  const outSize = sizeOf(x.shape.filter((_, i) => !axes.includes(i)));
+  if (outSize === 0) return;
+  throw new RangeError(
+    `${op}: axis ${empty} of x (shape ${fmtShape(x.shape)}) has size 0; ${op} of an empty axis has no value ` +
+      '(only sum, 0, and mean, NaN, are defined over nothing)',
+  );
 }
 
 function expandBack(g: Tensor, x: Tensor, axes: number[]): Tensor {
@@ -19,6 +37,7 @@ function expandBack(g: Tensor, x: Tensor, axes: number[]): Tensor {
 
 /** Sum over axes. Gradient: dy broadcast back over the reduced axes. */
 export function sum(x: Tensor, opts: ReduceOpts = {}): Tensor {
+  assertTensor('sum', 'x', x);
   const axes = normAxes(opts.axes, x.rank, 'sum');
   const y = run1('Sum', [x], { axes, keepDims: !!opts.keepDims });
   return record('sum', [x], y, (dy) => [expandBack(dy, x, axes)]);
@@ -26,6 +45,7 @@ export function sum(x: Tensor, opts: ReduceOpts = {}): Tensor {
 
 /** Mean over axes. An int32 input gives a float32 mean (NumPy), never a truncated one. */
 export function mean(x: Tensor, opts: ReduceOpts = {}): Tensor {
+  assertTensor('mean', 'x', x);
   if (x.dtype === 'int32') x = cast(x, 'float32');
   const axes = normAxes(opts.axes, x.rank, 'mean');
   const n = sizeOf(axes.map((a) => x.shape[a]));
@@ -33,7 +53,9 @@ export function mean(x: Tensor, opts: ReduceOpts = {}): Tensor {
 }
 
 function extremum(kernel: 'Max' | 'Min', x: Tensor, opts: ReduceOpts): Tensor {
+  assertTensor(kernel.toLowerCase(), 'x', x);
   const axes = normAxes(opts.axes, x.rank, kernel.toLowerCase());
+  assertNonEmptyAxes(kernel.toLowerCase(), x, axes);
   const y = run1(kernel, [x], { axes, keepDims: !!opts.keepDims });
   // The gradient is shared equally among tied extrema (as PyTorch's amax/amin do).
   return record(kernel.toLowerCase(), [x], y, (dy) => {
@@ -47,16 +69,21 @@ export const min = (x: Tensor, opts: ReduceOpts = {}) => extremum('Min', x, opts
 
 /** Index of the largest value along `axis` (int32; first index at ties). */
 export function argMax(x: Tensor, axis = -1, keepDims = false): Tensor {
+  assertTensor('argMax', 'x', x);
   const [a] = normAxes(axis, x.rank, 'argMax');
+  assertNonEmptyAxes('argMax', x, [a]);
   return run1('ArgMax', [x], { axis: a, keepDims });
 }
 export function argMin(x: Tensor, axis = -1, keepDims = false): Tensor {
+  assertTensor('argMin', 'x', x);
   const [a] = normAxes(axis, x.rank, 'argMin');
+  assertNonEmptyAxes('argMin', x, [a]);
   return run1('ArgMin', [x], { axis: a, keepDims });
 }
 
 /** Variance over axes; biased (divide by n) unless `unbiased` (divide by n - 1). int32 gives float32. */
 export function variance(x: Tensor, opts: ReduceOpts & { unbiased?: boolean } = {}): Tensor {
+  assertTensor('variance', 'x', x);
   if (x.dtype === 'int32') x = cast(x, 'float32');
   const axes = normAxes(opts.axes, x.rank, 'variance');
   const n = sizeOf(axes.map((a) => x.shape[a]));
@@ -66,8 +93,15 @@ export function variance(x: Tensor, opts: ReduceOpts & { unbiased?: boolean } = 
 
 /** log(sum(exp(x))) computed stably by subtracting the max first. */
 export function logSumExp(x: Tensor, opts: ReduceOpts = {}): Tensor {
+  assertTensor('logSumExp', 'x', x);
   const axes = normAxes(opts.axes, x.rank, 'logSumExp');
-  const m = run1('Max', [x], { axes, keepDims: true }); // a constant shift: no gradient needed
+  // A constant shift (no gradient needed); an infinite max shifts by 0 instead, so that a
+  // slice of all -Infinity gives -Infinity and one holding +Infinity gives +Infinity, not
+  // NaN from inf - inf (PyTorch's logsumexp does the same). Over an empty axis: -Infinity.
+  const mx = run1('Max', [x], { axes, keepDims: true });
+  const inf = run1('Fill', [], { shape: [], dtype: x.dtype, value: Infinity });
+  const zero = run1('Fill', [], { shape: [], dtype: x.dtype, value: 0 });
+  const m = run1('Where', [run1('Equal', [run1('Abs', [mx]), inf]), zero, mx]);
   const s = log(sum(exp(sub(x, m)), { axes, keepDims: true }));
   const y = add(s, m);
   return opts.keepDims ? y : reshapeTo(y, reducedShape(x.shape, axes, false));

@@ -8,10 +8,14 @@ import { run1, shareStorage } from '../registry/engine.js';
 import type { DType } from '../tensor/dtype.js';
 import { assertValidShape, fmtShape, normAxes, shapesEqual, sizeOf, broadcastShapes } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { describeValue } from '../tensor/describe.js';
 import { unbroadcast } from './elementwise.js';
+import { assertTensor, assertTensorList } from './nn_checks.js';
 
 /** Same values, new shape (one dimension may be -1). Shares storage: no copy. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  assertTensor('reshape', 'x', x);
+  if (!Array.isArray(shape as unknown)) throw new TypeError(`reshape: shape must be an array of integers, received ${describeValue(shape)}`);
   const s = [...shape];
   const free = s.indexOf(-1);
   if (free !== -1) {
@@ -27,10 +31,12 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 /** Keep the first `startAxis` dims and flatten the rest (Keras Flatten: startAxis 1). */
 export function flatten(x: Tensor, startAxis = 1): Tensor {
+  assertTensor('flatten', 'x', x);
   return reshape(x, [...x.shape.slice(0, startAxis), sizeOf(x.shape.slice(startAxis))]);
 }
 
 export function expandDims(x: Tensor, axis = 0): Tensor {
+  assertTensor('expandDims', 'x', x);
   const a = axis < 0 ? x.rank + 1 + axis : axis;
   if (a < 0 || a > x.rank) throw new RangeError(`expandDims: axis ${axis} is out of range for rank ${x.rank}`);
   return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)]);
@@ -38,6 +44,7 @@ export function expandDims(x: Tensor, axis = 0): Tensor {
 
 /** Drop size-1 dims (all, or the given axes, which must have size 1). */
 export function squeeze(x: Tensor, axes?: number | number[]): Tensor {
+  assertTensor('squeeze', 'x', x);
   const ax = axes === undefined ? x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0) : normAxes(axes, x.rank, 'squeeze');
   for (const a of ax) if (x.shape[a] !== 1) throw new RangeError(`squeeze: axis ${a} has size ${x.shape[a]}, not 1 (shape ${fmtShape(x.shape)})`);
   return reshape(x, x.shape.filter((_, i) => !ax.includes(i)));
@@ -45,6 +52,8 @@ export function squeeze(x: Tensor, axes?: number | number[]): Tensor {
 
 /** Permute axes (default: reverse them). */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
+  assertTensor('transpose', 'x', x);
+  if (perm !== undefined && !Array.isArray(perm as unknown)) throw new TypeError(`transpose: perm must be an array of axes, received ${describeValue(perm)}`);
   const p = perm ? [...perm] : x.shape.map((_, i) => x.rank - 1 - i);
   if (p.length !== x.rank || [...p].sort((a, b) => a - b).some((v, i) => v !== i)) {
     throw new RangeError(`transpose: perm ${JSON.stringify(perm)} is not a permutation of the ${x.rank} axes of ${fmtShape(x.shape)}`);
@@ -57,6 +66,8 @@ export const permute = transpose;
 
 /** Slice `size` elements from `begin` on each axis (size -1: to the end). */
 export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
+  assertTensor('slice', 'x', x);
+  if (!Array.isArray(begin as unknown)) throw new TypeError(`slice: begin must be an array of integers, received ${describeValue(begin)}`);
   if (begin.length !== x.rank) throw new RangeError(`slice: begin has ${begin.length} entries, expected ${x.rank} for shape ${fmtShape(x.shape)}`);
   const sz = x.shape.map((d, i) => {
     const s = size?.[i] ?? -1;
@@ -75,7 +86,8 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
 
 /** Join tensors along an existing axis. */
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
-  if (xs.length === 0) throw new RangeError('concat: needs at least one tensor');
+  if (Array.isArray(xs) && xs.length === 0) throw new RangeError('concat: needs at least one tensor');
+  assertTensorList('concat', 'xs', xs);
   const [a] = normAxes(axis, xs[0].rank, 'concat');
   xs.forEach((t, i) => {
     if (t.rank !== xs[0].rank || t.shape.some((d, j) => j !== a && d !== xs[0].shape[j])) {
@@ -98,7 +110,8 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
 
 /** Join tensors of equal shape along a new axis. */
 export function stack(xs: readonly Tensor[], axis = 0): Tensor {
-  if (xs.length === 0) throw new RangeError('stack: needs at least one tensor');
+  if (Array.isArray(xs) && xs.length === 0) throw new RangeError('stack: needs at least one tensor');
+  assertTensorList('stack', 'xs', xs);
   xs.forEach((t, i) => {
     if (!shapesEqual(t.shape, xs[0].shape)) throw new RangeError(`stack: tensor ${i} has shape ${fmtShape(t.shape)}, expected ${fmtShape(xs[0].shape)}`);
   });
@@ -112,6 +125,7 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
 
 /** Split into pieces of the given sizes (or n equal pieces) along `axis`. */
 export function split(x: Tensor, sizesOrCount: number | number[], axis = 0): Tensor[] {
+  assertTensor('split', 'x', x);
   const [a] = normAxes(axis, x.rank, 'split');
   const sizes = typeof sizesOrCount === 'number' ? new Array(sizesOrCount).fill(x.shape[a] / sizesOrCount) : sizesOrCount;
   if (sizes.some((s) => !Number.isInteger(s)) || sizes.reduce((p, q) => p + q, 0) !== x.shape[a]) {
@@ -126,12 +140,15 @@ export function split(x: Tensor, sizesOrCount: number | number[], axis = 0): Ten
 }
 
 export function unstack(x: Tensor, axis = 0): Tensor[] {
+  assertTensor('unstack', 'x', x);
   const [a] = normAxes(axis, x.rank, 'unstack');
   return split(x, x.shape[a], a).map((t) => squeeze(t, a));
 }
 
 /** Constant padding; paddings[i] = [before, after] for axis i. */
 export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
+  assertTensor('pad', 'x', x);
+  if (!Array.isArray(paddings as unknown)) throw new TypeError(`pad: paddings must be an array of [before, after] pairs, received ${describeValue(paddings)}`);
   if (paddings.length !== x.rank) throw new RangeError(`pad: paddings has ${paddings.length} entries, expected ${x.rank} for shape ${fmtShape(x.shape)}`);
   for (const p of paddings) if (!p.every((v) => Number.isInteger(v) && v >= 0)) throw new RangeError(`pad: paddings must be non-negative integers, received ${JSON.stringify(paddings)}`);
   const y = run1('Pad', [x], { paddings: paddings.map((p) => [p[0], p[1]]), value });
@@ -139,6 +156,8 @@ export function pad(x: Tensor, paddings: readonly (readonly [number, number])[],
 }
 
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  assertTensor('broadcastTo', 'x', x);
+  assertValidShape(shape, 'broadcastTo: shape');
   const s = broadcastShapes(x.shape, shape, 'broadcastTo');
   if (!shapesEqual(s, shape)) throw new RangeError(`broadcastTo: ${fmtShape(x.shape)} cannot be broadcast to ${fmtShape(shape)}`);
   return record('broadcastTo', [x], run1('BroadcastTo', [x], { shape: [...shape] }), (dy) => [unbroadcast(dy, x.shape)]);
@@ -146,6 +165,7 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
 
 /** Reverse the element order along `axes`. */
 export function reverse(x: Tensor, axes: number | number[]): Tensor {
+  assertTensor('reverse', 'x', x);
   const ax = normAxes(axes, x.rank, 'reverse');
   return record('reverse', [x], run1('Reverse', [x], { axes: ax }), (dy) => [run1('Reverse', [dy], { axes: ax })]);
 }
@@ -153,6 +173,8 @@ export const flip = reverse;
 
 /** Take entries of `x` along `axis` at int32 `indices`. */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
+  assertTensor('gather', 'x', x);
+  assertTensor('gather', 'indices', indices);
   if (indices.dtype !== 'int32') throw new TypeError(`gather: indices must be int32, received ${indices.dtype}`);
   const [a] = normAxes(axis, x.rank, 'gather');
   const y = run1('Gather', [x, indices], { axis: a });
@@ -161,6 +183,7 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
 
 /** One-hot encode int32 class indices: shape [...indices.shape, depth]. */
 export function oneHot(indices: Tensor, depth: number, dtype: DType = 'float32'): Tensor {
+  assertTensor('oneHot', 'indices', indices);
   if (!Number.isInteger(depth) || depth <= 0) throw new RangeError(`oneHot: depth must be a positive integer, received ${depth}`);
   return run1('OneHot', [indices], { depth, dtype });
 }

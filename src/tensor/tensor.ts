@@ -22,8 +22,8 @@ export interface StorageOwner {
  * autograd can say which op's saved tensor it was.
  */
 export class DisposedTensorError extends Error {
-  constructor(readonly tensor: Tensor) {
-    super(`Tensor ${tensor.describe()} was disposed and cannot be used`);
+  constructor(readonly tensor: Tensor, message = `Tensor ${tensor.describe()} was disposed and cannot be used`) {
+    super(message);
     this.name = 'DisposedTensorError';
   }
 }

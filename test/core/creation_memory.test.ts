@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
-import { GENERATE_CHUNK } from '../../src/ops/creation.js';
+import { GENERATE_CHUNK } from '../../src/ops/generate.js';
 import { Rng } from '../../src/ops/random.js';
 import type { DType } from '../../src/index.js';
 

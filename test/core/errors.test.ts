@@ -120,7 +120,7 @@ const dtypes: Row[] = [
   ['avgPool2d', () => ck.avgPool2d(z([1, 2, 2, 1], 'int32'), 1), /avgPool2d: x must be float32 or float64, received int32/],
   ['globalAvgPool2d', () => ck.globalAvgPool2d(z([1, 2, 2, 1], 'int32')), /globalAvgPool2d: x must be float32 or float64, received int32/],
   ['matmul', () => ck.matmul(z([2, 3]), z([3, 2], 'float64')), /matmul: dtypes differ \(a float32, b float64\)/],
-  ['matmul non-tensor', () => ck.matmul([1, 2] as unknown as ck.Tensor, z([2, 3])), /matmul: a must be a Tensor, received object/],
+  ['matmul non-tensor', () => ck.matmul([1, 2] as unknown as ck.Tensor, z([2, 3])), /matmul: a must be a Tensor, received an array of length 2/],
   ['batchNorm', () => ck.batchNorm(x4, z([3], 'float64')), /batchNorm: gamma is float64 but x is float32/],
   ['layerNorm', () => ck.layerNorm(x4, z([3], 'float64')), /layerNorm: gamma is float64 but x is float32/],
   ['lrn', () => ck.lrn(z([1, 2, 2, 3], 'int32')), /lrn: x must be float32 or float64, received int32 \[1, 2, 2, 3\]/],
@@ -135,8 +135,50 @@ const dtypes: Row[] = [
   ['where cond', () => ck.where(z([4]), z([2, 3]), z([2, 3])), /where: cond: shapes \[4\] and \[2, 3\] cannot be broadcast together/],
 ];
 
+// Not a tensor where an op wants one: the op and the argument are named, and what came
+// instead (issue 13, part 11), never "Cannot read properties of null".
+const N = null as unknown as ck.Tensor;
+const U = undefined as unknown as ck.Tensor;
+const nonTensors: Row[] = [
+  ['add null', () => ck.add(N, z([2])), /^add: a must be a Tensor or a number, received null$/],
+  ['add b string', () => ck.add(z([2]), 'a' as unknown as ck.Tensor), /^add: b must be a Tensor or a number, received the string "a"$/],
+  ['mul undefined', () => ck.mul(z([2]), U), /^mul: b must be a Tensor or a number, received undefined$/],
+  ['relu undefined', () => ck.relu(U), /^relu: x must be a Tensor, received undefined$/],
+  ['conv2d string', () => ck.conv2d('a' as unknown as ck.Tensor, z([1, 1, 1, 1])), /^conv2d: x must be a Tensor, received the string "a"$/],
+  ['conv2d w null', () => ck.conv2d(x4, N), /^conv2d: w must be a Tensor, received null$/],
+  ['neg', () => ck.neg(N), /^neg: x must be a Tensor, received null$/],
+  ['exp', () => ck.exp({} as ck.Tensor), /^exp: x must be a Tensor, received a plain object$/],
+  ['sign', () => ck.sign(U), /^sign: x must be a Tensor, received undefined$/],
+  ['isNaN', () => ck.isNaN(N), /^isNaN: x must be a Tensor, received null$/],
+  ['cast', () => ck.cast(N, 'int32'), /^cast: x must be a Tensor, received null$/],
+  ['clip', () => ck.clip(N, 0, 1), /^clip: x must be a Tensor, received null$/],
+  ['where cond', () => ck.where(N, z([2]), z([2])), /^where: cond must be a Tensor, received null$/],
+  ['sum', () => ck.sum(N), /^sum: x must be a Tensor, received null$/],
+  ['mean', () => ck.mean(U), /^mean: x must be a Tensor, received undefined$/],
+  ['max', () => ck.max(N), /^max: x must be a Tensor, received null$/],
+  ['argMax', () => ck.argMax(7 as unknown as ck.Tensor), /^argMax: x must be a Tensor, received the number 7$/],
+  ['logSumExp', () => ck.logSumExp(N), /^logSumExp: x must be a Tensor, received null$/],
+  ['reshape', () => ck.reshape(N, [2]), /^reshape: x must be a Tensor, received null$/],
+  ['reshape shape', () => ck.reshape(z([2]), 2 as unknown as number[]), /^reshape: shape must be an array of integers, received the number 2$/],
+  ['transpose', () => ck.transpose(N), /^transpose: x must be a Tensor, received null$/],
+  ['slice', () => ck.slice(N, [0]), /^slice: x must be a Tensor, received null$/],
+  ['concat entry', () => ck.concat([z([2]), N]), /^concat: xs\[1\] must be a Tensor, received null$/],
+  ['concat not array', () => ck.concat(z([2]) as unknown as ck.Tensor[]), /^concat: xs must be an array of Tensors, received a Tensor \[2\] float32$/],
+  ['stack entry', () => ck.stack([U]), /^stack: xs\[0\] must be a Tensor, received undefined$/],
+  ['pad', () => ck.pad(N, [[0, 0]]), /^pad: x must be a Tensor, received null$/],
+  ['broadcastTo', () => ck.broadcastTo(N, [2]), /^broadcastTo: x must be a Tensor, received null$/],
+  ['gather indices', () => ck.gather(z([2]), N), /^gather: indices must be a Tensor, received null$/],
+  ['oneHot', () => ck.oneHot(N, 3), /^oneHot: indices must be a Tensor, received null$/],
+  ['zerosLike', () => ck.zerosLike(N), /^zerosLike: t must be a Tensor, received null$/],
+  ['matmul b', () => ck.matmul(z([2, 2]), U), /^matmul: b must be a Tensor, received undefined$/],
+  ['maxPool2d', () => ck.maxPool2d(N, 2), /^maxPool2d: x must be a Tensor, received null$/],
+  ['softmaxCrossEntropy labels', () => ck.softmaxCrossEntropy(z([2, 3]), N), /^softmaxCrossEntropy: labels must be a Tensor, received null$/],
+  ['nmsPerClass classes', () => ck.nmsPerClass(z([2, 4]), z([2]), N), /^nmsPerClass: classes must be a Tensor, received null$/],
+];
+
 describe('errors name the op, the argument, what was received and what was expected', () => {
   const groups: [string, Row[]][] = [
+    ['non-tensor inputs', nonTensors],
     ['wrong rank', rank],
     ['channel and shape mismatch', channels],
     ['zero, negative and non-integer strides, sizes, dilations, paddings, groups', strides],
@@ -159,4 +201,18 @@ describe('errors name the op, the argument, what was received and what was expec
       }
     });
   }
+});
+
+describe('a disposed tensor handed to an op is named with the op and the argument', () => {
+  it.each([
+    ['add', (d: ck.Tensor) => ck.add(z([2]), d), /^add: b \(\[2\] float32\) was disposed and cannot be used$/],
+    ['relu', (d: ck.Tensor) => ck.relu(d), /^relu: x \(\[2\] float32\) was disposed and cannot be used$/],
+    ['sum', (d: ck.Tensor) => ck.sum(d), /^sum: x \(\[2\] float32\) was disposed and cannot be used$/],
+    ['reshape', (d: ck.Tensor) => ck.reshape(d, [2, 1]), /^reshape: x \(\[2\] float32\) was disposed/],
+    ['matmul', (d: ck.Tensor) => ck.matmul(z([1, 2]), ck.reshape(d, [2, 1])), /^reshape: x \(\[2\] float32\) was disposed/],
+  ] as [string, (d: ck.Tensor) => unknown, RegExp][])('%s', (_name, f, re) => {
+    const d = z([2]);
+    d.dispose();
+    expect(() => f(d)).toThrow(re);
+  });
 });

@@ -91,3 +91,24 @@ describe('Dataset', () => {
     expect(() => Dataset.fromTensors(x, ck.tensor([1, 2], [2], 'int32'))).toThrow(/same first \(sample\) dimension/);
   });
 });
+
+describe('slice and take count whole samples (issue 13, part 11)', () => {
+  const ds = () => new Dataset({ x: Float32Array.from({ length: 10 * 2 }, (_, i) => i), sampleShape: [2], y: Int32Array.from({ length: 10 }, (_, i) => i), numClasses: 10 });
+  const ys = (d: Dataset) => Array.from(d.y);
+
+  it('negative indices count from the end, as Array.prototype.slice does', () => {
+    expect(ys(ds().slice(-3))).toEqual([7, 8, 9]);
+    expect(ys(ds().slice(2, -6))).toEqual([2, 3]);
+    expect(ys(ds().slice(-100, 2))).toEqual([0, 1]);
+    expect(ys(ds().slice(8, 100))).toEqual([8, 9]);
+    expect(ds().slice(-3).x.length).toBe(6);
+  });
+
+  it('fractional indices and negative or fractional take counts are errors (they split a sample)', () => {
+    expect(() => ds().take(1.5)).toThrow(/^Dataset.take: n must be a non-negative integer \(a number of samples\), received 1.5$/);
+    expect(() => ds().take(-5)).toThrow(/^Dataset.take: n must be a non-negative integer \(a number of samples\), received -5$/);
+    expect(() => ds().slice(0.5)).toThrow(/^Dataset.slice: start must be an integer \(a sample index\), received 0.5$/);
+    expect(() => ds().slice(0, NaN)).toThrow(/^Dataset.slice: end must be an integer \(a sample index\), received NaN$/);
+    expect(ds().take(0).length).toBe(0);
+  });
+});

@@ -136,6 +136,41 @@ describe('MNIST-format loader', () => {
     expect(truncatedRaw.message).toMatch(/^raw-file: truncated/);
   });
 
+  it('checks limit before reading anything: non-negative integers per split, naming what was received (issue 13, part 11)', async () => {
+    const p = makeIdxPair(4), q = makeIdxPair(2);
+    const files = { trainImages: p.images, trainLabels: p.labels, testImages: q.images, testLabels: q.labels };
+    const bad: [unknown, RegExp][] = [
+      [{ train: -5 }, /^loadMnist: limit.train must be a non-negative integer \(a number of images\) or undefined, received the number -5$/],
+      [{ test: 1.5 }, /^loadMnist: limit.test must be a non-negative integer .*received the number 1.5$/],
+      [{ train: NaN }, /^loadMnist: limit.train must be a non-negative integer .*received the number NaN$/],
+      [{ train: '10' }, /^loadMnist: limit.train must be a non-negative integer .*received the string "10"$/],
+      [{ training: 10 }, /^loadMnist: limit.training is not an option; limit takes train and test$/],
+      [100, /^loadMnist: limit must be an object \{ train\?, test\? \} of image counts, received the number 100 \(for both splits: \{ train: 100, test: 100 \}\)$/],
+      [null, /^loadMnist: limit must be an object .*received null$/],
+    ];
+    for (const [limit, re] of bad) {
+      const err = await loadMnist({ files, limit: limit as never }).catch((e) => e);
+      expect(err, JSON.stringify(limit)).toBeInstanceOf(Error);
+      expect(err.message).toMatch(re);
+    }
+    // Checked before the files: a missing folder is not what gets reported.
+    const early = await loadFashionMnist({ dir: join(dir, 'does-not-exist'), limit: { train: -1 } }).catch((e) => e);
+    expect(early).toBeInstanceOf(RangeError);
+    expect(early.message).toMatch(/^loadFashionMnist: limit.train must be a non-negative integer/);
+    const ok = await loadMnist({ files, limit: { train: 0, test: undefined } });
+    expect(ok.train.length).toBe(0);
+    expect(ok.test.length).toBe(2);
+  });
+
+  it('the other loaders name a missing or wrong source instead of reading it as an empty file', async () => {
+    await expect(loadSemeion(undefined as never)).rejects.toThrow(/^loadSemeion: expected a file path \(string\), an ArrayBuffer or a typed array, received undefined$/);
+    await expect(loadDigitsCsv(null as never)).rejects.toThrow(/^loadDigitsCsv: expected a file path .*received null$/);
+    await expect(readIdx(42 as never)).rejects.toThrow(/^readIdx: expected a file path .*received the number 42$/);
+    expect(() => parseIdx(null as never)).toThrow(/^parseIdx: bytes must be a Uint8Array \(decompressed IDX bytes\), received null$/);
+    expect(() => parseSemeion(undefined as never)).toThrow(/^parseSemeion: text must be a string/);
+    expect(() => parseDigitsCsv(new Uint8Array(2) as never)).toThrow(/^parseDigitsCsv: text must be a string \(the CSV contents\), received a Uint8Array$/);
+  });
+
   it('says which file is missing and how to get it (Fashion-MNIST: the Debian package)', async () => {
     const d = join(dir, 'empty');
     mkdirSync(d, { recursive: true });

@@ -319,4 +319,20 @@ describe('errors name the layer', () => {
     expect(() => L.conv2d({ filters: 0, kernelSize: 3 })).toThrow(/\(Conv2D\): filters must be a positive integer/);
     expect(() => L.maxPooling2d({ name: 'mp' }).apply(ck.zeros([2, 4]))).toThrow('mp (MaxPooling2D): expected input of rank 4 (N, H, W, C), received shape [2, 4]');
   });
+
+  it('apply and call name the layer and what they received instead of a tensor (issue 13, part 11)', () => {
+    const d = L.dense({ name: 'fc', units: 2 });
+    const expected = 'expected a Tensor or a SymbolicTensor (or an array of them)';
+    expect(() => d.apply(null as unknown as ck.Tensor)).toThrow(TypeError);
+    expect(() => d.apply(null as unknown as ck.Tensor)).toThrow(`fc (Dense): apply() ${expected}, received null`);
+    expect(() => d.apply(undefined as unknown as ck.Tensor)).toThrow(`fc (Dense): apply() ${expected}, received undefined`);
+    expect(() => d.apply([1, 2] as unknown as ck.Tensor)).toThrow(`fc (Dense): apply() ${expected}, received the number 1 as input 0`);
+    expect(() => d.apply([] as ck.Tensor[])).toThrow(`fc (Dense): apply() ${expected}, received an empty array`);
+    expect(() => d.call('x' as unknown as ck.Tensor)).toThrow('fc (Dense): call() expected a Tensor (or an array of Tensors), received the string "x"');
+    expect(() => L.add({ name: 'sum' }).apply([ck.zeros([1, 2]), null as unknown as ck.Tensor])).toThrow(`sum (Add): apply() ${expected}, received null as input 1`);
+    const gone = ck.zeros([1, 3]);
+    gone.dispose();
+    expect(() => d.apply(gone)).toThrow('fc (Dense): apply() its input ([1, 3] float32) was disposed and cannot be used');
+    expect(d.built).toBe(false); // nothing was built from a bad input
+  });
 });

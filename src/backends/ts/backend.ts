@@ -5,7 +5,7 @@
  */
 import type { Backend, DataId, TensorInfo } from '../../registry/backend.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
-import { BYTES_PER_ELEMENT } from '../../tensor/dtype.js';
+import { BYTES_PER_ELEMENT, OutOfMemoryError, isEngineAllocationError } from '../../tensor/dtype.js';
 
 interface TsData {
   values: TypedArray;
@@ -18,8 +18,15 @@ export class TsBackend implements Backend {
   supportsDtype(): boolean {
     return true;
   }
-  write(values: TypedArray): DataId {
-    return this.wrap(values.slice());
+  write(values: TypedArray, dtype: DType): DataId {
+    let copy: TypedArray;
+    try {
+      copy = values.slice();
+    } catch (e) {
+      if (isEngineAllocationError(e)) throw new OutOfMemoryError(dtype, values.length, undefined, e);
+      throw e;
+    }
+    return this.wrap(copy);
   }
   /** Adopt `values` without copying (kernels hand over arrays they allocated). */
   wrap(values: TypedArray): DataId {

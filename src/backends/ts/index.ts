@@ -1,5 +1,7 @@
 /** Registers the `ts` backend and all its kernels. */
 import { registerBackend } from '../../registry/engine.js';
+import { getKernel, listKernels, registerKernel } from '../../registry/kernels.js';
+import { OutOfMemoryError, isEngineAllocationError } from '../../tensor/dtype.js';
 import { TsBackend } from './backend.js';
 import './kernels/elementwise.js';
 import './kernels/reduce.js';
@@ -12,6 +14,27 @@ import './kernels/activation.js';
 import './kernels/norm.js';
 import './kernels/loss.js';
 import './kernels/boxes.js';
+
+// Every ts kernel names itself when it runs out of memory: an OutOfMemoryError from
+// allocArray (what was asked for: dtype, shape, bytes), or the JS engine's own "Invalid typed
+// array length" from a scratch array, becomes a RangeError naming the kernel and its inputs.
+for (const k of listKernels('ts')) {
+  const f = getKernel('ts', k)!.kernelFunc;
+  registerKernel({
+    kernelName: k,
+    backendName: 'ts',
+    kernelFunc: (inputs, attrs, backend) => {
+      try {
+        return f(inputs, attrs, backend);
+      } catch (e) {
+        if (!(e instanceof OutOfMemoryError) && !isEngineAllocationError(e)) throw e;
+        const ins = inputs.map((t) => `[${t.shape.join(', ')}] ${t.dtype}`).join(', ');
+        const what = e instanceof OutOfMemoryError ? e.message : `out of memory allocating a scratch buffer (${e.message})`;
+        throw new RangeError(`${k} (kernel on 'ts'${ins ? `, inputs ${ins}` : ''}): ${what}`, { cause: e });
+      }
+    },
+  });
+}
 
 registerBackend('ts', () => new TsBackend(), 1);
 export { TsBackend };

@@ -43,7 +43,7 @@ function conv2d(x: TensorInfo, w: TensorInfo, c: Conv2DInfo, be: Backend): Tenso
   expectShape('Conv2D', 'x', x, [N, H, W, C]);
   expectShape('Conv2D', 'w', w, [KH, KW, Cg, F]);
   const xv = vals(x), wv = vals(w);
-  const y = allocArray(x.dtype, N * OH * OW * F);
+  const y = allocArray(x.dtype, N * OH * OW * F, [N, OH, OW, F]);
   const acc = new Float64Array(F);
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < OH; oh++) {

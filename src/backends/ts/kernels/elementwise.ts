@@ -17,7 +17,7 @@ export function unaryKernel(name: string, f: (x: number, attrs: Attrs) => number
     backendName: 'ts',
     kernelFunc: ([x], attrs, be) => {
       const xv = vals(x);
-      const y = allocArray(x.dtype, xv.length);
+      const y = allocArray(x.dtype, xv.length, x.shape);
       for (let i = 0; i < xv.length; i++) y[i] = f(xv[i], attrs);
       return out(be, y, x.shape, x.dtype);
     },
@@ -63,12 +63,14 @@ export function binaryKernel(name: string, f: (a: number, b: number) => number, 
       const av = vals(a), bv = vals(b);
       const dtype = outDtype ?? a.dtype;
       if (av.length === bv.length && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])) {
-        const y = allocArray(dtype, av.length);
+        const y = allocArray(dtype, av.length, a.shape);
         for (let i = 0; i < av.length; i++) y[i] = f(av[i], bv[i]);
         return out(be, y, a.shape, dtype);
       }
+      // The output first: an impossible size is reported as the output's, not the index arrays'.
+      const outShape = broadcastShapes(a.shape, b.shape);
+      const y = allocArray(dtype, sizeOf(outShape), outShape);
       const { shape, ia, ib } = broadcastIndex(a.shape, b.shape);
-      const y = allocArray(dtype, ia.length);
       for (let i = 0; i < ia.length; i++) y[i] = f(av[ia[i]], bv[ib[i]]);
       return out(be, y, shape, dtype);
     },
@@ -117,7 +119,7 @@ registerKernel({
     const shape = broadcastShapes(broadcastShapes(c.shape, a.shape, 'where'), b.shape, 'where');
     const [cv, av, bv] = [c, a, b].map(vals);
     const n = sizeOf(shape);
-    const y = allocArray(a.dtype, n);
+    const y = allocArray(a.dtype, n, shape);
     const ic = broadcastIndex(c.shape, shape).ia, ia = broadcastIndex(a.shape, shape).ia, ib = broadcastIndex(b.shape, shape).ia;
     for (let i = 0; i < n; i++) y[i] = cv[ic[i]] !== 0 ? av[ia[i]] : bv[ib[i]];
     return out(be, y, shape, a.dtype);
@@ -130,7 +132,7 @@ registerKernel({
   kernelFunc: ([x], attrs, be) => {
     const dtype = attrs.dtype as DType;
     const xv = vals(x);
-    const y = allocArray(dtype, xv.length);
+    const y = allocArray(dtype, xv.length, x.shape);
     for (let i = 0; i < xv.length; i++) y[i] = dtype === 'int32' ? Math.trunc(xv[i]) : xv[i];
     return out(be, y, x.shape, dtype);
   },
@@ -142,7 +144,7 @@ registerKernel({
   kernelFunc: (_in: TensorInfo[], attrs, be) => {
     const shape = attrs.shape as number[];
     const dtype = attrs.dtype as DType;
-    const y = allocArray(dtype, sizeOf(shape));
+    const y = allocArray(dtype, sizeOf(shape), shape);
     y.fill(attrs.value as number);
     return out(be, y, shape, dtype);
   },

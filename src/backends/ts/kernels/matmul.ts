@@ -19,7 +19,7 @@ registerKernel({
     const M = ta ? as[2] : as[1], K = ta ? as[1] : as[2];
     const N = tb ? bs[1] : bs[2];
     const av = vals(a), bv = vals(b);
-    const y = allocArray(a.dtype, batch * M * N);
+    const y = allocArray(a.dtype, batch * M * N, batched ? [batch, M, N] : [M, N]);
     for (let p = 0; p < batch; p++) {
       const ao = (as[0] === 1 ? 0 : p) * M * K, bo = (bs[0] === 1 ? 0 : p) * K * N;
       for (let i = 0; i < M; i++) {
