@@ -168,7 +168,7 @@ export async function verifyVectors(source: string | VectorFile | unknown, opts:
   const file = parseVectors(source, opts.file);
   const dtype = opts.dtype ?? 'float64';
   if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`verifyVectors: dtype must be 'float32' or 'float64', received '${String(dtype)}'`);
-  const previous = getBackend().name;
+  const previous = getBackend();
   const backend = opts.backend ?? previous;
   await setBackend(backend);
   const before = getFallbacks();
