@@ -10,7 +10,7 @@ import { record } from '../autograd/tape.js';
 import { run1, shareStorage } from '../registry/engine.js';
 import { broadcastShapes, fmtShape, normAxes, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { assertFloatTensor } from './nn_checks.js';
+import { assertFloatTensor, assertTensor } from './nn_checks.js';
 import { affine, greater, mul, where } from './elementwise.js';
 import { noteLogits } from './logits.js';
 
@@ -111,7 +111,7 @@ export function step(x: Tensor): Tensor {
 
 /** The identity activation: the same values (a view, no copy); gradient dy. */
 export function identity(x: Tensor): Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError(`identity: x must be a Tensor, received ${typeof x}`);
+  assertTensor('identity', 'x', x);
   return record('identity', [x], shareStorage(x, x.shape), (dy) => [shareStorage(dy, dy.shape)]);
 }
 

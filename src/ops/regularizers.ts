@@ -5,6 +5,7 @@
  * affine(l2Penalty(ws), lambda / 2).
  */
 import { Tensor } from '../tensor/tensor.js';
+import { describeValue } from '../tensor/describe.js';
 import { assertFloatTensor } from './nn_checks.js';
 import { abs, add, affine, div, square } from './elementwise.js';
 import { sum } from './reduce.js';
@@ -13,7 +14,8 @@ type Weights = Tensor | readonly Tensor[];
 
 function total(op: string, ws: Weights, f: (w: Tensor) => Tensor): Tensor {
   const list = ws instanceof Tensor ? [ws] : ws;
-  if (!Array.isArray(list) || list.length === 0) throw new RangeError(`${op}: expected a Tensor or a non-empty array of Tensors`);
+  if (!Array.isArray(list)) throw new TypeError(`${op}: expected a Tensor or a non-empty array of Tensors, received ${describeValue(ws)}`);
+  if (list.length === 0) throw new RangeError(`${op}: expected a Tensor or a non-empty array of Tensors, received an empty array`);
   list.forEach((w, i) => assertFloatTensor(op, `weights[${i}]`, w));
   const dtype = list[0].dtype;
   list.forEach((w, i) => {

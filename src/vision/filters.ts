@@ -19,6 +19,7 @@ import { broadcastTo, reshape, reverse } from '../ops/shape.js';
 import type { DType } from '../tensor/dtype.js';
 import { isFloat } from '../tensor/dtype.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
+import { assertTensor } from '../ops/nn_checks.js';
 import { Tensor } from '../tensor/tensor.js';
 
 type Kernel2D = Tensor | number[][];
@@ -101,7 +102,7 @@ export interface Filter2DOpts {
  * sizes given by the padding and strides (floor((n + 2p - f)/s + 1)).
  */
 export function filter2d(image: Tensor, kernel: Kernel2D, opts: Filter2DOpts = {}): Tensor {
-  if (!(image instanceof Tensor)) throw new TypeError(`filter2d: image must be a Tensor, received ${typeof image}`);
+  assertTensor('filter2d', 'image', image);
   if (!isFloat(image.dtype)) throw new TypeError(`filter2d: image must be float32 or float64 (use normalizeImage for 0..255 pixels), received ${image.dtype}`);
   if (image.rank < 2 || image.rank > 4) {
     throw new RangeError(`filter2d: image must have rank 2 (H,W), 3 (H,W,C) or 4 (N,H,W,C), received shape ${fmtShape(image.shape)}`);
@@ -137,7 +138,8 @@ export function applySuccessively(image: Tensor, kernels: readonly Kernel2D[], o
 
 /** alpha * a + (1 - alpha) * b (default 0.3 A + 0.7 B); a and b must have the same shape. */
 export function blend(a: Tensor, b: Tensor, alpha = 0.3): Tensor {
-  if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new TypeError('blend: a and b must be Tensors');
+  assertTensor('blend', 'a', a);
+  assertTensor('blend', 'b', b);
   if (!shapesEqual(a.shape, b.shape)) throw new RangeError(`blend: b has shape ${fmtShape(b.shape)}, expected a's shape ${fmtShape(a.shape)}`);
   if (!Number.isFinite(alpha)) throw new RangeError(`blend: alpha must be a finite number, received ${alpha}`);
   return add(affine(a, alpha), affine(b, 1 - alpha));

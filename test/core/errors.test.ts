@@ -174,6 +174,10 @@ const nonTensors: Row[] = [
   ['maxPool2d', () => ck.maxPool2d(N, 2), /^maxPool2d: x must be a Tensor, received null$/],
   ['softmaxCrossEntropy labels', () => ck.softmaxCrossEntropy(z([2, 3]), N), /^softmaxCrossEntropy: labels must be a Tensor, received null$/],
   ['nmsPerClass classes', () => ck.nmsPerClass(z([2, 4]), z([2]), N), /^nmsPerClass: classes must be a Tensor, received null$/],
+  ['identity', () => ck.identity(N), /^identity: x must be a Tensor, received null$/],
+  ['filter2d', () => ck.filters.filter2d(N, [[1]]), /^filter2d: image must be a Tensor, received null$/],
+  ['blend', () => ck.filters.blend(z([2]), U), /^blend: b must be a Tensor, received undefined$/],
+  ['l2Penalty', () => ck.l2Penalty(N), /^l2Penalty: expected a Tensor or a non-empty array of Tensors, received null$/],
 ];
 
 describe('errors name the op, the argument, what was received and what was expected', () => {
