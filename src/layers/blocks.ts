@@ -55,6 +55,7 @@ export interface ResidualBlockArgs extends LayerArgs {
 export class ResidualBlock extends CompositeLayer {
   static readonly className = 'ResidualBlock';
   static readonly namePrefix = 'residual_block';
+  static readonly argKeys = ['filters', 'kind', 'strides', 'shortcut', 'preActivation', 'expansion', 'bnMomentum', 'bnEpsilon', 'kernelInitializer', 'kernelRegularizer'];
   readonly filters: number;
   readonly kind: 'basic' | 'bottleneck';
   readonly strides: number;
@@ -164,6 +165,7 @@ export interface SqueezeExcitationArgs extends LayerArgs {
 export class SqueezeExcitation extends CompositeLayer {
   static readonly className = 'SqueezeExcitation';
   static readonly namePrefix = 'squeeze_excitation';
+  static readonly argKeys = ['ratio'];
   readonly ratio: number;
   constructor(args: SqueezeExcitationArgs = {}) {
     super(args);
@@ -208,6 +210,7 @@ export interface InceptionModuleArgs extends LayerArgs {
 export class InceptionModule extends CompositeLayer {
   static readonly className = 'InceptionModule';
   static readonly namePrefix = 'inception';
+  static readonly argKeys = ['filters1x1', 'reduce3x3', 'filters3x3', 'reduce5x5', 'filters5x5', 'poolProj', 'kernel5', 'batchNorm', 'bnEpsilon', 'bnMomentum', 'kernelInitializer'];
   readonly filters1x1: number;
   readonly reduce3x3: number;
   readonly filters3x3: number;

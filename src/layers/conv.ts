@@ -48,6 +48,7 @@ function checkPadding(p: unknown, label: string): Padding {
 
 /** Shared options and bookkeeping of the convolutions with `rank` spatial axes. */
 abstract class ConvBase extends Layer {
+  static readonly argKeys = ['filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'groups', 'useBias', 'activation', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer'];
   readonly filters: number;
   readonly kernelSize: number[];
   readonly strides: number[];
@@ -205,6 +206,7 @@ export interface DepthwiseConv2DArgs extends Omit<ConvLayerArgs, 'filters' | 'gr
 export class DepthwiseConv2D extends Layer {
   static readonly className = 'DepthwiseConv2D';
   static readonly namePrefix = 'depthwise_conv2d';
+  static readonly argKeys = ['kernelSize', 'strides', 'padding', 'dilationRate', 'depthMultiplier', 'useBias', 'activation', 'depthwiseInitializer', 'biasInitializer', 'depthwiseRegularizer', 'biasRegularizer'];
   readonly kernelSize: number[];
   readonly strides: number[];
   readonly padding: Padding;
@@ -292,6 +294,7 @@ export interface Conv2DTransposeArgs extends ConvLayerArgs {
 export class Conv2DTranspose extends ConvBase {
   static readonly className = 'Conv2DTranspose';
   static readonly namePrefix = 'conv2d_transpose';
+  static readonly argKeys = ['outputPadding'];
   readonly outputPadding?: number[];
   constructor(args: Conv2DTransposeArgs) {
     super(2, args);

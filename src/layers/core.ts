@@ -43,6 +43,7 @@ export interface DenseArgs extends LayerArgs {
 export class Dense extends Layer {
   static readonly className = 'Dense';
   static readonly namePrefix = 'dense';
+  static readonly argKeys = ['units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer'];
   readonly units: number;
   readonly activation: ActivationName;
   readonly useBias: boolean;
@@ -135,6 +136,7 @@ export interface ReshapeArgs extends LayerArgs {
 export class Reshape extends Layer {
   static readonly className = 'Reshape';
   static readonly namePrefix = 'reshape';
+  static readonly argKeys = ['targetShape'];
   readonly targetShape: number[];
   constructor(args: ReshapeArgs) {
     super(args);
@@ -177,6 +179,7 @@ export interface DropoutArgs extends LayerArgs {
 export class Dropout extends Layer {
   static readonly className = 'Dropout';
   static readonly namePrefix = 'dropout';
+  static readonly argKeys = ['rate'];
   readonly rate: number;
   private rng: Rng;
   constructor(args: DropoutArgs) {
@@ -211,6 +214,7 @@ export interface ActivationArgs extends LayerArgs {
 export class Activation extends Layer {
   static readonly className = 'Activation';
   static readonly namePrefix = 'activation';
+  static readonly argKeys = ['activation'];
   readonly activation: ActivationName;
   constructor(args: ActivationArgs) {
     super(args);
@@ -232,6 +236,7 @@ export interface ReLUArgs extends LayerArgs {
 export class ReLU extends Layer {
   static readonly className = 'ReLU';
   static readonly namePrefix = 're_lu';
+  static readonly argKeys = ['maxValue'];
   readonly maxValue?: number;
   constructor(args: ReLUArgs = {}) {
     super(args);
@@ -260,6 +265,7 @@ export interface AlphaArgs extends LayerArgs {
 export class LeakyReLU extends Layer {
   static readonly className = 'LeakyReLU';
   static readonly namePrefix = 'leaky_re_lu';
+  static readonly argKeys = ['alpha'];
   readonly alpha: number;
   constructor(args: AlphaArgs = {}) {
     super(args);
@@ -277,6 +283,7 @@ export class LeakyReLU extends Layer {
 export class ELU extends Layer {
   static readonly className = 'ELU';
   static readonly namePrefix = 'elu';
+  static readonly argKeys = ['alpha'];
   readonly alpha: number;
   constructor(args: AlphaArgs = {}) {
     super(args);
@@ -300,6 +307,7 @@ export interface PReLUArgs extends LayerArgs {
 export class PReLU extends Layer {
   static readonly className = 'PReLU';
   static readonly namePrefix = 'p_re_lu';
+  static readonly argKeys = ['alphaInitializer', 'alphaRegularizer'];
   readonly alphaInitializer: InitializerSpec;
   readonly alphaRegularizer?: RegularizerSpec;
   constructor(args: PReLUArgs = {}) {
@@ -336,6 +344,7 @@ export interface SoftmaxArgs extends LayerArgs {
 export class Softmax extends Layer {
   static readonly className = 'Softmax';
   static readonly namePrefix = 'softmax';
+  static readonly argKeys = ['axis'];
   readonly axis: number;
   constructor(args: SoftmaxArgs = {}) {
     super(args);
@@ -359,6 +368,7 @@ export interface ZeroPadding2DArgs extends LayerArgs {
 export class ZeroPadding2D extends Layer {
   static readonly className = 'ZeroPadding2D';
   static readonly namePrefix = 'zero_padding2d';
+  static readonly argKeys = ['padding'];
   readonly padding: [[number, number], [number, number]];
   constructor(args: ZeroPadding2DArgs = {}) {
     super(args);

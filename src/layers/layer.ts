@@ -19,6 +19,7 @@ import { add } from '../ops/elementwise.js';
 import { type Initializer, type InitializerSpec, getInitializer, serializeInitializer } from './initializers.js';
 import { type RegularizerSpec, checkRegularizer, regularizerPenalty } from './regularizers.js';
 import { SymbolicTensor } from './symbolic.js';
+import { checkOptionKeys } from './options.js';
 
 export type Shape = readonly number[];
 
@@ -83,6 +84,7 @@ export function serializeLayer(layer: Layer): { className: string; config: Layer
 }
 
 const nameCounters = new Map<string, number>();
+const acceptedKeysCache = new WeakMap<object, string[]>();
 
 /** A message that already starts with a layer's label ("conv1 (Conv2D): ..."). */
 const LABELLED = /^[^\s:]+ \([A-Za-z0-9_]+\): /;
@@ -204,6 +206,27 @@ export abstract class Layer {
   static readonly className: string = 'Layer';
   /** Prefix of generated names. */
   static readonly namePrefix: string = 'layer';
+  /**
+   * Option keys this class adds to those of its parent classes. The constructor accepts
+   * the union along the class chain and throws a RangeError for any other key (a typo never
+   * builds a different layer silently); every key `getConfig()` writes must be among them.
+   * A custom layer with options of its own declares them: `static readonly argKeys = ['factor']`.
+   */
+  static readonly argKeys: readonly string[] = ['name', 'trainable', 'dtype', 'inputShape', 'seed', 'activityRegularizer'];
+
+  /** Every option key the constructor of this class accepts (its own `argKeys` and its parents'). */
+  static acceptedArgKeys(): string[] {
+    let keys = acceptedKeysCache.get(this);
+    if (!keys) {
+      const all = new Set<string>();
+      for (let c: unknown = this; typeof c === 'function' && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+        if (Object.prototype.hasOwnProperty.call(c, 'argKeys')) for (const k of (c as typeof Layer).argKeys) all.add(k);
+      }
+      keys = [...all];
+      acceptedKeysCache.set(this, keys);
+    }
+    return keys;
+  }
 
   readonly name: string;
   built = false;
@@ -225,7 +248,8 @@ export abstract class Layer {
   protected readonly ownWeights: LayerWeight[] = [];
 
   constructor(args: LayerArgs = {}) {
-    const cls = this.constructor as typeof Layer;
+    const cls = new.target as unknown as typeof Layer;
+    checkOptionKeys(cls.className, args, cls.acceptedArgKeys());
     if (args.name !== undefined && (typeof args.name !== 'string' || args.name === '' || args.name.includes('/'))) {
       throw new TypeError(`${cls.className}: name must be a non-empty string without '/', received ${JSON.stringify(args.name)}`);
     }

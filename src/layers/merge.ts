@@ -77,6 +77,7 @@ export interface ConcatenateArgs extends LayerArgs {
 export class Concatenate extends Merge {
   static readonly className = 'Concatenate';
   static readonly namePrefix = 'concatenate';
+  static readonly argKeys = ['axis'];
   protected readonly minInputs = 1;
   readonly axis: number;
   constructor(args: ConcatenateArgs = {}) {

@@ -42,6 +42,7 @@ export interface BatchNormalizationArgs extends LayerArgs {
 export class BatchNormalization extends Layer {
   static readonly className = 'BatchNormalization';
   static readonly namePrefix = 'batch_normalization';
+  static readonly argKeys = ['momentum', 'epsilon', 'center', 'scale', 'gammaInitializer', 'betaInitializer', 'movingMeanInitializer', 'movingVarianceInitializer', 'gammaRegularizer', 'betaRegularizer'];
   readonly momentum: number;
   readonly epsilon: number;
   readonly center: boolean;
@@ -142,6 +143,7 @@ export interface LayerNormalizationArgs extends LayerArgs {
 export class LayerNormalization extends Layer {
   static readonly className = 'LayerNormalization';
   static readonly namePrefix = 'layer_normalization';
+  static readonly argKeys = ['axes', 'epsilon', 'center', 'scale', 'gammaInitializer', 'betaInitializer'];
   readonly axes: number[];
   readonly epsilon: number;
   readonly center: boolean;
@@ -236,6 +238,7 @@ export interface LRNArgs extends LayerArgs {
 export class LRN extends Layer {
   static readonly className = 'LRN';
   static readonly namePrefix = 'lrn';
+  static readonly argKeys = ['size', 'alpha', 'beta', 'k'];
   readonly size: number;
   readonly alpha: number;
   readonly beta: number;

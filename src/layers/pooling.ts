@@ -30,6 +30,7 @@ export interface AvgPool2DArgs extends Pool2DArgs {
 }
 
 abstract class Pool2DBase extends Layer {
+  static readonly argKeys = ['poolSize', 'strides', 'padding', 'ceilMode'];
   readonly poolSize: number[];
   readonly strides: number[];
   readonly padding: Padding;
@@ -102,6 +103,7 @@ export class MinPooling2D extends Pool2DBase {
 export class AveragePooling2D extends Pool2DBase {
   static readonly className = 'AveragePooling2D';
   static readonly namePrefix = 'average_pooling2d';
+  static readonly argKeys = ['countIncludePad'];
   readonly countIncludePad: boolean;
   constructor(args: AvgPool2DArgs = {}) {
     super(args);
@@ -123,6 +125,7 @@ export interface GlobalPoolArgs extends LayerArgs {
 }
 
 abstract class GlobalPoolBase extends Layer {
+  static readonly argKeys = ['keepDims'];
   readonly keepDims: boolean;
   constructor(args: GlobalPoolArgs = {}) {
     super(args);

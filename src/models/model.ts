@@ -15,6 +15,7 @@ import {
   type CallOpts, Layer, type LayerConfig, type Weight, baseWeight, deserializeLayer, fmtDims, registerLayerClass, serializeLayer,
 } from '../layers/layer.js';
 import { Graph, SymbolicTensor, input } from '../layers/symbolic.js';
+import { checkOptionKeys } from '../layers/options.js';
 import { cast } from '../ops/elementwise.js';
 import { concat, slice } from '../ops/shape.js';
 import { keep, tidy } from '../registry/engine.js';
@@ -30,6 +31,9 @@ export interface ModelArgs {
   trainable?: boolean;
 }
 
+const MODEL_ARG_KEYS = ['inputs', 'outputs', 'name', 'trainable'];
+const SEQUENTIAL_OPT_KEYS = ['inputShape', 'name', 'dtype', 'seed'];
+
 export interface PredictOpts {
   /** Examples per forward pass (default 32). */
   batchSize?: number;
@@ -43,6 +47,7 @@ export class Model extends Container {
   static readonly namePrefix: string = 'model';
 
   constructor(args: ModelArgs) {
+    checkOptionKeys('Model', args, MODEL_ARG_KEYS);
     super({ name: args.name, trainable: args.trainable });
     if (args.inputs === undefined && args.outputs === undefined && this instanceof Sequential) return; // empty until add()
     const inputs = Array.isArray(args.inputs) ? args.inputs : [args.inputs];
@@ -453,9 +458,11 @@ export class Sequential extends Model {
  */
 export function sequential(layerList: readonly Layer[] | SequentialConfig = [], opts: SequentialOpts = {}): Sequential {
   if (layerList && !Array.isArray(layerList) && typeof layerList === 'object' && !(layerList instanceof Layer)) {
+    checkOptionKeys('sequential', layerList, ['layers', ...SEQUENTIAL_OPT_KEYS]);
     const { layers: ls, ...rest } = layerList as SequentialConfig;
     return sequential(ls ?? [], { ...rest, ...opts });
   }
+  checkOptionKeys('sequential', opts, SEQUENTIAL_OPT_KEYS);
   if (!Array.isArray(layerList)) throw new TypeError(`sequential: expected an array of layers or { layers, inputShape?, name? }, received ${layerList instanceof Layer ? 'a single layer (wrap it in an array)' : typeof layerList}`);
   layerList.forEach((l, i) => {
     if (!(l instanceof Layer)) throw new TypeError(`sequential: element ${i} is not a layer`);

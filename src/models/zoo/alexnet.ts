@@ -35,7 +35,7 @@ function classifier(classes: number, rate: number): L.Layer[] {
 }
 
 export function alexnet(opts: AlexNetOpts = {}): Model {
-  const o = resolve(opts, { classes: 1000, inputShape: [227, 227, 3], name: 'alexnet' });
+  const o = resolve(opts, { classes: 1000, inputShape: [227, 227, 3], name: 'alexnet' }, ['groups', 'dropout']);
   const g = opts.groups ?? 1;
   if (g !== 1 && g !== 2) throw new RangeError(`alexnet: groups must be 1 or 2, received ${JSON.stringify(opts.groups)}`);
   return sequential(
@@ -57,7 +57,7 @@ export function alexnet(opts: AlexNetOpts = {}): Model {
 }
 
 export function zfnet(opts: ZooOpts & { dropout?: number } = {}): Model {
-  const o = resolve(opts, { classes: 1000, inputShape: [224, 224, 3], name: 'zfnet' });
+  const o = resolve(opts, { classes: 1000, inputShape: [224, 224, 3], name: 'zfnet' }, ['dropout']);
   return sequential(
     [
       L.conv2d({ name: 'conv1', filters: 96, kernelSize: 7, strides: 2, padding: 1, activation: 'relu' }),

@@ -1,5 +1,9 @@
 /** Options every zoo constructor takes, and small helpers shared by the definitions. */
 import type { DType } from '../../tensor/dtype.js';
+import { checkOptionKeys } from '../../layers/options.js';
+
+/** The keys of ZooOpts, which every builder accepts. */
+export const ZOO_OPTION_KEYS: readonly string[] = ['classes', 'inputShape', 'seed', 'dtype', 'name'];
 
 export interface ZooOpts {
   /** Output units (logits; no softmax layer). Default: the model's usual (1000, or 10 for the small ones). */
@@ -13,7 +17,13 @@ export interface ZooOpts {
   name?: string;
 }
 
-export function resolve(opts: ZooOpts, defaults: { classes: number; inputShape: number[]; name: string }) {
+/**
+ * The options with their defaults filled in. A key that is neither one of ZooOpts nor one
+ * of the builder's `extraKeys` is a RangeError (a typo such as `clases` never builds the
+ * default model silently).
+ */
+export function resolve(opts: ZooOpts, defaults: { classes: number; inputShape: number[]; name: string }, extraKeys: readonly string[] = []) {
+  checkOptionKeys(defaults.name, opts, [...ZOO_OPTION_KEYS, ...extraKeys]);
   const classes = opts.classes ?? defaults.classes;
   if (!Number.isInteger(classes) || classes < 1) throw new RangeError(`${defaults.name}: classes must be a positive integer, received ${JSON.stringify(opts.classes)}`);
   const inputShape = [...(opts.inputShape ?? defaults.inputShape)];

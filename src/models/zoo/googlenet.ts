@@ -30,7 +30,7 @@ export const INCEPTION_V1: [string, number, number, number, number, number, numb
 ];
 
 export function googlenet(opts: GoogLeNetOpts = {}): Model {
-  const o = resolve(opts, { classes: 1000, inputShape: [224, 224, 3], name: 'googlenet' });
+  const o = resolve(opts, { classes: 1000, inputShape: [224, 224, 3], name: 'googlenet' }, ['variant']);
   const paper = opts.variant === 'paper';
   if (opts.variant !== undefined && opts.variant !== 'paper' && opts.variant !== 'torchvision') {
     throw new RangeError(`googlenet: variant must be 'torchvision' or 'paper', received ${JSON.stringify(opts.variant)}`);

@@ -17,7 +17,7 @@ export interface LeNet5Opts extends ZooOpts {
 }
 
 export function lenet5(opts: LeNet5Opts = {}): Model {
-  const o = resolve(opts, { classes: 10, inputShape: [32, 32, 1], name: 'lenet5' });
+  const o = resolve(opts, { classes: 10, inputShape: [32, 32, 1], name: 'lenet5' }, ['activation', 'pooling']);
   const act = opts.activation ?? 'tanh';
   const pool = (name: string) => (opts.pooling === 'max' ? L.maxPooling2d({ name, poolSize: 2 }) : L.averagePooling2d({ name, poolSize: 2 }));
   return sequential(

@@ -29,7 +29,7 @@ export interface ResNetOpts extends ZooOpts {
 export function resnet(depth: 18 | 34 | 50 | 101 | 152, opts: ResNetOpts = {}): Model {
   const cfg = RESNET_CONFIGS[depth];
   if (!cfg) throw new RangeError(`resnet: depth must be 18, 34, 50, 101 or 152, received ${JSON.stringify(depth)}`);
-  const o = resolve(opts, { classes: 1000, inputShape: [224, 224, 3], name: `resnet${depth}` });
+  const o = resolve(opts, { classes: 1000, inputShape: [224, 224, 3], name: `resnet${depth}` }, ['preActivation']);
   const pre = !!opts.preActivation;
   const list: L.Layer[] = [
     L.conv2d({ name: 'conv1', filters: 64, kernelSize: 7, strides: 2, padding: 3, useBias: false, kernelInitializer: 'heNormal' }),

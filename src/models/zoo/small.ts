@@ -28,7 +28,7 @@ export interface SmallCnn28Opts extends ZooOpts {
 }
 
 export function smallCnn28(opts: SmallCnn28Opts = {}): Model {
-  const o = resolve(opts, { classes: 10, inputShape: [28, 28, 1], name: 'smallCnn28' });
+  const o = resolve(opts, { classes: 10, inputShape: [28, 28, 1], name: 'smallCnn28' }, ['filters', 'dense', 'dropout', 'batchNorm']);
   const [f1, f2] = opts.filters ?? [32, 64];
   const bn = opts.batchNorm ?? true;
   const block = (i: number, filters: number): L.Layer[] =>

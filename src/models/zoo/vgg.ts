@@ -23,7 +23,7 @@ export interface VGGOpts extends ZooOpts {
 }
 
 function vgg(config: 'A' | 'B' | 'D' | 'E', defaultName: string, opts: VGGOpts): Model {
-  const o = resolve(opts, { classes: 1000, inputShape: [224, 224, 3], name: defaultName });
+  const o = resolve(opts, { classes: 1000, inputShape: [224, 224, 3], name: defaultName }, ['batchNorm', 'dropout']);
   const list: L.Layer[] = [];
   let block = 1, conv = 1;
   for (const v of VGG_CONFIGS[config]) {
