@@ -71,6 +71,11 @@ export function registerLayerClass(cls: LayerClass): void {
   layerClasses.set(cls.className, cls);
 }
 
+/** The class names `deserializeLayer` knows, sorted. */
+export function registeredLayerClassNames(): string[] {
+  return [...layerClasses.keys()].sort();
+}
+
 export function deserializeLayer(spec: { className: string; config: LayerConfig }): Layer {
   const cls = layerClasses.get(spec.className);
   if (!cls) {
