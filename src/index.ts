@@ -7,7 +7,9 @@ import './backends/ts/index.js';
 import './backends/webgpu/index.js';
 import './backends/wasm/index.js';
 
-export { Tensor } from './tensor/tensor.js';
+export { Tensor, DisposedTensorError } from './tensor/tensor.js';
+export { OutOfMemoryError } from './tensor/dtype.js';
+export { WasmOutOfMemoryError } from './backends/wasm/allocator.js';
 export type { NestedArray, GradNode } from './tensor/tensor.js';
 export type { DType, TypedArray } from './tensor/dtype.js';
 export { sizeOf, broadcastShapes } from './tensor/shape.js';

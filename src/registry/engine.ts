@@ -295,19 +295,21 @@ export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record
     }
   }
   if (!config) throw new Error(`No kernel '${name}' is registered, not even on 'ts'`);
+  // Inputs stored on another backend are copied here for the call; the copies are
+  // freed afterwards, also when a later copy or the kernel throws.
   const temps: TensorInfo[] = [];
-  const infos = inputs.map((t): TensorInfo => {
-    if (t.backend === be) return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
-    const v = t.backend.readSync(t.dataId, t.dtype);
-    if (v === null) {
-      throw new Error(`Kernel '${name}' runs on '${be.name}' but input ${t.describe()} lives on '${t.backend.name}', which cannot be read synchronously`);
-    }
-    const info = { dataId: be.write(v, t.dtype), shape: t.shape, dtype: t.dtype };
-    temps.push(info);
-    return info;
-  });
   let out: TensorInfo | TensorInfo[];
   try {
+    const infos = inputs.map((t): TensorInfo => {
+      if (t.backend === be) return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
+      const v = t.backend.readSync(t.dataId, t.dtype);
+      if (v === null) {
+        throw new Error(`Kernel '${name}' runs on '${be.name}' but input ${t.describe()} lives on '${t.backend.name}', which cannot be read synchronously`);
+      }
+      const info = { dataId: be.write(v, t.dtype), shape: t.shape, dtype: t.dtype };
+      temps.push(info);
+      return info;
+    });
     out = config.kernelFunc(infos, attrs, be);
   } finally {
     for (const t of temps) be.disposeData(t.dataId);

@@ -5,7 +5,7 @@
  * seeded results do not change; and creating a big one does not hold a whole-array float64
  * copy on the JS heap (it used to: 1e8 elements took 1.6 GB against 0.43 GB for zeros).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as ck from '../../src/index.js';
 import { GENERATE_CHUNK } from '../../src/ops/generate.js';
 import { Rng } from '../../src/ops/random.js';
@@ -70,12 +70,24 @@ describe('generated tensors keep the values of the whole-array construction', ()
     });
   });
 
-  it('a backend without writeRange (wasm) gets the same values', () => {
-    const want = onTs(() => ck.randomNormal([GENERATE_CHUNK + 3], { seed: 11 }).toArray());
-    const t = ck.withBackend('wasm', () => ck.randomNormal([GENERATE_CHUNK + 3], { seed: 11 }));
+  it('wasm fills its linear memory chunk by chunk (writeRange) with the same values, and a backend without writeRange too', () => {
+    const want = onTs(() => ck.randomNormal([2 * GENERATE_CHUNK + 3], { seed: 11 }).toArray());
+    const wasm = ck.withBackend('wasm', () => ck.backend());
+    const writes = vi.spyOn(wasm, 'writeRange' as never);
+    const t = ck.withBackend('wasm', () => ck.randomNormal([2 * GENERATE_CHUNK + 3], { seed: 11 }));
     expect(t.backend.name).toBe('wasm');
+    expect(writes).toHaveBeenCalledTimes(3);
     expect(t.toArray()).toEqual(want);
     t.dispose();
+    writes.mockRestore();
+    (wasm as { writeRange?: unknown }).writeRange = undefined; // an own property hides the method
+    try {
+      const u = ck.withBackend('wasm', () => ck.randomNormal([2 * GENERATE_CHUNK + 3], { seed: 11 }));
+      expect(u.toArray()).toEqual(want);
+      u.dispose();
+    } finally {
+      delete (wasm as { writeRange?: unknown }).writeRange;
+    }
   });
 
   it('bad arguments name the op', () => {

@@ -72,6 +72,20 @@ describe('backend registry', () => {
     vi.restoreAllMocks();
   });
 
+  it('copies of inputs from another backend are freed when a later copy (or the kernel) throws', () => {
+    ck.setBackendSync('ts');
+    const a = ck.tensor([1, 2]), b = ck.tensor([3, 4]);
+    ck.setBackendSync('toy');
+    const before = toy.store.size;
+    const write = vi.spyOn(toy, 'write');
+    write.mockImplementationOnce(ToyBackend.prototype.write.bind(toy)).mockImplementationOnce(() => {
+      throw new RangeError('toy: out of memory');
+    });
+    expect(() => ck.add(a, b)).toThrow(/toy: out of memory/);
+    expect(toy.store.size).toBe(before); // the first input's copy was released
+    expect(ck.add(a, b).toArray()).toEqual([4, 6]);
+  });
+
   it('lists backends and kernels per backend; setBackend/getBackend switch the current one', async () => {
     expect(ck.listBackends()).toEqual(expect.arrayContaining(['ts', 'toy']));
     expect(ck.listKernels('toy')).toEqual(['Add', 'Fill']);

@@ -88,6 +88,16 @@ export class WasmBackend implements Backend {
     return d;
   }
 
+  /** Write `values` into a storage from element `offset` on (creation ops fill big tensors chunk by chunk). */
+  writeRange(dataId: DataId, dtype: DType, offset: number, values: TypedArray): void {
+    const d = dataId as WasmData;
+    if (dtype !== 'float32') throw new TypeError(`wasm backend stores float32 only, received ${dtype}`);
+    if (!Number.isInteger(offset) || offset < 0 || offset + values.length > d.bytes / 4) {
+      throw new RangeError(`wasm backend: writeRange of ${values.length} values at offset ${offset} does not fit a float32 storage of ${d.bytes / 4} elements`);
+    }
+    this.f32().set(values, d.ptr / 4 + offset);
+  }
+
   /** A copy: a view into linear memory could detach when the memory grows. */
   readSync(dataId: DataId): Float32Array {
     const d = dataId as WasmData;
