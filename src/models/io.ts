@@ -70,6 +70,18 @@ export class ModelNotFoundError extends Error {
   }
 }
 
+/** model.json's text as an object, or a ModelFormatError naming `where` (the file or URL). */
+function parseModelJSON(text: string, where: string): ModelJSON {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ModelFormatError(where, `not valid JSON (${(e as Error).message})`);
+  }
+  if (!isObj(json)) throw new ModelFormatError(where, `expected a JSON object with "format": "${MODEL_FORMAT}", received ${JSON.stringify(json)?.slice(0, 60)}`);
+  return json as unknown as ModelJSON;
+}
+
 export interface SaveResult {
   /** Where it went (a path, a key, 'memory'). */
   location: string;
@@ -353,13 +365,7 @@ export function fileSystemHandler(path: string): IOHandler {
         if (errno(e) === 'ENOENT') throw new ModelNotFoundError(jsonPath, `loadModel: no model at ${path}: ${jsonPath} does not exist`);
         throw new ModelFormatError(jsonPath, `cannot be read (${(e as Error).message})`);
       }
-      let modelJSON: ModelJSON;
-      try {
-        modelJSON = JSON.parse(text) as ModelJSON;
-      } catch (e) {
-        throw new ModelFormatError(jsonPath, `not valid JSON (${(e as Error).message})`);
-      }
-      if (!isObj(modelJSON)) throw new ModelFormatError(jsonPath, `expected a JSON object with "format": "${MODEL_FORMAT}", received ${JSON.stringify(modelJSON)?.slice(0, 60)}`);
+      const modelJSON = parseModelJSON(text, jsonPath);
       const dir = p.dirname(jsonPath);
       const binPath = inside(p, dir, checkWeightsPath(modelJSON.weightsPath, jsonPath), jsonPath, 'loadModel');
       let bin: Uint8Array;
@@ -571,13 +577,7 @@ export function fromFetch(url: string, opts: { fetch?: typeof fetch; weightsUrl?
         throw new ModelFormatError(url, `fetching it gave HTTP ${res.status}`);
       }
       const text = await res.text();
-      let modelJSON: ModelJSON;
-      try {
-        modelJSON = JSON.parse(text) as ModelJSON;
-      } catch (e) {
-        throw new ModelFormatError(url, `not valid JSON (${(e as Error).message})`);
-      }
-      if (!isObj(modelJSON)) throw new ModelFormatError(url, `expected a JSON object with "format": "${MODEL_FORMAT}", received ${JSON.stringify(modelJSON)?.slice(0, 60)}`);
+      const modelJSON = parseModelJSON(text, url);
       let wurl = opts.weightsUrl;
       if (wurl === undefined) {
         // The manifest may only name a file beside model.json (or below it), never elsewhere.

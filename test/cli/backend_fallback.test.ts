@@ -7,23 +7,12 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import '../../src/backends/webgpu/index.js'; // loaded first, so the stand-in below replaces it
 import { registerBackend, setBackend } from '../../src/registry/engine.js';
-import { main } from '../../src/cli/main.js';
+import { cli } from '../util/cli.js';
 import { chooseBackend } from '../../src/cli/backend_choice.js';
 
 registerBackend('webgpu', () => Promise.reject(new Error('webgpu: no GPU adapter is available (requestAdapter returned null). In Node, install the optional peer package.')), 0);
 afterAll(() => setBackend('ts'));
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (out += `${a.join(' ')}\n`));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void (err += `${a.join(' ')}\n`));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    for (const s of [log, error, stderr]) s.mockRestore();
-  }
-}
 
 describe('--backend webgpu without an adapter', () => {
   it('chooseBackend falls back to wasm, not ts, and says so', async () => {

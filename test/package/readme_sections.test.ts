@@ -126,7 +126,10 @@ describe('README: layers, models, zoo, training, data and cli sections', () => {
   });
 
   it('the training example runs as written (1 epoch instead of 12) and its claims hold', async () => {
-    const code = firstBlock('training').replace('epochs: 12', 'epochs: 1').replace(/console\.log\(/g, 'String(');
+    const code = firstBlock('training')
+      .replace('epochs: 12', 'epochs: 1')
+      .replace(/console\.log\(/g, 'String(')
+      .replace(/console\.assert\(/g, '((ok, msg) => { if (!ok) throw new Error(msg); })('); // its leak check must hold
     const r = await runExample(code, {}, ['history', 'scores', 'model', 'test']);
     const h = (r.history as ck.History).history;
     for (const k of ['loss', 'accuracy', 'top5', 'val_loss', 'val_accuracy', 'lr', 'images_per_sec', 'seconds']) expect(h[k], k).toHaveLength(1);

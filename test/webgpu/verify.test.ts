@@ -5,22 +5,11 @@
  * `await tensor.data()`, and host-side ops (nms) get their inputs on ts.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { cli } from '../util/cli.js';
 import { openWebGPU } from './gpu.js';
 
 const gpu = await openWebGPU();
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (out += `${a.join(' ')}\n`));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void (err += `${a.join(' ')}\n`));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 describe.skipIf(!gpu.ok)('convkit verify --backend webgpu', () => {
   it('passes every PyTorch reference case in float32 with no fallback to ts', async () => {
