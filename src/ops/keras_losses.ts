@@ -21,11 +21,11 @@
  */
 import { fmtShape, normAxes, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { isFloat } from '../tensor/dtype.js';
 import { logSoftmax } from './activation.js';
 import { abs, add, cast, clip, div, log, mul, neg, sub, square } from './elementwise.js';
 import { binaryCrossEntropyWithLogits, softmaxCrossEntropy } from './loss.js';
 import { logitsOf } from './logits.js';
+import { assertFloatTensor, assertTensor } from './nn_checks.js';
 import { mean, sum } from './reduce.js';
 import { oneHot, reshape } from './shape.js';
 
@@ -48,8 +48,7 @@ export interface RegressionLossOpts {
 }
 
 function checkFloat(op: string, arg: string, t: unknown): asserts t is Tensor {
-  if (!(t instanceof Tensor)) throw new TypeError(`losses.${op}: ${arg} must be a Tensor, received ${t === null ? 'null' : typeof t}`);
-  if (!isFloat(t.dtype)) throw new TypeError(`losses.${op}: ${arg} must be float32 or float64, received ${t.dtype} ${fmtShape(t.shape)}`);
+  assertFloatTensor(`losses.${op}`, arg, t);
 }
 
 function reduction(op: string, r: unknown): KerasReduction {
@@ -65,7 +64,7 @@ function reduce(perSample: Tensor, r: KerasReduction): Tensor {
 
 /** yTrue as a float tensor of yPred's shape and dtype (Keras casts the targets to the predictions' dtype). */
 function targetsLike(op: string, yTrue: Tensor, yPred: Tensor): Tensor {
-  if (!(yTrue instanceof Tensor)) throw new TypeError(`losses.${op}: yTrue must be a Tensor, received ${yTrue === null ? 'null' : typeof yTrue}`);
+  assertTensor(`losses.${op}`, 'yTrue', yTrue);
   if (!shapesEqual(yTrue.shape, yPred.shape)) {
     throw new RangeError(`losses.${op}: yTrue has shape ${fmtShape(yTrue.shape)} but yPred has shape ${fmtShape(yPred.shape)}; they must be equal`);
   }
@@ -111,7 +110,7 @@ export function categoricalCrossentropy(yTrue: Tensor, yPred: Tensor, opts: Cros
 export function sparseCategoricalCrossentropy(yTrue: Tensor, yPred: Tensor, opts: CrossentropyOpts = {}): Tensor {
   const op = 'sparseCategoricalCrossentropy';
   checkFloat(op, 'yPred', yPred);
-  if (!(yTrue instanceof Tensor)) throw new TypeError(`losses.${op}: yTrue must be a Tensor of class indices, received ${yTrue === null ? 'null' : typeof yTrue}`);
+  assertTensor(`losses.${op}`, 'yTrue', yTrue);
   const axis = classAxis(op, yPred, opts.axis);
   if (axis !== yPred.rank - 1) {
     throw new RangeError(`losses.${op}: the class axis must be the last one for sparse labels, received axis ${opts.axis} for yPred ${fmtShape(yPred.shape)}`);

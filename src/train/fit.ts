@@ -70,15 +70,17 @@ function kerasCE(kind: Canonical, fromLogits: boolean): LossFn {
   return (y, p) => kerasLosses.binaryCrossentropy(sameShape(matchDtype(y, p), p), p, { fromLogits });
 }
 
+const mseLoss: LossFn = (y, p) => kerasLosses.meanSquaredError(sameShape(matchDtype(y, p), p), p);
+const maeLoss: LossFn = (y, p) => kerasLosses.meanAbsoluteError(sameShape(matchDtype(y, p), p), p);
 const OTHER_LOSSES: Record<Exclude<LossName, KerasLossName>, LossFn> = {
   softmaxCrossEntropy: logitsXent,
   crossEntropy: logitsXent,
-  meanSquaredError: (y, p) => kerasLosses.meanSquaredError(sameShape(matchDtype(y, p), p), p),
-  mse: (y, p) => kerasLosses.meanSquaredError(sameShape(matchDtype(y, p), p), p),
-  mean_squared_error: (y, p) => kerasLosses.meanSquaredError(sameShape(matchDtype(y, p), p), p),
-  meanAbsoluteError: (y, p) => kerasLosses.meanAbsoluteError(sameShape(matchDtype(y, p), p), p),
-  mae: (y, p) => kerasLosses.meanAbsoluteError(sameShape(matchDtype(y, p), p), p),
-  mean_absolute_error: (y, p) => kerasLosses.meanAbsoluteError(sameShape(matchDtype(y, p), p), p),
+  meanSquaredError: mseLoss,
+  mse: mseLoss,
+  mean_squared_error: mseLoss,
+  meanAbsoluteError: maeLoss,
+  mae: maeLoss,
+  mean_absolute_error: maeLoss,
   binaryCrossEntropy: (y, p) => binaryCrossEntropy(p, sameShape(matchDtype(y, p), p)),
   binaryCrossEntropyWithLogits: (y, p) => binaryCrossEntropyWithLogits(p, sameShape(matchDtype(y, p), p)),
 };

@@ -1,29 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
+import { Linear } from '../util/linear.js';
 import { Dataset } from '../../src/data/dataset.js';
 import { SGD } from '../../src/optim/optimizer.js';
 import {
   resolveCompile, fitDataset, evaluateDataset, EarlyStopping, LearningRateScheduler, ReduceLROnPlateauCallback, ProgressBar,
   type TrainableModel, type Callback,
 } from '../../src/train/index.js';
-
-/** y = x w + b, weights as plain leaf tensors. */
-class Linear implements TrainableModel {
-  w: Tensor;
-  b: Tensor;
-  stopTraining?: boolean;
-  constructor(inF: number, outF: number, w0 = 0, b0 = 0) {
-    this.w = ck.full([inF, outF], w0).requireGrad();
-    this.b = ck.full([outF], b0).requireGrad();
-  }
-  get trainableWeights() {
-    return [this.w, this.b];
-  }
-  apply(x: Tensor) {
-    return ck.add(ck.matmul(x, this.w), this.b);
-  }
-}
 
 /**
  * y = 2x + 1 + e with e orthogonal to both the ones vector and x: the least-squares fit is

@@ -7,21 +7,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as ck from '../../src/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
+import { Linear } from '../util/linear.js';
 import { Dataset } from '../../src/data/dataset.js';
 import { SGD } from '../../src/optim/optimizer.js';
 import { resolveCompile, fitDataset, EarlyStopping, ReduceLROnPlateauCallback, TerminateOnNaN, type TrainableModel, type Callback } from '../../src/train/index.js';
-
-class Linear implements TrainableModel {
-  w = ck.full([1, 1], 0).requireGrad();
-  b = ck.full([1], 0).requireGrad();
-  stopTraining?: boolean;
-  get trainableWeights() {
-    return [this.w, this.b];
-  }
-  apply(x: Tensor) {
-    return ck.add(ck.matmul(x, this.w), this.b);
-  }
-}
 
 /** Six samples of y = 2x + 1: three batches of 2 per epoch. */
 function data(): Dataset {
@@ -47,7 +36,7 @@ describe('TerminateOnNaN', () => {
   it('is on by default: fit stops right after the NaN batch and the History says where', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const { state, loss } = lossTurning(NaN, 5); // epoch 2, step 2
-    const h = await fitDataset(new Linear(), resolveCompile({ optimizer: new SGD({ lr: 0.1 }), loss }), data(), { epochs: 10, batchSize: 2, shuffle: false, verbose: 2, progress: quiet });
+    const h = await fitDataset(new Linear(1, 1), resolveCompile({ optimizer: new SGD({ lr: 0.1 }), loss }), data(), { epochs: 10, batchSize: 2, shuffle: false, verbose: 2, progress: quiet });
     expect(state.calls).toBe(5); // no batch ran after the NaN one
     expect(h.stopped).toEqual({ by: 'TerminateOnNaN', epoch: 1, step: 1, reason: 'Epoch 2, step 2: loss is NaN; training stopped (TerminateOnNaN)' });
     expect(warn).toHaveBeenCalledWith('Epoch 2, step 2: loss is NaN; training stopped (TerminateOnNaN)');
@@ -60,7 +49,7 @@ describe('TerminateOnNaN', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     for (const [bad, word] of [[Infinity, 'Infinity'], [-Infinity, '-Infinity']] as const) {
       const { state, loss } = lossTurning(bad, 1);
-      const h = await fitDataset(new Linear(), resolveCompile({ optimizer: new SGD({ lr: 0.1 }), loss }), data(), { epochs: 3, batchSize: 2, shuffle: false, verbose: 0 });
+      const h = await fitDataset(new Linear(1, 1), resolveCompile({ optimizer: new SGD({ lr: 0.1 }), loss }), data(), { epochs: 3, batchSize: 2, shuffle: false, verbose: 0 });
       expect(state.calls).toBe(1);
       expect(h.stopped?.reason).toBe(`Epoch 1, step 1: loss is ${word}; training stopped (TerminateOnNaN)`);
     }
@@ -70,14 +59,14 @@ describe('TerminateOnNaN', () => {
   it('terminateOnNaN: false trains on; a TerminateOnNaN passed by the user is not added twice', async () => {
     vi.spyOn(console, 'warn').mockImplementation(() => {});
     const off = lossTurning(NaN, 2);
-    const h = await fitDataset(new Linear(), resolveCompile({ optimizer: new SGD({ lr: 0.1 }), loss: off.loss }), data(), { epochs: 2, batchSize: 2, verbose: 0, terminateOnNaN: false });
+    const h = await fitDataset(new Linear(1, 1), resolveCompile({ optimizer: new SGD({ lr: 0.1 }), loss: off.loss }), data(), { epochs: 2, batchSize: 2, verbose: 0, terminateOnNaN: false });
     expect(off.state.calls).toBe(6);
     expect(h.stopped).toBeNull();
 
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const mine = new TerminateOnNaN({ verbose: 0 });
     const on = lossTurning(NaN, 2);
-    const h2 = await fitDataset(new Linear(), resolveCompile({ optimizer: new SGD({ lr: 0.1 }), loss: on.loss }), data(), { epochs: 2, batchSize: 2, verbose: 2, progress: quiet, callbacks: [mine] });
+    const h2 = await fitDataset(new Linear(1, 1), resolveCompile({ optimizer: new SGD({ lr: 0.1 }), loss: on.loss }), data(), { epochs: 2, batchSize: 2, verbose: 2, progress: quiet, callbacks: [mine] });
     expect(on.state.calls).toBe(2);
     expect(mine.stopped?.step).toBe(1);
     expect(h2.stopped).toBe(mine.stopped);
@@ -85,7 +74,7 @@ describe('TerminateOnNaN', () => {
   });
 
   it('a callback setting stopTraining in onBatchEnd ends training after that batch (Keras), not after the epoch', async () => {
-    const m = new Linear();
+    const m = new Linear(1, 1);
     let batches = 0;
     const stopper: Callback = {
       onBatchEnd: () => {
@@ -100,7 +89,7 @@ describe('TerminateOnNaN', () => {
   it('the epoch that TerminateOnNaN interrupts still ends cleanly for ReduceLROnPlateau (a NaN is no improvement)', async () => {
     const { state, loss } = lossTurning(NaN, 4);
     const plateau = new ReduceLROnPlateauCallback({ monitor: 'loss', patience: 1, factor: 0.5 });
-    const h = await fitDataset(new Linear(), resolveCompile({ optimizer: new SGD({ lr: 0.1 }), loss }), data(), { epochs: 5, batchSize: 2, shuffle: false, verbose: 0, callbacks: plateau });
+    const h = await fitDataset(new Linear(1, 1), resolveCompile({ optimizer: new SGD({ lr: 0.1 }), loss }), data(), { epochs: 5, batchSize: 2, shuffle: false, verbose: 0, callbacks: plateau });
     expect(state.calls).toBe(4);
     expect(h.stopped?.reason).toBe('Epoch 2, step 1: loss is NaN; training stopped (TerminateOnNaN)');
     expect(plateau.reductions).toBe(1); // the NaN epoch counted as one without improvement
@@ -110,7 +99,7 @@ describe('TerminateOnNaN', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => {});
     let out = '';
     const { loss } = lossTurning(NaN, 2);
-    await fitDataset(new Linear(), resolveCompile({ optimizer: new SGD({ lr: 0.1 }), loss }), data(), { epochs: 4, batchSize: 2, verbose: 2, progress: { write: (s) => void (out += s) } });
+    await fitDataset(new Linear(1, 1), resolveCompile({ optimizer: new SGD({ lr: 0.1 }), loss }), data(), { epochs: 4, batchSize: 2, verbose: 2, progress: { write: (s) => void (out += s) } });
     expect(out).toMatch(/^Epoch 1\/4  2\/3 /m);
   });
 });
@@ -118,7 +107,7 @@ describe('TerminateOnNaN', () => {
 describe('EarlyStopping says when and why it stopped', () => {
   it('prints "Epoch N: early stopping" with the monitored value and records it on the History', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    const m = new Linear();
+    const m = new Linear(1, 1);
     const es = new EarlyStopping({ monitor: 'loss', patience: 2 });
     const h = await fitDataset(m, resolveCompile({ optimizer: new SGD({ lr: 0 }), loss: 'mse' }), data(), { epochs: 20, batchSize: 6, verbose: 2, progress: quiet, callbacks: es });
     const best = h.history.loss[0];
@@ -130,7 +119,7 @@ describe('EarlyStopping says when and why it stopped', () => {
 
   it('names the epoch whose weights it restored; silent with verbose 0 or fit verbose 0', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    const m = new Linear();
+    const m = new Linear(1, 1);
     const es = new EarlyStopping({ monitor: 'loss', patience: 3, restoreBestWeights: true });
     // lr 1.5 diverges here (the loss's Hessian has largest eigenvalue 2): the first epoch is the best.
     const h = await fitDataset(m, resolveCompile({ optimizer: new SGD({ lr: 1.5 }), loss: 'mse' }), data(), { epochs: 50, batchSize: 6, verbose: 0, callbacks: es });
