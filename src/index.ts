@@ -13,12 +13,17 @@ export { WasmOutOfMemoryError } from './backends/wasm/allocator.js';
 export type { NestedArray, GradNode } from './tensor/tensor.js';
 export type { DType, TypedArray } from './tensor/dtype.js';
 export { sizeOf, broadcastShapes } from './tensor/shape.js';
+export { setBackend, setBackendSync, getBackend, backend, ready, listBackends, registerBackend, withBackend } from './registry/backends.js';
+export { tidy, keep, memory } from './registry/storage.js';
 export {
-  setBackend, setBackendSync, getBackend, backend, ready, listBackends, registerBackend, withBackend,
-  getFallbacks, clearFallbacks, setFallbackWarnings, tidy, keep, memory, runKernel,
-} from './registry/engine.js';
+  getFallbacks, clearFallbacks, setFallbackWarnings, runKernel, runKernelVariant, kernelVariants, chooseKernelVariant, kernelVariantApplies,
+} from './registry/dispatch.js';
+export type { FallbackRecord } from './registry/dispatch.js';
 export { registerKernel, getKernel, listKernels } from './registry/kernels.js';
-export type { Backend, TensorInfo, DataId } from './registry/backend.js';
+export type { KernelFunc, KernelVariant, KernelVariants } from './registry/kernels.js';
+export { defineKernel, kernelByName, allKernels } from './kernels/kernel.js';
+export type { Kernel, HostTensor, AttrsOf } from './kernels/kernel.js';
+export type { Backend, TensorInfo, DataId } from './tensor/backend.js';
 export { backward, noGrad, enableGrad, isGradEnabled, valueAndGrad, grad } from './autograd/tape.js';
 export type { BackwardOpts } from './autograd/tape.js';
 export * from './ops/index.js';

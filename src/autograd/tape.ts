@@ -11,7 +11,8 @@ import type { GradNode } from '../tensor/tensor.js';
 import { isFloat } from '../tensor/dtype.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { describeValue } from '../tensor/describe.js';
-import { keep, run1, shareStorage, tidy } from '../registry/engine.js';
+import { keep, shareStorage, tidy } from '../registry/storage.js';
+import { run1 } from '../registry/dispatch.js';
 
 let gradEnabled = true;
 

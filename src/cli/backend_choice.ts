@@ -7,7 +7,7 @@
  * else ts) with a note.
  */
 import '../backends/ts/index.js';
-import { getBackend, listBackends, setBackend } from '../registry/engine.js';
+import { getBackend, listBackends, setBackend } from '../registry/backends.js';
 import { UsageError } from './args.js';
 
 export const BACKEND_NAMES = ['ts', 'wasm', 'webgpu'] as const;

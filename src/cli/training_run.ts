@@ -3,7 +3,7 @@
  * load the data, build the model, fit, measure held-out loss, accuracy and the
  * confusion matrix, and save the model with a note of how it was trained.
  */
-import { getFallbacks } from '../registry/engine.js';
+import { getFallbacks } from '../registry/dispatch.js';
 import type { Model } from '../models/model.js';
 import '../models/training.js';
 import * as zoo from '../models/zoo/index.js';

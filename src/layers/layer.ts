@@ -8,7 +8,7 @@
  * Shapes handed to `build`, `computeOutputShape` and `macs` exclude the batch axis
  * ([H, W, C] for an image layer); tensors handed to `call` include it ([N, H, W, C]).
  */
-import { keep, tidy } from '../registry/engine.js';
+import { keep, tidy } from '../registry/storage.js';
 import { noGrad } from '../autograd/tape.js';
 import type { DType } from '../tensor/dtype.js';
 import { isDType, isFloat } from '../tensor/dtype.js';

@@ -16,7 +16,7 @@
  * (load only).
  */
 import { deserializeLayer, type LayerConfig, baseWeight } from '../layers/layer.js';
-import { fromValues } from '../registry/engine.js';
+import { fromValues } from '../registry/storage.js';
 import { BYTES_PER_ELEMENT, type DType, type TypedArray, isDType } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { Model } from './model.js';

@@ -18,7 +18,7 @@ import { Graph, SymbolicTensor, input } from '../layers/symbolic.js';
 import { checkOptionKeys } from '../layers/options.js';
 import { cast } from '../ops/elementwise.js';
 import { concat, slice } from '../ops/shape.js';
-import { keep, tidy } from '../registry/engine.js';
+import { keep, tidy } from '../registry/storage.js';
 import type { DType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type IOHandler, type SaveResult, saveModel } from './io.js';

@@ -7,7 +7,8 @@
  * step(0) = 1 and step' = 0 everywhere; NaN in gives NaN out.
  */
 import { record } from '../autograd/tape.js';
-import { run1, shareStorage } from '../registry/engine.js';
+import { run1 } from '../registry/dispatch.js';
+import { shareStorage } from '../registry/storage.js';
 import { broadcastShapes, fmtShape, normAxes, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { assertFloatTensor, assertTensor } from './nn_checks.js';

@@ -3,7 +3,8 @@
  * corners (x1, y1, x2, y2); either corner order works (normalised with min/max). Neither
  * op is differentiable. nms reads boxes and scores synchronously (it runs on the host).
  */
-import { fromValues, run1 } from '../registry/engine.js';
+import { fromValues } from '../registry/storage.js';
+import { run1 } from '../registry/dispatch.js';
 import { boxIoU } from '../kernels/boxes.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';

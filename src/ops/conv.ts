@@ -16,7 +16,7 @@ import {
   computeConv1DInfo, computeConv2DInfo, computeConv2DTransposeInfo, computeConv3DInfo,
   type Conv2DInfo, type ConvOpts, type ConvTransposeOpts,
 } from '../kernels/conv_info.js';
-import { run1 } from '../registry/engine.js';
+import { run1 } from '../registry/dispatch.js';
 import { isFloat } from '../tensor/dtype.js';
 import { fmtShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -1,5 +1,6 @@
 /** Creating tensors: from data, constants, ranges and seeded random draws. */
-import { fromValues, run1 } from '../registry/engine.js';
+import { fromValues } from '../registry/storage.js';
+import { run1 } from '../registry/dispatch.js';
 import type { DType, TypedArray } from '../tensor/dtype.js';
 import { isDType } from '../tensor/dtype.js';
 import { assertValidShape, fmtShape, sizeOf } from '../tensor/shape.js';

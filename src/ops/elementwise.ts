@@ -3,7 +3,8 @@
  * Each op: the call into the kernel registry, then its gradient rule.
  */
 import { record } from '../autograd/tape.js';
-import { fromValues, run1, shareStorage } from '../registry/engine.js';
+import { fromValues, shareStorage } from '../registry/storage.js';
+import { run1 } from '../registry/dispatch.js';
 import type { DType } from '../tensor/dtype.js';
 import { isDType } from '../tensor/dtype.js';
 import { broadcastShapes, broadcastedAxes, shapesEqual } from '../tensor/shape.js';

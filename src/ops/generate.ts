@@ -2,7 +2,8 @@
  * Tensors whose values are generated on the host (random draws, ranges, dropout masks),
  * written into their storage a chunk at a time. Internal to the ops (not exported).
  */
-import { fromValues, run1 } from '../registry/engine.js';
+import { fromValues } from '../registry/storage.js';
+import { run1 } from '../registry/dispatch.js';
 import type { DType } from '../tensor/dtype.js';
 import { allocArray } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';

@@ -14,7 +14,7 @@
  * - meanSquaredError also has 'halfSum' = 1/2 * sum of squares (the classic backprop form).
  */
 import { record } from '../autograd/tape.js';
-import { run1 } from '../registry/engine.js';
+import { run1 } from '../registry/dispatch.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { logSoftmax, relu, softplus } from './activation.js';

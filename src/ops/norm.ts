@@ -4,7 +4,7 @@
  * compositions of other ops and need no backward code of their own.
  */
 import { record } from '../autograd/tape.js';
-import { run1, runKernel } from '../registry/engine.js';
+import { run1, runKernel } from '../registry/dispatch.js';
 import { fmtShape, normAxes, reducedShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { identity } from './activation.js';

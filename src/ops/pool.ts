@@ -9,7 +9,7 @@
  */
 import { record } from '../autograd/tape.js';
 import { computePool2DInfo, perAxis, resolveSpatial, type PoolOpts } from '../kernels/conv_info.js';
-import { run1 } from '../registry/engine.js';
+import { run1 } from '../registry/dispatch.js';
 import { isFloat } from '../tensor/dtype.js';
 import { fmtShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';

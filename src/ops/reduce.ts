@@ -1,6 +1,7 @@
 /** Reductions over axes: sum, mean, max, min, variance, argmax/argmin, logSumExp. */
 import { record } from '../autograd/tape.js';
-import { run1, shareStorage } from '../registry/engine.js';
+import { run1 } from '../registry/dispatch.js';
+import { shareStorage } from '../registry/storage.js';
 import { fmtShape, normAxes, reducedShape, sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, cast, div, equal, exp, log, mul, sub } from './elementwise.js';

@@ -4,7 +4,8 @@
  * slice, slice the concat, ...).
  */
 import { record } from '../autograd/tape.js';
-import { run1, shareStorage } from '../registry/engine.js';
+import { run1 } from '../registry/dispatch.js';
+import { shareStorage } from '../registry/storage.js';
 import type { DType } from '../tensor/dtype.js';
 import { assertValidShape, fmtShape, normAxes, shapesEqual, sizeOf, broadcastShapes } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';

@@ -7,7 +7,8 @@
  * (momentum buffers, moment estimates) are owned by the optimiser.
  */
 import { noGrad } from '../autograd/tape.js';
-import { keep, run1, runKernel, tidy } from '../registry/engine.js';
+import { keep, tidy } from '../registry/storage.js';
+import { run1, runKernel } from '../registry/dispatch.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';

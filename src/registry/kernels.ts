@@ -1,36 +1,137 @@
-import type { Backend, TensorInfo } from './backend.js';
-
 /**
- * A kernel: one op's forward computation on one backend. Inputs come in the order
- * the op documents; attrs are plain data (numbers, arrays, strings, booleans).
+ * The kernel table: (backend name, kernel) -> implementation, as in tfjs-core. A backend
+ * registers what it implements; every kernel it lacks runs on `ts` (see dispatch.ts).
+ *
+ * An implementation is one function, or a set of named variants (llm.c's numbered kernels:
+ * GEMM, direct, depthwise, ... for a convolution) with one pure function that chooses among
+ * them. Dispatch runs the chosen variant; tests and benchmarks run and time each variant
+ * by name (`runKernelVariant`), so no global switch is needed to reach a path.
  */
-export type KernelFunc = (
+import { kernelByName, type Kernel } from '../kernels/kernel.js';
+import type { Backend, TensorInfo } from '../tensor/backend.js';
+
+/** A kernel implementation on one backend. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TRANSITION: the default becomes `object` once every family has a contract
+export type KernelFunc<A extends object = Record<string, any>, B extends Backend = Backend> = (
   inputs: TensorInfo[],
-  attrs: Record<string, unknown>,
-  backend: Backend,
+  attrs: A,
+  backend: B,
 ) => TensorInfo | TensorInfo[];
 
-export interface KernelConfig {
-  kernelName: string;
-  backendName: string;
-  kernelFunc: KernelFunc;
+/** One named way of computing a kernel. */
+export interface KernelVariant<A extends object = object, B extends Backend = Backend> {
+  readonly name: string;
+  /** Whether this variant can run these inputs (absent: always). */
+  applies?(inputs: readonly TensorInfo[], attrs: A, backend: B): boolean;
+  readonly run: KernelFunc<A, B>;
 }
 
-const kernels = new Map<string, KernelConfig>();
+/** A kernel with several variants and the pure choice between them. */
+export interface KernelVariants<A extends object = object, B extends Backend = Backend> {
+  readonly variants: readonly KernelVariant<A, B>[];
+  /** The name of the variant dispatch runs for these inputs (one that applies). */
+  choose(inputs: readonly TensorInfo[], attrs: A, backend: B): string;
+}
+
+/** What the table holds for one (backend, kernel). */
+export interface KernelEntry<A extends object = object> {
+  readonly kernel: Kernel<A>;
+  readonly backendName: string;
+  /** Runs the chosen variant (or the one implementation). */
+  readonly run: KernelFunc<A>;
+  /** Named variants, when the implementation has several. */
+  readonly variants?: KernelVariants<A>;
+}
+
+const table = new Map<string, KernelEntry>();
 const key = (backend: string, kernel: string) => `${backend}\u0000${kernel}`;
 
-/** Register (or replace) the implementation of `kernelName` on `backendName`. */
-export function registerKernel(config: KernelConfig): void {
-  kernels.set(key(config.backendName, config.kernelName), config);
+function entryOf<A extends object>(kernel: Kernel<A>, backendName: string, impl: KernelFunc<A> | KernelVariants<A>): KernelEntry<A> {
+  if (typeof impl === 'function') return { kernel, backendName, run: impl };
+  const names = impl.variants.map((v) => v.name);
+  const run: KernelFunc<A> = (inputs, attrs, be) => {
+    const name = impl.choose(inputs, attrs, be);
+    const v = impl.variants.find((x) => x.name === name);
+    if (!v) throw new Error(`${kernel.name} on '${backendName}': the chooser picked '${name}', which is not one of ${names.join(', ')}`);
+    return v.run(inputs, attrs, be);
+  };
+  return { kernel, backendName, run, variants: impl };
 }
 
-export function getKernel(backendName: string, kernelName: string): KernelConfig | undefined {
-  return kernels.get(key(backendName, kernelName));
+/**
+ * Register (or replace) the implementation of `kernel` on `backendName`. `B` is the
+ * backend class the implementation expects: the registry hands it the backend whose
+ * name it was registered under.
+ */
+export function registerKernel<A extends object, B extends Backend = Backend>(
+  kernel: Kernel<A>,
+  backendName: string,
+  impl: KernelFunc<A, B> | KernelVariants<A, B>,
+): void;
+/** TRANSITION (removed once every family has a contract): the old string-named form. */
+export function registerKernel(config: { kernelName: string; backendName: string; kernelFunc: (inputs: TensorInfo[], attrs: Record<string, unknown>, backend: Backend) => TensorInfo | TensorInfo[] }): void;
+export function registerKernel(a: unknown, b?: unknown, c?: unknown): void {
+  if (typeof b !== 'string') {
+    const cfg = a as { kernelName: string; backendName: string; kernelFunc: KernelFunc };
+    const kernel = kernelByName(cfg.kernelName) ?? legacyKernel(cfg.kernelName);
+    table.set(key(cfg.backendName, cfg.kernelName), { kernel, backendName: cfg.backendName, run: cfg.kernelFunc });
+    return;
+  }
+  registerContract(a as Kernel<object>, b, c as KernelFunc | KernelVariants);
+}
+
+const legacy = new Map<string, Kernel<object>>();
+/** TRANSITION: a contract-less stand-in for a kernel not yet moved to src/kernels. */
+export function legacyKernel(name: string): Kernel<object> {
+  let k = legacy.get(name);
+  if (!k) {
+    k = { name, inputs: [], reference: () => { throw new Error(`${name} has no reference`); } };
+    legacy.set(name, k);
+  }
+  return k;
+}
+
+function registerContract<A extends object, B extends Backend = Backend>(
+  kernel: Kernel<A>,
+  backendName: string,
+  impl: KernelFunc<A, B> | KernelVariants<A, B>,
+): void {
+  const e = entryOf(kernel, backendName, impl as KernelFunc<A> | KernelVariants<A>);
+  table.set(key(backendName, kernel.name), e as unknown as KernelEntry);
+}
+
+/** The entry of kernel `name` on `backendName`, or undefined. */
+export function getKernel(backendName: string, name: string): KernelEntry | undefined {
+  return table.get(key(backendName, name));
 }
 
 /** Names of every kernel registered for `backendName`, sorted. */
 export function listKernels(backendName: string): string[] {
   const out: string[] = [];
-  for (const k of kernels.values()) if (k.backendName === backendName) out.push(k.kernelName);
+  for (const e of table.values()) if (e.backendName === backendName) out.push(e.kernel.name);
   return out.sort();
+}
+
+/**
+ * Wrap every implementation registered for `backendName` (each variant too) with
+ * `wrap`: backends use it for what every kernel of theirs must do (release what a
+ * failed kernel allocated, name the kernel in an out-of-memory error).
+ */
+export function wrapKernels(backendName: string, wrap: (kernelName: string, run: KernelFunc) => KernelFunc): void {
+  for (const [k, e] of table) {
+    if (e.backendName !== backendName) continue;
+    const name = e.kernel.name;
+    const variants = e.variants && {
+      choose: e.variants.choose,
+      variants: e.variants.variants.map((v) => ({ ...v, run: wrap(name, v.run) })),
+    };
+    table.set(k, variants ? entryOf(e.kernel, backendName, variants) : { ...e, run: wrap(name, e.run) });
+  }
+}
+
+/** Register every kernel of `from` under `to` as well (another instance of the same backend). */
+export function copyKernels(from: string, to: string): void {
+  for (const e of [...table.values()]) {
+    if (e.backendName === from) table.set(key(to, e.kernel.name), { ...e, backendName: to });
+  }
 }

@@ -1,4 +1,4 @@
-import type { Backend, DataId } from '../registry/backend.js';
+import type { Backend, DataId } from './backend.js';
 import type { DType, TypedArray } from './dtype.js';
 import { fmtShape, shapesEqual, sizeOf } from './shape.js';
 

@@ -6,7 +6,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../tensor/shape.js';
 import { noGrad } from '../autograd/tape.js';
-import { tidy } from '../registry/engine.js';
+import { tidy } from '../registry/storage.js';
 import { add, affine, log, mul } from '../ops/elementwise.js';
 import { softmax } from '../ops/activation.js';
 import { concat, slice } from '../ops/shape.js';

@@ -9,7 +9,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, sizeOf } from '../tensor/shape.js';
 import { tensor } from '../ops/creation.js';
-import { tidy } from '../registry/engine.js';
+import { tidy } from '../registry/storage.js';
 import { enableGrad, noGrad } from '../autograd/tape.js';
 import { add, cast } from '../ops/elementwise.js';
 import { binaryCrossEntropy, binaryCrossEntropyWithLogits, softmaxCrossEntropy } from '../ops/loss.js';

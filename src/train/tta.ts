@@ -12,7 +12,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../tensor/shape.js';
 import { noGrad } from '../autograd/tape.js';
-import { tidy } from '../registry/engine.js';
+import { tidy } from '../registry/storage.js';
 import { add, affine, log } from '../ops/elementwise.js';
 import { softmax } from '../ops/activation.js';
 import { cropImages, flipLeftRight } from '../vision/augment.js';

@@ -5,7 +5,9 @@
  * grads[k] = d(sum over outputs o of <o, cotangents[o]>) / d inputs[k].
  */
 import { valueAndGrad } from '../autograd/tape.js';
-import { getBackend, getFallbacks, setBackend, tidy, withBackend, type FallbackRecord } from '../registry/engine.js';
+import { getBackend, setBackend, withBackend } from '../registry/backends.js';
+import { getFallbacks, type FallbackRecord } from '../registry/dispatch.js';
+import { tidy } from '../registry/storage.js';
 import { shapesEqual, fmtShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, mul } from '../ops/elementwise.js';

@@ -8,7 +8,7 @@
  * of a pretrained convnet); the costs are the ops `contentCost` and `styleCost`.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { keep, tidy } from '../registry/engine.js';
+import { keep, tidy } from '../registry/storage.js';
 import { noGrad } from '../autograd/tape.js';
 import { add, affine, clip } from '../ops/elementwise.js';
 import { randomUniform } from '../ops/creation.js';

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import '../../src/backends/webgpu/index.js'; // loaded first, so the stand-in below replaces it
-import { registerBackend, setBackend } from '../../src/registry/engine.js';
+import { registerBackend, setBackend } from '../../src/registry/backends.js';
 import { cli } from '../util/cli.js';
 import { chooseBackend } from '../../src/cli/backend_choice.js';
 

@@ -19,7 +19,7 @@ import { sizeClass } from '../../src/backends/wasm/allocator.js';
 import { convFilterPath, convForwardPath, convInputPath, convInputScratchBytes, withoutDirectConv } from '../../src/backends/wasm/kernels/conv.js';
 import { computeConv2DInfo } from '../../src/kernels/conv_info.js';
 import { getKernel } from '../../src/registry/kernels.js';
-import type { TensorInfo } from '../../src/registry/backend.js';
+import type { TensorInfo } from '../../src/tensor/backend.js';
 import { rand } from './helpers.js';
 
 const GiB2 = 2 ** 31;

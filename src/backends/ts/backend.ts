@@ -3,8 +3,9 @@
  * every other backend is tested against, so its kernels favour clarity over speed.
  * It runs float64 as well as float32 (and int32 for labels and indices).
  */
-import type { Backend, DataId, TensorInfo } from '../../registry/backend.js';
+import type { Backend, DataId, TensorInfo } from '../../tensor/backend.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
+import type { HostTensor } from '../../kernels/kernel.js';
 import { BYTES_PER_ELEMENT, OutOfMemoryError, isEngineAllocationError } from '../../tensor/dtype.js';
 
 interface TsData {
@@ -33,6 +34,10 @@ export class TsBackend implements Backend {
     const d: TsData = { values };
     this.live.add(d);
     return d;
+  }
+  /** Adopt a reference kernel's output array as a storage of this backend. */
+  adopt(t: HostTensor): TensorInfo {
+    return { dataId: this.wrap(t.values), shape: t.shape, dtype: t.dtype };
   }
   writeRange(dataId: DataId, dtype: DType, offset: number, values: TypedArray): void {
     const dst = (dataId as TsData).values;

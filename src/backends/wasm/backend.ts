@@ -40,10 +40,12 @@
  * - Register the file by importing it from src/backends/wasm/index.ts. After editing
  *   assembly/, run `npm run build:wasm` and commit src/backends/wasm/generated/*.
  */
-import type { Backend, DataId, TensorInfo } from '../../registry/backend.js';
+import type { Backend, DataId, TensorInfo } from '../../tensor/backend.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { sizeOf } from '../../tensor/shape.js';
 import { Allocator, WasmOutOfMemoryError } from './allocator.js';
+import type { Kernel } from '../../kernels/kernel.js';
+import { registerKernel, type KernelFunc, type KernelVariants } from '../../registry/kernels.js';
 import type { WasmExports, WasmModule, WasmVariant } from './loader.js';
 
 /** A storage handle: one block of linear memory. */
@@ -250,4 +252,9 @@ export class WasmBackend implements Backend {
     this.pending?.data.push(d);
     return d;
   }
+}
+
+/** Register `fn` as `kernel`'s implementation on `wasm` (typed attrs, the backend as a WasmBackend). */
+export function wasmKernel<A extends object>(kernel: Kernel<A>, impl: KernelFunc<A, WasmBackend> | KernelVariants<A, WasmBackend>): void {
+  registerKernel<A, WasmBackend>(kernel, 'wasm', impl);
 }

@@ -5,8 +5,8 @@
  * browser main thread (which refuses synchronous compilation of large modules)
  * after `await ready()` (or `await setBackend('wasm')`).
  */
-import { registerBackend } from '../../registry/engine.js';
-import { getKernel, listKernels, registerKernel } from '../../registry/kernels.js';
+import { registerBackend } from '../../registry/backends.js';
+import { copyKernels, wrapKernels } from '../../registry/kernels.js';
 import { WasmBackend } from './backend.js';
 import { instantiateAsync, instantiateSync, pickVariant, type WasmVariant } from './loader.js';
 import './kernels/matmul.js';
@@ -21,14 +21,7 @@ import './kernels/optim.js';
 // Every wasm kernel runs guarded: if it throws (out of memory included) after allocating
 // outputs or scratch, those are released, so a failed op leaves no live storage behind
 // (and an out-of-memory error names the kernel).
-for (const k of listKernels('wasm')) {
-  const f = getKernel('wasm', k)!.kernelFunc;
-  registerKernel({
-    kernelName: k,
-    backendName: 'wasm',
-    kernelFunc: (inputs, attrs, backend) => (backend as WasmBackend).guardKernel(k, () => f(inputs, attrs, backend)),
-  });
-}
+wrapKernels('wasm', (k, f) => (inputs, attrs, backend) => (backend as WasmBackend).guardKernel(k, () => f(inputs, attrs, backend)));
 
 function factory(name: string, requested: WasmVariant | 'auto'): () => WasmBackend | Promise<WasmBackend> {
   return () => {
@@ -52,10 +45,7 @@ registerBackend('wasm', factory('wasm', 'auto'), 2);
  */
 export function registerWasmVariant(name: string, variant: WasmVariant): void {
   registerBackend(name, factory(name, variant), -1);
-  for (const k of listKernels('wasm')) {
-    const cfg = getKernel('wasm', k)!;
-    registerKernel({ kernelName: k, backendName: name, kernelFunc: cfg.kernelFunc });
-  }
+  copyKernels('wasm', name);
 }
 
 export { WasmBackend };

@@ -14,7 +14,7 @@
  * byte size (training reuses the same shapes every step); the pool is capped and
  * `releasePool()` destroys its content.
  */
-import type { Backend, DataId, TensorInfo } from '../../registry/backend.js';
+import type { Backend, DataId, TensorInfo } from '../../tensor/backend.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { sizeOf } from '../../tensor/shape.js';
 import { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuCommandEncoder, type GpuComputePassEncoder, type GpuComputePipeline, type GpuDevice } from './gpu_api.js';

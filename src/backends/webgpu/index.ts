@@ -7,7 +7,7 @@
  * bundlers do not follow, so browser builds never need it. A missing adapter rejects
  * `setBackend` with the reason and leaves the current backend as it was.
  */
-import { registerBackend } from '../../registry/engine.js';
+import { registerBackend } from '../../registry/backends.js';
 import { WebGPUBackend } from './backend.js';
 import type { Gpu, GpuAdapter } from './gpu_api.js';
 import './kernels/elementwise.js';

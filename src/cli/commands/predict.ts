@@ -10,7 +10,7 @@ import { loadSavedModel } from '../saved_model.js';
 import { readTrainingNote } from './evaluate.js';
 import { tensor } from '../../ops/creation.js';
 import { softmax } from '../../ops/activation.js';
-import { tidy } from '../../registry/engine.js';
+import { tidy } from '../../registry/storage.js';
 import { topK } from '../../train/metrics.js';
 import { imageToInput, readImage } from '../../data/image.js';
 

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import '../../backends/ts/index.js';
-import { listBackends } from '../../registry/engine.js';
+import { listBackends } from '../../registry/backends.js';
 import { VectorFormatError, parseVectors, type VectorFile } from '../../verify/format.js';
 import { verifyVectors, type CaseReport, type VerifyReport } from '../../verify/verify.js';
 import { flagBool, flagString, UsageError, type Command, type OptionSpec, type ParsedArgs } from '../args.js';

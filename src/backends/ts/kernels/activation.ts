@@ -10,7 +10,7 @@
  * - NaN in gives NaN out in every forward kernel (and Relu keeps NaN, like PyTorch).
  */
 import { registerKernel } from '../../../registry/kernels.js';
-import type { TensorInfo } from '../../../registry/backend.js';
+import type { TensorInfo } from '../../../tensor/backend.js';
 import { allocArray } from '../../../tensor/dtype.js';
 import { erfc } from '../../../kernels/special.js';
 import { out, vals } from '../backend.js';

@@ -12,7 +12,7 @@
  * and the same with a depth axis for Conv3D. Sums run in float64 (JS numbers) and are
  * rounded once into the output dtype, so the float32 oracle does not drift.
  */
-import type { Backend, TensorInfo } from '../../../registry/backend.js';
+import type { Backend, TensorInfo } from '../../../tensor/backend.js';
 import { registerKernel } from '../../../registry/kernels.js';
 import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
 import { allocArray, type DType } from '../../../tensor/dtype.js';

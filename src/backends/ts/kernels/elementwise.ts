@@ -3,7 +3,7 @@
  * select, cast and fill. Each is a scalar function applied in a plain loop.
  */
 import { registerKernel } from '../../../registry/kernels.js';
-import type { TensorInfo } from '../../../registry/backend.js';
+import type { TensorInfo } from '../../../tensor/backend.js';
 import { allocArray, type DType } from '../../../tensor/dtype.js';
 import { broadcastShapes, sizeOf, stridesOf } from '../../../tensor/shape.js';
 import { out, vals } from '../backend.js';

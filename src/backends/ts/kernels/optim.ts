@@ -43,7 +43,7 @@
  *                  outputs [p', sq', acc']
  */
 import { registerKernel } from '../../../registry/kernels.js';
-import type { Backend, TensorInfo } from '../../../registry/backend.js';
+import type { Backend, TensorInfo } from '../../../tensor/backend.js';
 import { allocArray, type TypedArray } from '../../../tensor/dtype.js';
 import { out, vals } from '../backend.js';
 

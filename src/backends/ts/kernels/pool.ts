@@ -10,7 +10,7 @@
  *                  countIncludePad, else the number of real cells in the window.
  *   AvgPool2DGrad  each real cell of a window receives dy / divisor.
  */
-import type { Backend, TensorInfo } from '../../../registry/backend.js';
+import type { Backend, TensorInfo } from '../../../tensor/backend.js';
 import { registerKernel } from '../../../registry/kernels.js';
 import type { Pool2DInfo } from '../../../kernels/conv_info.js';
 import { allocArray } from '../../../tensor/dtype.js';

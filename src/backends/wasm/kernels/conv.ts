@@ -5,7 +5,7 @@
  * filter-gradient kernels for few taps per group (first layers, assembly/conv_direct_f32.ts). 2-D geometry is
  * passed as 3-D with a depth of 1, so both ranks share every code path.
  */
-import type { TensorInfo } from '../../../registry/backend.js';
+import type { TensorInfo } from '../../../tensor/backend.js';
 import { registerKernel } from '../../../registry/kernels.js';
 import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
 import { fmtShape, shapesEqual } from '../../../tensor/shape.js';

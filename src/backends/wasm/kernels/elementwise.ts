@@ -7,7 +7,7 @@
  * decides, see runKernel).
  */
 import { registerKernel, type KernelFunc } from '../../../registry/kernels.js';
-import type { TensorInfo } from '../../../registry/backend.js';
+import type { TensorInfo } from '../../../tensor/backend.js';
 import type { DType } from '../../../tensor/dtype.js';
 import { broadcastShapes, sizeOf, stridesOf } from '../../../tensor/shape.js';
 import type { WasmBackend } from '../backend.js';

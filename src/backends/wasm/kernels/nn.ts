@@ -7,7 +7,7 @@
  * normalisation with its gradient.
  */
 import { registerKernel, type KernelFunc } from '../../../registry/kernels.js';
-import type { TensorInfo } from '../../../registry/backend.js';
+import type { TensorInfo } from '../../../tensor/backend.js';
 import { fmtShape, sizeOf } from '../../../tensor/shape.js';
 import type { WasmBackend } from '../backend.js';
 

@@ -5,7 +5,7 @@
  * corrections, the decayed AdaGrad rate) are computed here in float64.
  */
 import { registerKernel, type KernelFunc } from '../../../registry/kernels.js';
-import type { TensorInfo } from '../../../registry/backend.js';
+import type { TensorInfo } from '../../../tensor/backend.js';
 import type { WasmBackend } from '../backend.js';
 
 type Attrs = Record<string, unknown>;

@@ -5,7 +5,7 @@
  * average pooling with or without counting padded cells.
  */
 import { registerKernel } from '../../../registry/kernels.js';
-import type { TensorInfo } from '../../../registry/backend.js';
+import type { TensorInfo } from '../../../tensor/backend.js';
 import type { Pool2DInfo } from '../../../kernels/conv_info.js';
 import { fmtShape, shapesEqual } from '../../../tensor/shape.js';
 import type { WasmBackend } from '../backend.js';

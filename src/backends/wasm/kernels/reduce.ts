@@ -6,7 +6,7 @@
  * single pass. Sums flush f32 SIMD partials into f64 (see the kernel).
  */
 import { registerKernel } from '../../../registry/kernels.js';
-import type { TensorInfo } from '../../../registry/backend.js';
+import type { TensorInfo } from '../../../tensor/backend.js';
 import { reducedShape, sizeOf } from '../../../tensor/shape.js';
 import type { WasmBackend } from '../backend.js';
 

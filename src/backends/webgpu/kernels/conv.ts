@@ -24,7 +24,7 @@
  * depthwise: Cg = 1; see useGemm), and kept as the readable version the GEMM path is
  * tested against.
  */
-import type { TensorInfo } from '../../../registry/backend.js';
+import type { TensorInfo } from '../../../tensor/backend.js';
 import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
 import { fmtShape, shapesEqual } from '../../../tensor/shape.js';
 import { gpu, type WebGPUBackend } from '../backend.js';

@@ -7,7 +7,7 @@
  * trusting the GPU's: WGSL lets compilers assume no NaN and leaves log/sqrt of negative
  * numbers and pow of negative bases undefined, so those cases are written out.
  */
-import type { TensorInfo } from '../../../registry/backend.js';
+import type { TensorInfo } from '../../../tensor/backend.js';
 import type { DType } from '../../../tensor/dtype.js';
 import { broadcastShapes, shapesEqual, sizeOf } from '../../../tensor/shape.js';
 import { gpu, type WebGPUBackend } from '../backend.js';

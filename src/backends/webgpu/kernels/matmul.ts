@@ -3,6 +3,7 @@
  * operand transposed, through the tiled GEMM (see gemm.ts). A transposed operand is
  * read in place by its loader; nothing is copied.
  */
+import { MatMul, matmulGeometry } from '../../../kernels/matmul.js';
 import { gpu } from '../backend.js';
 import { gemm, type GemmLoaders } from './gemm.js';
 import { registerFloat } from './util.js';
@@ -30,19 +31,12 @@ function matmulLoaders(ta: boolean, tb: boolean): GemmLoaders {
   return l;
 }
 
-registerFloat('MatMul', ([a, b], attrs, be) => {
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new TypeError(`MatMul on webgpu: float32 operands expected, received ${a.dtype} and ${b.dtype}`);
-  const ta = !!attrs.transposeA, tb = !!attrs.transposeB;
-  const batched = a.shape.length === 3 || b.shape.length === 3;
-  const as = a.shape.length === 3 ? a.shape : [1, ...a.shape];
-  const bs = b.shape.length === 3 ? b.shape : [1, ...b.shape];
-  const batch = Math.max(as[0], bs[0]);
-  const M = ta ? as[2] : as[1], K = ta ? as[1] : as[2];
-  const N = tb ? bs[1] : bs[2];
-  const y = be.output(batched ? [batch, M, N] : [M, N], 'float32');
-  gemm(be, matmulLoaders(ta, tb), [gpu(a), gpu(b)], y.dataId, { batch, M, N, K, sb: M * N, sm: N, sn: 1 }, {
-    astride: as[0] === 1 ? 0 : M * K,
-    bstride: bs[0] === 1 ? 0 : K * N,
+registerFloat(MatMul, ([a, b], attrs, be) => {
+  const { batch, M, N, K, aBatchStride, bBatchStride, outShape } = matmulGeometry(a.shape, b.shape, attrs);
+  const y = be.output(outShape, 'float32');
+  gemm(be, matmulLoaders(attrs.transposeA, attrs.transposeB), [gpu(a), gpu(b)], y.dataId, { batch, M, N, K, sb: M * N, sm: N, sn: 1 }, {
+    astride: aBatchStride,
+    bstride: bBatchStride,
   });
   return y;
 });

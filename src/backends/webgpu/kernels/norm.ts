@@ -9,7 +9,7 @@
  * elementwise parts then read the per-channel vectors; BatchNormGrad's dx program binds
  * 8 storage buffers, the most WebGPU guarantees.
  */
-import type { TensorInfo } from '../../../registry/backend.js';
+import type { TensorInfo } from '../../../tensor/backend.js';
 import { sizeOf } from '../../../tensor/shape.js';
 import { gpu, type GpuData, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, type ProgramDef } from '../program.js';

@@ -9,7 +9,7 @@
  * Scalars that depend only on the step (bias corrections, decayed learning rate) are
  * computed once on the CPU in double precision.
  */
-import type { TensorInfo } from '../../../registry/backend.js';
+import type { TensorInfo } from '../../../tensor/backend.js';
 import { sizeOf } from '../../../tensor/shape.js';
 import { gpu, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, type ParamDecl, type ParamValues, type ProgramDef } from '../program.js';

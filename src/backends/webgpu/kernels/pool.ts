@@ -9,7 +9,7 @@
  * recomputes each such window's winner and takes dy only when the winner is itself.
  */
 import type { Pool2DInfo } from '../../../kernels/conv_info.js';
-import type { TensorInfo } from '../../../registry/backend.js';
+import type { TensorInfo } from '../../../tensor/backend.js';
 import { fmtShape, shapesEqual } from '../../../tensor/shape.js';
 import { gpu } from '../backend.js';
 import { MAIN_1D, grid1d, type ParamDecl, type ProgramDef } from '../program.js';

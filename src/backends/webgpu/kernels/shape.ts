@@ -13,7 +13,7 @@
  * NaN (float32) or 0 (int32) for them and OneHot writes a row of zeros. The ts kernels
  * throw instead; ops validate indices when they can read them.
  */
-import type { TensorInfo } from '../../../registry/backend.js';
+import type { TensorInfo } from '../../../tensor/backend.js';
 import type { DType } from '../../../tensor/dtype.js';
 import { sizeOf, stridesOf } from '../../../tensor/shape.js';
 import { gpu, type GpuData, type WebGPUBackend } from '../backend.js';

@@ -2,8 +2,9 @@
  * Helpers shared by the WebGPU kernels: registration, broadcasting plans with collapsed
  * dimensions, and the WGSL that turns a flat output index into input offsets.
  */
-import type { Backend, TensorInfo } from '../../../registry/backend.js';
-import { registerKernel } from '../../../registry/kernels.js';
+import type { Backend } from '../../../tensor/backend.js';
+import { registerKernel, type KernelFunc } from '../../../registry/kernels.js';
+import type { Kernel } from '../../../kernels/kernel.js';
 import { fmtShape, sizeOf, stridesOf } from '../../../tensor/shape.js';
 import type { WebGPUBackend } from '../backend.js';
 import type { ParamDecl } from '../program.js';
@@ -13,22 +14,27 @@ export type Attrs = Record<string, unknown>;
 /** Ranks a strided index walk handles after collapsing (uniform arrays hold 8 entries). */
 export const MAX_RANK = 8;
 
-export function register(
-  kernelName: string,
-  kernelFunc: (inputs: TensorInfo[], attrs: Attrs, be: WebGPUBackend) => TensorInfo | TensorInfo[],
-): void {
-  registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: (inputs, attrs, be: Backend) => kernelFunc(inputs, attrs, be as WebGPUBackend) });
+/** Register `fn` as `kernel`'s implementation on `webgpu` (typed attrs, the backend as a WebGPUBackend). */
+export function register<A extends object>(kernel: Kernel<A>, fn: KernelFunc<A, WebGPUBackend>): void;
+export function register(kernel: string, fn: KernelFunc<Attrs, WebGPUBackend>): void;
+export function register<A extends object>(kernel: Kernel<A> | string, fn: KernelFunc<A, WebGPUBackend>): void {
+  // TRANSITION: string names go once every family has a contract.
+  if (typeof kernel === 'string') {
+    registerKernel({ kernelName: kernel, backendName: 'webgpu', kernelFunc: (inputs, attrs, be: Backend) => fn(inputs, attrs as A, be as WebGPUBackend) });
+    return;
+  }
+  registerKernel<A, WebGPUBackend>(kernel, 'webgpu', fn);
 }
 
 /** Register a kernel whose WGSL reads every input as f32: int32 inputs are refused by name. */
-export function registerFloat(
-  kernelName: string,
-  kernelFunc: (inputs: TensorInfo[], attrs: Attrs, be: WebGPUBackend) => TensorInfo | TensorInfo[],
-): void {
-  register(kernelName, (inputs, attrs, be) => {
+export function registerFloat<A extends object>(kernel: Kernel<A>, fn: KernelFunc<A, WebGPUBackend>): void;
+export function registerFloat(kernel: string, fn: KernelFunc<Attrs, WebGPUBackend>): void;
+export function registerFloat<A extends object>(kernel: Kernel<A> | string, fn: KernelFunc<A, WebGPUBackend>): void {
+  const name = typeof kernel === 'string' ? kernel : kernel.name;
+  register<A>(kernel as Kernel<A>, (inputs, attrs, be) => {
     const bad = inputs.find((t) => t.dtype !== 'float32');
-    if (bad) throw new TypeError(`${kernelName} on webgpu: float32 inputs expected, received a ${bad.dtype} tensor of shape ${fmtShape(bad.shape)}; cast it first`);
-    return kernelFunc(inputs, attrs, be);
+    if (bad) throw new TypeError(`${name} on webgpu: float32 inputs expected, received a ${bad.dtype} tensor of shape ${fmtShape(bad.shape)}; cast it first`);
+    return fn(inputs, attrs, be);
   });
 }
 

@@ -1,4 +1,4 @@
-import type { DType, TypedArray } from '../tensor/dtype.js';
+import type { DType, TypedArray } from './dtype.js';
 
 /**
  * Opaque handle to a tensor's storage, owned by one backend. It must be an object
