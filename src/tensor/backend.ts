@@ -44,6 +44,12 @@ export interface Backend {
   read(dataId: DataId, dtype: DType): Promise<TypedArray>;
   /** Free a storage. Called exactly once, when its last tensor is disposed. */
   disposeData(dataId: DataId): void;
+  /**
+   * Optional: the tile and block sizes this backend's kernels work in (e.g. the GEMM's
+   * register tile `gemmMR` x `gemmNR`, its `gemmKC` block, SIMD `lanes`, a WebGPU
+   * `workgroupSize`). The conformance suite draws sizes around them; benchmarks report them.
+   */
+  tileSizes?(): Readonly<Record<string, number>>;
   /** Live storages and their bytes, for leak checks. */
   memory(): { storages: number; bytes: number };
 }
