@@ -6,3 +6,6 @@
 export { allKernels, kernelByName, defineKernel } from './kernel.js';
 export type { Kernel, HostTensor, AttrsOf, KernelSpec } from './kernel.js';
 import './matmul.js';
+import './shape.js';
+import './pool.js';
+import './boxes.js';

@@ -4,8 +4,8 @@
  * op is differentiable. nms reads boxes and scores synchronously (it runs on the host).
  */
 import { fromValues } from '../registry/storage.js';
-import { run1 } from '../registry/dispatch.js';
-import { boxIoU } from '../kernels/boxes.js';
+import { outputOf } from '../registry/dispatch.js';
+import { IoU, boxIoU } from '../kernels/boxes.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { assertFloatTensor, assertTensor } from './nn_checks.js';
@@ -20,7 +20,7 @@ export function iou(a: Tensor, b: Tensor): Tensor {
   assertBoxes('iou', 'a', a);
   assertBoxes('iou', 'b', b);
   if (a.dtype !== b.dtype) throw new TypeError(`iou: a is ${a.dtype} but b is ${b.dtype}`);
-  return run1('IoU', [a, b]);
+  return outputOf(IoU, [a, b]);
 }
 
 export interface NmsOpts {

@@ -14,7 +14,8 @@
  * - meanSquaredError also has 'halfSum' = 1/2 * sum of squares (the classic backprop form).
  */
 import { record } from '../autograd/tape.js';
-import { run1 } from '../registry/dispatch.js';
+import { OneHot } from '../kernels/shape.js';
+import { outputOf, run1 } from '../registry/dispatch.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { logSoftmax, relu, softplus } from './activation.js';
@@ -120,7 +121,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: LossOp
         if (values[i] < 0 || values[i] >= K) throw new RangeError(`${op}: label ${values[i]} at index ${i} is out of range [0, ${K}) for logits ${fmtShape(logits.shape)}`);
       }
     }
-    dense = run1('OneHot', [labels], { depth: K, dtype: logits.dtype });
+    dense = outputOf(OneHot, [labels], { depth: K, dtype: logits.dtype });
   } else {
     if (!shapesEqual(labels.shape, logits.shape)) {
       throw new RangeError(

@@ -9,7 +9,8 @@
  */
 import { record } from '../autograd/tape.js';
 import { computePool2DInfo, perAxis, resolveSpatial, type PoolOpts } from '../kernels/conv_info.js';
-import { run1 } from '../registry/dispatch.js';
+import { AvgPool2D, AvgPool2DGrad, MaxPool2D, MaxPool2DGrad } from '../kernels/pool.js';
+import { outputOf } from '../registry/dispatch.js';
 import { isFloat } from '../tensor/dtype.js';
 import { fmtShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -34,8 +35,8 @@ const asOpts = <T extends PoolOpts>(o: T | number): T => (typeof o === 'number' 
 function maxPoolCore(op: string, x: Tensor, opts: PoolOpts | number): Tensor {
   checkX(op, x);
   const pool = computePool2DInfo(op, x.shape, asOpts(opts));
-  const y = run1('MaxPool2D', [x], { pool });
-  return record(op, [x], y, (dy) => [run1('MaxPool2DGrad', [dy, x], { pool })]);
+  const y = outputOf(MaxPool2D, [x], { pool });
+  return record(op, [x], y, (dy) => [outputOf(MaxPool2DGrad, [dy, x], { pool })]);
 }
 
 /** Max pooling: x [N,H,W,C] -> [N,OH,OW,C]. `opts` is { size, strides?, padding?, dilations? } or just the size. */
@@ -55,8 +56,8 @@ export function avgPool2d(x: Tensor, opts: AvgPoolOpts | number): Tensor {
   const o = asOpts(opts);
   const pool = computePool2DInfo('avgPool2d', x.shape, o);
   const countIncludePad = !!o.countIncludePad;
-  const y = run1('AvgPool2D', [x], { pool, countIncludePad });
-  return record('avgPool2d', [x], y, (dy) => [run1('AvgPool2DGrad', [dy], { pool, countIncludePad })]);
+  const y = outputOf(AvgPool2D, [x], { pool, countIncludePad });
+  return record('avgPool2d', [x], y, (dy) => [outputOf(AvgPool2DGrad, [dy], { pool, countIncludePad })]);
 }
 
 function checkRank4(op: string, x: Tensor): void {

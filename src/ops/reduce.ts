@@ -1,6 +1,7 @@
 /** Reductions over axes: sum, mean, max, min, variance, argmax/argmin, logSumExp. */
 import { record } from '../autograd/tape.js';
-import { run1 } from '../registry/dispatch.js';
+import { BroadcastTo } from '../kernels/shape.js';
+import { outputOf, run1 } from '../registry/dispatch.js';
 import { shareStorage } from '../registry/storage.js';
 import { fmtShape, normAxes, reducedShape, sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -33,7 +34,7 @@ function assertNonEmptyAxes(op: string, x: Tensor, axes: readonly number[]): voi
 function expandBack(g: Tensor, x: Tensor, axes: number[]): Tensor {
   // Put the reduced axes back as size 1, then broadcast to x's shape.
   const kept = shareStorage(g, reducedShape(x.shape, axes, true));
-  return run1('BroadcastTo', [kept], { shape: [...x.shape] });
+  return outputOf(BroadcastTo, [kept], { shape: [...x.shape] });
 }
 
 /** Sum over axes. Gradient: dy broadcast back over the reduced axes. */
@@ -62,7 +63,7 @@ function extremum(kernel: 'Max' | 'Min', x: Tensor, opts: ReduceOpts): Tensor {
   return record(kernel.toLowerCase(), [x], y, (dy) => {
     const mask = equal(x, expandBack(y, x, axes));
     const count = run1('Sum', [mask], { axes, keepDims: true });
-    return [mul(expandBack(dy, x, axes), div(mask, run1('BroadcastTo', [count], { shape: [...x.shape] })))];
+    return [mul(expandBack(dy, x, axes), div(mask, outputOf(BroadcastTo, [count], { shape: [...x.shape] })))];
   });
 }
 export const max = (x: Tensor, opts: ReduceOpts = {}) => extremum('Max', x, opts);

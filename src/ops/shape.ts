@@ -4,7 +4,8 @@
  * slice, slice the concat, ...).
  */
 import { record } from '../autograd/tape.js';
-import { run1 } from '../registry/dispatch.js';
+import { BroadcastTo, Concat, Gather, GatherGrad, OneHot, Pad, Reverse, Slice, Transpose } from '../kernels/shape.js';
+import { outputOf } from '../registry/dispatch.js';
 import { shareStorage } from '../registry/storage.js';
 import type { DType } from '../tensor/dtype.js';
 import { assertValidShape, fmtShape, normAxes, shapesEqual, sizeOf, broadcastShapes } from '../tensor/shape.js';
@@ -61,7 +62,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   }
   const inv = new Array<number>(p.length);
   p.forEach((v, i) => (inv[v] = i));
-  return record('transpose', [x], run1('Transpose', [x], { perm: p }), (dy) => [run1('Transpose', [dy], { perm: inv })]);
+  return record('transpose', [x], outputOf(Transpose, [x], { perm: p }), (dy) => [outputOf(Transpose, [dy], { perm: inv })]);
 }
 export const permute = transpose;
 
@@ -79,9 +80,9 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
       throw new RangeError(`slice: begin ${fmtShape(begin)} size ${fmtShape(sz)} is out of bounds for shape ${fmtShape(x.shape)} (axis ${i})`);
     }
   });
-  const y = run1('Slice', [x], { begin: [...begin], size: sz });
+  const y = outputOf(Slice, [x], { begin: [...begin], size: sz });
   return record('slice', [x], y, (dy) => [
-    run1('Pad', [dy], { paddings: x.shape.map((d, i) => [begin[i], d - begin[i] - sz[i]]), value: 0 }),
+    outputOf(Pad, [dy], { paddings: x.shape.map((d, i): [number, number] => [begin[i], d - begin[i] - sz[i]]), value: 0 }),
   ]);
 }
 
@@ -98,13 +99,13 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   });
   // One tensor: a view that still carries the gradient (torch.cat([x]) is differentiable).
   if (xs.length === 1) return record('concat', xs, shareStorage(xs[0], xs[0].shape), (dy) => [shareStorage(dy, dy.shape)]);
-  const y = run1('Concat', xs, { axis: a });
+  const y = outputOf(Concat, xs, { axis: a });
   return record('concat', xs, y, (dy) => {
     let off = 0;
     return xs.map((t) => {
       const begin = t.shape.map((_, j) => (j === a ? off : 0));
       off += t.shape[a];
-      return run1('Slice', [dy], { begin, size: [...t.shape] });
+      return outputOf(Slice, [dy], { begin, size: [...t.shape] });
     });
   });
 }
@@ -152,8 +153,8 @@ export function pad(x: Tensor, paddings: readonly (readonly [number, number])[],
   if (!Array.isArray(paddings as unknown)) throw new TypeError(`pad: paddings must be an array of [before, after] pairs, received ${describeValue(paddings)}`);
   if (paddings.length !== x.rank) throw new RangeError(`pad: paddings has ${paddings.length} entries, expected ${x.rank} for shape ${fmtShape(x.shape)}`);
   for (const p of paddings) if (!p.every((v) => Number.isInteger(v) && v >= 0)) throw new RangeError(`pad: paddings must be non-negative integers, received ${JSON.stringify(paddings)}`);
-  const y = run1('Pad', [x], { paddings: paddings.map((p) => [p[0], p[1]]), value });
-  return record('pad', [x], y, (dy) => [run1('Slice', [dy], { begin: paddings.map((p) => p[0]), size: [...x.shape] })]);
+  const y = outputOf(Pad, [x], { paddings: paddings.map((p): [number, number] => [p[0], p[1]]), value });
+  return record('pad', [x], y, (dy) => [outputOf(Slice, [dy], { begin: paddings.map((p) => p[0]), size: [...x.shape] })]);
 }
 
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
@@ -161,14 +162,14 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   assertValidShape(shape, 'broadcastTo: shape');
   const s = broadcastShapes(x.shape, shape, 'broadcastTo');
   if (!shapesEqual(s, shape)) throw new RangeError(`broadcastTo: ${fmtShape(x.shape)} cannot be broadcast to ${fmtShape(shape)}`);
-  return record('broadcastTo', [x], run1('BroadcastTo', [x], { shape: [...shape] }), (dy) => [unbroadcast(dy, x.shape)]);
+  return record('broadcastTo', [x], outputOf(BroadcastTo, [x], { shape: [...shape] }), (dy) => [unbroadcast(dy, x.shape)]);
 }
 
 /** Reverse the element order along `axes`. */
 export function reverse(x: Tensor, axes: number | number[]): Tensor {
   assertTensor('reverse', 'x', x);
   const ax = normAxes(axes, x.rank, 'reverse');
-  return record('reverse', [x], run1('Reverse', [x], { axes: ax }), (dy) => [run1('Reverse', [dy], { axes: ax })]);
+  return record('reverse', [x], outputOf(Reverse, [x], { axes: ax }), (dy) => [outputOf(Reverse, [dy], { axes: ax })]);
 }
 export const flip = reverse;
 
@@ -178,13 +179,13 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   assertTensor('gather', 'indices', indices);
   if (indices.dtype !== 'int32') throw new TypeError(`gather: indices must be int32, received ${indices.dtype}`);
   const [a] = normAxes(axis, x.rank, 'gather');
-  const y = run1('Gather', [x, indices], { axis: a });
-  return record('gather', [x], y, (dy) => [run1('GatherGrad', [dy, indices], { axis: a, shape: [...x.shape] })]);
+  const y = outputOf(Gather, [x, indices], { axis: a });
+  return record('gather', [x], y, (dy) => [outputOf(GatherGrad, [dy, indices], { axis: a, shape: [...x.shape] })]);
 }
 
 /** One-hot encode int32 class indices: shape [...indices.shape, depth]. */
 export function oneHot(indices: Tensor, depth: number, dtype: DType = 'float32'): Tensor {
   assertTensor('oneHot', 'indices', indices);
   if (!Number.isInteger(depth) || depth <= 0) throw new RangeError(`oneHot: depth must be a positive integer, received ${depth}`);
-  return run1('OneHot', [indices], { depth, dtype });
+  return outputOf(OneHot, [indices], { depth, dtype });
 }

@@ -6,14 +6,11 @@ import { OutOfMemoryError, isEngineAllocationError } from '../../tensor/dtype.js
 import { TsBackend, vals } from './backend.js';
 import './kernels/elementwise.js';
 import './kernels/reduce.js';
-import './kernels/shape.js';
 import './kernels/conv.js';
-import './kernels/pool.js';
 import './kernels/optim.js';
 import './kernels/activation.js';
 import './kernels/norm.js';
 import './kernels/loss.js';
-import './kernels/boxes.js';
 
 // The ts backend runs each contract's reference loops (src/kernels): its kernels are the
 // definitions themselves, the oracle every other backend is tested against.
