@@ -20,6 +20,7 @@ import './kernels/optim.js';
 import './kernels/activation.js';
 import './kernels/norm.js';
 import './kernels/loss.js';
+import './kernels/boxes.js';
 
 /**
  * Load a package at run time without bundlers following it. The plain `import()` of a

@@ -4,14 +4,10 @@
  * Slice, Concat, Pad, BroadcastTo and Reverse as strided copies, and OneHot of float32
  * labels (int32 labels run on `ts`: this backend stores float32 only).
  */
-import { registerKernel, type KernelFunc } from '../../../registry/kernels.js';
+import { BroadcastTo, Concat, OneHot, Pad, Reverse, Slice, Transpose, concatShape, padShape, transposeShape } from '../../../kernels/shape.js';
 import { sizeOf, stridesOf } from '../../../tensor/shape.js';
-import type { WasmBackend } from '../backend.js';
+import { wasmKernel, type WasmBackend } from '../backend.js';
 import { broadcastStrides, collapse, forEachBox } from './strided.js';
-
-function reg(name: string, kernelFunc: KernelFunc): void {
-  registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
-}
 
 /**
  * dst[dstOff + dstStrides . i] = src[srcOff + srcStrides . i] for every index i of
@@ -30,10 +26,8 @@ export function copyWalk(
   });
 }
 
-reg('Transpose', ([x], attrs, backend) => {
-  const be = backend as WasmBackend;
-  const perm = attrs.perm as number[];
-  const shape = perm.map((p) => x.shape[p]);
+wasmKernel(Transpose, ([x], { perm }, be) => {
+  const shape = transposeShape(x.shape, perm);
   const y = be.alloc(shape);
   if (sizeOf(shape) === 0) return y;
   const xs = stridesOf(x.shape);
@@ -52,9 +46,7 @@ reg('Transpose', ([x], attrs, backend) => {
   return y;
 });
 
-reg('Slice', ([x], attrs, backend) => {
-  const be = backend as WasmBackend;
-  const begin = attrs.begin as number[], size = attrs.size as number[];
+wasmKernel(Slice, ([x], { begin, size }, be) => {
   const y = be.alloc(size);
   const xs = stridesOf(x.shape);
   const off = begin.reduce((acc, b, d) => acc + b * xs[d], 0);
@@ -62,11 +54,8 @@ reg('Slice', ([x], attrs, backend) => {
   return y;
 });
 
-reg('Concat', (xs, attrs, backend) => {
-  const be = backend as WasmBackend;
-  const axis = attrs.axis as number;
-  const shape = [...xs[0].shape];
-  shape[axis] = xs.reduce((s, t) => s + t.shape[axis], 0);
+wasmKernel(Concat, (xs, { axis }, be) => {
+  const shape = concatShape(xs.map((t) => t.shape), axis);
   const y = be.alloc(shape);
   const ys = stridesOf(shape);
   let at = 0;
@@ -77,31 +66,24 @@ reg('Concat', (xs, attrs, backend) => {
   return y;
 });
 
-reg('Pad', ([x], attrs, backend) => {
-  const be = backend as WasmBackend;
-  const pads = attrs.paddings as [number, number][];
-  const value = (attrs.value as number) ?? 0;
-  const shape = x.shape.map((d, i) => d + pads[i][0] + pads[i][1]);
+wasmKernel(Pad, ([x], { paddings: pads, value }, be) => {
+  const shape = padShape(x.shape, pads);
   const y = be.alloc(shape);
   const n = sizeOf(shape);
-  if (n) be.wasm.fill_f32(be.ptr(y), n, value);
+  if (n) be.wasm.fill_f32(be.ptr(y), n, value ?? 0);
   const ys = stridesOf(shape);
   const off = pads.reduce((acc, p, d) => acc + p[0] * ys[d], 0);
   copyWalk(be, be.ptr(x), 0, stridesOf(x.shape), be.ptr(y), off, ys, x.shape);
   return y;
 });
 
-reg('BroadcastTo', ([x], attrs, backend) => {
-  const be = backend as WasmBackend;
-  const shape = attrs.shape as number[];
+wasmKernel(BroadcastTo, ([x], { shape }, be) => {
   const y = be.alloc(shape);
   copyWalk(be, be.ptr(x), 0, broadcastStrides(x.shape, shape), be.ptr(y), 0, stridesOf(shape), shape);
   return y;
 });
 
-reg('Reverse', ([x], attrs, backend) => {
-  const be = backend as WasmBackend;
-  const axes = attrs.axes as number[];
+wasmKernel(Reverse, ([x], { axes }, be) => {
   const y = be.alloc(x.shape);
   const xs = stridesOf(x.shape);
   // walk x backwards along the reversed axes: start at their last index, negative strides
@@ -111,9 +93,7 @@ reg('Reverse', ([x], attrs, backend) => {
   return y;
 });
 
-reg('OneHot', ([indices], attrs, backend) => {
-  const be = backend as WasmBackend;
-  const depth = attrs.depth as number;
+wasmKernel(OneHot, ([indices], { depth }, be) => {
   const n = sizeOf(indices.shape);
   const y = be.zeros([...indices.shape, depth]);
   const bad = n && depth ? be.wasm.one_hot_f32(be.ptr(indices), be.ptr(y), n, depth) : -1;

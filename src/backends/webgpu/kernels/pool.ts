@@ -1,5 +1,5 @@
 /**
- * Pooling kernels on `webgpu`, same contract as the ts oracle (src/backends/ts/kernels/pool.ts):
+ * Pooling kernels on `webgpu`, same contract as the reference (src/kernels/pool.ts):
  * windows are visited row-major (kh outer, kw inner), padding never wins a max, NaN
  * does, and the max-pool gradient goes to the first maximum of each window.
  *
@@ -8,9 +8,8 @@
  * threads write the same cell and no atomics are needed. For max pooling the thread
  * recomputes each such window's winner and takes dy only when the winner is itself.
  */
-import type { Pool2DInfo } from '../../../kernels/conv_info.js';
-import type { TensorInfo } from '../../../tensor/backend.js';
-import { fmtShape, shapesEqual } from '../../../tensor/shape.js';
+import { AvgPool2D, AvgPool2DGrad, MaxPool2D, MaxPool2DGrad, poolInShape, poolOutShape, type Pool2DInfo } from '../../../kernels/pool.js';
+import { sizeOf } from '../../../tensor/shape.js';
 import { gpu } from '../backend.js';
 import { MAIN_1D, grid1d, type ParamDecl, type ProgramDef } from '../program.js';
 import { registerFloat } from './util.js';
@@ -150,47 +149,30 @@ const AVG_POOL_GRAD: ProgramDef = {
 }`,
 };
 
-const inShape = (p: Pool2DInfo) => [p.batch, p.inH, p.inW, p.channels];
-const outShape = (p: Pool2DInfo) => [p.batch, p.outH, p.outW, p.channels];
-function expect(kernel: string, arg: string, t: TensorInfo, shape: number[]): void {
-  if (!shapesEqual(t.shape, shape)) throw new RangeError(`${kernel}: ${arg} has shape ${fmtShape(t.shape)}, but the geometry in attrs expects ${fmtShape(shape)}`);
-  if (t.dtype !== 'float32') throw new TypeError(`${kernel} on webgpu: ${arg} must be float32, received ${t.dtype}`);
-}
-const count = (s: number[]) => s.reduce((a, b) => a * b, 1);
-
-registerFloat('MaxPool2D', ([x], a, be) => {
-  const p = a.pool as Pool2DInfo;
-  expect('MaxPool2D', 'x', x, inShape(p));
-  const y = be.output(outShape(p), 'float32');
-  const total = count(outShape(p));
-  be.run(MAX_POOL, [gpu(x), y.dataId], values(p, total), grid1d(total));
+registerFloat(MaxPool2D, ([x], { pool }, be) => {
+  const y = be.output(poolOutShape(pool), 'float32');
+  const total = sizeOf(y.shape);
+  be.run(MAX_POOL, [gpu(x), y.dataId], values(pool, total), grid1d(total));
   return y;
 });
 
-registerFloat('AvgPool2D', ([x], a, be) => {
-  const p = a.pool as Pool2DInfo;
-  expect('AvgPool2D', 'x', x, inShape(p));
-  const y = be.output(outShape(p), 'float32');
-  const total = count(outShape(p));
-  be.run(AVG_POOL, [gpu(x), y.dataId], values(p, total, !!a.countIncludePad), grid1d(total));
+registerFloat(AvgPool2D, ([x], { pool, countIncludePad }, be) => {
+  const y = be.output(poolOutShape(pool), 'float32');
+  const total = sizeOf(y.shape);
+  be.run(AVG_POOL, [gpu(x), y.dataId], values(pool, total, countIncludePad), grid1d(total));
   return y;
 });
 
-registerFloat('MaxPool2DGrad', ([dy, x], a, be) => {
-  const p = a.pool as Pool2DInfo;
-  expect('MaxPool2DGrad', 'dy', dy, outShape(p));
-  expect('MaxPool2DGrad', 'x', x, inShape(p));
-  const dx = be.output(inShape(p), 'float32');
-  const total = count(inShape(p));
-  be.run(MAX_POOL_GRAD, [gpu(dy), gpu(x), dx.dataId], values(p, total), grid1d(total));
+registerFloat(MaxPool2DGrad, ([dy, x], { pool }, be) => {
+  const dx = be.output(poolInShape(pool), 'float32');
+  const total = sizeOf(dx.shape);
+  be.run(MAX_POOL_GRAD, [gpu(dy), gpu(x), dx.dataId], values(pool, total), grid1d(total));
   return dx;
 });
 
-registerFloat('AvgPool2DGrad', ([dy], a, be) => {
-  const p = a.pool as Pool2DInfo;
-  expect('AvgPool2DGrad', 'dy', dy, outShape(p));
-  const dx = be.output(inShape(p), 'float32');
-  const total = count(inShape(p));
-  be.run(AVG_POOL_GRAD, [gpu(dy), dx.dataId], values(p, total, !!a.countIncludePad), grid1d(total));
+registerFloat(AvgPool2DGrad, ([dy], { pool, countIncludePad }, be) => {
+  const dx = be.output(poolInShape(pool), 'float32');
+  const total = sizeOf(dx.shape);
+  be.run(AVG_POOL_GRAD, [gpu(dy), dx.dataId], values(pool, total, countIncludePad), grid1d(total));
   return dx;
 });

@@ -13,8 +13,8 @@
  * NaN (float32) or 0 (int32) for them and OneHot writes a row of zeros. The ts kernels
  * throw instead; ops validate indices when they can read them.
  */
+import { BroadcastTo, Concat, Gather, GatherGrad, OneHot, Pad, Reverse, Slice, Transpose, concatShape, gatherShape, padShape, transposeShape } from '../../../kernels/shape.js';
 import type { TensorInfo } from '../../../tensor/backend.js';
-import type { DType } from '../../../tensor/dtype.js';
 import { sizeOf, stridesOf } from '../../../tensor/shape.js';
 import { gpu, type GpuData, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, wgslType, type ProgramDef } from '../program.js';
@@ -59,61 +59,54 @@ function stridedScatter(be: WebGPUBackend, kernel: string, x: GpuData, y: GpuDat
 
 /** Transpose `x` by `perm` into new storage. */
 export function transpose(be: WebGPUBackend, x: TensorInfo, perm: readonly number[]): TensorInfo {
-  const shape = perm.map((p) => x.shape[p]);
+  const shape = transposeShape(x.shape, perm);
   const xs = stridesOf(x.shape);
   const y = be.output(shape, x.dtype);
-  stridedGather(be, 'Transpose', gpu(x), y.dataId, shape, perm.map((p) => xs[p]), 0);
+  stridedGather(be, Transpose.name, gpu(x), y.dataId, shape, perm.map((p) => xs[p]), 0);
   return y;
 }
 
-register('Transpose', ([x], attrs, be) => transpose(be, x, attrs.perm as number[]));
+register(Transpose, ([x], { perm }, be) => transpose(be, x, perm));
 
-register('Slice', ([x], attrs, be) => {
-  const begin = attrs.begin as number[], size = attrs.size as number[];
+register(Slice, ([x], { begin, size }, be) => {
   const xs = stridesOf(x.shape);
   const y = be.output(size, x.dtype);
-  stridedGather(be, 'Slice', gpu(x), y.dataId, size, xs, begin.reduce((s, b, d) => s + b * xs[d], 0));
+  stridedGather(be, Slice.name, gpu(x), y.dataId, size, xs, begin.reduce((s, b, d) => s + b * xs[d], 0));
   return y;
 });
 
-register('BroadcastTo', ([x], attrs, be) => {
-  const shape = attrs.shape as number[];
+register(BroadcastTo, ([x], { shape }, be) => {
   const y = be.output(shape, x.dtype);
-  stridedGather(be, 'BroadcastTo', gpu(x), y.dataId, shape, broadcastStrides(x.shape, shape), 0);
+  stridedGather(be, BroadcastTo.name, gpu(x), y.dataId, shape, broadcastStrides(x.shape, shape), 0);
   return y;
 });
 
-register('Reverse', ([x], attrs, be) => {
-  const axes = attrs.axes as number[];
+register(Reverse, ([x], { axes }, be) => {
   const xs = stridesOf(x.shape);
   const y = be.output(x.shape, x.dtype);
   const strides = xs.map((s, d) => (axes.includes(d) ? -s : s));
   const base = axes.reduce((b, d) => b + (x.shape[d] > 0 ? (x.shape[d] - 1) * xs[d] : 0), 0);
-  stridedGather(be, 'Reverse', gpu(x), y.dataId, x.shape, strides, base);
+  stridedGather(be, Reverse.name, gpu(x), y.dataId, x.shape, strides, base);
   return y;
 });
 
-register('Concat', (xs, attrs, be) => {
-  const axis = attrs.axis as number;
-  const shape = [...xs[0].shape];
-  shape[axis] = xs.reduce((s, t) => s + t.shape[axis], 0);
+register(Concat, (xs, { axis }, be) => {
+  const shape = concatShape(xs.map((t) => t.shape), axis);
   const y = be.output(shape, xs[0].dtype);
   const ys = stridesOf(shape);
   let offset = 0;
   for (const t of xs) {
-    stridedScatter(be, 'Concat', gpu(t), y.dataId, t.shape, ys, offset * ys[axis]);
+    stridedScatter(be, Concat.name, gpu(t), y.dataId, t.shape, ys, offset * ys[axis]);
     offset += t.shape[axis];
   }
   return y;
 });
 
-register('Pad', ([x], attrs, be) => {
-  const pads = attrs.paddings as [number, number][];
-  const value = (attrs.value as number) ?? 0;
-  const shape = x.shape.map((d, i) => d + pads[i][0] + pads[i][1]);
-  const y = fill(be, shape, x.dtype, value);
+register(Pad, ([x], { paddings: pads, value }, be) => {
+  const shape = padShape(x.shape, pads);
+  const y = fill(be, shape, x.dtype, value ?? 0);
   const ys = stridesOf(shape);
-  stridedScatter(be, 'Pad', gpu(x), gpu(y), x.shape, ys, pads.reduce((s, p, d) => s + p[0] * ys[d], 0));
+  stridedScatter(be, Pad.name, gpu(x), gpu(y), x.shape, ys, pads.reduce((s, p, d) => s + p[0] * ys[d], 0));
   return y;
 });
 
@@ -138,13 +131,11 @@ const GATHER: ProgramDef = {
 }`,
 };
 
-register('Gather', ([x, indices], attrs, be) => {
-  const axis = attrs.axis as number;
-  if (indices.dtype !== 'int32') throw new TypeError(`Gather on webgpu: indices must be int32, received ${indices.dtype}`);
+register(Gather, ([x, indices], { axis }, be) => {
   const outer = sizeOf(x.shape.slice(0, axis));
   const inner = sizeOf(x.shape.slice(axis + 1));
   const k = sizeOf(indices.shape);
-  const shape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
+  const shape = gatherShape(x.shape, indices.shape, axis);
   const y = be.output(shape, x.dtype);
   const total = outer * k * inner;
   const oob = x.dtype === 'float32' ? 0x7fc00000 : 0;
@@ -153,9 +144,7 @@ register('Gather', ([x, indices], attrs, be) => {
 });
 
 const gatherGradPrograms = new Map<string, ProgramDef>();
-register('GatherGrad', ([dy, indices], attrs, be) => {
-  const axis = attrs.axis as number;
-  const shape = attrs.shape as number[];
+register(GatherGrad, ([dy, indices], { axis, shape }, be) => {
   const t = wgslType(dy.dtype);
   let prog = gatherGradPrograms.get(t);
   if (!prog) {
@@ -205,9 +194,7 @@ const ONE_HOT: ProgramDef = {
 }`,
 };
 
-register('OneHot', ([indices], attrs, be) => {
-  const depth = attrs.depth as number;
-  const dtype = attrs.dtype as DType;
+register(OneHot, ([indices], { depth, dtype }, be) => {
   if (indices.dtype !== 'int32') throw new TypeError(`OneHot on webgpu: indices must be int32, received ${indices.dtype}`);
   if (dtype === 'float64') throw new TypeError("OneHot on webgpu: float64 is not stored on the GPU; use dtype 'float32'");
   const y = be.output([...indices.shape, depth], dtype);
