@@ -2,8 +2,6 @@
 export type DType = 'float32' | 'float64' | 'int32';
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
-export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
-
 export function isDType(d: unknown): d is DType {
   return d === 'float32' || d === 'float64' || d === 'int32';
 }

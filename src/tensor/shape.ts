@@ -41,16 +41,6 @@ export function assertValidShape(shape: Shape, arg = 'shape'): void {
   }
 }
 
-export function assertRank(op: string, arg: string, shape: Shape, ranks: number | number[], layout?: string): void {
-  const ok = Array.isArray(ranks) ? ranks.includes(shape.length) : shape.length === ranks;
-  if (!ok) {
-    const want = Array.isArray(ranks) ? ranks.join(' or ') : String(ranks);
-    throw new RangeError(
-      `${op}: ${arg} must have rank ${want}${layout ? ` (${layout})` : ''}, received shape ${fmtShape(shape)}`,
-    );
-  }
-}
-
 /** NumPy broadcasting of two shapes; throws naming both shapes when they do not broadcast. */
 export function broadcastShapes(a: Shape, b: Shape, op = 'broadcast'): number[] {
   const n = Math.max(a.length, b.length);
