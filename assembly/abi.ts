@@ -3,6 +3,31 @@
 // these kernels; test/kernels/wasm_abi.test.ts fails when this file is out of date.
 
 // @ts-ignore: decorator
+@inline export const BINARY_OP_ADD: i32 = 0;
+// @ts-ignore: decorator
+@inline export const BINARY_OP_SUB: i32 = 1;
+// @ts-ignore: decorator
+@inline export const BINARY_OP_MUL: i32 = 2;
+// @ts-ignore: decorator
+@inline export const BINARY_OP_DIV: i32 = 3;
+// @ts-ignore: decorator
+@inline export const BINARY_OP_MAXIMUM: i32 = 4;
+// @ts-ignore: decorator
+@inline export const BINARY_OP_MINIMUM: i32 = 5;
+// @ts-ignore: decorator
+@inline export const BINARY_OP_GREATER: i32 = 6;
+// @ts-ignore: decorator
+@inline export const BINARY_OP_GREATER_EQUAL: i32 = 7;
+// @ts-ignore: decorator
+@inline export const BINARY_OP_LESS: i32 = 8;
+// @ts-ignore: decorator
+@inline export const BINARY_OP_LESS_EQUAL: i32 = 9;
+// @ts-ignore: decorator
+@inline export const BINARY_OP_EQUAL: i32 = 10;
+// @ts-ignore: decorator
+@inline export const BINARY_OP_POW: i32 = 11;
+
+// @ts-ignore: decorator
 @inline export const CONV_GEOMETRY_BATCH: i32 = 0;
 // @ts-ignore: decorator
 @inline export const CONV_GEOMETRY_IN_D: i32 = 1;
@@ -48,3 +73,43 @@
 @inline export const CONV_GEOMETRY_GROUPS: i32 = 21;
 // @ts-ignore: decorator
 @inline export const CONV_GEOMETRY_LENGTH: i32 = 22;
+
+// @ts-ignore: decorator
+@inline export const REDUCE_OP_SUM: i32 = 0;
+// @ts-ignore: decorator
+@inline export const REDUCE_OP_MAX: i32 = 1;
+// @ts-ignore: decorator
+@inline export const REDUCE_OP_MIN: i32 = 2;
+// @ts-ignore: decorator
+@inline export const REDUCE_OP_PROD: i32 = 3;
+
+// @ts-ignore: decorator
+@inline export const UNARY_OP_NEG: i32 = 0;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_ABS: i32 = 1;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_EXP: i32 = 2;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_LOG: i32 = 3;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_SQRT: i32 = 4;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_SQUARE: i32 = 5;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_RECIPROCAL: i32 = 6;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_SIGN: i32 = 7;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_AFFINE: i32 = 8;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_CLIP: i32 = 9;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_FLOOR: i32 = 10;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_ROUND: i32 = 11;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_IS_NAN: i32 = 12;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_SIN: i32 = 13;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_COS: i32 = 14;

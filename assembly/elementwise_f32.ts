@@ -8,33 +8,14 @@
 // loop runs in SIMD for the three cases that occur: both 1 (same shape, bias add
 // [..,C] + [C]), a 1 and b 0 (tensor op scalar, x - rowMax), a 0 and b 1.
 
+import {
+  BINARY_OP_ADD, BINARY_OP_SUB, BINARY_OP_MUL, BINARY_OP_DIV, BINARY_OP_MAXIMUM, BINARY_OP_MINIMUM, BINARY_OP_GREATER,
+  BINARY_OP_GREATER_EQUAL, BINARY_OP_LESS, BINARY_OP_LESS_EQUAL, BINARY_OP_EQUAL, BINARY_OP_POW,
+  UNARY_OP_NEG, UNARY_OP_ABS, UNARY_OP_EXP, UNARY_OP_LOG, UNARY_OP_SQRT, UNARY_OP_SQUARE, UNARY_OP_RECIPROCAL, UNARY_OP_SIGN,
+  UNARY_OP_AFFINE, UNARY_OP_CLIP, UNARY_OP_FLOOR, UNARY_OP_ROUND, UNARY_OP_IS_NAN, UNARY_OP_SIN, UNARY_OP_COS,
+} from './abi';
 import { exp_v, log_v } from './math_f32x4';
 
-// Binary op codes (src/backends/wasm/kernels/elementwise.ts keeps the same table).
-// @ts-ignore: decorator
-@inline const ADD = 0;
-// @ts-ignore: decorator
-@inline const SUB = 1;
-// @ts-ignore: decorator
-@inline const MUL = 2;
-// @ts-ignore: decorator
-@inline const DIV = 3;
-// @ts-ignore: decorator
-@inline const MAX = 4;
-// @ts-ignore: decorator
-@inline const MIN = 5;
-// @ts-ignore: decorator
-@inline const GT = 6;
-// @ts-ignore: decorator
-@inline const GE = 7;
-// @ts-ignore: decorator
-@inline const LT = 8;
-// @ts-ignore: decorator
-@inline const LE = 9;
-// @ts-ignore: decorator
-@inline const EQ = 10;
-// @ts-ignore: decorator
-@inline const POW = 11;
 
 /**
  * JavaScript's Math.pow in f64 (AssemblyScript's is musl's, within 1 ulp), rounded to
@@ -51,20 +32,20 @@ import { exp_v, log_v } from './math_f32x4';
 @inline function bin_v(op: i32, a: v128, b: v128): v128 {
   const one = f32x4.splat(1.0);
   switch (op) {
-    case ADD: return f32x4.add(a, b);
-    case SUB: return f32x4.sub(a, b);
-    case MUL: return f32x4.mul(a, b);
-    case DIV: return f32x4.div(a, b);
+    case BINARY_OP_ADD: return f32x4.add(a, b);
+    case BINARY_OP_SUB: return f32x4.sub(a, b);
+    case BINARY_OP_MUL: return f32x4.mul(a, b);
+    case BINARY_OP_DIV: return f32x4.div(a, b);
     // f32x4.max/min propagate NaN, like Math.max/min.
-    case MAX: return f32x4.max(a, b);
-    case MIN: return f32x4.min(a, b);
-    case GT: return v128.and(f32x4.gt(a, b), one);
-    case GE: return v128.and(f32x4.ge(a, b), one);
-    case LT: return v128.and(f32x4.lt(a, b), one);
-    case LE: return v128.and(f32x4.le(a, b), one);
-    case EQ: return v128.and(f32x4.eq(a, b), one);
+    case BINARY_OP_MAXIMUM: return f32x4.max(a, b);
+    case BINARY_OP_MINIMUM: return f32x4.min(a, b);
+    case BINARY_OP_GREATER: return v128.and(f32x4.gt(a, b), one);
+    case BINARY_OP_GREATER_EQUAL: return v128.and(f32x4.ge(a, b), one);
+    case BINARY_OP_LESS: return v128.and(f32x4.lt(a, b), one);
+    case BINARY_OP_LESS_EQUAL: return v128.and(f32x4.le(a, b), one);
+    case BINARY_OP_EQUAL: return v128.and(f32x4.eq(a, b), one);
     default: {
-      // POW: lane by lane in f64
+      // BINARY_OP_POW: lane by lane in f64
       let r = f32x4.replace_lane(a, 0, pow_js(f32x4.extract_lane(a, 0), f32x4.extract_lane(b, 0)));
       r = f32x4.replace_lane(r, 1, pow_js(f32x4.extract_lane(a, 1), f32x4.extract_lane(b, 1)));
       r = f32x4.replace_lane(r, 2, pow_js(f32x4.extract_lane(a, 2), f32x4.extract_lane(b, 2)));
@@ -76,17 +57,17 @@ import { exp_v, log_v } from './math_f32x4';
 // @ts-ignore: decorator
 @inline function bin_s(op: i32, a: f32, b: f32): f32 {
   switch (op) {
-    case ADD: return a + b;
-    case SUB: return a - b;
-    case MUL: return a * b;
-    case DIV: return a / b;
-    case MAX: return Mathf.max(a, b);
-    case MIN: return Mathf.min(a, b);
-    case GT: return a > b ? 1 : 0;
-    case GE: return a >= b ? 1 : 0;
-    case LT: return a < b ? 1 : 0;
-    case LE: return a <= b ? 1 : 0;
-    case EQ: return a == b ? 1 : 0;
+    case BINARY_OP_ADD: return a + b;
+    case BINARY_OP_SUB: return a - b;
+    case BINARY_OP_MUL: return a * b;
+    case BINARY_OP_DIV: return a / b;
+    case BINARY_OP_MAXIMUM: return Mathf.max(a, b);
+    case BINARY_OP_MINIMUM: return Mathf.min(a, b);
+    case BINARY_OP_GREATER: return a > b ? 1 : 0;
+    case BINARY_OP_GREATER_EQUAL: return a >= b ? 1 : 0;
+    case BINARY_OP_LESS: return a < b ? 1 : 0;
+    case BINARY_OP_LESS_EQUAL: return a <= b ? 1 : 0;
+    case BINARY_OP_EQUAL: return a == b ? 1 : 0;
     default: return pow_js(a, b);
   }
 }
@@ -159,8 +140,8 @@ import { exp_v, log_v } from './math_f32x4';
 }
 
 /**
- * y[i0,i1,i2,i3] = a[sa . i] op b[sb . i] for the op codes above; comparisons give
- * 1.0 or 0.0. POW runs lane by lane in f64 (no SIMD pow), the others in f32x4.
+ * y[i0,i1,i2,i3] = a[sa . i] op b[sb . i] for the op codes BINARY_OP_* (abi.ts); comparisons give
+ * 1.0 or 0.0. BINARY_OP_POW runs lane by lane in f64 (no SIMD pow), the others in f32x4.
  */
 export function binary_f32(
   op: i32, a: usize, b: usize, y: usize,
@@ -170,52 +151,21 @@ export function binary_f32(
 ): void {
   // Each case inlines a loop specialised for one op (op is a constant inside it).
   switch (op) {
-    case ADD: bin_nd(ADD, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
-    case SUB: bin_nd(SUB, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
-    case MUL: bin_nd(MUL, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
-    case DIV: bin_nd(DIV, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
-    case MAX: bin_nd(MAX, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
-    case MIN: bin_nd(MIN, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
-    case GT: bin_nd(GT, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
-    case GE: bin_nd(GE, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
-    case LT: bin_nd(LT, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
-    case LE: bin_nd(LE, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
-    case EQ: bin_nd(EQ, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
-    default: bin_nd(POW, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case BINARY_OP_ADD: bin_nd(BINARY_OP_ADD, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case BINARY_OP_SUB: bin_nd(BINARY_OP_SUB, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case BINARY_OP_MUL: bin_nd(BINARY_OP_MUL, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case BINARY_OP_DIV: bin_nd(BINARY_OP_DIV, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case BINARY_OP_MAXIMUM: bin_nd(BINARY_OP_MAXIMUM, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case BINARY_OP_MINIMUM: bin_nd(BINARY_OP_MINIMUM, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case BINARY_OP_GREATER: bin_nd(BINARY_OP_GREATER, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case BINARY_OP_GREATER_EQUAL: bin_nd(BINARY_OP_GREATER_EQUAL, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case BINARY_OP_LESS: bin_nd(BINARY_OP_LESS, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case BINARY_OP_LESS_EQUAL: bin_nd(BINARY_OP_LESS_EQUAL, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    case BINARY_OP_EQUAL: bin_nd(BINARY_OP_EQUAL, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
+    default: bin_nd(BINARY_OP_POW, a, b, y, n0, n1, n2, n3, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3); break;
   }
 }
 
-// Unary op codes (same table on the host side).
-// @ts-ignore: decorator
-@inline const NEG = 0;
-// @ts-ignore: decorator
-@inline const ABS = 1;
-// @ts-ignore: decorator
-@inline const EXP = 2;
-// @ts-ignore: decorator
-@inline const LOG = 3;
-// @ts-ignore: decorator
-@inline const SQRT = 4;
-// @ts-ignore: decorator
-@inline const SQUARE = 5;
-// @ts-ignore: decorator
-@inline const RECIPROCAL = 6;
-// @ts-ignore: decorator
-@inline const SIGN = 7;
-// @ts-ignore: decorator
-@inline const AFFINE = 8;
-// @ts-ignore: decorator
-@inline const CLIP = 9;
-// @ts-ignore: decorator
-@inline const FLOOR = 10;
-// @ts-ignore: decorator
-@inline const ROUND = 11;
-// @ts-ignore: decorator
-@inline const ISNAN = 12;
-// @ts-ignore: decorator
-@inline const SIN = 13;
-// @ts-ignore: decorator
-@inline const COS = 14;
 
 /** sin or cos per lane in f64 (musl's, accurate for every argument), rounded to f32. */
 // @ts-ignore: decorator
@@ -231,29 +181,29 @@ export function binary_f32(
 @inline function un_v(op: i32, x: v128, p0: v128, p1: v128): v128 {
   const one = f32x4.splat(1.0);
   switch (op) {
-    case NEG: return f32x4.neg(x);
-    case ABS: return f32x4.abs(x);
-    case EXP: return exp_v(x);
-    case LOG: return log_v(x);
-    case SQRT: return f32x4.sqrt(x);
-    case SQUARE: return f32x4.mul(x, x);
-    case RECIPROCAL: return f32x4.div(one, x);
-    case SIGN: {
+    case UNARY_OP_NEG: return f32x4.neg(x);
+    case UNARY_OP_ABS: return f32x4.abs(x);
+    case UNARY_OP_EXP: return exp_v(x);
+    case UNARY_OP_LOG: return log_v(x);
+    case UNARY_OP_SQRT: return f32x4.sqrt(x);
+    case UNARY_OP_SQUARE: return f32x4.mul(x, x);
+    case UNARY_OP_RECIPROCAL: return f32x4.div(one, x);
+    case UNARY_OP_SIGN: {
       // 1, -1, or x itself (keeps 0, -0 and NaN)
       const pos = f32x4.gt(x, f32x4.splat(0.0));
       const neg = f32x4.lt(x, f32x4.splat(0.0));
       return v128.bitselect(one, v128.bitselect(f32x4.splat(-1.0), x, neg), pos);
     }
-    case AFFINE: return f32x4.add(f32x4.mul(x, p0), p1);
-    case CLIP: return f32x4.min(f32x4.max(x, p0), p1);
-    case FLOOR: return f32x4.floor(x);
-    case ROUND: {
+    case UNARY_OP_AFFINE: return f32x4.add(f32x4.mul(x, p0), p1);
+    case UNARY_OP_CLIP: return f32x4.min(f32x4.max(x, p0), p1);
+    case UNARY_OP_FLOOR: return f32x4.floor(x);
+    case UNARY_OP_ROUND: {
       // JavaScript's Math.round: halves go up. x - floor(x) is exact in f32.
       const f = f32x4.floor(x);
       return f32x4.add(f, v128.and(f32x4.ge(f32x4.sub(x, f), f32x4.splat(0.5)), one));
     }
-    case ISNAN: return v128.and(f32x4.ne(x, x), one);
-    case SIN: return trig_v(false, x);
+    case UNARY_OP_IS_NAN: return v128.and(f32x4.ne(x, x), one);
+    case UNARY_OP_SIN: return trig_v(false, x);
     default: return trig_v(true, x);
   }
 }
@@ -282,26 +232,26 @@ export function binary_f32(
 }
 
 /**
- * y[i] = f(x[i]) for the unary op codes above. AFFINE: x*p0 + p1; CLIP: min(max(x, p0), p1)
+ * y[i] = f(x[i]) for the unary op codes UNARY_OP_* (abi.ts, from src/kernels/wasm_abi.ts). UNARY_OP_AFFINE: x*p0 + p1; UNARY_OP_CLIP: min(max(x, p0), p1)
  * (NaN stays NaN).
  */
 export function unary_f32(op: i32, x: usize, y: usize, n: i32, p0: f32, p1: f32): void {
   switch (op) {
-    case NEG: un_loop(NEG, x, y, n, p0, p1); break;
-    case ABS: un_loop(ABS, x, y, n, p0, p1); break;
-    case EXP: un_loop(EXP, x, y, n, p0, p1); break;
-    case LOG: un_loop(LOG, x, y, n, p0, p1); break;
-    case SQRT: un_loop(SQRT, x, y, n, p0, p1); break;
-    case SQUARE: un_loop(SQUARE, x, y, n, p0, p1); break;
-    case RECIPROCAL: un_loop(RECIPROCAL, x, y, n, p0, p1); break;
-    case SIGN: un_loop(SIGN, x, y, n, p0, p1); break;
-    case AFFINE: un_loop(AFFINE, x, y, n, p0, p1); break;
-    case CLIP: un_loop(CLIP, x, y, n, p0, p1); break;
-    case FLOOR: un_loop(FLOOR, x, y, n, p0, p1); break;
-    case ROUND: un_loop(ROUND, x, y, n, p0, p1); break;
-    case ISNAN: un_loop(ISNAN, x, y, n, p0, p1); break;
-    case SIN: un_loop(SIN, x, y, n, p0, p1); break;
-    default: un_loop(COS, x, y, n, p0, p1); break;
+    case UNARY_OP_NEG: un_loop(UNARY_OP_NEG, x, y, n, p0, p1); break;
+    case UNARY_OP_ABS: un_loop(UNARY_OP_ABS, x, y, n, p0, p1); break;
+    case UNARY_OP_EXP: un_loop(UNARY_OP_EXP, x, y, n, p0, p1); break;
+    case UNARY_OP_LOG: un_loop(UNARY_OP_LOG, x, y, n, p0, p1); break;
+    case UNARY_OP_SQRT: un_loop(UNARY_OP_SQRT, x, y, n, p0, p1); break;
+    case UNARY_OP_SQUARE: un_loop(UNARY_OP_SQUARE, x, y, n, p0, p1); break;
+    case UNARY_OP_RECIPROCAL: un_loop(UNARY_OP_RECIPROCAL, x, y, n, p0, p1); break;
+    case UNARY_OP_SIGN: un_loop(UNARY_OP_SIGN, x, y, n, p0, p1); break;
+    case UNARY_OP_AFFINE: un_loop(UNARY_OP_AFFINE, x, y, n, p0, p1); break;
+    case UNARY_OP_CLIP: un_loop(UNARY_OP_CLIP, x, y, n, p0, p1); break;
+    case UNARY_OP_FLOOR: un_loop(UNARY_OP_FLOOR, x, y, n, p0, p1); break;
+    case UNARY_OP_ROUND: un_loop(UNARY_OP_ROUND, x, y, n, p0, p1); break;
+    case UNARY_OP_IS_NAN: un_loop(UNARY_OP_IS_NAN, x, y, n, p0, p1); break;
+    case UNARY_OP_SIN: un_loop(UNARY_OP_SIN, x, y, n, p0, p1); break;
+    default: un_loop(UNARY_OP_COS, x, y, n, p0, p1); break;
   }
 }
 

@@ -3,23 +3,16 @@
 // reduced axes are not adjacent): all axes is A = B = 1, the last axis is B = 1,
 // leading axes is A = 1, and NHWC global pooling (reduce H and W) is [N, H*W, C].
 
+import { REDUCE_OP_MAX, REDUCE_OP_MIN, REDUCE_OP_PROD, REDUCE_OP_SUM } from './abi';
 import { ldg, stg } from './vec_f32';
 
-// @ts-ignore: decorator
-@inline const SUM = 0;
-// @ts-ignore: decorator
-@inline const MAX = 1;
-// @ts-ignore: decorator
-@inline const MIN = 2;
-// @ts-ignore: decorator
-@inline const PROD = 3;
 
 // @ts-ignore: decorator
 @inline function red_v(op: i32, a: v128, b: v128): v128 {
   switch (op) {
-    case SUM: return f32x4.add(a, b);
-    case MAX: return f32x4.max(a, b); // NaN propagates (NaN wins, as in the oracle)
-    case MIN: return f32x4.min(a, b);
+    case REDUCE_OP_SUM: return f32x4.add(a, b);
+    case REDUCE_OP_MAX: return f32x4.max(a, b); // NaN propagates (NaN wins, as in the oracle)
+    case REDUCE_OP_MIN: return f32x4.min(a, b);
     default: return f32x4.mul(a, b);
   }
 }
@@ -27,9 +20,9 @@ import { ldg, stg } from './vec_f32';
 // @ts-ignore: decorator
 @inline function red_s(op: i32, a: f32, b: f32): f32 {
   switch (op) {
-    case SUM: return a + b;
-    case MAX: return Mathf.max(a, b);
-    case MIN: return Mathf.min(a, b);
+    case REDUCE_OP_SUM: return a + b;
+    case REDUCE_OP_MAX: return Mathf.max(a, b);
+    case REDUCE_OP_MIN: return Mathf.min(a, b);
     default: return a * b;
   }
 }
@@ -37,9 +30,9 @@ import { ldg, stg } from './vec_f32';
 // @ts-ignore: decorator
 @inline function red_init(op: i32): f32 {
   switch (op) {
-    case SUM: return 0;
-    case MAX: return -Infinity;
-    case MIN: return Infinity;
+    case REDUCE_OP_SUM: return 0;
+    case REDUCE_OP_MAX: return -Infinity;
+    case REDUCE_OP_MIN: return Infinity;
     default: return 1;
   }
 }
@@ -59,7 +52,7 @@ import { ldg, stg } from './vec_f32';
 @inline function red_contig(op: i32, x: usize, K: i32): f32 {
   const init = f32x4.splat(red_init(op));
   let k = 0;
-  if (op == SUM) {
+  if (op == REDUCE_OP_SUM) {
     let total: f64 = 0;
     while (k + 16 <= K) {
       let a0 = init, a1 = init, a2 = init, a3 = init;
@@ -71,7 +64,7 @@ import { ldg, stg } from './vec_f32';
         a2 = f32x4.add(a2, v128.load(p, 32));
         a3 = f32x4.add(a3, v128.load(p, 48));
       }
-      total += <f64>hred(SUM, f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+      total += <f64>hred(REDUCE_OP_SUM, f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
     }
     let t: f32 = 0;
     for (; k < K; k++) t += load<f32>(x + (<usize>k << 2));
@@ -167,9 +160,9 @@ import { ldg, stg } from './vec_f32';
 /** y[a, b] = fold_k x[a, k, b] with op 0 sum, 1 max, 2 min, 3 product. */
 export function reduce_f32(op: i32, x: usize, y: usize, A: i32, K: i32, B: i32): void {
   switch (op) {
-    case SUM: red_akb(SUM, x, y, A, K, B); break;
-    case MAX: red_akb(MAX, x, y, A, K, B); break;
-    case MIN: red_akb(MIN, x, y, A, K, B); break;
-    default: red_akb(PROD, x, y, A, K, B); break;
+    case REDUCE_OP_SUM: red_akb(REDUCE_OP_SUM, x, y, A, K, B); break;
+    case REDUCE_OP_MAX: red_akb(REDUCE_OP_MAX, x, y, A, K, B); break;
+    case REDUCE_OP_MIN: red_akb(REDUCE_OP_MIN, x, y, A, K, B); break;
+    default: red_akb(REDUCE_OP_PROD, x, y, A, K, B); break;
   }
 }

@@ -12,7 +12,8 @@ import { isFloat } from '../tensor/dtype.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { describeValue } from '../tensor/describe.js';
 import { keep, shareStorage, tidy } from '../registry/storage.js';
-import { run1 } from '../registry/dispatch.js';
+import { Add, Fill } from '../kernels/elementwise.js';
+import { outputOf } from '../registry/dispatch.js';
 
 let gradEnabled = true;
 
@@ -163,7 +164,7 @@ export function backward(root: Tensor, grad?: Tensor | null, opts: BackwardOpts 
   }
   const grads = new Map<Tensor, Tensor>();
   const owned = new Set<Tensor>(); // gradient tensors created here, freed at the end
-  const seed = grad ?? keep(run1('Fill', [], { shape: root.shape, dtype: root.dtype, value: 1 }));
+  const seed = grad ?? keep(outputOf(Fill, [], { shape: root.shape, dtype: root.dtype, value: 1 }));
   if (!grad) owned.add(seed);
   grads.set(root, seed);
 
@@ -201,7 +202,7 @@ export function backward(root: Tensor, grad?: Tensor | null, opts: BackwardOpts 
         }
         const prev = grads.get(x);
         if (prev) {
-          const sum = keep(tidy(() => run1('Add', [prev, gi])));
+          const sum = keep(tidy(() => outputOf(Add, [prev, gi])));
           owned.add(sum);
           grads.set(x, sum);
         } else grads.set(x, gi);
@@ -211,7 +212,7 @@ export function backward(root: Tensor, grad?: Tensor | null, opts: BackwardOpts 
       // A fresh Tensor sharing g's storage: g itself may also be another input's gradient.
       // A .grad the caller disposed counts as cleared (like PyTorch's `w.grad = None`).
       const prev = t.grad && !t.grad.isDisposed ? t.grad : null;
-      const acc = keep(prev ? tidy(() => run1('Add', [prev, g])) : shareStorage(g, g.shape));
+      const acc = keep(prev ? tidy(() => outputOf(Add, [prev, g])) : shareStorage(g, g.shape));
       t.grad?.dispose();
       t.grad = acc;
     }
@@ -264,7 +265,7 @@ export function valueAndGrad(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) 
     // Only the arguments receive gradients: leaves that f closes over keep their .grad.
     backward(value, null, { inputs: leaves });
     const grads = leaves.map((l, i) => {
-      const g = l.grad ?? run1('Fill', [], { shape: xs[i].shape, dtype: xs[i].dtype, value: 0 });
+      const g = l.grad ?? outputOf(Fill, [], { shape: xs[i].shape, dtype: xs[i].dtype, value: 0 });
       l.grad = null;
       l.dispose();
       return g;

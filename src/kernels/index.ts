@@ -9,3 +9,5 @@ import './matmul.js';
 import './shape.js';
 import './pool.js';
 import './boxes.js';
+import './elementwise.js';
+import './reduce.js';

@@ -18,3 +18,18 @@ export const CONV_GEOMETRY = [
   'kD', 'kH', 'kW', 'strideD', 'strideH', 'strideW', 'dilationD', 'dilationH', 'dilationW',
   'padFront', 'padTop', 'padLeft', 'groups',
 ] as const;
+
+/** Op codes of binary_f32 (assembly/elementwise_f32.ts): the broadcasting binary kernels. */
+export const BINARY_OP = {
+  add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5,
+  greater: 6, greaterEqual: 7, less: 8, lessEqual: 9, equal: 10, pow: 11,
+};
+
+/** Op codes of unary_f32 (assembly/elementwise_f32.ts): the unary maps (affine and clip read two parameters). */
+export const UNARY_OP = {
+  neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, square: 5, reciprocal: 6, sign: 7,
+  affine: 8, clip: 9, floor: 10, round: 11, isNan: 12, sin: 13, cos: 14,
+};
+
+/** Op codes of reduce_f32 (assembly/reduce_f32.ts). */
+export const REDUCE_OP = { sum: 0, max: 1, min: 2, prod: 3 };

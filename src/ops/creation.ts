@@ -1,6 +1,7 @@
 /** Creating tensors: from data, constants, ranges and seeded random draws. */
 import { fromValues } from '../registry/storage.js';
-import { run1 } from '../registry/dispatch.js';
+import { Fill } from '../kernels/elementwise.js';
+import { outputOf } from '../registry/dispatch.js';
 import type { DType, TypedArray } from '../tensor/dtype.js';
 import { isDType } from '../tensor/dtype.js';
 import { assertValidShape, fmtShape, sizeOf } from '../tensor/shape.js';
@@ -125,7 +126,7 @@ export function full(shape: readonly number[], value: number, dtype: DType = 'fl
   if (dtype === 'int32' && !(Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)) {
     throw new RangeError(`${op}: value ${value} is not an int32 value, but the dtype is int32; round it first or use a float dtype`);
   }
-  return namingOutOfMemory(op, () => run1('Fill', [], { shape: [...shape], dtype, value }));
+  return namingOutOfMemory(op, () => outputOf(Fill, [], { shape: [...shape], dtype, value }));
 }
 export const zeros = (shape: readonly number[], dtype: DType = 'float32') => full(shape, 0, dtype, 'zeros');
 export const ones = (shape: readonly number[], dtype: DType = 'float32') => full(shape, 1, dtype, 'ones');

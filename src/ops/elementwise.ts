@@ -4,7 +4,12 @@
  */
 import { record } from '../autograd/tape.js';
 import { fromValues, shareStorage } from '../registry/storage.js';
-import { run1 } from '../registry/dispatch.js';
+import {
+  Abs, Add, Affine, Cast, Clip, Cos, Div, Equal, Exp, Fill, Floor, Greater, GreaterEqual, IsNaN, Less, LessEqual, Log,
+  Maximum, Minimum, Mul, Neg, Pow, Reciprocal, Round, Sign, Sin, Sqrt, Square, Sub, Where,
+} from '../kernels/elementwise.js';
+import { Sum } from '../kernels/reduce.js';
+import { outputOf } from '../registry/dispatch.js';
 import type { DType } from '../tensor/dtype.js';
 import { isDType } from '../tensor/dtype.js';
 import { broadcastShapes, broadcastedAxes, shapesEqual } from '../tensor/shape.js';
@@ -47,23 +52,23 @@ function pair(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor] {
 export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
   if (shapesEqual(g.shape, shape)) return g;
   const axes = broadcastedAxes(shape, g.shape);
-  const s = run1('Sum', [g], { axes, keepDims: true });
+  const s = outputOf(Sum, [g], { axes, keepDims: true });
   return shareStorage(s, shape);
 }
 
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = pair(a, b, 'add');
-  return record('add', [x, y], run1('Add', [x, y]), (dy) => [unbroadcast(dy, x.shape), unbroadcast(dy, y.shape)]);
+  return record('add', [x, y], outputOf(Add, [x, y]), (dy) => [unbroadcast(dy, x.shape), unbroadcast(dy, y.shape)]);
 }
 
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = pair(a, b, 'sub');
-  return record('sub', [x, y], run1('Sub', [x, y]), (dy) => [unbroadcast(dy, x.shape), unbroadcast(neg(dy), y.shape)]);
+  return record('sub', [x, y], outputOf(Sub, [x, y]), (dy) => [unbroadcast(dy, x.shape), unbroadcast(neg(dy), y.shape)]);
 }
 
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = pair(a, b, 'mul');
-  return record('mul', [x, y], run1('Mul', [x, y]), (dy) => [
+  return record('mul', [x, y], outputOf(Mul, [x, y]), (dy) => [
     x.requiresGrad ? unbroadcast(mul(dy, y), x.shape) : null,
     y.requiresGrad ? unbroadcast(mul(dy, x), y.shape) : null,
   ]);
@@ -77,7 +82,7 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
  */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = pair(a, b, 'div');
-  const q = run1('Div', [x, y]);
+  const q = outputOf(Div, [x, y]);
   // d(x/y)/dx = 1/y; d(x/y)/dy = -x/y^2 = -q/y.
   return record('div', [x, y], q, (dy) => [
     x.requiresGrad ? unbroadcast(div(dy, y), x.shape) : null,
@@ -92,16 +97,16 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
  */
 export function floorDiv(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = pair(a, b, 'floorDiv');
-  if (x.dtype !== 'int32') return run1('Floor', [run1('Div', [x, y])]);
+  if (x.dtype !== 'int32') return outputOf(Floor, [outputOf(Div, [x, y])]);
   // Exact for every int32 pair: the float64 quotient of two int32s floors correctly.
-  const q = run1('Floor', [run1('Div', [run1('Cast', [x], { dtype: 'float64' }), run1('Cast', [y], { dtype: 'float64' })])]);
-  return run1('Cast', [q], { dtype: 'int32' });
+  const q = outputOf(Floor, [outputOf(Div, [outputOf(Cast, [x], { dtype: 'float64' }), outputOf(Cast, [y], { dtype: 'float64' })])]);
+  return outputOf(Cast, [q], { dtype: 'int32' });
 }
 
 /** x ** p. d/dx = p x^(p-1); d/dp = x^p ln x (only where x > 0). */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   const [x, p] = pair(a, b, 'pow');
-  const y = run1('Pow', [x, p]);
+  const y = outputOf(Pow, [x, p]);
   return record('pow', [x, p], y, (dy) => [
     x.requiresGrad ? unbroadcast(mul(dy, mul(p, pow(x, sub(p, 1)))), x.shape) : null,
     p.requiresGrad ? unbroadcast(mul(dy, mul(y, log(where(greater(x, 0), x, 1)))), p.shape) : null,
@@ -111,29 +116,29 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
 /** Elementwise maximum; at ties the gradient goes to `a` (like PyTorch's max picks one side). */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = pair(a, b, 'maximum');
-  return record('maximum', [x, y], run1('Maximum', [x, y]), (dy) => {
-    const m = run1('GreaterEqual', [x, y]);
+  return record('maximum', [x, y], outputOf(Maximum, [x, y]), (dy) => {
+    const m = outputOf(GreaterEqual, [x, y]);
     return [unbroadcast(mul(dy, m), x.shape), unbroadcast(mul(dy, sub(1, m)), y.shape)];
   });
 }
 
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = pair(a, b, 'minimum');
-  return record('minimum', [x, y], run1('Minimum', [x, y]), (dy) => {
-    const m = run1('LessEqual', [x, y]);
+  return record('minimum', [x, y], outputOf(Minimum, [x, y]), (dy) => {
+    const m = outputOf(LessEqual, [x, y]);
     return [unbroadcast(mul(dy, m), x.shape), unbroadcast(mul(dy, sub(1, m)), y.shape)];
   });
 }
 
 // Comparisons: no gradient, 1/0 in the inputs' dtype.
-export const greater = (a: TensorLike, b: TensorLike) => run1('Greater', pair(a, b, 'greater'));
-export const greaterEqual = (a: TensorLike, b: TensorLike) => run1('GreaterEqual', pair(a, b, 'greaterEqual'));
-export const less = (a: TensorLike, b: TensorLike) => run1('Less', pair(a, b, 'less'));
-export const lessEqual = (a: TensorLike, b: TensorLike) => run1('LessEqual', pair(a, b, 'lessEqual'));
-export const equal = (a: TensorLike, b: TensorLike) => run1('Equal', pair(a, b, 'equal'));
+export const greater = (a: TensorLike, b: TensorLike) => outputOf(Greater, pair(a, b, 'greater'));
+export const greaterEqual = (a: TensorLike, b: TensorLike) => outputOf(GreaterEqual, pair(a, b, 'greaterEqual'));
+export const less = (a: TensorLike, b: TensorLike) => outputOf(Less, pair(a, b, 'less'));
+export const lessEqual = (a: TensorLike, b: TensorLike) => outputOf(LessEqual, pair(a, b, 'lessEqual'));
+export const equal = (a: TensorLike, b: TensorLike) => outputOf(Equal, pair(a, b, 'equal'));
 export function isNaN(x: Tensor): Tensor {
   assertTensor('isNaN', 'x', x);
-  return run1('IsNaN', [x]);
+  return outputOf(IsNaN, [x]);
 }
 
 /** a where cond != 0, else b (broadcasting all three). Gradient flows to the chosen side. */
@@ -142,9 +147,9 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = pair(a, b, 'where');
   broadcastShapes(cond.shape, broadcastShapes(x.shape, y.shape, 'where'), 'where: cond');
   const c = cond.dtype === x.dtype ? cond : cast(cond, x.dtype);
-  return record('where', [x, y], run1('Where', [c, x, y]), (dy) => {
-    const z = run1('Fill', [], { shape: [], dtype: dy.dtype, value: 0 });
-    return [unbroadcast(run1('Where', [c, dy, z]), x.shape), unbroadcast(run1('Where', [c, z, dy]), y.shape)];
+  return record('where', [x, y], outputOf(Where, [c, x, y]), (dy) => {
+    const z = outputOf(Fill, [], { shape: [], dtype: dy.dtype, value: 0 });
+    return [unbroadcast(outputOf(Where, [c, dy, z]), x.shape), unbroadcast(outputOf(Where, [c, z, dy]), y.shape)];
   });
 }
 
@@ -180,33 +185,33 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   if (dtype === 'int32' && x.dtype !== 'int32') checkCastToInt32(x);
   // Same dtype: a view, still differentiable (like PyTorch's x.to(x.dtype)).
   if (x.dtype === dtype) return record('cast', [x], shareStorage(x, x.shape), (dy) => [shareStorage(dy, dy.shape)]);
-  const y = run1('Cast', [x], { dtype });
+  const y = outputOf(Cast, [x], { dtype });
   if (dtype === 'int32' || x.dtype === 'int32') return y;
-  return record('cast', [x], y, (dy) => [run1('Cast', [dy], { dtype: x.dtype })]);
+  return record('cast', [x], y, (dy) => [outputOf(Cast, [dy], { dtype: x.dtype })]);
 }
 
 export function neg(x: Tensor): Tensor {
   assertTensor('neg', 'x', x);
-  return record('neg', [x], run1('Neg', [x]), (dy) => [neg(dy)]);
+  return record('neg', [x], outputOf(Neg, [x]), (dy) => [neg(dy)]);
 }
 
 /** |x|; the gradient at 0 is 0 (sign(0)). */
 export function abs(x: Tensor): Tensor {
   assertTensor('abs', 'x', x);
-  return record('abs', [x], run1('Abs', [x]), (dy) => [mul(dy, sign(x))]);
+  return record('abs', [x], outputOf(Abs, [x]), (dy) => [mul(dy, sign(x))]);
 }
 
 export function sign(x: Tensor): Tensor {
   assertTensor('sign', 'x', x);
-  return run1('Sign', [x]);
+  return outputOf(Sign, [x]);
 }
 export function floor(x: Tensor): Tensor {
   assertTensor('floor', 'x', x);
-  return run1('Floor', [x]);
+  return outputOf(Floor, [x]);
 }
 export function round(x: Tensor): Tensor {
   assertTensor('round', 'x', x);
-  return run1('Round', [x]);
+  return outputOf(Round, [x]);
 }
 
 /**
@@ -215,55 +220,55 @@ export function round(x: Tensor): Tensor {
  */
 function floatInput(op: string, x: Tensor): Tensor {
   assertTensor(op, 'x', x);
-  return x.dtype === 'int32' ? run1('Cast', [x], { dtype: 'float32' }) : x;
+  return x.dtype === 'int32' ? outputOf(Cast, [x], { dtype: 'float32' }) : x;
 }
 
 export function exp(x: Tensor): Tensor {
   x = floatInput('exp', x);
-  const y = run1('Exp', [x]);
+  const y = outputOf(Exp, [x]);
   return record('exp', [x], y, (dy) => [mul(dy, y)]);
 }
 
 export function log(x: Tensor): Tensor {
   x = floatInput('log', x);
-  return record('log', [x], run1('Log', [x]), (dy) => [div(dy, x)]);
+  return record('log', [x], outputOf(Log, [x]), (dy) => [div(dy, x)]);
 }
 
 export function sqrt(x: Tensor): Tensor {
   x = floatInput('sqrt', x);
-  const y = run1('Sqrt', [x]);
+  const y = outputOf(Sqrt, [x]);
   return record('sqrt', [x], y, (dy) => [div(dy, mul(y, 2))]);
 }
 
 export function square(x: Tensor): Tensor {
   assertTensor('square', 'x', x);
-  return record('square', [x], run1('Square', [x]), (dy) => [mul(dy, mul(x, 2))]);
+  return record('square', [x], outputOf(Square, [x]), (dy) => [mul(dy, mul(x, 2))]);
 }
 
 export function reciprocal(x: Tensor): Tensor {
   x = floatInput('reciprocal', x);
-  const y = run1('Reciprocal', [x]);
+  const y = outputOf(Reciprocal, [x]);
   return record('reciprocal', [x], y, (dy) => [neg(mul(dy, mul(y, y)))]);
 }
 
 export function sin(x: Tensor): Tensor {
   x = floatInput('sin', x);
-  return record('sin', [x], run1('Sin', [x]), (dy) => [mul(dy, cos(x))]);
+  return record('sin', [x], outputOf(Sin, [x]), (dy) => [mul(dy, cos(x))]);
 }
 export function cos(x: Tensor): Tensor {
   x = floatInput('cos', x);
-  return record('cos', [x], run1('Cos', [x]), (dy) => [neg(mul(dy, sin(x)))]);
+  return record('cos', [x], outputOf(Cos, [x]), (dy) => [neg(mul(dy, sin(x)))]);
 }
 
 /** Clamp to [min, max]; gradient 1 where min <= x <= max (the bounds included, as PyTorch's clamp), 0 outside. */
 export function clip(x: Tensor, min: number, max: number): Tensor {
   assertTensor('clip', 'x', x);
   if (min > max) throw new RangeError(`clip: min (${min}) must not exceed max (${max})`);
-  return record('clip', [x], run1('Clip', [x], { min, max }), (dy) => [mul(dy, mul(greaterEqual(x, min), lessEqual(x, max)))]);
+  return record('clip', [x], outputOf(Clip, [x], { min, max }), (dy) => [mul(dy, mul(greaterEqual(x, min), lessEqual(x, max)))]);
 }
 
 /** x * scale + offset with plain numbers (one kernel, no scalar tensors). */
 export function affine(x: Tensor, scale: number, offset = 0): Tensor {
   assertTensor('affine', 'x', x);
-  return record('affine', [x], run1('Affine', [x], { scale, offset }), (dy) => [run1('Affine', [dy], { scale, offset: 0 })]);
+  return record('affine', [x], outputOf(Affine, [x], { scale, offset }), (dy) => [outputOf(Affine, [dy], { scale, offset: 0 })]);
 }

@@ -3,7 +3,8 @@
  * written into their storage a chunk at a time. Internal to the ops (not exported).
  */
 import { fromValues } from '../registry/storage.js';
-import { run1 } from '../registry/dispatch.js';
+import { Fill } from '../kernels/elementwise.js';
+import { outputOf } from '../registry/dispatch.js';
 import type { DType } from '../tensor/dtype.js';
 import { allocArray } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';
@@ -42,7 +43,7 @@ export function fromChunks(op: string, shape: readonly number[], dtype: DType, g
     }
   };
   // The storage lands where Fill runs: the current backend, or ts when it cannot hold dtype.
-  const t = namingOutOfMemory(op, () => run1('Fill', [], { shape: [...shape], dtype, value: 0 }));
+  const t = namingOutOfMemory(op, () => outputOf(Fill, [], { shape: [...shape], dtype, value: 0 }));
   const be = t.backend;
   if (be.writeRange) {
     each((chunk, off) => be.writeRange!(t.dataId, dtype, off, chunk));

@@ -1,7 +1,9 @@
 /** Reductions over axes: sum, mean, max, min, variance, argmax/argmin, logSumExp. */
 import { record } from '../autograd/tape.js';
 import { BroadcastTo } from '../kernels/shape.js';
-import { outputOf, run1 } from '../registry/dispatch.js';
+import { ArgMax, ArgMin, Max, Min, Sum } from '../kernels/reduce.js';
+import { Abs, Equal, Fill, Where } from '../kernels/elementwise.js';
+import { outputOf } from '../registry/dispatch.js';
 import { shareStorage } from '../registry/storage.js';
 import { fmtShape, normAxes, reducedShape, sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -41,7 +43,7 @@ function expandBack(g: Tensor, x: Tensor, axes: number[]): Tensor {
 export function sum(x: Tensor, opts: ReduceOpts = {}): Tensor {
   assertTensor('sum', 'x', x);
   const axes = normAxes(opts.axes, x.rank, 'sum');
-  const y = run1('Sum', [x], { axes, keepDims: !!opts.keepDims });
+  const y = outputOf(Sum, [x], { axes, keepDims: !!opts.keepDims });
   return record('sum', [x], y, (dy) => [expandBack(dy, x, axes)]);
 }
 
@@ -54,33 +56,33 @@ export function mean(x: Tensor, opts: ReduceOpts = {}): Tensor {
   return div(sum(x, { axes, keepDims: opts.keepDims }), n);
 }
 
-function extremum(kernel: 'Max' | 'Min', x: Tensor, opts: ReduceOpts): Tensor {
-  assertTensor(kernel.toLowerCase(), 'x', x);
-  const axes = normAxes(opts.axes, x.rank, kernel.toLowerCase());
-  assertNonEmptyAxes(kernel.toLowerCase(), x, axes);
-  const y = run1(kernel, [x], { axes, keepDims: !!opts.keepDims });
+function extremum(kernel: typeof Max | typeof Min, op: 'max' | 'min', x: Tensor, opts: ReduceOpts): Tensor {
+  assertTensor(op, 'x', x);
+  const axes = normAxes(opts.axes, x.rank, op);
+  assertNonEmptyAxes(op, x, axes);
+  const y = outputOf(kernel, [x], { axes, keepDims: !!opts.keepDims });
   // The gradient is shared equally among tied extrema (as PyTorch's amax/amin do).
-  return record(kernel.toLowerCase(), [x], y, (dy) => {
+  return record(op, [x], y, (dy) => {
     const mask = equal(x, expandBack(y, x, axes));
-    const count = run1('Sum', [mask], { axes, keepDims: true });
+    const count = outputOf(Sum, [mask], { axes, keepDims: true });
     return [mul(expandBack(dy, x, axes), div(mask, outputOf(BroadcastTo, [count], { shape: [...x.shape] })))];
   });
 }
-export const max = (x: Tensor, opts: ReduceOpts = {}) => extremum('Max', x, opts);
-export const min = (x: Tensor, opts: ReduceOpts = {}) => extremum('Min', x, opts);
+export const max = (x: Tensor, opts: ReduceOpts = {}) => extremum(Max, 'max', x, opts);
+export const min = (x: Tensor, opts: ReduceOpts = {}) => extremum(Min, 'min', x, opts);
 
 /** Index of the largest value along `axis` (int32; first index at ties). */
 export function argMax(x: Tensor, axis = -1, keepDims = false): Tensor {
   assertTensor('argMax', 'x', x);
   const [a] = normAxes(axis, x.rank, 'argMax');
   assertNonEmptyAxes('argMax', x, [a]);
-  return run1('ArgMax', [x], { axis: a, keepDims });
+  return outputOf(ArgMax, [x], { axis: a, keepDims });
 }
 export function argMin(x: Tensor, axis = -1, keepDims = false): Tensor {
   assertTensor('argMin', 'x', x);
   const [a] = normAxes(axis, x.rank, 'argMin');
   assertNonEmptyAxes('argMin', x, [a]);
-  return run1('ArgMin', [x], { axis: a, keepDims });
+  return outputOf(ArgMin, [x], { axis: a, keepDims });
 }
 
 /** Variance over axes; biased (divide by n) unless `unbiased` (divide by n - 1). int32 gives float32. */
@@ -100,10 +102,10 @@ export function logSumExp(x: Tensor, opts: ReduceOpts = {}): Tensor {
   // A constant shift (no gradient needed); an infinite max shifts by 0 instead, so that a
   // slice of all -Infinity gives -Infinity and one holding +Infinity gives +Infinity, not
   // NaN from inf - inf (PyTorch's logsumexp does the same). Over an empty axis: -Infinity.
-  const mx = run1('Max', [x], { axes, keepDims: true });
-  const inf = run1('Fill', [], { shape: [], dtype: x.dtype, value: Infinity });
-  const zero = run1('Fill', [], { shape: [], dtype: x.dtype, value: 0 });
-  const m = run1('Where', [run1('Equal', [run1('Abs', [mx]), inf]), zero, mx]);
+  const mx = outputOf(Max, [x], { axes, keepDims: true });
+  const inf = outputOf(Fill, [], { shape: [], dtype: x.dtype, value: Infinity });
+  const zero = outputOf(Fill, [], { shape: [], dtype: x.dtype, value: 0 });
+  const m = outputOf(Where, [outputOf(Equal, [outputOf(Abs, [mx]), inf]), zero, mx]);
   const s = log(sum(exp(sub(x, m)), { axes, keepDims: true }));
   const y = add(s, m);
   return opts.keepDims ? y : reshapeTo(y, reducedShape(x.shape, axes, false));

@@ -8,7 +8,8 @@
  */
 import { noGrad } from '../autograd/tape.js';
 import { keep, tidy } from '../registry/storage.js';
-import { run1, runKernel } from '../registry/dispatch.js';
+import { Fill } from '../kernels/elementwise.js';
+import { outputOf, runKernel } from '../registry/dispatch.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { isFloat } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -122,7 +123,7 @@ export abstract class Optimizer {
 
   private initState(p: Tensor): ParamState {
     const slots: Record<string, Tensor> = {};
-    for (const n of this.slotNames()) slots[n] = keep(run1('Fill', [], { shape: [...p.shape], dtype: p.dtype, value: this.initialValue(n) }));
+    for (const n of this.slotNames()) slots[n] = keep(outputOf(Fill, [], { shape: [...p.shape], dtype: p.dtype, value: this.initialValue(n) }));
     const st: ParamState = { step: 0, slots };
     this.state.set(p, st);
     return st;

@@ -4,34 +4,37 @@
  * trailing-vector broadcasts; the host splits rank > 4 walks into 4-dim boxes), unary
  * maps, Where, Fill and float32 Cast. Pow, Sin and Cos run lane by lane in f64 (musl's
  * functions, rounded to f32 like the oracle). Float32 only: other dtypes run on `ts` (the engine
- * decides, see runKernel).
+ * decides, see runKernel). The op codes come from src/kernels/wasm_abi.ts.
  */
-import { registerKernel, type KernelFunc } from '../../../registry/kernels.js';
+import {
+  Abs, Add, Affine, Cast, Clip, Cos, Div, Equal, Exp, Fill, Floor, Greater, GreaterEqual, IsNaN, Less, LessEqual, Log,
+  Maximum, Minimum, Mul, Neg, Pow, Reciprocal, Round, Sign, Sin, Sqrt, Square, Sub, Where, binaryOutShape, whereOutShape,
+} from '../../../kernels/elementwise.js';
+import type { Kernel } from '../../../kernels/kernel.js';
+import { BINARY_OP, UNARY_OP } from '../../../kernels/wasm_abi.js';
 import type { TensorInfo } from '../../../tensor/backend.js';
-import type { DType } from '../../../tensor/dtype.js';
-import { broadcastShapes, sizeOf, stridesOf } from '../../../tensor/shape.js';
-import type { WasmBackend } from '../backend.js';
+import { sizeOf, stridesOf } from '../../../tensor/shape.js';
+import { wasmKernel, type WasmBackend } from '../backend.js';
 import { broadcastStrides, collapse, forEachBox } from './strided.js';
 
-/** Binary op codes of assembly/elementwise_f32.ts. */
-const BINARY: Record<string, number> = {
-  Add: 0, Sub: 1, Mul: 2, Div: 3, Maximum: 4, Minimum: 5,
-  Greater: 6, GreaterEqual: 7, Less: 8, LessEqual: 9, Equal: 10, Pow: 11,
-};
+/** The binary kernels and their codes in binary_f32. */
+const BINARY: [Kernel, number][] = [
+  [Add, BINARY_OP.add], [Sub, BINARY_OP.sub], [Mul, BINARY_OP.mul], [Div, BINARY_OP.div],
+  [Maximum, BINARY_OP.maximum], [Minimum, BINARY_OP.minimum],
+  [Greater, BINARY_OP.greater], [GreaterEqual, BINARY_OP.greaterEqual], [Less, BINARY_OP.less],
+  [LessEqual, BINARY_OP.lessEqual], [Equal, BINARY_OP.equal], [Pow, BINARY_OP.pow],
+];
 
-/** Unary op codes of assembly/elementwise_f32.ts. */
-const UNARY: Record<string, number> = {
-  Neg: 0, Abs: 1, Exp: 2, Log: 3, Sqrt: 4, Square: 5, Reciprocal: 6, Sign: 7,
-  Affine: 8, Clip: 9, Floor: 10, Round: 11, IsNaN: 12, Sin: 13, Cos: 14,
-};
-
-function reg(name: string, kernelFunc: KernelFunc): void {
-  registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
-}
+/** The unary kernels without attrs and their codes in unary_f32. */
+const UNARY: [Kernel, number][] = [
+  [Neg, UNARY_OP.neg], [Abs, UNARY_OP.abs], [Exp, UNARY_OP.exp], [Log, UNARY_OP.log], [Sqrt, UNARY_OP.sqrt],
+  [Square, UNARY_OP.square], [Reciprocal, UNARY_OP.reciprocal], [Sign, UNARY_OP.sign], [Floor, UNARY_OP.floor],
+  [Round, UNARY_OP.round], [IsNaN, UNARY_OP.isNan], [Sin, UNARY_OP.sin], [Cos, UNARY_OP.cos],
+];
 
 /** y = a op b with NumPy broadcasting. */
-export function binaryOp(be: WasmBackend, code: number, a: TensorInfo, b: TensorInfo): TensorInfo {
-  const shape = broadcastShapes(a.shape, b.shape);
+export function binaryOp(be: WasmBackend, kernel: Kernel, code: number, a: TensorInfo, b: TensorInfo): TensorInfo {
+  const shape = binaryOutShape(kernel.name, a.shape, b.shape);
   const y = be.alloc(shape);
   if (sizeOf(shape) === 0) return y;
   const walk = collapse(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape), stridesOf(shape)]);
@@ -42,9 +45,7 @@ export function binaryOp(be: WasmBackend, code: number, a: TensorInfo, b: Tensor
   return y;
 }
 
-for (const [name, code] of Object.entries(BINARY)) {
-  reg(name, ([a, b], _attrs, backend) => binaryOp(backend as WasmBackend, code, a, b));
-}
+for (const [kernel, code] of BINARY) wasmKernel(kernel, ([a, b], _attrs, be) => binaryOp(be, kernel, code, a, b));
 
 /** y = f(x) elementwise; p0, p1 are the op's numeric parameters. */
 export function unaryOp(be: WasmBackend, code: number, x: TensorInfo, p0 = 0, p1 = 0): TensorInfo {
@@ -54,18 +55,12 @@ export function unaryOp(be: WasmBackend, code: number, x: TensorInfo, p0 = 0, p1
   return y;
 }
 
-for (const [name, code] of Object.entries(UNARY)) {
-  reg(name, ([x], attrs, backend) => {
-    const be = backend as WasmBackend;
-    if (name === 'Affine') return unaryOp(be, code, x, attrs.scale as number, attrs.offset as number);
-    if (name === 'Clip') return unaryOp(be, code, x, attrs.min as number, attrs.max as number);
-    return unaryOp(be, code, x);
-  });
-}
+for (const [kernel, code] of UNARY) wasmKernel(kernel, ([x], _attrs, be) => unaryOp(be, code, x));
+wasmKernel(Affine, ([x], { scale, offset }, be) => unaryOp(be, UNARY_OP.affine, x, scale, offset));
+wasmKernel(Clip, ([x], { min, max }, be) => unaryOp(be, UNARY_OP.clip, x, min, max));
 
-reg('Where', ([c, a, b], _attrs, backend) => {
-  const be = backend as WasmBackend;
-  const shape = broadcastShapes(broadcastShapes(c.shape, a.shape, 'where'), b.shape, 'where');
+wasmKernel(Where, ([c, a, b], _attrs, be) => {
+  const shape = whereOutShape(c.shape, a.shape, b.shape);
   const y = be.alloc(shape);
   if (sizeOf(shape) === 0) return y;
   const walk = collapse(shape, [c, a, b].map((t) => broadcastStrides(t.shape, shape)).concat([stridesOf(shape)]));
@@ -84,12 +79,10 @@ export function fillOp(be: WasmBackend, shape: readonly number[], value: number)
   return y;
 }
 
-reg('Fill', (_inputs, attrs, backend) => fillOp(backend as WasmBackend, attrs.shape as number[], attrs.value as number));
+wasmKernel(Fill, (_inputs, { shape, value }, be) => fillOp(be, shape, value));
 
 /** Cast float32 -> float32 is a copy; casts to other dtypes run on `ts` (the engine checks attrs.dtype). */
-reg('Cast', ([x], attrs, backend) => {
-  const be = backend as WasmBackend;
-  const dtype = attrs.dtype as DType;
+wasmKernel(Cast, ([x], { dtype }, be) => {
   if (dtype !== 'float32' || x.dtype !== 'float32') throw new TypeError(`Cast on wasm: float32 only, received ${x.dtype} -> ${dtype}`);
   const y = be.alloc(x.shape);
   const n = sizeOf(x.shape);

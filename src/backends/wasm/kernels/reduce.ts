@@ -5,12 +5,15 @@
  * matter (all axes, last axis, leading axes, NHWC global pooling over H and W) are a
  * single pass. Sums flush f32 SIMD partials into f64 (see the kernel).
  */
-import { registerKernel } from '../../../registry/kernels.js';
+import { Max, Min, Prod, Sum, reduction, type ReduceAttrs } from '../../../kernels/reduce.js';
+import type { Kernel } from '../../../kernels/kernel.js';
+import { REDUCE_OP } from '../../../kernels/wasm_abi.js';
 import type { TensorInfo } from '../../../tensor/backend.js';
-import { reducedShape, sizeOf } from '../../../tensor/shape.js';
-import type { WasmBackend } from '../backend.js';
+import { sizeOf } from '../../../tensor/shape.js';
+import { wasmKernel, type WasmBackend } from '../backend.js';
 
-const OPS: Record<string, number> = { Sum: 0, Max: 1, Min: 2, Prod: 3 };
+/** The reductions and their codes in reduce_f32 (src/kernels/wasm_abi.ts). */
+const OPS: [Kernel<ReduceAttrs>, number][] = [[Sum, REDUCE_OP.sum], [Max, REDUCE_OP.max], [Min, REDUCE_OP.min], [Prod, REDUCE_OP.prod]];
 
 /** Collapse to groups [size, reduced] (size-1 dims dropped, neighbours of one kind merged). */
 export function reductionGroups(shape: readonly number[], axes: readonly number[]): [number, boolean][] {
@@ -62,13 +65,9 @@ export function reduceOp(be: WasmBackend, code: number, x: TensorInfo, axes: rea
   }
 }
 
-for (const [name, code] of Object.entries(OPS)) {
-  registerKernel({
-    kernelName: name,
-    backendName: 'wasm',
-    kernelFunc: ([x], attrs, backend) => {
-      const axes = attrs.axes as number[];
-      return reduceOp(backend as WasmBackend, code, x, axes, reducedShape(x.shape, axes, !!attrs.keepDims));
-    },
+for (const [kernel, code] of OPS) {
+  wasmKernel(kernel, ([x], attrs, be) => {
+    const { axes, outShape } = reduction(x.shape, attrs);
+    return reduceOp(be, code, x, axes, outShape);
   });
 }

@@ -7,9 +7,15 @@
  * trusting the GPU's: WGSL lets compilers assume no NaN and leaves log/sqrt of negative
  * numbers and pow of negative bases undefined, so those cases are written out.
  */
+import {
+  Abs, Add, Affine, Cast, Clip, Cos, Div, Equal, Exp, Fill, Floor, Greater, GreaterEqual, IsNaN, Less, LessEqual, Log,
+  Maximum, Minimum, Mul, Neg, Pow, Reciprocal, Round, Sign, Sin, Sqrt, Square, Sub, Where, binaryOutShape, whereOutShape,
+} from '../../../kernels/elementwise.js';
+import type { Kernel } from '../../../kernels/kernel.js';
+import type { KernelFunc } from '../../../registry/kernels.js';
 import type { TensorInfo } from '../../../tensor/backend.js';
 import type { DType } from '../../../tensor/dtype.js';
-import { broadcastShapes, shapesEqual, sizeOf } from '../../../tensor/shape.js';
+import { shapesEqual, sizeOf } from '../../../tensor/shape.js';
 import { gpu, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, wgslType, type ParamDecl, type ParamValues, type ProgramDef } from '../program.js';
 import { broadcastStrides, checkRank, collapse, register, walkCode, walkParams, walkValues, type Attrs } from './util.js';
@@ -69,21 +75,27 @@ fn to_i32(x: f32) -> i32 {
 
 // ------------------------------------------------------------------ unary maps
 
-export interface UnaryDef {
+/** TRANSITION: register by contract, or by name for the families not converted yet. */
+function registerEither<A extends object>(kernel: Kernel<A> | string, fn: KernelFunc<A, WebGPUBackend>): void {
+  if (typeof kernel === 'string') register(kernel, fn as unknown as KernelFunc<Attrs, WebGPUBackend>);
+  else register(kernel, fn);
+}
+
+export interface UnaryDef<A extends object = Attrs> {
   /** WGSL expression in `x` (f32) and uniforms `u.*`. */
   f32: string;
   /** WGSL expression in `x` (i32); without it int32 inputs go through f32 and back. */
   i32?: string;
   /** Uniform scalars the expression reads, and how attrs fill them. */
   params?: ParamDecl[];
-  values?: (attrs: Attrs) => ParamValues;
+  values?: (attrs: A) => ParamValues;
   /** Extra WGSL functions the expression calls. */
   fns?: string;
   /** NaN in gives NaN out without evaluating the expression (default true). */
   nanPassThrough?: boolean;
 }
 
-function unaryProgram(name: string, def: UnaryDef, dtype: DType): ProgramDef {
+function unaryProgram<A extends object>(name: string, def: UnaryDef<A>, dtype: DType): ProgramDef {
   const t = wgslType(dtype);
   const nanPass = def.nanPassThrough ?? true;
   const opF = `fn op_f(x: f32) -> f32 { return ${def.f32}; }`;
@@ -104,10 +116,14 @@ function unaryProgram(name: string, def: UnaryDef, dtype: DType): ProgramDef {
   };
 }
 
-/** Register `name` as y = op(x) on webgpu. */
-export function unaryKernel(name: string, def: UnaryDef): void {
+/** Register `kernel` as y = op(x) on webgpu. */
+export function unaryKernel<A extends object>(kernel: Kernel<A>, def: UnaryDef<A>): void;
+/** TRANSITION: by name, until the activation kernels have contracts. */
+export function unaryKernel(kernel: string, def: UnaryDef): void;
+export function unaryKernel<A extends object>(kernel: Kernel<A> | string, def: UnaryDef<A>): void {
+  const name = typeof kernel === 'string' ? kernel : kernel.name;
   const programs = new Map<DType, ProgramDef>();
-  register(name, ([x], attrs, be) => {
+  registerEither(kernel, ([x], attrs, be) => {
     let prog = programs.get(x.dtype);
     if (!prog) {
       prog = unaryProgram(name, def, x.dtype);
@@ -120,11 +136,21 @@ export function unaryKernel(name: string, def: UnaryDef): void {
   });
 }
 
+/** A gradient map's WGSL: dx = op(g, s) (see unaryGradKernel). */
+export interface UnaryGradDef<A extends object = Attrs> {
+  f32: string;
+  params?: ParamDecl[];
+  values?: (attrs: A) => ParamValues;
+  fns?: string;
+  nanPassThrough?: boolean;
+}
+
 /** Gradient maps dx = op(dy, s) with s the saved forward input or output (float32 only). */
-export function unaryGradKernel(
-  name: string,
-  def: { f32: string; params?: ParamDecl[]; values?: (attrs: Attrs) => ParamValues; fns?: string; nanPassThrough?: boolean },
-): void {
+export function unaryGradKernel<A extends object>(kernel: Kernel<A>, def: UnaryGradDef<A>): void;
+/** TRANSITION: by name, until the activation kernels have contracts. */
+export function unaryGradKernel(kernel: string, def: UnaryGradDef): void;
+export function unaryGradKernel<A extends object>(kernel: Kernel<A> | string, def: UnaryGradDef<A>): void {
+  const name = typeof kernel === 'string' ? kernel : kernel.name;
   // With nanPassThrough, a NaN saved value gives NaN (the oracle's dy * f'(NaN)) without
   // evaluating f' (SwiftShader's exp(NaN) is not NaN).
   const guard = def.nanPassThrough ? 'if (is_nan(s)) { return s; } ' : '';
@@ -138,7 +164,7 @@ export function unaryGradKernel(
     params: [{ name: 'n', type: 'u32' }, ...(def.params ?? [])],
     body: `${FLOAT_FNS}\n${def.fns ?? ''}\nfn op(g: f32, s: f32) -> f32 { ${guard}return ${def.f32}; }\n${MAIN_1D}\n  if (i >= u.n) { return; }\n  dx[i] = op(dy[i], s[i]);\n}`,
   };
-  register(name, ([dy, s], attrs, be) => {
+  registerEither(kernel, ([dy, s], attrs, be) => {
     if (s.dtype !== 'float32' || dy.dtype !== 'float32') throw new TypeError(`${name} on webgpu: float32 tensors expected, received ${dy.dtype} and ${s.dtype}`);
     const dx = be.output(s.shape, s.dtype);
     const n = sizeOf(s.shape);
@@ -147,28 +173,28 @@ export function unaryGradKernel(
   });
 }
 
-unaryKernel('Neg', { f32: '-x', i32: '-x' });
-unaryKernel('Abs', { f32: 'abs(x)', i32: 'select(x, -x, x < 0)' });
-unaryKernel('Exp', { f32: 'exp(x)' });
-unaryKernel('Log', { f32: 'safe_log(x)' });
-unaryKernel('Sqrt', { f32: 'safe_sqrt(x)' });
-unaryKernel('Square', { f32: 'x * x', i32: 'x * x' });
-unaryKernel('Reciprocal', { f32: '1.0 / x' });
-unaryKernel('Sign', { f32: 'select(select(x, -1.0, x < 0.0), 1.0, x > 0.0)', i32: 'sign(x)' });
-unaryKernel('Sin', { f32: 'select(sincos_f32(x).x, nan_f32(), abs(x) == inf_f32())' });
-unaryKernel('Cos', { f32: 'select(sincos_f32(x).y, nan_f32(), abs(x) == inf_f32())' });
-unaryKernel('Floor', { f32: 'floor(x)', i32: 'x' });
-unaryKernel('Round', { f32: 'round_half_up(x)', i32: 'x' });
-unaryKernel('IsNaN', { f32: 'select(0.0, 1.0, is_nan(x))', i32: '0', nanPassThrough: false });
-unaryKernel('Clip', {
+unaryKernel(Neg, { f32: '-x', i32: '-x' });
+unaryKernel(Abs, { f32: 'abs(x)', i32: 'select(x, -x, x < 0)' });
+unaryKernel(Exp, { f32: 'exp(x)' });
+unaryKernel(Log, { f32: 'safe_log(x)' });
+unaryKernel(Sqrt, { f32: 'safe_sqrt(x)' });
+unaryKernel(Square, { f32: 'x * x', i32: 'x * x' });
+unaryKernel(Reciprocal, { f32: '1.0 / x' });
+unaryKernel(Sign, { f32: 'select(select(x, -1.0, x < 0.0), 1.0, x > 0.0)', i32: 'sign(x)' });
+unaryKernel(Sin, { f32: 'select(sincos_f32(x).x, nan_f32(), abs(x) == inf_f32())' });
+unaryKernel(Cos, { f32: 'select(sincos_f32(x).y, nan_f32(), abs(x) == inf_f32())' });
+unaryKernel(Floor, { f32: 'floor(x)', i32: 'x' });
+unaryKernel(Round, { f32: 'round_half_up(x)', i32: 'x' });
+unaryKernel(IsNaN, { f32: 'select(0.0, 1.0, is_nan(x))', i32: '0', nanPassThrough: false });
+unaryKernel(Clip, {
   f32: 'min(max(x, u.lo), u.hi)',
   params: [{ name: 'lo', type: 'f32' }, { name: 'hi', type: 'f32' }],
-  values: (a) => ({ lo: a.min as number, hi: a.max as number }),
+  values: ({ min, max }) => ({ lo: min, hi: max }),
 });
-unaryKernel('Affine', {
+unaryKernel(Affine, {
   f32: 'x * u.scale + u.offset',
   params: [{ name: 'scale', type: 'f32' }, { name: 'offset', type: 'f32' }],
-  values: (a) => ({ scale: a.scale as number, offset: a.offset as number }),
+  values: ({ scale, offset }) => ({ scale, offset }),
 });
 
 // ------------------------------------------------------------------ binary maps
@@ -201,14 +227,13 @@ function binaryProgram(name: string, def: BinaryDef, dtype: DType, same: boolean
   };
 }
 
-function binaryKernel(name: string, def: BinaryDef): void {
+function binaryKernel(kernel: Kernel, def: BinaryDef): void {
   const programs = new Map<string, ProgramDef>();
-  register(name, ([a, b], _attrs, be) => binary(be, name, def, programs, a, b));
+  register(kernel, ([a, b], _attrs, be) => binary(be, kernel.name, def, programs, a, b));
 }
 
 function binary(be: WebGPUBackend, name: string, def: BinaryDef, programs: Map<string, ProgramDef>, a: TensorInfo, b: TensorInfo): TensorInfo {
-  if (a.dtype !== b.dtype) throw new TypeError(`${name} on webgpu: dtypes differ (${a.dtype} and ${b.dtype})`);
-  const shape = broadcastShapes(a.shape, b.shape, name);
+  const shape = binaryOutShape(name, a.shape, b.shape);
   const n = sizeOf(shape);
   const same = shapesEqual(a.shape, b.shape);
   const key = `${a.dtype}:${same}`;
@@ -234,25 +259,25 @@ const cmp = (expr: string): BinaryDef => ({
   compare: true,
 });
 
-binaryKernel('Add', { f32: 'a + b', i32: 'a + b' });
-binaryKernel('Sub', { f32: 'a - b', i32: 'a - b' });
-binaryKernel('Mul', { f32: 'a * b', i32: 'a * b' });
+binaryKernel(Add, { f32: 'a + b', i32: 'a + b' });
+binaryKernel(Sub, { f32: 'a - b', i32: 'a - b' });
+binaryKernel(Mul, { f32: 'a * b', i32: 'a * b' });
 // Integer division truncates; x / 0 stores 0 in an Int32Array (Infinity and NaN become 0).
-binaryKernel('Div', { f32: 'a / b', i32: 'select(a / select(b, 1, b == 0), 0, b == 0)' });
-binaryKernel('Pow', { f32: 'pow_f32(a, b)' });
-binaryKernel('Maximum', { f32: 'select(max(a, b), nan_f32(), is_nan(a) || is_nan(b))', i32: 'max(a, b)' });
-binaryKernel('Minimum', { f32: 'select(min(a, b), nan_f32(), is_nan(a) || is_nan(b))', i32: 'min(a, b)' });
-binaryKernel('Greater', cmp('a > b'));
-binaryKernel('GreaterEqual', cmp('a >= b'));
-binaryKernel('Less', cmp('a < b'));
-binaryKernel('LessEqual', cmp('a <= b'));
-binaryKernel('Equal', cmp('a == b'));
+binaryKernel(Div, { f32: 'a / b', i32: 'select(a / select(b, 1, b == 0), 0, b == 0)' });
+binaryKernel(Pow, { f32: 'pow_f32(a, b)' });
+binaryKernel(Maximum, { f32: 'select(max(a, b), nan_f32(), is_nan(a) || is_nan(b))', i32: 'max(a, b)' });
+binaryKernel(Minimum, { f32: 'select(min(a, b), nan_f32(), is_nan(a) || is_nan(b))', i32: 'min(a, b)' });
+binaryKernel(Greater, cmp('a > b'));
+binaryKernel(GreaterEqual, cmp('a >= b'));
+binaryKernel(Less, cmp('a < b'));
+binaryKernel(LessEqual, cmp('a <= b'));
+binaryKernel(Equal, cmp('a == b'));
 
 // ------------------------------------------------------------------ select, cast, fill
 
 const wherePrograms = new Map<string, ProgramDef>();
-register('Where', ([c, a, b], _attrs, be) => {
-  const shape = broadcastShapes(broadcastShapes(c.shape, a.shape, 'where'), b.shape, 'where');
+register(Where, ([c, a, b], _attrs, be) => {
+  const shape = whereOutShape(c.shape, a.shape, b.shape);
   const n = sizeOf(shape);
   const tc = wgslType(c.dtype), t = wgslType(a.dtype);
   const key = `where:${tc}:${t}`;
@@ -274,15 +299,14 @@ register('Where', ([c, a, b], _attrs, be) => {
   }
   void t;
   const plan = collapse(shape, [broadcastStrides(c.shape, shape), broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
-  checkRank('Where', plan);
+  checkRank(Where.name, plan);
   const y = be.output(shape, a.dtype);
   be.run(prog, [gpu(c), gpu(a), gpu(b), y.dataId], { n, ...walkValues(plan) }, grid1d(n));
   return y;
 });
 
 const castPrograms = new Map<string, ProgramDef>();
-register('Cast', ([x], attrs, be) => {
-  const dtype = attrs.dtype as DType;
+register(Cast, ([x], { dtype }, be) => {
   if (dtype === 'float64') {
     throw new TypeError("Cast on webgpu: float64 is not stored on the GPU; read the values with 'await t.data()' and create the float64 tensor on 'ts'");
   }
@@ -334,10 +358,9 @@ export function fill(be: WebGPUBackend, shape: readonly number[], dtype: DType, 
   return y;
 }
 
-register('Fill', (_inputs, attrs, be) => {
-  const dtype = attrs.dtype as DType;
+register(Fill, (_inputs, { shape, dtype, value }, be) => {
   if (dtype === 'float64') {
     throw new TypeError("Fill on webgpu: float64 is not stored on the GPU; create the tensor while 'ts' is the backend");
   }
-  return fill(be, attrs.shape as number[], dtype, attrs.value as number);
+  return fill(be, shape, dtype, value);
 });

@@ -15,30 +15,33 @@
  * Ties and NaN follow the oracle: NaN wins Max/Min, ArgMax/ArgMin return the first
  * index of the extreme value (the first NaN if any).
  */
+import { ArgMax, ArgMin, Max, Min, Prod, Sum, reduction, type ArgReduceAttrs, type ReduceAttrs } from '../../../kernels/reduce.js';
+import type { KernelFunc } from '../../../registry/kernels.js';
 import type { DType } from '../../../tensor/dtype.js';
-import { reducedShape, sizeOf, stridesOf } from '../../../tensor/shape.js';
+import { sizeOf, stridesOf } from '../../../tensor/shape.js';
 import { gpu, type WebGPUBackend, type GpuData } from '../backend.js';
 import { wgslType, type ProgramDef } from '../program.js';
 import { columnSums, PLAIN_SUM } from './colsum.js';
 import { checkRank, collapse, MAX_RANK, register } from './util.js';
 
-type Kind = 'Sum' | 'Prod' | 'Max' | 'Min' | 'ArgMax' | 'ArgMin';
+type Kind = typeof Sum | typeof Prod | typeof Max | typeof Min | typeof ArgMax | typeof ArgMin;
+
+const isArg = (kind: Kind) => kind === ArgMax || kind === ArgMin;
 
 /** Per-kind WGSL: identity, fold of a value into the accumulator. */
 function foldCode(kind: Kind, t: 'f32' | 'i32'): { init: string; fold: string } {
   const f = t === 'f32';
   switch (kind) {
-    case 'Sum': return { init: f ? '0.0' : '0', fold: 'return a + b;' };
-    case 'Prod': return { init: f ? '1.0' : '1', fold: 'return a * b;' };
-    case 'Max': return f
+    case Sum: return { init: f ? '0.0' : '0', fold: 'return a + b;' };
+    case Prod: return { init: f ? '1.0' : '1', fold: 'return a * b;' };
+    case Max: return f
       ? { init: '-inf_f32()', fold: 'if (is_nan(a)) { return a; } if (is_nan(b) || b > a) { return b; } return a;' }
       : { init: '-2147483647 - 1', fold: 'return max(a, b);' };
-    case 'Min': return f
+    case Min: return f
       ? { init: 'inf_f32()', fold: 'if (is_nan(a)) { return a; } if (is_nan(b) || b < a) { return b; } return a;' }
       : { init: '2147483647', fold: 'return min(a, b);' };
-    case 'ArgMax':
-    case 'ArgMin': {
-      const better = kind === 'ArgMax' ? 'bv > av' : 'bv < av';
+    default: {
+      const better = kind === ArgMax ? 'bv > av' : 'bv < av';
       // (value, index) pairs; index -1 means empty. The earlier index wins ties.
       const nan = f ? 'is_nan' : 'no_nan';
       return {
@@ -60,7 +63,7 @@ function foldCode(kind: Kind, t: 'f32' | 'i32'): { init: string; fold: string } 
 }
 
 function program(kind: Kind, t: 'f32' | 'i32', mode: 'thread' | 'group'): ProgramDef {
-  const arg = kind === 'ArgMax' || kind === 'ArgMin';
+  const arg = isArg(kind);
   const { init, fold } = foldCode(kind, t);
   const acc = arg ? 'Pair' : t;
   const term = (off: string, r: string) => (arg ? `Pair(x[${off}], i32(${r}))` : `x[${off}]`);
@@ -138,7 +141,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 }`;
   }
   return {
-    key: `reduce:${kind}:${t}:${mode}`,
+    key: `reduce:${kind.name}:${t}:${mode}`,
     buffers: [
       { name: 'x', type: t, access: 'read' },
       { name: 'y', type: arg ? 'i32' : t, access: 'read_write' },
@@ -159,7 +162,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 
 const programs = new Map<string, ProgramDef>();
 function programFor(kind: Kind, t: 'f32' | 'i32', mode: 'thread' | 'group'): ProgramDef {
-  const key = `${kind}:${t}:${mode}`;
+  const key = `${kind.name}:${t}:${mode}`;
   let p = programs.get(key);
   if (!p) {
     p = program(kind, t, mode);
@@ -178,16 +181,15 @@ export function reduceInto(be: WebGPUBackend, kind: Kind, src: GpuData, shape: r
   const keptAxes = shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const kept = collapse(keptAxes.map((i) => shape[i]), [keptAxes.map((i) => st[i])]);
   const red = collapse(axes.map((i) => shape[i]), [axes.map((i) => st[i])]);
-  const kernel = kind;
-  checkRank(kernel, kept);
-  checkRank(kernel, red);
+  checkRank(kind.name, kept);
+  checkRank(kind.name, red);
   const nout = sizeOf(keptAxes.map((i) => shape[i]));
   const nred = sizeOf(axes.map((i) => shape[i]));
   if (nout === 0) return;
   // A float sum over leading axes of a row-major [M, C] view (bias gradients, a full
   // sum): column sums, coalesced and split over many workgroups.
   const C = kept.shape.length === 0 ? 1 : kept.shape[0];
-  const columnLike = kind === 'Sum' && t === 'f32' && red.shape.length === 1 && red.strides[0][0] === C &&
+  const columnLike = kind === Sum && t === 'f32' && red.shape.length === 1 && red.strides[0][0] === C &&
     (kept.shape.length === 0 || (kept.shape.length === 1 && kept.strides[0][0] === 1));
   if (columnLike && nred > 64) {
     columnSums(be, PLAIN_SUM, [src], [out], nred, C);
@@ -216,15 +218,15 @@ export function reduceInto(be: WebGPUBackend, kind: Kind, src: GpuData, shape: r
   be.run(programFor(kind, t, mode), [src, out], params, grid);
 }
 
-function reduceKernel(kind: Kind): void {
-  register(kind, ([x], attrs, be) => {
-    const arg = kind === 'ArgMax' || kind === 'ArgMin';
-    const axes = arg ? [attrs.axis as number] : [...(attrs.axes as number[])].sort((a, b) => a - b);
-    const keepDims = !!attrs.keepDims;
-    const y = be.output(reducedShape(x.shape, axes, keepDims), arg ? 'int32' : x.dtype);
+/** The implementation of `kind`: attrs read by the contract's `reduction` (sorted axes, output shape). */
+function reduceKernel(kind: Kind): KernelFunc<ReduceAttrs | ArgReduceAttrs, WebGPUBackend> {
+  return ([x], attrs, be) => {
+    const { axes, outShape } = reduction(x.shape, attrs);
+    const y = be.output(outShape, isArg(kind) ? 'int32' : x.dtype);
     reduceInto(be, kind, gpu(x), x.shape, axes, x.dtype, y.dataId);
     return y;
-  });
+  };
 }
 
-for (const k of ['Sum', 'Prod', 'Max', 'Min', 'ArgMax', 'ArgMin'] as const) reduceKernel(k);
+for (const kind of [Sum, Prod, Max, Min]) register(kind, reduceKernel(kind));
+for (const kind of [ArgMax, ArgMin]) register(kind, reduceKernel(kind));

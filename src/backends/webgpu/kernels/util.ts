@@ -5,6 +5,7 @@
 import type { Backend } from '../../../tensor/backend.js';
 import { registerKernel, type KernelFunc } from '../../../registry/kernels.js';
 import type { Kernel } from '../../../kernels/kernel.js';
+import { broadcastStrides, collapse, type StridedWalk } from '../../../kernels/broadcast.js';
 import { fmtShape, sizeOf, stridesOf } from '../../../tensor/shape.js';
 import type { WebGPUBackend } from '../backend.js';
 import type { ParamDecl } from '../program.js';
@@ -39,35 +40,12 @@ export function registerFloat<A extends object>(kernel: Kernel<A> | string, fn: 
 }
 
 /**
- * A strided walk over `shape`: for each operand the element strides per axis (0 where
- * the operand is broadcast). Adjacent axes are merged when every operand steps through
- * them contiguously, and size-1 axes dropped, so most walks have rank 1 to 3.
+ * A strided walk over `shape` (kernels/broadcast.ts, the one copy shared with wasm): for
+ * each operand the element strides per axis (0 where the operand is broadcast), with
+ * contiguous axes merged and size-1 axes dropped, so most walks have rank 1 to 3.
  */
-export interface StridedPlan {
-  shape: number[];
-  strides: number[][];
-}
-
-export function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): StridedPlan {
-  const keep = shape.map((d, i) => i).filter((i) => shape[i] !== 1);
-  let outShape = keep.map((i) => shape[i]);
-  let outStrides = strides.map((s) => keep.map((i) => s[i]));
-  for (let d = outShape.length - 2; d >= 0; d--) {
-    const merge = outStrides.every((s) => s[d] === s[d + 1] * outShape[d + 1]);
-    if (merge) {
-      outShape = [...outShape.slice(0, d), outShape[d] * outShape[d + 1], ...outShape.slice(d + 2)];
-      outStrides = outStrides.map((s) => [...s.slice(0, d), s[d + 1], ...s.slice(d + 2)]);
-    }
-  }
-  return { shape: outShape, strides: outStrides };
-}
-
-/** Strides of `inShape` read as broadcast to `outShape` (0 on broadcast axes). */
-export function broadcastStrides(inShape: readonly number[], outShape: readonly number[]): number[] {
-  const lead = outShape.length - inShape.length;
-  const st = stridesOf(inShape);
-  return outShape.map((_, i) => (i < lead || inShape[i - lead] === 1 ? 0 : st[i - lead]));
-}
+export type StridedPlan = StridedWalk;
+export { broadcastStrides, collapse };
 
 export function checkRank(kernel: string, plan: StridedPlan): void {
   if (plan.shape.length > MAX_RANK) {
