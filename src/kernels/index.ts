@@ -6,3 +6,4 @@
 export { allKernels, kernelByName, defineKernel } from './kernel.js';
 export type { Kernel, HostTensor, AttrsOf, KernelSpec } from './kernel.js';
 import './matmul.js';
+import './conv.js';

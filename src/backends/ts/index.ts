@@ -7,7 +7,6 @@ import { TsBackend, vals } from './backend.js';
 import './kernels/elementwise.js';
 import './kernels/reduce.js';
 import './kernels/shape.js';
-import './kernels/conv.js';
 import './kernels/pool.js';
 import './kernels/optim.js';
 import './kernels/activation.js';

@@ -16,7 +16,7 @@ import type { Pool2DInfo } from '../../../kernels/conv_info.js';
 import { allocArray } from '../../../tensor/dtype.js';
 import type { TypedArray } from '../../../tensor/dtype.js';
 import { out, vals } from '../backend.js';
-import { expectShape } from './conv.js';
+import { expectShape } from '../../../kernels/kernel.js';
 
 /**
  * Flat index into x of the winning cell of window (n, oh, ow, ch): the first NaN, else
