@@ -48,3 +48,14 @@
 @inline export const CONV_GEOMETRY_GROUPS: i32 = 21;
 // @ts-ignore: decorator
 @inline export const CONV_GEOMETRY_LENGTH: i32 = 22;
+
+// @ts-ignore: decorator
+@inline export const CONV_PATH_GEMM: i32 = 0;
+// @ts-ignore: decorator
+@inline export const CONV_PATH_POINTWISE: i32 = 1;
+// @ts-ignore: decorator
+@inline export const CONV_PATH_DEPTHWISE: i32 = 2;
+// @ts-ignore: decorator
+@inline export const CONV_PATH_DIRECT: i32 = 3;
+// @ts-ignore: decorator
+@inline export const CONV_PATH_FLIPPED_GEMM: i32 = 4;

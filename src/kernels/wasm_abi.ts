@@ -18,3 +18,11 @@ export const CONV_GEOMETRY = [
   'kD', 'kH', 'kW', 'strideD', 'strideH', 'strideW', 'dilationD', 'dilationH', 'dilationW',
   'padFront', 'padTop', 'padLeft', 'groups',
 ] as const;
+
+/**
+ * The convolution paths (assembly/conv_f32.ts), the code each kernel takes as its path
+ * argument and each path function (conv_*_path_f32) returns. The wasm backend registers
+ * one named variant per path ('flippedGemm' is the variant 'flipped-gemm': the
+ * unit-stride input gradient as the forward convolution of dy with the flipped filter).
+ */
+export const CONV_PATH = { gemm: 0, pointwise: 1, depthwise: 2, direct: 3, flippedGemm: 4 };
