@@ -22,35 +22,39 @@ import {
 import { conv_direct_fits, conv_direct_forward_f32, conv_direct_filter_fits, conv_direct_backprop_filter_f32 } from './conv_direct_f32';
 import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
 
-/**
- * Which direct kernels may be chosen (bit 0 forward, bit 1 filter gradient, bit 2 input
- * gradient), all by default. Tests clear them to run the im2col + GEMM paths on the
- * geometries that probe the GEMM's tile and block boundaries.
- */
-let directPaths: i32 = 7;
-
-/** Set the direct-kernel mask above; returns the previous one. */
-export function conv_set_direct_paths_f32(mask: i32): i32 {
-  const old = directPaths;
-  directPaths = mask;
-  return old;
-}
+// Each kernel takes the path to run as its last argument (a CONV_PATH_* code) and runs
+// exactly that path; the path functions (conv_*_path_f32) are the choice the host makes
+// by default, and the applies functions (conv_*_applies_f32) tell whether a path can run
+// a geometry at all, so the host can run and time every path by name.
 
 /**
- * Which forward path conv_forward_f32 takes for the geometry at `geom` (tests check each
- * is covered). Leaves the geometry loaded: the kernels below decide through these path
- * functions, so what the tests are told is what runs.
+ * The forward path chosen for the geometry at `geom`: depthwise, the direct kernel
+ * where it fits, pointwise, else im2col + GEMM. Leaves the geometry loaded.
  */
 export function conv_forward_path_f32(geom: usize, ws: usize): i32 {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (conv_is_depthwise()) return CONV_PATH_DEPTHWISE;
-  if ((directPaths & 1) != 0 && conv_direct_fits()) return CONV_PATH_DIRECT;
+  if (conv_direct_fits()) return CONV_PATH_DIRECT;
   return conv_is_pointwise() ? CONV_PATH_POINTWISE : CONV_PATH_GEMM;
 }
 
-/** y = conv(x, w). */
-export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize): void {
-  const path = conv_forward_path_f32(geom, ws);
+/**
+ * Whether forward path `path` can run the geometry at `geom`: im2col + GEMM runs any,
+ * pointwise needs a pointwise geometry, depthwise one input channel per group, the
+ * direct kernel conv_direct_fits(). Leaves the geometry loaded.
+ */
+export function conv_forward_applies_f32(path: i32, geom: usize, ws: usize): bool {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  if (path == CONV_PATH_GEMM) return true;
+  if (path == CONV_PATH_POINTWISE) return conv_is_pointwise();
+  if (path == CONV_PATH_DEPTHWISE) return conv_is_depthwise();
+  if (path == CONV_PATH_DIRECT) return conv_direct_fits();
+  return false;
+}
+
+/** y = conv(x, w) on forward path `path` (one that applies to the geometry). */
+export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize, path: i32): void {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (path == CONV_PATH_DEPTHWISE) {
     depthwise_forward_f32(x, w, y);
     return;
@@ -94,23 +98,46 @@ export function conv_backprop_input_path_f32(geom: usize, ws: usize): i32 {
   const wide = gCg >= 16;
   const lanes = (gCg + 7) & ~7;
   const taps = gKD * gKH * gKW;
-  if ((directPaths & 4) != 0 && gCg <= 32 && (gCg * 4 >= lanes * 3 || (gCg * 2 >= lanes && taps * gFg <= 600))) {
-    conv_geometry_to_input_grad();
-    // (padding beyond the kernel's extent makes the flipped padding negative: the direct kernel's row buffer cannot start inside the image)
-    const direct = gPD >= 0 && gPH >= 0 && gPW >= 0 && conv_direct_fits(i32.MAX_VALUE);
-    conv_geometry_load(geom, ws + <usize>WS_TABLES);
-    if (direct) return CONV_PATH_DIRECT;
-  }
+  if (gCg <= 32 && (gCg * 4 >= lanes * 3 || (gCg * 2 >= lanes && taps * gFg <= 600)) && flippedDirectFits(geom, ws)) return CONV_PATH_DIRECT;
   return wide ? CONV_PATH_FLIPPED_GEMM : CONV_PATH_GEMM;
 }
 
 /**
- * Bytes of host scratch conv_backprop_input_f32 needs for the geometry at `geom`: a
- * flipped copy of the filter when the input gradient runs as a forward convolution,
- * else 0.
+ * Whether the flipped-filter forward convolution of the (unit-stride) geometry at `geom`
+ * fits the direct kernel, at any reduction length. Padding beyond the kernel's extent
+ * makes the flipped padding negative: the direct kernel's row buffer cannot start inside
+ * the image. Leaves the original geometry loaded.
  */
-export function conv_backprop_input_scratch_bytes(geom: usize, ws: usize): usize {
-  const path = conv_backprop_input_path_f32(geom, ws);
+function flippedDirectFits(geom: usize, ws: usize): bool {
+  conv_geometry_to_input_grad();
+  const direct = gPD >= 0 && gPH >= 0 && gPW >= 0 && conv_direct_fits(i32.MAX_VALUE);
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  return direct;
+}
+
+/**
+ * Whether input-gradient path `path` can run the geometry at `geom`: col2im (GEMM) runs
+ * any, pointwise and depthwise need their geometries, the flipped-filter paths unit
+ * strides (and the direct kernel's fit). Leaves the geometry loaded.
+ */
+export function conv_backprop_input_applies_f32(path: i32, geom: usize, ws: usize): bool {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  if (path == CONV_PATH_GEMM) return true;
+  if (path == CONV_PATH_POINTWISE) return conv_is_pointwise();
+  if (path == CONV_PATH_DEPTHWISE) return conv_is_depthwise();
+  const unitStrides = gSD == 1 && gSH == 1 && gSW == 1;
+  if (path == CONV_PATH_FLIPPED_GEMM) return unitStrides;
+  if (path == CONV_PATH_DIRECT) return unitStrides && !conv_is_depthwise() && flippedDirectFits(geom, ws);
+  return false;
+}
+
+/**
+ * Bytes of host scratch conv_backprop_input_f32 needs for the geometry at `geom` on
+ * path `path`: a flipped copy of the filter when the input gradient runs as a forward
+ * convolution, else 0.
+ */
+export function conv_backprop_input_scratch_bytes(geom: usize, ws: usize, path: i32): usize {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
   // a byte count can pass 2^31 (a filter of over 2^29 floats): usize, read with >>> 0 by the host
   return path == CONV_PATH_FLIPPED_GEMM || path == CONV_PATH_DIRECT ? <usize>(gKD * gKH * gKW * gFg * gC) << 2 : 0;
 }
@@ -141,8 +168,8 @@ function flipFilter(w: usize, wt: usize): void {
  * (and narrow ones the direct kernel would waste lanes on) multiply dy by the filter's
  * transpose and scatter the patches back (col2im).
  */
-export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: usize, ws: usize, wt: usize): void {
-  const path = conv_backprop_input_path_f32(geom, ws);
+export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: usize, ws: usize, wt: usize, path: i32): void {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (path == CONV_PATH_DEPTHWISE) {
     depthwise_backprop_input_f32(dy, w, dx);
     return;
@@ -174,17 +201,27 @@ export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: us
   }
 }
 
-/** Which path conv_backprop_filter_f32 takes for the geometry at `geom` (codes as conv_forward_path_f32; leaves it loaded). */
+/** The filter-gradient path chosen for the geometry at `geom` (codes as conv_forward_path_f32; leaves it loaded). */
 export function conv_backprop_filter_path_f32(geom: usize, ws: usize): i32 {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (conv_is_depthwise()) return CONV_PATH_DEPTHWISE;
-  if ((directPaths & 2) != 0 && conv_direct_filter_fits()) return CONV_PATH_DIRECT;
+  if (conv_direct_filter_fits()) return CONV_PATH_DIRECT;
   return conv_is_pointwise() ? CONV_PATH_POINTWISE : CONV_PATH_GEMM;
 }
 
-/** dw = d conv / dw applied to dy (dw is fully written). */
-export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: usize, ws: usize): void {
-  const path = conv_backprop_filter_path_f32(geom, ws);
+/** Whether filter-gradient path `path` can run the geometry at `geom` (as conv_forward_applies_f32, with conv_direct_filter_fits()). */
+export function conv_backprop_filter_applies_f32(path: i32, geom: usize, ws: usize): bool {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  if (path == CONV_PATH_GEMM) return true;
+  if (path == CONV_PATH_POINTWISE) return conv_is_pointwise();
+  if (path == CONV_PATH_DEPTHWISE) return conv_is_depthwise();
+  if (path == CONV_PATH_DIRECT) return conv_direct_filter_fits();
+  return false;
+}
+
+/** dw = d conv / dw applied to dy (dw is fully written) on filter-gradient path `path` (one that applies). */
+export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: usize, ws: usize, path: i32): void {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (path == CONV_PATH_DEPTHWISE) {
     depthwise_backprop_filter_f32(x, dy, dw);
     return;
