@@ -44,6 +44,12 @@ const pathOfCode = (code: number): PathName => {
   return p;
 };
 
+function pathNamed(variant: string): PathName {
+  const p = PATHS.find((k) => variantName(k) === variant);
+  if (p === undefined) throw new Error(`wasm conv: no path named '${variant}'`);
+  return p;
+}
+
 /**
  * Bytes of scratch the wasm input gradient needs for this geometry on `variant` (the one
  * dispatch chooses by default): the flipped filter copy, or 0. The export returns a usize,
@@ -53,12 +59,6 @@ const pathOfCode = (code: number): PathName => {
 export function convInputScratchBytes(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo, variant?: string): number {
   const path = variant === undefined ? be.wasm.conv_backprop_input_path_f32(be.params(geometryBlock(conv)), be.workspace()) : CONV_PATH[pathNamed(variant)];
   return be.wasm.conv_backprop_input_scratch_bytes(be.params(geometryBlock(conv)), be.workspace(), path) >>> 0;
-}
-
-function pathNamed(variant: string): PathName {
-  const p = PATHS.find((k) => variantName(k) === variant);
-  if (p === undefined) throw new Error(`wasm conv: no path named '${variant}'`);
-  return p;
 }
 
 type Which = 'forward' | 'input' | 'filter';
