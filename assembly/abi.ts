@@ -75,6 +75,17 @@
 @inline export const CONV_GEOMETRY_LENGTH: i32 = 22;
 
 // @ts-ignore: decorator
+@inline export const CONV_PATH_GEMM: i32 = 0;
+// @ts-ignore: decorator
+@inline export const CONV_PATH_POINTWISE: i32 = 1;
+// @ts-ignore: decorator
+@inline export const CONV_PATH_DEPTHWISE: i32 = 2;
+// @ts-ignore: decorator
+@inline export const CONV_PATH_DIRECT: i32 = 3;
+// @ts-ignore: decorator
+@inline export const CONV_PATH_FLIPPED_GEMM: i32 = 4;
+
+// @ts-ignore: decorator
 @inline export const REDUCE_OP_SUM: i32 = 0;
 // @ts-ignore: decorator
 @inline export const REDUCE_OP_MAX: i32 = 1;

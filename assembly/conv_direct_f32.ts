@@ -251,6 +251,17 @@ export function conv_direct_forward_f32(x: usize, w: usize, y: usize, ws: usize)
  */
 const DW_TAPS: i32 = 4;
 
+/** The tiles of the direct kernels, one export each (the host reports them in WasmBackend.tileSizes()). */
+export function conv_direct_f32_tile_pixels(): i32 {
+  return TILE;
+}
+export function conv_direct_f32_max_taps(): i32 {
+  return DIRECT_KG_MAX;
+}
+export function conv_direct_filter_f32_tile_taps(): i32 {
+  return DW_TAPS;
+}
+
 /** Output pixels per block of rows that the tiles sweep in turn. */
 const BLOCK_PIXELS: i32 = 256;
 

@@ -12,6 +12,7 @@
 // (one input channel per group) runs the direct kernels of conv_depthwise_f32.ts.
 // `geom` points at the 22-int geometry block (conv_geometry.ts); `ws` at
 // gemm_f32_workspace_bytes() of scratch.
+import { CONV_PATH_GEMM, CONV_PATH_POINTWISE, CONV_PATH_DEPTHWISE, CONV_PATH_DIRECT, CONV_PATH_FLIPPED_GEMM } from './abi';
 import { WS_TABLES } from './gemm_config';
 import { gemm_f32_driver, A_MATRIX, A_IM2COL, A_IM2COL_T, C_MATRIX, C_COL2IM } from './gemm_f32';
 import {
@@ -21,50 +22,48 @@ import {
 import { conv_direct_fits, conv_direct_forward_f32, conv_direct_filter_fits, conv_direct_backprop_filter_f32 } from './conv_direct_f32';
 import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
 
-/**
- * Which direct kernels may be chosen (bit 0 forward, bit 1 filter gradient, bit 2 input
- * gradient), all by default. Tests clear them to run the im2col + GEMM paths on the
- * geometries that probe the GEMM's tile and block boundaries.
- */
-let directPaths: i32 = 7;
-
-/** Set the direct-kernel mask above; returns the previous one. */
-export function conv_set_direct_paths_f32(mask: i32): i32 {
-  const old = directPaths;
-  directPaths = mask;
-  return old;
-}
-
-/** Forward paths (conv_forward_path_f32). */
-export const PATH_GEMM: i32 = 0;
-export const PATH_POINTWISE: i32 = 1;
-export const PATH_DEPTHWISE: i32 = 2;
-export const PATH_DIRECT: i32 = 3;
+// Each kernel takes the path to run as its last argument (a CONV_PATH_* code) and runs
+// exactly that path; the path functions (conv_*_path_f32) are the choice the host makes
+// by default, and the applies functions (conv_*_applies_f32) tell whether a path can run
+// a geometry at all, so the host can run and time every path by name.
 
 /**
- * Which forward path conv_forward_f32 takes for the geometry at `geom` (tests check each
- * is covered). Leaves the geometry loaded: the kernels below decide through these path
- * functions, so what the tests are told is what runs.
+ * The forward path chosen for the geometry at `geom`: depthwise, the direct kernel
+ * where it fits, pointwise, else im2col + GEMM. Leaves the geometry loaded.
  */
 export function conv_forward_path_f32(geom: usize, ws: usize): i32 {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
-  if (conv_is_depthwise()) return PATH_DEPTHWISE;
-  if ((directPaths & 1) != 0 && conv_direct_fits()) return PATH_DIRECT;
-  return conv_is_pointwise() ? PATH_POINTWISE : PATH_GEMM;
+  if (conv_is_depthwise()) return CONV_PATH_DEPTHWISE;
+  if (conv_direct_fits()) return CONV_PATH_DIRECT;
+  return conv_is_pointwise() ? CONV_PATH_POINTWISE : CONV_PATH_GEMM;
 }
 
-/** y = conv(x, w). */
-export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize): void {
-  const path = conv_forward_path_f32(geom, ws);
-  if (path == PATH_DEPTHWISE) {
+/**
+ * Whether forward path `path` can run the geometry at `geom`: im2col + GEMM runs any,
+ * pointwise needs a pointwise geometry, depthwise one input channel per group, the
+ * direct kernel conv_direct_fits(). Leaves the geometry loaded.
+ */
+export function conv_forward_applies_f32(path: i32, geom: usize, ws: usize): bool {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  if (path == CONV_PATH_GEMM) return true;
+  if (path == CONV_PATH_POINTWISE) return conv_is_pointwise();
+  if (path == CONV_PATH_DEPTHWISE) return conv_is_depthwise();
+  if (path == CONV_PATH_DIRECT) return conv_direct_fits();
+  return false;
+}
+
+/** y = conv(x, w) on forward path `path` (one that applies to the geometry). */
+export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize, path: i32): void {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  if (path == CONV_PATH_DEPTHWISE) {
     depthwise_forward_f32(x, w, y);
     return;
   }
-  if (path == PATH_DIRECT) {
+  if (path == CONV_PATH_DIRECT) {
     conv_direct_forward_f32(x, w, y, ws);
     return;
   }
-  const pointwise = path == PATH_POINTWISE;
+  const pointwise = path == CONV_PATH_POINTWISE;
   for (let g = 0; g < gGroups; g++) {
     const wg = w + (<usize>(g * gFg) << 2);
     const yg = y + (<usize>(g * gFg) << 2);
@@ -76,20 +75,17 @@ export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: 
   }
 }
 
-/** Input-gradient path (conv_backprop_input_path_f32): forward codes, plus the flipped-filter GEMM. */
-export const PATH_FLIPPED_GEMM: i32 = 4;
-
 /**
  * Which path conv_backprop_input_f32 takes for the geometry at `geom`: depthwise,
- * pointwise, the col2im GEMM (PATH_GEMM), or for unit strides the forward convolution
- * of dy with the flipped filter, on the direct kernel (PATH_DIRECT) or on the GEMM
- * (PATH_FLIPPED_GEMM, Cg >= 16). Leaves the original geometry loaded.
+ * pointwise, the col2im GEMM (CONV_PATH_GEMM), or for unit strides the forward convolution
+ * of dy with the flipped filter, on the direct kernel (CONV_PATH_DIRECT) or on the GEMM
+ * (CONV_PATH_FLIPPED_GEMM, Cg >= 16). Leaves the original geometry loaded.
  */
 export function conv_backprop_input_path_f32(geom: usize, ws: usize): i32 {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
-  if (conv_is_depthwise()) return PATH_DEPTHWISE;
-  if (conv_is_pointwise()) return PATH_POINTWISE;
-  if (gSD != 1 || gSH != 1 || gSW != 1) return PATH_GEMM;
+  if (conv_is_depthwise()) return CONV_PATH_DEPTHWISE;
+  if (conv_is_pointwise()) return CONV_PATH_POINTWISE;
+  if (gSD != 1 || gSH != 1 || gSW != 1) return CONV_PATH_GEMM;
   // The flipped convolution produces Cg columns per group. Up to 32 of them the direct
   // kernel (8 lanes per strip, no packing of dy's long im2col rows) beats the GEMM where
   // most of its lanes are used (3 of 4), or half of them with a short reduction;
@@ -102,25 +98,48 @@ export function conv_backprop_input_path_f32(geom: usize, ws: usize): i32 {
   const wide = gCg >= 16;
   const lanes = (gCg + 7) & ~7;
   const taps = gKD * gKH * gKW;
-  if ((directPaths & 4) != 0 && gCg <= 32 && (gCg * 4 >= lanes * 3 || (gCg * 2 >= lanes && taps * gFg <= 600))) {
-    conv_geometry_to_input_grad();
-    // (padding beyond the kernel's extent makes the flipped padding negative: the direct kernel's row buffer cannot start inside the image)
-    const direct = gPD >= 0 && gPH >= 0 && gPW >= 0 && conv_direct_fits(i32.MAX_VALUE);
-    conv_geometry_load(geom, ws + <usize>WS_TABLES);
-    if (direct) return PATH_DIRECT;
-  }
-  return wide ? PATH_FLIPPED_GEMM : PATH_GEMM;
+  if (gCg <= 32 && (gCg * 4 >= lanes * 3 || (gCg * 2 >= lanes && taps * gFg <= 600)) && flippedDirectFits(geom, ws)) return CONV_PATH_DIRECT;
+  return wide ? CONV_PATH_FLIPPED_GEMM : CONV_PATH_GEMM;
 }
 
 /**
- * Bytes of host scratch conv_backprop_input_f32 needs for the geometry at `geom`: a
- * flipped copy of the filter when the input gradient runs as a forward convolution,
- * else 0.
+ * Whether the flipped-filter forward convolution of the (unit-stride) geometry at `geom`
+ * fits the direct kernel, at any reduction length. Padding beyond the kernel's extent
+ * makes the flipped padding negative: the direct kernel's row buffer cannot start inside
+ * the image. Leaves the original geometry loaded.
  */
-export function conv_backprop_input_scratch_bytes(geom: usize, ws: usize): usize {
-  const path = conv_backprop_input_path_f32(geom, ws);
+function flippedDirectFits(geom: usize, ws: usize): bool {
+  conv_geometry_to_input_grad();
+  const direct = gPD >= 0 && gPH >= 0 && gPW >= 0 && conv_direct_fits(i32.MAX_VALUE);
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  return direct;
+}
+
+/**
+ * Whether input-gradient path `path` can run the geometry at `geom`: col2im (GEMM) runs
+ * any, pointwise and depthwise need their geometries, the flipped-filter paths unit
+ * strides (and the direct kernel's fit). Leaves the geometry loaded.
+ */
+export function conv_backprop_input_applies_f32(path: i32, geom: usize, ws: usize): bool {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  if (path == CONV_PATH_GEMM) return true;
+  if (path == CONV_PATH_POINTWISE) return conv_is_pointwise();
+  if (path == CONV_PATH_DEPTHWISE) return conv_is_depthwise();
+  const unitStrides = gSD == 1 && gSH == 1 && gSW == 1;
+  if (path == CONV_PATH_FLIPPED_GEMM) return unitStrides;
+  if (path == CONV_PATH_DIRECT) return unitStrides && !conv_is_depthwise() && flippedDirectFits(geom, ws);
+  return false;
+}
+
+/**
+ * Bytes of host scratch conv_backprop_input_f32 needs for the geometry at `geom` on
+ * path `path`: a flipped copy of the filter when the input gradient runs as a forward
+ * convolution, else 0.
+ */
+export function conv_backprop_input_scratch_bytes(geom: usize, ws: usize, path: i32): usize {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
   // a byte count can pass 2^31 (a filter of over 2^29 floats): usize, read with >>> 0 by the host
-  return path == PATH_FLIPPED_GEMM || path == PATH_DIRECT ? <usize>(gKD * gKH * gKW * gFg * gC) << 2 : 0;
+  return path == CONV_PATH_FLIPPED_GEMM || path == CONV_PATH_DIRECT ? <usize>(gKD * gKH * gKW * gFg * gC) << 2 : 0;
 }
 
 /**
@@ -149,17 +168,17 @@ function flipFilter(w: usize, wt: usize): void {
  * (and narrow ones the direct kernel would waste lanes on) multiply dy by the filter's
  * transpose and scatter the patches back (col2im).
  */
-export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: usize, ws: usize, wt: usize): void {
-  const path = conv_backprop_input_path_f32(geom, ws);
-  if (path == PATH_DEPTHWISE) {
+export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: usize, ws: usize, wt: usize, path: i32): void {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  if (path == CONV_PATH_DEPTHWISE) {
     depthwise_backprop_input_f32(dy, w, dx);
     return;
   }
-  if (path == PATH_FLIPPED_GEMM || path == PATH_DIRECT) {
+  if (path == CONV_PATH_FLIPPED_GEMM || path == CONV_PATH_DIRECT) {
     flipFilter(w, wt);
     conv_geometry_to_input_grad();
     // now C = F (dy channels) and F = C (dx channels), Cg = Fg, Fg = Cg
-    if (path == PATH_DIRECT) {
+    if (path == CONV_PATH_DIRECT) {
       conv_direct_forward_f32(dy, wt, dx, ws);
       return;
     }
@@ -168,7 +187,7 @@ export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: us
     }
     return;
   }
-  const pointwise = path == PATH_POINTWISE;
+  const pointwise = path == CONV_PATH_POINTWISE;
   if (!pointwise) memory.fill(dx, 0, <usize>gInPix * <usize>gC << 2);
   for (let g = 0; g < gGroups; g++) {
     const dyg = dy + (<usize>(g * gFg) << 2);
@@ -182,26 +201,36 @@ export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: us
   }
 }
 
-/** Which path conv_backprop_filter_f32 takes for the geometry at `geom` (codes as conv_forward_path_f32; leaves it loaded). */
+/** The filter-gradient path chosen for the geometry at `geom` (codes as conv_forward_path_f32; leaves it loaded). */
 export function conv_backprop_filter_path_f32(geom: usize, ws: usize): i32 {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
-  if (conv_is_depthwise()) return PATH_DEPTHWISE;
-  if ((directPaths & 2) != 0 && conv_direct_filter_fits()) return PATH_DIRECT;
-  return conv_is_pointwise() ? PATH_POINTWISE : PATH_GEMM;
+  if (conv_is_depthwise()) return CONV_PATH_DEPTHWISE;
+  if (conv_direct_filter_fits()) return CONV_PATH_DIRECT;
+  return conv_is_pointwise() ? CONV_PATH_POINTWISE : CONV_PATH_GEMM;
 }
 
-/** dw = d conv / dw applied to dy (dw is fully written). */
-export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: usize, ws: usize): void {
-  const path = conv_backprop_filter_path_f32(geom, ws);
-  if (path == PATH_DEPTHWISE) {
+/** Whether filter-gradient path `path` can run the geometry at `geom` (as conv_forward_applies_f32, with conv_direct_filter_fits()). */
+export function conv_backprop_filter_applies_f32(path: i32, geom: usize, ws: usize): bool {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  if (path == CONV_PATH_GEMM) return true;
+  if (path == CONV_PATH_POINTWISE) return conv_is_pointwise();
+  if (path == CONV_PATH_DEPTHWISE) return conv_is_depthwise();
+  if (path == CONV_PATH_DIRECT) return conv_direct_filter_fits();
+  return false;
+}
+
+/** dw = d conv / dw applied to dy (dw is fully written) on filter-gradient path `path` (one that applies). */
+export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: usize, ws: usize, path: i32): void {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  if (path == CONV_PATH_DEPTHWISE) {
     depthwise_backprop_filter_f32(x, dy, dw);
     return;
   }
-  if (path == PATH_DIRECT) {
+  if (path == CONV_PATH_DIRECT) {
     conv_direct_backprop_filter_f32(x, dy, dw, ws);
     return;
   }
-  const pointwise = path == PATH_POINTWISE;
+  const pointwise = path == CONV_PATH_POINTWISE;
   for (let g = 0; g < gGroups; g++) {
     const dyg = dy + (<usize>(g * gFg) << 2);
     const dwg = dw + (<usize>(g * gFg) << 2);

@@ -1,11 +1,17 @@
 // Convolution geometry shared by the im2col packers, the col2im scatter and the
-// depthwise kernels. The host writes 22 i32 into memory (layout below, see
-// src/backends/wasm/kernels/conv.ts) and conv_geometry_load copies them into globals.
+// depthwise kernels. The host writes CONV_GEOMETRY_LENGTH i32 into memory, in the order
+// of CONV_GEOMETRY in src/kernels/wasm_abi.ts (the CONV_GEOMETRY_* slot indices of
+// abi.ts), and conv_geometry_load copies them into the globals below (gN = batch, gD =
+// inD, ..., gF = outC, gKD = kD, gSD = strideD, gDD = dilationD, gPD = padFront, ...).
 // 2-D convolutions are 3-D ones with D = OD = KD = 1.
-//
-//  0 N   1 D   2 H   3 W   4 C   5 OD  6 OH  7 OW  8 F
-//  9 KD 10 KH 11 KW 12 sD 13 sH 14 sW 15 dD 16 dH 17 dW
-// 18 padFront 19 padTop 20 padLeft 21 groups
+import {
+  CONV_GEOMETRY_BATCH, CONV_GEOMETRY_IN_D, CONV_GEOMETRY_IN_H, CONV_GEOMETRY_IN_W, CONV_GEOMETRY_IN_C,
+  CONV_GEOMETRY_OUT_D, CONV_GEOMETRY_OUT_H, CONV_GEOMETRY_OUT_W, CONV_GEOMETRY_OUT_C,
+  CONV_GEOMETRY_K_D, CONV_GEOMETRY_K_H, CONV_GEOMETRY_K_W,
+  CONV_GEOMETRY_STRIDE_D, CONV_GEOMETRY_STRIDE_H, CONV_GEOMETRY_STRIDE_W,
+  CONV_GEOMETRY_DILATION_D, CONV_GEOMETRY_DILATION_H, CONV_GEOMETRY_DILATION_W,
+  CONV_GEOMETRY_PAD_FRONT, CONV_GEOMETRY_PAD_TOP, CONV_GEOMETRY_PAD_LEFT, CONV_GEOMETRY_GROUPS,
+} from './abi';
 
 export let gN: i32 = 0, gD: i32 = 0, gH: i32 = 0, gW: i32 = 0, gC: i32 = 0;
 export let gOD: i32 = 0, gOH: i32 = 0, gOW: i32 = 0, gF: i32 = 0;
@@ -48,13 +54,28 @@ export function conv_tables_at(t: usize): void {
 /** Load the geometry at `p`; `tables` is the conv table area of the workspace. */
 export function conv_geometry_load(p: usize, tables: usize): void {
   conv_tables_at(tables);
-  gN = load<i32>(p, 0); gD = load<i32>(p, 4); gH = load<i32>(p, 8); gW = load<i32>(p, 12); gC = load<i32>(p, 16);
-  gOD = load<i32>(p, 20); gOH = load<i32>(p, 24); gOW = load<i32>(p, 28); gF = load<i32>(p, 32);
-  gKD = load<i32>(p, 36); gKH = load<i32>(p, 40); gKW = load<i32>(p, 44);
-  gSD = load<i32>(p, 48); gSH = load<i32>(p, 52); gSW = load<i32>(p, 56);
-  gDD = load<i32>(p, 60); gDH = load<i32>(p, 64); gDW = load<i32>(p, 68);
-  gPD = load<i32>(p, 72); gPH = load<i32>(p, 76); gPW = load<i32>(p, 80);
-  gGroups = load<i32>(p, 84);
+  gN = load<i32>(p, CONV_GEOMETRY_BATCH << 2);
+  gD = load<i32>(p, CONV_GEOMETRY_IN_D << 2);
+  gH = load<i32>(p, CONV_GEOMETRY_IN_H << 2);
+  gW = load<i32>(p, CONV_GEOMETRY_IN_W << 2);
+  gC = load<i32>(p, CONV_GEOMETRY_IN_C << 2);
+  gOD = load<i32>(p, CONV_GEOMETRY_OUT_D << 2);
+  gOH = load<i32>(p, CONV_GEOMETRY_OUT_H << 2);
+  gOW = load<i32>(p, CONV_GEOMETRY_OUT_W << 2);
+  gF = load<i32>(p, CONV_GEOMETRY_OUT_C << 2);
+  gKD = load<i32>(p, CONV_GEOMETRY_K_D << 2);
+  gKH = load<i32>(p, CONV_GEOMETRY_K_H << 2);
+  gKW = load<i32>(p, CONV_GEOMETRY_K_W << 2);
+  gSD = load<i32>(p, CONV_GEOMETRY_STRIDE_D << 2);
+  gSH = load<i32>(p, CONV_GEOMETRY_STRIDE_H << 2);
+  gSW = load<i32>(p, CONV_GEOMETRY_STRIDE_W << 2);
+  gDD = load<i32>(p, CONV_GEOMETRY_DILATION_D << 2);
+  gDH = load<i32>(p, CONV_GEOMETRY_DILATION_H << 2);
+  gDW = load<i32>(p, CONV_GEOMETRY_DILATION_W << 2);
+  gPD = load<i32>(p, CONV_GEOMETRY_PAD_FRONT << 2);
+  gPH = load<i32>(p, CONV_GEOMETRY_PAD_TOP << 2);
+  gPW = load<i32>(p, CONV_GEOMETRY_PAD_LEFT << 2);
+  gGroups = load<i32>(p, CONV_GEOMETRY_GROUPS << 2);
   fillTapOffsets();
 }
 

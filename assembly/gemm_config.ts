@@ -30,12 +30,29 @@ export function gemm_f32_workspace_bytes(): i32 {
   return WS_TABLES + CONV_TABLES_BYTES;
 }
 
-/** The cache blocks of this build, as MC * 10000 + KC (tests probe sizes around them). */
-export function gemm_f32_blocks(): i32 {
-  return MC * 10000 + KC;
+// The register tile and cache blocks of this build, one export each (tests probe sizes
+// around them; the host reports them in WasmBackend.tileSizes()).
+/** Rows of the micro-kernel's register tile (5 plain, 6 relaxed). */
+export function gemm_f32_mr(): i32 {
+  return MR;
 }
 
-/** The register tile of this build, as MR * 100 + NR (tests probe sizes around it). */
-export function gemm_f32_tile(): i32 {
-  return MR * 100 + NR;
+/** Columns of the micro-kernel's register tile (8: two f32x4 vectors). */
+export function gemm_f32_nr(): i32 {
+  return NR;
+}
+
+/** Depth of a packed block (the K step). */
+export function gemm_f32_kc(): i32 {
+  return KC;
+}
+
+/** Rows of a packed A block. */
+export function gemm_f32_mc(): i32 {
+  return MC;
+}
+
+/** Columns of a packed B block. */
+export function gemm_f32_nc(): i32 {
+  return NC;
 }

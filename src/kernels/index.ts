@@ -11,3 +11,4 @@ import './pool.js';
 import './boxes.js';
 import './elementwise.js';
 import './reduce.js';
+import './conv.js';

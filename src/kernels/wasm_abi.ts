@@ -33,3 +33,10 @@ export const UNARY_OP = {
 
 /** Op codes of reduce_f32 (assembly/reduce_f32.ts). */
 export const REDUCE_OP = { sum: 0, max: 1, min: 2, prod: 3 };
+/**
+ * The convolution paths (assembly/conv_f32.ts), the code each kernel takes as its path
+ * argument and each path function (conv_*_path_f32) returns. The wasm backend registers
+ * one named variant per path ('flippedGemm' is the variant 'flipped-gemm': the
+ * unit-stride input gradient as the forward convolution of dy with the flipped filter).
+ */
+export const CONV_PATH = { gemm: 0, pointwise: 1, depthwise: 2, direct: 3, flippedGemm: 4 };

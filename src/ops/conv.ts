@@ -16,7 +16,8 @@ import {
   computeConv1DInfo, computeConv2DInfo, computeConv2DTransposeInfo, computeConv3DInfo,
   type Conv2DInfo, type ConvOpts, type ConvTransposeOpts,
 } from '../kernels/conv_info.js';
-import { run1 } from '../registry/dispatch.js';
+import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Conv3D, Conv3DBackpropFilter, Conv3DBackpropInput } from '../kernels/conv.js';
+import { outputOf } from '../registry/dispatch.js';
 import { isFloat } from '../tensor/dtype.js';
 import { fmtShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -55,10 +56,10 @@ function withBias(op: string, y: Tensor, bias: Tensor | undefined): Tensor {
 
 /** The Conv2D primitive and its gradient, for a geometry already validated. */
 function conv2dCore(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo): Tensor {
-  const y = run1('Conv2D', [x, w], { conv });
+  const y = outputOf(Conv2D, [x, w], { conv });
   return record(op, [x, w], y, (dy) => [
-    x.requiresGrad ? run1('Conv2DBackpropInput', [dy, w], { conv }) : null,
-    w.requiresGrad ? run1('Conv2DBackpropFilter', [x, dy], { conv }) : null,
+    x.requiresGrad ? outputOf(Conv2DBackpropInput, [dy, w], { conv }) : null,
+    w.requiresGrad ? outputOf(Conv2DBackpropFilter, [x, dy], { conv }) : null,
   ]);
 }
 
@@ -90,10 +91,10 @@ export function conv1d(x: Tensor, w: Tensor, opts: ConvOptions = {}): Tensor {
 export function conv3d(x: Tensor, w: Tensor, opts: ConvOptions = {}): Tensor {
   checkTensors('conv3d', x, w);
   const conv = computeConv3DInfo('conv3d', x.shape, w.shape, opts);
-  const y = run1('Conv3D', [x, w], { conv });
+  const y = outputOf(Conv3D, [x, w], { conv });
   const z = record('conv3d', [x, w], y, (dy) => [
-    x.requiresGrad ? run1('Conv3DBackpropInput', [dy, w], { conv }) : null,
-    w.requiresGrad ? run1('Conv3DBackpropFilter', [x, dy], { conv }) : null,
+    x.requiresGrad ? outputOf(Conv3DBackpropInput, [dy, w], { conv }) : null,
+    w.requiresGrad ? outputOf(Conv3DBackpropFilter, [x, dy], { conv }) : null,
   ]);
   return withBias('conv3d', z, opts.bias);
 }
@@ -135,10 +136,10 @@ export function conv2dTranspose(x: Tensor, w: Tensor, opts: ConvTransposeOptions
   checkTensors('conv2dTranspose', x, w);
   const conv = computeConv2DTransposeInfo('conv2dTranspose', x.shape, w.shape, opts);
   // The forward convolution described by `conv` maps [N,OH,OW,F] to x's shape; we run its input-gradient.
-  const y = run1('Conv2DBackpropInput', [x, w], { conv });
+  const y = outputOf(Conv2DBackpropInput, [x, w], { conv });
   const z = record('conv2dTranspose', [x, w], y, (dy) => [
-    x.requiresGrad ? run1('Conv2D', [dy, w], { conv }) : null,
-    w.requiresGrad ? run1('Conv2DBackpropFilter', [dy, x], { conv }) : null,
+    x.requiresGrad ? outputOf(Conv2D, [dy, w], { conv }) : null,
+    w.requiresGrad ? outputOf(Conv2DBackpropFilter, [dy, x], { conv }) : null,
   ]);
   return withBias('conv2dTranspose', z, opts.bias);
 }

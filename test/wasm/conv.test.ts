@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import * as ck from '../../src/index.js';
 import { computeConv2DInfo, computeConv3DInfo, type ConvOpts, type Conv2DInfo, type Conv3DInfo } from '../../src/kernels/conv_info.js';
 import { mismatch, tolForK } from '../util/close.js';
-import { convForwardPath, convFilterPath, convInputPath, withoutDirectConv } from '../../src/backends/wasm/kernels/conv.js';
+import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Conv3D, Conv3DBackpropFilter, Conv3DBackpropInput } from '../../src/kernels/conv.js';
 import type { WasmBackend } from '../../src/backends/wasm/backend.js';
 
 function values(n: number, seed: number): Float32Array {
@@ -27,14 +27,17 @@ function values(n: number, seed: number): Float32Array {
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
-/** Run `kernel` on ts and on wasm with the same inputs; fail with context on mismatch or fallback. */
-function compare(kernel: string, shapes: number[][], attrs: Record<string, unknown>, K: number, seed: number, ctx: string): void {
+/**
+ * Run `kernel` on ts and on wasm with the same inputs (on wasm, variant `variant` when
+ * given, else the one dispatch chooses); fail with context on mismatch or fallback.
+ */
+function compare(kernel: string, shapes: number[][], attrs: Record<string, unknown>, K: number, seed: number, ctx: string, variant?: string): void {
   const data = shapes.map((s, i) => values(size(s), seed * 7 + i));
   const want = ck.withBackend('ts', () => ck.runKernel(kernel, data.map((d, i) => ck.tensor(d, shapes[i])), attrs)[0]);
   ck.clearFallbacks();
   const got = ck.withBackend('wasm', () => {
     const ins = data.map((d, i) => ck.tensor(d, shapes[i]));
-    const y = ck.runKernel(kernel, ins, attrs)[0];
+    const y = variant === undefined ? ck.runKernel(kernel, ins, attrs)[0] : ck.runKernelVariant('wasm', kernel, variant, ins, attrs)[0];
     for (const t of ins) t.dispose();
     return y;
   });
@@ -44,46 +47,52 @@ function compare(kernel: string, shapes: number[][], attrs: Record<string, unkno
   const m = mismatch(got.dataSync(), want.dataSync(), tolForK(K));
   got.dispose();
   want.dispose();
-  if (m) expect.fail(`${kernel} ${ctx}: ${m}`);
+  if (m) expect.fail(`${kernel}${variant ? ` (${variant})` : ''} ${ctx}: ${m}`);
 }
 
-function check2d(xShape: number[], wShape: number[], opts: ConvOpts, seed = 1): void {
+/** The wasm variants to run each of the three kernels on (undefined: the chosen one). */
+interface Variants { forward?: string; input?: string; filter?: string }
+
+function check2d(xShape: number[], wShape: number[], opts: ConvOpts, seed = 1, v: Variants = {}): void {
   const conv: Conv2DInfo = computeConv2DInfo('test', xShape, wShape, opts);
   const yShape = [conv.batch, conv.outH, conv.outW, conv.outC];
   const Cg = conv.inC / conv.groups, Fg = conv.outC / conv.groups;
   const ctx = `x ${JSON.stringify(xShape)} w ${JSON.stringify(wShape)} ${JSON.stringify(opts)}`;
-  compare('Conv2D', [xShape, wShape], { conv }, conv.kH * conv.kW * Cg, seed, ctx);
-  compare('Conv2DBackpropInput', [yShape, wShape], { conv }, conv.kH * conv.kW * Fg, seed + 1, ctx);
-  compare('Conv2DBackpropFilter', [xShape, yShape], { conv }, conv.batch * conv.outH * conv.outW, seed + 2, ctx);
+  compare('Conv2D', [xShape, wShape], { conv }, conv.kH * conv.kW * Cg, seed, ctx, v.forward);
+  compare('Conv2DBackpropInput', [yShape, wShape], { conv }, conv.kH * conv.kW * Fg, seed + 1, ctx, v.input);
+  compare('Conv2DBackpropFilter', [xShape, yShape], { conv }, conv.batch * conv.outH * conv.outW, seed + 2, ctx, v.filter);
 }
 
-function check3d(xShape: number[], wShape: number[], opts: ConvOpts, seed = 1): void {
+function check3d(xShape: number[], wShape: number[], opts: ConvOpts, seed = 1, v: Variants = {}): void {
   const conv: Conv3DInfo = computeConv3DInfo('test', xShape, wShape, opts);
   const yShape = [conv.batch, conv.outD, conv.outH, conv.outW, conv.outC];
   const Cg = conv.inC / conv.groups, Fg = conv.outC / conv.groups;
   const ctx = `x ${JSON.stringify(xShape)} w ${JSON.stringify(wShape)} ${JSON.stringify(opts)}`;
   const taps = conv.kD * conv.kH * conv.kW;
-  compare('Conv3D', [xShape, wShape], { conv }, taps * Cg, seed, ctx);
-  compare('Conv3DBackpropInput', [yShape, wShape], { conv }, taps * Fg, seed + 1, ctx);
-  compare('Conv3DBackpropFilter', [xShape, yShape], { conv }, conv.batch * conv.outD * conv.outH * conv.outW, seed + 2, ctx);
+  compare('Conv3D', [xShape, wShape], { conv }, taps * Cg, seed, ctx, v.forward);
+  compare('Conv3DBackpropInput', [yShape, wShape], { conv }, taps * Fg, seed + 1, ctx, v.input);
+  compare('Conv3DBackpropFilter', [xShape, yShape], { conv }, conv.batch * conv.outD * conv.outH * conv.outW, seed + 2, ctx, v.filter);
 }
 
-/** The wasm forward path of a 2-D or 3-D geometry. */
-function pathOf(xShape: number[], wShape: number[], opts: ConvOpts): string {
-  const conv = xShape.length === 5 ? computeConv3DInfo('test', xShape, wShape, opts) : computeConv2DInfo('test', xShape, wShape, opts);
-  return ck.withBackend('wasm', () => convForwardPath(ck.backend() as unknown as WasmBackend, conv));
-}
+type Which = 'forward' | 'input' | 'filter';
+const KERNELS = {
+  2: { forward: Conv2D, input: Conv2DBackpropInput, filter: Conv2DBackpropFilter },
+  3: { forward: Conv3D, input: Conv3DBackpropInput, filter: Conv3DBackpropFilter },
+} as const;
 
-/** The wasm filter-gradient path of a 2-D or 3-D geometry. */
-function filterPathOf(xShape: number[], wShape: number[], opts: ConvOpts): string {
-  const conv = xShape.length === 5 ? computeConv3DInfo('test', xShape, wShape, opts) : computeConv2DInfo('test', xShape, wShape, opts);
-  return ck.withBackend('wasm', () => convFilterPath(ck.backend() as unknown as WasmBackend, conv));
+/** The wasm variant dispatch chooses for kernel `which` of a 2-D or 3-D geometry (the choice reads only the geometry). */
+function chosen(which: Which, xShape: number[], wShape: number[], opts: ConvOpts): string {
+  if (xShape.length === 5) return ck.chooseKernelVariant('wasm', KERNELS[3][which], [], { conv: computeConv3DInfo('test', xShape, wShape, opts) });
+  return ck.chooseKernelVariant('wasm', KERNELS[2][which], [], { conv: computeConv2DInfo('test', xShape, wShape, opts) });
 }
+const pathOf = (xShape: number[], wShape: number[], opts: ConvOpts) => chosen('forward', xShape, wShape, opts);
+const filterPathOf = (xShape: number[], wShape: number[], opts: ConvOpts) => chosen('filter', xShape, wShape, opts);
+const inputPathOf = (xShape: number[], wShape: number[], opts: ConvOpts) => chosen('input', xShape, wShape, opts);
 
-/** The wasm input-gradient path of a 2-D or 3-D geometry. */
-function inputPathOf(xShape: number[], wShape: number[], opts: ConvOpts): string {
-  const conv = xShape.length === 5 ? computeConv3DInfo('test', xShape, wShape, opts) : computeConv2DInfo('test', xShape, wShape, opts);
-  return ck.withBackend('wasm', () => convInputPath(ck.backend() as unknown as WasmBackend, conv));
+/** Whether wasm variant `variant` of kernel `which` applies to a 2-D or 3-D geometry. */
+function applies(which: Which, variant: string, xShape: number[], wShape: number[], opts: ConvOpts): boolean {
+  if (xShape.length === 5) return ck.kernelVariantApplies('wasm', KERNELS[3][which], variant, [], { conv: computeConv3DInfo('test', xShape, wShape, opts) });
+  return ck.kernelVariantApplies('wasm', KERNELS[2][which], variant, [], { conv: computeConv2DInfo('test', xShape, wShape, opts) });
 }
 
 /** check2d / check3d after asserting the input-gradient path the case is meant to cover. */
@@ -94,20 +103,22 @@ function checkInputPath(path: string, xShape: number[], wShape: number[], opts: 
 }
 
 /**
- * check2d with the direct kernels switched off, after asserting that all three kernels
- * take im2col + GEMM (the input gradient possibly as the flipped-filter GEMM): the
- * tests that probe the GEMM's tile and block boundaries use small geometries, which
- * would otherwise go to the direct kernels.
+ * check2d on the im2col + GEMM variants of all three kernels (the input gradient as
+ * col2im, and also as the flipped-filter GEMM where strides allow), after asserting that
+ * the geometry is neither pointwise nor depthwise: the tests that probe the GEMM's tile
+ * and block boundaries use small geometries, which dispatch would send to the direct
+ * kernels.
  */
 function checkGemm(xShape: number[], wShape: number[], opts: ConvOpts, seed = 1): void {
-  const be = ck.withBackend('wasm', () => ck.backend()) as unknown as WasmBackend;
-  withoutDirectConv(be, () => {
-    const where = `x ${JSON.stringify(xShape)} w ${JSON.stringify(wShape)} ${JSON.stringify(opts)}`;
-    expect(pathOf(xShape, wShape, opts), `forward path of ${where}`).toBe('gemm');
-    expect(filterPathOf(xShape, wShape, opts), `filter-gradient path of ${where}`).toBe('gemm');
-    expect(['gemm', 'flipped-gemm'], `input-gradient path of ${where}`).toContain(inputPathOf(xShape, wShape, opts));
-    check2d(xShape, wShape, opts, seed);
-  });
+  const where = `x ${JSON.stringify(xShape)} w ${JSON.stringify(wShape)} ${JSON.stringify(opts)}`;
+  expect(['gemm', 'direct'], `forward path of ${where}`).toContain(pathOf(xShape, wShape, opts));
+  expect(['gemm', 'direct'], `filter-gradient path of ${where}`).toContain(filterPathOf(xShape, wShape, opts));
+  check2d(xShape, wShape, opts, seed, { forward: 'gemm', input: 'gemm', filter: 'gemm' });
+  if (applies('input', 'flipped-gemm', xShape, wShape, opts)) {
+    const conv = computeConv2DInfo('test', xShape, wShape, opts);
+    const yShape = [conv.batch, conv.outH, conv.outW, conv.outC];
+    compare('Conv2DBackpropInput', [yShape, wShape], { conv }, conv.kH * conv.kW * (conv.outC / conv.groups), seed + 1, where, 'flipped-gemm');
+  }
 }
 
 /** check2d / check3d after asserting the filter-gradient path the case is meant to cover. */
@@ -125,9 +136,8 @@ function checkPath(path: string, xShape: number[], wShape: number[], opts: ConvO
 }
 
 const tile = () => ck.withBackend('wasm', () => {
-  const be = ck.backend() as unknown as { wasm: Record<string, () => number> };
-  const t = be.wasm.gemm_f32_tile(), b = be.wasm.gemm_f32_blocks();
-  return { MR: Math.floor(t / 100), NR: t % 100, MC: Math.floor(b / 10000), KC: b % 10000 };
+  const { gemmMR: MR, gemmNR: NR, gemmMC: MC, gemmKC: KC } = (ck.backend() as unknown as WasmBackend).tileSizes();
+  return { MR, NR, MC, KC };
 });
 
 describe('wasm conv2d vs ts oracle', () => {
@@ -337,6 +347,50 @@ describe('wasm conv2d vs ts oracle', () => {
     both(() => ck.conv1d(ck.tensor(x, [2, 72, 6]), ck.tensor(w.slice(0, 3 * 6 * 5), [3, 6, 5]), { dilations: 2 }));
     both(() => ck.depthwiseConv2d(ck.tensor(x, [2, 9, 8, 6]), ck.tensor(w.slice(0, 3 * 3 * 6 * 2), [3, 3, 6, 2]), { padding: 'same' }));
     both(() => ck.conv2dTranspose(ck.tensor(x, [2, 9, 8, 6]), ck.tensor(w.slice(0, 3 * 3 * 4 * 6), [3, 3, 4, 6]), { strides: 2, padding: 'same' }));
+  });
+});
+
+describe('wasm conv variants by name', () => {
+  it('every variant of every conv kernel, on each geometry it applies to, agrees with ts', () => {
+    const geoms: [number[], number[], ConvOpts][] = [
+      [[2, 5, 6, 8], [1, 1, 8, 9], {}], // pointwise
+      [[1, 6, 5, 4], [3, 3, 1, 8], { groups: 4, padding: 'same' }], // depthwise, multiplier 2
+      [[2, 6, 7, 3], [3, 3, 3, 10], { padding: 'same' }], // few taps: direct
+      [[1, 6, 5, 20], [3, 3, 20, 6], { padding: 'same' }], // unit strides, 20 channels: flipped filter
+      [[1, 7, 6, 36], [2, 3, 18, 6], { groups: 2, padding: [[1, 0], [2, 1]], dilations: [2, 1] }],
+      [[2, 9, 8, 5], [3, 3, 5, 7], { strides: 2, padding: 'same' }], // strided
+      [[1, 3, 4, 5, 6], [2, 2, 3, 6, 4], { padding: 'same' }], // 3-D
+      [[1, 3, 4, 5, 4], [1, 1, 1, 4, 5], {}], // 3-D pointwise
+      [[1, 3, 4, 5, 3], [2, 3, 3, 1, 6], { groups: 3, padding: 'same' }], // 3-D depthwise
+    ];
+    const covered = new Set<string>();
+    geoms.forEach(([xShape, wShape, opts], i) => {
+      const rank = xShape.length === 5 ? 3 : 2;
+      for (const which of ['forward', 'input', 'filter'] as const) {
+        for (const variant of ck.kernelVariants('wasm', KERNELS[rank][which])) {
+          if (!applies(which, variant, xShape, wShape, opts)) continue;
+          covered.add(`${KERNELS[rank][which].name}:${variant}`);
+          const v: Variants = { forward: 'gemm', input: 'gemm', filter: 'gemm', [which]: variant };
+          if (rank === 3) check3d(xShape, wShape, opts, 100 + i, v);
+          else check2d(xShape, wShape, opts, 100 + i, v);
+        }
+      }
+    });
+    const all = ([2, 3] as const).flatMap((r) => (['forward', 'input', 'filter'] as const).flatMap((w) => ck.kernelVariants('wasm', KERNELS[r][w]).map((v) => `${KERNELS[r][w].name}:${v}`)));
+    expect(all.length).toBe(4 * 4 + 2 * 5);
+    expect([...covered].sort()).toEqual([...all].sort());
+  });
+
+  it('the choice is one of the variants that apply, and a variant that does not apply is refused', () => {
+    const conv = computeConv2DInfo('test', [1, 5, 5, 4], [3, 3, 4, 6], { strides: 2 });
+    for (const k of [Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter]) {
+      const name = ck.chooseKernelVariant('wasm', k, [], { conv });
+      expect(ck.kernelVariantApplies('wasm', k, name, [], { conv }), `${k.name}: ${name}`).toBe(true);
+    }
+    expect(ck.kernelVariantApplies('wasm', Conv2D, 'pointwise', [], { conv })).toBe(false);
+    expect(ck.kernelVariantApplies('wasm', Conv2DBackpropInput, 'flipped-gemm', [], { conv })).toBe(false);
+    const x = ck.tensor(values(100, 1), [1, 5, 5, 4]), w = ck.tensor(values(216, 2), [3, 3, 4, 6]);
+    expect(() => ck.withBackend('wasm', () => ck.runKernelVariant('wasm', Conv2D, 'depthwise', [x, w], { conv }))).toThrow(RangeError);
   });
 });
 

@@ -54,13 +54,11 @@ function check(b: WasmBackend, c: Case): string | null {
 
 describe('gemm_f32 vs gemm_f32_ref', () => {
   const b = backend();
-  const t = b.wasm.gemm_f32_tile();
-  const MR = Math.floor(t / 100), NR = t % 100;
-  const blocks = b.wasm.gemm_f32_blocks();
-  const MC = Math.floor(blocks / 10000), KC = blocks % 10000;
+  const { gemmMR: MR, gemmNR: NR, gemmMC: MC, gemmKC: KC } = b.tileSizes();
 
   it('the tile is the one the build promises (5x8 plain, 6x8 relaxed)', () => {
     expect([NR, MR]).toEqual([8, b.variant === 'relaxed' ? 6 : 5]);
+    expect([b.wasm.gemm_f32_mr(), b.wasm.gemm_f32_nr(), b.wasm.gemm_f32_mc(), b.wasm.gemm_f32_kc(), b.wasm.gemm_f32_nc()]).toEqual([MR, NR, MC, KC, 4096]);
   });
 
   it('sizes around the register tile, all transposes, overwrite and accumulate (exhaustive small grid)', () => {

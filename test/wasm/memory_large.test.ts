@@ -16,7 +16,8 @@ import * as ck from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { registerWasmVariant, type WasmBackend } from '../../src/backends/wasm/index.js';
 import { sizeClass } from '../../src/backends/wasm/allocator.js';
-import { convFilterPath, convForwardPath, convInputPath, convInputScratchBytes, withoutDirectConv } from '../../src/backends/wasm/kernels/conv.js';
+import { convInputScratchBytes } from '../../src/backends/wasm/kernels/conv.js';
+import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput } from '../../src/kernels/conv.js';
 import { computeConv2DInfo } from '../../src/kernels/conv_info.js';
 import { getKernel } from '../../src/registry/kernels.js';
 import type { TensorInfo } from '../../src/tensor/backend.js';
@@ -252,8 +253,9 @@ describe('wasm memory past 2 GiB', () => {
     const w = be.alloc(wShape), dy = be.alloc([1, 1, W, F]);
     be.f32().set(wv, be.ptr(w) / 4);
     be.f32().set(dyv, be.ptr(dy) / 4);
-    const run = (kernel: string, inputs: TensorInfo[]) => {
-      const out = getKernel('wasm-huge', kernel)!.kernelFunc(inputs, { conv }, be) as TensorInfo;
+    const run = (kernel: string, variant: string, inputs: TensorInfo[]) => {
+      const impl = getKernel('wasm-huge', kernel)!.variants!.variants.find((x) => x.name === variant)!;
+      const out = impl.run(inputs, { conv }, be) as TensorInfo;
       const v = be.readSync(out.dataId);
       be.disposeData(out.dataId);
       return v;
@@ -271,18 +273,14 @@ describe('wasm memory past 2 GiB', () => {
         expect(Math.abs(got[i] - want[i]), `${what} [${i}]: ${got[i]} vs ${want[i]}`).toBeLessThanOrEqual(1e-5 * Math.sqrt(K) * Math.max(1, Math.abs(want[i])));
       }
     };
-    const paths: string[] = [];
-    for (const direct of [true, false]) {
-      const go = () => {
-        paths.push(`${convForwardPath(be, conv)}/${convFilterPath(be, conv)}`);
-        close(run('Conv2D', [{ dataId: x.dataId, shape: xShape, dtype: 'float32' }, w]), y64, 3, 'forward');
-        // (the K of the filter gradient is the 16400 output pixels: float32 sums, scaled tolerance)
-        close(run('Conv2DBackpropFilter', [x, dy]), dw64, W, 'filter gradient');
-      };
-      if (direct) go();
-      else withoutDirectConv(be, go);
+    // the chosen paths (the direct forward kernel), then the forward on im2col + GEMM
+    const chosen = [Conv2D, Conv2DBackpropFilter].map((k) => ck.chooseKernelVariant('wasm-huge', k, [], { conv }));
+    expect(chosen).toEqual(['direct', 'gemm']);
+    for (const forward of ['direct', 'gemm']) {
+      close(run('Conv2D', forward, [{ dataId: x.dataId, shape: xShape, dtype: 'float32' }, w]), y64, 3, `forward (${forward})`);
+      // (the K of the filter gradient is the 16400 output pixels: float32 sums, scaled tolerance)
+      close(run('Conv2DBackpropFilter', 'gemm', [x, dy]), dw64, W, 'filter gradient');
     }
-    expect(paths).toEqual(['direct/gemm', 'gemm/gemm']);
     for (const t of [x, w, dy]) be.disposeData(t.dataId);
   });
 
@@ -290,7 +288,8 @@ describe('wasm memory past 2 GiB', () => {
     // only the geometry is queried: no tensor of that size is made
     const conv = computeConv2DInfo('test', [1, 4, 4, 8192], [3, 3, 8192, 8192], { padding: 'same' });
     const be = backend('wasm-low');
-    expect(convInputPath(be, conv)).toBe('flipped-gemm');
+    expect(ck.chooseKernelVariant('wasm-low', Conv2DBackpropInput, [], { conv })).toBe('flipped-gemm');
     expect(convInputScratchBytes(be, conv)).toBe(3 * 3 * 8192 * 8192 * 4);
+    expect(convInputScratchBytes(be, conv, 'gemm')).toBe(0);
   });
 });

@@ -42,9 +42,10 @@ function mismatch(a, b, { atol, rtol }) {
   return null;
 }
 
-const out = { ok: true, checks: 0, failures: [], tile: 0 };
+const out = { ok: true, checks: 0, failures: [], mr: 0, nr: 0 };
 const R = load('relaxed', 2 ** 31 + 4096), P = load('simd');
-out.tile = R.e.gemm_f32_tile();
+out.mr = R.e.gemm_f32_mr();
+out.nr = R.e.gemm_f32_nr();
 const sizes = [1, 5, 6, 7, 8, 9, 12, 13, 17, 239, 241, 257];
 let seed = 0;
 for (const M of sizes) for (const N of [1, 7, 8, 9, 17]) for (const K of [1, 6, 255, 257]) for (const [ta, tb] of [[0, 0], [1, 1], [0, 1], [1, 0]]) {
@@ -75,29 +76,47 @@ const geoms = [
   [3, 1, 12, 12, 1, 1, 8, 8, 16, 1, 5, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1],
   [2, 1, 7, 9, 3, 1, 4, 5, 8, 1, 3, 3, 1, 2, 2, 1, 1, 1, 0, 1, 1, 1],
 ];
-// each geometry twice: with the direct kernels, and with them off (im2col + GEMM everywhere)
-for (const [g, mask] of geoms.flatMap((g) => [[g, 7], [g, 0]])) {
-  R.e.conv_set_direct_paths_f32(mask);
-  P.e.conv_set_direct_paths_f32(mask);
+// The path codes (CONV_PATH of src/kernels/wasm_abi.ts), read from the generated assembly/abi.ts.
+const CONV_PATH = Object.fromEntries([...readFileSync(new URL('assembly/abi.ts', root), 'utf8').matchAll(/CONV_PATH_(\w+): i32 = (\d+);/g)].map((m) => [m[1], +m[2]]));
+if (Object.keys(CONV_PATH).length < 5) throw new Error(`conv path codes not found in assembly/abi.ts: ${JSON.stringify(CONV_PATH)}`);
+// each geometry on every path of each kernel that applies to it (the module says which)
+const kinds = [
+  { name: 'forward', applies: 'conv_forward_applies_f32' },
+  { name: 'input', applies: 'conv_backprop_input_applies_f32' },
+  { name: 'filter', applies: 'conv_backprop_filter_applies_f32' },
+];
+for (const g of geoms) {
   const [N, D, H, W, C, OD, OH, OW, F, KD, KH, KW, , , , , , , , , , groups] = g;
   const xs = N * D * H * W * C, ws = KD * KH * KW * (C / groups) * F, ys = N * OD * OH * OW * F;
-  const res = [R, P].map((m) => {
-    const geom = m.alloc(22);
-    new Int32Array(m.memory.buffer, geom, 22).set(g);
-    const x = m.alloc(xs), w = m.alloc(ws), dy = m.alloc(ys), y = m.alloc(ys), dx = m.alloc(xs), dw = m.alloc(ws);
-    m.f32().set(rand(xs, 1), x / 4); m.f32().set(rand(ws, 2), w / 4); m.f32().set(rand(ys, 3), dy / 4);
-    m.e.conv_forward_f32(x, w, y, geom, m.ws);
-    const sb = m.e.conv_backprop_input_scratch_bytes(geom, m.ws) >>> 0; // a usize: unsigned
-    m.e.conv_backprop_input_f32(dy, w, dx, geom, m.ws, sb ? m.alloc(sb / 4) : 0);
-    m.e.conv_backprop_filter_f32(x, dy, dw, geom, m.ws);
-    const f = m.f32();
-    return [f.slice(y / 4, (y / 4) + ys), f.slice(dx / 4, (dx / 4) + xs), f.slice(dw / 4, (dw / 4) + ws)];
-  });
   const K = [KD * KH * KW * (C / groups), KD * KH * KW * (F / groups), N * OD * OH * OW];
-  ['forward', 'input', 'filter'].forEach((name, i) => {
-    out.checks++;
-    const m = mismatch(res[0][i], res[1][i], tol(K[i]));
-    if (m) out.failures.push(`conv ${name} ${JSON.stringify(g)} direct mask ${mask}: ${m}`);
+  kinds.forEach((kind, i) => {
+    for (const [pathName, path] of Object.entries(CONV_PATH)) {
+      const res = [R, P].map((m) => {
+        const geom = m.alloc(22);
+        new Int32Array(m.memory.buffer, geom, 22).set(g);
+        if (!m.e[kind.applies](path, geom, m.ws)) return null;
+        const x = m.alloc(xs), w = m.alloc(ws), dy = m.alloc(ys);
+        m.f32().set(rand(xs, 1), x / 4); m.f32().set(rand(ws, 2), w / 4); m.f32().set(rand(ys, 3), dy / 4);
+        let o, n;
+        if (kind.name === 'forward') {
+          o = m.alloc(n = ys);
+          m.e.conv_forward_f32(x, w, o, geom, m.ws, path);
+        } else if (kind.name === 'input') {
+          o = m.alloc(n = xs);
+          const sb = m.e.conv_backprop_input_scratch_bytes(geom, m.ws, path) >>> 0; // a usize: unsigned
+          m.e.conv_backprop_input_f32(dy, w, o, geom, m.ws, sb ? m.alloc(sb / 4) : 0, path);
+        } else {
+          o = m.alloc(n = ws);
+          m.e.conv_backprop_filter_f32(x, dy, o, geom, m.ws, path);
+        }
+        return m.f32().slice(o / 4, (o / 4) + n);
+      });
+      if ((res[0] === null) !== (res[1] === null)) out.failures.push(`conv ${kind.name} ${JSON.stringify(g)} path ${pathName}: applies differs between the builds`);
+      if (res[0] === null || res[1] === null) continue;
+      out.checks++;
+      const m = mismatch(res[0], res[1], tol(K[i]));
+      if (m) out.failures.push(`conv ${kind.name} ${JSON.stringify(g)} path ${pathName}: ${m}`);
+    }
   });
 }
 out.ok = out.failures.length === 0;

@@ -5,18 +5,16 @@
  * float32 tolerance scales with the reduction length K (tolForK): rounding error of a
  * K-term dot product grows like sqrt(K) for random data.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { computeConv2DInfo, computeConv3DInfo, computePool2DInfo } from '../../src/kernels/conv_info.js';
-import { setConvAlgorithm } from '../../src/backends/webgpu/kernels/conv.js';
 import { gemmVariants } from '../../src/backends/webgpu/kernels/gemm.js';
 import * as ck from '../../src/index.js';
-import { tolForK } from '../util/close.js';
-import { compareKernel, f32, i32, openWebGPU, rand } from './gpu.js';
+import { mismatch, tolForK, type Tol } from '../util/close.js';
+import { compareKernel, f32, i32, openWebGPU, rand, type Input } from './gpu.js';
 
 const gpu = await openWebGPU();
 const run = describe.skipIf(!gpu.ok);
-afterAll(() => setConvAlgorithm('auto'));
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -68,6 +66,25 @@ const convArb: fc.Arbitrary<ConvCase> = fc.record({
   pads: fc.tuple(fc.tuple(fc.nat(2), fc.nat(2)), fc.tuple(fc.nat(2), fc.nat(2))),
 });
 
+/** Run webgpu variant `variant` of kernel `name` and ts on the same inputs; compare the outputs. */
+async function compareVariant(name: string, variant: string, inputs: Input[], attrs: Record<string, unknown>, tol: Tol): Promise<void> {
+  const tsIn = inputs.map((x) => ck.withBackend('ts', () => ck.tensor(Array.from(x.values), x.shape)));
+  const gpuIn = inputs.map((x) => ck.withBackend('webgpu', () => ck.tensor(Array.from(x.values), x.shape)));
+  const outs: ck.Tensor[] = [];
+  try {
+    const want = ck.withBackend('ts', () => ck.runKernel(name, tsIn, attrs)[0]);
+    outs.push(want);
+    const got = ck.runKernelVariant('webgpu', name, variant, gpuIn, attrs)[0];
+    outs.push(got);
+    expect(got.backend.name).toBe('webgpu');
+    expect(got.shape, `${name} (${variant}) shape`).toEqual(want.shape);
+    const m = mismatch(await got.data(), want.dataSync(), tol);
+    if (m) expect.fail(`${name} (${variant}) ${JSON.stringify(attrs)} inputs ${inputs.map((x) => `[${x.shape}]`).join(' ')}: ${m}`);
+  } finally {
+    for (const t of [...tsIn, ...gpuIn, ...outs]) t.dispose();
+  }
+}
+
 function convInfo(c: ConvCase) {
   const C = c.Cg * c.groups, F = c.Fg * c.groups;
   try {
@@ -83,25 +100,20 @@ function convInfo(c: ConvCase) {
 run('convolution (implicit GEMM and direct)', () => {
   for (const algo of ['gemm', 'direct'] as const) {
     it(`Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter with the ${algo} kernels (property)`, async () => {
-      setConvAlgorithm(algo);
-      try {
-        await fc.assert(
-          fc.asyncProperty(convArb, fc.integer(), async (c, seed) => {
-            const g = convInfo(c);
-            fc.pre(g !== null);
-            const { info, C, F } = g!;
-            const x = f32([c.N, c.H, c.W, C], seed);
-            const w = f32([c.kh, c.kw, c.Cg, F], seed + 1);
-            const dy = f32([c.N, info.outH, info.outW, F], seed + 2);
-            await compareKernel('Conv2D', [x, w], { conv: info }, tolForK(c.kh * c.kw * c.Cg));
-            await compareKernel('Conv2DBackpropInput', [dy, w], { conv: info }, tolForK(c.kh * c.kw * c.Fg));
-            await compareKernel('Conv2DBackpropFilter', [x, dy], { conv: info }, tolForK(c.N * info.outH * info.outW));
-          }),
-          { numRuns: 25 },
-        );
-      } finally {
-        setConvAlgorithm('auto');
-      }
+      await fc.assert(
+        fc.asyncProperty(convArb, fc.integer(), async (c, seed) => {
+          const g = convInfo(c);
+          fc.pre(g !== null);
+          const { info, C, F } = g!;
+          const x = f32([c.N, c.H, c.W, C], seed);
+          const w = f32([c.kh, c.kw, c.Cg, F], seed + 1);
+          const dy = f32([c.N, info.outH, info.outW, F], seed + 2);
+          await compareVariant('Conv2D', algo, [x, w], { conv: info }, tolForK(c.kh * c.kw * c.Cg));
+          await compareVariant('Conv2DBackpropInput', algo, [dy, w], { conv: info }, tolForK(c.kh * c.kw * c.Fg));
+          await compareVariant('Conv2DBackpropFilter', algo, [x, dy], { conv: info }, tolForK(c.N * info.outH * info.outW));
+        }),
+        { numRuns: 25 },
+      );
     });
   }
   it('a LeNet-sized layer, a depthwise layer and a long filter-gradient reduction (split K)', async () => {
@@ -120,15 +132,21 @@ run('convolution (implicit GEMM and direct)', () => {
   });
   it('Conv3D and its gradients', async () => {
     for (const algo of ['gemm', 'direct'] as const) {
-      setConvAlgorithm(algo);
       const xs = [2, 4, 5, 3, 2], ws = [2, 3, 2, 2, 3];
       const info = computeConv3DInfo('conv3d', xs, ws, { strides: [1, 2, 1], padding: [[1, 0], [1, 1], [0, 1]], dilations: [1, 1, 2] });
       const dys = [2, info.outD, info.outH, info.outW, 3];
-      await compareKernel('Conv3D', [f32(xs, 1), f32(ws, 2)], { conv: info }, tolForK(24));
-      await compareKernel('Conv3DBackpropInput', [f32(dys, 3), f32(ws, 2)], { conv: info }, tolForK(36));
-      await compareKernel('Conv3DBackpropFilter', [f32(xs, 1), f32(dys, 3)], { conv: info }, tolForK(prod(dys)));
+      await compareVariant('Conv3D', algo, [f32(xs, 1), f32(ws, 2)], { conv: info }, tolForK(24));
+      await compareVariant('Conv3DBackpropInput', algo, [f32(dys, 3), f32(ws, 2)], { conv: info }, tolForK(36));
+      await compareVariant('Conv3DBackpropFilter', algo, [f32(xs, 1), f32(dys, 3)], { conv: info }, tolForK(prod(dys)));
     }
-    setConvAlgorithm('auto');
+    // the choice: the GEMM where the per-group output width fills its tile
+    const wide = computeConv2DInfo('conv2d', [1, 6, 6, 32], [3, 3, 32, 32], { padding: 'same' });
+    const narrow = computeConv2DInfo('conv2d', [1, 6, 6, 3], [3, 3, 3, 6], { padding: 'same' });
+    expect(ck.kernelVariants('webgpu', 'Conv2D')).toEqual(['gemm', 'direct']);
+    for (const k of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) {
+      expect(ck.chooseKernelVariant('webgpu', k, [], { conv: wide }), k).toBe('gemm');
+      expect(ck.chooseKernelVariant('webgpu', k, [], { conv: narrow }), k).toBe('direct');
+    }
   });
 });
 

@@ -4,7 +4,6 @@ import { registerKernel, wrapKernels } from '../../registry/kernels.js';
 import { allKernels } from '../../kernels/index.js';
 import { OutOfMemoryError, isEngineAllocationError } from '../../tensor/dtype.js';
 import { TsBackend, vals } from './backend.js';
-import './kernels/conv.js';
 import './kernels/optim.js';
 import './kernels/activation.js';
 import './kernels/norm.js';

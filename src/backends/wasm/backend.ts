@@ -133,6 +133,24 @@ export class WasmBackend implements Backend {
     };
   }
 
+  /**
+   * The tiles and blocks of this build's kernels: the GEMM's register tile (gemmMR x
+   * gemmNR: 5x8 plain, 6x8 relaxed) and cache blocks (gemmKC deep, gemmMC rows, gemmNC
+   * columns), the SIMD lanes (f32x4), and the direct convolution's tiles: output pixels
+   * per register tile, the largest reduction per group (KD*KH*KW*Cg) its forward kernel
+   * takes, and taps per register tile of its filter gradient.
+   */
+  tileSizes(): Readonly<Record<string, number>> {
+    const w = this.wasm;
+    return {
+      gemmMR: w.gemm_f32_mr(), gemmNR: w.gemm_f32_nr(), gemmKC: w.gemm_f32_kc(), gemmMC: w.gemm_f32_mc(), gemmNC: w.gemm_f32_nc(),
+      lanes: 4,
+      convDirectTilePixels: w.conv_direct_f32_tile_pixels(),
+      convDirectMaxTaps: w.conv_direct_f32_max_taps(),
+      convDirectFilterTileTaps: w.conv_direct_filter_f32_tile_taps(),
+    };
+  }
+
   // ------------------------------------------------------------ kernel helpers
 
   /** A fresh float32 output of `shape` (contents undefined). */

@@ -18,7 +18,8 @@ import type { Backend, DataId, TensorInfo } from '../../tensor/backend.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { sizeOf } from '../../tensor/shape.js';
 import { BufferUsage, MAP_MODE_READ, type GpuBuffer, type GpuCommandEncoder, type GpuComputePassEncoder, type GpuComputePipeline, type GpuDevice } from './gpu_api.js';
-import { packParams, programSource, type ParamValues, type ProgramDef } from './program.js';
+import { WG, packParams, programSource, type ParamValues, type ProgramDef } from './program.js';
+import { GEMM_TILE_SIZES } from './kernels/gemm.js';
 
 /** A tensor's storage on the GPU. */
 export interface GpuData {
@@ -88,6 +89,15 @@ export class WebGPUBackend implements Backend {
 
   supportsDtype(dtype: DType): boolean {
     return dtype === 'float32' || dtype === 'int32';
+  }
+
+  /**
+   * The sizes the kernels work in: threads per workgroup of the 1-D programs (the GEMM's
+   * 16 x 16 workgroup has as many), the GEMM's output tile (gemmTile x gemmTile per
+   * workgroup, K in steps of gemmKStep) and its large tile (gemmLargeTile, gemmLargeKStep).
+   */
+  tileSizes(): Readonly<Record<string, number>> {
+    return { workgroupSize: WG, ...GEMM_TILE_SIZES };
   }
 
   // ------------------------------------------------------------ storage

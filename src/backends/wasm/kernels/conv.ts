@@ -1,85 +1,90 @@
 /**
- * Convolution kernels on `wasm`: Conv2D / Conv3D and their input and filter gradients,
- * all on the packed GEMM with implicit im2col (assembly/conv_f32.ts), a plain GEMM
- * for pointwise convolutions, direct kernels for depthwise ones and direct forward and
- * filter-gradient kernels for few taps per group (first layers, assembly/conv_direct_f32.ts). 2-D geometry is
- * passed as 3-D with a depth of 1, so both ranks share every code path.
+ * Convolution kernels on `wasm`: Conv2D / Conv3D and their input and filter gradients
+ * (assembly/conv_f32.ts), each as named variants, one per path of the module:
+ *
+ *   'gemm'          the packed GEMM with implicit im2col (any geometry; the input
+ *                   gradient multiplies by the filter's transpose and scatters, col2im)
+ *   'pointwise'     a plain GEMM on x (1x1 kernel, unit strides, no padding)
+ *   'depthwise'     the direct depthwise kernels (one input channel per group)
+ *   'direct'        the direct kernels for few taps per group (assembly/conv_direct_f32.ts);
+ *                   for the input gradient, the flipped-filter forward convolution on the
+ *                   direct kernel (unit strides)
+ *   'flipped-gemm'  input gradient only: the flipped-filter forward convolution on the GEMM
+ *                   (unit strides)
+ *
+ * The module's path functions (conv_*_path_f32) are the choice dispatch makes, and its
+ * applies functions (conv_*_applies_f32) each variant's precondition, so tests and
+ * benchmarks run and time every path by name (runKernelVariant). 2-D geometry is passed
+ * as 3-D with a depth of 1 (conv2dAs3d), so both ranks share every code path.
  */
 import type { TensorInfo } from '../../../tensor/backend.js';
-import { registerKernel } from '../../../registry/kernels.js';
+import type { KernelVariant } from '../../../registry/kernels.js';
+import type { Kernel } from '../../../kernels/kernel.js';
 import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
-import { fmtShape, shapesEqual } from '../../../tensor/shape.js';
-import type { WasmBackend } from '../backend.js';
+import {
+  Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Conv3D, Conv3DBackpropFilter, Conv3DBackpropInput,
+  asConv3d, convShapes,
+} from '../../../kernels/conv.js';
+import { CONV_GEOMETRY, CONV_PATH } from '../../../kernels/wasm_abi.js';
+import { wasmKernel, type WasmBackend } from '../backend.js';
 
-/** The 22-int geometry block of assembly/conv_geometry.ts. */
-function geometry3d(c: Conv3DInfo): number[] {
-  return [
-    c.batch, c.inD, c.inH, c.inW, c.inC, c.outD, c.outH, c.outW, c.outC,
-    c.kD, c.kH, c.kW, c.strideD, c.strideH, c.strideW, c.dilationD, c.dilationH, c.dilationW,
-    c.padFront, c.padTop, c.padLeft, c.groups,
-  ];
+/** The geometry block of assembly/conv_geometry.ts: the fields of CONV_GEOMETRY, in its order. */
+function geometryBlock(conv: Conv2DInfo | Conv3DInfo): number[] {
+  const c = asConv3d(conv);
+  return CONV_GEOMETRY.map((field) => c[field]);
 }
 
-/** A Conv2DInfo as the Conv3DInfo of depth 1. */
-export function conv2dAs3d(c: Conv2DInfo): Conv3DInfo {
-  return {
-    batch: c.batch, inD: 1, inH: c.inH, inW: c.inW, inC: c.inC,
-    outD: 1, outH: c.outH, outW: c.outW, outC: c.outC,
-    kD: 1, kH: c.kH, kW: c.kW, strideD: 1, strideH: c.strideH, strideW: c.strideW,
-    dilationD: 1, dilationH: c.dilationH, dilationW: c.dilationW,
-    padFront: 0, padBack: 0, padTop: c.padTop, padBottom: c.padBottom, padLeft: c.padLeft, padRight: c.padRight,
-    groups: c.groups,
-  };
+type PathName = keyof typeof CONV_PATH;
+/** A path's variant name: its CONV_PATH key in kebab case ('flippedGemm' -> 'flipped-gemm'). */
+const variantName = (path: PathName) => path.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`);
+const PATHS = Object.keys(CONV_PATH) as PathName[];
+const pathOfCode = (code: number): PathName => {
+  const p = PATHS.find((k) => CONV_PATH[k] === code);
+  if (p === undefined) throw new Error(`wasm conv: unknown path code ${code}`);
+  return p;
+};
+
+function pathNamed(variant: string): PathName {
+  const p = PATHS.find((k) => variantName(k) === variant);
+  if (p === undefined) throw new Error(`wasm conv: no path named '${variant}'`);
+  return p;
 }
 
-function expectShape(kernel: string, arg: string, t: TensorInfo, expected: readonly number[]): void {
-  if (!shapesEqual(t.shape, expected)) {
-    throw new RangeError(`${kernel}: ${arg} has shape ${fmtShape(t.shape)}, but the geometry in attrs expects ${fmtShape(expected)}`);
-  }
+/**
+ * Bytes of scratch the wasm input gradient needs for this geometry on `variant` (the one
+ * dispatch chooses by default): the flipped filter copy, or 0. The export returns a usize,
+ * which JS receives as a signed i32: `>>> 0` reads it unsigned (a filter over 2^29 floats
+ * needs over 2^31 bytes).
+ */
+export function convInputScratchBytes(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo, variant?: string): number {
+  const path = variant === undefined ? be.wasm.conv_backprop_input_path_f32(be.params(geometryBlock(conv)), be.workspace()) : CONV_PATH[pathNamed(variant)];
+  return be.wasm.conv_backprop_input_scratch_bytes(be.params(geometryBlock(conv)), be.workspace(), path) >>> 0;
 }
 
 type Which = 'forward' | 'input' | 'filter';
 
-/**
- * Shapes of x, w and y in the rank of the op (2-D drops the depth axes), so inputs
- * can be checked and outputs allocated with the caller's rank.
- */
-function shapes(c: Conv3DInfo, rank2: boolean) {
-  const sp = (d: number, h: number, w: number) => (rank2 ? [h, w] : [d, h, w]);
-  const Cg = c.inC / c.groups;
-  return {
-    x: [c.batch, ...sp(c.inD, c.inH, c.inW), c.inC],
-    w: [...sp(c.kD, c.kH, c.kW), Cg, c.outC],
-    y: [c.batch, ...sp(c.outD, c.outH, c.outW), c.outC],
-  };
-}
+/** What each kernel family calls in the module. */
+const MODULE: Record<Which, { choose: string; applies: string; paths: readonly PathName[] }> = {
+  forward: { choose: 'conv_forward_path_f32', applies: 'conv_forward_applies_f32', paths: ['gemm', 'pointwise', 'depthwise', 'direct'] },
+  input: { choose: 'conv_backprop_input_path_f32', applies: 'conv_backprop_input_applies_f32', paths: ['gemm', 'pointwise', 'depthwise', 'direct', 'flippedGemm'] },
+  filter: { choose: 'conv_backprop_filter_path_f32', applies: 'conv_backprop_filter_applies_f32', paths: ['gemm', 'pointwise', 'depthwise', 'direct'] },
+};
 
-function run(which: Which, kernel: string, [a, b]: TensorInfo[], c: Conv3DInfo, rank2: boolean, be: WasmBackend): TensorInfo {
-  const s = shapes(c, rank2);
-  let out: TensorInfo;
-  if (which === 'forward') {
-    expectShape(kernel, 'x', a, s.x);
-    expectShape(kernel, 'w', b, s.w);
-    out = be.alloc(s.y);
-  } else if (which === 'input') {
-    expectShape(kernel, 'dy', a, s.y);
-    expectShape(kernel, 'w', b, s.w);
-    out = be.alloc(s.x);
-  } else {
-    expectShape(kernel, 'x', a, s.x);
-    expectShape(kernel, 'dy', b, s.y);
-    out = be.alloc(s.w);
-  }
+/** Run path `path` of kernel family `which` on inputs [a, b]. */
+function run(which: Which, path: PathName, [a, b]: TensorInfo[], conv: Conv2DInfo | Conv3DInfo, be: WasmBackend): TensorInfo {
+  const s = convShapes(conv);
+  const out = be.alloc(which === 'forward' ? s.y : which === 'input' ? s.x : s.w);
   if (be.size(out) === 0) return out;
   const ws = be.workspace();
-  if (which === 'forward') be.wasm.conv_forward_f32(be.ptr(a), be.ptr(b), be.ptr(out), be.params(geometry3d(c)), ws);
-  else if (which === 'filter') be.wasm.conv_backprop_filter_f32(be.ptr(a), be.ptr(b), be.ptr(out), be.params(geometry3d(c)), ws);
+  const code = CONV_PATH[path];
+  if (which === 'forward') be.wasm.conv_forward_f32(be.ptr(a), be.ptr(b), be.ptr(out), be.params(geometryBlock(conv)), ws, code);
+  else if (which === 'filter') be.wasm.conv_backprop_filter_f32(be.ptr(a), be.ptr(b), be.ptr(out), be.params(geometryBlock(conv)), ws, code);
   else {
-    // unit-stride input gradients run as a forward convolution with a flipped filter copy
-    const bytes = convInputScratchBytes(be, c);
+    // the flipped-filter paths run a forward convolution with a flipped filter copy
+    const bytes = convInputScratchBytes(be, conv, variantName(path));
     const wt = bytes > 0 ? be.scratch(bytes) : 0;
     try {
-      be.wasm.conv_backprop_input_f32(be.ptr(a), be.ptr(b), be.ptr(out), be.params(geometry3d(c)), ws, wt);
+      be.wasm.conv_backprop_input_f32(be.ptr(a), be.ptr(b), be.ptr(out), be.params(geometryBlock(conv)), ws, wt, code);
     } finally {
       if (wt) be.freeScratch(wt);
     }
@@ -87,70 +92,23 @@ function run(which: Which, kernel: string, [a, b]: TensorInfo[], c: Conv3DInfo, 
   return out;
 }
 
-/** The forward paths of assembly/conv_f32.ts, by their codes there. */
-export const CONV_FORWARD_PATHS = ['gemm', 'pointwise', 'depthwise', 'direct'] as const;
-/** The input-gradient paths: the forward codes, then the flipped-filter GEMM. */
-export const CONV_INPUT_PATHS = [...CONV_FORWARD_PATHS, 'flipped-gemm'] as const;
-
-/** The path code a module path function (conv_*_path_f32) gives for this geometry. */
-function pathCode(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo, query: (geom: number, ws: number) => number): number {
-  const c = 'inD' in conv ? conv : conv2dAs3d(conv);
-  return query(be.params(geometry3d(c)), be.workspace());
-}
-
-/** Which path the wasm forward convolution takes for this geometry (tests use it to cover each path). */
-export function convForwardPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): (typeof CONV_FORWARD_PATHS)[number] {
-  return CONV_FORWARD_PATHS[pathCode(be, conv, be.wasm.conv_forward_path_f32)];
-}
-
-/** Which path the wasm input gradient takes ('direct': the flipped-filter forward convolution on the direct kernel). */
-export function convInputPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): (typeof CONV_INPUT_PATHS)[number] {
-  return CONV_INPUT_PATHS[pathCode(be, conv, be.wasm.conv_backprop_input_path_f32)];
-}
-
-/**
- * Bytes of scratch the wasm input gradient needs for this geometry (the flipped filter
- * copy, or 0). The export returns a usize, which JS receives as a signed i32: `>>> 0`
- * reads it unsigned (a filter over 2^29 floats needs over 2^31 bytes).
- */
-export function convInputScratchBytes(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): number {
-  return pathCode(be, conv, be.wasm.conv_backprop_input_scratch_bytes) >>> 0;
-}
-
-/** Which path the wasm filter gradient takes for this geometry (same codes as the forward paths). */
-export function convFilterPath(be: WasmBackend, conv: Conv2DInfo | Conv3DInfo): (typeof CONV_FORWARD_PATHS)[number] {
-  return CONV_FORWARD_PATHS[pathCode(be, conv, be.wasm.conv_backprop_filter_path_f32)];
-}
-
-/**
- * Run `fn` with the direct convolution kernels of `be` switched off, so that every
- * non-depthwise, non-pointwise convolution takes im2col + GEMM (tests use it to probe
- * the GEMM's tile and block boundaries with small geometries).
- */
-export function withoutDirectConv<T>(be: WasmBackend, fn: () => T): T {
-  const old = be.wasm.conv_set_direct_paths_f32(0);
-  try {
-    return fn();
-  } finally {
-    be.wasm.conv_set_direct_paths_f32(old);
-  }
-}
-
-const kernels: [string, Which, boolean][] = [
-  ['Conv2D', 'forward', true],
-  ['Conv2DBackpropInput', 'input', true],
-  ['Conv2DBackpropFilter', 'filter', true],
-  ['Conv3D', 'forward', false],
-  ['Conv3DBackpropInput', 'input', false],
-  ['Conv3DBackpropFilter', 'filter', false],
-];
-for (const [kernelName, which, rank2] of kernels) {
-  registerKernel({
-    kernelName,
-    backendName: 'wasm',
-    kernelFunc: (inputs, attrs, backend) => {
-      const info = rank2 ? conv2dAs3d(attrs.conv as Conv2DInfo) : (attrs.conv as Conv3DInfo);
-      return run(which, kernelName, inputs, info, rank2, backend as WasmBackend);
-    },
+/** Register kernel `kernel` (family `which`) with one variant per module path. */
+function registerConv<A extends { conv: Conv2DInfo | Conv3DInfo }>(kernel: Kernel<A>, which: Which): void {
+  const m = MODULE[which];
+  const variants: KernelVariant<A, WasmBackend>[] = m.paths.map((path) => ({
+    name: variantName(path),
+    applies: (_inputs, { conv }, be) => be.wasm[m.applies](CONV_PATH[path], be.params(geometryBlock(conv)), be.workspace()) !== 0,
+    run: (inputs, { conv }, be) => run(which, path, inputs, conv, be),
+  }));
+  wasmKernel(kernel, {
+    variants,
+    choose: (_inputs, { conv }, be) => variantName(pathOfCode(be.wasm[m.choose](be.params(geometryBlock(conv)), be.workspace()))),
   });
 }
+
+registerConv(Conv2D, 'forward');
+registerConv(Conv2DBackpropInput, 'input');
+registerConv(Conv2DBackpropFilter, 'filter');
+registerConv(Conv3D, 'forward');
+registerConv(Conv3DBackpropInput, 'input');
+registerConv(Conv3DBackpropFilter, 'filter');

@@ -3,7 +3,10 @@
  * gradient; groups and dilation included). A 2D convolution is run as a 3D one with
  * depth 1, so each kernel has one implementation.
  *
- * v2 (default): implicit GEMM on the tiled GEMM of gemm.ts; the loaders compute im2col
+ * Two named variants per kernel, chosen per geometry by `useGemm` (tests and benchmarks
+ * run each by name: runKernelVariant('webgpu', Conv2D, 'direct', ...)):
+ *
+ * 'gemm': implicit GEMM on the tiled GEMM of gemm.ts; the loaders compute im2col
  * addresses on the fly, so no im2col buffer is ever built. With g the group,
  * Cg = C/groups, Fg = F/groups, and taps t = (kd, kh, kw):
  *   Conv forward   M = N*OD*OH*OW (output positions), N = Fg, K = taps*Cg
@@ -18,52 +21,53 @@
  *                  B(k, f) = dy[k][g*Fg + f]
  * Groups run as GEMM batches (workgroup z).
  *
- * v1 (direct): one thread per output element (per weight element for the filter
+ * 'direct': one thread per output element (per weight element for the filter
  * gradient, with a workgroup reduction over positions). Used where the GEMM's output
  * width per group is too small to fill a tile (few filters, few input channels,
  * depthwise: Cg = 1; see useGemm), and kept as the readable version the GEMM path is
  * tested against.
  */
 import type { TensorInfo } from '../../../tensor/backend.js';
+import type { Kernel } from '../../../kernels/kernel.js';
 import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
-import { fmtShape, shapesEqual } from '../../../tensor/shape.js';
+import {
+  Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Conv3D, Conv3DBackpropFilter, Conv3DBackpropInput,
+  asConv3d, convShapes,
+} from '../../../kernels/conv.js';
 import { gpu, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, type ParamDecl, type ProgramDef } from '../program.js';
 import { gemm, type GemmLoaders } from './gemm.js';
 import { registerFloat } from './util.js';
 
-/** Convolution geometry in 3D form (a 2D convolution has D = OD = KD = 1). */
-export interface Geo {
-  N: number; D: number; H: number; W: number; C: number;
-  OD: number; OH: number; OW: number; F: number;
-  KD: number; KH: number; KW: number;
-  sd: number; sh: number; sw: number;
-  dd: number; dh: number; dw: number;
-  pf: number; pt: number; pl: number;
-  Cg: number; Fg: number; groups: number;
+/**
+ * A convolution's geometry as the programs read it: the 3-D view of the contract's
+ * geometry (a 2-D convolution has inD = outD = kD = 1) plus channels and filters per group.
+ */
+export interface ConvGeometry extends Conv3DInfo {
+  /** Input channels per group (inC / groups). */
+  Cg: number;
+  /** Filters per group (outC / groups). */
+  Fg: number;
 }
 
-export function geo2d(c: Conv2DInfo): Geo {
-  return {
-    N: c.batch, D: 1, H: c.inH, W: c.inW, C: c.inC, OD: 1, OH: c.outH, OW: c.outW, F: c.outC,
-    KD: 1, KH: c.kH, KW: c.kW, sd: 1, sh: c.strideH, sw: c.strideW, dd: 1, dh: c.dilationH, dw: c.dilationW,
-    pf: 0, pt: c.padTop, pl: c.padLeft, Cg: c.inC / c.groups, Fg: c.outC / c.groups, groups: c.groups,
-  };
+export function convGeometry(conv: Conv2DInfo | Conv3DInfo): ConvGeometry {
+  const c = asConv3d(conv);
+  return { ...c, Cg: c.inC / c.groups, Fg: c.outC / c.groups };
 }
 
-export function geo3d(c: Conv3DInfo): Geo {
-  return {
-    N: c.batch, D: c.inD, H: c.inH, W: c.inW, C: c.inC, OD: c.outD, OH: c.outH, OW: c.outW, F: c.outC,
-    KD: c.kD, KH: c.kH, KW: c.kW, sd: c.strideD, sh: c.strideH, sw: c.strideW, dd: c.dilationD, dh: c.dilationH, dw: c.dilationW,
-    pf: c.padFront, pt: c.padTop, pl: c.padLeft, Cg: c.inC / c.groups, Fg: c.outC / c.groups, groups: c.groups,
-  };
-}
-
-const GEO_NAMES = ['N', 'D', 'H', 'W', 'C', 'OD', 'OH', 'OW', 'F', 'KD', 'KH', 'KW', 'sd', 'sh', 'sw', 'dd', 'dh', 'dw', 'pf', 'pt', 'pl', 'Cg', 'Fg'] as const;
-const GEO_PARAMS: ParamDecl[] = GEO_NAMES.map((name) => ({ name: `g${name}`, type: 'u32' }));
-function geoValues(g: Geo): Record<string, number> {
+/**
+ * The WGSL uniform each geometry field is read from (u.gN is batch, ...): the one place
+ * that maps the programs' short names to the geometry's.
+ */
+const UNIFORMS = {
+  gN: 'batch', gD: 'inD', gH: 'inH', gW: 'inW', gC: 'inC', gOD: 'outD', gOH: 'outH', gOW: 'outW', gF: 'outC',
+  gKD: 'kD', gKH: 'kH', gKW: 'kW', gsd: 'strideD', gsh: 'strideH', gsw: 'strideW',
+  gdd: 'dilationD', gdh: 'dilationH', gdw: 'dilationW', gpf: 'padFront', gpt: 'padTop', gpl: 'padLeft', gCg: 'Cg', gFg: 'Fg',
+} as const satisfies Record<string, keyof ConvGeometry>;
+const GEO_PARAMS: ParamDecl[] = Object.keys(UNIFORMS).map((name) => ({ name, type: 'u32' }));
+function geoValues(g: ConvGeometry): Record<string, number> {
   const v: Record<string, number> = {};
-  for (const n of GEO_NAMES) v[`g${n}`] = g[n];
+  for (const [uniform, field] of Object.entries(UNIFORMS)) v[uniform] = g[field];
   return v;
 }
 
@@ -275,78 +279,60 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 
 // ------------------------------------------------------------------ dispatch
 
-export type ConvAlgo = 'auto' | 'gemm' | 'direct';
-let forcedAlgo: ConvAlgo = 'auto';
-/** Force one algorithm (tests compare the two); 'auto' picks per shape. */
-export function setConvAlgorithm(a: ConvAlgo): void {
-  forcedAlgo = a;
-}
+type Which = 'forward' | 'input' | 'filter';
 
 /**
- * GEMM or direct, per kernel: the GEMM tile (at least 64 x 64 outputs, K in steps of 16)
- * wastes most of its work when the per-group output width is small (LeNet's 6 filters, a
- * 1-channel input's gradient, depthwise convolutions), where one thread per output does
- * the same arithmetic without the padding.
+ * GEMM or direct, per kernel (the choice dispatch makes): the GEMM tile (at least 64 x 64
+ * outputs, K in steps of 16) wastes most of its work when the per-group output width is
+ * small (LeNet's 6 filters, a 1-channel input's gradient, depthwise convolutions), where
+ * one thread per output does the same arithmetic without the padding.
  */
-function useGemm(kind: 'forward' | 'input' | 'filter', g: Geo): boolean {
-  if (forcedAlgo !== 'auto') return forcedAlgo === 'gemm';
-  const taps = g.KD * g.KH * g.KW;
-  switch (kind) {
+function useGemm(which: Which, g: ConvGeometry): boolean {
+  const taps = g.kD * g.kH * g.kW;
+  switch (which) {
     case 'forward': return g.Fg >= 16 && taps * g.Cg >= 8;
     case 'input': return g.Cg >= 16 && taps * g.Fg >= 8;
     case 'filter': return taps * g.Cg >= 16 && g.Fg >= 16;
   }
 }
 
-function expect(kernel: string, arg: string, t: TensorInfo, shape: number[]): void {
-  if (!shapesEqual(t.shape, shape)) throw new RangeError(`${kernel}: ${arg} has shape ${fmtShape(t.shape)}, but the geometry in attrs expects ${fmtShape(shape)}`);
-  if (t.dtype !== 'float32') throw new TypeError(`${kernel} on webgpu: ${arg} must be float32, received ${t.dtype}`);
-}
-
-const xShape = (g: Geo, d3: boolean) => (d3 ? [g.N, g.D, g.H, g.W, g.C] : [g.N, g.H, g.W, g.C]);
-const yShape = (g: Geo, d3: boolean) => (d3 ? [g.N, g.OD, g.OH, g.OW, g.F] : [g.N, g.OH, g.OW, g.F]);
-const wShape = (g: Geo, d3: boolean) => (d3 ? [g.KD, g.KH, g.KW, g.Cg, g.F] : [g.KH, g.KW, g.Cg, g.F]);
-
-export function convForward(be: WebGPUBackend, x: TensorInfo, w: TensorInfo, g: Geo, d3: boolean, kernel: string): TensorInfo {
-  expect(kernel, 'x', x, xShape(g, d3));
-  expect(kernel, 'w', w, wShape(g, d3));
-  const y = be.output(yShape(g, d3), 'float32');
-  const taps = g.KD * g.KH * g.KW;
-  const positions = g.N * g.OD * g.OH * g.OW;
-  if (useGemm('forward', g)) {
-    gemm(be, FORWARD, [gpu(x), gpu(w)], y.dataId, { batch: g.groups, M: positions, N: g.Fg, K: taps * g.Cg, sb: g.Fg, sm: g.F, sn: 1 }, geoValues(g));
+function convForward(be: WebGPUBackend, [x, w]: TensorInfo[], conv: Conv2DInfo | Conv3DInfo, onGemm: boolean): TensorInfo {
+  const g = convGeometry(conv);
+  const y = be.output(convShapes(conv).y, 'float32');
+  const taps = g.kD * g.kH * g.kW;
+  const positions = g.batch * g.outD * g.outH * g.outW;
+  if (onGemm) {
+    gemm(be, FORWARD, [gpu(x), gpu(w)], y.dataId, { batch: g.groups, M: positions, N: g.Fg, K: taps * g.Cg, sb: g.Fg, sm: g.outC, sn: 1 }, geoValues(g));
   } else {
-    const total = positions * g.F;
+    const total = positions * g.outC;
     be.run(DIRECT_FORWARD, [gpu(x), gpu(w), y.dataId], { total, ...geoValues(g) }, grid1d(total));
   }
   return y;
 }
 
-export function convInputGrad(be: WebGPUBackend, dy: TensorInfo, w: TensorInfo, g: Geo, d3: boolean, kernel: string): TensorInfo {
-  expect(kernel, 'dy', dy, yShape(g, d3));
-  expect(kernel, 'w', w, wShape(g, d3));
-  const dx = be.output(xShape(g, d3), 'float32');
-  const taps = g.KD * g.KH * g.KW;
-  const cells = g.N * g.D * g.H * g.W;
-  if (useGemm('input', g)) {
-    gemm(be, INPUT_GRAD, [gpu(dy), gpu(w)], dx.dataId, { batch: g.groups, M: cells, N: g.Cg, K: taps * g.Fg, sb: g.Cg, sm: g.C, sn: 1 }, geoValues(g));
+function convInputGrad(be: WebGPUBackend, [dy, w]: TensorInfo[], conv: Conv2DInfo | Conv3DInfo, onGemm: boolean): TensorInfo {
+  const g = convGeometry(conv);
+  const dx = be.output(convShapes(conv).x, 'float32');
+  const taps = g.kD * g.kH * g.kW;
+  const cells = g.batch * g.inD * g.inH * g.inW;
+  if (onGemm) {
+    gemm(be, INPUT_GRAD, [gpu(dy), gpu(w)], dx.dataId, { batch: g.groups, M: cells, N: g.Cg, K: taps * g.Fg, sb: g.Cg, sm: g.inC, sn: 1 }, geoValues(g));
   } else {
-    const total = cells * g.C;
+    const total = cells * g.inC;
     be.run(DIRECT_INPUT_GRAD, [gpu(dy), gpu(w), dx.dataId], { total, ...geoValues(g) }, grid1d(total));
   }
   return dx;
 }
 
-export function convFilterGrad(be: WebGPUBackend, x: TensorInfo, dy: TensorInfo, g: Geo, d3: boolean, kernel: string): TensorInfo {
-  expect(kernel, 'x', x, xShape(g, d3));
-  expect(kernel, 'dy', dy, yShape(g, d3));
-  const dw = be.output(wShape(g, d3), 'float32');
-  const taps = g.KD * g.KH * g.KW;
-  const positions = g.N * g.OD * g.OH * g.OW;
-  if (useGemm('filter', g)) {
-    gemm(be, FILTER_GRAD, [gpu(x), gpu(dy)], dw.dataId, { batch: g.groups, M: taps * g.Cg, N: g.Fg, K: positions, sb: g.Fg, sm: g.F, sn: 1 }, geoValues(g));
+function convFilterGrad(be: WebGPUBackend, [x, dy]: TensorInfo[], conv: Conv2DInfo | Conv3DInfo, onGemm: boolean): TensorInfo {
+  const g = convGeometry(conv);
+  const dw = be.output(convShapes(conv).w, 'float32');
+  const taps = g.kD * g.kH * g.kW;
+  const positions = g.batch * g.outD * g.outH * g.outW;
+  if (onGemm) {
+    gemm(be, FILTER_GRAD, [gpu(x), gpu(dy)], dw.dataId, { batch: g.groups, M: taps * g.Cg, N: g.Fg, K: positions, sb: g.Fg, sm: g.outC, sn: 1 }, geoValues(g));
   } else {
-    const total = taps * g.Cg * g.F;
+    const total = taps * g.Cg * g.outC;
     if (total > 0) {
       const gx = Math.min(total, 65535);
       be.run(DIRECT_FILTER_GRAD, [gpu(x), gpu(dy), dw.dataId], { total, ...geoValues(g) }, [gx, Math.ceil(total / gx), 1]);
@@ -355,9 +341,22 @@ export function convFilterGrad(be: WebGPUBackend, x: TensorInfo, dy: TensorInfo,
   return dw;
 }
 
-registerFloat('Conv2D', ([x, w], a, be) => convForward(be, x, w, geo2d(a.conv as Conv2DInfo), false, 'Conv2D'));
-registerFloat('Conv2DBackpropInput', ([dy, w], a, be) => convInputGrad(be, dy, w, geo2d(a.conv as Conv2DInfo), false, 'Conv2DBackpropInput'));
-registerFloat('Conv2DBackpropFilter', ([x, dy], a, be) => convFilterGrad(be, x, dy, geo2d(a.conv as Conv2DInfo), false, 'Conv2DBackpropFilter'));
-registerFloat('Conv3D', ([x, w], a, be) => convForward(be, x, w, geo3d(a.conv as Conv3DInfo), true, 'Conv3D'));
-registerFloat('Conv3DBackpropInput', ([dy, w], a, be) => convInputGrad(be, dy, w, geo3d(a.conv as Conv3DInfo), true, 'Conv3DBackpropInput'));
-registerFloat('Conv3DBackpropFilter', ([x, dy], a, be) => convFilterGrad(be, x, dy, geo3d(a.conv as Conv3DInfo), true, 'Conv3DBackpropFilter'));
+const RUN: Record<Which, typeof convForward> = { forward: convForward, input: convInputGrad, filter: convFilterGrad };
+
+/** Register `kernel` with its variants 'gemm' and 'direct' (both run any geometry), chosen by useGemm. */
+function registerConv<A extends { conv: Conv2DInfo | Conv3DInfo }>(kernel: Kernel<A>, which: Which): void {
+  registerFloat(kernel, {
+    variants: [
+      { name: 'gemm', run: (inputs, { conv }, be) => RUN[which](be, inputs, conv, true) },
+      { name: 'direct', run: (inputs, { conv }, be) => RUN[which](be, inputs, conv, false) },
+    ],
+    choose: (_inputs, { conv }) => (useGemm(which, convGeometry(conv)) ? 'gemm' : 'direct'),
+  });
+}
+
+registerConv(Conv2D, 'forward');
+registerConv(Conv2DBackpropInput, 'input');
+registerConv(Conv2DBackpropFilter, 'filter');
+registerConv(Conv3D, 'forward');
+registerConv(Conv3DBackpropInput, 'input');
+registerConv(Conv3DBackpropFilter, 'filter');

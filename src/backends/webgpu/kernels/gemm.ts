@@ -58,6 +58,15 @@ type Tile = { name: 't64' | 't128'; tm: number; tn: number; bk: number };
 const T64: Tile = { name: 't64', tm: 4, tn: 4, bk: 16 };
 const T128: Tile = { name: 't128', tm: 8, tn: 8, bk: 8 };
 
+/**
+ * The GEMM's tiles as WebGPUBackend.tileSizes() reports them: outputs per workgroup side
+ * (16 threads x TM) and the K step of each tile.
+ */
+export const GEMM_TILE_SIZES = {
+  gemmTile: 16 * T64.tm, gemmKStep: T64.bk,
+  gemmLargeTile: 16 * T128.tm, gemmLargeKStep: T128.bk,
+} as const;
+
 const GEMM_PARAMS: ParamDecl[] = [
   { name: 'M', type: 'u32' },
   { name: 'N', type: 'u32' },

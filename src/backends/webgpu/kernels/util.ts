@@ -3,7 +3,7 @@
  * dimensions, and the WGSL that turns a flat output index into input offsets.
  */
 import type { Backend } from '../../../tensor/backend.js';
-import { registerKernel, type KernelFunc } from '../../../registry/kernels.js';
+import { registerKernel, type KernelFunc, type KernelVariants } from '../../../registry/kernels.js';
 import type { Kernel } from '../../../kernels/kernel.js';
 import { broadcastStrides, collapse, type StridedWalk } from '../../../kernels/broadcast.js';
 import { fmtShape, sizeOf, stridesOf } from '../../../tensor/shape.js';
@@ -27,16 +27,24 @@ export function register<A extends object>(kernel: Kernel<A> | string, fn: Kerne
   registerKernel<A, WebGPUBackend>(kernel, 'webgpu', fn);
 }
 
-/** Register a kernel whose WGSL reads every input as f32: int32 inputs are refused by name. */
-export function registerFloat<A extends object>(kernel: Kernel<A>, fn: KernelFunc<A, WebGPUBackend>): void;
+/**
+ * Register a kernel whose WGSL reads every input as f32: int32 inputs are refused by name.
+ * `fn` is one implementation or a set of named variants (each variant refuses them).
+ */
+export function registerFloat<A extends object>(kernel: Kernel<A>, fn: KernelFunc<A, WebGPUBackend> | KernelVariants<A, WebGPUBackend>): void;
 export function registerFloat(kernel: string, fn: KernelFunc<Attrs, WebGPUBackend>): void;
-export function registerFloat<A extends object>(kernel: Kernel<A> | string, fn: KernelFunc<A, WebGPUBackend>): void {
+export function registerFloat<A extends object>(kernel: Kernel<A> | string, fn: KernelFunc<A, WebGPUBackend> | KernelVariants<A, WebGPUBackend>): void {
   const name = typeof kernel === 'string' ? kernel : kernel.name;
-  register<A>(kernel as Kernel<A>, (inputs, attrs, be) => {
+  const floatOnly = (run: KernelFunc<A, WebGPUBackend>): KernelFunc<A, WebGPUBackend> => (inputs, attrs, be) => {
     const bad = inputs.find((t) => t.dtype !== 'float32');
     if (bad) throw new TypeError(`${name} on webgpu: float32 inputs expected, received a ${bad.dtype} tensor of shape ${fmtShape(bad.shape)}; cast it first`);
-    return fn(inputs, attrs, be);
-  });
+    return run(inputs, attrs, be);
+  };
+  if (typeof fn === 'function') {
+    register<A>(kernel as Kernel<A>, floatOnly(fn));
+    return;
+  }
+  registerKernel<A, WebGPUBackend>(kernel as Kernel<A>, 'webgpu', { choose: fn.choose, variants: fn.variants.map((v) => ({ ...v, run: floatOnly(v.run) })) });
 }
 
 /**

@@ -1,0 +1,223 @@
+/**
+ * Convolution kernels: Conv2D / Conv3D and their input and filter gradients, channels
+ * last. x is [N,(D,)H,W,C], w is [(KD,)KH,KW,C/groups,F], y is [N,(OD,)OH,OW,F]; the
+ * geometry (sizes, strides, dilations, paddings, groups) travels in attrs as a
+ * Conv2DInfo or Conv3DInfo, computed and validated by the op (conv_info.ts).
+ *
+ * With g = f div (F/groups) the group of filter f, Cg = C/groups, and
+ * ih = oh*sh - padTop + kh*dh, iw = ow*sw - padLeft + kw*dw (taps outside x read zero):
+ *
+ *   Conv2D               y[n,oh,ow,f]  = sum_{kh,kw,ci} x[n,ih,iw,g*Cg+ci] * w[kh,kw,ci,f]
+ *   Conv2DBackpropInput  dx[n,ih,iw,g*Cg+ci] += dy[n,oh,ow,f] * w[kh,kw,ci,f]   (each tap sends back)
+ *   Conv2DBackpropFilter dw[kh,kw,ci,f] = sum_{n,oh,ow} x[n,ih,iw,g*Cg+ci] * dy[n,oh,ow,f]
+ *
+ * and the same with a depth axis for Conv3D (id = od*sd - padFront + kd*dd). A 2-D
+ * convolution is a 3-D one with depth 1 (conv2dAs3d), so the references below are one
+ * set of three loops, and the wasm and webgpu backends share the same view. The op
+ * (src/ops/conv.ts) records dx = Conv2DBackpropInput(dy, w), dw = Conv2DBackpropFilter(x, dy).
+ */
+import type { TensorInfo } from '../tensor/backend.js';
+import { allocArray, type DType, type TypedArray } from '../tensor/dtype.js';
+import type { Conv2DInfo, Conv3DInfo } from './conv_info.js';
+import { defineKernel, expectSameDtype, expectShape, type HostTensor } from './kernel.js';
+
+export interface Conv2DAttrs {
+  conv: Conv2DInfo;
+}
+export interface Conv3DAttrs {
+  conv: Conv3DInfo;
+}
+
+/** A Conv2DInfo as the Conv3DInfo of depth 1 (every 2-D kernel runs on the 3-D code). */
+export function conv2dAs3d(c: Conv2DInfo): Conv3DInfo {
+  return {
+    batch: c.batch, inD: 1, inH: c.inH, inW: c.inW, inC: c.inC,
+    outD: 1, outH: c.outH, outW: c.outW, outC: c.outC,
+    kD: 1, kH: c.kH, kW: c.kW, strideD: 1, strideH: c.strideH, strideW: c.strideW,
+    dilationD: 1, dilationH: c.dilationH, dilationW: c.dilationW,
+    padFront: 0, padBack: 0, padTop: c.padTop, padBottom: c.padBottom, padLeft: c.padLeft, padRight: c.padRight,
+    groups: c.groups,
+  };
+}
+
+/** The 3-D view of either geometry. */
+export function asConv3d(c: Conv2DInfo | Conv3DInfo): Conv3DInfo {
+  return 'inD' in c ? c : conv2dAs3d(c);
+}
+
+/** Shapes of x, w and y for a geometry, in its own rank (a Conv2DInfo has no depth axes). */
+export interface ConvShapes {
+  x: number[];
+  w: number[];
+  y: number[];
+}
+
+/** x, w and y shapes of a convolution geometry (the one copy: checks, references and backends use it). */
+export function convShapes(c: Conv2DInfo | Conv3DInfo): ConvShapes {
+  const d3 = 'inD' in c;
+  const sp = (d: number, h: number, w: number) => (d3 ? [d, h, w] : [h, w]);
+  const g = asConv3d(c);
+  return {
+    x: [g.batch, ...sp(g.inD, g.inH, g.inW), g.inC],
+    w: [...sp(g.kD, g.kH, g.kW), g.inC / g.groups, g.outC],
+    y: [g.batch, ...sp(g.outD, g.outH, g.outW), g.outC],
+  };
+}
+
+/** Copy float64 accumulators into a fresh array of the output dtype. */
+function rounded(acc: Float64Array, dtype: DType, shape: readonly number[]): TypedArray {
+  const y = allocArray(dtype, acc.length, shape);
+  y.set(acc);
+  return y;
+}
+
+// ---------------------------------------------------------------- reference loops
+// Loop order: output position outermost, filters innermost, so that w and dy are read
+// contiguously (w's last axis is F). Each output still sums its terms in (kd, kh, kw, ci)
+// order. Sums run in float64 (JS numbers) and are rounded once into the output dtype, so
+// the float32 oracle does not drift.
+
+/**
+ * Visit every tap of every output position that lands inside x: (offset of y[n,od,oh,ow,0],
+ * offset of x[n,id,ih,iw,0], offset of w[kd,kh,kw,0,0]).
+ */
+function forEachTap(c: Conv3DInfo, visit: (yAt: number, xAt: number, wAt: number) => void): void {
+  const { batch: N, inD: D, inH: H, inW: W, inC: C, outD: OD, outH: OH, outW: OW, outC: F, kD: KD, kH: KH, kW: KW } = c;
+  const Cg = C / c.groups;
+  for (let n = 0; n < N; n++) {
+    for (let od = 0; od < OD; od++) {
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++) {
+          const yAt = (((n * OD + od) * OH + oh) * OW + ow) * F;
+          for (let kd = 0; kd < KD; kd++) {
+            const id = od * c.strideD - c.padFront + kd * c.dilationD;
+            if (id < 0 || id >= D) continue;
+            for (let kh = 0; kh < KH; kh++) {
+              const ih = oh * c.strideH - c.padTop + kh * c.dilationH;
+              if (ih < 0 || ih >= H) continue;
+              for (let kw = 0; kw < KW; kw++) {
+                const iw = ow * c.strideW - c.padLeft + kw * c.dilationW;
+                if (iw < 0 || iw >= W) continue;
+                visit(yAt, (((n * D + id) * H + ih) * W + iw) * C, ((kd * KH + kh) * KW + kw) * Cg * F);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** y = conv(x, w). */
+function convForward(x: HostTensor, w: HostTensor, conv: Conv2DInfo | Conv3DInfo): HostTensor {
+  const c = asConv3d(conv);
+  const s = convShapes(conv);
+  const G = c.groups, Cg = c.inC / G, Fg = c.outC / G, F = c.outC;
+  const xv = x.values, wv = w.values;
+  const acc = new Float64Array(c.batch * c.outD * c.outH * c.outW * F);
+  forEachTap(c, (yAt, xAt, wAt0) => {
+    for (let g = 0; g < G; g++) {
+      for (let ci = 0; ci < Cg; ci++) {
+        const xval = xv[xAt + g * Cg + ci];
+        const wAt = wAt0 + ci * F + g * Fg;
+        for (let j = 0; j < Fg; j++) acc[yAt + g * Fg + j] += xval * wv[wAt + j];
+      }
+    }
+  });
+  return { values: rounded(acc, x.dtype, s.y), shape: s.y, dtype: x.dtype };
+}
+
+/** dx = d conv / dx applied to dy. */
+function convBackpropInput(dy: HostTensor, w: HostTensor, conv: Conv2DInfo | Conv3DInfo): HostTensor {
+  const c = asConv3d(conv);
+  const s = convShapes(conv);
+  const G = c.groups, Cg = c.inC / G, Fg = c.outC / G, F = c.outC;
+  const dyv = dy.values, wv = w.values;
+  const dx = new Float64Array(c.batch * c.inD * c.inH * c.inW * c.inC);
+  forEachTap(c, (yAt, xAt, wAt0) => {
+    // Each tap sends dy back to the input cell it read: dx += sum_f dy[f] * w[kd,kh,kw,ci,f].
+    for (let g = 0; g < G; g++) {
+      for (let ci = 0; ci < Cg; ci++) {
+        const wAt = wAt0 + ci * F + g * Fg;
+        let sum = 0;
+        for (let j = 0; j < Fg; j++) sum += dyv[yAt + g * Fg + j] * wv[wAt + j];
+        dx[xAt + g * Cg + ci] += sum;
+      }
+    }
+  });
+  return { values: rounded(dx, dy.dtype, s.x), shape: s.x, dtype: dy.dtype };
+}
+
+/** dw = d conv / dw applied to dy. */
+function convBackpropFilter(x: HostTensor, dy: HostTensor, conv: Conv2DInfo | Conv3DInfo): HostTensor {
+  const c = asConv3d(conv);
+  const s = convShapes(conv);
+  const G = c.groups, Cg = c.inC / G, Fg = c.outC / G, F = c.outC;
+  const xv = x.values, dyv = dy.values;
+  const dw = new Float64Array(c.kD * c.kH * c.kW * Cg * F);
+  forEachTap(c, (yAt, xAt, wAt0) => {
+    // dw[kd,kh,kw,ci,f] += x[n,id,ih,iw,g*Cg+ci] * dy[n,od,oh,ow,f], summed over every output position.
+    for (let g = 0; g < G; g++) {
+      for (let ci = 0; ci < Cg; ci++) {
+        const xval = xv[xAt + g * Cg + ci];
+        const wAt = wAt0 + ci * F + g * Fg;
+        for (let j = 0; j < Fg; j++) dw[wAt + j] += xval * dyv[yAt + g * Fg + j];
+      }
+    }
+  });
+  return { values: rounded(dw, x.dtype, s.w), shape: s.w, dtype: x.dtype };
+}
+
+// ---------------------------------------------------------------- contracts
+
+/** The check of each kernel: its two inputs against the shapes the geometry gives them. */
+function checkInputs(kernel: string, names: readonly [string, string], which: readonly [keyof ConvShapes, keyof ConvShapes]) {
+  return (inputs: readonly TensorInfo[], { conv }: { conv: Conv2DInfo | Conv3DInfo }) => {
+    const s = convShapes(conv);
+    expectShape(kernel, names[0], inputs[0], s[which[0]]);
+    expectShape(kernel, names[1], inputs[1], s[which[1]]);
+    expectSameDtype(kernel, names, inputs);
+  };
+}
+
+export const Conv2D = defineKernel<Conv2DAttrs>({
+  name: 'Conv2D',
+  inputs: ['x', 'w'],
+  check: checkInputs('Conv2D', ['x', 'w'], ['x', 'w']),
+  reference: ([x, w], { conv }) => convForward(x, w, conv),
+});
+
+export const Conv2DBackpropInput = defineKernel<Conv2DAttrs>({
+  name: 'Conv2DBackpropInput',
+  inputs: ['dy', 'w'],
+  check: checkInputs('Conv2DBackpropInput', ['dy', 'w'], ['y', 'w']),
+  reference: ([dy, w], { conv }) => convBackpropInput(dy, w, conv),
+});
+
+export const Conv2DBackpropFilter = defineKernel<Conv2DAttrs>({
+  name: 'Conv2DBackpropFilter',
+  inputs: ['x', 'dy'],
+  check: checkInputs('Conv2DBackpropFilter', ['x', 'dy'], ['x', 'y']),
+  reference: ([x, dy], { conv }) => convBackpropFilter(x, dy, conv),
+});
+
+export const Conv3D = defineKernel<Conv3DAttrs>({
+  name: 'Conv3D',
+  inputs: ['x', 'w'],
+  check: checkInputs('Conv3D', ['x', 'w'], ['x', 'w']),
+  reference: ([x, w], { conv }) => convForward(x, w, conv),
+});
+
+export const Conv3DBackpropInput = defineKernel<Conv3DAttrs>({
+  name: 'Conv3DBackpropInput',
+  inputs: ['dy', 'w'],
+  check: checkInputs('Conv3DBackpropInput', ['dy', 'w'], ['y', 'w']),
+  reference: ([dy, w], { conv }) => convBackpropInput(dy, w, conv),
+});
+
+export const Conv3DBackpropFilter = defineKernel<Conv3DAttrs>({
+  name: 'Conv3DBackpropFilter',
+  inputs: ['x', 'dy'],
+  check: checkInputs('Conv3DBackpropFilter', ['x', 'dy'], ['x', 'y']),
+  reference: ([x, dy], { conv }) => convBackpropFilter(x, dy, conv),
+});
