@@ -5,9 +5,10 @@ import { Linear } from '../util/linear.js';
 import { Dataset } from '../../src/data/dataset.js';
 import { SGD } from '../../src/optim/optimizer.js';
 import {
-  resolveCompile, fitDataset, evaluateDataset, EarlyStopping, LearningRateScheduler, ReduceLROnPlateauCallback, ProgressBar,
+  resolveCompile, evaluateDataset, EarlyStopping, LearningRateScheduler, ReduceLROnPlateauCallback, ProgressBar,
   type TrainableModel, type Callback,
 } from '../../src/train/index.js';
+import { fitDataset } from '../../src/models/fit.js';
 
 /**
  * y = 2x + 1 + e with e orthogonal to both the ones vector and x: the least-squares fit is
