@@ -8,7 +8,8 @@
 import { add } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type CallOpts, Layer, type LayerArgs, PrefixedWeight, type Shape, type Weight, isShapeList } from './layer.js';
-import { Graph, SymbolicTensor } from './symbolic.js';
+import { Graph } from './graph.js';
+import { SymbolicTensor } from './symbolic.js';
 
 export abstract class Container extends Layer {
   protected graph: Graph | null = null;

@@ -22,7 +22,8 @@ export {
   Layer, LayerWeight, PrefixedWeight, baseWeight, registerLayerClass, deserializeLayer, serializeLayer, uniqueLayerName,
   type Weight, type LayerArgs, type LayerConfig, type CallOpts, type Shape, type InputSpec, type LayerClass,
 } from './layer.js';
-export { SymbolicTensor, Graph, input, type LayerNode, type GraphAnalysis } from './symbolic.js';
+export { SymbolicTensor, input, type LayerNode } from './symbolic.js';
+export { Graph, type GraphAnalysis } from './graph.js';
 export { Container, CompositeLayer } from './container.js';
 export {
   Dense, Flatten, Reshape, Dropout, Activation, ReLU, LeakyReLU, PReLU, ELU, Softmax, ZeroPadding2D,

@@ -1,6 +1,7 @@
 /** Models (functional and sequential), summaries, saving and loading. The zoo is `convkit.zoo`. */
 export { Model, Sequential, sequential, model, type ModelArgs, type SequentialOpts, type PredictOpts, type LayerSelector } from './model.js';
 export { input, SymbolicTensor } from '../layers/symbolic.js';
+export { fitDataset, type FitOptions } from './fit.js';
 export { formatSummary, type ModelSummary, type SummaryLayer, type SummaryOptions } from './summary.js';
 export {
   loadModel, saveModel, encodeModel, decodeModel, memoryHandler, browserLocalStorage, browserIndexedDB, fromFetch, fileSystemHandler,

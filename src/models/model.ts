@@ -14,7 +14,8 @@ import { Container } from '../layers/container.js';
 import {
   type CallOpts, Layer, type LayerConfig, type Weight, baseWeight, deserializeLayer, fmtDims, registerLayerClass, serializeLayer,
 } from '../layers/layer.js';
-import { Graph, SymbolicTensor, input } from '../layers/symbolic.js';
+import { Graph } from '../layers/graph.js';
+import { SymbolicTensor, input } from '../layers/symbolic.js';
 import { checkOptionKeys } from '../layers/options.js';
 import { cast } from '../ops/elementwise.js';
 import { concat, slice } from '../ops/shape.js';

@@ -12,7 +12,7 @@
  */
 import { Container } from '../layers/container.js';
 import type { Layer } from '../layers/layer.js';
-import type { Graph } from '../layers/symbolic.js';
+import type { Graph } from '../layers/graph.js';
 
 export interface SummaryLayer {
   /** Layer name; nested layers (with `expand`) are written 'block/child'. */

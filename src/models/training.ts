@@ -1,7 +1,7 @@
 /**
  * Training methods for Model, added by prototype augmentation so that the model class
  * stays about architecture: `compile`, `fit`, `evaluate` (Keras's semantics; the loop
- * is in src/train/fit.ts).
+ * is in src/train/fit.ts, fit's options on top of it in ./fit.ts).
  *
  *   model.compile({ optimizer: 'adam', loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
  *   const history = await model.fit(xTrain, yTrain, { epochs: 5, batchSize: 32, validationSplit: 0.1 });
@@ -11,9 +11,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { Dataset } from '../data/dataset.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { History, Logs } from '../train/callbacks.js';
-import {
-  evaluateDataset, evaluateDatasetAsync, fitDataset, predictDataset, predictDatasetAsync, toDatasetAsync, resolveCompile, toDataset, type CompileArgs, type Compiled, type FitOptions,
-} from '../train/fit.js';
+import { resolveCompile, type CompileArgs, type Compiled } from '../train/compile.js';
+import { evaluateDataset, evaluateDatasetAsync, predictDataset, predictDatasetAsync } from '../train/evaluate.js';
+import { fitDataset, toDataset, toDatasetAsync, type FitOptions } from './fit.js';
 import { Model } from './model.js';
 
 declare module './model.js' {

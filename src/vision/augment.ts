@@ -3,7 +3,7 @@
  * crop back, i.e. random translation), rotation, scaling, brightness / contrast /
  * per-channel colour shifts. Every transform draws fresh parameters per image, so
  * calling it on each mini-batch of each epoch generates new variants on the fly
- * (fit's `augment` option does this). Runs on the host (no gradients are needed for
+ * (fit's `augment` option does this, through `augmentBatches`). Runs on the host (no gradients are needed for
  * inputs) and returns a new batch of the same shape.
  *
  * Geometry is one inverse affine map per image (output pixel -> source point) sampled
@@ -13,6 +13,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../tensor/shape.js';
 import { tensor } from '../ops/creation.js';
 import { Rng, rngOf } from '../ops/random.js';
+import { epochSeed, TRANSFORM_STREAM } from '../train/fit.js';
+import type { BatchTransform, TrainBatch } from '../train/training_data.js';
 
 export interface AugmentOptions {
   /** Mirror left-right with this probability (true = 0.5). */
@@ -252,4 +254,34 @@ export function cropImages(x: Tensor, top: number, left: number, h: number, w: n
         for (let c = 0; c < C; c++) out[((n * h + y) * w + xx) * C + c] = src[((n * H + sy) * W + sx) * C + c];
       }
   return tensor(out, [N, h, w, C], 'float32');
+}
+
+// ---------------------------------------------------------------- fit's augment option
+
+/** fit's `augment` option: Augmenter options, an Augmenter, or a function of a host image batch. */
+export type AugmentArg = AugmentOptions | Augmenter | ((batch: ImageBatch) => ImageBatch);
+
+/**
+ * fit's `augment` option as the training loop's batch transform (labels unchanged).
+ * Options build a fresh Augmenter each epoch, seeded from (seed, epoch) so that resuming
+ * reproduces the same images; an Augmenter or a function passed in keeps its own state
+ * (the caller's stream). Before training it refuses samples that are not images [H, W, C].
+ */
+export function augmentBatches(a: AugmentArg): BatchTransform {
+  const images = (b: TrainBatch): ImageBatch => ({ data: b.x, shape: [b.size, ...b.sampleShape] as [number, number, number, number] });
+  let transform: BatchTransform;
+  if (typeof a === 'function') transform = (b) => ({ x: a(images(b)).data, y: b.y });
+  else if (a instanceof Augmenter) transform = (b) => ({ x: a.applyBatch(images(b)).data, y: b.y });
+  else {
+    let epochAug: { epoch: number; aug: Augmenter } | null = null;
+    transform = (b, { epoch, seed }) => {
+      const base = typeof a.seed === 'number' ? a.seed : seed;
+      if (epochAug?.epoch !== epoch) epochAug = { epoch, aug: new Augmenter({ ...a, seed: epochSeed(base, epoch, TRANSFORM_STREAM) }) };
+      return { x: epochAug.aug.applyBatch(images(b)).data, y: b.y };
+    };
+  }
+  transform.checkSamples = (sampleShape) => {
+    if (sampleShape.length !== 3) throw new RangeError(`fit: augment needs images [H, W, C], the samples have shape ${fmtShape(sampleShape)}`);
+  };
+  return transform;
 }

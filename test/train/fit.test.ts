@@ -5,9 +5,10 @@ import { Linear } from '../util/linear.js';
 import { Dataset } from '../../src/data/dataset.js';
 import { SGD } from '../../src/optim/optimizer.js';
 import {
-  resolveCompile, fitDataset, evaluateDataset, EarlyStopping, LearningRateScheduler, ReduceLROnPlateauCallback, ProgressBar,
+  resolveCompile, evaluateDataset, EarlyStopping, LearningRateScheduler, ReduceLROnPlateauCallback, ProgressBar,
   type TrainableModel, type Callback,
 } from '../../src/train/index.js';
+import { fitDataset } from '../../src/models/fit.js';
 
 /**
  * y = 2x + 1 + e with e orthogonal to both the ones vector and x: the least-squares fit is
@@ -207,6 +208,33 @@ describe('fit options and errors', () => {
     expect(calls).toBe(2); // 3 training samples = one batch per epoch
     expect(h.history.loss).toEqual([1, 1]); // trained on the augmented (all-ones) images
     expect(h.history.val_loss).toEqual([0, 0]); // validated on the originals (zeros)
+  });
+
+  it('batchTransform rewrites training batches (after augment) and sees the epoch and the seed', async () => {
+    const imgs = new Dataset({ x: new Float32Array(6 * 2 * 2), sampleShape: [2, 2, 1], y: Float32Array.from([0, 0, 0, 0, 0, 0]), labelShape: [] as number[] });
+    const m: TrainableModel = {
+      trainableWeights: [ck.zeros([1]).requireGrad()],
+      apply(x: Tensor) {
+        return ck.add(ck.mean(x.reshape([x.shape[0], 4]), { axes: [1] }), this.trainableWeights[0]);
+      },
+    };
+    const seen: [number, number][] = [];
+    const h = await fitDataset(m, resolveCompile({ optimizer: new SGD({ lr: 0 }), loss: 'mse' }), imgs, {
+      epochs: 2, batchSize: 3, verbose: 0, seed: 7, validationSplit: 0.5,
+      augment: (b) => ({ data: new Float32Array(b.data.length).fill(1), shape: b.shape }),
+      batchTransform: (b, { epoch, seed }) => {
+        seen.push([epoch, seed]);
+        expect(b.sampleShape).toEqual([2, 2, 1]);
+        expect(Array.from(b.x)).toEqual(new Array(12).fill(1)); // augment ran first
+        return { x: b.x, y: new Float32Array(b.size).fill(3) };
+      },
+    });
+    expect(seen).toEqual([[0, 7], [1, 7]]);
+    expect(h.history.loss).toEqual([4, 4]); // prediction 1, target 3
+    expect(h.history.val_loss).toEqual([0, 0]); // validation batches untransformed
+    const refuse = Object.assign((b: { x: Float32Array; y: Float32Array | Int32Array }) => b, { checkSamples: () => { throw new RangeError('not for these samples'); } });
+    await expect(fitDataset(m, resolveCompile({ optimizer: new SGD({ lr: 0 }), loss: 'mse' }), imgs, { verbose: 0, batchTransform: refuse })).rejects.toThrow(/not for these samples/);
+    await expect(fitDataset(m, resolveCompile({ optimizer: new SGD({ lr: 0 }), loss: 'mse' }), regression(), { verbose: 0, augment: { flipHorizontal: true } })).rejects.toThrow(/augment needs images \[H, W, C\]/);
   });
 
   it('rejects unknown losses, metrics and bad options with clear messages', async () => {

@@ -7,7 +7,8 @@ import '../../src/models/training.js';
 import { SGD } from '../../src/optim/optimizer.js';
 import { Dataset } from '../../src/data/dataset.js';
 import { loadDigits } from '../../src/data/digits.js';
-import { Ensemble, multiCrops, multiCropPredict, EarlyStopping, accuracy } from '../../src/train/index.js';
+import { Ensemble, EarlyStopping, accuracy } from '../../src/train/index.js';
+import { multiCrops, multiCropPredict } from '../../src/vision/tta.js';
 
 const snapshot = (ts: readonly ck.Tensor[]) => ts.map((t) => Array.from(t.dataSync()));
 

@@ -10,7 +10,8 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { Linear } from '../util/linear.js';
 import { Dataset } from '../../src/data/dataset.js';
 import { SGD } from '../../src/optim/optimizer.js';
-import { resolveCompile, fitDataset, EarlyStopping, ReduceLROnPlateauCallback, TerminateOnNaN, type TrainableModel, type Callback } from '../../src/train/index.js';
+import { fitDataset } from '../../src/models/fit.js';
+import { resolveCompile, EarlyStopping, ReduceLROnPlateauCallback, TerminateOnNaN, type TrainableModel, type Callback } from '../../src/train/index.js';
 
 /** Six samples of y = 2x + 1: three batches of 2 per epoch. */
 function data(): Dataset {

@@ -15,8 +15,8 @@ import { noGrad } from '../autograd/tape.js';
 import { tidy } from '../registry/storage.js';
 import { add, affine, log } from '../ops/elementwise.js';
 import { softmax } from '../ops/activation.js';
-import { cropImages, flipLeftRight } from '../vision/augment.js';
-import { predictInBatches, type Predictor } from './ensemble.js';
+import { predictInBatches, type Predictor } from '../train/ensemble.js';
+import { cropImages, flipLeftRight } from './augment.js';
 
 export interface MultiCropOptions {
   /** Crop height and width (default: the image size, with `padding`). */
