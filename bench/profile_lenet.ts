@@ -6,22 +6,16 @@ import { cases } from './cases.js';
 
 const byShape = process.argv.includes('--shapes');
 const stats = new Map<string, { n: number; ms: number }>();
-for (const name of ck.listKernels('wasm')) {
-  const cfg = ck.getKernel('wasm', name)!;
-  ck.registerKernel({
-    ...cfg,
-    kernelFunc: (i, a, b) => {
-      const t0 = performance.now();
-      const r = cfg.kernelFunc(i, a, b);
-      const key = byShape ? `${name} ${i.map((t) => `[${t.shape.join(',')}]`).join(' ')}` : name;
-      const s = stats.get(key) ?? { n: 0, ms: 0 };
-      s.n++;
-      s.ms += performance.now() - t0;
-      stats.set(key, s);
-      return r;
-    },
-  });
-}
+ck.wrapKernels('wasm', (name, run) => (i, a, b) => {
+  const t0 = performance.now();
+  const r = run(i, a, b);
+  const key = byShape ? `${name} ${i.map((t) => `[${t.shape.join(',')}]`).join(' ')}` : name;
+  const s = stats.get(key) ?? { n: 0, ms: 0 };
+  s.n++;
+  s.ms += performance.now() - t0;
+  stats.set(key, s);
+  return r;
+});
 ck.setBackendSync('wasm');
 const c = cases(true).find((x) => x.name.startsWith('LeNet'))!;
 const p = c.prepare({ id: 'convkit-wasm', lib: 'convkit', backend: 'wasm', slow: false });

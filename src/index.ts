@@ -19,7 +19,7 @@ export {
   getFallbacks, clearFallbacks, setFallbackWarnings, runKernel, runKernelVariant, kernelVariants, chooseKernelVariant, kernelVariantApplies,
 } from './registry/dispatch.js';
 export type { FallbackRecord } from './registry/dispatch.js';
-export { registerKernel, getKernel, listKernels } from './registry/kernels.js';
+export { registerKernel, getKernel, listKernels, wrapKernels } from './registry/kernels.js';
 export type { KernelFunc, KernelVariant, KernelVariants } from './registry/kernels.js';
 export { defineKernel, kernelByName, allKernels } from './kernels/kernel.js';
 export type { Kernel, HostTensor, AttrsOf } from './kernels/kernel.js';
