@@ -6,3 +6,7 @@
 export { allKernels, kernelByName, defineKernel } from './kernel.js';
 export type { Kernel, HostTensor, AttrsOf, KernelSpec } from './kernel.js';
 import './matmul.js';
+import './activation.js';
+import './norm.js';
+import './loss.js';
+import './optim.js';

@@ -18,3 +18,9 @@ export const CONV_GEOMETRY = [
   'kD', 'kH', 'kW', 'strideD', 'strideH', 'strideW', 'dilationD', 'dilationH', 'dilationW',
   'padFront', 'padTop', 'padLeft', 'groups',
 ] as const;
+
+/**
+ * Activation codes of activation_f32 and activation_grad_f32 (assembly/activation_f32.ts):
+ * which function a call maps (gelu: the exact form, geluTanh: PyTorch's approximate='tanh').
+ */
+export const ACTIVATION_OP = { relu: 0, leakyRelu: 1, elu: 2, sigmoid: 3, tanh: 4, softplus: 5, step: 6, gelu: 7, geluTanh: 8 };

@@ -9,10 +9,6 @@ import './kernels/reduce.js';
 import './kernels/shape.js';
 import './kernels/conv.js';
 import './kernels/pool.js';
-import './kernels/optim.js';
-import './kernels/activation.js';
-import './kernels/norm.js';
-import './kernels/loss.js';
 import './kernels/boxes.js';
 
 // The ts backend runs each contract's reference loops (src/kernels): its kernels are the

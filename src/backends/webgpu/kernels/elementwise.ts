@@ -7,6 +7,7 @@
  * trusting the GPU's: WGSL lets compilers assume no NaN and leaves log/sqrt of negative
  * numbers and pow of negative bases undefined, so those cases are written out.
  */
+import type { Kernel } from '../../../kernels/kernel.js';
 import type { TensorInfo } from '../../../tensor/backend.js';
 import type { DType } from '../../../tensor/dtype.js';
 import { broadcastShapes, shapesEqual, sizeOf } from '../../../tensor/shape.js';
@@ -69,21 +70,21 @@ fn to_i32(x: f32) -> i32 {
 
 // ------------------------------------------------------------------ unary maps
 
-export interface UnaryDef {
+export interface UnaryDef<A extends object = Attrs> {
   /** WGSL expression in `x` (f32) and uniforms `u.*`. */
   f32: string;
   /** WGSL expression in `x` (i32); without it int32 inputs go through f32 and back. */
   i32?: string;
   /** Uniform scalars the expression reads, and how attrs fill them. */
   params?: ParamDecl[];
-  values?: (attrs: Attrs) => ParamValues;
+  values?: (attrs: A) => ParamValues;
   /** Extra WGSL functions the expression calls. */
   fns?: string;
   /** NaN in gives NaN out without evaluating the expression (default true). */
   nanPassThrough?: boolean;
 }
 
-function unaryProgram(name: string, def: UnaryDef, dtype: DType): ProgramDef {
+function unaryProgram<A extends object>(name: string, def: UnaryDef<A>, dtype: DType): ProgramDef {
   const t = wgslType(dtype);
   const nanPass = def.nanPassThrough ?? true;
   const opF = `fn op_f(x: f32) -> f32 { return ${def.f32}; }`;
@@ -104,10 +105,13 @@ function unaryProgram(name: string, def: UnaryDef, dtype: DType): ProgramDef {
   };
 }
 
-/** Register `name` as y = op(x) on webgpu. */
-export function unaryKernel(name: string, def: UnaryDef): void {
+/** Register `kernel` as y = op(x) on webgpu (a contract, typed attrs; TRANSITION: or a name). */
+export function unaryKernel<A extends object>(kernel: Kernel<A>, def: UnaryDef<A>): void;
+export function unaryKernel(kernel: string, def: UnaryDef): void;
+export function unaryKernel<A extends object>(kernel: Kernel<A> | string, def: UnaryDef<A>): void {
+  const name = typeof kernel === 'string' ? kernel : kernel.name;
   const programs = new Map<DType, ProgramDef>();
-  register(name, ([x], attrs, be) => {
+  register<A>(kernel as Kernel<A>, ([x], attrs, be) => {
     let prog = programs.get(x.dtype);
     if (!prog) {
       prog = unaryProgram(name, def, x.dtype);
@@ -121,10 +125,11 @@ export function unaryKernel(name: string, def: UnaryDef): void {
 }
 
 /** Gradient maps dx = op(dy, s) with s the saved forward input or output (float32 only). */
-export function unaryGradKernel(
-  name: string,
-  def: { f32: string; params?: ParamDecl[]; values?: (attrs: Attrs) => ParamValues; fns?: string; nanPassThrough?: boolean },
+export function unaryGradKernel<A extends object>(
+  kernel: Kernel<A>,
+  def: { f32: string; params?: ParamDecl[]; values?: (attrs: A) => ParamValues; fns?: string; nanPassThrough?: boolean },
 ): void {
+  const name = kernel.name;
   // With nanPassThrough, a NaN saved value gives NaN (the oracle's dy * f'(NaN)) without
   // evaluating f' (SwiftShader's exp(NaN) is not NaN).
   const guard = def.nanPassThrough ? 'if (is_nan(s)) { return s; } ' : '';
@@ -138,7 +143,7 @@ export function unaryGradKernel(
     params: [{ name: 'n', type: 'u32' }, ...(def.params ?? [])],
     body: `${FLOAT_FNS}\n${def.fns ?? ''}\nfn op(g: f32, s: f32) -> f32 { ${guard}return ${def.f32}; }\n${MAIN_1D}\n  if (i >= u.n) { return; }\n  dx[i] = op(dy[i], s[i]);\n}`,
   };
-  register(name, ([dy, s], attrs, be) => {
+  register(kernel, ([dy, s], attrs, be) => {
     if (s.dtype !== 'float32' || dy.dtype !== 'float32') throw new TypeError(`${name} on webgpu: float32 tensors expected, received ${dy.dtype} and ${s.dtype}`);
     const dx = be.output(s.shape, s.dtype);
     const n = sizeOf(s.shape);
