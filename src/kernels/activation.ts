@@ -80,9 +80,20 @@ function unaryGradKernel<A extends object>(name: string, saved: 'x' | 'y', f: (d
 export const Relu = unaryKernel<NoAttrs>('Relu', (x) => (x > 0 ? x : Number.isNaN(x) ? x : 0));
 export const ReluGrad = unaryGradKernel<NoAttrs>('ReluGrad', 'x', (dy, x) => (x > 0 ? dy : 0));
 
+/**
+ * Fused (not the composite where(x > 0, x, alpha x), src/ops/composites.ts): on wasm at
+ * [64,28,28,32] the composite took 3.5x (4.1x) the fused time forward and 1.2x (2.7x)
+ * forward + backward (bench/cases.ts 'composite' rows, two runs, AMD EPYC, 2 cores shared, Node 20; `npm run bench -- --kernel-only --impl convkit-wasm --filter composite`).
+ */
 export const LeakyRelu = unaryKernel<AlphaAttrs>('LeakyRelu', (x, a) => (x > 0 ? x : a.alpha * x));
 export const LeakyReluGrad = unaryGradKernel<AlphaAttrs>('LeakyReluGrad', 'x', (dy, x, a) => (x > 0 ? dy : a.alpha * dy));
 
+/**
+ * Fused: the composite (src/ops/composites.ts) has no expm1 primitive, so alpha (exp(x) - 1)
+ * loses its relative accuracy near 0 (all of it below |x| ~ 6e-8 in float32); its time was
+ * 1.13x (0.68x) the fused forward and 3.3x (1.05x) forward + backward at [64,28,28,32] on
+ * wasm (two runs, AMD EPYC, 2 cores shared, Node 20; `npm run bench -- --kernel-only --impl convkit-wasm --filter composite`).
+ */
 export const Elu = unaryKernel<AlphaAttrs>('Elu', (x, a) => (x > 0 ? x : a.alpha * Math.expm1(x)));
 export const EluGrad = unaryGradKernel<AlphaAttrs>('EluGrad', 'x', (dy, x, a) => (x > 0 ? dy : dy * a.alpha * Math.exp(x)));
 
@@ -98,8 +109,19 @@ export const Tanh = unaryKernel<NoAttrs>('Tanh', (x) => Math.tanh(x));
 export const TanhGrad = unaryGradKernel<NoAttrs>('TanhGrad', 'y', (dy, y) => dy * (1 - y * y));
 
 /** max(x, 0) + log1p(exp(-|x|)): never overflows. */
+/**
+ * Fused for accuracy, not speed: the composite max(x, 0) + log(1 + exp(-|x|))
+ * (src/ops/composites.ts) has no log1p primitive and returns 0 in the negative tail
+ * (softplus(-20) = 2.06e-9; test/ops/activation.test.ts pins the tails), although its
+ * forward took 0.58x (0.70x) the fused time at [64,28,28,32] on wasm (1.33x forward +
+ * backward in the second run; two runs, AMD EPYC, 2 cores shared, Node 20; `npm run bench -- --kernel-only --impl convkit-wasm --filter composite`).
+ */
 export const Softplus = unaryKernel<NoAttrs>('Softplus', (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))));
 
+/**
+ * Fused: where(isNaN(x), x, x >= 0) (src/ops/composites.ts) took 2.7x (3.2x) the fused time
+ * at [64,28,28,32] on wasm (two runs, AMD EPYC, 2 cores shared, Node 20; `npm run bench -- --kernel-only --impl convkit-wasm --filter composite`). No gradient kernel: step's gradient is zeros.
+ */
 export const Step = unaryKernel<NoAttrs>('Step', (x) => (x >= 0 ? 1 : x < 0 ? 0 : x));
 
 const SQRT1_2 = Math.SQRT1_2;

@@ -74,6 +74,11 @@ function channelStats(xv: ArrayLike<number>, M: number, C: number): { mean: Floa
   return { mean, variance };
 }
 
+/**
+ * Fused, inference included: the composite (x - mean) gamma / sqrt(variance + epsilon) + beta
+ * (src/ops/composites.ts) took 2.1x (2.1x) the fused time at [32,28,28,64] on wasm
+ * (bench/cases.ts 'composite' rows, two runs, AMD EPYC, 2 cores shared, Node 20; `npm run bench -- --kernel-only --impl convkit-wasm --filter composite`).
+ */
 export const BatchNorm = defineKernel<BatchNormAttrs>({
   name: 'BatchNorm',
   inputs: ['x', 'gamma', 'beta', 'mean', 'variance'],
@@ -169,6 +174,12 @@ function lrnDenominator(xv: ArrayLike<number>, C: number, { size, alpha, k }: Lr
   return d;
 }
 
+/**
+ * Fused: the composite (window sums as a product with a [C, C] band matrix, then
+ * x (k + alpha / size s)^-beta; src/ops/composites.ts) took 2.65x (3.7x) the fused time
+ * forward and 2.65x (3.9x) forward + backward at AlexNet's [8,27,27,96] on wasm
+ * (bench/cases.ts 'composite' rows, two runs, AMD EPYC, 2 cores shared, Node 20; `npm run bench -- --kernel-only --impl convkit-wasm --filter composite`).
+ */
 export const LRN = defineKernel<LrnAttrs>({
   name: 'LRN',
   inputs: ['x'],
