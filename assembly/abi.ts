@@ -3,6 +3,25 @@
 // these kernels; test/kernels/wasm_abi.test.ts fails when this file is out of date.
 
 // @ts-ignore: decorator
+@inline export const ACTIVATION_OP_RELU: i32 = 0;
+// @ts-ignore: decorator
+@inline export const ACTIVATION_OP_LEAKY_RELU: i32 = 1;
+// @ts-ignore: decorator
+@inline export const ACTIVATION_OP_ELU: i32 = 2;
+// @ts-ignore: decorator
+@inline export const ACTIVATION_OP_SIGMOID: i32 = 3;
+// @ts-ignore: decorator
+@inline export const ACTIVATION_OP_TANH: i32 = 4;
+// @ts-ignore: decorator
+@inline export const ACTIVATION_OP_SOFTPLUS: i32 = 5;
+// @ts-ignore: decorator
+@inline export const ACTIVATION_OP_STEP: i32 = 6;
+// @ts-ignore: decorator
+@inline export const ACTIVATION_OP_GELU: i32 = 7;
+// @ts-ignore: decorator
+@inline export const ACTIVATION_OP_GELU_TANH: i32 = 8;
+
+// @ts-ignore: decorator
 @inline export const BINARY_OP_ADD: i32 = 0;
 // @ts-ignore: decorator
 @inline export const BINARY_OP_SUB: i32 = 1;

@@ -1,4 +1,4 @@
-// Fused optimiser updates (float32, SIMD), the contracts of src/backends/ts/kernels/optim.ts
+// Fused optimiser updates (float32, SIMD), the contracts of src/kernels/optim.ts
 // (PyTorch 1.13's single-tensor update rules). Every input is read once and every
 // output written once, to fresh buffers (inputs are never written). Scalars derived
 // from the step count (bias corrections, decayed learning rates) come from the host.

@@ -5,6 +5,9 @@
  */
 import * as ck from '../src/index.js';
 import { computeConv2DInfo, type Padding } from '../src/kernels/conv_info.js';
+import {
+  batchNormInferenceComposite, eluComposite, leakyReluComposite, lrnComposite, softplusComposite, stepComposite,
+} from '../src/ops/composites.js';
 import { tfjs, tfHasKernel, type Tf } from './peers.js';
 
 export interface Impl {
@@ -25,6 +28,16 @@ export interface Case {
   shape: string;
   flops?: number;
   bytes?: number;
+  prepare(impl: Impl): Prepared | string;
+  /**
+   * Other ways of computing the same thing on convkit (a composite of primitive ops
+   * against the fused kernel `prepare` runs), timed in the same interleaved rounds; each
+   * gets a row `<impl> [<label>]` whose note gives its time relative to the main row.
+   */
+  alternatives?: Alternative[];
+}
+export interface Alternative {
+  label: string;
   prepare(impl: Impl): Prepared | string;
 }
 
@@ -297,6 +310,59 @@ function lenetCase(): Case {
   };
 }
 
+// ------------------------------------------------------------------ fused kernels vs composites
+
+/**
+ * Each op that has a fused kernel against the same maths written with primitive ops
+ * (src/ops/composites.ts): the fused kernel stays only where these rows show it faster.
+ * Forward, and forward + backward (the gradient of sum(f(x))) for the ops a training step
+ * differentiates. convkit only.
+ */
+function compositeCases(): Case[] {
+  const act = [64, 28, 28, 32];
+  const lrnShape = [8, 27, 27, 96];
+  const bnShape = [32, 28, 28, 64];
+  const lrnOpts = { size: 5, alpha: 1e-4, beta: 0.75, k: 2 };
+  const unary: [string, number[], (x: ck.Tensor) => ck.Tensor, (x: ck.Tensor) => ck.Tensor, boolean][] = [
+    ['leakyRelu', act, (x) => ck.leakyRelu(x, 0.1), (x) => leakyReluComposite(x, 0.1), true],
+    ['elu', act, (x) => ck.elu(x, 1), (x) => eluComposite(x, 1), true],
+    ['softplus', act, (x) => ck.softplus(x), (x) => softplusComposite(x), true],
+    ['step', act, (x) => ck.step(x), (x) => stepComposite(x), false],
+    ['lrn', lrnShape, (x) => ck.lrn(x, lrnOpts), (x) => lrnComposite(x, lrnOpts), true],
+  ];
+  const peerless = 'fused vs composite: convkit only';
+  const out: Case[] = [];
+  for (const [name, shape, fused, composite, train] of unary) {
+    const bytes = 2 * 4 * size(shape);
+    const fwdBwd = (f: (x: ck.Tensor) => ck.Tensor) => ([x]: ck.Tensor[]) => ck.grad((t: ck.Tensor) => ck.sum(f(t)))(x)[0];
+    const variants: [string, (f: (x: ck.Tensor) => ck.Tensor) => (ts: ck.Tensor[]) => ck.Tensor][] = [['forward', (f) => ([x]) => f(x)]];
+    if (train) variants.push(['forward+backward', fwdBwd]);
+    for (const [what, wrap] of variants) {
+      out.push({
+        group: 'composite',
+        name: `${name} ${what} fused`,
+        shape: fmtShape(shape),
+        bytes: what === 'forward' ? bytes : undefined,
+        prepare: (impl) => (impl.lib === 'convkit' ? convkitCase([[shape, 1]], wrap(fused)) : peerless),
+        alternatives: [{ label: 'composite', prepare: (impl) => (impl.lib === 'convkit' ? convkitCase([[shape, 1]], wrap(composite)) : peerless) }],
+      });
+    }
+  }
+  const C = bnShape[3];
+  const bnInputs: [number[], number][] = [[bnShape, 1], [[C], 2], [[C], 3], [[C], 4], [[C], 5]];
+  // a positive variance from the drawn values (a [C] op, the same on both sides)
+  const bn = (f: (x: ck.Tensor, g: ck.Tensor, b: ck.Tensor, m: ck.Tensor, v: ck.Tensor) => ck.Tensor) => ([x, g, b, m, v]: ck.Tensor[]) => f(x, g, b, m, ck.affine(ck.square(v), 1, 0.1));
+  out.push({
+    group: 'composite',
+    name: 'batchNorm inference forward fused',
+    shape: fmtShape(bnShape),
+    bytes: 2 * 4 * size(bnShape),
+    prepare: (impl) => (impl.lib === 'convkit' ? convkitCase(bnInputs, bn((x, g, b, mean, variance) => ck.batchNorm(x, g, b, { mean, variance, epsilon: 1e-3, training: false }))) : peerless),
+    alternatives: [{ label: 'composite', prepare: (impl) => (impl.lib === 'convkit' ? convkitCase(bnInputs, bn((x, g, b, m, v) => batchNormInferenceComposite(x, g, b, m, v, 1e-3))) : peerless) }],
+  });
+  return out;
+}
+
 export function cases(quick: boolean): Case[] {
-  return [...gemmCases(quick), ...convCases(), ...poolCases(), lenetCase()];
+  return [...gemmCases(quick), ...convCases(), ...poolCases(), lenetCase(), ...compositeCases()];
 }

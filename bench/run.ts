@@ -19,7 +19,7 @@ import os from 'node:os';
 import { Bench } from 'tinybench';
 import * as ck from '../src/index.js';
 import { registerWasmVariant, wasmVariantSupported } from '../src/backends/wasm/index.js';
-import { cases, setReadBack, type Impl, type Prepared } from './cases.js';
+import { cases, setReadBack, type Alternative, type Impl, type Prepared } from './cases.js';
 import { useTfBackend } from './peers.js';
 
 const argv = process.argv.slice(2);
@@ -105,9 +105,10 @@ const rateSeen = new Map<string, number>();
 async function runCase(c: ReturnType<typeof cases>[number]): Promise<Row[]> {
   const caseRows = new Map<string, Row>();
   const live: { impl: Impl; row: Row; prep: Prepared; first: number; samples: number[] }[] = [];
-  const prepareOne = async (impl: Impl) => {
-    const row: Row = { impl: impl.id, group: c.group, case: c.name, shape: c.shape, medianMs: null, rate: null, unit: c.flops ? 'GFLOP/s' : c.bytes ? 'GB/s' : '', ratioToTfjsWasm: null, samples: 0, note: '' };
-    caseRows.set(impl.id, row);
+  const prepareOne = async (impl: Impl, alt?: Alternative) => {
+    const id = alt ? `${impl.id} [${alt.label}]` : impl.id;
+    const row: Row = { impl: id, group: c.group, case: c.name, shape: c.shape, medianMs: null, rate: null, unit: c.flops ? 'GFLOP/s' : c.bytes ? 'GB/s' : '', ratioToTfjsWasm: null, samples: 0, note: '' };
+    caseRows.set(id, row);
     const why = await switchTo(impl);
     if (why) {
       row.note = `unavailable: ${why}`;
@@ -128,7 +129,7 @@ async function runCase(c: ReturnType<typeof cases>[number]): Promise<Row[]> {
     }
     let prep: Prepared | string;
     try {
-      prep = c.prepare(impl);
+      prep = (alt ?? c).prepare(impl);
     } catch (e) {
       row.note = `error: ${(e as Error).message.slice(0, 120)}`;
       return;
@@ -208,15 +209,27 @@ async function runCase(c: ReturnType<typeof cases>[number]): Promise<Row[]> {
     }
   };
   const interleaved = impls.filter((i) => i.id !== 'tfjs-cpu');
-  for (const impl of interleaved) await prepareOne(impl);
+  for (const impl of interleaved) {
+    await prepareOne(impl);
+    // Another way of computing the case (a composite of primitive ops against a fused
+    // kernel) joins the same interleaved rounds, so the ratio is not skewed by load.
+    if (impl.lib === 'convkit') for (const alt of c.alternatives ?? []) await prepareOne(impl, alt);
+  }
   await timeRounds(live.splice(0));
   for (const impl of impls.filter((i) => i.id === 'tfjs-cpu')) {
     await prepareOne(impl);
     await timeRounds(live.splice(0));
   }
-  const rowsOut = impls.map((i) => caseRows.get(i.id)!).filter(Boolean);
+  const rowsOut = [...caseRows.values()];
   const peer = caseRows.get('tfjs-wasm')?.medianMs ?? null;
   for (const r of rowsOut) if (peer !== null && r.medianMs !== null) r.ratioToTfjsWasm = peer / r.medianMs;
+  for (const impl of interleaved) {
+    const main = caseRows.get(impl.id)?.medianMs;
+    for (const alt of c.alternatives ?? []) {
+      const r = caseRows.get(`${impl.id} [${alt.label}]`);
+      if (r && main && r.medianMs !== null) r.note = [r.note, `${(r.medianMs / main).toFixed(2)}x the time of ${impl.id}`].filter(Boolean).join('; ');
+    }
+  }
   return rowsOut;
 }
 

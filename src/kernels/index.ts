@@ -12,3 +12,7 @@ import './boxes.js';
 import './elementwise.js';
 import './reduce.js';
 import './conv.js';
+import './activation.js';
+import './norm.js';
+import './loss.js';
+import './optim.js';

@@ -40,3 +40,8 @@ export const REDUCE_OP = { sum: 0, max: 1, min: 2, prod: 3 };
  * unit-stride input gradient as the forward convolution of dy with the flipped filter).
  */
 export const CONV_PATH = { gemm: 0, pointwise: 1, depthwise: 2, direct: 3, flippedGemm: 4 };
+/**
+ * Activation codes of activation_f32 and activation_grad_f32 (assembly/activation_f32.ts):
+ * which function a call maps (gelu: the exact form, geluTanh: PyTorch's approximate='tanh').
+ */
+export const ACTIVATION_OP = { relu: 0, leakyRelu: 1, elu: 2, sigmoid: 3, tanh: 4, softplus: 5, step: 6, gelu: 7, geluTanh: 8 };

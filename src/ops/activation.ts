@@ -7,7 +7,9 @@
  * step(0) = 1 and step' = 0 everywhere; NaN in gives NaN out.
  */
 import { record } from '../autograd/tape.js';
-import { run1 } from '../registry/dispatch.js';
+import { Elu, EluGrad, Gelu, GeluGrad, LeakyRelu, LeakyReluGrad, LogSoftmax, LogSoftmaxGrad, Relu, ReluGrad, Sigmoid, SigmoidGrad, Softmax, SoftmaxGrad, Softplus, Step, Tanh, TanhGrad } from '../kernels/activation.js';
+import { outputOf } from '../registry/dispatch.js';
+import { Fill } from '../kernels/elementwise.js';
 import { shareStorage } from '../registry/storage.js';
 import { broadcastShapes, fmtShape, normAxes, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -22,14 +24,14 @@ function assertAlpha(op: string, alpha: number): void {
 /** max(x, 0). Gradient: dy where x > 0, else 0 (so relu'(0) = 0). */
 export function relu(x: Tensor): Tensor {
   assertFloatTensor('relu', 'x', x);
-  return record('relu', [x], run1('Relu', [x]), (dy) => [run1('ReluGrad', [dy, x])]);
+  return record('relu', [x], outputOf(Relu, [x]), (dy) => [outputOf(ReluGrad, [dy, x])]);
 }
 
 /** x > 0 ? x : alpha * x (alpha default 0.01, Keras uses 0.3). Slope at 0 is alpha. */
 export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
   assertFloatTensor('leakyRelu', 'x', x);
   assertAlpha('leakyRelu', alpha);
-  return record('leakyRelu', [x], run1('LeakyRelu', [x], { alpha }), (dy) => [run1('LeakyReluGrad', [dy, x], { alpha })]);
+  return record('leakyRelu', [x], outputOf(LeakyRelu, [x], { alpha }), (dy) => [outputOf(LeakyReluGrad, [dy, x], { alpha })]);
 }
 
 /**
@@ -52,7 +54,7 @@ export function prelu(x: Tensor, alpha: Tensor): Tensor {
 export function elu(x: Tensor, alpha = 1): Tensor {
   assertFloatTensor('elu', 'x', x);
   assertAlpha('elu', alpha);
-  return record('elu', [x], run1('Elu', [x], { alpha }), (dy) => [run1('EluGrad', [dy, x], { alpha })]);
+  return record('elu', [x], outputOf(Elu, [x], { alpha }), (dy) => [outputOf(EluGrad, [dy, x], { alpha })]);
 }
 
 /** SELU constants of Klambauer et al., as PyTorch writes them. */
@@ -77,28 +79,28 @@ export function gelu(x: Tensor, opts: GeluOpts = {}): Tensor {
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new RangeError(`gelu: approximate must be 'none' or 'tanh', received '${String(approximate)}'`);
   }
-  return record('gelu', [x], run1('Gelu', [x], { approximate }), (dy) => [run1('GeluGrad', [dy, x], { approximate })]);
+  return record('gelu', [x], outputOf(Gelu, [x], { approximate }), (dy) => [outputOf(GeluGrad, [dy, x], { approximate })]);
 }
 
 /** log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)). Gradient: sigmoid(x). */
 export function softplus(x: Tensor): Tensor {
   assertFloatTensor('softplus', 'x', x);
-  return record('softplus', [x], run1('Softplus', [x]), (dy) => [mul(dy, run1('Sigmoid', [x]))]);
+  return record('softplus', [x], outputOf(Softplus, [x]), (dy) => [mul(dy, outputOf(Sigmoid, [x]))]);
 }
 
 /** 1 / (1 + exp(-x)), without overflow for large |x|. Gradient: dy * y * (1 - y). */
 export function sigmoid(x: Tensor): Tensor {
   assertFloatTensor('sigmoid', 'x', x);
-  const y = run1('Sigmoid', [x]);
+  const y = outputOf(Sigmoid, [x]);
   noteLogits(y, { kind: 'sigmoid', logits: x, axis: -1 });
-  return record('sigmoid', [x], y, (dy) => [run1('SigmoidGrad', [dy, y])]);
+  return record('sigmoid', [x], y, (dy) => [outputOf(SigmoidGrad, [dy, y])]);
 }
 
 /** Hyperbolic tangent. Gradient: dy * (1 - y^2). */
 export function tanh(x: Tensor): Tensor {
   assertFloatTensor('tanh', 'x', x);
-  const y = run1('Tanh', [x]);
-  return record('tanh', [x], y, (dy) => [run1('TanhGrad', [dy, y])]);
+  const y = outputOf(Tanh, [x]);
+  return record('tanh', [x], y, (dy) => [outputOf(TanhGrad, [dy, y])]);
 }
 
 /**
@@ -107,7 +109,7 @@ export function tanh(x: Tensor): Tensor {
  */
 export function step(x: Tensor): Tensor {
   assertFloatTensor('step', 'x', x);
-  return record('step', [x], run1('Step', [x]), (dy) => [run1('Fill', [], { shape: [...dy.shape], dtype: dy.dtype, value: 0 })]);
+  return record('step', [x], outputOf(Step, [x]), (dy) => [outputOf(Fill, [], { shape: [...dy.shape], dtype: dy.dtype, value: 0 })]);
 }
 
 /** The identity activation: the same values (a view, no copy); gradient dy. */
@@ -121,9 +123,9 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   assertFloatTensor('softmax', 'x', x);
   if (x.rank === 0) throw new RangeError('softmax: x must have at least one axis, received a scalar');
   const [a] = normAxes(axis, x.rank, 'softmax');
-  const y = run1('Softmax', [x], { axis: a });
+  const y = outputOf(Softmax, [x], { axis: a });
   noteLogits(y, { kind: 'softmax', logits: x, axis: a });
-  return record('softmax', [x], y, (dy) => [run1('SoftmaxGrad', [dy, y], { axis: a })]);
+  return record('softmax', [x], y, (dy) => [outputOf(SoftmaxGrad, [dy, y], { axis: a })]);
 }
 
 /** x - logsumexp(x) along `axis` (default the last): finite even for very large inputs. */
@@ -131,6 +133,6 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   assertFloatTensor('logSoftmax', 'x', x);
   if (x.rank === 0) throw new RangeError('logSoftmax: x must have at least one axis, received a scalar');
   const [a] = normAxes(axis, x.rank, 'logSoftmax');
-  const y = run1('LogSoftmax', [x], { axis: a });
-  return record('logSoftmax', [x], y, (dy) => [run1('LogSoftmaxGrad', [dy, y], { axis: a })]);
+  const y = outputOf(LogSoftmax, [x], { axis: a });
+  return record('logSoftmax', [x], y, (dy) => [outputOf(LogSoftmaxGrad, [dy, y], { axis: a })]);
 }

@@ -15,7 +15,8 @@
  */
 import { record } from '../autograd/tape.js';
 import { OneHot } from '../kernels/shape.js';
-import { outputOf, run1 } from '../registry/dispatch.js';
+import { SoftmaxCrossEntropy, SoftmaxCrossEntropyGrad } from '../kernels/loss.js';
+import { outputOf } from '../registry/dispatch.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { logSoftmax, relu, softplus } from './activation.js';
@@ -132,8 +133,8 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: LossOp
     dense = labels;
   }
   const inputs = labels.dtype === 'int32' ? [logits] : [logits, labels];
-  const perExample = record(op, inputs, run1('SoftmaxCrossEntropy', [logits, dense]), (dl) => [
-    logits.requiresGrad ? run1('SoftmaxCrossEntropyGrad', [dl, logits, dense]) : null,
+  const perExample = record(op, inputs, outputOf(SoftmaxCrossEntropy, [logits, dense]), (dl) => [
+    logits.requiresGrad ? outputOf(SoftmaxCrossEntropyGrad, [dl, logits, dense]) : null,
     // d loss_n / d t_nk = -logSoftmax(z)_nk
     labels.requiresGrad ? neg(mul(reshape(dl, [N, 1]), logSoftmax(logits))) : null,
   ]);

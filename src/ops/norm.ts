@@ -4,7 +4,9 @@
  * compositions of other ops and need no backward code of their own.
  */
 import { record } from '../autograd/tape.js';
-import { run1, runKernel } from '../registry/dispatch.js';
+import { BatchNorm, BatchNormGrad, LRN, LRNGrad } from '../kernels/norm.js';
+import { outputOf, runKernel } from '../registry/dispatch.js';
+import { Fill } from '../kernels/elementwise.js';
 import { fmtShape, normAxes, reducedShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { identity } from './activation.js';
@@ -82,14 +84,14 @@ export function batchNormWithStats(
   checkEpsilon(op, epsilon);
   const training = opts.training ?? !(opts.mean && opts.variance);
   const C = x.shape[x.rank - 1];
-  const g = gamma ?? run1('Fill', [], { shape: [C], dtype: x.dtype, value: 1 });
-  const b = beta ?? run1('Fill', [], { shape: [C], dtype: x.dtype, value: 0 });
+  const g = gamma ?? outputOf(Fill, [], { shape: [C], dtype: x.dtype, value: 1 });
+  const b = beta ?? outputOf(Fill, [], { shape: [C], dtype: x.dtype, value: 0 });
   const params: Tensor[] = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
 
   if (training) {
-    const [y, m, v] = runKernel('BatchNorm', [x, g, b], { epsilon, training: true });
+    const [y, m, v] = runKernel(BatchNorm, [x, g, b], { epsilon, training: true });
     record(op, params, y, (dy) => {
-      const [dx, dg, db] = runKernel('BatchNormGrad', [dy, x, g, m, v], { epsilon });
+      const [dx, dg, db] = runKernel(BatchNormGrad, [dy, x, g, m, v], { epsilon });
       return [dx, ...(gamma ? [dg] : []), ...(beta ? [db] : [])];
     });
     return { y, mean: m, variance: v };
@@ -99,7 +101,7 @@ export function batchNormWithStats(
     throw new Error(`${op}: training is false, so mean and variance (shape [${C}]) must be given`);
   }
   const m = opts.mean, v = opts.variance;
-  const [y] = runKernel('BatchNorm', [x, g, b, m, v], { epsilon, training: false });
+  const [y] = runKernel(BatchNorm, [x, g, b, m, v], { epsilon, training: false });
   // With fixed statistics y is affine in x: write the adjoint with ops.
   record(op, [...params, m, v], y, (dy) => {
     const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
@@ -196,7 +198,7 @@ export function lrn(x: Tensor, opts: LrnOpts = {}): Tensor {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`lrn: ${name} must be a finite number, received ${String(v)}`);
   }
   const attrs = { size, alpha, beta, k };
-  return record('lrn', [x], run1('LRN', [x], attrs), (dy) => [run1('LRNGrad', [dy, x], attrs)]);
+  return record('lrn', [x], outputOf(LRN, [x], attrs), (dy) => [outputOf(LRNGrad, [dy, x], attrs)]);
 }
 
 export interface DropoutOpts {

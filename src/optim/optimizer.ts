@@ -1,12 +1,17 @@
 /**
  * Optimisers with PyTorch 1.13's update rules and defaults (torch/optim/*.py,
  * single-tensor path). Each optimiser updates a parameter with ONE fused kernel call
- * ('SGDUpdate', 'AdamUpdate', 'RMSpropUpdate', 'AdaGradUpdate', 'AdaDeltaUpdate';
- * contracts in src/backends/ts/kernels/optim.ts), run without recording a graph and
+ * (SGDUpdate, AdamUpdate, RMSpropUpdate, AdaGradUpdate, AdaDeltaUpdate; contracts in
+ * src/kernels/optim.ts), run without recording a graph and
  * inside `tidy`; the parameter keeps its identity (`p.assign`), its state tensors
  * (momentum buffers, moment estimates) are owned by the optimiser.
  */
 import { noGrad } from '../autograd/tape.js';
+import type { Kernel } from '../kernels/kernel.js';
+import {
+  AdaDeltaUpdate, AdaGradUpdate, AdamUpdate, RMSpropUpdate, SGDUpdate,
+  type AdaDeltaUpdateAttrs, type AdaGradUpdateAttrs, type AdamUpdateAttrs, type RMSpropUpdateAttrs, type SGDUpdateAttrs,
+} from '../kernels/optim.js';
 import { keep, tidy } from '../registry/storage.js';
 import { Fill } from '../kernels/elementwise.js';
 import { outputOf, runKernel } from '../registry/dispatch.js';
@@ -47,7 +52,8 @@ function checkLr(opt: string, lr: unknown): LearningRate {
   return checkNumber(opt, 'lr', lr, 0);
 }
 
-export abstract class Optimizer {
+/** `A`: the attrs of the optimiser's update kernel. */
+export abstract class Optimizer<A extends object = object> {
   abstract readonly name: OptimizerName;
   /** The learning rate: a number or a function of the step count. */
   lr: LearningRate;
@@ -62,7 +68,7 @@ export abstract class Optimizer {
   }
 
   /** The fused kernel that performs one parameter's update. */
-  protected abstract readonly kernel: string;
+  protected abstract readonly kernel: Kernel<A>;
   /** Names of the state tensors, in kernel input order (they depend on the options). */
   protected abstract slotNames(): string[];
   /** Initial value of each state tensor. */
@@ -70,7 +76,7 @@ export abstract class Optimizer {
     return 0;
   }
   /** The kernel's attrs for this update. */
-  protected abstract kernelAttrs(lr: number, step: number): Record<string, unknown>;
+  protected abstract kernelAttrs(lr: number, step: number): A;
   /** The options (without lr) that getConfig reports. */
   protected abstract options(): Record<string, unknown>;
 
@@ -111,7 +117,7 @@ export abstract class Optimizer {
     const step = st.step + 1;
     tidy(() => {
       const outs = runKernel(this.kernel, [p, g, ...names.map((n) => st.slots[n])], this.kernelAttrs(lr, step));
-      if (outs.length !== names.length + 1) throw new Error(`${this.kernel} returned ${outs.length} outputs, expected ${names.length + 1}`);
+      if (outs.length !== names.length + 1) throw new Error(`${this.kernel.name} returned ${outs.length} outputs, expected ${names.length + 1}`);
       p.assign(outs[0]);
       names.forEach((n, i) => {
         st.slots[n].dispose();
@@ -174,9 +180,9 @@ export interface SGDOptions {
  * d = g + wd p; buf = momentum buf + (1 - dampening) d (buf = d at the first step);
  * d = nesterov ? d + momentum buf : buf; p -= lr d.
  */
-export class SGD extends Optimizer {
+export class SGD extends Optimizer<SGDUpdateAttrs> {
   readonly name = 'sgd';
-  protected readonly kernel = 'SGDUpdate';
+  protected readonly kernel = SGDUpdate;
   readonly momentum: number;
   readonly dampening: number;
   readonly weightDecay: number;
@@ -214,8 +220,8 @@ export interface AdamOptions {
   amsgrad?: boolean;
 }
 
-abstract class AdamBase extends Optimizer {
-  protected readonly kernel = 'AdamUpdate';
+abstract class AdamBase extends Optimizer<AdamUpdateAttrs> {
+  protected readonly kernel = AdamUpdate;
   readonly betas: readonly [number, number];
   readonly eps: number;
   readonly weightDecay: number;
@@ -277,9 +283,9 @@ export interface RMSpropOptions {
 }
 
 /** RMSprop (defaults lr 0.01, alpha 0.99, eps 1e-8; eps is added outside the square root). */
-export class RMSprop extends Optimizer {
+export class RMSprop extends Optimizer<RMSpropUpdateAttrs> {
   readonly name = 'rmsprop';
-  protected readonly kernel = 'RMSpropUpdate';
+  protected readonly kernel = RMSpropUpdate;
   readonly alpha: number;
   readonly eps: number;
   readonly weightDecay: number;
@@ -320,9 +326,9 @@ export interface AdaGradOptions {
 }
 
 /** AdaGrad (defaults lr 0.01, eps 1e-10): p -= lr/(1 + (t-1) lrDecay) g / (sqrt(sum g^2) + eps). */
-export class AdaGrad extends Optimizer {
+export class AdaGrad extends Optimizer<AdaGradUpdateAttrs> {
   readonly name = 'adagrad';
-  protected readonly kernel = 'AdaGradUpdate';
+  protected readonly kernel = AdaGradUpdate;
   readonly lrDecay: number;
   readonly weightDecay: number;
   readonly initialAccumulator: number;
@@ -359,9 +365,9 @@ export interface AdaDeltaOptions {
 }
 
 /** AdaDelta (defaults lr 1.0, rho 0.9, eps 1e-6). */
-export class AdaDelta extends Optimizer {
+export class AdaDelta extends Optimizer<AdaDeltaUpdateAttrs> {
   readonly name = 'adadelta';
-  protected readonly kernel = 'AdaDeltaUpdate';
+  protected readonly kernel = AdaDeltaUpdate;
   readonly rho: number;
   readonly eps: number;
   readonly weightDecay: number;

@@ -8,7 +8,7 @@ import type { DType } from '../tensor/dtype.js';
 import type { TensorInfo } from '../tensor/backend.js';
 import { Tensor } from '../tensor/tensor.js';
 import { backend, findBackend } from './backends.js';
-import { getKernel, legacyKernel, type KernelEntry } from './kernels.js';
+import { getKernel, type KernelEntry } from './kernels.js';
 import { makeTensor } from './storage.js';
 
 /** The attrs argument: optional for kernels whose attrs are all optional. */
@@ -50,12 +50,9 @@ function noteFallback(kernel: string, from: string, reason: string): void {
 
 function contractOf(kernel: Kernel<object> | string): Kernel<object> {
   if (typeof kernel !== 'string') return kernel;
-  return kernelByName(kernel) ?? legacyKernel(kernel);
-}
-
-/** TRANSITION (removed once every family has a contract): single output by string name. */
-export function run1(name: string, inputs: readonly Tensor[], attrs: Record<string, unknown> = {}): Tensor {
-  return runKernel(name, inputs, attrs)[0];
+  const k = kernelByName(kernel);
+  if (!k) throw new Error(`No kernel named '${kernel}' is defined`);
+  return k;
 }
 
 /** Where `kernel` runs for these inputs: the current backend, or `ts` (recorded) when it cannot. */

@@ -7,12 +7,11 @@
  * them. Dispatch runs the chosen variant; tests and benchmarks run and time each variant
  * by name (`runKernelVariant`), so no global switch is needed to reach a path.
  */
-import { kernelByName, type Kernel } from '../kernels/kernel.js';
+import type { Kernel } from '../kernels/kernel.js';
 import type { Backend, TensorInfo } from '../tensor/backend.js';
 
 /** A kernel implementation on one backend. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TRANSITION: the default becomes `object` once every family has a contract
-export type KernelFunc<A extends object = Record<string, any>, B extends Backend = Backend> = (
+export type KernelFunc<A extends object = object, B extends Backend = Backend> = (
   inputs: TensorInfo[],
   attrs: A,
   backend: B,
@@ -64,34 +63,6 @@ function entryOf<A extends object>(kernel: Kernel<A>, backendName: string, impl:
  * name it was registered under.
  */
 export function registerKernel<A extends object, B extends Backend = Backend>(
-  kernel: Kernel<A>,
-  backendName: string,
-  impl: KernelFunc<A, B> | KernelVariants<A, B>,
-): void;
-/** TRANSITION (removed once every family has a contract): the old string-named form. */
-export function registerKernel(config: { kernelName: string; backendName: string; kernelFunc: (inputs: TensorInfo[], attrs: Record<string, unknown>, backend: Backend) => TensorInfo | TensorInfo[] }): void;
-export function registerKernel(a: unknown, b?: unknown, c?: unknown): void {
-  if (typeof b !== 'string') {
-    const cfg = a as { kernelName: string; backendName: string; kernelFunc: KernelFunc };
-    const kernel = kernelByName(cfg.kernelName) ?? legacyKernel(cfg.kernelName);
-    table.set(key(cfg.backendName, cfg.kernelName), { kernel, backendName: cfg.backendName, run: cfg.kernelFunc });
-    return;
-  }
-  registerContract(a as Kernel<object>, b, c as KernelFunc | KernelVariants);
-}
-
-const legacy = new Map<string, Kernel<object>>();
-/** TRANSITION: a contract-less stand-in for a kernel not yet moved to src/kernels. */
-export function legacyKernel(name: string): Kernel<object> {
-  let k = legacy.get(name);
-  if (!k) {
-    k = { name, inputs: [], reference: () => { throw new Error(`${name} has no reference`); } };
-    legacy.set(name, k);
-  }
-  return k;
-}
-
-function registerContract<A extends object, B extends Backend = Backend>(
   kernel: Kernel<A>,
   backendName: string,
   impl: KernelFunc<A, B> | KernelVariants<A, B>,

@@ -4,10 +4,6 @@ import { registerKernel, wrapKernels } from '../../registry/kernels.js';
 import { allKernels } from '../../kernels/index.js';
 import { OutOfMemoryError, isEngineAllocationError } from '../../tensor/dtype.js';
 import { TsBackend, vals } from './backend.js';
-import './kernels/optim.js';
-import './kernels/activation.js';
-import './kernels/norm.js';
-import './kernels/loss.js';
 
 // The ts backend runs each contract's reference loops (src/kernels): its kernels are the
 // definitions themselves, the oracle every other backend is tested against.

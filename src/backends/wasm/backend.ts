@@ -14,14 +14,13 @@
  *
  * How a kernel file uses it (src/backends/wasm/kernels/*.ts):
  *
- *   import { registerKernel } from '../../../registry/kernels.js';
- *   import type { WasmBackend } from '../backend.js';
- *   registerKernel({ kernelName: 'Relu', backendName: 'wasm', kernelFunc: ([x], _attrs, backend) => {
- *     const be = backend as WasmBackend;
+ *   import { Relu } from '../../../kernels/activation.js'; // the contract: name, checks, attrs type
+ *   import { wasmKernel } from '../backend.js';
+ *   wasmKernel(Relu, ([x], _attrs, be) => {          // be: the WasmBackend, attrs typed
  *     const y = be.alloc(x.shape);                    // fresh float32 storage -> TensorInfo
  *     be.wasm.relu_f32(be.ptr(x), be.ptr(y), be.size(x)); // pointers are byte offsets
  *     return y;
- *   } });
+ *   });
  *
  * - `be.alloc(shape)` makes an output TensorInfo (contents undefined: the kernel must
  *   write every element; `be.zeros(shape)` when it accumulates).

@@ -1,26 +1,26 @@
 /**
- * Neural-network kernels on `wasm` (assembly/nn_f32.ts), the contracts of the `ts`
- * oracle files activation.ts, loss.ts and norm.ts: activations and their gradients
- * (vector exp/log/tanh/erfc with about 1e-7 relative error), softmax and log-softmax
- * along any axis with their gradients, fused softmax cross-entropy, batch norm
- * (training statistics in f64 sums, inference, training gradient) and local response
- * normalisation with its gradient.
+ * Neural-network kernels on `wasm`, the contracts of src/kernels/activation.ts, loss.ts
+ * and norm.ts: activations and their gradients (assembly/activation_f32.ts; vector
+ * exp/log/tanh/erfc with about 1e-7 relative error), softmax and log-softmax along any
+ * axis with their gradients (softmax_f32.ts), fused softmax cross-entropy
+ * (softmax_xent_f32.ts), batch norm (batch_norm_f32.ts: training statistics in f64 sums,
+ * inference, training gradient) and local response normalisation with its gradient
+ * (lrn_f32.ts). Shapes are checked by the contracts before these run.
  */
-import { registerKernel, type KernelFunc } from '../../../registry/kernels.js';
+import {
+  Elu, EluGrad, Gelu, GeluGrad, LeakyRelu, LeakyReluGrad, LogSoftmax, LogSoftmaxGrad, Relu, ReluGrad,
+  Sigmoid, SigmoidGrad, Softmax, SoftmaxGrad, Softplus, Step, Tanh, TanhGrad, axisLayout,
+  type AlphaAttrs, type GeluAttrs,
+} from '../../../kernels/activation.js';
+import type { Kernel } from '../../../kernels/kernel.js';
+import { SoftmaxCrossEntropy, SoftmaxCrossEntropyGrad } from '../../../kernels/loss.js';
+import { BatchNorm, BatchNormGrad, LRN, LRNGrad, channelRows, type LrnAttrs } from '../../../kernels/norm.js';
+import { ACTIVATION_OP } from '../../../kernels/wasm_abi.js';
 import type { TensorInfo } from '../../../tensor/backend.js';
-import { fmtShape, sizeOf } from '../../../tensor/shape.js';
-import type { WasmBackend } from '../backend.js';
+import { sizeOf } from '../../../tensor/shape.js';
+import { wasmKernel, type WasmBackend } from '../backend.js';
 
-function reg(name: string, kernelFunc: KernelFunc): void {
-  registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
-}
-
-/** Activation codes of assembly/nn_f32.ts. */
-const ACT = { Relu: 0, LeakyRelu: 1, Elu: 2, Sigmoid: 3, Tanh: 4, Softplus: 5, Step: 6, Gelu: 7, GeluTanh: 8 } as const;
-
-function geluCode(attrs: Record<string, unknown>): number {
-  return attrs.approximate === 'tanh' ? ACT.GeluTanh : ACT.Gelu;
-}
+const geluCode = ({ approximate }: GeluAttrs) => (approximate === 'tanh' ? ACTIVATION_OP.geluTanh : ACTIVATION_OP.gelu);
 
 function activation(be: WasmBackend, code: number, x: TensorInfo, alpha: number): TensorInfo {
   const y = be.alloc(x.shape);
@@ -29,78 +29,67 @@ function activation(be: WasmBackend, code: number, x: TensorInfo, alpha: number)
   return y;
 }
 
-function activationGrad(be: WasmBackend, code: number, dy: TensorInfo, s: TensorInfo, alpha: number, name: string): TensorInfo {
-  if (sizeOf(dy.shape) !== sizeOf(s.shape)) throw new RangeError(`${name}: dy has shape ${fmtShape(dy.shape)}, expected ${fmtShape(s.shape)}`);
+function activationGrad(be: WasmBackend, code: number, dy: TensorInfo, s: TensorInfo, alpha: number): TensorInfo {
   const dx = be.alloc(s.shape);
   const n = sizeOf(s.shape);
   if (n) be.wasm.activation_grad_f32(code, be.ptr(dy), be.ptr(s), be.ptr(dx), n, alpha);
   return dx;
 }
 
-const alphaOf = (attrs: Record<string, unknown>) => (typeof attrs.alpha === 'number' ? attrs.alpha : 0);
+// Forward kernels without attrs, and their gradients ([dy, saved]: x for Relu, y for Sigmoid and Tanh).
+const plain: [Kernel, number][] = [
+  [Relu, ACTIVATION_OP.relu], [Sigmoid, ACTIVATION_OP.sigmoid], [Tanh, ACTIVATION_OP.tanh],
+  [Softplus, ACTIVATION_OP.softplus], [Step, ACTIVATION_OP.step],
+];
+for (const [k, code] of plain) wasmKernel(k, ([x], _attrs, be) => activation(be, code, x, 0));
+const plainGrads: [Kernel, number][] = [[ReluGrad, ACTIVATION_OP.relu], [SigmoidGrad, ACTIVATION_OP.sigmoid], [TanhGrad, ACTIVATION_OP.tanh]];
+for (const [k, code] of plainGrads) wasmKernel(k, ([dy, s], _attrs, be) => activationGrad(be, code, dy, s, 0));
 
-for (const name of ['Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Softplus', 'Step'] as const) {
-  reg(name, ([x], attrs, backend) => activation(backend as WasmBackend, ACT[name], x, alphaOf(attrs)));
-}
-reg('Gelu', ([x], attrs, backend) => activation(backend as WasmBackend, geluCode(attrs), x, 0));
-
-// Gradient kernels: [dy, saved] where saved is x (Relu, LeakyRelu, Elu, Gelu) or y (Sigmoid, Tanh).
-for (const name of ['Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh'] as const) {
-  reg(`${name}Grad`, ([dy, s], attrs, backend) => activationGrad(backend as WasmBackend, ACT[name], dy, s, alphaOf(attrs), `${name}Grad`));
-}
-reg('GeluGrad', ([dy, x], attrs, backend) => activationGrad(backend as WasmBackend, geluCode(attrs), dy, x, 0, 'GeluGrad'));
-
-/** [outer, K, inner] around `axis`. */
-function axisLayout(shape: readonly number[], axis: number): [number, number, number] {
-  let outer = 1, inner = 1;
-  for (let d = 0; d < axis; d++) outer *= shape[d];
-  for (let d = axis + 1; d < shape.length; d++) inner *= shape[d];
-  return [outer, shape[axis], inner];
+// alpha: the LeakyRelu slope, the Elu scale.
+const withAlpha: [Kernel<AlphaAttrs>, Kernel<AlphaAttrs>, number][] = [[LeakyRelu, LeakyReluGrad, ACTIVATION_OP.leakyRelu], [Elu, EluGrad, ACTIVATION_OP.elu]];
+for (const [fwd, grad, code] of withAlpha) {
+  wasmKernel(fwd, ([x], { alpha }, be) => activation(be, code, x, alpha));
+  wasmKernel(grad, ([dy, x], { alpha }, be) => activationGrad(be, code, dy, x, alpha));
 }
 
-for (const [name, isLog] of [['Softmax', 0], ['LogSoftmax', 1]] as const) {
-  reg(name, ([x], attrs, backend) => {
-    const be = backend as WasmBackend;
+wasmKernel(Gelu, ([x], attrs, be) => activation(be, geluCode(attrs), x, 0));
+wasmKernel(GeluGrad, ([dy, x], attrs, be) => activationGrad(be, geluCode(attrs), dy, x, 0));
+
+for (const [fwd, grad, isLog] of [[Softmax, SoftmaxGrad, 0], [LogSoftmax, LogSoftmaxGrad, 1]] as const) {
+  wasmKernel(fwd, ([x], { axis }, be) => {
     const y = be.alloc(x.shape);
-    const [outer, K, inner] = axisLayout(x.shape, attrs.axis as number);
-    if (sizeOf(x.shape)) be.wasm.softmax_f32(isLog, be.ptr(x), be.ptr(y), outer, K, inner);
+    const { outer, n, inner } = axisLayout(x.shape, axis);
+    if (sizeOf(x.shape)) be.wasm.softmax_f32(isLog, be.ptr(x), be.ptr(y), outer, n, inner);
     return y;
   });
-  reg(`${name}Grad`, ([dy, y], attrs, backend) => {
-    const be = backend as WasmBackend;
+  wasmKernel(grad, ([dy, y], { axis }, be) => {
     const dx = be.alloc(y.shape);
-    const [outer, K, inner] = axisLayout(y.shape, attrs.axis as number);
-    if (sizeOf(y.shape)) be.wasm.softmax_grad_f32(isLog, be.ptr(dy), be.ptr(y), be.ptr(dx), outer, K, inner);
+    const { outer, n, inner } = axisLayout(y.shape, axis);
+    if (sizeOf(y.shape)) be.wasm.softmax_grad_f32(isLog, be.ptr(dy), be.ptr(y), be.ptr(dx), outer, n, inner);
     return dx;
   });
 }
 
-reg('SoftmaxCrossEntropy', ([logits, labels], _attrs, backend) => {
-  const be = backend as WasmBackend;
+wasmKernel(SoftmaxCrossEntropy, ([logits, labels], _attrs, be) => {
   const [N, K] = logits.shape;
   const loss = be.alloc([N]);
   if (N) be.wasm.softmax_xent_f32(be.ptr(logits), be.ptr(labels), be.ptr(loss), N, K);
   return loss;
 });
 
-reg('SoftmaxCrossEntropyGrad', ([dloss, logits, labels], _attrs, backend) => {
-  const be = backend as WasmBackend;
+wasmKernel(SoftmaxCrossEntropyGrad, ([dloss, logits, labels], _attrs, be) => {
   const [N, K] = logits.shape;
   const dz = be.alloc([N, K]);
   if (N * K) be.wasm.softmax_xent_grad_f32(be.ptr(dloss), be.ptr(logits), be.ptr(labels), be.ptr(dz), N, K);
   return dz;
 });
 
-/** Host scratch the batch-norm kernels need for C channels (see assembly/nn_f32.ts). */
+/** Host scratch the batch-norm kernels need for C channels (see assembly/batch_norm_f32.ts). */
 const bnScratchBytes = (C: number) => 32 * (C + 4);
 
-reg('BatchNorm', (inputs, attrs, backend) => {
-  const be = backend as WasmBackend;
+wasmKernel(BatchNorm, (inputs, { epsilon: eps, training }, be) => {
   const [x, gamma, beta] = inputs;
-  const eps = attrs.epsilon as number;
-  const training = attrs.training as boolean;
-  const C = x.shape[x.shape.length - 1];
-  const M = C === 0 ? 0 : sizeOf(x.shape) / C;
+  const { M, C } = channelRows(x.shape);
   const y = be.alloc(x.shape);
   const scratch = be.scratch(bnScratchBytes(C));
   // scratch: f64 sums at 0, the f32 mean's rounding error at 8(C+4), scales at 16(C+4)
@@ -120,17 +109,15 @@ reg('BatchNorm', (inputs, attrs, backend) => {
   }
 });
 
-reg('BatchNormGrad', ([dy, x, gamma, mean, variance], attrs, backend) => {
-  const be = backend as WasmBackend;
-  const C = x.shape[x.shape.length - 1];
-  const M = C === 0 ? 0 : sizeOf(x.shape) / C;
+wasmKernel(BatchNormGrad, ([dy, x, gamma, mean, variance], { epsilon }, be) => {
+  const { M, C } = channelRows(x.shape);
   const dx = be.alloc(x.shape), dgamma = be.alloc([C]), dbeta = be.alloc([C]);
   const scratch = be.scratch(bnScratchBytes(C));
   try {
     if (C) {
       be.wasm.batch_norm_grad_f32(
         be.ptr(dy), be.ptr(x), be.ptr(gamma), be.ptr(mean), be.ptr(variance),
-        be.ptr(dx), be.ptr(dgamma), be.ptr(dbeta), M, C, attrs.epsilon as number, scratch,
+        be.ptr(dx), be.ptr(dgamma), be.ptr(dbeta), M, C, epsilon, scratch,
       );
     }
   } finally {
@@ -139,35 +126,31 @@ reg('BatchNormGrad', ([dy, x, gamma, mean, variance], attrs, backend) => {
   return [dx, dgamma, dbeta];
 });
 
-/** Local response normalisation across channels (AlexNet), forward and gradient. */
-function lrnArgs(x: TensorInfo, attrs: Record<string, unknown>): { rows: number; C: number; size: number; alpha: number; beta: number; k: number } {
-  const { size, alpha, beta, k } = attrs as { size: number; alpha: number; beta: number; k: number };
-  const C = x.shape[x.shape.length - 1];
-  return { rows: C === 0 ? 0 : sizeOf(x.shape) / C, C, size, alpha, beta, k };
-}
+/** Host scratch of the LRN kernels (see assembly/lrn_f32.ts). */
+const lrnScratchBytes = (C: number, { size }: LrnAttrs) => 4 * (3 * C + 2 * size + 16);
 
-reg('LRN', ([x], attrs, backend) => {
-  const be = backend as WasmBackend;
-  const a = lrnArgs(x, attrs);
+wasmKernel(LRN, ([x], attrs, be) => {
+  const { size, alpha, beta, k } = attrs;
+  const { M: rows, C } = channelRows(x.shape);
   const y = be.alloc(x.shape);
-  if (!a.rows) return y;
-  const scratch = be.scratch(4 * (3 * a.C + 2 * a.size + 16));
+  if (!rows) return y;
+  const scratch = be.scratch(lrnScratchBytes(C, attrs));
   try {
-    be.wasm.lrn_f32(be.ptr(x), be.ptr(y), a.rows, a.C, a.size, a.alpha, a.beta, a.k, scratch);
+    be.wasm.lrn_f32(be.ptr(x), be.ptr(y), rows, C, size, alpha, beta, k, scratch);
   } finally {
     be.freeScratch(scratch);
   }
   return y;
 });
 
-reg('LRNGrad', ([dy, x], attrs, backend) => {
-  const be = backend as WasmBackend;
-  const a = lrnArgs(x, attrs);
+wasmKernel(LRNGrad, ([dy, x], attrs, be) => {
+  const { size, alpha, beta, k } = attrs;
+  const { M: rows, C } = channelRows(x.shape);
   const dx = be.alloc(x.shape);
-  if (!a.rows) return dx;
-  const scratch = be.scratch(4 * (3 * a.C + 2 * a.size + 16));
+  if (!rows) return dx;
+  const scratch = be.scratch(lrnScratchBytes(C, attrs));
   try {
-    be.wasm.lrn_grad_f32(be.ptr(dy), be.ptr(x), be.ptr(dx), a.rows, a.C, a.size, a.alpha, a.beta, a.k, scratch);
+    be.wasm.lrn_grad_f32(be.ptr(dy), be.ptr(x), be.ptr(dx), rows, C, size, alpha, beta, k, scratch);
   } finally {
     be.freeScratch(scratch);
   }

@@ -1,6 +1,6 @@
 /**
- * Activation kernels on `webgpu` (float32), same names, inputs and conventions as the
- * ts oracle (src/backends/ts/kernels/activation.ts): gradient kernels take dy first,
+ * Activation kernels on `webgpu` (float32), the contracts of src/kernels/activation.ts
+ * (names, inputs and conventions): gradient kernels take dy first,
  * then the saved x or y; NaN in gives NaN out; relu'(0) = 0.
  *
  * The maths is written for float32 without the functions WGSL lacks: expm1 and log1p
@@ -12,7 +12,12 @@ import { sizeOf } from '../../../tensor/shape.js';
 import { gpu } from '../backend.js';
 import { MAIN_1D, grid1d, type ProgramDef } from '../program.js';
 import { unaryGradKernel, unaryKernel } from './elementwise.js';
-import { registerFloat, type Attrs } from './util.js';
+import { registerFloat } from './util.js';
+import {
+  Elu, EluGrad, Gelu, GeluGrad, LeakyRelu, LeakyReluGrad, LogSoftmax, LogSoftmaxGrad, Relu, ReluGrad,
+  Sigmoid, SigmoidGrad, Softmax, SoftmaxGrad, Softplus, Step, Tanh, TanhGrad, axisLayout,
+  type AlphaAttrs, type GeluAttrs,
+} from '../../../kernels/activation.js';
 
 export const ACTIVATION_FNS = `
 fn expm1_f32(x: f32) -> f32 {
@@ -57,33 +62,27 @@ fn gelu_grad_f32(x: f32, tanh_form: bool) -> f32 {
 }
 `;
 
-const alpha = { params: [{ name: 'alpha', type: 'f32' as const }], values: (a: Attrs) => ({ alpha: a.alpha as number }) };
-const gelu = { params: [{ name: 'tanhForm', type: 'u32' as const }], values: (a: Attrs) => ({ tanhForm: a.approximate === 'tanh' ? 1 : 0 }) };
+const alpha = { params: [{ name: 'alpha', type: 'f32' as const }], values: (a: AlphaAttrs) => ({ alpha: a.alpha }) };
+const gelu = { params: [{ name: 'tanhForm', type: 'u32' as const }], values: (a: GeluAttrs) => ({ tanhForm: a.approximate === 'tanh' ? 1 : 0 }) };
 
-unaryKernel('Relu', { f32: 'select(0.0, x, x > 0.0)', i32: 'max(x, 0)' });
-unaryGradKernel('ReluGrad', { f32: 'select(0.0, g, s > 0.0)' });
-unaryKernel('LeakyRelu', { f32: 'select(u.alpha * x, x, x > 0.0)', ...alpha });
-unaryGradKernel('LeakyReluGrad', { f32: 'select(u.alpha * g, g, s > 0.0)', ...alpha });
-unaryKernel('Elu', { f32: 'select(u.alpha * expm1_f32(x), x, x > 0.0)', fns: ACTIVATION_FNS, ...alpha });
-unaryGradKernel('EluGrad', { f32: 'select(g * u.alpha * exp(s), g, s > 0.0)', nanPassThrough: true, ...alpha });
-unaryKernel('Sigmoid', { f32: 'sigmoid_f32(x)', fns: ACTIVATION_FNS });
-unaryGradKernel('SigmoidGrad', { f32: 'g * s * (1.0 - s)', nanPassThrough: true });
-unaryKernel('Tanh', { f32: 'tanh_f32(x)', fns: ACTIVATION_FNS });
-unaryGradKernel('TanhGrad', { f32: 'g * (1.0 - s * s)', nanPassThrough: true });
-unaryKernel('Softplus', { f32: 'max(x, 0.0) + log1p_f32(exp(-abs(x)))', fns: ACTIVATION_FNS });
-unaryKernel('Step', { f32: 'select(0.0, 1.0, x >= 0.0)', i32: 'select(0, 1, x >= 0)' });
-unaryKernel('Gelu', { f32: 'gelu_f32(x, u.tanhForm != 0u)', fns: ACTIVATION_FNS, ...gelu });
-unaryGradKernel('GeluGrad', { f32: 'g * gelu_grad_f32(s, u.tanhForm != 0u)', fns: ACTIVATION_FNS, nanPassThrough: true, ...gelu });
+unaryKernel(Relu, { f32: 'select(0.0, x, x > 0.0)', i32: 'max(x, 0)' });
+unaryGradKernel(ReluGrad, { f32: 'select(0.0, g, s > 0.0)' });
+unaryKernel(LeakyRelu, { f32: 'select(u.alpha * x, x, x > 0.0)', ...alpha });
+unaryGradKernel(LeakyReluGrad, { f32: 'select(u.alpha * g, g, s > 0.0)', ...alpha });
+unaryKernel(Elu, { f32: 'select(u.alpha * expm1_f32(x), x, x > 0.0)', fns: ACTIVATION_FNS, ...alpha });
+unaryGradKernel(EluGrad, { f32: 'select(g * u.alpha * exp(s), g, s > 0.0)', nanPassThrough: true, ...alpha });
+unaryKernel(Sigmoid, { f32: 'sigmoid_f32(x)', fns: ACTIVATION_FNS });
+unaryGradKernel(SigmoidGrad, { f32: 'g * s * (1.0 - s)', nanPassThrough: true });
+unaryKernel(Tanh, { f32: 'tanh_f32(x)', fns: ACTIVATION_FNS });
+unaryGradKernel(TanhGrad, { f32: 'g * (1.0 - s * s)', nanPassThrough: true });
+unaryKernel(Softplus, { f32: 'max(x, 0.0) + log1p_f32(exp(-abs(x)))', fns: ACTIVATION_FNS });
+unaryKernel(Step, { f32: 'select(0.0, 1.0, x >= 0.0)', i32: 'select(0, 1, x >= 0)' });
+unaryKernel(Gelu, { f32: 'gelu_f32(x, u.tanhForm != 0u)', fns: ACTIVATION_FNS, ...gelu });
+unaryGradKernel(GeluGrad, { f32: 'g * gelu_grad_f32(s, u.tanhForm != 0u)', fns: ACTIVATION_FNS, nanPassThrough: true, ...gelu });
 
 // ------------------------------------------------------------------ softmax family
 
-/** Rows along `axis` of a shape viewed as [outer, n, inner]; one thread per row. */
-function axisLayout(shape: readonly number[], axis: number) {
-  let outer = 1, inner = 1;
-  for (let d = 0; d < axis; d++) outer *= shape[d];
-  for (let d = axis + 1; d < shape.length; d++) inner *= shape[d];
-  return { outer, n: shape[axis], inner };
-}
+// Rows along `axis` of a shape viewed as [outer, n, inner] (axisLayout); one thread per row.
 
 const ROW = `  if (i >= u.rows) { return; }
   let base = (i / u.inner) * u.n * u.inner + i % u.inner;`;
@@ -151,18 +150,18 @@ ${ROW}
   };
 }
 
-for (const log of [false, true]) {
+for (const [fwdKernel, gradKernel, log] of [[Softmax, SoftmaxGrad, false], [LogSoftmax, LogSoftmaxGrad, true]] as const) {
   const fwd = softmaxProgram(log);
   const bwd = softmaxGradProgram(log);
-  registerFloat(log ? 'LogSoftmax' : 'Softmax', ([x], attrs, be) => {
-    const { outer, n, inner } = axisLayout(x.shape, attrs.axis as number);
+  registerFloat(fwdKernel, ([x], { axis }, be) => {
+    const { outer, n, inner } = axisLayout(x.shape, axis);
     const y = be.output(x.shape, 'float32');
     const rows = outer * inner;
     if (sizeOf(x.shape) > 0) be.run(fwd, [gpu(x), y.dataId], { rows, n, inner: Math.max(inner, 1) }, grid1d(rows));
     return y;
   });
-  registerFloat(log ? 'LogSoftmaxGrad' : 'SoftmaxGrad', ([dy, y], attrs, be) => {
-    const { outer, n, inner } = axisLayout(y.shape, attrs.axis as number);
+  registerFloat(gradKernel, ([dy, y], { axis }, be) => {
+    const { outer, n, inner } = axisLayout(y.shape, axis);
     const dx = be.output(y.shape, 'float32');
     const rows = outer * inner;
     if (sizeOf(y.shape) > 0) be.run(bwd, [gpu(dy), gpu(y), dx.dataId], { rows, n, inner: Math.max(inner, 1) }, grid1d(rows));

@@ -12,13 +12,12 @@ import {
   Maximum, Minimum, Mul, Neg, Pow, Reciprocal, Round, Sign, Sin, Sqrt, Square, Sub, Where, binaryOutShape, whereOutShape,
 } from '../../../kernels/elementwise.js';
 import type { Kernel } from '../../../kernels/kernel.js';
-import type { KernelFunc } from '../../../registry/kernels.js';
 import type { TensorInfo } from '../../../tensor/backend.js';
 import type { DType } from '../../../tensor/dtype.js';
 import { shapesEqual, sizeOf } from '../../../tensor/shape.js';
 import { gpu, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, wgslType, type ParamDecl, type ParamValues, type ProgramDef } from '../program.js';
-import { broadcastStrides, checkRank, collapse, register, walkCode, walkParams, walkValues, type Attrs } from './util.js';
+import { broadcastStrides, checkRank, collapse, register, walkCode, walkParams, walkValues } from './util.js';
 
 /** WGSL for float helpers the maps share (the oracle's special cases, spelled out). */
 export const FLOAT_FNS = `
@@ -75,13 +74,7 @@ fn to_i32(x: f32) -> i32 {
 
 // ------------------------------------------------------------------ unary maps
 
-/** TRANSITION: register by contract, or by name for the families not converted yet. */
-function registerEither<A extends object>(kernel: Kernel<A> | string, fn: KernelFunc<A, WebGPUBackend>): void {
-  if (typeof kernel === 'string') register(kernel, fn as unknown as KernelFunc<Attrs, WebGPUBackend>);
-  else register(kernel, fn);
-}
-
-export interface UnaryDef<A extends object = Attrs> {
+export interface UnaryDef<A extends object = object> {
   /** WGSL expression in `x` (f32) and uniforms `u.*`. */
   f32: string;
   /** WGSL expression in `x` (i32); without it int32 inputs go through f32 and back. */
@@ -116,14 +109,11 @@ function unaryProgram<A extends object>(name: string, def: UnaryDef<A>, dtype: D
   };
 }
 
-/** Register `kernel` as y = op(x) on webgpu. */
-export function unaryKernel<A extends object>(kernel: Kernel<A>, def: UnaryDef<A>): void;
-/** TRANSITION: by name, until the activation kernels have contracts. */
-export function unaryKernel(kernel: string, def: UnaryDef): void;
-export function unaryKernel<A extends object>(kernel: Kernel<A> | string, def: UnaryDef<A>): void {
-  const name = typeof kernel === 'string' ? kernel : kernel.name;
+/** Register `kernel` as y = op(x) on webgpu (typed attrs). */
+export function unaryKernel<A extends object>(kernel: Kernel<A>, def: UnaryDef<A>): void {
+  const name = kernel.name;
   const programs = new Map<DType, ProgramDef>();
-  registerEither(kernel, ([x], attrs, be) => {
+  register<A>(kernel, ([x], attrs, be) => {
     let prog = programs.get(x.dtype);
     if (!prog) {
       prog = unaryProgram(name, def, x.dtype);
@@ -137,7 +127,7 @@ export function unaryKernel<A extends object>(kernel: Kernel<A> | string, def: U
 }
 
 /** A gradient map's WGSL: dx = op(g, s) (see unaryGradKernel). */
-export interface UnaryGradDef<A extends object = Attrs> {
+export interface UnaryGradDef<A extends object = object> {
   f32: string;
   params?: ParamDecl[];
   values?: (attrs: A) => ParamValues;
@@ -146,11 +136,11 @@ export interface UnaryGradDef<A extends object = Attrs> {
 }
 
 /** Gradient maps dx = op(dy, s) with s the saved forward input or output (float32 only). */
-export function unaryGradKernel<A extends object>(kernel: Kernel<A>, def: UnaryGradDef<A>): void;
-/** TRANSITION: by name, until the activation kernels have contracts. */
-export function unaryGradKernel(kernel: string, def: UnaryGradDef): void;
-export function unaryGradKernel<A extends object>(kernel: Kernel<A> | string, def: UnaryGradDef<A>): void {
-  const name = typeof kernel === 'string' ? kernel : kernel.name;
+export function unaryGradKernel<A extends object>(
+  kernel: Kernel<A>,
+  def: { f32: string; params?: ParamDecl[]; values?: (attrs: A) => ParamValues; fns?: string; nanPassThrough?: boolean },
+): void {
+  const name = kernel.name;
   // With nanPassThrough, a NaN saved value gives NaN (the oracle's dy * f'(NaN)) without
   // evaluating f' (SwiftShader's exp(NaN) is not NaN).
   const guard = def.nanPassThrough ? 'if (is_nan(s)) { return s; } ' : '';
@@ -164,7 +154,7 @@ export function unaryGradKernel<A extends object>(kernel: Kernel<A> | string, de
     params: [{ name: 'n', type: 'u32' }, ...(def.params ?? [])],
     body: `${FLOAT_FNS}\n${def.fns ?? ''}\nfn op(g: f32, s: f32) -> f32 { ${guard}return ${def.f32}; }\n${MAIN_1D}\n  if (i >= u.n) { return; }\n  dx[i] = op(dy[i], s[i]);\n}`,
   };
-  registerEither(kernel, ([dy, s], attrs, be) => {
+  register(kernel, ([dy, s], attrs, be) => {
     if (s.dtype !== 'float32' || dy.dtype !== 'float32') throw new TypeError(`${name} on webgpu: float32 tensors expected, received ${dy.dtype} and ${s.dtype}`);
     const dx = be.output(s.shape, s.dtype);
     const n = sizeOf(s.shape);

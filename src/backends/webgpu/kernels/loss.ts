@@ -1,11 +1,12 @@
 /**
  * Fused loss kernels on `webgpu` (softmax cross-entropy forward and gradient), with the
- * contracts of the ts oracle (src/backends/ts/kernels/loss.ts). One thread per row of logits: a classifier's K is small, and each row
+ * contracts of src/kernels/loss.ts. One thread per row of logits: a classifier's K is small, and each row
  * needs its own max and log-sum-exp before any output can be written.
  */
 import { gpu } from '../backend.js';
 import { MAIN_1D, grid1d, type ProgramDef } from '../program.js';
 import { registerFloat } from './util.js';
+import { SoftmaxCrossEntropy, SoftmaxCrossEntropyGrad } from '../../../kernels/loss.js';
 
 const ROW_STATS = `
 struct RowStats { m: f32, s: f32 }
@@ -70,17 +71,14 @@ ${MAIN_1D}
 }`,
 };
 
-registerFloat('SoftmaxCrossEntropy', ([logits, labels], _attrs, be) => {
-  if (logits.dtype !== 'float32' || labels.dtype !== 'float32') {
-    throw new TypeError(`SoftmaxCrossEntropy on webgpu: float32 logits and labels expected, received ${logits.dtype} and ${labels.dtype}`);
-  }
+registerFloat(SoftmaxCrossEntropy, ([logits, labels], _attrs, be) => {
   const [N, K] = logits.shape;
   const loss = be.output([N], 'float32');
   be.run(SCE, [gpu(logits), gpu(labels), loss.dataId], { N, K }, grid1d(N));
   return loss;
 });
 
-registerFloat('SoftmaxCrossEntropyGrad', ([dloss, logits, labels], _attrs, be) => {
+registerFloat(SoftmaxCrossEntropyGrad, ([dloss, logits, labels], _attrs, be) => {
   const [N, K] = logits.shape;
   const dz = be.output([N, K], 'float32');
   be.run(SCE_GRAD, [gpu(dloss), gpu(logits), gpu(labels), dz.dataId], { N, K }, grid1d(N));

@@ -1,6 +1,6 @@
 /**
  * Normalisation kernels on `webgpu`: BatchNorm (training and inference), BatchNormGrad,
- * LRN and LRNGrad, with the contracts of the ts oracle (src/backends/ts/kernels/norm.ts).
+ * LRN and LRNGrad, with the contracts of src/kernels/norm.ts.
  * Channels are the last axis; x is viewed as [M, C].
  *
  * Per-channel sums (statistics, dgamma, dbeta) are column sums of the [M, C] view
@@ -15,6 +15,7 @@ import { gpu, type GpuData, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, type ProgramDef } from '../program.js';
 import { columnSums, PLAIN_SUM, type ColumnTerm } from './colsum.js';
 import { registerFloat } from './util.js';
+import { BatchNorm, BatchNormGrad, LRN, LRNGrad, channelRows, type LrnAttrs } from '../../../kernels/norm.js';
 
 /** Squared deviations from the channel mean (the variance's second pass). */
 const SQUARED_DEVIATION: ColumnTerm = {
@@ -83,18 +84,10 @@ const GRAD_DX: ProgramDef = {
 }`,
 };
 
-function checkFloat(kernel: string, ts: TensorInfo[]): void {
-  for (const t of ts) if (t.dtype !== 'float32') throw new TypeError(`${kernel} on webgpu: float32 tensors expected, received ${t.dtype}`);
-}
-
-registerFloat('BatchNorm', (inputs, attrs, be) => {
-  checkFloat('BatchNorm', inputs);
+registerFloat(BatchNorm, (inputs, { epsilon: eps, training }, be) => {
   const [x, gamma, beta] = inputs;
-  const eps = attrs.epsilon as number;
-  const training = attrs.training as boolean;
-  const C = x.shape[x.shape.length - 1];
+  const { M, C } = channelRows(x.shape);
   const total = sizeOf(x.shape);
-  const M = C === 0 ? 0 : total / C;
   let mean: GpuData, variance: GpuData;
   let stats: TensorInfo[] = [];
   if (training) {
@@ -111,13 +104,9 @@ registerFloat('BatchNorm', (inputs, attrs, be) => {
   return [y, ...stats];
 });
 
-registerFloat('BatchNormGrad', (inputs, attrs, be: WebGPUBackend) => {
-  checkFloat('BatchNormGrad', inputs);
-  const [dy, x, gamma, mean, variance] = inputs;
-  const eps = attrs.epsilon as number;
-  const C = x.shape[x.shape.length - 1];
+registerFloat(BatchNormGrad, ([dy, x, gamma, mean, variance], { epsilon: eps }, be: WebGPUBackend) => {
+  const { M, C } = channelRows(x.shape);
   const total = sizeOf(x.shape);
-  const M = C === 0 ? 0 : total / C;
   const dg = be.output([C], 'float32'), db = be.output([C], 'float32');
   columnSums(be, GRAD_SUMS, [gpu(dy), gpu(x), gpu(mean), gpu(variance)], [db.dataId, dg.dataId], M, C, { eps });
   const dx = be.output(x.shape, 'float32');
@@ -147,7 +136,7 @@ const LRN_PARAMS = [
   { name: 'k', type: 'f32' as const },
 ];
 
-const LRN: ProgramDef = {
+const LRN_PROGRAM: ProgramDef = {
   key: 'lrn',
   buffers: [
     { name: 'X', type: 'f32', access: 'read' },
@@ -162,7 +151,7 @@ ${MAIN_1D}
 }`,
 };
 
-const LRN_GRAD: ProgramDef = {
+const LRN_GRAD_PROGRAM: ProgramDef = {
   key: 'lrn-grad',
   buffers: [
     { name: 'DY', type: 'f32', access: 'read' },
@@ -184,26 +173,20 @@ ${MAIN_1D}
 }`,
 };
 
-function lrnValues(attrs: Record<string, unknown>, total: number, C: number) {
-  const size = attrs.size as number;
-  return {
-    total, C: Math.max(C, 1), size, before: Math.floor(size / 2), after: Math.floor((size - 1) / 2),
-    alpha: attrs.alpha as number, beta: attrs.beta as number, k: attrs.k as number,
-  };
+function lrnValues({ size, alpha, beta, k }: LrnAttrs, total: number, C: number) {
+  return { total, C: Math.max(C, 1), size, before: Math.floor(size / 2), after: Math.floor((size - 1) / 2), alpha, beta, k };
 }
 
-registerFloat('LRN', ([x], attrs, be) => {
-  checkFloat('LRN', [x]);
+registerFloat(LRN, ([x], attrs, be) => {
   const total = sizeOf(x.shape);
   const y = be.output(x.shape, 'float32');
-  be.run(LRN, [gpu(x), y.dataId], lrnValues(attrs, total, x.shape[x.shape.length - 1]), grid1d(total));
+  be.run(LRN_PROGRAM, [gpu(x), y.dataId], lrnValues(attrs, total, x.shape[x.shape.length - 1]), grid1d(total));
   return y;
 });
 
-registerFloat('LRNGrad', ([dy, x], attrs, be) => {
-  checkFloat('LRNGrad', [dy, x]);
+registerFloat(LRNGrad, ([dy, x], attrs, be) => {
   const total = sizeOf(x.shape);
   const dx = be.output(x.shape, 'float32');
-  be.run(LRN_GRAD, [gpu(dy), gpu(x), dx.dataId], lrnValues(attrs, total, x.shape[x.shape.length - 1]), grid1d(total));
+  be.run(LRN_GRAD_PROGRAM, [gpu(dy), gpu(x), dx.dataId], lrnValues(attrs, total, x.shape[x.shape.length - 1]), grid1d(total));
   return dx;
 });

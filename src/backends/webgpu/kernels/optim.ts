@@ -1,6 +1,7 @@
 /**
- * Fused optimiser updates on `webgpu`, one program per optimiser, same contracts as the
- * ts oracle (src/backends/ts/kernels/optim.ts, PyTorch 1.13's single-tensor rules).
+ * Fused optimiser updates on `webgpu`, one program per optimiser, the contracts of
+ * src/kernels/optim.ts (PyTorch 1.13's single-tensor rules; the contracts check the attrs,
+ * the input count and the sizes).
  *
  * Outputs must be fresh storage, and the largest update (RMSprop, centered with
  * momentum: 5 inputs, 4 outputs) would need 9 storage bindings where WebGPU promises 8.
@@ -13,13 +14,8 @@ import type { TensorInfo } from '../../../tensor/backend.js';
 import { sizeOf } from '../../../tensor/shape.js';
 import { gpu, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, type ParamDecl, type ParamValues, type ProgramDef } from '../program.js';
-import { registerFloat, type Attrs } from './util.js';
-
-function num(attrs: Attrs, key: string, kernel: string): number {
-  const v = attrs[key];
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`${kernel}: attr '${key}' must be a number, received ${JSON.stringify(v)}`);
-  return v;
-}
+import { AdaDeltaUpdate, AdaGradUpdate, AdamUpdate, RMSpropUpdate, SGDUpdate, adagradRate } from '../../../kernels/optim.js';
+import { registerFloat } from './util.js';
 
 /**
  * An in-place update program over buffers P (parameter), G (gradient) and the named
@@ -38,14 +34,9 @@ function updateProgram(key: string, states: string[], params: string[], body: st
   };
 }
 
-function runUpdate(be: WebGPUBackend, kernel: string, prog: ProgramDef, inputs: TensorInfo[], values: ParamValues, expected: number): TensorInfo[] {
-  if (inputs.length !== expected) throw new RangeError(`${kernel}: expected ${expected} inputs, received ${inputs.length}`);
+function runUpdate(be: WebGPUBackend, prog: ProgramDef, inputs: TensorInfo[], values: ParamValues): TensorInfo[] {
   const [p, g, ...states] = inputs;
   const n = sizeOf(p.shape);
-  for (const t of inputs) {
-    if (sizeOf(t.shape) !== n) throw new RangeError(`${kernel}: every input must have the parameter's ${n} elements, one has ${sizeOf(t.shape)}`);
-    if (t.dtype !== 'float32') throw new TypeError(`${kernel} on webgpu: float32 tensors expected, received ${t.dtype}`);
-  }
   const outs = [p, ...states].map(() => be.output(p.shape, p.dtype));
   be.copy(gpu(p), outs[0].dataId, n);
   states.forEach((s, j) => be.copy(gpu(s), outs[j + 1].dataId, n));
@@ -62,18 +53,15 @@ const sgdMomentum = (first: boolean, nesterov: boolean) =>
   P[i] = p - u.lr * ${nesterov ? '(d + u.momentum * b)' : 'b'};`);
 const SGD_MOMENTUM = new Map<string, ProgramDef>();
 
-registerFloat('SGDUpdate', (inputs, attrs, be) => {
-  const K = 'SGDUpdate';
-  const lr = num(attrs, 'lr', K), momentum = num(attrs, 'momentum', K), dampening = num(attrs, 'dampening', K);
-  const wd = num(attrs, 'weightDecay', K), step = num(attrs, 'step', K), nesterov = !!attrs.nesterov;
-  if (momentum === 0) return runUpdate(be, K, SGD_PLAIN, inputs, { lr, wd }, 2);
+registerFloat(SGDUpdate, (inputs, { lr, momentum, dampening, weightDecay: wd, step, nesterov }, be) => {
+  if (momentum === 0) return runUpdate(be, SGD_PLAIN, inputs, { lr, wd });
   const key = `${step === 1}:${nesterov}`;
   let prog = SGD_MOMENTUM.get(key);
   if (!prog) {
     prog = sgdMomentum(step === 1, nesterov);
     SGD_MOMENTUM.set(key, prog);
   }
-  return runUpdate(be, K, prog, inputs, { lr, wd, momentum, dampening }, 3);
+  return runUpdate(be, prog, inputs, { lr, wd, momentum, dampening });
 });
 
 const adam = (decoupled: boolean, amsgrad: boolean) =>
@@ -89,11 +77,7 @@ const adam = (decoupled: boolean, amsgrad: boolean) =>
   P[i] = p - u.stepSize * (m / (sqrt(s) / u.bc2sqrt + u.eps));`);
 const ADAM = new Map<string, ProgramDef>();
 
-registerFloat('AdamUpdate', (inputs, attrs, be) => {
-  const K = 'AdamUpdate';
-  const lr = num(attrs, 'lr', K), beta1 = num(attrs, 'beta1', K), beta2 = num(attrs, 'beta2', K);
-  const eps = num(attrs, 'eps', K), wd = num(attrs, 'weightDecay', K), step = num(attrs, 'step', K);
-  const decoupled = !!attrs.decoupled, amsgrad = !!attrs.amsgrad;
+registerFloat(AdamUpdate, (inputs, { lr, beta1, beta2, eps, weightDecay: wd, step, decoupled, amsgrad }, be) => {
   const key = `${decoupled}:${amsgrad}`;
   let prog = ADAM.get(key);
   if (!prog) {
@@ -102,7 +86,7 @@ registerFloat('AdamUpdate', (inputs, attrs, be) => {
   }
   const stepSize = lr / (1 - Math.pow(beta1, step));
   const bc2sqrt = Math.sqrt(1 - Math.pow(beta2, step));
-  return runUpdate(be, K, prog, inputs, { lr, wd, beta1, beta2, eps, stepSize, bc2sqrt }, amsgrad ? 5 : 4);
+  return runUpdate(be, prog, inputs, { lr, wd, beta1, beta2, eps, stepSize, bc2sqrt });
 });
 
 const rmsprop = (centered: boolean, momentum: boolean) => {
@@ -118,17 +102,14 @@ const rmsprop = (centered: boolean, momentum: boolean) => {
 };
 const RMSPROP = new Map<string, ProgramDef>();
 
-registerFloat('RMSpropUpdate', (inputs, attrs, be) => {
-  const K = 'RMSpropUpdate';
-  const lr = num(attrs, 'lr', K), alpha = num(attrs, 'alpha', K), eps = num(attrs, 'eps', K);
-  const wd = num(attrs, 'weightDecay', K), momentum = num(attrs, 'momentum', K), centered = !!attrs.centered;
+registerFloat(RMSpropUpdate, (inputs, { lr, alpha, eps, weightDecay: wd, momentum, centered }, be) => {
   const key = `${centered}:${momentum > 0}`;
   let prog = RMSPROP.get(key);
   if (!prog) {
     prog = rmsprop(centered, momentum > 0);
     RMSPROP.set(key, prog);
   }
-  return runUpdate(be, K, prog, inputs, { lr, wd, alpha, eps, momentum }, 3 + (centered ? 1 : 0) + (momentum > 0 ? 1 : 0));
+  return runUpdate(be, prog, inputs, { lr, wd, alpha, eps, momentum });
 });
 
 const ADAGRAD = updateProgram('adagrad', ['ACC'], ['clr', 'wd', 'eps'], `  let p = P[i];
@@ -137,11 +118,8 @@ const ADAGRAD = updateProgram('adagrad', ['ACC'], ['clr', 'wd', 'eps'], `  let p
   ACC[i] = a;
   P[i] = p - u.clr * (g / (sqrt(a) + u.eps));`);
 
-registerFloat('AdaGradUpdate', (inputs, attrs, be) => {
-  const K = 'AdaGradUpdate';
-  const lr = num(attrs, 'lr', K), lrDecay = num(attrs, 'lrDecay', K), eps = num(attrs, 'eps', K);
-  const wd = num(attrs, 'weightDecay', K), step = num(attrs, 'step', K);
-  return runUpdate(be, K, ADAGRAD, inputs, { clr: lr / (1 + (step - 1) * lrDecay), wd, eps }, 3);
+registerFloat(AdaGradUpdate, (inputs, attrs, be) => {
+  return runUpdate(be, ADAGRAD, inputs, { clr: adagradRate(attrs), wd: attrs.weightDecay, eps: attrs.eps });
 });
 
 const ADADELTA = updateProgram('adadelta', ['SQ', 'ACC'], ['lr', 'wd', 'rho', 'eps'], `  let p = P[i];
@@ -152,8 +130,6 @@ const ADADELTA = updateProgram('adadelta', ['SQ', 'ACC'], ['lr', 'wd', 'rho', 'e
   ACC[i] = u.rho * ACC[i] + (1.0 - u.rho) * delta * delta;
   P[i] = p - u.lr * delta;`);
 
-registerFloat('AdaDeltaUpdate', (inputs, attrs, be) => {
-  const K = 'AdaDeltaUpdate';
-  const lr = num(attrs, 'lr', K), rho = num(attrs, 'rho', K), eps = num(attrs, 'eps', K), wd = num(attrs, 'weightDecay', K);
-  return runUpdate(be, K, ADADELTA, inputs, { lr, wd, rho, eps }, 4);
+registerFloat(AdaDeltaUpdate, (inputs, { lr, rho, eps, weightDecay: wd }, be) => {
+  return runUpdate(be, ADADELTA, inputs, { lr, wd, rho, eps });
 });

@@ -2,7 +2,6 @@
  * Helpers shared by the WebGPU kernels: registration, broadcasting plans with collapsed
  * dimensions, and the WGSL that turns a flat output index into input offsets.
  */
-import type { Backend } from '../../../tensor/backend.js';
 import { registerKernel, type KernelFunc, type KernelVariants } from '../../../registry/kernels.js';
 import type { Kernel } from '../../../kernels/kernel.js';
 import { broadcastStrides, collapse, type StridedWalk } from '../../../kernels/broadcast.js';
@@ -10,20 +9,12 @@ import { fmtShape, sizeOf, stridesOf } from '../../../tensor/shape.js';
 import type { WebGPUBackend } from '../backend.js';
 import type { ParamDecl } from '../program.js';
 
-export type Attrs = Record<string, unknown>;
 
 /** Ranks a strided index walk handles after collapsing (uniform arrays hold 8 entries). */
 export const MAX_RANK = 8;
 
 /** Register `fn` as `kernel`'s implementation on `webgpu` (typed attrs, the backend as a WebGPUBackend). */
-export function register<A extends object>(kernel: Kernel<A>, fn: KernelFunc<A, WebGPUBackend>): void;
-export function register(kernel: string, fn: KernelFunc<Attrs, WebGPUBackend>): void;
-export function register<A extends object>(kernel: Kernel<A> | string, fn: KernelFunc<A, WebGPUBackend>): void {
-  // TRANSITION: string names go once every family has a contract.
-  if (typeof kernel === 'string') {
-    registerKernel({ kernelName: kernel, backendName: 'webgpu', kernelFunc: (inputs, attrs, be: Backend) => fn(inputs, attrs as A, be as WebGPUBackend) });
-    return;
-  }
+export function register<A extends object>(kernel: Kernel<A>, fn: KernelFunc<A, WebGPUBackend> | KernelVariants<A, WebGPUBackend>): void {
   registerKernel<A, WebGPUBackend>(kernel, 'webgpu', fn);
 }
 
@@ -31,20 +22,17 @@ export function register<A extends object>(kernel: Kernel<A> | string, fn: Kerne
  * Register a kernel whose WGSL reads every input as f32: int32 inputs are refused by name.
  * `fn` is one implementation or a set of named variants (each variant refuses them).
  */
-export function registerFloat<A extends object>(kernel: Kernel<A>, fn: KernelFunc<A, WebGPUBackend> | KernelVariants<A, WebGPUBackend>): void;
-export function registerFloat(kernel: string, fn: KernelFunc<Attrs, WebGPUBackend>): void;
-export function registerFloat<A extends object>(kernel: Kernel<A> | string, fn: KernelFunc<A, WebGPUBackend> | KernelVariants<A, WebGPUBackend>): void {
-  const name = typeof kernel === 'string' ? kernel : kernel.name;
+export function registerFloat<A extends object>(kernel: Kernel<A>, fn: KernelFunc<A, WebGPUBackend> | KernelVariants<A, WebGPUBackend>): void {
   const floatOnly = (run: KernelFunc<A, WebGPUBackend>): KernelFunc<A, WebGPUBackend> => (inputs, attrs, be) => {
     const bad = inputs.find((t) => t.dtype !== 'float32');
-    if (bad) throw new TypeError(`${name} on webgpu: float32 inputs expected, received a ${bad.dtype} tensor of shape ${fmtShape(bad.shape)}; cast it first`);
+    if (bad) throw new TypeError(`${kernel.name} on webgpu: float32 inputs expected, received a ${bad.dtype} tensor of shape ${fmtShape(bad.shape)}; cast it first`);
     return run(inputs, attrs, be);
   };
   if (typeof fn === 'function') {
-    register<A>(kernel as Kernel<A>, floatOnly(fn));
+    register<A>(kernel, floatOnly(fn));
     return;
   }
-  registerKernel<A, WebGPUBackend>(kernel as Kernel<A>, 'webgpu', { choose: fn.choose, variants: fn.variants.map((v) => ({ ...v, run: floatOnly(v.run) })) });
+  register<A>(kernel, { choose: fn.choose, variants: fn.variants.map((v) => ({ ...v, run: floatOnly(v.run) })) });
 }
 
 /**

@@ -1,0 +1,221 @@
+// Batch normalisation over the last (channel) axis (float32, SIMD): training statistics
+// with f64 sums, the normalisation, and the training gradient. The contracts are those of
+// src/kernels/norm.ts.
+
+import { ld, ldg, stg } from './vec_f32';
+
+// x is viewed as [M, C] (channels last). Per-channel sums accumulate in f64 in a scratch
+// area `acc` provided by the host (32 * (C + 4) bytes: f64 sums, then f32 per-channel
+// constants). The rows are taken in blocks of about 16 KB (bnBlockRows): within a block
+// each group of 4 channels runs down the rows with its sums (two f64x2) and constants in
+// registers, the block staying in L1 for the next group. Row-major order with the sums
+// in memory carried a store-to-load chain through every row and reloaded every per-
+// channel constant for every 4 values (2-2.5x slower).
+
+/** Rows per block: 4096 floats (16 KB), at least 4. */
+// @ts-ignore: decorator
+@inline function bnBlockRows(C: i32): i32 {
+  return max(4, 4096 / C);
+}
+
+/** acc[c..c+4) (f64) += s0 (lanes 0, 1), s1 (lanes 2, 3). */
+// @ts-ignore: decorator
+@inline function addSums(acc: usize, c: i32, s0: v128, s1: v128): void {
+  const p = acc + (<usize>c << 3);
+  v128.store(p, f64x2.add(v128.load(p), s0));
+  v128.store(p, f64x2.add(v128.load(p, 16), s1), 16);
+}
+
+/** Lanes 0, 1 and 2, 3 of v as f64x2. */
+// @ts-ignore: decorator
+@inline function lo64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+// @ts-ignore: decorator
+@inline function hi64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
+}
+
+/** One group of channels c.. (r of them) of a block of rows: acc[c..] += sum of x (or of (x - mc)^2). */
+// @ts-ignore: decorator
+@inline function sumGroup(p: usize, rows: i32, rs: usize, r: i32, full: bool, mc: v128, squares: bool, acc: usize, c: i32): void {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+  for (let i = 0; i < rows; i++) {
+    let v = ldg(p, r, full);
+    if (squares) {
+      const d = f32x4.sub(v, mc);
+      v = f32x4.mul(d, d);
+    }
+    s0 = f64x2.add(s0, lo64(v));
+    s1 = f64x2.add(s1, hi64(v));
+    p += rs;
+  }
+  addSums(acc, c, s0, s1);
+}
+
+/**
+ * acc[c] (f64) += sum over the M rows of x[m, c] (centre = 0) or of (x[m, c] - centre[c])^2
+ * (the square taken in f32, the sum in f64).
+ */
+// @ts-ignore: decorator
+@inline function channelSums(x: usize, M: i32, C: i32, acc: usize, centre: usize, squares: bool): void {
+  const R = bnBlockRows(C);
+  const rs = <usize>C << 2;
+  for (let m0 = 0; m0 < M; m0 += R) {
+    const rows = min(R, M - m0);
+    for (let c = 0; c < C; c += 4) {
+      const r = C - c;
+      const mc = squares ? ld(centre, c, r) : f32x4.splat(0);
+      const p = x + ((<usize>m0 * <usize>C + <usize>c) << 2);
+      if (r >= 4) sumGroup(p, rows, rs, r, true, mc, squares, acc, c);
+      else sumGroup(p, rows, rs, r, false, mc, squares, acc, c);
+    }
+  }
+}
+
+/**
+ * mean[c] and biased var[c] over the M rows (two passes, f64 sums). meanLo[c] receives
+ * the rounding error of the f32 mean (mean64 - mean[c]), so that batch_norm_apply_f32
+ * can centre x on the f64 mean: with few rows of nearly equal values, x - mean is
+ * small and the f32 mean's rounding would dominate it.
+ */
+export function batch_norm_stats_f32(x: usize, M: i32, C: i32, mean: usize, variance: usize, acc: usize, meanLo: usize): void {
+  const Cp = (C + 3) & ~3; // accumulators padded to whole vectors
+  memory.fill(acc, 0, <usize>Cp << 3);
+  channelSums(x, M, C, acc, 0, false);
+  const inv: f64 = M > 0 ? 1.0 / <f64>M : NaN;
+  for (let c = 0; c < C; c++) {
+    const m64 = load<f64>(acc + (<usize>c << 3)) * inv;
+    const m32 = <f32>m64;
+    store<f32>(mean + (<usize>c << 2), m32);
+    store<f32>(meanLo + (<usize>c << 2), <f32>(m64 - <f64>m32));
+  }
+  // second pass around the f32 mean the kernels will use
+  memory.fill(acc, 0, <usize>Cp << 3);
+  channelSums(x, M, C, acc, mean, true);
+  for (let c = 0; c < C; c++) store<f32>(variance + (<usize>c << 2), <f32>(load<f64>(acc + (<usize>c << 3)) * inv));
+}
+
+/**
+ * y = (x - mean - meanLo) * gamma / sqrt(var + eps) + beta per channel (meanLo = 0: none).
+ * `scale` is host scratch of 4*C bytes (filled here).
+ */
+export function batch_norm_apply_f32(
+  x: usize, y: usize, M: i32, C: i32,
+  gamma: usize, beta: usize, mean: usize, variance: usize, eps: f32, scale: usize, meanLo: usize,
+): void {
+  for (let c = 0; c < C; c++) {
+    const o = <usize>c << 2;
+    store<f32>(scale + o, <f32>(<f64>load<f32>(gamma + o) / Math.sqrt(<f64>load<f32>(variance + o) + <f64>eps)));
+  }
+  const R = bnBlockRows(C);
+  const rs = <usize>C << 2;
+  for (let m0 = 0; m0 < M; m0 += R) {
+    const rows = min(R, M - m0);
+    for (let c = 0; c < C; c += 4) {
+      const r = C - c;
+      // (with meanLo = 0, subtracting its zero vector changes no value)
+      const mv = ld(mean, c, r), lv = meanLo ? ld(meanLo, c, r) : f32x4.splat(0), sv = ld(scale, c, r), bv = ld(beta, c, r);
+      const o = (<usize>m0 * <usize>C + <usize>c) << 2;
+      if (r >= 4) applyGroup(x + o, y + o, rows, rs, r, true, mv, lv, sv, bv);
+      else applyGroup(x + o, y + o, rows, rs, r, false, mv, lv, sv, bv);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function applyGroup(p: usize, q: usize, rows: i32, rs: usize, r: i32, full: bool, mv: v128, lv: v128, sv: v128, bv: v128): void {
+  for (let i = 0; i < rows; i++) {
+    const d = f32x4.sub(f32x4.sub(ldg(p, r, full), mv), lv);
+    stg(q, r, full, f32x4.add(f32x4.mul(d, sv), bv));
+    p += rs;
+    q += rs;
+  }
+}
+
+/**
+ * Training-mode gradient: dbeta = sum dy, dgamma = sum dy * xhat, xhat = (x - mean) invstd,
+ * dx = gamma invstd (dy - dbeta/M - xhat dgamma/M). `acc` is the host scratch above.
+ */
+export function batch_norm_grad_f32(
+  dy: usize, x: usize, gamma: usize, mean: usize, variance: usize,
+  dx: usize, dgamma: usize, dbeta: usize, M: i32, C: i32, eps: f32, acc: usize,
+): void {
+  const Cp = (C + 3) & ~3;
+  const accB = acc, accG = acc + (<usize>Cp << 3);
+  memory.fill(acc, 0, <usize>Cp << 4);
+  // invstd into dgamma's buffer for the first pass (overwritten at the end)
+  for (let c = 0; c < C; c++) {
+    const o = <usize>c << 2;
+    store<f32>(dgamma + o, <f32>(1.0 / Math.sqrt(<f64>load<f32>(variance + o) + <f64>eps)));
+  }
+  const R = bnBlockRows(C);
+  const rs = <usize>C << 2;
+  for (let m0 = 0; m0 < M; m0 += R) {
+    const rows = min(R, M - m0);
+    for (let c = 0; c < C; c += 4) {
+      const r = C - c;
+      const mv = ld(mean, c, r), iv = ld(dgamma, c, r);
+      const o = (<usize>m0 * <usize>C + <usize>c) << 2;
+      if (r >= 4) gradSumGroup(x + o, dy + o, rows, rs, r, true, mv, iv, accB, accG, c);
+      else gradSumGroup(x + o, dy + o, rows, rs, r, false, mv, iv, accB, accG, c);
+    }
+  }
+  const invM: f64 = 1.0 / <f64>M;
+  // per-channel constants as f32 arrays after the f64 sums: a = gamma invstd,
+  // b = dbeta/M, g = dgamma/M, i = invstd
+  const ka = acc + (<usize>Cp << 4), kb = ka + (<usize>Cp << 2), kg = kb + (<usize>Cp << 2), ki = kg + (<usize>Cp << 2);
+  for (let c = 0; c < C; c++) {
+    const sb = load<f64>(accB + (<usize>c << 3));
+    const sg = load<f64>(accG + (<usize>c << 3));
+    const o = <usize>c << 2;
+    const inv = load<f32>(dgamma + o);
+    store<f32>(dbeta + o, <f32>sb);
+    store<f32>(dgamma + o, <f32>sg);
+    store<f32>(ka + o, load<f32>(gamma + o) * inv);
+    store<f32>(kb + o, <f32>(sb * invM));
+    store<f32>(kg + o, <f32>(sg * invM));
+    store<f32>(ki + o, inv);
+  }
+  for (let m0 = 0; m0 < M; m0 += R) {
+    const rows = min(R, M - m0);
+    for (let c = 0; c < C; c += 4) {
+      const r = C - c;
+      const mv = ld(mean, c, r), iv = ld(ki, c, r), av = ld(ka, c, r), bv = ld(kb, c, r), gv = ld(kg, c, r);
+      const o = (<usize>m0 * <usize>C + <usize>c) << 2;
+      if (r >= 4) gradApplyGroup(x + o, dy + o, dx + o, rows, rs, r, true, mv, iv, av, bv, gv);
+      else gradApplyGroup(x + o, dy + o, dx + o, rows, rs, r, false, mv, iv, av, bv, gv);
+    }
+  }
+}
+
+/** sum dy and sum dy * xhat over a block's rows for channels c.., into accB and accG. */
+// @ts-ignore: decorator
+@inline function gradSumGroup(p: usize, q: usize, rows: i32, rs: usize, r: i32, full: bool, mv: v128, iv: v128, accB: usize, accG: usize, c: i32): void {
+  let b0 = f64x2.splat(0), b1 = f64x2.splat(0), g0 = f64x2.splat(0), g1 = f64x2.splat(0);
+  for (let i = 0; i < rows; i++) {
+    const d = ldg(q, r, full);
+    const gx = f32x4.mul(d, f32x4.mul(f32x4.sub(ldg(p, r, full), mv), iv));
+    b0 = f64x2.add(b0, lo64(d));
+    b1 = f64x2.add(b1, hi64(d));
+    g0 = f64x2.add(g0, lo64(gx));
+    g1 = f64x2.add(g1, hi64(gx));
+    p += rs;
+    q += rs;
+  }
+  addSums(accB, c, b0, b1);
+  addSums(accG, c, g0, g1);
+}
+
+/** dx = a (dy - b - xhat g) over a block's rows for channels c... */
+// @ts-ignore: decorator
+@inline function gradApplyGroup(p: usize, q: usize, t: usize, rows: i32, rs: usize, r: i32, full: bool, mv: v128, iv: v128, av: v128, bv: v128, gv: v128): void {
+  for (let i = 0; i < rows; i++) {
+    const xh = f32x4.mul(f32x4.sub(ldg(p, r, full), mv), iv);
+    const inner = f32x4.sub(f32x4.sub(ldg(q, r, full), bv), f32x4.mul(xh, gv));
+    stg(t, r, full, f32x4.mul(av, inner));
+    p += rs;
+    q += rs;
+    t += rs;
+  }
+}
