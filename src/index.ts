@@ -20,7 +20,9 @@ export {
 } from './registry/dispatch.js';
 export type { FallbackRecord } from './registry/dispatch.js';
 export { registerKernel, getKernel, listKernels, wrapKernels } from './registry/kernels.js';
-export type { KernelFunc, KernelVariant, KernelVariants } from './registry/kernels.js';
+export type { KernelFunc, KernelVariant, KernelVariants, KernelConfig } from './registry/kernels.js';
+/** Every kernel contract (`ck.kernels.Conv2D`, ...): name, typed attrs, check and reference. */
+export * as kernels from './kernels/index.js';
 export { defineKernel, kernelByName, allKernels } from './kernels/kernel.js';
 export type { Kernel, HostTensor, AttrsOf } from './kernels/kernel.js';
 export type { Backend, TensorInfo, DataId } from './tensor/backend.js';

@@ -7,7 +7,7 @@
  * them. Dispatch runs the chosen variant; tests and benchmarks run and time each variant
  * by name (`runKernelVariant`), so no global switch is needed to reach a path.
  */
-import type { Kernel } from '../kernels/kernel.js';
+import { kernelByName, type Kernel } from '../kernels/kernel.js';
 import type { Backend, TensorInfo } from '../tensor/backend.js';
 
 /** A kernel implementation on one backend. */
@@ -66,9 +66,32 @@ export function registerKernel<A extends object, B extends Backend = Backend>(
   kernel: Kernel<A>,
   backendName: string,
   impl: KernelFunc<A, B> | KernelVariants<A, B>,
-): void {
-  const e = entryOf(kernel, backendName, impl as KernelFunc<A> | KernelVariants<A>);
-  table.set(key(backendName, kernel.name), e as unknown as KernelEntry);
+): void;
+/**
+ * TF.js's form, `registerKernel({ kernelName, backendName, kernelFunc })`: the kernel is
+ * named by its contract's name ('Add'); a name no contract defines is an error.
+ */
+export function registerKernel(config: KernelConfig): void;
+export function registerKernel(a: Kernel<object> | KernelConfig, b?: string, c?: KernelFunc | KernelVariants): void {
+  let kernel: Kernel<object>, backendName: string, impl: KernelFunc | KernelVariants;
+  if ('kernelName' in a) {
+    const k = kernelByName(a.kernelName);
+    if (!k) throw new Error(`registerKernel: no kernel named '${a.kernelName}' is defined (see allKernels() for the names)`);
+    const f = a.kernelFunc;
+    // The one untyped path: a TF.js-style kernel reads attrs as a plain record.
+    [kernel, backendName, impl] = [k, a.backendName, (inputs, attrs, be) => f(inputs, attrs as Record<string, unknown>, be)];
+  } else {
+    if (typeof b !== 'string' || c === undefined) throw new TypeError('registerKernel(kernel, backendName, implementation): backendName and implementation are required');
+    [kernel, backendName, impl] = [a, b, c];
+  }
+  table.set(key(backendName, kernel.name), entryOf(kernel, backendName, impl));
+}
+
+/** The TF.js-style registration record. */
+export interface KernelConfig {
+  kernelName: string;
+  backendName: string;
+  kernelFunc: KernelFunc<Record<string, unknown>>;
 }
 
 /** The entry of kernel `name` on `backendName`, or undefined. */

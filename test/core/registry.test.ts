@@ -50,14 +50,10 @@ ck.registerKernel({
   },
 });
 
-ck.registerKernel({
-  kernelName: 'Fill',
-  backendName: 'toy',
-  kernelFunc: (_in, attrs, be) => {
-    const shape = attrs.shape as number[];
-    const v = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(attrs.value as number);
-    return { dataId: be.write(v, 'float32'), shape, dtype: 'float32' };
-  },
+// The typed form: the contract constant, attrs typed by it (no casts).
+ck.registerKernel(ck.kernels.Fill, 'toy', (_in, { shape, value }, be) => {
+  const v = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value);
+  return { dataId: be.write(v, 'float32'), shape, dtype: 'float32' };
 });
 
 describe('backend registry', () => {
@@ -170,6 +166,10 @@ describe('backend registry', () => {
     expect(ck.getBackend()).toBe('ts');
     expect(() => ck.withBackend('toy', () => { throw new Error('inside'); })).toThrow('inside');
     expect(ck.getBackend()).toBe('ts');
+  });
+
+  it('registerKernel refuses a kernel name no contract defines', () => {
+    expect(() => ck.registerKernel({ kernelName: 'NoSuchKernel', backendName: 'toy', kernelFunc: ([x]) => x })).toThrow(/no kernel named 'NoSuchKernel'/);
   });
 
   it('registerKernel replaces an implementation; memory() reports each backend', async () => {
