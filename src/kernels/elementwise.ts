@@ -142,6 +142,7 @@ export const Where = defineKernel({
 
 /** x in another dtype; to int32 truncates toward zero (the op refuses values int32 cannot hold). */
 export const Cast = defineKernel<CastAttrs>({
+  outputDtype: ({ dtype }) => dtype,
   name: 'Cast',
   inputs: ['x'],
   reference([x], { dtype }) {
@@ -154,6 +155,7 @@ export const Cast = defineKernel<CastAttrs>({
 
 /** A new tensor of `shape` and `dtype` holding `value` everywhere. */
 export const Fill = defineKernel<FillAttrs>({
+  outputDtype: ({ dtype }) => dtype,
   name: 'Fill',
   inputs: [],
   reference(_inputs, { shape, dtype, value }) {

@@ -39,6 +39,12 @@ export interface KernelSpec<A extends object> {
    * (a wrong shape must never read out of bounds on any backend).
    */
   check?(inputs: readonly TensorInfo[], attrs: A): void;
+  /**
+   * The output dtype when an attr chooses it (Cast, Fill, OneHot): the dispatcher sends the
+   * call to `ts` when the current backend cannot hold that dtype. Absent: the output dtype
+   * follows the inputs.
+   */
+  outputDtype?(attrs: A): DType;
   /** The kernel's definition as readable loops (float64 accumulation where it sums). */
   reference(inputs: readonly HostTensor[], attrs: A): HostTensor | HostTensor[];
 }

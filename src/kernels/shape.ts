@@ -319,6 +319,7 @@ export const GatherGrad = defineKernel<GatherGradAttrs>({
  * backend stores float32 only); a label outside [0, depth) or not an integer is a RangeError.
  */
 export const OneHot = defineKernel<OneHotAttrs>({
+  outputDtype: ({ dtype }) => dtype,
   name: 'OneHot',
   inputs: ['indices'],
   check(_inputs, { depth }) {

@@ -9,7 +9,7 @@
  * ([H, W, C] for an image layer); tensors handed to `call` include it ([N, H, W, C]).
  */
 import { keep, tidy } from '../registry/storage.js';
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../autograd/reverse_mode.js';
 import type { DType } from '../tensor/dtype.js';
 import { isDType, isFloat } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';

@@ -4,7 +4,7 @@
 import { type InitializerSpec, serializeInitializer } from './initializers.js';
 import { type CallOpts, type InputSpec, Layer, type LayerArgs, type LayerConfig, type LayerWeight, type Shape, fmtDims, registerLayerClass } from './layer.js';
 import { type RegularizerSpec, checkRegularizer } from './regularizers.js';
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../autograd/reverse_mode.js';
 import { tidy } from '../registry/storage.js';
 import { add, affine } from '../ops/elementwise.js';
 import { batchNorm, batchNormWithStats, layerNorm, lrn } from '../ops/norm.js';

@@ -9,7 +9,7 @@
  *   const m = model({ inputs: x, outputs: y });
  *   const p = m.predict(images);            // batches of 32, no graph recorded
  */
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../autograd/reverse_mode.js';
 import { Container } from '../layers/container.js';
 import {
   type CallOpts, Layer, type LayerConfig, type Weight, baseWeight, deserializeLayer, fmtDims, registerLayerClass, serializeLayer,

@@ -6,14 +6,14 @@
  * Conventions: relu'(0) = 0; leakyRelu and prelu have slope alpha at 0 (PyTorch);
  * step(0) = 1 and step' = 0 everywhere; NaN in gives NaN out.
  */
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/reverse_mode.js';
 import { Elu, EluGrad, Gelu, GeluGrad, LeakyRelu, LeakyReluGrad, LogSoftmax, LogSoftmaxGrad, Relu, ReluGrad, Sigmoid, SigmoidGrad, Softmax, SoftmaxGrad, Softplus, Step, Tanh, TanhGrad } from '../kernels/activation.js';
 import { outputOf } from '../registry/dispatch.js';
 import { Fill } from '../kernels/elementwise.js';
 import { shareStorage } from '../registry/storage.js';
 import { broadcastShapes, fmtShape, normAxes, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { assertFloatTensor, assertTensor } from './nn_checks.js';
+import { assertFloatTensor, assertTensor } from './arg_checks.js';
 import { affine, greater, mul, where } from './elementwise.js';
 import { noteLogits } from './logits.js';
 

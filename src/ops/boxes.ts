@@ -8,7 +8,7 @@ import { outputOf } from '../registry/dispatch.js';
 import { IoU, boxIoU } from '../kernels/boxes.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { assertFloatTensor, assertTensor } from './nn_checks.js';
+import { assertFloatTensor, assertTensor } from './arg_checks.js';
 
 function assertBoxes(op: string, arg: string, b: Tensor): void {
   assertFloatTensor(op, arg, b);

@@ -11,7 +11,7 @@
  * adjoint of the bias broadcast). conv1d and depthwiseConv2d are views onto conv2d;
  * conv2dTranspose is Conv2DBackpropInput run forwards, so its gradient uses Conv2D.
  */
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/reverse_mode.js';
 import {
   computeConv1DInfo, computeConv2DInfo, computeConv2DTransposeInfo, computeConv3DInfo,
   type Conv2DInfo, type ConvOpts, type ConvTransposeOpts,
@@ -23,7 +23,7 @@ import { fmtShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add } from './elementwise.js';
 import { reshape, reverse } from './shape.js';
-import { assertTensor } from './nn_checks.js';
+import { assertTensor } from './arg_checks.js';
 
 export type { Padding, ConvOpts, ConvTransposeOpts } from '../kernels/conv_info.js';
 

@@ -10,7 +10,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { describeValue } from '../tensor/describe.js';
 import { fromChunks, namingOutOfMemory } from './generate.js';
 import { Rng, rngOf } from './random.js';
-import { assertTensor } from './nn_checks.js';
+import { assertTensor } from './arg_checks.js';
 
 function inferShape(v: NestedArray): number[] {
   const shape: number[] = [];

@@ -2,7 +2,7 @@
  * Elementwise arithmetic with NumPy broadcasting, and the basic unary maths.
  * Each op: the call into the kernel registry, then its gradient rule.
  */
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/reverse_mode.js';
 import { fromValues, shareStorage } from '../registry/storage.js';
 import {
   Abs, Add, Affine, Cast, Clip, Cos, Div, Equal, Exp, Fill, Floor, Greater, GreaterEqual, IsNaN, Less, LessEqual, Log,
@@ -15,7 +15,7 @@ import { isDType } from '../tensor/dtype.js';
 import { broadcastShapes, broadcastedAxes, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeValue } from '../tensor/describe.js';
-import { assertTensor } from './nn_checks.js';
+import { assertTensor } from './arg_checks.js';
 
 export type TensorLike = Tensor | number;
 

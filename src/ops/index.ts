@@ -12,4 +12,4 @@ export * from './loss.js';
 export * from './boxes.js';
 export * from './regularizers.js';
 export { Rng } from './random.js';
-import './chain.js';
+import './tensor_methods.js';

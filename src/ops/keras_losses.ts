@@ -25,7 +25,7 @@ import { logSoftmax } from './activation.js';
 import { abs, add, cast, clip, div, log, mul, neg, sub, square } from './elementwise.js';
 import { binaryCrossEntropyWithLogits, softmaxCrossEntropy } from './loss.js';
 import { logitsOf } from './logits.js';
-import { assertFloatTensor, assertTensor } from './nn_checks.js';
+import { assertFloatTensor, assertTensor } from './arg_checks.js';
 import { mean, sum } from './reduce.js';
 import { oneHot, reshape } from './shape.js';
 

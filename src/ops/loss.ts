@@ -13,14 +13,14 @@
  * - 'sum' adds everything; 'none' returns the unreduced losses (elementwise, or [N]).
  * - meanSquaredError also has 'halfSum' = 1/2 * sum of squares (the classic backprop form).
  */
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/reverse_mode.js';
 import { OneHot } from '../kernels/shape.js';
 import { SoftmaxCrossEntropy, SoftmaxCrossEntropyGrad } from '../kernels/loss.js';
 import { outputOf } from '../registry/dispatch.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { logSoftmax, relu, softplus } from './activation.js';
-import { assertFloatTensor, assertTensor } from './nn_checks.js';
+import { assertFloatTensor, assertTensor } from './arg_checks.js';
 import { add, affine, clip, equal, log, mul, neg, square, sub } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { sum } from './reduce.js';

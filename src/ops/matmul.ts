@@ -3,12 +3,12 @@
  * transposeB), y [M,N]; a leading batch dim on either side is allowed.
  * Gradients: dA = dY B^T, dB = A^T dY, with the transposes folded into the flags.
  */
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/reverse_mode.js';
 import { MatMul, matmulShapeError } from '../kernels/matmul.js';
 import { outputOf } from '../registry/dispatch.js';
 import { Tensor } from '../tensor/tensor.js';
 import { sum } from './reduce.js';
-import { assertTensor } from './nn_checks.js';
+import { assertTensor } from './arg_checks.js';
 
 export interface MatMulOpts {
   transposeA?: boolean;

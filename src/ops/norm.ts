@@ -3,14 +3,14 @@
  * training step runs them on every block); moments, layerNorm and dropout are
  * compositions of other ops and need no backward code of their own.
  */
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/reverse_mode.js';
 import { BatchNorm, BatchNormGrad, LRN, LRNGrad } from '../kernels/norm.js';
 import { outputOf, runKernel } from '../registry/dispatch.js';
 import { Fill } from '../kernels/elementwise.js';
 import { fmtShape, normAxes, reducedShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { identity } from './activation.js';
-import { assertFloatTensor } from './nn_checks.js';
+import { assertFloatTensor } from './arg_checks.js';
 import { fromChunks } from './generate.js';
 import { add, div, mul, sqrt, sub } from './elementwise.js';
 import { Rng, rngOf } from './random.js';

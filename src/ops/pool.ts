@@ -7,7 +7,7 @@
  * maximum in row-major window order; average pooling divides by the number of real
  * cells (countIncludePad false, the Keras/TF default) or by the window size.
  */
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/reverse_mode.js';
 import { computePool2DInfo, perAxis, resolveSpatial, type PoolOpts } from '../kernels/conv_info.js';
 import { AvgPool2D, AvgPool2DGrad, MaxPool2D, MaxPool2DGrad } from '../kernels/pool.js';
 import { outputOf } from '../registry/dispatch.js';
@@ -17,7 +17,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { neg } from './elementwise.js';
 import { max, mean } from './reduce.js';
 import { reshape } from './shape.js';
-import { assertTensor } from './nn_checks.js';
+import { assertTensor } from './arg_checks.js';
 
 export type { PoolOpts } from '../kernels/conv_info.js';
 export interface AvgPoolOpts extends PoolOpts {

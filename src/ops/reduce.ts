@@ -1,5 +1,5 @@
 /** Reductions over axes: sum, mean, max, min, variance, argmax/argmin, logSumExp. */
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/reverse_mode.js';
 import { BroadcastTo } from '../kernels/shape.js';
 import { ArgMax, ArgMin, Max, Min, Sum } from '../kernels/reduce.js';
 import { Abs, Equal, Fill, Where } from '../kernels/elementwise.js';
@@ -8,7 +8,7 @@ import { shareStorage } from '../registry/storage.js';
 import { fmtShape, normAxes, reducedShape, sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, cast, div, equal, exp, log, mul, sub } from './elementwise.js';
-import { assertTensor } from './nn_checks.js';
+import { assertTensor } from './arg_checks.js';
 
 export interface ReduceOpts {
   /** Axes to reduce (negative counts from the end); all axes when omitted. */

@@ -6,7 +6,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { describeValue } from '../tensor/describe.js';
-import { assertFloatTensor } from './nn_checks.js';
+import { assertFloatTensor } from './arg_checks.js';
 import { abs, add, affine, div, square } from './elementwise.js';
 import { sum } from './reduce.js';
 

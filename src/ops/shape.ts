@@ -3,7 +3,7 @@
  * gather, one-hot. Each gradient is the adjoint movement (transpose back, pad the
  * slice, slice the concat, ...).
  */
-import { record } from '../autograd/tape.js';
+import { record } from '../autograd/reverse_mode.js';
 import { BroadcastTo, Concat, Gather, GatherGrad, OneHot, Pad, Reverse, Slice, Transpose } from '../kernels/shape.js';
 import { outputOf } from '../registry/dispatch.js';
 import { shareStorage } from '../registry/storage.js';
@@ -12,7 +12,7 @@ import { assertValidShape, fmtShape, normAxes, shapesEqual, sizeOf, broadcastSha
 import type { Tensor } from '../tensor/tensor.js';
 import { describeValue } from '../tensor/describe.js';
 import { unbroadcast } from './elementwise.js';
-import { assertTensor, assertTensorList } from './nn_checks.js';
+import { assertTensor, assertTensorList } from './arg_checks.js';
 
 /** Same values, new shape (one dimension may be -1). Shares storage: no copy. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {

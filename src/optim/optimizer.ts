@@ -6,7 +6,7 @@
  * inside `tidy`; the parameter keeps its identity (`p.assign`), its state tensors
  * (momentum buffers, moment estimates) are owned by the optimiser.
  */
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../autograd/reverse_mode.js';
 import type { Kernel } from '../kernels/kernel.js';
 import {
   AdaDeltaUpdate, AdaGradUpdate, AdamUpdate, RMSpropUpdate, SGDUpdate,

@@ -4,7 +4,6 @@
  * hands the call to `ts`, and the fallback is recorded (visible, never silent).
  */
 import { kernelByName, type Kernel } from '../kernels/kernel.js';
-import type { DType } from '../tensor/dtype.js';
 import type { TensorInfo } from '../tensor/backend.js';
 import { Tensor } from '../tensor/tensor.js';
 import { backend, findBackend } from './backends.js';
@@ -64,8 +63,8 @@ function resolve(kernel: Kernel<object>, inputs: readonly Tensor[], attrs: objec
     const bad = inputs.find((t) => !be.supportsDtype(t.dtype));
     // Kernels whose output dtype is an attr (Fill, Cast, OneHot) fall back when the
     // backend cannot hold that dtype.
-    const dtype = 'dtype' in attrs ? (attrs.dtype as DType) : undefined;
-    const outDtype = typeof dtype === 'string' && !be.supportsDtype(dtype) ? dtype : null;
+    const dtype = kernel.outputDtype?.(attrs);
+    const outDtype = dtype !== undefined && !be.supportsDtype(dtype) ? dtype : null;
     const reason = !entry ? 'no kernel' : bad ? `dtype ${bad.dtype}` : outDtype ? `output dtype ${outDtype}` : null;
     if (reason) {
       noteFallback(name, be.name, reason);

@@ -7,7 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../tensor/shape.js';
 import { tensor } from '../ops/creation.js';
 import { tidy } from '../registry/storage.js';
-import { enableGrad, noGrad } from '../autograd/tape.js';
+import { enableGrad, noGrad } from '../autograd/reverse_mode.js';
 import { add } from '../ops/elementwise.js';
 import { logitsOf } from '../ops/logits.js';
 import type { Logs, TrainableModel } from './callbacks.js';

@@ -5,7 +5,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../tensor/shape.js';
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../autograd/reverse_mode.js';
 import { tidy } from '../registry/storage.js';
 import { add, affine, log, mul } from '../ops/elementwise.js';
 import { softmax } from '../ops/activation.js';

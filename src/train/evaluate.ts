@@ -6,7 +6,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { sizeOf } from '../tensor/shape.js';
 import { tidy } from '../registry/storage.js';
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../autograd/reverse_mode.js';
 import { Accumulator, batchStep, batchStepAsync } from './batch_step.js';
 import type { Logs, TrainableModel } from './callbacks.js';
 import type { Compiled } from './compile.js';

@@ -3,7 +3,7 @@
  * with the file's attributes converted to convkit options. Inputs are found by the
  * table's names (e.g. x, w, b), or by position when a producer named them otherwise.
  */
-import { enableGrad } from '../autograd/tape.js';
+import { enableGrad } from '../autograd/reverse_mode.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../ops/creation.js';

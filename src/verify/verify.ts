@@ -4,7 +4,7 @@
  * ONNX backend conformance tests work. Gradients are vector-Jacobian products:
  * grads[k] = d(sum over outputs o of <o, cotangents[o]>) / d inputs[k].
  */
-import { valueAndGrad } from '../autograd/tape.js';
+import { valueAndGrad } from '../autograd/reverse_mode.js';
 import { getBackend, setBackend, withBackend } from '../registry/backends.js';
 import { getFallbacks, type FallbackRecord } from '../registry/dispatch.js';
 import { tidy } from '../registry/storage.js';

@@ -19,7 +19,7 @@ import { broadcastTo, reshape, reverse } from '../ops/shape.js';
 import type { DType } from '../tensor/dtype.js';
 import { isFloat } from '../tensor/dtype.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
-import { assertTensor } from '../ops/nn_checks.js';
+import { assertTensor } from '../ops/arg_checks.js';
 import { Tensor } from '../tensor/tensor.js';
 
 type Kernel2D = Tensor | number[][];

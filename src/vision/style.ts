@@ -9,7 +9,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { keep, tidy } from '../registry/storage.js';
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../autograd/reverse_mode.js';
 import { add, affine, clip } from '../ops/elementwise.js';
 import { randomUniform } from '../ops/creation.js';
 import { contentCost, styleCost } from '../ops/loss.js';

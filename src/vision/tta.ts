@@ -11,7 +11,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../tensor/shape.js';
-import { noGrad } from '../autograd/tape.js';
+import { noGrad } from '../autograd/reverse_mode.js';
 import { tidy } from '../registry/storage.js';
 import { add, affine, log } from '../ops/elementwise.js';
 import { softmax } from '../ops/activation.js';

@@ -118,7 +118,7 @@ describe('package.json', () => {
       const ops = readFileSync(join(root, `dist/${flavour}/ops/conv.d.ts`), 'utf8');
       expect(ops).toMatch(/export declare function conv2d\(x: Tensor, w: Tensor, opts\?: ConvOptions\): Tensor;/);
       expect(existsSync(join(root, `dist/${flavour}/tensor/tensor.d.ts`))).toBe(true);
-      expect(existsSync(join(root, `dist/${flavour}/autograd/tape.d.ts`))).toBe(true);
+      expect(existsSync(join(root, `dist/${flavour}/autograd/reverse_mode.d.ts`))).toBe(true);
     }
   });
 
