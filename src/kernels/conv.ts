@@ -19,7 +19,7 @@
 import type { TensorInfo } from '../tensor/backend.js';
 import { allocArray, type DType, type TypedArray } from '../tensor/dtype.js';
 import type { Conv2DInfo, Conv3DInfo } from './conv_info.js';
-import { defineKernel, expectSameDtype, expectShape, type HostTensor } from './kernel.js';
+import { defineKernel, expectSameDtype, expectShape, type HostTensor, type Kernel } from './kernel.js';
 
 export interface Conv2DAttrs {
   conv: Conv2DInfo;
@@ -221,3 +221,12 @@ export const Conv3DBackpropFilter = defineKernel<Conv3DAttrs>({
   check: checkInputs('Conv3DBackpropFilter', ['x', 'dy'], ['x', 'y']),
   reference: ([x, dy], { conv }) => convBackpropFilter(x, dy, conv),
 });
+
+/** Which computation each convolution kernel is: the forward pass, the input gradient or the filter gradient. */
+export type ConvRole = 'forward' | 'input' | 'filter';
+
+/** Every convolution kernel with its role (backends register them from this one list). */
+export const CONV_KERNELS: readonly (readonly [Kernel<Conv2DAttrs> | Kernel<Conv3DAttrs>, ConvRole])[] = [
+  [Conv2D, 'forward'], [Conv2DBackpropInput, 'input'], [Conv2DBackpropFilter, 'filter'],
+  [Conv3D, 'forward'], [Conv3DBackpropInput, 'input'], [Conv3DBackpropFilter, 'filter'],
+];

@@ -45,23 +45,15 @@ export function poolOutShape(p: Pool2DInfo): number[] {
  * the first strict maximum. The geometry guarantees a window holds at least one real cell.
  */
 function maxCell(xv: TypedArray, p: Pool2DInfo, n: number, oh: number, ow: number, ch: number): number {
-  const { inH: H, inW: W, channels: C } = p;
   let best = -1;
   let bestVal = 0;
-  for (let kh = 0; kh < p.kH; kh++) {
-    const ih = oh * p.strideH - p.padTop + kh * p.dilationH;
-    if (ih < 0 || ih >= H) continue;
-    for (let kw = 0; kw < p.kW; kw++) {
-      const iw = ow * p.strideW - p.padLeft + kw * p.dilationW;
-      if (iw < 0 || iw >= W) continue;
-      const i = ((n * H + ih) * W + iw) * C + ch;
-      const v = xv[i];
-      if (best < 0 || (!Number.isNaN(bestVal) && (Number.isNaN(v) || v > bestVal))) {
-        best = i;
-        bestVal = v;
-      }
+  forEachCell(p, n, oh, ow, ch, (i) => {
+    const v = xv[i];
+    if (best < 0 || (!Number.isNaN(bestVal) && (Number.isNaN(v) || v > bestVal))) {
+      best = i;
+      bestVal = v;
     }
-  }
+  });
   return best;
 }
 
@@ -87,6 +79,20 @@ function forEachWindow(p: Pool2DInfo, f: (o: number, n: number, oh: number, ow: 
       for (let ow = 0; ow < p.outW; ow++) {
         for (let ch = 0; ch < p.channels; ch++) f(o++, n, oh, ow, ch);
       }
+    }
+  }
+}
+
+/** Visit the flat x index of every real (unpadded) cell of window (n, oh, ow, ch), in row-major window order. */
+function forEachCell(p: Pool2DInfo, n: number, oh: number, ow: number, ch: number, visit: (i: number) => void): void {
+  const { inH: H, inW: W, channels: C } = p;
+  for (let kh = 0; kh < p.kH; kh++) {
+    const ih = oh * p.strideH - p.padTop + kh * p.dilationH;
+    if (ih < 0 || ih >= H) continue;
+    for (let kw = 0; kw < p.kW; kw++) {
+      const iw = ow * p.strideW - p.padLeft + kw * p.dilationW;
+      if (iw < 0 || iw >= W) continue;
+      visit(((n * H + ih) * W + iw) * C + ch);
     }
   }
 }
@@ -140,21 +146,15 @@ export const AvgPool2D = defineKernel<AvgPool2DAttrs>({
     expectShape('AvgPool2D', 'x', x, poolInShape(pool));
   },
   reference([x], { pool: p, countIncludePad }) {
-    const { inH: H, inW: W, channels: C } = p;
+    const C = p.channels;
     const xv = x.values;
     const shape = poolOutShape(p);
     const y = allocArray(x.dtype, p.batch * p.outH * p.outW * C, shape);
     forEachWindow(p, (o, n, oh, ow, ch) => {
       let acc = 0;
-      for (let kh = 0; kh < p.kH; kh++) {
-        const ih = oh * p.strideH - p.padTop + kh * p.dilationH;
-        if (ih < 0 || ih >= H) continue;
-        for (let kw = 0; kw < p.kW; kw++) {
-          const iw = ow * p.strideW - p.padLeft + kw * p.dilationW;
-          if (iw < 0 || iw >= W) continue;
-          acc += xv[((n * H + ih) * W + iw) * C + ch];
-        }
-      }
+      forEachCell(p, n, oh, ow, ch, (i) => {
+        acc += xv[i];
+      });
       y[o] = acc / (countIncludePad ? p.kH * p.kW : realCells(p, oh, ow));
     });
     return { values: y, shape, dtype: x.dtype };
@@ -173,15 +173,9 @@ export const AvgPool2DGrad = defineKernel<AvgPool2DAttrs>({
     const dx = new Float64Array(p.batch * H * W * C);
     forEachWindow(p, (o, n, oh, ow, ch) => {
       const g = dyv[o] / (countIncludePad ? p.kH * p.kW : realCells(p, oh, ow));
-      for (let kh = 0; kh < p.kH; kh++) {
-        const ih = oh * p.strideH - p.padTop + kh * p.dilationH;
-        if (ih < 0 || ih >= H) continue;
-        for (let kw = 0; kw < p.kW; kw++) {
-          const iw = ow * p.strideW - p.padLeft + kw * p.dilationW;
-          if (iw < 0 || iw >= W) continue;
-          dx[((n * H + ih) * W + iw) * C + ch] += g;
-        }
-      }
+      forEachCell(p, n, oh, ow, ch, (i) => {
+        dx[i] += g;
+      });
     });
     return fromFloat64(dx, dy, poolInShape(p));
   },

@@ -21,10 +21,7 @@ import type { TensorInfo } from '../../../tensor/backend.js';
 import type { KernelVariant } from '../../../registry/kernels.js';
 import type { Kernel } from '../../../kernels/kernel.js';
 import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
-import {
-  Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Conv3D, Conv3DBackpropFilter, Conv3DBackpropInput,
-  asConv3d, convShapes,
-} from '../../../kernels/conv.js';
+import { CONV_KERNELS, asConv3d, convShapes, type ConvRole } from '../../../kernels/conv.js';
 import { CONV_GEOMETRY, CONV_PATH } from '../../../kernels/wasm_abi.js';
 import { wasmKernel, type WasmBackend } from '../backend.js';
 
@@ -61,7 +58,7 @@ export function convInputScratchBytes(be: WasmBackend, conv: Conv2DInfo | Conv3D
   return be.wasm.conv_backprop_input_scratch_bytes(be.params(geometryBlock(conv)), be.workspace(), path) >>> 0;
 }
 
-type Which = 'forward' | 'input' | 'filter';
+type Which = ConvRole;
 
 /** What each kernel family calls in the module. */
 const MODULE: Record<Which, { choose: string; applies: string; paths: readonly PathName[] }> = {
@@ -106,9 +103,4 @@ function registerConv<A extends { conv: Conv2DInfo | Conv3DInfo }>(kernel: Kerne
   });
 }
 
-registerConv(Conv2D, 'forward');
-registerConv(Conv2DBackpropInput, 'input');
-registerConv(Conv2DBackpropFilter, 'filter');
-registerConv(Conv3D, 'forward');
-registerConv(Conv3DBackpropInput, 'input');
-registerConv(Conv3DBackpropFilter, 'filter');
+for (const [kernel, role] of CONV_KERNELS) registerConv(kernel, role);

@@ -30,10 +30,7 @@
 import type { TensorInfo } from '../../../tensor/backend.js';
 import type { Kernel } from '../../../kernels/kernel.js';
 import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
-import {
-  Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Conv3D, Conv3DBackpropFilter, Conv3DBackpropInput,
-  asConv3d, convShapes,
-} from '../../../kernels/conv.js';
+import { CONV_KERNELS, asConv3d, convShapes, type ConvRole } from '../../../kernels/conv.js';
 import { gpu, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, type ParamDecl, type ProgramDef } from '../program.js';
 import { gemm, type GemmLoaders } from './gemm.js';
@@ -279,7 +276,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 
 // ------------------------------------------------------------------ dispatch
 
-type Which = 'forward' | 'input' | 'filter';
+type Which = ConvRole;
 
 /**
  * GEMM or direct, per kernel (the choice dispatch makes): the GEMM tile (at least 64 x 64
@@ -354,9 +351,4 @@ function registerConv<A extends { conv: Conv2DInfo | Conv3DInfo }>(kernel: Kerne
   });
 }
 
-registerConv(Conv2D, 'forward');
-registerConv(Conv2DBackpropInput, 'input');
-registerConv(Conv2DBackpropFilter, 'filter');
-registerConv(Conv3D, 'forward');
-registerConv(Conv3DBackpropInput, 'input');
-registerConv(Conv3DBackpropFilter, 'filter');
+for (const [kernel, role] of CONV_KERNELS) registerConv(kernel, role);
