@@ -143,3 +143,7 @@
 @inline export const UNARY_OP_SIN: i32 = 13;
 // @ts-ignore: decorator
 @inline export const UNARY_OP_COS: i32 = 14;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_EXPM1: i32 = 15;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_LOG1P: i32 = 16;

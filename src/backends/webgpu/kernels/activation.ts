@@ -20,14 +20,6 @@ import {
 } from '../../../kernels/activation.js';
 
 export const ACTIVATION_FNS = `
-fn expm1_f32(x: f32) -> f32 {
-  if (abs(x) < 1e-3) { return x + 0.5 * x * x + x * x * x / 6.0; }
-  return exp(x) - 1.0;
-}
-fn log1p_f32(x: f32) -> f32 {
-  if (abs(x) < 1e-4) { return x - 0.5 * x * x + x * x * x / 3.0; }
-  return log(1.0 + x);
-}
 fn sigmoid_f32(x: f32) -> f32 {
   if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
   let e = exp(x);
