@@ -13,8 +13,6 @@
 // @ts-ignore: decorator
 @inline export const ACTIVATION_OP_TANH: i32 = 4;
 // @ts-ignore: decorator
-@inline export const ACTIVATION_OP_SOFTPLUS: i32 = 5;
-// @ts-ignore: decorator
 @inline export const ACTIVATION_OP_STEP: i32 = 6;
 // @ts-ignore: decorator
 @inline export const ACTIVATION_OP_GELU: i32 = 7;

@@ -43,5 +43,6 @@ export const CONV_PATH = { gemm: 0, pointwise: 1, depthwise: 2, direct: 3, flipp
 /**
  * Activation codes of activation_f32 and activation_grad_f32 (assembly/activation_f32.ts):
  * which function a call maps (gelu: the exact form, geluTanh: PyTorch's approximate='tanh').
+ * Code 5 was softplus (now a composite of ops, src/ops/activation.ts); the others keep their numbers.
  */
-export const ACTIVATION_OP = { relu: 0, leakyRelu: 1, elu: 2, sigmoid: 3, tanh: 4, softplus: 5, step: 6, gelu: 7, geluTanh: 8 };
+export const ACTIVATION_OP = { relu: 0, leakyRelu: 1, elu: 2, sigmoid: 3, tanh: 4, step: 6, gelu: 7, geluTanh: 8 };
