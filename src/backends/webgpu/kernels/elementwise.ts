@@ -28,7 +28,7 @@ fn safe_log(x: f32) -> f32 {
 }
 // e^x - 1 and log(1 + x) without cancellation near 0 (WGSL has neither builtin, and its
 // exp and log are only accurate to a few ulp, log absolutely near 1). expm1: the Taylor
-// series to x^9/9! for |x| < 0.5 (truncation below 3e-10 relative), else exp(x) - 1
+// series to x^9/9! for |x| < 0.5 (truncation below 1e-9 relative), else exp(x) - 1
 // (which then loses at most a factor 1.6 of exp's accuracy).
 fn expm1_f32(x: f32) -> f32 {
   if (abs(x) < 0.5) {
