@@ -13,8 +13,6 @@
 // @ts-ignore: decorator
 @inline export const ACTIVATION_OP_TANH: i32 = 4;
 // @ts-ignore: decorator
-@inline export const ACTIVATION_OP_SOFTPLUS: i32 = 5;
-// @ts-ignore: decorator
 @inline export const ACTIVATION_OP_STEP: i32 = 6;
 // @ts-ignore: decorator
 @inline export const ACTIVATION_OP_GELU: i32 = 7;
@@ -143,3 +141,7 @@
 @inline export const UNARY_OP_SIN: i32 = 13;
 // @ts-ignore: decorator
 @inline export const UNARY_OP_COS: i32 = 14;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_EXPM1: i32 = 15;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_LOG1P: i32 = 16;

@@ -2,8 +2,8 @@
 // ACTIVATION_OP (src/kernels/wasm_abi.ts, generated into ./abi). The contracts are those
 // of src/kernels/activation.ts.
 
-import { ACTIVATION_OP_RELU, ACTIVATION_OP_LEAKY_RELU, ACTIVATION_OP_ELU, ACTIVATION_OP_SIGMOID, ACTIVATION_OP_TANH, ACTIVATION_OP_SOFTPLUS, ACTIVATION_OP_STEP, ACTIVATION_OP_GELU, ACTIVATION_OP_GELU_TANH } from './abi';
-import { exp_v, log_v, tanh_v, sigmoid_v, expm1_v } from './math_f32x4';
+import { ACTIVATION_OP_RELU, ACTIVATION_OP_LEAKY_RELU, ACTIVATION_OP_ELU, ACTIVATION_OP_SIGMOID, ACTIVATION_OP_TANH, ACTIVATION_OP_STEP, ACTIVATION_OP_GELU, ACTIVATION_OP_GELU_TANH } from './abi';
+import { exp_v, tanh_v, sigmoid_v, expm1_v } from './math_f32x4';
 import { ld, st, spl } from './vec_f32';
 
 // @ts-ignore: decorator
@@ -49,15 +49,6 @@ import { ld, st, spl } from './vec_f32';
   return v128.bitselect(ans, f32x4.sub(spl(2), ans), f32x4.ge(x, spl(0)));
 }
 
-/** log(1 + e) for e >= 0 (Goldberg's trick: exact to a few ulp even when e is tiny). */
-// @ts-ignore: decorator
-@inline function log1p_pos(e: v128): v128 {
-  const u = f32x4.add(spl(1), e);
-  const d = f32x4.sub(u, spl(1));
-  const r = f32x4.div(f32x4.mul(log_v(u), e), d);
-  return v128.bitselect(e, r, f32x4.eq(d, spl(0)));
-}
-
 // @ts-ignore: decorator
 @inline function act_v(op: i32, x: v128, alpha: v128): v128 {
   const zero = spl(0);
@@ -68,7 +59,6 @@ import { ld, st, spl } from './vec_f32';
     case ACTIVATION_OP_ELU: return v128.bitselect(x, f32x4.mul(alpha, expm1_v(x)), f32x4.gt(x, zero));
     case ACTIVATION_OP_SIGMOID: return sigmoid_v(x);
     case ACTIVATION_OP_TANH: return tanh_v(x);
-    case ACTIVATION_OP_SOFTPLUS: return f32x4.add(f32x4.max(x, zero), log1p_pos(exp_v(f32x4.neg(f32x4.abs(x)))));
     case ACTIVATION_OP_STEP: {
       // 1 for x >= 0, 0 for x < 0, NaN stays NaN
       const r = v128.and(f32x4.ge(x, zero), spl(1));
@@ -100,7 +90,6 @@ export function activation_f32(op: i32, x: usize, y: usize, n: i32, alpha: f32):
     case ACTIVATION_OP_ELU: act_loop(ACTIVATION_OP_ELU, x, y, n, alpha); break;
     case ACTIVATION_OP_SIGMOID: act_loop(ACTIVATION_OP_SIGMOID, x, y, n, alpha); break;
     case ACTIVATION_OP_TANH: act_loop(ACTIVATION_OP_TANH, x, y, n, alpha); break;
-    case ACTIVATION_OP_SOFTPLUS: act_loop(ACTIVATION_OP_SOFTPLUS, x, y, n, alpha); break;
     case ACTIVATION_OP_STEP: act_loop(ACTIVATION_OP_STEP, x, y, n, alpha); break;
     case ACTIVATION_OP_GELU: act_loop(ACTIVATION_OP_GELU, x, y, n, alpha); break;
     default: act_loop(ACTIVATION_OP_GELU_TANH, x, y, n, alpha); break;

@@ -107,7 +107,7 @@
   return v128.bitselect(s, f32x4.mul(e, s), f32x4.ge(x, f32x4.splat(0.0)));
 }
 
-/** e^x - 1 per lane, accurate near 0 (used by ELU): a Taylor polynomial for |x| < 0.5. */
+/** e^x - 1 per lane, accurate near 0 (the Expm1 kernel): a Taylor polynomial for |x| < 0.5. */
 // @ts-ignore: decorator
 @inline export function expm1_v(x: v128): v128 {
   const big = f32x4.sub(exp_v(x), f32x4.splat(1.0));
@@ -121,6 +121,21 @@
   p = f32x4.add(f32x4.mul(p, x), f32x4.splat(0.5));
   const small = f32x4.add(f32x4.mul(f32x4.mul(p, x), x), x);
   return v128.bitselect(small, big, f32x4.lt(f32x4.abs(x), f32x4.splat(0.5)));
+}
+
+/**
+ * log(1 + x) per lane, accurate near 0 (Goldberg's trick): with u = 1 + x rounded,
+ * log1p(x) = log(u) * x / (u - 1), exact to a few ulp even when x is tiny (u == 1: x
+ * itself, -0 kept). log1p(-1) = -inf, x < -1 or NaN gives NaN, +inf stays +inf.
+ * x / (u - 1) is near 1, so nothing overflows for large x.
+ */
+// @ts-ignore: decorator
+@inline export function log1p_v(x: v128): v128 {
+  const u = f32x4.add(f32x4.splat(1.0), x);
+  const d = f32x4.sub(u, f32x4.splat(1.0));
+  let r = f32x4.mul(log_v(u), f32x4.div(x, d));
+  r = v128.bitselect(x, r, f32x4.eq(d, f32x4.splat(0.0)));
+  return v128.bitselect(x, r, f32x4.eq(x, f32x4.splat(Infinity)));
 }
 
 /** Scalar versions (tails of loops): lane 0 of the vector function. */

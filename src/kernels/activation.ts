@@ -7,7 +7,6 @@
  *   Elu         y = x > 0 ? x : alpha (exp(x) - 1)     EluGrad        dx = x > 0 ? dy : dy alpha exp(x)
  *   Sigmoid     y = 1 / (1 + exp(-x))                  SigmoidGrad    dx = dy y (1 - y), y the forward output
  *   Tanh        y = tanh(x)                            TanhGrad       dx = dy (1 - y^2), y the forward output
- *   Softplus    y = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|))   (gradient: the op writes dy sigmoid(x))
  *   Step        y = x >= 0 ? 1 : 0 (Heaviside, H(0) = 1; NaN stays NaN; gradient 0)
  *   Gelu        y = x Phi(x) (exact), or the tanh form  GeluGrad      dx = dy gelu'(x)
  *   Softmax     y = exp(x - max) / sum exp(x - max) along axis      SoftmaxGrad     dx = y (dy - sum_axis(dy y))
@@ -89,10 +88,10 @@ export const LeakyRelu = unaryKernel<AlphaAttrs>('LeakyRelu', (x, a) => (x > 0 ?
 export const LeakyReluGrad = unaryGradKernel<AlphaAttrs>('LeakyReluGrad', 'x', (dy, x, a) => (x > 0 ? dy : a.alpha * dy));
 
 /**
- * Fused: the composite (src/ops/composites.ts) has no expm1 primitive, so alpha (exp(x) - 1)
- * loses its relative accuracy near 0 (all of it below |x| ~ 6e-8 in float32); its time was
- * 1.13x (0.68x) the fused forward and 3.3x (1.05x) forward + backward at [64,28,28,32] on
- * wasm (two runs, AMD EPYC, 2 cores shared, Node 20; `npm run bench -- --kernel-only --impl convkit-wasm --filter composite`).
+ * Fused: the composite where(x > 0, x, alpha expm1(min(x, 0))) (src/ops/composites.ts,
+ * as accurate as this kernel since expm1 is a primitive) took 1.31x (1.31x) the fused time
+ * forward and 4.09x (1.30x) forward + backward at [64,28,28,32] on wasm (two runs, quick
+ * then full, AMD EPYC, 2 cores shared, Node 20; `npm run bench -- --kernel-only --impl convkit-wasm --filter "composite elu"`).
  */
 export const Elu = unaryKernel<AlphaAttrs>('Elu', (x, a) => (x > 0 ? x : a.alpha * Math.expm1(x)));
 export const EluGrad = unaryGradKernel<AlphaAttrs>('EluGrad', 'x', (dy, x, a) => (x > 0 ? dy : dy * a.alpha * Math.exp(x)));
@@ -107,16 +106,6 @@ export const SigmoidGrad = unaryGradKernel<NoAttrs>('SigmoidGrad', 'y', (dy, y) 
 
 export const Tanh = unaryKernel<NoAttrs>('Tanh', (x) => Math.tanh(x));
 export const TanhGrad = unaryGradKernel<NoAttrs>('TanhGrad', 'y', (dy, y) => dy * (1 - y * y));
-
-/** max(x, 0) + log1p(exp(-|x|)): never overflows. */
-/**
- * Fused for accuracy, not speed: the composite max(x, 0) + log(1 + exp(-|x|))
- * (src/ops/composites.ts) has no log1p primitive and returns 0 in the negative tail
- * (softplus(-20) = 2.06e-9; test/ops/activation.test.ts pins the tails), although its
- * forward took 0.58x (0.70x) the fused time at [64,28,28,32] on wasm (1.33x forward +
- * backward in the second run; two runs, AMD EPYC, 2 cores shared, Node 20; `npm run bench -- --kernel-only --impl convkit-wasm --filter composite`).
- */
-export const Softplus = unaryKernel<NoAttrs>('Softplus', (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))));
 
 /**
  * Fused: where(isNaN(x), x, x >= 0) (src/ops/composites.ts) took 2.7x (3.2x) the fused time

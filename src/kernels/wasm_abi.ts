@@ -28,7 +28,7 @@ export const BINARY_OP = {
 /** Op codes of unary_f32 (assembly/elementwise_f32.ts): the unary maps (affine and clip read two parameters). */
 export const UNARY_OP = {
   neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, square: 5, reciprocal: 6, sign: 7,
-  affine: 8, clip: 9, floor: 10, round: 11, isNan: 12, sin: 13, cos: 14,
+  affine: 8, clip: 9, floor: 10, round: 11, isNan: 12, sin: 13, cos: 14, expm1: 15, log1p: 16,
 };
 
 /** Op codes of reduce_f32 (assembly/reduce_f32.ts). */
@@ -43,5 +43,6 @@ export const CONV_PATH = { gemm: 0, pointwise: 1, depthwise: 2, direct: 3, flipp
 /**
  * Activation codes of activation_f32 and activation_grad_f32 (assembly/activation_f32.ts):
  * which function a call maps (gelu: the exact form, geluTanh: PyTorch's approximate='tanh').
+ * Code 5 was softplus (now a composite of ops, src/ops/activation.ts); the others keep their numbers.
  */
-export const ACTIVATION_OP = { relu: 0, leakyRelu: 1, elu: 2, sigmoid: 3, tanh: 4, softplus: 5, step: 6, gelu: 7, geluTanh: 8 };
+export const ACTIVATION_OP = { relu: 0, leakyRelu: 1, elu: 2, sigmoid: 3, tanh: 4, step: 6, gelu: 7, geluTanh: 8 };

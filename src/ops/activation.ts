@@ -1,20 +1,21 @@
 /**
  * Activation functions. The ones a training step runs on every layer are single kernels
  * with a gradient kernel beside them (Relu/ReluGrad, LeakyRelu, Elu, Sigmoid, Tanh, Gelu,
- * Softmax, LogSoftmax); the rest are compositions of those and need no backward code.
+ * Softmax, LogSoftmax); the rest (prelu, selu, softplus) are compositions of ops and need
+ * no backward code.
  *
  * Conventions: relu'(0) = 0; leakyRelu and prelu have slope alpha at 0 (PyTorch);
  * step(0) = 1 and step' = 0 everywhere; NaN in gives NaN out.
  */
 import { record } from '../autograd/reverse_mode.js';
-import { Elu, EluGrad, Gelu, GeluGrad, LeakyRelu, LeakyReluGrad, LogSoftmax, LogSoftmaxGrad, Relu, ReluGrad, Sigmoid, SigmoidGrad, Softmax, SoftmaxGrad, Softplus, Step, Tanh, TanhGrad } from '../kernels/activation.js';
+import { Elu, EluGrad, Gelu, GeluGrad, LeakyRelu, LeakyReluGrad, LogSoftmax, LogSoftmaxGrad, Relu, ReluGrad, Sigmoid, SigmoidGrad, Softmax, SoftmaxGrad, Step, Tanh, TanhGrad } from '../kernels/activation.js';
 import { outputOf } from '../registry/dispatch.js';
 import { Fill } from '../kernels/elementwise.js';
 import { shareStorage } from '../registry/storage.js';
 import { broadcastShapes, fmtShape, normAxes, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { assertFloatTensor, assertTensor } from './arg_checks.js';
-import { affine, greater, mul, where } from './elementwise.js';
+import { add, affine, exp, greater, log1p, maximum, minimum, mul, where } from './elementwise.js';
 import { noteLogits } from './logits.js';
 
 function assertAlpha(op: string, alpha: number): void {
@@ -82,10 +83,17 @@ export function gelu(x: Tensor, opts: GeluOpts = {}): Tensor {
   return record('gelu', [x], outputOf(Gelu, [x], { approximate }), (dy) => [outputOf(GeluGrad, [dy, x], { approximate })]);
 }
 
-/** log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)). Gradient: sigmoid(x). */
+/**
+ * log(1 + exp(x)) as the composite max(x, 0) + log1p(exp(-|x|)), which never overflows and
+ * keeps the negative tail (softplus(-20) = 2.06e-9). -|x| is written min(-x, x) and
+ * max(x, 0) as maximum(x, 0): their gradients at the tie x = 0 (1 and -1/2) add up to
+ * sigmoid(0) = 1/2, the derivative, where relu and abs would give 1 or 0. The gradient,
+ * sigmoid(x), comes from the ops. No fused kernel: the composite was as fast (bench/README.md,
+ * 'Fused kernels vs composites').
+ */
 export function softplus(x: Tensor): Tensor {
   assertFloatTensor('softplus', 'x', x);
-  return record('softplus', [x], outputOf(Softplus, [x]), (dy) => [mul(dy, outputOf(Sigmoid, [x]))]);
+  return add(maximum(x, 0), log1p(exp(minimum(affine(x, -1), x))));
 }
 
 /** 1 / (1 + exp(-x)), without overflow for large |x|. Gradient: dy * y * (1 - y). */

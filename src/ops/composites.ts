@@ -1,6 +1,6 @@
 /**
- * The activations and normalisations that have fused kernels (Elu, LeakyRelu, Softplus,
- * Step, LRN, inference-mode batch norm), written as composites of primitive ops: the
+ * The activations and normalisations that have fused kernels (Elu, LeakyRelu, Step, LRN,
+ * inference-mode batch norm), written as composites of primitive ops: the
  * same maths, differentiated through the ops they are made of, with no kernel and no
  * gradient kernel of their own.
  *
@@ -12,7 +12,7 @@
  *
  * Inputs are assumed checked by the op (float tensors, valid attrs).
  */
-import { add, affine, exp, greater, greaterEqual, isNaN, log, maximum, minimum, mul, pow, sqrt, square, sub, where } from './elementwise.js';
+import { add, affine, expm1, greater, greaterEqual, isNaN, minimum, mul, pow, sqrt, square, sub, where } from './elementwise.js';
 import { tensor } from './creation.js';
 import { matmul } from './matmul.js';
 import { reshape } from './shape.js';
@@ -24,20 +24,11 @@ export function leakyReluComposite(x: Tensor, alpha: number): Tensor {
 }
 
 /**
- * x > 0 ? x : alpha (exp(x) - 1). The exponent is min(x, 0) so that the branch where() does
+ * x > 0 ? x : alpha expm1(x). The argument is min(x, 0) so that the branch where() does
  * not take never overflows (its gradient would be 0 * inf = NaN).
  */
 export function eluComposite(x: Tensor, alpha: number): Tensor {
-  return where(greater(x, 0), x, affine(exp(minimum(x, 0)), alpha, -alpha));
-}
-
-/**
- * max(x, 0) + log(1 + exp(-|x|)) (never overflows), with -|x| written min(-x, x) and
- * max(x, 0) as maximum(x, 0): their gradients at the tie (x = 0) give sigmoid(0) = 1/2 as
- * the derivative, where relu and abs would give 0.
- */
-export function softplusComposite(x: Tensor): Tensor {
-  return add(maximum(x, 0), log(affine(exp(minimum(affine(x, -1), x)), 1, 1)));
+  return where(greater(x, 0), x, affine(expm1(minimum(x, 0)), alpha));
 }
 
 /** x >= 0 ? 1 : 0, NaN kept. */

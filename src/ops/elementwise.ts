@@ -5,7 +5,7 @@
 import { record } from '../autograd/reverse_mode.js';
 import { fromValues, shareStorage } from '../registry/storage.js';
 import {
-  Abs, Add, Affine, Cast, Clip, Cos, Div, Equal, Exp, Fill, Floor, Greater, GreaterEqual, IsNaN, Less, LessEqual, Log,
+  Abs, Add, Affine, Cast, Clip, Cos, Div, Equal, Exp, Expm1, Fill, Floor, Greater, GreaterEqual, IsNaN, Less, LessEqual, Log, Log1p,
   Maximum, Minimum, Mul, Neg, Pow, Reciprocal, Round, Sign, Sin, Sqrt, Square, Sub, Where,
 } from '../kernels/elementwise.js';
 import { Sum } from '../kernels/reduce.js';
@@ -215,7 +215,7 @@ export function round(x: Tensor): Tensor {
 }
 
 /**
- * Transcendental maps (exp, log, sqrt, reciprocal, sin, cos) are float functions: an int32
+ * Transcendental maps (exp, expm1, log, log1p, sqrt, reciprocal, sin, cos) are float functions: an int32
  * input is promoted to float32 first, as PyTorch and TF.js do, instead of truncating.
  */
 function floatInput(op: string, x: Tensor): Tensor {
@@ -232,6 +232,24 @@ export function exp(x: Tensor): Tensor {
 export function log(x: Tensor): Tensor {
   x = floatInput('log', x);
   return record('log', [x], outputOf(Log, [x]), (dy) => [div(dy, x)]);
+}
+
+/**
+ * e^x - 1, accurate near 0 where exp(x) - 1 cancels (torch.expm1, tf.expm1).
+ * d/dx = e^x, taken from exp(x) rather than y + 1 (which rounds to 0 in the negative tail).
+ */
+export function expm1(x: Tensor): Tensor {
+  x = floatInput('expm1', x);
+  return record('expm1', [x], outputOf(Expm1, [x]), (dy) => [mul(dy, exp(x))]);
+}
+
+/**
+ * log(1 + x), accurate near 0 where log(1 + x) loses x's low digits (torch.log1p,
+ * tf.log1p): log1p(-1) = -Infinity, log1p(x < -1) = NaN. d/dx = 1 / (1 + x).
+ */
+export function log1p(x: Tensor): Tensor {
+  x = floatInput('log1p', x);
+  return record('log1p', [x], outputOf(Log1p, [x]), (dy) => [div(dy, affine(x, 1, 1))]);
 }
 
 export function sqrt(x: Tensor): Tensor {

@@ -46,6 +46,22 @@ describeEachBackend('elementwise and broadcasting', (backend) => {
     expect(Number.isNaN(ck.max(x).item())).toBe(true);
     expect(Number.isNaN(ck.maximum(x, ck.tensor([0, 0])).toArray()[0])).toBe(true);
   });
+  it('expm1 and log1p keep their relative accuracy near 0 (torch.expm1, torch.log1p), special values', () => {
+    const xs = [1e-10, -1e-10, 1e-5, -1e-5, 0.3, -0.7, 5, 80, 0, -1, -1.5, NaN, Infinity, -Infinity];
+    for (const dtype of ['float64', 'float32'] as const) {
+      const x = ck.tensor(xs, [xs.length], dtype);
+      const round = dtype === 'float32' ? Math.fround : (v: number) => v;
+      const tol = dtype === 'float32' ? 4 * 2 ** -23 : 1e-15;
+      const close = (got: number[], want: number[]) =>
+        got.forEach((g, i) => (Number.isFinite(want[i]) ? expect(Math.abs(g - want[i]), `x = ${xs[i]}`).toBeLessThanOrEqual(tol * Math.abs(want[i])) : expect(g).toBe(want[i])));
+      close(ck.expm1(x).toArray() as number[], xs.map((v) => Math.expm1(round(v))));
+      close(x.log1p().toArray() as number[], xs.map((v) => Math.log1p(round(v))));
+    }
+    // where the plain forms lose everything
+    expect(ck.expm1(ck.tensor([1e-10])).item()).toBeCloseTo(1e-10, 16); // exp(x) - 1 and log(1 + x) give 0
+    expect(ck.log1p(ck.tensor([1e-10])).item()).toBeCloseTo(1e-10, 16); // exp(x) - 1 and log(1 + x) give 0
+    expect(ck.expm1(ck.tensor([0, 1], [2], 'int32')).dtype).toBe('float32');
+  });
   it('gradients of binary ops with broadcasting (finite differences, float64)', () => {
     const a = f64([2, 3], 1), b = f64([3], 2);
     const pos = ck.add(ck.abs(f64([2, 3], 3)), 0.5);

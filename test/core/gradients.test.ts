@@ -53,7 +53,7 @@ describe('elementwise gradients over drawn broadcast shapes', () => {
     );
   });
 
-  it('unary maths: neg, abs, exp, log, sqrt, square, reciprocal, sin, cos, clip, affine', () => {
+  it('unary maths: neg, abs, exp, expm1, log, log1p, sqrt, square, reciprocal, sin, cos, clip, affine', () => {
     fc.assert(
       fc.property(shapeArb(0, 3), fc.nat(10_000), fc.double({ min: -3, max: 3, noNaN: true }), (shape, seed, scale) => {
         const x = f64(shape, seed);
@@ -62,6 +62,9 @@ describe('elementwise gradients over drawn broadcast shapes', () => {
         gradcheck(ck.abs, [awayFromZero(shape, seed + 2)]);
         gradcheck(ck.exp, [x]);
         gradcheck(ck.log, [pos]);
+        gradcheck(ck.expm1, [x]);
+        // log1p on (-0.7, 2): away from its pole at -1, both signs around 0
+        gradcheck(ck.log1p, [u64(shape, seed + 4, -0.7, 2)]);
         gradcheck(ck.sqrt, [pos]);
         gradcheck(ck.square, [x]);
         gradcheck(ck.reciprocal, [awayFromZero(shape, seed + 3, 0.5)]);

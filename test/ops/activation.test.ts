@@ -79,6 +79,12 @@ describe('activations: values', () => {
     expect(Math.abs(sp[1] - Math.exp(-40)) / Math.exp(-40)).toBeLessThan(1e-14);
     expect(sp[2]).toBe(Math.LN2);
     expect(sp[4]).toBe(800);
+    // float32 on ts and wasm: the tail from log1p (log(1 + 2e-9) would round to 0)
+    for (const backend of ['ts', 'wasm']) {
+      const t = ck.withBackend(backend, () => ck.softplus(ck.tensor([-20, -80, 0, 20, Infinity, -Infinity], [6])).toArray());
+      [Math.exp(-20), Math.exp(-80)].forEach((want, i) => expect(Math.abs(t[i] - want) / want, `${backend} softplus(${[-20, -80][i]})`).toBeLessThan(1e-6));
+      expect(t.slice(2), backend).toEqual([Math.fround(Math.LN2), 20, Infinity, 0]);
+    }
     expect(ck.tanh(x).toArray()).toEqual([-1, Math.tanh(-40), 0, Math.tanh(40), 1]);
   });
   it('softmax rows sum to 1, are invariant to shifts, and logSoftmax stays finite for huge values', () => {
@@ -113,12 +119,15 @@ describe('activations: values', () => {
 });
 
 describe('activations: gradients', () => {
-  it('conventions at the kinks: relu\'(0) = 0, leakyRelu\'(0) = alpha, prelu\'(0) = alpha, step\' = 0', () => {
+  it('conventions at the kinks: relu\'(0) = 0, leakyRelu\'(0) = alpha, prelu\'(0) = alpha, step\' = 0, softplus\'(0) = 1/2, elu\'(0) = alpha', () => {
     const g = (f: (t: Tensor) => Tensor, v: number[]) => ck.grad((t) => ck.sum(f(t)))(ck.tensor(v, [v.length], 'float64'))[0].toArray();
     expect(g(ck.relu, [0, -1, 2])).toEqual([0, 0, 1]);
     expect(g((t) => ck.leakyRelu(t, 0.2), [0, -1, 2])).toEqual([0.2, 0.2, 1]);
     expect(g((t) => ck.prelu(t, ck.tensor([0.3], [1], 'float64')), [0, -1, 2])).toEqual([0.3, 0.3, 1]);
     expect(g(ck.step, [0, -1, 2, 1e-9])).toEqual([0, 0, 0, 0]);
+    // softplus' = sigmoid, 1/2 at 0 (the composite's tie conventions), no overflow in the tails
+    expect(g(ck.softplus, [0, -800, 800])).toEqual([0.5, 0, 1]);
+    expect(g((t) => ck.elu(t, 0.7), [0, -800, 800])).toEqual([0.7, 0, 1]);
     expect(g(ck.identity, [0, -1, 2])).toEqual([1, 1, 1]);
     expect(ck.leakyRelu(ck.tensor([0], [1], 'float64'), 0.2).item()).toBe(0);
   });

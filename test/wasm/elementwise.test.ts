@@ -84,6 +84,20 @@ describe('wasm unary kernels', () => {
     const v: In = { values: Float32Array.from([NaN, Infinity, -Infinity, 0, -0, 1, -1, 89, -104, 88.7, -0.5, 0.5, 1.5, -1.5, 2.5]), shape: [15] };
     for (const op of [...exact, 'Exp', 'Log']) checkKernel(op, [v], {}, { atol: 0, rtol: 4 * 2 ** -23 });
   });
+  it('Expm1 and Log1p within a few ulp, relative accuracy kept near 0 (1e-10, 1e-5), special values', () => {
+    // magnitudes from 1e-12 to 80: the series near 0 and exp/log beyond
+    const r = rand(4000, 14);
+    const scales = [80, 2, 0.6, 1e-2, 1e-5, 1e-10];
+    const xs = Float32Array.from(r, (u, i) => u * scales[i % scales.length]);
+    checkKernel('Expm1', [{ values: xs, shape: [xs.length] }], {}, ULP4);
+    // log1p on (-1, e^40): x = e^t - 1, and tiny x of both signs
+    const ys = Float32Array.from(r, (u, i) => (i % 3 === 0 ? Math.expm1(u * 40) : u * scales[i % scales.length]));
+    ys.forEach((y, i) => (ys[i] = Math.max(y, -1 + 2 ** -24)));
+    checkKernel('Log1p', [{ values: ys, shape: [ys.length] }], {}, ULP4);
+    const sp: In = { values: Float32Array.from([NaN, Infinity, -Infinity, 0, -0, -1, -1.5, -0.5, 0.5, 1e-10, -1e-10, 1e-5, -1e-5, 89, -104, 3e38, -0.99999994]), shape: [17] };
+    checkKernel('Expm1', [sp], {}, ULP4);
+    checkKernel('Log1p', [sp], {}, ULP4);
+  });
   it('Sin, Cos and Pow (f64 lane by lane, rounded like the oracle), JavaScript special cases', () => {
     const ULP1 = { atol: 0, rtol: 2 ** -23 };
     fc.assert(

@@ -25,7 +25,7 @@ function spread(shape: number[], seed: number, lim: number): In {
 describe('wasm activations vs ts', () => {
   const fwd: [string, Record<string, unknown>, number][] = [
     ['Relu', {}, 10], ['LeakyRelu', { alpha: 0.01 }, 10], ['LeakyRelu', { alpha: 0.3 }, 10], ['Elu', { alpha: 1 }, 20], ['Elu', { alpha: 0.5 }, 20],
-    ['Sigmoid', {}, 30], ['Tanh', {}, 12], ['Softplus', {}, 30], ['Step', {}, 3], ['Gelu', { approximate: 'none' }, 12], ['Gelu', { approximate: 'tanh' }, 12],
+    ['Sigmoid', {}, 30], ['Tanh', {}, 12], ['Step', {}, 3], ['Gelu', { approximate: 'none' }, 12], ['Gelu', { approximate: 'tanh' }, 12],
   ];
   it('forward kernels over drawn shapes and value ranges', () => {
     fc.assert(
@@ -35,7 +35,7 @@ describe('wasm activations vs ts', () => {
       { numRuns: 150 },
     );
   });
-  it('tails: large |x| keep relative accuracy (sigmoid, gelu, softplus); NaN and infinities', () => {
+  it('tails: large |x| keep relative accuracy (sigmoid, gelu); NaN and infinities', () => {
     const far = Float32Array.from({ length: 64 }, (_, i) => -87 + i * 2.7);
     for (const [name, attrs] of fwd) checkKernel(name, [{ values: far, shape: [64] }], attrs, ACT);
     const special = Float32Array.from([NaN, Infinity, -Infinity, 0, -0, 1]);

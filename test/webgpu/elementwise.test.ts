@@ -47,6 +47,15 @@ run('unary maps', () => {
       await compareKernel(name, [{ values: v, shape: size }], attrs, { atol: 2e-6, rtol: 2e-6 });
     });
   }
+  it('Expm1 and Log1p keep their relative accuracy near 0 (1e-10, 1e-5), large |x|, -1, below -1, NaN, +-Infinity', async () => {
+    const scales = [30, 2, 0.6, 1e-2, 1e-5, 1e-10];
+    const r = f32([120], 3, -1, 1).values;
+    const xs = Array.from(r, (u, i) => Math.fround(u * scales[i % scales.length]));
+    const sp = [NaN, Infinity, -Infinity, 0, -1, -1.5, -0.5, 0.5, 1, 1e-10, -1e-10, 1e-5, -1e-5, 88, -104, 3e38, -0.99999994];
+    await compareKernel('Expm1', [{ values: [...sp, ...xs], shape: [sp.length + xs.length] }], {}, { atol: 0, rtol: 2e-6 });
+    const ys = Array.from(r, (u, i) => (i % 3 === 0 ? Math.fround(Math.max(Math.expm1(u * 30), -0.99999994)) : xs[i]));
+    await compareKernel('Log1p', [{ values: [...sp, ...ys], shape: [sp.length + ys.length] }], {}, { atol: 0, rtol: 2e-6 });
+  });
   it('int32 maps keep int32 (Neg, Abs, Square, Sign, Floor, Round, Clip)', async () => {
     const x = i32([-7, -1, 0, 1, 3, 12, -40, 5], [2, 4]);
     for (const name of ['Neg', 'Abs', 'Square', 'Sign', 'Floor', 'Round']) await compareKernel(name, [x]);

@@ -9,7 +9,7 @@
  */
 import {
   Elu, EluGrad, Gelu, GeluGrad, LeakyRelu, LeakyReluGrad, LogSoftmax, LogSoftmaxGrad, Relu, ReluGrad,
-  Sigmoid, SigmoidGrad, Softmax, SoftmaxGrad, Softplus, Step, Tanh, TanhGrad, axisLayout,
+  Sigmoid, SigmoidGrad, Softmax, SoftmaxGrad, Step, Tanh, TanhGrad, axisLayout,
   type AlphaAttrs, type GeluAttrs,
 } from '../../../kernels/activation.js';
 import type { Kernel } from '../../../kernels/kernel.js';
@@ -39,7 +39,7 @@ function activationGrad(be: WasmBackend, code: number, dy: TensorInfo, s: Tensor
 // Forward kernels without attrs, and their gradients ([dy, saved]: x for Relu, y for Sigmoid and Tanh).
 const plain: [Kernel, number][] = [
   [Relu, ACTIVATION_OP.relu], [Sigmoid, ACTIVATION_OP.sigmoid], [Tanh, ACTIVATION_OP.tanh],
-  [Softplus, ACTIVATION_OP.softplus], [Step, ACTIVATION_OP.step],
+  [Step, ACTIVATION_OP.step],
 ];
 for (const [k, code] of plain) wasmKernel(k, ([x], _attrs, be) => activation(be, code, x, 0));
 const plainGrads: [Kernel, number][] = [[ReluGrad, ACTIVATION_OP.relu], [SigmoidGrad, ACTIVATION_OP.sigmoid], [TanhGrad, ACTIVATION_OP.tanh]];

@@ -3,8 +3,8 @@
  * (names, inputs and conventions): gradient kernels take dy first,
  * then the saved x or y; NaN in gives NaN out; relu'(0) = 0.
  *
- * The maths is written for float32 without the functions WGSL lacks: expm1 and log1p
- * switch to their series near 0, tanh and sigmoid are evaluated through exp(-|x|) so
+ * The maths is written for float32 without the functions WGSL lacks: expm1 (FLOAT_FNS in
+ * ./elementwise.ts) switches to its series near 0, tanh and sigmoid are evaluated through exp(-|x|) so
  * they never overflow, and erfc is Numerical Recipes' erfcc (relative error below
  * 1.2e-7 everywhere, so exact GELU keeps its accuracy in the negative tail).
  */
@@ -15,19 +15,11 @@ import { unaryGradKernel, unaryKernel } from './elementwise.js';
 import { registerFloat } from './util.js';
 import {
   Elu, EluGrad, Gelu, GeluGrad, LeakyRelu, LeakyReluGrad, LogSoftmax, LogSoftmaxGrad, Relu, ReluGrad,
-  Sigmoid, SigmoidGrad, Softmax, SoftmaxGrad, Softplus, Step, Tanh, TanhGrad, axisLayout,
+  Sigmoid, SigmoidGrad, Softmax, SoftmaxGrad, Step, Tanh, TanhGrad, axisLayout,
   type AlphaAttrs, type GeluAttrs,
 } from '../../../kernels/activation.js';
 
 export const ACTIVATION_FNS = `
-fn expm1_f32(x: f32) -> f32 {
-  if (abs(x) < 1e-3) { return x + 0.5 * x * x + x * x * x / 6.0; }
-  return exp(x) - 1.0;
-}
-fn log1p_f32(x: f32) -> f32 {
-  if (abs(x) < 1e-4) { return x - 0.5 * x * x + x * x * x / 3.0; }
-  return log(1.0 + x);
-}
 fn sigmoid_f32(x: f32) -> f32 {
   if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
   let e = exp(x);
@@ -75,7 +67,6 @@ unaryKernel(Sigmoid, { f32: 'sigmoid_f32(x)', fns: ACTIVATION_FNS });
 unaryGradKernel(SigmoidGrad, { f32: 'g * s * (1.0 - s)', nanPassThrough: true });
 unaryKernel(Tanh, { f32: 'tanh_f32(x)', fns: ACTIVATION_FNS });
 unaryGradKernel(TanhGrad, { f32: 'g * (1.0 - s * s)', nanPassThrough: true });
-unaryKernel(Softplus, { f32: 'max(x, 0.0) + log1p_f32(exp(-abs(x)))', fns: ACTIVATION_FNS });
 unaryKernel(Step, { f32: 'select(0.0, 1.0, x >= 0.0)', i32: 'select(0, 1, x >= 0)' });
 unaryKernel(Gelu, { f32: 'gelu_f32(x, u.tanhForm != 0u)', fns: ACTIVATION_FNS, ...gelu });
 unaryGradKernel(GeluGrad, { f32: 'g * gelu_grad_f32(s, u.tanhForm != 0u)', fns: ACTIVATION_FNS, nanPassThrough: true, ...gelu });

@@ -8,7 +8,7 @@
  * numbers and pow of negative bases undefined, so those cases are written out.
  */
 import {
-  Abs, Add, Affine, Cast, Clip, Cos, Div, Equal, Exp, Fill, Floor, Greater, GreaterEqual, IsNaN, Less, LessEqual, Log,
+  Abs, Add, Affine, Cast, Clip, Cos, Div, Equal, Exp, Expm1, Fill, Floor, Greater, GreaterEqual, IsNaN, Less, LessEqual, Log, Log1p,
   Maximum, Minimum, Mul, Neg, Pow, Reciprocal, Round, Sign, Sin, Sqrt, Square, Sub, Where, binaryOutShape, whereOutShape,
 } from '../../../kernels/elementwise.js';
 import type { Kernel } from '../../../kernels/kernel.js';
@@ -25,6 +25,29 @@ fn safe_log(x: f32) -> f32 {
   if (x < 0.0) { return nan_f32(); }
   if (x == 0.0) { return -inf_f32(); }
   return log(x);
+}
+// e^x - 1 and log(1 + x) without cancellation near 0 (WGSL has neither builtin, and its
+// exp and log are only accurate to a few ulp, log absolutely near 1). expm1: the Taylor
+// series to x^9/9! for |x| < 0.5 (truncation below 1e-9 relative), else exp(x) - 1
+// (which then loses at most a factor 1.6 of exp's accuracy).
+fn expm1_f32(x: f32) -> f32 {
+  if (abs(x) < 0.5) {
+    return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0 + x * (1.0 / 720.0 + x * (1.0 / 5040.0 + x * (1.0 / 40320.0 + x * (1.0 / 362880.0)))))))));
+  }
+  return exp(x) - 1.0;
+}
+// log1p: 2 atanh(s) with s = x / (2 + x) for -0.5 < x < 1 (|s| <= 1/3; the odd series to
+// s^15, truncation below 3e-9 relative), else log(1 + x); -1 -> -inf, below -1 NaN.
+fn log1p_f32(x: f32) -> f32 {
+  if (x < -1.0) { return nan_f32(); }
+  if (x == -1.0) { return -inf_f32(); }
+  if (x > -0.5 && x < 1.0) {
+    let s = x / (2.0 + x);
+    let z = s * s;
+    return 2.0 * s * (1.0 + z * (1.0 / 3.0 + z * (1.0 / 5.0 + z * (1.0 / 7.0 + z * (1.0 / 9.0 + z * (1.0 / 11.0 + z * (1.0 / 13.0 + z * (1.0 / 15.0))))))));
+  }
+  if (x == inf_f32()) { return x; }
+  return log(1.0 + x);
 }
 fn safe_sqrt(x: f32) -> f32 { if (x < 0.0) { return nan_f32(); } return sqrt(x); }
 // JavaScript's Math.round: halves go up.
@@ -167,6 +190,8 @@ unaryKernel(Neg, { f32: '-x', i32: '-x' });
 unaryKernel(Abs, { f32: 'abs(x)', i32: 'select(x, -x, x < 0)' });
 unaryKernel(Exp, { f32: 'exp(x)' });
 unaryKernel(Log, { f32: 'safe_log(x)' });
+unaryKernel(Expm1, { f32: 'expm1_f32(x)' });
+unaryKernel(Log1p, { f32: 'log1p_f32(x)' });
 unaryKernel(Sqrt, { f32: 'safe_sqrt(x)' });
 unaryKernel(Square, { f32: 'x * x', i32: 'x * x' });
 unaryKernel(Reciprocal, { f32: '1.0 / x' });
