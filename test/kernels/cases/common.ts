@@ -1,0 +1,73 @@
+/**
+ * Shared pieces of the case tables: drawn shapes (dims around the backend's tiles),
+ * inputs from the one test `rand` (fast-check draws the seed), values kept away from a
+ * kernel's kinks, broadcast partners.
+ */
+import fc from 'fast-check';
+import { rand, sizeOfShape } from '../../util/rand.js';
+import type { CaseInput, KernelCase, SizeContext } from '../harness.js';
+
+export const seed = fc.nat(1_000_000);
+
+/** Float input of `shape`: values uniform in [lo, hi), drawn from `s`. */
+export function f32(shape: number[], s: number, lo = -1, hi = 1): CaseInput {
+  return { values: rand(sizeOfShape(shape), s, lo, hi), shape };
+}
+
+/** Int32 input of `shape`: integers in [lo, hi). */
+export function i32(shape: number[], s: number, lo: number, hi: number): CaseInput {
+  const r = rand(sizeOfShape(shape), s, 0, 1);
+  return { values: Int32Array.from(r, (v) => Math.min(hi - 1, lo + Math.floor(v * (hi - lo)))), shape, dtype: 'int32' };
+}
+
+/**
+ * Float input whose values stay at least `margin` away from every point of `kinks`
+ * (relu at 0, a step's edge): a value inside a margin is pushed out to its edge, so a
+ * float32 rounding cannot flip a branch between backend and reference.
+ */
+export function awayFrom(shape: number[], s: number, kinks: number[], margin = 1e-3, lo = -3, hi = 3): CaseInput {
+  const x = rand(sizeOfShape(shape), s, lo, hi);
+  for (let i = 0; i < x.length; i++) {
+    for (const k of kinks) {
+      const d = x[i] - k;
+      if (Math.abs(d) < margin) x[i] = k + (d < 0 ? -margin : margin);
+    }
+  }
+  return { values: x, shape };
+}
+
+/** Values rounded to multiples of `q` (ties for comparisons, integers for labels). */
+export function quantised(shape: number[], s: number, q: number, lo = -2, hi = 2): CaseInput {
+  return { values: Float32Array.from(rand(sizeOfShape(shape), s, lo, hi), (v) => Math.round(v / q) * q), shape };
+}
+
+/** A dim drawn from the backend's sizes. */
+export const dim = (ctx: SizeContext) => fc.constantFrom(...ctx.sizes);
+/** A small dim (leading axes). */
+export const smallDim = (ctx: SizeContext) => fc.constantFrom(...ctx.small);
+
+/** Shapes of rank minRank..maxRank: the last dim from the backend's sizes, the others small. */
+export function shape(ctx: SizeContext, maxRank = 4, minRank = 1): fc.Arbitrary<number[]> {
+  return fc
+    .integer({ min: minRank, max: maxRank })
+    .chain((r) => fc.tuple(fc.array(smallDim(ctx), { minLength: r - 1, maxLength: r - 1 }), r === 0 ? fc.constant(null) : dim(ctx)))
+    .map(([lead, last]) => (last === null ? [] : [...lead, last]));
+}
+
+/** A broadcast partner of `s`: some dims set to 1, some leading dims dropped. */
+export function broadcastPartner(s: number[]): fc.Arbitrary<number[]> {
+  return fc
+    .tuple(fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }), fc.integer({ min: 0, max: s.length }))
+    .map(([ones, drop]) => s.map((d, i) => (ones[i] ? 1 : d)).slice(drop));
+}
+
+/** Cases of a kernel whose inputs all have one drawn shape. */
+export function sameShape(ctx: SizeContext, make: (shape: number[], s: number) => CaseInput[], attrs: fc.Arbitrary<Record<string, unknown>> = fc.constant({}), maxRank = 4): fc.Arbitrary<KernelCase> {
+  return fc.tuple(shape(ctx, maxRank), seed, attrs).map(([sh, s, a]) => ({ inputs: make(sh, s), attrs: a }));
+}
+
+/**
+ * A float32-representable number in [lo, hi], on a grid of 1/4096 (no subnormals: WGSL
+ * lets a GPU flush them to zero, which is not what these tables test).
+ */
+export const f32Number = (lo: number, hi: number) => fc.integer({ min: Math.ceil(lo * 4096), max: Math.floor(hi * 4096) }).map((v) => Math.fround(v / 4096));
