@@ -29,7 +29,7 @@ import { expect } from 'vitest';
 import * as ck from '../../src/index.js';
 import type { DType, Tensor } from '../../src/index.js';
 import { registerWasmVariant, wasmVariantSupported } from '../../src/backends/wasm/index.js';
-import { mismatch, type Tol } from '../util/close.js';
+import type { Tol } from '../util/close.js';
 import { openWebGPU } from '../util/webgpu.js';
 
 // ---------------------------------------------------------------- cases
@@ -222,10 +222,16 @@ export function caseFits(backend: string, c: KernelCase): boolean {
   return dtypes.every((d) => be.supportsDtype(d));
 }
 
-/** Compare one output; null when it matches, else a description of the first mismatch. */
-export function compareValues(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, K: number, roundTo32: boolean): string | null {
+/**
+ * Compare one output; null when it matches, else a description of the first mismatch.
+ * `tol` a number: |got - e| <= tol * sqrt(K) * max(1, |e|) (see the module doc); an
+ * {atol, rtol} pair: |got - e| <= atol + rtol * |e|. e is the expected value rounded to
+ * float32 when `roundTo32` (the output under test is float32).
+ */
+export function compareValues(got: ArrayLike<number>, want: ArrayLike<number>, tol: number | Tol, K: number, roundTo32: boolean): string | null {
   if (got.length !== want.length) return `length ${got.length} != expected ${want.length}`;
-  const scale = tol * Math.sqrt(Math.max(1, K));
+  const scale = typeof tol === 'number' ? tol * Math.sqrt(Math.max(1, K)) : 0;
+  const atol = typeof tol === 'number' ? 0 : (tol.atol ?? 1e-5), rtol = typeof tol === 'number' ? 0 : (tol.rtol ?? 1e-4);
   for (let i = 0; i < got.length; i++) {
     const a = got[i];
     const e = roundTo32 ? Math.fround(want[i]) : want[i];
@@ -238,7 +244,9 @@ export function compareValues(got: ArrayLike<number>, want: ArrayLike<number>, t
       continue;
     }
     const d = Math.abs(a - e);
-    if (d > scale * Math.max(1, Math.abs(e))) return `index ${i}: got ${a}, expected ${e} (|diff| ${d.toExponential(3)} > ${tol} * sqrt(${K}) * max(1, |e|))`;
+    if (typeof tol === 'number') {
+      if (d > scale * Math.max(1, Math.abs(e))) return `index ${i}: got ${a}, expected ${e} (|diff| ${d.toExponential(3)} > ${tol} * sqrt(${K}) * max(1, |e|))`;
+    } else if (d > atol + rtol * Math.abs(e)) return `index ${i}: got ${a}, expected ${e} (|diff| ${d.toExponential(3)} > ${atol} + ${rtol} * |e|)`;
   }
   return null;
 }
@@ -250,12 +258,10 @@ function describeCase(name: string, c: KernelCase): string {
 }
 
 export interface CheckOptions {
-  /** Per-case tolerance (see the module doc), or an {atol, rtol} pair per close.ts's mismatch. */
+  /** Tolerance (see compareValues); default 0: exactly the float32-rounded reference. */
   tol?: number | Tol;
   /** Reduction length for the numeric tolerance (default: the case's K, else 1). */
   K?: number;
-  /** Compare against `ts` in float32 instead of the float64 reference (exact-bit checks). */
-  referenceDtype?: 'float32' | 'float64';
 }
 
 /**
@@ -265,8 +271,7 @@ export interface CheckOptions {
 export async function expectKernelMatches(backend: string, name: string, c: KernelCase, opts: CheckOptions = {}): Promise<void> {
   const attrs = c.attrs ?? {};
   const ctx = describeCase(name, c);
-  const refFloat: DType = opts.referenceDtype ?? 'float64';
-  const want = await runOn('ts', name, c.inputs, attrs, refFloat);
+  const want = await runOn('ts', name, c.inputs, attrs, 'float64');
   const testFloat: DType = 'float32';
   const got = await runOn(backend, name, c.inputs, attrs, testFloat);
   if (backend !== 'ts') {
@@ -280,7 +285,7 @@ export async function expectKernelMatches(backend: string, name: string, c: Kern
     const w = want.outs[i];
     expect(g.shape, `output ${i} shape: ${ctx}`).toEqual(w.shape);
     expect(g.dtype, `output ${i} dtype: ${ctx}`).toBe(w.dtype === 'float64' ? testFloat : w.dtype);
-    const m = typeof tol === 'number' ? compareValues(g.values, w.values, tol, K, g.dtype === 'float32') : mismatch(g.values, w.values, tol);
+    const m = compareValues(g.values, w.values, tol, K, g.dtype === 'float32');
     if (m) expect.fail(`${backend}: output ${i}: ${m}: ${ctx}`);
   });
 }
@@ -300,4 +305,9 @@ export async function checkSpec(b: BackendUnderTest, name: string, spec: KernelS
     { numRuns, endOnFailure: true },
   );
   return ran;
+}
+
+/** expectKernelMatches for a pinned case: `inputs` and `attrs` given, tolerance `tol` (default exact). */
+export function expectKernel(backend: string, name: string, inputs: CaseInput[], attrs: Record<string, unknown> = {}, tol: number | Tol = 0, K?: number): Promise<void> {
+  return expectKernelMatches(backend, name, { inputs, attrs }, { tol, K });
 }

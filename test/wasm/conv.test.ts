@@ -12,24 +12,15 @@ import fc from 'fast-check';
 import * as ck from '../../src/index.js';
 import { computeConv2DInfo, computeConv3DInfo, type ConvOpts, type Conv2DInfo, type Conv3DInfo } from '../../src/kernels/conv_info.js';
 import { mismatch, tolForK } from '../util/close.js';
+import { rand } from '../util/rand.mjs';
 import { convForwardPath, convFilterPath, convInputPath, withoutDirectConv } from '../../src/backends/wasm/kernels/conv.js';
 import type { WasmBackend } from '../../src/backends/wasm/backend.js';
-
-function values(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    a[i] = (s / 4294967296) * 2 - 1;
-  }
-  return a;
-}
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Run `kernel` on ts and on wasm with the same inputs; fail with context on mismatch or fallback. */
 function compare(kernel: string, shapes: number[][], attrs: Record<string, unknown>, K: number, seed: number, ctx: string): void {
-  const data = shapes.map((s, i) => values(size(s), seed * 7 + i));
+  const data = shapes.map((s, i) => rand(size(s), seed * 7 + i));
   const want = ck.withBackend('ts', () => ck.runKernel(kernel, data.map((d, i) => ck.tensor(d, shapes[i])), attrs)[0]);
   ck.clearFallbacks();
   const got = ck.withBackend('wasm', () => {
@@ -326,7 +317,7 @@ describe('wasm conv2d vs ts oracle', () => {
   });
 
   it('the op-level conv2d, conv1d, depthwiseConv2d and conv2dTranspose run on wasm and agree with ts', () => {
-    const x = values(2 * 9 * 8 * 6, 3), w = values(3 * 3 * 6 * 5, 4);
+    const x = rand(2 * 9 * 8 * 6, 3), w = rand(3 * 3 * 6 * 5, 4);
     const both = (f: () => ck.Tensor) => {
       const a = ck.withBackend('ts', f), b = ck.withBackend('wasm', f);
       expect(b.backend.name).toBe('wasm');
@@ -379,7 +370,7 @@ describe('wasm conv memory', () => {
     const conv = computeConv2DInfo('test', [2, 6, 6, 4], [3, 3, 4, 5], { padding: 'same' });
     ck.withBackend('wasm', () => {
       ck.tidy(() => {
-        const x = ck.tensor(values(2 * 6 * 6 * 4, 1), [2, 6, 6, 4]), w = ck.tensor(values(3 * 3 * 4 * 5, 2), [3, 3, 4, 5]);
+        const x = ck.tensor(rand(2 * 6 * 6 * 4, 1), [2, 6, 6, 4]), w = ck.tensor(rand(3 * 3 * 4 * 5, 2), [3, 3, 4, 5]);
         const y = ck.runKernel('Conv2D', [x, w], { conv })[0];
         ck.runKernel('Conv2DBackpropFilter', [x, y], { conv });
         ck.runKernel('Conv2DBackpropInput', [y, w], { conv });

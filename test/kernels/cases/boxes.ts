@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import type { CaseInput, CaseTable } from '../harness.js';
 import { dim, seed, smallDim } from './common.js';
-import { rand } from '../../util/rand.js';
+import { rand } from '../../util/rand.mjs';
 
 /** n boxes with y1 < y2 and x1 < x2 inside [0, 4): most pairs overlap, some do not. */
 function boxes(n: number, s: number): CaseInput {

@@ -4,13 +4,16 @@
  * kernel's kinks, broadcast partners.
  */
 import fc from 'fast-check';
-import { rand, sizeOfShape } from '../../util/rand.js';
+import { rand, sizeOfShape } from '../../util/rand.mjs';
 import type { CaseInput, KernelCase, SizeContext } from '../harness.js';
 
 export const seed = fc.nat(1_000_000);
 
+/** A float input whose values can be edited in place (pinned tests set specials). */
+export type F32Input = CaseInput & { values: Float32Array };
+
 /** Float input of `shape`: values uniform in [lo, hi), drawn from `s`. */
-export function f32(shape: number[], s: number, lo = -1, hi = 1): CaseInput {
+export function f32(shape: number[], s: number, lo = -1, hi = 1): F32Input {
   return { values: rand(sizeOfShape(shape), s, lo, hi), shape };
 }
 
@@ -25,7 +28,7 @@ export function i32(shape: number[], s: number, lo: number, hi: number): CaseInp
  * (relu at 0, a step's edge): a value inside a margin is pushed out to its edge, so a
  * float32 rounding cannot flip a branch between backend and reference.
  */
-export function awayFrom(shape: number[], s: number, kinks: number[], margin = 1e-3, lo = -3, hi = 3): CaseInput {
+export function awayFrom(shape: number[], s: number, kinks: number[], margin = 1e-3, lo = -3, hi = 3): F32Input {
   const x = rand(sizeOfShape(shape), s, lo, hi);
   for (let i = 0; i < x.length; i++) {
     for (const k of kinks) {
@@ -37,7 +40,7 @@ export function awayFrom(shape: number[], s: number, kinks: number[], margin = 1
 }
 
 /** Values rounded to multiples of `q` (ties for comparisons, integers for labels). */
-export function quantised(shape: number[], s: number, q: number, lo = -2, hi = 2): CaseInput {
+export function quantised(shape: number[], s: number, q: number, lo = -2, hi = 2): F32Input {
   return { values: Float32Array.from(rand(sizeOfShape(shape), s, lo, hi), (v) => Math.round(v / q) * q), shape };
 }
 

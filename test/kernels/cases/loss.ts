@@ -5,9 +5,9 @@
 import fc from 'fast-check';
 import type { CaseInput, CaseTable, KernelCase, SizeContext } from '../harness.js';
 import { dim, f32, seed, smallDim } from './common.js';
-import { rand } from '../../util/rand.js';
+import { rand } from '../../util/rand.mjs';
 
-function labels(N: number, K: number, s: number, soft: boolean): CaseInput {
+function labels(N: number, K: number, s: number, soft: boolean): CaseInput & { values: Float32Array } {
   const r = rand(N * K, s, 0, 1);
   const v = new Float32Array(N * K);
   for (let n = 0; n < N; n++) {
@@ -22,10 +22,13 @@ function labels(N: number, K: number, s: number, soft: boolean): CaseInput {
 
 function cases(withGrad: boolean) {
   return (ctx: SizeContext): fc.Arbitrary<KernelCase> =>
-    fc.tuple(smallDim(ctx), dim(ctx), fc.boolean(), seed).map(([N, K, soft, s]) => ({
-      inputs: [...(withGrad ? [f32([N], s + 2)] : []), f32([N, K], s, -4, 4), labels(N, K, s + 1, soft)],
-      K,
-    }));
+    fc.tuple(smallDim(ctx), dim(ctx), fc.boolean(), seed).map(([N, K, soft, s]) => {
+      const t = labels(N, K, s + 1, soft);
+      const z = f32([N, K], s, -10, 10);
+      // one-hot rows: -Infinity in a class that is not the target (the loss stays finite)
+      if (!soft && K > 1) for (let n = 0; n < N; n += 2) z.values[n * K + ((Array.from(t.values.slice(n * K, n * K + K)).indexOf(1) + 1) % K)] = -Infinity;
+      return { inputs: [...(withGrad ? [f32([N], s + 2)] : []), z, t], K };
+    });
 }
 
 export const lossCases: CaseTable = {
