@@ -74,3 +74,6 @@ export function sameShape(ctx: SizeContext, make: (shape: number[], s: number) =
  * lets a GPU flush them to zero, which is not what these tables test).
  */
 export const f32Number = (lo: number, hi: number) => fc.integer({ min: Math.ceil(lo * 4096), max: Math.floor(hi * 4096) }).map((v) => Math.fround(v / 4096));
+
+/** An int32 input with the given values (pinned tests). */
+export const ints = (values: number[], shape = [values.length]): CaseInput => ({ values, shape, dtype: 'int32' });
