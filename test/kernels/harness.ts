@@ -197,7 +197,7 @@ function makeInput(x: CaseInput, dtype: DType): Tensor {
 }
 
 /** Run `name` on `backend` with inputs in float dtype `float`; every output read asynchronously. */
-async function runOn(backend: string, name: string, inputs: CaseInput[], attrs: Record<string, unknown>, float: DType): Promise<{ outs: Out[]; fallbacks: ck.FallbackRecord[] }> {
+async function runKernelOn(backend: string, name: string, inputs: CaseInput[], attrs: Record<string, unknown>, float: DType): Promise<{ outs: Out[]; fallbacks: ck.FallbackRecord[] }> {
   let ins: Tensor[] = [];
   let outs: Tensor[] = [];
   try {
@@ -271,9 +271,9 @@ export interface CheckOptions {
 export async function expectKernelMatches(backend: string, name: string, c: KernelCase, opts: CheckOptions = {}): Promise<void> {
   const attrs = c.attrs ?? {};
   const ctx = describeCase(name, c);
-  const want = await runOn('ts', name, c.inputs, attrs, 'float64');
+  const want = await runKernelOn('ts', name, c.inputs, attrs, 'float64');
   const testFloat: DType = 'float32';
-  const got = await runOn(backend, name, c.inputs, attrs, testFloat);
+  const got = await runKernelOn(backend, name, c.inputs, attrs, testFloat);
   if (backend !== 'ts') {
     const registered = ck.listKernels(backend).includes(name);
     if (registered) expect(got.fallbacks.map((f) => `${f.kernel} (${f.reason})`), `${backend} fell back to ts: ${ctx}`).toEqual([]);
