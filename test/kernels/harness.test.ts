@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { ALL_CASES, EXCLUDED } from './cases/index.js';
-import { backendsUnderTest, compareValues, expectKernelMatches } from './harness.js';
+import { backendsUnderTest, checkSpec, compareValues, expectKernelMatches, sizeContext } from './harness.js';
 
 describe('conformance tables', () => {
   it('cover every kernel the ts backend registers (forward and gradient)', () => {
@@ -52,5 +52,22 @@ describe('conformance harness', () => {
     const c = { inputs: [{ values: [0.7, -1.2], shape: [2] }] };
     await expectKernelMatches('ts', 'Floor', c);
     await expect(expectKernelMatches('ts', 'Exp', c, { tol: -1 })).rejects.toThrow(/Exp inputs float\[2\]/);
+  });
+  it('draws sizes around the tiles a backend reports (tileSizes()), large blocks only where cost allows', async () => {
+    const wasm = backendsUnderTest().find((b) => b.id === 'wasm')!;
+    const be = ck.withBackend(wasm.backend, () => ck.backend()) as ck.Backend & { tileSizes?: () => Record<string, number> };
+    const own = Object.getOwnPropertyDescriptor(be, 'tileSizes');
+    be.tileSizes = () => ({ gemmMR: 6, gemmNR: 8, gemmKC: 256, lanes: 4 });
+    try {
+      const ctx = sizeContext(wasm);
+      expect(ctx.sizes).toEqual(expect.arrayContaining([3, 4, 5, 6, 7, 8, 9, 15, 16, 17]));
+      expect(ctx.blocks).toEqual([255, 256, 257]);
+      // MatMul and Sum reach the blocks and still pass
+      expect(await checkSpec(wasm, 'MatMul', ALL_CASES.matmul.MatMul, ctx, 8)).toBe(8);
+      expect(await checkSpec(wasm, 'Sum', ALL_CASES.reduce.Sum, ctx, 8)).toBe(8);
+    } finally {
+      if (own) Object.defineProperty(be, 'tileSizes', own);
+      else delete be.tileSizes;
+    }
   });
 });

@@ -58,6 +58,8 @@ export interface SizeContext {
   id: string;
   /** Sizes to draw dims from: around the backend's tiles (see tileSizes()), or the SIMD sizes. */
   sizes: number[];
+  /** Sizes around the backend's large blocks ([] when it reports none); see sizeContext. */
+  blocks: number[];
   /** Small sizes for leading dims (keeps the oracle and SwiftShader fast). */
   small: number[];
   /** Whether the backend runs slowly (SwiftShader): tables draw smaller geometries. */
@@ -167,20 +169,32 @@ export function ensureStarted(b: BackendUnderTest): Promise<string | null> {
   return p;
 }
 
-/** Sizes to draw for `b`: around its reported tiles and blocks, else the SIMD sizes. */
+/** Tiles up to this size are drawn for every dim (register tiles, lanes, small workgroups). */
+const TILE_MAX = 32;
+/** Blocks above TILE_MAX are drawn (t - 1, t, t + 1) for the dims that reach them (MatMul, long reductions) up to this size. */
+const BLOCK_MAX = 600;
+
+/**
+ * Sizes to draw for `b`: t - 1, t, t + 1 around each tile and block it reports
+ * (tileSizes()), merged with the SIMD sizes (small sizes on webgpu). Small tiles go to
+ * `sizes` (every dim); large blocks (a GEMM's KC/MC, a 256-wide workgroup) go to
+ * `blocks`, which only the tables whose cost stays linear in them use.
+ */
 export function sizeContext(b: BackendUnderTest): SizeContext {
   const tiles = ck.withBackend(b.backend, () => ck.backend().tileSizes?.()) ?? {};
-  const around = new Set<number>();
+  const around = new Set<number>(), blocks = new Set<number>();
   for (const t of Object.values(tiles)) {
     if (!Number.isInteger(t) || t < 1) continue;
-    // webgpu workgroups and wasm cache blocks can be large; SwiftShader keeps to small multiples
-    if (b.slow && t > 16) continue;
-    for (const v of [t - 1, t, t + 1]) if (v >= 1 && v <= (b.slow ? 17 : 300)) around.add(v);
+    for (const v of [t - 1, t, t + 1]) {
+      if (v < 1) continue;
+      if (v <= (b.slow ? 17 : TILE_MAX)) around.add(v);
+      else if (v <= BLOCK_MAX) blocks.add(v);
+    }
   }
   const base = b.slow ? WEBGPU_SIZES : SIMD_SIZES;
   const sizes = [...new Set([...base, ...around])].sort((x, y) => x - y);
   const int32 = ck.withBackend(b.backend, () => ck.backend().supportsDtype('int32'));
-  return { id: b.id, sizes, small: SMALL, slow: b.slow, int32, tiles };
+  return { id: b.id, sizes, blocks: [...blocks].sort((x, y) => x - y), small: SMALL, slow: b.slow, int32, tiles };
 }
 
 // ---------------------------------------------------------------- running and comparing

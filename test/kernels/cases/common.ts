@@ -46,6 +46,8 @@ export function quantised(shape: number[], s: number, q: number, lo = -2, hi = 2
 
 /** A dim drawn from the backend's sizes. */
 export const dim = (ctx: SizeContext) => fc.constantFrom(...ctx.sizes);
+/** A dim from the backend's sizes, now and then one around its large blocks (a GEMM's K or M block). */
+export const dimOrBlock = (ctx: SizeContext) => (ctx.blocks.length ? fc.oneof({ arbitrary: dim(ctx), weight: 4 }, { arbitrary: fc.constantFrom(...ctx.blocks), weight: 1 }) : dim(ctx));
 /** A small dim (leading axes). */
 export const smallDim = (ctx: SizeContext) => fc.constantFrom(...ctx.small);
 

@@ -5,11 +5,12 @@
  */
 import fc from 'fast-check';
 import type { CaseTable, KernelCase, KernelSpec, SizeContext } from '../harness.js';
-import { f32, seed, shape } from './common.js';
+import { dimOrBlock, f32, seed, shape } from './common.js';
 
 function reduce(lo: number, hi: number) {
   return (ctx: SizeContext): fc.Arbitrary<KernelCase> =>
-    shape(ctx, 4)
+    fc
+      .oneof({ arbitrary: shape(ctx, 4), weight: 4 }, { arbitrary: fc.tuple(fc.constantFrom(...ctx.small), dimOrBlock(ctx)).map(([a, b]) => [a, b]), weight: 1 })
       .chain((s) => fc.tuple(fc.constant(s), fc.subarray(s.map((_, i) => i)), fc.boolean(), seed))
       .map(([sh, axes, keepDims, s]) => ({ inputs: [f32(sh, s, lo, hi)], attrs: { axes, keepDims }, K: axes.reduce((p, a) => p * sh[a], 1) }));
 }
