@@ -79,7 +79,7 @@ function cases(rank: 2 | 3, which: Which) {
     });
 }
 
-const TOL = 3e-7;
+const TOL = 1e-6; // long partial sums: see harness.ts
 
 export const convCases: CaseTable = {
   Conv2D: { cases: cases(2, 'forward'), tol: TOL },

@@ -23,7 +23,7 @@ const arg: KernelSpec = {
 };
 
 export const reduceCases: CaseTable = {
-  Sum: { cases: reduce(-1, 1), tol: 2e-7 },
+  Sum: { cases: reduce(-1, 1), tol: 1e-6 }, // long partial sums: see harness.ts
   // factors near 1 so products neither overflow nor vanish
   Prod: { cases: reduce(0.9, 1.1), tol: 2e-7 },
   Max: { cases: reduce(-1, 1), tol: 0 },
