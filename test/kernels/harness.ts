@@ -309,9 +309,10 @@ export async function expectKernelMatches(backend: string, name: string, c: Kern
 
 /**
  * The property of one table entry on one backend: `numRuns` drawn cases (those whose
- * dtypes the backend stores), each checked by expectKernelMatches. Returns how many ran.
+ * dtypes the backend stores; CONVKIT_CONFORMANCE_RUNS overrides the backend's count for a
+ * deeper run), each checked by expectKernelMatches. Returns how many ran.
  */
-export async function checkSpec(b: BackendUnderTest, name: string, spec: KernelSpec, ctx: SizeContext, numRuns = b.numRuns): Promise<number> {
+export async function checkSpec(b: BackendUnderTest, name: string, spec: KernelSpec, ctx: SizeContext, numRuns = Number(process.env.CONVKIT_CONFORMANCE_RUNS) || b.numRuns): Promise<number> {
   let ran = 0;
   // Counterexamples print as shapes and attrs (the values follow from the drawn seed).
   const arb = spec.cases(ctx)

@@ -79,3 +79,17 @@ export const f32Number = (lo: number, hi: number) => fc.integer({ min: Math.ceil
 
 /** An int32 input with the given values (pinned tests). */
 export const ints = (values: number[], shape = [values.length]): CaseInput => ({ values, shape, dtype: 'int32' });
+
+/**
+ * Cases in float32 and, where the backend stores int32 (ts, webgpu), also in int32:
+ * `make(int)` gives the arbitrary of each dtype (the suite never draws int32 for wasm).
+ */
+export function floatOrInt(ctx: SizeContext, make: (int: boolean) => fc.Arbitrary<KernelCase>): fc.Arbitrary<KernelCase> {
+  return ctx.int32 ? fc.oneof({ arbitrary: make(false), weight: 3 }, { arbitrary: make(true), weight: 1 }) : make(false);
+}
+
+/** An int32 input with values in [lo, hi), zeros replaced by 1 when `nonZero`. */
+export function intInput(shape: number[], s: number, lo: number, hi: number, nonZero = false): CaseInput {
+  const x = i32(shape, s, lo, hi);
+  return nonZero ? { ...x, values: Int32Array.from(x.values, (v) => v || 1) } : x;
+}

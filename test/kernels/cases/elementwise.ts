@@ -6,23 +6,32 @@
  */
 import fc from 'fast-check';
 import type { CaseTable, CaseInput, KernelCase, KernelSpec, SizeContext } from '../harness.js';
-import { awayFrom, broadcastPartner, f32, f32Number, i32, quantised, sameShape, seed, shape } from './common.js';
+import { awayFrom, broadcastPartner, f32, f32Number, floatOrInt, i32, intInput, quantised, sameShape, seed, shape } from './common.js';
 
 const ULP4 = 5e-7;
 
-/** a (op) b over a drawn shape and a broadcast partner, either order. */
-function binary(make: (sh: number[], s: number) => CaseInput, makeB: (sh: number[], s: number) => CaseInput = make) {
-  return (ctx: SizeContext): fc.Arbitrary<KernelCase> =>
-    shape(ctx, 4)
-      .chain((s) => fc.tuple(fc.constant(s), broadcastPartner(s), fc.boolean(), seed))
-      .map(([sa, sb, swap, s]) => {
-        const a = make(sa, s), b = makeB(sb, s + 1);
-        return { inputs: swap ? [b, a] : [a, b] };
-      });
+type Make = (sh: number[], s: number) => CaseInput;
+
+/**
+ * a (op) b over a drawn shape and a broadcast partner, either order; in int32 too
+ * (values from `intMake`) where the backend stores int32.
+ */
+function binary(make: Make, makeB: Make = make, intMake?: Make, intMakeB: Make | undefined = intMake) {
+  return (ctx: SizeContext): fc.Arbitrary<KernelCase> => {
+    const draw = (int: boolean) =>
+      shape(ctx, 4)
+        .chain((s) => fc.tuple(fc.constant(s), broadcastPartner(s), fc.boolean(), seed))
+        .map(([sa, sb, swap, s]): KernelCase => {
+          const a = (int ? intMake! : make)(sa, s), b = (int ? intMakeB! : makeB)(sb, s + 1);
+          return { inputs: swap ? [b, a] : [a, b] };
+        });
+    return intMake ? floatOrInt(ctx, draw) : draw(false);
+  };
 }
-const exactBinary = (tol = 0, webgpuTol?: number, makeB?: (sh: number[], s: number) => CaseInput): KernelSpec => ({ cases: binary((sh, s) => f32(sh, s, -4, 4), makeB), tol, webgpuTol });
-/** Comparisons on values quantised to quarters, so equal pairs occur. */
-const comparison: KernelSpec = { cases: binary((sh, s) => quantised(sh, s, 0.25)), tol: 0 };
+const ints: Make = (sh, s) => intInput(sh, s, -20, 20);
+const exactBinary = (tol = 0, webgpuTol?: number, makeB?: Make, intMakeB: Make = ints): KernelSpec => ({ cases: binary((sh, s) => f32(sh, s, -4, 4), makeB, ints, intMakeB), tol, webgpuTol });
+/** Comparisons on values quantised to quarters (int32: small integers), so equal pairs occur. */
+const comparison: KernelSpec = { cases: binary((sh, s) => quantised(sh, s, 0.25), undefined, (sh, s) => intInput(sh, s, -3, 3)), tol: 0 };
 /** Nonzero divisors: |b| in [0.5, 4]. */
 const divisor = (sh: number[], s: number): CaseInput => {
   const b = f32(sh, s, -4, 4);
@@ -30,12 +39,18 @@ const divisor = (sh: number[], s: number): CaseInput => {
 };
 
 const unary = (lo: number, hi: number, tol: number, webgpuTol?: number): KernelSpec => ({ cases: (ctx) => sameShape(ctx, (sh, s) => [f32(sh, s, lo, hi)]), tol, webgpuTol });
+/** An exact unary map, in int32 too where the backend stores it. */
+const exactUnary = (lo: number, hi: number): KernelSpec => ({
+  cases: (ctx) => floatOrInt(ctx, (int) => sameShape(ctx, (sh, s) => [int ? intInput(sh, s, -50, 50) : f32(sh, s, lo, hi)])),
+  tol: 0,
+});
 
 export const elementwiseCases: CaseTable = {
   Add: exactBinary(),
   Sub: exactBinary(),
   Mul: exactBinary(),
-  Div: exactBinary(0, 3e-7, divisor),
+  // int32 division truncates (nonzero divisors)
+  Div: exactBinary(0, 3e-7, divisor, (sh, s) => intInput(sh, s, -20, 20, true)),
   // Positive bases with real exponents, and negative bases with integer exponents.
   Pow: {
     cases: (ctx) =>
@@ -56,9 +71,9 @@ export const elementwiseCases: CaseTable = {
   Less: comparison,
   LessEqual: comparison,
   Equal: comparison,
-  Neg: unary(-4, 4, 0),
-  Abs: unary(-4, 4, 0),
-  Square: unary(-4, 4, 0),
+  Neg: exactUnary(-4, 4),
+  Abs: exactUnary(-4, 4),
+  Square: exactUnary(-4, 4),
   Sqrt: unary(0, 9, 0),
   Reciprocal: { cases: (ctx) => sameShape(ctx, (sh, s) => [divisor(sh, s)]), tol: 0, webgpuTol: 3e-7 },
   // sign(0) = 0: values away from 0

@@ -4,7 +4,11 @@
  */
 import fc from 'fast-check';
 import type { CaseTable, KernelCase, SizeContext } from '../harness.js';
-import { broadcastPartner, f32, i32, seed, shape, smallDim, dim } from './common.js';
+import { broadcastPartner, f32, floatOrInt, i32, intInput, seed, shape, smallDim, dim } from './common.js';
+import type { CaseInput } from '../harness.js';
+
+/** The data input: float32, or int32 where the backend stores it (data movement is dtype-blind). */
+const data = (int: boolean) => (sh: number[], s: number): CaseInput => (int ? intInput(sh, s, -1000, 1000) : f32(sh, s));
 
 const perms = (r: number): number[][] => (r <= 1 ? [[0].slice(0, r)] : perms(r - 1).flatMap((p) => Array.from({ length: r }, (_, i) => [...p.slice(0, i), r - 1, ...p.slice(i)])));
 
@@ -17,46 +21,46 @@ function gatherGeometry(ctx: SizeContext) {
 
 export const shapeCases: CaseTable = {
   Transpose: {
-    cases: (ctx) => shape(ctx, 5).chain((s) => fc.tuple(fc.constant(s), fc.constantFrom(...perms(s.length)), seed)).map(([sh, perm, s]) => ({ inputs: [f32(sh, s)], attrs: { perm } })),
+    cases: (ctx) => floatOrInt(ctx, (int) => shape(ctx, 5).chain((s) => fc.tuple(fc.constant(s), fc.constantFrom(...perms(s.length)), seed)).map(([sh, perm, s]) => ({ inputs: [data(int)(sh, s)], attrs: { perm } }))),
     tol: 0,
   },
   Slice: {
-    cases: (ctx) =>
+    cases: (ctx) => floatOrInt(ctx, (int) =>
       shape(ctx, 4)
         .chain((s) => fc.tuple(fc.constant(s), fc.tuple(...s.map((d) => fc.integer({ min: 0, max: d - 1 }))), fc.array(fc.nat(1), { minLength: s.length, maxLength: s.length }), seed))
-        .map(([sh, begin, cut, s]) => ({ inputs: [f32(sh, s)], attrs: { begin, size: sh.map((d, i) => Math.max(0, d - begin[i] - cut[i])) } })),
+        .map(([sh, begin, cut, s]) => ({ inputs: [data(int)(sh, s)], attrs: { begin, size: sh.map((d, i) => Math.max(0, d - begin[i] - cut[i])) } }))),
     tol: 0,
   },
   Concat: {
-    cases: (ctx) =>
+    cases: (ctx) => floatOrInt(ctx, (int) =>
       shape(ctx, 3)
         .chain((s) => fc.tuple(fc.constant(s), fc.integer({ min: 0, max: s.length - 1 }), fc.array(dim(ctx), { minLength: 1, maxLength: 3 }), seed))
         .map(([sh, axis, extents, s]): KernelCase => ({
-          inputs: [sh, ...extents.map((e) => sh.map((d, i) => (i === axis ? e : d)))].map((x, i) => f32(x, s + i)),
+          inputs: [sh, ...extents.map((e) => sh.map((d, i) => (i === axis ? e : d)))].map((x, i) => data(int)(x, s + i)),
           attrs: { axis },
-        })),
+        }))),
     tol: 0,
   },
   Pad: {
-    cases: (ctx) =>
+    cases: (ctx) => floatOrInt(ctx, (int) =>
       shape(ctx, 4)
-        .chain((s) => fc.tuple(fc.constant(s), fc.array(fc.tuple(fc.nat(2), fc.nat(2)), { minLength: s.length, maxLength: s.length }), fc.constantFrom(0, 0.5, -2), seed))
-        .map(([sh, paddings, value, s]) => ({ inputs: [f32(sh, s)], attrs: { paddings, value } })),
+        .chain((s) => fc.tuple(fc.constant(s), fc.array(fc.tuple(fc.nat(2), fc.nat(2)), { minLength: s.length, maxLength: s.length }), fc.constantFrom(0, int ? 7 : 0.5, -2), seed))
+        .map(([sh, paddings, value, s]) => ({ inputs: [data(int)(sh, s)], attrs: { paddings, value } }))),
     tol: 0,
   },
   BroadcastTo: {
-    cases: (ctx) =>
+    cases: (ctx) => floatOrInt(ctx, (int) =>
       shape(ctx, 4)
         .chain((s) => fc.tuple(fc.constant(s), broadcastPartner(s), fc.nat(2), seed))
-        .map(([target, src, lead, s]) => ({ inputs: [f32(src, s)], attrs: { shape: [...(lead ? [lead + 1] : []), ...target] } })),
+        .map(([target, src, lead, s]) => ({ inputs: [data(int)(src, s)], attrs: { shape: [...(lead ? [lead + 1] : []), ...target] } }))),
     tol: 0,
   },
   Reverse: {
-    cases: (ctx) => shape(ctx, 4).chain((s) => fc.tuple(fc.constant(s), fc.subarray(s.map((_, i) => i)), seed)).map(([sh, axes, s]) => ({ inputs: [f32(sh, s)], attrs: { axes } })),
+    cases: (ctx) => floatOrInt(ctx, (int) => shape(ctx, 4).chain((s) => fc.tuple(fc.constant(s), fc.subarray(s.map((_, i) => i)), seed)).map(([sh, axes, s]) => ({ inputs: [data(int)(sh, s)], attrs: { axes } }))),
     tol: 0,
   },
   Gather: {
-    cases: (ctx) => gatherGeometry(ctx).map(([xs, axis, is, s]) => ({ inputs: [f32(xs, s), i32(is, s + 1, 0, xs[axis])], attrs: { axis } })),
+    cases: (ctx) => floatOrInt(ctx, (int) => gatherGeometry(ctx).map(([xs, axis, is, s]) => ({ inputs: [data(int)(xs, s), i32(is, s + 1, 0, xs[axis])], attrs: { axis } }))),
     tol: 0,
   },
   GatherGrad: {
