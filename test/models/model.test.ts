@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { layers as L } from '../../src/index.js';
-import { describeEachBackend, on } from '../util/backends.js';
+import { describeOnBackends, on, read } from '../util/backends.js';
 import { expectClose, tolForK } from '../util/close.js';
 
 /**
@@ -263,29 +263,37 @@ describe('summary', () => {
   });
 });
 
-describeEachBackend('a model on each backend', (backend) => {
-  it(`forward and weight gradients on ${backend} agree with the ts oracle`, () => {
-    const m = ck.sequential(
-      [
-        L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false }), L.batchNormalization(), L.relu(), L.maxPooling2d(),
-        L.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2 }), L.globalAveragePooling2d(), L.dense({ units: 3 }),
-      ],
-      { inputShape: [10, 10, 2], seed: 7 },
-    );
-    const x = ck.randomNormal([3, 10, 10, 2], { seed: 1 });
-    const cot = ck.randomNormal([3, 3], { seed: 2 });
-    const run = (b: string) =>
-      on(b, () => {
+describeOnBackends('a model on each backend', (backend) => {
+  it(`forward and weight gradients on ${backend} agree with the ts oracle`, async () => {
+    // model, input and cotangent live on ts (readable from every backend; kernels copy them over)
+    const { m, x, cot } = on('ts', () => ({
+      m: ck.sequential(
+        [
+          L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false }), L.batchNormalization(), L.relu(), L.maxPooling2d(),
+          L.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2 }), L.globalAveragePooling2d(), L.dense({ units: 3 }),
+        ],
+        { inputShape: [10, 10, 2], seed: 7 },
+      ),
+      x: ck.randomNormal([3, 10, 10, 2], { seed: 1 }),
+      cot: ck.randomNormal([3, 3], { seed: 2 }),
+    }));
+    const run = async (b: string) => {
+      const out = on(b, () => {
         for (const p of m.trainableWeights) p.zeroGrad();
-        const y = ck.tidy(() => {
-          const out = m.apply(x, { training: true });
-          ck.sum(ck.mul(out, cot)).backward();
-          return out.toArray();
+        return ck.tidy(() => {
+          const o = m.apply(x, { training: true });
+          ck.sum(ck.mul(o, cot)).backward();
+          return o;
         });
-        return { y, grads: m.trainableWeights.map((p) => p.grad!.toArray()) };
       });
-    const got = run(backend);
-    const want = run('ts');
+      const y = await read(out);
+      out.dispose();
+      const grads: number[][] = [];
+      for (const p of m.trainableWeights) grads.push(await read(p.grad!));
+      return { y, grads };
+    };
+    const want = await run('ts'); // first: the weights are built on ts
+    const got = await run(backend);
     expectClose(got.y, want.y, tolForK(18 * 4));
     got.grads.forEach((g, i) => expectClose(g, want.grads[i], tolForK(3 * 100)));
   });

@@ -10,18 +10,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { chromiumAvailable, runPage } from '../util/browser.js';
+import { rand } from '../util/rand.mjs';
 
 const haveChromium = chromiumAvailable('wasm browser test');
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>convkit wasm</title>
 <script type="module">
 import * as ck from './esm/index.js';
-function rand(n, seed, lo = -1, hi = 1) {
-  const a = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; a[i] = lo + (s / 4294967296) * (hi - lo); }
-  return a;
-}
+${rand.toString()}
 function run(backend) {
   return ck.withBackend(backend, () => ck.tidy(() => {
     const x = ck.tensor(rand(2 * 11 * 9 * 5, 1), [2, 11, 9, 5]);

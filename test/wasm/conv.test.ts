@@ -13,17 +13,8 @@ import * as ck from '../../src/index.js';
 import { computeConv2DInfo, computeConv3DInfo, type ConvOpts, type Conv2DInfo, type Conv3DInfo } from '../../src/kernels/conv_info.js';
 import { mismatch, tolForK } from '../util/close.js';
 import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Conv3D, Conv3DBackpropFilter, Conv3DBackpropInput } from '../../src/kernels/conv.js';
+import { rand } from '../util/rand.mjs';
 import type { WasmBackend } from '../../src/backends/wasm/backend.js';
-
-function values(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    a[i] = (s / 4294967296) * 2 - 1;
-  }
-  return a;
-}
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -32,7 +23,7 @@ const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
  * given, else the one dispatch chooses); fail with context on mismatch or fallback.
  */
 function compare(kernel: string, shapes: number[][], attrs: Record<string, unknown>, K: number, seed: number, ctx: string, variant?: string): void {
-  const data = shapes.map((s, i) => values(size(s), seed * 7 + i));
+  const data = shapes.map((s, i) => rand(size(s), seed * 7 + i));
   const want = ck.withBackend('ts', () => ck.runKernel(kernel, data.map((d, i) => ck.tensor(d, shapes[i])), attrs)[0]);
   ck.clearFallbacks();
   const got = ck.withBackend('wasm', () => {
@@ -336,7 +327,7 @@ describe('wasm conv2d vs ts oracle', () => {
   });
 
   it('the op-level conv2d, conv1d, depthwiseConv2d and conv2dTranspose run on wasm and agree with ts', () => {
-    const x = values(2 * 9 * 8 * 6, 3), w = values(3 * 3 * 6 * 5, 4);
+    const x = rand(2 * 9 * 8 * 6, 3), w = rand(3 * 3 * 6 * 5, 4);
     const both = (f: () => ck.Tensor) => {
       const a = ck.withBackend('ts', f), b = ck.withBackend('wasm', f);
       expect(b.backend.name).toBe('wasm');
@@ -389,7 +380,7 @@ describe('wasm conv variants by name', () => {
     }
     expect(ck.kernelVariantApplies('wasm', Conv2D, 'pointwise', [], { conv })).toBe(false);
     expect(ck.kernelVariantApplies('wasm', Conv2DBackpropInput, 'flipped-gemm', [], { conv })).toBe(false);
-    const x = ck.tensor(values(100, 1), [1, 5, 5, 4]), w = ck.tensor(values(216, 2), [3, 3, 4, 6]);
+    const x = ck.tensor(rand(100, 1), [1, 5, 5, 4]), w = ck.tensor(rand(216, 2), [3, 3, 4, 6]);
     expect(() => ck.withBackend('wasm', () => ck.runKernelVariant('wasm', Conv2D, 'depthwise', [x, w], { conv }))).toThrow(RangeError);
   });
 });
@@ -433,7 +424,7 @@ describe('wasm conv memory', () => {
     const conv = computeConv2DInfo('test', [2, 6, 6, 4], [3, 3, 4, 5], { padding: 'same' });
     ck.withBackend('wasm', () => {
       ck.tidy(() => {
-        const x = ck.tensor(values(2 * 6 * 6 * 4, 1), [2, 6, 6, 4]), w = ck.tensor(values(3 * 3 * 4 * 5, 2), [3, 3, 4, 5]);
+        const x = ck.tensor(rand(2 * 6 * 6 * 4, 1), [2, 6, 6, 4]), w = ck.tensor(rand(3 * 3 * 4 * 5, 2), [3, 3, 4, 5]);
         const y = ck.runKernel('Conv2D', [x, w], { conv })[0];
         ck.runKernel('Conv2DBackpropFilter', [x, y], { conv });
         ck.runKernel('Conv2DBackpropInput', [y, w], { conv });

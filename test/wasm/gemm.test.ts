@@ -11,18 +11,9 @@ import fc from 'fast-check';
 import * as ck from '../../src/index.js';
 import type { WasmBackend } from '../../src/backends/wasm/index.js';
 import { mismatch, tolForK } from '../util/close.js';
+import { rand } from '../util/rand.mjs';
 
 const backend = (): WasmBackend => ck.withBackend('wasm', () => ck.backend() as unknown as WasmBackend);
-
-function rand(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    a[i] = (s / 4294967296) * 2 - 1;
-  }
-  return a;
-}
 
 interface Case { M: number; N: number; K: number; ta: boolean; tb: boolean; acc: boolean; pad: number; seed: number }
 

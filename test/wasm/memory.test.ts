@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import type { WasmBackend } from '../../src/backends/wasm/index.js';
-import { rand } from './helpers.js';
+import { rand } from '../util/rand.mjs';
 
 const wasm = (): WasmBackend => ck.withBackend('wasm', () => ck.backend() as WasmBackend);
 const live = () => wasm().memory();

@@ -21,7 +21,7 @@ import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput } from '../../src/ker
 import { computeConv2DInfo } from '../../src/kernels/conv_info.js';
 import { getKernel } from '../../src/registry/kernels.js';
 import type { TensorInfo } from '../../src/tensor/backend.js';
-import { rand } from './helpers.js';
+import { rand } from '../util/rand.mjs';
 
 const GiB2 = 2 ** 31;
 const LIMIT = 2 ** 32;

@@ -5,6 +5,7 @@
 // with the plain build's (which the main suite checks against the ts oracle).
 // Prints one JSON line: { ok, checks, failures[] }.
 import { readFileSync } from 'node:fs';
+import { rand } from '../util/rand.mjs';
 
 const root = new URL('../../', import.meta.url);
 // `base`: first address to allocate from. The relaxed build runs above 2^31 (pointers
@@ -30,12 +31,6 @@ function load(variant, base = 0) {
   return { e, alloc, ws, f32, memory };
 }
 
-function rand(n, seed) {
-  const a = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; a[i] = (s / 4294967296) * 2 - 1; }
-  return a;
-}
 const tol = (K) => ({ atol: 1e-5 * Math.sqrt(Math.max(1, K)), rtol: 1e-4 * Math.sqrt(Math.max(1, K)) });
 function mismatch(a, b, { atol, rtol }) {
   for (let i = 0; i < a.length; i++) if (!(Math.abs(a[i] - b[i]) <= atol + rtol * Math.abs(b[i]))) return `index ${i}: ${a[i]} vs ${b[i]}`;

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { mismatch } from '../util/close.js';
-import { rand } from './helpers.js';
+import { rand } from '../util/rand.mjs';
 
 const N = 3, H = 9, W = 9, C = 3, F = 5, CLASSES = 7;
 

@@ -10,7 +10,8 @@ import type { Tensor } from '../../src/index.js';
 import { createWebGPUBackend } from '../../src/backends/webgpu/index.js';
 import type { Gpu } from '../../src/backends/webgpu/gpu_api.js';
 import { mismatch } from '../util/close.js';
-import { openWebGPU, rand, webgpuFallbacks } from './gpu.js';
+import { openWebGPU, webgpuFallbacks } from './gpu.js';
+import { rand } from '../util/rand.mjs';
 
 const gpu = await openWebGPU();
 const run = describe.skipIf(!gpu.ok);

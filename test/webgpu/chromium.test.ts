@@ -22,7 +22,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { mismatch, tolForK } from '../util/close.js';
-import { rand } from './gpu.js';
+import { rand } from '../util/rand.mjs';
 
 const CHROMIUM = process.env.CONVKIT_CHROMIUM ?? '/usr/bin/chromium';
 const required = process.env.CONVKIT_REQUIRE_WEBGPU === '1' || process.env.CONVKIT_REQUIRE_CHROMIUM === '1';

@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import * as ck from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { mismatch, type Tol } from '../util/close.js';
-import { openWebGPU, rand, webgpuFallbacks } from './gpu.js';
+import { openWebGPU, webgpuFallbacks } from './gpu.js';
+import { rand } from '../util/rand.mjs';
 
 const gpu = await openWebGPU();
 const run = describe.skipIf(!gpu.ok);
