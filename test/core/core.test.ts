@@ -46,20 +46,22 @@ describeOnBackends('elementwise and broadcasting', (backend) => {
     expect(Number.isNaN((await read(ck.max(x)))[0])).toBe(true);
     expect(Number.isNaN((await read(ck.maximum(x, ck.tensor([0, 0]))))[0])).toBe(true);
   });
-  it('expm1 and log1p keep their relative accuracy near 0 (torch.expm1, torch.log1p), special values', () => {
+  it('expm1 and log1p keep their relative accuracy near 0 (torch.expm1, torch.log1p), special values', async () => {
     const xs = [1e-10, -1e-10, 1e-5, -1e-5, 0.3, -0.7, 5, 80, 0, -1, -1.5, NaN, Infinity, -Infinity];
-    for (const dtype of ['float64', 'float32'] as const) {
+    // float64 where the backend stores it (ts); float32 everywhere
+    for (const dtype of backend === 'ts' ? (['float64', 'float32'] as const) : (['float32'] as const)) {
       const x = ck.tensor(xs, [xs.length], dtype);
       const round = dtype === 'float32' ? Math.fround : (v: number) => v;
-      const tol = dtype === 'float32' ? 4 * 2 ** -23 : 1e-15;
+      // webgpu: SwiftShader's exp and log are a few ulp off beyond the series ranges (2e-6, as for Exp)
+      const tol = dtype === 'float64' ? 1e-15 : backend === 'webgpu' ? 2e-6 : 4 * 2 ** -23;
       const close = (got: number[], want: number[]) =>
         got.forEach((g, i) => (Number.isFinite(want[i]) ? expect(Math.abs(g - want[i]), `x = ${xs[i]}`).toBeLessThanOrEqual(tol * Math.abs(want[i])) : expect(g).toBe(want[i])));
-      close(ck.expm1(x).toArray() as number[], xs.map((v) => Math.expm1(round(v))));
-      close(x.log1p().toArray() as number[], xs.map((v) => Math.log1p(round(v))));
+      close(await read(ck.expm1(x)), xs.map((v) => Math.expm1(round(v))));
+      close(await read(x.log1p()), xs.map((v) => Math.log1p(round(v))));
     }
     // where the plain forms lose everything
-    expect(ck.expm1(ck.tensor([1e-10])).item()).toBeCloseTo(1e-10, 16); // exp(x) - 1 and log(1 + x) give 0
-    expect(ck.log1p(ck.tensor([1e-10])).item()).toBeCloseTo(1e-10, 16); // exp(x) - 1 and log(1 + x) give 0
+    expect((await read(ck.expm1(ck.tensor([1e-10]))))[0]).toBeCloseTo(1e-10, 16); // exp(x) - 1 and log(1 + x) give 0
+    expect((await read(ck.log1p(ck.tensor([1e-10]))))[0]).toBeCloseTo(1e-10, 16); // exp(x) - 1 and log(1 + x) give 0
     expect(ck.expm1(ck.tensor([0, 1], [2], 'int32')).dtype).toBe('float32');
   });
   it('gradients of binary ops with broadcasting (finite differences, float64)', () => {
