@@ -78,34 +78,39 @@ function rounded(acc: Float64Array, dtype: DType, shape: readonly number[]): Typ
 // the float32 oracle does not drift.
 
 /**
- * Visit every tap of every output position that lands inside x: (offset of y[n,od,oh,ow,0],
- * offset of x[n,id,ih,iw,0], offset of w[kd,kh,kw,0,0]).
+ * The taps of output position (n, od, oh, ow) that land inside x: writes `taps` pairs of
+ * (offset of x[n,id,ih,iw,0], offset of w[kd,kh,kw,0,0]) into xAt/wAt in (kd, kh, kw)
+ * order and returns `taps`. Each kernel walks the output positions itself and calls this
+ * (a small monomorphic function the JIT inlines), so the inner loops make no calls.
  */
-function forEachTap(c: Conv3DInfo, visit: (yAt: number, xAt: number, wAt: number) => void): void {
-  const { batch: N, inD: D, inH: H, inW: W, inC: C, outD: OD, outH: OH, outW: OW, outC: F, kD: KD, kH: KH, kW: KW } = c;
-  const Cg = C / c.groups;
-  for (let n = 0; n < N; n++) {
-    for (let od = 0; od < OD; od++) {
-      for (let oh = 0; oh < OH; oh++) {
-        for (let ow = 0; ow < OW; ow++) {
-          const yAt = (((n * OD + od) * OH + oh) * OW + ow) * F;
-          for (let kd = 0; kd < KD; kd++) {
-            const id = od * c.strideD - c.padFront + kd * c.dilationD;
-            if (id < 0 || id >= D) continue;
-            for (let kh = 0; kh < KH; kh++) {
-              const ih = oh * c.strideH - c.padTop + kh * c.dilationH;
-              if (ih < 0 || ih >= H) continue;
-              for (let kw = 0; kw < KW; kw++) {
-                const iw = ow * c.strideW - c.padLeft + kw * c.dilationW;
-                if (iw < 0 || iw >= W) continue;
-                visit(yAt, (((n * D + id) * H + ih) * W + iw) * C, ((kd * KH + kh) * KW + kw) * Cg * F);
-              }
-            }
-          }
-        }
+function tapsAt(c: Conv3DInfo, n: number, od: number, oh: number, ow: number, xAt: Offsets, wAt: Offsets): number {
+  const { inD: D, inH: H, inW: W, inC: C, outC: F, kD: KD, kH: KH, kW: KW } = c;
+  const CgF = (C / c.groups) * F;
+  let taps = 0;
+  for (let kd = 0; kd < KD; kd++) {
+    const id = od * c.strideD - c.padFront + kd * c.dilationD;
+    if (id < 0 || id >= D) continue;
+    for (let kh = 0; kh < KH; kh++) {
+      const ih = oh * c.strideH - c.padTop + kh * c.dilationH;
+      if (ih < 0 || ih >= H) continue;
+      for (let kw = 0; kw < KW; kw++) {
+        const iw = ow * c.strideW - c.padLeft + kw * c.dilationW;
+        if (iw < 0 || iw >= W) continue;
+        xAt[taps] = (((n * D + id) * H + ih) * W + iw) * C;
+        wAt[taps++] = ((kd * KH + kh) * KW + kw) * CgF;
       }
     }
   }
+  return taps;
+}
+
+type Offsets = Int32Array | Float64Array;
+
+/** Scratch for tapsAt: one entry per filter tap (exact float64 offsets past 2^31 elements). */
+function tapScratch(c: Conv3DInfo): [Offsets, Offsets] {
+  const taps = c.kD * c.kH * c.kW;
+  const largest = Math.max(c.batch * c.inD * c.inH * c.inW * c.inC, taps * (c.inC / c.groups) * c.outC);
+  return largest < 2 ** 31 ? [new Int32Array(taps), new Int32Array(taps)] : [new Float64Array(taps), new Float64Array(taps)];
 }
 
 /** y = conv(x, w). */
@@ -114,17 +119,25 @@ function convForward(x: HostTensor, w: HostTensor, conv: Conv2DInfo | Conv3DInfo
   const s = convShapes(conv);
   const G = c.groups, Cg = c.inC / G, Fg = c.outC / G, F = c.outC;
   const xv = x.values, wv = w.values;
-  const acc = new Float64Array(c.batch * c.outD * c.outH * c.outW * F);
-  forEachTap(c, (yAt, xAt, wAt0) => {
-    for (let g = 0; g < G; g++) {
-      for (let ci = 0; ci < Cg; ci++) {
-        const xval = xv[xAt + g * Cg + ci];
-        const wAt = wAt0 + ci * F + g * Fg;
-        for (let j = 0; j < Fg; j++) acc[yAt + g * Fg + j] += xval * wv[wAt + j];
+  const y = allocArray(x.dtype, c.batch * c.outD * c.outH * c.outW * F, s.y);
+  const acc = new Float64Array(F);
+  const [xAt, wAt] = tapScratch(c);
+  let yAt = 0;
+  for (let n = 0; n < c.batch; n++) for (let od = 0; od < c.outD; od++) for (let oh = 0; oh < c.outH; oh++) for (let ow = 0; ow < c.outW; ow++, yAt += F) {
+    const taps = tapsAt(c, n, od, oh, ow, xAt, wAt);
+    acc.fill(0);
+    for (let t = 0; t < taps; t++) {
+      for (let g = 0; g < G; g++) {
+        for (let ci = 0; ci < Cg; ci++) {
+          const xval = xv[xAt[t] + g * Cg + ci];
+          const wi = wAt[t] + ci * F + g * Fg;
+          for (let j = 0; j < Fg; j++) acc[g * Fg + j] += xval * wv[wi + j];
+        }
       }
     }
-  });
-  return { values: rounded(acc, x.dtype, s.y), shape: s.y, dtype: x.dtype };
+    y.set(acc, yAt);
+  }
+  return { values: y, shape: s.y, dtype: x.dtype };
 }
 
 /** dx = d conv / dx applied to dy. */
@@ -134,17 +147,22 @@ function convBackpropInput(dy: HostTensor, w: HostTensor, conv: Conv2DInfo | Con
   const G = c.groups, Cg = c.inC / G, Fg = c.outC / G, F = c.outC;
   const dyv = dy.values, wv = w.values;
   const dx = new Float64Array(c.batch * c.inD * c.inH * c.inW * c.inC);
-  forEachTap(c, (yAt, xAt, wAt0) => {
+  const [xAt, wAt] = tapScratch(c);
+  let yAt = 0;
+  for (let n = 0; n < c.batch; n++) for (let od = 0; od < c.outD; od++) for (let oh = 0; oh < c.outH; oh++) for (let ow = 0; ow < c.outW; ow++, yAt += F) {
+    const taps = tapsAt(c, n, od, oh, ow, xAt, wAt);
     // Each tap sends dy back to the input cell it read: dx += sum_f dy[f] * w[kd,kh,kw,ci,f].
-    for (let g = 0; g < G; g++) {
-      for (let ci = 0; ci < Cg; ci++) {
-        const wAt = wAt0 + ci * F + g * Fg;
-        let sum = 0;
-        for (let j = 0; j < Fg; j++) sum += dyv[yAt + g * Fg + j] * wv[wAt + j];
-        dx[xAt + g * Cg + ci] += sum;
+    for (let t = 0; t < taps; t++) {
+      for (let g = 0; g < G; g++) {
+        for (let ci = 0; ci < Cg; ci++) {
+          const wi = wAt[t] + ci * F + g * Fg;
+          let sum = 0;
+          for (let j = 0; j < Fg; j++) sum += dyv[yAt + g * Fg + j] * wv[wi + j];
+          dx[xAt[t] + g * Cg + ci] += sum;
+        }
       }
     }
-  });
+  }
   return { values: rounded(dx, dy.dtype, s.x), shape: s.x, dtype: dy.dtype };
 }
 
@@ -155,16 +173,21 @@ function convBackpropFilter(x: HostTensor, dy: HostTensor, conv: Conv2DInfo | Co
   const G = c.groups, Cg = c.inC / G, Fg = c.outC / G, F = c.outC;
   const xv = x.values, dyv = dy.values;
   const dw = new Float64Array(c.kD * c.kH * c.kW * Cg * F);
-  forEachTap(c, (yAt, xAt, wAt0) => {
+  const [xAt, wAt] = tapScratch(c);
+  let yAt = 0;
+  for (let n = 0; n < c.batch; n++) for (let od = 0; od < c.outD; od++) for (let oh = 0; oh < c.outH; oh++) for (let ow = 0; ow < c.outW; ow++, yAt += F) {
+    const taps = tapsAt(c, n, od, oh, ow, xAt, wAt);
     // dw[kd,kh,kw,ci,f] += x[n,id,ih,iw,g*Cg+ci] * dy[n,od,oh,ow,f], summed over every output position.
-    for (let g = 0; g < G; g++) {
-      for (let ci = 0; ci < Cg; ci++) {
-        const xval = xv[xAt + g * Cg + ci];
-        const wAt = wAt0 + ci * F + g * Fg;
-        for (let j = 0; j < Fg; j++) dw[wAt + j] += xval * dyv[yAt + g * Fg + j];
+    for (let t = 0; t < taps; t++) {
+      for (let g = 0; g < G; g++) {
+        for (let ci = 0; ci < Cg; ci++) {
+          const xval = xv[xAt[t] + g * Cg + ci];
+          const wi = wAt[t] + ci * F + g * Fg;
+          for (let j = 0; j < Fg; j++) dw[wi + j] += xval * dyv[yAt + g * Fg + j];
+        }
       }
     }
-  });
+  }
   return { values: rounded(dw, x.dtype, s.w), shape: s.w, dtype: x.dtype };
 }
 

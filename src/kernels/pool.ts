@@ -41,60 +41,48 @@ export function poolOutShape(p: Pool2DInfo): number[] {
 }
 
 /**
- * Flat index into x of the winning cell of window (n, oh, ow, ch): the first NaN, else
- * the first strict maximum. The geometry guarantees a window holds at least one real cell.
+ * Visit every window (n, oh, ow) once with the offsets of its real (unpadded) cells,
+ * x[n, ih, iw, 0], in row-major window order (kh outer, kw inner); `o` is the offset of
+ * y[n, oh, ow, 0] and channel ch of a cell is at cells[t] + ch. One call per window (not
+ * per cell) keeps the kernels' inner loops free of calls.
  */
-function maxCell(xv: TypedArray, p: Pool2DInfo, n: number, oh: number, ow: number, ch: number): number {
-  let best = -1;
-  let bestVal = 0;
-  forEachCell(p, n, oh, ow, ch, (i) => {
-    const v = xv[i];
-    if (best < 0 || (!Number.isNaN(bestVal) && (Number.isNaN(v) || v > bestVal))) {
-      best = i;
-      bestVal = v;
-    }
-  });
-  return best;
-}
-
-/** Number of real (unpadded) cells in window (oh, ow). */
-function realCells(p: Pool2DInfo, oh: number, ow: number): number {
-  let rows = 0, cols = 0;
-  for (let kh = 0; kh < p.kH; kh++) {
-    const ih = oh * p.strideH - p.padTop + kh * p.dilationH;
-    if (ih >= 0 && ih < p.inH) rows++;
-  }
-  for (let kw = 0; kw < p.kW; kw++) {
-    const iw = ow * p.strideW - p.padLeft + kw * p.dilationW;
-    if (iw >= 0 && iw < p.inW) cols++;
-  }
-  return rows * cols;
-}
-
-/** Visit every (n, oh, ow, ch) output position with its flat output index. */
-function forEachWindow(p: Pool2DInfo, f: (o: number, n: number, oh: number, ow: number, ch: number) => void): void {
-  let o = 0;
+function forEachWindow(p: Pool2DInfo, visit: (o: number, cells: Float64Array, count: number) => void): void {
+  const { inH: H, inW: W, channels: C } = p;
+  const cells = new Float64Array(p.kH * p.kW);
   for (let n = 0; n < p.batch; n++) {
     for (let oh = 0; oh < p.outH; oh++) {
       for (let ow = 0; ow < p.outW; ow++) {
-        for (let ch = 0; ch < p.channels; ch++) f(o++, n, oh, ow, ch);
+        let count = 0;
+        for (let kh = 0; kh < p.kH; kh++) {
+          const ih = oh * p.strideH - p.padTop + kh * p.dilationH;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < p.kW; kw++) {
+            const iw = ow * p.strideW - p.padLeft + kw * p.dilationW;
+            if (iw >= 0 && iw < W) cells[count++] = ((n * H + ih) * W + iw) * C;
+          }
+        }
+        visit(((n * p.outH + oh) * p.outW + ow) * C, cells, count);
       }
     }
   }
 }
 
-/** Visit the flat x index of every real (unpadded) cell of window (n, oh, ow, ch), in row-major window order. */
-function forEachCell(p: Pool2DInfo, n: number, oh: number, ow: number, ch: number, visit: (i: number) => void): void {
-  const { inH: H, inW: W, channels: C } = p;
-  for (let kh = 0; kh < p.kH; kh++) {
-    const ih = oh * p.strideH - p.padTop + kh * p.dilationH;
-    if (ih < 0 || ih >= H) continue;
-    for (let kw = 0; kw < p.kW; kw++) {
-      const iw = ow * p.strideW - p.padLeft + kw * p.dilationW;
-      if (iw < 0 || iw >= W) continue;
-      visit(((n * H + ih) * W + iw) * C + ch);
+/**
+ * Flat index into x of the winning cell of a window, channel ch: the first NaN, else the
+ * first strict maximum. The geometry guarantees a window holds at least one real cell.
+ */
+function maxCell(xv: TypedArray, cells: Float64Array, count: number, ch: number): number {
+  let best = cells[0] + ch;
+  let bestVal = xv[best];
+  for (let t = 1; t < count && !Number.isNaN(bestVal); t++) {
+    const i = cells[t] + ch;
+    const v = xv[i];
+    if (Number.isNaN(v) || v > bestVal) {
+      best = i;
+      bestVal = v;
     }
   }
+  return best;
 }
 
 /** A gradient accumulated in float64, returned in `dtype`. */
@@ -114,8 +102,8 @@ export const MaxPool2D = defineKernel<MaxPool2DAttrs>({
     const xv = x.values;
     const shape = poolOutShape(p);
     const y = allocArray(x.dtype, p.batch * p.outH * p.outW * p.channels, shape);
-    forEachWindow(p, (o, n, oh, ow, ch) => {
-      y[o] = xv[maxCell(xv, p, n, oh, ow, ch)];
+    forEachWindow(p, (o, cells, count) => {
+      for (let ch = 0; ch < p.channels; ch++) y[o + ch] = xv[maxCell(xv, cells, count, ch)];
     });
     return { values: y, shape, dtype: x.dtype };
   },
@@ -132,8 +120,8 @@ export const MaxPool2DGrad = defineKernel<MaxPool2DAttrs>({
   reference([dy, x], { pool: p }) {
     const xv = x.values, dyv = dy.values;
     const dx = new Float64Array(xv.length);
-    forEachWindow(p, (o, n, oh, ow, ch) => {
-      dx[maxCell(xv, p, n, oh, ow, ch)] += dyv[o];
+    forEachWindow(p, (o, cells, count) => {
+      for (let ch = 0; ch < p.channels; ch++) dx[maxCell(xv, cells, count, ch)] += dyv[o + ch];
     });
     return fromFloat64(dx, dy, poolInShape(p));
   },
@@ -150,12 +138,13 @@ export const AvgPool2D = defineKernel<AvgPool2DAttrs>({
     const xv = x.values;
     const shape = poolOutShape(p);
     const y = allocArray(x.dtype, p.batch * p.outH * p.outW * C, shape);
-    forEachWindow(p, (o, n, oh, ow, ch) => {
-      let acc = 0;
-      forEachCell(p, n, oh, ow, ch, (i) => {
-        acc += xv[i];
-      });
-      y[o] = acc / (countIncludePad ? p.kH * p.kW : realCells(p, oh, ow));
+    forEachWindow(p, (o, cells, count) => {
+      const divisor = countIncludePad ? p.kH * p.kW : count;
+      for (let ch = 0; ch < C; ch++) {
+        let acc = 0;
+        for (let t = 0; t < count; t++) acc += xv[cells[t] + ch];
+        y[o + ch] = acc / divisor;
+      }
     });
     return { values: y, shape, dtype: x.dtype };
   },
@@ -171,11 +160,12 @@ export const AvgPool2DGrad = defineKernel<AvgPool2DAttrs>({
     const { inH: H, inW: W, channels: C } = p;
     const dyv = dy.values;
     const dx = new Float64Array(p.batch * H * W * C);
-    forEachWindow(p, (o, n, oh, ow, ch) => {
-      const g = dyv[o] / (countIncludePad ? p.kH * p.kW : realCells(p, oh, ow));
-      forEachCell(p, n, oh, ow, ch, (i) => {
-        dx[i] += g;
-      });
+    forEachWindow(p, (o, cells, count) => {
+      const divisor = countIncludePad ? p.kH * p.kW : count;
+      for (let ch = 0; ch < C; ch++) {
+        const g = dyv[o + ch] / divisor;
+        for (let t = 0; t < count; t++) dx[cells[t] + ch] += g;
+      }
     });
     return fromFloat64(dx, dy, poolInShape(p));
   },
