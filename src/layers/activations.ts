@@ -3,10 +3,14 @@ import * as act from '../ops/activation.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export type ActivationName =
-  | 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'logSoftmax' | 'leakyRelu' | 'elu' | 'selu' | 'gelu' | 'softplus' | 'step' | 'linear';
+  | 'relu' | 'relu6' | 'sigmoid' | 'hardSigmoid' | 'hardSwish' | 'tanh' | 'softmax' | 'logSoftmax' | 'leakyRelu' | 'elu' | 'selu' | 'gelu'
+  | 'softplus' | 'step' | 'linear';
 
 const table: Record<ActivationName, (x: Tensor) => Tensor> = {
   relu: act.relu,
+  relu6: act.relu6,
+  hardSigmoid: (x) => act.hardSigmoid(x),
+  hardSwish: act.hardSwish,
   sigmoid: act.sigmoid,
   tanh: act.tanh,
   softmax: (x) => act.softmax(x, -1),

@@ -96,6 +96,33 @@ export function softplus(x: Tensor): Tensor {
   return add(maximum(x, 0), log1p(exp(minimum(affine(x, -1), x))));
 }
 
+/** min(max(x, 0), 6) (MobileNet's ReLU6, PyTorch's relu6; composite: relu then minimum). */
+export function relu6(x: Tensor): Tensor {
+  assertFloatTensor('relu6', 'x', x);
+  return minimum(relu(x), 6);
+}
+
+export interface HardSigmoidOpts {
+  /** Slope (default 1/6, PyTorch's hardsigmoid and Keras 3; Keras 2 and ONNX's default use 0.2). */
+  alpha?: number;
+  /** Offset (default 0.5). */
+  beta?: number;
+}
+
+/** max(0, min(1, alpha x + beta)): a piecewise-linear sigmoid (composite). */
+export function hardSigmoid(x: Tensor, opts: HardSigmoidOpts = {}): Tensor {
+  assertFloatTensor('hardSigmoid', 'x', x);
+  const alpha = opts.alpha ?? 1 / 6, beta = opts.beta ?? 0.5;
+  if (!Number.isFinite(alpha) || !Number.isFinite(beta)) throw new RangeError(`hardSigmoid: alpha and beta must be finite numbers, received ${alpha} and ${beta}`);
+  return minimum(relu(affine(x, alpha, beta)), 1);
+}
+
+/** x * hardSigmoid(x) = x * relu6(x + 3) / 6 (MobileNetV3's hard-swish, PyTorch's hardswish; composite). */
+export function hardSwish(x: Tensor): Tensor {
+  assertFloatTensor('hardSwish', 'x', x);
+  return mul(x, hardSigmoid(x));
+}
+
 /** 1 / (1 + exp(-x)), without overflow for large |x|. Gradient: dy * y * (1 - y). */
 export function sigmoid(x: Tensor): Tensor {
   assertFloatTensor('sigmoid', 'x', x);

@@ -203,3 +203,28 @@ describe('activations: errors', () => {
 describe('activations vs PyTorch 1.13 (test/ops/vectors/nn-torch.json)', () => {
   torchVectorTests(['relu', 'sigmoid', 'tanh', 'selu', 'softplus', 'leakyRelu', 'elu', 'gelu', 'prelu', 'softmax', 'logSoftmax']);
 });
+
+describe('relu6, hardSigmoid, hardSwish (MobileNet activations, PyTorch definitions)', () => {
+  const xs = [-7, -3, -2.5, -0.5, 0, 0.25, 2.9, 3, 5.5, 6, 8, NaN];
+  const relu6 = (v: number) => Math.min(Math.max(v, 0), 6);
+  it('values: relu6 = min(max(x,0),6), hardsigmoid = relu6(x+3)/6, hardswish = x relu6(x+3)/6; NaN stays NaN', () => {
+    const x = ck.tensor(xs, [xs.length], 'float64');
+    const near = (got: number[], want: number[]) => got.forEach((g, i) => (Number.isNaN(want[i]) ? expect(g).toBeNaN() : expect(g).toBeCloseTo(want[i], 14)));
+    near(ck.relu6(x).toArray() as number[], xs.map(relu6));
+    near(ck.hardSigmoid(x).toArray() as number[], xs.map((v) => relu6(v + 3) / 6));
+    near(ck.hardSwish(x).toArray() as number[], xs.map((v) => (v * relu6(v + 3)) / 6));
+    // Keras 2 / ONNX default slope
+    near(ck.hardSigmoid(x, { alpha: 0.2, beta: 0.5 }).toArray() as number[], xs.map((v) => Math.min(Math.max(0.2 * v + 0.5, 0), 1)));
+    expect(() => ck.hardSigmoid(x, { alpha: NaN })).toThrow(/alpha and beta must be finite/);
+  });
+  it('gradients (finite differences, away from the kinks) and the activation strings', () => {
+    const x = ck.tensor([-4.2, -1.3, 0.7, 2.2, 4.1, 7.5], [6], 'float64');
+    gradcheck((t) => ck.relu6(t), [x]);
+    gradcheck((t) => ck.hardSigmoid(t), [x]);
+    gradcheck((t) => ck.hardSwish(t), [x]);
+    for (const a of ['relu6', 'hardSigmoid', 'hardSwish'] as const) {
+      const y = new ck.layers.Activation({ activation: a }).apply(ck.tensor([1.5, -4], [2])) as Tensor;
+      expect(y.shape).toEqual([2]);
+    }
+  });
+});
