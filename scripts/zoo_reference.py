@@ -134,6 +134,11 @@ MODELS = {
     'resnet50': (lambda: tvm.resnet50(), [224, 224, 3], resnet_blocks([3, 4, 6, 3])),
     'resnet101': (lambda: tvm.resnet101(), [224, 224, 3], resnet_blocks([3, 4, 23, 3])),
     'resnet152': (lambda: tvm.resnet152(), [224, 224, 3], resnet_blocks([3, 8, 36, 3])),
+    'mobilenetV2': (lambda: tvm.mobilenet_v2(), [224, 224, 3], {}),
+    'mobilenetV2_w050': (lambda: tvm.mobilenet_v2(width_mult=0.5), [224, 224, 3], {}),
+    'mobilenetV3Small': (lambda: tvm.mobilenet_v3_small(), [224, 224, 3], {}),
+    'mobilenetV3Small_w075': (lambda: tvm.mobilenet_v3_small(width_mult=0.75), [224, 224, 3], {}),
+    'squeezenet1_1': (lambda: tvm.squeezenet1_1(), [224, 224, 3], {}),
     'smallCnn28': (small_cnn28, [28, 28, 1], {}),
     'smallCnn8': (small_cnn8, [8, 8, 1], {}),
 }

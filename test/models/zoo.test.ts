@@ -19,6 +19,8 @@ const BUILD: Record<string, () => ck.Model> = {
   alexnet_groups2: () => zoo.alexnet({ groups: 2 }),
   googlenet_paper: () => zoo.googlenet({ variant: 'paper' }),
   vgg16_bn: () => zoo.vgg16({ batchNorm: true }),
+  mobilenetV2_w050: () => zoo.mobilenetV2({ widthMultiplier: 0.5 }),
+  mobilenetV3Small_w075: () => zoo.mobilenetV3Small({ alpha: 0.75 }),
 };
 
 /** Every layer, blocks and nested models included. */
@@ -86,7 +88,7 @@ describe('zoo options and registry', () => {
   });
 
   it('get is case-insensitive and names every model', () => {
-    expect(zoo.names()).toEqual(['lenet5', 'alexnet', 'zfnet', 'vgg11', 'vgg13', 'vgg16', 'vgg19', 'googlenet', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'smallCnn28', 'smallCnn8']);
+    expect(zoo.names()).toEqual(['lenet5', 'alexnet', 'zfnet', 'vgg11', 'vgg13', 'vgg16', 'vgg19', 'googlenet', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'mobilenetV2', 'mobilenetV3Small', 'squeezenet1_1', 'smallCnn28', 'smallCnn8']);
     expect(zoo.get('SMALLCNN8', { classes: 3 }).outputShape).toEqual([3]);
     expect(() => zoo.get('resnet9000')).toThrow(/unknown model 'resnet9000'/);
     expect(() => zoo.lenet5({ inputShape: [32, 32] })).toThrow(/inputShape must be \[H, W, C\]/);
