@@ -14,6 +14,16 @@ layer tables) and measured by PyTorch itself:
                    everything else 0 (bias not counted)
   blocks           parameters of named sub-modules (residual blocks, inception modules)
 
+It also runs torchvision's MobileNetV2, MobileNetV3-Small and SqueezeNet 1.1 (section
+`forward`) on small inputs with weights that both sides compute from a formula (below), so the
+fixture holds only the logits and the list of state_dict tensors (no weights):
+
+  value k of tensor NAME = u(fnv1a32(NAME) + (k + 1) * 0x6D2B79F5), u = mulberry32's output
+  mix mapped to [-1, 1); conv/linear weights * sqrt(6 / fan_in), biases * 0.1, BN weight
+  1 + 0.25 u, running_mean 0.1 u, running_var 1 + 0.5 u; the input is tensor 'input' (NCHW
+  order, values u). test/models/zoo_torchvision.test.ts builds the same tensors in TypeScript,
+  copies them into the zoo model (OIHW -> HWIO) and compares the logits.
+
 Writes test/fixtures/zoo_reference.json (run from the repository root):
 
   /usr/bin/python3 scripts/zoo_reference.py
@@ -22,6 +32,7 @@ import json
 import os
 import sys
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torchvision
@@ -144,6 +155,72 @@ MODELS = {
 }
 
 
+M32 = 0xFFFFFFFF
+
+
+def fnv1a32(name):
+    h = 0x811C9DC5
+    for ch in name.encode('utf-8'):
+        h = ((h ^ ch) * 16777619) & M32
+    return h
+
+
+def det_uniform(name, n):
+    """n values in [-1, 1): mulberry32's mix of fnv1a32(name) + (k + 1) * 0x6D2B79F5, k = 0..n-1."""
+    k = np.arange(1, n + 1, dtype=np.uint64)
+    a = (np.uint64(fnv1a32(name)) + k * np.uint64(0x6D2B79F5)) & np.uint64(M32)
+    t = ((a ^ (a >> np.uint64(15))) * (a | np.uint64(1))) & np.uint64(M32)
+    t = (((t + (((t ^ (t >> np.uint64(7))) * (t | np.uint64(61))) & np.uint64(M32))) & np.uint64(M32)) ^ t)
+    u = (t ^ (t >> np.uint64(14))) & np.uint64(M32)
+    return u.astype(np.float64) / 4294967296.0 * 2.0 - 1.0
+
+
+def det_value(key, shape, bn):
+    n = int(np.prod(shape)) if len(shape) else 1
+    u = det_uniform(key, n)
+    suffix = key.rsplit('.', 1)[1]
+    if suffix == 'weight' and key in bn:
+        v = 1.0 + 0.25 * u
+    elif suffix == 'weight':
+        v = u * np.sqrt(6.0 / (n // shape[0]))
+    elif suffix == 'bias':
+        v = 0.1 * u
+    elif suffix == 'running_mean':
+        v = 0.1 * u
+    elif suffix == 'running_var':
+        v = 1.0 + 0.5 * u
+    else:
+        raise ValueError(key)
+    return torch.tensor(v.astype(np.float32).reshape(shape))
+
+
+# name -> (builder, input [H, W, C], batch); small inputs, 10 classes
+FORWARD = {
+    'mobilenetV2': (lambda: tvm.mobilenet_v2(num_classes=10), [64, 64, 3], 2),
+    'mobilenetV2_w050': (lambda: tvm.mobilenet_v2(num_classes=10, width_mult=0.5), [40, 48, 3], 1),
+    'mobilenetV3Small': (lambda: tvm.mobilenet_v3_small(num_classes=10), [64, 64, 3], 2),
+    'mobilenetV3Small_w075': (lambda: tvm.mobilenet_v3_small(num_classes=10, width_mult=0.75), [48, 40, 3], 1),
+    'squeezenet1_1': (lambda: tvm.squeezenet1_1(num_classes=10), [66, 66, 3], 2),
+}
+
+
+def forward(builder, hwc, batch):
+    m = builder().eval()
+    bn = {f'{n}.weight' for n, mod in m.named_modules() if isinstance(mod, nn.BatchNorm2d)}
+    sd = {k: v for k, v in m.state_dict().items() if not k.endswith('num_batches_tracked')}
+    m.load_state_dict({k: det_value(k, list(v.shape), bn) for k, v in sd.items()}, strict=False)
+    h, w, c = hwc
+    x = torch.tensor(det_uniform('input', batch * c * h * w).astype(np.float32).reshape(batch, c, h, w))
+    with torch.no_grad():
+        y = m(x)
+    return {
+        'input': hwc,
+        'batch': batch,
+        'tensors': [[k, list(v.shape)] for k, v in sd.items()],
+        'logits': [[float(f'{v:.7g}') for v in row] for row in y.tolist()],
+    }
+
+
 def measure(builder, hwc, blocks):
     torch.manual_seed(0)
     m = builder().eval()
@@ -188,6 +265,10 @@ def main():
         out['models'][name] = measure(builder, hwc, blocks)
         r = out['models'][name]
         print(f"{name:16s} params {r['trainableParams']:>12,d}  bn stats {r['bnRunningStats']:>8,d}  MACs {r['macs']:>15,d}  out {r['output']}", file=sys.stderr)
+    out['forward'] = {}
+    for name, (builder, hwc, batch) in FORWARD.items():
+        out['forward'][name] = r = forward(builder, hwc, batch)
+        print(f"{name:16s} forward at {hwc} x{batch}: {len(r['tensors'])} tensors, max |logit| {max(abs(v) for row in r['logits'] for v in row):.4g}", file=sys.stderr)
     path = os.path.join('test', 'fixtures', 'zoo_reference.json')
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, 'w') as f:
