@@ -116,3 +116,64 @@ describe('zoo forward passes at tiny inputs', () => {
     g.dispose();
   });
 });
+
+describe('mobilenetV2, mobilenetV3Small, squeezenet1_1 options', () => {
+  it("makeDivisible is torchvision's _make_divisible", () => {
+    // values from torchvision.models._utils._make_divisible
+    expect([32 * 0.5, 32 * 0.35, 16 * 0.35, 1280, 24 * 0.75, 72 / 4, 88 / 4, Math.floor(96 / 4), 576 * 0.35, 3].map((v) => zoo.makeDivisible(v)))
+      .toEqual([16, 16, 8, 1280, 24, 24, 24, 24, 200, 8]);
+  });
+
+  it('widthMultiplier and alpha are one option; bad values name the model and what was received', () => {
+    const a = zoo.mobilenetV2({ widthMultiplier: 0.35, inputShape: [32, 32, 3] }).summaryJSON();
+    const b = zoo.mobilenetV2({ alpha: 0.35, inputShape: [32, 32, 3] }).summaryJSON();
+    expect(a.trainableParams).toBe(b.trainableParams);
+    expect(a.trainableParams).toBeLessThan(zoo.mobilenetV2({ inputShape: [32, 32, 3] }).summaryJSON().trainableParams);
+    expect(() => zoo.mobilenetV2({ widthMultiplier: 0.5, alpha: 0.75 })).toThrow(/^mobilenetV2: widthMultiplier and alpha are the same option, received both \(0.5 and 0.75\)/);
+    expect(() => zoo.mobilenetV3Small({ widthMultiplier: 0 })).toThrow(/^mobilenetV3Small: widthMultiplier must be a number > 0, received 0/);
+    expect(() => zoo.squeezenet1_1({ dropout: 1 })).toThrow(/^squeezenet1_1: dropout must be a number in \[0, 1\), received 1/);
+    expect(() => zoo.mobilenetV3Small({ width: 0.5 } as never)).toThrow(/^mobilenetV3Small: unknown option 'width'/);
+    expect(zoo.squeezenet1_1({ dropout: 0.2 }).getLayer('classifier.0').getConfig().rate).toBe(0.2);
+  });
+
+  it('layers carry torchvision module names; the SE squeeze has makeDivisible(C / 4) channels', () => {
+    const v3 = zoo.mobilenetV3Small();
+    expect(v3.getLayer('features.1.block.1.fc1').countParams()).toBe(16 * 8 + 8);
+    expect(v3.getLayer('features.4.block.2.fc1').countParams()).toBe(96 * 24 + 24);
+    expect(v3.getLayer('features.5.block.2.fc1').countParams()).toBe(240 * 64 + 64); // 240 / 4 = 60 -> 64
+    expect(v3.getLayer('features.4.block.1.0').className).toBe('DepthwiseConv2D');
+    expect(v3.getLayer('classifier.3').countParams()).toBe(1025 * 1000);
+    const v2 = zoo.mobilenetV2();
+    expect(v2.getLayer('features.2.conv.1.0').countParams()).toBe(96 * 9);
+    expect(v2.getLayer('features.18.0').countParams()).toBe(320 * 1280);
+    expect(zoo.squeezenet1_1().getLayer('features.12.expand3x3').countParams()).toBe(64 * 9 * 256 + 256);
+  });
+
+  it('squeezenet1_1 pools in ceil mode (66x66: 32 -> 16 -> 8 -> 4, floor mode would give 15 -> 7 -> 3)', () => {
+    const m = zoo.squeezenet1_1({ inputShape: [66, 66, 3], classes: 5 });
+    const shapes = Object.fromEntries(m.summaryJSON().layers.map((l) => [l.name, l.outputShape]));
+    expect([shapes['features.0'], shapes['features.2'], shapes['features.5'], shapes['features.8']]).toEqual([[32, 32, 64], [16, 16, 64], [8, 8, 128], [4, 4, 256]]);
+    expect(shapes['classifier.3']).toEqual([5]);
+  });
+
+  it('save and load keep the three models (graph, names and weights)', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    for (const name of ['mobilenetV2', 'mobilenetV3Small', 'squeezenet1_1']) {
+      const dir = mkdtempSync(join(tmpdir(), 'convkit-zoo-'));
+      try {
+        const m = zoo.get(name, { classes: 3, inputShape: [32, 32, 3], seed: 2 });
+        const x = ck.randomNormal([1, 32, 32, 3], { seed: 4 });
+        const want = m.predict(x).toArray();
+        await m.save(dir);
+        const back = await ck.loadModel(dir);
+        expect(back.name).toBe(name);
+        expect(back.summaryJSON().trainableParams).toBe(m.summaryJSON().trainableParams);
+        expect(back.predict(x).toArray(), name).toEqual(want);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+});
