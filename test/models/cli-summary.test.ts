@@ -38,6 +38,18 @@ describe('convkit summary', () => {
     expect(JSON.parse(e.out).layers.some((l: { name: string; depth: number }) => l.name === 'inception3a/branch1' && l.depth === 1)).toBe(true);
   });
 
+  it('summarises the mobile zoo models (functional graphs named like torchvision)', async () => {
+    const r = await run(['summary', 'mobilenetV3Small', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ model: 'mobilenetV3Small', input: [224, 224, 3], output: [1000], trainableParams: 2542856, nonTrainableParams: 12112, macs: 56510400 });
+    expect(j.layers.map((l: { name: string }) => l.name)).toContain('features.4.block.2.fc1');
+    const t = await run(['summary', 'squeezenet1_1', '--input', '66x66x3', '--classes', '10']);
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/features\.3\.concat \(Concatenate\)\s+\[16, 16, 128\]/);
+    expect((await run(['summary', 'mobilenetV2'])).out).toContain('3,504,872');
+  });
+
   it('summarises a saved model directory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'convkit-cli-'));
     try {

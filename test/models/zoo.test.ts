@@ -149,6 +149,16 @@ describe('mobilenetV2, mobilenetV3Small, squeezenet1_1 options', () => {
     expect(zoo.squeezenet1_1().getLayer('features.12.expand3x3').countParams()).toBe(64 * 9 * 256 + 256);
   });
 
+  it('dtype and seed reach every layer of the functional models', () => {
+    for (const name of ['mobilenetV2', 'mobilenetV3Small', 'squeezenet1_1']) {
+      const m = zoo.get(name, { dtype: 'float64', inputShape: [32, 32, 3], classes: 2 });
+      expect(m.weights.every((w) => w.dtype === 'float64'), name).toBe(true);
+      const k = (seed: number) => Array.from(zoo.get(name, { seed, inputShape: [32, 32, 3], classes: 2 }).weights[0].value.dataSync());
+      expect(k(3), name).toEqual(k(3));
+      expect(k(3), name).not.toEqual(k(4));
+    }
+  });
+
   it('squeezenet1_1 pools in ceil mode (66x66: 32 -> 16 -> 8 -> 4, floor mode would give 15 -> 7 -> 3)', () => {
     const m = zoo.squeezenet1_1({ inputShape: [66, 66, 3], classes: 5 });
     const shapes = Object.fromEntries(m.summaryJSON().layers.map((l) => [l.name, l.outputShape]));
