@@ -257,15 +257,13 @@ export function toOnnxModel(model: ExportableModel, options: EncodeOnnxOptions =
   });
   const outVals = em.walk(graph, inVals, '');
   const outputs: OnnxValueInfo[] = [];
-  const outNames = new Set<string>();
   graph.outputs.forEach((s, i) => {
     const r = s.shape.length + 1;
     const want = r >= 3 && cf ? 'cf' : 'cl';
     const v = em.as(outVals[i], want);
     // Graph outputs get the output layer's name: an Identity renames the last value.
     const finalName = em.uniq(s.name);
-    outNames.add(finalName);
-    em.nodes.push({ name: em.uniq(`${name}/output`), opType: 'Identity', domain: '', inputs: [v.name], outputs: [finalName], attributes: [] });
+    em.nodes.push({ name: em.uniq(`${finalName}/output`), opType: 'Identity', domain: '', inputs: [v.name], outputs: [finalName], attributes: [] });
     const dims = want === 'cf' ? [s.shape[s.shape.length - 1], ...s.shape.slice(0, -1)] : [...s.shape];
     outputs.push({ name: finalName, elemType: ONNX_DTYPE.FLOAT, shape: ['batch', ...dims] });
   });
