@@ -145,8 +145,8 @@ const convN: LayerExporter = (em, layer, ins, ctx) => {
   const k = need(layer, 'kernel');
   // [...K, C/g, F] -> [F, C/g, ...K]
   const wt = permute(k.data, k.shape, [r + 1, r, ...Array.from({ length: r }, (_, i) => i)]);
-  const inputs = [x.name, em.float(`${layer.name}/kernel`, wt.data, wt.shape)];
-  if (c.useBias) inputs.push(em.float(`${layer.name}/bias`, need(layer, 'bias').data, [c.filters]));
+  const inputs = [x.name, em.float(`${ctx.label}/kernel`, wt.data, wt.shape)];
+  if (c.useBias) inputs.push(em.float(`${ctx.label}/bias`, need(layer, 'bias').data, [c.filters]));
   const pads = onnxPads(ctx.label, x.shape.slice(0, -1), c.kernelSize, c.strides, c.dilationRate, c.padding);
   const y = em.one('Conv', inputs, ctx.label, [
     mkAttr.ints('kernel_shape', c.kernelSize), mkAttr.ints('strides', c.strides), mkAttr.ints('dilations', c.dilationRate),
@@ -161,8 +161,8 @@ const depthwise: LayerExporter = (em, layer, ins, ctx) => {
   const k = need(layer, 'kernel'); // [KH, KW, C, M]: output channel c*M + m
   const [kh, kw, ch, m] = k.shape;
   const wt = permute(k.data, [kh, kw, 1, ch * m], [3, 2, 0, 1]);
-  const inputs = [x.name, em.float(`${layer.name}/kernel`, wt.data, wt.shape)];
-  if (d.useBias) inputs.push(em.float(`${layer.name}/bias`, need(layer, 'bias').data, [ch * m]));
+  const inputs = [x.name, em.float(`${ctx.label}/kernel`, wt.data, wt.shape)];
+  if (d.useBias) inputs.push(em.float(`${ctx.label}/bias`, need(layer, 'bias').data, [ch * m]));
   const pads = onnxPads(ctx.label, x.shape.slice(0, -1), d.kernelSize, d.strides, d.dilationRate, d.padding);
   const y = em.one('Conv', inputs, ctx.label, [
     mkAttr.ints('kernel_shape', d.kernelSize), mkAttr.ints('strides', d.strides), mkAttr.ints('dilations', d.dilationRate),
@@ -176,8 +176,8 @@ const convTranspose: LayerExporter = (em, layer, ins, ctx) => {
   const x = em.asCf(ins[0]);
   const k = need(layer, 'kernel'); // [KH, KW, F/g, C] -> [C, F/g, KH, KW]
   const wt = permute(k.data, k.shape, [3, 2, 0, 1]);
-  const inputs = [x.name, em.float(`${layer.name}/kernel`, wt.data, wt.shape)];
-  if (c.useBias) inputs.push(em.float(`${layer.name}/bias`, need(layer, 'bias').data, [c.filters]));
+  const inputs = [x.name, em.float(`${ctx.label}/kernel`, wt.data, wt.shape)];
+  if (c.useBias) inputs.push(em.float(`${ctx.label}/bias`, need(layer, 'bias').data, [c.filters]));
   const eff = c.kernelSize.map((kk, i) => c.dilationRate[i] * (kk - 1) + 1);
   let pads: [number, number][];
   let outPad: number[];
@@ -248,10 +248,10 @@ const batchNorm: LayerExporter = (em, layer, ins, ctx) => {
   const beta = b.center ? need(layer, 'beta').data : new Float32Array(c);
   const y = em.one('BatchNormalization', [
     x.name,
-    em.float(`${layer.name}/gamma`, gamma, [c]),
-    em.float(`${layer.name}/beta`, beta, [c]),
-    em.float(`${layer.name}/movingMean`, mean.data, [c]),
-    em.float(`${layer.name}/movingVariance`, need(layer, 'movingVariance').data, [c]),
+    em.float(`${ctx.label}/gamma`, gamma, [c]),
+    em.float(`${ctx.label}/beta`, beta, [c]),
+    em.float(`${ctx.label}/movingMean`, mean.data, [c]),
+    em.float(`${ctx.label}/movingVariance`, need(layer, 'movingVariance').data, [c]),
   ], ctx.label, [mkAttr.float('epsilon', b.epsilon)]);
   return same(x, y);
 };
@@ -265,8 +265,8 @@ const layerNorm: LayerExporter = (em, layer, ins, ctx) => {
   const size = pShape.reduce((a, d) => a * d, 1);
   const gamma = l.scale ? need(layer, 'gamma').data : new Float32Array(size).fill(1);
   const beta = l.center ? need(layer, 'beta').data : new Float32Array(size);
-  const g = em.float(`${layer.name}/gamma`, gamma, pShape);
-  const bb = em.float(`${layer.name}/beta`, beta, pShape);
+  const g = em.float(`${ctx.label}/gamma`, gamma, pShape);
+  const bb = em.float(`${ctx.label}/beta`, beta, pShape);
   if (em.opset >= 17) {
     const y = em.one('LayerNormalization', [x.name, g, bb], ctx.label, [mkAttr.int('axis', -n), mkAttr.float('epsilon', l.epsilon)]);
     return cl(x, y, ctx.outShape);
@@ -276,7 +276,7 @@ const layerNorm: LayerExporter = (em, layer, ins, ctx) => {
   const d = em.one('Sub', [x.name, mean], ctx.label);
   const sq = em.one('Mul', [d, d], ctx.label);
   const v = em.one('ReduceMean', [sq], ctx.label, [mkAttr.ints('axes', axes), mkAttr.int('keepdims', 1)]);
-  const ve = em.one('Add', [v, em.scalar(`${layer.name}/epsilon`, l.epsilon)], ctx.label);
+  const ve = em.one('Add', [v, em.scalar(`${ctx.label}/epsilon`, l.epsilon)], ctx.label);
   const sd = em.one('Sqrt', [ve], ctx.label);
   const nrm = em.one('Div', [d, sd], ctx.label);
   const sc = em.one('Mul', [nrm, g], ctx.label);
@@ -301,10 +301,10 @@ const lrnLayer: LayerExporter = (em, layer, ins, ctx) => {
     for (let j = Math.max(0, ch - Math.floor(l.size / 2)); j <= Math.min(c - 1, ch + Math.floor((l.size - 1) / 2)); j++) band[j * c + ch] = 1;
   }
   const sq = em.one('Mul', [x.name, x.name], ctx.label);
-  const s = em.one('MatMul', [sq, em.float(`${layer.name}/window`, band, [c, c])], ctx.label);
-  const sc = em.one('Mul', [s, em.scalar(`${layer.name}/alpha_over_size`, l.alpha / l.size)], ctx.label);
-  const den = em.one('Add', [sc, em.scalar(`${layer.name}/k`, l.k)], ctx.label);
-  const pw = em.one('Pow', [den, em.scalar(`${layer.name}/beta`, l.beta)], ctx.label);
+  const s = em.one('MatMul', [sq, em.float(`${ctx.label}/window`, band, [c, c])], ctx.label);
+  const sc = em.one('Mul', [s, em.scalar(`${ctx.label}/alpha_over_size`, l.alpha / l.size)], ctx.label);
+  const den = em.one('Add', [sc, em.scalar(`${ctx.label}/k`, l.k)], ctx.label);
+  const pw = em.one('Pow', [den, em.scalar(`${ctx.label}/beta`, l.beta)], ctx.label);
   return cl(x, em.one('Div', [x.name, pw], ctx.label), ctx.outShape);
 };
 
@@ -314,15 +314,15 @@ const dense: LayerExporter = (em, layer, ins, ctx) => {
   const d = layer as Dense;
   const x = em.asCl(ins[0]);
   const k = need(layer, 'kernel');
-  const w = em.float(`${layer.name}/kernel`, k.data, k.shape);
+  const w = em.float(`${ctx.label}/kernel`, k.data, k.shape);
   let y: string;
   if (x.shape.length === 1) {
     const inputs = [x.name, w];
-    if (d.useBias) inputs.push(em.float(`${layer.name}/bias`, need(layer, 'bias').data, [d.units]));
+    if (d.useBias) inputs.push(em.float(`${ctx.label}/bias`, need(layer, 'bias').data, [d.units]));
     y = em.one('Gemm', inputs, ctx.label, [mkAttr.int('transB', 0)]);
   } else {
     y = em.one('MatMul', [x.name, w], ctx.label);
-    if (d.useBias) y = em.one('Add', [y, em.float(`${layer.name}/bias`, need(layer, 'bias').data, [d.units])], ctx.label);
+    if (d.useBias) y = em.one('Add', [y, em.float(`${ctx.label}/bias`, need(layer, 'bias').data, [d.units])], ctx.label);
   }
   return emitActivation(em, d.activation, cl(x, y, ctx.outShape), ctx.label);
 };
@@ -339,11 +339,11 @@ const reshape: LayerExporter = (em, layer, ins, ctx) => {
   const out = ctx.outShape;
   // [N, C] -> [N, 1, ..., 1, C] (squeeze-and-excitation): write it channels-first directly.
   if (x.shape.length === 1 && out.length >= 2 && out.slice(0, -1).every((d) => d === 1)) {
-    const shp = em.int64(`${layer.name}/shape`, [0, out[out.length - 1], ...out.slice(0, -1)]);
+    const shp = em.int64(`${ctx.label}/shape`, [0, out[out.length - 1], ...out.slice(0, -1)]);
     return { name: em.one('Reshape', [x.name, shp], ctx.label), shape: out, layout: 'cf' };
   }
   const xc = em.asCl(x);
-  const shp = em.int64(`${layer.name}/shape`, [0, ...(layer as Reshape).targetShape]);
+  const shp = em.int64(`${ctx.label}/shape`, [0, ...(layer as Reshape).targetShape]);
   return cl(xc, em.one('Reshape', [xc.name, shp], ctx.label), out);
 };
 
@@ -355,7 +355,7 @@ const reluLayer: LayerExporter = (em, layer, ins, ctx) => {
   const m = (layer as ReLU).maxValue;
   const x = ins[0];
   if (m === undefined) return same(x, em.one('Relu', [x.name], ctx.label));
-  return same(x, em.one('Clip', [x.name, em.scalar(`${layer.name}/min`, 0), em.scalar(`${layer.name}/max`, m)], ctx.label));
+  return same(x, em.one('Clip', [x.name, em.scalar(`${ctx.label}/min`, 0), em.scalar(`${ctx.label}/max`, m)], ctx.label));
 };
 
 const leakyRelu: LayerExporter = (em, layer, ins, ctx) =>
@@ -369,7 +369,7 @@ const prelu: LayerExporter = (em, layer, ins, ctx) => {
   const c = a.shape[0];
   const r = x.shape.length + 1;
   const shape = x.layout === 'cf' && r >= 3 ? [c, ...new Array(r - 2).fill(1)] : [c];
-  return same(x, em.one('PRelu', [x.name, em.float(`${layer.name}/alpha`, a.data, shape)], ctx.label));
+  return same(x, em.one('PRelu', [x.name, em.float(`${ctx.label}/alpha`, a.data, shape)], ctx.label));
 };
 
 const softmax: LayerExporter = (em, layer, ins, ctx) => {
@@ -380,7 +380,7 @@ const softmax: LayerExporter = (em, layer, ins, ctx) => {
 const zeroPad: LayerExporter = (em, layer, ins, ctx) => {
   const x = em.asCf(ins[0]);
   const [[t, b], [l, r]] = (layer as ZeroPadding2D).padding;
-  const pads = em.int64(`${layer.name}/pads`, [0, 0, t, l, 0, 0, b, r]);
+  const pads = em.int64(`${ctx.label}/pads`, [0, 0, t, l, 0, 0, b, r]);
   return { name: em.one('Pad', [x.name, pads], ctx.label, [mkAttr.string('mode', 'constant')]), shape: ctx.outShape, layout: 'cf' };
 };
 
