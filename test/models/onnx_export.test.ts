@@ -274,6 +274,16 @@ describe('ONNX export: onnxruntime-web (wasm) equals convkit predict', () => {
     expect(names).toEqual(expect.arrayContaining(['backbone/s_conv/kernel', 'backbone/s_bn/movingMean', 'head/kernel']));
   });
 
+  it('a layer applied twice (shared weights) gets one set of initializers', async () => {
+    const x = ck.input([6], { name: 'v' });
+    const shared = new L.Dense({ name: 'shared', units: 6, activation: 'tanh', seed: 1 });
+    const y = shared.apply(shared.apply(x));
+    const m = ck.model({ inputs: x, outputs: new L.Dense({ name: 'o', units: 2, seed: 2 }).apply(y), name: 'shared_net' });
+    const inits = decodeOnnxModel(ck.encodeOnnx(m)).graph.initializers;
+    expect(inits.map((t) => t.name).sort()).toEqual(['o/bias', 'o/kernel', 'shared/bias', 'shared/kernel']);
+    expect(await compare(m, 'NHWC')).toBeLessThan(TOL);
+  });
+
   it('zoo lenet5, smallCnn28, smallCnn8, both layouts', async () => {
     for (const m of [ck.zoo.lenet5({ seed: 1 }), ck.zoo.smallCnn28({ seed: 2 }), ck.zoo.smallCnn8({ seed: 3 })]) {
       randomiseStats(m);

@@ -98,6 +98,7 @@ export class Emitter {
   private readonly used = new Set<string>();
   private readonly cfCache = new Map<string, Val>();
   private readonly clCache = new Map<string, Val>();
+  private readonly layerInits = new Map<object, Map<string, string>>();
 
   constructor(readonly opset: number) {}
 
@@ -128,6 +129,20 @@ export class Emitter {
   float(name: string, data: ArrayLike<number>, dims: number[]): string {
     const n = this.uniq(name);
     this.initializers.push({ name: n, dims: [...dims], dataType: ONNX_DTYPE.FLOAT, data: Float32Array.from(data as ArrayLike<number>) });
+    return n;
+  }
+  /**
+   * The initializer of a layer's weight: a layer applied several times (shared weights)
+   * gets one initializer, used by every application.
+   */
+  weight(layer: object, name: string, data: ArrayLike<number>, dims: number[]): string {
+    let m = this.layerInits.get(layer);
+    if (!m) this.layerInits.set(layer, (m = new Map()));
+    const key = `${name.slice(name.lastIndexOf('/') + 1)}:${dims.join('x')}`;
+    const hit = m.get(key);
+    if (hit) return hit;
+    const n = this.float(name, data, dims);
+    m.set(key, n);
     return n;
   }
   /** An int64 initializer (shapes, pads, axes). */

@@ -145,8 +145,8 @@ const convN: LayerExporter = (em, layer, ins, ctx) => {
   const k = need(layer, 'kernel');
   // [...K, C/g, F] -> [F, C/g, ...K]
   const wt = permute(k.data, k.shape, [r + 1, r, ...Array.from({ length: r }, (_, i) => i)]);
-  const inputs = [x.name, em.float(`${ctx.label}/kernel`, wt.data, wt.shape)];
-  if (c.useBias) inputs.push(em.float(`${ctx.label}/bias`, need(layer, 'bias').data, [c.filters]));
+  const inputs = [x.name, em.weight(layer, `${ctx.label}/kernel`, wt.data, wt.shape)];
+  if (c.useBias) inputs.push(em.weight(layer, `${ctx.label}/bias`, need(layer, 'bias').data, [c.filters]));
   const pads = onnxPads(ctx.label, x.shape.slice(0, -1), c.kernelSize, c.strides, c.dilationRate, c.padding);
   const y = em.one('Conv', inputs, ctx.label, [
     mkAttr.ints('kernel_shape', c.kernelSize), mkAttr.ints('strides', c.strides), mkAttr.ints('dilations', c.dilationRate),
@@ -161,8 +161,8 @@ const depthwise: LayerExporter = (em, layer, ins, ctx) => {
   const k = need(layer, 'kernel'); // [KH, KW, C, M]: output channel c*M + m
   const [kh, kw, ch, m] = k.shape;
   const wt = permute(k.data, [kh, kw, 1, ch * m], [3, 2, 0, 1]);
-  const inputs = [x.name, em.float(`${ctx.label}/kernel`, wt.data, wt.shape)];
-  if (d.useBias) inputs.push(em.float(`${ctx.label}/bias`, need(layer, 'bias').data, [ch * m]));
+  const inputs = [x.name, em.weight(layer, `${ctx.label}/kernel`, wt.data, wt.shape)];
+  if (d.useBias) inputs.push(em.weight(layer, `${ctx.label}/bias`, need(layer, 'bias').data, [ch * m]));
   const pads = onnxPads(ctx.label, x.shape.slice(0, -1), d.kernelSize, d.strides, d.dilationRate, d.padding);
   const y = em.one('Conv', inputs, ctx.label, [
     mkAttr.ints('kernel_shape', d.kernelSize), mkAttr.ints('strides', d.strides), mkAttr.ints('dilations', d.dilationRate),
@@ -176,8 +176,8 @@ const convTranspose: LayerExporter = (em, layer, ins, ctx) => {
   const x = em.asCf(ins[0]);
   const k = need(layer, 'kernel'); // [KH, KW, F/g, C] -> [C, F/g, KH, KW]
   const wt = permute(k.data, k.shape, [3, 2, 0, 1]);
-  const inputs = [x.name, em.float(`${ctx.label}/kernel`, wt.data, wt.shape)];
-  if (c.useBias) inputs.push(em.float(`${ctx.label}/bias`, need(layer, 'bias').data, [c.filters]));
+  const inputs = [x.name, em.weight(layer, `${ctx.label}/kernel`, wt.data, wt.shape)];
+  if (c.useBias) inputs.push(em.weight(layer, `${ctx.label}/bias`, need(layer, 'bias').data, [c.filters]));
   const eff = c.kernelSize.map((kk, i) => c.dilationRate[i] * (kk - 1) + 1);
   let pads: [number, number][];
   let outPad: number[];
@@ -248,10 +248,10 @@ const batchNorm: LayerExporter = (em, layer, ins, ctx) => {
   const beta = b.center ? need(layer, 'beta').data : new Float32Array(c);
   const y = em.one('BatchNormalization', [
     x.name,
-    em.float(`${ctx.label}/gamma`, gamma, [c]),
-    em.float(`${ctx.label}/beta`, beta, [c]),
-    em.float(`${ctx.label}/movingMean`, mean.data, [c]),
-    em.float(`${ctx.label}/movingVariance`, need(layer, 'movingVariance').data, [c]),
+    em.weight(layer, `${ctx.label}/gamma`, gamma, [c]),
+    em.weight(layer, `${ctx.label}/beta`, beta, [c]),
+    em.weight(layer, `${ctx.label}/movingMean`, mean.data, [c]),
+    em.weight(layer, `${ctx.label}/movingVariance`, need(layer, 'movingVariance').data, [c]),
   ], ctx.label, [mkAttr.float('epsilon', b.epsilon)]);
   return same(x, y);
 };
@@ -265,8 +265,8 @@ const layerNorm: LayerExporter = (em, layer, ins, ctx) => {
   const size = pShape.reduce((a, d) => a * d, 1);
   const gamma = l.scale ? need(layer, 'gamma').data : new Float32Array(size).fill(1);
   const beta = l.center ? need(layer, 'beta').data : new Float32Array(size);
-  const g = em.float(`${ctx.label}/gamma`, gamma, pShape);
-  const bb = em.float(`${ctx.label}/beta`, beta, pShape);
+  const g = em.weight(layer, `${ctx.label}/gamma`, gamma, pShape);
+  const bb = em.weight(layer, `${ctx.label}/beta`, beta, pShape);
   if (em.opset >= 17) {
     const y = em.one('LayerNormalization', [x.name, g, bb], ctx.label, [mkAttr.int('axis', -n), mkAttr.float('epsilon', l.epsilon)]);
     return cl(x, y, ctx.outShape);
@@ -301,7 +301,7 @@ const lrnLayer: LayerExporter = (em, layer, ins, ctx) => {
     for (let j = Math.max(0, ch - Math.floor(l.size / 2)); j <= Math.min(c - 1, ch + Math.floor((l.size - 1) / 2)); j++) band[j * c + ch] = 1;
   }
   const sq = em.one('Mul', [x.name, x.name], ctx.label);
-  const s = em.one('MatMul', [sq, em.float(`${ctx.label}/window`, band, [c, c])], ctx.label);
+  const s = em.one('MatMul', [sq, em.weight(layer, `${ctx.label}/window`, band, [c, c])], ctx.label);
   const sc = em.one('Mul', [s, em.scalar(`${ctx.label}/alpha_over_size`, l.alpha / l.size)], ctx.label);
   const den = em.one('Add', [sc, em.scalar(`${ctx.label}/k`, l.k)], ctx.label);
   const pw = em.one('Pow', [den, em.scalar(`${ctx.label}/beta`, l.beta)], ctx.label);
@@ -314,15 +314,15 @@ const dense: LayerExporter = (em, layer, ins, ctx) => {
   const d = layer as Dense;
   const x = em.asCl(ins[0]);
   const k = need(layer, 'kernel');
-  const w = em.float(`${ctx.label}/kernel`, k.data, k.shape);
+  const w = em.weight(layer, `${ctx.label}/kernel`, k.data, k.shape);
   let y: string;
   if (x.shape.length === 1) {
     const inputs = [x.name, w];
-    if (d.useBias) inputs.push(em.float(`${ctx.label}/bias`, need(layer, 'bias').data, [d.units]));
+    if (d.useBias) inputs.push(em.weight(layer, `${ctx.label}/bias`, need(layer, 'bias').data, [d.units]));
     y = em.one('Gemm', inputs, ctx.label, [mkAttr.int('transB', 0)]);
   } else {
     y = em.one('MatMul', [x.name, w], ctx.label);
-    if (d.useBias) y = em.one('Add', [y, em.float(`${ctx.label}/bias`, need(layer, 'bias').data, [d.units])], ctx.label);
+    if (d.useBias) y = em.one('Add', [y, em.weight(layer, `${ctx.label}/bias`, need(layer, 'bias').data, [d.units])], ctx.label);
   }
   return emitActivation(em, d.activation, cl(x, y, ctx.outShape), ctx.label);
 };
@@ -369,7 +369,7 @@ const prelu: LayerExporter = (em, layer, ins, ctx) => {
   const c = a.shape[0];
   const r = x.shape.length + 1;
   const shape = x.layout === 'cf' && r >= 3 ? [c, ...new Array(r - 2).fill(1)] : [c];
-  return same(x, em.one('PRelu', [x.name, em.float(`${ctx.label}/alpha`, a.data, shape)], ctx.label));
+  return same(x, em.one('PRelu', [x.name, em.weight(layer, `${ctx.label}/alpha`, a.data, shape)], ctx.label));
 };
 
 const softmax: LayerExporter = (em, layer, ins, ctx) => {
