@@ -20,6 +20,7 @@ import { fromValues } from '../registry/storage.js';
 import { BYTES_PER_ELEMENT, type DType, type TypedArray, isDType } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { Model } from './model.js';
+import { encodeOnnx, type EncodeOnnxOptions } from './onnx/export.js';
 
 export const MODEL_FORMAT = 'convkit-model/1';
 
@@ -269,7 +270,40 @@ export function decodeModel(artifacts: ModelArtifacts): Model {
   return m;
 }
 
-export async function saveModel(model: Model, target: string | IOHandler): Promise<SaveResult> {
+/** Options of `saveModel` / `model.save`. */
+export interface SaveOptions extends EncodeOnnxOptions {
+  /**
+   * 'convkit' (model.json + weights.bin) or 'onnx' (one .onnx file, see encodeOnnx). Default:
+   * 'onnx' when the target path ends in .onnx, else 'convkit'.
+   */
+  format?: 'convkit' | 'onnx';
+}
+
+/**
+ * Save a model: a directory path (Node: model.json + weights.bin) or an IOHandler; with
+ * `{ format: 'onnx' }` or a path ending in `.onnx`, one ONNX file (Node) written by
+ * `encodeOnnx` (options `inputLayout`, `opset`, `name`).
+ */
+export async function saveModel(model: Model, target: string | IOHandler, options: SaveOptions = {}): Promise<SaveResult> {
+  const { format, ...onnxOpts } = options ?? {};
+  if (format !== undefined && format !== 'convkit' && format !== 'onnx') throw new RangeError(`save: format must be 'convkit' or 'onnx', received ${JSON.stringify(format)}`);
+  const onnx = format === 'onnx' || (format === undefined && typeof target === 'string' && /\.onnx$/i.test(target));
+  if (onnx) {
+    if (typeof target !== 'string') throw new TypeError("save: format 'onnx' writes a file and needs a path; use encodeOnnx(model) for the bytes");
+    const bytes = encodeOnnx(model, onnxOpts);
+    const fsName = 'node:fs/promises', pathName = 'node:path';
+    const fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsName)) as typeof import('node:fs/promises');
+    const p = (await import(/* @vite-ignore */ /* webpackIgnore: true */ pathName)) as typeof import('node:path');
+    try {
+      await fs.mkdir(p.dirname(p.resolve(target)), { recursive: true });
+      await fs.writeFile(target, bytes);
+    } catch (e) {
+      throw new Error(`save: cannot write ${target} (${(e as Error).message})`);
+    }
+    return { location: target, modelBytes: bytes.byteLength, weightBytes: 0 };
+  }
+  const rest = Object.keys(onnxOpts);
+  if (rest.length) throw new RangeError(`save: option(s) ${rest.join(', ')} apply only to format 'onnx'`);
   const handler = typeof target === 'string' ? fileSystemHandler(target) : target;
   if (!handler || typeof handler.save !== 'function') throw new TypeError('save: the target must be a directory path or an IOHandler with a save() method');
   return handler.save(await encodeModel(model));

@@ -22,7 +22,7 @@ import { concat, slice } from '../ops/shape.js';
 import { keep, tidy } from '../registry/storage.js';
 import type { DType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
-import { type IOHandler, type SaveResult, saveModel } from './io.js';
+import { type IOHandler, type SaveOptions, type SaveResult, saveModel } from './io.js';
 import { type ModelSummary, type SummaryOptions, formatSummary, summarize } from './summary.js';
 
 export interface ModelArgs {
@@ -297,10 +297,11 @@ export class Model extends Container {
 
   /**
    * Save the architecture and weights: to a directory (Node: model.json + weights.bin) or
-   * through an IOHandler (memoryHandler(), browserLocalStorage(key), ...).
+   * through an IOHandler (memoryHandler(), browserLocalStorage(key), ...). A path ending in
+   * .onnx, or `{ format: 'onnx' }`, writes one ONNX file instead (options as `encodeOnnx`).
    */
-  save(target: string | IOHandler): Promise<SaveResult> {
-    return saveModel(this, target);
+  save(target: string | IOHandler, options: SaveOptions = {}): Promise<SaveResult> {
+    return saveModel(this, target, options);
   }
 
   getConfig(): LayerConfig {

@@ -33,7 +33,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   train: ['optim', ...CORE],
   data: [...CORE],
   vision: ['train', 'optim', ...CORE],
-  models: ['layers', 'train', 'data', 'vision', 'optim', ...CORE],
+  models: ['version', 'layers', 'train', 'data', 'vision', 'optim', ...CORE],
   verify: ['optim', ...CORE],
   version: [],
   cli: ['version', 'verify', 'models', 'vision', 'data', 'train', 'layers', 'optim', ...BACKENDS, ...CORE],
