@@ -1,0 +1,144 @@
+/**
+ * Inference of the same models in convkit and in onnxruntime-web, one thread each:
+ * `npm run bench:onnx [-- --quick] [-- --models resnet18,mobilenetV2,squeezenet1_1]
+ * [-- --batches 1,8] [-- --size 224] [-- --json FILE]`.
+ *
+ * Each zoo model (seeded random weights, 1000 classes) is exported with convkit's own
+ * exporter (`ck.encodeOnnx`, NCHW input as PyTorch-style consumers take it) and run by
+ * onnxruntime-web's wasm execution provider (numThreads 1, SIMD build); convkit runs the
+ * model itself on the wasm backend, plain and relaxed SIMD. Both sides are timed the same
+ * way: one call until the output is readable from JS (convkit: `predict` then `dataSync`;
+ * onnxruntime: `session.run` resolving with its tensor), after two warm-up calls, the
+ * median of interleaved rounds (convkit plain, relaxed, onnxruntime, repeated) so load on
+ * this shared machine hits every column alike. The first output of each is compared
+ * (same model, same weights) so the rows time the same function.
+ *
+ * Node 20 runs relaxed SIMD only behind --experimental-wasm-relaxed-simd: the script
+ * re-executes itself with the flag, as bench/run.ts does.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import * as ck from '../src/index.js';
+import { registerWasmVariant, wasmVariantSupported } from '../src/backends/wasm/index.js';
+
+const argv = process.argv.slice(2);
+const flag = (f: string) => argv.includes(f);
+const opt = (f: string) => {
+  const i = argv.indexOf(f);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+if (flag('--help')) {
+  console.log('usage: npm run bench:onnx -- [--quick] [--models a,b] [--batches 1,8] [--size 224] [--json FILE]');
+  process.exit(0);
+}
+if (!wasmVariantSupported('relaxed') && !process.env.CONVKIT_BENCH_CHILD) {
+  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, CONVKIT_BENCH_CHILD: '1' },
+  });
+  process.exit(r.status ?? 1);
+}
+
+const quick = flag('--quick');
+const models = (opt('--models') ?? 'resnet18,mobilenetV2,squeezenet1_1').split(',');
+const batches = (opt('--batches') ?? (quick ? '1' : '1,8')).split(',').map(Number);
+const size = Number(opt('--size') ?? 224);
+const rounds = quick ? 5 : 11;
+
+registerWasmVariant('wasm-simd', 'simd');
+const relaxedOk = wasmVariantSupported('relaxed');
+if (relaxedOk) registerWasmVariant('wasm-relaxed', 'relaxed');
+
+// onnxruntime-web (devDependency): the wasm execution provider, one thread, in Node.
+const ort = await import('onnxruntime-web');
+ort.env.wasm.numThreads = 1;
+
+interface Row {
+  model: string;
+  batch: number;
+  convkitMs: number;
+  convkitRelaxedMs: number | null;
+  ortMs: number;
+  /** onnxruntime time / convkit time (above 1: convkit is faster). */
+  speedup: number;
+  speedupRelaxed: number | null;
+  maxAbsDiff: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function randomInput(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    a[i] = (s / 4294967296) * 2 - 1;
+  }
+  return a;
+}
+
+/** NCHW values -> NHWC values (convkit's layout). */
+function toNHWC(v: Float32Array, N: number, C: number, H: number, W: number): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
+    out[((n * H + h) * W + w) * C + c] = v[((n * C + c) * H + h) * W + w];
+  }
+  return out;
+}
+
+const rows: Row[] = [];
+console.log('| model | batch | convkit wasm ms | convkit relaxed ms | onnxruntime-web ms | ort / convkit | ort / relaxed | max abs diff |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const name of models) {
+  const m = ck.zoo.get(name, { classes: 1000, inputShape: [size, size, 3], seed: 1 });
+  const bytes = ck.encodeOnnx(m, { inputLayout: 'NCHW' });
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const inName = session.inputNames[0], outName = session.outputNames[0];
+  for (const batch of batches) {
+    const nchw = randomInput(batch * 3 * size * size, 7 + batch);
+    const nhwc = toNHWC(nchw, batch, 3, size, size);
+    const feeds = { [inName]: new ort.Tensor('float32', nchw, [batch, 3, size, size]) };
+    const runConvkit = (backend: string): Float32Array =>
+      ck.withBackend(backend, () => ck.tidy(() => m.predict(ck.tensor(nhwc, [batch, size, size, 3])).dataSync() as Float32Array).slice());
+    const runOrt = async (): Promise<Float32Array> => (await session.run(feeds))[outName].data as Float32Array;
+    // warm-up (and the outputs compared)
+    const want = await runOrt();
+    await runOrt();
+    const got = runConvkit('wasm-simd');
+    runConvkit('wasm-simd');
+    if (relaxedOk) runConvkit('wasm-relaxed'), runConvkit('wasm-relaxed');
+    let maxAbsDiff = 0;
+    for (let i = 0; i < want.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(want[i] - got[i]));
+    const t = { plain: [] as number[], relaxed: [] as number[], ort: [] as number[] };
+    for (let r = 0; r < rounds; r++) {
+      let t0 = performance.now();
+      runConvkit('wasm-simd');
+      t.plain.push(performance.now() - t0);
+      if (relaxedOk) {
+        t0 = performance.now();
+        runConvkit('wasm-relaxed');
+        t.relaxed.push(performance.now() - t0);
+      }
+      t0 = performance.now();
+      await runOrt();
+      t.ort.push(performance.now() - t0);
+    }
+    const row: Row = {
+      model: name, batch,
+      convkitMs: median(t.plain), convkitRelaxedMs: relaxedOk ? median(t.relaxed) : null, ortMs: median(t.ort),
+      speedup: 0, speedupRelaxed: null, maxAbsDiff,
+    };
+    row.speedup = row.ortMs / row.convkitMs;
+    row.speedupRelaxed = row.convkitRelaxedMs ? row.ortMs / row.convkitRelaxedMs : null;
+    rows.push(row);
+    const f = (x: number | null) => (x === null ? '-' : x.toFixed(1));
+    console.log(`| ${name} | ${batch} | ${f(row.convkitMs)} | ${f(row.convkitRelaxedMs)} | ${f(row.ortMs)} | ${row.speedup.toFixed(2)}x | ${row.speedupRelaxed?.toFixed(2) ?? '-'}x | ${maxAbsDiff.toExponential(1)} |`);
+  }
+  await session.release();
+}
+
+const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}`;
+console.log(`\nmachine: ${machine}; onnxruntime-web wasm, numThreads 1; convkit wasm (plain / relaxed SIMD), one thread; ${size}x${size}, ${rounds} rounds`);
+const jsonFile = opt('--json');
+if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), machine, size, rounds, rows }, null, 2));
