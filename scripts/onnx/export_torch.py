@@ -1,0 +1,410 @@
+"""Exports PyTorch models to ONNX with reference outputs, for test/models/onnx_torch.test.ts.
+
+Run from the repository root with Debian's python3-torch, python3-torchvision and python3-onnx
+(torch 1.13, torchvision 0.14, onnx 1.12; nothing is downloaded, weights are seeded random):
+
+    /usr/bin/python3 scripts/onnx/export_torch.py              # the committed fixtures
+    /usr/bin/python3 scripts/onnx/export_torch.py --full DIR   # full-size torchvision models at 224x224 (not committed)
+
+For each model it writes test/fixtures/onnx/<name>.onnx and <name>.json:
+    {name, opset, dynamicBatch, inputShape (the file's layout: NCHW / NCL), input (flat, row-major),
+     outputShape, output (PyTorch, eval mode), batch3? {inputShape, input, outputShape, output},
+     ops (op types in the file), notes}
+Inputs are multiples of 1/64 (exact in float32, short in JSON); outputs are printed to 8 significant
+digits (relative error < 1e-7, far below the test's bar of 1e-4 of the largest |output|).
+BatchNorm running statistics and affine parameters are randomised (seeded) so that folding them is
+checked. Every file passes onnx.checker.check_model (full_check, i.e. with shape inference), and
+every model is run twice to check that PyTorch's outputs are deterministic.
+
+See scripts/onnx/README.md for what each fixture exercises.
+"""
+import argparse, json, os, sys
+from collections import Counter
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+from torchvision.models.resnet import ResNet, BasicBlock
+from torchvision.models.squeezenet import SqueezeNet, Fire
+from torchvision.models.googlenet import GoogLeNet, Inception, InceptionAux, BasicConv2d
+from torchvision.models.mobilenetv3 import MobileNetV3, _mobilenet_v3_conf
+from torchvision.ops.misc import Conv2dNormActivation
+
+OUT = 'test/fixtures/onnx'
+
+
+# ---------------------------------------------------------------- torchvision architectures, reduced
+
+def randomise_norms(model, seed):
+    """Seeded random BatchNorm statistics and affine parameters (defaults would make BN an identity)."""
+    g = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            c = m.num_features
+            m.running_mean.copy_(torch.randn(c, generator=g) * 0.2)
+            m.running_var.copy_(torch.rand(c, generator=g) + 0.5)
+            m.weight.data.copy_(torch.rand(c, generator=g) + 0.5)
+            m.bias.data.copy_(torch.randn(c, generator=g) * 0.2)
+    return model
+
+
+def resnet18_small():
+    """ResNet-18's architecture (BasicBlock, [2, 2, 2, 2]) at widths 8-16-32-64 instead of 64-128-256-512."""
+    m = ResNet(BasicBlock, [2, 2, 2, 2], num_classes=10)
+    m.inplanes = 8
+    m.conv1 = nn.Conv2d(3, 8, kernel_size=7, stride=2, padding=3, bias=False)
+    m.bn1 = nn.BatchNorm2d(8)
+    m.layer1 = m._make_layer(BasicBlock, 8, 2)
+    m.layer2 = m._make_layer(BasicBlock, 16, 2, stride=2)
+    m.layer3 = m._make_layer(BasicBlock, 32, 2, stride=2)
+    m.layer4 = m._make_layer(BasicBlock, 64, 2, stride=2)
+    m.fc = nn.Linear(64, 10)
+    return m
+
+
+def mobilenet_v2_small():
+    """mobilenet_v2(width_mult=0.25); torchvision keeps the last 1x1 conv at 1280 channels for width_mult < 1,
+    which would be 80% of the file: it is cut to 320 here (the same Conv2dNormActivation, ReLU6)."""
+    m = torchvision.models.mobilenet_v2(width_mult=0.25, num_classes=10)
+    m.features[-1] = Conv2dNormActivation(80, 320, kernel_size=1, norm_layer=nn.BatchNorm2d, activation_layer=nn.ReLU6)
+    m.classifier[1] = nn.Linear(320, 10)
+    return m
+
+
+def mobilenet_v3_small_small():
+    setting, last_channel = _mobilenet_v3_conf('mobilenet_v3_small', width_mult=0.25)
+    return MobileNetV3(setting, last_channel, num_classes=10)
+
+
+def squeezenet1_1_small():
+    """SqueezeNet 1.1's layer sequence with every Fire module at a quarter of its channels."""
+    m = SqueezeNet('1_1', num_classes=10)
+    m.features = nn.Sequential(
+        nn.Conv2d(3, 16, kernel_size=3, stride=2), nn.ReLU(inplace=True),
+        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+        Fire(16, 4, 16, 16), Fire(32, 4, 16, 16),
+        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+        Fire(32, 8, 32, 32), Fire(64, 8, 32, 32),
+        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+        Fire(64, 12, 48, 48), Fire(96, 12, 48, 48), Fire(96, 16, 64, 64), Fire(128, 16, 64, 64),
+    )
+    final = nn.Conv2d(128, 10, kernel_size=1)
+    nn.init.normal_(final.weight, mean=0.0, std=0.01 * 8)
+    nn.init.zeros_(final.bias)
+    m.classifier[1] = final
+    return m
+
+
+def googlenet_small():
+    """GoogLeNet (aux_logits off, transform_input off) with every channel count divided by 8."""
+    sc = lambda c: c if c == 3 else c // 8
+    conv = lambda cin, cout, **kw: BasicConv2d(sc(cin), sc(cout), **kw)
+    incep = lambda cin, *chs, conv_block=None: Inception(sc(cin), *[sc(c) for c in chs], conv_block=BasicConv2d)
+    m = GoogLeNet(num_classes=10, aux_logits=False, transform_input=False, init_weights=True,
+                  blocks=[conv, incep, InceptionAux])
+    m.fc = nn.Linear(128, 10)
+    return m
+
+
+# ---------------------------------------------------------------- small networks for the rest of the op list
+
+class UNetSmall(nn.Module):
+    """Conv, ConvTranspose (stride 2; and padding 1 + output_padding 1), Upsample nearest and bilinear
+    (align_corners False and True; by scale and by size), Concat, Relu."""
+    def __init__(self):
+        super().__init__()
+        self.e1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.e2 = nn.Conv2d(8, 16, 3, stride=2, padding=1)
+        self.e3 = nn.Conv2d(16, 16, 3, stride=2, padding=1)
+        self.up1 = nn.ConvTranspose2d(16, 16, 2, stride=2)
+        self.up1b = nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1)
+        self.d1 = nn.Conv2d(16 + 16 + 8, 16, 3, padding=1)
+        self.nearest = nn.Upsample(scale_factor=2, mode='nearest')
+        self.bilinear = nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)
+        self.bilinear_ac = nn.Upsample(size=(16, 16), mode='bilinear', align_corners=True)
+        self.d2 = nn.Conv2d(16 + 8 + 16 + 16, 8, 3, padding=1)
+        self.head = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        e1 = F.relu(self.e1(x))                       # 16x16
+        e2 = F.relu(self.e2(e1))                      # 8x8
+        e3 = F.relu(self.e3(e2))                      # 4x4
+        u = torch.cat([self.up1(e3), e2, self.up1b(e3)], 1)   # 8x8
+        u = F.relu(self.d1(u))
+        u = torch.cat([self.nearest(u), e1, self.bilinear(e2), self.bilinear_ac(e3)], 1)  # 16x16
+        return self.head(F.relu(self.d2(u)))
+
+
+class Signal1d(nn.Module):
+    """Conv1d (padding, stride, dilation), BatchNorm1d, MaxPool1d, AdaptiveAvgPool1d(1), Flatten, Linear."""
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv1d(2, 8, 5, padding=2), nn.BatchNorm1d(8), nn.ReLU(),
+            nn.MaxPool1d(2),
+            nn.Conv1d(8, 16, 3, stride=2, padding=1), nn.BatchNorm1d(16), nn.ReLU(),
+            nn.Conv1d(16, 16, 3, padding=2, dilation=2), nn.BatchNorm1d(16), nn.ReLU(),
+            nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(16, 5))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class OpsShape(nn.Module):
+    """Pad (constant, reflect, replicate), Slice (negative ends, steps), Split (torch.split, torch.chunk),
+    Transpose (permute / transpose and back), channel-last broadcasting, Flatten + Linear and
+    x.reshape(x.size(0), -1) + Linear after a conv (the row permutation case), Add/Sub/Mul."""
+    def __init__(self):
+        super().__init__()
+        self.ca = nn.Conv2d(4, 8, 3)
+        self.cb = nn.Conv2d(4, 8, 3)
+        self.cc = nn.Conv2d(4, 8, 3)
+        self.scale = nn.Parameter(torch.randn(8))
+        self.c1 = nn.Conv2d(8, 6, 1)
+        self.fc1 = nn.Linear(6 * 5 * 10, 10)
+        self.fc2 = nn.Linear(6 * 5 * 10, 10)
+        self.flat = nn.Flatten()
+
+    def forward(self, x):                                               # [N, 4, 12, 12]
+        a = self.ca(F.pad(x, (1, 1, 1, 1), mode='constant', value=0.5))  # 12x12
+        b = self.cb(F.pad(x, (2, 0, 1, 1), mode='reflect'))
+        c = self.cc(F.pad(x, (0, 2, 2, 0), mode='replicate'))
+        s = a + b - c                                                  # [N, 8, 12, 12]
+        s1, s2 = torch.split(s, [3, 5], dim=1)
+        p, q = torch.chunk(s2, 2, dim=1)                               # 3 and 2 channels
+        t = torch.cat([s1 * 2, q, p], dim=1)
+        u = t[:, :, 1:-1, 1:-1]                                        # 10x10
+        v = u[:, :, ::2, :]                                            # 5x10
+        w = (v.permute(0, 2, 3, 1) * self.scale).permute(0, 3, 1, 2)
+        z = self.c1(F.relu(w))                                         # [N, 6, 5, 10]
+        y1 = self.fc1(self.flat(z))
+        y2 = self.fc2(z.transpose(2, 3).reshape(z.size(0), -1))
+        return y1 + y2
+
+
+class OpsAct(nn.Module):
+    """Activations: LeakyRelu, PRelu, Elu, Selu, HardSigmoid, HardSwish, GELU (Erf), Sigmoid, Tanh,
+    ReLU6 and clamp (Clip), Softplus; Softmax over the channels of a 4-D tensor; mean over (2, 3);
+    LogSoftmax of the logits."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(6, 8, 3, padding=1)
+        self.prelu = nn.PReLU(8)
+        with torch.no_grad():
+            self.prelu.weight.copy_(torch.rand(8) * 0.5)
+        self.mix = nn.Conv2d(8 * 12, 8, 1)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):                                              # [N, 6, 8, 8]
+        h = self.conv(x)
+        branches = [
+            F.leaky_relu(h, 0.1), self.prelu(h), F.elu(h), F.selu(h), F.hardsigmoid(h), F.hardswish(h),
+            F.gelu(h), torch.sigmoid(h), torch.tanh(h), F.relu6(h * 3), torch.clamp(h, -0.5, 0.7), F.softplus(h),
+        ]
+        m = self.mix(torch.cat(branches, 1))
+        m = torch.softmax(m, dim=1)
+        return F.log_softmax(self.fc(m.mean((2, 3))), dim=1)
+
+
+class OpsNorm(nn.Module):
+    """InstanceNorm2d (affine), LayerNorm over the channels of a [N, L, C] tensor (flatten(2) + transpose,
+    and a dynamic-batch reshape back), Dropout (eval), AvgPool2d (ceil_mode, count_include_pad False),
+    MaxPool2d (dilation 2), ReduceMean / ReduceSum / ReduceMax, Sub/Div/Pow/Sqrt/Abs/Neg, Where."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 8, 3, padding=1)
+        self.inorm = nn.InstanceNorm2d(8, affine=True)
+        self.lnorm = nn.LayerNorm(8)
+        self.drop = nn.Dropout(0.3)
+        self.avg = nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)
+        self.maxd = nn.MaxPool2d(3, stride=2, padding=1, dilation=2)
+        self.fc = nn.Linear(8, 6)
+        with torch.no_grad():
+            self.inorm.weight.copy_(torch.rand(8) + 0.5)
+            self.inorm.bias.copy_(torch.randn(8) * 0.2)
+            self.lnorm.weight.copy_(torch.rand(8) + 0.5)
+            self.lnorm.bias.copy_(torch.randn(8) * 0.2)
+
+    def forward(self, x):                                              # [N, 4, 10, 10]
+        h = self.inorm(self.conv(x))
+        n, c, hh, ww = h.shape
+        t = self.lnorm(h.flatten(2).transpose(1, 2))                   # [N, 100, 8]
+        t = self.drop(t.transpose(1, 2).reshape(n, c, hh, ww))
+        ra = self.avg(t).mean((2, 3))                                  # 6x6 -> [N, 8]
+        rb = self.maxd(t).sum(dim=(2, 3))                              # 4x4 -> [N, 8]
+        rc = t.amax(dim=3).amax(dim=2)                                 # [N, 8]
+        e = (ra - rb / 10) / (rc.abs() + 1)
+        e = e.pow(2) + torch.sqrt(rc.abs() + 0.5) - torch.neg(e)
+        e = torch.where(e > 0.5, e, 0.2 * e)
+        return self.fc(e)
+
+
+class LrnTorch(nn.Module):
+    """nn.LocalResponseNorm as PyTorch traces it (no LRN node: Mul, Unsqueeze, Pad, a 3-D AveragePool over
+    a 5-D view, Squeeze, Pow, Div ...), between two convs."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.lrn = nn.LocalResponseNorm(5, alpha=0.05, beta=0.75, k=1.0)
+        self.out = nn.Conv2d(6, 4, 1)
+
+    def forward(self, x):
+        return self.out(self.lrn(self.conv(x)))
+
+
+# ---------------------------------------------------------------- export and check
+
+def seeded_input(shape, seed):
+    g = torch.Generator().manual_seed(seed)
+    return torch.round(torch.randn(*shape, generator=g) * 64) / 64   # multiples of 1/64: exact in float32
+
+
+def flat(t):
+    return [float('%.8g' % v) for v in t.detach().numpy().astype(np.float64).ravel()]
+
+
+def op_types(model):
+    ops = Counter(n.op_type for n in model.graph.node)
+    return dict(sorted(ops.items()))
+
+
+def run_twice(model, x):
+    with torch.no_grad():
+        a = model(x)
+        b = model(x)
+    if not torch.equal(a, b):
+        raise SystemExit(f'PyTorch outputs are not deterministic: max diff {(a - b).abs().max().item()}')
+    if not torch.isfinite(a).all():
+        raise SystemExit('PyTorch output has non-finite values')
+    return a
+
+
+def export(name, model, shape, opset, notes, out_dir=OUT, dynamic=True, batch3=False, seed=0, write_json=True):
+    model.eval()
+    x = seeded_input(shape, seed + 1)
+    y = run_twice(model, x)
+    path = os.path.join(out_dir, name + '.onnx')
+    kw = dict(input_names=['input'], output_names=['output'], opset_version=opset)
+    if dynamic:
+        kw['dynamic_axes'] = {'input': {0: 'batch'}, 'output': {0: 'batch'}}
+    torch.onnx.export(model, x, path, **kw)
+    m = onnx.load(path)
+    onnx.checker.check_model(m, full_check=True)
+    ops = op_types(m)
+    rec = {
+        'name': name, 'opset': opset, 'dynamicBatch': dynamic,
+        'inputShape': list(x.shape), 'input': flat(x),
+        'outputShape': list(y.shape), 'output': flat(y),
+        'ops': sorted(ops), 'notes': notes,
+    }
+    if batch3:
+        x3 = torch.cat([x, seeded_input(shape, seed + 2), seeded_input(shape, seed + 3)], 0)
+        y3 = run_twice(model, x3)
+        rec['batch3'] = {'inputShape': list(x3.shape), 'input': flat(x3), 'outputShape': list(y3.shape), 'output': flat(y3)}
+    if write_json:
+        with open(os.path.join(out_dir, name + '.json'), 'w') as f:
+            json.dump(rec, f, separators=(',', ':'))
+    size = os.path.getsize(path)
+    print(f'{name:24s} opset {opset:2d} {"dynamic" if dynamic else "static "} {size:8d} B  '
+          f'params {sum(p.numel() for p in model.parameters()):7d}  max|y| {y.abs().max().item():.4g}  '
+          f'ops {" ".join(f"{k}x{v}" for k, v in ops.items())}')
+    return ops
+
+
+def lrn_onnx(out_dir):
+    """A hand-built file with one ONNX LRN node (PyTorch never emits LRN); reference from
+    F.local_response_norm, which equals ONNX LRN for an odd size."""
+    from onnx import helper, TensorProto
+    size, alpha, beta, bias = 5, 0.05, 0.75, 2.0
+    node = helper.make_node('LRN', ['input'], ['output'], name='lrn0', size=size, alpha=alpha, beta=beta, bias=bias)
+    graph = helper.make_graph([node], 'lrn_onnx',
+        [helper.make_tensor_value_info('input', TensorProto.FLOAT, ['batch', 7, 3, 4])],
+        [helper.make_tensor_value_info('output', TensorProto.FLOAT, ['batch', 7, 3, 4])])
+    model = helper.make_model(graph, producer_name='convkit-fixture', opset_imports=[helper.make_opsetid('', 13)])
+    model.ir_version = 7
+    onnx.checker.check_model(model, full_check=True)
+    path = os.path.join(out_dir, 'lrn_onnx.onnx')
+    onnx.save(model, path)
+    x = seeded_input((1, 7, 3, 4), 40) * 2
+    y = F.local_response_norm(x, size, alpha=alpha, beta=beta, k=bias)
+    assert torch.equal(y, F.local_response_norm(x, size, alpha=alpha, beta=beta, k=bias))
+    rec = {'name': 'lrn_onnx', 'opset': 13, 'dynamicBatch': True, 'inputShape': list(x.shape), 'input': flat(x),
+           'outputShape': list(y.shape), 'output': flat(y), 'ops': ['LRN'],
+           'notes': 'hand-built (onnx.helper) single LRN node, size 5 alpha 0.05 beta 0.75 bias 2; reference: torch F.local_response_norm'}
+    with open(os.path.join(out_dir, 'lrn_onnx.json'), 'w') as f:
+        json.dump(rec, f, separators=(',', ':'))
+    print(f'{"lrn_onnx":24s} opset 13 dynamic {os.path.getsize(path):8d} B  ops LRNx1')
+    return {'LRN': 1}
+
+
+def fixtures():
+    os.makedirs(OUT, exist_ok=True)
+    allops = Counter()
+
+    def ex(name, build, shape, opset=13, seed=0, **kw):
+        torch.manual_seed(seed)
+        model = randomise_norms(build(), seed + 100)
+        allops.update(export(name, model, shape, opset, seed=seed, **kw))
+
+    ex('resnet18_small', resnet18_small, (1, 3, 48, 48), seed=1,
+       notes='torchvision ResNet(BasicBlock, [2,2,2,2]) at widths 8-16-32-64, 10 classes; 48x48')
+    ex('mobilenet_v2_small', mobilenet_v2_small, (1, 3, 32, 32), seed=2,
+       notes='torchvision mobilenet_v2(width_mult=0.25, num_classes=10), last conv 320 instead of 1280 channels; 32x32; depthwise conv, Clip (ReLU6)')
+    ex('mobilenet_v3_small_small', mobilenet_v3_small_small, (1, 3, 32, 32), seed=3, batch3=True,
+       notes='torchvision MobileNetV3 small config at width_mult=0.25, 10 classes; 32x32; HardSwish/HardSigmoid, squeeze-excitation')
+    ex('squeezenet1_1_small', squeezenet1_1_small, (1, 3, 48, 48), seed=4,
+       notes='torchvision SqueezeNet 1.1 layer sequence, Fire modules at 1/4 channels, 10 classes; 48x48; MaxPool ceil_mode')
+    ex('googlenet_small', googlenet_small, (1, 3, 48, 48), seed=5,
+       notes='torchvision GoogLeNet(aux_logits=False, transform_input=False, init_weights=True), channels / 8, 10 classes; 48x48')
+    ex('unet_small', UNetSmall, (1, 3, 16, 16), seed=6, notes=UNetSmall.__doc__)
+    ex('unet_small_op11', UNetSmall, (1, 3, 16, 16), opset=11, seed=6,
+       notes='the same model and weights as unet_small at opset 11 (Resize with roi/scales inputs)')
+    ex('signal1d', Signal1d, (1, 2, 64), seed=7, dynamic=False, notes=Signal1d.__doc__ + ' Static batch.')
+    ex('ops_shape', OpsShape, (1, 4, 12, 12), seed=8, batch3=True, notes=OpsShape.__doc__)
+    ex('ops_act', OpsAct, (1, 6, 8, 8), seed=9, notes=OpsAct.__doc__)
+    ex('ops_act_op17', OpsAct, (1, 6, 8, 8), opset=17, seed=9,
+       notes='the same model and weights as ops_act at opset 17 (HardSwish as one node since opset 14)')
+    ex('ops_norm', OpsNorm, (1, 4, 10, 10), seed=10, batch3=True, notes=OpsNorm.__doc__)
+    ex('ops_norm_op17', OpsNorm, (1, 4, 10, 10), opset=17, seed=10,
+       notes='the same model and weights as ops_norm at opset 17 (LayerNormalization as one node)')
+    ex('lrn_torch', LrnTorch, (1, 3, 6, 6), seed=11, dynamic=False, notes=LrnTorch.__doc__ + ' Static batch (with a dynamic batch PyTorch emits an If node for the Squeeze).')
+    allops.update(lrn_onnx(OUT))
+
+    total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT)
+                if f.endswith(('.onnx', '.json')) and not f.startswith('proto_cases'))
+    print(f'total size of the torch fixtures (.onnx + .json): {total} B ({total / 1e6:.2f} MB)')
+    print('union of op types:', ' '.join(sorted(allops)))
+    if total > 3_500_000:
+        raise SystemExit('fixtures too large: keep them well under 5 MB')
+
+
+def full(out_dir):
+    """Full-size torchvision models at 224x224 with 1000 classes (seeded random weights), for the
+    benchmark and a by-hand comparison; not committed (tens of MB)."""
+    os.makedirs(out_dir, exist_ok=True)
+    builders = {
+        'resnet18': lambda: torchvision.models.resnet18(),
+        'mobilenet_v2': lambda: torchvision.models.mobilenet_v2(),
+        'mobilenet_v3_small': lambda: torchvision.models.mobilenet_v3_small(),
+        'squeezenet1_1': lambda: torchvision.models.squeezenet1_1(),
+        'googlenet': lambda: torchvision.models.googlenet(aux_logits=False, init_weights=True, transform_input=False),
+    }
+    for i, (name, build) in enumerate(builders.items()):
+        torch.manual_seed(100 + i)
+        model = randomise_norms(build(), 200 + i)
+        export(name, model, (1, 3, 224, 224), 13, out_dir=out_dir, seed=100 + i,
+               notes=f'full-size torchvision {name}, seeded random weights, 224x224')
+
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--full', metavar='DIR', help='export the full-size torchvision models to DIR instead')
+    args = ap.parse_args()
+    torch.set_num_threads(1)   # deterministic reductions
+    if args.full:
+        full(args.full)
+    else:
+        fixtures()
