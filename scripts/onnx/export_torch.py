@@ -76,7 +76,9 @@ def mobilenet_v2_small():
 
 def mobilenet_v3_small_small():
     setting, last_channel = _mobilenet_v3_conf('mobilenet_v3_small', width_mult=0.25)
-    return MobileNetV3(setting, last_channel, num_classes=10)
+    m = MobileNetV3(setting, last_channel, num_classes=10)
+    nn.init.normal_(m.classifier[3].weight, 0, 0.5)   # torchvision's std 0.01 gives logits ~1e-2: too small a scale for the bar
+    return m
 
 
 def squeezenet1_1_small():

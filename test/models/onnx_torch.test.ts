@@ -1,0 +1,190 @@
+/**
+ * Real PyTorch-exported ONNX files (issue 15, "Real files"): every fixture in
+ * test/fixtures/onnx written by scripts/onnx/export_torch.py (torch 1.13; reduced
+ * torchvision resnet18, mobilenet_v2, mobilenet_v3_small, squeezenet1_1, googlenet, and
+ * small networks for the rest of the op list, at opsets 11, 13 and 17) is imported with
+ * ck.loadOnnx and must reproduce PyTorch's outputs within 1e-4 of the largest |output|:
+ * on ts and wasm for every fixture, on webgpu (SwiftShader) for the small ones. The
+ * stored inputs and outputs are in the file's layout (NCHW / NCL); convkit's imported
+ * models take and return channels-last, so the test transposes them, except with
+ * { channelsLast: false }. Dynamic-batch files are also run at batch 3 with the same
+ * imported model that ran batch 1. The fixture list is the directory's: a new fixture
+ * is tested without editing this file.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as ck from '../../src/index.js';
+import { loadOnnx } from '../../src/index.js';
+import { openWebGPU } from '../util/webgpu.js';
+
+interface Sample {
+  inputShape: number[];
+  input: number[];
+  outputShape: number[];
+  output: number[];
+}
+interface Fixture extends Sample {
+  name: string;
+  opset: number;
+  dynamicBatch: boolean;
+  ops: string[];
+  notes: string;
+  batch3?: Sample;
+}
+
+const DIR = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
+const NAMES = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json') && f !== 'proto_cases.json')
+  .map((f) => f.slice(0, -'.json'.length))
+  .sort();
+const fixture = (name: string): Fixture => JSON.parse(readFileSync(`${DIR}${name}.json`, 'utf8')) as Fixture;
+const bytesOf = (name: string): Uint8Array => new Uint8Array(readFileSync(`${DIR}${name}.onnx`));
+
+/** Fixtures small enough for webgpu on SwiftShader (software Vulkan) within the test budget. */
+const GPU_FIXTURES = ['unet_small', 'unet_small_op11', 'signal1d', 'ops_shape', 'ops_act', 'ops_act_op17', 'ops_norm',
+  'ops_norm_op17', 'lrn_torch', 'lrn_onnx', 'squeezenet1_1_small'];
+
+/** Channels-first (N, C, ...spatial) -> channels-last (N, ...spatial, C); rank 2 or less is returned as is. */
+function toChannelsLast(values: ArrayLike<number>, shape: readonly number[]): { data: Float32Array; shape: number[] } {
+  const r = shape.length;
+  if (r < 3) return { data: Float32Array.from(values), shape: [...shape] };
+  const [n, c] = shape;
+  const inner = shape.slice(2).reduce((a, b) => a * b, 1);
+  const out = new Float32Array(values.length);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const src = (b * c + ch) * inner;
+      for (let s = 0; s < inner; s++) out[(b * inner + s) * c + ch] = values[src + s];
+    }
+  }
+  return { data: out, shape: [n, ...shape.slice(2), c] };
+}
+
+/** The worst |actual - expected| (NaN counts as infinitely bad), where, and the bar: 1e-4 of max |expected|. */
+function compare(actual: ArrayLike<number>, expected: ArrayLike<number>): { worst: number; at: number; bar: number } {
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    if (!(d <= worst)) {
+      worst = Number.isNaN(d) ? Infinity : d;
+      at = i;
+    }
+  }
+  return { worst, at, bar: 1e-4 * scale };
+}
+
+function expectMatches(what: string, got: { shape: readonly number[]; data: ArrayLike<number> }, want: { shape: number[]; data: ArrayLike<number> }): void {
+  expect(got.shape, `${what}: output shape`).toEqual(want.shape);
+  expect(got.data.length, `${what}: output length`).toBe(want.data.length);
+  const { worst, at, bar } = compare(got.data, want.data);
+  expect(bar, `${what}: PyTorch's output is all zeros, the comparison would prove nothing`).toBeGreaterThan(0);
+  expect(worst, `${what}: max |convkit - PyTorch| = ${worst} at flat index ${at} (convkit ${got.data[at]}, PyTorch ${want.data[at]}); bar ${bar}`)
+    .toBeLessThanOrEqual(bar);
+}
+
+/** Import on `backend` (current while the model is built and run) and predict each input; read back with data(). */
+async function run(backend: string, name: string, inputs: Array<{ data: Float32Array; shape: number[] }>, options?: { channelsLast?: boolean }) {
+  await ck.setBackend(backend);
+  try {
+    const model = loadOnnx(bytesOf(name), options);
+    const outs: Array<{ shape: number[]; data: Float32Array }> = [];
+    for (const x of inputs) {
+      const y = model.predict(ck.tensor(x.data, x.shape));
+      outs.push({ shape: [...y.shape], data: Float32Array.from(await y.data()) });
+    }
+    return outs;
+  } finally {
+    await ck.setBackend('ts');
+  }
+}
+
+const nhwc = (s: Sample) => ({ input: toChannelsLast(s.input, s.inputShape), output: toChannelsLast(s.output, s.outputShape) });
+
+describe('PyTorch-exported ONNX fixtures', () => {
+  it('the fixture set is the one the script writes (every file has its .onnx, and nothing is missing)', () => {
+    expect(NAMES).toEqual(['googlenet_small', 'lrn_onnx', 'lrn_torch', 'mobilenet_v2_small', 'mobilenet_v3_small_small', 'ops_act',
+      'ops_act_op17', 'ops_norm', 'ops_norm_op17', 'ops_shape', 'resnet18_small', 'signal1d', 'squeezenet1_1_small', 'unet_small',
+      'unet_small_op11']);
+    for (const n of NAMES) expect(bytesOf(n).length, n).toBeGreaterThan(100);
+  });
+
+  it('the channels-first -> channels-last helper moves C last', () => {
+    // [1, 2, 3] (N, C, L): channel 0 = 0 1 2, channel 1 = 3 4 5 -> (N, L, C) = 0 3 1 4 2 5
+    const t = toChannelsLast([0, 1, 2, 3, 4, 5], [1, 2, 3]);
+    expect(t.shape).toEqual([1, 3, 2]);
+    expect(Array.from(t.data)).toEqual([0, 3, 1, 4, 2, 5]);
+  });
+
+  for (const backend of ['ts', 'wasm']) {
+    describe(`on ${backend}`, () => {
+      for (const name of NAMES) {
+        it(`${name}: matches PyTorch within 1e-4 of max |output| (channels-last input and output)`, async () => {
+          const fx = fixture(name);
+          const b1 = nhwc(fx);
+          const inputs = [b1.input];
+          if (fx.batch3) inputs.push(nhwc(fx.batch3).input);
+          const outs = await run(backend, name, inputs);
+          expectMatches(`${name} [${backend}] batch ${fx.inputShape[0]}`, outs[0], { shape: b1.output.shape, data: b1.output.data });
+          if (fx.batch3) {
+            // the same imported model, now at batch 3: the batch axis was not frozen to 1
+            const b3 = nhwc(fx.batch3);
+            expectMatches(`${name} [${backend}] batch 3`, outs[1], { shape: b3.output.shape, data: b3.output.data });
+            const per = b1.output.data.length;
+            expectMatches(`${name} [${backend}] batch 3, row 0 = batch 1`, { shape: outs[0].shape, data: outs[1].data.subarray(0, per) }, {
+              shape: b1.output.shape, data: b1.output.data,
+            });
+          }
+        });
+      }
+    });
+  }
+
+  it('the dynamic-batch fixtures hold a batch-3 sample (mobilenet_v3_small_small, ops_shape, ops_norm)', () => {
+    expect(NAMES.filter((n) => fixture(n).batch3 !== undefined)).toEqual(['mobilenet_v3_small_small', 'ops_norm', 'ops_shape']);
+    for (const n of ['mobilenet_v3_small_small', 'ops_norm', 'ops_shape']) expect(fixture(n).dynamicBatch, n).toBe(true);
+  });
+
+  for (const backend of ['ts', 'wasm']) {
+    it(`{ channelsLast: false } keeps the file's layout: unet_small (NCHW in and out) and signal1d (NCL in) on ${backend}`, async () => {
+      for (const name of ['unet_small', 'signal1d']) {
+        const fx = fixture(name);
+        const [out] = await run(backend, name, [{ data: Float32Array.from(fx.input), shape: fx.inputShape }], { channelsLast: false });
+        expectMatches(`${name} [${backend}] channelsLast: false`, out, { shape: fx.outputShape, data: fx.output });
+      }
+    });
+  }
+
+  it('a batch of 3 different inputs gives 3 different outputs (mobilenet_v3_small_small: rows are not mixed up)', () => {
+    const b3 = fixture('mobilenet_v3_small_small').batch3!;
+    const per = b3.output.length / 3;
+    const rows = [0, 1, 2].map((i) => b3.output.slice(i * per, (i + 1) * per));
+    expect(compare(rows[1], rows[0]).worst).toBeGreaterThan(compare(rows[0], rows[0]).bar);
+    expect(compare(rows[2], rows[1]).worst).toBeGreaterThan(compare(rows[1], rows[1]).bar);
+  });
+
+  describe('on webgpu (SwiftShader where no GPU is present)', () => {
+    let gpu = { ok: false, reason: 'not started' };
+    beforeAll(async () => {
+      gpu = await openWebGPU(); // throws when CONVKIT_REQUIRE_WEBGPU=1 and no adapter opens
+    });
+    for (const name of GPU_FIXTURES) {
+      it(`${name}: matches PyTorch within 1e-4 of max |output|`, async (ctx) => {
+        if (!gpu.ok) ctx.skip(`webgpu: ${gpu.reason}`);
+        const fx = fixture(name);
+        const b1 = nhwc(fx);
+        const inputs = [b1.input];
+        if (fx.batch3) inputs.push(nhwc(fx.batch3).input);
+        const outs = await run('webgpu', name, inputs);
+        expectMatches(`${name} [webgpu]`, outs[0], { shape: b1.output.shape, data: b1.output.data });
+        if (fx.batch3) {
+          const b3 = nhwc(fx.batch3);
+          expectMatches(`${name} [webgpu] batch 3`, outs[1], { shape: b3.output.shape, data: b3.output.data });
+        }
+      });
+    }
+  });
+});
