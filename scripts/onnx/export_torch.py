@@ -141,11 +141,12 @@ class UNetSmall(nn.Module):
 
 
 class Signal1d(nn.Module):
-    """Conv1d (padding, stride, dilation), BatchNorm1d, MaxPool1d, AdaptiveAvgPool1d(1), Flatten, Linear."""
+    """BatchNorm1d on the input (a BatchNormalization node: PyTorch folds BN into a preceding conv),
+    Conv1d (padding, stride, dilation) + BatchNorm1d (folded), MaxPool1d, AdaptiveAvgPool1d(1), Flatten, Linear."""
     def __init__(self):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv1d(2, 8, 5, padding=2), nn.BatchNorm1d(8), nn.ReLU(),
+            nn.BatchNorm1d(2), nn.Conv1d(2, 8, 5, padding=2), nn.BatchNorm1d(8), nn.ReLU(),
             nn.MaxPool1d(2),
             nn.Conv1d(8, 16, 3, stride=2, padding=1), nn.BatchNorm1d(16), nn.ReLU(),
             nn.Conv1d(16, 16, 3, padding=2, dilation=2), nn.BatchNorm1d(16), nn.ReLU(),
@@ -157,7 +158,7 @@ class Signal1d(nn.Module):
 
 class OpsShape(nn.Module):
     """Pad (constant, reflect, replicate), Slice (negative ends, steps), Split (torch.split, torch.chunk),
-    Transpose (permute / transpose and back), channel-last broadcasting, Flatten + Linear and
+    Transpose (permute / transpose and back), channel-last broadcasting, Expand (expand_as), Flatten + Linear and
     x.reshape(x.size(0), -1) + Linear after a conv (the row permutation case), Add/Sub/Mul."""
     def __init__(self):
         super().__init__()
@@ -165,6 +166,7 @@ class OpsShape(nn.Module):
         self.cb = nn.Conv2d(4, 8, 3)
         self.cc = nn.Conv2d(4, 8, 3)
         self.scale = nn.Parameter(torch.randn(8))
+        self.shift = nn.Parameter(torch.randn(8) * 0.1)
         self.c1 = nn.Conv2d(8, 6, 1)
         self.fc1 = nn.Linear(6 * 5 * 10, 10)
         self.fc2 = nn.Linear(6 * 5 * 10, 10)
@@ -181,6 +183,7 @@ class OpsShape(nn.Module):
         u = t[:, :, 1:-1, 1:-1]                                        # 10x10
         v = u[:, :, ::2, :]                                            # 5x10
         w = (v.permute(0, 2, 3, 1) * self.scale).permute(0, 3, 1, 2)
+        w = w + self.shift.view(1, 8, 1, 1).expand_as(w)                # Expand to a shape read from the input
         z = self.c1(F.relu(w))                                         # [N, 6, 5, 10]
         y1 = self.fc1(self.flat(z))
         y2 = self.fc2(z.transpose(2, 3).reshape(z.size(0), -1))
@@ -189,7 +192,7 @@ class OpsShape(nn.Module):
 
 class OpsAct(nn.Module):
     """Activations: LeakyRelu, PRelu, Elu, Selu, HardSigmoid, HardSwish, GELU (Erf), Sigmoid, Tanh,
-    ReLU6 and clamp (Clip), Softplus; Softmax over the channels of a 4-D tensor; mean over (2, 3);
+    ReLU6 and clamp (Clip), Softplus; Softmax over the channels of a 4-D tensor; mean over (2, 3); AdaptiveMaxPool2d(1) (a MaxPool with the whole map as kernel) + squeeze (Squeeze);
     LogSoftmax of the logits."""
     def __init__(self):
         super().__init__()
@@ -208,19 +211,22 @@ class OpsAct(nn.Module):
         ]
         m = self.mix(torch.cat(branches, 1))
         m = torch.softmax(m, dim=1)
-        return F.log_softmax(self.fc(m.mean((2, 3))), dim=1)
+        g = F.adaptive_max_pool2d(m, 1).squeeze(-1).squeeze(-1)      # MaxPool over the whole map, Squeeze
+        return F.log_softmax(self.fc(m.mean((2, 3)) + g), dim=1)
 
 
 class OpsNorm(nn.Module):
-    """InstanceNorm2d (affine), LayerNorm over the channels of a [N, L, C] tensor (flatten(2) + transpose,
+    """InstanceNorm2d (affine), BatchNorm2d after a ReLU (a BatchNormalization node), LayerNorm over the channels of a [N, L, C] tensor (flatten(2) + transpose,
     and a dynamic-batch reshape back), Dropout (eval), AvgPool2d (ceil_mode, count_include_pad False),
-    MaxPool2d (dilation 2), ReduceMean / ReduceSum / ReduceMax, Sub/Div/Pow/Sqrt/Abs/Neg, Where."""
+    MaxPool2d (dilation 2), Linear on a 3-D tensor (MatMul + Add), ReduceMean / ReduceSum / ReduceMax, Sub/Div/Pow/Sqrt/Abs/Neg, Where."""
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(4, 8, 3, padding=1)
         self.inorm = nn.InstanceNorm2d(8, affine=True)
         self.lnorm = nn.LayerNorm(8)
+        self.tok = nn.Linear(8, 8)
         self.drop = nn.Dropout(0.3)
+        self.bn = nn.BatchNorm2d(8)
         self.avg = nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)
         self.maxd = nn.MaxPool2d(3, stride=2, padding=1, dilation=2)
         self.fc = nn.Linear(8, 6)
@@ -233,8 +239,9 @@ class OpsNorm(nn.Module):
     def forward(self, x):                                              # [N, 4, 10, 10]
         h = self.inorm(self.conv(x))
         n, c, hh, ww = h.shape
-        t = self.lnorm(h.flatten(2).transpose(1, 2))                   # [N, 100, 8]
+        t = self.tok(self.lnorm(h.flatten(2).transpose(1, 2)))         # [N, 100, 8]; Linear on 3-D: MatMul + Add
         t = self.drop(t.transpose(1, 2).reshape(n, c, hh, ww))
+        t = self.bn(F.relu(t))
         ra = self.avg(t).mean((2, 3))                                  # 6x6 -> [N, 8]
         rb = self.maxd(t).sum(dim=(2, 3))                              # 4x4 -> [N, 8]
         rc = t.amax(dim=3).amax(dim=2)                                 # [N, 8]
@@ -242,6 +249,22 @@ class OpsNorm(nn.Module):
         e = e.pow(2) + torch.sqrt(rc.abs() + 0.5) - torch.neg(e)
         e = torch.where(e > 0.5, e, 0.2 * e)
         return self.fc(e)
+
+
+class Opset9(nn.Module):
+    """Opset 9 forms: Upsample (nearest; PyTorch's bilinear does not match ONNX 9's Upsample and
+    is not exported here), Pad with pads as an attribute (reflect), Conv, Relu, Flatten, Gemm."""
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 6, 3)
+        self.up = nn.Upsample(scale_factor=2, mode='nearest')
+        self.c2 = nn.Conv2d(6, 4, 3, stride=2)
+        self.fc = nn.Linear(4 * 4 * 4, 5)
+
+    def forward(self, x):                                              # [N, 3, 6, 6]
+        h = F.relu(self.c1(F.pad(x, (1, 1, 1, 1), mode='reflect')))    # 6x6
+        h = F.relu(self.c2(self.up(h)))                                # 12x12 -> 5x5
+        return self.fc(torch.flatten(h[:, :, :4, :4], 1))
 
 
 class LrnTorch(nn.Module):
@@ -316,30 +339,32 @@ def export(name, model, shape, opset, notes, out_dir=OUT, dynamic=True, batch3=F
     return ops
 
 
-def lrn_onnx(out_dir):
-    """A hand-built file with one ONNX LRN node (PyTorch never emits LRN); reference from
-    F.local_response_norm, which equals ONNX LRN for an odd size."""
+def handmade_lrn(out_dir):
+    """A hand-built file (PyTorch emits neither LRN nor GlobalMaxPool): LRN -> GlobalMaxPool. Reference:
+    torch F.local_response_norm (equal to ONNX LRN for an odd size), then amax over H and W."""
     from onnx import helper, TensorProto
     size, alpha, beta, bias = 5, 0.05, 0.75, 2.0
-    node = helper.make_node('LRN', ['input'], ['output'], name='lrn0', size=size, alpha=alpha, beta=beta, bias=bias)
-    graph = helper.make_graph([node], 'lrn_onnx',
+    nodes = [helper.make_node('LRN', ['input'], ['lrn'], name='lrn0', size=size, alpha=alpha, beta=beta, bias=bias),
+             helper.make_node('GlobalMaxPool', ['lrn'], ['output'], name='gmp0')]
+    graph = helper.make_graph(nodes, 'handmade_lrn',
         [helper.make_tensor_value_info('input', TensorProto.FLOAT, ['batch', 7, 3, 4])],
-        [helper.make_tensor_value_info('output', TensorProto.FLOAT, ['batch', 7, 3, 4])])
+        [helper.make_tensor_value_info('output', TensorProto.FLOAT, ['batch', 7, 1, 1])])
     model = helper.make_model(graph, producer_name='convkit-fixture', opset_imports=[helper.make_opsetid('', 13)])
     model.ir_version = 7
     onnx.checker.check_model(model, full_check=True)
-    path = os.path.join(out_dir, 'lrn_onnx.onnx')
+    path = os.path.join(out_dir, 'handmade_lrn.onnx')
     onnx.save(model, path)
     x = seeded_input((1, 7, 3, 4), 40) * 2
-    y = F.local_response_norm(x, size, alpha=alpha, beta=beta, k=bias)
-    assert torch.equal(y, F.local_response_norm(x, size, alpha=alpha, beta=beta, k=bias))
-    rec = {'name': 'lrn_onnx', 'opset': 13, 'dynamicBatch': True, 'inputShape': list(x.shape), 'input': flat(x),
-           'outputShape': list(y.shape), 'output': flat(y), 'ops': ['LRN'],
-           'notes': 'hand-built (onnx.helper) single LRN node, size 5 alpha 0.05 beta 0.75 bias 2; reference: torch F.local_response_norm'}
-    with open(os.path.join(out_dir, 'lrn_onnx.json'), 'w') as f:
+    lrn = lambda t: F.local_response_norm(t, size, alpha=alpha, beta=beta, k=bias).amax(dim=(2, 3), keepdim=True)
+    y = run_twice(lrn, x)
+    rec = {'name': 'handmade_lrn', 'opset': 13, 'dynamicBatch': True, 'inputShape': list(x.shape), 'input': flat(x),
+           'outputShape': list(y.shape), 'output': flat(y), 'ops': ['GlobalMaxPool', 'LRN'],
+           'notes': 'hand-built (onnx.helper): LRN (size 5, alpha 0.05, beta 0.75, bias 2) -> GlobalMaxPool; '
+                    'reference: torch F.local_response_norm then amax over (2, 3)'}
+    with open(os.path.join(out_dir, 'handmade_lrn.json'), 'w') as f:
         json.dump(rec, f, separators=(',', ':'))
-    print(f'{"lrn_onnx":24s} opset 13 dynamic {os.path.getsize(path):8d} B  ops LRNx1')
-    return {'LRN': 1}
+    print(f'{"handmade_lrn":24s} opset 13 dynamic {os.path.getsize(path):8d} B  ops GlobalMaxPoolx1 LRNx1')
+    return {'LRN': 1, 'GlobalMaxPool': 1}
 
 
 def fixtures():
@@ -372,8 +397,9 @@ def fixtures():
     ex('ops_norm', OpsNorm, (1, 4, 10, 10), seed=10, batch3=True, notes=OpsNorm.__doc__)
     ex('ops_norm_op17', OpsNorm, (1, 4, 10, 10), opset=17, seed=10,
        notes='the same model and weights as ops_norm at opset 17 (LayerNormalization as one node)')
+    ex('opset9', Opset9, (1, 3, 6, 6), opset=9, seed=12, dynamic=False, notes=Opset9.__doc__ + ' Static batch.')
     ex('lrn_torch', LrnTorch, (1, 3, 6, 6), seed=11, dynamic=False, notes=LrnTorch.__doc__ + ' Static batch (with a dynamic batch PyTorch emits an If node for the Squeeze).')
-    allops.update(lrn_onnx(OUT))
+    allops.update(handmade_lrn(OUT))
 
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT)
                 if f.endswith(('.onnx', '.json')) and not f.startswith('proto_cases'))

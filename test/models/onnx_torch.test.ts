@@ -43,7 +43,7 @@ const bytesOf = (name: string): Uint8Array => new Uint8Array(readFileSync(`${DIR
 
 /** Fixtures small enough for webgpu on SwiftShader (software Vulkan) within the test budget. */
 const GPU_FIXTURES = ['unet_small', 'unet_small_op11', 'signal1d', 'ops_shape', 'ops_act', 'ops_act_op17', 'ops_norm',
-  'ops_norm_op17', 'lrn_torch', 'lrn_onnx', 'squeezenet1_1_small'];
+  'ops_norm_op17', 'opset9', 'lrn_torch', 'handmade_lrn', 'squeezenet1_1_small'];
 
 /** Channels-first (N, C, ...spatial) -> channels-last (N, ...spatial, C); rank 2 or less is returned as is. */
 function toChannelsLast(values: ArrayLike<number>, shape: readonly number[]): { data: Float32Array; shape: number[] } {
@@ -106,8 +106,8 @@ const nhwc = (s: Sample) => ({ input: toChannelsLast(s.input, s.inputShape), out
 
 describe('PyTorch-exported ONNX fixtures', () => {
   it('the fixture set is the one the script writes (every file has its .onnx, and nothing is missing)', () => {
-    expect(NAMES).toEqual(['googlenet_small', 'lrn_onnx', 'lrn_torch', 'mobilenet_v2_small', 'mobilenet_v3_small_small', 'ops_act',
-      'ops_act_op17', 'ops_norm', 'ops_norm_op17', 'ops_shape', 'resnet18_small', 'signal1d', 'squeezenet1_1_small', 'unet_small',
+    expect(NAMES).toEqual(['googlenet_small', 'handmade_lrn', 'lrn_torch', 'mobilenet_v2_small', 'mobilenet_v3_small_small', 'ops_act',
+      'ops_act_op17', 'ops_norm', 'ops_norm_op17', 'ops_shape', 'opset9', 'resnet18_small', 'signal1d', 'squeezenet1_1_small', 'unet_small',
       'unet_small_op11']);
     for (const n of NAMES) expect(bytesOf(n).length, n).toBeGreaterThan(100);
   });
