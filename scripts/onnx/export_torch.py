@@ -8,8 +8,14 @@ Run from the repository root with Debian's python3-torch, python3-torchvision an
 
 For each model it writes test/fixtures/onnx/<name>.onnx and <name>.json:
     {name, opset, dynamicBatch, inputShape (the file's layout: NCHW / NCL), input (flat, row-major),
-     outputShape, output (PyTorch, eval mode), batch3? {inputShape, input, outputShape, output},
+     outputShape, output, float32Error, batch3? {inputShape, input, outputShape, output},
      ops (op types in the file), notes}
+output is PyTorch's, eval mode, evaluated in float64 from the float32 weights and inputs that the file
+holds (the exact answer to compare a float32 importer with); float32Error is how far PyTorch's own
+float32 run is from it, relative to max |output| (the script requires < 3e-5, a third of the test's bar).
+Weights are seeded random, rescaled layer by layer (LSUV) so that outputs move with the input (checked:
+a second input must change the output by > 5% of max |output|; default initialisations at reduced width
+give outputs that hardly depend on the input, which a wrong import could match).
 Inputs are multiples of 1/64 (exact in float32, short in JSON); outputs are printed to 8 significant
 digits (relative error < 1e-7, far below the test's bar of 1e-4 of the largest |output|).
 BatchNorm running statistics and affine parameters are randomised (seeded) so that folding them is
@@ -280,6 +286,79 @@ class LrnTorch(nn.Module):
         return self.out(self.lrn(self.conv(x)))
 
 
+# ---------------------------------------------------------------- signal-preserving weights
+
+WEIGHTED = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
+NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
+
+
+def calibrate_norms(model, x):
+    """BatchNorm running statistics := the statistics of the calibration batch (Dropout stays off)."""
+    for m in model.modules():
+        if isinstance(m, NORMS):
+            m.reset_running_stats()
+            m.momentum = None
+    model.train()
+    for m in model.modules():
+        if isinstance(m, nn.Dropout):
+            m.eval()
+    with torch.no_grad():
+        model(x)
+    model.eval()
+    for m in model.modules():
+        if isinstance(m, NORMS):
+            m.momentum = 0.1
+
+
+def lsuv(model, x, g):
+    """Rescale each conv / linear layer, in order, so that each of its output channels has unit variance
+    and a small random mean over the calibration batch (LSUV-style). Default initialisations of deep
+    networks at reduced width give outputs that hardly depend on the input (a wrong import would then
+    pass); after this every fixture's output moves with its input (the script checks it)."""
+    model.train()   # BatchNorm normalises with the batch's statistics while the layers before it change
+    for m in model.modules():
+        if isinstance(m, nn.Dropout):
+            m.eval()
+    for m in [m for m in model.modules() if isinstance(m, WEIGHTED)]:
+        seen = {}
+        h = m.register_forward_hook(lambda mod, i, o: seen.__setitem__('o', o))
+        with torch.no_grad():
+            model(x)
+        h.remove()
+        o = seen['o']
+        if isinstance(m, nn.Linear):   # features last, also on [N, L, C]
+            c = o.shape[-1]
+            flat_o = o.reshape(-1, c).t()
+        else:
+            c = o.shape[1]
+            flat_o = o.transpose(0, 1).reshape(c, -1)
+        std, mean = flat_o.std(1), flat_o.mean(1)
+        std = std.clamp_min(max(1e-3, 0.1 * std.median().item()))
+        with torch.no_grad():
+            if isinstance(m, nn.ConvTranspose2d):
+                m.weight.div_(std.view(1, c, *([1] * (m.weight.dim() - 2))))
+            else:
+                m.weight.div_(std.view(c, *([1] * (m.weight.dim() - 1))))
+            if m.bias is not None:
+                m.bias.copy_((m.bias - mean) / std + torch.randn(c, generator=g) * 0.2)
+    model.eval()
+
+
+def init_weights(model, shape, seed):
+    """Seeded random BatchNorm affine parameters, LSUV-scaled convs and linears, and BatchNorm running
+    statistics measured on a calibration batch of 8 (then perturbed so that they are not exact)."""
+    g = torch.Generator().manual_seed(seed)
+    randomise_norms(model, seed)
+    x = seeded_input((8,) + tuple(shape[1:]), seed + 50)
+    lsuv(model, x, g)
+    calibrate_norms(model, x)
+    for m in model.modules():
+        if isinstance(m, NORMS):
+            m.running_mean.add_(torch.randn(m.num_features, generator=g) * 0.05)
+            m.running_var.mul_(torch.rand(m.num_features, generator=g) * 0.2 + 0.9)
+    return model
+
+
 # ---------------------------------------------------------------- export and check
 
 def seeded_input(shape, seed):
@@ -311,6 +390,17 @@ def export(name, model, shape, opset, notes, out_dir=OUT, dynamic=True, batch3=F
     model.eval()
     x = seeded_input(shape, seed + 1)
     y = run_twice(model, x)
+    y_other = run_twice(model, seeded_input(shape, seed + 7))
+    moved = (y - y_other).abs().max().item() / y.abs().max().item()
+    if not moved > 0.05:
+        raise SystemExit(f'{name}: the output hardly depends on the input (max |y(x) - y(x\')| = {moved:.3g} of max |y|): '
+                         'a wrong import could match it')
+    with torch.no_grad():
+        y64 = model.double()(x.double())
+    model.float()
+    cond = (y.double() - y64).abs().max().item() / y.abs().max().item()
+    if not cond < 3e-5:
+        raise SystemExit(f'{name}: float32 and float64 PyTorch differ by {cond:.3g} of max |y|: too ill-conditioned for a 1e-4 bar')
     path = os.path.join(out_dir, name + '.onnx')
     kw = dict(input_names=['input'], output_names=['output'], opset_version=opset)
     if dynamic:
@@ -322,19 +412,24 @@ def export(name, model, shape, opset, notes, out_dir=OUT, dynamic=True, batch3=F
     rec = {
         'name': name, 'opset': opset, 'dynamicBatch': dynamic,
         'inputShape': list(x.shape), 'input': flat(x),
-        'outputShape': list(y.shape), 'output': flat(y),
+        'outputShape': list(y.shape), 'output': flat(y64),
+        'float32Error': float('%.3g' % cond),
         'ops': sorted(ops), 'notes': notes,
     }
     if batch3:
         x3 = torch.cat([x, seeded_input(shape, seed + 2), seeded_input(shape, seed + 3)], 0)
-        y3 = run_twice(model, x3)
+        run_twice(model, x3)
+        with torch.no_grad():
+            y3 = model.double()(x3.double())
+        model.float()
         rec['batch3'] = {'inputShape': list(x3.shape), 'input': flat(x3), 'outputShape': list(y3.shape), 'output': flat(y3)}
+    model.float()
     if write_json:
         with open(os.path.join(out_dir, name + '.json'), 'w') as f:
             json.dump(rec, f, separators=(',', ':'))
     size = os.path.getsize(path)
     print(f'{name:24s} opset {opset:2d} {"dynamic" if dynamic else "static "} {size:8d} B  '
-          f'params {sum(p.numel() for p in model.parameters()):7d}  max|y| {y.abs().max().item():.4g}  '
+          f'params {sum(p.numel() for p in model.parameters()):7d}  max|y| {y.abs().max().item():.4g} moved {moved:.2f} f32-f64 {cond:.1e}  '
           f'ops {" ".join(f"{k}x{v}" for k, v in ops.items())}')
     return ops
 
@@ -356,7 +451,8 @@ def handmade_lrn(out_dir):
     onnx.save(model, path)
     x = seeded_input((1, 7, 3, 4), 40) * 2
     lrn = lambda t: F.local_response_norm(t, size, alpha=alpha, beta=beta, k=bias).amax(dim=(2, 3), keepdim=True)
-    y = run_twice(lrn, x)
+    run_twice(lrn, x)
+    y = lrn(x.double())
     rec = {'name': 'handmade_lrn', 'opset': 13, 'dynamicBatch': True, 'inputShape': list(x.shape), 'input': flat(x),
            'outputShape': list(y.shape), 'output': flat(y), 'ops': ['GlobalMaxPool', 'LRN'],
            'notes': 'hand-built (onnx.helper): LRN (size 5, alpha 0.05, beta 0.75, bias 2) -> GlobalMaxPool; '
@@ -373,7 +469,7 @@ def fixtures():
 
     def ex(name, build, shape, opset=13, seed=0, **kw):
         torch.manual_seed(seed)
-        model = randomise_norms(build(), seed + 100)
+        model = init_weights(build(), shape, seed + 100)
         allops.update(export(name, model, shape, opset, seed=seed, **kw))
 
     ex('resnet18_small', resnet18_small, (1, 3, 48, 48), seed=1,
@@ -422,7 +518,7 @@ def full(out_dir):
     }
     for i, (name, build) in enumerate(builders.items()):
         torch.manual_seed(100 + i)
-        model = randomise_norms(build(), 200 + i)
+        model = init_weights(build(), (1, 3, 224, 224), 200 + i)
         export(name, model, (1, 3, 224, 224), 13, out_dir=out_dir, seed=100 + i,
                notes=f'full-size torchvision {name}, seeded random weights, 224x224')
 
