@@ -4,7 +4,7 @@
  * torchvision resnet18, mobilenet_v2, mobilenet_v3_small, squeezenet1_1, googlenet, and
  * small networks for the rest of the op list, at opsets 11, 13 and 17) is imported with
  * ck.loadOnnx and must reproduce PyTorch's outputs within 1e-4 of the largest |output|:
- * on ts and wasm for every fixture, on webgpu (SwiftShader) for the small ones. The
+ * on ts, wasm and webgpu (SwiftShader where no GPU is present; all fixtures are small). The
  * stored inputs and outputs are in the file's layout (NCHW / NCL); convkit's imported
  * models take and return channels-last, so the test transposes them, except with
  * { channelsLast: false }. Dynamic-batch files are also run at batch 3 with the same
@@ -40,11 +40,6 @@ const NAMES = readdirSync(DIR)
   .sort();
 const fixture = (name: string): Fixture => JSON.parse(readFileSync(`${DIR}${name}.json`, 'utf8')) as Fixture;
 const bytesOf = (name: string): Uint8Array => new Uint8Array(readFileSync(`${DIR}${name}.onnx`));
-
-/** Fixtures small enough for webgpu on SwiftShader (software Vulkan) within the test budget. */
-const GPU_FIXTURES = ['unet_small', 'unet_small_op11', 'signal1d', 'ops_shape', 'ops_act', 'ops_act_op17', 'ops_norm',
-  'ops_norm_op17', 'opset9', 'lrn_torch', 'handmade_lrn', 'squeezenet1_1_small', 'resnet18_small', 'mobilenet_v2_small',
-  'mobilenet_v3_small_small', 'googlenet_small'];
 
 /** Channels-first (N, C, ...spatial) -> channels-last (N, ...spatial, C); rank 2 or less is returned as is. */
 function toChannelsLast(values: ArrayLike<number>, shape: readonly number[]): { data: Float32Array; shape: number[] } {
@@ -174,7 +169,7 @@ describe('PyTorch-exported ONNX fixtures', () => {
     beforeAll(async () => {
       gpu = await openWebGPU(); // throws when CONVKIT_REQUIRE_WEBGPU=1 and no adapter opens
     });
-    for (const name of GPU_FIXTURES) {
+    for (const name of NAMES) {
       it(`${name}: matches PyTorch within 1e-4 of max |output|`, async (ctx) => {
         if (!gpu.ok) ctx.skip(`webgpu: ${gpu.reason}`);
         const fx = fixture(name);
