@@ -2,7 +2,7 @@
  * Real PyTorch-exported ONNX files (issue 15, "Real files"): every fixture in
  * test/fixtures/onnx written by scripts/onnx/export_torch.py (torch 1.13; reduced
  * torchvision resnet18, mobilenet_v2, mobilenet_v3_small, squeezenet1_1, googlenet, and
- * small networks for the rest of the op list, at opsets 11, 13 and 17) is imported with
+ * small networks for the rest of the op list, at opsets 9, 11, 13 and 17) is imported with
  * ck.loadOnnx and must reproduce PyTorch's outputs within 1e-4 of the largest |output|:
  * on ts, wasm and webgpu (SwiftShader where no GPU is present; all fixtures are small). The
  * stored inputs and outputs are in the file's layout (NCHW / NCL); convkit's imported
@@ -11,67 +11,25 @@
  * imported model that ran batch 1. The fixture list is the directory's: a new fixture
  * is tested without editing this file.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { loadOnnx } from '../../src/index.js';
+import { compareToBar, readFixture, readOnnxBytes, toChannelsLast, type OnnxSample } from '../util/onnx_fixtures.js';
 import { openWebGPU } from '../util/webgpu.js';
 
-interface Sample {
-  inputShape: number[];
-  input: number[];
-  outputShape: number[];
-  output: number[];
-}
-interface Fixture extends Sample {
-  name: string;
-  opset: number;
-  dynamicBatch: boolean;
-  ops: string[];
-  notes: string;
-  batch3?: Sample;
-}
+type Sample = OnnxSample;
 
 const DIR = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
 const NAMES = readdirSync(DIR)
   .filter((f) => f.endsWith('.json') && f !== 'proto_cases.json')
   .map((f) => f.slice(0, -'.json'.length))
   .sort();
-const fixture = (name: string): Fixture => JSON.parse(readFileSync(`${DIR}${name}.json`, 'utf8')) as Fixture;
-const bytesOf = (name: string): Uint8Array => new Uint8Array(readFileSync(`${DIR}${name}.onnx`));
+const fixture = (name: string) => readFixture(DIR, name);
+const bytesOf = (name: string) => readOnnxBytes(DIR, name);
 
-/** Channels-first (N, C, ...spatial) -> channels-last (N, ...spatial, C); rank 2 or less is returned as is. */
-function toChannelsLast(values: ArrayLike<number>, shape: readonly number[]): { data: Float32Array; shape: number[] } {
-  const r = shape.length;
-  if (r < 3) return { data: Float32Array.from(values), shape: [...shape] };
-  const [n, c] = shape;
-  const inner = shape.slice(2).reduce((a, b) => a * b, 1);
-  const out = new Float32Array(values.length);
-  for (let b = 0; b < n; b++) {
-    for (let ch = 0; ch < c; ch++) {
-      const src = (b * c + ch) * inner;
-      for (let s = 0; s < inner; s++) out[(b * inner + s) * c + ch] = values[src + s];
-    }
-  }
-  return { data: out, shape: [n, ...shape.slice(2), c] };
-}
-
-/** The worst |actual - expected| (NaN counts as infinitely bad), where, and the bar: 1e-4 of max |expected|. */
-function compare(actual: ArrayLike<number>, expected: ArrayLike<number>): { worst: number; at: number; bar: number } {
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= worst)) {
-      worst = Number.isNaN(d) ? Infinity : d;
-      at = i;
-    }
-  }
-  return { worst, at, bar: 1e-4 * scale };
-}
+const compare = compareToBar;
 
 function expectMatches(what: string, got: { shape: readonly number[]; data: ArrayLike<number> }, want: { shape: number[]; data: ArrayLike<number> }): void {
   expect(got.shape, `${what}: output shape`).toEqual(want.shape);
