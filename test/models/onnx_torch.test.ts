@@ -103,8 +103,8 @@ describe('PyTorch-exported ONNX fixtures', () => {
   });
 
   for (const backend of ['ts', 'wasm']) {
-    it(`{ channelsLast: false } keeps the file's layout: unet_small (NCHW in and out) and signal1d (NCL in) on ${backend}`, async () => {
-      for (const name of ['unet_small', 'signal1d']) {
+    it(`{ channelsLast: false } keeps the file's layout: unet_small (NCHW in and out), signal1d (NCL in), handmade_lrn (NCHW in and out) on ${backend}`, async () => {
+      for (const name of ['unet_small', 'signal1d', 'handmade_lrn']) {
         const fx = fixture(name);
         const [out] = await run(backend, name, [{ data: Float32Array.from(fx.input), shape: fx.inputShape }], { channelsLast: false });
         expectMatches(`${name} [${backend}] channelsLast: false`, out, { shape: fx.outputShape, data: fx.output });
