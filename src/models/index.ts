@@ -7,3 +7,4 @@ export {
   loadModel, saveModel, encodeModel, decodeModel, memoryHandler, browserLocalStorage, browserIndexedDB, fromFetch, fileSystemHandler,
   MODEL_FORMAT, ModelFormatError, ModelNotFoundError, type IOHandler, type ModelArtifacts, type ModelJSON, type SaveResult, type WeightsManifestEntry, type MemoryHandler, type StorageLike,
 } from './io.js';
+export { loadOnnx, isOnnx, OnnxImportError, type OnnxImportOptions } from './onnx/import.js';
