@@ -47,6 +47,8 @@ const FACTORY_ARGS: Record<string, Record<string, unknown>> = {
   slice: { begin: [0], size: [1] },
   pad: { paddings: [[1, 1]] },
   reduce: { op: 'mean', axes: [1] },
+  resizing: { height: 2, width: 2 },
+  instanceNormalization: {},
 };
 
 /** Lowercase function exports of `ck.layers` that are not layer factories. */
@@ -193,6 +195,8 @@ const CLASS_ARGS: Record<string, Record<string, unknown>> = {
   Slice: { begin: [0, 1], size: [2, -1] },
   Pad: { paddings: [[1, 0], [0, 2]], value: 0.5 },
   Reduce: { op: 'max', axes: [1, -1], keepDims: true },
+  Resizing: { height: 4, width: 6, interpolation: 'bilinear', coordinates: 'align_corners', nearestMode: 'floor' },
+  InstanceNormalization: { epsilon: 1e-3 },
 };
 /** Options every layer takes, with values that make the base getConfig write each of them. */
 const BASE_ARGS = { trainable: false, dtype: 'float64', inputShape: [4, 4, 2], seed: 7, activityRegularizer: { l1: 0.001 } };

@@ -13,7 +13,7 @@ import { Conv1D, Conv2D, Conv2DTranspose, Conv3D } from '../../layers/conv.js';
 import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D } from '../../layers/pooling.js';
 import { BatchNormalization, LayerNormalization, LRN } from '../../layers/normalization.js';
 import { Add, Concatenate, Multiply } from '../../layers/merge.js';
-import { Arithmetic, type ArithmeticOp, MathFunction, type MathFunctionName, Pad, Permute, Reduce, type ReduceOp, Slice } from '../../layers/extra.js';
+import { Arithmetic, type ArithmeticOp, InstanceNormalization, MathFunction, type MathFunctionName, Pad, type PadMode, Permute, Reduce, type ReduceOp, Resizing, type ResizeCoordinates, type ResizeNearest, Slice } from '../../layers/extra.js';
 import { tensor } from '../../ops/creation.js';
 
 export interface ConstVal { kind: 'const'; shape: number[]; data: Float64Array; dtype: number }
@@ -395,7 +395,15 @@ const UNARY_F: Record<string, { fn: MathFunctionName; f: (x: number) => number }
   Exp: { fn: 'exp', f: Math.exp },
   Log: { fn: 'log', f: Math.log },
   Reciprocal: { fn: 'reciprocal', f: (x) => 1 / x },
+  Erf: { fn: 'erf', f: erfNumber },
 };
+
+/** erf of a number (Abramowitz & Stegun 7.1.26, as the erf layer computes it). */
+function erfNumber(x: number): number {
+  const a = Math.abs(x), t = 1 / (1 + 0.3275911 * a);
+  const poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
+  return Math.sign(x) * (1 - poly * Math.exp(-a * a));
+}
 
 function mathFn(opType: string): Handler {
   const { fn, f } = UNARY_F[opType];
@@ -653,7 +661,7 @@ export const HANDLERS: Record<string, Handler> = {
   Softmax: softmaxHandler(false),
   LogSoftmax: softmaxHandler(true),
   Add: binary('Add'), Sub: binary('Sub'), Mul: binary('Mul'), Div: binary('Div'), Pow: binary('Pow'), Max: binary('Max'), Min: binary('Min'),
-  Sqrt: mathFn('Sqrt'), Neg: mathFn('Neg'), Abs: mathFn('Abs'), Exp: mathFn('Exp'), Log: mathFn('Log'), Reciprocal: mathFn('Reciprocal'),
+  Sqrt: mathFn('Sqrt'), Neg: mathFn('Neg'), Abs: mathFn('Abs'), Exp: mathFn('Exp'), Log: mathFn('Log'), Reciprocal: mathFn('Reciprocal'), Erf: mathFn('Erf'),
   Gemm: { check: (n) => (attrInt(n, 'transA', 0) ? 'transA 1 is not supported' : null), run: gemm },
   MatMul: { run: matmul },
   Dropout: {
@@ -877,13 +885,53 @@ export const HANDLERS: Record<string, Handler> = {
       return [C([n], Array.from({ length: n }, (_, i) => s + i * d), constIn(ctx, ins[0], 0, 'start').dtype)];
     },
   },
+  Resize: {
+    check: (n, opset) => {
+      const mode = attrString(n, 'mode', 'nearest');
+      if (mode !== 'nearest' && mode !== 'linear') return `mode '${mode}' is not supported (nearest and linear are)`;
+      if (opset >= 11) {
+        const ct = attrString(n, 'coordinate_transformation_mode', 'half_pixel');
+        if (!['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric'].includes(ct)) return `coordinate_transformation_mode '${ct}' is not supported`;
+        const nm = attrString(n, 'nearest_mode', 'round_prefer_floor');
+        if (!['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'].includes(nm)) return `nearest_mode '${nm}' is not supported`;
+        if (attrInt(n, 'exclude_outside', 0)) return 'exclude_outside 1 is not supported';
+      }
+      return null;
+    },
+    run: (ctx, ins) => resize(ctx, ins, ctx.opset >= 11 ? ins[2] : ins[1], ctx.opset >= 11 ? ins[3] : undefined),
+  },
+  Upsample: {
+    check: (n) => {
+      const mode = attrString(n, 'mode', 'nearest');
+      return mode === 'nearest' || mode === 'linear' || mode === 'bilinear' ? null : `mode '${mode}' is not supported (nearest and linear are)`;
+    },
+    run: (ctx, ins) => {
+      const sc = attr(ctx.node, 'scales')?.floats;
+      return resize(ctx, ins, sc ? C([sc.length], sc) : ins[1], undefined);
+    },
+  },
+  InstanceNormalization: {
+    run: (ctx, ins) => {
+      const x = sym(ctx, ins[0]);
+      const r = x.perm.length;
+      const c = logicalDims(x)[1] as number;
+      const ps = [1, 2].map((i) => constIn(ctx, ins[i], i, i === 1 ? 'scale' : 'B'));
+      ps.forEach((p, i) => {
+        if (p.shape.length !== 1 || p.shape[0] !== c) ctx.fail(`${i ? 'B' : 'scale'} has shape ${fmt(p.shape)}; expected [${c}]`);
+      });
+      if (r < 3) ctx.fail(`expected an input of rank 3 or more (N, C, spatial...), received rank ${r}`);
+      const { layer, y } = ctx.add((nm) => new InstanceNormalization({ name: nm, epsilon: attrFloat(ctx.node, 'epsilon', 1e-5) }), held(ctx, x, cl(r)));
+      setWeights(layer, ps.map((p) => ({ data: p.data, shape: [c] })));
+      return [{ kind: 'sym', t: y, perm: cl(r) }];
+    },
+  },
   ReduceMean: reduce('mean'),
   ReduceSum: reduce('sum'),
   ReduceMax: reduce('max'),
   Pad: {
     check: (n) => {
       const mode = attrString(n, 'mode', 'constant');
-      return mode === 'constant' ? null : `mode '${mode}' is not supported (only 'constant')`;
+      return ['constant', 'reflect', 'edge'].includes(mode) ? null : `mode '${mode}' is not supported (constant, reflect and edge are)`;
     },
     run: (ctx, ins) => {
       const x = sym(ctx, ins[0]);
@@ -895,7 +943,8 @@ export const HANDLERS: Record<string, Handler> = {
       if (pads.some((p) => p < 0)) ctx.fail(`negative pads ${fmt(pads)} are not supported`);
       if (pads[0] || pads[r]) ctx.fail('padding the batch axis is not supported');
       const paddings = x.perm.slice(1).map((a) => [pads[a], pads[a + r]] as [number, number]);
-      const { y } = ctx.add((nm) => new Pad({ name: nm, paddings, value }), held(ctx, x, x.perm));
+      const mode = attrString(ctx.node, 'mode', 'constant') as PadMode;
+      const { y } = ctx.add((nm) => new Pad({ name: nm, paddings, value, mode }), held(ctx, x, x.perm));
       return [{ kind: 'sym', t: y, perm: x.perm }];
     },
   },
@@ -970,6 +1019,35 @@ export const HANDLERS: Record<string, Handler> = {
     },
   },
 };
+
+function resize(ctx: Ctx, ins: (Val | undefined)[], scalesIn: Val | undefined, sizesIn: Val | undefined): Val[] {
+  const n = ctx.node;
+  const x = sym(ctx, ins[0]);
+  const xl = logicalDims(x);
+  if (xl.length !== 4) ctx.fail(`only 4D (N, C, H, W) inputs are supported, received rank ${xl.length}`);
+  const [h, w] = xl.slice(2) as number[];
+  let oh: number, ow: number;
+  const scales = scalesIn && !(scalesIn.kind === 'const' && scalesIn.data.length === 0) ? vecOf(ctx, scalesIn, 2, 'scales') : null;
+  if (scales) {
+    if (scales.length !== 4 || scales[0] !== 1 || scales[1] !== 1) ctx.fail(`scales ${fmt(scales)}: only scaling H and W is supported (batch and channel scales 1)`);
+    const [sh, sw] = scales.slice(2) as number[];
+    oh = Math.floor(h * sh);
+    ow = Math.floor(w * sw);
+    if (Math.abs(oh / h - sh) > 1e-6 || Math.abs(ow / w - sw) > 1e-6) ctx.fail(`scales ${fmt(scales)} do not give whole output sizes for ${h}x${w}; give sizes instead`);
+  } else if (sizesIn) {
+    const sizes = vecOf(ctx, sizesIn, 3, 'sizes');
+    if (sizes.length !== 4 || typeof sizes[2] !== 'number' || typeof sizes[3] !== 'number' || (sizes[1] !== xl[1] && sizes[1] !== 'N')) ctx.fail(`sizes ${fmt(sizes)}: expected [N, ${xl[1]}, height, width]`);
+    [oh, ow] = sizes.slice(2) as number[];
+  } else {
+    return ctx.fail('neither scales nor sizes is given');
+  }
+  const mode = attrString(n, 'mode', 'nearest');
+  const old = ctx.opset < 11 || n.opType === 'Upsample';
+  const coordinates = (old ? 'asymmetric' : attrString(n, 'coordinate_transformation_mode', 'half_pixel')) as ResizeCoordinates;
+  const nearestMode = (old ? 'floor' : attrString(n, 'nearest_mode', 'round_prefer_floor')) as ResizeNearest;
+  const { y } = ctx.add((nm) => new Resizing({ name: nm, height: oh, width: ow, interpolation: mode === 'nearest' ? 'nearest' : 'bilinear', coordinates, nearestMode }), held(ctx, x, cl(4)));
+  return [{ kind: 'sym', t: y, perm: cl(4) }];
+}
 
 function clampIdx(v: number, d: number): number {
   const x = v < 0 ? v + d : v;
