@@ -283,6 +283,106 @@ for (const backend of ['ts', 'wasm']) {
         close(m.predict(nhwc(xin)), nhwc(want));
       });
     });
+
+    it('GELU as PyTorch 1.13 decomposes it at opset 13 (Div, Erf, Add, Mul, Mul) and LayerNorm (ReduceMean, Sub, Pow, Add, Sqrt, Div, Mul, Add) on [N, T, C]', () => {
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', ['N', 5, 4]);
+      const d = b.node('Div', [x, b.init('sqrt2', [], [Math.SQRT2])]);
+      const e = b.node('Erf', [d]);
+      const a = b.node('Add', [e, b.init('one', [], [1])]);
+      const m1 = b.node('Mul', [x, a]);
+      const g = b.node('Mul', [m1, b.init('half', [], [0.5])]);
+      const mu = b.node('ReduceMean', [g], { axes: [-1], keepdims: 1 });
+      const c = b.node('Sub', [g, mu]);
+      const sq = b.node('Pow', [c, b.init('two', [], [2])]);
+      const v = b.node('ReduceMean', [sq], { axes: [-1], keepdims: 1 });
+      const sd = b.node('Sqrt', [b.node('Add', [v, b.init('eps', [], [1e-5])])]);
+      const gamma = randArray(4, 131), beta = randArray(4, 132);
+      const y = b.node('Add', [b.node('Mul', [b.node('Div', [c, sd]), b.init('gamma', [4], gamma)]), b.init('beta', [4], beta)]);
+      b.output(y);
+      const m = loadOnnx(b.encode());
+      ck.tidy(() => {
+        const xin = ck.tensor(randArray(2 * 20, 133, 3), [2, 5, 4]);
+        const gx = ck.gelu(ck.transpose(xin, [0, 2, 1]));
+        const mean = ck.mean(gx, { axes: [1], keepDims: true });
+        const cc = ck.sub(gx, mean);
+        const want = ck.add(ck.mul(ck.div(cc, ck.sqrt(ck.add(ck.mean(ck.square(cc), { axes: [1], keepDims: true }), 1e-5))), ck.reshape(ck.tensor(gamma), [1, 4, 1])), ck.reshape(ck.tensor(beta), [1, 4, 1]));
+        // NCL input [2, 5, 4] is held channels-last: [2, 4, 5].
+        close(m.predict(ck.transpose(xin, [0, 2, 1])), want);
+      });
+    });
+
+    it('Pad reflect and edge, InstanceNormalization', () => {
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', [1, 2, 3, 4]);
+      const r = b.node('Pad', [x, b.ints('p1', [0, 0, 2, 1, 0, 0, 1, 3])], { mode: 'reflect' });
+      const e = b.node('Pad', [x, b.ints('p2', [0, 0, 1, 0, 0, 0, 2, 2])], { mode: 'edge' });
+      const sc = randArray(2, 141), bi = randArray(2, 142);
+      const inorm = b.node('InstanceNormalization', [x, b.init('sc', [2], sc), b.init('bi', [2], bi)], { epsilon: F(1e-5) });
+      b.output(r);
+      b.output(e);
+      b.output(inorm);
+      const m = loadOnnx(b.encode());
+      const xs = randArray(24, 143);
+      const xin = ck.tensor(xs, [1, 2, 3, 4]);
+      const [o1, o2, o3] = m.predictAll(nhwc(xin)) as Tensor[];
+      const at = (c: number, i: number, j: number) => xs[c * 12 + i * 4 + j];
+      const refl = (i: number, n: number) => (i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i);
+      const edge = (i: number, n: number) => Math.min(n - 1, Math.max(0, i));
+      const build = (pb: number[], pa: number[], f: (i: number, n: number) => number) => {
+        const H = 3 + pb[0] + pa[0], W = 4 + pb[1] + pa[1];
+        const out: number[] = [];
+        for (let c = 0; c < 2; c++) for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) out.push(at(c, f(i - pb[0], 3), f(j - pb[1], 4)));
+        return nhwc(ck.tensor(out, [1, 2, H, W]));
+      };
+      close(o1, build([2, 1], [1, 3], refl));
+      close(o2, build([1, 0], [2, 2], edge));
+      const mu = ck.mean(xin, { axes: [2, 3], keepDims: true });
+      const v = ck.mean(ck.square(ck.sub(xin, mu)), { axes: [2, 3], keepDims: true });
+      const want = ck.add(ck.mul(ck.div(ck.sub(xin, mu), ck.sqrt(ck.add(v, 1e-5))), ck.reshape(ck.tensor(sc), [1, 2, 1, 1])), ck.reshape(ck.tensor(bi), [1, 2, 1, 1]));
+      close(o3, nhwc(want));
+    });
+
+    it('Resize (nearest asymmetric/floor, linear half_pixel / pytorch_half_pixel / align_corners, sizes and scales) and Upsample (opset 9)', () => {
+      const xs = randArray(2 * 3 * 4, 151);
+      const ref = (oh: number, ow: number, mode: string, coord: string, nearest = 'round_prefer_floor') => {
+        const out: number[] = [];
+        const src = (o: number, n: number, m: number) => {
+          const s = m / n;
+          if (coord === 'align_corners') return m === 1 ? 0 : (o * (n - 1)) / (m - 1);
+          if (coord === 'asymmetric') return o / s;
+          if (coord === 'pytorch_half_pixel' && m === 1) return 0;
+          return (o + 0.5) / s - 0.5;
+        };
+        const rnd = (v: number) => (nearest === 'floor' ? Math.floor(v) : Math.ceil(v - 0.5));
+        for (let c = 0; c < 2; c++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
+          const at = (y: number, x: number) => xs[c * 12 + y * 4 + x];
+          if (mode === 'nearest') { out.push(at(Math.min(2, Math.max(0, rnd(src(i, 3, oh)))), Math.min(3, Math.max(0, rnd(src(j, 4, ow)))))); continue; }
+          const sy = Math.min(2, Math.max(0, src(i, 3, oh))), sx = Math.min(3, Math.max(0, src(j, 4, ow)));
+          const y0 = Math.floor(sy), x0 = Math.floor(sx), y1 = Math.min(2, y0 + 1), x1 = Math.min(3, x0 + 1), wy = sy - y0, wx = sx - x0;
+          out.push((at(y0, x0) * (1 - wx) + at(y0, x1) * wx) * (1 - wy) + (at(y1, x0) * (1 - wx) + at(y1, x1) * wx) * wy);
+        }
+        return nhwc(ck.tensor(out, [1, 2, oh, ow]));
+      };
+      const cases: [string, string, number[] | null, number[] | null, number, number, string?][] = [
+        ['nearest', 'asymmetric', [1, 1, 2, 2], null, 6, 8, 'floor'],
+        ['linear', 'half_pixel', null, [1, 2, 5, 7], 5, 7],
+        ['linear', 'pytorch_half_pixel', [1, 1, 2, 2], null, 6, 8],
+        ['linear', 'align_corners', null, [1, 2, 4, 9], 4, 9],
+        ['nearest', 'half_pixel', null, [1, 2, 2, 3], 2, 3],
+      ];
+      for (const [mode, coord, scales, sizes, oh, ow, nearest] of cases) {
+        const b = new OnnxBuilder(13);
+        const x = b.input('x', [1, 2, 3, 4]);
+        const ins = [x, '', scales ? b.init('scales', [4], scales) : '', ...(sizes ? [b.ints('sizes', sizes)] : [])];
+        b.output(b.node('Resize', ins, { mode, coordinate_transformation_mode: coord, ...(nearest ? { nearest_mode: nearest } : {}) }));
+        close(loadOnnx(b.encode()).predict(nhwc(ck.tensor(xs, [1, 2, 3, 4]))), ref(oh, ow, mode, coord, nearest));
+      }
+      const u = new OnnxBuilder(9);
+      const ux = u.input('x', [1, 2, 3, 4]);
+      u.output(u.node('Upsample', [ux, u.init('s', [4], [1, 1, 2, 3])], { mode: 'nearest' }));
+      close(loadOnnx(u.encode()).predict(nhwc(ck.tensor(xs, [1, 2, 3, 4]))), ref(6, 12, 'nearest', 'asymmetric', 'floor'));
+    });
   });
 }
 
