@@ -383,6 +383,47 @@ for (const backend of ['ts', 'wasm']) {
       u.output(u.node('Upsample', [ux, u.init('s', [4], [1, 1, 2, 3])], { mode: 'nearest' }));
       close(loadOnnx(u.encode()).predict(nhwc(ck.tensor(xs, [1, 2, 3, 4]))), ref(6, 12, 'nearest', 'asymmetric', 'floor'));
     });
+
+    it('a 1D signal net: Conv (1D) -> MaxPool (1D) -> AveragePool (1D) -> GlobalAveragePool -> Squeeze -> Gemm', () => {
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', ['N', 2, 16]);
+      const w = randArray(3 * 2 * 5, 161), bias = randArray(3, 162), wg = randArray(4 * 3, 163);
+      let h = b.node('Conv', [x, b.init('w', [3, 2, 5], w), b.init('b', [3], bias)], { kernel_shape: [5], pads: [2, 2] });
+      h = b.node('MaxPool', [h], { kernel_shape: [2], strides: [2] });
+      h = b.node('AveragePool', [h], { kernel_shape: [3], strides: [1], pads: [1, 1] });
+      h = b.node('GlobalAveragePool', [h]);
+      h = b.node('Squeeze', [h, b.ints('ax', [2])]);
+      b.output(b.node('Gemm', [h, b.init('wg', [4, 3], wg)], { transB: 1 }));
+      const m = loadOnnx(b.encode());
+      expect(m.layers.some((l) => l.className === 'Permute')).toBe(false);
+      ck.tidy(() => {
+        const xin = ck.tensor(randArray(2 * 32, 164), [2, 2, 16]);
+        const xl = ck.transpose(xin, [0, 2, 1]);
+        let r = ck.conv1d(xl, ck.transpose(ck.tensor(w, [3, 2, 5]), [2, 1, 0]), { padding: 2, bias: ck.tensor(bias) });
+        r = ck.maxPool1d(r, { size: 2, strides: 2 });
+        r = ck.avgPool1d(r, { size: 3, strides: 1, padding: 1 });
+        r = ck.mean(r, { axes: [1] });
+        close(m.predict(xl), ck.matmul(r, ck.transpose(ck.tensor(wg, [4, 3]))));
+      });
+    });
+
+    it('Gather of one channel of a computed tensor (x[:, 0]), Unsqueeze, and Concat back (googlenet transform_input)', () => {
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', ['N', 3, 2, 2]);
+      const parts = [0, 1, 2].map((c) => {
+        const g = b.node('Gather', [x, b.init(`i${c}`, [], [c], ONNX_DTYPE.INT64)], { axis: 1 });
+        const u = b.node('Unsqueeze', [g, b.ints(`a${c}`, [1])]);
+        return b.node('Add', [b.node('Mul', [u, b.init(`s${c}`, [], [c + 1])]), b.init(`o${c}`, [], [c / 10])]);
+      });
+      b.output(b.node('Concat', [parts[2], parts[0], parts[1]], { axis: 1 }));
+      const m = loadOnnx(b.encode());
+      expect(m.layers.some((l) => l.className === 'Permute')).toBe(false);
+      ck.tidy(() => {
+        const xin = ck.tensor(randArray(24, 171), [2, 3, 2, 2]);
+        const ch = (c: number) => ck.add(ck.mul(ck.slice(xin, [0, c, 0, 0], [2, 1, 2, 2]), c + 1), c / 10);
+        close(m.predict(nhwc(xin)), nhwc(ck.concat([ch(2), ch(0), ch(1)], 1)));
+      });
+    });
   });
 }
 

@@ -252,7 +252,8 @@ function pool(kind: 'max' | 'avg'): Handler {
       if (attrInts(n, 'dilations', [1, 1]).some((v) => v !== 1)) return `dilations ${fmt(attrInts(n, 'dilations', []))} are not supported (only 1)`;
       if (attrInt(n, 'storage_order', 0) !== 0) return 'storage_order 1 is not supported';
       if (n.outputs.length > 1 && n.outputs[1]) return 'the Indices output is not supported';
-      if (attrInts(n, 'kernel_shape', []).length !== 2) return `kernel_shape ${fmt(attrInts(n, 'kernel_shape', []))}: only 2D pooling is supported`;
+      const kl = attrInts(n, 'kernel_shape', []).length;
+      if (kl !== 1 && kl !== 2) return `kernel_shape ${fmt(attrInts(n, 'kernel_shape', []))}: only 1D and 2D pooling are supported`;
       if (kind === 'avg' && attrInt(n, 'ceil_mode', 0) && attrInt(n, 'count_include_pad', 0)) return 'ceil_mode with count_include_pad is not supported';
       return autoPadCheck(n);
     },
@@ -260,20 +261,26 @@ function pool(kind: 'max' | 'avg'): Handler {
       const n = ctx.node;
       const x = sym(ctx, ins[0]);
       const xl = logicalDims(x);
-      if (xl.length !== 4) ctx.fail(`expected an input of rank 4 (N, C, H, W), received ${fmt(xl)}`);
-      const k = attrInts(n, 'kernel_shape', []);
-      const s = attrInts(n, 'strides', [1, 1]);
-      let padding: [number, number][] | number = padPairs(ctx, xl.slice(2) as number[], k, s, [1, 1]);
+      const k1 = attrInts(n, 'kernel_shape', []);
+      if (xl.length !== k1.length + 2) ctx.fail(`expected an input of rank ${k1.length + 2} for kernel_shape ${fmt(k1)}, received ${fmt(xl)}`);
+      const one = k1.length === 1;
+      const s1 = attrInts(n, 'strides', one ? [1] : [1, 1]);
+      const pairs = padPairs(ctx, xl.slice(2) as number[], k1, s1, one ? [1] : [1, 1]);
+      // 1D pooling runs as 2D pooling over [N, 1, L, C].
+      const k = one ? [1, k1[0]] : k1, s = one ? [1, s1[0]] : s1;
+      let padding: [number, number][] | number = one ? [[0, 0], pairs[0]] : pairs;
       const ceil = !!attrInt(n, 'ceil_mode', 0);
       if (ceil) {
-        const all = padding.flat();
-        if (all.some((v) => v !== all[0])) ctx.fail(`ceil_mode with unequal pads ${fmt(all)} is not supported`);
+        const all = pairs.flat();
+        if (all.some((v) => v !== all[0]) || (one && all[0] !== 0)) ctx.fail(`ceil_mode with pads ${fmt(all)} is not supported (${one ? 'no padding in 1D' : 'equal pads'} only)`);
         padding = all[0];
       }
-      const xt = held(ctx, x, cl(4));
+      let xt = held(ctx, x, cl(xl.length));
+      if (one) xt = ctx.add((nm) => new Reshape({ name: nm, targetShape: [1, ...xt.shape] }), xt).y;
       const { y } = ctx.add((nm) => (kind === 'max'
         ? new MaxPooling2D({ name: nm, poolSize: k, strides: s, padding, ceilMode: ceil })
         : new AveragePooling2D({ name: nm, poolSize: k, strides: s, padding, ceilMode: ceil, countIncludePad: !!attrInt(n, 'count_include_pad', 0) })), xt);
+      if (one) return [{ kind: 'sym', t: ctx.add((nm) => new Reshape({ name: nm, targetShape: y.shape.slice(1) }), y).y, perm: cl(3) }];
       return [{ kind: 'sym', t: y, perm: cl(4) }];
     },
   };
@@ -594,6 +601,24 @@ function reshapeSym(ctx: Ctx, x: Sym, target: (number | 'N')[]): Sym {
   return { kind: 'sym', t: ctx.add((nm) => new Reshape({ name: nm, targetShape: dims }), xt).y, perm: ident(dims.length + 1) };
 }
 
+/** Drop size-1 logical axes without moving data: a reshape of the held tensor. */
+function squeezeHeld(ctx: Ctx, x: Sym, axes: number[]): Sym {
+  const keep = x.perm.filter((a) => !axes.includes(a));
+  const sorted = [...keep].sort((p, q) => p - q);
+  const dims = x.t.shape.filter((_, k) => !axes.includes(x.perm[k + 1]));
+  const { y } = ctx.add((nm) => new Reshape({ name: nm, targetShape: dims }), x.t);
+  return { kind: 'sym', t: y, perm: keep.map((a) => sorted.indexOf(a)) };
+}
+
+/** Insert size-1 logical axes (`axes` of the output) without moving data: they go last in the held tensor. */
+function unsqueezeHeld(ctx: Ctx, x: Sym, axes: number[]): Sym {
+  const r = x.perm.length + axes.length;
+  const others = Array.from({ length: r }, (_, i) => i).filter((i) => !axes.includes(i));
+  const perm = [...x.perm.map((a) => others[a]), ...axes];
+  const { y } = ctx.add((nm) => new Reshape({ name: nm, targetShape: [...x.t.shape, ...axes.map(() => 1)] }), x.t);
+  return { kind: 'sym', t: y, perm };
+}
+
 function vecOf(ctx: Ctx, v: Val | undefined, i: number, what: string): (number | 'N')[] {
   const x = need(ctx, v, i, what);
   if (x.kind === 'const') return [...x.data];
@@ -780,7 +805,23 @@ export const HANDLERS: Record<string, Handler> = {
       const d = need(ctx, ins[0], 0, 'data');
       const idx = constIn(ctx, ins[1], 1, 'indices');
       const axis = attrInt(ctx.node, 'axis', 0);
-      if (d.kind === 'sym') return ctx.fail('Gather on a tensor computed from the model input is not supported');
+      if (d.kind === 'sym') {
+        // x[:, i] or x[:, i:j] on a non-batch axis: a Slice (and a squeeze for a scalar index).
+        const r = d.perm.length;
+        const a = normAxis(ctx, axis, r);
+        if (a === 0) ctx.fail('gathering along the batch axis is not supported');
+        const n = logicalDims(d)[a] as number;
+        const ids = [...idx.data].map((i) => (i < 0 ? i + n : i));
+        if (idx.shape.length > 1 || !ids.length || ids.some((i, k) => i !== ids[0] + k) || ids[0] < 0 || ids[ids.length - 1] >= n) {
+          ctx.fail(`indices ${fmt([...idx.data])} on a computed tensor: only one index or a run of consecutive indices within axis ${a} (size ${n}) is supported`);
+        }
+        const ha = d.perm.indexOf(a) - 1;
+        const begin = d.t.shape.map((_, k) => (k === ha ? ids[0] : 0));
+        const size = d.t.shape.map((dd, k) => (k === ha ? ids.length : dd));
+        const { y } = ctx.add((nm) => new Slice({ name: nm, begin, size }), held(ctx, d, d.perm));
+        const sliced: Sym = { kind: 'sym', t: y, perm: d.perm };
+        return [idx.shape.length === 0 ? squeezeHeld(ctx, sliced, [a]) : sliced];
+      }
       if (d.kind === 'shape') {
         if (axis !== 0) ctx.fail(`axis ${axis} of a 1-D shape`);
         const n = d.dims.length;
@@ -802,10 +843,10 @@ export const HANDLERS: Record<string, Handler> = {
         return [{ kind: 'shape', dims: x.dims, scalar: false }];
       }
       if (x.kind === 'const') return [{ ...x, shape: unsqueezeDims(x.shape, axes!, 1, ctx) }];
-      const xl = logicalDims(x);
-      const out = unsqueezeDims(xl, axes!, 1 as number | 'N', ctx);
-      if (out[0] !== 'N') ctx.fail('unsqueezing before the batch axis is not supported');
-      return [reshapeSym(ctx, x, out)];
+      const r = x.perm.length + axes!.length;
+      const ax = axes!.map((a) => normAxis(ctx, a, r));
+      if (ax.includes(0)) ctx.fail('unsqueezing before the batch axis is not supported');
+      return [unsqueezeHeld(ctx, x, ax)];
     },
   },
   Squeeze: {
@@ -820,7 +861,7 @@ export const HANDLERS: Record<string, Handler> = {
       const out = dims.filter((_, i) => !axes.includes(i));
       if (x.kind === 'const') return [{ ...x, shape: out as number[] }];
       if (axes.includes(0)) ctx.fail('squeezing the batch axis is not supported');
-      return [reshapeSym(ctx, x, out)];
+      return [squeezeHeld(ctx, x, axes)];
     },
   },
   Cast: {
