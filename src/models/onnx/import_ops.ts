@@ -138,6 +138,11 @@ function held(ctx: Ctx, v: Sym, want: readonly number[]): SymbolicTensor {
   if (same(v.perm, want)) return v.t;
   const src = want.map((a) => v.perm.indexOf(a));
   if (src[0] !== 0) ctx.fail(`this would move the batch axis`);
+  const hs = [0, ...v.t.shape];
+  const outShape = src.slice(1).map((k) => hs[k]);
+  // When only axes of size 1 move, the data order is unchanged: a reshape suffices.
+  const big = src.filter((k) => k > 0 && hs[k] !== 1);
+  if (big.every((k, i) => i === 0 || k > big[i - 1])) return ctx.add((nm) => new Reshape({ name: nm, targetShape: outShape }), v.t).y;
   return ctx.add((nm) => new Permute({ dims: src.slice(1), name: nm }), v.t).y;
 }
 
@@ -1001,7 +1006,23 @@ export const HANDLERS: Record<string, Handler> = {
         axes = ins[3] ? (vecOf(ctx, ins[3], 3, 'axes') as number[]) : null;
         steps = ins[4] ? (vecOf(ctx, ins[4], 4, 'steps') as number[]) : null;
       }
-      if (steps && steps.some((s) => s !== 1)) ctx.fail(`steps ${fmt(steps)} are not supported (only 1)`);
+      if (x.kind === 'const') {
+        // Any steps (PyTorch reverses pad vectors with step -1) on a constant.
+        const r = x.shape.length;
+        const ax = (axes ?? starts.map((_, i) => i)).map((a) => normAxis(ctx, a, r));
+        const picks = x.shape.map((d) => Array.from({ length: d }, (_, i) => i));
+        ax.forEach((a, i) => {
+          const d = x.shape[a], st = steps ? steps[i] : 1;
+          if (!st) ctx.fail('a step of 0');
+          let b = starts[i] < 0 ? starts[i] + d : starts[i], e = ends[i] < 0 ? ends[i] + d : ends[i];
+          if (st > 0) { b = Math.min(d, Math.max(0, b)); e = Math.min(d, Math.max(0, e)); } else { b = Math.min(d - 1, Math.max(0, b)); e = Math.min(d - 1, Math.max(-1, e)); }
+          const idx: number[] = [];
+          for (let k = b; st > 0 ? k < e : k > e; k += st) idx.push(k);
+          picks[a] = idx;
+        });
+        return [gatherPicks(x, picks)];
+      }
+      if (steps && steps.some((s) => s !== 1)) ctx.fail(`steps ${fmt(steps)} are not supported on a computed tensor (only 1)`);
       if (x.kind === 'shape') {
         if ((axes && axes[0] !== 0) || starts.length !== 1) ctx.fail('slicing a shape on an axis other than 0');
         const len = x.dims.length;
@@ -1010,7 +1031,7 @@ export const HANDLERS: Record<string, Handler> = {
         if (!dims.includes('N')) return [C([dims.length], dims as number[], ONNX_DTYPE.INT64)];
         return [{ kind: 'shape', dims, scalar: false }];
       }
-      const dims = x.kind === 'const' ? x.shape : (logicalDims(x) as (number | 'N')[]);
+      const dims = logicalDims(x) as (number | 'N')[];
       const r = dims.length;
       const ax = (axes ?? starts.map((_, i) => i)).map((a) => normAxis(ctx, a, r));
       const begin = new Array(r).fill(0), size = dims.map((d) => d);
@@ -1018,14 +1039,13 @@ export const HANDLERS: Record<string, Handler> = {
         if (a === 0) {
           const e = ends[i];
           if (starts[i] === 0 && (e >= 2 ** 31 - 1 || e === -1 + 2 ** 63)) return;
-          if (x.kind !== 'const') ctx.fail('slicing the batch axis is not supported');
+          ctx.fail('slicing the batch axis is not supported');
         }
         const d = dims[a] as number;
         const b = clampIdx(starts[i], d), e = clampIdx(ends[i], d);
         begin[a] = b;
         size[a] = Math.max(0, e - b);
       });
-      if (x.kind === 'const') return [sliceConst(x, begin, size as number[])];
       if ((size as number[]).some((s, i) => i > 0 && s < 1)) ctx.fail(`the slice is empty (sizes ${fmt(size)})`);
       const s = x as Sym;
       const hb = s.perm.slice(1).map((a) => begin[a]), hs = s.perm.slice(1).map((a) => size[a] as number);
@@ -1153,15 +1173,17 @@ function gatherConst(ctx: Ctx, d: ConstVal, idx: ConstVal, axis: number): ConstV
   return { kind: 'const', shape: [...d.shape.slice(0, a), ...idx.shape, ...d.shape.slice(a + 1)], data, dtype: d.dtype };
 }
 
-function sliceConst(x: ConstVal, begin: number[], size: number[]): ConstVal {
-  const st = strides(x.shape), n = prod(size), r = size.length;
+/** The sub-array of `x` at the index lists `picks` (one per axis). */
+function gatherPicks(x: ConstVal, picks: number[][]): ConstVal {
+  const st = strides(x.shape), shape = picks.map((p) => p.length), n = prod(shape), r = shape.length;
   const data = new Float64Array(n);
   const idx = new Array<number>(r).fill(0);
   for (let o = 0; o < n; o++) {
     let s = 0;
-    for (let i = 0; i < r; i++) s += (begin[i] + idx[i]) * st[i];
+    for (let i = 0; i < r; i++) s += picks[i][idx[i]] * st[i];
     data[o] = x.data[s];
-    for (let i = r - 1; i >= 0; i--) { if (++idx[i] < size[i]) break; idx[i] = 0; }
+    for (let i = r - 1; i >= 0; i--) { if (++idx[i] < shape[i]) break; idx[i] = 0; }
   }
-  return { ...x, shape: size, data };
+  return { ...x, shape, data };
 }
+
