@@ -309,12 +309,20 @@ export async function loadModel(source: string | IOHandler | Uint8Array | ArrayB
     return decodeModel(await fromFetch(source, { fetch: cached }).load!());
   }
   if (typeof source === 'string') {
+    // A file (not a folder): JSON is today's model.json, anything else is read as ONNX.
     const bytes = await readIfFile(source);
-    if (bytes && isOnnx(bytes)) return loadOnnx(bytes, { name: source });
+    if (bytes && !looksLikeJson(bytes)) return loadOnnx(bytes, { name: source });
   }
   const handler = typeof source === 'string' ? fileSystemHandler(source) : source;
   if (!handler || typeof handler.load !== 'function') throw new TypeError('loadModel: the source must be a path, a URL, a Uint8Array, an ArrayBuffer or an IOHandler with a load() method');
   return decodeModel(await handler.load());
+}
+
+function looksLikeJson(b: Uint8Array): boolean {
+  let i = 0;
+  if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) i = 3;
+  while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
+  return b[i] === 0x7b;
 }
 
 /** The bytes of `path` when it is a regular file not named *.json (Node), else null. */

@@ -461,6 +461,10 @@ describe('ONNX import: the model is an ordinary convkit model', () => {
     for (const src of [bytes, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, file]) {
       close((await ck.loadModel(src as never)).predict(x), y);
     }
+    const junk = join(dir, 'junk.onnx');
+    writeFileSync(junk, new Uint8Array([0x08, 0x07, 0xff]));
+    await expect(ck.loadModel(junk)).rejects.toThrow(/junk\.onnx: not a readable ONNX model/);
+    await expect(ck.loadModel(new Uint8Array([1, 2, 3]))).rejects.toThrow(ck.ModelFormatError);
   });
 
   it('fine-tunes: a frozen backbone keeps its weights while the Dense head trains', async () => {
