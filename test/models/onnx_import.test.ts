@@ -424,6 +424,24 @@ for (const backend of ['ts', 'wasm']) {
         close(m.predict(nhwc(xin)), nhwc(ck.concat([ch(2), ch(0), ch(1)], 1)));
       });
     });
+
+    it('PRelu (one slope per channel and one shared), GreaterOrEqual + Cast (a step)', () => {
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', ['N', 3, 2, 2]);
+      const p1 = b.node('PRelu', [x, b.init('slope', [3, 1, 1], [0.1, 0.2, 0.3])]);
+      const p2 = b.node('PRelu', [p1, b.init('one', [1], [0.5])]);
+      const st = b.node('Cast', [b.node('GreaterOrEqual', [p2, b.init('c', [], [0.25])])], { to: ONNX_DTYPE.FLOAT });
+      b.output(p2);
+      b.output(st);
+      const m = loadOnnx(b.encode());
+      ck.tidy(() => {
+        const xin = nhwc(ck.tensor(randArray(24, 181), [2, 3, 2, 2]));
+        const [o1, o2] = m.predictAll(xin) as Tensor[];
+        const want = ck.prelu(ck.prelu(xin, ck.tensor([0.1, 0.2, 0.3])), ck.tensor([0.5, 0.5, 0.5]));
+        close(o1, want);
+        close(o2, ck.cast(ck.greaterEqual(want, 0.25), 'float32'));
+      });
+    });
   });
 }
 

@@ -8,7 +8,7 @@
 import { attr, attrFloat, attrInt, attrInts, attrString, ONNX_DTYPE, type OnnxNode } from './proto.js';
 import type { SymbolicTensor } from '../../layers/symbolic.js';
 import type { Layer } from '../../layers/layer.js';
-import { Activation, Dense, ELU, Flatten, LeakyReLU, ReLU, Reshape, Softmax } from '../../layers/core.js';
+import { Activation, Dense, ELU, Flatten, LeakyReLU, PReLU, ReLU, Reshape, Softmax } from '../../layers/core.js';
 import { Conv1D, Conv2D, Conv2DTranspose, Conv3D } from '../../layers/conv.js';
 import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D } from '../../layers/pooling.js';
 import { BatchNormalization, LayerNormalization, LRN } from '../../layers/normalization.js';
@@ -903,6 +903,37 @@ export const HANDLERS: Record<string, Handler> = {
       const v = attr(ctx.node, 'value')?.t;
       const shape = s as number[];
       return [{ kind: 'const', shape, data: new Float64Array(prod(shape)).fill(v ? v.data[0] : 0), dtype: v?.dataType ?? ONNX_DTYPE.FLOAT }];
+    },
+  },
+  PRelu: {
+    run: (ctx, ins) => {
+      const x = sym(ctx, ins[0]);
+      const slope = constIn(ctx, ins[1], 1, 'slope');
+      const xl = logicalDims(x), r = xl.length;
+      const c = r >= 2 ? (xl[1] as number) : 1;
+      const n = prod(slope.shape);
+      // PyTorch: one slope ([1]) or one per channel ([C] on [N, C], [C, 1, 1] on [N, C, H, W]).
+      const perChannel = n === c && slope.shape.filter((d) => d !== 1).length <= 1 && (slope.shape.length === r - 1 || slope.shape.length === 1 && r === 2 || n === 1);
+      if (!(n === 1 || perChannel)) ctx.fail(`slope of shape ${fmt(slope.shape)}: only one slope or one per channel (${c}) is supported`);
+      const xt = held(ctx, x, cl(r));
+      const { layer, y } = ctx.add((nm) => new PReLU({ name: nm }), xt);
+      setWeights(layer, [{ data: n === 1 ? new Float64Array(c).fill(slope.data[0]) : slope.data, shape: [c] }]);
+      return [{ kind: 'sym', t: y, perm: cl(r) }];
+    },
+  },
+  GreaterOrEqual: {
+    run: (ctx, ins) => {
+      const a = need(ctx, ins[0], 0, 'A'), b = need(ctx, ins[1], 1, 'B');
+      if (a.kind === 'const' && b.kind === 'const') return [binaryConst(ctx, a, b, (p, q) => (p >= q ? 1 : 0), ONNX_DTYPE.BOOL)];
+      if (a.kind !== 'sym' || b.kind !== 'const' || prod(b.shape) !== 1) return ctx.fail('only a computed tensor compared with one constant is supported (x >= c)');
+      // x >= c as a float 0/1 (the Cast to float that follows passes it on): step(x - c).
+      let t = held(ctx, a, a.perm);
+      if (b.data[0] !== 0) {
+        const s1 = ctx.add((nm) => new Arithmetic({ name: nm, op: 'sub', constantShape: [] }), t);
+        setWeights(s1.layer, [{ data: Float64Array.of(b.data[0]), shape: [1] }]);
+        t = s1.y;
+      }
+      return [{ kind: 'sym', t: ctx.add((nm) => new Activation({ name: nm, activation: 'step' }), t).y, perm: a.perm }];
     },
   },
   Equal: constOnly('Equal', (a, b) => (a === b ? 1 : 0), ONNX_DTYPE.BOOL),
