@@ -59,6 +59,7 @@ for (const backend of ['ts', 'wasm']) {
       b.output(y, ['N', 5]);
       const m = loadOnnx(b.encode(), { name: 'core.onnx' });
       expect(m.inputs[0].shape).toEqual([9, 9, 3]);
+      expect(m.layers.map((l) => l.className)).toEqual(['Conv2D', 'BatchNormalization', 'ReLU', 'MaxPooling2D', 'DepthwiseConv2D', 'ReLU', 'GlobalAveragePooling2D', 'Flatten', 'Dense']);
       for (const n of [1, 3]) {
         ck.tidy(() => {
           const xin = ck.tensor(randArray(n * 3 * 9 * 9, 10 + n), [n, 3, 9, 9]);
@@ -440,6 +441,26 @@ for (const backend of ['ts', 'wasm']) {
         const want = ck.prelu(ck.prelu(xin, ck.tensor([0.1, 0.2, 0.3])), ck.tensor([0.5, 0.5, 0.5]));
         close(o1, want);
         close(o2, ck.cast(ck.greaterEqual(want, 0.25), 'float32'));
+      });
+    });
+
+    it('depthwise with a channel multiplier (group = C, 2C outputs) and a grouped convolution (group 2) with dilation', () => {
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', [1, 4, 7, 7]);
+      const wd = randArray(8 * 1 * 3 * 3, 191), bd = randArray(8, 192), wg = randArray(6 * 4 * 3 * 3, 193);
+      const d = b.node('Conv', [x, b.init('wd', [8, 1, 3, 3], wd), b.init('bd', [8], bd)], { group: 4, pads: [1, 1, 1, 1], strides: [2, 2] });
+      const g = b.node('Conv', [d, b.init('wg', [6, 4, 3, 3], wg)], { group: 2, dilations: [2, 2], auto_pad: 'SAME_LOWER' });
+      b.output(d);
+      b.output(g);
+      const m = loadOnnx(b.encode());
+      ck.tidy(() => {
+        const xin = ck.tensor(randArray(196, 194), [1, 4, 7, 7]);
+        const [o1, o2] = m.predictAll(nhwc(xin)) as Tensor[];
+        // Reference: the grouped convolution with groups = C is the depthwise one.
+        const r1 = ck.conv2d(nhwc(xin), hwio(wd, [8, 1, 3, 3]), { strides: 2, padding: 1, groups: 4, bias: ck.tensor(bd) });
+        close(o1, r1);
+        // SAME_LOWER with an even total pad (dilated kernel 5 on 4: total 4) is symmetric.
+        close(o2, ck.conv2d(r1, hwio(wg, [6, 4, 3, 3]), { groups: 2, dilations: 2, padding: 2 }));
       });
     });
   });

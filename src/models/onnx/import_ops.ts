@@ -9,7 +9,7 @@ import { attr, attrFloat, attrInt, attrInts, attrString, ONNX_DTYPE, type OnnxNo
 import type { SymbolicTensor } from '../../layers/symbolic.js';
 import type { Layer } from '../../layers/layer.js';
 import { Activation, Dense, ELU, Flatten, LeakyReLU, PReLU, ReLU, Reshape, Softmax } from '../../layers/core.js';
-import { Conv1D, Conv2D, Conv2DTranspose, Conv3D } from '../../layers/conv.js';
+import { Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D } from '../../layers/conv.js';
 import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D } from '../../layers/pooling.js';
 import { BatchNormalization, LayerNormalization, LRN } from '../../layers/normalization.js';
 import { Add, Concatenate, Multiply } from '../../layers/merge.js';
@@ -216,6 +216,14 @@ function conv(ctx: Ctx, ins: (Val | undefined)[]): Val[] {
   const spatialIn = xl.slice(2) as number[];
   const padding = padPairs(ctx, spatialIn, k, s, d);
   const xt = held(ctx, x, cl(r));
+  if (sp === 2 && group > 1 && group === cin && w.shape[1] === 1) {
+    // Depthwise (MobileNets): output channel c*m + j filters input channel c; kernel [KH, KW, C, m].
+    const mult = cout / cin;
+    const dk = transposeData(w.data, [cin, mult, k[0], k[1]], [2, 3, 0, 1]);
+    const { layer, y } = ctx.add((nm) => new DepthwiseConv2D({ name: nm, kernelSize: k, strides: s, dilationRate: d, padding, depthMultiplier: mult, useBias: !!b }), xt);
+    setWeights(layer, [dk, ...(b ? [{ data: b.data, shape: [cout] }] : [])]);
+    return [{ kind: 'sym', t: y, perm: cl(r) }];
+  }
   const kernel = transposeData(w.data, w.shape, [...Array.from({ length: sp }, (_, i) => i + 2), 1, 0]);
   const Cls = sp === 1 ? Conv1D : sp === 2 ? Conv2D : Conv3D;
   const { layer, y } = ctx.add((nm) => new Cls({ name: nm, filters: cout, kernelSize: k, strides: s, dilationRate: d, padding, groups: group, useBias: !!b }), xt);
