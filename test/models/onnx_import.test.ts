@@ -516,6 +516,17 @@ describe('ONNX import: the model is an ordinary convkit model', () => {
     const t = ck.tensor(randArray(12, 205), [4, 3]);
     await m.fit(x, t, { epochs: 2, batchSize: 4, verbose: 0 });
     expect(Array.from(conv.weights[0].value.dataSync())).toEqual(Array.from(before));
+    m.replaceHead(ck.layers.dense({ units: 2 }));
+    expect(m.predict(x).shape).toEqual([4, 2]);
+  });
+
+  it('unnamed nodes are named after their output in errors', () => {
+    const b = new OnnxBuilder(13);
+    const x = b.input('x', [1, 2]);
+    b.node('Foo', [x], {}, ['foo_out']);
+    b.nodes[0].name = '';
+    b.output('foo_out');
+    expect(() => loadOnnx(b.encode())).toThrow(/node 'Foo->foo_out' \(Foo\): operator Foo is not supported/);
   });
 });
 

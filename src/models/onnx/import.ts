@@ -147,6 +147,10 @@ function constOf(t: OnnxTensor): ConstVal {
 
 function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: string): Model {
   const g = m.graph;
+  // Unnamed nodes (allowed by ONNX) are named after their first output in messages and layer names.
+  g.nodes.forEach((n, i) => {
+    if (!n.name) n.name = n.outputs.find((o) => o) ? `${n.opType}->${n.outputs.find((o) => o)}` : `${n.opType}#${i}`;
+  });
   const opsetEntry = m.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx');
   const problems: string[] = [];
   if (!opsetEntry) problems.push(`no opset_import for the default ONNX domain (expected opset ${MIN_OPSET} to ${MAX_OPSET})`);
