@@ -84,6 +84,7 @@ for (const backend of ['ts', 'wasm']) {
       const w = randArray(3 * 2 * 1 * 1, 21), wg = randArray(3 * 3 * 4 * 6, 22);
       let h = b.node('Conv', [x, b.init('w', [3, 2, 1, 1], w)], { kernel_shape: [1, 1] });
       h = b.node('Flatten', [h]);
+      h = b.node('Dropout', [h]);
       const y = b.node('Gemm', [h, b.init('wg', [36, 6], wg)], { alpha: F(0.5) });
       b.output(y);
       const m = loadOnnx(b.encode());
@@ -461,6 +462,37 @@ for (const backend of ['ts', 'wasm']) {
         close(o1, r1);
         // SAME_LOWER with an even total pad (dilated kernel 5 on 4: total 4) is symmetric.
         close(o2, ck.conv2d(r1, hwio(wg, [6, 4, 3, 3]), { groups: 2, dilations: 2, padding: 2 }));
+      });
+    });
+
+    it('unary math (Abs, Neg, Exp, Log, Reciprocal, Sqrt), Max/Min of two computed tensors, LogSoftmax over channels, Tanh/Elu/Selu/Softplus, ReduceSum/ReduceMax', () => {
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', ['N', 3, 2, 3]);
+      const a = b.node('Abs', [x]);
+      const l = b.node('Log', [b.node('Add', [a, b.init('one', [], [1])])]);
+      const e = b.node('Exp', [b.node('Neg', [a])]);
+      const r = b.node('Reciprocal', [b.node('Sqrt', [b.node('Add', [a, b.init('one2', [], [1])])])]);
+      const mx = b.node('Max', [l, e]);
+      const mn = b.node('Min', [mx, r]);
+      const ls = b.node('LogSoftmax', [b.node('Tanh', [mn])], { axis: 1 });
+      const act = b.node('Softplus', [b.node('Selu', [b.node('Elu', [ls], { alpha: F(0.5) })])]);
+      const rs = b.node('ReduceSum', [act, b.ints('axes', [1])], { keepdims: 0 });
+      const rmax = b.node('ReduceMax', [act], { axes: [1, 3], keepdims: 1 });
+      b.output(ls);
+      b.output(rs);
+      b.output(rmax);
+      const m = loadOnnx(b.encode());
+      ck.tidy(() => {
+        const xin = ck.tensor(randArray(36, 201, 3), [2, 3, 2, 3]);
+        const [o1, o2, o3] = m.predictAll(nhwc(xin)) as Tensor[];
+        const av = ck.abs(xin);
+        const lv = ck.log(ck.add(av, 1)), ev = ck.exp(ck.neg(av)), rv = ck.reciprocal(ck.sqrt(ck.add(av, 1)));
+        const lsv = ck.logSoftmax(ck.tanh(ck.minimum(ck.maximum(lv, ev), rv)), 1);
+        const actv = ck.softplus(ck.selu(ck.elu(lsv, 0.5)));
+        close(o1, nhwc(lsv));
+        // The [N, H, W] sum is an output of rank 3: returned channels-last like any NCL output, [N, W, H].
+        close(o2, ck.transpose(ck.sum(actv, { axes: [1] }), [0, 2, 1]));
+        close(o3, nhwc(ck.max(actv, { axes: [1, 3], keepDims: true })));
       });
     });
   });

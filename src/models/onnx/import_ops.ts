@@ -561,11 +561,11 @@ function matmul(ctx: Ctx, ins: (Val | undefined)[]): Val[] {
 
 // ---------------------------------------------------------------- shapes
 
-/** True when every consumer of `out` reads it as the A input of a Gemm or MatMul with a constant matrix (and it is no graph output). */
+/** True when every consumer of `out` (through Identity and Dropout) reads it as the A input of a Gemm or MatMul (and it is no graph output). */
 function onlyDenseConsumers(ctx: Ctx, out: string): boolean {
   if (ctx.graphOutputs.has(out)) return false;
   const cs = ctx.consumers.get(out) ?? [];
-  return cs.length > 0 && cs.every((c) => (c.opType === 'Gemm' && c.inputs[0] === out && c.inputs[1] !== out && !attrInt(c, 'transA', 0)) || (c.opType === 'MatMul' && c.inputs[0] === out && c.inputs[1] !== out));
+  return cs.length > 0 && cs.every((c) => ((c.opType === 'Identity' || c.opType === 'Dropout') && c.inputs[0] === out && onlyDenseConsumers(ctx, c.outputs[0])) || (c.opType === 'Gemm' && c.inputs[0] === out && c.inputs[1] !== out && !attrInt(c, 'transA', 0)) || (c.opType === 'MatMul' && c.inputs[0] === out && c.inputs[1] !== out));
 }
 
 /** [N, ...] -> [N, features] in the file's (C*H*W) order. */
