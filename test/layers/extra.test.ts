@@ -51,6 +51,26 @@ describe('layers for imported graphs', () => {
     expect(() => L.mathFunction({ fn: 'tan' as never })).toThrow(/fn must be one of/);
   });
 
+  it('Pad reflect/edge, Resizing and InstanceNormalization: values, shapes and errors', () => {
+    const v = ck.tensor([1, 2, 3], [1, 3]);
+    same(L.pad({ paddings: [[2, 1]], mode: 'reflect' }).apply(v), ck.tensor([3, 2, 1, 2, 3, 2], [1, 6]));
+    same(L.pad({ paddings: [[1, 2]], mode: 'edge' }).apply(v), ck.tensor([1, 1, 2, 3, 3, 3], [1, 6]));
+    expect(() => L.pad({ paddings: [[3, 0]], mode: 'reflect' }).apply(ck.input([3]))).toThrow(/reflect padding \[3, 0\] of axis 1 needs at most 2/);
+    expect(() => L.pad({ paddings: [[1, 1]], mode: 'wrap' as never })).toThrow(/mode must be 'constant', 'reflect' or 'edge'/);
+    const img = ck.tensor([1, 2, 3, 4], [1, 2, 2, 1]);
+    same(L.resizing({ height: 4, width: 4, coordinates: 'asymmetric', nearestMode: 'floor' }).apply(img),
+      ck.tensor([1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4], [1, 4, 4, 1]));
+    const bil = L.resizing({ height: 3, width: 3, interpolation: 'bilinear', coordinates: 'align_corners' }).apply(img);
+    expect(Array.from(bil.dataSync())).toEqual([1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4]);
+    expect(L.resizing({ height: 5, width: 7 }).computeOutputShape([2, 2, 3])).toEqual([5, 7, 3]);
+    expect(() => L.resizing({ height: 0, width: 2 })).toThrow(/height must be a positive integer/);
+    const inorm = L.instanceNormalization({ epsilon: 0 });
+    const y = inorm.apply(ck.tensor([1, 10, 3, 30], [1, 2, 2]));
+    expect(Array.from(y.dataSync())).toEqual([-1, -1, 1, 1]);
+    expect(inorm.weights.map((w) => w.shape)).toEqual([[2], [2]]);
+    expect(() => L.instanceNormalization().apply(ck.input([4]))).toThrow(/expected input of rank 3 or more/);
+  });
+
   it('every one round-trips through getConfig / deserializeLayer and a saved model', async () => {
     const layersList = [
       L.permute({ dims: [2, 1] }), L.arithmetic({ op: 'pow', constantShape: [1, 4] }), L.mathFunction({ fn: 'clip', min: 0 }),
