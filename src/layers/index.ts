@@ -9,6 +9,7 @@ import { AveragePooling2D, type AvgPool2DArgs, GlobalAveragePooling2D, GlobalMax
 import { BatchNormalization, type BatchNormalizationArgs, LayerNormalization, type LayerNormalizationArgs, LRN, type LRNArgs } from './normalization.js';
 import { Add, Concatenate, type ConcatenateArgs, Multiply } from './merge.js';
 import { InceptionModule, type InceptionModuleArgs, ResidualBlock, type ResidualBlockArgs, SqueezeExcitation, type SqueezeExcitationArgs } from './blocks.js';
+import { Arithmetic, type ArithmeticArgs, type ArithmeticOp, MathFunction, type MathFunctionArgs, type MathFunctionName, Pad, type PadArgs, Permute, type PermuteArgs, Reduce, type ReduceArgs, type ReduceOp, Slice, type SliceArgs, Resizing, type ResizingArgs, InstanceNormalization, type InstanceNormalizationArgs, type PadMode } from './extra.js';
 import type { ActivationName } from './activations.js';
 import type { LayerArgs } from './layer.js';
 
@@ -32,12 +33,14 @@ export {
   BatchNormalization, LayerNormalization, LRN,
   Add, Concatenate, Multiply,
   ResidualBlock, SqueezeExcitation, InceptionModule,
+  Permute, Arithmetic, MathFunction, Slice, Pad, Reduce, Resizing, InstanceNormalization,
 };
 export type {
   DenseArgs, ReshapeArgs, DropoutArgs, ActivationArgs, ReLUArgs, AlphaArgs, PReLUArgs, SoftmaxArgs, ZeroPadding2DArgs,
   ConvLayerArgs, DepthwiseConv2DArgs, Conv2DTransposeArgs, Pool2DArgs, AvgPool2DArgs, GlobalPoolArgs,
   BatchNormalizationArgs, LayerNormalizationArgs, LRNArgs, ConcatenateArgs,
   ResidualBlockArgs, SqueezeExcitationArgs, InceptionModuleArgs,
+  PermuteArgs, ArithmeticArgs, ArithmeticOp, MathFunctionArgs, MathFunctionName, SliceArgs, PadArgs, PadMode, ReduceArgs, ReduceOp, ResizingArgs, InstanceNormalizationArgs,
 };
 
 // ---------------------------------------------------------------- factories
@@ -78,3 +81,12 @@ export const concatenate = (args: ConcatenateArgs = {}) => new Concatenate(args)
 export const residualBlock = (args: ResidualBlockArgs) => new ResidualBlock(args);
 export const squeezeExcitation = (args: SqueezeExcitationArgs = {}) => new SqueezeExcitation(args);
 export const inceptionModule = (args: InceptionModuleArgs) => new InceptionModule(args);
+
+export const permute = (args: PermuteArgs) => new Permute(args);
+export const arithmetic = (args: ArithmeticArgs) => new Arithmetic(args);
+export const mathFunction = (args: MathFunctionArgs) => new MathFunction(args);
+export const slice = (args: SliceArgs) => new Slice(args);
+export const pad = (args: PadArgs) => new Pad(args);
+export const reduce = (args: ReduceArgs) => new Reduce(args);
+export const resizing = (args: ResizingArgs) => new Resizing(args);
+export const instanceNormalization = (args: InstanceNormalizationArgs = {}) => new InstanceNormalization(args);

@@ -8,3 +8,4 @@ export {
   MODEL_FORMAT, ModelFormatError, type SaveOptions, ModelNotFoundError, type IOHandler, type ModelArtifacts, type ModelJSON, type SaveResult, type WeightsManifestEntry, type MemoryHandler, type StorageLike,
 } from './io.js';
 export { encodeOnnx, toOnnxModel, OnnxExportError, ONNX_LAYOUT_KEY, type EncodeOnnxOptions, type OnnxInputLayout } from './onnx/export.js';
+export { loadOnnx, isOnnx, OnnxImportError, type OnnxImportOptions } from './onnx/import.js';

@@ -21,6 +21,7 @@ import { BYTES_PER_ELEMENT, type DType, type TypedArray, isDType } from '../tens
 import { sizeOf } from '../tensor/shape.js';
 import type { Model } from './model.js';
 import { encodeOnnx, type EncodeOnnxOptions } from './onnx/export.js';
+import { isOnnx, loadOnnx } from './onnx/import.js';
 
 export const MODEL_FORMAT = 'convkit-model/1';
 
@@ -310,13 +311,65 @@ export async function saveModel(model: Model, target: string | IOHandler, option
 }
 
 /**
- * Load a saved model: from a directory or a model.json path (Node), an http(s) URL of
- * model.json (fetch), or an IOHandler.
+ * Load a model: a convkit model (a directory or a model.json path in Node, an http(s) URL
+ * of model.json, an IOHandler) or an ONNX model (a file path, a URL, a Uint8Array or an
+ * ArrayBuffer), told apart by content, not by extension; ONNX goes through `loadOnnx`
+ * with its default options (channels-last inputs and outputs).
  */
-export async function loadModel(source: string | IOHandler): Promise<Model> {
-  const handler = typeof source === 'string' ? (/^https?:\/\//.test(source) ? fromFetch(source) : fileSystemHandler(source)) : source;
-  if (!handler || typeof handler.load !== 'function') throw new TypeError('loadModel: the source must be a path, a URL or an IOHandler with a load() method');
+export async function loadModel(source: string | IOHandler | Uint8Array | ArrayBuffer): Promise<Model> {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+    if (isOnnx(source)) return loadOnnx(source);
+    throw new ModelFormatError('bytes', 'are not an ONNX model (a convkit model is a model.json and its weights: load it from a path, a URL or an IOHandler)');
+  }
+  if (typeof source === 'string' && /^https?:\/\//.test(source)) {
+    const maybe = globalThis.fetch as typeof fetch | undefined;
+    if (!maybe) throw new Error('loadModel: no fetch() here to load ' + source);
+    const f: typeof fetch = maybe;
+    const res = await f(source);
+    if (!res.ok) {
+      if (res.status === 404) throw new ModelNotFoundError(source, `loadModel: fetching ${source} gave HTTP 404 (no model there)`);
+      throw new ModelFormatError(source, `fetching it gave HTTP ${res.status}`);
+    }
+    const buf = new Uint8Array(await res.arrayBuffer());
+    if (isOnnx(buf)) return loadOnnx(buf, { name: source });
+    let first = true;
+    const cached: typeof fetch = (input, init) => {
+      if (first) {
+        first = false;
+        return Promise.resolve(new Response(buf, { status: 200 }));
+      }
+      return f(input as never, init);
+    };
+    return decodeModel(await fromFetch(source, { fetch: cached }).load!());
+  }
+  if (typeof source === 'string') {
+    // A file (not a folder): JSON is today's model.json, anything else is read as ONNX.
+    const bytes = await readIfFile(source);
+    if (bytes && !looksLikeJson(bytes)) return loadOnnx(bytes, { name: source });
+  }
+  const handler = typeof source === 'string' ? fileSystemHandler(source) : source;
+  if (!handler || typeof handler.load !== 'function') throw new TypeError('loadModel: the source must be a path, a URL, a Uint8Array, an ArrayBuffer or an IOHandler with a load() method');
   return decodeModel(await handler.load());
+}
+
+function looksLikeJson(b: Uint8Array): boolean {
+  let i = 0;
+  if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) i = 3;
+  while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
+  return b[i] === 0x7b;
+}
+
+/** The bytes of `path` when it is a regular file not named *.json (Node), else null. */
+async function readIfFile(path: string): Promise<Uint8Array | null> {
+  if (path.endsWith('.json') || typeof process === 'undefined' || !process.versions?.node) return null;
+  const fsName = 'node:fs/promises';
+  const fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsName)) as typeof import('node:fs/promises');
+  try {
+    if (!(await fs.stat(path)).isFile()) return null;
+    return new Uint8Array(await fs.readFile(path));
+  } catch {
+    return null;
+  }
 }
 
 // ---------------------------------------------------------------- handlers

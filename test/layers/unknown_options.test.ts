@@ -41,6 +41,14 @@ const FACTORY_ARGS: Record<string, Record<string, unknown>> = {
   residualBlock: { filters: 4 },
   squeezeExcitation: {},
   inceptionModule: { filters1x1: 2, reduce3x3: 2, filters3x3: 2, reduce5x5: 2, filters5x5: 2, poolProj: 2 },
+  permute: { dims: [2, 1] },
+  arithmetic: { op: 'add' },
+  mathFunction: { fn: 'sqrt' },
+  slice: { begin: [0], size: [1] },
+  pad: { paddings: [[1, 1]] },
+  reduce: { op: 'mean', axes: [1] },
+  resizing: { height: 2, width: 2 },
+  instanceNormalization: {},
 };
 
 /** Lowercase function exports of `ck.layers` that are not layer factories. */
@@ -181,6 +189,14 @@ const CLASS_ARGS: Record<string, Record<string, unknown>> = {
   ResidualBlock: { filters: 4, kind: 'bottleneck', strides: 2, shortcut: 'projection', preActivation: true, expansion: 2, kernelRegularizer: reg },
   SqueezeExcitation: { ratio: 4 },
   InceptionModule: { filters1x1: 2, reduce3x3: 2, filters3x3: 2, reduce5x5: 2, filters5x5: 2, poolProj: 2, kernel5: 3, batchNorm: true, bnEpsilon: 1e-5, bnMomentum: 0.8 },
+  Permute: { dims: [3, 1, 2] },
+  Arithmetic: { op: 'pow', constantShape: [1, 3], constantFirst: true },
+  MathFunction: { fn: 'clip', min: -1, max: 2 },
+  Slice: { begin: [0, 1], size: [2, -1] },
+  Pad: { paddings: [[1, 0], [0, 2]], value: 0.5 },
+  Reduce: { op: 'max', axes: [1, -1], keepDims: true },
+  Resizing: { height: 4, width: 6, interpolation: 'bilinear', coordinates: 'align_corners', nearestMode: 'floor' },
+  InstanceNormalization: { epsilon: 1e-3 },
 };
 /** Options every layer takes, with values that make the base getConfig write each of them. */
 const BASE_ARGS = { trainable: false, dtype: 'float64', inputShape: [4, 4, 2], seed: 7, activityRegularizer: { l1: 0.001 } };

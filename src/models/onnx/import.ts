@@ -1,0 +1,294 @@
+/**
+ * ONNX import: `loadOnnx(bytes)` turns an ONNX ModelProto (opset 7 to 17) into an ordinary
+ * functional convkit Model: `input()` symbolic tensors, convkit layers applied to them and
+ * the file's weights set on those layers. It predicts, summarises, freezes, fine-tunes and
+ * saves like any model.
+ *
+ * Layout rule. ONNX models (PyTorch's) are channels-first: activations NCL / NCHW / NCDHW,
+ * filters OIHW. convkit is channels-last. By default every graph input and output of rank
+ * 3 or more is channels-last (NCHW -> NHWC, NCL -> NLC, NCDHW -> NDHWC), filters become HWIO
+ * and a Dense layer after a flatten gets its weight rows permuted so that results equal
+ * the original model's. Internally every ONNX value is held as a convkit tensor plus a
+ * permutation `perm` (held axis k is the file's logical axis perm[k]); ops map their axes
+ * through it and data is only moved (a Permute layer) where an op needs another order.
+ * `{ channelsLast: false }` keeps the file's layout for inputs and outputs. A file convkit
+ * exported records its input layout in metadata_props (`convkit.inputLayout`); an input
+ * declared 'NHWC' is taken as it is (its leading Transpose to NCHW becomes a change of
+ * `perm`, no data moves), and its outputs keep the file's layout, so export-then-import is
+ * the identity.
+ *
+ * Constant-only subgraphs are folded at import; Shape -> Gather -> Unsqueeze -> Concat ->
+ * Reshape chains that carry the (symbolic) batch size are kept symbolic, so a model
+ * exported with a dynamic batch axis runs at any batch size.
+ *
+ * Anything unsupported is one OnnxImportError that lists every offending node.
+ */
+import { decodeOnnxModel, onnxDtypeName, ONNX_DTYPE, type OnnxModel, type OnnxNode, type OnnxTensor } from './proto.js';
+import { ProtobufError } from './protobuf.js';
+import { HANDLERS, type Ctx, type Val, type Sym, type ConstVal } from './import_ops.js';
+import { input, type SymbolicTensor } from '../../layers/symbolic.js';
+import type { Layer } from '../../layers/layer.js';
+import { Permute } from '../../layers/extra.js';
+import { Model, model } from '../model.js';
+
+export const MIN_OPSET = 7;
+export const MAX_OPSET = 17;
+
+/** Why an ONNX file cannot be imported: names the file and every problem (node, op type, what was expected). */
+export class OnnxImportError extends Error {
+  readonly file: string;
+  readonly problems: string[];
+  constructor(file: string, problems: string[]) {
+    super(problems.length === 1 ? `loadOnnx: ${file}: ${problems[0]}` : `loadOnnx: ${file}: ${problems.length} problems:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'OnnxImportError';
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+export interface OnnxImportOptions {
+  /** Inputs and outputs of rank >= 3 channels-last (default true); false keeps the file's layout. */
+  channelsLast?: boolean;
+  /** How errors name the file (default 'ONNX model'); also the model's name when it is a valid one. */
+  name?: string;
+}
+
+/**
+ * True when `bytes` decode as an ONNX ModelProto with a graph (content detection: the
+ * extension is never consulted).
+ */
+export function isOnnx(bytes: Uint8Array | ArrayBuffer): boolean {
+  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  if (b.length < 2) return false;
+  // A ModelProto starts with a tag of one of its fields: ir_version (0x08), opset_import
+  // (0x42), producer_name (0x12), graph (0x3a), ... JSON starts with '{' or whitespace.
+  const first = b[0];
+  if (![0x08, 0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72].includes(first)) return false;
+  try {
+    const m = decodeOnnxModel(b);
+    return !!m.graph && (m.graph.nodes.length > 0 || m.graph.outputs.length > 0);
+  } catch {
+    return false;
+  }
+}
+
+export const clPerm = (r: number): number[] => (r < 3 ? identity(r) : [0, ...Array.from({ length: r - 2 }, (_, i) => i + 2), 1]);
+export const identity = (r: number): number[] => Array.from({ length: r }, (_, i) => i);
+
+/** Import an ONNX model (bytes of a .onnx file). Throws OnnxImportError; nothing is half-loaded. */
+export function loadOnnx(bytes: Uint8Array | ArrayBuffer, options: OnnxImportOptions = {}): Model {
+  if (options === null || typeof options !== 'object') throw new TypeError(`loadOnnx: options must be an object, received ${JSON.stringify(options)}`);
+  for (const k of Object.keys(options)) {
+    if (k !== 'channelsLast' && k !== 'name') throw new RangeError(`loadOnnx: unknown option '${k}' (known: channelsLast, name)`);
+  }
+  const file = options.name ?? 'ONNX model';
+  if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) {
+    throw new TypeError(`loadOnnx: ${file}: expected a Uint8Array or an ArrayBuffer, received ${bytes === null ? 'null' : typeof bytes}`);
+  }
+  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let m: OnnxModel;
+  try {
+    m = decodeOnnxModel(b);
+  } catch (e) {
+    if (e instanceof ProtobufError || e instanceof RangeError || e instanceof TypeError) {
+      throw new OnnxImportError(file, [`not a readable ONNX model (truncated or corrupt?): ${(e as Error).message}`]);
+    }
+    throw e;
+  }
+  return importModel(m, file, options.channelsLast ?? true, options.name);
+}
+
+function topoOrder(m: OnnxModel, file: string, known: Set<string>): OnnxNode[] {
+  const g = m.graph;
+  const producer = new Map<string, number>();
+  g.nodes.forEach((n, i) => n.outputs.forEach((o) => o && producer.set(o, i)));
+  const problems: string[] = [];
+  const deps = g.nodes.map((n) => {
+    const d = new Set<number>();
+    for (const name of n.inputs) {
+      if (!name) continue;
+      if (producer.has(name)) d.add(producer.get(name)!);
+      else if (!known.has(name)) problems.push(`node '${n.name}' (${n.opType}) reads '${name}', which no node, initializer or graph input produces (a dangling input)`);
+    }
+    return d;
+  });
+  for (const o of g.outputs) {
+    if (!producer.has(o.name) && !known.has(o.name)) problems.push(`graph output '${o.name}' is produced by no node`);
+  }
+  if (problems.length) throw new OnnxImportError(file, problems);
+  const order: number[] = [];
+  const state = new Uint8Array(g.nodes.length); // 0 new, 1 on stack, 2 done
+  for (let s = 0; s < g.nodes.length; s++) {
+    if (state[s]) continue;
+    const stack: [number, number[]][] = [[s, [...deps[s]]]];
+    state[s] = 1;
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const next = top[1].pop();
+      if (next === undefined) {
+        state[top[0]] = 2;
+        order.push(top[0]);
+        stack.pop();
+      } else if (state[next] === 1) {
+        const cyc = stack.slice(stack.findIndex((f) => f[0] === next)).map((f) => `'${g.nodes[f[0]].name}' (${g.nodes[f[0]].opType})`);
+        throw new OnnxImportError(file, [`the graph has a cycle through nodes ${cyc.join(' -> ')}; an ONNX graph must be acyclic`]);
+      } else if (state[next] === 0) {
+        state[next] = 1;
+        stack.push([next, [...deps[next]]]);
+      }
+    }
+  }
+  return order.map((i) => g.nodes[i]);
+}
+
+function constOf(t: OnnxTensor): ConstVal {
+  return { kind: 'const', shape: [...t.dims], data: Float64Array.from(t.data), dtype: t.dataType };
+}
+
+function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: string): Model {
+  const g = m.graph;
+  // Unnamed nodes (allowed by ONNX) are named after their first output in messages and layer names.
+  g.nodes.forEach((n, i) => {
+    if (!n.name) n.name = n.outputs.find((o) => o) ? `${n.opType}->${n.outputs.find((o) => o)}` : `${n.opType}#${i}`;
+  });
+  const opsetEntry = m.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx');
+  const problems: string[] = [];
+  if (!opsetEntry) problems.push(`no opset_import for the default ONNX domain (expected opset ${MIN_OPSET} to ${MAX_OPSET})`);
+  const opset = opsetEntry?.version ?? 0;
+  if (opsetEntry && (opset < MIN_OPSET || opset > MAX_OPSET)) problems.push(`opset ${opset} is not supported (expected opset ${MIN_OPSET} to ${MAX_OPSET}; re-export with e.g. torch.onnx.export(..., opset_version=13))`);
+  if (problems.length) throw new OnnxImportError(file, problems);
+
+  // Nodes ONNX does not compute that convkit cannot: one error listing all of them.
+  for (const n of g.nodes) {
+    const label = `node '${n.name}' (${n.opType})`;
+    if (n.domain !== '' && n.domain !== 'ai.onnx') {
+      problems.push(`${label}: operator domain '${n.domain}' is not supported (only the default ONNX domain is)`);
+      continue;
+    }
+    const h = HANDLERS[n.opType];
+    if (!h) {
+      problems.push(`${label}: operator ${n.opType} is not supported`);
+      continue;
+    }
+    for (const a of n.attributes) if (a.hasGraph) problems.push(`${label}: subgraph attribute '${a.name}' is not supported`);
+    const bad = h.check?.(n, opset);
+    if (bad) problems.push(`${label}: ${bad}`);
+  }
+  if (problems.length) throw new OnnxImportError(file, problems);
+
+  const values = new Map<string, Val>();
+  for (const t of g.initializers) values.set(t.name, constOf(t));
+  const realInputs = g.inputs.filter((i) => !values.has(i.name));
+  const inputLayout = m.metadata['convkit.inputLayout'];
+  if (inputLayout !== undefined && inputLayout !== 'NHWC' && inputLayout !== 'NCHW') {
+    problems.push(`metadata_props convkit.inputLayout is ${JSON.stringify(inputLayout)}; expected 'NHWC' or 'NCHW'`);
+  }
+  const fileLayout = inputLayout === 'NHWC';
+  let fileBatch: number | null = null;
+  const syms: SymbolicTensor[] = [];
+  for (const vi of realInputs) {
+    const what = `graph input '${vi.name}'`;
+    if (vi.elemType !== ONNX_DTYPE.FLOAT) {
+      problems.push(`${what} has element type ${onnxDtypeName(vi.elemType)}; convkit models take float32 inputs`);
+      continue;
+    }
+    if (!vi.shape || vi.shape.length === 0) {
+      problems.push(`${what} has no shape (or is a scalar); expected [batch, ...] with fixed sizes after the batch axis`);
+      continue;
+    }
+    const rest = vi.shape.slice(1);
+    const bad = rest.findIndex((d) => typeof d !== 'number' || d < 1);
+    if (bad >= 0) {
+      problems.push(`${what} has axis ${bad + 1} of size ${JSON.stringify(rest[bad])}; convkit needs fixed sizes on every axis but the batch (axis 0)`);
+      continue;
+    }
+    if (typeof vi.shape[0] === 'number' && vi.shape[0] > 0) fileBatch = vi.shape[0];
+    const r = vi.shape.length;
+    const perm = channelsLast && !fileLayout ? clPerm(r) : identity(r);
+    const logical = vi.shape.map((d) => d as number);
+    const held = perm.slice(1).map((a) => logical[a]);
+    const t = input(held, { name: sanitize(vi.name) || undefined });
+    syms.push(t);
+    values.set(vi.name, { kind: 'sym', t, perm });
+  }
+  if (problems.length) throw new OnnxImportError(file, problems);
+  if (!syms.length) throw new OnnxImportError(file, ['the graph has no input besides its initializers; a model needs at least one float input']);
+
+  const order = topoOrder(m, file, new Set(values.keys()));
+  const consumers = new Map<string, OnnxNode[]>();
+  for (const n of g.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const graphOutputs = new Set(g.outputs.map((o) => o.name));
+  const created: Layer[] = [];
+  const usedNames = new Set<string>();
+
+  try {
+    for (const node of order) {
+      const ins = node.inputs.map((nm) => (nm ? values.get(nm) : undefined));
+      const ctx: Ctx = {
+        file, opset, node, fileBatch, consumers, graphOutputs,
+        fail: (msg: string): never => {
+          throw new OnnxImportError(file, [`node '${node.name}' (${node.opType}): ${msg}`]);
+        },
+        add: <L extends Layer>(make: (name: string | undefined) => L, x: SymbolicTensor | SymbolicTensor[]): { layer: L; y: SymbolicTensor } => {
+          const base = sanitize(node.name) || sanitize(node.opType.toLowerCase());
+          let nm = base, k = 1;
+          while (usedNames.has(nm)) nm = `${base}_${++k}`;
+          usedNames.add(nm);
+          const layer = make(nm);
+          created.push(layer);
+          try {
+            return { layer, y: layer.apply(x as SymbolicTensor) };
+          } catch (e) {
+            throw new OnnxImportError(file, [`node '${node.name}' (${node.opType}): ${(e as Error).message}`]);
+          }
+        },
+      };
+      const outs = HANDLERS[node.opType].run(ctx, ins);
+      node.outputs.forEach((o, i) => {
+        if (!o) return;
+        if (outs[i] === undefined) {
+          if ((consumers.get(o)?.length ?? 0) > 0 || graphOutputs.has(o)) ctx.fail(`output ${i} ('${o}') is used, but convkit computes only the first ${outs.length} output(s) of ${node.opType}`);
+          return;
+        }
+        values.set(o, outs[i]);
+      });
+    }
+    const outputs: SymbolicTensor[] = [];
+    for (const o of g.outputs) {
+      const v = values.get(o.name)!;
+      if (v.kind !== 'sym') throw new OnnxImportError(file, [`graph output '${o.name}' is a constant (it does not depend on any input); convkit models compute their outputs from their inputs`]);
+      const r = v.perm.length;
+      const want = channelsLast && !fileLayout ? clPerm(r) : identity(r);
+      outputs.push(toPerm(v, want, (make, x) => {
+        const base = sanitize(`${o.name}_layout`);
+        let nm = base, k = 1;
+        while (usedNames.has(nm)) nm = `${base}_${++k}`;
+        usedNames.add(nm);
+        const layer = make(nm);
+        created.push(layer);
+        return layer.apply(x);
+      }));
+    }
+    const modelName = name !== undefined ? sanitize(name.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, '')) : sanitize(g.name);
+    return model({ inputs: syms, outputs, ...(modelName ? { name: modelName } : {}) });
+  } catch (e) {
+    for (const l of created) l.dispose();
+    if (e instanceof OnnxImportError) throw e;
+    throw new OnnxImportError(file, [(e as Error).message]);
+  }
+}
+
+/** Layer names: no '/', nothing exotic. */
+export function sanitize(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[_.]+|_+$/g, '');
+}
+
+/** `v` held with axes `want` (logical axis per held axis), moving data with a Permute layer when needed. */
+export function toPerm(v: Sym, want: readonly number[], apply: (make: (name: string) => Layer, x: SymbolicTensor) => SymbolicTensor): SymbolicTensor {
+  const p = v.perm;
+  if (p.length !== want.length) throw new RangeError(`internal: rank ${p.length} vs ${want.length}`);
+  if (p.every((a, i) => a === want[i])) return v.t;
+  const src = want.map((a) => p.indexOf(a));
+  if (src[0] !== 0) throw new RangeError(`a layout change would move the batch axis (from ${JSON.stringify(p)} to ${JSON.stringify(want)})`);
+  return apply((nm) => new Permute({ dims: src.slice(1), name: nm }), v.t);
+}

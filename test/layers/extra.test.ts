@@ -1,0 +1,94 @@
+/**
+ * The small layers the ONNX importer builds with: Permute, Arithmetic, MathFunction, Slice,
+ * Pad and Reduce: values against the ops they wrap, shapes, config round trips and errors.
+ */
+import { describe, expect, it } from 'vitest';
+import * as ck from '../../src/index.js';
+import { layers as L } from '../../src/index.js';
+import { deserializeLayer, serializeLayer } from '../../src/layers/layer.js';
+
+const x = () => ck.tensor(Array.from({ length: 24 }, (_, i) => i - 10), [2, 3, 4]);
+const same = (a: ck.Tensor, b: ck.Tensor) => {
+  expect(a.shape).toEqual(b.shape);
+  expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+};
+
+describe('layers for imported graphs', () => {
+  it('Permute reorders the example axes (1-based, Keras) and infers its output shape', () => {
+    const p = L.permute({ dims: [2, 1] });
+    same(p.apply(x()), ck.transpose(x(), [0, 2, 1]));
+    expect(p.computeOutputShape([3, 4])).toEqual([4, 3]);
+    expect(() => L.permute({ dims: [1, 1] })).toThrow(/dims must be a permutation of 1\.\.2/);
+    expect(() => p.apply(ck.zeros([2, 3]))).toThrow(/expected input of rank 3/);
+  });
+
+  it('Arithmetic: two broadcasting inputs, or one input and a stored non-trainable constant (either side)', () => {
+    const a = L.arithmetic({ op: 'sub' });
+    same(a.apply([x(), ck.ones([2, 1, 4])]), ck.sub(x(), ck.ones([2, 1, 4])));
+    const c = L.arithmetic({ op: 'div', constantShape: [1, 4], constantFirst: true });
+    const sym = c.apply(ck.input([3, 4]));
+    expect(sym.shape).toEqual([3, 4]);
+    expect(c.weights.map((w) => [w.name.split('/')[1], w.shape, w.trainable])).toEqual([['constant', [1, 1, 4], false]]);
+    c.weights[0].value = ck.tensor([1, 2, 4, 8], [1, 1, 4]);
+    same(c.apply(ck.ones([2, 3, 4])), ck.div(ck.tensor([1, 2, 4, 8], [1, 1, 4]), ck.ones([2, 3, 4])));
+    expect(() => L.arithmetic({ op: 'mod' as never })).toThrow(/op must be one of add, sub, mul, div, pow, max, min/);
+    expect(() => c.apply([ck.input([3, 4]), ck.input([3, 4])])).toThrow(/holds a constant and expects one input/);
+    expect(() => L.arithmetic({ op: 'add' }).apply(ck.input([3]))).toThrow(/expects two inputs/);
+    expect(() => L.arithmetic({ op: 'add', constantShape: [5] }).apply(ck.input([3]))).toThrow();
+  });
+
+  it('MathFunction, Slice, Pad and Reduce compute what their ops compute', () => {
+    same(L.mathFunction({ fn: 'abs' }).apply(x()), ck.abs(x()));
+    same(L.mathFunction({ fn: 'clip', min: -2, max: 3 }).apply(x()), ck.clip(x(), -2, 3));
+    same(L.slice({ begin: [1, 0], size: [2, -1] }).apply(x()), ck.slice(x(), [0, 1, 0], [2, 2, 4]));
+    same(L.pad({ paddings: [[1, 0], [0, 2]], value: 7 }).apply(x()), ck.pad(x(), [[0, 0], [1, 0], [0, 2]], 7));
+    same(L.reduce({ op: 'sum', axes: [2] }).apply(x()), ck.sum(x(), { axes: [2] }));
+    same(L.reduce({ op: 'max', axes: [1, -1], keepDims: true }).apply(x()), ck.max(x(), { axes: [1, 2], keepDims: true }));
+    expect(L.reduce({ op: 'mean', axes: [1] }).computeOutputShape([3, 4])).toEqual([4]);
+    expect(() => L.reduce({ op: 'mean', axes: [0] })).toThrow(/leave out the batch axis 0/);
+    expect(() => L.slice({ begin: [3, 0], size: [2, 1] }).apply(x())).toThrow(/does not fit an example of shape \[3, 4\]/);
+    expect(() => L.pad({ paddings: [[-1, 0]] })).toThrow(/non-negative integers/);
+    expect(() => L.mathFunction({ fn: 'tan' as never })).toThrow(/fn must be one of/);
+  });
+
+  it('Pad reflect/edge, Resizing and InstanceNormalization: values, shapes and errors', () => {
+    const v = ck.tensor([1, 2, 3], [1, 3]);
+    same(L.pad({ paddings: [[2, 1]], mode: 'reflect' }).apply(v), ck.tensor([3, 2, 1, 2, 3, 2], [1, 6]));
+    same(L.pad({ paddings: [[1, 2]], mode: 'edge' }).apply(v), ck.tensor([1, 1, 2, 3, 3, 3], [1, 6]));
+    expect(() => L.pad({ paddings: [[3, 0]], mode: 'reflect' }).apply(ck.input([3]))).toThrow(/reflect padding \[3, 0\] of axis 1 needs at most 2/);
+    expect(() => L.pad({ paddings: [[1, 1]], mode: 'wrap' as never })).toThrow(/mode must be 'constant', 'reflect' or 'edge'/);
+    const img = ck.tensor([1, 2, 3, 4], [1, 2, 2, 1]);
+    same(L.resizing({ height: 4, width: 4, coordinates: 'asymmetric', nearestMode: 'floor' }).apply(img),
+      ck.tensor([1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4], [1, 4, 4, 1]));
+    const bil = L.resizing({ height: 3, width: 3, interpolation: 'bilinear', coordinates: 'align_corners' }).apply(img);
+    expect(Array.from(bil.dataSync())).toEqual([1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4]);
+    expect(L.resizing({ height: 5, width: 7 }).computeOutputShape([2, 2, 3])).toEqual([5, 7, 3]);
+    expect(() => L.resizing({ height: 0, width: 2 })).toThrow(/height must be a positive integer/);
+    const inorm = L.instanceNormalization({ epsilon: 0 });
+    const y = inorm.apply(ck.tensor([1, 10, 3, 30], [1, 2, 2]));
+    expect(Array.from(y.dataSync())).toEqual([-1, -1, 1, 1]);
+    expect(inorm.weights.map((w) => w.shape)).toEqual([[2], [2]]);
+    expect(() => L.instanceNormalization().apply(ck.input([4]))).toThrow(/expected input of rank 3 or more/);
+  });
+
+  it('every one round-trips through getConfig / deserializeLayer and a saved model', async () => {
+    const layersList = [
+      L.permute({ dims: [2, 1] }), L.arithmetic({ op: 'pow', constantShape: [1, 4] }), L.mathFunction({ fn: 'clip', min: 0 }),
+      L.slice({ begin: [0, 1], size: [3, 2] }), L.pad({ paddings: [[0, 1], [2, 0]] }), L.reduce({ op: 'mean', axes: [-1], keepDims: true }),
+    ];
+    for (const l of layersList) {
+      const again = deserializeLayer(serializeLayer(l));
+      expect(again.className).toBe(l.className);
+      expect(again.getConfig()).toEqual(l.getConfig());
+    }
+    const inp = ck.input([3, 4]);
+    const a = L.arithmetic({ op: 'mul', constantShape: [1, 4] });
+    const out = L.reduce({ op: 'sum', axes: [1] }).apply(L.pad({ paddings: [[1, 1], [0, 0]] }).apply(a.apply(inp)));
+    const m = ck.model({ inputs: inp, outputs: out });
+    a.weights[0].value = ck.tensor([1, -1, 2, -2], [1, 1, 4]);
+    const h = ck.memoryHandler();
+    await m.save(h);
+    const back = await ck.loadModel(h);
+    same(back.predict(x()), m.predict(x()));
+  });
+});
