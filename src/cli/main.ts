@@ -11,6 +11,7 @@ import { evaluateCommand } from './commands/evaluate.js';
 import { predictCommand } from './commands/predict.js';
 import { benchCommand } from './commands/bench.js';
 import { summaryCommand } from './commands/summary.js';
+import { convertCommand } from './commands/convert.js';
 
 const commands: Record<string, Command> = {
   // commands: one line each, added by the command's author
@@ -20,6 +21,7 @@ const commands: Record<string, Command> = {
   predict: predictCommand,
   bench: benchCommand,
   summary: summaryCommand,
+  convert: convertCommand,
 };
 
 function usage(): string {

@@ -213,7 +213,7 @@ describe('dropout and activations', () => {
   it('every activation name runs and matches its op', () => {
     const x = ck.tensor([[-2, -0.5, 0, 0.5, 2]]);
     const ops: Record<ck.layers.ActivationName, (t: ck.Tensor) => ck.Tensor> = {
-      relu: ck.relu, sigmoid: ck.sigmoid, tanh: ck.tanh, softmax: (t) => ck.softmax(t), logSoftmax: (t) => ck.logSoftmax(t),
+      relu: ck.relu, relu6: ck.relu6, hardSigmoid: (t) => ck.hardSigmoid(t), hardSwish: ck.hardSwish, sigmoid: ck.sigmoid, tanh: ck.tanh, softmax: (t) => ck.softmax(t), logSoftmax: (t) => ck.logSoftmax(t),
       leakyRelu: (t) => ck.leakyRelu(t), elu: (t) => ck.elu(t), selu: ck.selu, gelu: (t) => ck.gelu(t), softplus: ck.softplus,
       step: ck.step, linear: ck.identity,
     };

@@ -1,0 +1,62 @@
+/**
+ * `convkit convert IN OUT [--format onnx|convkit] [--input-layout NHWC|NCHW] [--opset N]`
+ *
+ * Converts a model between convkit's format (a folder with model.json + weights.bin) and
+ * ONNX. IN's format is read from its content (an ONNX file is recognised by its bytes,
+ * not its extension); OUT's from --format, else `onnx` when OUT ends in .onnx, else
+ * convkit's folder format. An ONNX model comes in with convkit's layouts (channels-last
+ * inputs and outputs, HWIO filters); --input-layout chooses the layout the written ONNX
+ * file's input takes (NHWC, the default, or NCHW for PyTorch-style consumers).
+ */
+import { existsSync } from 'node:fs';
+import '../../backends/ts/index.js';
+import { loadModel } from '../../models/io.js';
+import { flagInt, flagString, UsageError, type Command, type ParsedArgs } from '../args.js';
+
+const HELP = `usage: convkit convert IN OUT [--format onnx|convkit] [--input-layout NHWC|NCHW] [--opset N]
+
+Converts a model between convkit's format and ONNX.
+IN   a convkit model (a folder with model.json, or the model.json path) or an ONNX file
+     (recognised by its content)
+OUT  a .onnx file, or a folder for convkit's format
+
+  --format F         onnx or convkit (default: onnx when OUT ends in .onnx, else convkit)
+  --input-layout L   layout of the ONNX file's input: NHWC (default) or NCHW (PyTorch-style)
+  --opset N          ONNX opset to write, 13 to 17 (default 13)
+
+An imported ONNX model takes and returns convkit's layouts: channels-last inputs and outputs
+(NCHW -> NHWC), HWIO filters.`;
+
+async function run(args: ParsedArgs): Promise<number> {
+  const [src, dst, ...extra] = args.positional;
+  if (!src || !dst) throw new UsageError('convert needs IN and OUT: convkit convert model.onnx out-folder');
+  if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const format = flagString(args, 'format') ?? (dst.toLowerCase().endsWith('.onnx') ? 'onnx' : 'convkit');
+  if (format !== 'onnx' && format !== 'convkit') throw new UsageError(`--format must be onnx or convkit, received '${format}'`);
+  const layout = (flagString(args, 'input-layout') ?? 'NHWC').toUpperCase();
+  if (layout !== 'NHWC' && layout !== 'NCHW') throw new UsageError(`--input-layout must be NHWC or NCHW, received '${flagString(args, 'input-layout')}'`);
+  const opset = flagInt(args, 'opset');
+  if (format === 'convkit' && (flagString(args, 'input-layout') !== undefined || opset !== undefined)) {
+    throw new UsageError('--input-layout and --opset apply to ONNX output only');
+  }
+  if (!existsSync(src)) throw new UsageError(`no model at '${src}'`);
+  const m = await loadModel(src);
+  try {
+    if (format === 'onnx') {
+      await m.save(dst, { format: 'onnx', inputLayout: layout, ...(opset !== undefined ? { opset } : {}) });
+    } else {
+      await m.save(dst);
+    }
+  } finally {
+    m.dispose();
+  }
+  console.log(`wrote ${dst} (${format}${format === 'onnx' ? `, input ${layout}` : ''})`);
+  return 0;
+}
+
+export const convertCommand: Command = {
+  summary: 'convert a model between convkit format and ONNX',
+  help: HELP,
+  options: { format: 'string', 'input-layout': 'string', opset: 'string' },
+  run,
+};
