@@ -1,13 +1,13 @@
 /**
  * Small layers for graphs that come from other frameworks (the ONNX importer builds with
- * them): Permute (Keras), Arithmetic (a binary elementwise op between two inputs or with
- * a stored constant), MathFunction (a unary elementwise function, erf included), Slice,
+ * them): Permute (Keras), Arithmetic (a binary elementwise op or comparison between two inputs
+ * or with a stored constant), Where (select of three inputs), MathFunction (a unary elementwise function, erf included), Slice,
  * Pad (constant, reflect, edge), Reduce, Resizing (nearest / bilinear) and InstanceNormalization.
  * None has trainable parameters; Arithmetic's constant is a non-trainable weight, so it is
  * saved with the weights and never changes in `fit`.
  */
 import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type LayerWeight, type Shape, fmtDims, isShapeList, registerLayerClass } from './layer.js';
-import { abs, add, clip, div, exp, log, maximum, minimum, mul, neg, pow, reciprocal, sign, sqrt, sub } from '../ops/elementwise.js';
+import { abs, add, clip, div, equal, exp, greater, greaterEqual, less, lessEqual, log, maximum, minimum, mul, neg, pow, reciprocal, sign, sqrt, sub, where } from '../ops/elementwise.js';
 import { tensor } from '../ops/creation.js';
 import { gather, pad, slice, transpose } from '../ops/shape.js';
 import { max, mean, sum } from '../ops/reduce.js';
@@ -59,8 +59,11 @@ export class Permute extends Layer {
 
 // ---------------------------------------------------------------- Arithmetic
 
-export type ArithmeticOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min';
-const ARITH: Record<ArithmeticOp, (a: Tensor, b: Tensor) => Tensor> = { add, sub, mul, div, pow, max: maximum, min: minimum };
+/** The comparisons give 1 where true and 0 where false, in the inputs' float dtype (no gradient). */
+export type ArithmeticOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'greater' | 'less' | 'equal' | 'greaterEqual' | 'lessEqual';
+const ARITH: Record<ArithmeticOp, (a: Tensor, b: Tensor) => Tensor> = {
+  add, sub, mul, div, pow, max: maximum, min: minimum, greater, less, equal, greaterEqual, lessEqual,
+};
 
 export interface ArithmeticArgs extends LayerArgs {
   op: ArithmeticOp;
@@ -119,6 +122,33 @@ export class Arithmetic extends Layer {
   }
   getConfig(): LayerConfig {
     return { ...super.getConfig(), op: this.op, ...(this.constantShape ? { constantShape: this.constantShape, constantFirst: this.constantFirst } : {}) };
+  }
+}
+
+// ---------------------------------------------------------------- Where
+
+/**
+ * `where(cond, a, b)` of three inputs [cond, a, b] (broadcast over the example axes): a
+ * where cond is not 0, else b. The gradient goes to the chosen side. No parameters.
+ */
+export class Where extends Layer {
+  static readonly className = 'Where';
+  static readonly namePrefix = 'where';
+  static readonly argKeys: string[] = [];
+  protected checkInputs(shapes: readonly (readonly (number | null)[])[]): void {
+    if (shapes.length !== 3) throw new RangeError(`${this.label}: expects three inputs [cond, a, b], received ${shapes.length}`);
+    this.computeOutputShape(shapes.map((s) => s.slice(1) as number[]));
+  }
+  checkInput(shape: readonly (number | null)[]): void {
+    throw new RangeError(`${this.label}: expects three inputs (apply([cond, a, b])), received one of shape ${fmtDims(shape)}`);
+  }
+  computeOutputShape(s: Shape | Shape[]): number[] {
+    if (!isShapeList(s) || s.length !== 3) throw new RangeError(`${this.label}: expects three inputs [cond, a, b]`);
+    return broadcastShapes(s[0], broadcastShapes(s[1], s[2], this.label), this.label);
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    if (!Array.isArray(x) || x.length !== 3) throw new RangeError(`${this.label}: expects three inputs [cond, a, b]`);
+    return where(x[0], x[1], x[2]);
   }
 }
 
@@ -487,4 +517,4 @@ export class InstanceNormalization extends Layer {
   }
 }
 
-for (const cls of [Permute, Arithmetic, MathFunction, Slice, Pad, Reduce, Resizing, InstanceNormalization]) registerLayerClass(cls);
+for (const cls of [Permute, Arithmetic, Where, MathFunction, Slice, Pad, Reduce, Resizing, InstanceNormalization]) registerLayerClass(cls);

@@ -22,6 +22,8 @@ export interface Pool2DArgs extends LayerArgs {
   padding?: Padding;
   /** PyTorch's ceil_mode (see the file comment); padding must then be 'valid' or a number. */
   ceilMode?: boolean;
+  /** Spacing of the window's cells [dh, dw] or one number (default 1), as PyTorch's dilation. */
+  dilations?: number | readonly number[];
 }
 
 export interface AvgPool2DArgs extends Pool2DArgs {
@@ -30,8 +32,9 @@ export interface AvgPool2DArgs extends Pool2DArgs {
 }
 
 abstract class Pool2DBase extends Layer {
-  static readonly argKeys = ['poolSize', 'strides', 'padding', 'ceilMode'];
+  static readonly argKeys = ['poolSize', 'strides', 'padding', 'ceilMode', 'dilations'];
   readonly poolSize: number[];
+  readonly dilations: number[];
   readonly strides: number[];
   readonly padding: Padding;
   readonly ceilMode: boolean;
@@ -40,6 +43,7 @@ abstract class Pool2DBase extends Layer {
     super(args);
     this.poolSize = perAxis(this.label, 'poolSize', args.poolSize ?? 2, 2, 2);
     this.strides = perAxis(this.label, 'strides', args.strides ?? this.poolSize, 2, 1);
+    this.dilations = perAxis(this.label, 'dilations', args.dilations, 2, 1);
     const p = args.padding ?? 'valid';
     if (!(p === 'valid' || p === 'same' || (typeof p === 'number' && Number.isInteger(p) && p >= 0) || (Array.isArray(p) && p.length === 2))) {
       throw new RangeError(`${this.label}: padding must be 'valid', 'same', a non-negative integer or [[top, bottom], [left, right]], received ${JSON.stringify(p)}`);
@@ -60,7 +64,7 @@ abstract class Pool2DBase extends Layer {
     if (!this.ceilMode) return this.padding;
     const p = this.padding === 'valid' ? 0 : (this.padding as number);
     return [0, 1].map((a) => {
-      const n = s[a], k = this.poolSize[a], st = this.strides[a];
+      const n = s[a], k = this.dilations[a] * (this.poolSize[a] - 1) + 1, st = this.strides[a];
       let out = Math.ceil((n + 2 * p - k) / st) + 1;
       if ((out - 1) * st >= n + p) out--;
       const extra = Math.max(0, (out - 1) * st + k - (n + 2 * p));
@@ -69,7 +73,7 @@ abstract class Pool2DBase extends Layer {
   }
 
   protected poolOpts(s: Shape) {
-    return { size: this.poolSize, strides: this.strides, padding: this.opPadding(s) };
+    return { size: this.poolSize, strides: this.strides, dilations: this.dilations, padding: this.opPadding(s) };
   }
 
   computeOutputShape(s: Shape): number[] {
@@ -78,7 +82,7 @@ abstract class Pool2DBase extends Layer {
   }
 
   getConfig(): LayerConfig {
-    return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding, ...(this.ceilMode ? { ceilMode: true } : {}) };
+    return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding, ...(this.ceilMode ? { ceilMode: true } : {}), ...(this.dilations.some((d) => d !== 1) ? { dilations: this.dilations } : {}) };
   }
 }
 

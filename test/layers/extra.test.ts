@@ -37,6 +37,29 @@ describe('layers for imported graphs', () => {
     expect(() => L.arithmetic({ op: 'add', constantShape: [5] }).apply(ck.input([3]))).toThrow();
   });
 
+  it('Arithmetic comparisons give float 1/0; Where selects from three inputs; pooling with dilations', () => {
+    const g = L.arithmetic({ op: 'greater', constantShape: [] });
+    g.apply(ck.input([3, 4]));
+    g.weights[0].value = ck.tensor([0], [1]);
+    same(g.apply(x()), ck.cast(ck.greater(x(), 0), 'float32'));
+    for (const op of ['less', 'equal', 'greaterEqual', 'lessEqual'] as const) {
+      const f = { less: ck.less, equal: ck.equal, greaterEqual: ck.greaterEqual, lessEqual: ck.lessEqual }[op];
+      same(L.arithmetic({ op }).apply([x(), ck.ones([2, 1, 4])]), ck.cast(f(x(), ck.ones([2, 1, 4])), 'float32'));
+    }
+    const w = L.where();
+    const cond = ck.cast(ck.greater(x(), 0), 'float32');
+    same(w.apply([cond, x(), ck.zeros([2, 1, 4])]), ck.relu(x()));
+    expect(w.apply([ck.input([3, 1]), ck.input([3, 4]), ck.input([1, 4])]).shape).toEqual([3, 4]);
+    expect(() => w.apply([ck.input([3, 4]), ck.input([3, 4])])).toThrow(/expects three inputs/);
+    expect(() => w.apply(ck.input([3, 4]))).toThrow(/expects three inputs/);
+    const img = ck.tensor(Array.from({ length: 2 * 7 * 7 * 2 }, (_, i) => Math.sin(i)), [2, 7, 7, 2]);
+    const mp = L.maxPooling2d({ poolSize: 3, strides: 2, padding: 1, dilations: 2 });
+    same(mp.apply(img), ck.maxPool2d(img, { size: 3, strides: 2, padding: 1, dilations: 2 }));
+    const ap = L.averagePooling2d({ poolSize: 2, strides: 1, dilations: [2, 3], ceilMode: true });
+    same(ap.apply(img), ck.avgPool2d(img, { size: 2, strides: 1, dilations: [2, 3] }));
+    expect(() => L.maxPooling2d({ dilations: [0, 1] })).toThrow(/dilations/);
+  });
+
   it('MathFunction, Slice, Pad and Reduce compute what their ops compute', () => {
     same(L.mathFunction({ fn: 'abs' }).apply(x()), ck.abs(x()));
     same(L.mathFunction({ fn: 'clip', min: -2, max: 3 }).apply(x()), ck.clip(x(), -2, 3));
@@ -74,7 +97,8 @@ describe('layers for imported graphs', () => {
   it('every one round-trips through getConfig / deserializeLayer and a saved model', async () => {
     const layersList = [
       L.permute({ dims: [2, 1] }), L.arithmetic({ op: 'pow', constantShape: [1, 4] }), L.mathFunction({ fn: 'clip', min: 0 }),
-      L.slice({ begin: [0, 1], size: [3, 2] }), L.pad({ paddings: [[0, 1], [2, 0]] }), L.reduce({ op: 'mean', axes: [-1], keepDims: true }),
+      L.slice({ begin: [0, 1], size: [3, 2] }), L.arithmetic({ op: 'lessEqual' }), L.where(), L.maxPooling2d({ poolSize: 3, dilations: [2, 1] }),
+      L.averagePooling2d({ poolSize: 2, dilations: 2, countIncludePad: true }), L.pad({ paddings: [[0, 1], [2, 0]] }), L.reduce({ op: 'mean', axes: [-1], keepDims: true }),
     ];
     for (const l of layersList) {
       const again = deserializeLayer(serializeLayer(l));

@@ -465,6 +465,37 @@ for (const backend of ['ts', 'wasm']) {
       });
     });
 
+    it('MaxPool and AveragePool with dilations; Greater/Less/Equal/GreaterOrEqual/LessOrEqual and Where on computed tensors', () => {
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', ['N', 3, 9, 9]);
+      const mp = b.node('MaxPool', [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [2, 2] });
+      const ap = b.node('AveragePool', [x], { kernel_shape: [2, 3], dilations: [3, 2] });
+      const half = b.init('half', [], [0.25]);
+      const gt = b.node('Greater', [mp, half]);
+      const lt = b.node('Less', [b.init('q', [], [0.5]), mp]);
+      const eq = b.node('Equal', [mp, mp]);
+      const ge = b.node('GreaterOrEqual', [mp, b.node('Neg', [mp])]);
+      const le = b.node('LessOrEqual', [mp, half]);
+      const cmp = b.node('Add', [b.node('Add', [gt, lt]), b.node('Add', [eq, b.node('Add', [ge, le])])]);
+      const w = b.node('Where', [gt, mp, b.node('Mul', [mp, b.init('k', [], [0.1])])]);
+      b.output(ap);
+      b.output(cmp);
+      b.output(w);
+      const m = loadOnnx(b.encode());
+      expect(m.layers.some((l) => l.className === 'Where')).toBe(true);
+      ck.tidy(() => {
+        const xin = ck.tensor(randArray(2 * 3 * 81, 211), [2, 3, 9, 9]);
+        const [o1, o2, o3] = m.predictAll(nhwc(xin)) as Tensor[];
+        const mpv = ck.maxPool2d(nhwc(xin), { size: 3, strides: 2, padding: 1, dilations: 2 });
+        expect(mpv.shape).toEqual([2, 4, 4, 3]);
+        close(o1, ck.avgPool2d(nhwc(xin), { size: [2, 3], strides: 1, dilations: [3, 2] })); // ONNX strides default to 1
+        const f = (t: Tensor) => ck.cast(t, 'float32');
+        const want = ck.add(ck.add(f(ck.greater(mpv, 0.25)), f(ck.less(0.5, mpv))), ck.add(ck.onesLike(mpv), ck.add(f(ck.greaterEqual(mpv, ck.neg(mpv))), f(ck.lessEqual(mpv, 0.25)))));
+        close(o2, want);
+        close(o3, ck.where(ck.greater(mpv, 0.25), mpv, ck.mul(mpv, 0.1)));
+      });
+    });
+
     it('unary math (Abs, Neg, Exp, Log, Reciprocal, Sqrt), Max/Min of two computed tensors, LogSoftmax over channels, Tanh/Elu/Selu/Softplus, ReduceSum/ReduceMax', () => {
       const b = new OnnxBuilder(13);
       const x = b.input('x', ['N', 3, 2, 3]);
@@ -569,7 +600,7 @@ describe('ONNX import: errors', () => {
     const b = new OnnxBuilder(13);
     const x = b.input('x', [1, 2, 4, 4]);
     const a = b.node('Gelu', [x]);
-    const c = b.node('MaxPool', [a], { kernel_shape: [2, 2], dilations: [2, 2] });
+    const c = b.node('MaxPool', [a], { kernel_shape: [2, 2], storage_order: 1 });
     const d = b.node('NonMaxSuppression', [c]);
     b.output(d);
     let err: unknown;
@@ -582,7 +613,7 @@ describe('ONNX import: errors', () => {
     const msg = (err as Error).message;
     expect(msg).toMatch(/net\.onnx: 3 problems/);
     expect(msg).toMatch(/node '\/Gelu_1' \(Gelu\): operator Gelu is not supported/);
-    expect(msg).toMatch(/node '\/MaxPool_2' \(MaxPool\): dilations \[2, 2\] are not supported/);
+    expect(msg).toMatch(/node '\/MaxPool_2' \(MaxPool\): storage_order 1 is not supported/);
     expect(msg).toMatch(/NonMaxSuppression/);
     expect((err as InstanceType<typeof OnnxImportError>).problems).toHaveLength(3);
   });

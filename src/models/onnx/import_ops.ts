@@ -13,7 +13,7 @@ import { Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D } from '../../
 import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D } from '../../layers/pooling.js';
 import { BatchNormalization, LayerNormalization, LRN } from '../../layers/normalization.js';
 import { Add, Concatenate, Multiply } from '../../layers/merge.js';
-import { Arithmetic, type ArithmeticOp, InstanceNormalization, MathFunction, type MathFunctionName, Pad, type PadMode, Permute, Reduce, type ReduceOp, Resizing, type ResizeCoordinates, type ResizeNearest, Slice } from '../../layers/extra.js';
+import { Arithmetic, type ArithmeticOp, Where, InstanceNormalization, MathFunction, type MathFunctionName, Pad, type PadMode, Permute, Reduce, type ReduceOp, Resizing, type ResizeCoordinates, type ResizeNearest, Slice } from '../../layers/extra.js';
 import { tensor } from '../../ops/creation.js';
 
 export interface ConstVal { kind: 'const'; shape: number[]; data: Float64Array; dtype: number }
@@ -262,7 +262,7 @@ function convTranspose(ctx: Ctx, ins: (Val | undefined)[]): Val[] {
 function pool(kind: 'max' | 'avg'): Handler {
   return {
     check: (n) => {
-      if (attrInts(n, 'dilations', [1, 1]).some((v) => v !== 1)) return `dilations ${fmt(attrInts(n, 'dilations', []))} are not supported (only 1)`;
+      if (attrInts(n, 'dilations', [1]).some((v) => v < 1)) return `dilations ${fmt(attrInts(n, 'dilations', []))} must be positive`;
       if (attrInt(n, 'storage_order', 0) !== 0) return 'storage_order 1 is not supported';
       if (n.outputs.length > 1 && n.outputs[1]) return 'the Indices output is not supported';
       const kl = attrInts(n, 'kernel_shape', []).length;
@@ -278,9 +278,11 @@ function pool(kind: 'max' | 'avg'): Handler {
       if (xl.length !== k1.length + 2) ctx.fail(`expected an input of rank ${k1.length + 2} for kernel_shape ${fmt(k1)}, received ${fmt(xl)}`);
       const one = k1.length === 1;
       const s1 = attrInts(n, 'strides', one ? [1] : [1, 1]);
-      const pairs = padPairs(ctx, xl.slice(2) as number[], k1, s1, one ? [1] : [1, 1]);
+      const d1 = attrInts(n, 'dilations', one ? [1] : [1, 1]);
+      if (d1.length !== k1.length) ctx.fail(`dilations ${fmt(d1)} must have one entry per spatial axis (${k1.length})`);
+      const pairs = padPairs(ctx, xl.slice(2) as number[], k1, s1, d1);
       // 1D pooling runs as 2D pooling over [N, 1, L, C].
-      const k = one ? [1, k1[0]] : k1, s = one ? [1, s1[0]] : s1;
+      const k = one ? [1, k1[0]] : k1, s = one ? [1, s1[0]] : s1, dil = one ? [1, d1[0]] : d1;
       let padding: [number, number][] | number = one ? [[0, 0], pairs[0]] : pairs;
       const ceil = !!attrInt(n, 'ceil_mode', 0);
       if (ceil) {
@@ -291,8 +293,8 @@ function pool(kind: 'max' | 'avg'): Handler {
       let xt = held(ctx, x, cl(xl.length));
       if (one) xt = ctx.add((nm) => new Reshape({ name: nm, targetShape: [1, ...xt.shape] }), xt).y;
       const { y } = ctx.add((nm) => (kind === 'max'
-        ? new MaxPooling2D({ name: nm, poolSize: k, strides: s, padding, ceilMode: ceil })
-        : new AveragePooling2D({ name: nm, poolSize: k, strides: s, padding, ceilMode: ceil, countIncludePad: !!attrInt(n, 'count_include_pad', 0) })), xt);
+        ? new MaxPooling2D({ name: nm, poolSize: k, strides: s, padding, ceilMode: ceil, dilations: dil })
+        : new AveragePooling2D({ name: nm, poolSize: k, strides: s, padding, ceilMode: ceil, dilations: dil, countIncludePad: !!attrInt(n, 'count_include_pad', 0) })), xt);
       if (one) return [{ kind: 'sym', t: ctx.add((nm) => new Reshape({ name: nm, targetShape: y.shape.slice(1) }), y).y, perm: cl(3) }];
       return [{ kind: 'sym', t: y, perm: cl(4) }];
     },
@@ -345,7 +347,14 @@ const ARITH: Record<string, { op: ArithmeticOp; f: (a: number, b: number) => num
   Pow: { op: 'pow', f: (a, b) => a ** b },
   Max: { op: 'max', f: Math.max },
   Min: { op: 'min', f: Math.min },
+  Greater: { op: 'greater', f: (a, b) => (a > b ? 1 : 0) },
+  Less: { op: 'less', f: (a, b) => (a < b ? 1 : 0) },
+  Equal: { op: 'equal', f: (a, b) => (a === b ? 1 : 0) },
+  GreaterOrEqual: { op: 'greaterEqual', f: (a, b) => (a >= b ? 1 : 0) },
+  LessOrEqual: { op: 'lessEqual', f: (a, b) => (a <= b ? 1 : 0) },
 };
+/** Comparisons: BOOL when folded; on computed tensors float 0/1 (what a Cast to float or a Where reads). */
+const COMPARE = new Set(['Greater', 'Less', 'Equal', 'GreaterOrEqual', 'LessOrEqual']);
 
 function binary(opType: string): Handler {
   const { op, f } = ARITH[opType];
@@ -355,9 +364,13 @@ function binary(opType: string): Handler {
       const a = need(ctx, ins[0], 0, 'A'), b = need(ctx, ins[1], 1, 'B');
       if (a.kind === 'const' && b.kind === 'const') {
         const isInt = a.dtype !== ONNX_DTYPE.FLOAT && a.dtype !== ONNX_DTYPE.DOUBLE && a.dtype !== ONNX_DTYPE.FLOAT16;
+        if (COMPARE.has(opType)) return [binaryConst(ctx, a, b, f, ONNX_DTYPE.BOOL)];
         return [binaryConst(ctx, a, b, opType === 'Div' && isInt ? (p, q) => Math.trunc(p / q) : f)];
       }
-      if (a.kind === 'shape' || b.kind === 'shape') return [shapeArith(ctx, a, b, f)];
+      if (a.kind === 'shape' || b.kind === 'shape') {
+        if (COMPARE.has(opType)) ctx.fail(`${opType} on a shape is not supported`);
+        return [shapeArith(ctx, a, b, f)];
+      }
       if (a.kind === 'sym' && b.kind === 'sym') {
         const ra = a.perm.length, rb = b.perm.length;
         if (ra !== rb) ctx.fail(`operands of ranks ${ra} and ${rb}: broadcasting two computed tensors of different ranks is not supported`);
@@ -929,28 +942,23 @@ export const HANDLERS: Record<string, Handler> = {
       return [{ kind: 'sym', t: y, perm: cl(r) }];
     },
   },
-  GreaterOrEqual: {
-    run: (ctx, ins) => {
-      const a = need(ctx, ins[0], 0, 'A'), b = need(ctx, ins[1], 1, 'B');
-      if (a.kind === 'const' && b.kind === 'const') return [binaryConst(ctx, a, b, (p, q) => (p >= q ? 1 : 0), ONNX_DTYPE.BOOL)];
-      if (a.kind !== 'sym' || b.kind !== 'const' || prod(b.shape) !== 1) return ctx.fail('only a computed tensor compared with one constant is supported (x >= c)');
-      // x >= c as a float 0/1 (the Cast to float that follows passes it on): step(x - c).
-      let t = held(ctx, a, a.perm);
-      if (b.data[0] !== 0) {
-        const s1 = ctx.add((nm) => new Arithmetic({ name: nm, op: 'sub', constantShape: [] }), t);
-        setWeights(s1.layer, [{ data: Float64Array.of(b.data[0]), shape: [1] }]);
-        t = s1.y;
-      }
-      return [{ kind: 'sym', t: ctx.add((nm) => new Activation({ name: nm, activation: 'step' }), t).y, perm: a.perm }];
-    },
-  },
-  Equal: constOnly('Equal', (a, b) => (a === b ? 1 : 0), ONNX_DTYPE.BOOL),
+  Greater: binary('Greater'), Less: binary('Less'), Equal: binary('Equal'), GreaterOrEqual: binary('GreaterOrEqual'), LessOrEqual: binary('LessOrEqual'),
   Where: {
     run: (ctx, ins) => {
-      const [c, a, b] = [0, 1, 2].map((i) => constIn(ctx, ins[i], i, ['condition', 'X', 'Y'][i]));
-      const shape = broadcastShape(broadcastShape(c.shape, a.shape, ctx), b.shape, ctx);
-      const ic = bcastIndex(c.shape, shape), ia = bcastIndex(a.shape, shape), ib = bcastIndex(b.shape, shape);
-      return [{ kind: 'const', shape, dtype: a.dtype, data: new Float64Array(ic.length).map((_, i) => (c.data[ic[i]] ? a.data[ia[i]] : b.data[ib[i]])) }];
+      const vs = [0, 1, 2].map((i) => need(ctx, ins[i], i, ['condition', 'X', 'Y'][i]));
+      if (vs.every((v) => v.kind === 'const')) {
+        const [c, a, b] = vs as ConstVal[];
+        const shape = broadcastShape(broadcastShape(c.shape, a.shape, ctx), b.shape, ctx);
+        const ic = bcastIndex(c.shape, shape), ia = bcastIndex(a.shape, shape), ib = bcastIndex(b.shape, shape);
+        return [{ kind: 'const', shape, dtype: a.dtype, data: new Float64Array(ic.length).map((_, i) => (c.data[ic[i]] ? a.data[ia[i]] : b.data[ib[i]])) }];
+      }
+      if (!vs.every((v) => v.kind === 'sym')) ctx.fail(`inputs of kinds ${vs.map((v) => (v.kind === 'sym' ? 'computed' : v.kind === 'const' ? 'constant' : 'shape')).join(', ')}: a Where on computed tensors needs all three (condition, X, Y) computed`);
+      const ss = vs as Sym[];
+      const r = ss[0].perm.length;
+      if (ss.some((v) => v.perm.length !== r)) ctx.fail(`operands of ranks ${ss.map((v) => v.perm.length).join(', ')}: broadcasting computed tensors of different ranks is not supported`);
+      const ts = ss.map((v) => held(ctx, v, ss[0].perm));
+      const { y } = ctx.add((nm) => new Where({ name: nm }), ts);
+      return [{ kind: 'sym', t: y, perm: ss[0].perm }];
     },
   },
   Expand: {
@@ -1170,16 +1178,6 @@ function reduce(op: ReduceOp): Handler {
       const remaining = x.perm.filter((a) => !axes.includes(a));
       const sorted = [...remaining].sort((p, q) => p - q);
       return [{ kind: 'sym', t: y, perm: remaining.map((a) => sorted.indexOf(a)) }];
-    },
-  };
-}
-
-function constOnly(name: string, f: (a: number, b: number) => number, dtype: number): Handler {
-  return {
-    run: (ctx, ins) => {
-      const a = constIn(ctx, ins[0], 0, 'A'), b = constIn(ctx, ins[1], 1, 'B');
-      if (!a || !b) ctx.fail(`${name} of computed tensors is not supported`);
-      return [binaryConst(ctx, a, b, f, dtype)];
     },
   };
 }
