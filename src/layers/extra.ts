@@ -218,39 +218,62 @@ export class MathFunction extends Layer {
 export interface SliceArgs extends LayerArgs {
   /** Start of each example axis (batch excluded). */
   begin: readonly number[];
-  /** Size along each example axis; -1 takes the rest. */
+  /** Number of cells taken along each example axis; -1 takes the rest (to the end, or to index 0 with a negative stride). */
   size: readonly number[];
+  /** Step along each example axis (default 1; negative walks backwards from begin). */
+  strides?: readonly number[];
 }
 
-/** A contiguous block of each example. No parameters. */
+/** A block of each example, contiguous or strided (cells begin + k * stride, k < size). No parameters. */
 export class Slice extends Layer {
   static readonly className = 'Slice';
   static readonly namePrefix = 'slice';
-  static readonly argKeys = ['begin', 'size'];
+  static readonly argKeys = ['begin', 'size', 'strides'];
   readonly begin: number[];
   readonly size: number[];
+  readonly strides?: number[];
   constructor(args: SliceArgs) {
     super(args);
     this.begin = intList(args?.begin, `${this.label}: begin`);
     this.size = intList(args?.size, `${this.label}: size`);
     if (this.begin.length !== this.size.length) throw new RangeError(`${this.label}: begin and size must have one entry per example axis, received ${fmtDims(this.begin)} and ${fmtDims(this.size)}`);
+    if (args.strides !== undefined) {
+      this.strides = intList(args.strides, `${this.label}: strides`);
+      if (this.strides.length !== this.begin.length || this.strides.includes(0)) throw new RangeError(`${this.label}: strides must have one non-zero entry per example axis (${this.begin.length}), received ${fmtDims(this.strides)}`);
+    }
   }
   protected inputSpec(): InputSpec {
     return { rank: this.begin.length + 1 };
   }
+  private stride(i: number): number {
+    return this.strides ? this.strides[i] : 1;
+  }
   computeOutputShape(s: Shape): number[] {
     return s.map((d, i) => {
-      const b = this.begin[i], n = this.size[i] === -1 ? d - b : this.size[i];
-      if (b < 0 || n < 1 || b + n > d) throw new RangeError(`slice begin ${fmtDims(this.begin)} size ${fmtDims(this.size)} does not fit an example of shape ${fmtDims(s)}`);
+      const b = this.begin[i], st = this.stride(i);
+      const n = this.size[i] !== -1 ? this.size[i] : st > 0 ? Math.ceil((d - b) / st) : Math.floor(b / -st) + 1;
+      const last = b + (n - 1) * st;
+      if (b < 0 || b >= d || n < 1 || last < 0 || last >= d) {
+        throw new RangeError(`slice begin ${fmtDims(this.begin)} size ${fmtDims(this.size)}${this.strides ? ` strides ${fmtDims(this.strides)}` : ''} does not fit an example of shape ${fmtDims(s)}`);
+      }
       return n;
     });
   }
   protected forward(x: Tensor | Tensor[]): Tensor {
     const t = one(x, this.label);
-    return slice(t, [0, ...this.begin], [-1, ...this.computeOutputShape(t.shape.slice(1))]);
+    const out = this.computeOutputShape(t.shape.slice(1));
+    // Contiguous axes by slice, strided ones by gather (both differentiate).
+    const contiguous = out.map((_, i) => this.stride(i) === 1);
+    let y = slice(t, [0, ...this.begin.map((b, i) => (contiguous[i] ? b : 0))], [-1, ...out.map((n, i) => (contiguous[i] ? n : t.shape[i + 1]))]);
+    out.forEach((n, i) => {
+      if (contiguous[i]) return;
+      const idx = Int32Array.from({ length: n }, (_, k) => this.begin[i] + k * this.stride(i));
+      y = gather(y, tensor(idx, undefined, 'int32'), i + 1);
+    });
+    return y;
   }
   getConfig(): LayerConfig {
-    return { ...super.getConfig(), begin: this.begin, size: this.size };
+    return { ...super.getConfig(), begin: this.begin, size: this.size, ...(this.strides ? { strides: this.strides } : {}) };
   }
 }
 

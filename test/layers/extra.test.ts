@@ -60,6 +60,16 @@ describe('layers for imported graphs', () => {
     expect(() => L.maxPooling2d({ dilations: [0, 1] })).toThrow(/dilations/);
   });
 
+  it('Slice with strides: positive, negative, size -1, shape errors', () => {
+    const idx = (v: number[]) => ck.tensor(Int32Array.from(v), undefined, 'int32');
+    const s = L.slice({ begin: [2, 0], size: [-1, 2], strides: [-1, 3] });
+    expect(s.computeOutputShape([3, 4])).toEqual([3, 2]);
+    same(s.apply(x()), ck.gather(ck.gather(x(), idx([2, 1, 0]), 1), idx([0, 3]), 2));
+    same(L.slice({ begin: [1, 1], size: [1, -1], strides: [1, 2] }).apply(x()), ck.gather(ck.slice(x(), [0, 1, 0], [-1, 1, -1]), idx([1, 3]), 2));
+    expect(() => L.slice({ begin: [0, 0], size: [1, 3], strides: [1, 2] }).apply(x())).toThrow(/does not fit an example of shape \[3, 4\]/);
+    expect(() => L.slice({ begin: [0], size: [1], strides: [0] })).toThrow(/strides must have one non-zero entry/);
+  });
+
   it('MathFunction, Slice, Pad and Reduce compute what their ops compute', () => {
     same(L.mathFunction({ fn: 'abs' }).apply(x()), ck.abs(x()));
     same(L.mathFunction({ fn: 'clip', min: -2, max: 3 }).apply(x()), ck.clip(x(), -2, 3));
@@ -97,7 +107,7 @@ describe('layers for imported graphs', () => {
   it('every one round-trips through getConfig / deserializeLayer and a saved model', async () => {
     const layersList = [
       L.permute({ dims: [2, 1] }), L.arithmetic({ op: 'pow', constantShape: [1, 4] }), L.mathFunction({ fn: 'clip', min: 0 }),
-      L.slice({ begin: [0, 1], size: [3, 2] }), L.arithmetic({ op: 'lessEqual' }), L.where(), L.maxPooling2d({ poolSize: 3, dilations: [2, 1] }),
+      L.slice({ begin: [0, 1], size: [3, 2] }), L.arithmetic({ op: 'lessEqual' }), L.where(), L.slice({ begin: [2, 0], size: [-1, 2], strides: [-1, 3] }), L.maxPooling2d({ poolSize: 3, dilations: [2, 1] }),
       L.averagePooling2d({ poolSize: 2, dilations: 2, countIncludePad: true }), L.pad({ paddings: [[0, 1], [2, 0]] }), L.reduce({ op: 'mean', axes: [-1], keepDims: true }),
     ];
     for (const l of layersList) {

@@ -194,7 +194,7 @@ const CLASS_ARGS: Record<string, Record<string, unknown>> = {
   Arithmetic: { op: 'pow', constantShape: [1, 3], constantFirst: true },
   Where: {},
   MathFunction: { fn: 'clip', min: -1, max: 2 },
-  Slice: { begin: [0, 1], size: [2, -1] },
+  Slice: { begin: [0, 1], size: [2, -1], strides: [1, 2] },
   Pad: { paddings: [[1, 0], [0, 2]], value: 0.5 },
   Reduce: { op: 'max', axes: [1, -1], keepDims: true },
   Resizing: { height: 4, width: 6, interpolation: 'bilinear', coordinates: 'align_corners', nearestMode: 'floor' },

@@ -496,6 +496,35 @@ for (const backend of ['ts', 'wasm']) {
       });
     });
 
+    it('Slice with steps on a computed tensor (2, -1, -2, negative starts and ends), Expand of a constant to a shape that holds the batch size', () => {
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', ['N', 3, 7, 6]);
+      const s1 = b.node('Slice', [x, b.ints('st1', [1, 0]), b.ints('en1', [2 ** 62, 5]), b.ints('ax1', [2, 3]), b.ints('sp1', [2, 2])]);
+      const s2 = b.node('Slice', [x, b.ints('st2', [-1, 2]), b.ints('en2', [-(2 ** 62), -8]), b.ints('ax2', [1, 3]), b.ints('sp2', [-1, -2])]);
+      const c = b.init('c', [1, 3, 1, 1], [1, 2, 3]);
+      const e = b.node('Expand', [c, b.node('Shape', [x])]);
+      const a = b.node('Add', [x, e]);
+      b.output(s1);
+      b.output(s2);
+      b.output(a);
+      const m = loadOnnx(b.encode());
+      ck.tidy(() => {
+        const xin = ck.tensor(randArray(2 * 3 * 42, 221), [2, 3, 7, 6]);
+        const [o1, o2, o3] = m.predictAll(nhwc(xin)) as Tensor[];
+        const idx = (v: number[]) => ck.tensor(Int32Array.from(v), undefined, 'int32');
+        // NCHW reference: H rows 1, 3, 5; W columns 0, 2, 4.
+        close(o1, nhwc(ck.gather(ck.gather(xin, idx([1, 3, 5]), 2), idx([0, 2, 4]), 3)));
+        // Channels 2, 1, 0; W columns 2, 0.
+        close(o2, nhwc(ck.gather(ck.gather(xin, idx([2, 1, 0]), 1), idx([2, 0]), 3)));
+        close(o3, nhwc(ck.add(xin, ck.tensor([1, 2, 3], [1, 3, 1, 1]))));
+      });
+      // Expanding to the batch size where the result is not only broadcast into an elementwise op is refused.
+      const b2 = new OnnxBuilder(13);
+      const x2 = b2.input('x', ['N', 3]);
+      b2.output(b2.node('Concat', [x2, b2.node('Expand', [b2.init('c', [1, 3], [1, 2, 3]), b2.node('Shape', [x2])])], { axis: 1 }));
+      expect(() => loadOnnx(b2.encode())).toThrow(/Expand.*expanding to the batch size \[N, 3\] is supported only/);
+    });
+
     it('unary math (Abs, Neg, Exp, Log, Reciprocal, Sqrt), Max/Min of two computed tensors, LogSoftmax over channels, Tanh/Elu/Selu/Softplus, ReduceSum/ReduceMax', () => {
       const b = new OnnxBuilder(13);
       const x = b.input('x', ['N', 3, 2, 3]);

@@ -964,8 +964,18 @@ export const HANDLERS: Record<string, Handler> = {
   Expand: {
     run: (ctx, ins) => {
       const x = constIn(ctx, ins[0], 0, 'input');
-      const s = vecOf(ctx, ins[1], 1, 'shape');
-      if (s.includes('N')) ctx.fail('expanding to the batch size is not supported');
+      let s = vecOf(ctx, ins[1], 1, 'shape');
+      if (s.includes('N')) {
+        // c.expand_as(x) feeding only elementwise ops with another operand: broadcasting over
+        // the batch there does the expansion, so the constant keeps a batch axis of 1.
+        const out = ctx.node.outputs[0];
+        const cs = ctx.consumers.get(out) ?? [];
+        const onlyElementwise = !ctx.graphOutputs.has(out) && cs.length > 0 && cs.every((c) => c.opType in ARITH && c.inputs.length === 2 && c.inputs.filter((i) => i === out).length === 1);
+        if (s.indexOf('N') !== 0 || s.lastIndexOf('N') !== 0 || s.length < x.shape.length || !onlyElementwise) {
+          ctx.fail(`expanding to the batch size ${fmt(s)} is supported only on the leading axis and when only elementwise ops with a computed operand (Add, Mul, ...) read the result`);
+        }
+        s = [1, ...s.slice(1)];
+      }
       const shape = broadcastShape(x.shape, s as number[], ctx);
       const ix = bcastIndex(x.shape, shape);
       return [{ ...x, shape, data: new Float64Array(ix.length).map((_, i) => x.data[ix[i]]) }];
@@ -1069,8 +1079,8 @@ export const HANDLERS: Record<string, Handler> = {
         });
         return [gatherPicks(x, picks)];
       }
-      if (steps && steps.some((s) => s !== 1)) ctx.fail(`steps ${fmt(steps)} are not supported on a computed tensor (only 1)`);
       if (x.kind === 'shape') {
+        if (steps && steps.some((s) => s !== 1)) ctx.fail(`steps ${fmt(steps)} are not supported on a shape (only 1)`);
         if ((axes && axes[0] !== 0) || starts.length !== 1) ctx.fail('slicing a shape on an axis other than 0');
         const len = x.dims.length;
         const b = clampIdx(starts[0], len), e = clampIdx(ends[0], len);
@@ -1081,22 +1091,29 @@ export const HANDLERS: Record<string, Handler> = {
       const dims = logicalDims(x) as (number | 'N')[];
       const r = dims.length;
       const ax = (axes ?? starts.map((_, i) => i)).map((a) => normAxis(ctx, a, r));
-      const begin = new Array(r).fill(0), size = dims.map((d) => d);
+      const begin = new Array(r).fill(0), size = dims.map((d) => d), stride = new Array(r).fill(1);
       ax.forEach((a, i) => {
+        const st = steps ? steps[i] : 1;
+        if (!st) ctx.fail(`a step of 0 on axis ${a}`);
         if (a === 0) {
           const e = ends[i];
-          if (starts[i] === 0 && (e >= 2 ** 31 - 1 || e === -1 + 2 ** 63)) return;
+          if (st === 1 && starts[i] === 0 && (e >= 2 ** 31 - 1 || e === -1 + 2 ** 63)) return;
           ctx.fail('slicing the batch axis is not supported');
         }
         const d = dims[a] as number;
-        const b = clampIdx(starts[i], d), e = clampIdx(ends[i], d);
+        // ONNX Slice: negative indices count from the end; clamped to [0, d] (step > 0) or [-1, d - 1] (step < 0).
+        let b = starts[i] < 0 ? starts[i] + d : starts[i], e = ends[i] < 0 ? ends[i] + d : ends[i];
+        if (st > 0) { b = Math.min(d, Math.max(0, b)); e = Math.min(d, Math.max(0, e)); } else { b = Math.min(d - 1, Math.max(0, b)); e = Math.min(d - 1, Math.max(-1, e)); }
+        const n = st > 0 ? Math.ceil((e - b) / st) : Math.ceil((b - e) / -st);
         begin[a] = b;
-        size[a] = Math.max(0, e - b);
+        size[a] = Math.max(0, n);
+        stride[a] = st;
       });
       if ((size as number[]).some((s, i) => i > 0 && s < 1)) ctx.fail(`the slice is empty (sizes ${fmt(size)})`);
       const s = x as Sym;
-      const hb = s.perm.slice(1).map((a) => begin[a]), hs = s.perm.slice(1).map((a) => size[a] as number);
-      const { y } = ctx.add((nm) => new Slice({ name: nm, begin: hb, size: hs }), held(ctx, s, s.perm));
+      const hb = s.perm.slice(1).map((a) => begin[a]), hs = s.perm.slice(1).map((a) => size[a] as number), hst = s.perm.slice(1).map((a) => stride[a]);
+      const strided = hst.some((v) => v !== 1);
+      const { y } = ctx.add((nm) => new Slice({ name: nm, begin: hb, size: hs, ...(strided ? { strides: hst } : {}) }), held(ctx, s, s.perm));
       return [{ kind: 'sym', t: y, perm: s.perm }];
     },
   },
