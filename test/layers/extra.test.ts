@@ -70,6 +70,17 @@ describe('layers for imported graphs', () => {
     expect(() => L.slice({ begin: [0], size: [1], strides: [0] })).toThrow(/strides must have one non-zero entry/);
   });
 
+  it('MaxPooling3D and AveragePooling3D compute maxPool3d / avgPool3d and infer their shapes', () => {
+    const vol = ck.tensor(Array.from({ length: 2 * 4 * 3 * 5 * 2 }, (_, i) => Math.cos(i)), [2, 4, 3, 5, 2]);
+    const mp = L.maxPooling3d({ poolSize: [2, 2, 3], strides: [1, 1, 2], padding: [[0, 1], [1, 0], [1, 1]], dilations: [1, 1, 1] });
+    same(mp.apply(vol), ck.maxPool3d(vol, { size: [2, 2, 3], strides: [1, 1, 2], padding: [[0, 1], [1, 0], [1, 1]] }));
+    expect(mp.computeOutputShape([4, 3, 5, 2])).toEqual([4, 3, 3, 2]);
+    const ap = L.averagePooling3d({ poolSize: [3, 1, 1], strides: 1, padding: [[1, 1], [0, 0], [0, 0]], countIncludePad: true });
+    same(ap.apply(vol), ck.avgPool3d(vol, { size: [3, 1, 1], strides: 1, padding: [[1, 1], [0, 0], [0, 0]], countIncludePad: true }));
+    expect(() => mp.apply(ck.input([3, 5, 2]))).toThrow(/rank 5/);
+    expect(() => L.maxPooling3d({ poolSize: [2, 2] })).toThrow(/poolSize must have 3 entries/);
+  });
+
   it('MathFunction, Slice, Pad and Reduce compute what their ops compute', () => {
     same(L.mathFunction({ fn: 'abs' }).apply(x()), ck.abs(x()));
     same(L.mathFunction({ fn: 'clip', min: -2, max: 3 }).apply(x()), ck.clip(x(), -2, 3));

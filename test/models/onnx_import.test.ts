@@ -525,6 +525,55 @@ for (const backend of ['ts', 'wasm']) {
       expect(() => loadOnnx(b2.encode())).toThrow(/Expand.*expanding to the batch size \[N, 3\] is supported only/);
     });
 
+    it('If with a condition that folds to a constant runs the chosen branch (outer-scope values, branch initializers); 3D AveragePool / MaxPool (PyTorch LocalResponseNorm)', () => {
+      for (const rank4 of [true, false]) {
+        const b = new OnnxBuilder(13);
+        const x = b.input('x', ['N', 4, 3, 5]);
+        const sq = b.node('Mul', [x, x]);
+        const u = b.node('Unsqueeze', [sq, b.ints('ax', [1])]); // [N, 1, C, H, W]
+        const p = b.node('Pad', [u, b.ints('pads', [0, 0, 1, 0, 0, 0, 0, 2, 0, 0])]);
+        const ap = b.node('AveragePool', [p], { kernel_shape: [4, 1, 1] }); // [N, 1, C, H, W]
+        const mp = b.node('MaxPool', [u], { kernel_shape: [2, 2, 3], strides: [1, 1, 2], pads: [0, 1, 1, 1, 0, 1] });
+        // rank of x == 4 (constant at import): then squeeze axis 1, else take a different path.
+        const r = b.node('Gather', [b.node('Shape', [b.node('Shape', [x])]), b.ints('zero', [0])]);
+        const cond = b.node('Equal', [r, b.ints('four', [rank4 ? 4 : 5])]);
+        const t = new OnnxBuilder(13);
+        t.output(t.node('Squeeze', [ap, t.ints('one_in_branch', [1])], {}, ['then_out']));
+        const e = new OnnxBuilder(13);
+        e.output(e.node('Mul', [x, e.init('two', [], [2])], {}, ['else_out']));
+        const y = b.node('If', [cond], { then_branch: { g: t.graph('then') }, else_branch: { g: e.graph('else') } });
+        b.output(b.node('Div', [x, b.node('Add', [y, b.init('k', [], [1])])]));
+        b.output(mp);
+        const m = loadOnnx(b.encode());
+        ck.tidy(() => {
+          const xin = ck.tensor(randArray(2 * 60, 231, 2), [2, 4, 3, 5]);
+          const [o1, o2] = m.predictAll(nhwc(xin)) as Tensor[];
+          const ndhwc = (v: Tensor) => ck.transpose(v, [0, 2, 3, 4, 1]);
+          const u5 = ck.reshape(ck.mul(xin, xin), [2, 1, 4, 3, 5]);
+          const apv = ck.reshape(ck.avgPool3d(ck.pad(ndhwc(u5), [[0, 0], [1, 2], [0, 0], [0, 0], [0, 0]]), { size: [4, 1, 1], strides: 1 }), [2, 4, 3, 5]);
+          const yv = rank4 ? apv : ck.mul(xin, 2);
+          close(o1, nhwc(ck.div(xin, ck.add(yv, 1))));
+          close(o2, ck.maxPool3d(ndhwc(u5), { size: [2, 2, 3], strides: [1, 1, 2], padding: [[0, 1], [1, 0], [1, 1]] }));
+        });
+      }
+      // A condition computed from the input is refused, naming the If.
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', ['N', 1]);
+      const t = new OnnxBuilder(13);
+      t.output(t.node('Identity', [x], {}, ['t_out']));
+      const e = new OnnxBuilder(13);
+      e.output(e.node('Neg', [x], {}, ['e_out']));
+      b.output(b.node('If', [b.node('Greater', [x, b.init('z', [], [0])])], { then_branch: { g: t.graph() }, else_branch: { g: e.graph() } }));
+      expect(() => loadOnnx(b.encode())).toThrow(/node '\/If_\d+' \(If\): the condition depends on the model input/);
+      // An unsupported operator in the taken branch is named.
+      const b3 = new OnnxBuilder(13);
+      const x3 = b3.input('x', ['N', 2]);
+      const t3 = new OnnxBuilder(13);
+      t3.output(t3.node('Gelu', [x3], {}, ['g_out']));
+      b3.output(b3.node('If', [b3.ints('c', [1])], { then_branch: { g: t3.graph() }, else_branch: { g: t3.graph() } }));
+      expect(() => loadOnnx(b3.encode())).toThrow(/then_branch: node '\/Gelu_1' \(Gelu\): operator Gelu is not supported/);
+    });
+
     it('unary math (Abs, Neg, Exp, Log, Reciprocal, Sqrt), Max/Min of two computed tensors, LogSoftmax over channels, Tanh/Elu/Selu/Softplus, ReduceSum/ReduceMax', () => {
       const b = new OnnxBuilder(13);
       const x = b.input('x', ['N', 3, 2, 3]);

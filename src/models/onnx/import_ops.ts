@@ -10,7 +10,7 @@ import type { SymbolicTensor } from '../../layers/symbolic.js';
 import type { Layer } from '../../layers/layer.js';
 import { Activation, Dense, ELU, Flatten, LeakyReLU, PReLU, ReLU, Reshape, Softmax } from '../../layers/core.js';
 import { Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D } from '../../layers/conv.js';
-import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D } from '../../layers/pooling.js';
+import { AveragePooling2D, AveragePooling3D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, MaxPooling3D } from '../../layers/pooling.js';
 import { BatchNormalization, LayerNormalization, LRN } from '../../layers/normalization.js';
 import { Add, Concatenate, Multiply } from '../../layers/merge.js';
 import { Arithmetic, type ArithmeticOp, Where, InstanceNormalization, MathFunction, type MathFunctionName, Pad, type PadMode, Permute, Reduce, type ReduceOp, Resizing, type ResizeCoordinates, type ResizeNearest, Slice } from '../../layers/extra.js';
@@ -266,7 +266,8 @@ function pool(kind: 'max' | 'avg'): Handler {
       if (attrInt(n, 'storage_order', 0) !== 0) return 'storage_order 1 is not supported';
       if (n.outputs.length > 1 && n.outputs[1]) return 'the Indices output is not supported';
       const kl = attrInts(n, 'kernel_shape', []).length;
-      if (kl !== 1 && kl !== 2) return `kernel_shape ${fmt(attrInts(n, 'kernel_shape', []))}: only 1D and 2D pooling are supported`;
+      if (kl < 1 || kl > 3) return `kernel_shape ${fmt(attrInts(n, 'kernel_shape', []))}: only 1D, 2D and 3D pooling are supported`;
+      if (kl === 3 && attrInt(n, 'ceil_mode', 0)) return 'ceil_mode is not supported in 3D pooling';
       if (kind === 'avg' && attrInt(n, 'ceil_mode', 0) && attrInt(n, 'count_include_pad', 0)) return 'ceil_mode with count_include_pad is not supported';
       return autoPadCheck(n);
     },
@@ -277,6 +278,15 @@ function pool(kind: 'max' | 'avg'): Handler {
       const k1 = attrInts(n, 'kernel_shape', []);
       if (xl.length !== k1.length + 2) ctx.fail(`expected an input of rank ${k1.length + 2} for kernel_shape ${fmt(k1)}, received ${fmt(xl)}`);
       const one = k1.length === 1;
+      if (k1.length === 3) {
+        const s3 = attrInts(n, 'strides', [1, 1, 1]), d3 = attrInts(n, 'dilations', [1, 1, 1]);
+        if (s3.length !== 3 || d3.length !== 3) ctx.fail(`strides ${fmt(s3)} and dilations ${fmt(d3)} must have 3 entries for kernel_shape ${fmt(k1)}`);
+        const padding = padPairs(ctx, xl.slice(2) as number[], k1, s3, d3);
+        const { y } = ctx.add((nm) => (kind === 'max'
+          ? new MaxPooling3D({ name: nm, poolSize: k1, strides: s3, dilations: d3, padding })
+          : new AveragePooling3D({ name: nm, poolSize: k1, strides: s3, dilations: d3, padding, countIncludePad: !!attrInt(n, 'count_include_pad', 0) })), held(ctx, x, cl(5)));
+        return [{ kind: 'sym', t: y, perm: cl(5) }];
+      }
       const s1 = attrInts(n, 'strides', one ? [1] : [1, 1]);
       const d1 = attrInts(n, 'dilations', one ? [1] : [1, 1]);
       if (d1.length !== k1.length) ctx.fail(`dilations ${fmt(d1)} must have one entry per spatial axis (${k1.length})`);
