@@ -661,6 +661,20 @@ describe('ONNX import: the model is an ordinary convkit model', () => {
     expect(m.predict(x).shape).toEqual([4, 2]);
   });
 
+  it('a MaxPooling2D with dilations exports with its dilations and imports back equal; a dilated AveragePooling2D is refused by the exporter', () => {
+    const inp = ck.input([9, 9, 2]);
+    const out = ck.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 1, dilations: [2, 1] }).apply(inp);
+    const m = ck.model({ inputs: inp, outputs: out });
+    const back = loadOnnx(ck.encodeOnnx(m));
+    ck.tidy(() => {
+      const xin = ck.tensor(randArray(2 * 81 * 2, 241), [2, 9, 9, 2]);
+      close(back.predict(xin) as Tensor, m.predict(xin) as Tensor);
+    });
+    const inp2 = ck.input([9, 9, 2]);
+    const m2 = ck.model({ inputs: inp2, outputs: ck.layers.averagePooling2d({ poolSize: 2, dilations: 2 }).apply(inp2) });
+    expect(() => ck.encodeOnnx(m2)).toThrow(/dilations \[2,2\] has no ONNX form before opset 19/);
+  });
+
   it('unnamed nodes are named after their output in errors', () => {
     const b = new OnnxBuilder(13);
     const x = b.input('x', [1, 2]);
