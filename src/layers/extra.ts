@@ -127,28 +127,67 @@ export class Arithmetic extends Layer {
 
 // ---------------------------------------------------------------- Where
 
+export interface WhereArgs extends LayerArgs {
+  /**
+   * With a stored constant in place of `a` or `b` (`constantAt`): its shape (batch axis
+   * excluded; the values are the non-trainable weight 'constant'); the layer then takes two
+   * inputs [cond, b] or [cond, a]. Without: three inputs [cond, a, b].
+   */
+  constantShape?: readonly number[];
+  /** Which operand the constant replaces: 'a' (chosen where cond != 0) or 'b' (default). */
+  constantAt?: 'a' | 'b';
+}
+
 /**
- * `where(cond, a, b)` of three inputs [cond, a, b] (broadcast over the example axes): a
- * where cond is not 0, else b. The gradient goes to the chosen side. No parameters.
+ * `where(cond, a, b)` (broadcast over the example axes): a where cond is not 0, else b.
+ * The gradient goes to the chosen side. Inputs [cond, a, b], or [cond, other] with a constant.
  */
 export class Where extends Layer {
   static readonly className = 'Where';
   static readonly namePrefix = 'where';
-  static readonly argKeys: string[] = [];
+  static readonly argKeys = ['constantShape', 'constantAt'];
+  readonly constantShape?: number[];
+  readonly constantAt: 'a' | 'b';
+  private constant: LayerWeight | null = null;
+  constructor(args: WhereArgs = {}) {
+    super(args);
+    if (args.constantShape !== undefined) {
+      this.constantShape = intList(args.constantShape, `${this.label}: constantShape`);
+      if (this.constantShape.some((d) => d < 1)) throw new RangeError(`${this.label}: constantShape must hold positive sizes, received ${fmtDims(this.constantShape)}`);
+    }
+    const at = args.constantAt ?? 'b';
+    if (at !== 'a' && at !== 'b') throw new RangeError(`${this.label}: constantAt must be 'a' or 'b', received ${JSON.stringify(args.constantAt)}`);
+    this.constantAt = at;
+  }
+  private get nIn(): number {
+    return this.constantShape ? 2 : 3;
+  }
+  private what(): string {
+    return this.constantShape ? (this.constantAt === 'a' ? '[cond, b]' : '[cond, a]') : '[cond, a, b]';
+  }
   protected checkInputs(shapes: readonly (readonly (number | null)[])[]): void {
-    if (shapes.length !== 3) throw new RangeError(`${this.label}: expects three inputs [cond, a, b], received ${shapes.length}`);
+    if (shapes.length !== this.nIn) throw new RangeError(`${this.label}: expects ${this.nIn} inputs ${this.what()}, received ${shapes.length}`);
     this.computeOutputShape(shapes.map((s) => s.slice(1) as number[]));
   }
   checkInput(shape: readonly (number | null)[]): void {
-    throw new RangeError(`${this.label}: expects three inputs (apply([cond, a, b])), received one of shape ${fmtDims(shape)}`);
+    throw new RangeError(`${this.label}: expects ${this.nIn} inputs (apply(${this.what()})), received one of shape ${fmtDims(shape)}`);
+  }
+  protected createWeights(): void {
+    if (this.constantShape) this.constant = this.addWeight('constant', [1, ...this.constantShape], 'zeros', { trainable: false });
   }
   computeOutputShape(s: Shape | Shape[]): number[] {
-    if (!isShapeList(s) || s.length !== 3) throw new RangeError(`${this.label}: expects three inputs [cond, a, b]`);
-    return broadcastShapes(s[0], broadcastShapes(s[1], s[2], this.label), this.label);
+    if (!isShapeList(s) || s.length !== this.nIn) throw new RangeError(`${this.label}: expects ${this.nIn} inputs ${this.what()}`);
+    const all = this.constantShape ? [...s, this.constantShape] : s;
+    return broadcastShapes(all[0], broadcastShapes(all[1], all[2], this.label), this.label);
   }
   protected forward(x: Tensor | Tensor[]): Tensor {
-    if (!Array.isArray(x) || x.length !== 3) throw new RangeError(`${this.label}: expects three inputs [cond, a, b]`);
-    return where(x[0], x[1], x[2]);
+    if (!Array.isArray(x) || x.length !== this.nIn) throw new RangeError(`${this.label}: expects ${this.nIn} inputs ${this.what()}`);
+    if (!this.constantShape) return where(x[0], x[1], x[2]);
+    const c = this.constant!.value;
+    return this.constantAt === 'a' ? where(x[0], c, x[1]) : where(x[0], x[1], c);
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), ...(this.constantShape ? { constantShape: this.constantShape, constantAt: this.constantAt } : {}) };
   }
 }
 

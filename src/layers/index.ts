@@ -9,7 +9,7 @@ import { AveragePooling2D, type AvgPool2DArgs, GlobalAveragePooling2D, GlobalMax
 import { BatchNormalization, type BatchNormalizationArgs, LayerNormalization, type LayerNormalizationArgs, LRN, type LRNArgs } from './normalization.js';
 import { Add, Concatenate, type ConcatenateArgs, Multiply } from './merge.js';
 import { InceptionModule, type InceptionModuleArgs, ResidualBlock, type ResidualBlockArgs, SqueezeExcitation, type SqueezeExcitationArgs } from './blocks.js';
-import { Arithmetic, type ArithmeticArgs, type ArithmeticOp, Where, MathFunction, type MathFunctionArgs, type MathFunctionName, Pad, type PadArgs, Permute, type PermuteArgs, Reduce, type ReduceArgs, type ReduceOp, Slice, type SliceArgs, Resizing, type ResizingArgs, InstanceNormalization, type InstanceNormalizationArgs, type PadMode } from './extra.js';
+import { Arithmetic, type ArithmeticArgs, type ArithmeticOp, Where, type WhereArgs, MathFunction, type MathFunctionArgs, type MathFunctionName, Pad, type PadArgs, Permute, type PermuteArgs, Reduce, type ReduceArgs, type ReduceOp, Slice, type SliceArgs, Resizing, type ResizingArgs, InstanceNormalization, type InstanceNormalizationArgs, type PadMode } from './extra.js';
 import type { ActivationName } from './activations.js';
 import type { LayerArgs } from './layer.js';
 
@@ -40,7 +40,7 @@ export type {
   ConvLayerArgs, DepthwiseConv2DArgs, Conv2DTransposeArgs, Pool2DArgs, AvgPool2DArgs, Pool3DArgs, AvgPool3DArgs, GlobalPoolArgs,
   BatchNormalizationArgs, LayerNormalizationArgs, LRNArgs, ConcatenateArgs,
   ResidualBlockArgs, SqueezeExcitationArgs, InceptionModuleArgs,
-  PermuteArgs, ArithmeticArgs, ArithmeticOp, MathFunctionArgs, MathFunctionName, SliceArgs, PadArgs, PadMode, ReduceArgs, ReduceOp, ResizingArgs, InstanceNormalizationArgs,
+  PermuteArgs, ArithmeticArgs, ArithmeticOp, WhereArgs, MathFunctionArgs, MathFunctionName, SliceArgs, PadArgs, PadMode, ReduceArgs, ReduceOp, ResizingArgs, InstanceNormalizationArgs,
 };
 
 // ---------------------------------------------------------------- factories
@@ -86,7 +86,7 @@ export const inceptionModule = (args: InceptionModuleArgs) => new InceptionModul
 
 export const permute = (args: PermuteArgs) => new Permute(args);
 export const arithmetic = (args: ArithmeticArgs) => new Arithmetic(args);
-export const where = (args: LayerArgs = {}) => new Where(args);
+export const where = (args: WhereArgs = {}) => new Where(args);
 export const mathFunction = (args: MathFunctionArgs) => new MathFunction(args);
 export const slice = (args: SliceArgs) => new Slice(args);
 export const pad = (args: PadArgs) => new Pad(args);

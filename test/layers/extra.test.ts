@@ -50,8 +50,16 @@ describe('layers for imported graphs', () => {
     const cond = ck.cast(ck.greater(x(), 0), 'float32');
     same(w.apply([cond, x(), ck.zeros([2, 1, 4])]), ck.relu(x()));
     expect(w.apply([ck.input([3, 1]), ck.input([3, 4]), ck.input([1, 4])]).shape).toEqual([3, 4]);
-    expect(() => w.apply([ck.input([3, 4]), ck.input([3, 4])])).toThrow(/expects three inputs/);
-    expect(() => w.apply(ck.input([3, 4]))).toThrow(/expects three inputs/);
+    expect(() => w.apply([ck.input([3, 4]), ck.input([3, 4])])).toThrow(/expects 3 inputs/);
+    expect(() => w.apply(ck.input([3, 4]))).toThrow(/expects 3 inputs/);
+    const wa = L.where({ constantShape: [1, 4], constantAt: 'a' });
+    wa.apply([ck.input([3, 4]), ck.input([3, 4])]);
+    expect(wa.weights.map((v) => [v.name.split('/')[1], v.shape, v.trainable])).toEqual([['constant', [1, 1, 4], false]]);
+    wa.weights[0].value = ck.tensor([1, 2, 3, 4], [1, 1, 4]);
+    same(wa.apply([cond, x()]), ck.where(cond, ck.tensor([1, 2, 3, 4], [1, 1, 4]), x()));
+    same(L.where({ constantShape: [] }).apply([cond, x()]), ck.relu(x()));
+    expect(() => wa.apply([ck.input([3, 4]), ck.input([3, 4]), ck.input([3, 4])])).toThrow(/expects 2 inputs \[cond, b\]/);
+    expect(() => L.where({ constantAt: 'c' as never })).toThrow(/constantAt must be 'a' or 'b'/);
     const img = ck.tensor(Array.from({ length: 2 * 7 * 7 * 2 }, (_, i) => Math.sin(i)), [2, 7, 7, 2]);
     const mp = L.maxPooling2d({ poolSize: 3, strides: 2, padding: 1, dilations: 2 });
     same(mp.apply(img), ck.maxPool2d(img, { size: 3, strides: 2, padding: 1, dilations: 2 }));
@@ -118,7 +126,7 @@ describe('layers for imported graphs', () => {
   it('every one round-trips through getConfig / deserializeLayer and a saved model', async () => {
     const layersList = [
       L.permute({ dims: [2, 1] }), L.arithmetic({ op: 'pow', constantShape: [1, 4] }), L.mathFunction({ fn: 'clip', min: 0 }),
-      L.slice({ begin: [0, 1], size: [3, 2] }), L.arithmetic({ op: 'lessEqual' }), L.where(), L.slice({ begin: [2, 0], size: [-1, 2], strides: [-1, 3] }), L.maxPooling2d({ poolSize: 3, dilations: [2, 1] }),
+      L.slice({ begin: [0, 1], size: [3, 2] }), L.arithmetic({ op: 'lessEqual' }), L.where(), L.where({ constantShape: [2], constantAt: 'a' }), L.slice({ begin: [2, 0], size: [-1, 2], strides: [-1, 3] }), L.maxPooling2d({ poolSize: 3, dilations: [2, 1] }),
       L.averagePooling2d({ poolSize: 2, dilations: 2, countIncludePad: true }), L.pad({ paddings: [[0, 1], [2, 0]] }), L.reduce({ op: 'mean', axes: [-1], keepDims: true }),
     ];
     for (const l of layersList) {

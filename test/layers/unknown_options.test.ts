@@ -196,7 +196,7 @@ const CLASS_ARGS: Record<string, Record<string, unknown>> = {
   InceptionModule: { filters1x1: 2, reduce3x3: 2, filters3x3: 2, reduce5x5: 2, filters5x5: 2, poolProj: 2, kernel5: 3, batchNorm: true, bnEpsilon: 1e-5, bnMomentum: 0.8 },
   Permute: { dims: [3, 1, 2] },
   Arithmetic: { op: 'pow', constantShape: [1, 3], constantFirst: true },
-  Where: {},
+  Where: { constantShape: [1, 3], constantAt: 'a' },
   MathFunction: { fn: 'clip', min: -1, max: 2 },
   Slice: { begin: [0, 1], size: [2, -1], strides: [1, 2] },
   Pad: { paddings: [[1, 0], [0, 2]], value: 0.5 },

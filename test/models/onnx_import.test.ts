@@ -478,14 +478,18 @@ for (const backend of ['ts', 'wasm']) {
       const le = b.node('LessOrEqual', [mp, half]);
       const cmp = b.node('Add', [b.node('Add', [gt, lt]), b.node('Add', [eq, b.node('Add', [ge, le])])]);
       const w = b.node('Where', [gt, mp, b.node('Mul', [mp, b.init('k', [], [0.1])])]);
+      const wc = b.node('Where', [gt, mp, b.init('zero', [], [0])]);
+      const wc2 = b.node('Where', [lt, b.init('perc', [3, 1, 1], [1, 2, 3]), mp]);
       b.output(ap);
       b.output(cmp);
       b.output(w);
+      b.output(wc);
+      b.output(wc2);
       const m = loadOnnx(b.encode());
       expect(m.layers.some((l) => l.className === 'Where')).toBe(true);
       ck.tidy(() => {
         const xin = ck.tensor(randArray(2 * 3 * 81, 211), [2, 3, 9, 9]);
-        const [o1, o2, o3] = m.predictAll(nhwc(xin)) as Tensor[];
+        const [o1, o2, o3, o4, o5] = m.predictAll(nhwc(xin)) as Tensor[];
         const mpv = ck.maxPool2d(nhwc(xin), { size: 3, strides: 2, padding: 1, dilations: 2 });
         expect(mpv.shape).toEqual([2, 4, 4, 3]);
         close(o1, ck.avgPool2d(nhwc(xin), { size: [2, 3], strides: 1, dilations: [3, 2] })); // ONNX strides default to 1
@@ -493,6 +497,8 @@ for (const backend of ['ts', 'wasm']) {
         const want = ck.add(ck.add(f(ck.greater(mpv, 0.25)), f(ck.less(0.5, mpv))), ck.add(ck.onesLike(mpv), ck.add(f(ck.greaterEqual(mpv, ck.neg(mpv))), f(ck.lessEqual(mpv, 0.25)))));
         close(o2, want);
         close(o3, ck.where(ck.greater(mpv, 0.25), mpv, ck.mul(mpv, 0.1)));
+        close(o4, ck.where(ck.greater(mpv, 0.25), mpv, 0));
+        close(o5, ck.where(ck.less(0.5, mpv), ck.tensor([1, 2, 3]), mpv));
       });
     });
 

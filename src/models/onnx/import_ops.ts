@@ -393,25 +393,24 @@ function binary(opType: string): Handler {
       }
       const x = (a.kind === 'sym' ? a : b) as Sym;
       const c = (a.kind === 'sym' ? b : a) as ConstVal;
-      const r = x.perm.length;
-      if (c.shape.length > r) ctx.fail(`the constant of shape ${fmt(c.shape)} has more axes than the computed operand (rank ${r})`);
       const xt = held(ctx, x, x.perm);
-      let constantShape: number[], data: Float64Array;
-      if (prod(c.shape) === 1) {
-        constantShape = [];
-        data = c.data;
-      } else {
-        const full = [...new Array(r - c.shape.length).fill(1), ...c.shape];
-        if (full[0] !== 1) ctx.fail(`the constant of shape ${fmt(c.shape)} spans the batch axis; only constants broadcast over the batch are supported`);
-        const t = transposeData(c.data, full, x.perm);
-        constantShape = t.shape.slice(1);
-        data = t.data;
-      }
+      const { constantShape, data } = heldConstant(ctx, c, x);
       const { layer, y } = ctx.add((nm) => new Arithmetic({ name: nm, op, constantShape, constantFirst: a.kind === 'const' }), xt);
       setWeights(layer, [{ data, shape: [1, ...constantShape] }]);
       return [{ kind: 'sym', t: y, perm: x.perm }];
     },
   };
+}
+
+/** A constant operand of an elementwise op with `x`, laid out as x is held (batch axis dropped). */
+function heldConstant(ctx: Ctx, c: ConstVal, x: Sym): { constantShape: number[]; data: Float64Array } {
+  const r = x.perm.length;
+  if (c.shape.length > r) ctx.fail(`the constant of shape ${fmt(c.shape)} has more axes than the computed operand (rank ${r})`);
+  if (prod(c.shape) === 1) return { constantShape: [], data: c.data };
+  const full = [...new Array(r - c.shape.length).fill(1), ...c.shape];
+  if (full[0] !== 1) ctx.fail(`the constant of shape ${fmt(c.shape)} spans the batch axis; only constants broadcast over the batch are supported`);
+  const t = transposeData(c.data, full, x.perm);
+  return { constantShape: t.shape.slice(1), data: t.data };
 }
 
 function shapeArith(ctx: Ctx, a: Val, b: Val, f: (x: number, y: number) => number): ShapeVal {
@@ -962,7 +961,18 @@ export const HANDLERS: Record<string, Handler> = {
         const ic = bcastIndex(c.shape, shape), ia = bcastIndex(a.shape, shape), ib = bcastIndex(b.shape, shape);
         return [{ kind: 'const', shape, dtype: a.dtype, data: new Float64Array(ic.length).map((_, i) => (c.data[ic[i]] ? a.data[ia[i]] : b.data[ib[i]])) }];
       }
-      if (!vs.every((v) => v.kind === 'sym')) ctx.fail(`inputs of kinds ${vs.map((v) => (v.kind === 'sym' ? 'computed' : v.kind === 'const' ? 'constant' : 'shape')).join(', ')}: a Where on computed tensors needs all three (condition, X, Y) computed`);
+      const kinds = vs.map((v) => v.kind);
+      if (kinds[0] === 'sym' && kinds.slice(1).filter((k) => k === 'sym').length === 1 && kinds.slice(1).includes('const')) {
+        // One of X / Y constant: stored in the layer, laid out as the condition is held.
+        const cond = vs[0] as Sym, at = kinds[1] === 'const' ? 'a' : 'b';
+        const other = (at === 'a' ? vs[2] : vs[1]) as Sym, c = (at === 'a' ? vs[1] : vs[2]) as ConstVal;
+        if (other.perm.length !== cond.perm.length) ctx.fail(`operands of ranks ${cond.perm.length} and ${other.perm.length}: broadcasting computed tensors of different ranks is not supported`);
+        const { constantShape, data } = heldConstant(ctx, c, cond);
+        const { layer, y } = ctx.add((nm) => new Where({ name: nm, constantShape, constantAt: at }), [held(ctx, cond, cond.perm), held(ctx, other, cond.perm)]);
+        setWeights(layer, [{ data, shape: [1, ...constantShape] }]);
+        return [{ kind: 'sym', t: y, perm: cond.perm }];
+      }
+      if (!vs.every((v) => v.kind === 'sym')) ctx.fail(`inputs of kinds ${vs.map((v) => (v.kind === 'sym' ? 'computed' : v.kind === 'const' ? 'constant' : 'shape')).join(', ')}: a Where on computed tensors needs a computed condition and at most one constant of X and Y`);
       const ss = vs as Sym[];
       const r = ss[0].perm.length;
       if (ss.some((v) => v.perm.length !== r)) ctx.fail(`operands of ranks ${ss.map((v) => v.perm.length).join(', ')}: broadcasting computed tensors of different ranks is not supported`);
