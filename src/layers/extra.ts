@@ -1,13 +1,13 @@
 /**
  * Small layers for graphs that come from other frameworks (the ONNX importer builds with
- * them): Permute (Keras), Arithmetic (a binary elementwise op between two inputs or with
- * a stored constant), MathFunction (a unary elementwise function, erf included), Slice,
+ * them): Permute (Keras), Arithmetic (a binary elementwise op or comparison between two inputs
+ * or with a stored constant), Where (select of three inputs), MathFunction (a unary elementwise function, erf included), Slice,
  * Pad (constant, reflect, edge), Reduce, Resizing (nearest / bilinear) and InstanceNormalization.
  * None has trainable parameters; Arithmetic's constant is a non-trainable weight, so it is
  * saved with the weights and never changes in `fit`.
  */
 import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type LayerWeight, type Shape, fmtDims, isShapeList, registerLayerClass } from './layer.js';
-import { abs, add, clip, div, exp, log, maximum, minimum, mul, neg, pow, reciprocal, sign, sqrt, sub } from '../ops/elementwise.js';
+import { abs, add, clip, div, equal, exp, greater, greaterEqual, less, lessEqual, log, maximum, minimum, mul, neg, pow, reciprocal, sign, sqrt, sub, where } from '../ops/elementwise.js';
 import { tensor } from '../ops/creation.js';
 import { gather, pad, slice, transpose } from '../ops/shape.js';
 import { max, mean, sum } from '../ops/reduce.js';
@@ -59,8 +59,11 @@ export class Permute extends Layer {
 
 // ---------------------------------------------------------------- Arithmetic
 
-export type ArithmeticOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min';
-const ARITH: Record<ArithmeticOp, (a: Tensor, b: Tensor) => Tensor> = { add, sub, mul, div, pow, max: maximum, min: minimum };
+/** The comparisons give 1 where true and 0 where false, in the inputs' float dtype (no gradient). */
+export type ArithmeticOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'greater' | 'less' | 'equal' | 'greaterEqual' | 'lessEqual';
+const ARITH: Record<ArithmeticOp, (a: Tensor, b: Tensor) => Tensor> = {
+  add, sub, mul, div, pow, max: maximum, min: minimum, greater, less, equal, greaterEqual, lessEqual,
+};
 
 export interface ArithmeticArgs extends LayerArgs {
   op: ArithmeticOp;
@@ -119,6 +122,72 @@ export class Arithmetic extends Layer {
   }
   getConfig(): LayerConfig {
     return { ...super.getConfig(), op: this.op, ...(this.constantShape ? { constantShape: this.constantShape, constantFirst: this.constantFirst } : {}) };
+  }
+}
+
+// ---------------------------------------------------------------- Where
+
+export interface WhereArgs extends LayerArgs {
+  /**
+   * With a stored constant in place of `a` or `b` (`constantAt`): its shape (batch axis
+   * excluded; the values are the non-trainable weight 'constant'); the layer then takes two
+   * inputs [cond, b] or [cond, a]. Without: three inputs [cond, a, b].
+   */
+  constantShape?: readonly number[];
+  /** Which operand the constant replaces: 'a' (chosen where cond != 0) or 'b' (default). */
+  constantAt?: 'a' | 'b';
+}
+
+/**
+ * `where(cond, a, b)` (broadcast over the example axes): a where cond is not 0, else b.
+ * The gradient goes to the chosen side. Inputs [cond, a, b], or [cond, other] with a constant.
+ */
+export class Where extends Layer {
+  static readonly className = 'Where';
+  static readonly namePrefix = 'where';
+  static readonly argKeys = ['constantShape', 'constantAt'];
+  readonly constantShape?: number[];
+  readonly constantAt: 'a' | 'b';
+  private constant: LayerWeight | null = null;
+  constructor(args: WhereArgs = {}) {
+    super(args);
+    if (args.constantShape !== undefined) {
+      this.constantShape = intList(args.constantShape, `${this.label}: constantShape`);
+      if (this.constantShape.some((d) => d < 1)) throw new RangeError(`${this.label}: constantShape must hold positive sizes, received ${fmtDims(this.constantShape)}`);
+    }
+    const at = args.constantAt ?? 'b';
+    if (at !== 'a' && at !== 'b') throw new RangeError(`${this.label}: constantAt must be 'a' or 'b', received ${JSON.stringify(args.constantAt)}`);
+    this.constantAt = at;
+  }
+  private get nIn(): number {
+    return this.constantShape ? 2 : 3;
+  }
+  private what(): string {
+    return this.constantShape ? (this.constantAt === 'a' ? '[cond, b]' : '[cond, a]') : '[cond, a, b]';
+  }
+  protected checkInputs(shapes: readonly (readonly (number | null)[])[]): void {
+    if (shapes.length !== this.nIn) throw new RangeError(`${this.label}: expects ${this.nIn} inputs ${this.what()}, received ${shapes.length}`);
+    this.computeOutputShape(shapes.map((s) => s.slice(1) as number[]));
+  }
+  checkInput(shape: readonly (number | null)[]): void {
+    throw new RangeError(`${this.label}: expects ${this.nIn} inputs (apply(${this.what()})), received one of shape ${fmtDims(shape)}`);
+  }
+  protected createWeights(): void {
+    if (this.constantShape) this.constant = this.addWeight('constant', [1, ...this.constantShape], 'zeros', { trainable: false });
+  }
+  computeOutputShape(s: Shape | Shape[]): number[] {
+    if (!isShapeList(s) || s.length !== this.nIn) throw new RangeError(`${this.label}: expects ${this.nIn} inputs ${this.what()}`);
+    const all = this.constantShape ? [...s, this.constantShape] : s;
+    return broadcastShapes(all[0], broadcastShapes(all[1], all[2], this.label), this.label);
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    if (!Array.isArray(x) || x.length !== this.nIn) throw new RangeError(`${this.label}: expects ${this.nIn} inputs ${this.what()}`);
+    if (!this.constantShape) return where(x[0], x[1], x[2]);
+    const c = this.constant!.value;
+    return this.constantAt === 'a' ? where(x[0], c, x[1]) : where(x[0], x[1], c);
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), ...(this.constantShape ? { constantShape: this.constantShape, constantAt: this.constantAt } : {}) };
   }
 }
 
@@ -188,39 +257,62 @@ export class MathFunction extends Layer {
 export interface SliceArgs extends LayerArgs {
   /** Start of each example axis (batch excluded). */
   begin: readonly number[];
-  /** Size along each example axis; -1 takes the rest. */
+  /** Number of cells taken along each example axis; -1 takes the rest (to the end, or to index 0 with a negative stride). */
   size: readonly number[];
+  /** Step along each example axis (default 1; negative walks backwards from begin). */
+  strides?: readonly number[];
 }
 
-/** A contiguous block of each example. No parameters. */
+/** A block of each example, contiguous or strided (cells begin + k * stride, k < size). No parameters. */
 export class Slice extends Layer {
   static readonly className = 'Slice';
   static readonly namePrefix = 'slice';
-  static readonly argKeys = ['begin', 'size'];
+  static readonly argKeys = ['begin', 'size', 'strides'];
   readonly begin: number[];
   readonly size: number[];
+  readonly strides?: number[];
   constructor(args: SliceArgs) {
     super(args);
     this.begin = intList(args?.begin, `${this.label}: begin`);
     this.size = intList(args?.size, `${this.label}: size`);
     if (this.begin.length !== this.size.length) throw new RangeError(`${this.label}: begin and size must have one entry per example axis, received ${fmtDims(this.begin)} and ${fmtDims(this.size)}`);
+    if (args.strides !== undefined) {
+      this.strides = intList(args.strides, `${this.label}: strides`);
+      if (this.strides.length !== this.begin.length || this.strides.includes(0)) throw new RangeError(`${this.label}: strides must have one non-zero entry per example axis (${this.begin.length}), received ${fmtDims(this.strides)}`);
+    }
   }
   protected inputSpec(): InputSpec {
     return { rank: this.begin.length + 1 };
   }
+  private stride(i: number): number {
+    return this.strides ? this.strides[i] : 1;
+  }
   computeOutputShape(s: Shape): number[] {
     return s.map((d, i) => {
-      const b = this.begin[i], n = this.size[i] === -1 ? d - b : this.size[i];
-      if (b < 0 || n < 1 || b + n > d) throw new RangeError(`slice begin ${fmtDims(this.begin)} size ${fmtDims(this.size)} does not fit an example of shape ${fmtDims(s)}`);
+      const b = this.begin[i], st = this.stride(i);
+      const n = this.size[i] !== -1 ? this.size[i] : st > 0 ? Math.ceil((d - b) / st) : Math.floor(b / -st) + 1;
+      const last = b + (n - 1) * st;
+      if (b < 0 || b >= d || n < 1 || last < 0 || last >= d) {
+        throw new RangeError(`slice begin ${fmtDims(this.begin)} size ${fmtDims(this.size)}${this.strides ? ` strides ${fmtDims(this.strides)}` : ''} does not fit an example of shape ${fmtDims(s)}`);
+      }
       return n;
     });
   }
   protected forward(x: Tensor | Tensor[]): Tensor {
     const t = one(x, this.label);
-    return slice(t, [0, ...this.begin], [-1, ...this.computeOutputShape(t.shape.slice(1))]);
+    const out = this.computeOutputShape(t.shape.slice(1));
+    // Contiguous axes by slice, strided ones by gather (both differentiate).
+    const contiguous = out.map((_, i) => this.stride(i) === 1);
+    let y = slice(t, [0, ...this.begin.map((b, i) => (contiguous[i] ? b : 0))], [-1, ...out.map((n, i) => (contiguous[i] ? n : t.shape[i + 1]))]);
+    out.forEach((n, i) => {
+      if (contiguous[i]) return;
+      const idx = Int32Array.from({ length: n }, (_, k) => this.begin[i] + k * this.stride(i));
+      y = gather(y, tensor(idx, undefined, 'int32'), i + 1);
+    });
+    return y;
   }
   getConfig(): LayerConfig {
-    return { ...super.getConfig(), begin: this.begin, size: this.size };
+    return { ...super.getConfig(), begin: this.begin, size: this.size, ...(this.strides ? { strides: this.strides } : {}) };
   }
 }
 
@@ -487,4 +579,4 @@ export class InstanceNormalization extends Layer {
   }
 }
 
-for (const cls of [Permute, Arithmetic, MathFunction, Slice, Pad, Reduce, Resizing, InstanceNormalization]) registerLayerClass(cls);
+for (const cls of [Permute, Arithmetic, Where, MathFunction, Slice, Pad, Reduce, Resizing, InstanceNormalization]) registerLayerClass(cls);

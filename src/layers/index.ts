@@ -5,11 +5,11 @@
  */
 import { Activation, type ActivationArgs, Dense, type DenseArgs, Dropout, type DropoutArgs, ELU, Flatten, LeakyReLU, PReLU, type PReLUArgs, ReLU, type ReLUArgs, Reshape, type ReshapeArgs, Softmax, type SoftmaxArgs, ZeroPadding2D, type ZeroPadding2DArgs, type AlphaArgs } from './core.js';
 import { Conv1D, Conv2D, Conv2DTranspose, type Conv2DTransposeArgs, Conv3D, type ConvLayerArgs, DepthwiseConv2D, type DepthwiseConv2DArgs } from './conv.js';
-import { AveragePooling2D, type AvgPool2DArgs, GlobalAveragePooling2D, GlobalMaxPooling2D, type GlobalPoolArgs, MaxPooling2D, MinPooling2D, type Pool2DArgs } from './pooling.js';
+import { AveragePooling2D, type AvgPool2DArgs, GlobalAveragePooling2D, GlobalMaxPooling2D, type GlobalPoolArgs, MaxPooling2D, MinPooling2D, type Pool2DArgs, MaxPooling3D, AveragePooling3D, type Pool3DArgs, type AvgPool3DArgs } from './pooling.js';
 import { BatchNormalization, type BatchNormalizationArgs, LayerNormalization, type LayerNormalizationArgs, LRN, type LRNArgs } from './normalization.js';
 import { Add, Concatenate, type ConcatenateArgs, Multiply } from './merge.js';
 import { InceptionModule, type InceptionModuleArgs, ResidualBlock, type ResidualBlockArgs, SqueezeExcitation, type SqueezeExcitationArgs } from './blocks.js';
-import { Arithmetic, type ArithmeticArgs, type ArithmeticOp, MathFunction, type MathFunctionArgs, type MathFunctionName, Pad, type PadArgs, Permute, type PermuteArgs, Reduce, type ReduceArgs, type ReduceOp, Slice, type SliceArgs, Resizing, type ResizingArgs, InstanceNormalization, type InstanceNormalizationArgs, type PadMode } from './extra.js';
+import { Arithmetic, type ArithmeticArgs, type ArithmeticOp, Where, type WhereArgs, MathFunction, type MathFunctionArgs, type MathFunctionName, Pad, type PadArgs, Permute, type PermuteArgs, Reduce, type ReduceArgs, type ReduceOp, Slice, type SliceArgs, Resizing, type ResizingArgs, InstanceNormalization, type InstanceNormalizationArgs, type PadMode } from './extra.js';
 import type { ActivationName } from './activations.js';
 import type { LayerArgs } from './layer.js';
 
@@ -29,18 +29,18 @@ export { Container, CompositeLayer } from './container.js';
 export {
   Dense, Flatten, Reshape, Dropout, Activation, ReLU, LeakyReLU, PReLU, ELU, Softmax, ZeroPadding2D,
   Conv1D, Conv2D, Conv3D, DepthwiseConv2D, Conv2DTranspose,
-  MaxPooling2D, AveragePooling2D, MinPooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D,
+  MaxPooling2D, AveragePooling2D, MinPooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling3D, AveragePooling3D,
   BatchNormalization, LayerNormalization, LRN,
   Add, Concatenate, Multiply,
   ResidualBlock, SqueezeExcitation, InceptionModule,
-  Permute, Arithmetic, MathFunction, Slice, Pad, Reduce, Resizing, InstanceNormalization,
+  Permute, Arithmetic, Where, MathFunction, Slice, Pad, Reduce, Resizing, InstanceNormalization,
 };
 export type {
   DenseArgs, ReshapeArgs, DropoutArgs, ActivationArgs, ReLUArgs, AlphaArgs, PReLUArgs, SoftmaxArgs, ZeroPadding2DArgs,
-  ConvLayerArgs, DepthwiseConv2DArgs, Conv2DTransposeArgs, Pool2DArgs, AvgPool2DArgs, GlobalPoolArgs,
+  ConvLayerArgs, DepthwiseConv2DArgs, Conv2DTransposeArgs, Pool2DArgs, AvgPool2DArgs, Pool3DArgs, AvgPool3DArgs, GlobalPoolArgs,
   BatchNormalizationArgs, LayerNormalizationArgs, LRNArgs, ConcatenateArgs,
   ResidualBlockArgs, SqueezeExcitationArgs, InceptionModuleArgs,
-  PermuteArgs, ArithmeticArgs, ArithmeticOp, MathFunctionArgs, MathFunctionName, SliceArgs, PadArgs, PadMode, ReduceArgs, ReduceOp, ResizingArgs, InstanceNormalizationArgs,
+  PermuteArgs, ArithmeticArgs, ArithmeticOp, WhereArgs, MathFunctionArgs, MathFunctionName, SliceArgs, PadArgs, PadMode, ReduceArgs, ReduceOp, ResizingArgs, InstanceNormalizationArgs,
 };
 
 // ---------------------------------------------------------------- factories
@@ -67,6 +67,8 @@ export const conv2dTranspose = (args: Conv2DTransposeArgs) => new Conv2DTranspos
 export const maxPooling2d = (args: Pool2DArgs = {}) => new MaxPooling2D(args);
 export const averagePooling2d = (args: AvgPool2DArgs = {}) => new AveragePooling2D(args);
 export const minPooling2d = (args: Pool2DArgs = {}) => new MinPooling2D(args);
+export const maxPooling3d = (args: Pool3DArgs = {}) => new MaxPooling3D(args);
+export const averagePooling3d = (args: AvgPool3DArgs = {}) => new AveragePooling3D(args);
 export const globalAveragePooling2d = (args: GlobalPoolArgs = {}) => new GlobalAveragePooling2D(args);
 export const globalMaxPooling2d = (args: GlobalPoolArgs = {}) => new GlobalMaxPooling2D(args);
 
@@ -84,6 +86,7 @@ export const inceptionModule = (args: InceptionModuleArgs) => new InceptionModul
 
 export const permute = (args: PermuteArgs) => new Permute(args);
 export const arithmetic = (args: ArithmeticArgs) => new Arithmetic(args);
+export const where = (args: WhereArgs = {}) => new Where(args);
 export const mathFunction = (args: MathFunctionArgs) => new MathFunction(args);
 export const slice = (args: SliceArgs) => new Slice(args);
 export const pad = (args: PadArgs) => new Pad(args);

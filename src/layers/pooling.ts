@@ -8,8 +8,8 @@
  * which never wins a max and is not counted by an average.
  */
 import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type Shape, registerLayerClass } from './layer.js';
-import { computePool2DInfo, perAxis, type Padding } from '../kernels/conv_info.js';
-import { avgPool2d, globalAvgPool2d, globalMaxPool2d, maxPool2d, minPool2d } from '../ops/pool.js';
+import { computePool2DInfo, perAxis, resolveSpatial, type Padding } from '../kernels/conv_info.js';
+import { avgPool2d, avgPool3d, globalAvgPool2d, globalMaxPool2d, maxPool2d, maxPool3d, minPool2d } from '../ops/pool.js';
 import { reshape } from '../ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -22,6 +22,8 @@ export interface Pool2DArgs extends LayerArgs {
   padding?: Padding;
   /** PyTorch's ceil_mode (see the file comment); padding must then be 'valid' or a number. */
   ceilMode?: boolean;
+  /** Spacing of the window's cells [dh, dw] or one number (default 1), as PyTorch's dilation. */
+  dilations?: number | readonly number[];
 }
 
 export interface AvgPool2DArgs extends Pool2DArgs {
@@ -30,8 +32,9 @@ export interface AvgPool2DArgs extends Pool2DArgs {
 }
 
 abstract class Pool2DBase extends Layer {
-  static readonly argKeys = ['poolSize', 'strides', 'padding', 'ceilMode'];
+  static readonly argKeys = ['poolSize', 'strides', 'padding', 'ceilMode', 'dilations'];
   readonly poolSize: number[];
+  readonly dilations: number[];
   readonly strides: number[];
   readonly padding: Padding;
   readonly ceilMode: boolean;
@@ -40,6 +43,7 @@ abstract class Pool2DBase extends Layer {
     super(args);
     this.poolSize = perAxis(this.label, 'poolSize', args.poolSize ?? 2, 2, 2);
     this.strides = perAxis(this.label, 'strides', args.strides ?? this.poolSize, 2, 1);
+    this.dilations = perAxis(this.label, 'dilations', args.dilations, 2, 1);
     const p = args.padding ?? 'valid';
     if (!(p === 'valid' || p === 'same' || (typeof p === 'number' && Number.isInteger(p) && p >= 0) || (Array.isArray(p) && p.length === 2))) {
       throw new RangeError(`${this.label}: padding must be 'valid', 'same', a non-negative integer or [[top, bottom], [left, right]], received ${JSON.stringify(p)}`);
@@ -60,7 +64,7 @@ abstract class Pool2DBase extends Layer {
     if (!this.ceilMode) return this.padding;
     const p = this.padding === 'valid' ? 0 : (this.padding as number);
     return [0, 1].map((a) => {
-      const n = s[a], k = this.poolSize[a], st = this.strides[a];
+      const n = s[a], k = this.dilations[a] * (this.poolSize[a] - 1) + 1, st = this.strides[a];
       let out = Math.ceil((n + 2 * p - k) / st) + 1;
       if ((out - 1) * st >= n + p) out--;
       const extra = Math.max(0, (out - 1) * st + k - (n + 2 * p));
@@ -69,7 +73,7 @@ abstract class Pool2DBase extends Layer {
   }
 
   protected poolOpts(s: Shape) {
-    return { size: this.poolSize, strides: this.strides, padding: this.opPadding(s) };
+    return { size: this.poolSize, strides: this.strides, dilations: this.dilations, padding: this.opPadding(s) };
   }
 
   computeOutputShape(s: Shape): number[] {
@@ -78,7 +82,7 @@ abstract class Pool2DBase extends Layer {
   }
 
   getConfig(): LayerConfig {
-    return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding, ...(this.ceilMode ? { ceilMode: true } : {}) };
+    return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding, ...(this.ceilMode ? { ceilMode: true } : {}), ...(this.dilations.some((d) => d !== 1) ? { dilations: this.dilations } : {}) };
   }
 }
 
@@ -166,4 +170,81 @@ export class GlobalMaxPooling2D extends GlobalPoolBase {
   }
 }
 
-for (const cls of [MaxPooling2D, MinPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D]) registerLayerClass(cls);
+// ---------------------------------------------------------------- 3D
+
+export interface Pool3DArgs extends LayerArgs {
+  /** Window [kd, kh, kw] or one number (default 2). */
+  poolSize?: number | readonly number[];
+  /** Default: the window size. */
+  strides?: number | readonly number[];
+  /** 'valid' (default), 'same', a number, or three [before, after] pairs (D, H, W). */
+  padding?: Padding;
+  /** Spacing of the window's cells per axis or one number (default 1). */
+  dilations?: number | readonly number[];
+}
+
+export interface AvgPool3DArgs extends Pool3DArgs {
+  /** Divide by the whole window, padding included (default false: real cells only). */
+  countIncludePad?: boolean;
+}
+
+abstract class Pool3DBase extends Layer {
+  static readonly argKeys = ['poolSize', 'strides', 'padding', 'dilations'];
+  readonly poolSize: number[];
+  readonly strides: number[];
+  readonly dilations: number[];
+  readonly padding: Padding;
+  constructor(args: Pool3DArgs = {}) {
+    super(args);
+    this.poolSize = perAxis(this.label, 'poolSize', args.poolSize ?? 2, 3, 2);
+    this.strides = perAxis(this.label, 'strides', args.strides ?? this.poolSize, 3, 1);
+    this.dilations = perAxis(this.label, 'dilations', args.dilations, 3, 1);
+    const p = args.padding ?? 'valid';
+    if (!(p === 'valid' || p === 'same' || (typeof p === 'number' && Number.isInteger(p) && p >= 0) || (Array.isArray(p) && p.length === 3))) {
+      throw new RangeError(`${this.label}: padding must be 'valid', 'same', a non-negative integer or three [before, after] pairs, received ${JSON.stringify(p)}`);
+    }
+    this.padding = Array.isArray(p) ? p.map((q) => [q[0], q[1]] as [number, number]) : p;
+  }
+  protected inputSpec(): InputSpec {
+    return { rank: 5, layout: 'N, D, H, W, C' };
+  }
+  protected poolOpts() {
+    return { size: this.poolSize, strides: this.strides, dilations: this.dilations, padding: this.padding };
+  }
+  computeOutputShape(s: Shape): number[] {
+    const { outSizes } = resolveSpatial(this.label, s.slice(0, 3), this.poolSize, this.strides, this.dilations, this.padding, ` (input shape [${s.join(', ')}])`);
+    return [...outSizes, s[3]];
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding, ...(this.dilations.some((d) => d !== 1) ? { dilations: this.dilations } : {}) };
+  }
+}
+
+/** Max pooling of volumes: [N, D, H, W, C] -> [N, OD, OH, OW, C]. */
+export class MaxPooling3D extends Pool3DBase {
+  static readonly className = 'MaxPooling3D';
+  static readonly namePrefix = 'max_pooling3d';
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    return maxPool3d(x as Tensor, this.poolOpts());
+  }
+}
+
+/** Average pooling of volumes: [N, D, H, W, C] -> [N, OD, OH, OW, C]. */
+export class AveragePooling3D extends Pool3DBase {
+  static readonly className = 'AveragePooling3D';
+  static readonly namePrefix = 'average_pooling3d';
+  static readonly argKeys = ['countIncludePad'];
+  readonly countIncludePad: boolean;
+  constructor(args: AvgPool3DArgs = {}) {
+    super(args);
+    this.countIncludePad = !!args.countIncludePad;
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    return avgPool3d(x as Tensor, { ...this.poolOpts(), countIncludePad: this.countIncludePad });
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), countIncludePad: this.countIncludePad };
+  }
+}
+
+for (const cls of [MaxPooling2D, MinPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling3D, AveragePooling3D]) registerLayerClass(cls);

@@ -37,6 +37,58 @@ describe('layers for imported graphs', () => {
     expect(() => L.arithmetic({ op: 'add', constantShape: [5] }).apply(ck.input([3]))).toThrow();
   });
 
+  it('Arithmetic comparisons give float 1/0; Where selects from three inputs; pooling with dilations', () => {
+    const g = L.arithmetic({ op: 'greater', constantShape: [] });
+    g.apply(ck.input([3, 4]));
+    g.weights[0].value = ck.tensor([0], [1]);
+    same(g.apply(x()), ck.cast(ck.greater(x(), 0), 'float32'));
+    for (const op of ['less', 'equal', 'greaterEqual', 'lessEqual'] as const) {
+      const f = { less: ck.less, equal: ck.equal, greaterEqual: ck.greaterEqual, lessEqual: ck.lessEqual }[op];
+      same(L.arithmetic({ op }).apply([x(), ck.ones([2, 1, 4])]), ck.cast(f(x(), ck.ones([2, 1, 4])), 'float32'));
+    }
+    const w = L.where();
+    const cond = ck.cast(ck.greater(x(), 0), 'float32');
+    same(w.apply([cond, x(), ck.zeros([2, 1, 4])]), ck.relu(x()));
+    expect(w.apply([ck.input([3, 1]), ck.input([3, 4]), ck.input([1, 4])]).shape).toEqual([3, 4]);
+    expect(() => w.apply([ck.input([3, 4]), ck.input([3, 4])])).toThrow(/expects 3 inputs/);
+    expect(() => w.apply(ck.input([3, 4]))).toThrow(/expects 3 inputs/);
+    const wa = L.where({ constantShape: [1, 4], constantAt: 'a' });
+    wa.apply([ck.input([3, 4]), ck.input([3, 4])]);
+    expect(wa.weights.map((v) => [v.name.split('/')[1], v.shape, v.trainable])).toEqual([['constant', [1, 1, 4], false]]);
+    wa.weights[0].value = ck.tensor([1, 2, 3, 4], [1, 1, 4]);
+    same(wa.apply([cond, x()]), ck.where(cond, ck.tensor([1, 2, 3, 4], [1, 1, 4]), x()));
+    same(L.where({ constantShape: [] }).apply([cond, x()]), ck.relu(x()));
+    expect(() => wa.apply([ck.input([3, 4]), ck.input([3, 4]), ck.input([3, 4])])).toThrow(/expects 2 inputs \[cond, b\]/);
+    expect(() => L.where({ constantAt: 'c' as never })).toThrow(/constantAt must be 'a' or 'b'/);
+    const img = ck.tensor(Array.from({ length: 2 * 7 * 7 * 2 }, (_, i) => Math.sin(i)), [2, 7, 7, 2]);
+    const mp = L.maxPooling2d({ poolSize: 3, strides: 2, padding: 1, dilations: 2 });
+    same(mp.apply(img), ck.maxPool2d(img, { size: 3, strides: 2, padding: 1, dilations: 2 }));
+    const ap = L.averagePooling2d({ poolSize: 2, strides: 1, dilations: [2, 3], ceilMode: true });
+    same(ap.apply(img), ck.avgPool2d(img, { size: 2, strides: 1, dilations: [2, 3] }));
+    expect(() => L.maxPooling2d({ dilations: [0, 1] })).toThrow(/dilations/);
+  });
+
+  it('Slice with strides: positive, negative, size -1, shape errors', () => {
+    const idx = (v: number[]) => ck.tensor(Int32Array.from(v), undefined, 'int32');
+    const s = L.slice({ begin: [2, 0], size: [-1, 2], strides: [-1, 3] });
+    expect(s.computeOutputShape([3, 4])).toEqual([3, 2]);
+    same(s.apply(x()), ck.gather(ck.gather(x(), idx([2, 1, 0]), 1), idx([0, 3]), 2));
+    same(L.slice({ begin: [1, 1], size: [1, -1], strides: [1, 2] }).apply(x()), ck.gather(ck.slice(x(), [0, 1, 0], [-1, 1, -1]), idx([1, 3]), 2));
+    expect(() => L.slice({ begin: [0, 0], size: [1, 3], strides: [1, 2] }).apply(x())).toThrow(/does not fit an example of shape \[3, 4\]/);
+    expect(() => L.slice({ begin: [0], size: [1], strides: [0] })).toThrow(/strides must have one non-zero entry/);
+  });
+
+  it('MaxPooling3D and AveragePooling3D compute maxPool3d / avgPool3d and infer their shapes', () => {
+    const vol = ck.tensor(Array.from({ length: 2 * 4 * 3 * 5 * 2 }, (_, i) => Math.cos(i)), [2, 4, 3, 5, 2]);
+    const mp = L.maxPooling3d({ poolSize: [2, 2, 3], strides: [1, 1, 2], padding: [[0, 1], [1, 0], [1, 1]], dilations: [1, 1, 1] });
+    same(mp.apply(vol), ck.maxPool3d(vol, { size: [2, 2, 3], strides: [1, 1, 2], padding: [[0, 1], [1, 0], [1, 1]] }));
+    expect(mp.computeOutputShape([4, 3, 5, 2])).toEqual([4, 3, 3, 2]);
+    const ap = L.averagePooling3d({ poolSize: [3, 1, 1], strides: 1, padding: [[1, 1], [0, 0], [0, 0]], countIncludePad: true });
+    same(ap.apply(vol), ck.avgPool3d(vol, { size: [3, 1, 1], strides: 1, padding: [[1, 1], [0, 0], [0, 0]], countIncludePad: true }));
+    expect(() => mp.apply(ck.input([3, 5, 2]))).toThrow(/rank 5/);
+    expect(() => L.maxPooling3d({ poolSize: [2, 2] })).toThrow(/poolSize must have 3 entries/);
+  });
+
   it('MathFunction, Slice, Pad and Reduce compute what their ops compute', () => {
     same(L.mathFunction({ fn: 'abs' }).apply(x()), ck.abs(x()));
     same(L.mathFunction({ fn: 'clip', min: -2, max: 3 }).apply(x()), ck.clip(x(), -2, 3));
@@ -74,7 +126,8 @@ describe('layers for imported graphs', () => {
   it('every one round-trips through getConfig / deserializeLayer and a saved model', async () => {
     const layersList = [
       L.permute({ dims: [2, 1] }), L.arithmetic({ op: 'pow', constantShape: [1, 4] }), L.mathFunction({ fn: 'clip', min: 0 }),
-      L.slice({ begin: [0, 1], size: [3, 2] }), L.pad({ paddings: [[0, 1], [2, 0]] }), L.reduce({ op: 'mean', axes: [-1], keepDims: true }),
+      L.slice({ begin: [0, 1], size: [3, 2] }), L.arithmetic({ op: 'lessEqual' }), L.where(), L.where({ constantShape: [2], constantAt: 'a' }), L.slice({ begin: [2, 0], size: [-1, 2], strides: [-1, 3] }), L.maxPooling2d({ poolSize: 3, dilations: [2, 1] }),
+      L.averagePooling2d({ poolSize: 2, dilations: 2, countIncludePad: true }), L.pad({ paddings: [[0, 1], [2, 0]] }), L.reduce({ op: 'mean', axes: [-1], keepDims: true }),
     ];
     for (const l of layersList) {
       const again = deserializeLayer(serializeLayer(l));

@@ -465,6 +465,121 @@ for (const backend of ['ts', 'wasm']) {
       });
     });
 
+    it('MaxPool and AveragePool with dilations; Greater/Less/Equal/GreaterOrEqual/LessOrEqual and Where on computed tensors', () => {
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', ['N', 3, 9, 9]);
+      const mp = b.node('MaxPool', [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [2, 2] });
+      const ap = b.node('AveragePool', [x], { kernel_shape: [2, 3], dilations: [3, 2] });
+      const half = b.init('half', [], [0.25]);
+      const gt = b.node('Greater', [mp, half]);
+      const lt = b.node('Less', [b.init('q', [], [0.5]), mp]);
+      const eq = b.node('Equal', [mp, mp]);
+      const ge = b.node('GreaterOrEqual', [mp, b.node('Neg', [mp])]);
+      const le = b.node('LessOrEqual', [mp, half]);
+      const cmp = b.node('Add', [b.node('Add', [gt, lt]), b.node('Add', [eq, b.node('Add', [ge, le])])]);
+      const w = b.node('Where', [gt, mp, b.node('Mul', [mp, b.init('k', [], [0.1])])]);
+      const wc = b.node('Where', [gt, mp, b.init('zero', [], [0])]);
+      const wc2 = b.node('Where', [lt, b.init('perc', [3, 1, 1], [1, 2, 3]), mp]);
+      b.output(ap);
+      b.output(cmp);
+      b.output(w);
+      b.output(wc);
+      b.output(wc2);
+      const m = loadOnnx(b.encode());
+      expect(m.layers.some((l) => l.className === 'Where')).toBe(true);
+      ck.tidy(() => {
+        const xin = ck.tensor(randArray(2 * 3 * 81, 211), [2, 3, 9, 9]);
+        const [o1, o2, o3, o4, o5] = m.predictAll(nhwc(xin)) as Tensor[];
+        const mpv = ck.maxPool2d(nhwc(xin), { size: 3, strides: 2, padding: 1, dilations: 2 });
+        expect(mpv.shape).toEqual([2, 4, 4, 3]);
+        close(o1, ck.avgPool2d(nhwc(xin), { size: [2, 3], strides: 1, dilations: [3, 2] })); // ONNX strides default to 1
+        const f = (t: Tensor) => ck.cast(t, 'float32');
+        const want = ck.add(ck.add(f(ck.greater(mpv, 0.25)), f(ck.less(0.5, mpv))), ck.add(ck.onesLike(mpv), ck.add(f(ck.greaterEqual(mpv, ck.neg(mpv))), f(ck.lessEqual(mpv, 0.25)))));
+        close(o2, want);
+        close(o3, ck.where(ck.greater(mpv, 0.25), mpv, ck.mul(mpv, 0.1)));
+        close(o4, ck.where(ck.greater(mpv, 0.25), mpv, 0));
+        close(o5, ck.where(ck.less(0.5, mpv), ck.tensor([1, 2, 3]), mpv));
+      });
+    });
+
+    it('Slice with steps on a computed tensor (2, -1, -2, negative starts and ends), Expand of a constant to a shape that holds the batch size', () => {
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', ['N', 3, 7, 6]);
+      const s1 = b.node('Slice', [x, b.ints('st1', [1, 0]), b.ints('en1', [2 ** 62, 5]), b.ints('ax1', [2, 3]), b.ints('sp1', [2, 2])]);
+      const s2 = b.node('Slice', [x, b.ints('st2', [-1, 2]), b.ints('en2', [-(2 ** 62), -8]), b.ints('ax2', [1, 3]), b.ints('sp2', [-1, -2])]);
+      const c = b.init('c', [1, 3, 1, 1], [1, 2, 3]);
+      const e = b.node('Expand', [c, b.node('Shape', [x])]);
+      const a = b.node('Add', [x, e]);
+      b.output(s1);
+      b.output(s2);
+      b.output(a);
+      const m = loadOnnx(b.encode());
+      ck.tidy(() => {
+        const xin = ck.tensor(randArray(2 * 3 * 42, 221), [2, 3, 7, 6]);
+        const [o1, o2, o3] = m.predictAll(nhwc(xin)) as Tensor[];
+        const idx = (v: number[]) => ck.tensor(Int32Array.from(v), undefined, 'int32');
+        // NCHW reference: H rows 1, 3, 5; W columns 0, 2, 4.
+        close(o1, nhwc(ck.gather(ck.gather(xin, idx([1, 3, 5]), 2), idx([0, 2, 4]), 3)));
+        // Channels 2, 1, 0; W columns 2, 0.
+        close(o2, nhwc(ck.gather(ck.gather(xin, idx([2, 1, 0]), 1), idx([2, 0]), 3)));
+        close(o3, nhwc(ck.add(xin, ck.tensor([1, 2, 3], [1, 3, 1, 1]))));
+      });
+      // Expanding to the batch size where the result is not only broadcast into an elementwise op is refused.
+      const b2 = new OnnxBuilder(13);
+      const x2 = b2.input('x', ['N', 3]);
+      b2.output(b2.node('Concat', [x2, b2.node('Expand', [b2.init('c', [1, 3], [1, 2, 3]), b2.node('Shape', [x2])])], { axis: 1 }));
+      expect(() => loadOnnx(b2.encode())).toThrow(/Expand.*expanding to the batch size \[N, 3\] is supported only/);
+    });
+
+    it('If with a condition that folds to a constant runs the chosen branch (outer-scope values, branch initializers); 3D AveragePool / MaxPool (PyTorch LocalResponseNorm)', () => {
+      for (const rank4 of [true, false]) {
+        const b = new OnnxBuilder(13);
+        const x = b.input('x', ['N', 4, 3, 5]);
+        const sq = b.node('Mul', [x, x]);
+        const u = b.node('Unsqueeze', [sq, b.ints('ax', [1])]); // [N, 1, C, H, W]
+        const p = b.node('Pad', [u, b.ints('pads', [0, 0, 1, 0, 0, 0, 0, 2, 0, 0])]);
+        const ap = b.node('AveragePool', [p], { kernel_shape: [4, 1, 1] }); // [N, 1, C, H, W]
+        const mp = b.node('MaxPool', [u], { kernel_shape: [2, 2, 3], strides: [1, 1, 2], pads: [0, 1, 1, 1, 0, 1] });
+        // rank of x == 4 (constant at import): then squeeze axis 1, else take a different path.
+        const r = b.node('Gather', [b.node('Shape', [b.node('Shape', [x])]), b.ints('zero', [0])]);
+        const cond = b.node('Equal', [r, b.ints('four', [rank4 ? 4 : 5])]);
+        const t = new OnnxBuilder(13);
+        t.output(t.node('Squeeze', [ap, t.ints('one_in_branch', [1])], {}, ['then_out']));
+        const e = new OnnxBuilder(13);
+        e.output(e.node('Mul', [x, e.init('two', [], [2])], {}, ['else_out']));
+        const y = b.node('If', [cond], { then_branch: { g: t.graph('then') }, else_branch: { g: e.graph('else') } });
+        b.output(b.node('Div', [x, b.node('Add', [y, b.init('k', [], [1])])]));
+        b.output(mp);
+        const m = loadOnnx(b.encode());
+        ck.tidy(() => {
+          const xin = ck.tensor(randArray(2 * 60, 231, 2), [2, 4, 3, 5]);
+          const [o1, o2] = m.predictAll(nhwc(xin)) as Tensor[];
+          const ndhwc = (v: Tensor) => ck.transpose(v, [0, 2, 3, 4, 1]);
+          const u5 = ck.reshape(ck.mul(xin, xin), [2, 1, 4, 3, 5]);
+          const apv = ck.reshape(ck.avgPool3d(ck.pad(ndhwc(u5), [[0, 0], [1, 2], [0, 0], [0, 0], [0, 0]]), { size: [4, 1, 1], strides: 1 }), [2, 4, 3, 5]);
+          const yv = rank4 ? apv : ck.mul(xin, 2);
+          close(o1, nhwc(ck.div(xin, ck.add(yv, 1))));
+          close(o2, ck.maxPool3d(ndhwc(u5), { size: [2, 2, 3], strides: [1, 1, 2], padding: [[0, 1], [1, 0], [1, 1]] }));
+        });
+      }
+      // A condition computed from the input is refused, naming the If.
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', ['N', 1]);
+      const t = new OnnxBuilder(13);
+      t.output(t.node('Identity', [x], {}, ['t_out']));
+      const e = new OnnxBuilder(13);
+      e.output(e.node('Neg', [x], {}, ['e_out']));
+      b.output(b.node('If', [b.node('Greater', [x, b.init('z', [], [0])])], { then_branch: { g: t.graph() }, else_branch: { g: e.graph() } }));
+      expect(() => loadOnnx(b.encode())).toThrow(/node '\/If_\d+' \(If\): the condition depends on the model input/);
+      // An unsupported operator in the taken branch is named.
+      const b3 = new OnnxBuilder(13);
+      const x3 = b3.input('x', ['N', 2]);
+      const t3 = new OnnxBuilder(13);
+      t3.output(t3.node('Gelu', [x3], {}, ['g_out']));
+      b3.output(b3.node('If', [b3.ints('c', [1])], { then_branch: { g: t3.graph() }, else_branch: { g: t3.graph() } }));
+      expect(() => loadOnnx(b3.encode())).toThrow(/then_branch: node '\/Gelu_1' \(Gelu\): operator Gelu is not supported/);
+    });
+
     it('unary math (Abs, Neg, Exp, Log, Reciprocal, Sqrt), Max/Min of two computed tensors, LogSoftmax over channels, Tanh/Elu/Selu/Softplus, ReduceSum/ReduceMax', () => {
       const b = new OnnxBuilder(13);
       const x = b.input('x', ['N', 3, 2, 3]);
@@ -552,6 +667,20 @@ describe('ONNX import: the model is an ordinary convkit model', () => {
     expect(m.predict(x).shape).toEqual([4, 2]);
   });
 
+  it('a MaxPooling2D with dilations exports with its dilations and imports back equal; a dilated AveragePooling2D is refused by the exporter', () => {
+    const inp = ck.input([9, 9, 2]);
+    const out = ck.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 1, dilations: [2, 1] }).apply(inp);
+    const m = ck.model({ inputs: inp, outputs: out });
+    const back = loadOnnx(ck.encodeOnnx(m));
+    ck.tidy(() => {
+      const xin = ck.tensor(randArray(2 * 81 * 2, 241), [2, 9, 9, 2]);
+      close(back.predict(xin) as Tensor, m.predict(xin) as Tensor);
+    });
+    const inp2 = ck.input([9, 9, 2]);
+    const m2 = ck.model({ inputs: inp2, outputs: ck.layers.averagePooling2d({ poolSize: 2, dilations: 2 }).apply(inp2) });
+    expect(() => ck.encodeOnnx(m2)).toThrow(/dilations \[2,2\] has no ONNX form before opset 19/);
+  });
+
   it('unnamed nodes are named after their output in errors', () => {
     const b = new OnnxBuilder(13);
     const x = b.input('x', [1, 2]);
@@ -569,7 +698,7 @@ describe('ONNX import: errors', () => {
     const b = new OnnxBuilder(13);
     const x = b.input('x', [1, 2, 4, 4]);
     const a = b.node('Gelu', [x]);
-    const c = b.node('MaxPool', [a], { kernel_shape: [2, 2], dilations: [2, 2] });
+    const c = b.node('MaxPool', [a], { kernel_shape: [2, 2], storage_order: 1 });
     const d = b.node('NonMaxSuppression', [c]);
     b.output(d);
     let err: unknown;
@@ -582,7 +711,7 @@ describe('ONNX import: errors', () => {
     const msg = (err as Error).message;
     expect(msg).toMatch(/net\.onnx: 3 problems/);
     expect(msg).toMatch(/node '\/Gelu_1' \(Gelu\): operator Gelu is not supported/);
-    expect(msg).toMatch(/node '\/MaxPool_2' \(MaxPool\): dilations \[2, 2\] are not supported/);
+    expect(msg).toMatch(/node '\/MaxPool_2' \(MaxPool\): storage_order 1 is not supported/);
     expect(msg).toMatch(/NonMaxSuppression/);
     expect((err as InstanceType<typeof OnnxImportError>).problems).toHaveLength(3);
   });

@@ -41,6 +41,29 @@ describe('ONNX protobuf codec', () => {
     expect(again).toEqual(m);
   });
 
+  it('GRAPH and GRAPHS attributes (If branches) decode to subgraphs and encode back', () => {
+    const branch = (name: string, op: string) => ({
+      name, nodes: [{ name: `${name}/n`, opType: op, domain: '', inputs: ['x'], outputs: [`${name}_out`], attributes: [{ name: 'axes', type: ATTR.INTS, ints: [1] }] }],
+      initializers: [{ name: `${name}_c`, dims: [2], dataType: ONNX_DTYPE.FLOAT, data: Float32Array.of(1, 2) }],
+      inputs: [], outputs: [{ name: `${name}_out`, elemType: ONNX_DTYPE.FLOAT, shape: null }], valueInfo: [],
+    });
+    const m = decodeOnnxModel(bytes);
+    m.graph.nodes.push({
+      name: 'if', opType: 'If', domain: '', inputs: ['cond'], outputs: ['y'],
+      attributes: [
+        { name: 'then_branch', type: ATTR.GRAPH, g: branch('then', 'Squeeze'), hasGraph: true },
+        { name: 'else_branch', type: ATTR.GRAPH, g: branch('else', 'Identity'), hasGraph: true },
+        { name: 'bodies', type: ATTR.GRAPHS, graphs: [branch('b0', 'Neg'), branch('b1', 'Abs')], hasGraph: true },
+      ],
+    });
+    const again = decodeOnnxModel(encodeOnnxModel(m));
+    expect(again).toEqual(m);
+    const node = again.graph.nodes[again.graph.nodes.length - 1];
+    expect(attr(node, 'then_branch')?.g?.nodes[0].opType).toBe('Squeeze');
+    expect(Array.from(attr(node, 'else_branch')!.g!.initializers[0].data)).toEqual([1, 2]);
+    expect(attr(node, 'bodies')?.graphs?.map((g) => g.nodes[0].opType)).toEqual(['Neg', 'Abs']);
+  });
+
   it('int64 varints: negative values take ten bytes and read back exactly, up to +-2^53', () => {
     for (const v of [0, 1, 127, 128, 300, -1, -2, -129, 2 ** 31, -(2 ** 31), 2 ** 40 + 5, -(2 ** 40) - 5, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER]) {
       const b = new ProtoWriter().int(1, v).finish();

@@ -2,9 +2,9 @@
  * Build small ONNX models in tests (no Python): nodes, initializers, inputs and outputs,
  * encoded with the package's own encoder.
  */
-import { ATTR, ONNX_DTYPE, encodeOnnxModel, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from '../../src/models/onnx/proto.js';
+import { ATTR, ONNX_DTYPE, encodeOnnxModel, type OnnxAttribute, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from '../../src/models/onnx/proto.js';
 
-export type AttrValue = number | number[] | string | { f: number } | { fs: number[] } | OnnxTensor;
+export type AttrValue = number | number[] | string | { f: number } | { fs: number[] } | { g: OnnxGraph } | OnnxTensor;
 /** A float attribute (plain numbers are ints). */
 export const F = (f: number) => ({ f });
 
@@ -14,6 +14,7 @@ function toAttr(name: string, v: AttrValue): OnnxAttribute {
   if (Array.isArray(v)) return { name, type: ATTR.INTS, ints: v };
   if ('f' in v) return { name, type: ATTR.FLOAT, f: v.f };
   if ('fs' in v) return { name, type: ATTR.FLOATS, floats: v.fs };
+  if ('g' in v) return { name, type: ATTR.GRAPH, g: v.g, hasGraph: true };
   return { name, type: ATTR.TENSOR, t: v };
 }
 
@@ -65,6 +66,10 @@ export class OnnxBuilder {
   }
   output(name: string, shape: (number | string | null)[] | null = null): void {
     this.outputs.push({ name, elemType: ONNX_DTYPE.FLOAT, shape });
+  }
+  /** This builder's nodes, initializers and outputs as a subgraph (an If branch); no inputs. */
+  graph(name = 'branch'): OnnxGraph {
+    return { name, nodes: this.nodes, initializers: this.inits, inputs: [], outputs: this.outputs, valueInfo: [] };
   }
   model(): OnnxModel {
     return {

@@ -204,14 +204,16 @@ const convTranspose: LayerExporter = (em, layer, ins, ctx) => {
 interface PoolLike {
   poolSize: number[];
   strides: number[];
+  dilations: number[];
   opPadding(s: readonly number[]): Padding;
 }
 
 function poolAttrs(layer: Layer, x: Val, ctx: ExportCtx) {
   const p = layer as unknown as PoolLike;
   const padding = p.opPadding(x.shape);
-  const pads = onnxPads(ctx.label, x.shape.slice(0, -1), p.poolSize, p.strides, [1, 1], padding);
-  return [mkAttr.ints('kernel_shape', p.poolSize), mkAttr.ints('strides', p.strides), mkAttr.ints('pads', pads)];
+  const pads = onnxPads(ctx.label, x.shape.slice(0, -1), p.poolSize, p.strides, p.dilations, padding);
+  const dil = p.dilations.some((d) => d !== 1) ? [mkAttr.ints('dilations', p.dilations)] : [];
+  return [mkAttr.ints('kernel_shape', p.poolSize), mkAttr.ints('strides', p.strides), mkAttr.ints('pads', pads), ...dil];
 }
 
 const maxPool: LayerExporter = (em, layer, ins, ctx) => {
@@ -228,6 +230,8 @@ const minPool: LayerExporter = (em, layer, ins, ctx) => {
 const avgPool: LayerExporter = (em, layer, ins, ctx) => {
   const x = em.asCf(ins[0]);
   const inc = (layer as AveragePooling2D).countIncludePad ? 1 : 0;
+  // AveragePool has dilations only from opset 19; the exporter writes 13 to 17.
+  if ((layer as AveragePooling2D).dilations.some((d) => d !== 1)) throw new Error(`encodeOnnx: ${ctx.label}: average pooling with dilations ${JSON.stringify((layer as AveragePooling2D).dilations)} has no ONNX form before opset 19 (the exporter writes opset 13 to 17)`);
   return { name: em.one('AveragePool', [x.name], ctx.label, [...poolAttrs(layer, x, ctx), mkAttr.int('count_include_pad', inc)]), shape: ctx.outShape, layout: 'cf' };
 };
 const globalPool = (op: string): LayerExporter => (em, layer, ins, ctx) => {

@@ -23,7 +23,7 @@
  *
  * Anything unsupported is one OnnxImportError that lists every offending node.
  */
-import { decodeOnnxModel, onnxDtypeName, ONNX_DTYPE, type OnnxModel, type OnnxNode, type OnnxTensor } from './proto.js';
+import { attr, decodeOnnxModel, onnxDtypeName, ONNX_DTYPE, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from './proto.js';
 import { ProtobufError } from './protobuf.js';
 import { HANDLERS, type Ctx, type Val, type Sym, type ConstVal } from './import_ops.js';
 import { input, type SymbolicTensor } from '../../layers/symbolic.js';
@@ -98,6 +98,55 @@ export function loadOnnx(bytes: Uint8Array | ArrayBuffer, options: OnnxImportOpt
   return importModel(m, file, options.channelsLast ?? true, options.name);
 }
 
+/** Outer-scope names a subgraph reads (not made inside it), recursively. */
+function outerRefs(g: OnnxGraph): string[] {
+  const made = new Set<string>([...g.initializers.map((t) => t.name), ...g.inputs.map((v) => v.name)]);
+  const refs: string[] = [];
+  for (const n of g.nodes) {
+    for (const i of inputsOf(n)) if (i && !made.has(i) && !refs.includes(i)) refs.push(i);
+    for (const o of n.outputs) if (o) made.add(o);
+  }
+  for (const o of g.outputs) if (!made.has(o.name) && !refs.includes(o.name)) refs.push(o.name);
+  return refs;
+}
+
+/** A node's inputs, plus the outer-scope names its subgraphs (If branches) read. */
+const implicitCache = new WeakMap<OnnxNode, string[]>();
+function inputsOf(n: OnnxNode): string[] {
+  if (!n.attributes.some((a) => a.g || a.graphs)) return n.inputs;
+  let all = implicitCache.get(n);
+  if (!all) {
+    all = [...n.inputs];
+    for (const a of n.attributes) for (const g of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) for (const r of outerRefs(g)) if (!all.includes(r)) all.push(r);
+    implicitCache.set(n, all);
+  }
+  return all;
+}
+
+/** Problems of nodes that convkit cannot compute (If branches checked when one is taken). */
+function checkNodes(nodes: readonly OnnxNode[], opset: number, problems: string[]): void {
+  for (const n of nodes) {
+    const label = `node '${n.name}' (${n.opType})`;
+    if (n.domain !== '' && n.domain !== 'ai.onnx') {
+      problems.push(`${label}: operator domain '${n.domain}' is not supported (only the default ONNX domain is)`);
+      continue;
+    }
+    if (n.opType === 'If') {
+      for (const a of n.attributes) if (a.name !== 'then_branch' && a.name !== 'else_branch') problems.push(`${label}: attribute '${a.name}' is not supported`);
+      if (!attr(n, 'then_branch')?.g || !attr(n, 'else_branch')?.g) problems.push(`${label}: then_branch and else_branch graphs are required`);
+      continue;
+    }
+    const h = HANDLERS[n.opType];
+    if (!h) {
+      problems.push(`${label}: operator ${n.opType} is not supported`);
+      continue;
+    }
+    for (const a of n.attributes) if (a.hasGraph) problems.push(`${label}: subgraph attribute '${a.name}' is not supported`);
+    const bad = h.check?.(n, opset);
+    if (bad) problems.push(`${label}: ${bad}`);
+  }
+}
+
 function topoOrder(m: OnnxModel, file: string, known: Set<string>): OnnxNode[] {
   const g = m.graph;
   const producer = new Map<string, number>();
@@ -105,7 +154,7 @@ function topoOrder(m: OnnxModel, file: string, known: Set<string>): OnnxNode[] {
   const problems: string[] = [];
   const deps = g.nodes.map((n) => {
     const d = new Set<number>();
-    for (const name of n.inputs) {
+    for (const name of inputsOf(n)) {
       if (!name) continue;
       if (producer.has(name)) d.add(producer.get(name)!);
       else if (!known.has(name)) problems.push(`node '${n.name}' (${n.opType}) reads '${name}', which no node, initializer or graph input produces (a dangling input)`);
@@ -159,21 +208,7 @@ function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: s
   if (problems.length) throw new OnnxImportError(file, problems);
 
   // Nodes ONNX does not compute that convkit cannot: one error listing all of them.
-  for (const n of g.nodes) {
-    const label = `node '${n.name}' (${n.opType})`;
-    if (n.domain !== '' && n.domain !== 'ai.onnx') {
-      problems.push(`${label}: operator domain '${n.domain}' is not supported (only the default ONNX domain is)`);
-      continue;
-    }
-    const h = HANDLERS[n.opType];
-    if (!h) {
-      problems.push(`${label}: operator ${n.opType} is not supported`);
-      continue;
-    }
-    for (const a of n.attributes) if (a.hasGraph) problems.push(`${label}: subgraph attribute '${a.name}' is not supported`);
-    const bad = h.check?.(n, opset);
-    if (bad) problems.push(`${label}: ${bad}`);
-  }
+  checkNodes(g.nodes, opset, problems);
   if (problems.length) throw new OnnxImportError(file, problems);
 
   const values = new Map<string, Val>();
@@ -216,13 +251,19 @@ function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: s
 
   const order = topoOrder(m, file, new Set(values.keys()));
   const consumers = new Map<string, OnnxNode[]>();
-  for (const n of g.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const addConsumers = (nodes: readonly OnnxNode[]): void => {
+    for (const n of nodes) {
+      for (const i of inputsOf(n)) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+      for (const a of n.attributes) for (const sg of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) addConsumers(sg.nodes);
+    }
+  };
+  addConsumers(g.nodes);
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
   const created: Layer[] = [];
   const usedNames = new Set<string>();
 
   try {
-    for (const node of order) {
+    const runNode = (node: OnnxNode): void => {
       const ins = node.inputs.map((nm) => (nm ? values.get(nm) : undefined));
       const ctx: Ctx = {
         file, opset, node, fileBatch, consumers, graphOutputs,
@@ -243,7 +284,7 @@ function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: s
           }
         },
       };
-      const outs = HANDLERS[node.opType].run(ctx, ins);
+      const outs = node.opType === 'If' ? runIf(ctx, ins, opset, runNode, values) : HANDLERS[node.opType].run(ctx, ins);
       node.outputs.forEach((o, i) => {
         if (!o) return;
         if (outs[i] === undefined) {
@@ -252,7 +293,8 @@ function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: s
         }
         values.set(o, outs[i]);
       });
-    }
+    };
+    for (const node of order) runNode(node);
     const outputs: SymbolicTensor[] = [];
     for (const o of g.outputs) {
       const v = values.get(o.name)!;
@@ -276,6 +318,36 @@ function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: s
     if (e instanceof OnnxImportError) throw e;
     throw new OnnxImportError(file, [(e as Error).message]);
   }
+}
+
+/**
+ * If whose condition folds to a constant at import (PyTorch traces shape checks as If):
+ * the chosen branch's nodes are run in place (they may read outer-scope values) and its
+ * outputs become the If's. A condition computed from the input stays an error.
+ */
+function runIf(ctx: Ctx, ins: (Val | undefined)[], opset: number, runNode: (n: OnnxNode) => void, values: Map<string, Val>): (Val | undefined)[] {
+  const c = ins[0];
+  if (!c) ctx.fail('input 0 (cond) is missing');
+  if (c!.kind === 'sym') ctx.fail('the condition depends on the model input; only an If whose condition folds to a constant at import is supported');
+  if (c!.kind === 'shape') ctx.fail('the condition depends on the (dynamic) batch size; only an If whose condition folds to a constant at import is supported');
+  const cv = c as ConstVal;
+  if (cv.data.length !== 1) ctx.fail(`the condition has ${cv.data.length} elements; expected one`);
+  const which = cv.data[0] ? 'then_branch' : 'else_branch';
+  const g = attr(ctx.node, which)!.g!;
+  if (g.outputs.length !== ctx.node.outputs.length) ctx.fail(`${which} has ${g.outputs.length} outputs; the If has ${ctx.node.outputs.length}`);
+  g.nodes.forEach((n, i) => {
+    if (!n.name) n.name = n.outputs.find((o) => o) ? `${n.opType}->${n.outputs.find((o) => o)}` : `${ctx.node.name}/${which}/${n.opType}#${i}`;
+  });
+  const problems: string[] = [];
+  checkNodes(g.nodes, opset, problems);
+  if (problems.length) ctx.fail(`${which}: ${problems.join('; ')}`);
+  for (const t of g.initializers) values.set(t.name, constOf(t));
+  for (const n of g.nodes) runNode(n);
+  return g.outputs.map((o) => {
+    const v = values.get(o.name);
+    if (!v) ctx.fail(`${which} output '${o.name}' is not computed`);
+    return v;
+  });
 }
 
 /** Layer names: no '/', nothing exotic. */

@@ -10,10 +10,10 @@ import type { SymbolicTensor } from '../../layers/symbolic.js';
 import type { Layer } from '../../layers/layer.js';
 import { Activation, Dense, ELU, Flatten, LeakyReLU, PReLU, ReLU, Reshape, Softmax } from '../../layers/core.js';
 import { Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D } from '../../layers/conv.js';
-import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D } from '../../layers/pooling.js';
+import { AveragePooling2D, AveragePooling3D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, MaxPooling3D } from '../../layers/pooling.js';
 import { BatchNormalization, LayerNormalization, LRN } from '../../layers/normalization.js';
 import { Add, Concatenate, Multiply } from '../../layers/merge.js';
-import { Arithmetic, type ArithmeticOp, InstanceNormalization, MathFunction, type MathFunctionName, Pad, type PadMode, Permute, Reduce, type ReduceOp, Resizing, type ResizeCoordinates, type ResizeNearest, Slice } from '../../layers/extra.js';
+import { Arithmetic, type ArithmeticOp, Where, InstanceNormalization, MathFunction, type MathFunctionName, Pad, type PadMode, Permute, Reduce, type ReduceOp, Resizing, type ResizeCoordinates, type ResizeNearest, Slice } from '../../layers/extra.js';
 import { tensor } from '../../ops/creation.js';
 
 export interface ConstVal { kind: 'const'; shape: number[]; data: Float64Array; dtype: number }
@@ -262,11 +262,12 @@ function convTranspose(ctx: Ctx, ins: (Val | undefined)[]): Val[] {
 function pool(kind: 'max' | 'avg'): Handler {
   return {
     check: (n) => {
-      if (attrInts(n, 'dilations', [1, 1]).some((v) => v !== 1)) return `dilations ${fmt(attrInts(n, 'dilations', []))} are not supported (only 1)`;
+      if (attrInts(n, 'dilations', [1]).some((v) => v < 1)) return `dilations ${fmt(attrInts(n, 'dilations', []))} must be positive`;
       if (attrInt(n, 'storage_order', 0) !== 0) return 'storage_order 1 is not supported';
       if (n.outputs.length > 1 && n.outputs[1]) return 'the Indices output is not supported';
       const kl = attrInts(n, 'kernel_shape', []).length;
-      if (kl !== 1 && kl !== 2) return `kernel_shape ${fmt(attrInts(n, 'kernel_shape', []))}: only 1D and 2D pooling are supported`;
+      if (kl < 1 || kl > 3) return `kernel_shape ${fmt(attrInts(n, 'kernel_shape', []))}: only 1D, 2D and 3D pooling are supported`;
+      if (kl === 3 && attrInt(n, 'ceil_mode', 0)) return 'ceil_mode is not supported in 3D pooling';
       if (kind === 'avg' && attrInt(n, 'ceil_mode', 0) && attrInt(n, 'count_include_pad', 0)) return 'ceil_mode with count_include_pad is not supported';
       return autoPadCheck(n);
     },
@@ -277,10 +278,21 @@ function pool(kind: 'max' | 'avg'): Handler {
       const k1 = attrInts(n, 'kernel_shape', []);
       if (xl.length !== k1.length + 2) ctx.fail(`expected an input of rank ${k1.length + 2} for kernel_shape ${fmt(k1)}, received ${fmt(xl)}`);
       const one = k1.length === 1;
+      if (k1.length === 3) {
+        const s3 = attrInts(n, 'strides', [1, 1, 1]), d3 = attrInts(n, 'dilations', [1, 1, 1]);
+        if (s3.length !== 3 || d3.length !== 3) ctx.fail(`strides ${fmt(s3)} and dilations ${fmt(d3)} must have 3 entries for kernel_shape ${fmt(k1)}`);
+        const padding = padPairs(ctx, xl.slice(2) as number[], k1, s3, d3);
+        const { y } = ctx.add((nm) => (kind === 'max'
+          ? new MaxPooling3D({ name: nm, poolSize: k1, strides: s3, dilations: d3, padding })
+          : new AveragePooling3D({ name: nm, poolSize: k1, strides: s3, dilations: d3, padding, countIncludePad: !!attrInt(n, 'count_include_pad', 0) })), held(ctx, x, cl(5)));
+        return [{ kind: 'sym', t: y, perm: cl(5) }];
+      }
       const s1 = attrInts(n, 'strides', one ? [1] : [1, 1]);
-      const pairs = padPairs(ctx, xl.slice(2) as number[], k1, s1, one ? [1] : [1, 1]);
+      const d1 = attrInts(n, 'dilations', one ? [1] : [1, 1]);
+      if (d1.length !== k1.length) ctx.fail(`dilations ${fmt(d1)} must have one entry per spatial axis (${k1.length})`);
+      const pairs = padPairs(ctx, xl.slice(2) as number[], k1, s1, d1);
       // 1D pooling runs as 2D pooling over [N, 1, L, C].
-      const k = one ? [1, k1[0]] : k1, s = one ? [1, s1[0]] : s1;
+      const k = one ? [1, k1[0]] : k1, s = one ? [1, s1[0]] : s1, dil = one ? [1, d1[0]] : d1;
       let padding: [number, number][] | number = one ? [[0, 0], pairs[0]] : pairs;
       const ceil = !!attrInt(n, 'ceil_mode', 0);
       if (ceil) {
@@ -291,8 +303,8 @@ function pool(kind: 'max' | 'avg'): Handler {
       let xt = held(ctx, x, cl(xl.length));
       if (one) xt = ctx.add((nm) => new Reshape({ name: nm, targetShape: [1, ...xt.shape] }), xt).y;
       const { y } = ctx.add((nm) => (kind === 'max'
-        ? new MaxPooling2D({ name: nm, poolSize: k, strides: s, padding, ceilMode: ceil })
-        : new AveragePooling2D({ name: nm, poolSize: k, strides: s, padding, ceilMode: ceil, countIncludePad: !!attrInt(n, 'count_include_pad', 0) })), xt);
+        ? new MaxPooling2D({ name: nm, poolSize: k, strides: s, padding, ceilMode: ceil, dilations: dil })
+        : new AveragePooling2D({ name: nm, poolSize: k, strides: s, padding, ceilMode: ceil, dilations: dil, countIncludePad: !!attrInt(n, 'count_include_pad', 0) })), xt);
       if (one) return [{ kind: 'sym', t: ctx.add((nm) => new Reshape({ name: nm, targetShape: y.shape.slice(1) }), y).y, perm: cl(3) }];
       return [{ kind: 'sym', t: y, perm: cl(4) }];
     },
@@ -345,7 +357,14 @@ const ARITH: Record<string, { op: ArithmeticOp; f: (a: number, b: number) => num
   Pow: { op: 'pow', f: (a, b) => a ** b },
   Max: { op: 'max', f: Math.max },
   Min: { op: 'min', f: Math.min },
+  Greater: { op: 'greater', f: (a, b) => (a > b ? 1 : 0) },
+  Less: { op: 'less', f: (a, b) => (a < b ? 1 : 0) },
+  Equal: { op: 'equal', f: (a, b) => (a === b ? 1 : 0) },
+  GreaterOrEqual: { op: 'greaterEqual', f: (a, b) => (a >= b ? 1 : 0) },
+  LessOrEqual: { op: 'lessEqual', f: (a, b) => (a <= b ? 1 : 0) },
 };
+/** Comparisons: BOOL when folded; on computed tensors float 0/1 (what a Cast to float or a Where reads). */
+const COMPARE = new Set(['Greater', 'Less', 'Equal', 'GreaterOrEqual', 'LessOrEqual']);
 
 function binary(opType: string): Handler {
   const { op, f } = ARITH[opType];
@@ -355,9 +374,13 @@ function binary(opType: string): Handler {
       const a = need(ctx, ins[0], 0, 'A'), b = need(ctx, ins[1], 1, 'B');
       if (a.kind === 'const' && b.kind === 'const') {
         const isInt = a.dtype !== ONNX_DTYPE.FLOAT && a.dtype !== ONNX_DTYPE.DOUBLE && a.dtype !== ONNX_DTYPE.FLOAT16;
+        if (COMPARE.has(opType)) return [binaryConst(ctx, a, b, f, ONNX_DTYPE.BOOL)];
         return [binaryConst(ctx, a, b, opType === 'Div' && isInt ? (p, q) => Math.trunc(p / q) : f)];
       }
-      if (a.kind === 'shape' || b.kind === 'shape') return [shapeArith(ctx, a, b, f)];
+      if (a.kind === 'shape' || b.kind === 'shape') {
+        if (COMPARE.has(opType)) ctx.fail(`${opType} on a shape is not supported`);
+        return [shapeArith(ctx, a, b, f)];
+      }
       if (a.kind === 'sym' && b.kind === 'sym') {
         const ra = a.perm.length, rb = b.perm.length;
         if (ra !== rb) ctx.fail(`operands of ranks ${ra} and ${rb}: broadcasting two computed tensors of different ranks is not supported`);
@@ -370,25 +393,24 @@ function binary(opType: string): Handler {
       }
       const x = (a.kind === 'sym' ? a : b) as Sym;
       const c = (a.kind === 'sym' ? b : a) as ConstVal;
-      const r = x.perm.length;
-      if (c.shape.length > r) ctx.fail(`the constant of shape ${fmt(c.shape)} has more axes than the computed operand (rank ${r})`);
       const xt = held(ctx, x, x.perm);
-      let constantShape: number[], data: Float64Array;
-      if (prod(c.shape) === 1) {
-        constantShape = [];
-        data = c.data;
-      } else {
-        const full = [...new Array(r - c.shape.length).fill(1), ...c.shape];
-        if (full[0] !== 1) ctx.fail(`the constant of shape ${fmt(c.shape)} spans the batch axis; only constants broadcast over the batch are supported`);
-        const t = transposeData(c.data, full, x.perm);
-        constantShape = t.shape.slice(1);
-        data = t.data;
-      }
+      const { constantShape, data } = heldConstant(ctx, c, x);
       const { layer, y } = ctx.add((nm) => new Arithmetic({ name: nm, op, constantShape, constantFirst: a.kind === 'const' }), xt);
       setWeights(layer, [{ data, shape: [1, ...constantShape] }]);
       return [{ kind: 'sym', t: y, perm: x.perm }];
     },
   };
+}
+
+/** A constant operand of an elementwise op with `x`, laid out as x is held (batch axis dropped). */
+function heldConstant(ctx: Ctx, c: ConstVal, x: Sym): { constantShape: number[]; data: Float64Array } {
+  const r = x.perm.length;
+  if (c.shape.length > r) ctx.fail(`the constant of shape ${fmt(c.shape)} has more axes than the computed operand (rank ${r})`);
+  if (prod(c.shape) === 1) return { constantShape: [], data: c.data };
+  const full = [...new Array(r - c.shape.length).fill(1), ...c.shape];
+  if (full[0] !== 1) ctx.fail(`the constant of shape ${fmt(c.shape)} spans the batch axis; only constants broadcast over the batch are supported`);
+  const t = transposeData(c.data, full, x.perm);
+  return { constantShape: t.shape.slice(1), data: t.data };
 }
 
 function shapeArith(ctx: Ctx, a: Val, b: Val, f: (x: number, y: number) => number): ShapeVal {
@@ -929,35 +951,51 @@ export const HANDLERS: Record<string, Handler> = {
       return [{ kind: 'sym', t: y, perm: cl(r) }];
     },
   },
-  GreaterOrEqual: {
-    run: (ctx, ins) => {
-      const a = need(ctx, ins[0], 0, 'A'), b = need(ctx, ins[1], 1, 'B');
-      if (a.kind === 'const' && b.kind === 'const') return [binaryConst(ctx, a, b, (p, q) => (p >= q ? 1 : 0), ONNX_DTYPE.BOOL)];
-      if (a.kind !== 'sym' || b.kind !== 'const' || prod(b.shape) !== 1) return ctx.fail('only a computed tensor compared with one constant is supported (x >= c)');
-      // x >= c as a float 0/1 (the Cast to float that follows passes it on): step(x - c).
-      let t = held(ctx, a, a.perm);
-      if (b.data[0] !== 0) {
-        const s1 = ctx.add((nm) => new Arithmetic({ name: nm, op: 'sub', constantShape: [] }), t);
-        setWeights(s1.layer, [{ data: Float64Array.of(b.data[0]), shape: [1] }]);
-        t = s1.y;
-      }
-      return [{ kind: 'sym', t: ctx.add((nm) => new Activation({ name: nm, activation: 'step' }), t).y, perm: a.perm }];
-    },
-  },
-  Equal: constOnly('Equal', (a, b) => (a === b ? 1 : 0), ONNX_DTYPE.BOOL),
+  Greater: binary('Greater'), Less: binary('Less'), Equal: binary('Equal'), GreaterOrEqual: binary('GreaterOrEqual'), LessOrEqual: binary('LessOrEqual'),
   Where: {
     run: (ctx, ins) => {
-      const [c, a, b] = [0, 1, 2].map((i) => constIn(ctx, ins[i], i, ['condition', 'X', 'Y'][i]));
-      const shape = broadcastShape(broadcastShape(c.shape, a.shape, ctx), b.shape, ctx);
-      const ic = bcastIndex(c.shape, shape), ia = bcastIndex(a.shape, shape), ib = bcastIndex(b.shape, shape);
-      return [{ kind: 'const', shape, dtype: a.dtype, data: new Float64Array(ic.length).map((_, i) => (c.data[ic[i]] ? a.data[ia[i]] : b.data[ib[i]])) }];
+      const vs = [0, 1, 2].map((i) => need(ctx, ins[i], i, ['condition', 'X', 'Y'][i]));
+      if (vs.every((v) => v.kind === 'const')) {
+        const [c, a, b] = vs as ConstVal[];
+        const shape = broadcastShape(broadcastShape(c.shape, a.shape, ctx), b.shape, ctx);
+        const ic = bcastIndex(c.shape, shape), ia = bcastIndex(a.shape, shape), ib = bcastIndex(b.shape, shape);
+        return [{ kind: 'const', shape, dtype: a.dtype, data: new Float64Array(ic.length).map((_, i) => (c.data[ic[i]] ? a.data[ia[i]] : b.data[ib[i]])) }];
+      }
+      const kinds = vs.map((v) => v.kind);
+      if (kinds[0] === 'sym' && kinds.slice(1).filter((k) => k === 'sym').length === 1 && kinds.slice(1).includes('const')) {
+        // One of X / Y constant: stored in the layer, laid out as the condition is held.
+        const cond = vs[0] as Sym, at = kinds[1] === 'const' ? 'a' : 'b';
+        const other = (at === 'a' ? vs[2] : vs[1]) as Sym, c = (at === 'a' ? vs[1] : vs[2]) as ConstVal;
+        if (other.perm.length !== cond.perm.length) ctx.fail(`operands of ranks ${cond.perm.length} and ${other.perm.length}: broadcasting computed tensors of different ranks is not supported`);
+        const { constantShape, data } = heldConstant(ctx, c, cond);
+        const { layer, y } = ctx.add((nm) => new Where({ name: nm, constantShape, constantAt: at }), [held(ctx, cond, cond.perm), held(ctx, other, cond.perm)]);
+        setWeights(layer, [{ data, shape: [1, ...constantShape] }]);
+        return [{ kind: 'sym', t: y, perm: cond.perm }];
+      }
+      if (!vs.every((v) => v.kind === 'sym')) ctx.fail(`inputs of kinds ${vs.map((v) => (v.kind === 'sym' ? 'computed' : v.kind === 'const' ? 'constant' : 'shape')).join(', ')}: a Where on computed tensors needs a computed condition and at most one constant of X and Y`);
+      const ss = vs as Sym[];
+      const r = ss[0].perm.length;
+      if (ss.some((v) => v.perm.length !== r)) ctx.fail(`operands of ranks ${ss.map((v) => v.perm.length).join(', ')}: broadcasting computed tensors of different ranks is not supported`);
+      const ts = ss.map((v) => held(ctx, v, ss[0].perm));
+      const { y } = ctx.add((nm) => new Where({ name: nm }), ts);
+      return [{ kind: 'sym', t: y, perm: ss[0].perm }];
     },
   },
   Expand: {
     run: (ctx, ins) => {
       const x = constIn(ctx, ins[0], 0, 'input');
-      const s = vecOf(ctx, ins[1], 1, 'shape');
-      if (s.includes('N')) ctx.fail('expanding to the batch size is not supported');
+      let s = vecOf(ctx, ins[1], 1, 'shape');
+      if (s.includes('N')) {
+        // c.expand_as(x) feeding only elementwise ops with another operand: broadcasting over
+        // the batch there does the expansion, so the constant keeps a batch axis of 1.
+        const out = ctx.node.outputs[0];
+        const cs = ctx.consumers.get(out) ?? [];
+        const onlyElementwise = !ctx.graphOutputs.has(out) && cs.length > 0 && cs.every((c) => c.opType in ARITH && c.inputs.length === 2 && c.inputs.filter((i) => i === out).length === 1);
+        if (s.indexOf('N') !== 0 || s.lastIndexOf('N') !== 0 || s.length < x.shape.length || !onlyElementwise) {
+          ctx.fail(`expanding to the batch size ${fmt(s)} is supported only on the leading axis and when only elementwise ops with a computed operand (Add, Mul, ...) read the result`);
+        }
+        s = [1, ...s.slice(1)];
+      }
       const shape = broadcastShape(x.shape, s as number[], ctx);
       const ix = bcastIndex(x.shape, shape);
       return [{ ...x, shape, data: new Float64Array(ix.length).map((_, i) => x.data[ix[i]]) }];
@@ -1061,8 +1099,8 @@ export const HANDLERS: Record<string, Handler> = {
         });
         return [gatherPicks(x, picks)];
       }
-      if (steps && steps.some((s) => s !== 1)) ctx.fail(`steps ${fmt(steps)} are not supported on a computed tensor (only 1)`);
       if (x.kind === 'shape') {
+        if (steps && steps.some((s) => s !== 1)) ctx.fail(`steps ${fmt(steps)} are not supported on a shape (only 1)`);
         if ((axes && axes[0] !== 0) || starts.length !== 1) ctx.fail('slicing a shape on an axis other than 0');
         const len = x.dims.length;
         const b = clampIdx(starts[0], len), e = clampIdx(ends[0], len);
@@ -1073,22 +1111,29 @@ export const HANDLERS: Record<string, Handler> = {
       const dims = logicalDims(x) as (number | 'N')[];
       const r = dims.length;
       const ax = (axes ?? starts.map((_, i) => i)).map((a) => normAxis(ctx, a, r));
-      const begin = new Array(r).fill(0), size = dims.map((d) => d);
+      const begin = new Array(r).fill(0), size = dims.map((d) => d), stride = new Array(r).fill(1);
       ax.forEach((a, i) => {
+        const st = steps ? steps[i] : 1;
+        if (!st) ctx.fail(`a step of 0 on axis ${a}`);
         if (a === 0) {
           const e = ends[i];
-          if (starts[i] === 0 && (e >= 2 ** 31 - 1 || e === -1 + 2 ** 63)) return;
+          if (st === 1 && starts[i] === 0 && (e >= 2 ** 31 - 1 || e === -1 + 2 ** 63)) return;
           ctx.fail('slicing the batch axis is not supported');
         }
         const d = dims[a] as number;
-        const b = clampIdx(starts[i], d), e = clampIdx(ends[i], d);
+        // ONNX Slice: negative indices count from the end; clamped to [0, d] (step > 0) or [-1, d - 1] (step < 0).
+        let b = starts[i] < 0 ? starts[i] + d : starts[i], e = ends[i] < 0 ? ends[i] + d : ends[i];
+        if (st > 0) { b = Math.min(d, Math.max(0, b)); e = Math.min(d, Math.max(0, e)); } else { b = Math.min(d - 1, Math.max(0, b)); e = Math.min(d - 1, Math.max(-1, e)); }
+        const n = st > 0 ? Math.ceil((e - b) / st) : Math.ceil((b - e) / -st);
         begin[a] = b;
-        size[a] = Math.max(0, e - b);
+        size[a] = Math.max(0, n);
+        stride[a] = st;
       });
       if ((size as number[]).some((s, i) => i > 0 && s < 1)) ctx.fail(`the slice is empty (sizes ${fmt(size)})`);
       const s = x as Sym;
-      const hb = s.perm.slice(1).map((a) => begin[a]), hs = s.perm.slice(1).map((a) => size[a] as number);
-      const { y } = ctx.add((nm) => new Slice({ name: nm, begin: hb, size: hs }), held(ctx, s, s.perm));
+      const hb = s.perm.slice(1).map((a) => begin[a]), hs = s.perm.slice(1).map((a) => size[a] as number), hst = s.perm.slice(1).map((a) => stride[a]);
+      const strided = hst.some((v) => v !== 1);
+      const { y } = ctx.add((nm) => new Slice({ name: nm, begin: hb, size: hs, ...(strided ? { strides: hst } : {}) }), held(ctx, s, s.perm));
       return [{ kind: 'sym', t: y, perm: s.perm }];
     },
   },
@@ -1170,16 +1215,6 @@ function reduce(op: ReduceOp): Handler {
       const remaining = x.perm.filter((a) => !axes.includes(a));
       const sorted = [...remaining].sort((p, q) => p - q);
       return [{ kind: 'sym', t: y, perm: remaining.map((a) => sorted.indexOf(a)) }];
-    },
-  };
-}
-
-function constOnly(name: string, f: (a: number, b: number) => number, dtype: number): Handler {
-  return {
-    run: (ctx, ins) => {
-      const a = constIn(ctx, ins[0], 0, 'A'), b = constIn(ctx, ins[1], 1, 'B');
-      if (!a || !b) ctx.fail(`${name} of computed tensors is not supported`);
-      return [binaryConst(ctx, a, b, f, dtype)];
     },
   };
 }

@@ -17,7 +17,7 @@ const DTYPE_NAME: Record<number, string> = Object.fromEntries(Object.entries(ONN
 export const onnxDtypeName = (code: number): string => DTYPE_NAME[code] ?? `data type ${code}`;
 
 /** AttributeProto.AttributeType codes. */
-export const ATTR = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
+export const ATTR = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8, GRAPHS: 10 } as const;
 
 export type OnnxData = Float32Array | Float64Array | Int32Array;
 
@@ -39,8 +39,10 @@ export interface OnnxAttribute {
   floats?: number[];
   ints?: number[];
   strings?: string[];
-  /** A subgraph attribute (If/Loop bodies): kept only to be refused by name. */
+  /** A subgraph attribute (If/Loop bodies: g for GRAPH, graphs for GRAPHS); hasGraph is set for either. */
   hasGraph?: boolean;
+  g?: OnnxGraph;
+  graphs?: OnnxGraph[];
 }
 
 export interface OnnxNode {
@@ -194,11 +196,11 @@ function decodeAttribute(r: ProtoReader): OnnxAttribute {
       case 3: a.i = r.int64(); break;
       case 4: a.s = r.string(); break;
       case 5: a.t = decodeTensor(r.message()); break;
-      case 6: r.skip(wire); a.hasGraph = true; break;
+      case 6: a.g = decodeGraph(r.message()); a.hasGraph = true; break;
       case 7: r.float32s(wire, (a.floats ??= [])); break;
       case 8: r.int64s(wire, (a.ints ??= [])); break;
       case 9: (a.strings ??= []).push(r.string()); break;
-      case 11: r.skip(wire); a.hasGraph = true; break;
+      case 11: (a.graphs ??= []).push(decodeGraph(r.message())); a.hasGraph = true; break;
       case 20: a.type = r.varint(); break;
       default: r.skip(wire);
     }
@@ -368,6 +370,8 @@ function encodeAttribute(w: ProtoWriter, a: OnnxAttribute): void {
     case ATTR.FLOATS: w.packedFloats(7, a.floats ?? []); break;
     case ATTR.INTS: w.packedInts(8, a.ints ?? []); break;
     case ATTR.STRINGS: for (const s of a.strings ?? []) w.string(9, s); break;
+    case ATTR.GRAPH: w.message(6, (x) => encodeGraph(x, a.g!)); break;
+    case ATTR.GRAPHS: for (const g of a.graphs ?? []) w.message(11, (x) => encodeGraph(x, g)); break;
     default: throw new ProtobufError(`cannot write attribute '${a.name}' of type ${a.type}`);
   }
 }
@@ -390,29 +394,31 @@ function encodeValueInfo(w: ProtoWriter, v: OnnxValueInfo): void {
 }
 
 /** Encode a model as a serialised ModelProto. */
+function encodeGraph(g: ProtoWriter, graph: OnnxGraph): void {
+  for (const n of graph.nodes) {
+    g.message(1, (x) => {
+      for (const i of n.inputs) x.string(1, i);
+      for (const o of n.outputs) x.string(2, o);
+      if (n.name) x.string(3, n.name);
+      x.string(4, n.opType);
+      for (const a of n.attributes) x.message(5, (y) => encodeAttribute(y, a));
+      if (n.domain) x.string(7, n.domain);
+    });
+  }
+  g.string(2, graph.name || 'graph');
+  for (const t of graph.initializers) g.message(5, (x) => encodeTensor(x, t));
+  for (const v of graph.inputs) g.message(11, (x) => encodeValueInfo(x, v));
+  for (const v of graph.outputs) g.message(12, (x) => encodeValueInfo(x, v));
+  for (const v of graph.valueInfo) g.message(13, (x) => encodeValueInfo(x, v));
+}
+
 export function encodeOnnxModel(m: OnnxModel): Uint8Array {
   const w = new ProtoWriter();
   w.int(1, m.irVersion);
   if (m.producerName) w.string(2, m.producerName);
   if (m.producerVersion) w.string(3, m.producerVersion);
   if (m.docString) w.string(6, m.docString);
-  w.message(7, (g) => {
-    for (const n of m.graph.nodes) {
-      g.message(1, (x) => {
-        for (const i of n.inputs) x.string(1, i);
-        for (const o of n.outputs) x.string(2, o);
-        if (n.name) x.string(3, n.name);
-        x.string(4, n.opType);
-        for (const a of n.attributes) x.message(5, (y) => encodeAttribute(y, a));
-        if (n.domain) x.string(7, n.domain);
-      });
-    }
-    g.string(2, m.graph.name || 'graph');
-    for (const t of m.graph.initializers) g.message(5, (x) => encodeTensor(x, t));
-    for (const v of m.graph.inputs) g.message(11, (x) => encodeValueInfo(x, v));
-    for (const v of m.graph.outputs) g.message(12, (x) => encodeValueInfo(x, v));
-    for (const v of m.graph.valueInfo) g.message(13, (x) => encodeValueInfo(x, v));
-  });
+  w.message(7, (g) => encodeGraph(g, m.graph));
   for (const o of m.opsetImport) w.message(8, (x) => {
     if (o.domain) x.string(1, o.domain);
     x.int(2, o.version);
