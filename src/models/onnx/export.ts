@@ -43,6 +43,10 @@ import type { SymbolicTensor } from '../../layers/symbolic.js';
 import { VERSION } from '../../version.js';
 import { encodeOnnxModel, mkAttr, ONNX_DTYPE, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './proto.js';
 import { EXPORTERS, isContainerLayer } from './export_layers.js';
+import * as builtinLayers from '../../layers/index.js';
+
+/** convkit's own layer classes (a class registered with registerLayerClass elsewhere is custom). */
+const BUILTIN_CLASSES: ReadonlySet<unknown> = new Set(Object.values(builtinLayers).filter((v) => typeof v === 'function' && typeof (v as { className?: unknown }).className === 'string'));
 
 export type OnnxInputLayout = 'NHWC' | 'NCHW';
 
@@ -220,8 +224,8 @@ export class Emitter {
   }
 }
 
-/** Every layer (containers walked) of a class with no exporter: `name (Class)`. */
-function unexportable(graph: Graph, prefix: string, out: string[]): void {
+/** Every layer (containers walked) of a class with no exporter: `name (Class)`, built-in classes and custom ones apart. */
+function unexportable(graph: Graph, prefix: string, out: { builtin: string[]; custom: string[] }): void {
   for (const l of graph.layers) {
     const name = prefix ? `${prefix}/${l.name}` : l.name;
     if (isContainerLayer(l)) {
@@ -229,7 +233,8 @@ function unexportable(graph: Graph, prefix: string, out: string[]): void {
       if (inner) unexportable(inner, name, out);
       continue;
     }
-    if (!Object.prototype.hasOwnProperty.call(EXPORTERS, l.className)) out.push(`${name} (${l.className})`);
+    if (Object.prototype.hasOwnProperty.call(EXPORTERS, l.className)) continue;
+    (BUILTIN_CLASSES.has(l.constructor) ? out.builtin : out.custom).push(`${name} (${l.className})`);
   }
 }
 
@@ -250,13 +255,14 @@ export function toOnnxModel(model: ExportableModel, options: EncodeOnnxOptions =
   const opset = options.opset ?? 13;
   if (!Number.isInteger(opset) || opset < 13 || opset > 17) throw new RangeError(`encodeOnnx: opset must be an integer from 13 to 17, received ${JSON.stringify(options.opset)}`);
   const graph = graphOf(model);
-  const bad: string[] = [];
+  const bad = { builtin: [] as string[], custom: [] as string[] };
   unexportable(graph, '', bad);
-  if (bad.length) {
-    throw new OnnxExportError(
-      `encodeOnnx: model '${model.name}' holds ${bad.length} layer(s) that cannot be exported to ONNX: ${bad.join(', ')}` +
-        ' (only convkit\'s built-in layer classes are exportable; a custom layer\'s computation is code the exporter cannot translate)',
-    );
+  const n = bad.builtin.length + bad.custom.length;
+  if (n) {
+    const parts: string[] = [];
+    if (bad.custom.length) parts.push(`${bad.custom.join(', ')} (custom layer classes: their computation is code the exporter cannot translate; only convkit's built-in layer classes are exportable)`);
+    if (bad.builtin.length) parts.push(`${bad.builtin.join(', ')} (built-in layer classes that have no ONNX exporter yet)`);
+    throw new OnnxExportError(`encodeOnnx: model '${model.name}' holds ${n} layer(s) that cannot be exported to ONNX: ${parts.join('; ')}`);
   }
   const em = new Emitter(opset);
   const cf = layout === 'NCHW';
