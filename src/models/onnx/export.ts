@@ -29,11 +29,14 @@
  * ZeroPadding2D, Conv1D, Conv2D, Conv3D, DepthwiseConv2D, Conv2DTranspose, MaxPooling2D,
  * AveragePooling2D, MinPooling2D (as -MaxPool(-x)), GlobalAveragePooling2D,
  * GlobalMaxPooling2D, BatchNormalization, LayerNormalization, LRN, Add, Multiply,
- * Concatenate, ResidualBlock, SqueezeExcitation, InceptionModule, and nested models),
- * hence every zoo model. NOT exportable: layer classes defined outside convkit (custom
- * layers registered with registerLayerClass), since their computation is code the exporter
- * cannot see; a model holding one gets an error listing every such layer by name and
- * class. float64 models are written as float32 (ONNX consumers run float32).
+ * Concatenate, ResidualBlock, SqueezeExcitation, InceptionModule, nested models, and the
+ * classes the ONNX importer builds with: Permute, Arithmetic, Where, MathFunction, Slice,
+ * Pad, Reduce, Resizing, InstanceNormalization, MaxPooling3D, AveragePooling3D), hence
+ * every zoo model and every imported model. NOT exportable: layer classes defined outside
+ * convkit (custom layers registered with registerLayerClass), since their computation is
+ * code the exporter cannot see; a model holding one gets an error listing every such layer
+ * by name and class (a built-in class without an exporter would be listed as such). Dilated
+ * average pooling has no ONNX form before opset 19 and is refused. float64 models are written as float32 (ONNX consumers run float32).
  * `encodeOnnx` reads weights synchronously, so a model whose weights live on the webgpu
  * backend must be moved to ts or wasm first.
  */
