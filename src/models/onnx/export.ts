@@ -29,11 +29,14 @@
  * ZeroPadding2D, Conv1D, Conv2D, Conv3D, DepthwiseConv2D, Conv2DTranspose, MaxPooling2D,
  * AveragePooling2D, MinPooling2D (as -MaxPool(-x)), GlobalAveragePooling2D,
  * GlobalMaxPooling2D, BatchNormalization, LayerNormalization, LRN, Add, Multiply,
- * Concatenate, ResidualBlock, SqueezeExcitation, InceptionModule, and nested models),
- * hence every zoo model. NOT exportable: layer classes defined outside convkit (custom
- * layers registered with registerLayerClass), since their computation is code the exporter
- * cannot see; a model holding one gets an error listing every such layer by name and
- * class. float64 models are written as float32 (ONNX consumers run float32).
+ * Concatenate, ResidualBlock, SqueezeExcitation, InceptionModule, nested models, and the
+ * classes the ONNX importer builds with: Permute, Arithmetic, Where, MathFunction, Slice,
+ * Pad, Reduce, Resizing, InstanceNormalization, MaxPooling3D, AveragePooling3D), hence
+ * every zoo model and every imported model. NOT exportable: layer classes defined outside
+ * convkit (custom layers registered with registerLayerClass), since their computation is
+ * code the exporter cannot see; a model holding one gets an error listing every such layer
+ * by name and class (a built-in class without an exporter would be listed as such). Dilated
+ * average pooling has no ONNX form before opset 19 and is refused. float64 models are written as float32 (ONNX consumers run float32).
  * `encodeOnnx` reads weights synchronously, so a model whose weights live on the webgpu
  * backend must be moved to ts or wasm first.
  */
@@ -43,6 +46,10 @@ import type { SymbolicTensor } from '../../layers/symbolic.js';
 import { VERSION } from '../../version.js';
 import { encodeOnnxModel, mkAttr, ONNX_DTYPE, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './proto.js';
 import { EXPORTERS, isContainerLayer } from './export_layers.js';
+import * as builtinLayers from '../../layers/index.js';
+
+/** convkit's own layer classes (a class registered with registerLayerClass elsewhere is custom). */
+const BUILTIN_CLASSES: ReadonlySet<unknown> = new Set(Object.values(builtinLayers).filter((v) => typeof v === 'function' && typeof (v as { className?: unknown }).className === 'string'));
 
 export type OnnxInputLayout = 'NHWC' | 'NCHW';
 
@@ -220,8 +227,8 @@ export class Emitter {
   }
 }
 
-/** Every layer (containers walked) of a class with no exporter: `name (Class)`. */
-function unexportable(graph: Graph, prefix: string, out: string[]): void {
+/** Every layer (containers walked) of a class with no exporter: `name (Class)`, built-in classes and custom ones apart. */
+function unexportable(graph: Graph, prefix: string, out: { builtin: string[]; custom: string[] }): void {
   for (const l of graph.layers) {
     const name = prefix ? `${prefix}/${l.name}` : l.name;
     if (isContainerLayer(l)) {
@@ -229,7 +236,8 @@ function unexportable(graph: Graph, prefix: string, out: string[]): void {
       if (inner) unexportable(inner, name, out);
       continue;
     }
-    if (!Object.prototype.hasOwnProperty.call(EXPORTERS, l.className)) out.push(`${name} (${l.className})`);
+    if (Object.prototype.hasOwnProperty.call(EXPORTERS, l.className)) continue;
+    (BUILTIN_CLASSES.has(l.constructor) ? out.builtin : out.custom).push(`${name} (${l.className})`);
   }
 }
 
@@ -250,13 +258,14 @@ export function toOnnxModel(model: ExportableModel, options: EncodeOnnxOptions =
   const opset = options.opset ?? 13;
   if (!Number.isInteger(opset) || opset < 13 || opset > 17) throw new RangeError(`encodeOnnx: opset must be an integer from 13 to 17, received ${JSON.stringify(options.opset)}`);
   const graph = graphOf(model);
-  const bad: string[] = [];
+  const bad = { builtin: [] as string[], custom: [] as string[] };
   unexportable(graph, '', bad);
-  if (bad.length) {
-    throw new OnnxExportError(
-      `encodeOnnx: model '${model.name}' holds ${bad.length} layer(s) that cannot be exported to ONNX: ${bad.join(', ')}` +
-        ' (only convkit\'s built-in layer classes are exportable; a custom layer\'s computation is code the exporter cannot translate)',
-    );
+  const n = bad.builtin.length + bad.custom.length;
+  if (n) {
+    const parts: string[] = [];
+    if (bad.custom.length) parts.push(`${bad.custom.join(', ')} (custom layer classes: their computation is code the exporter cannot translate; only convkit's built-in layer classes are exportable)`);
+    if (bad.builtin.length) parts.push(`${bad.builtin.join(', ')} (built-in layer classes that have no ONNX exporter yet)`);
+    throw new OnnxExportError(`encodeOnnx: model '${model.name}' holds ${n} layer(s) that cannot be exported to ONNX: ${parts.join('; ')}`);
   }
   const em = new Emitter(opset);
   const cf = layout === 'NCHW';

@@ -13,12 +13,13 @@ import type { ActivationName } from '../../layers/activations.js';
 import type { Conv2DTranspose, DepthwiseConv2D } from '../../layers/conv.js';
 import type { Activation, Dense, ELU, LeakyReLU, ReLU, Reshape, Softmax, ZeroPadding2D } from '../../layers/core.js';
 import type { BatchNormalization, LayerNormalization, LRN } from '../../layers/normalization.js';
-import type { AveragePooling2D, GlobalAveragePooling2D } from '../../layers/pooling.js';
+import type { AveragePooling2D, AveragePooling3D, GlobalAveragePooling2D, MaxPooling3D } from '../../layers/pooling.js';
+import type { Arithmetic, ArithmeticOp, InstanceNormalization, MathFunction, Pad, Permute, Reduce, Resizing, Slice, Where } from '../../layers/extra.js';
 import type { Concatenate } from '../../layers/merge.js';
 import { resolveSpatial, type Padding } from '../../kernels/conv_info.js';
 import { SELU_ALPHA, SELU_SCALE } from '../../ops/activation.js';
 import { mkAttr, ONNX_DTYPE } from './proto.js';
-import type { Emitter, Val } from './export.js';
+import { toCfPerm, type Emitter, type Val } from './export.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
 export interface ExportCtx {
@@ -410,6 +411,208 @@ const concat: LayerExporter = (em, layer, ins, ctx) => {
   return { name: em.one('Concat', xs.map((v) => v.name), ctx.label, [mkAttr.int('axis', axis)]), shape: ctx.outShape, layout: xs[0].layout };
 };
 
+// ---------------------------------------------------------------- layers of imported graphs
+
+/** Where each axis of `v`'s ONNX tensor comes from in convkit's full shape. */
+function onnxToConvkit(v: Val): number[] {
+  const r = v.shape.length + 1;
+  return v.layout === 'cf' && r >= 3 ? toCfPerm(r) : Array.from({ length: r }, (_, i) => i);
+}
+const isIdentity = (p: number[]) => p.every((a, i) => a === i);
+const sameList = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+const permuteLayer: LayerExporter = (em, layer, ins, ctx) => {
+  const x = ins[0];
+  const full = [0, ...(layer as Permute).dims]; // convkit out axis i = convkit in axis full[i]
+  const r = full.length;
+  const inv = onnxToConvkit(x);
+  const onnxAxisOf = (a: number) => inv.indexOf(a);
+  const candidates: Array<'cl' | 'cf'> = r >= 3 ? ['cl', 'cf'] : ['cl'];
+  const perms = candidates.map((lay) => {
+    const q = lay === 'cf' ? toCfPerm(r) : Array.from({ length: r }, (_, i) => i);
+    return { lay, perm: q.map((a) => onnxAxisOf(full[a])) };
+  });
+  // An output layout that needs no data movement (a Permute that undoes the interior's transpose) costs nothing.
+  const free = perms.find((p) => isIdentity(p.perm));
+  if (free) return { name: x.name, shape: ctx.outShape, layout: free.lay };
+  const { lay, perm } = perms[0];
+  return { name: em.one('Transpose', [x.name], ctx.label, [mkAttr.ints('perm', perm)]), shape: ctx.outShape, layout: lay };
+};
+
+/**
+ * A stored constant of convkit full shape `shape` (batch axis 1 first) laid out to broadcast
+ * against a value of full rank `rank` in `layout` (right-aligned, as convkit broadcasts).
+ */
+function layoutConstant(em: Emitter, layer: Layer, label: string, c: { data: Float32Array; shape: number[] }, rank: number, layout: 'cl' | 'cf'): string {
+  if (layout === 'cl' || rank < 3) return em.weight(layer, `${label}/constant`, c.data, c.shape);
+  const padded = [...new Array(rank - c.shape.length).fill(1), ...c.shape];
+  const t = permute(c.data, padded, toCfPerm(rank));
+  return em.weight(layer, `${label}/constant`, t.data, t.shape);
+}
+
+const ARITH_ONNX: Record<ArithmeticOp, { op: string; compare?: boolean }> = {
+  add: { op: 'Add' }, sub: { op: 'Sub' }, mul: { op: 'Mul' }, div: { op: 'Div' }, pow: { op: 'Pow' }, max: { op: 'Max' }, min: { op: 'Min' },
+  greater: { op: 'Greater', compare: true }, less: { op: 'Less', compare: true }, equal: { op: 'Equal', compare: true },
+  greaterEqual: { op: 'GreaterOrEqual', compare: true }, lessEqual: { op: 'LessOrEqual', compare: true },
+};
+
+/** Values (and stored constant) brought to one layout; the constant may have more axes than the inputs only channels last. */
+function operands(em: Emitter, layer: Layer, ins: Val[], ctx: ExportCtx, constant: { data: Float32Array; shape: number[] } | null): { vals: Val[]; c: string | null; layout: 'cl' | 'cf' } {
+  let xs = common(em, ins);
+  let layout: 'cl' | 'cf' = xs[0].layout;
+  const rank = xs[0].shape.length + 1;
+  if (constant && constant.shape.length > rank && layout === 'cf') {
+    xs = xs.map((v) => em.asCl(v));
+    layout = 'cl';
+  }
+  if (ctx.outShape.length + 1 < 3 || xs.some((v) => v.shape.length !== ctx.outShape.length)) {
+    if (layout === 'cf') xs = xs.map((v) => em.asCl(v));
+    layout = 'cl';
+  }
+  const c = constant ? layoutConstant(em, layer, ctx.label, constant, rank, layout) : null;
+  return { vals: xs, c, layout };
+}
+
+const arithmetic: LayerExporter = (em, layer, ins, ctx) => {
+  const a = layer as Arithmetic;
+  const { op, compare } = ARITH_ONNX[a.op];
+  const constant = a.constantShape ? need(layer, 'constant') : null;
+  const { vals, c, layout } = operands(em, layer, ins, ctx, constant);
+  const args = c === null ? [vals[0].name, vals[1].name] : a.constantFirst ? [c, vals[0].name] : [vals[0].name, c];
+  let y = em.one(op, args, ctx.label);
+  if (compare) y = em.one('Cast', [y], ctx.label, [mkAttr.int('to', ONNX_DTYPE.FLOAT)]); // convkit's comparisons give float 0 / 1
+  return { name: y, shape: ctx.outShape, layout };
+};
+
+const whereLayer: LayerExporter = (em, layer, ins, ctx) => {
+  const w = layer as Where;
+  const constant = w.constantShape ? need(layer, 'constant') : null;
+  const { vals, c, layout } = operands(em, layer, ins, ctx, constant);
+  // convkit picks a where cond != 0: ONNX's Where(cond == 0, b, a) says the same for every
+  // float (NaN included) and, unlike a Cast to bool, reads back with loadOnnx.
+  const isZero = em.one('Equal', [vals[0].name, em.scalar(`${ctx.label}/zero`, 0)], ctx.label);
+  const [a, b] = c === null ? [vals[1].name, vals[2].name] : w.constantAt === 'a' ? [c, vals[1].name] : [vals[1].name, c];
+  return { name: em.one('Where', [isZero, b, a], ctx.label), shape: ctx.outShape, layout };
+};
+
+const MATH_ONNX: Record<string, string> = { sqrt: 'Sqrt', neg: 'Neg', abs: 'Abs', exp: 'Exp', log: 'Log', reciprocal: 'Reciprocal', erf: 'Erf' };
+
+const mathFunction: LayerExporter = (em, layer, ins, ctx) => {
+  const f = layer as MathFunction;
+  const x = ins[0];
+  if (f.fn === 'clip') {
+    // Clip's bounds are optional inputs ('' leaves one out).
+    const lo = f.min !== undefined && f.min !== -Infinity ? em.scalar(`${ctx.label}/min`, f.min) : '';
+    const hi = f.max !== undefined && f.max !== Infinity ? em.scalar(`${ctx.label}/max`, f.max) : '';
+    const inputs = hi ? [x.name, lo, hi] : lo ? [x.name, lo] : [x.name];
+    return same(x, em.one('Clip', inputs, ctx.label));
+  }
+  const op = MATH_ONNX[f.fn];
+  if (!op) throw new Error(`encodeOnnx: ${ctx.label}: function '${f.fn}' has no ONNX form`);
+  return same(x, em.one(op, [x.name], ctx.label));
+};
+
+const sliceLayer: LayerExporter = (em, layer, ins, ctx) => {
+  const s = layer as Slice;
+  const x = ins[0];
+  const starts: number[] = [], ends: number[] = [], axes: number[] = [], steps: number[] = [];
+  ctx.outShape.forEach((n, i) => {
+    const b = s.begin[i], st = s.strides ? s.strides[i] : 1, d = x.shape[i];
+    if (b === 0 && st === 1 && n === d) return;
+    const end = b + n * st;
+    starts.push(b);
+    // A negative end counts from the back in ONNX: -(d + 1) stands for "before index 0".
+    ends.push(end < 0 ? -(d + 1) : end);
+    axes.push(em.axisOf(x, i + 1));
+    steps.push(st);
+  });
+  if (!axes.length) return x;
+  const y = em.one('Slice', [
+    x.name, em.int64(`${ctx.label}/starts`, starts), em.int64(`${ctx.label}/ends`, ends), em.int64(`${ctx.label}/axes`, axes), em.int64(`${ctx.label}/steps`, steps),
+  ], ctx.label);
+  return same(x, y, ctx.outShape);
+};
+
+const padLayer: LayerExporter = (em, layer, ins, ctx) => {
+  const p = layer as Pad;
+  const x = ins[0];
+  const r = x.shape.length + 1;
+  const pads = new Array<number>(2 * r).fill(0);
+  p.paddings.forEach(([b, a], i) => {
+    const ax = em.axisOf(x, i + 1);
+    pads[ax] = b;
+    pads[r + ax] = a;
+  });
+  const inputs = [x.name, em.int64(`${ctx.label}/pads`, pads)];
+  if (p.mode === 'constant' && p.value !== 0) inputs.push(em.scalar(`${ctx.label}/value`, p.value));
+  return same(x, em.one('Pad', inputs, ctx.label, [mkAttr.string('mode', p.mode)]), ctx.outShape);
+};
+
+const reduceLayer: LayerExporter = (em, layer, ins, ctx) => {
+  const rd = layer as Reduce;
+  let x = ins[0];
+  const r = x.shape.length + 1;
+  const full = rd.axes.map((a) => (a < 0 ? a + r : a));
+  let layout: 'cl' | 'cf' = x.layout;
+  if (!rd.keepDims) {
+    // What is left of the ONNX tensor must be convkit's output in one of the two layouts.
+    const left = onnxToConvkit(x).filter((a) => !full.includes(a));
+    const rank = left.length;
+    const order = left.map((a) => [...left].sort((p, q) => p - q).indexOf(a));
+    if (isIdentity(order)) layout = 'cl';
+    else if (rank >= 3 && sameList(order, toCfPerm(rank))) layout = 'cf';
+    else {
+      x = em.asCl(x);
+      layout = 'cl';
+    }
+  } else if (r < 3) layout = 'cl';
+  const axes = full.map((a) => em.axisOf(x, a)).sort((p, q) => p - q);
+  const keep = mkAttr.int('keepdims', rd.keepDims ? 1 : 0);
+  let y: string;
+  if (rd.op === 'sum') y = em.one('ReduceSum', [x.name, em.int64(`${ctx.label}/axes`, axes)], ctx.label, [keep]);
+  else y = em.one(rd.op === 'mean' ? 'ReduceMean' : 'ReduceMax', [x.name], ctx.label, [mkAttr.ints('axes', axes), keep]);
+  return { name: y, shape: ctx.outShape, layout: ctx.outShape.length + 1 >= 3 ? layout : 'cl' };
+};
+
+const resizing: LayerExporter = (em, layer, ins, ctx) => {
+  const z = layer as Resizing;
+  const x = em.asCf(ins[0]);
+  // Output sizes [N, C, height, width] with N and C read from the input (the batch is symbolic).
+  const shp = em.one('Shape', [x.name], ctx.label);
+  const nc = em.one('Slice', [shp, em.int64(`${ctx.label}/nc_start`, [0]), em.int64(`${ctx.label}/nc_end`, [2])], ctx.label);
+  const sizes = em.one('Concat', [nc, em.int64(`${ctx.label}/hw`, [z.height, z.width])], ctx.label, [mkAttr.int('axis', 0)]);
+  const attrs = [mkAttr.string('mode', z.interpolation === 'bilinear' ? 'linear' : 'nearest'), mkAttr.string('coordinate_transformation_mode', z.coordinates)];
+  if (z.interpolation === 'nearest') attrs.push(mkAttr.string('nearest_mode', z.nearestMode));
+  return { name: em.one('Resize', [x.name, '', '', sizes], ctx.label, attrs), shape: ctx.outShape, layout: 'cf' };
+};
+
+const instanceNorm: LayerExporter = (em, layer, ins, ctx) => {
+  const x = em.asCf(ins[0]);
+  const g = need(layer, 'gamma');
+  const y = em.one('InstanceNormalization', [
+    x.name, em.weight(layer, `${ctx.label}/gamma`, g.data, g.shape), em.weight(layer, `${ctx.label}/beta`, need(layer, 'beta').data, g.shape),
+  ], ctx.label, [mkAttr.float('epsilon', (layer as InstanceNormalization).epsilon)]);
+  return same(x, y);
+};
+
+function pool3dAttrs(layer: Layer, x: Val, ctx: ExportCtx) {
+  const p = layer as MaxPooling3D;
+  const pads = onnxPads(ctx.label, x.shape.slice(0, -1), p.poolSize, p.strides, p.dilations, p.padding);
+  return [mkAttr.ints('kernel_shape', p.poolSize), mkAttr.ints('strides', p.strides), mkAttr.ints('pads', pads)];
+}
+const maxPool3d: LayerExporter = (em, layer, ins, ctx) => {
+  const x = em.asCf(ins[0]);
+  const p = layer as MaxPooling3D;
+  const dil = p.dilations.some((d) => d !== 1) ? [mkAttr.ints('dilations', p.dilations)] : [];
+  return { name: em.one('MaxPool', [x.name], ctx.label, [...pool3dAttrs(layer, x, ctx), ...dil]), shape: ctx.outShape, layout: 'cf' };
+};
+const avgPool3d: LayerExporter = (em, layer, ins, ctx) => {
+  const x = em.asCf(ins[0]);
+  const p = layer as AveragePooling3D;
+  if (p.dilations.some((d) => d !== 1)) throw new Error(`encodeOnnx: ${ctx.label}: average pooling with dilations ${JSON.stringify(p.dilations)} has no ONNX form before opset 19 (the exporter writes opset 13 to 17)`);
+  return { name: em.one('AveragePool', [x.name], ctx.label, [...pool3dAttrs(layer, x, ctx), mkAttr.int('count_include_pad', p.countIncludePad ? 1 : 0)]), shape: ctx.outShape, layout: 'cf' };
+};
+
 /** className -> exporter. Containers (models, ResidualBlock, SqueezeExcitation, InceptionModule) are walked, not listed. */
 export const EXPORTERS: Record<string, LayerExporter> = {
   Dense: dense,
@@ -439,4 +642,15 @@ export const EXPORTERS: Record<string, LayerExporter> = {
   Add: merge('Add'),
   Multiply: merge('Mul'),
   Concatenate: concat,
+  Permute: permuteLayer,
+  Arithmetic: arithmetic,
+  Where: whereLayer,
+  MathFunction: mathFunction,
+  Slice: sliceLayer,
+  Pad: padLayer,
+  Reduce: reduceLayer,
+  Resizing: resizing,
+  InstanceNormalization: instanceNorm,
+  MaxPooling3D: maxPool3d,
+  AveragePooling3D: avgPool3d,
 };
