@@ -16,29 +16,17 @@
  * Node 20 runs relaxed SIMD only behind --experimental-wasm-relaxed-simd: the script
  * re-executes itself with the flag, as bench/run.ts does.
  */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import * as ck from '../src/index.js';
 import { registerWasmVariant, wasmVariantSupported } from '../src/backends/wasm/index.js';
+import { flag, opt, reexecWithRelaxedSimd } from './args.js';
 
-const argv = process.argv.slice(2);
-const flag = (f: string) => argv.includes(f);
-const opt = (f: string) => {
-  const i = argv.indexOf(f);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
 if (flag('--help')) {
   console.log('usage: npm run bench:onnx -- [--quick] [--models a,b] [--batches 1,8] [--size 224] [--json FILE]');
   process.exit(0);
 }
-if (!wasmVariantSupported('relaxed') && !process.env.CONVKIT_BENCH_CHILD) {
-  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, CONVKIT_BENCH_CHILD: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
+reexecWithRelaxedSimd();
 
 const quick = flag('--quick');
 const models = (opt('--models') ?? 'resnet18,mobilenetV2,squeezenet1_1').split(',');

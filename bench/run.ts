@@ -13,7 +13,6 @@
  * Node 20 runs relaxed SIMD only behind --experimental-wasm-relaxed-simd: the script
  * restarts itself with that flag when the engine lacks it.
  */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Bench } from 'tinybench';
@@ -21,25 +20,14 @@ import * as ck from '../src/index.js';
 import { registerWasmVariant, wasmVariantSupported } from '../src/backends/wasm/index.js';
 import { cases, setReadBack, type Alternative, type Impl, type Prepared } from './cases.js';
 import { useTfBackend } from './peers.js';
+import { flag, opt, reexecWithRelaxedSimd } from './args.js';
 
-const argv = process.argv.slice(2);
-const flag = (f: string) => argv.includes(f);
-const opt = (f: string) => {
-  const i = argv.indexOf(f);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
 if (flag('--help')) {
   console.log('usage: npm run bench -- [--quick] [--json FILE] [--filter TEXT[|TEXT...]] [--impl a,b] [--kernel-only]');
   process.exit(0);
 }
 
-if (!wasmVariantSupported('relaxed') && !process.env.CONVKIT_BENCH_CHILD) {
-  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, CONVKIT_BENCH_CHILD: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
+reexecWithRelaxedSimd();
 
 const quick = flag('--quick');
 setReadBack(!flag('--kernel-only'));

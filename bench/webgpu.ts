@@ -26,13 +26,8 @@ import * as ck from '../src/index.js';
 import type { WebGPUBackend } from '../src/backends/webgpu/backend.js';
 import { computeConv2DInfo, type Padding } from '../src/kernels/conv_info.js';
 import { CONV_SHAPES } from './cases.js';
+import { flag, opt } from './args.js';
 
-const argv = process.argv.slice(2);
-const flag = (f: string) => argv.includes(f);
-const opt = (f: string) => {
-  const i = argv.indexOf(f);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
 if (flag('--help')) {
   console.log('usage: npm run bench:webgpu -- [--quick] [--swiftshader] [--json FILE] [--filter TEXT] [--budget SECONDS] [--resnet-size N]');
   process.exit(0);

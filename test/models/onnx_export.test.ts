@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-web';
 import * as ck from '../../src/index.js';
+import { rand } from '../util/rand.mjs';
 import { decodeOnnxModel } from '../../src/models/onnx/proto.js';
 import { VERSION } from '../../src/version.js';
 
@@ -22,17 +23,6 @@ beforeAll(() => {
   ort.env.logLevel = 'error';
   if (outDir) mkdirSync(outDir, { recursive: true });
 });
-
-/** Deterministic values in [-1, 1). */
-function rand(n: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    a[i] = (s / 4294967296) * 2 - 1;
-  }
-  return a;
-}
 
 /** Give batch norms non-trivial statistics (the initial 0/1 would hide a wrong layout). */
 function randomiseStats(m: ck.Model, seed = 7): void {

@@ -4,16 +4,8 @@
  */
 import * as ort from 'onnxruntime-web';
 
-/** Deterministic values in [-1, 1). */
-export function rand(n: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    a[i] = (s / 4294967296) * 2 - 1;
-  }
-  return a;
-}
+/** Deterministic values in [-1, 1): the suite's one rand. */
+export { rand } from './rand.mjs';
 
 /** Channels-last data (N, ...spatial, C) -> channels-first (N, C, ...spatial); rank < 3 unchanged. */
 export function toChannelsFirst(data: ArrayLike<number>, shape: readonly number[]): { data: Float32Array; shape: number[] } {
