@@ -1,7 +1,7 @@
 /**
  * Inference of the same models in convkit and in onnxruntime-web, one thread each:
  * `npm run bench:onnx [-- --quick] [-- --models resnet18,mobilenetV2,squeezenet1_1]
- * [-- --batches 1,8] [-- --size 224] [-- --json FILE]`.
+ * [-- --batches 1,8] [-- --size 224] [-- --onnx-dir DIR] [-- --json FILE]`.
  *
  * Each zoo model (seeded random weights, 1000 classes) is exported with convkit's own
  * exporter (`ck.encodeOnnx`, NCHW input as PyTorch-style consumers take it) and run by
@@ -11,19 +11,22 @@
  * onnxruntime: `session.run` resolving with its tensor), after two warm-up calls, the
  * median of interleaved rounds (convkit plain, relaxed, onnxruntime, repeated) so load on
  * this shared machine hits every column alike. The first output of each is compared
- * (same model, same weights) so the rows time the same function.
+ * (same model, same weights) so the rows time the same function. With --onnx-dir, the
+ * files in DIR (torchvision's models as scripts/onnx/export_torch.py --full writes them)
+ * are run instead: onnxruntime runs each file, convkit the model `ck.loadOnnx` makes of it.
  *
  * Node 20 runs relaxed SIMD only behind --experimental-wasm-relaxed-simd: the script
  * re-executes itself with the flag, as bench/run.ts does.
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import os from 'node:os';
 import * as ck from '../src/index.js';
 import { registerWasmVariant, wasmVariantSupported } from '../src/backends/wasm/index.js';
 import { flag, opt, reexecWithRelaxedSimd } from './args.js';
 
 if (flag('--help')) {
-  console.log('usage: npm run bench:onnx -- [--quick] [--models a,b] [--batches 1,8] [--size 224] [--json FILE]');
+  console.log('usage: npm run bench:onnx -- [--quick] [--models a,b] [--batches 1,8] [--size 224] [--onnx-dir DIR] [--json FILE]');
   process.exit(0);
 }
 reexecWithRelaxedSimd();
@@ -78,9 +81,16 @@ function toNHWC(v: Float32Array, N: number, C: number, H: number, W: number): Fl
 const rows: Row[] = [];
 console.log('| model | batch | convkit wasm ms | convkit relaxed ms | onnxruntime-web ms | ort / convkit | ort / relaxed | max abs diff |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const name of models) {
-  const m = ck.zoo.get(name, { classes: 1000, inputShape: [size, size, 3], seed: 1 });
-  const bytes = ck.encodeOnnx(m, { inputLayout: 'NCHW' });
+// --onnx-dir DIR: the torchvision files scripts/onnx/export_torch.py --full DIR writes
+// (<name>.onnx, NCHW, dynamic batch), imported by convkit and run as they are by onnxruntime.
+const onnxDir = opt('--onnx-dir');
+const sources = onnxDir
+  ? readdirSync(onnxDir).filter((f) => f.endsWith('.onnx')).sort().map((f) => ({ name: `torchvision ${f.replace(/\.onnx$/, '')}`, file: join(onnxDir, f) }))
+  : models.map((name) => ({ name, file: '' }));
+for (const { name, file } of sources) {
+  // the zoo model itself, or the model convkit imports from the file
+  const m = file ? ck.loadOnnx(new Uint8Array(readFileSync(file)), { name: file }) : ck.zoo.get(name, { classes: 1000, inputShape: [size, size, 3], seed: 1 });
+  const bytes = file ? new Uint8Array(readFileSync(file)) : ck.encodeOnnx(m, { inputLayout: 'NCHW' });
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const inName = session.inputNames[0], outName = session.outputNames[0];
   for (const batch of batches) {
@@ -124,6 +134,7 @@ for (const name of models) {
     console.log(`| ${name} | ${batch} | ${f(row.convkitMs)} | ${f(row.convkitRelaxedMs)} | ${f(row.ortMs)} | ${row.speedup.toFixed(2)}x | ${row.speedupRelaxed?.toFixed(2) ?? '-'}x | ${maxAbsDiff.toExponential(1)} |`);
   }
   await session.release();
+  m.dispose();
 }
 
 const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}`;
