@@ -16,7 +16,6 @@
  * set of three loops, and the wasm and webgpu backends share the same view. The op
  * (src/ops/conv.ts) records dx = Conv2DBackpropInput(dy, w), dw = Conv2DBackpropFilter(x, dy).
  */
-import type { TensorInfo } from '../tensor/backend.js';
 import { allocArray, type DType, type TypedArray } from '../tensor/dtype.js';
 import type { Conv2DInfo, Conv3DInfo } from './conv_info.js';
 import { defineKernel, expectSameDtype, expectShape, type HostTensor, type Kernel } from './kernel.js';
@@ -193,60 +192,38 @@ function convBackpropFilter(x: HostTensor, dy: HostTensor, conv: Conv2DInfo | Co
 
 // ---------------------------------------------------------------- contracts
 
-/** The check of each kernel: its two inputs against the shapes the geometry gives them. */
-function checkInputs(kernel: string, names: readonly [string, string], which: readonly [keyof ConvShapes, keyof ConvShapes]) {
-  return (inputs: readonly TensorInfo[], { conv }: { conv: Conv2DInfo | Conv3DInfo }) => {
-    const s = convShapes(conv);
-    expectShape(kernel, names[0], inputs[0], s[which[0]]);
-    expectShape(kernel, names[1], inputs[1], s[which[1]]);
-    expectSameDtype(kernel, names, inputs);
-  };
-}
-
-export const Conv2D = defineKernel<Conv2DAttrs>({
-  name: 'Conv2D',
-  inputs: ['x', 'w'],
-  check: checkInputs('Conv2D', ['x', 'w'], ['x', 'w']),
-  reference: ([x, w], { conv }) => convForward(x, w, conv),
-});
-
-export const Conv2DBackpropInput = defineKernel<Conv2DAttrs>({
-  name: 'Conv2DBackpropInput',
-  inputs: ['dy', 'w'],
-  check: checkInputs('Conv2DBackpropInput', ['dy', 'w'], ['y', 'w']),
-  reference: ([dy, w], { conv }) => convBackpropInput(dy, w, conv),
-});
-
-export const Conv2DBackpropFilter = defineKernel<Conv2DAttrs>({
-  name: 'Conv2DBackpropFilter',
-  inputs: ['x', 'dy'],
-  check: checkInputs('Conv2DBackpropFilter', ['x', 'dy'], ['x', 'y']),
-  reference: ([x, dy], { conv }) => convBackpropFilter(x, dy, conv),
-});
-
-export const Conv3D = defineKernel<Conv3DAttrs>({
-  name: 'Conv3D',
-  inputs: ['x', 'w'],
-  check: checkInputs('Conv3D', ['x', 'w'], ['x', 'w']),
-  reference: ([x, w], { conv }) => convForward(x, w, conv),
-});
-
-export const Conv3DBackpropInput = defineKernel<Conv3DAttrs>({
-  name: 'Conv3DBackpropInput',
-  inputs: ['dy', 'w'],
-  check: checkInputs('Conv3DBackpropInput', ['dy', 'w'], ['y', 'w']),
-  reference: ([dy, w], { conv }) => convBackpropInput(dy, w, conv),
-});
-
-export const Conv3DBackpropFilter = defineKernel<Conv3DAttrs>({
-  name: 'Conv3DBackpropFilter',
-  inputs: ['x', 'dy'],
-  check: checkInputs('Conv3DBackpropFilter', ['x', 'dy'], ['x', 'y']),
-  reference: ([x, dy], { conv }) => convBackpropFilter(x, dy, conv),
-});
-
 /** Which computation each convolution kernel is: the forward pass, the input gradient or the filter gradient. */
 export type ConvRole = 'forward' | 'input' | 'filter';
+
+/** Per role: the inputs' names, the geometry shapes they must have, and the reference loop. */
+const ROLES: Record<ConvRole, { inputs: readonly [string, string]; shapes: readonly [keyof ConvShapes, keyof ConvShapes]; reference: typeof convForward }> = {
+  forward: { inputs: ['x', 'w'], shapes: ['x', 'w'], reference: convForward },
+  input: { inputs: ['dy', 'w'], shapes: ['y', 'w'], reference: convBackpropInput },
+  filter: { inputs: ['x', 'dy'], shapes: ['x', 'y'], reference: convBackpropFilter },
+};
+
+/** A convolution contract: its two inputs checked against the shapes the geometry gives them. */
+function convKernel<A extends { conv: Conv2DInfo | Conv3DInfo }>(name: string, role: ConvRole) {
+  const r = ROLES[role];
+  return defineKernel<A>({
+    name,
+    inputs: r.inputs,
+    check(inputs, { conv }) {
+      const s = convShapes(conv);
+      expectShape(name, r.inputs[0], inputs[0], s[r.shapes[0]]);
+      expectShape(name, r.inputs[1], inputs[1], s[r.shapes[1]]);
+      expectSameDtype(name, r.inputs, inputs);
+    },
+    reference: ([a, b], { conv }) => r.reference(a, b, conv),
+  });
+}
+
+export const Conv2D = convKernel<Conv2DAttrs>('Conv2D', 'forward');
+export const Conv2DBackpropInput = convKernel<Conv2DAttrs>('Conv2DBackpropInput', 'input');
+export const Conv2DBackpropFilter = convKernel<Conv2DAttrs>('Conv2DBackpropFilter', 'filter');
+export const Conv3D = convKernel<Conv3DAttrs>('Conv3D', 'forward');
+export const Conv3DBackpropInput = convKernel<Conv3DAttrs>('Conv3DBackpropInput', 'input');
+export const Conv3DBackpropFilter = convKernel<Conv3DAttrs>('Conv3DBackpropFilter', 'filter');
 
 /** Every convolution kernel with its role (backends register them from this one list). */
 export const CONV_KERNELS: readonly (readonly [Kernel<Conv2DAttrs> | Kernel<Conv3DAttrs>, ConvRole])[] = [
