@@ -12,6 +12,7 @@
  * errors, save/load round trips and ONNX export run in onnxruntime-web in both input layouts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -459,6 +460,61 @@ describe('Subtract, Average, Maximum, Minimum', () => {
   });
 });
 
+// ---------------------------------------------------------------- property tests against tfjs-layers
+
+describe('drawn geometries against tfjs-layers (fast-check)', () => {
+  it('SeparableConv2D: kernel, strides or dilation, padding, channels, depth multiplier, filters', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), d: fc.integer({ min: 1, max: 2 }),
+          same: fc.boolean(), h: fc.integer({ min: 1, max: 9 }), w: fc.integer({ min: 1, max: 9 }), c: fc.integer({ min: 1, max: 3 }),
+          m: fc.integer({ min: 1, max: 3 }), f: fc.integer({ min: 1, max: 4 }), seed: fc.nat(1000),
+        }),
+        (g) => {
+          const d = g.s > 1 ? 1 : g.d; // TF.js: strides and dilation cannot both exceed 1
+          if (!g.same) fc.pre(g.h >= d * (g.kh - 1) + 1 && g.w >= d * (g.kw - 1) + 1);
+          const opts = { filters: g.f, kernelSize: [g.kh, g.kw] as [number, number], strides: g.s, dilationRate: d, padding: g.same ? 'same' as const : 'valid' as const, depthMultiplier: g.m };
+          const x = arr([2, g.h, g.w, g.c], g.seed);
+          const ws = [arr([g.kh, g.kw, g.c, g.m], g.seed + 1), arr([1, 1, g.c * g.m, g.f], g.seed + 2), arr([g.f], g.seed + 3)];
+          expectClose(ckRun(L.separableConv2d(opts), [x], ws), tfRun(tfl.layers.separableConv2d(opts), [x], ws), JSON.stringify(g));
+        },
+      ),
+      { numRuns: 40, seed: 1601 },
+    );
+  });
+
+  it("MaxPooling1D / AveragePooling1D: length 1 to 17, window, stride, 'same' or 'valid'", () => {
+    fc.assert(
+      fc.property(
+        fc.record({ l: fc.integer({ min: 1, max: 17 }), k: fc.integer({ min: 1, max: 5 }), s: fc.integer({ min: 1, max: 4 }), same: fc.boolean(), c: fc.integer({ min: 1, max: 3 }), seed: fc.nat(1000) }),
+        (g) => {
+          if (!g.same) fc.pre(g.l >= g.k);
+          const p = { poolSize: g.k, strides: g.s, padding: g.same ? 'same' as const : 'valid' as const };
+          const x = arr([2, g.l, g.c], g.seed);
+          expectClose(ckRun(L.maxPooling1d(p), [x]), tfRun(tfl.layers.maxPooling1d(p), [x]), `max ${JSON.stringify(g)}`);
+          expectClose(ckRun(L.averagePooling1d(p), [x]), tfRun(tfl.layers.averagePooling1d(p), [x]), `avg ${JSON.stringify(g)}`);
+        },
+      ),
+      { numRuns: 60, seed: 1602 },
+    );
+  });
+
+  it('UpSampling2D: image 1 to 5 on a side, factors 1 to 4, nearest and bilinear', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ h: fc.integer({ min: 1, max: 5 }), w: fc.integer({ min: 1, max: 5 }), sh: fc.integer({ min: 1, max: 4 }), sw: fc.integer({ min: 1, max: 4 }), bilinear: fc.boolean(), c: fc.integer({ min: 1, max: 3 }), seed: fc.nat(1000) }),
+        (g) => {
+          const opts = { size: [g.sh, g.sw] as [number, number], interpolation: g.bilinear ? 'bilinear' as const : 'nearest' as const };
+          const x = arr([2, g.h, g.w, g.c], g.seed);
+          expectClose(ckRun(L.upSampling2d(opts), [x]), tfRun(tfl.layers.upSampling2d(opts), [x]), JSON.stringify(g));
+        },
+      ),
+      { numRuns: 40, seed: 1603 },
+    );
+  });
+});
+
 // ---------------------------------------------------------------- models: save / load, ONNX
 
 function imageModel(): ck.Model {
@@ -502,6 +558,14 @@ function volumeModel(): ck.Model {
   return ck.model({ inputs: x, outputs: L.add({ name: 'sum3' }).apply([m, L.flatten({ name: 'flat3' }).apply(k)]), name: 'keras_volume' });
 }
 
+function separableModel(): ck.Model {
+  const x = ck.input([9, 8, 3]);
+  const a = L.separableConv2d({ filters: 3, kernelSize: [3, 2], strides: 2, padding: 'valid', depthMultiplier: 2, name: 'sep_s2' }).apply(x); // [4, 4, 3]
+  const b = L.separableConv2d({ filters: 2, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'tanh', name: 'sep_d2' }).apply(a);
+  const c = L.upSampling2d({ size: [3, 2], interpolation: 'bilinear', name: 'up32' }).apply(b); // [12, 8, 2]
+  return ck.model({ inputs: x, outputs: L.cropping2d({ cropping: 1, name: 'crop_1' }).apply(c), name: 'keras_separable' });
+}
+
 /** Random, non-degenerate weights (biases included) in every layer. */
 function randomise(m: ck.Model): void {
   m.weights.forEach((w, i) => {
@@ -510,7 +574,7 @@ function randomise(m: ck.Model): void {
 }
 
 describe('models of the new layers: save/load and ONNX export', () => {
-  const makers = [imageModel, signalModel, volumeModel];
+  const makers = [imageModel, signalModel, volumeModel, separableModel];
 
   it('save to memory and load back: same configs and predictions', async () => {
     for (const make of makers) {
