@@ -611,6 +611,10 @@ describe('models of the new layers: save/load and ONNX export', () => {
         expect(scale).toBeGreaterThan(0);
         expect(rel, `${m.name} ${layout}: onnxruntime vs convkit`).toBeLessThan(1e-4);
       }
+      // and back through convkit's own importer
+      const again = ck.loadOnnx(ck.encodeOnnx(m));
+      const got = ck.tidy(() => Float32Array.from(again.predict(ck.tensor(x.data, x.shape)).dataSync() as ArrayLike<number>));
+      expect(relDiff(got, want.data).rel, `${m.name} re-imported with loadOnnx`).toBeLessThan(1e-4);
     }
   });
 });
