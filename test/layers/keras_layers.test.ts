@@ -645,6 +645,33 @@ describe('models of the new layers: save/load and ONNX export', () => {
     }
   });
 
+  it('a sequential model of them trains with fit (every weight gets a gradient; the loss falls)', async () => {
+    const n = 32;
+    const x = ck.randomUniform([n, 6, 6, 2], 0, 255, { seed: 4 });
+    const xs = x.dataSync();
+    // class: is the first channel brighter on average than the second?
+    const y = ck.tensor(Array.from({ length: n }, (_, i) => {
+      let d = 0;
+      for (let p = 0; p < 36; p++) d += xs[(i * 36 + p) * 2] - xs[(i * 36 + p) * 2 + 1];
+      return d > 0 ? 1 : 0;
+    }), [n], 'int32');
+    const m = ck.sequential([
+      L.rescaling({ scale: 1 / 127.5, offset: -1 }),
+      L.separableConv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', depthMultiplier: 2 }),
+      L.spatialDropout2d({ rate: 0.1 }),
+      L.upSampling2d({ size: 2, interpolation: 'bilinear' }),
+      L.cropping2d({ cropping: 1 }),
+      L.globalAveragePooling2d(),
+      L.dense({ units: 2 }),
+    ], { inputShape: [6, 6, 2], seed: 5 });
+    m.compile({ optimizer: { name: 'adam', lr: 0.03 }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true } });
+    const before = m.weights.map((w) => vals(w.value));
+    const h = await m.fit(x, y, { epochs: 12, batchSize: 8, verbose: 0, seed: 1 });
+    const losses = h.history.loss;
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
+    m.weights.forEach((w, i) => expect(vals(w.value), `${w.name} moved`).not.toEqual(before[i]));
+  });
+
   it('export to ONNX (both input layouts): onnxruntime-web equals predict', async () => {
     for (const make of makers) {
       const m = make();
