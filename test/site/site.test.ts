@@ -1,0 +1,187 @@
+/**
+ * The browser lab (site/): built with vite (the `build:site` configuration, called through
+ * vite's API), served from site/dist on 127.0.0.1 with COOP/COEP (test/util/static_server.ts),
+ * and driven in headless Debian Chromium through playwright-core. Every page loads with no
+ * console error and no failed request; the Train page trains smallCnn8 on the digits to at
+ * least 95% held-out accuracy within 60 s and classifies a digit the test draws with the
+ * mouse; the canvases are not blank; files that are not images or models get a message on
+ * the page. Screenshots go to test/site/screenshots/ (git-ignored).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable } from '../util/browser.js';
+import { ROOT } from '../util/docs.js';
+import { launchChromium, serveStatic } from '../util/static_server.js';
+
+type Context = Awaited<ReturnType<typeof launchChromium>>;
+type Page = Awaited<ReturnType<Context['newPage']>>;
+
+const haveChromium = chromiumAvailable('browser lab test');
+const SHOTS = join(ROOT, 'test/site/screenshots');
+const tmp = mkdtempSync(join(tmpdir(), 'convkit-site-'));
+let server: Awaited<ReturnType<typeof serveStatic>>;
+let context: Context;
+
+beforeAll(async () => {
+  if (!haveChromium) return;
+  const { build } = await import('vite');
+  await build({ configFile: join(ROOT, 'site/vite.config.mjs'), logLevel: 'error' });
+  server = await serveStatic(join(ROOT, 'site/dist'));
+  context = await launchChromium(join(tmp, 'profile'));
+  mkdirSync(SHOTS, { recursive: true });
+}, 120_000);
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Open a page, recording console errors, uncaught errors and failed requests. */
+async function open(path: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
+  await page.goto(`${server.url}/${path}`);
+  return { page, problems };
+}
+/** How many canvases on the page are drawn (not a single colour), of how many with a size. */
+const canvasesDrawn = (page: Page, selector = 'canvas') =>
+  page.evaluate((sel) => {
+    let drawn = 0, total = 0;
+    for (const c of document.querySelectorAll<HTMLCanvasElement>(sel)) {
+      if (!c.width || !c.height) continue;
+      total++;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      for (let i = 4; i < d.length; i += 4) if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2] || d[i + 3] !== d[3]) { drawn++; break; }
+    }
+    return { drawn, total };
+  }, selector);
+const text = (page: Page, sel: string) => page.locator(sel).innerText();
+const lab = (page: Page) => page.evaluate(() => (window as unknown as { __lab: Record<string, any> }).__lab);
+
+describe.skipIf(!haveChromium)('browser lab (site/)', () => {
+  it('the landing page loads, says what this browser can do (no WebGPU here: wasm)', async () => {
+    const { page, problems } = await open('index.html');
+    await page.waitForFunction(() => document.getElementById('capabilities')?.textContent);
+    expect(await text(page, '#capabilities')).toMatch(/No WebGPU .*wasm backend/);
+    expect(await page.locator('.cards a').count()).toBe(3);
+    await page.screenshot({ path: join(SHOTS, 'index.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('Filters: every classic filter drawn, successive and blended results, the size grid agrees with ck.conv2d, a non-image gets a message', async () => {
+    const { page, problems } = await open('filters.html');
+    await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
+    expect(await page.locator('#classic .tile').count()).toBe(12); // 10 kernels + Sobel and Scharr magnitudes
+    expect(await page.locator('#successive .tile').count()).toBe(4);
+    expect(await page.locator('#blend .tile').count()).toBe(3);
+    const c = await canvasesDrawn(page);
+    expect(c.total).toBeGreaterThanOrEqual(21);
+    expect(c.drawn).toBe(c.total);
+    // 7x7 input, 3x3 kernel, stride 2, padding 1: floor((7 + 2 - 2 - 1) / 2) + 1 = 4, and convkit agrees
+    expect(await text(page, '#formula')).toMatch(/= 4; ck\.conv2d gives shape \[1, 4, 4, 1\]/);
+    await page.fill('#d', '2');
+    expect(await text(page, '#formula')).toMatch(/= 3; ck\.conv2d gives shape \[1, 3, 3, 1\]/);
+    await page.check('#abs');
+    await page.selectOption('#sample', { index: 1 });
+    // a file that is not an image: a message on the page, nothing in the console
+    await page.locator('input[type=file]').first().setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    await page.waitForFunction(() => document.getElementById('errors')?.textContent);
+    expect(await text(page, '#errors')).toMatch(/'notes\.txt' is not an image/);
+    // an image the user drops (a PNG made here): decoded and filtered
+    const { encodePNG } = await import('../../src/vision/visualize.js');
+    const px = new Uint8Array(40 * 30).map((_, i) => ((i % 40) < 20 ? 30 : 220));
+    await page.locator('input[type=file]').first().setInputFiles({ name: 'step.png', mimeType: 'image/png', buffer: Buffer.from(encodePNG({ width: 40, height: 30, channels: 1, pixels: px })) });
+    await page.waitForFunction(() => document.getElementById('original-caption')?.textContent?.includes('step.png'));
+    expect(await text(page, '#errors')).toBe('');
+    await page.screenshot({ path: join(SHOTS, 'filters.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('Train: >= 95% held-out accuracy on the digits within 60 s on wasm, curves, confusion matrix, filters, feature maps, and a drawn 1 read as a 1', async () => {
+    const { page, problems } = await open('train.html');
+    await page.waitForFunction(() => (window as any).__lab?.phase === 'ready', undefined, { timeout: 30_000 });
+    await page.click('#train');
+    await page.waitForFunction(() => ['done', 'error'].includes((window as any).__lab?.phase), undefined, { timeout: 60_000, polling: 250 });
+    const r = await lab(page);
+    expect(r.error ?? null).toBeNull();
+    expect(r.backend).toBe('wasm');
+    expect(r.accuracy).toBeGreaterThanOrEqual(0.95);
+    expect(r.history).toHaveLength(15);
+    expect(r.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(359);
+    expect(await page.locator('#filters canvas').count()).toBe(16);
+    const rows = await page.evaluate(() => [...document.querySelectorAll('#featureMaps h3')].map((h) => `${h.textContent}: ${h.nextElementSibling!.querySelectorAll('canvas').length}`));
+    expect(rows).toEqual(['input [8, 8, 1]: 1', 'conv1 [8, 8, 16] after ReLU: 16', 'pool1 [4, 4, 16]: 16', 'conv2 [4, 4, 32] after ReLU: 32', 'pool2 [2, 2, 32]: 32', 'output: class probabilities: 0']);
+    const c = await canvasesDrawn(page, '#curves, #confusion, #filters canvas');
+    expect(c).toEqual({ drawn: 18, total: 18 });
+    // a feature map after ReLU may be all zero for this image (a unit that does not respond): most are not
+    const maps = await canvasesDrawn(page, '#featureMaps canvas');
+    expect(maps.total).toBe(97);
+    expect(maps.drawn).toBeGreaterThan(60);
+    // draw a '1': one vertical stroke down the middle of the pad
+    await page.locator('#pad').scrollIntoViewIfNeeded();
+    const box = (await page.locator('#pad').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+    await page.mouse.down();
+    for (let i = 1; i <= 20; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + (0.7 * i) / 20));
+    await page.mouse.up();
+    await page.waitForFunction(() => (window as any).__lab?.probs);
+    const d = await lab(page);
+    expect(d.probs.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(d.predicted).toBe(1);
+    expect(await text(page, '#prediction')).toMatch(/reads a 1/);
+    console.log(`lab: ${(100 * r.accuracy).toFixed(2)}% held-out after ${r.seconds.toFixed(1)} s of training in Chromium (wasm); drawn 1 read as ${d.predicted} (${(100 * d.probs[d.predicted]).toFixed(1)}%)`);
+    await page.selectOption('#fmImage', 'drawing');
+    await page.screenshot({ path: join(SHOTS, 'train.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  it('Models: zoo summaries as tables; the trained model, an ONNX file and bad files dropped in', async () => {
+    const { page, problems } = await open('models.html');
+    await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
+    expect(await page.locator('#zooTable tbody tr').count()).toBeGreaterThan(6);
+    await page.selectOption('#zoo', 'resnet18');
+    expect(await text(page, '#zooTotals')).toContain('11,699,112 parameters (11,689,512 trainable, 9,600 not');
+    expect(await text(page, '#zooTotals')).toContain('1,814,073,344 multiply-accumulates');
+    // not a model
+    const picker = page.locator('input[type=file]').first();
+    await picker.setInputFiles({ name: 'photo.txt', mimeType: 'text/plain', buffer: Buffer.from('not a model') });
+    await page.waitForFunction(() => document.getElementById('errors')?.textContent);
+    expect(await text(page, '#errors')).toMatch(/'photo\.txt' is not a model/);
+    await picker.setInputFiles({ name: 'model.json', mimeType: 'application/json', buffer: Buffer.from('{ "format": "keras" }') });
+    await page.waitForFunction(() => /not a convkit model\.json/.test(document.getElementById('errors')?.textContent ?? ''));
+    // the Train page's model, from IndexedDB (same origin, same profile)
+    await page.click('#fromTrain');
+    await page.waitForFunction(() => (window as any).__lab?.model?.name?.includes('Train page'));
+    expect((await lab(page)).model.input).toEqual([8, 8, 1]);
+    // a PyTorch ONNX file: ResNet-18 layout at small widths, 48x48x3 input
+    await picker.setInputFiles(join(ROOT, 'test/fixtures/onnx/resnet18_small.onnx'));
+    await page.waitForFunction(() => (window as any).__lab?.model?.name === 'resnet18_small.onnx');
+    await page.waitForFunction(() => (window as any).__lab?.output?.top?.length === 5);
+    const r = await lab(page);
+    expect(r.model.input).toEqual([48, 48, 3]);
+    expect(r.output.probs.every((p: number) => p >= 0 && p <= 1)).toBe(true);
+    expect(await text(page, '#errors')).toBe('');
+    const c = await canvasesDrawn(page, '#modelInput');
+    expect(c).toEqual({ drawn: 1, total: 1 });
+    await page.screenshot({ path: join(SHOTS, 'models.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('a page opened from file:// says that it cannot run, and why', async () => {
+    const page = await context.newPage();
+    await page.goto(`file://${join(ROOT, 'site/dist/train.html')}`);
+    await page.waitForFunction(() => document.getElementById('capabilities')?.textContent);
+    expect(await text(page, '#capabilities')).toMatch(/opened from file:\/\/.*npm run site/s);
+    await page.close();
+  });
+});
+
