@@ -54,12 +54,14 @@ function render() {
       const classic = $('classic');
       classic.innerHTML = '';
       for (const [name, f] of Object.entries(FILTERS)) {
-        show(tile(classic, name, kernelText(name)), F.filter2d(A, f.kernel(), { padding: 'same' }), !!f.signed);
+        // 'valid': no zero padding, so the image's border makes no false edge (the output is k - 1 smaller)
+        show(tile(classic, name, kernelText(name)), F.filter2d(A, f.kernel()), !!f.signed);
       }
       for (const [name, [gx, gy]] of Object.entries(MAGNITUDES)) {
-        const x = F.filter2d(A, FILTERS[gx].kernel(), { padding: 'same' }), y = F.filter2d(A, FILTERS[gy].kernel(), { padding: 'same' });
+        const x = F.filter2d(A, FILTERS[gx].kernel()), y = F.filter2d(A, FILTERS[gy].kernel());
         const m = ck.sqrt(ck.add(ck.square(x), ck.square(y)));
-        drawValues(tile(classic, name, 'sqrt(Gx² + Gy²)'), m.dataSync(), image.h, image.w, { zoom: zoomFor(image.h, image.w), mode: 'scale' });
+        const [mh, mw] = m.shape;
+        drawValues(tile(classic, name, 'sqrt(Gx² + Gy²)'), m.dataSync(), mh, mw, { zoom: zoomFor(mh, mw), mode: 'scale' });
       }
       // successive application
       const succ = $('successive');
@@ -68,14 +70,14 @@ function render() {
       drawValues(tile(succ, 'A'), image.grey, image.h, image.w, { zoom: zoomFor(image.h, image.w) });
       for (const id of ['m1', 'm2', 'm3']) {
         const name = $(id).value;
-        y = F.filter2d(y, FILTERS[name].kernel(), { padding: 'same' });
+        y = F.filter2d(y, FILTERS[name].kernel());
         show(tile(succ, `${id.toUpperCase()} = ${name}`), y, true);
       }
       // blending
       const alpha = Number($('alpha').value);
       $('alphaValue').textContent = alpha.toFixed(2);
       const bname = $('blendB').value;
-      const B = F.filter2d(A, FILTERS[bname].kernel(), { padding: 'same' });
+      const B = F.filter2d(A, FILTERS[bname].kernel(), { padding: 'same' }); // 'same': B has A's shape
       const bl = $('blend');
       bl.innerHTML = '';
       drawValues(tile(bl, 'A'), image.grey, image.h, image.w, { zoom: zoomFor(image.h, image.w) });

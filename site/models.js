@@ -14,7 +14,7 @@ function table(summary) {
   const rows = summary.layers.map((l, i) => `<tr><td class="num">${i + 1}</td><td>${'&nbsp;'.repeat(4 * l.depth)}${l.name}</td><td>${l.type}</td><td>[${l.outputShape.join(', ')}]</td><td class="num">${fmt(l.params)}</td><td class="num">${fmt(l.macs)}</td></tr>`);
   return `<table><thead><tr><th class="num">#</th><th>layer</th><th>type</th><th>output shape</th><th class="num">params</th><th class="num">MACs</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
-const totals = (s) => `<strong>${s.model}</strong>: input [${[s.input].flat(2).join(', ')}], output [${[s.output].flat(2).join(', ')}]; ${fmt(s.totalParams)} parameters (${fmt(s.trainableParams)} trainable, ${fmt(s.nonTrainableParams)} not: batch-norm statistics); ${fmt(s.macs)} multiply-accumulates per image (${(s.macs / 1e9).toFixed(2)} G).`;
+const totals = (s) => `<strong>${s.model}</strong>: input [${[s.input].flat(2).join(', ')}], output [${[s.output].flat(2).join(', ')}]; ${fmt(s.totalParams)} parameters (${fmt(s.trainableParams)} trainable, ${fmt(s.nonTrainableParams)} not: batch-norm statistics); ${fmt(s.macs)} multiply-accumulates per image (${s.macs >= 1e8 ? `${(s.macs / 1e9).toFixed(2)} G` : `${(s.macs / 1e6).toFixed(2)} M`}).`;
 
 function showZoo() {
   clearError(errorBox);
@@ -93,6 +93,7 @@ async function runModel() {
   else {
     const cv = $('modelInput');
     cv.width = w; cv.height = h;
+    cv.style.width = `${Math.max(w, 128)}px`;
     const ctx = cv.getContext('2d'), id = ctx.createImageData(w, h);
     for (let i = 0; i < h * w; i++) id.data.set([values[i * 3] * 255, values[i * 3 + 1] * 255, values[i * 3 + 2] * 255, 255], i * 4);
     ctx.putImageData(id, 0, 0);

@@ -7,7 +7,7 @@
  * above chance, frozen weights unchanged, identical predictions after loading, PNG files.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,6 +132,36 @@ describe('examples/', () => {
       await context.close();
       await server.close();
       rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("README's browser quick start", () => {
+  it.skipIf(!chromiumAvailable("README browser quick start"))('runs as written in Chromium, with convkit installed under node_modules/convkit', async () => {
+    const block = codeBlocks(README).find((b) => b.lang === 'html');
+    expect(block).toBeDefined();
+    expect(block!.code).toContain('"convkit": "./node_modules/convkit/dist/esm/index.js"');
+    // a user's project: their page, and the package installed under node_modules/convkit
+    const project = mkdtempSync(join(tmpdir(), 'convkit-readme-browser-'));
+    mkdirSync(join(project, 'node_modules/convkit/dist'), { recursive: true });
+    symlinkSync(join(ROOT, 'dist/esm'), join(project, 'node_modules/convkit/dist/esm'));
+    writeFileSync(join(project, 'index.html'), block!.code.replace('<!doctype html>', '<!doctype html>\n<link rel="icon" href="data:,">'));
+    const server = await serveStatic(project);
+    const context = await launchChromium(join(project, 'profile'));
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      await page.goto(`${server.url}/index.html`);
+      await page.waitForFunction(() => document.getElementById('out')?.textContent?.startsWith('{'), undefined, { timeout: 90_000 });
+      const result = JSON.parse(await page.locator('#out').innerText());
+      expect(result.accuracy).toBeGreaterThan(0.9);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await server.close();
+      rmSync(project, { recursive: true, force: true });
     }
   });
 });
