@@ -188,6 +188,7 @@ async function train() {
       callbacks: [{
         onBatchEnd: async (_b, logs) => {
           batchLosses.push(logs.loss);
+          lab.batches = batchLosses.length;
           if (stopRequested) model.stopTraining = true;
           if (batchLosses.length % 8 === 0) drawCurves(lab.history, batchLosses, epochs);
           await yieldToUI();
@@ -232,6 +233,8 @@ async function main() {
   const [caps] = await Promise.all([capabilities(note), startConvkit()]);
   const gpuOption = $('backend').querySelector('option[value=webgpu]');
   if (!caps.webgpu) { gpuOption.disabled = true; gpuOption.textContent = 'webgpu (not available here)'; }
+  // wasm stays the default even with a GPU: this network is so small (84k multiply-adds per digit)
+  // that dispatching GPU work costs more than it saves; the menu offers webgpu to compare.
   setupPad();
   data = (await ck.loadDigits()).trainValTest({ validation: 0.1, test: 0.2, seed: 0 });
   const sel = $('fmImage');
