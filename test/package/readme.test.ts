@@ -43,6 +43,16 @@ describe('README', () => {
     expect([...docsPages().keys()]).toEqual(expect.arrayContaining([...new Set(Object.values(PAGES))]));
   });
 
+  it('every relative link in docs/*.md resolves, from the page\'s folder', () => {
+    const broken: string[] = [];
+    for (const [page, text] of docsPages()) {
+      for (const [, link] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (!/^[a-z]+:/.test(link) && !existsSync(join(ROOT, 'docs', link))) broken.push(`${page}: ${link}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
   it('each reference section is defined once, on its docs page, and none is left in the README', () => {
     const where = sectionPages();
     for (const [name, page] of Object.entries(PAGES)) expect(where.get(name), name).toEqual([page]);
