@@ -2,7 +2,7 @@
 // Serve the built lab (site/dist) on 127.0.0.1 with cross-origin isolation headers:
 //   Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp.
 // 127.0.0.1 is a secure context, so WebGPU (where the browser has it) and IndexedDB work.
-//   node site/serve.mjs [--port 5180] [--dir site/dist]      (npm run site builds first)
+//   node site/serve.mjs [--port 5180] [--dir site/dist]      (npm run site builds first; --port 0 picks a free port)
 import { createServer } from 'node:http';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -28,4 +28,4 @@ const server = createServer((req, res) => {
   }
   res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', ...HEADERS }).end(readFileSync(file));
 });
-server.listen(port, '127.0.0.1', () => console.log(`convkit lab: http://127.0.0.1:${port}/ (serving ${root}; Ctrl-C stops)`));
+server.listen(port, '127.0.0.1', () => console.log(`convkit lab: http://127.0.0.1:${server.address().port}/ (serving ${root}; Ctrl-C stops)`));

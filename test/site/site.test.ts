@@ -8,13 +8,14 @@
  * the page. Screenshots go to test/site/screenshots/ (git-ignored). With CONVKIT_SITE_WEBGPU=1 the
  * Train page also runs on webgpu (SwiftShader), about 50 s more.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable } from '../util/browser.js';
 import { ROOT } from '../util/docs.js';
-import { launchChromium, serveStatic } from '../util/static_server.js';
+import { ISOLATION_HEADERS, launchChromium } from '../util/static_server.js';
 
 type Context = Awaited<ReturnType<typeof launchChromium>>;
 type Page = Awaited<ReturnType<Context['newPage']>>;
@@ -22,14 +23,14 @@ type Page = Awaited<ReturnType<Context['newPage']>>;
 const haveChromium = chromiumAvailable('browser lab test');
 const SHOTS = join(ROOT, 'test/site/screenshots');
 const tmp = mkdtempSync(join(tmpdir(), 'convkit-site-'));
-let server: Awaited<ReturnType<typeof serveStatic>>;
+let server: { url: string; close: () => Promise<void> };
 let context: Context;
 
 beforeAll(async () => {
   if (!haveChromium) return;
   const { build } = await import('vite');
   await build({ configFile: join(ROOT, 'site/vite.config.mjs'), logLevel: 'error' });
-  server = await serveStatic(join(ROOT, 'site/dist'));
+  server = await serveLab();
   context = await launchChromium(join(tmp, 'profile'));
   mkdirSync(SHOTS, { recursive: true });
 }, 120_000);
@@ -38,6 +39,21 @@ afterAll(async () => {
   await server?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
+
+/** `node site/serve.mjs --port 0`, the server `npm run site` starts; resolves with its URL once it listens. */
+function serveLab(): Promise<{ url: string; close: () => Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'site/serve.mjs'), '--port', '0'], { cwd: ROOT });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+      if (m) resolve({ url: `http://127.0.0.1:${m[1]}`, close: () => new Promise<void>((ok) => { child.once('exit', () => ok()); child.kill(); }) });
+    });
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => reject(new Error(`site/serve.mjs exited ${code}: ${out}`)));
+  });
+}
 
 /** Open a page, recording console errors, uncaught errors and failed requests. */
 async function open(path: string): Promise<{ page: Page; problems: string[] }> {
@@ -65,10 +81,19 @@ const text = (page: Page, sel: string) => page.locator(sel).innerText();
 const lab = (page: Page) => page.evaluate(() => (window as unknown as { __lab: Record<string, any> }).__lab);
 
 describe.skipIf(!haveChromium)('browser lab (site/)', () => {
+  it('site/serve.mjs (npm run site) serves with COOP/COEP on 127.0.0.1, and nothing outside site/dist', async () => {
+    const res = await fetch(`${server.url}/train.html`);
+    expect(res.status).toBe(200);
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) expect(res.headers.get(k), k).toBe(v);
+    expect((await fetch(`${server.url}/%2e%2e/package.json`)).status).toBe(404);
+  });
+
   it('the landing page loads, says what this browser can do (no WebGPU here: wasm)', async () => {
     const { page, problems } = await open('index.html');
     await page.waitForFunction(() => document.getElementById('capabilities')?.textContent);
     expect(await text(page, '#capabilities')).toMatch(/No WebGPU .*wasm backend/);
+    expect(await text(page, '#capabilities')).not.toMatch(/not cross-origin isolated/);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     expect(await page.locator('.cards a').count()).toBe(3);
     await page.screenshot({ path: join(SHOTS, 'index.png'), fullPage: true });
     expect(problems).toEqual([]);
