@@ -66,7 +66,12 @@ export function drawValues(canvas, values, h, w, { zoom = 1, mode = 'grey' } = {
   const ctx = canvas.getContext('2d');
   const img = ctx.createImageData(w, h);
   let lo = 0, hi = 1, m = 1;
-  if (mode === 'scale') { lo = Infinity; hi = -Infinity; for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; } if (!(hi > lo)) hi = lo + 1; }
+  if (mode === 'scale') {
+    lo = Infinity; hi = -Infinity;
+    for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    // a range of rounding noise (float32 sums that should cancel) is a constant picture, not a stretched one
+    if (!(hi - lo > 1e-5 * Math.max(1, Math.abs(hi), Math.abs(lo)))) hi = lo + 1;
+  }
   if (mode === 'signed') { m = 1e-12; for (const v of values) m = Math.max(m, Math.abs(v)); }
   for (let i = 0; i < h * w; i++) {
     const v = values[i];
