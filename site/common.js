@@ -72,7 +72,7 @@ export function drawValues(canvas, values, h, w, { zoom = 1, mode = 'grey' } = {
     // a range of rounding noise (float32 sums that should cancel) is a constant picture, not a stretched one
     if (!(hi - lo > 1e-5 * Math.max(1, Math.abs(hi), Math.abs(lo)))) hi = lo + 1;
   }
-  if (mode === 'signed') { m = 1e-12; for (const v of values) m = Math.max(m, Math.abs(v)); }
+  if (mode === 'signed') { m = 1e-5; for (const v of values) m = Math.max(m, Math.abs(v)); } // noise-level results stay white
   for (let i = 0; i < h * w; i++) {
     const v = values[i];
     let r, g, b;
