@@ -25,6 +25,8 @@ const SHOTS = join(ROOT, 'test/site/screenshots');
 const tmp = mkdtempSync(join(tmpdir(), 'convkit-site-'));
 let server: { url: string; close: () => Promise<void> };
 let context: Context;
+/** Set by the Train test once its model is in IndexedDB (the Models test loads it). */
+let trained = false;
 
 beforeAll(async () => {
   if (!haveChromium) return;
@@ -143,6 +145,8 @@ describe.skipIf(!haveChromium)('browser lab (site/)', () => {
     expect(r.error ?? null).toBeNull();
     expect(r.backend).toBe('wasm');
     expect(r.accuracy).toBeGreaterThanOrEqual(0.95);
+    expect(r.saved).toBe(true); // in IndexedDB, for the Models page
+    trained = true;
     expect(r.history).toHaveLength(15);
     expect(r.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(359);
     expect(await page.locator('#filters canvas').count()).toBe(16);
@@ -173,7 +177,7 @@ describe.skipIf(!haveChromium)('browser lab (site/)', () => {
     await page.close();
   }, 90_000);
 
-  it('Models: zoo summaries as tables; the trained model, an ONNX file and bad files dropped in', async () => {
+  it('Models: zoo summaries as tables; the trained model, a convkit model.json + weights.bin, an ONNX file and bad files dropped in', async () => {
     const { page, problems } = await open('models.html');
     await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
     expect(await page.locator('#zooTable tbody tr').count()).toBeGreaterThan(6);
@@ -187,10 +191,22 @@ describe.skipIf(!haveChromium)('browser lab (site/)', () => {
     expect(await text(page, '#errors')).toMatch(/'photo\.txt' is not a model/);
     await picker.setInputFiles({ name: 'model.json', mimeType: 'application/json', buffer: Buffer.from('{ "format": "keras" }') });
     await page.waitForFunction(() => /not a convkit model\.json/.test(document.getElementById('errors')?.textContent ?? ''));
-    // the Train page's model, from IndexedDB (same origin, same profile)
+    // the Train page's model, from IndexedDB (same origin, same profile), when that test ran
     await page.click('#fromTrain');
-    await page.waitForFunction(() => (window as any).__lab?.model?.name?.includes('Train page'));
-    expect((await lab(page)).model.input).toEqual([8, 8, 1]);
+    if (trained) {
+      await page.waitForFunction(() => (window as any).__lab?.model?.name?.includes('Train page'));
+      expect((await lab(page)).model.input).toEqual([8, 8, 1]);
+    } else {
+      await page.waitForFunction(() => /no model saved yet/.test(document.getElementById('errors')?.textContent ?? ''));
+    }
+    // a convkit model as model.save() writes it: model.json and weights.bin dropped together
+    const ck = await import('../../src/index.js');
+    const saved = join(tmp, 'lenet');
+    await ck.zoo.lenet5({ seed: 3 }).save(saved);
+    await picker.setInputFiles([join(saved, 'model.json'), join(saved, 'weights.bin')]);
+    await page.waitForFunction(() => (window as any).__lab?.model?.name === 'model.json');
+    expect((await lab(page)).model.input).toEqual([32, 32, 1]);
+    await page.waitForFunction(() => (window as any).__lab?.output?.top?.length === 5);
     // a PyTorch ONNX file: ResNet-18 layout at small widths, 48x48x3 input
     await picker.setInputFiles(join(ROOT, 'test/fixtures/onnx/resnet18_small.onnx'));
     await page.waitForFunction(() => (window as any).__lab?.model?.name === 'resnet18_small.onnx');
