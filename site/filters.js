@@ -89,6 +89,38 @@ function render() {
   }
 }
 
+// ---------------------------------------------------------------- edge direction
+/** A small matrix drawn as a grid of cells with its numbers. */
+function numberGrid(canvas, values, h, w, { signed = false } = {}) {
+  const cell = 26;
+  canvas.width = w * cell; canvas.height = h * cell;
+  const ctx = canvas.getContext('2d');
+  const m = Math.max(1e-9, ...Array.from(values, Math.abs));
+  ctx.font = '11px ui-monospace, monospace'; ctx.textAlign = 'center';
+  for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) {
+    const v = values[i * w + j];
+    let fill;
+    if (signed) { const t = v / m; fill = t >= 0 ? `rgb(255,${Math.round(255 * (1 - t))},${Math.round(255 * (1 - t))})` : `rgb(${Math.round(255 * (1 + t))},${Math.round(255 * (1 + t))},255)`; }
+    else { const g = Math.round((255 * v) / 10); fill = `rgb(${g},${g},${g})`; }
+    ctx.fillStyle = fill; ctx.fillRect(j * cell, i * cell, cell - 1, cell - 1);
+    ctx.fillStyle = !signed && v > 5 ? '#000' : signed ? '#000' : '#fff';
+    ctx.fillText(String(Math.round(v * 100) / 100), j * cell + cell / 2, i * cell + cell / 2 + 4);
+  }
+}
+function renderDirection() {
+  const box = $('direction');
+  box.innerHTML = '';
+  ck.tidy(() => {
+    for (const [name, left, right] of [['light-to-dark', 10, 0], ['dark-to-light', 0, 10]]) {
+      const img = Float32Array.from({ length: 36 }, (_, i) => (i % 6 < 3 ? left : right));
+      numberGrid(tile(box, `${name}: ${left} | ${right}`), img, 6, 6);
+      const y = F.filter2d(ck.tensor(img, [6, 6]), F.verticalEdge());
+      numberGrid(tile(box, `⊗ vertical edge`), y.dataSync(), 4, 4, { signed: true });
+      numberGrid(tile(box, 'abs()'), F.filter2d(ck.tensor(img, [6, 6]), F.verticalEdge(), { abs: true }).dataSync(), 4, 4, { signed: true });
+    }
+  });
+}
+
 // ---------------------------------------------------------------- output-size grid
 let picked = null;
 function renderGrid() {
@@ -164,6 +196,7 @@ async function main() {
     }
   }, { multiple: false, accept: 'image/*' });
   useSample();
+  renderDirection();
   picked = [1, 1];
   renderGrid();
   document.body.dataset.ready = 'true';

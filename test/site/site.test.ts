@@ -108,8 +108,9 @@ describe.skipIf(!haveChromium)('browser lab (site/)', () => {
     expect(await page.locator('#classic .tile').count()).toBe(12); // 10 kernels + Sobel and Scharr magnitudes
     expect(await page.locator('#successive .tile').count()).toBe(4);
     expect(await page.locator('#blend .tile').count()).toBe(3);
+    expect(await page.locator('#direction .tile').count()).toBe(6);
     const c = await canvasesDrawn(page);
-    expect(c.total).toBeGreaterThanOrEqual(21);
+    expect(c.total).toBeGreaterThanOrEqual(27);
     expect(c.drawn).toBe(c.total);
     // 7x7 input, 3x3 kernel, stride 2, padding 1: floor((7 + 2 - 2 - 1) / 2) + 1 = 4, and convkit agrees
     expect(await text(page, '#formula')).toMatch(/= 4; ck\.conv2d gives shape \[1, 4, 4, 1\]/);
