@@ -56,6 +56,8 @@ async function loadFiles(files) {
       if (!weights) throw new Error(`${json.name} needs its weights file ${wname}: drop both files together`);
       model = await ck.loadModel({ load: async () => ({ modelJSON, weightData: await weights.arrayBuffer(), sources: { model: json.name, weights: weights.name } }) });
       name = json.name;
+    } else if (files.every((f) => /\.bin$/i.test(f.name))) {
+      throw new Error(`${files.map((f) => f.name).join(', ')}: a weights file alone is not a model; drop its model.json with it`);
     } else {
       const f = files[0];
       // An ONNX file with another extension is still recognised by its content.
