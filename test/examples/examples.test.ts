@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDist } from '../util/dist.js';
 import { README, ROOT, codeBlocks } from '../util/docs.js';
-import { chromiumAvailable } from '../util/browser.js';
-import { launchChromium, serveStatic } from '../util/static_server.js';
+import { chromiumAvailable, launchChromium, serveStatic } from '../util/browser.js';
 
 const out = mkdtempSync(join(tmpdir(), 'convkit-examples-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));

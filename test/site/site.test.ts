@@ -1,6 +1,6 @@
 /**
  * The browser lab (site/): built with vite (the `build:site` configuration, called through
- * vite's API), served from site/dist on 127.0.0.1 with COOP/COEP (test/util/static_server.ts),
+ * vite's API), served from site/dist on 127.0.0.1 with COOP/COEP by site/serve.mjs (what `npm run site` runs),
  * and driven in headless Debian Chromium through playwright-core. Every page loads with no
  * console error and no failed request; the Train page trains smallCnn8 on the digits to at
  * least 95% held-out accuracy within 60 s and classifies a digit the test draws with the
@@ -13,9 +13,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable } from '../util/browser.js';
+import { ISOLATION_HEADERS, chromiumAvailable, launchChromium } from '../util/browser.js';
 import { ROOT } from '../util/docs.js';
-import { ISOLATION_HEADERS, launchChromium } from '../util/static_server.js';
 
 type Context = Awaited<ReturnType<typeof launchChromium>>;
 type Page = Awaited<ReturnType<Context['newPage']>>;
