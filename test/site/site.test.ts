@@ -117,10 +117,14 @@ describe.skipIf(!haveChromium)('browser lab (site/)', () => {
     expect(await text(page, '#formula')).toMatch(/= 3; ck\.conv2d gives shape \[1, 3, 3, 1\]/);
     await page.check('#abs');
     await page.selectOption('#sample', { index: 1 });
-    // a file that is not an image: a message on the page, nothing in the console
-    await page.locator('input[type=file]').first().setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    // a file that is not an image, dropped (a real drop event): a message on the page, nothing in the console
+    const dt = await page.evaluateHandle(() => { const d = new DataTransfer(); d.items.add(new File(['hello'], 'notes.txt', { type: 'text/plain' })); return d; });
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer: dt });
     await page.waitForFunction(() => document.getElementById('errors')?.textContent);
     expect(await text(page, '#errors')).toMatch(/'notes\.txt' is not an image/);
+    // a file named like an image that is not one
+    await page.locator('input[type=file]').first().setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not a png') });
+    await page.waitForFunction(() => /'broken\.png' could not be decoded/.test(document.getElementById('errors')?.textContent ?? ''));
     // an image the user drops (a PNG made here): decoded and filtered
     const { encodePNG } = await import('../../src/vision/visualize.js');
     const px = new Uint8Array(40 * 30).map((_, i) => ((i % 40) < 20 ? 30 : 220));
