@@ -4,9 +4,9 @@
  * `require` of the CommonJS entry, the `convkit` bin. Also the package.json contract (entry
  * points with type declarations, the bin, no runtime dependencies).
  *
- * dist/ is rebuilt here when it is missing or older than any source file, with the same
- * commands as `npm run build` minus `build:wasm` (the WASM modules are committed as
- * generated TypeScript under src/, so the TypeScript build alone reproduces the package).
+ * dist/ is rebuilt when it is missing or older than any source file (test/util/dist.ts, shared
+ * with the examples' test), with the same commands as `npm run build` minus `build:wasm` (the
+ * WASM modules are committed as generated TypeScript under src/).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -14,37 +14,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDist } from '../util/dist.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-function distIsFresh(): boolean {
-  const outs = ['dist/esm/index.js', 'dist/cjs/index.js', 'dist/cjs/package.json'].map((f) => join(root, f));
-  if (!outs.every(existsSync)) return false;
-  const built = Math.min(...outs.map((f) => statSync(f).mtimeMs));
-  const sources = Math.max(newestMtime(join(root, 'src')), ...['tsconfig.json', 'tsconfig.cjs.json', 'package.json'].map((f) => statSync(join(root, f)).mtimeMs));
-  return built >= sources;
-}
-
-function build(): void {
-  const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  const run = (args: string[]) => {
-    const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`build step 'node ${args.join(' ')}' failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
-  };
-  run([tsc, '-p', 'tsconfig.json']);
-  run([tsc, '-p', 'tsconfig.cjs.json']);
-  run(['scripts/fix-cjs.mjs']);
-}
 
 /** Run Node in a separate process. */
 function node(args: string[], cwd = root, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
@@ -79,9 +52,7 @@ const cjsProbe = (entry: string) => `const ck = require(${JSON.stringify(entry)}
 const dir = mkdtempSync(join(tmpdir(), 'convkit-package-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-beforeAll(() => {
-  if (!distIsFresh()) build();
-}, 300_000);
+beforeAll(() => ensureDist(), 400_000);
 
 describe('package.json', () => {
   it('names convkit, has ESM and CommonJS entry points with declarations, a convkit bin, no runtime dependencies (optional peers only)', () => {

@@ -1,30 +1,62 @@
 /**
- * The README says what the package does: its first block holds the two set-up commands,
- * the tensors example runs as written, and every `ck.name` (and `ck.filters.name`) that the
- * foundation sections mention exists in the package's exports.
+ * The README says what the package does in under 200 lines: its first block holds the two
+ * set-up commands, and its links to docs/ resolve. The reference lives in docs/*.md, one page
+ * per area, in `<!-- section:NAME -->` blocks (test/util/docs.ts finds them): the tensors
+ * example runs as written, and every `ck.name` (and `ck.filters.name`) that the foundation
+ * sections mention exists in the package's exports.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
+import { README as readme, ROOT, docsPages, section, sectionPages } from '../util/docs.js';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const section = (name: string) => {
-  const m = readme.match(new RegExp(`<!-- section:${name} -->([\\s\\S]*?)<!-- /section:${name} -->`));
-  if (!m) throw new Error(`README has no section '${name}'`);
-  return m[1];
+/** Where each reference section lives. */
+const PAGES: Record<string, string> = {
+  tensors: 'docs/tensors.md', 'nn-ops': 'docs/tensors.md', conv: 'docs/convolution.md', vision: 'docs/vision.md',
+  optim: 'docs/training.md', training: 'docs/training.md', verify: 'docs/verify.md', layers: 'docs/layers.md',
+  models: 'docs/models.md', zoo: 'docs/models.md', interop: 'docs/onnx.md', data: 'docs/data.md', cli: 'docs/cli.md',
+  wasm: 'docs/backends.md', 'wasm-kernels': 'docs/backends.md', webgpu: 'docs/backends.md',
 };
 const FOUNDATION = ['tensors', 'nn-ops', 'conv', 'optim', 'verify'];
 
 describe('README', () => {
   it('starts with the two set-up commands, the test one ending in "N passed, N failed"', () => {
     const first = readme.match(/```(\w*)\n([\s\S]*?)```/)!;
-    expect(first.index).toBeLessThan(readme.indexOf('<!-- section:'));
+    expect(readme.slice(0, first.index)).not.toMatch(/```/);
     expect(first[1]).toBe('sh');
     const lines = first[2].trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^npm ci && npm start\b/);
     expect(lines[1]).toMatch(/^npm ci && npm test\b.*"N passed, N failed"/);
+  });
+
+  it('is under 200 lines, and every relative link in it resolves to a file in the repository', () => {
+    expect(readme.split('\n').length).toBeLessThan(200);
+    const links = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l));
+    expect(links.length).toBeGreaterThan(10);
+    expect(links.filter((l) => !existsSync(join(ROOT, l)))).toEqual([]);
+    // every reference page is linked from the README's map (pages added on other branches are
+    // checked by docs_typecheck.test.ts; linking them here is their author's choice)
+    for (const page of new Set(Object.values(PAGES))) expect(links, page).toContain(page);
+    expect([...docsPages().keys()]).toEqual(expect.arrayContaining([...new Set(Object.values(PAGES))]));
+  });
+
+  it('every relative link in docs/*.md resolves, from the page\'s folder', () => {
+    const broken: string[] = [];
+    for (const [page, text] of docsPages()) {
+      for (const [, link] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (!/^[a-z]+:/.test(link) && !existsSync(join(ROOT, 'docs', link))) broken.push(`${page}: ${link}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('each reference section is defined once, on its docs page, and none is left in the README', () => {
+    const where = sectionPages();
+    for (const [name, page] of Object.entries(PAGES)) expect(where.get(name), name).toEqual([page]);
+    expect(readme).not.toMatch(/<!-- section:/);
   });
 
   it('.ci/run (executable) installs with npm ci and ends by running the README test command', () => {

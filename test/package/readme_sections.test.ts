@@ -1,25 +1,20 @@
 /**
- * The README's layers, models, zoo, training, data and cli sections: every name they use exists
+ * The reference sections (docs/*.md, found by test/util/docs.ts) on layers, models, zoo, training, data and cli sections: every name they use exists
  * (`ck.x`, `L.x`, `ck.zoo.x`, class lists in prose, methods called on models and data sets, CLI
  * flags), the zoo table's numbers are what `summaryJSON()` gives, and the layers, models,
  * training and Dataset examples run as written (training with 1 epoch instead of 12).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as ck from '../../src/index.js';
 import { main } from '../../src/cli/main.js';
+import { section } from '../util/docs.js';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const section = (name: string) => {
-  const m = readme.match(new RegExp(`<!-- section:${name} -->([\\s\\S]*?)<!-- /section:${name} -->`));
-  if (!m) throw new Error(`README has no section '${name}'`);
-  return m[1];
-};
 const firstBlock = (name: string, lang = 'ts') => {
   const m = section(name).match(new RegExp('```' + lang + '\\n([\\s\\S]*?)```'));
-  if (!m) throw new Error(`README section '${name}' has no ${lang} block`);
+  if (!m) throw new Error(`section '${name}' has no ${lang} block`);
   return m[1];
 };
 const SECTIONS = ['layers', 'models', 'zoo', 'training', 'data', 'cli'];
@@ -43,7 +38,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('README: layers, models, zoo, training, data and cli sections', () => {
+describe('docs: layers, models, zoo, training, data and cli sections', () => {
   it('every ck.name, ck.layers/L.name, ck.zoo.name and L.initializers.name exists', () => {
     const missing: string[] = [];
     const inits = ck.layers.initializers as unknown as Record<string, unknown>;

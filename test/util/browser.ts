@@ -6,11 +6,14 @@
  *
  * Tests skip, with the reason printed, only when /usr/bin/chromium is absent (CI installs
  * Debian's chromium; with CONVKIT_REQUIRE_CHROMIUM=1 its absence is a failure instead).
+ *
+ * `serveStatic` and `launchChromium` are the same pieces for pages that exist as files (the
+ * examples, the browser lab): a folder served as it is, with cross-origin isolation headers.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, relative, resolve } from 'node:path';
+import { dirname, extname, join, normalize, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -66,12 +69,7 @@ export async function runPage(page: string, opts: { timeoutMs?: number } = {}): 
     writeFileSync(join(dir, 'index.html'), page);
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const port = (server.address() as { port: number }).port;
-    const { chromium } = await import('playwright-core');
-    const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const context = await launchChromium(join(dir, 'profile'));
     try {
       const tab = await context.newPage();
       const errors: string[] = [];
@@ -87,4 +85,46 @@ export async function runPage(page: string, opts: { timeoutMs?: number } = {}): 
     await new Promise<void>((ok) => server.close(() => ok()));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Content types for the files the lab and the examples serve. */
+export const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
+  '.json': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png', '.svg': 'image/svg+xml',
+  '.onnx': 'application/octet-stream', '.bin': 'application/octet-stream', '.ico': 'image/x-icon', '.txt': 'text/plain',
+};
+
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+/** Serve `root` on 127.0.0.1 (a free port) with the isolation headers; 404 outside it. */
+export async function serveStatic(root: string): Promise<{ url: string; close: () => Promise<void>; server: Server }> {
+  const server = createServer((req, res) => {
+    const path = normalize(join(root, decodeURIComponent((req.url ?? '/').split('?')[0])));
+    const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'index.html') : path;
+    if (!(file === root || file.startsWith(root.endsWith(sep) ? root : root + sep)) || !existsSync(file) || statSync(file).isDirectory()) {
+      res.writeHead(404, ISOLATION_HEADERS).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', ...ISOLATION_HEADERS }).end(readFileSync(file));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, server, close: () => new Promise<void>((ok) => server.close(() => ok())) };
+}
+
+/** Launch headless Debian Chromium (never a downloaded browser) with the suite's flags; `webgpu` drops --disable-gpu for --enable-unsafe-webgpu. */
+export async function launchChromium(profile: string, opts: { webgpu?: boolean } = {}) {
+  const { chromium } = await import('playwright-core');
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ...(opts.webgpu ? ['--enable-unsafe-webgpu'] : ['--disable-gpu']),
+    ],
+  });
 }
