@@ -250,6 +250,7 @@ export const KERAS_LAYERS: KerasMapping[] = [
     convkit: 'DepthwiseConv2D',
     read(r) {
       channelsLast(r);
+      r.only('groups', 1);
       return {
         kernelSize: ints(r, 'kernel_size', 2), strides: ints(r, 'strides', 2, [1, 1]), padding: padding(r), dilationRate: ints(r, 'dilation_rate', 2, [1, 1]),
         depthMultiplier: num(r, 'depth_multiplier', 1), useBias: bool(r, 'use_bias', true), activation: readActivation(r),

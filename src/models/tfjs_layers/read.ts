@@ -159,11 +159,10 @@ export function decodeTfjsLayers(j: TfjsModelJSON, data: ArrayBuffer, file: stri
     if (class_name === 'Sequential') m = buildSequential(config, made, fail);
     else if (class_name === 'Model' || class_name === 'Functional') m = buildFunctional(config, made, fail);
     else fail(`model class ${JSON.stringify(class_name)} is not supported (expected Sequential, Model or Functional)`);
-    // Weights: every weight of every layer found by name, with its shape.
-    const decoded = decodeWeights(groups, data, file, weightsName, shardSizes);
-    const byName = new Map(decoded.map((d) => [d.name, d]));
+    // Weights: every weight of every layer found by name with its shape, before any byte is read.
+    const specs = groups.flatMap((g) => g.weights.map((w) => ({ ...w, files: g.paths.join(', ') || 'the weights' })));
     const used = new Set<string>();
-    const assign: (() => void)[] = [];
+    const plan: { target: Layer['weights'][number]; spec: string }[] = [];
     for (const { keras, mapping, layer } of made) {
       const label = `'${keras.name}' (${keras.class_name})`;
       const inShapes = layerInputShapes(m!, layer);
@@ -171,28 +170,33 @@ export function decodeTfjsLayers(j: TfjsModelJSON, data: ArrayBuffer, file: stri
         const local = w.name.slice(w.name.lastIndexOf('/') + 1);
         const kname = kerasWeightName(mapping, local);
         const full = `${keras.name}/${kname}`;
-        let d = byName.get(full);
+        let d = specs.find((x) => x.name === full);
         if (!d) {
           // tensorflowjs_converter may prefix the model's name (e.g. 'sequential/dense/kernel').
-          const hits = decoded.filter((x) => x.name.endsWith(`/${full}`) && !used.has(x.name));
+          const hits = specs.filter((x) => x.name.endsWith(`/${full}`) && !used.has(x.name));
           if (hits.length === 1) d = hits[0];
         }
         if (!d) return fail(`layer ${label}: weight '${full}' (${kname}, shape [${w.shape.join(', ')}]) is not in the weights manifest`, full);
         used.add(d.name);
         const want = mapping.kerasShape ? mapping.kerasShape(local, w.shape, inShapes) : [...w.shape];
-        if (d.shape.length !== want.length || d.shape.some((s, i) => s !== want[i])) {
+        if (d.shape.length !== want.length || d.shape.some((x, i) => x !== want[i])) {
           fail(`layer ${label}: weight '${d.name}' has shape [${d.shape.join(', ')}] in ${d.files}, but the layer expects [${want.join(', ')}]`, d.name);
         }
-        let values: Float32Array | Float64Array = d.values instanceof Float32Array ? d.values : Float32Array.from(d.values);
-        if (w.dtype === 'float64') values = Float64Array.from(values);
-        const target = w, shape = [...w.shape], vals = values;
-        assign.push(() => {
-          target.value = fromValues(vals, shape, target.dtype);
-        });
+        plan.push({ target: w, spec: d.name });
       }
     }
-    const extra = decoded.filter((d) => !used.has(d.name));
+    const extra = specs.filter((d) => !used.has(d.name));
     if (extra.length) fail(`the weights manifest has ${extra.length} weight(s) no layer of the model uses: ${extra.slice(0, 5).map((d) => `'${d.name}'`).join(', ')}${extra.length > 5 ? ', ...' : ''}`, extra[0].name);
+    const decoded = new Map(decodeWeights(groups, data, file, weightsName, shardSizes).map((d) => [d.name, d]));
+    const assign = plan.map(({ target, spec }) => {
+      const d = decoded.get(spec)!;
+      let values: Float32Array | Float64Array = d.values instanceof Float32Array ? d.values : Float32Array.from(d.values);
+      if (target.dtype === 'float64') values = Float64Array.from(values);
+      const shape = [...target.shape], vals = values;
+      return () => {
+        target.value = fromValues(vals, shape, target.dtype);
+      };
+    });
     for (const a of assign) a();
     return m!;
   } catch (e) {

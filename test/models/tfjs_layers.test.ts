@@ -1,0 +1,408 @@
+/**
+ * TF.js Layers interop against the real @tensorflow/tfjs-layers 4.22 (cpu backend):
+ * models built in TF.js (Sequential and functional, each supported layer, batch-norm
+ * statistics set to non-trivial values, weights split into several groups and shards)
+ * are loaded by convkit and predict the same; convkit models (hand-built and the zoo) are
+ * saved as TF.js Layers, loaded by `tf.loadLayersModel` and predict the same. Tolerance:
+ * float32 on both sides, different summation orders: |d| <= 1e-4 + 1e-4 |e|.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as ck from '../../src/index.js';
+import { mismatch } from '../util/close.js';
+import { rand } from '../util/rand.mjs';
+import { handlerOf, layersModelFiles, tf, tfArtifacts, tfl, tfLoad, tfReady, writeLayersModel } from '../util/tfjs_layers.js';
+
+const TOL = { atol: 1e-4, rtol: 1e-4 };
+
+beforeAll(tfReady);
+
+/** Random weights (seeded) for every weight of a tfjs model; batch-norm variances positive. */
+function randomizeTf(m: tfl.LayersModel, seed = 1): void {
+  let s = seed;
+  for (const l of m.layers) {
+    const ws = l.getWeights();
+    if (!ws.length) continue;
+    l.setWeights(ws.map((w, i) => {
+      const v = rand(w.size, s++, -0.5, 0.5);
+      const isVar = l.getClassName() === 'BatchNormalization' && l.weights[i].name.includes('moving_variance');
+      return tf.tensor(isVar ? v.map((x) => 0.5 + Math.abs(x)) : v, w.shape, 'float32');
+    }));
+  }
+}
+
+function sameOutputs(a: tf.Tensor | tf.Tensor[], b: ck.Tensor | ck.Tensor[]): void {
+  const as = Array.isArray(a) ? a : [a];
+  const bs = Array.isArray(b) ? b : [b];
+  expect(bs.length).toBe(as.length);
+  as.forEach((t, i) => {
+    expect(bs[i].shape).toEqual(t.shape);
+    expect(mismatch(bs[i].dataSync(), t.dataSync() as Float32Array, TOL)).toBeNull();
+  });
+}
+
+/** Load a tfjs model in convkit (3 groups, 256-byte shards) and compare predictions on `xs`. */
+async function tfToCk(m: tfl.LayersModel, shapes: number[][], seed = 7): Promise<ck.Model> {
+  randomizeTf(m, seed);
+  const files = layersModelFiles(await tfArtifacts(m), 3, 256);
+  const c = await ck.loadModel(handlerOf(files));
+  const xs = shapes.map((s, i) => rand(s.reduce((a, b) => a * b, 1), seed + 100 + i));
+  const want = m.predict(shapes.length === 1 ? tf.tensor(xs[0], s0(shapes)) : shapes.map((s, i) => tf.tensor(xs[i], s))) as tf.Tensor | tf.Tensor[];
+  const got = c.predictAll(shapes.length === 1 ? ck.tensor(xs[0], s0(shapes)) : shapes.map((s, i) => ck.tensor(xs[i], s)));
+  sameOutputs(want, got as ck.Tensor | ck.Tensor[]);
+  return c;
+}
+const s0 = (shapes: number[][]) => shapes[0];
+
+/** Save a convkit model as TF.js Layers, load it with tfjs-layers, compare predictions. */
+async function ckToTf(m: ck.Model, shapes: number[][], seed = 11): Promise<{ art: ck.ModelArtifacts; tm: tfl.LayersModel }> {
+  const h = ck.memoryHandler();
+  await m.save(h, { format: 'tfjs-layers' });
+  const art = h.artifacts!;
+  const tm = await tfLoad(art);
+  const xs = shapes.map((s, i) => rand(s.reduce((a, b) => a * b, 1), seed + i));
+  const want = m.predictAll(shapes.length === 1 ? ck.tensor(xs[0], shapes[0]) : shapes.map((s, i) => ck.tensor(xs[i], s)));
+  const got = tm.predict(shapes.length === 1 ? tf.tensor(xs[0], shapes[0]) : shapes.map((s, i) => tf.tensor(xs[i], s))) as tf.Tensor | tf.Tensor[];
+  sameOutputs(got, want as ck.Tensor | ck.Tensor[]);
+  return { art, tm };
+}
+
+describe('TF.js Layers -> convkit', () => {
+  it('a Sequential CNN: conv (same, strided, dilated), batch norm with set statistics, pools, activations, dense', async () => {
+    const m = tfl.sequential();
+    m.add(tfl.layers.conv2d({ inputShape: [12, 12, 3], filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }));
+    m.add(tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-3 }));
+    m.add(tfl.layers.conv2d({ filters: 5, kernelSize: [3, 2], dilationRate: 2, padding: 'same', useBias: false }));
+    m.add(tfl.layers.leakyReLU({ alpha: 0.2 }));
+    m.add(tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'valid', activation: 'elu' }));
+    m.add(tfl.layers.zeroPadding2d({ padding: [[1, 0], [0, 2]] }));
+    m.add(tfl.layers.maxPooling2d({ poolSize: 2, strides: 1, padding: 'same' }));
+    m.add(tfl.layers.averagePooling2d({ poolSize: 2, strides: 1 }));
+    m.add(tfl.layers.conv2dTranspose({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' }));
+    m.add(tfl.layers.prelu({ sharedAxes: [1, 2] }));
+    m.add(tfl.layers.reLU({ maxValue: 0.6 }));
+    m.add(tfl.layers.elu());
+    m.add(tfl.layers.dropout({ rate: 0.3 }));
+    m.add(tfl.layers.flatten());
+    m.add(tfl.layers.dense({ units: 7, activation: 'selu' }));
+    m.add(tfl.layers.activation({ activation: 'sigmoid' }));
+    m.add(tfl.layers.dense({ units: 4 }));
+    m.add(tfl.layers.softmax());
+    const c = await tfToCk(m, [[2, 12, 12, 3]]);
+    expect(c.className).toBe('Sequential');
+    expect(c.layers.map((l) => l.className)).toContain('BatchNormalization');
+    c.dispose();
+  });
+
+  it('a functional model: two inputs, a shared layer, merges, layer norm, global pools, reshape/permute, two outputs', async () => {
+    const a = tfl.input({ shape: [6, 6, 4], name: 'image' });
+    const b = tfl.input({ shape: [8], name: 'side' });
+    const shared = tfl.layers.conv2d({ filters: 4, kernelSize: 1, name: 'shared_conv' });
+    const c1 = shared.apply(a) as tfl.SymbolicTensor;
+    const c2 = shared.apply(c1) as tfl.SymbolicTensor;
+    const sum = tfl.layers.add().apply([c1, c2]) as tfl.SymbolicTensor;
+    const prod = tfl.layers.multiply().apply([sum, c1]) as tfl.SymbolicTensor;
+    const cat = tfl.layers.concatenate({ axis: -1 }).apply([prod, c2]) as tfl.SymbolicTensor;
+    const ln = tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-5 }).apply(cat) as tfl.SymbolicTensor;
+    const gap = tfl.layers.globalAveragePooling2d({}).apply(ln) as tfl.SymbolicTensor;
+    const gmp = tfl.layers.globalMaxPooling2d({}).apply(ln) as tfl.SymbolicTensor;
+    const side = tfl.layers.dense({ units: 8, activation: 'relu' }).apply(b) as tfl.SymbolicTensor;
+    const j = tfl.layers.concatenate().apply([gap, gmp, side]) as tfl.SymbolicTensor;
+    const r = tfl.layers.reshape({ targetShape: [6, 4] }).apply(j) as tfl.SymbolicTensor;
+    const p = tfl.layers.permute({ dims: [2, 1] }).apply(r) as tfl.SymbolicTensor;
+    const f = tfl.layers.flatten().apply(p) as tfl.SymbolicTensor;
+    const out1 = tfl.layers.dense({ units: 3, activation: 'softmax', name: 'probs' }).apply(f) as tfl.SymbolicTensor;
+    const out2 = tfl.layers.dense({ units: 2, name: 'score' }).apply(j) as tfl.SymbolicTensor;
+    const m = tfl.model({ inputs: [a, b], outputs: [out1, out2] });
+    const c = await tfToCk(m, [[2, 6, 6, 4], [2, 8]]);
+    expect(c.inputs.length).toBe(2);
+    expect(c.outputs.length).toBe(2);
+    c.dispose();
+  });
+
+  it('1D and 3D layers: Conv1D (same, dilated), Conv3D, 3D pools', async () => {
+    const x = tfl.input({ shape: [10, 3] });
+    const y = tfl.layers.conv1d({ filters: 4, kernelSize: 3, padding: 'same', dilationRate: 2 }).apply(x) as tfl.SymbolicTensor;
+    const y2 = tfl.layers.conv1d({ filters: 2, kernelSize: 2, strides: 2, activation: 'relu' }).apply(y) as tfl.SymbolicTensor;
+    const v = tfl.input({ shape: [6, 6, 6, 2] });
+    const v1 = tfl.layers.conv3d({ filters: 3, kernelSize: 3, padding: 'same' }).apply(v) as tfl.SymbolicTensor;
+    const v2 = tfl.layers.maxPooling3d({ poolSize: 2 }).apply(v1) as tfl.SymbolicTensor;
+    const v3 = tfl.layers.averagePooling3d({ poolSize: 2, strides: 1, padding: 'same' }).apply(v2) as tfl.SymbolicTensor;
+    const m = tfl.model({ inputs: [x, v], outputs: [tfl.layers.flatten().apply(y2) as tfl.SymbolicTensor, tfl.layers.flatten().apply(v3) as tfl.SymbolicTensor] });
+    const c = await tfToCk(m, [[2, 10, 3], [2, 6, 6, 6, 2]]);
+    c.dispose();
+  });
+
+  it('reads model.json and shards from a folder (Node), and the model_config wrapper of tensorflowjs_converter', async () => {
+    const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [5], units: 3, activation: 'relu' }), tfl.layers.batchNormalization(), tfl.layers.dense({ units: 2 })] });
+    randomizeTf(m, 3);
+    const files = layersModelFiles(await tfArtifacts(m), 2, 8);
+    const topo = files.modelJSON.modelTopology as Record<string, unknown>;
+    files.modelJSON.modelTopology = { keras_version: '2.15.0', backend: 'tensorflow', model_config: { class_name: topo.class_name, config: topo.config } };
+    const dir = mkdtempSync(join(tmpdir(), 'ck-tfjs-'));
+    const path = writeLayersModel(dir, files);
+    const x = rand(10, 5);
+    const want = (m.predict(tf.tensor(x, [2, 5])) as tf.Tensor).dataSync();
+    for (const src of [path, dir]) {
+      const c = await ck.loadModel(src);
+      expect(mismatch(c.predict(ck.tensor(x, [2, 5])).dataSync(), want as Float32Array, TOL)).toBeNull();
+      c.dispose();
+    }
+  });
+
+  it('reads tf.io artifacts handed over as they are (modelTopology, weightSpecs, weightData)', async () => {
+    const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 2 })] });
+    const art = await tfArtifacts(m);
+    const c = await ck.loadModel({ load: async () => art as unknown as ck.ModelArtifacts });
+    const x = rand(8, 2);
+    expect(mismatch(c.predict(ck.tensor(x, [2, 4])).dataSync(), (m.predict(tf.tensor(x, [2, 4])) as tf.Tensor).dataSync() as Float32Array, TOL)).toBeNull();
+  });
+});
+
+describe('quantised weights', () => {
+  /** A one-Dense model whose kernel is stored quantised; the expected values come from tf.io.decodeWeights. */
+  async function quantised(q: { dtype: 'uint8' | 'uint16' | 'float16'; scale?: number; min?: number }, bytes: Uint8Array, order: 'scale-min' | 'min-scale' = 'scale-min') {
+    const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [3], units: 2, useBias: true, name: 'd' })] });
+    const art = await tfArtifacts(m);
+    const quant = q.dtype === 'float16' ? { dtype: 'float16' } : order === 'scale-min' ? { dtype: q.dtype, scale: q.scale, min: q.min } : { dtype: q.dtype, min: q.min, scale: q.scale };
+    const weights = [
+      { name: 'd/kernel', shape: [3, 2], dtype: 'float32', quantization: quant },
+      { name: 'd/bias', shape: [2], dtype: 'float32', quantization: quant },
+    ] as tf.io.WeightsManifestEntry[];
+    const decoded = tf.io.decodeWeights(bytes.slice().buffer, weights);
+    const modelJSON = { format: 'layers-model', modelTopology: art.modelTopology, weightsManifest: [{ paths: ['q.bin'], weights }] };
+    const c = await ck.loadModel({ load: async () => ({ modelJSON, weightData: bytes.slice().buffer }) } as ck.IOHandler);
+    const kernel = c.weights.find((w) => w.name.endsWith('kernel'))!.value.dataSync();
+    const bias = c.weights.find((w) => w.name.endsWith('bias'))!.value.dataSync();
+    expect(Array.from(kernel)).toEqual(Array.from(decoded['d/kernel'].dataSync()));
+    expect(Array.from(bias)).toEqual(Array.from(decoded['d/bias'].dataSync()));
+    c.dispose();
+  }
+  it('uint8 affine: q * scale + min (both key orders)', async () => {
+    const bytes = Uint8Array.from([0, 1, 17, 128, 200, 255, 3, 250]);
+    await quantised({ dtype: 'uint8', scale: 0.0123, min: -1.5 }, bytes);
+    await quantised({ dtype: 'uint8', scale: 0.0123, min: -1.5 }, bytes, 'min-scale');
+  });
+  it('uint16 affine', async () => {
+    const u = Uint16Array.from([0, 1, 300, 32768, 65535, 12345, 7, 60000]);
+    await quantised({ dtype: 'uint16', scale: 3.1e-5, min: -0.9 }, new Uint8Array(u.buffer));
+  });
+  it('float16, subnormals and infinities included', async () => {
+    const h = Uint16Array.from([0x3c00, 0xc000, 0x0001, 0x03ff, 0x7bff, 0x8000, 0x7c00, 0x3555]);
+    await quantised({ dtype: 'float16' }, new Uint8Array(h.buffer));
+  });
+  it('float16 encoder round-trips every finite half', () => {
+    for (let hb = 0; hb < 0x10000; hb++) {
+      if ((hb & 0x7c00) === 0x7c00) continue;
+      expect(floatToHalf(halfToFloat(hb))).toBe(hb === 0x8000 ? 0x8000 : hb);
+    }
+  });
+  it('an unsupported quantised dtype is a ModelFormatError naming the weight', async () => {
+    const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [3], units: 2, name: 'd' })] });
+    const art = await tfArtifacts(m);
+    const weights = [{ name: 'd/kernel', shape: [3, 2], dtype: 'float32', quantization: { dtype: 'int4', scale: 1, min: 0 } }, { name: 'd/bias', shape: [2], dtype: 'float32' }];
+    const h = { load: async () => ({ modelJSON: { format: 'layers-model', modelTopology: art.modelTopology, weightsManifest: [{ paths: ['a.bin'], weights }] }, weightData: new ArrayBuffer(32) }) } as unknown as ck.IOHandler;
+    await expect(ck.loadModel(h)).rejects.toThrow(/weight 'd\/kernel'.*quantisation dtype "int4" is not supported; expected uint8, uint16 or float16/);
+  });
+});
+
+import { floatToHalf, halfToFloat } from '../../src/models/tfjs_layers/weights.js';
+
+describe('convkit -> TF.js Layers', () => {
+  it('a Sequential model of the Keras layers convkit has, loaded by tf.loadLayersModel', async () => {
+    const L = ck.layers;
+    const m = ck.sequential([
+      L.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', inputShape: [12, 12, 3] }),
+      L.batchNormalization({ momentum: 0.9 }),
+      L.conv2d({ filters: 5, kernelSize: 3, padding: 1, useBias: false }),
+      L.leakyRelu({ alpha: 0.1 }),
+      L.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: [[1, 0], [2, 1]], activation: 'relu6' }),
+      L.zeroPadding2d({ padding: 1 }),
+      L.maxPooling2d({ poolSize: 2, strides: 1, padding: 'same' }),
+      L.averagePooling2d({ poolSize: 3, strides: 2, padding: 1, countIncludePad: true }),
+      L.conv2dTranspose({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' }),
+      L.prelu(),
+      L.relu({ maxValue: 0.5 }),
+      L.elu(),
+      L.dropout(0.2),
+      L.flatten(),
+      L.dense({ units: 6, activation: 'selu' }),
+      L.activation('sigmoid'),
+      L.dense({ units: 3 }),
+      L.softmax(),
+    ], { seed: 4 });
+    for (const w of m.weights) w.value = ck.tensor(rand(w.value.size, w.name.length + 3, 0.2, 1.2), [...w.shape]);
+    const { art } = await ckToTf(m, [[2, 12, 12, 3]]);
+    const j = art.modelJSON as ck.TfjsModelJSON;
+    expect(j.format).toBe('layers-model');
+    expect(j.generatedBy).toMatch(/^convkit /);
+    const mc = (j.modelTopology as { model_config: { class_name: string; config: { layers: { class_name: string; config: Record<string, unknown> }[] } } }).model_config;
+    expect(mc.class_name).toBe('Sequential');
+    expect(mc.config.layers[0].config.batch_input_shape).toEqual([null, 12, 12, 3]);
+    expect(mc.config.layers.map((l) => l.class_name)).toContain('ZeroPadding2D');
+    expect(Object.keys(mc.config.layers[0].config)).toEqual(expect.arrayContaining(['filters', 'kernel_size', 'strides', 'padding', 'data_format', 'dilation_rate', 'use_bias', 'activation']));
+    const names = (j.weightsManifest as { weights: { name: string }[] }[])[0].weights.map((w) => w.name);
+    expect(names).toEqual(expect.arrayContaining([`${m.layers[1].name}/moving_mean`, `${m.layers[1].name}/moving_variance`, `${m.layers[4].name}/depthwise_kernel`]));
+    // And back: the written model loads in convkit and predicts the same.
+    const back = await ck.loadModel(ck.memoryHandler(art));
+    const x = ck.tensor(rand(2 * 12 * 12 * 3, 9), [2, 12, 12, 3]);
+    expect(mismatch(back.predict(x).dataSync(), m.predict(x).dataSync(), TOL)).toBeNull();
+  });
+
+  it('a functional model with a shared layer, merges, 1D/3D layers and two outputs', async () => {
+    const L = ck.layers;
+    const a = ck.input([6, 6, 4], { name: 'image' });
+    const s = ck.input([10, 3], { name: 'signal' });
+    const shared = L.conv2d({ filters: 4, kernelSize: 1, name: 'shared' });
+    const c1 = shared.apply(a);
+    const c2 = shared.apply(c1);
+    const sum = L.add().apply([c1, c2]);
+    const prod = L.multiply().apply([sum, c1]);
+    const cat = L.concatenate().apply([prod, c2]);
+    const ln = L.layerNormalization({ epsilon: 1e-5 }).apply(cat);
+    const gap = L.globalAveragePooling2d().apply(ln);
+    const gmp = L.globalMaxPooling2d().apply(ln);
+    const c1d = L.conv1d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(s);
+    const f1 = L.flatten().apply(c1d);
+    const j = L.concatenate().apply([gap, gmp, f1]);
+    const r = L.reshape({ targetShape: [23, 2] }).apply(j);
+    const p = L.permute({ dims: [2, 1] }).apply(r);
+    const out1 = L.dense({ units: 3, activation: 'softmax' }).apply(L.flatten().apply(p));
+    const out2 = L.dense({ units: 2 }).apply(j);
+    const m = ck.model({ inputs: [a, s], outputs: [out1, out2], name: 'two_heads' });
+    await ckToTf(m, [[2, 6, 6, 4], [2, 10, 3]]);
+  });
+
+  it('3D layers', async () => {
+    const L = ck.layers;
+    const m = ck.sequential([L.conv3d({ filters: 3, kernelSize: 3, padding: 'same', inputShape: [6, 6, 6, 2] }), L.maxPooling3d({ poolSize: 2 }), L.averagePooling3d({ poolSize: 2, strides: 1, padding: 'same' }), L.flatten(), L.dense({ units: 2 })], { seed: 2 });
+    await ckToTf(m, [[1, 6, 6, 6, 2]]);
+  });
+
+  it('writes 4 MiB shards like TF.js, and smaller ones on request; the folder loads in convkit', async () => {
+    const m = ck.sequential([ck.layers.dense({ units: 1100, inputShape: [1000] })], { seed: 1 });
+    const h = ck.memoryHandler();
+    await m.save(h, { format: 'tfjs-layers' });
+    const j = h.artifacts!.modelJSON as ck.TfjsModelJSON;
+    expect((j.weightsManifest as { paths: string[] }[])[0].paths).toEqual(['group1-shard1of2.bin', 'group1-shard2of2.bin']);
+    expect(h.artifacts!.weightFiles!.map((f) => f.byteLength)).toEqual([4 * 1024 * 1024, 4 * 1100 * 1001 - 4 * 1024 * 1024]);
+    const dir = mkdtempSync(join(tmpdir(), 'ck-tfjs-w-'));
+    await m.save(dir, { format: 'tfjs-layers', shardBytes: 1 << 20 });
+    const back = await ck.loadModel(join(dir, 'model.json'));
+    const x = ck.tensor(rand(1000, 3), [1, 1000]);
+    expect(mismatch(back.predict(x).dataSync(), m.predict(x).dataSync(), TOL)).toBeNull();
+    m.dispose();
+    back.dispose();
+  });
+
+  // Zoo models TF.js Layers can represent (the others are named by their error below).
+  const ZOO_OK: [string, Record<string, unknown>, number[]][] = [
+    ['lenet5', {}, [1, 32, 32, 1]],
+    ['smallCnn28', {}, [2, 28, 28, 1]],
+    ['smallCnn8', {}, [2, 8, 8, 1]],
+    ['mobilenetV2', { inputShape: [32, 32, 3], classes: 5 }, [1, 32, 32, 3]],
+    ['resnet18', { inputShape: [32, 32, 3], classes: 5 }, [1, 32, 32, 3]],
+    ['squeezenet1_1', { inputShape: [64, 64, 3], classes: 5 }, [1, 64, 64, 3]],
+    ['googlenet', { inputShape: [64, 64, 3], classes: 5 }, [1, 64, 64, 3]],
+    ['vgg11', { inputShape: [32, 32, 3], classes: 5 }, [1, 32, 32, 3]],
+  ];
+  for (const [name, opts, shape] of ZOO_OK) {
+    it(`zoo ${name} predicts the same in tfjs-layers`, async () => {
+      const m = ck.zoo.get(name, opts as never);
+      // Non-trivial batch-norm statistics.
+      for (const w of m.weights) if (/moving(Mean|Variance)$/.test(w.name)) w.value = ck.tensor(rand(w.value.size, 5, 0.5, 1.5), [...w.shape]);
+      await ckToTf(m, [shape]);
+      m.dispose();
+    });
+  }
+  it('zoo models with a layer Keras lacks give an error naming it', async () => {
+    const cases: [string, RegExp][] = [
+      ['zfnet', /layer 'norm1' \(LRN\) has no Keras equivalent/],
+      ['mobilenetV3Small', /activation 'hardSwish' has no Keras equivalent/],
+    ];
+    for (const [name, re] of cases) {
+      const m = ck.zoo.get(name, { inputShape: [64, 64, 3], classes: 5 } as never);
+      await expect(m.save(ck.memoryHandler(), { format: 'tfjs-layers' })).rejects.toThrow(re);
+      m.dispose();
+    }
+  });
+  it('other layers without a Keras equivalent, and options Keras lacks', async () => {
+    const L = ck.layers;
+    const bad: [ck.Layer, RegExp][] = [
+      [L.minPooling2d(), /\(MinPooling2D\) has no Keras equivalent/],
+      [L.instanceNormalization(), /\(InstanceNormalization\) has no Keras equivalent/],
+      [L.conv2d({ filters: 4, kernelSize: 3, groups: 2 }), /groups=2 has no TF\.js Layers equivalent/],
+      [L.maxPooling2d({ padding: 1 }), /explicit padding 1 has no Keras equivalent/],
+      [L.maxPooling2d({ ceilMode: true }), /ceilMode has no Keras equivalent/],
+    ];
+    for (const [layer, re] of bad) {
+      const m = ck.sequential([layer], { inputShape: [8, 8, 4] });
+      await expect(m.save(ck.memoryHandler(), { format: 'tfjs-layers' })).rejects.toThrow(re);
+    }
+  });
+});
+
+describe('errors reading TF.js Layers models', () => {
+  async function files() {
+    const m = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [4, 4, 2], filters: 3, kernelSize: 3, name: 'c' }), tfl.layers.flatten({ name: 'f' }), tfl.layers.dense({ units: 2, name: 'd' })] });
+    return layersModelFiles(await tfArtifacts(m), 2, 64);
+  }
+  const topo = (f: Awaited<ReturnType<typeof files>>) => (f.modelJSON.modelTopology as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } }).config.layers;
+
+  it('an unknown layer class names the layer', async () => {
+    const f = await files();
+    topo(f)[1].class_name = 'Lambda';
+    await expect(ck.loadModel(handlerOf(f))).rejects.toThrow(/layer 'f' \(Lambda\): Keras class Lambda is not supported/);
+  });
+  it('an unsupported option names the layer and the option', async () => {
+    const f = await files();
+    topo(f)[0].config.data_format = 'channels_first';
+    await expect(ck.loadModel(handlerOf(f))).rejects.toThrow(/layer 'c' \(Conv2D\): data_format "channels_first" is not supported: convkit is channels-last/);
+    const g = await files();
+    topo(g)[2].config.activation = 'hard_sigmoid';
+    await expect(ck.loadModel(handlerOf(g))).rejects.toThrow(/layer 'd' \(Dense\): activation 'hard_sigmoid' is not supported/);
+    const h = await files();
+    topo(h)[2].config.frobnicate = 3;
+    await expect(ck.loadModel(handlerOf(h))).rejects.toThrow(/layer 'd' \(Dense\): option\(s\) frobnicate=3 not supported/);
+  });
+  it('a missing or short shard names the file and the weight', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ck-tfjs-e-'));
+    const f = await files();
+    const path = writeLayersModel(dir, f);
+    const { rmSync, truncateSync } = await import('node:fs');
+    truncateSync(join(dir, f.files[f.files.length - 1].path), 3);
+    await expect(ck.loadModel(path)).rejects.toThrow(/weights group 1 \(shards .*group2-shard.*\) holds \d+ bytes, but its 2 weight\(s\) need \d+; weight 'd\/kernel' runs past the end \(a missing or short shard\?\)/);
+    rmSync(join(dir, f.files[0].path));
+    await expect(ck.loadModel(path)).rejects.toThrow(/weight shard .*group1-shard1of\d\.bin \(listed in weightsManifest\) does not exist/);
+  });
+  it('a weight whose shape does not fit its layer', async () => {
+    const f = await files();
+    const w = (f.modelJSON.weightsManifest as { weights: { name: string; shape: number[] }[] }[]).flatMap((g) => g.weights).find((x) => x.name === 'd/kernel')!;
+    w.shape = [24, 2];
+    await expect(ck.loadModel({ load: handlerOf(f).load, } as ck.IOHandler)).rejects.toThrow(ck.ModelFormatError);
+    await expect(ck.loadModel(handlerOf(f))).rejects.toThrow(/layer 'd' \(Dense\): weight 'd\/kernel' has shape \[24, 2\] in .*, but the layer expects \[12, 2\]/);
+  });
+  it('a weight missing from the manifest, and one no layer uses', async () => {
+    const f = await files();
+    const g0 = (f.modelJSON.weightsManifest as { weights: { name: string }[] }[])[0];
+    g0.weights[0].name = 'c/kernel_typo';
+    await expect(ck.loadModel(handlerOf(f))).rejects.toThrow(/layer 'c' \(Conv2D\): weight 'c\/kernel' .* is not in the weights manifest/);
+  });
+  it('channels_first on the model input is refused, not half-loaded', async () => {
+    const f = await files();
+    topo(f)[0].config.batch_input_shape = [null, 4, null, 2];
+    await expect(ck.loadModel(handlerOf(f))).rejects.toThrow(/batch_input_shape .* has an unknown or invalid size/);
+  });
+});
+
+describe('committed Keras-style fixture', () => {
+  it('test/fixtures/tfjs_layers/keras_functional loads (model_config wrapper, Keras 2 names, uint8 + float16 weights)', async () => {
+    const c = await ck.loadModel('test/fixtures/tfjs_layers/keras_functional/model.json');
+    const expected = (await import('../fixtures/tfjs_layers/keras_functional/expected.json', { with: { type: 'json' } })).default as { input: number[]; shape: number[]; output: number[] };
+    const y = c.predict(ck.tensor(expected.input, expected.shape));
+    expect(mismatch(y.dataSync(), expected.output, TOL)).toBeNull();
+    c.dispose();
+  });
+});
