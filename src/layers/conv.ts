@@ -1,6 +1,6 @@
 /**
  * Convolution layers (channels last, HWIO kernels): Conv1D, Conv2D, Conv3D,
- * DepthwiseConv2D and Conv2DTranspose.
+ * DepthwiseConv2D, SeparableConv2D and Conv2DTranspose.
  *
  * Parameters: (C/groups * prod(kernel) + 1) * F, i.e. (cin*kh*kw + 1)*cout for a plain
  * 2D convolution with bias. Output size per axis floor((n + 2p - d(k-1) - 1)/s) + 1.
@@ -12,6 +12,7 @@ import { activationFn, checkActivation, type ActivationName } from './activation
 import { type InitializerSpec, serializeInitializer } from './initializers.js';
 import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type Shape, registerLayerClass } from './layer.js';
 import { type RegularizerSpec, checkRegularizer } from './regularizers.js';
+import { checkDataFormat, type DataFormat } from './options.js';
 import {
   computeConv1DInfo, computeConv2DInfo, computeConv2DTransposeInfo, computeConv3DInfo, perAxis, type Padding,
 } from '../kernels/conv_info.js';
@@ -331,4 +332,120 @@ export class Conv2DTranspose extends ConvBase {
   }
 }
 
-for (const cls of [Conv1D, Conv2D, Conv3D, DepthwiseConv2D, Conv2DTranspose]) registerLayerClass(cls);
+export interface SeparableConv2DArgs extends Omit<ConvLayerArgs, 'groups' | 'kernelInitializer' | 'kernelRegularizer'> {
+  /** Depthwise filters per input channel M (default 1): the pointwise step sees C * M channels. */
+  depthMultiplier?: number;
+  depthwiseInitializer?: InitializerSpec;
+  pointwiseInitializer?: InitializerSpec;
+  depthwiseRegularizer?: RegularizerSpec;
+  pointwiseRegularizer?: RegularizerSpec;
+  /** Keras's option; only 'channelsLast' (the default) is supported. */
+  dataFormat?: DataFormat;
+}
+
+/**
+ * Depthwise separable convolution (Keras SeparableConv2D, MobileNet/Xception): a depthwise
+ * convolution (each channel filtered by its own M kernels, with the layer's strides, padding
+ * and dilationRate) followed by a 1x1 convolution mixing the C * M channels into `filters`,
+ * then the bias and the activation. Weights as Keras: depthwiseKernel [KH, KW, C, M],
+ * pointwiseKernel [1, 1, C * M, F], bias [F]. Parameters KH*KW*C*M + C*M*F (+ F); MACs
+ * OH*OW*C*M*(KH*KW + F). The same as DepthwiseConv2D (no bias) then Conv2D 1x1 with these
+ * weights; the gradient comes from those two ops.
+ */
+export class SeparableConv2D extends Layer {
+  static readonly className = 'SeparableConv2D';
+  static readonly namePrefix = 'separable_conv2d';
+  static readonly argKeys = [
+    'filters', 'kernelSize', 'strides', 'padding', 'dilationRate', 'depthMultiplier', 'useBias', 'activation',
+    'depthwiseInitializer', 'pointwiseInitializer', 'biasInitializer', 'depthwiseRegularizer', 'pointwiseRegularizer', 'biasRegularizer', 'dataFormat',
+  ];
+  readonly filters: number;
+  readonly kernelSize: number[];
+  readonly strides: number[];
+  readonly padding: Padding;
+  readonly dilationRate: number[];
+  readonly depthMultiplier: number;
+  readonly useBias: boolean;
+  readonly activation: ActivationName;
+  readonly depthwiseInitializer: InitializerSpec;
+  readonly pointwiseInitializer: InitializerSpec;
+  readonly biasInitializer: InitializerSpec;
+  readonly depthwiseRegularizer?: RegularizerSpec;
+  readonly pointwiseRegularizer?: RegularizerSpec;
+  readonly biasRegularizer?: RegularizerSpec;
+  readonly dataFormat: 'channelsLast';
+
+  constructor(args: SeparableConv2DArgs) {
+    super(args);
+    const f = args?.filters;
+    if (typeof f !== 'number' || !Number.isInteger(f) || f < 1) throw new RangeError(`${this.label}: filters must be a positive integer, received ${JSON.stringify(f)}`);
+    this.filters = f;
+    if (args.kernelSize === undefined) throw new RangeError(`${this.label}: kernelSize is required`);
+    this.kernelSize = perAxis(this.label, 'kernelSize', args.kernelSize, 2, 1);
+    this.strides = perAxis(this.label, 'strides', args.strides, 2, 1);
+    this.dilationRate = perAxis(this.label, 'dilationRate', args.dilationRate, 2, 1);
+    this.padding = checkPadding(args.padding ?? 'valid', this.label);
+    const m = args.depthMultiplier ?? 1;
+    if (!Number.isInteger(m) || m < 1) throw new RangeError(`${this.label}: depthMultiplier must be a positive integer, received ${JSON.stringify(m)}`);
+    this.depthMultiplier = m;
+    this.useBias = args.useBias ?? true;
+    this.activation = checkActivation(args.activation ?? 'linear', `${this.label}: activation`);
+    this.depthwiseInitializer = args.depthwiseInitializer ?? 'glorotUniform';
+    this.pointwiseInitializer = args.pointwiseInitializer ?? 'glorotUniform';
+    this.biasInitializer = args.biasInitializer ?? 'zeros';
+    if (args.depthwiseRegularizer) this.depthwiseRegularizer = checkRegularizer(args.depthwiseRegularizer, `${this.label}: depthwiseRegularizer`);
+    if (args.pointwiseRegularizer) this.pointwiseRegularizer = checkRegularizer(args.pointwiseRegularizer, `${this.label}: pointwiseRegularizer`);
+    if (args.biasRegularizer) this.biasRegularizer = checkRegularizer(args.biasRegularizer, `${this.label}: biasRegularizer`);
+    this.dataFormat = checkDataFormat(this.label, args.dataFormat);
+  }
+  protected inputSpec(): InputSpec {
+    return { rank: 4, layout: LAYOUTS[2], lastAxis: 'channels' };
+  }
+  protected createWeights(inputShape: number[]): void {
+    const c = inputShape[2], cm = c * this.depthMultiplier;
+    this.addWeight('depthwiseKernel', [...this.kernelSize, c, this.depthMultiplier], this.depthwiseInitializer, { regularizer: this.depthwiseRegularizer });
+    this.addWeight('pointwiseKernel', [1, 1, cm, this.filters], this.pointwiseInitializer, { regularizer: this.pointwiseRegularizer });
+    if (this.useBias) this.addWeight('bias', [this.filters], this.biasInitializer, { regularizer: this.biasRegularizer });
+  }
+  private outSpatial(s: Shape): number[] {
+    const c = s[2];
+    const info = computeConv2DInfo('separableConv2d', [1, ...s], [...this.kernelSize, 1, c * this.depthMultiplier], {
+      strides: this.strides, padding: this.padding, dilations: this.dilationRate, groups: c,
+    });
+    return [info.outH, info.outW];
+  }
+  computeOutputShape(s: Shape): number[] {
+    return [...this.outSpatial(s), this.filters];
+  }
+  macs(s: Shape): number {
+    return sizeOf(this.outSpatial(s)) * s[2] * this.depthMultiplier * (sizeOf(this.kernelSize) + this.filters);
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    const [dw, pw, bias] = this.ownWeights;
+    const d = depthwiseConv2d(x as Tensor, dw.value, { strides: this.strides, padding: this.padding, dilations: this.dilationRate });
+    const y = conv2d(d, pw.value, this.useBias ? { bias: bias.value } : {});
+    return activationFn(this.activation)(y);
+  }
+  getConfig(): LayerConfig {
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      dilationRate: this.dilationRate,
+      depthMultiplier: this.depthMultiplier,
+      useBias: this.useBias,
+      activation: this.activation,
+      depthwiseInitializer: serializeInitializer(this.depthwiseInitializer),
+      pointwiseInitializer: serializeInitializer(this.pointwiseInitializer),
+      biasInitializer: serializeInitializer(this.biasInitializer),
+      ...(this.depthwiseRegularizer ? { depthwiseRegularizer: this.depthwiseRegularizer } : {}),
+      ...(this.pointwiseRegularizer ? { pointwiseRegularizer: this.pointwiseRegularizer } : {}),
+      ...(this.biasRegularizer ? { biasRegularizer: this.biasRegularizer } : {}),
+      dataFormat: this.dataFormat,
+    };
+  }
+}
+
+for (const cls of [Conv1D, Conv2D, Conv3D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose]) registerLayerClass(cls);

@@ -1,11 +1,14 @@
 /**
- * Core layers: Dense, Flatten, Reshape, Dropout, the activation layers and ZeroPadding2D.
+ * Core layers: Dense, Flatten, Reshape, Dropout and SpatialDropout1D/2D/3D, Rescaling, the
+ * activation layers and ZeroPadding2D (the other Keras reshaping layers, Cropping1D/2D,
+ * UpSampling2D and ZeroPadding1D, are in reshaping.ts).
  */
 import { activationFn, checkActivation, type ActivationName } from './activations.js';
 import { constant, type InitializerSpec, serializeInitializer } from './initializers.js';
 import { type CallOpts, type InputSpec, Layer, type LayerArgs, type LayerConfig, type Shape, fmtDims, registerLayerClass } from './layer.js';
 import { type RegularizerSpec, checkRegularizer } from './regularizers.js';
-import { add, minimum } from '../ops/elementwise.js';
+import { add, minimum, mul } from '../ops/elementwise.js';
+import { tensor } from '../ops/creation.js';
 import { matmul } from '../ops/matmul.js';
 import { pad, reshape } from '../ops/shape.js';
 import { dropout } from '../ops/norm.js';
@@ -13,6 +16,7 @@ import { elu, leakyRelu, prelu, relu, softmax } from '../ops/activation.js';
 import { Rng } from '../ops/random.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkDataFormat, type DataFormat } from './options.js';
 
 function positiveInt(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${what} must be a positive integer, received ${JSON.stringify(v)}`);
@@ -201,6 +205,115 @@ export class Dropout extends Layer {
   }
   getConfig(): LayerConfig {
     return { ...super.getConfig(), rate: this.rate };
+  }
+}
+
+// ---------------------------------------------------------------- SpatialDropout
+
+export interface SpatialDropoutArgs extends LayerArgs {
+  /** Fraction of channels dropped in training, in [0, 1). */
+  rate: number;
+  /** Keras's option (SpatialDropout2D/3D); only 'channelsLast' (the default) is supported. */
+  dataFormat?: DataFormat;
+}
+
+/**
+ * Dropout of whole channels (Keras SpatialDropout1D/2D/3D, Tompson et al. 2015): in training
+ * calls each (example, channel) pair is kept with probability 1 - rate and scaled by
+ * 1 / (1 - rate), or zeroed over the whole signal, image or volume; the identity at inference.
+ * The mask [N, 1, ..., 1, C] is a constant broadcast by a product, so the gradient is that of
+ * the product. Masks come from a generator seeded by the layer's `seed`, so runs repeat.
+ */
+abstract class SpatialDropoutBase extends Layer {
+  static readonly argKeys = ['rate', 'dataFormat'];
+  readonly rate: number;
+  readonly dataFormat: 'channelsLast';
+  private rng: Rng;
+  protected abstract readonly spatialRank: number;
+  constructor(args: SpatialDropoutArgs) {
+    super(args);
+    const rate = args?.rate;
+    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new RangeError(`${this.label}: rate must be a number in [0, 1), received ${JSON.stringify(rate)}`);
+    this.rate = rate;
+    this.dataFormat = checkDataFormat(this.label, args.dataFormat);
+    this.rng = new Rng(this.seed);
+  }
+  /** A new seed restarts the mask sequence. */
+  setSeed(seed: number): void {
+    super.setSeed(seed);
+    this.rng = new Rng(this.seed);
+  }
+  protected inputSpec(): InputSpec {
+    return { rank: this.spatialRank + 2, layout: ['N, L, C', 'N, H, W, C', 'N, D, H, W, C'][this.spatialRank - 1] };
+  }
+  protected forward(x: Tensor | Tensor[], opts: CallOpts): Tensor {
+    const t = one(x, this.label);
+    if (!opts.training || this.rate === 0) return t;
+    const n = t.shape[0], c = t.shape[t.rank - 1];
+    const scale = 1 / (1 - this.rate);
+    const mask = new Float64Array(n * c);
+    for (let i = 0; i < mask.length; i++) mask[i] = this.rng.next() >= this.rate ? scale : 0;
+    return mul(t, tensor(mask, [n, ...new Array<number>(t.rank - 2).fill(1), c], t.dtype));
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), rate: this.rate, dataFormat: this.dataFormat };
+  }
+}
+
+/** Drops whole channels of signals [N, L, C] in training (see SpatialDropoutBase). */
+export class SpatialDropout1D extends SpatialDropoutBase {
+  static readonly className = 'SpatialDropout1D';
+  static readonly namePrefix = 'spatial_dropout1d';
+  protected readonly spatialRank = 1;
+}
+
+/** Drops whole channels of images [N, H, W, C] in training (feature maps, not pixels). */
+export class SpatialDropout2D extends SpatialDropoutBase {
+  static readonly className = 'SpatialDropout2D';
+  static readonly namePrefix = 'spatial_dropout2d';
+  protected readonly spatialRank = 2;
+}
+
+/** Drops whole channels of volumes [N, D, H, W, C] in training. */
+export class SpatialDropout3D extends SpatialDropoutBase {
+  static readonly className = 'SpatialDropout3D';
+  static readonly namePrefix = 'spatial_dropout3d';
+  protected readonly spatialRank = 3;
+}
+
+// ---------------------------------------------------------------- Rescaling
+
+export interface RescalingArgs extends LayerArgs {
+  /** Multiplier, e.g. 1 / 255 to map bytes to [0, 1]. */
+  scale: number;
+  /** Added after scaling (default 0): scale 1 / 127.5 with offset -1 maps bytes to [-1, 1]. */
+  offset?: number;
+}
+
+/** y = x * scale + offset elementwise (Keras Rescaling, a preprocessing step inside the model). No parameters. */
+export class Rescaling extends Layer {
+  static readonly className = 'Rescaling';
+  static readonly namePrefix = 'rescaling';
+  static readonly argKeys = ['scale', 'offset'];
+  readonly scale: number;
+  readonly offset: number;
+  constructor(args: RescalingArgs) {
+    super(args);
+    for (const k of ['scale', 'offset'] as const) {
+      const v = args?.[k];
+      if (!(v === undefined && k === 'offset') && (typeof v !== 'number' || !Number.isFinite(v))) {
+        throw new TypeError(`${this.label}: ${k} must be a finite number, received ${JSON.stringify(v)}`);
+      }
+    }
+    this.scale = args.scale;
+    this.offset = args.offset ?? 0;
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    const y = mul(one(x, this.label), this.scale);
+    return this.offset === 0 ? y : add(y, this.offset);
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), scale: this.scale, offset: this.offset };
   }
 }
 
@@ -396,4 +509,4 @@ export class ZeroPadding2D extends Layer {
   }
 }
 
-for (const cls of [Dense, Flatten, Reshape, Dropout, Activation, ReLU, LeakyReLU, ELU, PReLU, Softmax, ZeroPadding2D]) registerLayerClass(cls);
+for (const cls of [Dense, Flatten, Reshape, Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, Rescaling, Activation, ReLU, LeakyReLU, ELU, PReLU, Softmax, ZeroPadding2D]) registerLayerClass(cls);

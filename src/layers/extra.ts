@@ -451,6 +451,60 @@ export interface ResizingArgs extends LayerArgs {
   nearestMode?: ResizeNearest;
 }
 
+/** How `resizeImages` maps and interpolates (Resizing's options; UpSampling2D uses 'asymmetric' + 'floor'). */
+export interface ResizeMode {
+  interpolation: ResizeInterpolation;
+  coordinates: ResizeCoordinates;
+  nearestMode: ResizeNearest;
+}
+
+/** Input coordinate of output index o along an axis of n -> m. */
+function resizeSource(mode: ResizeMode, o: number, n: number, m: number): number {
+  const scale = m / n;
+  switch (mode.coordinates) {
+    case 'half_pixel': return (o + 0.5) / scale - 0.5;
+    case 'pytorch_half_pixel': return m > 1 ? (o + 0.5) / scale - 0.5 : 0;
+    case 'align_corners': return m === 1 ? 0 : (o * (n - 1)) / (m - 1);
+    case 'asymmetric': return o / scale;
+  }
+}
+
+function resizeRound(mode: ResizeMode, v: number): number {
+  switch (mode.nearestMode) {
+    case 'round_prefer_floor': return Math.ceil(v - 0.5);
+    case 'round_prefer_ceil': return Math.floor(v + 0.5);
+    case 'floor': return Math.floor(v);
+    case 'ceil': return Math.ceil(v);
+  }
+}
+
+/** One spatial axis (1 = H, 2 = W) of x resized to m: gathers, and a lerp for bilinear (all differentiable). */
+function resizeAxis(x: Tensor, axis: 1 | 2, m: number, mode: ResizeMode): Tensor {
+  const n = x.shape[axis];
+  if (n === m && mode.coordinates !== 'align_corners' && mode.interpolation === 'nearest') return x;
+  const clampI = (i: number) => Math.min(n - 1, Math.max(0, i));
+  if (mode.interpolation === 'nearest') {
+    const idx = Int32Array.from({ length: m }, (_, o) => clampI(resizeRound(mode, resizeSource(mode, o, n, m))));
+    return gather(x, tensor(idx, undefined, 'int32'), axis);
+  }
+  const i0 = new Int32Array(m), i1 = new Int32Array(m), w = new Float64Array(m);
+  for (let o = 0; o < m; o++) {
+    const src = Math.min(n - 1, Math.max(0, resizeSource(mode, o, n, m)));
+    i0[o] = Math.floor(src);
+    i1[o] = Math.min(n - 1, i0[o] + 1);
+    w[o] = src - i0[o];
+  }
+  const wShape = axis === 1 ? [1, m, 1, 1] : [1, 1, m, 1];
+  const wt = tensor(w, wShape, x.dtype);
+  const a = gather(x, tensor(i0, undefined, 'int32'), axis), b = gather(x, tensor(i1, undefined, 'int32'), axis);
+  return add(a, mul(sub(b, a), wt));
+}
+
+/** Resize [N, H, W, C] to [N, height, width, C], rows then columns (bilinear is separable). */
+export function resizeImages(x: Tensor, height: number, width: number, mode: ResizeMode): Tensor {
+  return resizeAxis(resizeAxis(x, 1, height, mode), 2, width, mode);
+}
+
 const COORDS: ResizeCoordinates[] = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric'];
 const NEAREST: ResizeNearest[] = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
 
@@ -489,47 +543,8 @@ export class Resizing extends Layer {
   computeOutputShape(s: Shape): number[] {
     return [this.height, this.width, s[2]];
   }
-  /** Input coordinate of output index o along an axis of n -> m. */
-  private source(o: number, n: number, m: number): number {
-    const scale = m / n;
-    switch (this.coordinates) {
-      case 'half_pixel': return (o + 0.5) / scale - 0.5;
-      case 'pytorch_half_pixel': return m > 1 ? (o + 0.5) / scale - 0.5 : 0;
-      case 'align_corners': return m === 1 ? 0 : (o * (n - 1)) / (m - 1);
-      case 'asymmetric': return o / scale;
-    }
-  }
-  private round(v: number): number {
-    switch (this.nearestMode) {
-      case 'round_prefer_floor': return Math.ceil(v - 0.5);
-      case 'round_prefer_ceil': return Math.floor(v + 0.5);
-      case 'floor': return Math.floor(v);
-      case 'ceil': return Math.ceil(v);
-    }
-  }
-  private axis(x: Tensor, axis: 1 | 2, m: number): Tensor {
-    const n = x.shape[axis];
-    if (n === m && this.coordinates !== 'align_corners' && this.interpolation === 'nearest') return x;
-    const clampI = (i: number) => Math.min(n - 1, Math.max(0, i));
-    if (this.interpolation === 'nearest') {
-      const idx = Int32Array.from({ length: m }, (_, o) => clampI(this.round(this.source(o, n, m))));
-      return gather(x, tensor(idx, undefined, 'int32'), axis);
-    }
-    const i0 = new Int32Array(m), i1 = new Int32Array(m), w = new Float32Array(m);
-    for (let o = 0; o < m; o++) {
-      const src = Math.min(n - 1, Math.max(0, this.source(o, n, m)));
-      i0[o] = Math.floor(src);
-      i1[o] = Math.min(n - 1, i0[o] + 1);
-      w[o] = src - i0[o];
-    }
-    const wShape = axis === 1 ? [1, m, 1, 1] : [1, 1, m, 1];
-    const wt = tensor(w, wShape, x.dtype);
-    const a = gather(x, tensor(i0, undefined, 'int32'), axis), b = gather(x, tensor(i1, undefined, 'int32'), axis);
-    return add(a, mul(sub(b, a), wt));
-  }
   protected forward(xIn: Tensor | Tensor[]): Tensor {
-    const x = one(xIn, this.label);
-    return this.axis(this.axis(x, 1, this.height), 2, this.width);
+    return resizeImages(one(xIn, this.label), this.height, this.width, this);
   }
   getConfig(): LayerConfig {
     return { ...super.getConfig(), height: this.height, width: this.width, interpolation: this.interpolation, coordinates: this.coordinates, nearestMode: this.nearestMode };

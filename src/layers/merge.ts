@@ -1,10 +1,12 @@
 /**
  * Merge layers, applied to a list of inputs: Add (equal shapes, the residual sum),
- * Multiply (broadcasting, e.g. squeeze-and-excitation's channel scaling) and
- * Concatenate (along a channel axis, e.g. the Inception branches). No parameters.
+ * Multiply (broadcasting, e.g. squeeze-and-excitation's channel scaling), Concatenate
+ * (along a channel axis, e.g. the Inception branches), and Keras's Subtract (two inputs),
+ * Average, Maximum and Minimum (broadcasting, as Multiply). No parameters; the gradients
+ * are those of the elementwise ops.
  */
 import { Layer, type LayerArgs, type LayerConfig, type Shape, fmtDims, isShapeList, registerLayerClass } from './layer.js';
-import { add, mul } from '../ops/elementwise.js';
+import { add, div, maximum, minimum, mul, sub } from '../ops/elementwise.js';
 import { concat } from '../ops/shape.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -116,4 +118,63 @@ export class Concatenate extends Merge {
   }
 }
 
-for (const cls of [Add, Multiply, Concatenate]) registerLayerClass(cls);
+/** Inputs combined pairwise, left to right, with broadcasting (as Multiply). */
+abstract class BroadcastMerge extends Merge {
+  protected checkShapes(shapes: number[][]): void {
+    shapes.slice(1).reduce((acc, s) => broadcastShapes(acc, s, `${this.label}`), shapes[0]);
+  }
+  computeOutputShape(s: Shape | Shape[]): number[] {
+    const l = this.list(s);
+    return l.slice(1).reduce<number[]>((acc, t) => broadcastShapes(acc, t, this.label), [...l[0]]);
+  }
+  protected abstract combine(a: Tensor, b: Tensor): Tensor;
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    const xs = x as Tensor[];
+    return xs.slice(1).reduce((acc, t) => this.combine(acc, t), xs[0]);
+  }
+}
+
+/** inputs[0] - inputs[1] (Keras Subtract: exactly two inputs), with broadcasting. */
+export class Subtract extends BroadcastMerge {
+  static readonly className = 'Subtract';
+  static readonly namePrefix = 'subtract';
+  protected checkInputs(shapes: readonly Dims[]): void {
+    if (shapes.length !== 2) throw new RangeError(`${this.label}: expects exactly 2 inputs [a, b] (it computes a - b), received ${shapes.length}`);
+    super.checkInputs(shapes);
+  }
+  protected combine(a: Tensor, b: Tensor): Tensor {
+    return sub(a, b);
+  }
+}
+
+/** The elementwise mean of the inputs, with broadcasting. */
+export class Average extends BroadcastMerge {
+  static readonly className = 'Average';
+  static readonly namePrefix = 'average';
+  protected combine(a: Tensor, b: Tensor): Tensor {
+    return add(a, b);
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    return div(super.forward(x), (x as Tensor[]).length);
+  }
+}
+
+/** The elementwise maximum of the inputs, with broadcasting (a tie sends the gradient as ck.maximum does). */
+export class Maximum extends BroadcastMerge {
+  static readonly className = 'Maximum';
+  static readonly namePrefix = 'maximum';
+  protected combine(a: Tensor, b: Tensor): Tensor {
+    return maximum(a, b);
+  }
+}
+
+/** The elementwise minimum of the inputs, with broadcasting (a tie sends the gradient as ck.minimum does). */
+export class Minimum extends BroadcastMerge {
+  static readonly className = 'Minimum';
+  static readonly namePrefix = 'minimum';
+  protected combine(a: Tensor, b: Tensor): Tensor {
+    return minimum(a, b);
+  }
+}
+
+for (const cls of [Add, Multiply, Concatenate, Subtract, Average, Maximum, Minimum]) registerLayerClass(cls);

@@ -57,3 +57,18 @@ export function checkOptionKeys(owner: string, opts: unknown, known: readonly st
     );
   }
 }
+
+/** Keras's `dataFormat` option. convkit's activations are channels last (NHWC), always. */
+export type DataFormat = 'channelsLast' | 'channelsFirst';
+
+/**
+ * Accept Keras's `dataFormat` where Keras has it, as long as it says channels last: a
+ * channels-first model would otherwise run on transposed data without a word.
+ */
+export function checkDataFormat(label: string, v: unknown): 'channelsLast' {
+  if (v === undefined || v === 'channelsLast') return 'channelsLast';
+  if (v === 'channelsFirst') {
+    throw new RangeError(`${label}: dataFormat 'channelsFirst' is not supported: convkit layers take channels-last inputs ([N, ..., C]); received 'channelsFirst', expected 'channelsLast' (transpose the data, e.g. with a Permute layer, instead)`);
+  }
+  throw new RangeError(`${label}: dataFormat must be 'channelsLast', received ${JSON.stringify(v)}`);
+}

@@ -1,6 +1,8 @@
 /**
- * Pooling layers (no parameters; MACs counted as 0). Window size and strides are
- * hyper-parameters; strides default to the window size.
+ * Pooling layers (no parameters; MACs counted as 0): 1D (MaxPooling1D, AveragePooling1D),
+ * 2D (MaxPooling2D, AveragePooling2D, MinPooling2D), 3D (MaxPooling3D, AveragePooling3D) and
+ * global (GlobalAveragePooling1D/2D/3D, GlobalMaxPooling1D/2D/3D). Window size and strides
+ * are hyper-parameters; strides default to the window size.
  *
  * `ceilMode` (max and min pooling, and average pooling without countIncludePad) reproduces
  * PyTorch's ceil_mode=True: the output size is ceil((n + 2p - k)/s) + 1, minus one when
@@ -9,8 +11,9 @@
  */
 import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type Shape, registerLayerClass } from './layer.js';
 import { computePool2DInfo, perAxis, resolveSpatial, type Padding } from '../kernels/conv_info.js';
-import { avgPool2d, avgPool3d, globalAvgPool2d, globalMaxPool2d, maxPool2d, maxPool3d, minPool2d } from '../ops/pool.js';
+import { avgPool1d, avgPool2d, avgPool3d, globalAvgPool1d, globalAvgPool2d, globalAvgPool3d, globalMaxPool1d, globalMaxPool2d, globalMaxPool3d, maxPool1d, maxPool2d, maxPool3d, minPool2d } from '../ops/pool.js';
 import { reshape } from '../ops/shape.js';
+import { checkDataFormat, type DataFormat } from './options.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface Pool2DArgs extends LayerArgs {
@@ -128,6 +131,8 @@ export interface GlobalPoolArgs extends LayerArgs {
   keepDims?: boolean;
 }
 
+const GLOBAL_LAYOUTS: Record<number, string> = { 1: 'N, L, C', 2: 'N, H, W, C', 3: 'N, D, H, W, C' };
+
 abstract class GlobalPoolBase extends Layer {
   static readonly argKeys = ['keepDims'];
   readonly keepDims: boolean;
@@ -135,17 +140,22 @@ abstract class GlobalPoolBase extends Layer {
     super(args);
     this.keepDims = !!args.keepDims;
   }
+  /** Number of spatial axes pooled away (L; H, W; D, H, W). */
+  protected get spatialRank(): number {
+    return 2;
+  }
   protected inputSpec(): InputSpec {
-    return { rank: 4, layout: 'N, H, W, C' };
+    return { rank: this.spatialRank + 2, layout: GLOBAL_LAYOUTS[this.spatialRank] };
   }
   computeOutputShape(s: Shape): number[] {
-    return this.keepDims ? [1, 1, s[2]] : [s[2]];
+    const c = s[s.length - 1];
+    return this.keepDims ? [...new Array<number>(this.spatialRank).fill(1), c] : [c];
   }
   protected abstract pool(x: Tensor): Tensor;
   protected forward(x: Tensor | Tensor[]): Tensor {
     const t = x as Tensor;
     const y = this.pool(t);
-    return this.keepDims ? reshape(y, [t.shape[0], 1, 1, t.shape[3]]) : y;
+    return this.keepDims ? reshape(y, [t.shape[0], ...this.computeOutputShape(t.shape.slice(1))]) : y;
   }
   getConfig(): LayerConfig {
     return { ...super.getConfig(), keepDims: this.keepDims };
@@ -247,4 +257,145 @@ export class AveragePooling3D extends Pool3DBase {
   }
 }
 
-for (const cls of [MaxPooling2D, MinPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling3D, AveragePooling3D]) registerLayerClass(cls);
+// ---------------------------------------------------------------- 1D (Keras's MaxPooling1D, AveragePooling1D)
+
+export interface Pool1DArgs extends LayerArgs {
+  /** Window length (default 2); a number or [k]. */
+  poolSize?: number | readonly [number];
+  /** Default: the window length. */
+  strides?: number | readonly [number];
+  /** 'valid' (default), 'same' (TF's rule: output ceil(L / stride), the extra cell at the end), a number, or [before, after]. */
+  padding?: 'valid' | 'same' | number | readonly [number, number];
+  /** Keras's option; only 'channelsLast' (the default) is supported. */
+  dataFormat?: DataFormat;
+}
+
+/**
+ * Pooling of signals [N, L, C] -> [N, OL, C], the 2D pool over [N, 1, L, C] (ops/pool.ts).
+ * Average pooling divides by the real cells of each window ('same' padding is not counted),
+ * as Keras and TF.js do; max pooling never picks a padded cell.
+ */
+abstract class Pool1DBase extends Layer {
+  static readonly argKeys = ['poolSize', 'strides', 'padding', 'dataFormat'];
+  readonly poolSize: number[];
+  readonly strides: number[];
+  readonly padding: 'valid' | 'same' | number | [number, number];
+  readonly dataFormat: 'channelsLast';
+  constructor(args: Pool1DArgs = {}) {
+    super(args);
+    this.poolSize = perAxis(this.label, 'poolSize', args.poolSize ?? 2, 1, 2);
+    this.strides = perAxis(this.label, 'strides', args.strides ?? this.poolSize, 1, 1);
+    const p = args.padding ?? 'valid';
+    const isInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+    if (!(p === 'valid' || p === 'same' || isInt(p) || (Array.isArray(p) && p.length === 2 && p.every(isInt)))) {
+      throw new RangeError(`${this.label}: padding must be 'valid', 'same', a non-negative integer or [before, after], received ${JSON.stringify(p)}`);
+    }
+    this.padding = Array.isArray(p) ? [p[0], p[1]] : (p as 'valid' | 'same' | number);
+    this.dataFormat = checkDataFormat(this.label, args.dataFormat);
+  }
+  protected inputSpec(): InputSpec {
+    return { rank: 3, layout: 'N, L, C' };
+  }
+  /** The padding as the op and the ONNX exporter take it (pairs per axis). */
+  opPadding(): Padding {
+    return Array.isArray(this.padding) ? [[this.padding[0], this.padding[1]]] : this.padding;
+  }
+  protected poolOpts() {
+    return { size: this.poolSize, strides: this.strides, padding: this.opPadding() };
+  }
+  computeOutputShape(s: Shape): number[] {
+    const { outSizes } = resolveSpatial(this.label, [s[0]], this.poolSize, this.strides, [1], this.opPadding(), ` (input shape [${s.join(', ')}])`);
+    return [outSizes[0], s[1]];
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding, dataFormat: this.dataFormat };
+  }
+}
+
+/** Max pooling of signals (Keras MaxPooling1D): [N, L, C] -> [N, OL, C]. */
+export class MaxPooling1D extends Pool1DBase {
+  static readonly className = 'MaxPooling1D';
+  static readonly namePrefix = 'max_pooling1d';
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    return maxPool1d(x as Tensor, this.poolOpts());
+  }
+}
+
+/** Average pooling of signals (Keras AveragePooling1D): [N, L, C] -> [N, OL, C]; padding is not counted. */
+export class AveragePooling1D extends Pool1DBase {
+  static readonly className = 'AveragePooling1D';
+  static readonly namePrefix = 'average_pooling1d';
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    return avgPool1d(x as Tensor, this.poolOpts());
+  }
+}
+
+export interface GlobalPool1D3DArgs extends GlobalPoolArgs {
+  /** Keras's option; only 'channelsLast' (the default) is supported. */
+  dataFormat?: DataFormat;
+}
+
+abstract class GlobalPoolKerasBase extends GlobalPoolBase {
+  static readonly argKeys = ['dataFormat'];
+  readonly dataFormat: 'channelsLast';
+  constructor(args: GlobalPool1D3DArgs = {}) {
+    super(args);
+    this.dataFormat = checkDataFormat(this.label, args.dataFormat);
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), dataFormat: this.dataFormat };
+  }
+}
+
+/** The mean over L: [N, L, C] -> [N, C] ([N, 1, C] with keepDims). */
+export class GlobalAveragePooling1D extends GlobalPoolKerasBase {
+  static readonly className = 'GlobalAveragePooling1D';
+  static readonly namePrefix = 'global_average_pooling1d';
+  protected get spatialRank(): number {
+    return 1;
+  }
+  protected pool(x: Tensor): Tensor {
+    return globalAvgPool1d(x);
+  }
+}
+
+/** The max over L: [N, L, C] -> [N, C] ([N, 1, C] with keepDims); tied maxima share the gradient. */
+export class GlobalMaxPooling1D extends GlobalPoolKerasBase {
+  static readonly className = 'GlobalMaxPooling1D';
+  static readonly namePrefix = 'global_max_pooling1d';
+  protected get spatialRank(): number {
+    return 1;
+  }
+  protected pool(x: Tensor): Tensor {
+    return globalMaxPool1d(x);
+  }
+}
+
+/** The mean over D, H and W: [N, D, H, W, C] -> [N, C] ([N, 1, 1, 1, C] with keepDims). */
+export class GlobalAveragePooling3D extends GlobalPoolKerasBase {
+  static readonly className = 'GlobalAveragePooling3D';
+  static readonly namePrefix = 'global_average_pooling3d';
+  protected get spatialRank(): number {
+    return 3;
+  }
+  protected pool(x: Tensor): Tensor {
+    return globalAvgPool3d(x);
+  }
+}
+
+/** The max over D, H and W: [N, D, H, W, C] -> [N, C] ([N, 1, 1, 1, C] with keepDims). */
+export class GlobalMaxPooling3D extends GlobalPoolKerasBase {
+  static readonly className = 'GlobalMaxPooling3D';
+  static readonly namePrefix = 'global_max_pooling3d';
+  protected get spatialRank(): number {
+    return 3;
+  }
+  protected pool(x: Tensor): Tensor {
+    return globalMaxPool3d(x);
+  }
+}
+
+for (const cls of [
+  MaxPooling2D, MinPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling3D, AveragePooling3D,
+  MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, GlobalAveragePooling3D, GlobalMaxPooling3D,
+]) registerLayerClass(cls);

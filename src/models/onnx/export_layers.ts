@@ -10,11 +10,12 @@
 import { Container } from '../../layers/container.js';
 import type { Layer } from '../../layers/layer.js';
 import type { ActivationName } from '../../layers/activations.js';
-import type { Conv2DTranspose, DepthwiseConv2D } from '../../layers/conv.js';
-import type { Activation, Dense, ELU, LeakyReLU, ReLU, Reshape, Softmax, ZeroPadding2D } from '../../layers/core.js';
+import type { Conv2DTranspose, DepthwiseConv2D, SeparableConv2D } from '../../layers/conv.js';
+import type { Activation, Dense, ELU, LeakyReLU, ReLU, Rescaling, Reshape, Softmax, ZeroPadding2D } from '../../layers/core.js';
 import type { BatchNormalization, LayerNormalization, LRN } from '../../layers/normalization.js';
-import type { AveragePooling2D, AveragePooling3D, GlobalAveragePooling2D, MaxPooling3D } from '../../layers/pooling.js';
-import type { Arithmetic, ArithmeticOp, InstanceNormalization, MathFunction, Pad, Permute, Reduce, Resizing, Slice, Where } from '../../layers/extra.js';
+import type { AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling2D, MaxPooling3D } from '../../layers/pooling.js';
+import type { Cropping1D, Cropping2D, UpSampling2D, ZeroPadding1D } from '../../layers/reshaping.js';
+import type { Arithmetic, ArithmeticOp, InstanceNormalization, MathFunction, Pad, Permute, Reduce, ResizeMode, Resizing, Slice, Where } from '../../layers/extra.js';
 import type { Concatenate } from '../../layers/merge.js';
 import { resolveSpatial, type Padding } from '../../kernels/conv_info.js';
 import { SELU_ALPHA, SELU_SCALE } from '../../ops/activation.js';
@@ -172,6 +173,26 @@ const depthwise: LayerExporter = (em, layer, ins, ctx) => {
   return emitActivation(em, d.activation, { name: y, shape: ctx.outShape, layout: 'cf' }, ctx.label);
 };
 
+/** Depthwise (Conv with group C, no bias) then pointwise (1x1 Conv with the bias), then the activation. */
+const separable: LayerExporter = (em, layer, ins, ctx) => {
+  const d = layer as SeparableConv2D;
+  const x = em.asCf(ins[0]);
+  const dk = need(layer, 'depthwiseKernel'); // [KH, KW, C, M]: channel c*M + m
+  const [kh, kw, ch, m] = dk.shape;
+  const dwt = permute(dk.data, [kh, kw, 1, ch * m], [3, 2, 0, 1]);
+  const pads = onnxPads(ctx.label, x.shape.slice(0, -1), d.kernelSize, d.strides, d.dilationRate, d.padding);
+  const dw = em.one('Conv', [x.name, em.weight(layer, `${ctx.label}/depthwiseKernel`, dwt.data, dwt.shape)], `${ctx.label}/depthwise`, [
+    mkAttr.ints('kernel_shape', d.kernelSize), mkAttr.ints('strides', d.strides), mkAttr.ints('dilations', d.dilationRate),
+    mkAttr.ints('pads', pads), mkAttr.int('group', ch),
+  ]);
+  const pk = need(layer, 'pointwiseKernel'); // [1, 1, C*M, F] -> [F, C*M, 1, 1]
+  const pwt = permute(pk.data, pk.shape, [3, 2, 0, 1]);
+  const inputs = [dw, em.weight(layer, `${ctx.label}/pointwiseKernel`, pwt.data, pwt.shape)];
+  if (d.useBias) inputs.push(em.weight(layer, `${ctx.label}/bias`, need(layer, 'bias').data, [d.filters]));
+  const y = em.one('Conv', inputs, `${ctx.label}/pointwise`, [mkAttr.ints('kernel_shape', [1, 1])]);
+  return emitActivation(em, d.activation, { name: y, shape: ctx.outShape, layout: 'cf' }, ctx.label);
+};
+
 const convTranspose: LayerExporter = (em, layer, ins, ctx) => {
   const c = layer as Conv2DTranspose;
   const x = em.asCf(ins[0]);
@@ -240,6 +261,16 @@ const globalPool = (op: string): LayerExporter => (em, layer, ins, ctx) => {
   const y = em.one(op, [x.name], ctx.label);
   if ((layer as GlobalAveragePooling2D).keepDims) return { name: y, shape: ctx.outShape, layout: 'cf' };
   return cl(x, em.one('Flatten', [y], ctx.label, [mkAttr.int('axis', 1)]), ctx.outShape);
+};
+
+/** MaxPooling1D / AveragePooling1D on NCL (padding is not counted by the average, as convkit's). */
+const pool1d = (op: 'MaxPool' | 'AveragePool'): LayerExporter => (em, layer, ins, ctx) => {
+  const p = layer as AveragePooling1D;
+  const x = em.asCf(ins[0]);
+  const pads = onnxPads(ctx.label, x.shape.slice(0, -1), p.poolSize, p.strides, [1], p.opPadding());
+  const attrs = [mkAttr.ints('kernel_shape', p.poolSize), mkAttr.ints('strides', p.strides), mkAttr.ints('pads', pads)];
+  if (op === 'AveragePool') attrs.push(mkAttr.int('count_include_pad', 0));
+  return { name: em.one(op, [x.name], ctx.label, attrs), shape: ctx.outShape, layout: 'cf' };
 };
 
 // ---------------------------------------------------------------- normalisation
@@ -389,6 +420,48 @@ const zeroPad: LayerExporter = (em, layer, ins, ctx) => {
   return { name: em.one('Pad', [x.name, pads], ctx.label, [mkAttr.string('mode', 'constant')]), shape: ctx.outShape, layout: 'cf' };
 };
 
+const zeroPad1d: LayerExporter = (em, layer, ins, ctx) => {
+  const x = em.asCf(ins[0]);
+  const [a, b] = (layer as ZeroPadding1D).padding;
+  const pads = em.int64(`${ctx.label}/pads`, [0, 0, a, 0, 0, b]);
+  return { name: em.one('Pad', [x.name, pads], ctx.label, [mkAttr.string('mode', 'constant')]), shape: ctx.outShape, layout: 'cf' };
+};
+
+/** Cropping as one Slice over the spatial axes, in whatever layout the input has. */
+function cropSlice(em: Emitter, x: Val, crops: [number, number][], ctx: ExportCtx): Val {
+  const starts: number[] = [], ends: number[] = [], axes: number[] = [];
+  crops.forEach(([a, b], i) => {
+    if (!a && !b) return;
+    starts.push(a);
+    ends.push(x.shape[i] - b);
+    axes.push(em.axisOf(x, i + 1));
+  });
+  if (!axes.length) return x;
+  const y = em.one('Slice', [x.name, em.int64(`${ctx.label}/starts`, starts), em.int64(`${ctx.label}/ends`, ends), em.int64(`${ctx.label}/axes`, axes)], ctx.label);
+  return same(x, y, ctx.outShape);
+}
+const cropping1d: LayerExporter = (em, layer, ins, ctx) => cropSlice(em, ins[0], [(layer as Cropping1D).cropping], ctx);
+const cropping2d: LayerExporter = (em, layer, ins, ctx) => cropSlice(em, ins[0], (layer as Cropping2D).cropping, ctx);
+
+/** ONNX Resize of an NCHW value to convkit's output size [H', W'], N and C read from the input (the batch is symbolic). */
+function emitResize(em: Emitter, x: Val, mode: ResizeMode, ctx: ExportCtx): Val {
+  const [h, w] = ctx.outShape;
+  const shp = em.one('Shape', [x.name], ctx.label);
+  const nc = em.one('Slice', [shp, em.int64(`${ctx.label}/nc_start`, [0]), em.int64(`${ctx.label}/nc_end`, [2])], ctx.label);
+  const sizes = em.one('Concat', [nc, em.int64(`${ctx.label}/hw`, [h, w])], ctx.label, [mkAttr.int('axis', 0)]);
+  const attrs = [mkAttr.string('mode', mode.interpolation === 'bilinear' ? 'linear' : 'nearest'), mkAttr.string('coordinate_transformation_mode', mode.coordinates)];
+  if (mode.interpolation === 'nearest') attrs.push(mkAttr.string('nearest_mode', mode.nearestMode));
+  return { name: em.one('Resize', [x.name, '', '', sizes], ctx.label, attrs), shape: ctx.outShape, layout: 'cf' };
+}
+const upSampling2d: LayerExporter = (em, layer, ins, ctx) => emitResize(em, em.asCf(ins[0]), (layer as UpSampling2D).resizeMode, ctx);
+
+const rescaling: LayerExporter = (em, layer, ins, ctx) => {
+  const r = layer as Rescaling;
+  const x = ins[0];
+  const y = em.one('Mul', [x.name, em.scalar(`${ctx.label}/scale`, r.scale)], ctx.label);
+  return same(x, r.offset === 0 ? y : em.one('Add', [y, em.scalar(`${ctx.label}/offset`, r.offset)], ctx.label));
+};
+
 // ---------------------------------------------------------------- merge
 
 /** Inputs brought to one layout: the first input's when all ranks agree, else channels last. */
@@ -403,6 +476,12 @@ const merge = (op: string): LayerExporter => (em, _layer, ins, ctx) => {
   let acc = xs[0].name;
   for (const v of xs.slice(1)) acc = em.one(op, [acc, v.name], ctx.label);
   return { name: acc, shape: ctx.outShape, layout: ctx.outShape.length + 1 >= 3 ? xs[0].layout : 'cl' };
+};
+
+/** The mean of the inputs: their sum, divided by their count. */
+const average: LayerExporter = (em, layer, ins, ctx) => {
+  const sum = merge('Add')(em, layer, ins, ctx);
+  return { ...sum, name: em.one('Div', [sum.name, em.scalar(`${ctx.label}/count`, ins.length)], ctx.label) };
 };
 
 const concat: LayerExporter = (em, layer, ins, ctx) => {
@@ -574,17 +653,7 @@ const reduceLayer: LayerExporter = (em, layer, ins, ctx) => {
   return { name: y, shape: ctx.outShape, layout: ctx.outShape.length + 1 >= 3 ? layout : 'cl' };
 };
 
-const resizing: LayerExporter = (em, layer, ins, ctx) => {
-  const z = layer as Resizing;
-  const x = em.asCf(ins[0]);
-  // Output sizes [N, C, height, width] with N and C read from the input (the batch is symbolic).
-  const shp = em.one('Shape', [x.name], ctx.label);
-  const nc = em.one('Slice', [shp, em.int64(`${ctx.label}/nc_start`, [0]), em.int64(`${ctx.label}/nc_end`, [2])], ctx.label);
-  const sizes = em.one('Concat', [nc, em.int64(`${ctx.label}/hw`, [z.height, z.width])], ctx.label, [mkAttr.int('axis', 0)]);
-  const attrs = [mkAttr.string('mode', z.interpolation === 'bilinear' ? 'linear' : 'nearest'), mkAttr.string('coordinate_transformation_mode', z.coordinates)];
-  if (z.interpolation === 'nearest') attrs.push(mkAttr.string('nearest_mode', z.nearestMode));
-  return { name: em.one('Resize', [x.name, '', '', sizes], ctx.label, attrs), shape: ctx.outShape, layout: 'cf' };
-};
+const resizing: LayerExporter = (em, layer, ins, ctx) => emitResize(em, em.asCf(ins[0]), layer as Resizing, ctx);
 
 const instanceNorm: LayerExporter = (em, layer, ins, ctx) => {
   const x = em.asCf(ins[0]);
@@ -653,4 +722,24 @@ export const EXPORTERS: Record<string, LayerExporter> = {
   InstanceNormalization: instanceNorm,
   MaxPooling3D: maxPool3d,
   AveragePooling3D: avgPool3d,
+  // Keras layers (issue 16)
+  SeparableConv2D: separable,
+  MaxPooling1D: pool1d('MaxPool'),
+  AveragePooling1D: pool1d('AveragePool'),
+  GlobalAveragePooling1D: globalPool('GlobalAveragePool'),
+  GlobalMaxPooling1D: globalPool('GlobalMaxPool'),
+  GlobalAveragePooling3D: globalPool('GlobalAveragePool'),
+  GlobalMaxPooling3D: globalPool('GlobalMaxPool'),
+  SpatialDropout1D: dropout,
+  SpatialDropout2D: dropout,
+  SpatialDropout3D: dropout,
+  Rescaling: rescaling,
+  ZeroPadding1D: zeroPad1d,
+  Cropping1D: cropping1d,
+  Cropping2D: cropping2d,
+  UpSampling2D: upSampling2d,
+  Subtract: merge('Sub'),
+  Average: average,
+  Maximum: merge('Max'),
+  Minimum: merge('Min'),
 };
