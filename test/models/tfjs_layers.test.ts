@@ -135,6 +135,68 @@ describe('TF.js Layers -> convkit', () => {
     c.dispose();
   });
 
+  it('the Keras layers added for issue 16: SeparableConv2D, UpSampling2D, Cropping2D, Rescaling, 1D pools, SpatialDropout1D, Average/Maximum/Minimum', async () => {
+    const x = tfl.input({ shape: [8, 8, 3] });
+    const r = tfl.layers.rescaling({ scale: 0.5, offset: -0.1 }).apply(x) as tfl.SymbolicTensor;
+    // depthMultiplier 1: tfjs-layers 4.22's SeparableConv2D.getConfig leaves depth_multiplier out.
+    const sc = tfl.layers.separableConv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(r) as tfl.SymbolicTensor;
+    const up = tfl.layers.upSampling2d({ size: [2, 1] }).apply(sc) as tfl.SymbolicTensor;
+    const upb = tfl.layers.upSampling2d({ size: [2, 1], interpolation: 'bilinear' }).apply(sc) as tfl.SymbolicTensor;
+    const cr = tfl.layers.cropping2D({ cropping: [[1, 0], [0, 1]] }).apply(up) as tfl.SymbolicTensor;
+    const crb = tfl.layers.cropping2D({ cropping: [[1, 0], [0, 1]] }).apply(upb) as tfl.SymbolicTensor;
+    const avg = tfl.layers.average().apply([cr, crb]) as tfl.SymbolicTensor;
+    const mx = tfl.layers.maximum().apply([cr, crb]) as tfl.SymbolicTensor;
+    const mn = tfl.layers.minimum().apply([avg, mx]) as tfl.SymbolicTensor;
+    const out1 = tfl.layers.flatten().apply(mn) as tfl.SymbolicTensor;
+    const s = tfl.input({ shape: [12, 3] });
+    const c1 = tfl.layers.conv1d({ filters: 4, kernelSize: 3 }).apply(s) as tfl.SymbolicTensor;
+    const p1 = tfl.layers.maxPooling1d({ poolSize: 2 }).apply(c1) as tfl.SymbolicTensor;
+    const p2 = tfl.layers.averagePooling1d({ poolSize: 3, strides: 1, padding: 'same' }).apply(p1) as tfl.SymbolicTensor;
+    const d1 = tfl.layers.spatialDropout1d({ rate: 0.3 }).apply(p2) as tfl.SymbolicTensor;
+    const g1 = tfl.layers.globalAveragePooling1d().apply(d1) as tfl.SymbolicTensor;
+    const g2 = tfl.layers.globalMaxPooling1d().apply(d1) as tfl.SymbolicTensor;
+    const out2 = tfl.layers.concatenate().apply([g1, g2]) as tfl.SymbolicTensor;
+    const m = tfl.model({ inputs: [x, s], outputs: [out1, out2] });
+    const c = await tfToCk(m, [[2, 8, 8, 3], [2, 12, 3]]);
+    expect(c.layers.map((l) => l.className)).toEqual(expect.arrayContaining(['SeparableConv2D', 'UpSampling2D', 'Cropping2D', 'Rescaling', 'MaxPooling1D', 'SpatialDropout1D', 'Average', 'Maximum', 'Minimum']));
+    c.dispose();
+  });
+
+  it("bilinear UpSampling2D from Python Keras (half-pixel centres) becomes a Resizing layer", async () => {
+    const m = tfl.sequential({ layers: [tfl.layers.upSampling2d({ inputShape: [4, 5, 2], size: [2, 3], interpolation: 'bilinear' })] });
+    const art = await tfArtifacts(m);
+    const topo = art.modelTopology as Record<string, unknown>;
+    const modelJSON = { format: 'layers-model', generatedBy: 'keras v2.15.0', convertedBy: 'TensorFlow.js Converter v4.22.0', modelTopology: { keras_version: '2.15.0', backend: 'tensorflow', model_config: { class_name: topo.class_name, config: topo.config } }, weightsManifest: [] };
+    const c = await ck.loadModel({ load: async () => ({ modelJSON, weightData: new ArrayBuffer(0) }) } as unknown as ck.IOHandler);
+    expect(c.layers[0].className).toBe('Resizing');
+    const x = rand(2 * 4 * 5 * 2, 3);
+    const want = tf.image.resizeBilinear(tf.tensor(x, [2, 4, 5, 2]) as tf.Tensor4D, [8, 15], false, true).dataSync();
+    expect(mismatch(c.predict(ck.tensor(x, [2, 4, 5, 2])).dataSync(), want as Float32Array, TOL)).toBeNull();
+  });
+
+  it('Keras classes TF.js lacks: Subtract, ZeroPadding1D, Cropping1D, SpatialDropout3D, GlobalAveragePooling3D, GlobalMaxPooling3D', async () => {
+    const L = (name: string, cls: string, config: Record<string, unknown>, inputs: string[]) => ({ name, class_name: cls, config: { name, trainable: true, dtype: 'float32', ...config }, inbound_nodes: [inputs.map((i) => [i, 0, 0, {}])] });
+    const layers = [
+      { name: 'a', class_name: 'InputLayer', config: { batch_input_shape: [null, 6, 3], dtype: 'float32', name: 'a' }, inbound_nodes: [] },
+      { name: 'b', class_name: 'InputLayer', config: { batch_input_shape: [null, 6, 3], dtype: 'float32', name: 'b' }, inbound_nodes: [] },
+      { name: 'v', class_name: 'InputLayer', config: { batch_input_shape: [null, 3, 4, 5, 2], dtype: 'float32', name: 'v' }, inbound_nodes: [] },
+      L('subtract', 'Subtract', {}, ['a', 'b']),
+      L('zero_padding1d', 'ZeroPadding1D', { padding: [2, 1] }, ['subtract']),
+      L('cropping1d', 'Cropping1D', { cropping: [1, 0] }, ['zero_padding1d']),
+      L('spatial_dropout3d', 'SpatialDropout3D', { rate: 0.5, data_format: 'channels_last' }, ['v']),
+      L('gap3', 'GlobalAveragePooling3D', { data_format: 'channels_last', keepdims: false }, ['spatial_dropout3d']),
+      L('gmp3', 'GlobalMaxPooling3D', { data_format: 'channels_last', keepdims: false }, ['v']),
+    ];
+    const modelJSON = { format: 'layers-model', modelTopology: { keras_version: '2.15.0', backend: 'tensorflow', model_config: { class_name: 'Functional', config: { name: 'm', layers, input_layers: [['a', 0, 0], ['b', 0, 0], ['v', 0, 0]], output_layers: [['cropping1d', 0, 0], ['gap3', 0, 0], ['gmp3', 0, 0]] } } }, weightsManifest: [] };
+    const c = await ck.loadModel({ load: async () => ({ modelJSON, weightData: new ArrayBuffer(0) }) } as unknown as ck.IOHandler);
+    const a = rand(36, 1), b = rand(36, 2), v = rand(2 * 120, 3);
+    const [y1, y2, y3] = c.predictAll([ck.tensor(a, [2, 6, 3]), ck.tensor(b, [2, 6, 3]), ck.tensor(v, [2, 3, 4, 5, 2])]);
+    const want1 = tf.slice(tf.pad(tf.sub(tf.tensor(a, [2, 6, 3]), tf.tensor(b, [2, 6, 3])), [[0, 0], [2, 1], [0, 0]]), [0, 1, 0], [2, 8, 3]);
+    expect(mismatch(y1.dataSync(), want1.dataSync() as Float32Array, TOL)).toBeNull();
+    expect(mismatch(y2.dataSync(), tf.mean(tf.tensor(v, [2, 3, 4, 5, 2]), [1, 2, 3]).dataSync() as Float32Array, TOL)).toBeNull();
+    expect(mismatch(y3.dataSync(), tf.max(tf.tensor(v, [2, 3, 4, 5, 2]), [1, 2, 3]).dataSync() as Float32Array, TOL)).toBeNull();
+  });
+
   it('reads model.json and shards from a folder (Node), and the model_config wrapper of tensorflowjs_converter', async () => {
     const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [5], units: 3, activation: 'relu' }), tfl.layers.batchNormalization(), tfl.layers.dense({ units: 2 })] });
     randomizeTf(m, 3);
@@ -273,6 +335,27 @@ describe('convkit -> TF.js Layers', () => {
     const out2 = L.dense({ units: 2 }).apply(j);
     const m = ck.model({ inputs: [a, s], outputs: [out1, out2], name: 'two_heads' });
     await ckToTf(m, [[2, 6, 6, 4], [2, 10, 3]]);
+  });
+
+  it('the Keras layers added for issue 16, written and loaded by tfjs-layers', async () => {
+    const L = ck.layers;
+    const x = ck.input([8, 8, 3]);
+    const r = L.rescaling({ scale: 0.5, offset: -0.1 }).apply(x);
+    const sc = L.separableConv2d({ filters: 4, kernelSize: 3, depthMultiplier: 2, padding: 1, activation: 'relu' }).apply(r);
+    const up = L.upSampling2d({ size: [2, 1] }).apply(sc);
+    const upb = L.upSampling2d({ size: [2, 1], interpolation: 'bilinear' }).apply(sc);
+    const cr = L.cropping2d({ cropping: [[1, 0], [0, 1]] }).apply(up);
+    const crb = L.cropping2d({ cropping: [[1, 0], [0, 1]] }).apply(upb);
+    const avg = L.average().apply([cr, crb]);
+    const mx = L.maximum().apply([cr, crb]);
+    const out1 = L.flatten().apply(L.minimum().apply([avg, mx]));
+    const s = ck.input([12, 3]);
+    const c1 = L.conv1d({ filters: 4, kernelSize: 3 }).apply(s);
+    const p2 = L.averagePooling1d({ poolSize: 3, strides: 1, padding: 'same' }).apply(L.maxPooling1d({ poolSize: 2 }).apply(c1));
+    const d1 = L.spatialDropout1d({ rate: 0.3 }).apply(p2);
+    const out2 = L.concatenate().apply([L.globalAveragePooling1d().apply(d1), L.globalMaxPooling1d().apply(d1)]);
+    const m = ck.model({ inputs: [x, s], outputs: [out1, out2] });
+    await ckToTf(m, [[2, 8, 8, 3], [2, 12, 3]]);
   });
 
   it('3D layers', async () => {

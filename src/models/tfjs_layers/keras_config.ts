@@ -174,7 +174,9 @@ function convMapping(keras: string, rank: number): KerasMapping {
       let p = c.padding;
       const k = c.kernelSize as number[], d = c.dilationRate as number[];
       if (rank === 1 && Array.isArray(p) && p.length === 1 && p[0][0] === d[0] * (k[0] - 1) && p[0][1] === 0) p = 'causal';
-      if (p !== 'valid' && p !== 'same' && p !== 'causal') throw new KerasConfigError(`layer ${ctx.label}: explicit padding ${JSON.stringify(p)} (internal: the writer pads first)`);
+      if (p !== 'valid' && p !== 'same' && p !== 'causal') {
+        throw new KerasConfigError(`layer ${ctx.label}: explicit padding ${JSON.stringify(p)} has no Keras equivalent (Keras ${keras} takes 'valid' or 'same'${rank === 1 ? " or 'causal'" : ''})`);
+      }
       const out: Record<string, unknown> = {
         filters: c.filters, kernel_size: k, strides: c.strides, padding: p, data_format: 'channels_last', dilation_rate: d,
         activation: writeActivation(c.activation, ctx.label), use_bias: c.useBias,
@@ -233,6 +235,35 @@ function globalPool(keras: string): KerasMapping {
     write(c) {
       return { data_format: 'channels_last', ...(c.keepDims ? { keepdims: true } : {}) };
     },
+  };
+}
+
+function pool1d(keras: string): KerasMapping {
+  return {
+    keras,
+    convkit: keras,
+    read(r) {
+      channelsLast(r);
+      const poolSize = ints(r, 'pool_size', 1, [2]);
+      return { poolSize, strides: ints(r, 'strides', 1, poolSize), padding: padding(r) };
+    },
+    write(c, ctx) {
+      if (c.padding !== 'valid' && c.padding !== 'same') throw new KerasConfigError(`layer ${ctx.label}: explicit padding ${JSON.stringify(c.padding)} has no Keras equivalent (Keras pools with 'valid' or 'same' padding only)`);
+      return { pool_size: c.poolSize, padding: c.padding, strides: c.strides, data_format: 'channels_last' };
+    },
+  };
+}
+
+function spatialDropout(keras: string): KerasMapping {
+  return {
+    keras,
+    convkit: keras,
+    read(r) {
+      if (keras !== 'SpatialDropout1D') channelsLast(r);
+      r.only('noise_shape');
+      return { rate: num(r, 'rate') };
+    },
+    write: (c) => ({ rate: c.rate, ...(keras !== 'SpatialDropout1D' ? { data_format: 'channels_last' } : {}) }),
   };
 }
 
@@ -397,8 +428,76 @@ export const KERAS_LAYERS: KerasMapping[] = [
     },
     write: (c) => ({ padding: c.padding, data_format: 'channels_last' }),
   },
+  {
+    keras: 'SeparableConv2D',
+    convkit: 'SeparableConv2D',
+    read(r) {
+      channelsLast(r);
+      return {
+        filters: r.get('filters'), kernelSize: ints(r, 'kernel_size', 2), strides: ints(r, 'strides', 2, [1, 1]), padding: padding(r),
+        dilationRate: ints(r, 'dilation_rate', 2, [1, 1]), depthMultiplier: num(r, 'depth_multiplier', 1), useBias: bool(r, 'use_bias', true), activation: readActivation(r),
+      };
+    },
+    write(c, ctx) {
+      if (c.padding !== 'valid' && c.padding !== 'same') throw new KerasConfigError(`layer ${ctx.label}: explicit padding (internal: the writer pads first)`);
+      return {
+        filters: c.filters, kernel_size: c.kernelSize, strides: c.strides, padding: c.padding, data_format: 'channels_last', dilation_rate: c.dilationRate,
+        depth_multiplier: c.depthMultiplier, activation: writeActivation(c.activation, ctx.label), use_bias: c.useBias,
+      };
+    },
+    weights: [['depthwise_kernel', 'depthwiseKernel'], ['pointwise_kernel', 'pointwiseKernel'], ['bias', 'bias']],
+  },
+  pool1d('MaxPooling1D'),
+  pool1d('AveragePooling1D'),
+  globalPool('GlobalAveragePooling1D'),
+  globalPool('GlobalMaxPooling1D'),
+  globalPool('GlobalAveragePooling3D'),
+  globalPool('GlobalMaxPooling3D'),
+  spatialDropout('SpatialDropout1D'),
+  spatialDropout('SpatialDropout2D'),
+  spatialDropout('SpatialDropout3D'),
+  {
+    keras: 'UpSampling2D',
+    convkit: 'UpSampling2D',
+    read(r) {
+      channelsLast(r);
+      return { size: ints(r, 'size', 2, [2, 2]), interpolation: r.get('interpolation') ?? 'nearest' };
+    },
+    write: (c) => ({ size: c.size, interpolation: c.interpolation, data_format: 'channels_last' }),
+  },
+  {
+    keras: 'Cropping1D',
+    convkit: 'Cropping1D',
+    read: (r) => ({ cropping: r.get('cropping') ?? 1 }),
+    write: (c) => ({ cropping: c.cropping }),
+  },
+  {
+    keras: 'Cropping2D',
+    convkit: 'Cropping2D',
+    read(r) {
+      channelsLast(r);
+      return { cropping: r.get('cropping') ?? 0 };
+    },
+    write: (c) => ({ cropping: c.cropping, data_format: 'channels_last' }),
+  },
+  {
+    keras: 'ZeroPadding1D',
+    convkit: 'ZeroPadding1D',
+    read: (r) => ({ padding: r.get('padding') ?? 1 }),
+    write: (c) => ({ padding: c.padding }),
+  },
+  {
+    keras: 'Rescaling',
+    convkit: 'Rescaling',
+    read: (r) => ({ scale: num(r, 'scale'), offset: num(r, 'offset', 0) }),
+    write: (c) => ({ scale: c.scale, offset: c.offset }),
+  },
   plain('Add'),
+  plain('Subtract'),
   plain('Multiply'),
+  plain('Average'),
+  plain('Maximum'),
+  plain('Minimum'),
   {
     keras: 'Concatenate',
     convkit: 'Concatenate',

@@ -61,6 +61,9 @@ function layerSpec(v: unknown, i: number, fail: (m: string) => never): KerasLaye
   return { class_name: v.class_name, config: v.config, name, inbound_nodes: Array.isArray(v.inbound_nodes) ? v.inbound_nodes : undefined };
 }
 
+/** Who wrote the file: TF.js (or convkit) or Python Keras; they differ on bilinear UpSampling2D. */
+type Flavor = 'tfjs' | 'keras';
+
 /** One layer's convkit counterpart, not yet applied. */
 interface Made {
   keras: KerasLayerSpec;
@@ -88,7 +91,7 @@ function checkDtype(cfg: Record<string, unknown>, where: string, fail: (m: strin
 }
 
 /** A convkit layer for a Keras layer spec (not applied), or a ModelFormatError. */
-function makeLayer(spec: KerasLayerSpec, inputShapes: number[][], fail: (m: string) => never): Made {
+function makeLayer(spec: KerasLayerSpec, inputShapes: number[][], fail: (m: string) => never, flavor: Flavor): Made {
   const label = `'${spec.name}' (${spec.class_name})`;
   const mapping = BY_KERAS.get(spec.class_name);
   if (!mapping) {
@@ -106,9 +109,18 @@ function makeLayer(spec: KerasLayerSpec, inputShapes: number[][], fail: (m: stri
     throw e;
   }
   for (const k of Object.keys(args)) if (args[k] === undefined) delete args[k];
+  let className = mapping.convkit;
+  if (mapping.keras === 'UpSampling2D' && args.interpolation === 'bilinear' && flavor === 'keras') {
+    // Python Keras (TF 2, Keras 3) resizes with half-pixel centres; TF.js's UpSampling2D
+    // (and convkit's) does not: a Resizing layer computes what the Keras model did.
+    const [h, w] = inputShapes[0] ?? [0, 0];
+    const [sh, sw] = args.size as number[];
+    className = 'Resizing';
+    args = { height: h * sh, width: w * sw, interpolation: 'bilinear', coordinates: 'half_pixel' };
+  }
   const trainable = spec.config.trainable;
   try {
-    const layer = deserializeLayer({ className: mapping.convkit, config: { ...args, name: safeName(spec.name), ...(trainable === false ? { trainable: false } : {}) } });
+    const layer = deserializeLayer({ className, config: { ...args, name: safeName(spec.name), ...(trainable === false ? { trainable: false } : {}) } });
     return { keras: spec, mapping, layer };
   } catch (e) {
     return fail(`layer ${label}: ${(e as Error).message}`);
@@ -153,11 +165,13 @@ export function decodeTfjsLayers(j: TfjsModelJSON, data: ArrayBuffer, file: stri
   if (j.format !== undefined && j.format !== TFJS_LAYERS_FORMAT) fail(`format ${JSON.stringify(j.format)} is not a TF.js Layers model (expected "${TFJS_LAYERS_FORMAT}"; TF.js graph models cannot be read)`);
   const groups = parseWeightsManifest(j.weightsManifest ?? [], file);
   const { class_name, config } = modelConfigOf(j.modelTopology, fail);
+  const kv = isObj(j.modelTopology) ? String(j.modelTopology.keras_version ?? '') : '';
+  const flavor: Flavor = /^(tfjs|convkit)/.test(kv) || /^(TensorFlow\.js|convkit)/.test(String(j.generatedBy ?? '')) ? 'tfjs' : 'keras';
   const made: Made[] = [];
   let m: Model | null = null;
   try {
-    if (class_name === 'Sequential') m = buildSequential(config, made, fail);
-    else if (class_name === 'Model' || class_name === 'Functional') m = buildFunctional(config, made, fail);
+    if (class_name === 'Sequential') m = buildSequential(config, made, fail, flavor);
+    else if (class_name === 'Model' || class_name === 'Functional') m = buildFunctional(config, made, fail, flavor);
     else fail(`model class ${JSON.stringify(class_name)} is not supported (expected Sequential, Model or Functional)`);
     // Weights: every weight of every layer found by name with its shape, before any byte is read.
     const specs = groups.flatMap((g) => g.weights.map((w) => ({ ...w, files: g.paths.join(', ') || 'the weights' })));
@@ -213,7 +227,7 @@ function layerInputShapes(m: Model, layer: Layer): number[][] {
   return n ? n.node.inputs.map((t) => [...t.shape]) : [];
 }
 
-function buildSequential(config: unknown, made: Made[], fail: (m: string) => never): Sequential {
+function buildSequential(config: unknown, made: Made[], fail: (m: string) => never, flavor: Flavor): Sequential {
   const list = Array.isArray(config) ? config : isObj(config) ? config.layers : undefined;
   const name = isObj(config) && typeof config.name === 'string' ? config.name : undefined;
   if (!Array.isArray(list) || !list.length) return fail('the Sequential config has no layers');
@@ -233,7 +247,7 @@ function buildSequential(config: unknown, made: Made[], fail: (m: string) => nev
   let y: SymbolicTensor = x;
   const layers: Layer[] = [];
   for (const spec of specs.slice(first)) {
-    const mk = makeLayer(spec, [[...y.shape]], fail);
+    const mk = makeLayer(spec, [[...y.shape]], fail, flavor);
     made.push(mk);
     layers.push(mk.layer);
     try {
@@ -246,7 +260,7 @@ function buildSequential(config: unknown, made: Made[], fail: (m: string) => nev
   return Sequential.stack(layers, shape, name ? { name: safeName(name) } : {});
 }
 
-function buildFunctional(config: unknown, made: Made[], fail: (m: string) => never): Model {
+function buildFunctional(config: unknown, made: Made[], fail: (m: string) => never, flavor: Flavor): Model {
   if (!isObj(config) || !Array.isArray(config.layers)) return fail('the Model config needs "layers", "input_layers" and "output_layers"');
   const specs = config.layers.map((v, i) => layerSpec(v, i, fail));
   const byName = new Map(specs.map((s) => [s.name, s]));
@@ -281,7 +295,7 @@ function buildFunctional(config: unknown, made: Made[], fail: (m: string) => nev
       }
       let mk = layers.get(p.spec.name);
       if (!mk) {
-        mk = makeLayer(p.spec, ins.map((t) => [...t!.shape]), fail);
+        mk = makeLayer(p.spec, ins.map((t) => [...t!.shape]), fail, flavor);
         made.push(mk);
         layers.set(p.spec.name, mk);
       }

@@ -28,7 +28,7 @@ type Ref = [string, number, number];
 const NON_NEG_OUT = new Set(['ReLU']);
 const NON_NEG_ACT = new Set(['relu', 'relu6', 'sigmoid', 'softmax', 'softplus']);
 /** Layers whose output is non-negative when every input is. */
-const KEEPS_SIGN = new Set(['MaxPooling2D', 'AveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling2D', 'ZeroPadding2D', 'Flatten', 'Reshape', 'Permute', 'Dropout', 'Concatenate', 'Add', 'Multiply', 'Maximum', 'Minimum', 'Average', 'UpSampling2D', 'Cropping2D', 'MaxPooling3D', 'AveragePooling3D']);
+const KEEPS_SIGN = new Set(['MaxPooling2D', 'AveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling2D', 'ZeroPadding2D', 'Flatten', 'Reshape', 'Permute', 'Dropout', 'Concatenate', 'Add', 'Multiply', 'Maximum', 'Minimum', 'Average', 'UpSampling2D', 'Cropping1D', 'Cropping2D', 'ZeroPadding1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D', 'GlobalMaxPooling3D', 'GlobalAveragePooling3D', 'SpatialDropout1D', 'SpatialDropout2D', 'SpatialDropout3D', 'MaxPooling3D', 'AveragePooling3D']);
 
 interface KerasLayerOut {
   name: string;
@@ -113,13 +113,13 @@ export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions 
     // convolutions and for average pooling that counts the padding; for max pooling only
     // when its input cannot be negative (after a ReLU, say), where a zero never wins a window
     // with a real cell in it (PyTorch's ceil mode never makes a window of padding only).
-    const explicit = c.padding !== undefined && c.padding !== 'valid' && c.padding !== 'same' && m.keras !== 'ZeroPadding2D';
+    const explicit = c.padding !== undefined && c.padding !== 'valid' && c.padding !== 'same' && m.keras !== 'ZeroPadding2D' && m.keras !== 'ZeroPadding1D';
     const nonNegIn = ins.every((r) => nonNeg.has(key(r)));
     if ((explicit || c.ceilMode) && !c.dilations) {
       const pads: number[][] = c.ceilMode
         ? (L as unknown as { opPadding(s: number[]): number[][] }).opPadding(inShapes[0])
         : typeof c.padding === 'number' ? [[c.padding, c.padding], [c.padding, c.padding]] : (c.padding as number[][]);
-      const padOk = pads.length === 2 && (m.keras === 'Conv2D' || m.keras === 'DepthwiseConv2D' || (m.keras === 'AveragePooling2D' && c.countIncludePad && !c.ceilMode) || (m.keras === 'MaxPooling2D' && nonNegIn));
+      const padOk = pads.length === 2 && (m.keras === 'Conv2D' || m.keras === 'DepthwiseConv2D' || m.keras === 'SeparableConv2D' || (m.keras === 'AveragePooling2D' && c.countIncludePad && !c.ceilMode) || (m.keras === 'MaxPooling2D' && nonNegIn));
       if (padOk) {
         const pname = unique(`${prefix}${L.name}_pad`);
         const pref = emit(pname, 'ZeroPadding2D', { padding: pads.map((q) => [q[0], q[1]]), data_format: 'channels_last', trainable: true, dtype: 'float32' }, ins);
@@ -128,7 +128,7 @@ export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions 
         c.padding = 'valid';
         delete c.ceilMode;
         if (m.keras === 'AveragePooling2D') c.countIncludePad = false;
-      } else if (m.keras !== 'Conv1D') {
+      } else if (m.keras !== 'Conv1D' && m.keras !== 'MaxPooling1D' && m.keras !== 'AveragePooling1D') {
         const pool = m.keras === 'MaxPooling2D' || m.keras === 'AveragePooling2D';
         const what = c.ceilMode ? 'ceilMode' : `explicit padding ${JSON.stringify(c.padding)}`;
         const why = pool
