@@ -138,8 +138,8 @@ describe('TF.js Layers -> convkit', () => {
   it('the Keras layers added for issue 16: SeparableConv2D, UpSampling2D, Cropping2D, Rescaling, 1D pools, SpatialDropout1D, Average/Maximum/Minimum', async () => {
     const x = tfl.input({ shape: [8, 8, 3] });
     const r = tfl.layers.rescaling({ scale: 0.5, offset: -0.1 }).apply(x) as tfl.SymbolicTensor;
-    // depthMultiplier 1: tfjs-layers 4.22's SeparableConv2D.getConfig leaves depth_multiplier out.
-    const sc = tfl.layers.separableConv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(r) as tfl.SymbolicTensor;
+    // tfjs-layers 4.22's SeparableConv2D.getConfig leaves depth_multiplier out: the reader takes it from the kernel.
+    const sc = tfl.layers.separableConv2d({ filters: 4, kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'relu' }).apply(r) as tfl.SymbolicTensor;
     const up = tfl.layers.upSampling2d({ size: [2, 1] }).apply(sc) as tfl.SymbolicTensor;
     const upb = tfl.layers.upSampling2d({ size: [2, 1], interpolation: 'bilinear' }).apply(sc) as tfl.SymbolicTensor;
     const cr = tfl.layers.cropping2D({ cropping: [[1, 0], [0, 1]] }).apply(up) as tfl.SymbolicTensor;
@@ -195,6 +195,63 @@ describe('TF.js Layers -> convkit', () => {
     expect(mismatch(y1.dataSync(), want1.dataSync() as Float32Array, TOL)).toBeNull();
     expect(mismatch(y2.dataSync(), tf.mean(tf.tensor(v, [2, 3, 4, 5, 2]), [1, 2, 3]).dataSync() as Float32Array, TOL)).toBeNull();
     expect(mismatch(y3.dataSync(), tf.max(tf.tensor(v, [2, 3, 4, 5, 2]), [1, 2, 3]).dataSync() as Float32Array, TOL)).toBeNull();
+  });
+
+  it("Keras 3's form: inbound_nodes as { args: [keras_tensor...] }, batch_shape, DTypePolicy dtypes, one-endpoint input_layers", async () => {
+    const dt = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
+    const kt = (name: string) => ({ class_name: '__keras_tensor__', config: { shape: [null, 4], dtype: 'float32', keras_history: [name, 0, 0] } });
+    const layers = [
+      { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 4], dtype: 'float32', sparse: false, name: 'x' }, registered_name: null, name: 'x', inbound_nodes: [] },
+      { module: 'keras.layers', class_name: 'Dense', config: { name: 'd1', trainable: true, dtype: dt, units: 3, activation: 'relu', use_bias: true, kernel_initializer: { module: 'keras.initializers', class_name: 'GlorotUniform', config: { seed: null }, registered_name: null }, bias_initializer: null, kernel_regularizer: null, bias_regularizer: null, kernel_constraint: null, bias_constraint: null }, registered_name: null, build_config: { input_shape: [null, 4] }, name: 'd1', inbound_nodes: [{ args: [kt('x')], kwargs: {} }] },
+      { module: 'keras.layers', class_name: 'LeakyReLU', config: { name: 'lr', trainable: true, dtype: dt, negative_slope: 0.2 }, registered_name: null, name: 'lr', inbound_nodes: [{ args: [kt('d1')], kwargs: {} }] },
+    ];
+    const modelJSON = { format: 'layers-model', modelTopology: { keras_version: '3.3.3', backend: 'tensorflow', model_config: { class_name: 'Functional', config: { name: 'k3', layers, input_layers: ['x', 0, 0], output_layers: ['lr', 0, 0] } } }, weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'd1/kernel', shape: [4, 3], dtype: 'float32' }, { name: 'd1/bias', shape: [3], dtype: 'float32' }] }] };
+    const k = rand(12, 1), b = rand(3, 2);
+    const data = new Float32Array([...k, ...b]);
+    const c = await ck.loadModel({ load: async () => ({ modelJSON, weightData: data.buffer }) } as unknown as ck.IOHandler);
+    const x = rand(8, 3);
+    const want = tf.leakyRelu(tf.relu(tf.add(tf.matMul(tf.tensor(x, [2, 4]), tf.tensor(k, [4, 3])), tf.tensor(b, [3]))), 0.2).dataSync();
+    expect(mismatch(c.predict(ck.tensor(x, [2, 4])).dataSync(), want as Float32Array, TOL)).toBeNull();
+  });
+
+  it('int32 weights are read (as float values in the float layer); so are names prefixed by the model (converter style)', async () => {
+    const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [3], units: 2, name: 'd' })] });
+    const art = await tfArtifacts(m);
+    const weights = [{ name: 'sequential/d/kernel', shape: [3, 2], dtype: 'int32' }, { name: 'sequential/d/bias', shape: [2], dtype: 'float32' }];
+    const data = new Uint8Array(32);
+    new Int32Array(data.buffer, 0, 6).set([1, -2, 3, -4, 5, 70000]);
+    new Float32Array(data.buffer, 24, 2).set([0.5, -0.25]);
+    const c = await ck.loadModel({ load: async () => ({ modelJSON: { format: 'layers-model', modelTopology: art.modelTopology, weightsManifest: [{ paths: ['a.bin'], weights }] }, weightData: data.buffer }) } as unknown as ck.IOHandler);
+    expect(Array.from(c.weights[0].value.dataSync())).toEqual([1, -2, 3, -4, 5, 70000]);
+    expect(Array.from(c.weights[1].value.dataSync())).toEqual([0.5, -0.25]);
+  });
+
+  it('fromFetch (and loadModel of a URL) fetch model.json and every shard beside it', async () => {
+    const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [5], units: 4, name: 'a' }), tfl.layers.dense({ units: 2, name: 'b' })] });
+    randomizeTf(m, 8);
+    const files = layersModelFiles(await tfArtifacts(m), 2, 16);
+    const served = new Map<string, Uint8Array>([['https://example.test/m/model.json', new TextEncoder().encode(JSON.stringify(files.modelJSON))], ...files.files.map((f) => [`https://example.test/m/${f.path}`, f.data] as [string, Uint8Array])]);
+    const asked: string[] = [];
+    const fetchStub = (async (u: string) => {
+      asked.push(String(u));
+      const b = served.get(String(u));
+      return b ? new Response(b, { status: 200 }) : new Response('no', { status: 404 });
+    }) as unknown as typeof fetch;
+    const x = rand(10, 4);
+    const want = (m.predict(tf.tensor(x, [2, 5])) as tf.Tensor).dataSync() as Float32Array;
+    const c = await ck.loadModel(ck.fromFetch('https://example.test/m/model.json', { fetch: fetchStub }));
+    expect(mismatch(c.predict(ck.tensor(x, [2, 5])).dataSync(), want, TOL)).toBeNull();
+    expect(asked.length).toBe(1 + files.files.length);
+    const prev = globalThis.fetch;
+    globalThis.fetch = fetchStub;
+    try {
+      const c2 = await ck.loadModel('https://example.test/m/model.json');
+      expect(mismatch(c2.predict(ck.tensor(x, [2, 5])).dataSync(), want, TOL)).toBeNull();
+      served.delete(`https://example.test/m/${files.files[1].path}`);
+      await expect(ck.loadModel('https://example.test/m/model.json')).rejects.toThrow(/fetching weight shard .*group1-shard2of\d\.bin gave HTTP 404/);
+    } finally {
+      globalThis.fetch = prev;
+    }
   });
 
   it('reads model.json and shards from a folder (Node), and the model_config wrapper of tensorflowjs_converter', async () => {
@@ -356,6 +413,22 @@ describe('convkit -> TF.js Layers', () => {
     const out2 = L.concatenate().apply([L.globalAveragePooling1d().apply(d1), L.globalMaxPooling1d().apply(d1)]);
     const m = ck.model({ inputs: [x, s], outputs: [out1, out2] });
     await ckToTf(m, [[2, 8, 8, 3], [2, 12, 3]]);
+  });
+
+  it('a shared convolution with explicit padding keeps its ZeroPadding2D on every use; float64 models are written as float32', async () => {
+    const L = ck.layers;
+    const x = ck.input([6, 6, 2], { dtype: 'float64' });
+    const conv = L.conv2d({ filters: 2, kernelSize: 3, padding: 1, name: 'shared' });
+    const y = conv.apply(conv.apply(x));
+    const m = ck.model({ inputs: x, outputs: L.flatten().apply(y) });
+    const h = ck.memoryHandler();
+    await m.save(h, { format: 'tfjs-layers' });
+    const tm = await tfLoad(h.artifacts!);
+    const xs = rand(2 * 72, 6);
+    const want = m.predict(ck.tensor(Float64Array.from(xs), [2, 6, 6, 2], 'float64')).dataSync();
+    expect(mismatch((tm.predict(tf.tensor(xs, [2, 6, 6, 2])) as tf.Tensor).dataSync(), want, TOL)).toBeNull();
+    const spec = (h.artifacts!.modelJSON as { weightsManifest: { weights: { dtype: string }[] }[] }).weightsManifest[0].weights;
+    expect(spec.every((w) => w.dtype === 'float32')).toBe(true);
   });
 
   it('3D layers', async () => {

@@ -64,6 +64,12 @@ function layerSpec(v: unknown, i: number, fail: (m: string) => never): KerasLaye
 /** Who wrote the file: TF.js (or convkit) or Python Keras; they differ on bilinear UpSampling2D. */
 type Flavor = 'tfjs' | 'keras';
 
+interface BuildCtx {
+  flavor: Flavor;
+  /** The manifest's shape of a weight (by full name or a unique '/name' suffix). */
+  weightShape(name: string): number[] | undefined;
+}
+
 /** One layer's convkit counterpart, not yet applied. */
 interface Made {
   keras: KerasLayerSpec;
@@ -91,7 +97,7 @@ function checkDtype(cfg: Record<string, unknown>, where: string, fail: (m: strin
 }
 
 /** A convkit layer for a Keras layer spec (not applied), or a ModelFormatError. */
-function makeLayer(spec: KerasLayerSpec, inputShapes: number[][], fail: (m: string) => never, flavor: Flavor): Made {
+function makeLayer(spec: KerasLayerSpec, inputShapes: number[][], fail: (m: string) => never, ctx: BuildCtx): Made {
   const label = `'${spec.name}' (${spec.class_name})`;
   const mapping = BY_KERAS.get(spec.class_name);
   if (!mapping) {
@@ -110,7 +116,12 @@ function makeLayer(spec: KerasLayerSpec, inputShapes: number[][], fail: (m: stri
   }
   for (const k of Object.keys(args)) if (args[k] === undefined) delete args[k];
   let className = mapping.convkit;
-  if (mapping.keras === 'UpSampling2D' && args.interpolation === 'bilinear' && flavor === 'keras') {
+  if (mapping.keras === 'SeparableConv2D' && !('depth_multiplier' in spec.config)) {
+    // tfjs-layers (4.22) leaves depth_multiplier out of SeparableConv2D's config: take it from the kernel.
+    const k = ctx.weightShape(`${spec.name}/depthwise_kernel`);
+    if (k && k.length === 4) args.depthMultiplier = k[3];
+  }
+  if (mapping.keras === 'UpSampling2D' && args.interpolation === 'bilinear' && ctx.flavor === 'keras') {
     // Python Keras (TF 2, Keras 3) resizes with half-pixel centres; TF.js's UpSampling2D
     // (and convkit's) does not: a Resizing layer computes what the Keras model did.
     const [h, w] = inputShapes[0] ?? [0, 0];
@@ -169,9 +180,14 @@ export function decodeTfjsLayers(j: TfjsModelJSON, data: ArrayBuffer, file: stri
   const flavor: Flavor = /^(tfjs|convkit)/.test(kv) || /^(TensorFlow\.js|convkit)/.test(String(j.generatedBy ?? '')) ? 'tfjs' : 'keras';
   const made: Made[] = [];
   let m: Model | null = null;
+  const allSpecs = groups.flatMap((g) => g.weights);
+  const ctx: BuildCtx = {
+    flavor,
+    weightShape: (name) => (allSpecs.find((w) => w.name === name) ?? (allSpecs.filter((w) => w.name.endsWith(`/${name}`)).length === 1 ? allSpecs.find((w) => w.name.endsWith(`/${name}`)) : undefined))?.shape,
+  };
   try {
-    if (class_name === 'Sequential') m = buildSequential(config, made, fail, flavor);
-    else if (class_name === 'Model' || class_name === 'Functional') m = buildFunctional(config, made, fail, flavor);
+    if (class_name === 'Sequential') m = buildSequential(config, made, fail, ctx);
+    else if (class_name === 'Model' || class_name === 'Functional') m = buildFunctional(config, made, fail, ctx);
     else fail(`model class ${JSON.stringify(class_name)} is not supported (expected Sequential, Model or Functional)`);
     // Weights: every weight of every layer found by name with its shape, before any byte is read.
     const specs = groups.flatMap((g) => g.weights.map((w) => ({ ...w, files: g.paths.join(', ') || 'the weights' })));
@@ -227,7 +243,7 @@ function layerInputShapes(m: Model, layer: Layer): number[][] {
   return n ? n.node.inputs.map((t) => [...t.shape]) : [];
 }
 
-function buildSequential(config: unknown, made: Made[], fail: (m: string) => never, flavor: Flavor): Sequential {
+function buildSequential(config: unknown, made: Made[], fail: (m: string) => never, ctx: BuildCtx): Sequential {
   const list = Array.isArray(config) ? config : isObj(config) ? config.layers : undefined;
   const name = isObj(config) && typeof config.name === 'string' ? config.name : undefined;
   if (!Array.isArray(list) || !list.length) return fail('the Sequential config has no layers');
@@ -247,7 +263,7 @@ function buildSequential(config: unknown, made: Made[], fail: (m: string) => nev
   let y: SymbolicTensor = x;
   const layers: Layer[] = [];
   for (const spec of specs.slice(first)) {
-    const mk = makeLayer(spec, [[...y.shape]], fail, flavor);
+    const mk = makeLayer(spec, [[...y.shape]], fail, ctx);
     made.push(mk);
     layers.push(mk.layer);
     try {
@@ -260,7 +276,7 @@ function buildSequential(config: unknown, made: Made[], fail: (m: string) => nev
   return Sequential.stack(layers, shape, name ? { name: safeName(name) } : {});
 }
 
-function buildFunctional(config: unknown, made: Made[], fail: (m: string) => never, flavor: Flavor): Model {
+function buildFunctional(config: unknown, made: Made[], fail: (m: string) => never, ctx: BuildCtx): Model {
   if (!isObj(config) || !Array.isArray(config.layers)) return fail('the Model config needs "layers", "input_layers" and "output_layers"');
   const specs = config.layers.map((v, i) => layerSpec(v, i, fail));
   const byName = new Map(specs.map((s) => [s.name, s]));
@@ -295,7 +311,7 @@ function buildFunctional(config: unknown, made: Made[], fail: (m: string) => nev
       }
       let mk = layers.get(p.spec.name);
       if (!mk) {
-        mk = makeLayer(p.spec, ins.map((t) => [...t!.shape]), fail, flavor);
+        mk = makeLayer(p.spec, ins.map((t) => [...t!.shape]), fail, ctx);
         made.push(mk);
         layers.set(p.spec.name, mk);
       }

@@ -54,7 +54,9 @@ export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions 
   if (!Number.isInteger(shardBytes) || shardBytes < 4 || shardBytes % 4 !== 0) throw new RangeError(`save: shardBytes must be a positive multiple of 4, received ${JSON.stringify(shardBytes)}`);
   const graph = (model as unknown as { requireGraph(): Graph }).requireGraph();
   const out: KerasLayerOut[] = [];
-  const byLayer = new Map<Layer, KerasLayerOut>();
+  const byLayer = new Map<object, KerasLayerOut>();
+  /** The ZeroPadding2D written before a layer with explicit padding (re-applied when the layer is shared). */
+  const padOf = new Map<Layer, object>();
   const used = new Set<string>();
   const weightsOut: { name: string; shape: number[]; layer: Layer; local: string }[] = [];
   const unique = (base: string): string => {
@@ -74,7 +76,7 @@ export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions 
     refOf.set(t, [name, 0, 0]);
     inputLayers.push([name, 0, 0]);
   }
-  const emit = (name: string, class_name: string, config: Record<string, unknown>, inputs: Ref[], layer?: Layer): Ref => {
+  const emit = (name: string, class_name: string, config: Record<string, unknown>, inputs: Ref[], layer?: object): Ref => {
     let entry = layer ? byLayer.get(layer) : undefined;
     if (!entry) {
       entry = { name, class_name, config: { ...config, name }, inbound_nodes: [] };
@@ -101,7 +103,12 @@ export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions 
   const writeLayer = (L: Layer, ins: Ref[], inShapes: number[][], prefix: string): Ref => {
     const label = `'${L.name}' (${L.className})`;
     const known = byLayer.get(L);
-    if (known) return emit(known.name, known.class_name, known.config, ins, L);
+    if (known) {
+      const padKey = padOf.get(L);
+      const pad = padKey ? byLayer.get(padKey)! : null;
+      const input = pad ? [emit(pad.name, pad.class_name, pad.config, ins, padKey)] : ins;
+      return emit(known.name, known.class_name, known.config, input, L);
+    }
     const m = BY_CONVKIT.get(L.className);
     if (!m) {
       throw new KerasConfigError(`layer ${label} has no Keras equivalent, so the model cannot be written as TF.js Layers (Keras-compatible layers: ${[...BY_CONVKIT.keys()].sort().join(', ')})`);
@@ -122,7 +129,9 @@ export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions 
       const padOk = pads.length === 2 && (m.keras === 'Conv2D' || m.keras === 'DepthwiseConv2D' || m.keras === 'SeparableConv2D' || (m.keras === 'AveragePooling2D' && c.countIncludePad && !c.ceilMode) || (m.keras === 'MaxPooling2D' && nonNegIn));
       if (padOk) {
         const pname = unique(`${prefix}${L.name}_pad`);
-        const pref = emit(pname, 'ZeroPadding2D', { padding: pads.map((q) => [q[0], q[1]]), data_format: 'channels_last', trainable: true, dtype: 'float32' }, ins);
+        const padKey = {};
+        padOf.set(L, padKey);
+        const pref = emit(pname, 'ZeroPadding2D', { padding: pads.map((q) => [q[0], q[1]]), data_format: 'channels_last', trainable: true, dtype: 'float32' }, ins, padKey);
         if (nonNegIn) nonNeg.add(key(pref));
         input = [pref];
         c.padding = 'valid';
