@@ -546,7 +546,13 @@ describe('errors reading TF.js Layers models', () => {
     g0.weights[0].name = 'c/kernel_typo';
     await expect(ck.loadModel(handlerOf(f))).rejects.toThrow(/layer 'c' \(Conv2D\): weight 'c\/kernel' .* is not in the weights manifest/);
   });
-  it('channels_first on the model input is refused, not half-loaded', async () => {
+  it('a TF.js graph model is refused by name', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ck-tfjs-g-'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(d, 'model.json'), JSON.stringify({ format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] }));
+    await expect(ck.loadModel(d)).rejects.toThrow(/is a TF\.js graph model \(format "graph-model"/);
+  });
+  it('an input size left open is refused, not half-loaded', async () => {
     const f = await files();
     topo(f)[0].config.batch_input_shape = [null, 4, null, 2];
     await expect(ck.loadModel(handlerOf(f))).rejects.toThrow(/batch_input_shape .* has an unknown or invalid size/);
