@@ -15,6 +15,7 @@ import { input, type SymbolicTensor } from '../../layers/symbolic.js';
 import { fromValues } from '../../registry/storage.js';
 import { ModelFormatError } from '../io.js';
 import { Model, Sequential, model as functionalModel } from '../model.js';
+import { GraphBuilder } from '../graph_build.js';
 import { BY_KERAS, KerasConfigError, KerasReader, kerasWeightName, type KerasMapping } from './keras_config.js';
 import { decodeWeights, parseWeightsManifest } from './weights.js';
 
@@ -66,6 +67,8 @@ type Flavor = 'tfjs' | 'keras';
 
 interface BuildCtx {
   flavor: Flavor;
+  /** Every layer made (the ONNX importer's helper): disposed together if the load fails. */
+  builder: GraphBuilder;
   /** The manifest's shape of a weight (by full name or a unique '/name' suffix). */
   weightShape(name: string): number[] | undefined;
 }
@@ -131,7 +134,7 @@ function makeLayer(spec: KerasLayerSpec, inputShapes: number[][], fail: (m: stri
   }
   const trainable = spec.config.trainable;
   try {
-    const layer = deserializeLayer({ className, config: { ...args, name: safeName(spec.name), ...(trainable === false ? { trainable: false } : {}) } });
+    const layer = ctx.builder.track(deserializeLayer({ className, config: { ...args, name: safeName(spec.name), ...(trainable === false ? { trainable: false } : {}) } }));
     return { keras: spec, mapping, layer };
   } catch (e) {
     return fail(`layer ${label}: ${(e as Error).message}`);
@@ -183,6 +186,7 @@ export function decodeTfjsLayers(j: TfjsModelJSON, data: ArrayBuffer, file: stri
   const allSpecs = groups.flatMap((g) => g.weights);
   const ctx: BuildCtx = {
     flavor,
+    builder: new GraphBuilder(),
     weightShape: (name) => (allSpecs.find((w) => w.name === name) ?? (allSpecs.filter((w) => w.name.endsWith(`/${name}`)).length === 1 ? allSpecs.find((w) => w.name.endsWith(`/${name}`)) : undefined))?.shape,
   };
   try {
@@ -230,8 +234,7 @@ export function decodeTfjsLayers(j: TfjsModelJSON, data: ArrayBuffer, file: stri
     for (const a of assign) a();
     return m!;
   } catch (e) {
-    if (m) m.dispose();
-    else for (const x of made) x.layer.dispose();
+    ctx.builder.disposeAll();
     throw e;
   }
 }
