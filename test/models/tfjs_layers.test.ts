@@ -254,6 +254,16 @@ describe('TF.js Layers -> convkit', () => {
     }
   });
 
+  it('a model used as a layer (Keras transfer learning: a Sequential base inside a functional model)', async () => {
+    const base = tfl.sequential({ name: 'base', layers: [tfl.layers.conv2d({ inputShape: [6, 6, 2], filters: 3, kernelSize: 3, name: 'base_conv' }), tfl.layers.batchNormalization({ name: 'base_bn' }), tfl.layers.prelu({ sharedAxes: [1, 2], name: 'base_prelu' })] });
+    const x = tfl.input({ shape: [6, 6, 2] });
+    const f = tfl.layers.flatten().apply(base.apply(x) as tfl.SymbolicTensor) as tfl.SymbolicTensor;
+    const m = tfl.model({ inputs: x, outputs: tfl.layers.dense({ units: 2, name: 'head' }).apply(f) as tfl.SymbolicTensor });
+    const c = await tfToCk(m, [[2, 6, 6, 2]]);
+    expect(c.layers.map((l) => l.name)).toContain('base');
+    c.dispose();
+  });
+
   it('reads model.json and shards from a folder (Node), and the model_config wrapper of tensorflowjs_converter', async () => {
     const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [5], units: 3, activation: 'relu' }), tfl.layers.batchNormalization(), tfl.layers.dense({ units: 2 })] });
     randomizeTf(m, 3);

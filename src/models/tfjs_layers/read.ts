@@ -69,6 +69,8 @@ interface BuildCtx {
   flavor: Flavor;
   /** Every layer made (the ONNX importer's helper): disposed together if the load fails. */
   builder: GraphBuilder;
+  /** Every Keras layer made so far and its convkit layer (nested models' layers included). */
+  made: Made[];
   /** The manifest's shape of a weight (by full name or a unique '/name' suffix). */
   weightShape(name: string): number[] | undefined;
 }
@@ -76,9 +78,12 @@ interface BuildCtx {
 /** One layer's convkit counterpart, not yet applied. */
 interface Made {
   keras: KerasLayerSpec;
-  mapping: KerasMapping;
+  /** null for a nested model: its own layers are listed separately. */
+  mapping: KerasMapping | null;
   layer: Layer;
 }
+
+const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 
 const safeName = (n: string) => n.replace(/\//g, '_');
 
@@ -102,6 +107,11 @@ function checkDtype(cfg: Record<string, unknown>, where: string, fail: (m: strin
 /** A convkit layer for a Keras layer spec (not applied), or a ModelFormatError. */
 function makeLayer(spec: KerasLayerSpec, inputShapes: number[][], fail: (m: string) => never, ctx: BuildCtx): Made {
   const label = `'${spec.name}' (${spec.class_name})`;
+  if (MODEL_CLASSES.has(spec.class_name)) {
+    // A model used as a layer (Keras transfer learning: a base model inside a functional one).
+    const sub = spec.class_name === 'Sequential' ? buildSequential(spec.config, fail, ctx, inputShapes[0]) : buildFunctional(spec.config, fail, ctx);
+    return { keras: spec, mapping: null, layer: ctx.builder.track(sub) };
+  }
   const mapping = BY_KERAS.get(spec.class_name);
   if (!mapping) {
     return fail(`layer ${label}: Keras class ${spec.class_name} is not supported (supported: ${[...BY_KERAS.keys()].sort().join(', ')})`);
@@ -187,17 +197,19 @@ export function decodeTfjsLayers(j: TfjsModelJSON, data: ArrayBuffer, file: stri
   const ctx: BuildCtx = {
     flavor,
     builder: new GraphBuilder(),
+    made,
     weightShape: (name) => (allSpecs.find((w) => w.name === name) ?? (allSpecs.filter((w) => w.name.endsWith(`/${name}`)).length === 1 ? allSpecs.find((w) => w.name.endsWith(`/${name}`)) : undefined))?.shape,
   };
   try {
-    if (class_name === 'Sequential') m = buildSequential(config, made, fail, ctx);
-    else if (class_name === 'Model' || class_name === 'Functional') m = buildFunctional(config, made, fail, ctx);
+    if (class_name === 'Sequential') m = buildSequential(config, fail, ctx);
+    else if (class_name === 'Model' || class_name === 'Functional') m = buildFunctional(config, fail, ctx);
     else fail(`model class ${JSON.stringify(class_name)} is not supported (expected Sequential, Model or Functional)`);
     // Weights: every weight of every layer found by name with its shape, before any byte is read.
     const specs = groups.flatMap((g) => g.weights.map((w) => ({ ...w, files: g.paths.join(', ') || 'the weights' })));
     const used = new Set<string>();
     const plan: { target: Layer['weights'][number]; spec: string }[] = [];
     for (const { keras, mapping, layer } of made) {
+      if (!mapping) continue;
       const label = `'${keras.name}' (${keras.class_name})`;
       const inShapes = layerInputShapes(m!, layer);
       for (const w of layer.weights) {
@@ -239,14 +251,19 @@ export function decodeTfjsLayers(j: TfjsModelJSON, data: ArrayBuffer, file: stri
   }
 }
 
-/** Input shapes (no batch axis) of a layer's first application in `m`. */
-function layerInputShapes(m: Model, layer: Layer): number[][] {
-  const g = (m as unknown as { graph: { nodes: { node: { layer: Layer; inputs: SymbolicTensor[] } }[] } }).graph;
-  const n = g.nodes.find((x) => x.node.layer === layer);
-  return n ? n.node.inputs.map((t) => [...t.shape]) : [];
+/** Input shapes (no batch axis) of a layer's first application in `m` or in a model nested in it. */
+function layerInputShapes(m: Layer, layer: Layer): number[][] {
+  const g = (m as unknown as { graph?: { nodes: { node: { layer: Layer; inputs: SymbolicTensor[] } }[] } | null }).graph;
+  if (!g) return [];
+  for (const { node } of g.nodes) {
+    if (node.layer === layer) return node.inputs.map((t) => [...t.shape]);
+    const inner = layerInputShapes(node.layer, layer);
+    if (inner.length) return inner;
+  }
+  return [];
 }
 
-function buildSequential(config: unknown, made: Made[], fail: (m: string) => never, ctx: BuildCtx): Sequential {
+function buildSequential(config: unknown, fail: (m: string) => never, ctx: BuildCtx, outerShape?: number[]): Sequential {
   const list = Array.isArray(config) ? config : isObj(config) ? config.layers : undefined;
   const name = isObj(config) && typeof config.name === 'string' ? config.name : undefined;
   if (!Array.isArray(list) || !list.length) return fail('the Sequential config has no layers');
@@ -258,7 +275,7 @@ function buildSequential(config: unknown, made: Made[], fail: (m: string) => nev
     shape = exampleShape(batchShape(specs[0].config), `layer '${specs[0].name}' (InputLayer)`, fail);
     first = 1;
   } else {
-    const bs = batchShape(specs[0].config);
+    const bs = batchShape(specs[0].config) ?? (outerShape ? [null, ...outerShape] : undefined);
     if (bs === undefined) return fail(`layer '${specs[0].name}' (${specs[0].class_name}), the first of the Sequential model, has no batch_input_shape; convkit needs the input shape`);
     shape = exampleShape(bs, `layer '${specs[0].name}' (${specs[0].class_name})`, fail);
   }
@@ -267,7 +284,7 @@ function buildSequential(config: unknown, made: Made[], fail: (m: string) => nev
   const layers: Layer[] = [];
   for (const spec of specs.slice(first)) {
     const mk = makeLayer(spec, [[...y.shape]], fail, ctx);
-    made.push(mk);
+    ctx.made.push(mk);
     layers.push(mk.layer);
     try {
       y = mk.layer.apply(y);
@@ -279,7 +296,7 @@ function buildSequential(config: unknown, made: Made[], fail: (m: string) => nev
   return Sequential.stack(layers, shape, name ? { name: safeName(name) } : {});
 }
 
-function buildFunctional(config: unknown, made: Made[], fail: (m: string) => never, ctx: BuildCtx): Model {
+function buildFunctional(config: unknown, fail: (m: string) => never, ctx: BuildCtx): Model {
   if (!isObj(config) || !Array.isArray(config.layers)) return fail('the Model config needs "layers", "input_layers" and "output_layers"');
   const specs = config.layers.map((v, i) => layerSpec(v, i, fail));
   const byName = new Map(specs.map((s) => [s.name, s]));
@@ -315,11 +332,13 @@ function buildFunctional(config: unknown, made: Made[], fail: (m: string) => nev
       let mk = layers.get(p.spec.name);
       if (!mk) {
         mk = makeLayer(p.spec, ins.map((t) => [...t!.shape]), fail, ctx);
-        made.push(mk);
+        ctx.made.push(mk);
         layers.set(p.spec.name, mk);
       }
       try {
-        tensors.set(`${p.spec.name}:${p.index}`, ins.length === 1 && !MERGE.has(p.spec.class_name) ? mk.layer.apply(ins[0]!) : mk.layer.apply(ins as SymbolicTensor[]));
+        // Keras (and TF.js) count a nested model's own construction as its node 0 when it was
+        // built on an input ("_should_skip_first_node"): its uses in this model are nodes 1, 2, ...
+        tensors.set(`${p.spec.name}:${p.index + nodeOffset(p.spec)}`, ins.length === 1 && !MERGE.has(p.spec.class_name) ? mk.layer.apply(ins[0]!) : mk.layer.apply(ins as SymbolicTensor[]));
       } catch (e) {
         fail(`layer '${p.spec.name}' (${p.spec.class_name}): ${(e as Error).message}`);
       }
@@ -352,6 +371,15 @@ function buildFunctional(config: unknown, made: Made[], fail: (m: string) => nev
   } catch (e) {
     return fail(`the model cannot be built: ${(e as Error).message}`);
   }
+}
+
+/** 1 for a nested model built on its own input (Keras skips that first node when saving), else 0. */
+function nodeOffset(spec: KerasLayerSpec): number {
+  if (spec.class_name === 'Model' || spec.class_name === 'Functional') return 1;
+  if (spec.class_name !== 'Sequential') return 0;
+  const list = isObj(spec.config) && Array.isArray(spec.config.layers) ? spec.config.layers : [];
+  const first = list[0] as { class_name?: string; config?: Record<string, unknown> } | undefined;
+  return first && (first.class_name === 'InputLayer' || (isObj(first.config) && batchShape(first.config) !== undefined)) ? 1 : 0;
 }
 
 /** Keras classes that take a list of inputs. */
