@@ -94,7 +94,7 @@ function parseModelJSON(text: string, where: string): ModelJSON {
   } catch (e) {
     throw new ModelFormatError(where, `not valid JSON (${(e as Error).message})`);
   }
-  if (!isObj(json)) throw new ModelFormatError(where, `expected a JSON object with "format": "${MODEL_FORMAT}" or "${TFJS_LAYERS_FORMAT}", received ${JSON.stringify(json)?.slice(0, 60)}`);
+  if (!isObj(json)) throw new ModelFormatError(where, `expected a JSON object with "format": "${MODEL_FORMAT}", received ${JSON.stringify(json)?.slice(0, 60)}`);
   if (json.format === 'graph-model') {
     throw new ModelFormatError(where, `is a TF.js graph model (format "graph-model", from a TensorFlow SavedModel); convkit reads TF.js Layers models ("${TFJS_LAYERS_FORMAT}", from Keras), convkit models and ONNX`);
   }
