@@ -556,6 +556,13 @@ describe('errors reading TF.js Layers models', () => {
     g0.weights[0].name = 'c/kernel_typo';
     await expect(ck.loadModel(handlerOf(f))).rejects.toThrow(/layer 'c' \(Conv2D\): weight 'c\/kernel' .* is not in the weights manifest/);
   });
+  it('a failed load leaves no tensor behind (nothing half-loaded)', async () => {
+    const f = await files();
+    (f.modelJSON.weightsManifest as { weights: { name: string; shape: number[] }[] }[]).flatMap((g) => g.weights).find((x) => x.name === 'd/bias')!.shape = [3];
+    const before = JSON.stringify(ck.memory());
+    for (let i = 0; i < 3; i++) await expect(ck.loadModel(handlerOf(f))).rejects.toThrow(/weight 'd\/bias' has shape \[3\]/);
+    expect(JSON.stringify(ck.memory())).toBe(before);
+  });
   it('a TF.js graph model is refused by name', async () => {
     const d = mkdtempSync(join(tmpdir(), 'ck-tfjs-g-'));
     const { writeFileSync } = await import('node:fs');
