@@ -264,6 +264,17 @@ describe('TF.js Layers -> convkit', () => {
     c.dispose();
   });
 
+  it('every activation both sides know, both ways (gelu exact, log_softmax, softplus, ...)', async () => {
+    for (const act of ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'softmax', 'elu', 'selu', 'gelu', 'softplus', 'logSoftmax']) {
+      const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [5], units: 4, activation: act as 'relu' }), tfl.layers.activation({ activation: act as 'relu' })] });
+      const c = await tfToCk(m, [[3, 5]], 21);
+      const back = await ckToTf(c, [[3, 5]]);
+      const cfg = ((back.art.modelJSON as ck.TfjsModelJSON).modelTopology as { model_config: { config: { layers: { config: { activation: string } }[] } } }).model_config.config.layers;
+      expect(cfg[0].config.activation).toBe(act === 'logSoftmax' ? 'log_softmax' : act);
+      c.dispose();
+    }
+  });
+
   it('reads model.json and shards from a folder (Node), and the model_config wrapper of tensorflowjs_converter', async () => {
     const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [5], units: 3, activation: 'relu' }), tfl.layers.batchNormalization(), tfl.layers.dense({ units: 2 })] });
     randomizeTf(m, 3);
