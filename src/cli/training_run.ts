@@ -43,6 +43,8 @@ export interface TrainRunOptions extends DataChoice {
   progress?: ProgressBarOptions;
   callbacks?: Callback[];
   backend: string;
+  /** How the log line names the backend (e.g. 'wasm (relaxed SIMD build)'); `backend` if absent. */
+  backendLabel?: string;
 }
 
 export interface SplitResult {
@@ -183,7 +185,7 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
   const params = model.countParams('trainable');
   const [h, w, c] = data.train.sampleShape;
   log(`convkit train: ${data.name}, ${data.train.length} training / ${data.test.length} held-out images (${h}x${w}x${c}, ${data.train.numClasses} classes; held-out: ${data.testKind})`);
-  log(`model ${modelName} (${params.toLocaleString('en-US')} trainable parameters), backend ${o.backend}, ${optimizer} lr ${lr}${schedule === 'cosine' ? ' (cosine decay to 0)' : ''}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${o.augment ? ', augmentation on' : ''}`);
+  log(`model ${modelName} (${params.toLocaleString('en-US')} trainable parameters), backend ${o.backendLabel ?? o.backend}, ${optimizer} lr ${lr}${schedule === 'cosine' ? ' (cosine decay to 0)' : ''}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${o.augment ? ', augmentation on' : ''}`);
   const t0 = performance.now();
   // NaN stops are reported by the caller (TrainingStoppedError), not printed by the callback.
   const callbacks = [...(o.callbacks ?? [])];

@@ -8,7 +8,7 @@ import { Conv1D, Conv2D, Conv2DTranspose, type Conv2DTransposeArgs, Conv3D, type
 import { AveragePooling2D, type AvgPool2DArgs, GlobalAveragePooling2D, GlobalMaxPooling2D, type GlobalPoolArgs, MaxPooling2D, MinPooling2D, type Pool2DArgs, MaxPooling3D, AveragePooling3D, type Pool3DArgs, type AvgPool3DArgs, MaxPooling1D, AveragePooling1D, type Pool1DArgs, GlobalAveragePooling1D, GlobalMaxPooling1D, GlobalAveragePooling3D, GlobalMaxPooling3D, type GlobalPool1D3DArgs } from './pooling.js';
 import { BatchNormalization, type BatchNormalizationArgs, LayerNormalization, type LayerNormalizationArgs, LRN, type LRNArgs } from './normalization.js';
 import { Add, Average, Concatenate, type ConcatenateArgs, Maximum, Minimum, Multiply, Subtract } from './merge.js';
-import { Cropping1D, type Cropping1DArgs, Cropping2D, type Cropping2DArgs, UpSampling2D, type UpSampling2DArgs, type UpSamplingInterpolation, ZeroPadding1D, type ZeroPadding1DArgs } from './reshaping.js';
+import { Cropping1D, type Cropping1DArgs, Cropping2D, type Cropping2DArgs, Cropping3D, type Cropping3DArgs, UpSampling1D, type UpSampling1DArgs, UpSampling2D, type UpSampling2DArgs, UpSampling3D, type UpSampling3DArgs, type UpSamplingInterpolation, ZeroPadding1D, type ZeroPadding1DArgs, ZeroPadding3D, type ZeroPadding3DArgs } from './reshaping.js';
 import { InceptionModule, type InceptionModuleArgs, ResidualBlock, type ResidualBlockArgs, SqueezeExcitation, type SqueezeExcitationArgs } from './blocks.js';
 import { Arithmetic, type ArithmeticArgs, type ArithmeticOp, Where, type WhereArgs, MathFunction, type MathFunctionArgs, type MathFunctionName, Pad, type PadArgs, Permute, type PermuteArgs, Reduce, type ReduceArgs, type ReduceOp, Slice, type SliceArgs, Resizing, type ResizingArgs, InstanceNormalization, type InstanceNormalizationArgs, type PadMode } from './extra.js';
 import type { ActivationName } from './activations.js';
@@ -30,7 +30,7 @@ export type { DataFormat } from './options.js';
 export { Container, CompositeLayer } from './container.js';
 export {
   Dense, Flatten, Reshape, Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, Rescaling, Activation, ReLU, LeakyReLU, PReLU, ELU, Softmax, ZeroPadding2D,
-  ZeroPadding1D, Cropping1D, Cropping2D, UpSampling2D,
+  ZeroPadding1D, ZeroPadding3D, Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D,
   Conv1D, Conv2D, Conv3D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose,
   MaxPooling1D, AveragePooling1D, MaxPooling2D, AveragePooling2D, MinPooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling3D, AveragePooling3D,
   GlobalAveragePooling1D, GlobalMaxPooling1D, GlobalAveragePooling3D, GlobalMaxPooling3D,
@@ -41,7 +41,7 @@ export {
 };
 export type {
   DenseArgs, ReshapeArgs, DropoutArgs, SpatialDropoutArgs, RescalingArgs, ActivationArgs, ReLUArgs, AlphaArgs, PReLUArgs, SoftmaxArgs, ZeroPadding2DArgs,
-  ZeroPadding1DArgs, Cropping1DArgs, Cropping2DArgs, UpSampling2DArgs, UpSamplingInterpolation,
+  ZeroPadding1DArgs, ZeroPadding3DArgs, Cropping1DArgs, Cropping2DArgs, Cropping3DArgs, UpSampling1DArgs, UpSampling2DArgs, UpSampling3DArgs, UpSamplingInterpolation,
   ConvLayerArgs, DepthwiseConv2DArgs, SeparableConv2DArgs, Conv2DTransposeArgs, Pool1DArgs, Pool2DArgs, AvgPool2DArgs, Pool3DArgs, AvgPool3DArgs, GlobalPoolArgs, GlobalPool1D3DArgs,
   BatchNormalizationArgs, LayerNormalizationArgs, LRNArgs, ConcatenateArgs,
   ResidualBlockArgs, SqueezeExcitationArgs, InceptionModuleArgs,
@@ -64,8 +64,12 @@ export const softmax = (args: SoftmaxArgs = {}) => new Softmax(args);
 export const zeroPadding2d = (args: ZeroPadding2DArgs = {}) => new ZeroPadding2D(args);
 export const zeroPadding1d = (args: ZeroPadding1DArgs = {}) => new ZeroPadding1D(args);
 export const cropping1d = (args: Cropping1DArgs = {}) => new Cropping1D(args);
+export const zeroPadding3d = (args: ZeroPadding3DArgs = {}) => new ZeroPadding3D(args);
 export const cropping2d = (args: Cropping2DArgs = {}) => new Cropping2D(args);
+export const cropping3d = (args: Cropping3DArgs = {}) => new Cropping3D(args);
+export const upSampling1d = (args: UpSampling1DArgs = {}) => new UpSampling1D(args);
 export const upSampling2d = (args: UpSampling2DArgs = {}) => new UpSampling2D(args);
+export const upSampling3d = (args: UpSampling3DArgs = {}) => new UpSampling3D(args);
 export const rescaling = (args: RescalingArgs) => new Rescaling(args);
 /** `spatialDropout2d(0.2)` or `spatialDropout2d({ rate: 0.2, seed })`; likewise 1d and 3d. */
 export const spatialDropout1d = (args: SpatialDropoutArgs | number) => new SpatialDropout1D(typeof args === 'number' ? { rate: args } : args);

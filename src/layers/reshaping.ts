@@ -1,13 +1,14 @@
 /**
- * Keras's reshaping layers for signals and images, channels last: Cropping1D, Cropping2D,
- * UpSampling2D and ZeroPadding1D (ZeroPadding2D is in core.ts; Reshape, Flatten and Permute
- * in core.ts and extra.ts). None has parameters; each is a slice, a gather or a pad, so the
- * gradients are those ops'.
+ * Keras's reshaping layers for signals, images and volumes, channels last: Cropping1D/2D/3D,
+ * UpSampling1D/2D/3D and ZeroPadding1D/3D (ZeroPadding2D is in core.ts; Reshape, Flatten and
+ * Permute in core.ts and extra.ts). None has parameters; each is a slice, a gather or a pad,
+ * so the gradients are those ops'.
  */
 import { type InputSpec, Layer, type LayerConfig, type LayerArgs, type Shape, fmtDims, registerLayerClass } from './layer.js';
 import { checkDataFormat, type DataFormat } from './options.js';
 import { resizeImages, type ResizeMode } from './extra.js';
-import { pad, slice } from '../ops/shape.js';
+import { gather, pad, slice } from '../ops/shape.js';
+import { tensor } from '../ops/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 type Pair = [number, number];
@@ -37,6 +38,28 @@ function pairs2d(v: unknown, what: string): [Pair, Pair] {
   throw new RangeError(`${what} must be ${expected} (non-negative integers), received ${JSON.stringify(v)}`);
 }
 
+/** p, [pd, ph, pw] (symmetric per axis) or [[d0, d1], [h0, h1], [w0, w1]]: Keras's 3D forms. */
+function pairs3d(v: unknown, what: string): [Pair, Pair, Pair] {
+  const expected = 'p, [pd, ph, pw] or [[front, back], [top, bottom], [left, right]]';
+  if (isCount(v)) return [[v, v], [v, v], [v, v]];
+  if (Array.isArray(v) && v.length === 3) {
+    if (v.every(isCount)) return [[v[0], v[0]], [v[1], v[1]], [v[2], v[2]]];
+    if (v.every((q) => Array.isArray(q) && q.length === 2 && q.every(isCount))) return [[v[0][0], v[0][1]], [v[1][0], v[1][1]], [v[2][0], v[2][1]]];
+  }
+  throw new RangeError(`${what} must be ${expected} (non-negative integers), received ${JSON.stringify(v)}`);
+}
+
+/** Output sizes of `s` (spatial sizes first) cropped by `crops`; an error when nothing would be left. */
+function croppedSizes(s: Shape, crops: readonly Pair[], axisNames: readonly string[]): number[] {
+  const shown = crops.length === 1 ? `[${crops[0].join(', ')}]` : JSON.stringify(crops);
+  return crops.map(([a, b], i) => {
+    if (a + b >= s[i]) {
+      throw new RangeError(`cropping ${shown} removes ${a + b} of the input's ${s[i]} ${axisNames[i]} (input shape ${fmtDims([null, ...s])}); it must leave at least one`);
+    }
+    return s[i] - a - b;
+  });
+}
+
 // ---------------------------------------------------------------- cropping
 
 export interface Cropping1DArgs extends LayerArgs {
@@ -58,9 +81,7 @@ export class Cropping1D extends Layer {
     return { rank: 3, layout: 'N, L, C' };
   }
   computeOutputShape(s: Shape): number[] {
-    const [a, b] = this.cropping;
-    if (a + b >= s[0]) throw new RangeError(`cropping [${a}, ${b}] removes ${a + b} of the input's ${s[0]} cells (input shape ${fmtDims([null, ...s])}); it must leave at least one`);
-    return [s[0] - a - b, s[1]];
+    return [...croppedSizes(s, [this.cropping], ['cells']), s[1]];
   }
   protected forward(x: Tensor | Tensor[]): Tensor {
     const t = one(x, this.label);
@@ -95,19 +116,47 @@ export class Cropping2D extends Layer {
     return { rank: 4, layout: 'N, H, W, C' };
   }
   computeOutputShape(s: Shape): number[] {
-    const out = [0, 1].map((i) => {
-      const [a, b] = this.cropping[i];
-      if (a + b >= s[i]) {
-        throw new RangeError(`cropping ${JSON.stringify(this.cropping)} removes ${a + b} of the input's ${s[i]} ${i === 0 ? 'rows' : 'columns'} (input shape ${fmtDims([null, ...s])}); it must leave at least one`);
-      }
-      return s[i] - a - b;
-    });
-    return [...out, s[2]];
+    return [...croppedSizes(s, this.cropping, ['rows', 'columns']), s[2]];
   }
   protected forward(x: Tensor | Tensor[]): Tensor {
     const t = one(x, this.label);
     const [h, w] = this.computeOutputShape(t.shape.slice(1));
     return slice(t, [0, this.cropping[0][0], this.cropping[1][0], 0], [-1, h, w, -1]);
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), cropping: this.cropping, dataFormat: this.dataFormat };
+  }
+}
+
+export interface Cropping3DArgs extends LayerArgs {
+  /** c (all sides), [cd, ch, cw] or [[front, back], [top, bottom], [left, right]]. Default 0. */
+  cropping?: number | readonly [number, number, number] | readonly [readonly [number, number], readonly [number, number], readonly [number, number]];
+  /** Keras's option; only 'channelsLast' (the default) is supported. */
+  dataFormat?: DataFormat;
+}
+
+/** Cuts the borders off volumes: [N, D, H, W, C] -> [N, D', H', W', C]. */
+export class Cropping3D extends Layer {
+  static readonly className = 'Cropping3D';
+  static readonly namePrefix = 'cropping3d';
+  static readonly argKeys = ['cropping', 'dataFormat'];
+  readonly cropping: [Pair, Pair, Pair];
+  readonly dataFormat: 'channelsLast';
+  constructor(args: Cropping3DArgs = {}) {
+    super(args);
+    this.cropping = pairs3d(args.cropping ?? 0, `${this.label}: cropping`);
+    this.dataFormat = checkDataFormat(this.label, args.dataFormat);
+  }
+  protected inputSpec(): InputSpec {
+    return { rank: 5, layout: 'N, D, H, W, C' };
+  }
+  computeOutputShape(s: Shape): number[] {
+    return [...croppedSizes(s, this.cropping, ['depth slices', 'rows', 'columns']), s[3]];
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    const t = one(x, this.label);
+    const [d, h, w] = this.computeOutputShape(t.shape.slice(1));
+    return slice(t, [0, this.cropping[0][0], this.cropping[1][0], this.cropping[2][0], 0], [-1, d, h, w, -1]);
   }
   getConfig(): LayerConfig {
     return { ...super.getConfig(), cropping: this.cropping, dataFormat: this.dataFormat };
@@ -145,7 +194,124 @@ export class ZeroPadding1D extends Layer {
   }
 }
 
+export interface ZeroPadding3DArgs extends LayerArgs {
+  /** p (all sides), [pd, ph, pw] or [[front, back], [top, bottom], [left, right]]. Default 1. */
+  padding?: number | readonly [number, number, number] | readonly [readonly [number, number], readonly [number, number], readonly [number, number]];
+  /** Keras's option; only 'channelsLast' (the default) is supported. */
+  dataFormat?: DataFormat;
+}
+
+/** Zeros around volumes: [N, D, H, W, C] -> [N, D', H', W', C]. */
+export class ZeroPadding3D extends Layer {
+  static readonly className = 'ZeroPadding3D';
+  static readonly namePrefix = 'zero_padding3d';
+  static readonly argKeys = ['padding', 'dataFormat'];
+  readonly padding: [Pair, Pair, Pair];
+  readonly dataFormat: 'channelsLast';
+  constructor(args: ZeroPadding3DArgs = {}) {
+    super(args);
+    this.padding = pairs3d(args.padding ?? 1, `${this.label}: padding`);
+    this.dataFormat = checkDataFormat(this.label, args.dataFormat);
+  }
+  protected inputSpec(): InputSpec {
+    return { rank: 5, layout: 'N, D, H, W, C' };
+  }
+  computeOutputShape(s: Shape): number[] {
+    return [...this.padding.map(([a, b], i) => s[i] + a + b), s[3]];
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    return pad(one(x, this.label), [[0, 0], ...this.padding, [0, 0]]);
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), padding: this.padding, dataFormat: this.dataFormat };
+  }
+}
+
 // ---------------------------------------------------------------- upsampling
+
+/** Sizes as `n` integers: one number for every axis, or one per axis, each >= 1. */
+function factors(label: string, v: unknown, n: number): number[] {
+  const out = typeof v === 'number' ? new Array<number>(n).fill(v) : Array.isArray(v) ? [...v] : null;
+  if (!out || out.length !== n || out.some((d) => !Number.isInteger(d) || d < 1)) {
+    const form = n === 1 ? 'a positive integer' : n === 2 ? 'a positive integer or [sh, sw] of positive integers' : 'a positive integer or [sd, sh, sw] of positive integers';
+    throw new RangeError(`${label}: size must be ${form}, received ${JSON.stringify(v)}`);
+  }
+  return out;
+}
+
+/** Each cell of axes 1..k of x repeated size[i] times (nearest-neighbour upsampling), by gathers. */
+function repeatCells(x: Tensor, size: readonly number[]): Tensor {
+  let y = x;
+  size.forEach((s, i) => {
+    if (s === 1) return;
+    const n = y.shape[i + 1];
+    y = gather(y, tensor(Int32Array.from({ length: n * s }, (_, o) => Math.floor(o / s)), undefined, 'int32'), i + 1);
+  });
+  return y;
+}
+
+export interface UpSampling1DArgs extends LayerArgs {
+  /** Repeats of each cell along L (default 2). */
+  size?: number;
+}
+
+/** Nearest-neighbour upsampling of signals: each cell repeated `size` times, [N, L, C] -> [N, size * L, C]. */
+export class UpSampling1D extends Layer {
+  static readonly className = 'UpSampling1D';
+  static readonly namePrefix = 'up_sampling1d';
+  static readonly argKeys = ['size'];
+  readonly size: number;
+  constructor(args: UpSampling1DArgs = {}) {
+    super(args);
+    this.size = factors(this.label, args.size ?? 2, 1)[0];
+  }
+  protected inputSpec(): InputSpec {
+    return { rank: 3, layout: 'N, L, C' };
+  }
+  computeOutputShape(s: Shape): number[] {
+    return [s[0] * this.size, s[1]];
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    return repeatCells(one(x, this.label), [this.size]);
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), size: this.size };
+  }
+}
+
+export interface UpSampling3DArgs extends LayerArgs {
+  /** Repeats [sd, sh, sw] (or one for all three), positive integers. Default [2, 2, 2]. */
+  size?: number | readonly [number, number, number];
+  /** Keras's option; only 'channelsLast' (the default) is supported. */
+  dataFormat?: DataFormat;
+}
+
+/** Nearest-neighbour upsampling of volumes (Keras UpSampling3D): [N, D, H, W, C] -> [N, sd*D, sh*H, sw*W, C]. */
+export class UpSampling3D extends Layer {
+  static readonly className = 'UpSampling3D';
+  static readonly namePrefix = 'up_sampling3d';
+  static readonly argKeys = ['size', 'dataFormat'];
+  readonly size: [number, number, number];
+  readonly dataFormat: 'channelsLast';
+  constructor(args: UpSampling3DArgs = {}) {
+    super(args);
+    const f = factors(this.label, args.size ?? 2, 3);
+    this.size = [f[0], f[1], f[2]];
+    this.dataFormat = checkDataFormat(this.label, args.dataFormat);
+  }
+  protected inputSpec(): InputSpec {
+    return { rank: 5, layout: 'N, D, H, W, C' };
+  }
+  computeOutputShape(s: Shape): number[] {
+    return [s[0] * this.size[0], s[1] * this.size[1], s[2] * this.size[2], s[3]];
+  }
+  protected forward(x: Tensor | Tensor[]): Tensor {
+    return repeatCells(one(x, this.label), this.size);
+  }
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), size: this.size, dataFormat: this.dataFormat };
+  }
+}
 
 export type UpSamplingInterpolation = 'nearest' | 'bilinear';
 
@@ -181,12 +347,8 @@ export class UpSampling2D extends Layer {
   readonly dataFormat: 'channelsLast';
   constructor(args: UpSampling2DArgs = {}) {
     super(args);
-    const v = args.size ?? 2;
-    const size = typeof v === 'number' ? [v, v] : Array.isArray(v) ? [...v] : null;
-    if (!size || size.length !== 2 || size.some((d) => !Number.isInteger(d) || d < 1)) {
-      throw new RangeError(`${this.label}: size must be a positive integer or [sh, sw] of positive integers, received ${JSON.stringify(v)}`);
-    }
-    this.size = [size[0], size[1]];
+    const f = factors(this.label, args.size ?? 2, 2);
+    this.size = [f[0], f[1]];
     const i = args.interpolation ?? 'nearest';
     if (i !== 'nearest' && i !== 'bilinear') throw new RangeError(`${this.label}: interpolation must be 'nearest' or 'bilinear', received ${JSON.stringify(args.interpolation)}`);
     this.interpolation = i;
@@ -211,4 +373,4 @@ export class UpSampling2D extends Layer {
   }
 }
 
-for (const cls of [Cropping1D, Cropping2D, ZeroPadding1D, UpSampling2D]) registerLayerClass(cls);
+for (const cls of [Cropping1D, Cropping2D, Cropping3D, ZeroPadding1D, ZeroPadding3D, UpSampling1D, UpSampling2D, UpSampling3D]) registerLayerClass(cls);

@@ -1,6 +1,6 @@
 /**
- * Issue 16 part 1, the Keras layers convkit lacked: SeparableConv2D, UpSampling2D, Cropping1D/2D,
- * ZeroPadding1D (and ZeroPadding2D's Keras forms), Rescaling, MaxPooling1D, AveragePooling1D,
+ * Issue 16 part 1, the Keras layers convkit lacked: SeparableConv2D, UpSampling1D/2D/3D,
+ * Cropping1D/2D/3D, ZeroPadding1D/3D (and ZeroPadding2D's Keras forms), Rescaling, MaxPooling1D, AveragePooling1D,
  * GlobalAveragePooling1D/3D, GlobalMaxPooling1D/3D, SpatialDropout1D/2D/3D and the merges
  * Subtract, Average, Maximum, Minimum.
  *
@@ -281,6 +281,56 @@ describe('Cropping1D, Cropping2D, ZeroPadding1D, ZeroPadding2D', () => {
   });
 });
 
+describe('UpSampling1D / UpSampling3D, Cropping3D, ZeroPadding3D', () => {
+  const sig = () => ck.tensor([1, 2, 3, 4, 5, 6], [1, 3, 2]);
+  const vol = () => ck.tensor(Array.from({ length: 2 * 3 * 4 * 5 * 2 }, (_, i) => i), [2, 3, 4, 5, 2]);
+
+  it('UpSampling1D repeats each cell; UpSampling3D is nearest UpSampling2D over (H, W) then a repeat over D', () => {
+    expect(vals(L.upSampling1d({ size: 2 }).apply(sig()))).toEqual([1, 2, 1, 2, 3, 4, 3, 4, 5, 6, 5, 6]);
+    expect(L.upSampling1d().apply(ck.input([5, 3])).shape).toEqual([10, 3]);
+    const u = L.upSampling3d({ size: [2, 1, 3] });
+    const y = u.apply(vol());
+    expect(y.shape).toEqual([2, 6, 4, 15, 2]);
+    // oracle: each (n, d) image upsampled by UpSampling2D [1, 3], then each depth slice repeated twice
+    const hw = ck.reshape(L.upSampling2d({ size: [1, 3] }).apply(ck.reshape(vol(), [6, 4, 5, 2])), [2, 3, 1, 4 * 15 * 2]);
+    expect(vals(y)).toEqual(vals(ck.reshape(ck.concat([hw, hw], 2), [2, 6, 4, 15, 2])));
+    expect(L.upSampling3d().apply(ck.input([1, 2, 3, 4])).shape).toEqual([2, 4, 6, 4]);
+  });
+
+  it("Cropping3D and ZeroPadding3D take Keras's three forms; values equal slice and pad", () => {
+    for (const [v, want] of [
+      [1, [[1, 1], [1, 1], [1, 1]]],
+      [[0, 1, 2], [[0, 0], [1, 1], [2, 2]]],
+      [[[1, 0], [0, 2], [1, 1]], [[1, 0], [0, 2], [1, 1]]],
+    ] as [never, number[][]][]) {
+      expect(L.cropping3d({ cropping: v }).cropping).toEqual(want);
+      expect(L.zeroPadding3d({ padding: v }).padding).toEqual(want);
+    }
+    const c = L.cropping3d({ cropping: [[1, 0], [0, 2], [1, 1]] });
+    expect(vals(c.apply(vol()))).toEqual(vals(ck.slice(vol(), [0, 1, 0, 1, 0], [-1, 2, 2, 3, -1])));
+    expect(c.computeOutputShape([3, 4, 5, 2])).toEqual([2, 2, 3, 2]);
+    const p = L.zeroPadding3d({ padding: [[0, 1], [2, 0], [1, 1]] });
+    expect(vals(p.apply(vol()))).toEqual(vals(ck.pad(vol(), [[0, 0], [0, 1], [2, 0], [1, 1], [0, 0]])));
+    expect(L.zeroPadding3d().apply(ck.input([1, 2, 3, 4])).shape).toEqual([3, 4, 5, 4]);
+  });
+
+  it('gradients (finite differences, float64)', () => {
+    const x3 = f64(arr([2, 3, 2], 95)), x5 = f64(arr([1, 2, 3, 2, 2], 96));
+    for (const l of [L.upSampling1d({ size: 3 })]) gradcheck((t) => l.apply(t), [x3]);
+    for (const l of [L.upSampling3d({ size: [2, 1, 2] }), L.cropping3d({ cropping: [[1, 0], [0, 1], [0, 0]] }), L.zeroPadding3d({ padding: [1, 0, 2] })]) gradcheck((t) => l.apply(t), [x5]);
+  });
+
+  it('errors', () => {
+    expect(() => L.upSampling1d({ size: 0 })).toThrow(/size must be a positive integer, received 0/);
+    expect(() => L.upSampling3d({ size: [2, 2] as never })).toThrow(/size must be a positive integer or \[sd, sh, sw\] of positive integers, received \[2,2\]/);
+    expect(() => L.cropping3d({ cropping: [1, 1] as never })).toThrow(/cropping must be p, \[pd, ph, pw\] or \[\[front, back\], \[top, bottom\], \[left, right\]\] \(non-negative integers\), received \[1,1\]/);
+    expect(() => L.cropping3d({ cropping: [0, 2, 0] }).apply(ck.input([3, 4, 5, 1]))).toThrow(/removes 4 of the input's 4 rows \(input shape \[N, 3, 4, 5, 1\]\)/);
+    expect(() => L.zeroPadding3d({ padding: -1 as never })).toThrow(/padding must be p, \[pd, ph, pw\]/);
+    expect(() => L.upSampling3d({ dataFormat: 'channelsFirst' })).toThrow(/dataFormat 'channelsFirst' is not supported/);
+    expect(() => L.upSampling1d().apply(ck.input([4, 4, 1]))).toThrow(/expected input of rank 3/);
+  });
+});
+
 // ---------------------------------------------------------------- Rescaling
 
 describe('Rescaling', () => {
@@ -541,7 +591,7 @@ function signalModel(): ck.Model {
   const c = L.maxPooling1d({ poolSize: 3, strides: 2, padding: 'same', name: 'mp1' }).apply(b); // [5, 3]
   const d = L.spatialDropout1d({ rate: 0.2, name: 'sdrop1' }).apply(c);
   const e = L.averagePooling1d({ poolSize: 2, strides: 1, padding: 'same', name: 'ap1' }).apply(d); // [5, 3]
-  const f = L.averagePooling1d({ poolSize: 2, name: 'ap1v' }).apply(e); // [2, 3]
+  const f = L.averagePooling1d({ poolSize: 2, name: 'ap1v' }).apply(L.upSampling1d({ size: 3, name: 'up1' }).apply(e)); // [15, 3] -> [7, 3]
   const g1 = L.globalMaxPooling1d({ name: 'gmp1' }).apply(e);
   const g2 = L.globalAveragePooling1d({ name: 'gap1' }).apply(f);
   const g3 = L.flatten({ name: 'flat' }).apply(L.globalAveragePooling1d({ keepDims: true, name: 'gap1k' }).apply(e));
@@ -550,7 +600,10 @@ function signalModel(): ck.Model {
 
 function volumeModel(): ck.Model {
   const x = ck.input([3, 4, 5, 2]);
-  const a = L.spatialDropout3d({ rate: 0.5, name: 'sdrop3' }).apply(x);
+  const p = L.zeroPadding3d({ padding: [[0, 1], [2, 0], [1, 1]], name: 'zp3' }).apply(x); // [4, 6, 7, 2]
+  const u = L.upSampling3d({ size: [2, 1, 3], name: 'up3' }).apply(p); // [8, 6, 21, 2]
+  const cr = L.cropping3d({ cropping: [[1, 2], [0, 1], [3, 4]], name: 'crop3' }).apply(u); // [5, 5, 14, 2]
+  const a = L.spatialDropout3d({ rate: 0.5, name: 'sdrop3' }).apply(cr);
   const g1 = L.globalAveragePooling3d({ name: 'gap3' }).apply(a);
   const g2 = L.globalMaxPooling3d({ name: 'gmp3' }).apply(a);
   const k = L.globalMaxPooling3d({ keepDims: true, name: 'gmp3k' }).apply(a); // [1, 1, 1, 2]
@@ -590,6 +643,33 @@ describe('models of the new layers: save/load and ONNX export', () => {
       // Training calls (dropout active) still run and keep the shape.
       expect(back.apply(x, { training: true }).shape).toEqual([2, ...m.outputs[0].shape]);
     }
+  });
+
+  it('a sequential model of them trains with fit (every weight gets a gradient; the loss falls)', async () => {
+    const n = 32;
+    const x = ck.randomUniform([n, 6, 6, 2], 0, 255, { seed: 4 });
+    const xs = x.dataSync();
+    // class: is the first channel brighter on average than the second?
+    const y = ck.tensor(Array.from({ length: n }, (_, i) => {
+      let d = 0;
+      for (let p = 0; p < 36; p++) d += xs[(i * 36 + p) * 2] - xs[(i * 36 + p) * 2 + 1];
+      return d > 0 ? 1 : 0;
+    }), [n], 'int32');
+    const m = ck.sequential([
+      L.rescaling({ scale: 1 / 127.5, offset: -1 }),
+      L.separableConv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', depthMultiplier: 2 }),
+      L.spatialDropout2d({ rate: 0.1 }),
+      L.upSampling2d({ size: 2, interpolation: 'bilinear' }),
+      L.cropping2d({ cropping: 1 }),
+      L.globalAveragePooling2d(),
+      L.dense({ units: 2 }),
+    ], { inputShape: [6, 6, 2], seed: 5 });
+    m.compile({ optimizer: { name: 'adam', lr: 0.03 }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true } });
+    const before = m.weights.map((w) => vals(w.value));
+    const h = await m.fit(x, y, { epochs: 12, batchSize: 8, verbose: 0, seed: 1 });
+    const losses = h.history.loss;
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
+    m.weights.forEach((w, i) => expect(vals(w.value), `${w.name} moved`).not.toEqual(before[i]));
   });
 
   it('export to ONNX (both input layouts): onnxruntime-web equals predict', async () => {

@@ -79,7 +79,7 @@ async function run(args: ParsedArgs): Promise<number> {
   const limit = flagInt(args, 'limit');
   const batchSize = flagInt(args, 'batch-size', 1, 256)!;
   const json = flagBool(args, 'json');
-  const { backend, note } = await chooseBackend(flagString(args, 'backend', 'wasm')!);
+  const { backend, label, note } = await chooseBackend(flagString(args, 'backend', 'wasm')!);
   if (note) console.error(`note: ${note}`);
   const model = await loadSavedModel(dir);
   const rec = await readTrainingNote(dir);
@@ -97,7 +97,7 @@ async function run(args: ParsedArgs): Promise<number> {
     return 0;
   }
   const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
-  console.log(`${dir} on ${data.name} (${split === 'test' ? data.testKind : 'training part'}, ${part.length} images, backend ${backend}):`);
+  console.log(`${dir} on ${data.name} (${split === 'test' ? data.testKind : 'training part'}, ${part.length} images, backend ${label}):`);
   console.log(`loss ${result.loss.toFixed(4)}, accuracy ${pct(result.accuracy)}${result.top5 !== undefined ? `, top-5 ${pct(result.top5)}` : ''}  (${seconds.toFixed(1)} s)`);
   console.log(`confusion matrix (rows: true class, columns: predicted):\n${matrix.toString()}`);
   return 0;

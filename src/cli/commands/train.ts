@@ -85,7 +85,7 @@ async function run(args: ParsedArgs): Promise<number> {
 
   // Human-readable lines go to stdout, or to stderr when stdout carries the JSON result.
   const say = (line: string) => (json ? process.stderr.write(`${line}\n`) : console.log(line));
-  const { backend, note } = await chooseBackend(flagString(args, 'backend', 'wasm')!);
+  const { backend, label, note } = await chooseBackend(flagString(args, 'backend', 'wasm')!);
   if (note) say(`note: ${note}`);
   let out: Awaited<ReturnType<typeof runTraining>>;
   try {
@@ -94,7 +94,7 @@ async function run(args: ParsedArgs): Promise<number> {
         dataset, dataDir: flagString(args, 'data-dir'), limit, testLimit, testSplit,
         model, epochs, batchSize, optimizer, lr, seed, schedule,
         validationSplit: vs, augment: flagBool(args, 'augment') ? { cropPadding: 2, rotation: 10, scale: 0.1 } : undefined,
-        save, backend, verbose: quiet ? 0 : 1,
+        save, backend, backendLabel: label, verbose: quiet ? 0 : 1,
         progress: json ? { write: (s) => void process.stderr.write(s), tty: !!process.stderr.isTTY } : undefined,
       },
       quiet ? () => {} : say,

@@ -32,8 +32,8 @@
  * Concatenate, ResidualBlock, SqueezeExcitation, InceptionModule, nested models, and the
  * classes the ONNX importer builds with: Permute, Arithmetic, Where, MathFunction, Slice,
  * Pad, Reduce, Resizing, InstanceNormalization, MaxPooling3D, AveragePooling3D, and the
- * Keras layers SeparableConv2D (two Conv nodes), UpSampling2D (Resize, 'asymmetric'),
- * Cropping1D/2D (Slice), ZeroPadding1D, Rescaling, MaxPooling1D, AveragePooling1D,
+ * Keras layers SeparableConv2D (two Conv nodes), UpSampling1D/2D/3D (Resize, 'asymmetric'),
+ * Cropping1D/2D/3D (Slice), ZeroPadding1D/3D, Rescaling, MaxPooling1D, AveragePooling1D,
  * GlobalAverage/MaxPooling1D/3D, SpatialDropout1D/2D/3D (left out), Subtract, Average,
  * Maximum, Minimum), hence
  * every zoo model and every imported model. NOT exportable: layer classes defined outside

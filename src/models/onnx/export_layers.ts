@@ -14,7 +14,7 @@ import type { Conv2DTranspose, DepthwiseConv2D, SeparableConv2D } from '../../la
 import type { Activation, Dense, ELU, LeakyReLU, ReLU, Rescaling, Reshape, Softmax, ZeroPadding2D } from '../../layers/core.js';
 import type { BatchNormalization, LayerNormalization, LRN } from '../../layers/normalization.js';
 import type { AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling2D, MaxPooling3D } from '../../layers/pooling.js';
-import type { Cropping1D, Cropping2D, UpSampling2D, ZeroPadding1D } from '../../layers/reshaping.js';
+import type { Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding3D } from '../../layers/reshaping.js';
 import type { Arithmetic, ArithmeticOp, InstanceNormalization, MathFunction, Pad, Permute, Reduce, ResizeMode, Resizing, Slice, Where } from '../../layers/extra.js';
 import type { Concatenate } from '../../layers/merge.js';
 import { resolveSpatial, type Padding } from '../../kernels/conv_info.js';
@@ -420,10 +420,11 @@ const zeroPad: LayerExporter = (em, layer, ins, ctx) => {
   return { name: em.one('Pad', [x.name, pads], ctx.label, [mkAttr.string('mode', 'constant')]), shape: ctx.outShape, layout: 'cf' };
 };
 
-const zeroPad1d: LayerExporter = (em, layer, ins, ctx) => {
+/** ZeroPadding1D / 3D: a Pad of the spatial axes, channels first. */
+const zeroPadNd: LayerExporter = (em, layer, ins, ctx) => {
   const x = em.asCf(ins[0]);
-  const [a, b] = (layer as ZeroPadding1D).padding;
-  const pads = em.int64(`${ctx.label}/pads`, [0, 0, a, 0, 0, b]);
+  const p = layer.className === 'ZeroPadding1D' ? [(layer as ZeroPadding1D).padding] : (layer as ZeroPadding3D).padding;
+  const pads = em.int64(`${ctx.label}/pads`, [0, 0, ...p.map((q) => q[0]), 0, 0, ...p.map((q) => q[1])]);
   return { name: em.one('Pad', [x.name, pads], ctx.label, [mkAttr.string('mode', 'constant')]), shape: ctx.outShape, layout: 'cf' };
 };
 
@@ -442,6 +443,7 @@ function cropSlice(em: Emitter, x: Val, crops: [number, number][], ctx: ExportCt
 }
 const cropping1d: LayerExporter = (em, layer, ins, ctx) => cropSlice(em, ins[0], [(layer as Cropping1D).cropping], ctx);
 const cropping2d: LayerExporter = (em, layer, ins, ctx) => cropSlice(em, ins[0], (layer as Cropping2D).cropping, ctx);
+const cropping3d: LayerExporter = (em, layer, ins, ctx) => cropSlice(em, ins[0], (layer as Cropping3D).cropping, ctx);
 
 /** ONNX Resize of an NCHW value to convkit's output size [H', W'], N and C read from the input (the batch is symbolic). */
 function emitResize(em: Emitter, x: Val, mode: ResizeMode, ctx: ExportCtx): Val {
@@ -454,6 +456,16 @@ function emitResize(em: Emitter, x: Val, mode: ResizeMode, ctx: ExportCtx): Val 
   return { name: em.one('Resize', [x.name, '', '', sizes], ctx.label, attrs), shape: ctx.outShape, layout: 'cf' };
 }
 const upSampling2d: LayerExporter = (em, layer, ins, ctx) => emitResize(em, em.asCf(ins[0]), (layer as UpSampling2D).resizeMode, ctx);
+/** UpSampling1D / 3D repeat cells: Resize 'nearest' by integer scales (1 on N and C), 'asymmetric' + 'floor'. */
+const upSamplingRepeat: LayerExporter = (em, layer, ins, ctx) => {
+  const x = em.asCf(ins[0]);
+  const size = layer.className === 'UpSampling1D' ? [(layer as UpSampling1D).size] : (layer as UpSampling3D).size;
+  const scales = em.float(`${ctx.label}/scales`, [1, 1, ...size], [size.length + 2]);
+  const y = em.one('Resize', [x.name, '', scales], ctx.label, [
+    mkAttr.string('mode', 'nearest'), mkAttr.string('coordinate_transformation_mode', 'asymmetric'), mkAttr.string('nearest_mode', 'floor'),
+  ]);
+  return { name: y, shape: ctx.outShape, layout: 'cf' };
+};
 
 const rescaling: LayerExporter = (em, layer, ins, ctx) => {
   const r = layer as Rescaling;
@@ -734,10 +746,14 @@ export const EXPORTERS: Record<string, LayerExporter> = {
   SpatialDropout2D: dropout,
   SpatialDropout3D: dropout,
   Rescaling: rescaling,
-  ZeroPadding1D: zeroPad1d,
+  ZeroPadding1D: zeroPadNd,
+  ZeroPadding3D: zeroPadNd,
   Cropping1D: cropping1d,
   Cropping2D: cropping2d,
+  Cropping3D: cropping3d,
+  UpSampling1D: upSamplingRepeat,
   UpSampling2D: upSampling2d,
+  UpSampling3D: upSamplingRepeat,
   Subtract: merge('Sub'),
   Average: average,
   Maximum: merge('Max'),

@@ -14,6 +14,7 @@ import { AveragePooling2D, AveragePooling3D, GlobalAveragePooling2D, GlobalMaxPo
 import { BatchNormalization, LayerNormalization, LRN } from '../../layers/normalization.js';
 import { Add, Concatenate, Multiply } from '../../layers/merge.js';
 import { Arithmetic, type ArithmeticOp, Where, InstanceNormalization, MathFunction, type MathFunctionName, Pad, type PadMode, Permute, Reduce, type ReduceOp, Resizing, type ResizeCoordinates, type ResizeNearest, Slice } from '../../layers/extra.js';
+import { UpSampling1D, UpSampling3D } from '../../layers/reshaping.js';
 import { tensor } from '../../ops/creation.js';
 
 export interface ConstVal { kind: 'const'; shape: number[]; data: Float64Array; dtype: number }
@@ -1169,6 +1170,7 @@ function resize(ctx: Ctx, ins: (Val | undefined)[], scalesIn: Val | undefined, s
   const n = ctx.node;
   const x = sym(ctx, ins[0]);
   const xl = logicalDims(x);
+  if (xl.length === 3 || xl.length === 5) return repeatResize(ctx, x, scalesIn);
   if (xl.length !== 4) ctx.fail(`only 4D (N, C, H, W) inputs are supported, received rank ${xl.length}`);
   const [h, w] = xl.slice(2) as number[];
   let oh: number, ow: number;
@@ -1192,6 +1194,28 @@ function resize(ctx: Ctx, ins: (Val | undefined)[], scalesIn: Val | undefined, s
   const nearestMode = (old ? 'floor' : attrString(n, 'nearest_mode', 'round_prefer_floor')) as ResizeNearest;
   const { y } = ctx.add((nm) => new Resizing({ name: nm, height: oh, width: ow, interpolation: mode === 'nearest' ? 'nearest' : 'bilinear', coordinates, nearestMode }), held(ctx, x, cl(4)));
   return [{ kind: 'sym', t: y, perm: cl(4) }];
+}
+
+/**
+ * Resize of a signal (N, C, L) or a volume (N, C, D, H, W): only what repeats every cell, i.e.
+ * 'nearest' with whole scales, 'asymmetric' + 'floor' (convkit's UpSampling1D / UpSampling3D
+ * export exactly this).
+ */
+function repeatResize(ctx: Ctx, x: Sym, scalesIn: Val | undefined): Val[] {
+  const n = ctx.node;
+  const r = logicalDims(x).length;
+  const what = `a rank-${r} input is supported only as nearest upsampling by whole scales ('nearest', 'asymmetric', 'floor')`;
+  const mode = attrString(n, 'mode', 'nearest');
+  const ct = ctx.opset < 11 ? 'asymmetric' : attrString(n, 'coordinate_transformation_mode', 'half_pixel');
+  const nm = ctx.opset < 11 ? 'floor' : attrString(n, 'nearest_mode', 'round_prefer_floor');
+  if (mode !== 'nearest' || ct !== 'asymmetric' || nm !== 'floor') ctx.fail(`${what}; received mode '${mode}', ${ct}, ${nm}`);
+  const scales = scalesIn && !(scalesIn.kind === 'const' && scalesIn.data.length === 0) ? vecOf(ctx, scalesIn, 2, 'scales') : null;
+  if (!scales || scales.length !== r || scales[0] !== 1 || scales[1] !== 1 || scales.slice(2).some((v) => !Number.isInteger(v) || (v as number) < 1)) {
+    ctx.fail(`${what}; received scales ${scales ? fmt(scales) : '(none: sizes)'}`);
+  }
+  const f = scales!.slice(2) as number[];
+  const { y } = ctx.add((name) => (r === 3 ? new UpSampling1D({ name, size: f[0] }) : new UpSampling3D({ name, size: [f[0], f[1], f[2]] })), held(ctx, x, cl(r)));
+  return [{ kind: 'sym', t: y, perm: cl(r) }];
 }
 
 function clampIdx(v: number, d: number): number {
