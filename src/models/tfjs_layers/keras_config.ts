@@ -466,6 +466,39 @@ export const KERAS_LAYERS: KerasMapping[] = [
     write: (c) => ({ size: c.size, interpolation: c.interpolation, data_format: 'channels_last' }),
   },
   {
+    keras: 'UpSampling1D',
+    convkit: 'UpSampling1D',
+    read: (r) => ({ size: num(r, 'size', 2) }),
+    write: (c) => ({ size: c.size }),
+  },
+  {
+    keras: 'UpSampling3D',
+    convkit: 'UpSampling3D',
+    read(r) {
+      channelsLast(r);
+      return { size: ints(r, 'size', 3, [2, 2, 2]) };
+    },
+    write: (c) => ({ size: c.size, data_format: 'channels_last' }),
+  },
+  {
+    keras: 'Cropping3D',
+    convkit: 'Cropping3D',
+    read(r) {
+      channelsLast(r);
+      return { cropping: r.get('cropping') ?? 1 };
+    },
+    write: (c) => ({ cropping: c.cropping, data_format: 'channels_last' }),
+  },
+  {
+    keras: 'ZeroPadding3D',
+    convkit: 'ZeroPadding3D',
+    read(r) {
+      channelsLast(r);
+      return { padding: r.get('padding') ?? 1 };
+    },
+    write: (c) => ({ padding: c.padding, data_format: 'channels_last' }),
+  },
+  {
     keras: 'Cropping1D',
     convkit: 'Cropping1D',
     read: (r) => ({ cropping: r.get('cropping') ?? 1 }),

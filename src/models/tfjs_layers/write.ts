@@ -6,8 +6,8 @@
  * Layer and weight names follow Keras's (`conv1/kernel`, `bn1/moving_mean`). Composite
  * convkit layers (ResidualBlock, SqueezeExcitation, InceptionModule, nested models) are
  * expanded into their child layers (named `<block>_<child>`); a convolution or an
- * average pooling (countIncludePad) with explicit numeric padding becomes a ZeroPadding2D
- * before a 'valid' layer. A layer with no Keras equivalent (LRN, MinPooling2D,
+ * average pooling (countIncludePad) with explicit numeric padding becomes a ZeroPadding1D/2D/3D
+ * before a 'valid' layer, and so does a max pooling of a non-negative input. A layer with no Keras equivalent (LRN, MinPooling2D,
  * InstanceNormalization, Where, Arithmetic, MathFunction, ...) or an option Keras lacks
  * (pooling ceilMode, grouped convolutions) is a KerasConfigError naming the layer.
  * float64 models are written as float32 (TF.js has no float64 weights).
@@ -28,7 +28,7 @@ type Ref = [string, number, number];
 const NON_NEG_OUT = new Set(['ReLU']);
 const NON_NEG_ACT = new Set(['relu', 'relu6', 'sigmoid', 'softmax', 'softplus']);
 /** Layers whose output is non-negative when every input is. */
-const KEEPS_SIGN = new Set(['MaxPooling2D', 'AveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling2D', 'ZeroPadding2D', 'Flatten', 'Reshape', 'Permute', 'Dropout', 'Concatenate', 'Add', 'Multiply', 'Maximum', 'Minimum', 'Average', 'UpSampling2D', 'Cropping1D', 'Cropping2D', 'ZeroPadding1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D', 'GlobalMaxPooling3D', 'GlobalAveragePooling3D', 'SpatialDropout1D', 'SpatialDropout2D', 'SpatialDropout3D', 'MaxPooling3D', 'AveragePooling3D']);
+const KEEPS_SIGN = new Set(['MaxPooling2D', 'AveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling2D', 'ZeroPadding2D', 'Flatten', 'Reshape', 'Permute', 'Dropout', 'Concatenate', 'Add', 'Multiply', 'Maximum', 'Minimum', 'Average', 'UpSampling1D', 'UpSampling2D', 'UpSampling3D', 'Cropping1D', 'Cropping2D', 'Cropping3D', 'ZeroPadding1D', 'ZeroPadding3D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D', 'GlobalMaxPooling3D', 'GlobalAveragePooling3D', 'SpatialDropout1D', 'SpatialDropout2D', 'SpatialDropout3D', 'MaxPooling3D', 'AveragePooling3D']);
 
 interface KerasLayerOut {
   name: string;
@@ -116,32 +116,40 @@ export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions 
     const c = L.getConfig();
     if (c.activityRegularizer) throw new KerasConfigError(`layer ${label}: activityRegularizer is not written to TF.js Layers`);
     let input = ins;
-    // Explicit padding: a ZeroPadding2D, then the layer with 'valid' padding. Exact for
+    // Explicit padding: a ZeroPadding1D/2D/3D, then the layer with 'valid' padding. Exact for
     // convolutions and for average pooling that counts the padding; for max pooling only
     // when its input cannot be negative (after a ReLU, say), where a zero never wins a window
     // with a real cell in it (PyTorch's ceil mode never makes a window of padding only).
-    const explicit = c.padding !== undefined && c.padding !== 'valid' && c.padding !== 'same' && m.keras !== 'ZeroPadding2D' && m.keras !== 'ZeroPadding1D';
+    const rank = (inShapes[0]?.length ?? 1) - 1;
+    const kw = c.kernelSize as number[] | undefined, dr = c.dilationRate as number[] | undefined;
+    const causal = m.keras === 'Conv1D' && Array.isArray(c.padding) && c.padding.length === 1 && (c.padding[0] as number[])[0] === dr![0] * (kw![0] - 1) && (c.padding[0] as number[])[1] === 0;
+    const explicit = c.padding !== undefined && c.padding !== 'valid' && c.padding !== 'same' && !m.keras.startsWith('ZeroPadding') && !causal;
     const nonNegIn = ins.every((r) => nonNeg.has(key(r)));
     if ((explicit || c.ceilMode) && !c.dilations) {
+      const p = c.padding;
       const pads: number[][] = c.ceilMode
         ? (L as unknown as { opPadding(s: number[]): number[][] }).opPadding(inShapes[0])
-        : typeof c.padding === 'number' ? [[c.padding, c.padding], [c.padding, c.padding]] : (c.padding as number[][]);
-      const padOk = pads.length === 2 && (m.keras === 'Conv2D' || m.keras === 'DepthwiseConv2D' || m.keras === 'SeparableConv2D' || (m.keras === 'AveragePooling2D' && c.countIncludePad && !c.ceilMode) || (m.keras === 'MaxPooling2D' && nonNegIn));
-      if (padOk) {
+        : typeof p === 'number' ? Array.from({ length: rank }, () => [p, p])
+        : Array.isArray(p) && typeof p[0] === 'number' ? [p as number[]] : (p as number[][]);
+      const conv = ['Conv1D', 'Conv2D', 'Conv3D', 'DepthwiseConv2D', 'SeparableConv2D'].includes(m.keras);
+      const avgCounting = /^AveragePooling[23]D$/.test(m.keras) && c.countIncludePad && !c.ceilMode;
+      const maxNonNeg = /^MaxPooling[123]D$/.test(m.keras) && nonNegIn;
+      if (pads.length === rank && rank >= 1 && rank <= 3 && (conv || avgCounting || maxNonNeg)) {
         const pname = unique(`${prefix}${L.name}_pad`);
         const padKey = {};
         padOf.set(L, padKey);
-        const pref = emit(pname, 'ZeroPadding2D', { padding: pads.map((q) => [q[0], q[1]]), data_format: 'channels_last', trainable: true, dtype: 'float32' }, ins, padKey);
+        const padCfg = rank === 1 ? { padding: [pads[0][0], pads[0][1]] } : { padding: pads.map((q) => [q[0], q[1]]), data_format: 'channels_last' };
+        const pref = emit(pname, `ZeroPadding${rank}D`, { ...padCfg, trainable: true, dtype: 'float32' }, ins, padKey);
         if (nonNegIn) nonNeg.add(key(pref));
         input = [pref];
         c.padding = 'valid';
         delete c.ceilMode;
-        if (m.keras === 'AveragePooling2D') c.countIncludePad = false;
-      } else if (m.keras !== 'Conv1D' && m.keras !== 'MaxPooling1D' && m.keras !== 'AveragePooling1D') {
-        const pool = m.keras === 'MaxPooling2D' || m.keras === 'AveragePooling2D';
+        if (avgCounting) c.countIncludePad = false;
+      } else {
+        const pool = /Pooling[123]D$/.test(m.keras);
         const what = c.ceilMode ? 'ceilMode' : `explicit padding ${JSON.stringify(c.padding)}`;
         const why = pool
-          ? `Keras pools with 'valid' or 'same' padding only; a ZeroPadding2D before it is exact only for a max pooling of a non-negative input${m.keras === 'AveragePooling2D' ? ' or an average that counts the padding' : ''}`
+          ? `Keras pools with 'valid' or 'same' padding only; a ZeroPadding before it is exact only for a max pooling of a non-negative input${m.keras.startsWith('Average') ? ' or an average that counts the padding' : ''}`
           : `Keras ${m.keras} takes 'valid' or 'same' padding only`;
         throw new KerasConfigError(`layer ${label}: ${what} has no Keras equivalent (${why})`);
       }
