@@ -452,19 +452,23 @@ describe('convkit -> TF.js Layers', () => {
     expect(spec.every((w) => w.dtype === 'float32')).toBe(true);
   });
 
-  it('Keras classes tfjs-layers lacks round-trip through convkit: ZeroPadding1D/3D before explicitly padded Conv1D/Conv3D, UpSampling1D/3D, Cropping3D', async () => {
+  it('Keras classes tfjs-layers lacks round-trip through convkit: ZeroPadding1D/3D before explicitly padded Conv1D/Conv3D, UpSampling1D/3D, Cropping3D, SpatialDropout2D/3D, global 3D pools, Subtract', async () => {
     const L = ck.layers;
     const s1 = ck.input([10, 2]);
     const y1 = L.globalMaxPooling1d().apply(L.upSampling1d({ size: 2 }).apply(L.conv1d({ filters: 3, kernelSize: 3, padding: [[2, 1]], activation: 'relu' }).apply(s1)));
     const v = ck.input([4, 5, 6, 2]);
-    const y2 = L.flatten().apply(L.cropping3d({ cropping: [[1, 0], [0, 1], [1, 1]] }).apply(L.upSampling3d({ size: [1, 2, 1] }).apply(L.conv3d({ filters: 2, kernelSize: 3, padding: 1 }).apply(v))));
-    const m = ck.model({ inputs: [s1, v], outputs: [y1, y2] });
+    const c3 = L.spatialDropout3d({ rate: 0.2 }).apply(L.conv3d({ filters: 2, kernelSize: 3, padding: 1 }).apply(v));
+    const y2 = L.flatten().apply(L.cropping3d({ cropping: [[1, 0], [0, 1], [1, 1]] }).apply(L.upSampling3d({ size: [1, 2, 1] }).apply(c3)));
+    const y3 = L.subtract().apply([L.globalAveragePooling3d().apply(c3), L.globalMaxPooling3d().apply(c3)]);
+    const im = ck.input([5, 5, 2]);
+    const y4 = L.flatten().apply(L.spatialDropout2d({ rate: 0.5 }).apply(im));
+    const m = ck.model({ inputs: [s1, v, im], outputs: [y1, y2, y3, y4] });
     const h = ck.memoryHandler();
     await m.save(h, { format: 'tfjs-layers' });
     const names = ((h.artifacts!.modelJSON as ck.TfjsModelJSON).modelTopology as { model_config: { config: { layers: { class_name: string }[] } } }).model_config.config.layers.map((l) => l.class_name);
-    expect(names).toEqual(expect.arrayContaining(['ZeroPadding1D', 'ZeroPadding3D', 'UpSampling1D', 'UpSampling3D', 'Cropping3D']));
+    expect(names).toEqual(expect.arrayContaining(['ZeroPadding1D', 'ZeroPadding3D', 'UpSampling1D', 'UpSampling3D', 'Cropping3D', 'SpatialDropout2D', 'SpatialDropout3D', 'GlobalAveragePooling3D', 'GlobalMaxPooling3D', 'Subtract']));
     const back = await ck.loadModel(h);
-    const xs = [ck.tensor(rand(40, 1), [2, 10, 2]), ck.tensor(rand(2 * 240, 2), [2, 4, 5, 6, 2])];
+    const xs = [ck.tensor(rand(40, 1), [2, 10, 2]), ck.tensor(rand(2 * 240, 2), [2, 4, 5, 6, 2]), ck.tensor(rand(100, 3), [2, 5, 5, 2])];
     const want = m.predictAll(xs), got = back.predictAll(xs);
     want.forEach((w, i) => expect(mismatch(got[i].dataSync(), w.dataSync(), TOL)).toBeNull());
   });
