@@ -23,7 +23,7 @@ import type { Model } from './model.js';
 import { encodeOnnx, type EncodeOnnxOptions } from './onnx/export.js';
 import { isOnnx, loadOnnx } from './onnx/import.js';
 import { decodeTfjsLayers, isTfjsLayersJSON, TFJS_LAYERS_FORMAT, type TfjsModelJSON } from './tfjs_layers/read.js';
-import { encodeTfjsLayers } from './tfjs_layers/write.js';
+import { encodeTfjsLayers, type EncodeTfjsOptions } from './tfjs_layers/write.js';
 import { KerasConfigError } from './tfjs_layers/keras_config.js';
 import { parseWeightsManifest } from './tfjs_layers/weights.js';
 
@@ -303,10 +303,10 @@ function decodeTfjsArtifacts(j: TfjsModelJSON, artifacts: ModelArtifacts, src: {
 }
 
 /** The artifacts of a TF.js Layers model (model.json and shards joined, with the shard list). */
-async function encodeTfjsArtifacts(model: Model, shardBytes?: number): Promise<ModelArtifacts> {
+async function encodeTfjsArtifacts(model: Model, opts: EncodeTfjsOptions): Promise<ModelArtifacts> {
   let a;
   try {
-    a = await encodeTfjsLayers(model, shardBytes !== undefined ? { shardBytes } : {});
+    a = await encodeTfjsLayers(model, opts);
   } catch (e) {
     if (e instanceof KerasConfigError) throw new KerasConfigError(`save (tfjs-layers): model '${model.name}': ${e.message}`);
     throw e;
@@ -331,6 +331,8 @@ export interface SaveOptions extends EncodeOnnxOptions {
   format?: 'convkit' | 'onnx' | 'tfjs-layers';
   /** 'tfjs-layers' only: bytes per weight shard (default 4 MiB, as TF.js). */
   shardBytes?: number;
+  /** 'tfjs-layers' only: store the weights as uint8, uint16 (affine) or float16, as tensorflowjs_converter's --quantize_* (lossy). */
+  quantize?: 'uint8' | 'uint16' | 'float16';
 }
 
 /**
@@ -339,9 +341,9 @@ export interface SaveOptions extends EncodeOnnxOptions {
  * `encodeOnnx` (options `inputLayout`, `opset`, `name`).
  */
 export async function saveModel(model: Model, target: string | IOHandler, options: SaveOptions = {}): Promise<SaveResult> {
-  const { format, shardBytes, ...onnxOpts } = options ?? {};
+  const { format, shardBytes, quantize, ...onnxOpts } = options ?? {};
   if (format !== undefined && format !== 'convkit' && format !== 'onnx' && format !== 'tfjs-layers') throw new RangeError(`save: format must be 'convkit', 'onnx' or 'tfjs-layers', received ${JSON.stringify(format)}`);
-  if (shardBytes !== undefined && format !== 'tfjs-layers') throw new RangeError("save: option shardBytes applies only to format 'tfjs-layers'");
+  if ((shardBytes !== undefined || quantize !== undefined) && format !== 'tfjs-layers') throw new RangeError("save: options shardBytes and quantize apply only to format 'tfjs-layers'");
   const onnx = format === 'onnx' || (format === undefined && typeof target === 'string' && /\.onnx$/i.test(target));
   if (onnx) {
     if (typeof target !== 'string') throw new TypeError("save: format 'onnx' writes a file and needs a path; use encodeOnnx(model) for the bytes");
@@ -361,7 +363,7 @@ export async function saveModel(model: Model, target: string | IOHandler, option
   if (rest.length) throw new RangeError(`save: option(s) ${rest.join(', ')} apply only to format 'onnx'`);
   const handler = typeof target === 'string' ? fileSystemHandler(target) : target;
   if (!handler || typeof handler.save !== 'function') throw new TypeError('save: the target must be a directory path or an IOHandler with a save() method');
-  return handler.save(format === 'tfjs-layers' ? await encodeTfjsArtifacts(model, shardBytes) : await encodeModel(model));
+  return handler.save(format === 'tfjs-layers' ? await encodeTfjsArtifacts(model, { ...(shardBytes !== undefined ? { shardBytes } : {}), ...(quantize !== undefined ? { quantize } : {}) }) : await encodeModel(model));
 }
 
 /**

@@ -86,6 +86,10 @@ describe('convkit CLI with TF.js Layers models', () => {
     const x = rand(2 * 64, 4);
     const want = m.predict(ck.tensor(x, [2, 8, 8, 1])).dataSync();
     expect(mismatch((tm.predict(tf.tensor(x, [2, 8, 8, 1])) as tf.Tensor).dataSync(), want, { atol: 1e-4, rtol: 1e-4 })).toBeNull();
+    const q = await cli('convert', saved, join(dir, 'small-u8'), '--format', 'tfjs-layers', '--quantize', 'uint8');
+    expect(q.code, q.err).toBe(0);
+    expect(q.out).toMatch(/\(tfjs-layers, uint8 weights\)/);
+    expect(readFileSync(join(dir, 'small-u8', 'group1-shard1of1.bin')).byteLength).toBe(m.countParams());
     // and convkit reads its own TF.js output back
     const s = await cli('summary', out, '--json');
     expect(s.code, s.err).toBe(0);
@@ -100,5 +104,7 @@ describe('convkit CLI with TF.js Layers models', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/layer 'norm1' \(LRN\) has no Keras equivalent/);
     expect((await cli('convert', saved, join(dir, 'x'), '--format', 'tfjs-layers', '--opset', '13')).err).toMatch(/apply to ONNX output only/);
+    expect((await cli('convert', saved, join(dir, 'x'), '--quantize', 'uint8')).err).toMatch(/--quantize applies to --format tfjs-layers only/);
+    expect((await cli('convert', saved, join(dir, 'x'), '--format', 'tfjs-layers', '--quantize', 'int4')).err).toMatch(/--quantize must be uint8, uint16 or float16/);
   });
 });

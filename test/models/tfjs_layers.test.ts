@@ -348,7 +348,7 @@ describe('quantised weights', () => {
   });
 });
 
-import { floatToHalf, halfToFloat } from '../../src/models/tfjs_layers/weights.js';
+import { floatToHalf, halfToFloat, quantizeAffine } from '../../src/models/tfjs_layers/weights.js';
 
 describe('convkit -> TF.js Layers', () => {
   it('a Sequential model of the Keras layers convkit has, loaded by tf.loadLayersModel', async () => {
@@ -471,6 +471,33 @@ describe('convkit -> TF.js Layers', () => {
     const xs = [ck.tensor(rand(40, 1), [2, 10, 2]), ck.tensor(rand(2 * 240, 2), [2, 4, 5, 6, 2]), ck.tensor(rand(100, 3), [2, 5, 5, 2])];
     const want = m.predictAll(xs), got = back.predictAll(xs);
     want.forEach((w, i) => expect(mismatch(got[i].dataSync(), w.dataSync(), TOL)).toBeNull());
+  });
+
+  it("quantize: 'uint8' | 'uint16' | 'float16' writes quantised shards that tfjs-layers and convkit decode alike", async () => {
+    const L = ck.layers;
+    const m = ck.sequential([L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [6, 6, 2] }), L.batchNormalization(), L.flatten(), L.dense({ units: 3 })], { seed: 5 });
+    const x = rand(2 * 72, 8);
+    const exact = m.predict(ck.tensor(x, [2, 6, 6, 2])).dataSync();
+    for (const [q, bytes, tol] of [['uint8', 1, 0.05], ['uint16', 2, 1e-3], ['float16', 2, 1e-2]] as const) {
+      const h = ck.memoryHandler();
+      await m.save(h, { format: 'tfjs-layers', quantize: q });
+      const specs = (h.artifacts!.modelJSON as { weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] }).weightsManifest[0].weights;
+      expect(specs.every((w) => w.quantization?.dtype === q)).toBe(true);
+      expect(h.artifacts!.weightData.byteLength).toBe(bytes * m.countParams());
+      const mine = await ck.loadModel(h);
+      const theirs = tf.io.decodeWeights(h.artifacts!.weightData, specs);
+      for (const w of mine.weights) {
+        const keras = w.name.replace(/movingMean$/, 'moving_mean').replace(/movingVariance$/, 'moving_variance');
+        expect(Array.from(w.value.dataSync()), w.name).toEqual(Array.from(theirs[keras].dataSync()));
+      }
+      const tm = await tfLoad(h.artifacts!);
+      const got = (tm.predict(tf.tensor(x, [2, 6, 6, 2])) as tf.Tensor).dataSync();
+      expect(mismatch(got, mine.predict(ck.tensor(x, [2, 6, 6, 2])).dataSync(), TOL)).toBeNull();
+      expect(mismatch(got, exact, { atol: tol, rtol: tol })).toBeNull();
+    }
+    // zero stays exactly zero under affine quantisation (the converter's nudged minimum)
+    const { q, scale, min } = quantizeAffine([-0.3, 0, 0.7, 0.11], 'uint8');
+    expect(Math.fround(q[1] * scale + min)).toBe(0);
   });
 
   it('3D layers', async () => {

@@ -23,6 +23,8 @@ OUT  a .onnx file, or a folder for convkit's or TF.js Layers' format
 
   --format F         onnx, convkit or tfjs-layers (default: onnx when OUT ends in .onnx,
                      else convkit)
+  --quantize Q       tfjs-layers only: store the weights as uint8, uint16 or float16 (lossy,
+                     as tensorflowjs_converter's --quantize_*)
   --input-layout L   layout of the ONNX file's input: NHWC (default) or NCHW (PyTorch-style)
   --opset N          ONNX opset to write, 13 to 17 (default 13)
 
@@ -38,6 +40,9 @@ async function run(args: ParsedArgs): Promise<number> {
   const layout = (flagString(args, 'input-layout') ?? 'NHWC').toUpperCase();
   if (layout !== 'NHWC' && layout !== 'NCHW') throw new UsageError(`--input-layout must be NHWC or NCHW, received '${flagString(args, 'input-layout')}'`);
   const opset = flagInt(args, 'opset');
+  const quantize = flagString(args, 'quantize');
+  if (quantize !== undefined && format !== 'tfjs-layers') throw new UsageError('--quantize applies to --format tfjs-layers only');
+  if (quantize !== undefined && quantize !== 'uint8' && quantize !== 'uint16' && quantize !== 'float16') throw new UsageError(`--quantize must be uint8, uint16 or float16, received '${quantize}'`);
   if (format !== 'onnx' && (flagString(args, 'input-layout') !== undefined || opset !== undefined)) {
     throw new UsageError('--input-layout and --opset apply to ONNX output only');
   }
@@ -47,20 +52,20 @@ async function run(args: ParsedArgs): Promise<number> {
     if (format === 'onnx') {
       await m.save(dst, { format: 'onnx', inputLayout: layout, ...(opset !== undefined ? { opset } : {}) });
     } else if (format === 'tfjs-layers') {
-      await m.save(dst, { format: 'tfjs-layers' });
+      await m.save(dst, { format: 'tfjs-layers', ...(quantize ? { quantize } : {}) });
     } else {
       await m.save(dst);
     }
   } finally {
     m.dispose();
   }
-  console.log(`wrote ${dst} (${format}${format === 'onnx' ? `, input ${layout}` : ''})`);
+  console.log(`wrote ${dst} (${format}${format === 'onnx' ? `, input ${layout}` : ''}${quantize ? `, ${quantize} weights` : ''})`);
   return 0;
 }
 
 export const convertCommand: Command = {
   summary: 'convert a model between convkit format, ONNX and TF.js Layers',
   help: HELP,
-  options: { format: 'string', 'input-layout': 'string', opset: 'string' },
+  options: { format: 'string', 'input-layout': 'string', opset: 'string', quantize: 'string' },
   run,
 };

@@ -201,18 +201,61 @@ export function decodeWeights(groups: readonly TfjsWeightsGroup[], data: ArrayBu
 /** TF.js's shard size (4 MiB). */
 export const SHARD_BYTES = 4 * 1024 * 1024;
 
-/** float32 weights as one group split into shards of at most `shardBytes`: the manifest and the shards. */
-export function encodeWeights(weights: readonly { name: string; shape: number[]; values: ArrayLike<number> }[], shardBytes = SHARD_BYTES, prefix = 'group1'): { manifest: TfjsWeightsGroup[]; shards: Uint8Array[] } {
-  const total = weights.reduce((n, w) => n + 4 * w.values.length, 0);
+/**
+ * Affine quantisation of one weight as tensorflowjs_converter does it (`--quantize_uint8`,
+ * `--quantize_uint16`): scale = (max - min) / qmax, min nudged so that 0 is exactly
+ * representable when the range holds it, q = round((v - min) / scale) clamped to [0, qmax].
+ */
+export function quantizeAffine(values: ArrayLike<number>, dtype: 'uint8' | 'uint16'): { q: Uint8Array | Uint16Array; scale: number; min: number } {
+  const qmax = dtype === 'uint8' ? 255 : 65535;
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    lo = Math.min(lo, values[i]);
+    hi = Math.max(hi, values[i]);
+  }
+  if (!(lo <= hi)) lo = hi = 0;
+  let scale = (hi - lo) / qmax, min = lo;
+  if (scale === 0) scale = 1;
+  else if (lo <= 0 && hi >= 0) min = -Math.round(-lo / scale) * scale;
+  const q = dtype === 'uint8' ? new Uint8Array(values.length) : new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) q[i] = Math.min(qmax, Math.max(0, Math.round((values[i] - min) / scale)));
+  return { q, scale, min };
+}
+
+export type TfjsQuantizeDtype = 'uint8' | 'uint16' | 'float16';
+
+/**
+ * float32 weights as one group split into shards of at most `shardBytes`: the manifest and
+ * the shards. With `quantize`, every weight is stored in that encoding (a shard then holds
+ * 1 or 2 bytes a value; a weight may straddle shards, as in TF.js).
+ */
+export function encodeWeights(weights: readonly { name: string; shape: number[]; values: ArrayLike<number> }[], shardBytes = SHARD_BYTES, prefix = 'group1', quantize?: TfjsQuantizeDtype): { manifest: TfjsWeightsGroup[]; shards: Uint8Array[] } {
+  const per = quantize === 'uint8' ? 1 : quantize ? 2 : 4;
+  const total = weights.reduce((n, w) => n + per * w.values.length, 0);
   const all = new Uint8Array(total);
   const dv = new DataView(all.buffer);
+  const specs: TfjsWeightSpec[] = [];
   let off = 0;
   for (const w of weights) {
-    for (let i = 0; i < w.values.length; i++, off += 4) dv.setFloat32(off, w.values[i], true);
+    const spec: TfjsWeightSpec = { name: w.name, shape: [...w.shape], dtype: 'float32' };
+    if (quantize === 'float16') {
+      spec.quantization = { dtype: 'float16' };
+      for (let i = 0; i < w.values.length; i++, off += 2) dv.setUint16(off, floatToHalf(w.values[i]), true);
+    } else if (quantize) {
+      const { q, scale, min } = quantizeAffine(w.values, quantize);
+      spec.quantization = { dtype: quantize, scale, min };
+      for (let i = 0; i < q.length; i++, off += per) {
+        if (per === 1) dv.setUint8(off, q[i]);
+        else dv.setUint16(off, q[i], true);
+      }
+    } else {
+      for (let i = 0; i < w.values.length; i++, off += 4) dv.setFloat32(off, w.values[i], true);
+    }
+    specs.push(spec);
   }
   const count = Math.max(1, Math.ceil(total / shardBytes));
   const shards: Uint8Array[] = [];
   for (let i = 0; i < count; i++) shards.push(all.slice(i * shardBytes, Math.min(total, (i + 1) * shardBytes)));
   const paths = shards.map((_, i) => `${prefix}-shard${i + 1}of${count}.bin`);
-  return { manifest: [{ paths, weights: weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' as const })) }], shards };
+  return { manifest: [{ paths, weights: specs }], shards };
 }

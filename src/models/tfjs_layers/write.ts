@@ -19,7 +19,7 @@ import type { Graph } from '../../layers/graph.js';
 import { VERSION } from '../../version.js';
 import type { Model } from '../model.js';
 import { BY_CONVKIT, KerasConfigError, kerasWeightName } from './keras_config.js';
-import { encodeWeights, SHARD_BYTES } from './weights.js';
+import { encodeWeights, SHARD_BYTES, type TfjsQuantizeDtype } from './weights.js';
 import { TFJS_LAYERS_FORMAT, type TfjsModelJSON } from './read.js';
 
 type Ref = [string, number, number];
@@ -40,6 +40,11 @@ interface KerasLayerOut {
 export interface EncodeTfjsOptions {
   /** Bytes per shard (default 4 MiB, as TF.js). */
   shardBytes?: number;
+  /**
+   * Store the weights quantised, as tensorflowjs_converter's --quantize_uint8 /
+   * --quantize_uint16 / --quantize_float16 do (smaller files, lossy); default float32.
+   */
+  quantize?: TfjsQuantizeDtype;
 }
 
 /** model.json and its shard files (names as in the manifest's paths). */
@@ -51,6 +56,8 @@ export interface TfjsArtifacts {
 /** The model as a TF.js Layers model.json and shards. Throws KerasConfigError for what Keras cannot express. */
 export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions = {}): Promise<TfjsArtifacts> {
   const shardBytes = options.shardBytes ?? SHARD_BYTES;
+  const q = options.quantize;
+  if (q !== undefined && q !== 'uint8' && q !== 'uint16' && q !== 'float16') throw new RangeError(`save: quantize must be 'uint8', 'uint16' or 'float16', received ${JSON.stringify(q)}`);
   if (!Number.isInteger(shardBytes) || shardBytes < 4 || shardBytes % 4 !== 0) throw new RangeError(`save: shardBytes must be a positive multiple of 4, received ${JSON.stringify(shardBytes)}`);
   const graph = (model as unknown as { requireGraph(): Graph }).requireGraph();
   const out: KerasLayerOut[] = [];
@@ -178,7 +185,7 @@ export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions 
     modelConfig = { class_name: 'Model', config: { name: model.name, layers: out, input_layers: inputLayers, output_layers: outputs } };
   }
 
-  // Weights: float32, one group, TF.js-sized shards.
+  // Weights: float32 (or quantised), one group, TF.js-sized shards.
   const values: { name: string; shape: number[]; values: ArrayLike<number> }[] = [];
   const seen = new Set<unknown>();
   for (const w of weightsOut) {
@@ -187,7 +194,7 @@ export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions 
     seen.add(weight);
     values.push({ name: w.name, shape: w.shape, values: await weight.value.data() });
   }
-  const { manifest, shards } = encodeWeights(values, shardBytes);
+  const { manifest, shards } = encodeWeights(values, shardBytes, 'group1', q);
   const modelJSON: TfjsModelJSON = {
     format: TFJS_LAYERS_FORMAT,
     generatedBy: `convkit ${VERSION}`,
