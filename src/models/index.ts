@@ -9,3 +9,6 @@ export {
 } from './io.js';
 export { encodeOnnx, toOnnxModel, OnnxExportError, ONNX_LAYOUT_KEY, type EncodeOnnxOptions, type OnnxInputLayout } from './onnx/export.js';
 export { loadOnnx, isOnnx, OnnxImportError, type OnnxImportOptions } from './onnx/import.js';
+export { encodeTfjsLayers, type EncodeTfjsOptions, type TfjsArtifacts } from './tfjs_layers/write.js';
+export { decodeTfjsLayers, isTfjsLayersJSON, TFJS_LAYERS_FORMAT, type TfjsModelJSON } from './tfjs_layers/read.js';
+export { KerasConfigError, KERAS_LAYERS } from './tfjs_layers/keras_config.js';

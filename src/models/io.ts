@@ -22,6 +22,10 @@ import { sizeOf } from '../tensor/shape.js';
 import type { Model } from './model.js';
 import { encodeOnnx, type EncodeOnnxOptions } from './onnx/export.js';
 import { isOnnx, loadOnnx } from './onnx/import.js';
+import { decodeTfjsLayers, isTfjsLayersJSON, TFJS_LAYERS_FORMAT, type TfjsModelJSON } from './tfjs_layers/read.js';
+import { encodeTfjsLayers, type EncodeTfjsOptions } from './tfjs_layers/write.js';
+import { KerasConfigError } from './tfjs_layers/keras_config.js';
+import { parseWeightsManifest } from './tfjs_layers/weights.js';
 
 export const MODEL_FORMAT = 'convkit-model/1';
 
@@ -44,8 +48,18 @@ export interface ModelJSON {
 }
 
 export interface ModelArtifacts {
-  modelJSON: ModelJSON;
+  /** convkit's model.json, or a TF.js Layers one (`format: 'layers-model'`). */
+  modelJSON: ModelJSON | TfjsModelJSON;
+  /**
+   * The weights: convkit's weights.bin, or for TF.js Layers every shard of every group
+   * of the manifest, concatenated in manifest order.
+   */
   weightData: ArrayBuffer;
+  /**
+   * TF.js Layers only: the shard files (manifest order) and their sizes. Loaders set it
+   * (a short shard is then named); savers split weightData along it.
+   */
+  weightFiles?: { path: string; byteLength: number }[];
   /**
    * Where the two parts were read from (a path, a URL, a storage key), for error
    * messages. Set by the loading handlers; optional for artifacts made by hand.
@@ -81,6 +95,9 @@ function parseModelJSON(text: string, where: string): ModelJSON {
     throw new ModelFormatError(where, `not valid JSON (${(e as Error).message})`);
   }
   if (!isObj(json)) throw new ModelFormatError(where, `expected a JSON object with "format": "${MODEL_FORMAT}", received ${JSON.stringify(json)?.slice(0, 60)}`);
+  if (json.format === 'graph-model') {
+    throw new ModelFormatError(where, `is a TF.js graph model (format "graph-model", from a TensorFlow SavedModel); convkit reads TF.js Layers models ("${TFJS_LAYERS_FORMAT}", from Keras), convkit models and ONNX`);
+  }
   return json as unknown as ModelJSON;
 }
 
@@ -235,7 +252,13 @@ export function decodeModel(artifacts: ModelArtifacts): Model {
   function fail(problem: string, weight?: string): never {
     throw new ModelFormatError(mf, problem, weight);
   }
-  const j = artifacts.modelJSON;
+  const tf = artifacts as unknown as { modelTopology?: unknown; weightSpecs?: unknown; weightData?: unknown };
+  if (artifacts.modelJSON === undefined && isObj(tf.modelTopology)) {
+    // Artifacts as tf.io hands them (modelTopology, weightSpecs, weightData): one group.
+    return decodeTfjsArtifacts({ format: TFJS_LAYERS_FORMAT, modelTopology: tf.modelTopology, weightsManifest: [{ paths: [], weights: tf.weightSpecs ?? [] }] }, artifacts, src);
+  }
+  const j = artifacts.modelJSON as ModelJSON;
+  if (isTfjsLayersJSON(j)) return decodeTfjsArtifacts(j, artifacts, src);
   if (!isObj(j)) fail(`expected a JSON object with "format": "${MODEL_FORMAT}", received ${JSON.stringify(j)?.slice(0, 60)}`);
   if (j.format !== MODEL_FORMAT) fail(`unsupported format ${JSON.stringify(j.format)} (expected '${MODEL_FORMAT}')`);
   if (!isObj(j.modelConfig) || !Array.isArray(j.weightsManifest)) fail('the model JSON needs "modelConfig" and "weightsManifest"');
@@ -271,13 +294,45 @@ export function decodeModel(artifacts: ModelArtifacts): Model {
   return m;
 }
 
+function decodeTfjsArtifacts(j: TfjsModelJSON, artifacts: ModelArtifacts, src: { model: string; weights: string }): Model {
+  let buf = artifacts.weightData as unknown;
+  if (ArrayBuffer.isView(buf)) buf = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  if (buf === undefined || buf === null) buf = new ArrayBuffer(0);
+  if (Object.prototype.toString.call(buf) !== '[object ArrayBuffer]') throw new ModelFormatError(src.model, `the weights of ${src.weights} must be an ArrayBuffer, received ${Object.prototype.toString.call(buf)}`);
+  return decodeTfjsLayers(j, buf as ArrayBuffer, src.model, src.weights, artifacts.weightFiles?.map((f) => f.byteLength));
+}
+
+/** The artifacts of a TF.js Layers model (model.json and shards joined, with the shard list). */
+async function encodeTfjsArtifacts(model: Model, opts: EncodeTfjsOptions): Promise<ModelArtifacts> {
+  let a;
+  try {
+    a = await encodeTfjsLayers(model, opts);
+  } catch (e) {
+    if (e instanceof KerasConfigError) throw new KerasConfigError(`save (tfjs-layers): model '${model.name}': ${e.message}`);
+    throw e;
+  }
+  const total = a.shards.reduce((n, s) => n + s.data.byteLength, 0);
+  const data = new Uint8Array(total);
+  let at = 0;
+  for (const s of a.shards) {
+    data.set(s.data, at);
+    at += s.data.byteLength;
+  }
+  return { modelJSON: a.modelJSON, weightData: data.buffer, weightFiles: a.shards.map((s) => ({ path: s.path, byteLength: s.data.byteLength })) };
+}
+
 /** Options of `saveModel` / `model.save`. */
 export interface SaveOptions extends EncodeOnnxOptions {
   /**
    * 'convkit' (model.json + weights.bin) or 'onnx' (one .onnx file, see encodeOnnx). Default:
-   * 'onnx' when the target path ends in .onnx, else 'convkit'.
+   * 'onnx' when the target path ends in .onnx, else 'convkit'. 'tfjs-layers': a TF.js Layers
+   * model (model.json in Keras form + 4 MiB weight shards) that `tf.loadLayersModel` reads.
    */
-  format?: 'convkit' | 'onnx';
+  format?: 'convkit' | 'onnx' | 'tfjs-layers';
+  /** 'tfjs-layers' only: bytes per weight shard (default 4 MiB, as TF.js). */
+  shardBytes?: number;
+  /** 'tfjs-layers' only: store the weights as uint8, uint16 (affine) or float16, as tensorflowjs_converter's --quantize_* (lossy). */
+  quantize?: 'uint8' | 'uint16' | 'float16';
 }
 
 /**
@@ -286,8 +341,9 @@ export interface SaveOptions extends EncodeOnnxOptions {
  * `encodeOnnx` (options `inputLayout`, `opset`, `name`).
  */
 export async function saveModel(model: Model, target: string | IOHandler, options: SaveOptions = {}): Promise<SaveResult> {
-  const { format, ...onnxOpts } = options ?? {};
-  if (format !== undefined && format !== 'convkit' && format !== 'onnx') throw new RangeError(`save: format must be 'convkit' or 'onnx', received ${JSON.stringify(format)}`);
+  const { format, shardBytes, quantize, ...onnxOpts } = options ?? {};
+  if (format !== undefined && format !== 'convkit' && format !== 'onnx' && format !== 'tfjs-layers') throw new RangeError(`save: format must be 'convkit', 'onnx' or 'tfjs-layers', received ${JSON.stringify(format)}`);
+  if ((shardBytes !== undefined || quantize !== undefined) && format !== 'tfjs-layers') throw new RangeError("save: options shardBytes and quantize apply only to format 'tfjs-layers'");
   const onnx = format === 'onnx' || (format === undefined && typeof target === 'string' && /\.onnx$/i.test(target));
   if (onnx) {
     if (typeof target !== 'string') throw new TypeError("save: format 'onnx' writes a file and needs a path; use encodeOnnx(model) for the bytes");
@@ -307,7 +363,7 @@ export async function saveModel(model: Model, target: string | IOHandler, option
   if (rest.length) throw new RangeError(`save: option(s) ${rest.join(', ')} apply only to format 'onnx'`);
   const handler = typeof target === 'string' ? fileSystemHandler(target) : target;
   if (!handler || typeof handler.save !== 'function') throw new TypeError('save: the target must be a directory path or an IOHandler with a save() method');
-  return handler.save(await encodeModel(model));
+  return handler.save(format === 'tfjs-layers' ? await encodeTfjsArtifacts(model, { ...(shardBytes !== undefined ? { shardBytes } : {}), ...(quantize !== undefined ? { quantize } : {}) }) : await encodeModel(model));
 }
 
 /**
@@ -374,7 +430,7 @@ async function readIfFile(path: string): Promise<Uint8Array | null> {
 
 // ---------------------------------------------------------------- handlers
 
-function jsonBytes(j: ModelJSON): number {
+function jsonBytes(j: ModelJSON | TfjsModelJSON): number {
   return new TextEncoder().encode(JSON.stringify(j)).byteLength;
 }
 
@@ -384,10 +440,10 @@ function jsonBytes(j: ModelJSON): number {
  * included), not absolute, not a URL or a drive. Returns the path ('weights.bin'
  * when none is given). `op` and `modelFile` name the caller and the file in errors.
  */
-export function checkWeightsPath(weightsPath: unknown, modelFile: string, op = 'loadModel'): string {
+export function checkWeightsPath(weightsPath: unknown, modelFile: string, op = 'loadModel', what = 'weightsPath'): string {
   if (weightsPath === undefined || weightsPath === null) return 'weights.bin';
   const bad = (why: string): never => {
-    throw new ModelFormatError(modelFile, `weightsPath ${JSON.stringify(weightsPath)} ${why}; expected a path relative to model.json inside its folder, such as "weights.bin"`, undefined, op);
+    throw new ModelFormatError(modelFile, `${what} ${JSON.stringify(weightsPath)} ${why}; expected a path relative to model.json inside its folder, such as "weights.bin"`, undefined, op);
   };
   if (typeof weightsPath !== 'string' || weightsPath === '') return bad('is not a file name');
   let decoded = weightsPath;
@@ -427,7 +483,6 @@ export function fileSystemHandler(path: string): IOHandler {
     async save(a: ModelArtifacts): Promise<SaveResult> {
       const { fs, p } = await load();
       const jsonPath = p.join(path, 'model.json');
-      const weightsPath = inside(p, path, checkWeightsPath(a.modelJSON.weightsPath, jsonPath, 'save'), jsonPath, 'save');
       const text = JSON.stringify(a.modelJSON, null, 1);
       const step = async (what: string, file: string, f: () => Promise<unknown>) => {
         try {
@@ -436,6 +491,21 @@ export function fileSystemHandler(path: string): IOHandler {
           throw new Error(`save: cannot ${what} ${file} (${(e as Error).message})`);
         }
       };
+      if (isTfjsLayersJSON(a.modelJSON)) {
+        // TF.js Layers: the shards named by the manifest, split along weightFiles.
+        const files = a.weightFiles ?? [{ path: 'group1-shard1of1.bin', byteLength: a.weightData.byteLength }];
+        const targets = files.map((f) => inside(p, path, checkWeightsPath(f.path, jsonPath, 'save', 'shard path'), jsonPath, 'save'));
+        await step('create the folder', path, () => fs.mkdir(path, { recursive: true }));
+        await step('write', jsonPath, () => fs.writeFile(jsonPath, text));
+        let at = 0;
+        for (let i = 0; i < files.length; i++) {
+          const part = new Uint8Array(a.weightData, at, files[i].byteLength);
+          at += files[i].byteLength;
+          await step('write', targets[i], () => fs.writeFile(targets[i], part));
+        }
+        return { location: path, modelBytes: new TextEncoder().encode(text).byteLength, weightBytes: a.weightData.byteLength };
+      }
+      const weightsPath = inside(p, path, checkWeightsPath((a.modelJSON as ModelJSON).weightsPath, jsonPath, 'save'), jsonPath, 'save');
       await step('create the folder', path, () => fs.mkdir(path, { recursive: true }));
       await step('write', jsonPath, () => fs.writeFile(jsonPath, text));
       await step('create the folder', p.dirname(weightsPath), () => fs.mkdir(p.dirname(weightsPath), { recursive: true }));
@@ -454,7 +524,35 @@ export function fileSystemHandler(path: string): IOHandler {
       }
       const modelJSON = parseModelJSON(text, jsonPath);
       const dir = p.dirname(jsonPath);
-      const binPath = inside(p, dir, checkWeightsPath(modelJSON.weightsPath, jsonPath), jsonPath, 'loadModel');
+      if (isTfjsLayersJSON(modelJSON)) {
+        // TF.js Layers: every shard of every group, in manifest order.
+        const groups = parseWeightsManifest(modelJSON.weightsManifest ?? [], jsonPath);
+        const parts: Uint8Array[] = [];
+        const weightFiles: { path: string; byteLength: number }[] = [];
+        for (const g of groups) {
+          for (const rel of g.paths) {
+            const full = inside(p, dir, checkWeightsPath(rel, jsonPath, 'loadModel', 'shard path'), jsonPath, 'loadModel');
+            let b: Uint8Array;
+            try {
+              b = await fs.readFile(full);
+            } catch (e) {
+              if (errno(e) === 'ENOENT') throw new ModelFormatError(jsonPath, `weight shard ${full} (listed in weightsManifest) does not exist; expected every shard next to model.json`);
+              throw new ModelFormatError(full, `cannot be read (${(e as Error).message})`);
+            }
+            parts.push(b);
+            weightFiles.push({ path: rel, byteLength: b.byteLength });
+          }
+        }
+        const total = parts.reduce((n, b) => n + b.byteLength, 0);
+        const all = new Uint8Array(total);
+        let at = 0;
+        for (const b of parts) {
+          all.set(b, at);
+          at += b.byteLength;
+        }
+        return { modelJSON, weightData: all.buffer, weightFiles, sources: { model: jsonPath, weights: `the shards of ${jsonPath}` } };
+      }
+      const binPath = inside(p, dir, checkWeightsPath((modelJSON as ModelJSON).weightsPath, jsonPath), jsonPath, 'loadModel');
       let bin: Uint8Array;
       try {
         bin = await fs.readFile(binPath);
@@ -480,7 +578,11 @@ export interface MemoryHandler extends IOHandler {
 
 /** Keeps a copy of the artifacts in memory (tests, cloning a model, handing it to a worker). */
 export function memoryHandler(initial: ModelArtifacts | null = null): MemoryHandler {
-  const copy = (a: ModelArtifacts): ModelArtifacts => ({ modelJSON: JSON.parse(JSON.stringify(a.modelJSON)), weightData: a.weightData.slice(0) });
+  const copy = (a: ModelArtifacts): ModelArtifacts => ({
+    modelJSON: JSON.parse(JSON.stringify(a.modelJSON)),
+    weightData: a.weightData.slice(0),
+    ...(a.weightFiles ? { weightFiles: a.weightFiles.map((f) => ({ ...f })) } : {}),
+  });
   return {
     artifacts: initial ? copy(initial) : null,
     async save(a) {
@@ -665,12 +767,37 @@ export function fromFetch(url: string, opts: { fetch?: typeof fetch; weightsUrl?
       }
       const text = await res.text();
       const modelJSON = parseModelJSON(text, url);
+      const base = new URL(url, (globalThis as { location?: { href: string } }).location?.href);
+      const folder = new URL('.', base);
+      if (isTfjsLayersJSON(modelJSON)) {
+        const groups = parseWeightsManifest(modelJSON.weightsManifest ?? [], url);
+        const parts: Uint8Array[] = [];
+        const weightFiles: { path: string; byteLength: number }[] = [];
+        for (const g of groups) {
+          for (const rel of g.paths) {
+            const resolved = new URL(checkWeightsPath(rel, url, 'loadModel', 'shard path'), base);
+            if (resolved.origin !== folder.origin || !resolved.pathname.startsWith(folder.pathname)) {
+              throw new ModelFormatError(url, `shard path ${JSON.stringify(rel)} resolves to ${resolved.href}, outside the model's folder ${folder.href}`);
+            }
+            const wres = await f(resolved.toString(), opts.init);
+            if (!wres.ok) throw new ModelFormatError(url, `fetching weight shard ${resolved.href} gave HTTP ${wres.status}`);
+            const b = new Uint8Array(await wres.arrayBuffer());
+            parts.push(b);
+            weightFiles.push({ path: rel, byteLength: b.byteLength });
+          }
+        }
+        const all = new Uint8Array(parts.reduce((n, b) => n + b.byteLength, 0));
+        let at = 0;
+        for (const b of parts) {
+          all.set(b, at);
+          at += b.byteLength;
+        }
+        return { modelJSON, weightData: all.buffer, weightFiles, sources: { model: url, weights: `the shards of ${url}` } };
+      }
       let wurl = opts.weightsUrl;
       if (wurl === undefined) {
         // The manifest may only name a file beside model.json (or below it), never elsewhere.
-        const base = new URL(url, (globalThis as { location?: { href: string } }).location?.href);
-        const resolved = new URL(checkWeightsPath(modelJSON.weightsPath, url), base);
-        const folder = new URL('.', base);
+        const resolved = new URL(checkWeightsPath((modelJSON as ModelJSON).weightsPath, url), base);
         if (resolved.origin !== folder.origin || !resolved.pathname.startsWith(folder.pathname)) {
           throw new ModelFormatError(url, `weightsPath ${JSON.stringify(modelJSON.weightsPath)} resolves to ${resolved.href}, outside the model's folder ${folder.href}`);
         }

@@ -51,7 +51,7 @@ describe('convkit convert', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/no model at/);
     expect((await cli('convert', join(dir, 'small'), join(dir, 'x.onnx'), '--input-layout', 'NWHC')).err).toMatch(/--input-layout must be NHWC or NCHW/);
-    expect((await cli('convert', join(dir, 'small'), join(dir, 'x'), '--format', 'pt')).err).toMatch(/--format must be onnx or convkit/);
+    expect((await cli('convert', join(dir, 'small'), join(dir, 'x'), '--format', 'pt')).err).toMatch(/--format must be onnx, convkit or tfjs-layers/);
     expect((await cli('convert', join(dir, 'small'), join(dir, 'y'), '--opset', '15')).err).toMatch(/apply to ONNX output only/);
   });
 });

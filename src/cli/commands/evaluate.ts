@@ -16,7 +16,8 @@ const HELP = `usage: convkit evaluate [MODEL_DIR] [options]
 Evaluates a saved model (default MODEL_DIR: convkit-model) on held-out images: loss,
 accuracy, top-5 accuracy and the confusion matrix.
 
-  --model-dir DIR       the saved model (same as the positional MODEL_DIR)
+  --model-dir DIR       the saved model (same as the positional MODEL_DIR): a convkit or
+                        TF.js Layers folder, its model.json, or an .onnx file
   --dataset NAME|PATH   data set (default: the one recorded in MODEL_DIR/training.json)
   --data-dir DIR        folder of the data files (default: as recorded, or the loader's)
   --split test|train    which part to evaluate (default test: the held-out images)

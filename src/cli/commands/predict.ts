@@ -20,7 +20,8 @@ Prints the k most likely classes (with softmax probabilities) of a saved model f
 
   IMAGE                 PNG, PGM or PPM files; each is resized to the model's input size
                         and converted to grey or RGB as the model expects (values / 255)
-  --model-dir DIR       the saved model (default convkit-model)
+  --model-dir DIR       the saved model (default convkit-model): a convkit or TF.js Layers
+                        folder, its model.json, or an .onnx file
   --top-k K             how many classes to list (default 3)
   --invert              use 1 - value (dark strokes on white paper -> MNIST's white on black)
   --dataset NAME|PATH   instead of files, take images from a data set (default: the model's)

@@ -19,7 +19,8 @@ const HELP = `usage: convkit summary MODEL [--input HxWxC] [--classes N] [--json
 
 Layers, output shapes, parameters (trainable and not) and MACs per example of a model.
 MODEL is a zoo name (${zoo.names().join(', ')})
-or a saved model directory (model.json + weights.bin).
+or a saved model: a convkit folder (model.json + weights.bin), a TF.js Layers folder or
+model.json (Keras via tensorflowjs), or an ONNX file.
 
   --input HxWxC   input size for a zoo model, e.g. 32x32x3 (default: the model's standard size)
   --classes N     output classes for a zoo model (default: the model's usual number)

@@ -30,6 +30,9 @@ import { input, type SymbolicTensor } from '../../layers/symbolic.js';
 import type { Layer } from '../../layers/layer.js';
 import { Permute } from '../../layers/extra.js';
 import { Model, model } from '../model.js';
+import { GraphBuilder, sanitize } from '../graph_build.js';
+
+export { sanitize };
 
 export const MIN_OPSET = 7;
 export const MAX_OPSET = 17;
@@ -259,8 +262,7 @@ function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: s
   };
   addConsumers(g.nodes);
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
-  const created: Layer[] = [];
-  const usedNames = new Set<string>();
+  const builder = new GraphBuilder();
 
   try {
     const runNode = (node: OnnxNode): void => {
@@ -270,19 +272,10 @@ function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: s
         fail: (msg: string): never => {
           throw new OnnxImportError(file, [`node '${node.name}' (${node.opType}): ${msg}`]);
         },
-        add: <L extends Layer>(make: (name: string | undefined) => L, x: SymbolicTensor | SymbolicTensor[]): { layer: L; y: SymbolicTensor } => {
-          const base = sanitize(node.name) || sanitize(node.opType.toLowerCase());
-          let nm = base, k = 1;
-          while (usedNames.has(nm)) nm = `${base}_${++k}`;
-          usedNames.add(nm);
-          const layer = make(nm);
-          created.push(layer);
-          try {
-            return { layer, y: layer.apply(x as SymbolicTensor) };
-          } catch (e) {
-            throw new OnnxImportError(file, [`node '${node.name}' (${node.opType}): ${(e as Error).message}`]);
-          }
-        },
+        add: <L extends Layer>(make: (name: string | undefined) => L, x: SymbolicTensor | SymbolicTensor[]): { layer: L; y: SymbolicTensor } =>
+          builder.add(sanitize(node.name) || sanitize(node.opType.toLowerCase()), make, x, (e) => {
+            throw new OnnxImportError(file, [`node '${node.name}' (${node.opType}): ${e.message}`]);
+          }),
       };
       const outs = node.opType === 'If' ? runIf(ctx, ins, opset, runNode, values) : HANDLERS[node.opType].run(ctx, ins);
       node.outputs.forEach((o, i) => {
@@ -302,19 +295,14 @@ function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: s
       const r = v.perm.length;
       const want = channelsLast && !fileLayout ? clPerm(r) : identity(r);
       outputs.push(toPerm(v, want, (make, x) => {
-        const base = sanitize(`${o.name}_layout`);
-        let nm = base, k = 1;
-        while (usedNames.has(nm)) nm = `${base}_${++k}`;
-        usedNames.add(nm);
-        const layer = make(nm);
-        created.push(layer);
+        const layer = builder.track(make(builder.uniqueName(sanitize(`${o.name}_layout`))));
         return layer.apply(x);
       }));
     }
     const modelName = name !== undefined ? sanitize(name.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, '')) : sanitize(g.name);
     return model({ inputs: syms, outputs, ...(modelName ? { name: modelName } : {}) });
   } catch (e) {
-    for (const l of created) l.dispose();
+    builder.disposeAll();
     if (e instanceof OnnxImportError) throw e;
     throw new OnnxImportError(file, [(e as Error).message]);
   }
@@ -350,10 +338,6 @@ function runIf(ctx: Ctx, ins: (Val | undefined)[], opset: number, runNode: (n: O
   });
 }
 
-/** Layer names: no '/', nothing exotic. */
-export function sanitize(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[_.]+|_+$/g, '');
-}
 
 /** `v` held with axes `want` (logical axis per held axis), moving data with a Permute layer when needed. */
 export function toPerm(v: Sym, want: readonly number[], apply: (make: (name: string) => Layer, x: SymbolicTensor) => SymbolicTensor): SymbolicTensor {
