@@ -9,6 +9,8 @@ import './backends/wasm/index.js';
 
 export { Tensor, DisposedTensorError } from './tensor/tensor.js';
 export { OutOfMemoryError } from './tensor/dtype.js';
+// Declares the global type the public .d.ts mention that a DOM-less Node project lacks (WebAssembly.Memory).
+export type { WasmMemory } from './tensor/ambient.js';
 export { WasmOutOfMemoryError } from './backends/wasm/allocator.js';
 export type { NestedArray, GradNode } from './tensor/tensor.js';
 export type { DType, TypedArray } from './tensor/dtype.js';
