@@ -36,6 +36,8 @@ export { verifyVectors, parseVectors, VectorFormatError, VECTORS_FORMAT, VERIFY_
 export type { VerifyOptions, VerifyReport, CaseReport, VectorFile, VectorCase, VectorTensor } from './verify/index.js';
 export * as filters from './vision/filters.js';
 export * as vision from './vision/index.js';
+/** Charts as SVG and PNG, with no dependency: `ck.plot.lineChart`, `barChart`, `confusionMatrixImage`, `imageGrid`, `historyChart`, `liveHistory`. */
+export * as plot from './plot/index.js';
 export * as layers from './layers/index.js';
 export * as losses from './ops/keras_losses.js';
 export * from './models/index.js';

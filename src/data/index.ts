@@ -11,4 +11,5 @@ export { parseSemeion, loadSemeion } from './semeion.js';
 export { gunzip, isGzip, base64ToBytes, readBytes } from './bytes.js';
 export type { BytesSource } from './bytes.js';
 export { decodePng, decodePnm, readImage, imageToInput } from './image.js';
+export { encodePng } from './png_write.js';
 export type { DecodedImage } from './image.js';
