@@ -12,4 +12,6 @@ export { gunzip, isGzip, base64ToBytes, readBytes } from './bytes.js';
 export type { BytesSource } from './bytes.js';
 export { decodePng, decodePnm, readImage, imageToInput } from './image.js';
 export { encodePng } from './png_write.js';
+export { fromPixels, toPixels, decodeImage } from './pixels.js';
+export type { PixelSource, ImageDataLike, CanvasLike, Context2DLike, FromPixelsOptions, BlobLike } from './pixels.js';
 export type { DecodedImage } from './image.js';
