@@ -7,6 +7,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../tensor/shape.js';
 import { Dataset } from '../data/dataset.js';
+import { StreamDataset } from '../data/stream.js';
 import { augmentBatches, type AugmentArg } from '../vision/augment.js';
 import type { History, TrainableModel } from '../train/callbacks.js';
 import type { Compiled } from '../train/compile.js';
@@ -51,8 +52,12 @@ function batchTransformOf(augment: AugmentArg | undefined, user: BatchTransform 
   return both;
 }
 
-/** Train `model` on a Dataset (Keras's fit; `model.fit` calls it). Returns the History of per-epoch logs. */
-export async function fitDataset(model: TrainableModel, c: Compiled, data: Dataset, opts: FitOptions = {}): Promise<History> {
+/**
+ * Train `model` on a Dataset, or on a batched StreamDataset read afresh each epoch (Keras's
+ * fit; `model.fit` calls it). Returns the History of per-epoch logs.
+ */
+export async function fitDataset(model: TrainableModel, c: Compiled, data: Dataset | StreamDataset<unknown>, opts: FitOptions = {}): Promise<History> {
+  if (data instanceof StreamDataset && !data.batched) throw new TypeError('fit: a StreamDataset must be batched to train on: call .batch(batchSize) on it (fit has no batchSize for streams)');
   const { augment, validationData: v, batchTransform, ...rest } = opts;
   const validationData = v ? (v instanceof Dataset ? v : toDataset(v[0], v[1], 'fit: validationData')) : undefined;
   return trainingLoop(model, c, data, { ...rest, validationData, batchTransform: batchTransformOf(augment, batchTransform) });

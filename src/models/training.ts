@@ -9,6 +9,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { Dataset } from '../data/dataset.js';
+import { StreamDataset } from '../data/stream.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { History, Logs } from '../train/callbacks.js';
 import { resolveCompile, type CompileArgs, type Compiled } from '../train/compile.js';
@@ -28,10 +29,11 @@ declare module './model.js' {
     compile(args: CompileArgs): this;
     /**
      * Train on tensors x [N, ...] and y ([N] int32 class indices or [N, ...] targets), or on
-     * a Dataset. Returns the per-epoch History (loss, metrics, val_*, lr, images_per_sec).
+     * a Dataset, or on a batched StreamDataset (read afresh each epoch; fit's batchSize and
+     * validationSplit do not apply to it). Returns the per-epoch History (loss, metrics, val_*, lr, images_per_sec).
      */
     fit(x: Tensor, y: Tensor, opts?: FitOptions): Promise<History>;
-    fit(data: Dataset, opts?: FitOptions): Promise<History>;
+    fit(data: Dataset | StreamDataset<unknown>, opts?: FitOptions): Promise<History>;
     /**
      * Loss and metrics on tensors or a Dataset, in inference mode. Asynchronous like fit,
      * so that it runs on every backend (webgpu reads results asynchronously).
@@ -67,9 +69,9 @@ Model.prototype.compile = function (this: Model, args: CompileArgs) {
   return this;
 };
 
-Model.prototype.fit = async function (this: Model, x: Tensor | Dataset, y?: Tensor | FitOptions, opts?: FitOptions): Promise<History> {
+Model.prototype.fit = async function (this: Model, x: Tensor | Dataset | StreamDataset<unknown>, y?: Tensor | FitOptions, opts?: FitOptions): Promise<History> {
   const c = requireCompiled(this, 'fit');
-  if (x instanceof Dataset) return fitDataset(this, c, x, (y as FitOptions | undefined) ?? {});
+  if (x instanceof Dataset || x instanceof StreamDataset) return fitDataset(this, c, x, (y as FitOptions | undefined) ?? {});
   return fitDataset(this, c, await toDatasetAsync(x, y instanceof Tensor ? y : undefined, 'fit'), opts ?? {});
 } as Model['fit'];
 

@@ -14,6 +14,9 @@ import type { Logs, TrainableModel } from './callbacks.js';
 import type { Compiled } from './compile.js';
 import type { Labels, TrainingData } from './training_data.js';
 
+/** What one batch step needs of its data set: the label shape and the upload of a host batch. */
+export type BatchSource = Pick<TrainingData, 'toBatch' | 'labelShape'>;
+
 /** Float32 one-hot rows for class-index labels, checking every label is in [0, k). */
 function oneHotRows(labels: Int32Array, k: number): Float32Array {
   const out = new Float32Array(labels.length * k);
@@ -53,7 +56,7 @@ export interface BatchTensors {
  * the same code serves backends that read synchronously (ts, wasm) and those that
  * only read asynchronously (webgpu).
  */
-export function runBatch(model: TrainableModel, c: Compiled, ds: TrainingData, xb: Float32Array, yb: Labels, size: number, train: boolean, warn: { noGrad: boolean }): BatchTensors {
+export function runBatch(model: TrainableModel, c: Compiled, ds: BatchSource, xb: Float32Array, yb: Labels, size: number, train: boolean, warn: { noGrad: boolean }): BatchTensors {
   const { x, y } = ds.toBatch({ x: xb, y: yb, size });
   try {
     // Evaluation records no graph (fit's validation runs outside any noGrad scope).
@@ -91,7 +94,7 @@ export function runBatch(model: TrainableModel, c: Compiled, ds: TrainingData, x
 }
 
 /** Add a batch's values (read back) to `acc`; returns the batch loss. */
-function accumulate(c: Compiled, ds: TrainingData, yb: Labels, size: number, acc: Accumulator, t: BatchTensors, loss: number, pred: ArrayLike<number> | null, metrics: (number | null)[]): number {
+function accumulate(c: Compiled, ds: BatchSource, yb: Labels, size: number, acc: Accumulator, t: BatchTensors, loss: number, pred: ArrayLike<number> | null, metrics: (number | null)[]): number {
   acc.add('loss', loss * size, size);
   const yShape = [size, ...ds.labelShape];
   c.metrics.forEach((m, i) => {
@@ -110,7 +113,7 @@ function disposeBatch(t: BatchTensors): void {
 }
 
 /** One batch with synchronous reads (`evaluate` on ts and wasm). Returns the batch loss. */
-export function batchStep(model: TrainableModel, c: Compiled, ds: TrainingData, xb: Float32Array, yb: Labels, size: number, train: boolean, acc: Accumulator, warn: { noGrad: boolean }): number {
+export function batchStep(model: TrainableModel, c: Compiled, ds: BatchSource, xb: Float32Array, yb: Labels, size: number, train: boolean, acc: Accumulator, warn: { noGrad: boolean }): number {
   const t = runBatch(model, c, ds, xb, yb, size, train, warn);
   try {
     const metrics = t.metrics.map((m) => (m === null ? null : typeof m === 'number' ? m : m.item()));
@@ -121,7 +124,7 @@ export function batchStep(model: TrainableModel, c: Compiled, ds: TrainingData, 
 }
 
 /** One batch with asynchronous reads: works on every backend, webgpu included. */
-export async function batchStepAsync(model: TrainableModel, c: Compiled, ds: TrainingData, xb: Float32Array, yb: Labels, size: number, train: boolean, acc: Accumulator, warn: { noGrad: boolean }): Promise<number> {
+export async function batchStepAsync(model: TrainableModel, c: Compiled, ds: BatchSource, xb: Float32Array, yb: Labels, size: number, train: boolean, acc: Accumulator, warn: { noGrad: boolean }): Promise<number> {
   const t = runBatch(model, c, ds, xb, yb, size, train, warn);
   try {
     const [loss, pred, ...metrics] = await Promise.all([
