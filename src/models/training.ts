@@ -39,7 +39,7 @@ declare module './model.js' {
      * so that it runs on every backend (webgpu reads results asynchronously).
      */
     evaluate(x: Tensor, y: Tensor, opts?: { batchSize?: number }): Promise<Logs>;
-    evaluate(data: Dataset, opts?: { batchSize?: number }): Promise<Logs>;
+    evaluate(data: Dataset | StreamDataset<unknown>, opts?: { batchSize?: number }): Promise<Logs>;
     /** `evaluate` with synchronous reads, for backends that have them (ts, wasm); webgpu throws. */
     evaluateSync(x: Tensor, y: Tensor, opts?: { batchSize?: number }): Logs;
     evaluateSync(data: Dataset, opts?: { batchSize?: number }): Logs;
@@ -75,8 +75,12 @@ Model.prototype.fit = async function (this: Model, x: Tensor | Dataset | StreamD
   return fitDataset(this, c, await toDatasetAsync(x, y instanceof Tensor ? y : undefined, 'fit'), opts ?? {});
 } as Model['fit'];
 
-Model.prototype.evaluate = async function (this: Model, x: Tensor | Dataset, y?: Tensor | { batchSize?: number }, opts?: { batchSize?: number }): Promise<Logs> {
+Model.prototype.evaluate = async function (this: Model, x: Tensor | Dataset | StreamDataset<unknown>, y?: Tensor | { batchSize?: number }, opts?: { batchSize?: number }): Promise<Logs> {
   const c = requireCompiled(this, 'evaluate');
+  if (x instanceof StreamDataset) {
+    if (!x.batched) throw new TypeError('evaluate: a StreamDataset must be batched: call .batch(batchSize) on it');
+    return evaluateDatasetAsync(this, c, x);
+  }
   if (x instanceof Dataset) return evaluateDatasetAsync(this, c, x, (y as { batchSize?: number } | undefined)?.batchSize ?? 32);
   return evaluateDatasetAsync(this, c, await toDatasetAsync(x, y instanceof Tensor ? y : undefined, 'evaluate'), opts?.batchSize ?? 32);
 } as Model['evaluate'];

@@ -4,7 +4,7 @@
  * or asynchronously) into running sums. The optimiser step is the caller's.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { fmtShape } from '../tensor/shape.js';
+import { fmtShape, sizeOf } from '../tensor/shape.js';
 import { tensor } from '../ops/creation.js';
 import { tidy } from '../registry/storage.js';
 import { enableGrad, noGrad } from '../autograd/reverse_mode.js';
@@ -12,7 +12,7 @@ import { add } from '../ops/elementwise.js';
 import { logitsOf } from '../ops/logits.js';
 import type { Logs, TrainableModel } from './callbacks.js';
 import type { Compiled } from './compile.js';
-import type { Labels, TrainingData } from './training_data.js';
+import type { Labels, StreamHostBatch, TrainingData } from './training_data.js';
 
 /** What one batch step needs of its data set: the label shape and the upload of a host batch. */
 export type BatchSource = Pick<TrainingData, 'toBatch' | 'labelShape'>;
@@ -136,4 +136,22 @@ export async function batchStepAsync(model: TrainableModel, c: Compiled, ds: Bat
   } finally {
     disposeBatch(t);
   }
+}
+
+/** Check one batch of a stream (fit's training or validation data) and upload it with its own shapes. */
+export function streamBatchSource(b: StreamHostBatch, index: number): BatchSource {
+  const where = `fit: stream batch ${index}`;
+  if (!b || !(b.x instanceof Float32Array) || !Number.isInteger(b.size) || b.size < 1 || !Array.isArray(b.sampleShape) || !Array.isArray(b.labelShape)) {
+    throw new TypeError(`${where} is not a batch { x: Float32Array, y, size, sampleShape, labelShape }: call .batch(n) on the stream (or build it with StreamDataset.batches)`);
+  }
+  if (b.x.length !== b.size * sizeOf(b.sampleShape)) throw new RangeError(`${where}: x has ${b.x.length} values for ${b.size} samples of shape ${fmtShape(b.sampleShape)}`);
+  if (b.y.length !== b.size * sizeOf(b.labelShape)) throw new RangeError(`${where}: y has ${b.y.length} values for ${b.size} labels of shape ${fmtShape(b.labelShape)}`);
+  return {
+    labelShape: b.labelShape,
+    toBatch: (h) => ({
+      x: tensor(h.x, [h.size, ...b.sampleShape], 'float32'),
+      y: tensor(h.y, [h.size, ...b.labelShape], h.y instanceof Int32Array ? 'int32' : 'float32'),
+      size: h.size,
+    }),
+  };
 }

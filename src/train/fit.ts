@@ -18,9 +18,7 @@ import type { Compiled } from './compile.js';
 import { evaluateDatasetAsync } from './evaluate.js';
 import { planFit, planStreamFit, type TrainingLoopOptions } from './fit_options.js';
 import { isStreaming, type HostBatch, type StreamHostBatch, type StreamingTrainingData, type TrainingData } from './training_data.js';
-import type { BatchSource } from './batch_step.js';
-import { tensor } from '../ops/creation.js';
-import { fmtShape, sizeOf } from '../tensor/shape.js';
+import { streamBatchSource, type BatchSource } from './batch_step.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -78,7 +76,8 @@ export async function trainingLoop(model: TrainableModel, c: Compiled, data: Tra
     // A stream is read afresh each epoch (its own shuffle buffer reshuffles per pass); fit's `shuffle` is for in-memory data.
     const source: Iterable<HostBatch> | AsyncIterable<StreamHostBatch> = train ? train.hostBatches(batchSize, { shuffle: opts.shuffle ?? true, seed: shuffleRng }) : stream!.epochBatches(epoch);
     for await (const b of source) {
-      const ds: BatchSource = train ?? streamBatchSource(b as StreamHostBatch, batch, transform, epoch === initialEpoch && batch === 0);
+      const ds: BatchSource = train ?? streamBatchSource(b as StreamHostBatch, batch);
+      if (!train && epoch === initialEpoch && batch === 0) transform?.checkSamples?.((b as StreamHostBatch).sampleShape);
       await list.onBatchBegin(batch, { batch, size: b.size });
       const { x: xb, y: yb } = transform ? transform({ ...b, sampleShape: train ? train.sampleShape : (b as StreamHostBatch).sampleShape }, { epoch, seed }) : b;
       // Read the weights each step: a callback may freeze or unfreeze layers (fine-tuning).
@@ -121,21 +120,3 @@ export async function trainingLoop(model: TrainableModel, c: Compiled, data: Tra
   return history;
 }
 
-/** Check one batch of a stream and upload it with its own shapes. */
-function streamBatchSource(b: StreamHostBatch, index: number, transform: TrainingLoopOptions['batchTransform'] | null, first: boolean): BatchSource {
-  const where = `fit: stream batch ${index}`;
-  if (!b || !(b.x instanceof Float32Array) || !Number.isInteger(b.size) || b.size < 1 || !Array.isArray(b.sampleShape) || !Array.isArray(b.labelShape)) {
-    throw new TypeError(`${where} is not a batch { x: Float32Array, y, size, sampleShape, labelShape }: call .batch(n) on the stream (or build it with StreamDataset.batches)`);
-  }
-  if (b.x.length !== b.size * sizeOf(b.sampleShape)) throw new RangeError(`${where}: x has ${b.x.length} values for ${b.size} samples of shape ${fmtShape(b.sampleShape)}`);
-  if (b.y.length !== b.size * sizeOf(b.labelShape)) throw new RangeError(`${where}: y has ${b.y.length} values for ${b.size} labels of shape ${fmtShape(b.labelShape)}`);
-  if (first) transform?.checkSamples?.(b.sampleShape);
-  return {
-    labelShape: b.labelShape,
-    toBatch: (h) => ({
-      x: tensor(h.x, [h.size, ...b.sampleShape], 'float32'),
-      y: tensor(h.y, [h.size, ...b.labelShape], h.y instanceof Int32Array ? 'int32' : 'float32'),
-      size: h.size,
-    }),
-  };
-}

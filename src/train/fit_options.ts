@@ -11,7 +11,8 @@ export interface TrainingLoopOptions {
   batchSize?: number;
   /** Fraction of the training data held out for validation: the LAST samples, before shuffling (Keras). */
   validationSplit?: number;
-  validationData?: TrainingData;
+  /** In-memory data, or a batched stream (one pass per evaluation). */
+  validationData?: TrainingData | StreamingTrainingData;
   validationBatchSize?: number;
   /** Reshuffle the training samples every epoch (default true). */
   shuffle?: boolean;
@@ -49,7 +50,7 @@ export interface FitPlan {
   verbose: 0 | 1 | 2;
   seed: number;
   train: TrainingData;
-  val: TrainingData | null;
+  val: TrainingData | StreamingTrainingData | null;
 }
 
 /** The options of fit over a stream (each epoch one pass; the stream batches itself), checked. */
@@ -76,7 +77,7 @@ export function planFit(data: TrainingData | null, opts: TrainingLoopOptions): F
   if (data.length === 0) throw new RangeError('fit: the training data is empty');
 
   let train = data;
-  let val: TrainingData | null = null;
+  let val: TrainingData | StreamingTrainingData | null = null;
   if (opts.validationData) {
     val = opts.validationData;
   } else if (opts.validationSplit !== undefined && opts.validationSplit > 0) {

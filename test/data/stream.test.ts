@@ -164,6 +164,14 @@ describe('fit on a StreamDataset', () => {
     // Validation on in-memory data beside a stream.
     const hv = await ms.fit(stream, { epochs: 1, verbose: 0, validationData: [ck.tensor(x, [64, 2]), ck.tensor(y, [64], 'int32')] });
     expect(hv.last('val_accuracy')).toBe(1);
+    // A stream as validation data, and evaluate over a stream: the same numbers as in memory.
+    const valStream = new ck.Dataset({ x, y, sampleShape: [2] }).toStream().batch(10);
+    const hs2 = await ms.fit(stream, { epochs: 1, verbose: 0, validationData: valStream });
+    const onStream = await ms.evaluate(valStream), inMemory = await ms.evaluate(new ck.Dataset({ x, y, sampleShape: [2] }));
+    expect(hs2.last('val_loss')).toBeCloseTo(onStream.loss, 5);
+    expect(onStream.loss).toBeCloseTo(inMemory.loss, 5);
+    expect(onStream.accuracy).toBe(inMemory.accuracy);
+    await expect(ms.evaluate(numbers(3) as never)).rejects.toThrow(/evaluate: a StreamDataset must be batched/);
   });
 
   it('a user-made batch stream (StreamDataset.batches) and Dataset.toStream train too; fit errors name the fix', async () => {
