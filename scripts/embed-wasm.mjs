@@ -2,6 +2,8 @@
 // importing convkit needs no file paths or loader options (Node ESM and CJS,
 // bundlers, browsers). Also records a hash of the AssemblyScript sources: a cheap
 // test compares it with the sources in the tree to catch a stale committed module.
+// The constants carry an explicit `string` type: without it tsc's declaration output
+// repeats the whole base64 literal as the type (130 kB of .d.ts per module, per build).
 // Run through `npm run build:wasm` (after asc has built both targets).
 import { readFileSync, writeFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -29,7 +31,7 @@ if (isMain) {
       `/** AssemblyScript sources hash (assembly/*.ts + asconfig.json) this module was built from. */\n` +
       `export const SOURCE_SHA256 = '${hash}';\n` +
       `/** ${bytes.length} bytes of WASM (${variant === 'simd' ? 'SIMD128' : 'SIMD128 + relaxed SIMD'}), base64. */\n` +
-      `export const ${name} =\n  '${bytes.toString('base64')}';\n`;
+      `export const ${name}: string =\n  '${bytes.toString('base64')}';\n`;
     writeFileSync(`src/backends/wasm/generated/module_${variant}.ts`, text);
     console.log(`embed-wasm: ${variant} ${bytes.length} bytes -> src/backends/wasm/generated/module_${variant}.ts`);
   }

@@ -9,6 +9,8 @@ import './backends/wasm/index.js';
 
 export { Tensor, DisposedTensorError } from './tensor/tensor.js';
 export { OutOfMemoryError } from './tensor/dtype.js';
+// Declares the global type the public .d.ts mention that a DOM-less Node project lacks (WebAssembly.Memory).
+export type { WasmMemory } from './tensor/ambient.js';
 export { WasmOutOfMemoryError } from './backends/wasm/allocator.js';
 export type { NestedArray, GradNode } from './tensor/tensor.js';
 export type { DType, TypedArray } from './tensor/dtype.js';
@@ -34,6 +36,8 @@ export { verifyVectors, parseVectors, VectorFormatError, VECTORS_FORMAT, VERIFY_
 export type { VerifyOptions, VerifyReport, CaseReport, VectorFile, VectorCase, VectorTensor } from './verify/index.js';
 export * as filters from './vision/filters.js';
 export * as vision from './vision/index.js';
+/** Charts as SVG and PNG, with no dependency: `ck.plot.lineChart`, `barChart`, `confusionMatrixImage`, `imageGrid`, `historyChart`, `liveHistory`. */
+export * as plot from './plot/index.js';
 export * as layers from './layers/index.js';
 export * as losses from './ops/keras_losses.js';
 export * from './models/index.js';

@@ -14,6 +14,8 @@ import { TerminateOnNaN, type Callback, type ProgressBarOptions, type StopRecord
 import type { AugmentOptions } from '../vision/augment.js';
 import type { Dataset } from '../data/dataset.js';
 import { loadData, type DataChoice, type LoadedData } from './data_source.js';
+import { confusionMatrixImage, historyChart } from '../plot/charts.js';
+import type { Plot } from '../plot/scene.js';
 
 /** The model each data set trains by default, with the options that make it fit the data. */
 export type ScheduleName = 'constant' | 'cosine';
@@ -38,6 +40,8 @@ export interface TrainRunOptions extends DataChoice {
   validationSplit?: number;
   augment?: AugmentOptions;
   save?: string;
+  /** Write the training curves and the confusion matrix as PNG and SVG in this folder (created if needed). */
+  plot?: string;
   /** 0 silent, 1 progress (bar on a terminal). */
   verbose?: 0 | 1;
   progress?: ProgressBarOptions;
@@ -77,6 +81,8 @@ export interface TrainResult {
   /** Test accuracy after each epoch is not measured (it would cost a pass); history per epoch: */
   history: Record<string, number[]>;
   saved: string | null;
+  /** The chart files written with `plot` (loss, accuracy, confusion matrix; .png and .svg), or null. */
+  plots: string[] | null;
   /** Kernels that ran on `ts` because the chosen backend lacks them. */
   fallbacks: string[];
   /** Why training ended before the last epoch (a callback such as EarlyStopping), or null. */
@@ -96,11 +102,11 @@ export class TrainingStoppedError extends Error {
  * and write and remove a probe file. Throws an error naming the folder and the problem
  * (e.g. a parent that is a file, or no permission).
  */
-export async function prepareSaveDir(dir: string): Promise<void> {
+export async function prepareSaveDir(dir: string, flag = '--save'): Promise<void> {
   const fs = await import('node:fs');
   const path = await import('node:path');
   const fail = (why: string): never => {
-    throw new Error(`--save ${dir}: ${why}; expected a folder that can be created and written`);
+    throw new Error(`${flag} ${dir}: ${why}; expected a folder that can be created and written`);
   };
   // The nearest existing ancestor tells a file in the way from a missing permission.
   let probe = path.resolve(dir);
@@ -166,10 +172,37 @@ export async function heldOut(model: Model, test: Dataset, batchSize = 256): Pro
   return { result, matrix };
 }
 
+/**
+ * The training curves (loss.*, accuracy.*: training and, with a validation split,
+ * validation values per epoch) and the held-out confusion matrix (confusion_matrix.*), each
+ * as PNG and SVG in `dir`. Returns the paths written.
+ */
+export async function writePlots(dir: string, history: Record<string, number[]>, matrix: ConfusionMatrix, what: string): Promise<string[]> {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const charts: [string, Plot][] = [];
+  for (const metric of ['loss', 'accuracy']) {
+    // A NaN epoch cannot be drawn; training stopped on it is reported elsewhere.
+    const keys = [metric, `val_${metric}`].filter((k) => history[k]?.length && history[k].every(Number.isFinite));
+    if (keys.length) charts.push([metric, historyChart(Object.fromEntries(keys.map((k) => [k, history[k]])), { metric, title: `${metric}: ${what}` })]);
+  }
+  charts.push(['confusion_matrix', confusionMatrixImage(matrix, { title: `held-out confusion matrix: ${what}` })]);
+  const written: string[] = [];
+  for (const [name, chart] of charts) {
+    for (const [ext, body] of [['png', chart.png()], ['svg', chart.svg()]] as const) {
+      const file = path.join(dir, `${name}.${ext}`);
+      fs.writeFileSync(file, body);
+      written.push(file);
+    }
+  }
+  return written;
+}
+
 /** Train as `convkit train` does. Returns the result, the confusion matrix and the model. */
 export async function runTraining(o: TrainRunOptions, log: (line: string) => void = () => {}): Promise<{ result: TrainResult; matrix: ConfusionMatrix; model: Model; data: LoadedData }> {
   // A folder that cannot be written fails now, not after the training it would have kept.
   if (o.save) await prepareSaveDir(o.save);
+  if (o.plot) await prepareSaveDir(o.plot, '--plot');
   const data = await loadData(o);
   const preset = DEFAULT_MODELS[data.name] ?? DEFAULT_MODELS[o.dataset] ?? (data.train.sampleShape[0] === 8 ? DEFAULT_MODELS.digits : DEFAULT_MODELS.mnist);
   const modelName = o.model ?? preset.model;
@@ -211,12 +244,13 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
     fs.writeFileSync(`${o.save.replace(/\/$/, '')}/training.json`, JSON.stringify(note, null, 2) + '\n');
     saved = o.save;
   }
+  const plots = o.plot ? await writePlots(o.plot, history.history, matrix, `${modelName} on ${data.name}`) : null;
   const result: TrainResult = {
     dataset: data.name, model: modelName, params, backend: o.backend, optimizer, lr, schedule, epochs, epochsRun, batchSize, seed,
     trainSamples: data.train.length, testSamples: data.test.length, testKind: data.testKind,
     seconds, imagesPerSec: (data.train.length * epochsRun) / Math.max(trainSeconds, 1e-9),
     train: { loss: history.last('loss')!, accuracy: history.last('accuracy')! },
-    test, history: history.history, saved,
+    test, history: history.history, saved, plots,
     fallbacks: getFallbacks().map((f) => `${f.kernel} (${f.reason}, ${f.count}x)`),
     stopped: history.stopped,
   };

@@ -7,6 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, sizeOf } from '../tensor/shape.js';
 import { tensor } from '../ops/creation.js';
 import { Rng, rngOf } from '../ops/random.js';
+import { StreamDataset, type Example, type ExampleSpec } from './stream.js';
 
 export type Labels = Int32Array | Float32Array;
 
@@ -91,6 +92,26 @@ export class Dataset {
     }
     this.classNames = init.classNames ? Object.freeze([...init.classNames]) : undefined;
     this.name = name;
+  }
+
+  /**
+   * A data set read as a stream from a generator factory, for data that does not fit in
+   * memory (like tf.data.generator): `Dataset.generator(function* () { yield { x, y }; })`,
+   * then `.shuffle(bufferSize, seed).batch(n).prefetch(2)`. See StreamDataset.
+   */
+  static generator<T = Example>(factory: () => Iterator<T> | AsyncIterator<T> | Iterable<T> | AsyncIterable<T>, spec: ExampleSpec = {}): StreamDataset<T> {
+    return StreamDataset.generator(factory, spec);
+  }
+
+  /** This in-memory data set as a stream of examples `{ x, y }` (x a Float32Array of one sample), in order. */
+  toStream(): StreamDataset<{ x: Float32Array; y: number | Float32Array }> {
+    const per = sizeOf(this.sampleShape), perY = sizeOf(this.labelShape);
+    const self = this;
+    return StreamDataset.generator(function* () {
+      for (let i = 0; i < self.length; i++) {
+        yield { x: self.x.subarray(i * per, (i + 1) * per), y: self.labelShape.length === 0 ? self.y[i] : Float32Array.from(self.y.subarray(i * perY, (i + 1) * perY)) };
+      }
+    }, { sampleShape: self.sampleShape, labelShape: self.labelShape });
   }
 
   /** A data set from tensors x [N, ...] and y [N] (int32 class indices) or [N, ...]. */

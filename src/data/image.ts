@@ -143,14 +143,29 @@ export function decodePnm(bytes: Uint8Array, file = '<pnm>'): DecodedImage {
   return { width, height, channels, data };
 }
 
-/** Read a PNG, PGM or PPM image from a path (Node) or bytes, by its signature. */
+/** The signature of a format convkit cannot decode itself, for a message that says so. */
+export function foreignFormat(b: Uint8Array): string | null {
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'JPEG';
+  if (b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45) return 'WebP';
+  if (b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return 'GIF';
+  if (b[0] === 0x42 && b[1] === 0x4d) return 'BMP';
+  return null;
+}
+
+/** The message for a JPEG (WebP, GIF, BMP) where there is no browser decoder. */
+export function foreignFormatMessage(format: string): string {
+  return `${format} cannot be decoded here: convkit reads PNG, PGM and PPM itself (no dependency, no ${format} decoder) and leaves other formats to the browser. Convert the file to PNG (e.g. 'convert in.jpg out.png' with ImageMagick, or 'ffmpeg -i in.jpg out.png'), or decode it in a browser, where decodeImage uses createImageBitmap`;
+}
+
+/** Read a PNG, PGM or PPM image from a path (Node) or bytes, by its signature (JPEG, WebP, GIF, BMP: an error saying what to do). */
 export async function readImage(src: BytesSource): Promise<DecodedImage> {
   checkSource('readImage', src);
   const name = sourceName(src, '<image>');
   const b = await readBytes(src, 'Give the path of a PNG, PGM or PPM image.');
   if (b[0] === 0x89 && b[1] === 0x50) return decodePng(b, name);
   if (b[0] === 0x50 && b[1] >= 0x32 && b[1] <= 0x36) return decodePnm(b, name);
-  throw new DataFormatError(name, 'not a PNG, PGM or PPM image (unrecognised signature)');
+  const f = foreignFormat(b);
+  throw new DataFormatError(name, f ? foreignFormatMessage(f) : 'not a PNG, PGM or PPM image (unrecognised signature)');
 }
 
 /**

@@ -7,6 +7,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape } from '../tensor/shape.js';
 import { Dataset } from '../data/dataset.js';
+import { StreamDataset } from '../data/stream.js';
 import { augmentBatches, type AugmentArg } from '../vision/augment.js';
 import type { History, TrainableModel } from '../train/callbacks.js';
 import type { Compiled } from '../train/compile.js';
@@ -15,7 +16,8 @@ import type { TrainingLoopOptions } from '../train/fit_options.js';
 import type { BatchTransform } from '../train/training_data.js';
 
 export interface FitOptions extends Omit<TrainingLoopOptions, 'validationData'> {
-  validationData?: Dataset | readonly [Tensor, Tensor];
+  /** Tensors [x, y], a Dataset, or a batched StreamDataset (evaluated in one pass each epoch). */
+  validationData?: Dataset | StreamDataset<unknown> | readonly [Tensor, Tensor];
   /** Augment every training batch on the fly: options, an Augmenter, or a function (applied before `batchTransform`). */
   augment?: AugmentArg;
 }
@@ -51,9 +53,14 @@ function batchTransformOf(augment: AugmentArg | undefined, user: BatchTransform 
   return both;
 }
 
-/** Train `model` on a Dataset (Keras's fit; `model.fit` calls it). Returns the History of per-epoch logs. */
-export async function fitDataset(model: TrainableModel, c: Compiled, data: Dataset, opts: FitOptions = {}): Promise<History> {
+/**
+ * Train `model` on a Dataset, or on a batched StreamDataset read afresh each epoch (Keras's
+ * fit; `model.fit` calls it). Returns the History of per-epoch logs.
+ */
+export async function fitDataset(model: TrainableModel, c: Compiled, data: Dataset | StreamDataset<unknown>, opts: FitOptions = {}): Promise<History> {
+  if (data instanceof StreamDataset && !data.batched) throw new TypeError('fit: a StreamDataset must be batched to train on: call .batch(batchSize) on it (fit has no batchSize for streams)');
   const { augment, validationData: v, batchTransform, ...rest } = opts;
-  const validationData = v ? (v instanceof Dataset ? v : toDataset(v[0], v[1], 'fit: validationData')) : undefined;
+  if (v instanceof StreamDataset && !v.batched) throw new TypeError('fit: a StreamDataset as validationData must be batched: call .batch(batchSize) on it');
+  const validationData = v ? (v instanceof Dataset || v instanceof StreamDataset ? v : toDataset(v[0], v[1], 'fit: validationData')) : undefined;
   return trainingLoop(model, c, data, { ...rest, validationData, batchTransform: batchTransformOf(augment, batchTransform) });
 }

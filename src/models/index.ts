@@ -5,7 +5,7 @@ export { fitDataset, type FitOptions } from './fit.js';
 export { formatSummary, type ModelSummary, type SummaryLayer, type SummaryOptions } from './summary.js';
 export {
   loadModel, saveModel, encodeModel, decodeModel, memoryHandler, browserLocalStorage, browserIndexedDB, fromFetch, fileSystemHandler,
-  MODEL_FORMAT, ModelFormatError, type SaveOptions, ModelNotFoundError, type IOHandler, type ModelArtifacts, type ModelJSON, type SaveResult, type WeightsManifestEntry, type MemoryHandler, type StorageLike,
+  MODEL_FORMAT, ModelFormatError, type SaveOptions, ModelNotFoundError, type IOHandler, type ModelArtifacts, type ModelJSON, type SaveResult, type WeightsManifestEntry, type MemoryHandler, type StorageLike, type IDBFactoryLike,
 } from './io.js';
 export { encodeOnnx, toOnnxModel, OnnxExportError, ONNX_LAYOUT_KEY, type EncodeOnnxOptions, type OnnxInputLayout } from './onnx/export.js';
 export { loadOnnx, isOnnx, OnnxImportError, type OnnxImportOptions } from './onnx/import.js';

@@ -694,16 +694,24 @@ export function browserLocalStorage(key: string, storage?: StorageLike): IOHandl
 }
 
 /**
+ * An IndexedDB factory (the browser's `indexedDB`, or a fake such as fake-indexeddb's),
+ * typed structurally so that the public declarations need no DOM lib.
+ */
+export interface IDBFactoryLike {
+  open(name: string, version?: number): unknown;
+}
+
+/**
  * Browser IndexedDB: database `convkit` (or `opts.dbName`), object store `models`, one
  * record per name holding the manifest and the weights ArrayBuffer (no size limit but
  * the browser's quota).
  */
-export function browserIndexedDB(name: string, opts: { dbName?: string; factory?: IDBFactory } = {}): IOHandler {
+export function browserIndexedDB(name: string, opts: { dbName?: string; factory?: IDBFactoryLike } = {}): IOHandler {
   const dbName = opts.dbName ?? 'convkit';
   const STORE = 'models';
   const open = (): Promise<IDBDatabase> =>
     new Promise((resolve, reject) => {
-      const f = opts.factory ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+      const f = (opts.factory ?? (globalThis as { indexedDB?: IDBFactoryLike }).indexedDB) as IDBFactory | undefined;
       if (!f) {
         reject(new Error('browserIndexedDB: no indexedDB here'));
         return;

@@ -9,6 +9,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { Dataset } from '../data/dataset.js';
+import { StreamDataset } from '../data/stream.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { History, Logs } from '../train/callbacks.js';
 import { resolveCompile, type CompileArgs, type Compiled } from '../train/compile.js';
@@ -28,16 +29,17 @@ declare module './model.js' {
     compile(args: CompileArgs): this;
     /**
      * Train on tensors x [N, ...] and y ([N] int32 class indices or [N, ...] targets), or on
-     * a Dataset. Returns the per-epoch History (loss, metrics, val_*, lr, images_per_sec).
+     * a Dataset, or on a batched StreamDataset (read afresh each epoch; fit's batchSize and
+     * validationSplit do not apply to it). Returns the per-epoch History (loss, metrics, val_*, lr, images_per_sec).
      */
     fit(x: Tensor, y: Tensor, opts?: FitOptions): Promise<History>;
-    fit(data: Dataset, opts?: FitOptions): Promise<History>;
+    fit(data: Dataset | StreamDataset<unknown>, opts?: FitOptions): Promise<History>;
     /**
      * Loss and metrics on tensors or a Dataset, in inference mode. Asynchronous like fit,
      * so that it runs on every backend (webgpu reads results asynchronously).
      */
     evaluate(x: Tensor, y: Tensor, opts?: { batchSize?: number }): Promise<Logs>;
-    evaluate(data: Dataset, opts?: { batchSize?: number }): Promise<Logs>;
+    evaluate(data: Dataset | StreamDataset<unknown>, opts?: { batchSize?: number }): Promise<Logs>;
     /** `evaluate` with synchronous reads, for backends that have them (ts, wasm); webgpu throws. */
     evaluateSync(x: Tensor, y: Tensor, opts?: { batchSize?: number }): Logs;
     evaluateSync(data: Dataset, opts?: { batchSize?: number }): Logs;
@@ -67,14 +69,18 @@ Model.prototype.compile = function (this: Model, args: CompileArgs) {
   return this;
 };
 
-Model.prototype.fit = async function (this: Model, x: Tensor | Dataset, y?: Tensor | FitOptions, opts?: FitOptions): Promise<History> {
+Model.prototype.fit = async function (this: Model, x: Tensor | Dataset | StreamDataset<unknown>, y?: Tensor | FitOptions, opts?: FitOptions): Promise<History> {
   const c = requireCompiled(this, 'fit');
-  if (x instanceof Dataset) return fitDataset(this, c, x, (y as FitOptions | undefined) ?? {});
+  if (x instanceof Dataset || x instanceof StreamDataset) return fitDataset(this, c, x, (y as FitOptions | undefined) ?? {});
   return fitDataset(this, c, await toDatasetAsync(x, y instanceof Tensor ? y : undefined, 'fit'), opts ?? {});
 } as Model['fit'];
 
-Model.prototype.evaluate = async function (this: Model, x: Tensor | Dataset, y?: Tensor | { batchSize?: number }, opts?: { batchSize?: number }): Promise<Logs> {
+Model.prototype.evaluate = async function (this: Model, x: Tensor | Dataset | StreamDataset<unknown>, y?: Tensor | { batchSize?: number }, opts?: { batchSize?: number }): Promise<Logs> {
   const c = requireCompiled(this, 'evaluate');
+  if (x instanceof StreamDataset) {
+    if (!x.batched) throw new TypeError('evaluate: a StreamDataset must be batched: call .batch(batchSize) on it');
+    return evaluateDatasetAsync(this, c, x);
+  }
   if (x instanceof Dataset) return evaluateDatasetAsync(this, c, x, (y as { batchSize?: number } | undefined)?.batchSize ?? 32);
   return evaluateDatasetAsync(this, c, await toDatasetAsync(x, y instanceof Tensor ? y : undefined, 'evaluate'), opts?.batchSize ?? 32);
 } as Model['evaluate'];

@@ -4,7 +4,7 @@
  * or asynchronously) into running sums. The optimiser step is the caller's.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { fmtShape } from '../tensor/shape.js';
+import { fmtShape, sizeOf } from '../tensor/shape.js';
 import { tensor } from '../ops/creation.js';
 import { tidy } from '../registry/storage.js';
 import { enableGrad, noGrad } from '../autograd/reverse_mode.js';
@@ -12,7 +12,10 @@ import { add } from '../ops/elementwise.js';
 import { logitsOf } from '../ops/logits.js';
 import type { Logs, TrainableModel } from './callbacks.js';
 import type { Compiled } from './compile.js';
-import type { Labels, TrainingData } from './training_data.js';
+import type { Labels, StreamHostBatch, TrainingData } from './training_data.js';
+
+/** What one batch step needs of its data set: the label shape and the upload of a host batch. */
+export type BatchSource = Pick<TrainingData, 'toBatch' | 'labelShape'>;
 
 /** Float32 one-hot rows for class-index labels, checking every label is in [0, k). */
 function oneHotRows(labels: Int32Array, k: number): Float32Array {
@@ -53,7 +56,7 @@ export interface BatchTensors {
  * the same code serves backends that read synchronously (ts, wasm) and those that
  * only read asynchronously (webgpu).
  */
-export function runBatch(model: TrainableModel, c: Compiled, ds: TrainingData, xb: Float32Array, yb: Labels, size: number, train: boolean, warn: { noGrad: boolean }): BatchTensors {
+export function runBatch(model: TrainableModel, c: Compiled, ds: BatchSource, xb: Float32Array, yb: Labels, size: number, train: boolean, warn: { noGrad: boolean }): BatchTensors {
   const { x, y } = ds.toBatch({ x: xb, y: yb, size });
   try {
     // Evaluation records no graph (fit's validation runs outside any noGrad scope).
@@ -91,7 +94,7 @@ export function runBatch(model: TrainableModel, c: Compiled, ds: TrainingData, x
 }
 
 /** Add a batch's values (read back) to `acc`; returns the batch loss. */
-function accumulate(c: Compiled, ds: TrainingData, yb: Labels, size: number, acc: Accumulator, t: BatchTensors, loss: number, pred: ArrayLike<number> | null, metrics: (number | null)[]): number {
+function accumulate(c: Compiled, ds: BatchSource, yb: Labels, size: number, acc: Accumulator, t: BatchTensors, loss: number, pred: ArrayLike<number> | null, metrics: (number | null)[]): number {
   acc.add('loss', loss * size, size);
   const yShape = [size, ...ds.labelShape];
   c.metrics.forEach((m, i) => {
@@ -110,7 +113,7 @@ function disposeBatch(t: BatchTensors): void {
 }
 
 /** One batch with synchronous reads (`evaluate` on ts and wasm). Returns the batch loss. */
-export function batchStep(model: TrainableModel, c: Compiled, ds: TrainingData, xb: Float32Array, yb: Labels, size: number, train: boolean, acc: Accumulator, warn: { noGrad: boolean }): number {
+export function batchStep(model: TrainableModel, c: Compiled, ds: BatchSource, xb: Float32Array, yb: Labels, size: number, train: boolean, acc: Accumulator, warn: { noGrad: boolean }): number {
   const t = runBatch(model, c, ds, xb, yb, size, train, warn);
   try {
     const metrics = t.metrics.map((m) => (m === null ? null : typeof m === 'number' ? m : m.item()));
@@ -121,7 +124,7 @@ export function batchStep(model: TrainableModel, c: Compiled, ds: TrainingData, 
 }
 
 /** One batch with asynchronous reads: works on every backend, webgpu included. */
-export async function batchStepAsync(model: TrainableModel, c: Compiled, ds: TrainingData, xb: Float32Array, yb: Labels, size: number, train: boolean, acc: Accumulator, warn: { noGrad: boolean }): Promise<number> {
+export async function batchStepAsync(model: TrainableModel, c: Compiled, ds: BatchSource, xb: Float32Array, yb: Labels, size: number, train: boolean, acc: Accumulator, warn: { noGrad: boolean }): Promise<number> {
   const t = runBatch(model, c, ds, xb, yb, size, train, warn);
   try {
     const [loss, pred, ...metrics] = await Promise.all([
@@ -133,4 +136,22 @@ export async function batchStepAsync(model: TrainableModel, c: Compiled, ds: Tra
   } finally {
     disposeBatch(t);
   }
+}
+
+/** Check one batch of a stream (fit's training or validation data) and upload it with its own shapes. */
+export function streamBatchSource(b: StreamHostBatch, index: number): BatchSource {
+  const where = `fit: stream batch ${index}`;
+  if (!b || !(b.x instanceof Float32Array) || !Number.isInteger(b.size) || b.size < 1 || !Array.isArray(b.sampleShape) || !Array.isArray(b.labelShape)) {
+    throw new TypeError(`${where} is not a batch { x: Float32Array, y, size, sampleShape, labelShape }: call .batch(n) on the stream (or build it with StreamDataset.batches)`);
+  }
+  if (b.x.length !== b.size * sizeOf(b.sampleShape)) throw new RangeError(`${where}: x has ${b.x.length} values for ${b.size} samples of shape ${fmtShape(b.sampleShape)}`);
+  if (b.y.length !== b.size * sizeOf(b.labelShape)) throw new RangeError(`${where}: y has ${b.y.length} values for ${b.size} labels of shape ${fmtShape(b.labelShape)}`);
+  return {
+    labelShape: b.labelShape,
+    toBatch: (h) => ({
+      x: tensor(h.x, [h.size, ...b.sampleShape], 'float32'),
+      y: tensor(h.y, [h.size, ...b.labelShape], h.y instanceof Int32Array ? 'int32' : 'float32'),
+      size: h.size,
+    }),
+  };
 }

@@ -29,8 +29,9 @@ export interface TrainableModel {
 export interface TrainParams {
   epochs: number;
   initialEpoch: number;
-  /** Batches per epoch. */
+  /** Batches per epoch (NaN for a stream until an epoch has run: its length is unknown). */
   steps: number;
+  /** Training samples (NaN for a stream until an epoch has run). */
   samples: number;
   batchSize: number;
   /** Names of the logged values: loss, metrics and their val_ versions. */
@@ -477,14 +478,15 @@ export class ProgressBar extends BaseCallback {
     const bar = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? (done === steps ? '=' : '>') : '') + '.'.repeat(this.width - filled);
     const eta = (el / done) * (steps - done);
     const ips = this.seen / Math.max(el, 1e-9);
-    const text = `Epoch ${this.epoch + 1}/${this.params.epochs} [${bar}] ${done}/${steps}  ETA ${fmtTime(eta)}  ${this.logText(logs, new Set(['batch', 'size']))}  ${Math.round(ips)} img/s`;
+    const where = Number.isFinite(steps) ? `[${bar}] ${done}/${steps}  ETA ${fmtTime(eta)}` : `batch ${done}`; // a stream: length unknown
+    const text = `Epoch ${this.epoch + 1}/${this.params.epochs} ${where}  ${this.logText(logs, new Set(['batch', 'size']))}  ${Math.round(ips)} img/s`;
     this.write(`\r${text}\x1b[K`);
   }
 
   onEpochEnd(epoch: number, logs: Logs): void {
     const el = (now() - this.epochStart) / 1000;
     // The steps this epoch ran: fewer than params.steps when a callback stopped it early.
-    const head = `Epoch ${epoch + 1}/${this.params.epochs}  ${this.done}/${this.params.steps}  ${fmtTime(el)}`;
+    const head = `Epoch ${epoch + 1}/${this.params.epochs}  ${this.done}${Number.isFinite(this.params.steps) ? `/${this.params.steps}` : ' batches'}  ${fmtTime(el)}`;
     const ips = logs.images_per_sec;
     const text = `${head}  ${this.logText(logs, new Set(['images_per_sec', 'seconds']))}${ips !== undefined ? `  ${Math.round(ips)} img/s` : ''}`;
     this.write(this.tty && !this.lineMode ? `\r${text}\x1b[K\n` : `${text}\n`);

@@ -7,10 +7,10 @@ import type { Tensor } from '../tensor/tensor.js';
 import { sizeOf } from '../tensor/shape.js';
 import { tidy } from '../registry/storage.js';
 import { noGrad } from '../autograd/reverse_mode.js';
-import { Accumulator, batchStep, batchStepAsync } from './batch_step.js';
+import { Accumulator, batchStep, batchStepAsync, streamBatchSource } from './batch_step.js';
 import type { Logs, TrainableModel } from './callbacks.js';
 import type { Compiled } from './compile.js';
-import type { TrainingData } from './training_data.js';
+import { isStreaming, type StreamingTrainingData, type TrainingData } from './training_data.js';
 
 /** Loss and metrics of `model` on `ds` (inference mode, no gradients). */
 export function evaluateDataset(model: TrainableModel, c: Compiled, ds: TrainingData, batchSize = 32): Logs {
@@ -51,9 +51,14 @@ export async function predictDatasetAsync(model: TrainableModel, ds: TrainingDat
 }
 
 /** `evaluateDataset` with asynchronous reads (every backend, webgpu included). */
-export async function evaluateDatasetAsync(model: TrainableModel, c: Compiled, ds: TrainingData, batchSize = 32): Promise<Logs> {
+export async function evaluateDatasetAsync(model: TrainableModel, c: Compiled, ds: TrainingData | StreamingTrainingData, batchSize = 32): Promise<Logs> {
   const acc = new Accumulator();
-  for (const b of ds.hostBatches(batchSize)) await batchStepAsync(model, c, ds, b.x, b.y, b.size, false, acc, { noGrad: true });
+  if (isStreaming(ds)) {
+    // A stream: one pass over its own batches (batchSize does not apply).
+    let i = 0;
+    for await (const b of ds.epochBatches(0)) await batchStepAsync(model, c, streamBatchSource(b, i++), b.x, b.y, b.size, false, acc, { noGrad: true });
+    if (i === 0) throw new RangeError('evaluate: the stream yielded no batches');
+  } else for (const b of ds.hostBatches(batchSize)) await batchStepAsync(model, c, ds, b.x, b.y, b.size, false, acc, { noGrad: true });
   const logs = acc.result();
   const ordered: Logs = { loss: logs.loss };
   for (const m of c.metrics) ordered[m.name] = logs[m.name];

@@ -16,8 +16,9 @@ import { Accumulator, batchStepAsync } from './batch_step.js';
 import { allWeights, CallbackList, History, ProgressBar, TerminateOnNaN, type Callback, type Logs, type TrainableModel, type TrainParams } from './callbacks.js';
 import type { Compiled } from './compile.js';
 import { evaluateDatasetAsync } from './evaluate.js';
-import { planFit, type TrainingLoopOptions } from './fit_options.js';
-import type { TrainingData } from './training_data.js';
+import { planFit, planStreamFit, type TrainingLoopOptions } from './fit_options.js';
+import { isStreaming, type HostBatch, type StreamHostBatch, type StreamingTrainingData, type TrainingData } from './training_data.js';
+import { streamBatchSource, type BatchSource } from './batch_step.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -42,10 +43,11 @@ export const TRANSFORM_STREAM = 1;
  * Train `model` on `data` (Keras's fit over a data set; `model.fit` and `ck.fitDataset`
  * call it with their options turned into these). Returns the History of per-epoch logs.
  */
-export async function trainingLoop(model: TrainableModel, c: Compiled, data: TrainingData, opts: TrainingLoopOptions = {}): Promise<History> {
-  const { epochs, batchSize, initialEpoch, verbose, seed, train, val } = planFit(data, opts);
+export async function trainingLoop(model: TrainableModel, c: Compiled, data: TrainingData | StreamingTrainingData, opts: TrainingLoopOptions = {}): Promise<History> {
+  const stream = isStreaming(data) ? data : null;
+  const { epochs, batchSize, initialEpoch, verbose, seed, train, val } = stream ? planStreamFit(stream, opts) : planFit(data as TrainingData, opts);
   const transform = opts.batchTransform ?? null;
-  transform?.checkSamples?.(train.sampleShape);
+  if (train) transform?.checkSamples?.(train.sampleShape);
 
   const history = new History();
   const userCallbacks = opts.callbacks === undefined ? [] : Array.isArray(opts.callbacks) ? opts.callbacks : [opts.callbacks as Callback];
@@ -54,7 +56,7 @@ export async function trainingLoop(model: TrainableModel, c: Compiled, data: Tra
   if (verbose > 0) list.append(new ProgressBar(verbose === 2 ? { ...opts.progress, tty: false } : opts.progress));
   const names = ['loss', ...c.metrics.map((m) => m.name)];
   const params: TrainParams = {
-    epochs, initialEpoch, batchSize, samples: train.length, steps: train.batchCount(batchSize), verbose,
+    epochs, initialEpoch, batchSize, samples: train ? train.length : NaN, steps: train ? train.batchCount(batchSize) : NaN, verbose,
     metrics: val ? [...names, ...names.map((n) => `val_${n}`)] : names, doValidation: !!val, optimizer: c.optimizer,
   };
   list.setModel(model);
@@ -71,13 +73,17 @@ export async function trainingLoop(model: TrainableModel, c: Compiled, data: Tra
     let seen = 0;
     let batch = 0;
     const shuffleRng = new Rng(epochSeed(seed, epoch, SHUFFLE_STREAM));
-    for (const b of train.hostBatches(batchSize, { shuffle: opts.shuffle ?? true, seed: shuffleRng })) {
+    // A stream is read afresh each epoch (its own shuffle buffer reshuffles per pass); fit's `shuffle` is for in-memory data.
+    const source: Iterable<HostBatch> | AsyncIterable<StreamHostBatch> = train ? train.hostBatches(batchSize, { shuffle: opts.shuffle ?? true, seed: shuffleRng }) : stream!.epochBatches(epoch);
+    for await (const b of source) {
+      const ds: BatchSource = train ?? streamBatchSource(b as StreamHostBatch, batch);
+      if (!train && epoch === initialEpoch && batch === 0) transform?.checkSamples?.((b as StreamHostBatch).sampleShape);
       await list.onBatchBegin(batch, { batch, size: b.size });
-      const { x: xb, y: yb } = transform ? transform({ ...b, sampleShape: train.sampleShape }, { epoch, seed }) : b;
+      const { x: xb, y: yb } = transform ? transform({ ...b, sampleShape: train ? train.sampleShape : (b as StreamHostBatch).sampleShape }, { epoch, seed }) : b;
       // Read the weights each step: a callback may freeze or unfreeze layers (fine-tuning).
       const trainable = model.trainableWeights;
       try {
-        await batchStepAsync(model, c, train, xb, yb, b.size, true, acc, warn);
+        await batchStepAsync(model, c, ds, xb, yb, b.size, true, acc, warn);
         c.optimizer.step(trainable);
       } finally {
         for (const w of allWeights(model)) w.zeroGrad();
@@ -93,6 +99,12 @@ export async function trainingLoop(model: TrainableModel, c: Compiled, data: Tra
       }
     }
     const seconds = (now() - t0) / 1000;
+    if (stream) {
+      // Now the stream's length is known (the progress bar shows it from the next epoch).
+      params.steps = batch;
+      params.samples = seen;
+    }
+    if (stream && batch === 0 && !model.stopTraining) throw new RangeError(`fit: the stream yielded no batches in epoch ${epoch + 1} (is its generator factory returning a fresh iterator each time?)`);
     const logs: Logs = { ...acc.result() };
     if (val) {
       const v = await evaluateDatasetAsync(model, c, val, opts.validationBatchSize ?? batchSize);
@@ -107,3 +119,4 @@ export async function trainingLoop(model: TrainableModel, c: Compiled, data: Tra
   await list.onTrainEnd();
   return history;
 }
+

@@ -3,7 +3,7 @@
  * (Keras's rules: validationSplit holds out the LAST samples, before shuffling).
  */
 import type { Callback, ProgressBarOptions } from './callbacks.js';
-import type { BatchTransform, TrainingData } from './training_data.js';
+import type { BatchTransform, StreamingTrainingData, TrainingData } from './training_data.js';
 
 /** The training loop's options. The models floor adds `augment` and validation tensors (models/fit.ts). */
 export interface TrainingLoopOptions {
@@ -11,7 +11,8 @@ export interface TrainingLoopOptions {
   batchSize?: number;
   /** Fraction of the training data held out for validation: the LAST samples, before shuffling (Keras). */
   validationSplit?: number;
-  validationData?: TrainingData;
+  /** In-memory data, or a batched stream (one pass per evaluation). */
+  validationData?: TrainingData | StreamingTrainingData;
   validationBatchSize?: number;
   /** Reshuffle the training samples every epoch (default true). */
   shuffle?: boolean;
@@ -49,10 +50,21 @@ export interface FitPlan {
   verbose: 0 | 1 | 2;
   seed: number;
   train: TrainingData;
-  val: TrainingData | null;
+  val: TrainingData | StreamingTrainingData | null;
 }
 
-export function planFit(data: TrainingData, opts: TrainingLoopOptions): FitPlan {
+/** The options of fit over a stream (each epoch one pass; the stream batches itself), checked. */
+export function planStreamFit(_data: StreamingTrainingData, opts: TrainingLoopOptions): Omit<FitPlan, 'train'> & { train: null } {
+  if (opts.batchSize !== undefined) throw new RangeError('fit: batchSize does not apply to a StreamDataset: it is batched by its own .batch(n)');
+  if (opts.validationSplit !== undefined && opts.validationSplit > 0) throw new RangeError('fit: validationSplit needs an in-memory data set (a stream has no last samples to hold out): pass validationData instead');
+  const { epochs, initialEpoch, verbose, seed } = planFit(null, { ...opts, validationSplit: undefined });
+  const val = opts.validationData ?? null;
+  return { epochs, batchSize: opts.validationBatchSize ?? 32, initialEpoch, verbose, seed, train: null, val };
+}
+
+export function planFit(data: TrainingData, opts: TrainingLoopOptions): FitPlan;
+export function planFit(data: null, opts: TrainingLoopOptions): Omit<FitPlan, 'train'> & { train: null };
+export function planFit(data: TrainingData | null, opts: TrainingLoopOptions): FitPlan | (Omit<FitPlan, 'train'> & { train: null }) {
   const epochs = opts.epochs ?? 1;
   const batchSize = opts.batchSize ?? 32;
   const initialEpoch = opts.initialEpoch ?? 0;
@@ -60,10 +72,12 @@ export function planFit(data: TrainingData, opts: TrainingLoopOptions): FitPlan 
   if (!Number.isInteger(epochs) || epochs < 0) throw new RangeError(`fit: epochs must be a non-negative integer, received ${opts.epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`fit: batchSize must be a positive integer, received ${opts.batchSize}`);
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new RangeError(`fit: initialEpoch must be a non-negative integer, received ${opts.initialEpoch}`);
+  if (opts.seed !== undefined && !Number.isInteger(opts.seed)) throw new RangeError(`fit: seed must be an integer, received ${opts.seed}`);
+  if (data === null) return { epochs, batchSize, initialEpoch, verbose, seed: opts.seed ?? Math.floor(Math.random() * 2 ** 31), train: null, val: opts.validationData ?? null };
   if (data.length === 0) throw new RangeError('fit: the training data is empty');
 
   let train = data;
-  let val: TrainingData | null = null;
+  let val: TrainingData | StreamingTrainingData | null = null;
   if (opts.validationData) {
     val = opts.validationData;
   } else if (opts.validationSplit !== undefined && opts.validationSplit > 0) {

@@ -60,3 +60,21 @@ export interface BatchTransform {
   /** Optional: throw before training starts when the samples are not what the transform handles. */
   checkSamples?(sampleShape: readonly number[]): void;
 }
+
+/** A batch of a stream: a host batch that carries its sample and label shapes. */
+export interface StreamHostBatch extends HostBatch {
+  readonly sampleShape: readonly number[];
+  readonly labelShape: readonly number[];
+}
+
+/**
+ * A data set read as a stream, one pass per epoch (data/'s StreamDataset after `.batch(n)`):
+ * its length is unknown until a pass ends, and each epoch calls `epochBatches` again.
+ */
+export interface StreamingTrainingData {
+  epochBatches(epoch: number): AsyncIterable<StreamHostBatch>;
+}
+
+export function isStreaming(d: unknown): d is StreamingTrainingData {
+  return typeof d === 'object' && d !== null && typeof (d as StreamingTrainingData).epochBatches === 'function';
+}

@@ -34,6 +34,27 @@ describe('convkit train', () => {
     expect(r.err).toMatch(/Epoch 3\/3/);
   });
 
+  it('--plot DIR writes the training curves (with validation) and the confusion matrix as PNG and SVG', async () => {
+    const plots = join(dir, 'plots', 'run1');
+    const r = await cli('train', '--limit', '200', '--test-limit', '60', '--epochs', '2', '--validation-split', '0.2', '--plot', plots, '--json', '--backend', 'ts');
+    expect(r.code, r.err).toBe(0);
+    const res = JSON.parse(r.out.trim());
+    const names = ['loss', 'accuracy', 'confusion_matrix'].flatMap((n) => [`${n}.png`, `${n}.svg`]);
+    expect(res.plots.map((p: string) => p.slice(plots.length + 1))).toEqual(names);
+    const { decodePng } = await import('../../src/data/image.js');
+    for (const n of ['loss', 'accuracy', 'confusion_matrix']) {
+      const png = await decodePng(new Uint8Array(readFileSync(join(plots, `${n}.png`))));
+      expect(png.width * png.height).toBeGreaterThan(100 * 100);
+      const svg = readFileSync(join(plots, `${n}.svg`), 'utf8');
+      expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+      expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    }
+    expect(readFileSync(join(plots, 'loss.svg'), 'utf8')).toContain('>val_loss</text>');
+    expect((await cli('train', '--plot', '')).err).toMatch(/--plot needs a folder/);
+    writeFileSync(join(dir, 'a-file'), 'x');
+    expect((await cli('train', '--plot', join(dir, 'a-file'), '--backend', 'ts')).err).toMatch(/--plot .*a-file is a file, not a folder/);
+  });
+
   it('prints progress, held-out accuracy, a confusion matrix and where the model was saved', async () => {
     const save = join(dir, 'model');
     const r = await cli('train', '--limit', '200', '--epochs', '2', '--save', save, '--backend', 'ts', '--seed', '3');

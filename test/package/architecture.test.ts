@@ -33,11 +33,12 @@ const ALLOWED: Record<string, readonly string[]> = {
   train: ['optim', ...CORE],
   data: [...CORE],
   vision: ['train', 'optim', ...CORE],
+  plot: ['data', 'train', ...CORE],
   models: ['version', 'layers', 'train', 'data', 'vision', 'optim', ...CORE],
   verify: ['optim', ...CORE],
   version: [],
-  cli: ['version', 'verify', 'models', 'vision', 'data', 'train', 'layers', 'optim', ...BACKENDS, ...CORE],
-  index: ['version', 'verify', 'models', 'vision', 'data', 'train', 'layers', 'optim', ...BACKENDS, ...CORE],
+  cli: ['version', 'verify', 'models', 'vision', 'plot', 'data', 'train', 'layers', 'optim', ...BACKENDS, ...CORE],
+  index: ['version', 'verify', 'models', 'vision', 'plot', 'data', 'train', 'layers', 'optim', ...BACKENDS, ...CORE],
 };
 
 /**

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 function newestMtime(dir: string): number {
   let newest = 0;

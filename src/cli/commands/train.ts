@@ -35,6 +35,9 @@ Trains a CNN and reports its loss and accuracy on held-out images, with a confus
   --augment             random crops (2 px), rotations (10 degrees) and zoom (10%) on the fly
   --save PATH           save the trained model (model.json, weights.bin, training.json) in PATH
                         (created if needed; checked to be writable before training starts)
+  --plot DIR            write the training curves (loss.png/.svg, accuracy.png/.svg; with
+                        --validation-split also the val_ curves) and the held-out confusion
+                        matrix (confusion_matrix.png/.svg) in DIR (created if needed)
   --json                print one JSON object at the end: data set, model, backend, epochs,
                         seconds, images/s, train and test loss and accuracy
   --quiet               no progress output
@@ -49,7 +52,7 @@ const OPTIONS: OptionSpec = {
   json: 'boolean', quiet: 'boolean', augment: 'boolean',
   dataset: 'string', 'data-dir': 'string', model: 'string', epochs: 'string', 'batch-size': 'string', optimizer: 'string', lr: 'string',
   schedule: 'string', backend: 'string', seed: 'string', 'validation-split': 'string', 'test-split': 'string', limit: 'string',
-  'test-limit': 'string', save: 'string',
+  'test-limit': 'string', save: 'string', plot: 'string',
 };
 
 async function run(args: ParsedArgs): Promise<number> {
@@ -82,6 +85,8 @@ async function run(args: ParsedArgs): Promise<number> {
   const testLimit = flagInt(args, 'test-limit');
   const save = flagString(args, 'save');
   if (save === '') throw new UsageError("--save needs a folder, received ''");
+  const plot = flagString(args, 'plot');
+  if (plot === '') throw new UsageError("--plot needs a folder, received ''");
 
   // Human-readable lines go to stdout, or to stderr when stdout carries the JSON result.
   const say = (line: string) => (json ? process.stderr.write(`${line}\n`) : console.log(line));
@@ -94,7 +99,7 @@ async function run(args: ParsedArgs): Promise<number> {
         dataset, dataDir: flagString(args, 'data-dir'), limit, testLimit, testSplit,
         model, epochs, batchSize, optimizer, lr, seed, schedule,
         validationSplit: vs, augment: flagBool(args, 'augment') ? { cropPadding: 2, rotation: 10, scale: 0.1 } : undefined,
-        save, backend, backendLabel: label, verbose: quiet ? 0 : 1,
+        save, plot, backend, backendLabel: label, verbose: quiet ? 0 : 1,
         progress: json ? { write: (s) => void process.stderr.write(s), tty: !!process.stderr.isTTY } : undefined,
       },
       quiet ? () => {} : say,
@@ -118,6 +123,7 @@ async function run(args: ParsedArgs): Promise<number> {
   console.log(`held-out accuracy ${pct(result.test.accuracy)} (loss ${result.test.loss.toFixed(4)}${result.test.top5 !== undefined ? `, top-5 ${pct(result.test.top5)}` : ''}) on ${result.testSamples} images (${result.testKind})`);
   console.log(`confusion matrix (rows: true class, columns: predicted):\n${matrix.toString()}`);
   if (result.fallbacks.length) console.log(`kernels that ran on ts instead of ${result.backend}: ${result.fallbacks.join(', ')}`);
+  if (result.plots) console.log(`charts written: ${result.plots.join(', ')}`);
   console.log(result.saved ? `model saved to ${result.saved} (load it with loadModel('${result.saved}') or 'convkit evaluate --model-dir ${result.saved}')` : 'model not saved (use --save PATH)');
   return 0;
 }

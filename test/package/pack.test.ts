@@ -1,0 +1,111 @@
+/**
+ * What `npm pack` publishes (after the build, test/util/dist.ts): its size, no source maps
+ * (they pointed at src/, which is not shipped), the digits data once, wasm modules whose
+ * declarations do not repeat the base64, a sideEffects list that covers every module that
+ * registers something on import, and public declarations that a strict Node project
+ * (lib es2022 without DOM, @types/node, skipLibCheck false) compiles against, from ESM and
+ * CommonJS.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDist, root } from '../util/dist.js';
+
+/**
+ * Packed (gzip) size limit. Measured 2026-12-06: 1,271 kB before this test, 844 kB after
+ * (no maps, typed base64 constants, digits once). The issue's 400 kB target needs one build
+ * instead of two (ESM and CommonJS each carry the 2 x 130 kB wasm base64 and 110 kB of
+ * declarations): lower this limit when that lands.
+ */
+const MAX_PACKED = 900_000;
+
+interface PackFile {
+  path: string;
+  size: number;
+}
+let pack: { size: number; unpackedSize: number; files: PackFile[] };
+const dir = mkdtempSync(join(tmpdir(), 'convkit-pack-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  await ensureDist();
+  const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  pack = JSON.parse(r.stdout)[0];
+}, 300_000);
+
+const globToRegex = (g: string) => new RegExp('^' + g.replace(/^\.\//, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*') + '$');
+
+describe('npm pack', () => {
+  it(`is at most ${MAX_PACKED / 1000} kB packed`, () => {
+    console.log(`npm pack: ${pack.size} bytes packed, ${pack.unpackedSize} unpacked, ${pack.files.length} files`);
+    expect(pack.size).toBeLessThanOrEqual(MAX_PACKED);
+  });
+
+  it('ships no source maps and no sourceMappingURL comments (src/ is not in the package)', () => {
+    expect(pack.files.filter((f) => f.path.endsWith('.map'))).toEqual([]);
+    const withUrl = pack.files.filter((f) => f.path.endsWith('.js') && readFileSync(join(root, f.path), 'utf8').includes('sourceMappingURL'));
+    expect(withUrl.map((f) => f.path)).toEqual([]);
+  });
+
+  it('ships the digits once (embedded in the code, not also as datasets/digits.csv.gz)', () => {
+    expect(pack.files.map((f) => f.path).filter((p) => p.startsWith('datasets/'))).toEqual(['datasets/README.md']);
+  });
+
+  it('the wasm modules are declared as string, not as their 130 kB base64 literal', () => {
+    const dts = pack.files.filter((f) => /backends\/wasm\/generated\/module_\w+\.d\.ts$/.test(f.path));
+    expect(dts.length).toBe(4);
+    for (const f of dts) expect(f.size, f.path).toBeLessThan(2000);
+  });
+
+  it('sideEffects names every built module that registers kernels, backends or prototype methods on import', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(Array.isArray(pkg.sideEffects)).toBe(true);
+    const globs = (pkg.sideEffects as string[]).map(globToRegex);
+    const registering: string[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (p.endsWith('.js')) {
+          const text = readFileSync(p, 'utf8');
+          // Top-level calls (start of a line, not inside a function body) that register something.
+          if (/^(registerKernel|registerBackend|wasmKernel|register|registerFloat|registerLayerClass)\(|^\w+\.prototype\.\w+ = |^\(0, \w+\.(registerKernel|registerBackend|wasmKernel|register|registerFloat|registerLayerClass)\)\(|^\w+\.\w+\.prototype\.\w+ = /m.test(text)) registering.push(relative(root, p));
+        }
+      }
+    };
+    walk(join(root, 'dist'));
+    expect(registering.length).toBeGreaterThan(10);
+    expect(registering.filter((f) => !globs.some((g) => g.test(f)))).toEqual([]);
+  });
+});
+
+describe('the public declarations without the DOM lib', () => {
+  it('a strict Node project (lib es2022, @types/node, skipLibCheck false) typechecks against the built package, ESM and CommonJS', () => {
+    const proj = join(dir, 'app');
+    mkdirSync(join(proj, 'node_modules'), { recursive: true });
+    symlinkSync(root, join(proj, 'node_modules', 'convkit'), 'dir');
+    writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'app', type: 'module' }));
+    writeFileSync(join(proj, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['es2022'], types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
+        strict: true, skipLibCheck: false, noEmit: true,
+      },
+      files: ['main.ts', 'legacy.cts'],
+    }));
+    writeFileSync(join(proj, 'main.ts'), [
+      "import * as ck from 'convkit';",
+      'const t: ck.Tensor = ck.add(ck.ones([2]), ck.ones([2]));',
+      'const img = ck.fromPixels({ width: 1, height: 1, data: new Uint8ClampedArray(4) });',
+      "const svg: string = ck.plot.lineChart([1, 2, 3], { title: 'x' }).svg();",
+      'const ds = ck.Dataset.generator(function* () { yield { x: [1, 2], y: 0 }; }).batch(2);',
+      'console.log(t.shape, img.shape, svg.length, ds.batched);',
+    ].join('\n'));
+    writeFileSync(join(proj, 'legacy.cts'), "import ck = require('convkit');\nexport const n: number = ck.sizeOf([2, 3]);\n");
+    const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', proj], { cwd: proj, encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  }, 120_000);
+});
