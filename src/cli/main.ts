@@ -3,6 +3,8 @@
  * The `convkit` command line. Each command lives in src/cli/commands/<name>.ts and is
  * listed in `commands` below.
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs, UsageError, type Command } from './args.js';
 import { VERSION } from '../version.js';
 import { verifyCommand } from './commands/verify.js';
@@ -74,8 +76,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-const invokedDirectly = typeof require !== 'undefined' ? require.main === module : process.argv[1]?.match(/cli[\\/]main\.[cm]?[jt]s$/);
-if (invokedDirectly) {
+/**
+ * Whether this module is the program Node runs (`convkit ...`, `node dist/esm/cli/main.js`),
+ * not a module imported by tests: the script path, with npm's bin symlink resolved, is this file.
+ */
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+if (invokedDirectly()) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e) => {

@@ -14,12 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDist, root } from '../util/dist.js';
 
 /**
- * Packed (gzip) size limit. Measured 2026-12-06: 1,271 kB before this test, 844 kB after
- * (no maps, typed base64 constants, digits once). The issue's 400 kB target needs one build
- * instead of two (ESM and CommonJS each carry the 2 x 130 kB wasm base64 and 110 kB of
- * declarations): lower this limit when that lands.
+ * Packed (gzip) size limit. Measured 2026-12-06: 1,271 kB before this test; 844 kB with no maps,
+ * typed base64 constants and the digits once; 520 kB with one ES module build (require() loads it
+ * on Node >= 20.19) and JavaScript without comments (scripts/build-dist.mjs). Of those 520 kB:
+ * code 255 kB, the two inlined WASM builds 78 kB, the embedded digits 46 kB, declarations with
+ * their doc comments 122 kB. The issue's 400 kB would need mangled, minified code or declarations
+ * without docs; neither is done.
  */
-const MAX_PACKED = 900_000;
+const MAX_PACKED = 560_000;
 
 interface PackFile {
   path: string;
@@ -56,7 +58,7 @@ describe('npm pack', () => {
 
   it('the wasm modules are declared as string, not as their 130 kB base64 literal', () => {
     const dts = pack.files.filter((f) => /backends\/wasm\/generated\/module_\w+\.d\.ts$/.test(f.path));
-    expect(dts.length).toBe(4);
+    expect(dts.length).toBe(2); // plain and relaxed SIMD, in the one build
     for (const f of dts) expect(f.size, f.path).toBeLessThan(2000);
   });
 

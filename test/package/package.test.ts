@@ -1,12 +1,13 @@
 /**
- * The published package: `npm run build`'s TypeScript outputs (dist/esm, dist/cjs), loaded
- * the way users load them, in separate Node processes: `import` of the ESM entry,
- * `require` of the CommonJS entry, the `convkit` bin. Also the package.json contract (entry
- * points with type declarations, the bin, no runtime dependencies).
+ * The published package: `npm run build`'s output (dist/esm, one ES module build), loaded the
+ * way users load it, in separate Node processes: `import 'convkit'`, `require('convkit')`
+ * (Node >= 20.19 loads ES modules with require, so one build serves both), the `convkit` bin.
+ * Also the package.json contract (entry points with type declarations, the bin, no runtime
+ * dependencies).
  *
  * dist/ is rebuilt when it is missing or older than any source file (test/util/dist.ts, shared
- * with the examples' test), with the same commands as `npm run build` minus `build:wasm` (the
- * WASM modules are committed as generated TypeScript under src/).
+ * with the examples' test), with `npm run build`'s scripts/build-dist.mjs (the WASM modules
+ * are committed as generated TypeScript under src/).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -55,7 +56,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(() => ensureDist(), 400_000);
 
 describe('package.json', () => {
-  it('names convkit, has ESM and CommonJS entry points with declarations, a convkit bin, no runtime dependencies (optional peers only)', () => {
+  it('names convkit, has one ES module entry point (import and require) with declarations, a convkit bin, no runtime dependencies (optional peers only)', () => {
     expect(pkg.name).toBe('convkit');
     expect(pkg.type).toBe('module');
     expect(pkg.dependencies === undefined || Object.keys(pkg.dependencies).length === 0).toBe(true);
@@ -63,16 +64,16 @@ describe('package.json', () => {
     // A peer dependency is allowed only as an optional one (the 'webgpu' package for Node).
     for (const name of Object.keys(pkg.peerDependencies ?? {})) expect(pkg.peerDependenciesMeta?.[name]?.optional, `peer ${name} is optional`).toBe(true);
     const dot = pkg.exports['.'];
-    const entries = [pkg.main, pkg.module, pkg.types, dot.import.default, dot.import.types, dot.require.default, dot.require.types, pkg.bin.convkit];
-    expect(entries).toEqual([
-      './dist/cjs/index.js', './dist/esm/index.js', './dist/esm/index.d.ts', './dist/esm/index.js', './dist/esm/index.d.ts',
-      './dist/cjs/index.js', './dist/cjs/index.d.ts', './dist/cjs/cli/main.js',
-    ]);
+    const entries = [pkg.main, pkg.module, pkg.types, dot.default, dot.types, pkg.bin.convkit];
+    expect(entries).toEqual(['./dist/esm/index.js', './dist/esm/index.js', './dist/esm/index.d.ts', './dist/esm/index.js', './dist/esm/index.d.ts', './dist/esm/cli/main.js']);
     for (const e of entries) expect(existsSync(join(root, e)), `${e} exists after the build`).toBe(true);
+    // require() of an ES module needs Node 20.19 (or 22.12): the engines field says so.
+    expect(pkg.engines.node).toBe('>=20.19');
     // datasets/ ships its README only: the digits are embedded in dist (src/data/generated), once.
     expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'datasets/README.md', 'README.md']));
     expect(pkg.scripts.test).toBe('vitest run');
-    expect(pkg.scripts.build).toMatch(/tsc -p tsconfig\.json && tsc -p tsconfig\.cjs\.json && node scripts\/fix-cjs\.mjs/);
+    expect(pkg.scripts.build).toMatch(/node scripts\/build-dist\.mjs$/);
+    expect(existsSync(join(root, 'dist/cjs')), 'no second (CommonJS) copy of the code').toBe(false);
     for (const d of ['src', 'test', 'bench', 'datasets']) expect(statSync(join(root, d)).isDirectory(), `${d}/`).toBe(true);
   });
 
@@ -83,29 +84,15 @@ describe('package.json', () => {
     expect(r.status).toBe(0);
   }, 120_000);
 
-  it('type declarations cover the public API in both builds', () => {
-    for (const flavour of ['esm', 'cjs']) {
-      const dts = readFileSync(join(root, `dist/${flavour}/index.d.ts`), 'utf8');
-      expect(dts).toMatch(/export \* from '\.\/ops\/index\.js'/);
-      const ops = readFileSync(join(root, `dist/${flavour}/ops/conv.d.ts`), 'utf8');
-      expect(ops).toMatch(/export declare function conv2d\(x: Tensor, w: Tensor, opts\?: ConvOptions\): Tensor;/);
-      expect(existsSync(join(root, `dist/${flavour}/tensor/tensor.d.ts`))).toBe(true);
-      expect(existsSync(join(root, `dist/${flavour}/autograd/reverse_mode.d.ts`))).toBe(true);
-    }
-  });
-
-  it('the CommonJS build is marked CommonJS and never mentions import.meta (a syntax error there)', () => {
-    expect(JSON.parse(readFileSync(join(root, 'dist/cjs/package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
-    const offenders: string[] = [];
-    const scan = (d: string) => {
-      for (const e of readdirSync(d, { withFileTypes: true })) {
-        const p = join(d, e.name);
-        if (e.isDirectory()) scan(p);
-        else if (p.endsWith('.js') && /\bimport\.meta\b/.test(readFileSync(p, 'utf8'))) offenders.push(p);
-      }
-    };
-    scan(join(root, 'dist/cjs'));
-    expect(offenders).toEqual([]);
+  it('type declarations cover the public API, with their doc comments; the JavaScript carries none', () => {
+    const dts = readFileSync(join(root, 'dist/esm/index.d.ts'), 'utf8');
+    expect(dts).toMatch(/export \* from '\.\/ops\/index\.js'/);
+    const ops = readFileSync(join(root, 'dist/esm/ops/conv.d.ts'), 'utf8');
+    expect(ops).toMatch(/export declare function conv2d\(x: Tensor, w: Tensor, opts\?: ConvOptions\): Tensor;/);
+    expect(ops).toMatch(/\/\*\*[\s\S]*?\*\/\s*export declare function conv2d\(/);
+    expect(existsSync(join(root, 'dist/esm/tensor/tensor.d.ts'))).toBe(true);
+    expect(existsSync(join(root, 'dist/esm/autograd/reverse_mode.d.ts'))).toBe(true);
+    expect(readFileSync(join(root, 'dist/esm/ops/conv.js'), 'utf8')).not.toMatch(/\/\*\*/);
   });
 });
 
@@ -113,7 +100,7 @@ describe('loading the built package', () => {
   it('import (ESM) and require (CommonJS) expose the same API and compute the same values', () => {
     const esmFile = join(dir, 'probe.mjs'), cjsFile = join(dir, 'probe.cjs');
     writeFileSync(esmFile, esmProbe(join(root, 'dist/esm/index.js')));
-    writeFileSync(cjsFile, cjsProbe(join(root, 'dist/cjs/index.js')));
+    writeFileSync(cjsFile, cjsProbe(join(root, 'dist/esm/index.js')));
     const e = node([esmFile]), c = node([cjsFile]);
     expect(e.status, e.stderr).toBe(0);
     expect(c.status, c.stderr).toBe(0);
@@ -144,7 +131,7 @@ describe('loading the built package', () => {
     writeFileSync(join(copy, 'package.json'), JSON.stringify({ name: 'convkit', type: 'module' }));
     const esmFile = join(copy, 'probe.mjs'), cjsFile = join(copy, 'probe.cjs');
     writeFileSync(esmFile, esmProbe('./dist/esm/index.js'));
-    writeFileSync(cjsFile, cjsProbe('./dist/cjs/index.js'));
+    writeFileSync(cjsFile, cjsProbe('./dist/esm/index.js'));
     for (const f of [esmFile, cjsFile]) {
       const r = node([f], copy, { PROBE_WEBGPU: '1' });
       expect(r.status, r.stderr).toBe(0);
