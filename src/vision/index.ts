@@ -9,3 +9,4 @@ export * from './draw.js';
 export * from './applications/net.js';
 export * from './applications/localization.js';
 export * from './applications/detection.js';
+export * from './applications/face.js';

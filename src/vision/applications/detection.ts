@@ -215,8 +215,9 @@ export interface SlidingWindowDetector {
 
 /**
  * The sliding-window baseline. Training crops: each object's box, jittered by up to 10% of
- * its side (its class), and random squares overlapping no object by IoU >= 0.3 (background,
- * class K), all resized to `window` pixels. The classifier is conv-pool-conv-pool, then a
+ * its side (its class); background (class K): a near miss of each object (shifted by half to
+ * one side) and `cropsPerImage` random squares, all overlapping no object by IoU >= 0.3;
+ * every crop resized to `window` pixels. The classifier is conv-pool-conv-pool, then a
  * (window/4) x (window/4) 'valid' convolution and a 1x1 convolution: the dense layers as
  * convolutions, so running it on a whole (resized) image scores every window at stride 4.
  */
@@ -233,8 +234,15 @@ export function trainSlidingWindow(data: ShapesDataset, opts: Partial<LoopOption
       const cx = c.bx + rng.uniform(-0.1, 0.1) * s, cy = c.by + rng.uniform(-0.1, 0.1) * s;
       crops.push(crop(px, size, cx - s / 2, cy - s / 2, s, win));
       labels.push(o.classId);
+      // A near miss (the window slid off the object by 0.5 to 1 side): background unless it still overlaps by IoU >= 0.3.
+      const ang = rng.uniform(0, 2 * Math.PI), dist = rng.uniform(0.5, 1) * s, ns = s * rng.uniform(0.7, 1.4);
+      const nx = c.bx + Math.cos(ang) * dist - ns / 2, ny = c.by + Math.sin(ang) * dist - ns / 2;
+      if (!objs.some((q) => boxIoU(q.box, [nx, ny, nx + ns, ny + ns]) >= 0.3)) {
+        crops.push(crop(px, size, nx, ny, ns, win));
+        labels.push(K);
+      }
     }
-    for (let b = 0; b < (opts.cropsPerImage ?? 2); b++) {
+    for (let b = 0; b < (opts.cropsPerImage ?? 3); b++) {
       for (let t = 0; t < 20; t++) {
         const s = rng.uniform(0.15, 0.6), x1 = rng.uniform(0, 1 - s), y1 = rng.uniform(0, 1 - s);
         if (objs.some((o) => boxIoU(o.box, [x1, y1, x1 + s, y1 + s]) >= 0.3)) continue;
