@@ -40,8 +40,9 @@ const swDetectSeconds = (performance.now() - t) / 1000;
 const swMap = ck.vision.evaluateDetections(swDets, test);
 log(`sliding windows: mAP@0.5 ${swMap.mAP.toFixed(3)}, ${sw.history.seconds.toFixed(0)} s training, ${swDetectSeconds.toFixed(1)} s detecting`);
 
-// A strip of 4 held-out images with their predicted boxes and labels.
-const tiles = [0, 1, 2, 3].map((i) => {
+// A strip of the first 4 held-out images holding 2 or more objects, with their predicted boxes and labels.
+const shown = test.objects.map((o, i) => (o.length >= 2 ? i : -1)).filter((i) => i >= 0).slice(0, 4);
+const tiles = shown.map((i) => {
   const img = ck.slice(test.images, [i, 0, 0, 0], [1, 64, 64, 3]);
   const d = dets[i];
   return ck.vision.drawBoxes(img, d.map((x) => x.box), d.map((x) => `${test.classes[x.classId]} ${Math.round(100 * x.score)}`), { scale: 4, classIds: d.map((x) => x.classId) });

@@ -284,6 +284,8 @@ export interface FaceReport {
   /** Accuracy on the test pairs at the threshold chosen on the validation pairs. */
   verificationAccuracy: number;
   threshold: number;
+  /** Rejection threshold of 1:K identification (squared distance to the nearest enrolled person). */
+  identificationThreshold: number;
   /** 1:K: probes of the enrolled classes named correctly, and of the held-back class rejected. */
   identificationAccuracy: number;
   knownIdentificationAccuracy: number;
@@ -297,7 +299,8 @@ export interface FaceReport {
  * Evaluate an encoder on `classes` (unseen in training): their images split in half
  * (seeded) into validation (threshold choice, enrolment in the database) and test (pairs,
  * probes). `unknownClass` (default the last of `classes`) is not enrolled: its probes
- * should come back unidentified.
+ * should come back unidentified. 1:K: one database entry per enrolled class (the mean
+ * encoding of half its validation images), the rejection threshold tuned on the other half.
  */
 export function evaluateFaceVerification(enc: FaceEncoder, data: LabelledImages, opts: { classes: readonly number[]; unknownClass?: number; pairs?: number; seed?: number; head?: SiameseHead }): FaceReport {
   const fn = 'evaluateFaceVerification';
@@ -322,14 +325,44 @@ export function evaluateFaceVerification(enc: FaceEncoder, data: LabelledImages,
   const { threshold } = bestThreshold(vd, vp.same);
   const auc = rocAuc(td.map((d) => -d), tp.same);
   const verificationAccuracy = td.filter((d, i) => (d < threshold) === tp.same[i]).length / td.length;
-  // 1:K identification.
+  // 1:K identification: the database holds one encoding per enrolled person, the mean of
+  // the first half of their validation images (renormalised); the rejection threshold is
+  // chosen for the best identification accuracy on the other half (unknown class included).
+  const half = (c: number) => {
+    const v = val.filter((i) => data.y[i] === c);
+    return [v.slice(0, v.length >> 1), v.slice(v.length >> 1)];
+  };
   const db = new FaceDatabase(dim);
-  for (const i of val) if (data.y[i] !== unknown) db.add(String(data.y[i]), tensor(E.subarray(pos.get(i)! * dim, (pos.get(i)! + 1) * dim), [dim]));
+  const tune: number[] = [];
+  for (const c of classes) {
+    const [enrol, rest] = half(c);
+    tune.push(...rest);
+    if (c === unknown) {
+      tune.push(...enrol);
+      continue;
+    }
+    const m = new Float64Array(dim);
+    for (const i of enrol) for (let q = 0; q < dim; q++) m[q] += E[pos.get(i)! * dim + q];
+    const norm = Math.hypot(...m) || 1;
+    db.add(String(c), tensor(Float32Array.from(m, (v) => v / norm), [dim]));
+  }
+  const nearest = (i: number) => {
+    const q = tensor(E.subarray(pos.get(i)! * dim, (pos.get(i)! + 1) * dim), [dim]);
+    const r = db.identify(q, Infinity);
+    q.dispose();
+    return r;
+  };
+  const tuned = tune.map((i) => ({ ...nearest(i), truth: data.y[i] === unknown ? null : String(data.y[i]) }));
+  const score = (thr: number) => tuned.filter((t) => (t.distance < thr ? t.name : null) === t.truth).length;
+  let idThreshold = 0, bestScore = -1;
+  for (const thr of [...tuned.map((t) => t.distance + 1e-9), Infinity]) {
+    const sc = score(thr);
+    if (sc > bestScore) [idThreshold, bestScore] = [thr, sc];
+  }
   let known = 0, knownOk = 0, unk = 0, unkOk = 0;
   for (const i of test) {
-    const q = tensor(E.subarray(pos.get(i)! * dim, (pos.get(i)! + 1) * dim), [dim]);
-    const { name } = db.identify(q, threshold);
-    q.dispose();
+    const r = nearest(i);
+    const name = r.distance < idThreshold ? r.name : null;
     if (data.y[i] === unknown) {
       unk++;
       if (name === null) unkOk++;
@@ -339,7 +372,7 @@ export function evaluateFaceVerification(enc: FaceEncoder, data: LabelledImages,
     }
   }
   const report: FaceReport = {
-    auc, verificationAccuracy, threshold,
+    auc, verificationAccuracy, threshold, identificationThreshold: idThreshold,
     identificationAccuracy: (knownOk + unkOk) / (known + unk),
     knownIdentificationAccuracy: known ? knownOk / known : NaN,
     unknownRejectionRate: unk ? unkOk / unk : NaN,
