@@ -5,6 +5,7 @@
 // Usage: node examples/detection.mjs [--quick] [--json] [--png FILE]
 import * as ck from 'convkit';
 import { writeFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -50,7 +51,7 @@ const tiles = shown.map((i) => {
 const W = tiles[0].width, H = tiles[0].height, gap = 4, width = tiles.length * W + (tiles.length - 1) * gap;
 const pixels = new Uint8Array(width * H * 3).fill(255);
 tiles.forEach((tile, k) => { for (let y = 0; y < H; y++) pixels.set(tile.pixels.subarray(y * W * 3, (y + 1) * W * 3), (y * width + k * (W + gap)) * 3); });
-writeFileSync(pngFile, ck.vision.encodePNG({ width, height: H, channels: 3, pixels }));
+writeFileSync(pngFile, ck.vision.encodePNG({ width, height: H, channels: 3, pixels }, { deflate: (raw) => deflateSync(raw, { level: 9 }) }));
 log(`wrote ${pngFile}`);
 
 const seconds = (performance.now() - t0) / 1000;

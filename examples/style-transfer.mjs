@@ -4,6 +4,7 @@
 // Usage: node examples/style-transfer.mjs [--steps N] [--size N] [--json]
 import * as ck from 'convkit';
 import { writeFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -25,11 +26,11 @@ for (let y = 0; y < size; y++) {
 const style = ck.tensor(wave, [1, size, size, 3]);
 
 const { image, history } = ck.vision.styleTransfer(content, style, {
-  contentLayer: 'conv2', styleLayers: ['conv1', 'conv2', 'conv3'], alpha: 10, beta: 40,
+  contentLayer: 'conv2', styleLayers: ['conv1', 'conv2', 'conv3'], alpha: 10, beta: 1000, noise: 0.3,
   steps, learningRate: 0.02, seed: 0,
   onStep: (i, c) => { if (i % 20 === 0 || i === steps - 1) log(`step ${i + 1}/${steps}: J ${c.total.toExponential(3)} (content ${c.content.toExponential(2)}, style ${c.style.toExponential(2)})`); },
 });
-const toPng = (t) => ck.vision.encodePNG({ width: size, height: size, channels: 3, pixels: Uint8Array.from(t.dataSync(), (v) => Math.round(255 * Math.min(1, Math.max(0, v)))) });
+const toPng = (t) => ck.vision.encodePNG({ width: size, height: size, channels: 3, pixels: Uint8Array.from(t.dataSync(), (v) => Math.round(255 * Math.min(1, Math.max(0, v)))) }, { deflate: (raw) => deflateSync(raw, { level: 9 }) });
 writeFileSync('docs/images/style-content.png', toPng(content));
 writeFileSync('docs/images/style-style.png', toPng(style));
 writeFileSync('docs/images/style-output.png', toPng(image));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { deflateSync } from 'node:zlib';
 import * as ck from '../../src/index.js';
 
 type Box = [number, number, number, number];
@@ -70,7 +71,7 @@ describe('rocAuc', () => {
 });
 
 describe('drawBoxes', () => {
-  it('rasterises a box outline in its class colour, scaled', () => {
+  it('rasterises a box outline in its class colour, scaled', async () => {
     const img = ck.zeros([8, 8, 3]);
     const out = ck.vision.drawBoxes(img, [[0.25, 0.25, 0.75, 0.75]], ['sq'], { scale: 4, classIds: [1] });
     expect([out.width, out.height, out.channels]).toEqual([32, 32, 3]);
@@ -82,6 +83,11 @@ describe('drawBoxes', () => {
     const strip = Array.from({ length: 7 * 9 }, (_, k) => at(8 + (k % 9), 1 + Math.floor(k / 9)));
     expect(strip.some((p) => p[1] === ck.vision.CLASS_COLOURS[1][1])).toBe(true);
     expect(ck.vision.encodePNG(out).length).toBeGreaterThan(32 * 32 * 3);
+    // With a deflate function (node:zlib here) the file is small and decodes to the same pixels.
+    const small = ck.vision.encodePNG(out, { deflate: (raw) => deflateSync(raw) });
+    expect(small.length).toBeLessThan(32 * 32);
+    const back = await ck.decodePng(small);
+    expect(Array.from(back.data)).toEqual(Array.from(out.pixels));
   });
   it('rejects reversed boxes and wrong image shapes', () => {
     expect(() => ck.vision.drawBoxes(ck.zeros([8, 8, 3]), [[0.5, 0, 0.25, 1]])).toThrow(/boxes\[0\] has x2 < x1/);
