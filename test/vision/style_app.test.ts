@@ -35,6 +35,10 @@ describe('the default extractor (fixed random filters at three scales)', () => {
     const extractor = (x: ck.Tensor) => ({ edges: ck.relu(ck.conv2d(x, w, { padding: 'same' })) });
     const r = ck.vision.styleTransfer(content, style, { extractor, contentLayer: 'edges', styleLayers: [{ layer: 'edges', weight: 2 }], steps: 3 });
     expect(r.history.length).toBe(3);
+    // A model as the extractor: its outputs are the layers, by index.
+    const m = ck.sequential([ck.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' })], { inputShape: [24, 24, 3], seed: 1 });
+    const viaModel = ck.vision.styleTransfer(content, style, { extractor: (x) => m.applyAll(x), contentLayer: 0, styleLayers: [0], steps: 8, learningRate: 0.05 });
+    expect(viaModel.history[7]).toBeLessThan(viaModel.history[0]);
     expect(() => ck.vision.styleTransfer(content, style, { extractor, contentLayer: 'conv9', steps: 1 })).toThrow(/contentLayer "conv9" is not one of the extractor's outputs \(layers edges\)/);
     expect(() => ck.vision.styleTransfer(content, style, { contentLayer: 'conv2', styleLayers: ['conv7'], steps: 1 })).toThrow(/style layer "conv7" is not one of the extractor's outputs \(layers conv1, conv2, conv3\)/);
   });
