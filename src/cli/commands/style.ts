@@ -19,7 +19,8 @@ network of fixed random filters (Ustyuzhaninov et al. 2016). STYLE is resized to
   --steps N         Adam steps on the pixels (default 200)
   --size N          resize CONTENT to N pixels on its longer side first (default: as it is, at most 256)
   --alpha A         content weight (default 10)
-  --beta B          style weight (default 40)
+  --beta B          style weight (default 1000)
+  --noise F         fraction of noise blended into the starting image (default 0.3)
   --lr R            learning rate (default 0.02)
   --seed S          seed of the random filters and the starting noise (default 0)
   --backend NAME    wasm (default), ts or webgpu
@@ -27,7 +28,7 @@ network of fixed random filters (Ustyuzhaninov et al. 2016). STYLE is resized to
 
 Exit status: 0 done, 1 a missing or damaged file, 2 bad usage.`;
 
-const OPTIONS: OptionSpec = { out: 'string', steps: 'string', size: 'string', alpha: 'string', beta: 'string', lr: 'string', seed: 'string', backend: 'string', json: 'boolean' };
+const OPTIONS: OptionSpec = { out: 'string', steps: 'string', size: 'string', alpha: 'string', beta: 'string', noise: 'string', lr: 'string', seed: 'string', backend: 'string', json: 'boolean' };
 
 async function run(args: ParsedArgs): Promise<number> {
   if (args.positional.length !== 2) throw new UsageError(`give two images, CONTENT and STYLE, received ${args.positional.length}`);
@@ -46,7 +47,7 @@ async function run(args: ParsedArgs): Promise<number> {
   const style = tensor(imageToInput(s, [H, W, 3]), [1, H, W, 3]);
   const t0 = performance.now();
   const { image, history } = styleTransfer(content, style, {
-    steps, alpha: flagNumber(args, 'alpha', 10), beta: flagNumber(args, 'beta', 40), learningRate: flagPositive(args, 'lr', 0.02), seed: flagInt(args, 'seed', 0, 0),
+    steps, alpha: flagNumber(args, 'alpha', 10), beta: flagNumber(args, 'beta', 1000), noise: flagNumber(args, 'noise', 0.3), learningRate: flagPositive(args, 'lr', 0.02), seed: flagInt(args, 'seed', 0, 0),
     onStep: (i, cost) => {
       if (i % 10 === 0 || i === steps - 1) process.stderr.write(`step ${i + 1}/${steps}  J ${cost.total.toExponential(3)}  content ${cost.content.toExponential(3)}  style ${cost.style.toExponential(3)}\n`);
     },
