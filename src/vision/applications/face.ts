@@ -48,6 +48,16 @@ function byClass(y: ArrayLike<number>, classes: readonly number[], fn: string): 
   return m;
 }
 
+/** A seeded Fisher-Yates shuffle (a copy). */
+function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 function shape3(data: LabelledImages, fn: string): [number, number, number] {
   const s = data.sampleShape;
   if (s.length !== 3) throw new RangeError(`${fn}: data.sampleShape must be [H, W, C], received [${s.join(', ')}]`);
@@ -123,7 +133,7 @@ export function trainTripletEncoder(data: LabelledImages, opts: TripletOptions =
   const losses: number[] = [];
   const t0 = performance.now();
   for (let step = 0; step < (opts.steps ?? 300); step++) {
-    const pick = [...classes].sort(() => rng.next() - 0.5).slice(0, P);
+    const pick = shuffled(classes, rng).slice(0, P);
     const idx: number[] = [], lab: number[] = [];
     for (const c of pick) {
       const g = groups.get(c)!;
@@ -312,7 +322,7 @@ export function evaluateFaceVerification(enc: FaceEncoder, data: LabelledImages,
   const groups = byClass(data.y, classes, fn);
   const val: number[] = [], test: number[] = [];
   for (const idx of groups.values()) {
-    const sh = [...idx].sort(() => rng.next() - 0.5);
+    const sh = shuffled(idx, rng);
     val.push(...sh.slice(0, sh.length >> 1));
     test.push(...sh.slice(sh.length >> 1));
   }
