@@ -40,7 +40,7 @@ function checkSingle(data: ShapesDataset, fn: string): void {
 }
 
 /** Train a localiser on a shapes data set of 0 or 1 object per image. */
-export function trainLocalizer(data: ShapesDataset, opts: Partial<LoopOptions> & { landmarkWeight?: number } = {}): Localizer & { history: ReturnType<typeof trainLoop> } {
+export function trainLocalizer(data: ShapesDataset, opts: Partial<LoopOptions> & { landmarkWeight?: number; boxWeight?: number } = {}): Localizer & { history: ReturnType<typeof trainLoop> } {
   checkSingle(data, 'trainLocalizer');
   const K = data.classes.length, D = 5 + K, size = data.size;
   const n = data.objects.length;
@@ -59,7 +59,7 @@ export function trainLocalizer(data: ShapesDataset, opts: Partial<LoopOptions> &
     { conv: 16, pool: true }, { conv: 32, pool: true }, { conv: 64, pool: true }, { conv: 64, pool: true },
     { dense: 128 }, { dense: D + 2 * LANDMARKS, relu: false },
   ], opts.seed ?? 0);
-  const lw = opts.landmarkWeight ?? 1;
+  const lw = opts.landmarkWeight ?? 1, bw = opts.boxWeight ?? 1;
   const history = trainLoop(net.params, n, (idx) => {
     const x = gatherRows(data.pixels, idx, [size, size, 3]);
     const t = gatherRows(y, idx, [D + 2 * LANDMARKS]);
@@ -68,7 +68,11 @@ export function trainLocalizer(data: ShapesDataset, opts: Partial<LoopOptions> &
     const B = idx.length;
     const loc = localizationLoss(slice(out, [0, 0], [B, D]), slice(t, [0, 0], [B, D]));
     const lm = affine(sum(mul(square(sub(slice(out, [0, D], [B, 2 * LANDMARKS]), slice(t, [0, D], [B, 2 * LANDMARKS]))), m)), lw / B);
-    return add(loc, lm);
+    if (bw === 1) return add(loc, lm);
+    // boxWeight > 1 weighs the box terms more (YOLO's lambda_coord): (bw - 1) more of their squared error.
+    const present = slice(t, [0, 0], [B, 1]);
+    const box = affine(sum(mul(square(sub(slice(out, [0, 1], [B, 4]), slice(t, [0, 1], [B, 4]))), present)), (bw - 1) / B);
+    return add(add(loc, lm), box);
   }, { epochs: opts.epochs ?? 10, batchSize: opts.batchSize ?? 32, learningRate: opts.learningRate ?? 2e-3, seed: opts.seed, timeLimitSeconds: opts.timeLimitSeconds, onEpoch: opts.onEpoch });
   return { ...localizer(net, K, size), history };
 }
