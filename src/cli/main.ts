@@ -14,6 +14,7 @@ import { predictCommand } from './commands/predict.js';
 import { benchCommand } from './commands/bench.js';
 import { summaryCommand } from './commands/summary.js';
 import { convertCommand } from './commands/convert.js';
+import { styleCommand } from './commands/style.js';
 
 const commands: Record<string, Command> = {
   // commands: one line each, added by the command's author
@@ -24,6 +25,7 @@ const commands: Record<string, Command> = {
   bench: benchCommand,
   summary: summaryCommand,
   convert: convertCommand,
+  style: styleCommand,
 };
 
 function usage(): string {

@@ -148,8 +148,12 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Encode an 8-bit grey or RGB image as PNG bytes. */
-export function encodePNG(img: Image8): Uint8Array {
+/**
+ * Encode an 8-bit grey or RGB image as PNG bytes. The pixel data is stored uncompressed
+ * (no dependency); pass `deflate` (e.g. node:zlib's `deflateSync`, which writes the zlib
+ * format PNG wants) for a small file.
+ */
+export function encodePNG(img: Image8, opts: { deflate?: (raw: Uint8Array) => Uint8Array } = {}): Uint8Array {
   const { width, height, channels, pixels } = img;
   if (pixels.length !== width * height * channels) throw new RangeError(`encodePNG: ${pixels.length} bytes for a ${width}x${height}x${channels} image`);
   const ihdr = new Uint8Array(13);
@@ -164,7 +168,7 @@ export function encodePNG(img: Image8): Uint8Array {
     raw.set(pixels.subarray(y * width * channels, (y + 1) * width * channels), y * (1 + width * channels) + 1);
   }
   const sig = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
-  const parts = [sig, chunk('IHDR', ihdr), chunk('IDAT', zlibStored(raw)), chunk('IEND', new Uint8Array(0))];
+  const parts = [sig, chunk('IHDR', ihdr), chunk('IDAT', opts.deflate ? opts.deflate(raw) : zlibStored(raw)), chunk('IEND', new Uint8Array(0))];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {

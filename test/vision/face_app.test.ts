@@ -1,0 +1,78 @@
+/**
+ * Face verification with digit classes as identities: triplet mining by hand, then a small
+ * encoder trained on classes 0-5 and scored on 6-9, which it never saw.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as ck from '../../src/index.js';
+
+beforeAll(() => ck.setBackend('wasm'));
+afterAll(() => ck.setBackend('ts'));
+
+describe('triplet mining in the batch', () => {
+  // 1-D encodings: class 0 at 0 and 1, class 1 at 1.1 and 3.
+  const e = [0, 1, 1.1, 3], labels = [0, 0, 1, 1];
+  it('semi-hard: the nearest negative farther than the positive, within the margin', () => {
+    const t = ck.vision.mineTriplets(e, labels, 1, 0.5);
+    // anchor 0, positive 1 (d = 1): negatives at d 1.21 (semi-hard: 1 < 1.21 < 1.5) and 9.
+    expect(t.anchor[0]).toBe(0);
+    expect(t.positive[0]).toBe(1);
+    expect(t.negative[0]).toBe(2);
+    // anchor 1, positive 0 (d = 1): negatives at 0.01 and 4: none semi-hard -> hardest (2).
+    expect([t.anchor[1], t.positive[1], t.negative[1]]).toEqual([1, 0, 2]);
+    expect(t.anchor.length).toBe(4);
+  });
+  it('hard: always the nearest negative', () => {
+    const t = ck.vision.mineTriplets(e, labels, 1, 0.5, 'hard');
+    expect(t.negative[0]).toBe(2);
+    // anchor 3 (class 1), positive 2: nearest negative is 1 (d = 4) rather than 0 (d = 9).
+    expect([t.anchor[3], t.positive[3], t.negative[3]]).toEqual([3, 2, 1]);
+  });
+});
+
+describe('the symmetries of the square as extra identities', () => {
+  it('makes 8 labelled copies per image: rotations and mirrors', () => {
+    const data = { x: Float32Array.from([1, 2, 3, 4]), y: [1], sampleShape: [2, 2, 1] };
+    const d = ck.vision.dihedralIdentities(data, [1]);
+    expect(Array.from(d.y)).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
+    const img = (t: number) => Array.from(d.x.subarray(t * 4, t * 4 + 4));
+    expect(img(0)).toEqual([1, 2, 3, 4]);
+    expect(img(1)).toEqual([3, 1, 4, 2]); // a quarter turn clockwise
+    expect(img(2)).toEqual([4, 3, 2, 1]);
+    expect(img(4)).toEqual([2, 1, 4, 3]); // mirrored
+    expect(new Set([0, 1, 2, 3, 4, 5, 6, 7].map((t) => img(t).join())).size).toBe(8);
+    expect(() => ck.vision.dihedralIdentities({ x: new Float32Array(6), y: [0], sampleShape: [2, 3, 1] }, [0])).toThrow(/must be square/);
+  });
+});
+
+describe('verification and identification on unseen digit classes', () => {
+  it('an encoder trained on 0-5 separates 6-9 well above chance; the logistic head too', async () => {
+    const data = await ck.loadDigits();
+    const train = ck.vision.dihedralIdentities(data, [0, 1, 2, 3, 4, 5]);
+    const enc = ck.vision.trainTripletEncoder(train, {
+      steps: 40, classesPerBatch: 16, perClass: 4, shift: 1, margin: 0.5, embeddingDim: 64,
+      layers: [{ conv: 16 }, { conv: 16, pool: true }, { dense: 64, relu: false }],
+    });
+    expect(enc.losses.length).toBe(40);
+    const codes = enc.encode(ck.tensor(data.x.subarray(0, 64 * 3), [3, 8, 8, 1]));
+    expectUnitRows(codes);
+    const head = ck.vision.trainSiameseHead(enc, data, { classes: [0, 1, 2, 3, 4, 5], steps: 100 });
+    const r = ck.vision.evaluateFaceVerification(enc, data, { classes: [6, 7, 8, 9], head, pairs: 400 });
+    expect(r.auc).toBeGreaterThan(0.75);
+    expect(r.verificationAccuracy).toBeGreaterThan(0.65);
+    expect(r.identificationAccuracy).toBeGreaterThan(0.4); // 3 enrolled + 1 unknown: chance 0.25
+    expect(r.head!.auc).toBeGreaterThan(0.7);
+    expect(() => ck.vision.evaluateFaceVerification(enc, data, { classes: [6] })).toThrow(/at least 2 \(unseen\) class ids/);
+    expect(() => ck.vision.evaluateFaceVerification(enc, data, { classes: [6, 7], unknownClass: 3 })).toThrow(/unknownClass 3 is not one of classes/);
+    expect(() => enc.encode(ck.zeros([1, 28, 28, 1]))).toThrow(/images must have shape \[N, 8, 8, 1\]/);
+    expect(() => new ck.vision.FaceDatabase(64).identify(ck.zeros([64]), 1)).toThrow(/database is empty/);
+  });
+});
+
+function expectUnitRows(t: ck.Tensor): void {
+  const v = t.dataSync(), d = t.shape[1];
+  for (let i = 0; i < t.shape[0]; i++) {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += v[i * d + k] ** 2;
+    expect(s).toBeCloseTo(1, 4);
+  }
+}
