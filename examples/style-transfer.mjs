@@ -1,15 +1,19 @@
 // Neural style transfer with the built-in random-filter extractor (Ustyuzhaninov et al. 2016).
 // Makes its own content image (a shapes scene) and style image (coloured waves), then writes
-// docs/images/style-content.png, style-style.png and style-output.png.
-// Usage: node examples/style-transfer.mjs [--steps N] [--size N] [--json]
+// style-content.png, style-style.png and style-output.png into --out DIR (default docs/images).
+// Usage: node examples/style-transfer.mjs [--steps N] [--size N] [--out DIR] [--quick] [--json]
 import * as ck from 'convkit';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
-const steps = opt('--steps', 200), size = opt('--size', 96);
+const quick = args.includes('--quick');
+const steps = opt('--steps', quick ? 100 : 200), size = opt('--size', quick ? 64 : 96);
+const outDir = args.includes('--out') ? args[args.indexOf('--out') + 1] : 'docs/images';
+mkdirSync(outDir, { recursive: true });
 const log = (...a) => { if (!json) console.log(...a); };
 await ck.setBackend('wasm');
 
@@ -31,9 +35,9 @@ const { image, history } = ck.vision.styleTransfer(content, style, {
   onStep: (i, c) => { if (i % 20 === 0 || i === steps - 1) log(`step ${i + 1}/${steps}: J ${c.total.toExponential(3)} (content ${c.content.toExponential(2)}, style ${c.style.toExponential(2)})`); },
 });
 const toPng = (t) => ck.vision.encodePNG({ width: size, height: size, channels: 3, pixels: Uint8Array.from(t.dataSync(), (v) => Math.round(255 * Math.min(1, Math.max(0, v)))) }, { deflate: (raw) => deflateSync(raw, { level: 9 }) });
-writeFileSync('docs/images/style-content.png', toPng(content));
-writeFileSync('docs/images/style-style.png', toPng(style));
-writeFileSync('docs/images/style-output.png', toPng(image));
+writeFileSync(join(outDir, 'style-content.png'), toPng(content));
+writeFileSync(join(outDir, 'style-style.png'), toPng(style));
+writeFileSync(join(outDir, 'style-output.png'), toPng(image));
 const seconds = (performance.now() - t0) / 1000;
-log(`wrote docs/images/style-{content,style,output}.png in ${seconds.toFixed(1)} s`);
+log(`wrote ${outDir}/style-{content,style,output}.png in ${seconds.toFixed(1)} s`);
 console.log(JSON.stringify({ example: 'style-transfer', size, steps, costFirst: history[0], costLast: history[history.length - 1], costRatio: history[history.length - 1] / history[0], seconds: Number(seconds.toFixed(1)) }));

@@ -90,6 +90,42 @@ describe('examples/', () => {
     for (const f of r.exported) expect(readFileSync(f).length).toBeGreaterThan(100_000);
   });
 
+  // The applications (docs/applications.md) in their --quick form: a few seconds of training
+  // each, so the bounds are what that much training reaches, well above a trivial answer.
+  it('localization.mjs --quick: boxes overlap the objects, presence is told apart, landmarks land near the corners', async () => {
+    const r = await runJson('localization.mjs');
+    expect(r.testImages).toBe(500);
+    expect(r.meanIoU).toBeGreaterThan(0.2);
+    expect(r.presenceAccuracy).toBeGreaterThan(0.8);
+    expect(r.landmarkErrorPx).toBeLessThan(20); // images are 64 px wide
+    expect(r.seconds).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('detection.mjs --quick: the sliding-window detector finds shapes; mAP figures are in [0, 1] and a PNG is drawn', async () => {
+    const png = join(out, 'detections.png');
+    const r = await runJson('detection.mjs', '--png', png);
+    expect(r.slidingWindowMAP50).toBeGreaterThan(0.3);
+    expect(r.mAP50).toBeGreaterThanOrEqual(0);
+    expect(r.mAP50).toBeLessThanOrEqual(1);
+    expect(r.perClassAP50).toHaveLength(3);
+    expect(isPng(png)).toBe(true);
+  }, 180_000);
+
+  it('face-verification.mjs --quick: unseen identities are verified well above chance (AUC 0.5)', async () => {
+    const r = await runJson('face-verification.mjs');
+    expect(r.auc).toBeGreaterThan(0.75);
+    expect(r.verificationAccuracy).toBeGreaterThan(0.65);
+    expect(r.identificationAccuracy).toBeGreaterThan(0.5);
+  }, 120_000);
+
+  it('style-transfer.mjs --quick: the cost J falls to well under half its first value', async () => {
+    const dir = join(out, 'style');
+    const r = await runJson('style-transfer.mjs', '--out', dir);
+    expect(r.costRatio).toBeLessThan(0.5);
+    for (const f of ['style-content.png', 'style-style.png', 'style-output.png']) expect(isPng(join(dir, f)), f).toBe(true);
+    expect(r.costLast).toBeLessThan(r.costFirst);
+  }, 120_000);
+
   it("the README's Node quick start runs as written (3 epochs instead of 10) and saves its model", async () => {
     const block = codeBlocks(README).find((b) => b.lang === 'js' && b.code.includes("from 'convkit'"));
     expect(block).toBeDefined();

@@ -171,7 +171,7 @@ describe('docs: layers, models, zoo, training, data and cli sections', () => {
     try {
       const text = section('cli');
       const cmds = [...new Set([...firstBlock('cli', 'sh').matchAll(/npx convkit (\w+)/g)].map((m) => m[1]))];
-      expect(cmds.sort()).toEqual(['bench', 'convert', 'evaluate', 'predict', 'summary', 'train', 'verify']);
+      expect(cmds.sort()).toEqual(['bench', 'convert', 'evaluate', 'predict', 'style', 'summary', 'train', 'verify']);
       for (const c of cmds) {
         out = '';
         expect(await main([c, '--help']), c).toBe(0);
