@@ -25,24 +25,30 @@ export interface SmallCnn28Opts extends ZooOpts {
   dropout?: number;
   /** Batch norm after each convolution (default true; false gives convolutions with bias). */
   batchNorm?: boolean;
+  /** Convolutions per block before its pool (default 1; 2 gives VGG-style conv-conv-pool blocks). */
+  convsPerBlock?: number;
 }
 
 export function smallCnn28(opts: SmallCnn28Opts = {}): Model {
-  const o = resolve(opts, { classes: 10, inputShape: [28, 28, 1], name: 'smallCnn28' }, ['filters', 'dense', 'dropout', 'batchNorm']);
+  const o = resolve(opts, { classes: 10, inputShape: [28, 28, 1], name: 'smallCnn28' }, ['filters', 'dense', 'dropout', 'batchNorm', 'convsPerBlock']);
   const [f1, f2] = opts.filters ?? [32, 64];
   const bn = opts.batchNorm ?? true;
-  const block = (i: number, filters: number): L.Layer[] =>
+  const per = opts.convsPerBlock ?? 1;
+  if (!Number.isInteger(per) || per < 1 || per > 4) throw new RangeError(`smallCnn28: convsPerBlock must be an integer 1..4, received ${per}`);
+  // Layer names keep the one-conv model's (conv1, bn1, relu1) and add a letter for the extra
+  // convolutions of a block (conv1b, bn1b, relu1b), so saved one-conv models load as before.
+  const conv = (name: string, filters: number): L.Layer[] =>
     bn
       ? [
-          L.conv2d({ name: `conv${i}`, filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: 'heNormal' }),
-          L.batchNormalization({ name: `bn${i}`, momentum: 0.9, epsilon: 1e-5 }),
-          L.relu({ name: `relu${i}` }),
-          L.maxPooling2d({ name: `pool${i}`, poolSize: 2 }),
+          L.conv2d({ name: `conv${name}`, filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: 'heNormal' }),
+          L.batchNormalization({ name: `bn${name}`, momentum: 0.9, epsilon: 1e-5 }),
+          L.relu({ name: `relu${name}` }),
         ]
-      : [
-          L.conv2d({ name: `conv${i}`, filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: 'heNormal' }),
-          L.maxPooling2d({ name: `pool${i}`, poolSize: 2 }),
-        ];
+      : [L.conv2d({ name: `conv${name}`, filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: 'heNormal' })];
+  const block = (i: number, filters: number): L.Layer[] => [
+    ...Array.from({ length: per }, (_, j) => conv(`${i}${j ? String.fromCharCode(97 + j) : ''}`, filters)).flat(),
+    L.maxPooling2d({ name: `pool${i}`, poolSize: 2 }),
+  ];
   return sequential(
     [
       ...block(1, f1),
