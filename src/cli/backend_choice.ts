@@ -8,7 +8,22 @@
  */
 import '../backends/ts/index.js';
 import { getBackend, listBackends, setBackend } from '../registry/backends.js';
-import { UsageError } from './args.js';
+import { UsageError, flagString, type ParsedArgs } from './args.js';
+
+/** The most threads --threads takes (the wasm backend's limit). */
+const MAX_THREADS = 256;
+
+/** `--threads N`: a whole number from 1 to 256 (the wasm backend's threads, the calling thread included), or undefined. */
+export function threadsFlag(args: ParsedArgs): number | undefined {
+  const v = flagString(args, 'threads');
+  if (v === undefined) return undefined;
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new UsageError(`--threads must be a whole number from 1 to ${MAX_THREADS}, received '${v}'`);
+  return n;
+}
+
+/** The --threads line of each command's help. */
+export const THREADS_HELP = `  --threads N           threads the wasm backend runs kernels on (default: the available cores, at most 16)`;
 
 export const BACKEND_NAMES = ['ts', 'wasm', 'webgpu'] as const;
 
@@ -45,13 +60,14 @@ function reasonOf(name: string, e: unknown): string {
  * differs from the one asked for, a note saying which one runs instead and why (for
  * the caller to print).
  */
-export async function chooseBackend(name: string): Promise<{ backend: string; note?: string }> {
+export async function chooseBackend(name: string, threads?: number): Promise<{ backend: string; note?: string }> {
   if (!(BACKEND_NAMES as readonly string[]).includes(name)) throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}, received '${name}'`);
+  if (threads !== undefined && name !== 'wasm') throw new UsageError(`--threads applies to the wasm backend only, and the backend is '${name}'`);
   const loadFailures = await loadOptionalBackends();
   let why: string;
   if (listBackends().includes(name)) {
     try {
-      await setBackend(name);
+      await setBackend(name, threads === undefined ? undefined : { threads });
       return { backend: getBackend() };
     } catch (e) {
       why = reasonOf(name, e);
@@ -62,7 +78,7 @@ export async function chooseBackend(name: string): Promise<{ backend: string; no
   for (const fallback of CPU_FALLBACKS) {
     if (fallback === name || !listBackends().includes(fallback)) continue;
     try {
-      await setBackend(fallback);
+      await setBackend(fallback, fallback === 'wasm' && threads !== undefined ? { threads } : undefined);
     } catch {
       continue; // e.g. wasm where WebAssembly SIMD does not validate
     }

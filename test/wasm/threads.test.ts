@@ -14,6 +14,7 @@ import { setWorkerStarterForTests } from '../../src/backends/wasm/threads.js';
 import { computeConv2DInfo, type ConvOpts } from '../../src/kernels/conv_info.js';
 import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput } from '../../src/kernels/conv.js';
 import { rand } from '../util/rand.mjs';
+import { cli } from '../util/cli.js';
 
 const wasm = (): WasmBackend => ck.withBackend('wasm', () => ck.backend() as unknown as WasmBackend);
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -174,6 +175,21 @@ describe('wasm threads', () => {
         for (const t of [y, c]) t.dispose();
       }
     });
+    await ck.setBackend('ts');
+  });
+
+  it('CLI --threads: bad values exit 2 naming the value; --threads 2 trains on 2 threads', async () => {
+    for (const v of ['0', '-2', '1.5', '257', 'many']) {
+      const r = await cli('train', '--threads', v, '--limit', '64', '--epochs', '1', '--quiet');
+      expect(r.code, v).toBe(2);
+      expect(r.err).toContain(`--threads must be a whole number from 1 to 256, received '${v}'`);
+    }
+    const ts = await cli('train', '--threads', '2', '--backend', 'ts', '--limit', '64', '--epochs', '1', '--quiet');
+    expect(ts.code).toBe(2);
+    expect(ts.err).toContain("--threads applies to the wasm backend only");
+    const r = await cli('train', '--threads', '2', '--limit', '128', '--test-limit', '32', '--epochs', '1', '--quiet');
+    expect(r.code, r.err).toBe(0);
+    expect(ck.backendInfo()).toMatchObject({ name: 'wasm', threads: 2 });
     await ck.setBackend('ts');
   });
 });

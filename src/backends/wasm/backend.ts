@@ -99,6 +99,11 @@ export class WasmBackend implements Backend {
   private threadsWanted = 1;
   /** Kernel calls that ran on the worker threads so far (tests and benchmarks check the threads were used). */
   threadedCalls = 0;
+  /**
+   * The cut-over of this instance (MIN_PARALLEL_FLOPS): the conformance suite sets 0 on
+   * its threaded instance so that its small drawn sizes run on the workers too.
+   */
+  minParallelFlops = MIN_PARALLEL_FLOPS;
 
   constructor(mod: WasmModule, name = 'wasm') {
     this.name = name;
@@ -182,7 +187,7 @@ export class WasmBackend implements Backend {
    */
   parallel(name: ThreadedExport, args: number[], wsArg: number, flops: number): void {
     const pool = this.pool;
-    if (pool && flops >= MIN_PARALLEL_FLOPS && pool.active) {
+    if (pool && flops >= this.minParallelFlops && pool.active) {
       this.threadedCalls++;
       pool.run(this.wasm, name, args, wsArg, pool.threads);
       return;
