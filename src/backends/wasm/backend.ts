@@ -183,13 +183,17 @@ export class WasmBackend implements Backend {
   /**
    * Call threaded export `name` with `args` (its arguments before part and parts), on all
    * threads when it does at least MIN_PARALLEL_FLOPS of work, else on this one.
-   * args[wsArg] is the workspace: each worker passes its own.
+   * args[wsArg] is the workspace: each worker passes its own. The work is cut into
+   * `partsPerThread` parts per thread, claimed as threads come free: more parts balance
+   * the load when a core is busy with something else, but each part re-packs what the
+   * kernel shares across its rows (the GEMM's B operand), so kernels whose shared
+   * operand is big (a filter gradient's dy) take one part per thread.
    */
-  parallel(name: ThreadedExport, args: number[], wsArg: number, flops: number): void {
+  parallel(name: ThreadedExport, args: number[], wsArg: number, flops: number, partsPerThread = 1): void {
     const pool = this.pool;
     if (pool && flops >= this.minParallelFlops && pool.active) {
       this.threadedCalls++;
-      pool.run(this.wasm, name, args, wsArg, pool.threads);
+      pool.run(this.wasm, name, args, wsArg, pool.threads * partsPerThread);
       return;
     }
     this.wasm[name](...args, 0, 1);

@@ -86,7 +86,9 @@ function run(which: Which, path: PathName, [a, b]: TensorInfo[], conv: Conv2DInf
   const code = CONV_PATH[path];
   const flops = convFlops(conv);
   const geom = be.params(geometryBlock(conv));
-  if (which === 'forward') be.parallel('conv_forward_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, flops);
+  // forward and input gradient: the shared operand is the filter (cheap to re-pack), so
+  // 4 parts per thread balance the load; filter gradient: dy is shared, one part each
+  if (which === 'forward') be.parallel('conv_forward_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, flops, 4);
   else if (which === 'filter') be.parallel('conv_backprop_filter_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, flops);
   else {
     // the flipped-filter paths run a forward convolution with a flipped filter copy
@@ -95,7 +97,7 @@ function run(which: Which, path: PathName, [a, b]: TensorInfo[], conv: Conv2DInf
     try {
       const g = be.params(geometryBlock(conv));
       be.wasm.conv_backprop_input_prepare_f32(be.ptr(b), g, ws, wt, code);
-      be.parallel('conv_backprop_input_f32', [be.ptr(a), be.ptr(b), be.ptr(out), g, ws, wt, code], 4, flops);
+      be.parallel('conv_backprop_input_f32', [be.ptr(a), be.ptr(b), be.ptr(out), g, ws, wt, code], 4, flops, 4);
     } finally {
       if (wt) be.freeScratch(wt);
     }
