@@ -51,10 +51,15 @@ import { ThreadPool, checkThreads, threadsAvailable } from './threads.js';
 /**
  * The smallest kernel (in flops, 2 per multiply-add) that runs on the worker threads;
  * smaller ones stay on the calling thread, where waking the workers and waiting for
- * them costs more than they save. Measured on the 2-core machine (Node 20, GEMM of
- * n x n x n, 2 threads against 1, median of 200 calls, 2026-12-06, machine shared and
- * noisy): n = 64 (0.5 MFLOP) 0.8x, n = 96 (1.8 MFLOP) 1.1x, n = 128 (4.2 MFLOP) 1.4x,
- * n = 256 1.7x. A wake-up and a wait cost ~20-50 us; 2 MFLOP is ~50 us on one core.
+ * them costs more than they save. Measured (Node 20, AMD EPYC 2 cores, 2026-12-06, the
+ * machine shared with other jobs at load 6-10, so only the overhead is trustworthy):
+ * an n x n x n GEMM with the threads forced on (minParallelFlops = 0) against one thread,
+ * median of 15 interleaved rounds: n = 32 (0.07 MFLOP) 22 us -> 34 us, n = 64 (0.5
+ * MFLOP) 37 -> 51 us: a threaded call costs ~12-15 us more (wake, claim, wait). Two
+ * threads break even where half the work saves that: ~25-30 us of work, 0.4-1 MFLOP at
+ * 15-35 GFLOP/s. The cut-over is set at 2 MFLOP (55-140 us on one thread), twice that,
+ * so a call on threads is never slower; re-measure on a quiet machine (bench/run.ts
+ * -mt rows at small sizes).
  */
 export const MIN_PARALLEL_FLOPS = 2e6;
 
