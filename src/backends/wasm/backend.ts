@@ -64,7 +64,18 @@ import { ThreadPool, checkThreads, threadsAvailable } from './threads.js';
 export const MIN_PARALLEL_FLOPS = 2e6;
 
 /** The exports that run as parts on the threads (their last two arguments: part, parts). */
-const THREADED_EXPORTS = ['gemm_f32', 'conv_forward_f32', 'conv_backprop_input_f32', 'conv_backprop_filter_f32'] as const;
+const THREADED_EXPORTS = [
+  'gemm_f32', 'conv_forward_f32', 'conv_backprop_input_f32', 'conv_backprop_filter_f32',
+  'max_pool2d_f32_part', 'max_pool2d_grad_f32_part', 'avg_pool2d_f32_part', 'avg_pool2d_grad_f32_part',
+] as const;
+
+/**
+ * Flop-equivalents per float a memory-bound kernel (pooling) reads or writes, for the
+ * MIN_PARALLEL_FLOPS cut-over: such kernels move ~1-2 G floats/s on one core where the
+ * GEMM does ~15-35 GFLOP/s, so a float costs about 16 GEMM flops of time (an estimate
+ * from those rates, not a measured cut-over).
+ */
+export const FLOPS_PER_FLOAT_MOVED = 16;
 export type ThreadedExport = (typeof THREADED_EXPORTS)[number];
 
 /** Messages already printed (each says why threads are off once per page or process). */
