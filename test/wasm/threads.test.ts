@@ -78,6 +78,37 @@ function runAll(): Run[] {
       grads[0].dispose();
     }
     px.dispose();
+    // element-wise ops on element ranges: unary, activations and their gradients, optimiser updates
+    const ex = ck.tensor(rand(70001, 41), [70001]); // odd length: the SIMD tail lands in the last range
+    out.push({ key: 'exp', values: ck.exp(ex).dataSync() as Float32Array });
+    out.push({ key: 'gelu', values: ck.gelu(ex).dataSync() as Float32Array });
+    for (const [name, f] of [['relu', ck.relu], ['tanh', ck.tanh], ['sigmoid', ck.sigmoid]] as const) {
+      const { grads } = ck.valueAndGrad((t: ck.Tensor) => ck.sum(ck.square(f(t))))(ex);
+      out.push({ key: `${name} gradient`, values: grads[0].dataSync() as Float32Array });
+    }
+    const makers: [string, () => ck.Optimizer][] = [
+      ['sgd momentum', () => new ck.SGD({ lr: 0.1, momentum: 0.9 })],
+      ['sgd', () => new ck.SGD({ lr: 0.1 })],
+      ['adam', () => new ck.Adam({ lr: 1e-2 })],
+      ['adamw amsgrad', () => new ck.AdamW({ lr: 1e-2, amsgrad: true })],
+      ['rmsprop centered', () => new ck.RMSprop({ lr: 1e-2, centered: true, momentum: 0.5 })],
+      ['adagrad', () => new ck.AdaGrad({ lr: 0.1 })],
+      ['adadelta', () => new ck.AdaDelta({ lr: 1 })],
+    ];
+    for (const [name, make] of makers) {
+      const w = ck.tensor(rand(50003, 42), [50003]);
+      w.requiresGrad = true;
+      const opt = make();
+      for (let s = 0; s < 3; s++) {
+        ck.tidy(() => ck.backward(ck.sum(ck.mul(ck.square(ck.sub(w, 0.3)), ck.slice(ex, [s], [50003])))));
+        opt.step([w]);
+        opt.zeroGrad([w]);
+      }
+      out.push({ key: `optimiser ${name}`, values: w.dataSync() as Float32Array });
+      opt.dispose();
+      w.dispose();
+    }
+    ex.dispose();
     for (const [M, N, K] of [[160, 130, 170], [7, 600, 300], [300, 9, 500], [1, 1000, 1000]]) {
       for (const transposeA of [false, true]) for (const transposeB of [false, true]) {
         const a = ck.tensor(rand(M * K, 21), transposeA ? [K, M] : [M, K]);

@@ -67,6 +67,9 @@ export const MIN_PARALLEL_FLOPS = 2e6;
 const THREADED_EXPORTS = [
   'gemm_f32', 'conv_forward_f32', 'conv_backprop_input_f32', 'conv_backprop_filter_f32',
   'max_pool2d_f32_part', 'max_pool2d_grad_f32_part', 'avg_pool2d_f32_part', 'avg_pool2d_grad_f32_part',
+  // element-wise exports, run on element ranges (parallelRange)
+  'unary_f32', 'activation_f32', 'activation_grad_f32',
+  'sgd_f32', 'adam_f32', 'rmsprop_f32', 'adagrad_f32', 'adadelta_f32',
 ] as const;
 
 /**
@@ -285,6 +288,25 @@ export class WasmBackend implements Backend {
       convDirectMaxTaps: w.conv_direct_f32_max_taps(),
       convDirectFilterTileTaps: w.conv_direct_filter_f32_tile_taps(),
     };
+  }
+
+  /**
+   * Call element-wise export `name` (`args[nArg]` elements; the arguments at `ptrArgs`
+   * point at float32 arrays of that many elements, read or written element by element)
+   * on all threads, each on a range of elements (starting at multiples of 16, so the SIMD
+   * tail is the same as on one thread: bitwise the same result), when it moves enough
+   * data (`floatsPerElement` floats read and written per element; FLOPS_PER_FLOAT_MOVED);
+   * else on this thread.
+   */
+  parallelRange(name: ThreadedExport, args: number[], nArg: number, ptrArgs: readonly number[], floatsPerElement: number): void {
+    const pool = this.pool;
+    if (pool && args[nArg] * floatsPerElement * FLOPS_PER_FLOAT_MOVED >= this.minParallelFlops && pool.active) {
+      this.threadedCalls++;
+      // a null pointer (an optional array not passed) stays null
+      pool.run(this.wasm, name, args, -1, pool.threads * 2, { nArg, ptrArgs: ptrArgs.filter((i) => args[i] !== 0) });
+      return;
+    }
+    this.wasm[name](...args);
   }
 
   // ------------------------------------------------------------ kernel helpers

@@ -44,6 +44,10 @@ const FAILED = 7; // workers that failed to start
 const ERROR = 8; // a part threw (job generation + 1)
 const QUIT = 9;
 const WS_ARG = 10; // argument replaced by each thread's own workspace (-1: none)
+const RANGE_ARG = 11; // range mode: the element-count argument (-1: parts mode)
+const PTR_MASK = 12; // range mode: bit i set when argument i is a pointer to float32 elements
+/** Range mode: parts start at multiples of this many elements (so the only SIMD tail is the last part's, as on one thread). */
+export const RANGE_ALIGN = 16;
 const ARGS_BYTE_OFFSET = 64;
 const MAX_ARGS = 24;
 const CTRL_BYTES = ARGS_BYTE_OFFSET + MAX_ARGS * 8;
@@ -55,7 +59,13 @@ const CLOSED = 0xffff;
  */
 const WORKER_SOURCE = `
 'use strict';
-const C = { GEN: ${GEN}, NEXT: ${NEXT}, DONE: ${DONE}, PARTS: ${PARTS}, FN: ${FN}, NARGS: ${NARGS}, READY: ${READY}, FAILED: ${FAILED}, ERROR: ${ERROR}, QUIT: ${QUIT}, WS_ARG: ${WS_ARG} };
+const C = { GEN: ${GEN}, NEXT: ${NEXT}, DONE: ${DONE}, PARTS: ${PARTS}, FN: ${FN}, NARGS: ${NARGS}, READY: ${READY}, FAILED: ${FAILED}, ERROR: ${ERROR}, QUIT: ${QUIT}, WS_ARG: ${WS_ARG}, RANGE_ARG: ${RANGE_ARG}, PTR_MASK: ${PTR_MASK} };
+function partBegin(total, part, parts) {
+  if (part <= 0) return 0;
+  if (part >= parts) return total;
+  const blocks = Math.ceil(total / ${RANGE_ALIGN});
+  return Math.min(total, Math.floor(blocks * part / parts) * ${RANGE_ALIGN});
+}
 function start(msg, post) {
   const c = new Int32Array(msg.ctrl);
   const a = new Float64Array(msg.ctrl, ${ARGS_BYTE_OFFSET}, ${MAX_ARGS});
@@ -78,20 +88,30 @@ function start(msg, post) {
     Atomics.wait(c, C.GEN, gen);
     gen = Atomics.load(c, C.GEN);
     if (Atomics.load(c, C.QUIT)) return;
-    const f = fns[c[C.FN]], n = c[C.NARGS], parts = c[C.PARTS], wsArg = c[C.WS_ARG];
-    args.length = n + 2;
+    const f = fns[c[C.FN]], n = c[C.NARGS], parts = c[C.PARTS], wsArg = c[C.WS_ARG], rangeArg = c[C.RANGE_ARG], mask = c[C.PTR_MASK];
+    args.length = rangeArg >= 0 ? n : n + 2;
     for (let i = 0; i < n; i++) args[i] = a[i];
     if (wsArg >= 0) args[wsArg] = msg.ws;
-    args[n + 1] = parts;
+    if (rangeArg < 0) args[n + 1] = parts;
+    const total = rangeArg >= 0 ? a[rangeArg] : 0;
     const tag = gen & 0x7fff;
     for (;;) {
       const v = Atomics.load(c, C.NEXT);
       const p = v & 0xffff;
       if ((v >>> 16) !== tag || p >= parts) break;
       if (Atomics.compareExchange(c, C.NEXT, v, v + 1) !== v) continue;
-      args[n] = p;
       try {
-        f(...args);
+        if (rangeArg < 0) {
+          args[n] = p;
+          f(...args);
+        } else {
+          const i0 = partBegin(total, p, parts), i1 = partBegin(total, p + 1, parts);
+          if (i0 < i1) {
+            for (let i = 0; i < n; i++) if (mask & (1 << i)) args[i] = a[i] + i0 * 4;
+            args[rangeArg] = i1 - i0;
+            f(...args);
+          }
+        }
       } catch (e) {
         Atomics.store(c, C.ERROR, gen + 1);
         post({ error: String(e && e.message || e) });
@@ -232,6 +252,13 @@ export function checkThreads(threads: unknown): number {
   return threads;
 }
 
+/** Range mode: the first element of part `part` of `parts` over `total` elements (the worker's partBegin). */
+export function rangeBegin(total: number, part: number, parts: number): number {
+  if (part <= 0) return 0;
+  if (part >= parts) return total;
+  return Math.min(total, Math.floor((Math.ceil(total / RANGE_ALIGN) * part) / parts) * RANGE_ALIGN);
+}
+
 export class ThreadPool {
   private readonly ctrl: Int32Array;
   private readonly args: Float64Array;
@@ -325,7 +352,11 @@ export class ThreadPool {
    * `args` (the thread's own workspace in place of args[wsArg] on workers), then part and
    * parts. Returns when all parts are done. Throws if a part threw on a worker.
    */
-  run(exports: Record<string, (...a: number[]) => number>, name: string, args: readonly number[], wsArg: number, parts: number): void {
+  run(
+    exports: Record<string, (...a: number[]) => number>, name: string, args: readonly number[], wsArg: number, parts: number,
+    /** Range mode: call the export on element ranges (args[nArg] elements, the args in ptrArgs offset to each range) instead of passing part and parts. */
+    range?: { nArg: number; ptrArgs: readonly number[] },
+  ): void {
     const fn = this.fnIndex.get(name);
     if (fn === undefined) throw new Error(`convkit wasm threads: '${name}' is not a threaded export`);
     if (args.length > MAX_ARGS - 2) throw new Error(`convkit wasm threads: too many arguments for '${name}'`);
@@ -337,6 +368,8 @@ export class ThreadPool {
     c[NARGS] = args.length;
     c[PARTS] = parts;
     c[WS_ARG] = wsArg;
+    c[RANGE_ARG] = range ? range.nArg : -1;
+    c[PTR_MASK] = range ? range.ptrArgs.reduce((m, i) => m | (1 << i), 0) : 0;
     Atomics.store(c, DONE, 0);
     Atomics.store(c, NEXT, ((gen & 0x7fff) << 16) | 0);
     Atomics.store(c, GEN, gen);
@@ -352,7 +385,16 @@ export class ThreadPool {
       if (v >>> 16 !== tag || p >= parts) break;
       if (Atomics.compareExchange(c, NEXT, v, v + 1) !== v) continue;
       try {
-        f(...mine, p, parts);
+        if (!range) f(...mine, p, parts);
+        else {
+          const total = args[range.nArg];
+          const i0 = rangeBegin(total, p, parts), i1 = rangeBegin(total, p + 1, parts);
+          if (i0 < i1) {
+            for (const i of range.ptrArgs) mine[i] = args[i] + i0 * 4;
+            mine[range.nArg] = i1 - i0;
+            f(...mine);
+          }
+        }
       } catch (e) {
         failed ??= e;
       }

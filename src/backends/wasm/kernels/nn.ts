@@ -25,14 +25,14 @@ const geluCode = ({ approximate }: GeluAttrs) => (approximate === 'tanh' ? ACTIV
 function activation(be: WasmBackend, code: number, x: TensorInfo, alpha: number): TensorInfo {
   const y = be.alloc(x.shape);
   const n = sizeOf(x.shape);
-  if (n) be.wasm.activation_f32(code, be.ptr(x), be.ptr(y), n, alpha);
+  if (n) be.parallelRange('activation_f32', [code, be.ptr(x), be.ptr(y), n, alpha], 3, [1, 2], 2);
   return y;
 }
 
 function activationGrad(be: WasmBackend, code: number, dy: TensorInfo, s: TensorInfo, alpha: number): TensorInfo {
   const dx = be.alloc(s.shape);
   const n = sizeOf(s.shape);
-  if (n) be.wasm.activation_grad_f32(code, be.ptr(dy), be.ptr(s), be.ptr(dx), n, alpha);
+  if (n) be.parallelRange('activation_grad_f32', [code, be.ptr(dy), be.ptr(s), be.ptr(dx), n, alpha], 4, [1, 2, 3], 3);
   return dx;
 }
 
