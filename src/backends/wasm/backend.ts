@@ -67,6 +67,7 @@ export const MIN_PARALLEL_FLOPS = 2e6;
 const THREADED_EXPORTS = [
   'gemm_f32', 'conv_forward_f32', 'conv_backprop_input_f32', 'conv_backprop_filter_f32',
   'max_pool2d_f32_part', 'max_pool2d_grad_f32_part', 'avg_pool2d_f32_part', 'avg_pool2d_grad_f32_part',
+  'batch_norm_stats_f32', 'batch_norm_apply_f32', 'batch_norm_grad_f32',
   // element-wise exports, run on element ranges (parallelRange)
   'unary_f32', 'activation_f32', 'activation_grad_f32',
   'sgd_f32', 'adam_f32', 'rmsprop_f32', 'adagrad_f32', 'adadelta_f32',
