@@ -178,12 +178,21 @@ describe('wasm threads', () => {
     await expect(ck.setBackend('wasm', { threads: t })).rejects.toThrow(new RegExp(`threads must be a whole number from 1 to 256, received ${String(t).replace('.', '\\.')}`));
   });
 
+  it('changing the thread count while workers start: every promise settles, the last count wins', async () => {
+    const first = ck.setBackend('wasm', { threads: 2 });
+    const second = ck.setBackend('wasm', { threads: 3 });
+    await Promise.all([first, second]);
+    expect(ck.backendInfo()).toMatchObject({ threads: 3, threadsRequested: 3 });
+    await ck.setBackend('ts');
+  });
+
   it('an unknown option is an error', async () => {
     await expect(ck.setBackend('wasm', { thread: 2 } as never)).rejects.toThrow(/unknown backend option 'thread'/);
   });
 
   it('workers that cannot start: one thread, a message, results still right', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    await ck.setBackend('wasm', { threads: 1 }); // (the same count as the running pool would keep it)
     setWorkerStarterForTests(() => Promise.reject(new Error('simulated start failure')));
     try {
       await ck.setBackend('wasm', { threads: 3 });

@@ -269,8 +269,9 @@ export class ThreadPool {
   private state: 'starting' | 'ready' | 'failed' | 'closed' = 'starting';
   /** Why the pool failed (a worker did not start, or died), once it has. */
   failure: string | undefined;
-  /** Resolves once every worker started (true) or one failed (false). */
+  /** Resolves once every worker started (true), or one failed or the pool was closed first (false). */
   readonly ready: Promise<boolean>;
+  private settleReady: (ok: boolean) => void = () => {};
 
   constructor(
     /** Threads in all, the caller included (workers: threads - 1). */
@@ -291,6 +292,12 @@ export class ThreadPool {
     const n = threads - 1;
     this.ready = new Promise<boolean>((resolve) => {
       let settled = false;
+      this.settleReady = (ok) => {
+        if (!settled) {
+          settled = true;
+          resolve(ok);
+        }
+      };
       const fail = (why: string) => {
         this.fail(why);
         if (!settled) {
@@ -417,6 +424,7 @@ export class ThreadPool {
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.settleReady(false);
     Atomics.store(this.ctrl, QUIT, 1);
     Atomics.add(this.ctrl, GEN, 1);
     Atomics.notify(this.ctrl, GEN);
