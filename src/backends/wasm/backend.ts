@@ -144,6 +144,11 @@ export class WasmBackend implements Backend {
     return this.pool?.active ? this.pool.threads : 1;
   }
 
+  /** Parts of threaded kernels the worker threads (not the calling thread) have run, with the current workers. */
+  get workerParts(): number {
+    return this.pool?.workerParts ?? 0;
+  }
+
   /** What this backend is: its build ('simd' or 'relaxed') and its thread count. */
   info(): { name: string; variant: WasmVariant; threads: number; threadsRequested: number } {
     return { name: this.name, variant: this.variant, threads: this.threads, threadsRequested: this.threadsWanted };

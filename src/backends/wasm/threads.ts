@@ -46,6 +46,7 @@ const QUIT = 9;
 const WS_ARG = 10; // argument replaced by each thread's own workspace (-1: none)
 const RANGE_ARG = 11; // range mode: the element-count argument (-1: parts mode)
 const PTR_MASK = 12; // range mode: bit i set when argument i is a pointer to float32 elements
+const WORKER_PARTS = 13; // parts the workers (not the caller) have run, in all
 /** Range mode: parts start at multiples of this many elements (so the only SIMD tail is the last part's, as on one thread). */
 export const RANGE_ALIGN = 16;
 const ARGS_BYTE_OFFSET = 64;
@@ -59,7 +60,7 @@ const CLOSED = 0xffff;
  */
 const WORKER_SOURCE = `
 'use strict';
-const C = { GEN: ${GEN}, NEXT: ${NEXT}, DONE: ${DONE}, PARTS: ${PARTS}, FN: ${FN}, NARGS: ${NARGS}, READY: ${READY}, FAILED: ${FAILED}, ERROR: ${ERROR}, QUIT: ${QUIT}, WS_ARG: ${WS_ARG}, RANGE_ARG: ${RANGE_ARG}, PTR_MASK: ${PTR_MASK} };
+const C = { GEN: ${GEN}, NEXT: ${NEXT}, DONE: ${DONE}, PARTS: ${PARTS}, FN: ${FN}, NARGS: ${NARGS}, READY: ${READY}, FAILED: ${FAILED}, ERROR: ${ERROR}, QUIT: ${QUIT}, WS_ARG: ${WS_ARG}, RANGE_ARG: ${RANGE_ARG}, PTR_MASK: ${PTR_MASK}, WORKER_PARTS: ${WORKER_PARTS} };
 function partBegin(total, part, parts) {
   if (part <= 0) return 0;
   if (part >= parts) return total;
@@ -116,6 +117,7 @@ function start(msg, post) {
         Atomics.store(c, C.ERROR, gen + 1);
         post({ error: String(e && e.message || e) });
       }
+      Atomics.add(c, C.WORKER_PARTS, 1);
       if (Atomics.add(c, C.DONE, 1) + 1 === parts) Atomics.notify(c, C.DONE);
     }
   }
@@ -337,6 +339,11 @@ export class ThreadPool {
         );
       }
     });
+  }
+
+  /** Parts the workers (not the calling thread) have run so far: tests check that the work really was shared. */
+  get workerParts(): number {
+    return Atomics.load(this.ctrl, WORKER_PARTS);
   }
 
   /** Whether threaded calls run now (every worker started, none failed). */
