@@ -3,6 +3,18 @@
 // src/kernels/norm.ts.
 
 import { ld, ldg, stg } from './vec_f32';
+import { partBegin } from './gemm_config';
+
+// Threads: every statistic, constant and output here is per channel, so part `part` of
+// `parts` is a band of channels (multiples of 4: the same SIMD groups as on one thread),
+// over all the rows in the same blocks: bitwise the same result on any thread count.
+// The host scratch `acc` is indexed by channel, so parts write disjoint parts of it.
+
+/** First channel of part `part` of `parts` over C channels. */
+// @ts-ignore: decorator
+@inline function chan(C: i32, part: i32, parts: i32): i32 {
+  return partBegin(C, 4, part, parts);
+}
 
 // x is viewed as [M, C] (channels last). Per-channel sums accumulate in f64 in a scratch
 // area `acc` provided by the host (32 * (C + 4) bytes: f64 sums, then f32 per-channel
@@ -58,12 +70,12 @@ import { ld, ldg, stg } from './vec_f32';
  * (the square taken in f32, the sum in f64).
  */
 // @ts-ignore: decorator
-@inline function channelSums(x: usize, M: i32, C: i32, acc: usize, centre: usize, squares: bool): void {
+@inline function channelSums(x: usize, M: i32, C: i32, acc: usize, centre: usize, squares: bool, c0: i32, c1: i32): void {
   const R = bnBlockRows(C);
   const rs = <usize>C << 2;
   for (let m0 = 0; m0 < M; m0 += R) {
     const rows = min(R, M - m0);
-    for (let c = 0; c < C; c += 4) {
+    for (let c = c0; c < c1; c += 4) {
       const r = C - c;
       const mc = squares ? ld(centre, c, r) : f32x4.splat(0);
       const p = x + ((<usize>m0 * <usize>C + <usize>c) << 2);
@@ -79,21 +91,23 @@ import { ld, ldg, stg } from './vec_f32';
  * can centre x on the f64 mean: with few rows of nearly equal values, x - mean is
  * small and the f32 mean's rounding would dominate it.
  */
-export function batch_norm_stats_f32(x: usize, M: i32, C: i32, mean: usize, variance: usize, acc: usize, meanLo: usize): void {
-  const Cp = (C + 3) & ~3; // accumulators padded to whole vectors
-  memory.fill(acc, 0, <usize>Cp << 3);
-  channelSums(x, M, C, acc, 0, false);
+export function batch_norm_stats_f32(x: usize, M: i32, C: i32, mean: usize, variance: usize, acc: usize, meanLo: usize, part: i32, parts: i32): void {
+  const c0 = chan(C, part, parts), c1 = chan(C, part + 1, parts);
+  if (c0 >= c1) return;
+  const c1p = (c1 + 3) & ~3; // accumulators padded to whole vectors
+  memory.fill(acc + (<usize>c0 << 3), 0, <usize>(c1p - c0) << 3);
+  channelSums(x, M, C, acc, 0, false, c0, c1);
   const inv: f64 = M > 0 ? 1.0 / <f64>M : NaN;
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     const m64 = load<f64>(acc + (<usize>c << 3)) * inv;
     const m32 = <f32>m64;
     store<f32>(mean + (<usize>c << 2), m32);
     store<f32>(meanLo + (<usize>c << 2), <f32>(m64 - <f64>m32));
   }
   // second pass around the f32 mean the kernels will use
-  memory.fill(acc, 0, <usize>Cp << 3);
-  channelSums(x, M, C, acc, mean, true);
-  for (let c = 0; c < C; c++) store<f32>(variance + (<usize>c << 2), <f32>(load<f64>(acc + (<usize>c << 3)) * inv));
+  memory.fill(acc + (<usize>c0 << 3), 0, <usize>(c1p - c0) << 3);
+  channelSums(x, M, C, acc, mean, true, c0, c1);
+  for (let c = c0; c < c1; c++) store<f32>(variance + (<usize>c << 2), <f32>(load<f64>(acc + (<usize>c << 3)) * inv));
 }
 
 /**
@@ -102,9 +116,10 @@ export function batch_norm_stats_f32(x: usize, M: i32, C: i32, mean: usize, vari
  */
 export function batch_norm_apply_f32(
   x: usize, y: usize, M: i32, C: i32,
-  gamma: usize, beta: usize, mean: usize, variance: usize, eps: f32, scale: usize, meanLo: usize,
+  gamma: usize, beta: usize, mean: usize, variance: usize, eps: f32, scale: usize, meanLo: usize, part: i32, parts: i32,
 ): void {
-  for (let c = 0; c < C; c++) {
+  const c0 = chan(C, part, parts), c1 = chan(C, part + 1, parts);
+  for (let c = c0; c < c1; c++) {
     const o = <usize>c << 2;
     store<f32>(scale + o, <f32>(<f64>load<f32>(gamma + o) / Math.sqrt(<f64>load<f32>(variance + o) + <f64>eps)));
   }
@@ -112,7 +127,7 @@ export function batch_norm_apply_f32(
   const rs = <usize>C << 2;
   for (let m0 = 0; m0 < M; m0 += R) {
     const rows = min(R, M - m0);
-    for (let c = 0; c < C; c += 4) {
+    for (let c = c0; c < c1; c += 4) {
       const r = C - c;
       // (with meanLo = 0, subtracting its zero vector changes no value)
       const mv = ld(mean, c, r), lv = meanLo ? ld(meanLo, c, r) : f32x4.splat(0), sv = ld(scale, c, r), bv = ld(beta, c, r);
@@ -139,13 +154,16 @@ export function batch_norm_apply_f32(
  */
 export function batch_norm_grad_f32(
   dy: usize, x: usize, gamma: usize, mean: usize, variance: usize,
-  dx: usize, dgamma: usize, dbeta: usize, M: i32, C: i32, eps: f32, acc: usize,
+  dx: usize, dgamma: usize, dbeta: usize, M: i32, C: i32, eps: f32, acc: usize, part: i32, parts: i32,
 ): void {
-  const Cp = (C + 3) & ~3;
+  const c0 = chan(C, part, parts), c1 = chan(C, part + 1, parts);
+  if (c0 >= c1) return;
+  const Cp = (C + 3) & ~3, c1p = (c1 + 3) & ~3;
   const accB = acc, accG = acc + (<usize>Cp << 3);
-  memory.fill(acc, 0, <usize>Cp << 4);
+  memory.fill(accB + (<usize>c0 << 3), 0, <usize>(c1p - c0) << 3);
+  memory.fill(accG + (<usize>c0 << 3), 0, <usize>(c1p - c0) << 3);
   // invstd into dgamma's buffer for the first pass (overwritten at the end)
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     const o = <usize>c << 2;
     store<f32>(dgamma + o, <f32>(1.0 / Math.sqrt(<f64>load<f32>(variance + o) + <f64>eps)));
   }
@@ -153,7 +171,7 @@ export function batch_norm_grad_f32(
   const rs = <usize>C << 2;
   for (let m0 = 0; m0 < M; m0 += R) {
     const rows = min(R, M - m0);
-    for (let c = 0; c < C; c += 4) {
+    for (let c = c0; c < c1; c += 4) {
       const r = C - c;
       const mv = ld(mean, c, r), iv = ld(dgamma, c, r);
       const o = (<usize>m0 * <usize>C + <usize>c) << 2;
@@ -165,7 +183,7 @@ export function batch_norm_grad_f32(
   // per-channel constants as f32 arrays after the f64 sums: a = gamma invstd,
   // b = dbeta/M, g = dgamma/M, i = invstd
   const ka = acc + (<usize>Cp << 4), kb = ka + (<usize>Cp << 2), kg = kb + (<usize>Cp << 2), ki = kg + (<usize>Cp << 2);
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     const sb = load<f64>(accB + (<usize>c << 3));
     const sg = load<f64>(accG + (<usize>c << 3));
     const o = <usize>c << 2;
@@ -179,7 +197,7 @@ export function batch_norm_grad_f32(
   }
   for (let m0 = 0; m0 < M; m0 += R) {
     const rows = min(R, M - m0);
-    for (let c = 0; c < C; c += 4) {
+    for (let c = c0; c < c1; c += 4) {
       const r = C - c;
       const mv = ld(mean, c, r), iv = ld(ki, c, r), av = ld(ka, c, r), bv = ld(kb, c, r), gv = ld(kg, c, r);
       const o = (<usize>m0 * <usize>C + <usize>c) << 2;

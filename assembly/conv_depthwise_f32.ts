@@ -49,12 +49,12 @@ function listTaps(n: i32, od: i32, oh: i32, ow: i32, t0: i32): i32 {
   }
 }
 
-export function depthwise_forward_f32(x: usize, w: usize, y: usize): void {
+/** Output pixels [p0, p1) of y = conv(x, w) (a thread's part: each pixel is computed whole). */
+export function depthwise_forward_f32(x: usize, w: usize, y: usize, p0: i32, p1: i32): void {
   const Mu = gF / gC;
-  let pix = 0;
-  for (let n = 0; n < gN; n++) for (let od = 0; od < gOD; od++) for (let oh = 0; oh < gOH; oh++) for (let ow = 0; ow < gOW; ow++) {
+  for (let pix = p0; pix < p1; pix++) {
+    const ow = pix % gOW, oh = (pix / gOW) % gOH, od = (pix / (gOW * gOH)) % gOD, n = pix / (gOW * gOH * gOD);
     const yrow = y + (<usize>pix * <usize>gF << 2);
-    pix++;
     let t0 = 0;
     let first = true;
     while (t0 >= 0) {
@@ -92,9 +92,26 @@ export function depthwise_forward_f32(x: usize, w: usize, y: usize): void {
   }
 }
 
-export function depthwise_backprop_input_f32(dy: usize, w: usize, dx: usize): void {
+/** Zero input channels [c0, c1) of every pixel of the image tensor at p (gC channels per pixel). */
+function zeroChannels(p: usize, pixels: i32, c0: i32, c1: i32): void {
+  if (c0 == 0 && c1 == gC) {
+    memory.fill(p, 0, <usize>pixels * <usize>gC << 2);
+    return;
+  }
+  const bytes = <usize>(c1 - c0) << 2;
+  let q = p + (<usize>c0 << 2);
+  for (let i = 0; i < pixels; i++) {
+    memory.fill(q, 0, bytes);
+    q += <usize>gC << 2;
+  }
+}
+
+/** Input channels [c0, c1) of dx (a thread's part: every pixel, the whole sum over taps and pixels in order). */
+export function depthwise_backprop_input_f32(dy: usize, w: usize, dx: usize, c0: i32, c1: i32): void {
   const Mu = gF / gC;
-  memory.fill(dx, 0, <usize>gN * <usize>gD * <usize>gH * <usize>gW * <usize>gC << 2);
+  if (c0 >= c1) return;
+  zeroChannels(dx, gN * gD * gH * gW, c0, c1);
+  const cOff = <usize>c0 << 2, nc = c1 - c0;
   let pix = 0;
   for (let n = 0; n < gN; n++) for (let od = 0; od < gOD; od++) for (let oh = 0; oh < gOH; oh++) for (let ow = 0; ow < gOW; ow++) {
     const dyrow = dy + (<usize>pix * <usize>gF << 2);
@@ -105,9 +122,9 @@ export function depthwise_backprop_input_f32(dy: usize, w: usize, dx: usize): vo
       for (let t = 0; t < tapCount; t++) {
         const dxr = dx + tin(t), wr = w + tfl(t);
         if (Mu == 1) {
-          addProducts(dxr, dyrow, wr, gC);
+          addProducts(dxr + cOff, dyrow + cOff, wr + cOff, nc);
         } else {
-          for (let c = 0; c < gC; c++) {
+          for (let c = c0; c < c1; c++) {
             let s: f32 = 0;
             for (let m = 0; m < Mu; m++) {
               const f = <usize>(c * Mu + m) << 2;
@@ -122,9 +139,13 @@ export function depthwise_backprop_input_f32(dy: usize, w: usize, dx: usize): vo
   }
 }
 
-export function depthwise_backprop_filter_f32(x: usize, dy: usize, dw: usize): void {
+/** Filters of input channels [c0, c1) of dw (a thread's part: the whole sum over pixels, in order). */
+export function depthwise_backprop_filter_f32(x: usize, dy: usize, dw: usize, c0: i32, c1: i32): void {
   const Mu = gF / gC;
-  memory.fill(dw, 0, <usize>gKD * <usize>gKH * <usize>gKW * <usize>gF << 2);
+  if (c0 >= c1) return;
+  const taps = gKD * gKH * gKW;
+  for (let t = 0; t < taps; t++) memory.fill(dw + ((<usize>t * <usize>gF + <usize>(c0 * Mu)) << 2), 0, <usize>((c1 - c0) * Mu) << 2);
+  const cOff = <usize>c0 << 2, nc = c1 - c0;
   let pix = 0;
   for (let n = 0; n < gN; n++) for (let od = 0; od < gOD; od++) for (let oh = 0; oh < gOH; oh++) for (let ow = 0; ow < gOW; ow++) {
     const dyrow = dy + (<usize>pix * <usize>gF << 2);
@@ -135,9 +156,9 @@ export function depthwise_backprop_filter_f32(x: usize, dy: usize, dw: usize): v
       for (let t = 0; t < tapCount; t++) {
         const xr = x + tin(t), dwr = dw + tfl(t);
         if (Mu == 1) {
-          addProducts(dwr, xr, dyrow, gC);
+          addProducts(dwr + cOff, xr + cOff, dyrow + cOff, nc);
         } else {
-          for (let c = 0; c < gC; c++) {
+          for (let c = c0; c < c1; c++) {
             const xv = load<f32>(xr + (<usize>c << 2));
             for (let m = 0; m < Mu; m++) {
               const f = <usize>(c * Mu + m) << 2;

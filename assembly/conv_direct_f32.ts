@@ -14,7 +14,7 @@
 // listed once per output row. TILE neighbouring output pixels x 8 filters accumulate in
 // registers, as in the GEMM micro-kernel: the filter, packed once per call into 8-wide
 // strips, supplies the vectors and the row buffer the broadcast values.
-import { KC, NC, PACK_A_BYTES } from './gemm_config';
+import { KC, NC, PACK_A_BYTES, partBegin } from './gemm_config';
 import {
   gN, gD, gH, gW, gC, gOD, gOH, gOW, gF, gKD, gKH, gKW, gSD, gSH, gSW, gDD, gDH, gDW, gPD, gPH, gPW,
   gGroups, gCg, gFg, gKg, dwTapIn as listIn, dwTapFilt as listW,
@@ -200,8 +200,15 @@ function tile(p: usize, ps: usize, count: i32, wstrip: usize, y: usize, ys: usiz
   if (rows > 3) storeRow(y + 3 * ys, c30, c31, nf);
 }
 
-/** y = conv(x, w) for a geometry where conv_direct_fits() (loaded by the caller); ws: the GEMM workspace. */
-export function conv_direct_forward_f32(x: usize, w: usize, y: usize, ws: usize): void {
+/**
+ * y = conv(x, w) for a geometry where conv_direct_fits() (loaded by the caller); ws: the
+ * GEMM workspace. Part `part` of `parts`: a band of output rows (n, od, oh), each
+ * computed whole (every thread packs the filter into its own workspace).
+ */
+export function conv_direct_forward_f32(x: usize, w: usize, y: usize, ws: usize, part: i32, parts: i32): void {
+  const allRows = gN * gOD * gOH;
+  const r0 = partBegin(allRows, 1, part, parts), r1 = partBegin(allRows, 1, part + 1, parts);
+  if (r0 >= r1) return;
   const wp = ws + WS_FILTER;
   packFilter(w, wp);
   const buf = ws;
@@ -210,7 +217,8 @@ export function conv_direct_forward_f32(x: usize, w: usize, y: usize, ws: usize)
   const stripBytes = <usize>gKg << 5;
   const ps = <usize>(gSW * gC) << 2;
   const ys = <usize>gF << 2;
-  for (let n = 0; n < gN; n++) for (let od = 0; od < gOD; od++) for (let oh = 0; oh < gOH; oh++) {
+  for (let row = r0; row < r1; row++) {
+    const oh = row % gOH, od = (row / gOH) % gOD, n = row / (gOH * gOD);
     const count = loadRows(x, n, od, oh, buf, rowBytes);
     const yrow = y + (<usize>((n * gOD + od) * gOH + oh) * <usize>gOW) * ys;
     for (let g = 0; g < gGroups; g++) {
@@ -376,17 +384,27 @@ function packDy(src: usize, pix: i32, dst: usize, end: usize): void {
   }
 }
 
-/** dw = d conv / dw applied to dy, for a geometry where conv_direct_filter_fits() (loaded by the caller); ws: the GEMM workspace. */
-export function conv_direct_backprop_filter_f32(x: usize, dy: usize, dw: usize, ws: usize): void {
+/**
+ * dw = d conv / dw applied to dy, for a geometry where conv_direct_filter_fits() (loaded
+ * by the caller); ws: the GEMM workspace. Part `part` of `parts`: a range of the units
+ * (group, 8-filter strip, block of DW_TAPS taps), each summed over every pixel in the
+ * same order as on one thread (every thread copies the padded image into its own
+ * workspace: a copy per image, against Kg * Fg / parts multiply-adds per pixel).
+ */
+export function conv_direct_backprop_filter_f32(x: usize, dy: usize, dw: usize, ws: usize, part: i32, parts: i32): void {
   dwLayout();
   const strips = (gFg + 7) >> 3;
+  const tapBlocks = (gKg + DW_TAPS - 1) / DW_TAPS;
+  const units = gGroups * strips * tapBlocks;
+  const u0 = partBegin(units, 1, part, parts), u1 = partBegin(units, 1, part + 1, parts);
+  if (u0 >= u1) return;
   const acc = ws, dyPack = acc + dwAccBytes, taps = dyPack + dwDyBytes, img = taps + dwTapBytes;
   const Dp = padded(gD, gOD, gSD, gKD, gDD, gPD), Hp = padded(gH, gOH, gSH, gKH, gDH, gPH), Wp = padded(gW, gOW, gSW, gKW, gDW, gPW);
   const cBytes = <usize>gC << 2;
   const rowBytes = <usize>Wp * cBytes, planeBytes = <usize>Hp * rowBytes;
   const pixImg = gOD * gOH * gOW; // output pixels per image
   if (pixImg == 0) {
-    memory.fill(dw, 0, <usize>gKg * <usize>gF << 2);
+    if (part == 0) memory.fill(dw, 0, <usize>gKg * <usize>gF << 2);
     return;
   }
   memory.fill(acc, 0, dwAccBytes);
@@ -419,11 +437,13 @@ export function conv_direct_backprop_filter_f32(x: usize, dy: usize, dw: usize, 
       for (let g = 0; g < gGroups; g++) {
         const origin = img + <usize>(od * gSD) * planeBytes + <usize>oh * rs + (<usize>(g * gCg) << 2);
         for (let s = 0; s < strips; s++) {
+          const unit0 = (g * strips + s) * tapBlocks;
+          if (unit0 + tapBlocks <= u0 || unit0 >= u1) continue;
           const d = packed
             ? dyPack + ((<usize>(g * strips + s) * <usize>(rows * gOW)) << 5)
             : dyImg + <usize>pix0 * fBytes + (<usize>(g * gFg + s * 8) << 2);
           const accStrip = acc + (<usize>((g * strips + s) * gKg) << 5);
-          for (let t = 0; t < gKg; t += DW_TAPS) {
+          for (let t = max(0, u0 - unit0) * DW_TAPS; t < gKg && unit0 + t / DW_TAPS < u1; t += DW_TAPS) {
             const tp = taps + (<usize>t << 2);
             const o0 = <usize>load<i32>(tp);
             const o1 = <usize>load<i32>(tp, 4) - o0, o2 = <usize>load<i32>(tp, 8) - o0, o3 = <usize>load<i32>(tp, 12) - o0;
@@ -438,7 +458,10 @@ export function conv_direct_backprop_filter_f32(x: usize, dy: usize, dw: usize, 
   }
   for (let g = 0; g < gGroups; g++) for (let s = 0; s < strips; s++) {
     const nf = min(8, gFg - s * 8);
+    const unit0 = (g * strips + s) * tapBlocks;
     for (let t = 0; t < gKg; t++) {
+      const u = unit0 + t / DW_TAPS;
+      if (u < u0 || u >= u1) continue;
       const a = acc + (<usize>((g * strips + s) * gKg + t) << 5);
       storeRow(dw + ((<usize>t * <usize>gF + <usize>(g * gFg + s * 8)) << 2), v128.load(a), v128.load(a, 16), nf);
     }

@@ -13,16 +13,28 @@
 // `geom` points at the 22-int geometry block (conv_geometry.ts); `ws` at
 // gemm_f32_workspace_bytes() of scratch.
 import { CONV_PATH_GEMM, CONV_PATH_POINTWISE, CONV_PATH_DEPTHWISE, CONV_PATH_DIRECT, CONV_PATH_FLIPPED_GEMM } from './abi';
-import { WS_TABLES } from './gemm_config';
+import { WS_TABLES, MR, partBegin } from './gemm_config';
 import { gemm_f32_driver, A_MATRIX, A_IM2COL, A_IM2COL_T, C_MATRIX, C_COL2IM } from './gemm_f32';
 import {
   conv_geometry_load, conv_geometry_to_input_grad, conv_is_pointwise, conv_is_depthwise,
-  gC, gF, gCg, gFg, gKg, gOutPix, gInPix, gGroups, gKD, gKH, gKW, gSD, gSH, gSW, gPD, gPH, gPW,
+  gN, gC, gF, gCg, gFg, gKg, gOutPix, gInPix, gGroups, gKD, gKH, gKW, gSD, gSH, gSW, gPD, gPH, gPW,
 } from './conv_geometry';
 import { conv_direct_fits, conv_direct_forward_f32, conv_direct_filter_fits, conv_direct_backprop_filter_f32 } from './conv_direct_f32';
 import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
 
-// Each kernel takes the path to run as its last argument (a CONV_PATH_* code) and runs
+// Threads: each kernel computes part `part` of `parts` (0 of 1 on one thread), and the
+// parts are disjoint sets of output elements, each computed with the same sums in the same
+// order as on one thread, so the result is bitwise the same for every thread count:
+//   forward, and the flipped input gradient (a forward convolution): bands of output
+//     pixels (GEMM rows, MR-aligned), output rows (direct) or pixels (depthwise);
+//   col2im input gradient: whole images (the scatter of one image only touches its dx;
+//     the GEMM runs image by image, so its blocks never depend on the split);
+//   filter gradient: bands of filter rows (taps x input channels: GEMM rows), blocks of
+//     taps per filter strip (direct) or channels (depthwise); each part runs the whole
+//     reduction over pixels (no split-K).
+// Every thread passes its own workspace `ws` (packing blocks, tables, scratch).
+//
+// Each kernel takes the path to run as its path argument (a CONV_PATH_* code) and runs
 // exactly that path; the path functions (conv_*_path_f32) are the choice the host makes
 // by default, and the applies functions (conv_*_applies_f32) tell whether a path can run
 // a geometry at all, so the host can run and time every path by name.
@@ -52,25 +64,31 @@ export function conv_forward_applies_f32(path: i32, geom: usize, ws: usize): boo
   return false;
 }
 
-/** y = conv(x, w) on forward path `path` (one that applies to the geometry). */
-export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize, path: i32): void {
+/** y = conv(x, w) on forward path `path` (one that applies to the geometry): part `part` of `parts`. */
+export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize, path: i32, part: i32, parts: i32): void {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  forward(x, w, y, ws, path, part, parts);
+}
+
+/** The forward convolution of the loaded geometry (shared with the flipped input gradient). */
+function forward(x: usize, w: usize, y: usize, ws: usize, path: i32, part: i32, parts: i32): void {
   if (path == CONV_PATH_DEPTHWISE) {
-    depthwise_forward_f32(x, w, y);
+    depthwise_forward_f32(x, w, y, partBegin(gOutPix, 1, part, parts), partBegin(gOutPix, 1, part + 1, parts));
     return;
   }
   if (path == CONV_PATH_DIRECT) {
-    conv_direct_forward_f32(x, w, y, ws);
+    conv_direct_forward_f32(x, w, y, ws, part, parts);
     return;
   }
   const pointwise = path == CONV_PATH_POINTWISE;
+  const m0 = partBegin(gOutPix, MR, part, parts), m1 = partBegin(gOutPix, MR, part + 1, parts);
   for (let g = 0; g < gGroups; g++) {
     const wg = w + (<usize>(g * gFg) << 2);
     const yg = y + (<usize>(g * gFg) << 2);
     if (pointwise) {
-      gemm_f32_driver(gOutPix, gFg, gCg, A_MATRIX, x + (<usize>(g * gCg) << 2), gC, false, wg, gF, false, C_MATRIX, yg, gF, false, ws, g);
+      gemm_f32_driver(gOutPix, gFg, gCg, A_MATRIX, x + (<usize>(g * gCg) << 2), gC, false, wg, gF, false, C_MATRIX, yg, gF, false, ws, g, m0, m1);
     } else {
-      gemm_f32_driver(gOutPix, gFg, gKg, A_IM2COL, x, 0, false, wg, gF, false, C_MATRIX, yg, gF, false, ws, g);
+      gemm_f32_driver(gOutPix, gFg, gKg, A_IM2COL, x, 0, false, wg, gF, false, C_MATRIX, yg, gF, false, ws, g, m0, m1);
     }
   }
 }
@@ -162,41 +180,52 @@ function flipFilter(w: usize, wt: usize): void {
 }
 
 /**
- * dx = d conv / dx applied to dy (dx is fully written). Unit-stride convolutions run
- * it as the forward convolution of dy with the flipped filter (written to `wt`, see
- * conv_backprop_input_scratch_bytes): a long reduction and no scatter. Strided ones
- * (and narrow ones the direct kernel would waste lanes on) multiply dy by the filter's
- * transpose and scatter the patches back (col2im).
+ * Run once (one thread) before conv_backprop_input_f32's parts: the flipped-filter paths
+ * write the flipped filter to `wt` (see conv_backprop_input_scratch_bytes); the others
+ * need nothing.
  */
-export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: usize, ws: usize, wt: usize, path: i32): void {
+export function conv_backprop_input_prepare_f32(w: usize, geom: usize, ws: usize, wt: usize, path: i32): void {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  if (path == CONV_PATH_FLIPPED_GEMM || path == CONV_PATH_DIRECT) flipFilter(w, wt);
+}
+
+/**
+ * dx = d conv / dx applied to dy (dx is fully written): part `part` of `parts`, after
+ * conv_backprop_input_prepare_f32. Unit-stride convolutions run it as the forward
+ * convolution of dy with the flipped filter (`wt`): a long reduction and no scatter.
+ * Strided ones (and narrow ones the direct kernel would waste lanes on) multiply dy by
+ * the filter's transpose and scatter the patches back (col2im), image by image.
+ */
+export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: usize, ws: usize, wt: usize, path: i32, part: i32, parts: i32): void {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (path == CONV_PATH_DEPTHWISE) {
-    depthwise_backprop_input_f32(dy, w, dx);
+    depthwise_backprop_input_f32(dy, w, dx, partBegin(gC, 4, part, parts), partBegin(gC, 4, part + 1, parts));
     return;
   }
   if (path == CONV_PATH_FLIPPED_GEMM || path == CONV_PATH_DIRECT) {
-    flipFilter(w, wt);
     conv_geometry_to_input_grad();
     // now C = F (dy channels) and F = C (dx channels), Cg = Fg, Fg = Cg
-    if (path == CONV_PATH_DIRECT) {
-      conv_direct_forward_f32(dy, wt, dx, ws);
-      return;
-    }
+    forward(dy, wt, dx, ws, path == CONV_PATH_DIRECT ? CONV_PATH_DIRECT : CONV_PATH_GEMM, part, parts);
+    return;
+  }
+  if (path == CONV_PATH_POINTWISE) {
+    const m0 = partBegin(gOutPix, MR, part, parts), m1 = partBegin(gOutPix, MR, part + 1, parts);
     for (let g = 0; g < gGroups; g++) {
-      gemm_f32_driver(gOutPix, gFg, gKg, A_IM2COL, dy, 0, false, wt + (<usize>(g * gFg) << 2), gF, false, C_MATRIX, dx + (<usize>(g * gFg) << 2), gF, false, ws, g);
+      // dx_g [P x Cg] = dy_g [P x Fg] @ w_g^T
+      gemm_f32_driver(gOutPix, gCg, gFg, A_MATRIX, dy + (<usize>(g * gFg) << 2), gF, false, w + (<usize>(g * gFg) << 2), gF, true,
+        C_MATRIX, dx + (<usize>(g * gCg) << 2), gC, false, ws, g, m0, m1);
     }
     return;
   }
-  const pointwise = path == CONV_PATH_POINTWISE;
-  if (!pointwise) memory.fill(dx, 0, <usize>gInPix * <usize>gC << 2);
-  for (let g = 0; g < gGroups; g++) {
-    const dyg = dy + (<usize>(g * gFg) << 2);
-    const wg = w + (<usize>(g * gFg) << 2);
-    if (pointwise) {
-      // dx_g [P x Cg] = dy_g [P x Fg] @ w_g^T
-      gemm_f32_driver(gOutPix, gCg, gFg, A_MATRIX, dyg, gF, false, wg, gF, true, C_MATRIX, dx + (<usize>(g * gCg) << 2), gC, false, ws, g);
-    } else {
-      gemm_f32_driver(gOutPix, gKg, gFg, A_MATRIX, dyg, gF, false, wg, gF, true, C_COL2IM, dx, 0, true, ws, g);
+  // col2im: whole images per part
+  const n0 = partBegin(gN, 1, part, parts), n1 = partBegin(gN, 1, part + 1, parts);
+  if (n0 >= n1) return;
+  const inImg = <usize>(gInPix / gN) * <usize>gC, outImg = gOutPix / gN;
+  memory.fill(dx + ((<usize>n0 * inImg) << 2), 0, (<usize>(n1 - n0) * inImg) << 2);
+  for (let n = n0; n < n1; n++) {
+    for (let g = 0; g < gGroups; g++) {
+      gemm_f32_driver(gOutPix, gKg, gFg, A_MATRIX, dy + (<usize>(g * gFg) << 2), gF, false, w + (<usize>(g * gFg) << 2), gF, true,
+        C_COL2IM, dx, 0, true, ws, g, n * outImg, (n + 1) * outImg);
     }
   }
 }
@@ -219,26 +248,28 @@ export function conv_backprop_filter_applies_f32(path: i32, geom: usize, ws: usi
   return false;
 }
 
-/** dw = d conv / dw applied to dy (dw is fully written) on filter-gradient path `path` (one that applies). */
-export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: usize, ws: usize, path: i32): void {
+/** dw = d conv / dw applied to dy (dw is fully written) on filter-gradient path `path` (one that applies): part `part` of `parts`. */
+export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: usize, ws: usize, path: i32, part: i32, parts: i32): void {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (path == CONV_PATH_DEPTHWISE) {
-    depthwise_backprop_filter_f32(x, dy, dw);
+    depthwise_backprop_filter_f32(x, dy, dw, partBegin(gC, 4, part, parts), partBegin(gC, 4, part + 1, parts));
     return;
   }
   if (path == CONV_PATH_DIRECT) {
-    conv_direct_backprop_filter_f32(x, dy, dw, ws);
+    conv_direct_backprop_filter_f32(x, dy, dw, ws, part, parts);
     return;
   }
   const pointwise = path == CONV_PATH_POINTWISE;
+  const rows = pointwise ? gCg : gKg;
+  const m0 = partBegin(rows, MR, part, parts), m1 = partBegin(rows, MR, part + 1, parts);
   for (let g = 0; g < gGroups; g++) {
     const dyg = dy + (<usize>(g * gFg) << 2);
     const dwg = dw + (<usize>(g * gFg) << 2);
     if (pointwise) {
       // dw_g [Cg x Fg] = x_g^T [Cg x P] @ dy_g
-      gemm_f32_driver(gCg, gFg, gOutPix, A_MATRIX, x + (<usize>(g * gCg) << 2), gC, true, dyg, gF, false, C_MATRIX, dwg, gF, false, ws, g);
+      gemm_f32_driver(gCg, gFg, gOutPix, A_MATRIX, x + (<usize>(g * gCg) << 2), gC, true, dyg, gF, false, C_MATRIX, dwg, gF, false, ws, g, m0, m1);
     } else {
-      gemm_f32_driver(gKg, gFg, gOutPix, A_IM2COL_T, x, 0, false, dyg, gF, false, C_MATRIX, dwg, gF, false, ws, g);
+      gemm_f32_driver(gKg, gFg, gOutPix, A_IM2COL_T, x, 0, false, dyg, gF, false, C_MATRIX, dwg, gF, false, ws, g, m0, m1);
     }
   }
 }

@@ -12,6 +12,7 @@ import {
   CONV_GEOMETRY_DILATION_D, CONV_GEOMETRY_DILATION_H, CONV_GEOMETRY_DILATION_W,
   CONV_GEOMETRY_PAD_FRONT, CONV_GEOMETRY_PAD_TOP, CONV_GEOMETRY_PAD_LEFT, CONV_GEOMETRY_GROUPS,
 } from './abi';
+import { CONV_TABLES_BYTES } from './gemm_config';
 
 export let gN: i32 = 0, gD: i32 = 0, gH: i32 = 0, gW: i32 = 0, gC: i32 = 0;
 export let gOD: i32 = 0, gOH: i32 = 0, gOW: i32 = 0, gF: i32 = 0;
@@ -38,6 +39,9 @@ export const ROWS_MAX: i32 = 256;
 export let tapOff: usize = 0;
 export let rowImg: usize = 0, rowD: usize = 0, rowH: usize = 0, rowW: usize = 0, rowIn: usize = 0;
 export let dwTapIn: usize = 0, dwTapFilt: usize = 0;
+// The im2col packer's per-strip tables (8 ints each), in the workspace's per-thread
+// scratch after the GEMM's edge tile (gemm_config.ts WS_SCRATCH).
+export let tapD: usize = 0, tapH: usize = 0, tapW: usize = 0, tapC: usize = 0, tapO: usize = 0, colO: usize = 0;
 
 /** Point the tables at `t` (CONV_TABLES_BYTES of scratch). */
 export function conv_tables_at(t: usize): void {
@@ -49,6 +53,12 @@ export function conv_tables_at(t: usize): void {
   rowIn = rowW + (<usize>ROWS_MAX << 2);
   dwTapIn = rowIn + (<usize>ROWS_MAX << 2);
   dwTapFilt = dwTapIn + (<usize>TAPS_MAX << 2);
+  tapD = t + <usize>CONV_TABLES_BYTES + 8 * 8 * 4;
+  tapH = tapD + 32;
+  tapW = tapH + 32;
+  tapC = tapW + 32;
+  tapO = tapC + 32;
+  colO = tapO + 32;
 }
 
 /** Load the geometry at `p`; `tables` is the conv table area of the workspace. */

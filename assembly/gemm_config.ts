@@ -25,9 +25,34 @@ export const CONV_TABLES_BYTES: i32 = 3 * 4096 * 4 + 5 * 256 * 4;
 /** Byte offset of the conv tables inside the workspace. */
 export const WS_TABLES: i32 = PACK_A_BYTES + KC * NC * 4;
 
-/** Bytes of workspace gemm_f32 and the conv kernels need (packed A + packed B blocks + conv tables). */
+/**
+ * Byte offset of the small per-thread scratch after the conv tables: the GEMM's edge
+ * tile (8x8 floats) and the im2col packer's per-strip tap tables (6 x 8 ints). It lives
+ * in the workspace, not in static data, because every thread has its own workspace
+ * while static data is one copy in the memory all threads share.
+ */
+export const WS_SCRATCH: i32 = WS_TABLES + CONV_TABLES_BYTES;
+/** Bytes of that scratch. */
+export const SCRATCH_BYTES: i32 = 8 * 8 * 4 + 6 * 8 * 4;
+
+/**
+ * Bytes of workspace gemm_f32 and the conv kernels need (packed A + packed B blocks +
+ * conv tables + scratch). Each thread running a part of a kernel has its own.
+ */
 export function gemm_f32_workspace_bytes(): i32 {
-  return WS_TABLES + CONV_TABLES_BYTES;
+  return WS_SCRATCH + SCRATCH_BYTES;
+}
+
+/**
+ * Rows [begin, end) of part `part` of `parts` over `total` rows, cut at multiples of
+ * `align` (so no register tile straddles two parts): the parts differ by at most one
+ * `align` block and cover every row once.
+ */
+export function partBegin(total: i32, align: i32, part: i32, parts: i32): i32 {
+  if (part <= 0) return 0;
+  if (part >= parts) return total;
+  const blocks = (<i64>total + align - 1) / align;
+  return <i32>min<i64>(<i64>total, (blocks * part / parts) * align);
 }
 
 // The register tile and cache blocks of this build, one export each (tests probe sizes

@@ -12,7 +12,7 @@
 // The same driver serves convolution: A can come from an im2col view of an image
 // (packed straight from it) and C can be scattered back with col2im, so conv forward
 // and both conv gradients run on this GEMM without materialising patch matrices.
-import { MR, NR, KC, MC, NC, PACK_A_BYTES } from './gemm_config';
+import { MR, NR, KC, MC, NC, PACK_A_BYTES, WS_SCRATCH, partBegin } from './gemm_config';
 import { gemm_f32_5x8 } from './gemm_f32_5x8';
 import { gemm_f32_6x8_relaxed } from './gemm_f32_6x8_relaxed';
 import { pack_a_im2col, pack_a_im2col_t, im2col_rows, col2im_add_tile, packRowsStrided } from './im2col_f32';
@@ -27,8 +27,6 @@ export const A_IM2COL_T: i32 = 2;
 export const C_MATRIX: i32 = 0;
 /** C is the im2col matrix of the image gradient at C: tiles are added back with col2im. */
 export const C_COL2IM: i32 = 1;
-
-const tile = memory.data(8 * 8 * 4, 64);
 
 // @ts-ignore: decorator
 @inline function ukernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool): void {
@@ -156,7 +154,7 @@ function pack_a_matrix(A: usize, lda: i32, transA: bool, i0: i32, mc: i32, k0: i
 }
 
 /** C[mr x nr] (+)= tile (8 floats per row). */
-function merge_tile(C: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool): void {
+function merge_tile(tile: usize, C: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool): void {
   const ld = <usize>ldc << 2;
   let dst = C;
   let src = tile;
@@ -191,6 +189,12 @@ function merge_tile(C: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool): voi
  * A for group `group`), op(B) is K x N (a matrix), C is M x N (a matrix, or col2im into
  * the image gradient at C). ws: gemm_f32_workspace_bytes() of scratch.
  * accumulate: C += op(A) op(B); otherwise C = op(A) op(B) (col2im always adds).
+ *
+ * Only rows [m0, m1) and columns [n0, n1) of C are computed (threads each take a part;
+ * m0 a multiple of MR, n0 of NR, where they are not 0). Every element of C is the same
+ * sum in the same order whatever the part it falls in: the K blocks depend on K alone,
+ * and a tile's sum does not depend on which rows or columns share its block. So the
+ * result is bitwise the same for any split, and any number of threads.
  */
 export function gemm_f32_driver(
   M: i32, N: i32, K: i32,
@@ -198,16 +202,20 @@ export function gemm_f32_driver(
   B: usize, ldb: i32, transB: bool,
   cMode: i32, C: usize, ldc: i32, accumulate: bool,
   ws: usize, group: i32,
+  m0: i32 = 0, m1: i32 = i32.MAX_VALUE, n0: i32 = 0, n1: i32 = i32.MAX_VALUE,
 ): void {
-  if (M <= 0 || N <= 0) return;
+  m1 = min(m1, M);
+  n1 = min(n1, N);
+  if (m0 >= m1 || n0 >= n1) return;
   if (K <= 0) {
     if (!accumulate && cMode == C_MATRIX) {
-      for (let i = 0; i < M; i++) memory.fill(C + ((<usize>i * ldc) << 2), 0, <usize>N << 2);
+      for (let i = m0; i < m1; i++) memory.fill(C + ((<usize>i * ldc + n0) << 2), 0, <usize>(n1 - n0) << 2);
     }
     return;
   }
   const packA = ws;
   const packB = ws + <usize>PACK_A_BYTES;
+  const tile = ws + <usize>WS_SCRATCH;
   // split K into equal blocks of at most KC (no short last block)
   const kBlocks = (K + KC - 1) / KC;
   const kcMax = (K + kBlocks - 1) / kBlocks;
@@ -215,14 +223,14 @@ export function gemm_f32_driver(
   const mBlocks = (M + MC - 1) / MC;
   const mcMax = min(MC, ((M + mBlocks - 1) / mBlocks + MR - 1) / MR * MR);
   const ldcBytes = <usize>ldc << 2;
-  for (let jc = 0; jc < N; jc += NC) {
-    const nc = min(NC, N - jc);
+  for (let jc = n0; jc < n1; jc += NC) {
+    const nc = min(NC, n1 - jc);
     for (let pc = 0; pc < K; pc += kcMax) {
       const kc = min(kcMax, K - pc);
       pack_b(B, ldb, transB, pc, kc, jc, nc, packB);
       const acc = accumulate || pc > 0;
-      for (let ic = 0; ic < M; ic += mcMax) {
-        const mc = min(mcMax, M - ic);
+      for (let ic = m0; ic < m1; ic += mcMax) {
+        const mc = min(mcMax, m1 - ic);
         if (aMode == A_IM2COL) pack_a_im2col(A, group, ic, mc, pc, kc, packA);
         else if (aMode == A_IM2COL_T) pack_a_im2col_t(A, group, ic, mc, pc, kc, packA);
         else pack_a_matrix(A, lda, transA, ic, mc, pc, kc, packA);
@@ -238,7 +246,7 @@ export function gemm_f32_driver(
               if (mr == MR && nr == NR) ukernel(kc, pa, pb, c, ldcBytes, acc);
               else {
                 ukernel(kc, pa, pb, tile, 32, false);
-                merge_tile(c, ldc, mr, nr, acc);
+                merge_tile(tile, c, ldc, mr, nr, acc);
               }
             } else {
               ukernel(kc, pa, pb, tile, 32, false);
@@ -260,7 +268,15 @@ export function gemm_f32(
   A: usize, lda: i32, transA: bool,
   B: usize, ldb: i32, transB: bool,
   C: usize, ldc: i32, accumulate: bool,
-  ws: usize,
+  ws: usize, part: i32, parts: i32,
 ): void {
-  gemm_f32_driver(M, N, K, A_MATRIX, A, lda, transA, B, ldb, transB, C_MATRIX, C, ldc, accumulate, ws, 0);
+  // Part `part` of `parts`: a band of rows, or of columns when C is too short to give
+  // every part whole register tiles of rows (bitwise the same result either way).
+  if (M >= parts * MR * 2 || N < parts * NR * 2) {
+    gemm_f32_driver(M, N, K, A_MATRIX, A, lda, transA, B, ldb, transB, C_MATRIX, C, ldc, accumulate, ws, 0,
+      partBegin(M, MR, part, parts), partBegin(M, MR, part + 1, parts), 0, N);
+  } else {
+    gemm_f32_driver(M, N, K, A_MATRIX, A, lda, transA, B, ldb, transB, C_MATRIX, C, ldc, accumulate, ws, 0,
+      0, M, partBegin(N, NR, part, parts), partBegin(N, NR, part + 1, parts));
+  }
 }

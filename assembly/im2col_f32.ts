@@ -11,19 +11,14 @@ import { MR } from './gemm_config';
 import {
   gD, gH, gW, gC, gOD, gOH, gOW, gKD, gKH, gKW, gSD, gSH, gSW, gDD, gDH, gDW, gPD, gPH, gPW, gCg, OFF_GRID,
   tapOff, gTapsFit, rowImg, rowD, rowH, rowW, rowIn,
+  tapD, tapH, tapW, tapC, tapO, colO,
 } from './conv_geometry';
 
 // Per-row (output pixel) tables of the block being packed or scattered (in the
 // workspace, see conv_geometry.ts): image index, input coordinates of tap (0,0,0) and
 // whether the whole window is inside. Rows past the matrix edge get OFF_GRID.
 // Per-row (tap) table for the transposed packing: tap offsets and channel.
-const tapD = memory.data(8 * 4, 16);
-const tapH = memory.data(8 * 4, 16);
-const tapW = memory.data(8 * 4, 16);
-const tapC = memory.data(8 * 4, 16);
-const tapO = memory.data(8 * 4, 16);
-// Per-column byte offsets of a col2im tile from a window origin.
-const colO = memory.data(8 * 4, 16);
+// (They are per-thread scratch in the workspace, after the conv tables: see conv_tables_at.)
 
 // @ts-ignore: decorator
 @inline function geti(base: usize, i: i32): i32 { return load<i32>(base + (<usize>i << 2)); }

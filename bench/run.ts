@@ -2,11 +2,13 @@
  * convkit benchmarks: `npm run bench [-- --quick] [-- --json FILE] [-- --filter TEXT]`.
  *
  * Rows: implementation (convkit-wasm, convkit-wasm-relaxed, convkit-ts, tfjs-wasm,
- * tfjs-cpu), case, shape, median ms, GFLOP/s or GB/s, and the ratio to tfjs-wasm
- * (tfjs-wasm median / this median: above 1 is faster than tfjs-wasm). Every timed call
- * ends with the result readable from JS (convkit dataSync(), tfjs dataSync()), after
- * warm-up (WASM runs on V8's baseline compiler first). Both WASM libraries run on one
- * thread. Slow implementations (convkit-ts, tfjs-cpu) are left out of cases that
+ * tfjs-cpu, and convkit-wasm-mt, convkit-wasm-relaxed-mt: the same builds on all cores,
+ * `--threads N` for another count), case, shape, threads, median ms, GFLOP/s or GB/s, and
+ * the ratio to tfjs-wasm (tfjs-wasm median / this median: above 1 is faster than
+ * tfjs-wasm). Every timed call ends with the result readable from JS (convkit
+ * dataSync(), tfjs dataSync()), after warm-up (WASM runs on V8's baseline compiler
+ * first). The single-thread rows of both WASM libraries run on one thread; the -mt rows
+ * compare against them (convkit's threaded kernels give bitwise the same results). Slow implementations (convkit-ts, tfjs-cpu) are left out of cases that
  * would take too long per call, and say so. Implementations are timed in interleaved
  * rounds (see runCase), so machine load hits them alike.
  *
@@ -23,7 +25,7 @@ import { useTfBackend } from './peers.js';
 import { flag, opt, reexecWithRelaxedSimd } from './args.js';
 
 if (flag('--help')) {
-  console.log('usage: npm run bench -- [--quick] [--json FILE] [--filter TEXT[|TEXT...]] [--impl a,b] [--kernel-only]');
+  console.log('usage: npm run bench -- [--quick] [--json FILE] [--filter TEXT[|TEXT...]] [--impl a,b] [--kernel-only] [--threads N]');
   process.exit(0);
 }
 
@@ -35,13 +37,21 @@ const jsonFile = opt('--json');
 const filter = opt('--filter');
 const only = opt('--impl')?.split(',');
 
-registerWasmVariant('wasm-simd', 'simd');
+/** Threads of the -mt rows: --threads N, else every core this process may use. */
+const mtThreads = Number(opt('--threads') ?? os.availableParallelism());
+registerWasmVariant('wasm-simd', 'simd', 1);
+registerWasmVariant('wasm-simd-mt', 'simd', mtThreads);
 const relaxedOk = wasmVariantSupported('relaxed');
-if (relaxedOk) registerWasmVariant('wasm-relaxed', 'relaxed');
+if (relaxedOk) {
+  registerWasmVariant('wasm-relaxed', 'relaxed', 1);
+  registerWasmVariant('wasm-relaxed-mt', 'relaxed', mtThreads);
+}
 
 const impls: Impl[] = [
   { id: 'convkit-wasm', lib: 'convkit', backend: 'wasm-simd', slow: false },
   { id: 'convkit-wasm-relaxed', lib: 'convkit', backend: 'wasm-relaxed', slow: false, unavailable: relaxedOk ? undefined : 'engine lacks relaxed SIMD' },
+  { id: 'convkit-wasm-mt', lib: 'convkit', backend: 'wasm-simd-mt', slow: false },
+  { id: 'convkit-wasm-relaxed-mt', lib: 'convkit', backend: 'wasm-relaxed-mt', slow: false, unavailable: relaxedOk ? undefined : 'engine lacks relaxed SIMD' },
   { id: 'convkit-ts', lib: 'convkit', backend: 'ts', slow: true },
   { id: 'tfjs-wasm', lib: 'tfjs', backend: 'wasm', slow: false },
   { id: 'tfjs-cpu', lib: 'tfjs', backend: 'cpu', slow: true },
@@ -57,6 +67,8 @@ interface Row {
   group: string;
   case: string;
   shape: string;
+  /** Threads the implementation ran on (convkit: what the backend reports; the peers run on one). */
+  threads: number;
   medianMs: number | null;
   rate: number | null;
   unit: string;
@@ -95,13 +107,14 @@ async function runCase(c: ReturnType<typeof cases>[number]): Promise<Row[]> {
   const live: { impl: Impl; row: Row; prep: Prepared; first: number; samples: number[] }[] = [];
   const prepareOne = async (impl: Impl, alt?: Alternative) => {
     const id = alt ? `${impl.id} [${alt.label}]` : impl.id;
-    const row: Row = { impl: id, group: c.group, case: c.name, shape: c.shape, medianMs: null, rate: null, unit: c.flops ? 'GFLOP/s' : c.bytes ? 'GB/s' : '', ratioToTfjsWasm: null, samples: 0, note: '' };
+    const row: Row = { impl: id, group: c.group, case: c.name, shape: c.shape, threads: 1, medianMs: null, rate: null, unit: c.flops ? 'GFLOP/s' : c.bytes ? 'GB/s' : '', ratioToTfjsWasm: null, samples: 0, note: '' };
     caseRows.set(id, row);
     const why = await switchTo(impl);
     if (why) {
       row.note = `unavailable: ${why}`;
       return;
     }
+    if (impl.lib === 'convkit') row.threads = Number(ck.backendInfo().threads ?? 1);
     if (impl.slow && c.flops && c.flops > budget.slowFlops) {
       row.note = `skipped: too slow (${(c.flops / 1e9).toFixed(1)} GFLOP per call)`;
       return;
@@ -228,7 +241,7 @@ for (const c of cases(quick)) {
   for (const r of await runCase(c)) {
     rows.push(r);
     console.log(
-      `${r.case.padEnd(30)} ${r.shape.padEnd(30)} ${r.impl.padEnd(21)} ` +
+      `${r.case.padEnd(30)} ${r.shape.padEnd(30)} ${r.impl.padEnd(23)} ${String(r.threads).padStart(2)}t ` +
         (r.medianMs !== null ? `${fmt(r.medianMs, 3).padStart(9)} ms ${fmt(r.rate).padStart(7)} ${r.unit.padEnd(7)} x${fmt(r.ratioToTfjsWasm)}` : '') +
         (r.note ? `  ${r.note}` : ''),
     );
@@ -248,9 +261,9 @@ const seconds = (Date.now() - started) / 1000;
 
 // markdown table
 const lines = [
-  `| case | shape | implementation | median ms | GFLOP/s or GB/s | vs tfjs-wasm | note |`,
-  `|---|---|---|---:|---:|---:|---|`,
-  ...rows.map((r) => `| ${r.case} | ${r.shape} | ${r.impl} | ${fmt(r.medianMs, 3)} | ${r.rate !== null ? `${fmt(r.rate)} ${r.unit}` : ''} | ${r.ratioToTfjsWasm !== null ? `${fmt(r.ratioToTfjsWasm)}x` : ''} | ${r.note} |`),
+  `| case | shape | implementation | threads | median ms | GFLOP/s or GB/s | vs tfjs-wasm | note |`,
+  `|---|---|---|---:|---:|---:|---:|---|`,
+  ...rows.map((r) => `| ${r.case} | ${r.shape} | ${r.impl} | ${r.threads} | ${fmt(r.medianMs, 3)} | ${r.rate !== null ? `${fmt(r.rate)} ${r.unit}` : ''} | ${r.ratioToTfjsWasm !== null ? `${fmt(r.ratioToTfjsWasm)}x` : ''} | ${r.note} |`),
 ];
 console.log(`\n${quick ? 'quick' : 'full'} run${flag('--kernel-only') ? ' (kernel only: no read-back)' : ''}, ${date}, ${machine.cpu} (${machine.cores} cores), Node ${machine.node}, load ${machine.loadavgBefore.join('/')} -> ${machine.loadavgAfter.join('/')}, ${seconds.toFixed(0)} s\n`);
 console.log(lines.join('\n'));

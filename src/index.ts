@@ -15,7 +15,7 @@ export { WasmOutOfMemoryError } from './backends/wasm/allocator.js';
 export type { NestedArray, GradNode } from './tensor/tensor.js';
 export type { DType, TypedArray } from './tensor/dtype.js';
 export { sizeOf, broadcastShapes } from './tensor/shape.js';
-export { setBackend, setBackendSync, getBackend, backend, ready, listBackends, registerBackend, withBackend } from './registry/backends.js';
+export { setBackend, setBackendSync, getBackend, backend, backendInfo, ready, listBackends, registerBackend, withBackend } from './registry/backends.js';
 export { tidy, keep, memory } from './registry/storage.js';
 export {
   getFallbacks, clearFallbacks, setFallbackWarnings, runKernel, runKernelVariant, kernelVariants, chooseKernelVariant, kernelVariantApplies,
@@ -27,7 +27,7 @@ export type { KernelFunc, KernelVariant, KernelVariants, KernelConfig } from './
 export * as kernels from './kernels/index.js';
 export { defineKernel, kernelByName, allKernels } from './kernels/kernel.js';
 export type { Kernel, HostTensor, AttrsOf } from './kernels/kernel.js';
-export type { Backend, TensorInfo, DataId } from './tensor/backend.js';
+export type { Backend, BackendOptions, TensorInfo, DataId } from './tensor/backend.js';
 export { backward, noGrad, enableGrad, isGradEnabled, valueAndGrad, grad } from './autograd/reverse_mode.js';
 export type { BackwardOpts } from './autograd/reverse_mode.js';
 export * from './ops/index.js';

@@ -7,8 +7,23 @@
  * else ts) with a note.
  */
 import '../backends/ts/index.js';
-import { backend as currentBackend, getBackend, listBackends, setBackend } from '../registry/backends.js';
-import { UsageError } from './args.js';
+import { backendInfo, getBackend, listBackends, setBackend } from '../registry/backends.js';
+import { UsageError, flagString, type ParsedArgs } from './args.js';
+
+/** The most threads --threads takes (the wasm backend's limit). */
+const MAX_THREADS = 256;
+
+/** `--threads N`: a whole number from 1 to 256 (the wasm backend's threads, the calling thread included), or undefined. */
+export function threadsFlag(args: ParsedArgs): number | undefined {
+  const v = flagString(args, 'threads');
+  if (v === undefined) return undefined;
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new UsageError(`--threads must be a whole number from 1 to ${MAX_THREADS}, received '${v}'`);
+  return n;
+}
+
+/** The --threads line of each command's help. */
+export const THREADS_HELP = `  --threads N           threads the wasm backend runs kernels on (default: the available cores, at most 16)`;
 
 export const BACKEND_NAMES = ['ts', 'wasm', 'webgpu'] as const;
 
@@ -57,18 +72,18 @@ async function enableRelaxedSimd(): Promise<void> {
 }
 
 /**
- * What runs, in words, for the CLI's log lines: 'wasm (relaxed SIMD build)',
- * 'wasm (plain SIMD build)', or the backend's name.
+ * What runs, in words, for the CLI's log lines: 'wasm (relaxed SIMD build, 2 threads)',
+ * 'wasm (plain SIMD build: ...)', or the backend's name.
  */
 export function describeBackend(): string {
-  const b = currentBackend() as { name?: string; variant?: string };
-  const name = getBackend();
-  if (b.variant === 'relaxed') return `${name} (relaxed SIMD build)`;
-  if (b.variant === 'simd') {
+  const info = backendInfo() as { name: string; variant?: string; threads?: number };
+  const threads = info.threads === undefined ? '' : `, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+  if (info.variant === 'relaxed') return `${info.name} (relaxed SIMD build${threads})`;
+  if (info.variant === 'simd') {
     const forced = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.CONVKIT_WASM === 'simd';
-    return `${name} (plain SIMD build${forced ? ', forced by CONVKIT_WASM=simd' : ': this engine cannot run relaxed SIMD'})`;
+    return `${info.name} (plain SIMD build${forced ? ', forced by CONVKIT_WASM=simd' : ': this engine cannot run relaxed SIMD'}${threads})`;
   }
-  return name;
+  return info.name;
 }
 
 /** 'webgpu: no GPU adapter ...' -> 'no GPU adapter ...' (the note names the backend already). */
@@ -83,14 +98,15 @@ function reasonOf(name: string, e: unknown): string {
  * differs from the one asked for, a note saying which one runs instead and why (for
  * the caller to print).
  */
-export async function chooseBackend(name: string): Promise<{ backend: string; label: string; note?: string }> {
+export async function chooseBackend(name: string, threads?: number): Promise<{ backend: string; label: string; note?: string }> {
   if (!(BACKEND_NAMES as readonly string[]).includes(name)) throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}, received '${name}'`);
+  if (threads !== undefined && name !== 'wasm') throw new UsageError(`--threads applies to the wasm backend only, and the backend is '${name}'`);
   await enableRelaxedSimd();
   const loadFailures = await loadOptionalBackends();
   let why: string;
   if (listBackends().includes(name)) {
     try {
-      await setBackend(name);
+      await setBackend(name, threads === undefined ? undefined : { threads });
       return { backend: getBackend(), label: describeBackend() };
     } catch (e) {
       why = reasonOf(name, e);
@@ -101,7 +117,7 @@ export async function chooseBackend(name: string): Promise<{ backend: string; la
   for (const fallback of CPU_FALLBACKS) {
     if (fallback === name || !listBackends().includes(fallback)) continue;
     try {
-      await setBackend(fallback);
+      await setBackend(fallback, fallback === 'wasm' && threads !== undefined ? { threads } : undefined);
     } catch {
       continue; // e.g. wasm where WebAssembly SIMD does not validate
     }

@@ -2,11 +2,19 @@
  * Backend selection: which backends exist, which one runs ops now, and the default
  * (TF.js's setBackend / getBackend / backend / ready).
  */
-import type { Backend } from '../tensor/backend.js';
+import type { Backend, BackendOptions } from '../tensor/backend.js';
 
+
+/**
+ * Makes a backend. `options` is what setBackend was given (`{}` when nothing): the
+ * factory may then return a promise that settles once the backend is fully up (wasm's
+ * worker threads). Without options (the default backend, started synchronously on first
+ * use) it should return the backend itself where it can.
+ */
+export type BackendFactory = (options?: BackendOptions) => Backend | Promise<Backend>;
 
 interface BackendEntry {
-  factory: () => Backend | Promise<Backend>;
+  factory: BackendFactory;
   priority: number;
   instance?: Backend;
 }
@@ -20,7 +28,7 @@ let chosen = false;
  * chosen explicitly, the highest-priority one that starts is the default: `wasm` (2)
  * where its SIMD build validates, else `ts` (1); `webgpu` (0) is opt-in.
  */
-export function registerBackend(name: string, factory: () => Backend | Promise<Backend>, priority = 0): void {
+export function registerBackend(name: string, factory: BackendFactory, priority = 0): void {
   backends.set(name, { factory, priority });
 }
 
@@ -52,21 +60,40 @@ export function findBackend(name: string): Backend {
 
 /**
  * Make `name` the backend that runs ops from now on. Returns a promise because some
- * backends (webgpu) initialise asynchronously; for `ts` and `wasm` the switch is
- * already done when this returns. A backend that fails to initialise leaves the
- * current backend unchanged and rejects with the reason.
+ * backends (webgpu) initialise asynchronously; for `ts` the switch is already done when
+ * this returns. A backend that fails to initialise leaves the current backend unchanged
+ * and rejects with the reason.
+ *
+ * `options` configure the backend, also one that has started already: for `wasm`,
+ * `{ threads }` (the threads kernels run on, the calling thread included; default the
+ * available cores, at most 16): `await setBackend('wasm', { threads: 4 })` resolves once
+ * its workers run (see backendInfo()).
  */
-export function setBackend(name: string): Promise<void> {
+export function setBackend(name: string, options?: BackendOptions): Promise<void> {
   const entry = backends.get(name);
   if (!entry) return Promise.reject(new Error(`Backend '${name}' is not registered (registered: ${listBackends().join(', ') || 'none'})`));
   if (entry.instance) {
-    current = entry.instance;
+    const inst = entry.instance;
+    if (options && Object.keys(options).length) {
+      if (!inst.configure) return Promise.reject(new Error(`Backend '${name}' takes no options (received ${Object.keys(options).join(', ')})`));
+      let configured: Promise<void>;
+      try {
+        configured = inst.configure(options);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return configured.then(() => {
+        current = inst;
+        chosen = true;
+      });
+    }
+    current = inst;
     chosen = true;
     return Promise.resolve();
   }
   let made: Backend | Promise<Backend>;
   try {
-    made = entry.factory();
+    made = entry.factory(options ?? {});
   } catch (e) {
     return Promise.reject(e);
   }
@@ -110,6 +137,15 @@ export function backend(): Backend {
     }
   }
   throw new Error('No backend is registered: import convkit (which registers `ts`)');
+}
+
+/**
+ * What the current backend is: its name and what it reports of itself (wasm: `variant`,
+ * the build, 'simd' or 'relaxed'; `threads`, the threads its kernels run on now).
+ */
+export function backendInfo(): { name: string } & Readonly<Record<string, unknown>> {
+  const b = backend();
+  return { ...(b.info?.() ?? {}), name: b.name };
 }
 
 /** The name of the current backend (TF.js's `tf.getBackend()`); `backend()` returns the object. */

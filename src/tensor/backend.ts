@@ -52,4 +52,17 @@ export interface Backend {
   tileSizes?(): Readonly<Record<string, number>>;
   /** Live storages and their bytes, for leak checks. */
   memory(): { storages: number; bytes: number };
+  /**
+   * Optional: apply options given to `setBackend(name, options)` to a backend that has
+   * already started (e.g. wasm's `threads`). Rejects on an option it does not know.
+   */
+  configure?(options: BackendOptions): Promise<void>;
+  /** Optional: what this backend is (e.g. wasm's build and thread count), for `backendInfo()`. */
+  info?(): Readonly<Record<string, unknown>>;
+}
+
+/** Options of `setBackend(name, options)`; each backend documents its own (wasm: `threads`). */
+export interface BackendOptions {
+  /** wasm: threads to run kernels on, the calling thread included (default: the available cores, at most 16). */
+  threads?: number;
 }

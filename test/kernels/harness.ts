@@ -31,7 +31,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import * as ck from '../../src/index.js';
 import type { DType, Tensor } from '../../src/index.js';
-import { registerWasmVariant, wasmVariantSupported } from '../../src/backends/wasm/index.js';
+import { registerWasmVariant, wasmVariantSupported, type WasmBackend } from '../../src/backends/wasm/index.js';
 import type { Tol } from '../util/close.js';
 import { openWebGPU } from '../util/webgpu.js';
 
@@ -113,6 +113,23 @@ function registerWasmBuilds(): void {
   const have = ck.listBackends();
   if (!have.includes('wasm-simd')) registerWasmVariant('wasm-simd', 'simd');
   if (!have.includes('wasm-relaxed')) registerWasmVariant('wasm-relaxed', 'relaxed');
+  if (!have.includes('wasm-threads')) registerWasmVariant('wasm-threads', 'simd', 3);
+}
+
+/**
+ * The plain SIMD build on 3 threads with no cut-over: every threaded kernel (GEMM,
+ * convolutions), however small the drawn sizes, runs as parts on the workers.
+ */
+async function startThreaded(name: string): Promise<string | null> {
+  try {
+    const be = ck.withBackend(name, () => ck.backend()) as unknown as WasmBackend;
+    await be.setThreads(3);
+    if (be.threads !== 3) return `its workers did not start (${JSON.stringify(be.info())})`;
+    be.minParallelFlops = 0;
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 async function startBackend(name: string): Promise<string | null> {
@@ -133,6 +150,7 @@ export function backendsUnderTest(): BackendUnderTest[] {
   const all: BackendUnderTest[] = [
     { id: 'ts-float32', backend: 'ts', numRuns: 30, slow: false, start: async () => null },
     { id: 'wasm', backend: 'wasm-simd', numRuns: 30, slow: false, start: () => startBackend('wasm-simd') },
+    { id: 'wasm-threads', backend: 'wasm-threads', numRuns: 30, slow: false, start: () => startThreaded('wasm-threads') },
     {
       id: 'wasm-relaxed',
       backend: 'wasm-relaxed',

@@ -51,9 +51,14 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 /**
  * Serve `page` as /index.html beside the transpiled sources (import them from
  * './esm/index.js'), open it in headless Chromium, wait for `window.__result` and
- * return it with any uncaught page errors. Everything is torn down afterwards.
+ * return it with any uncaught page errors and the console's lines. `headers` are added
+ * to every response (e.g. COOP/COEP for a cross-origin isolated page). Everything is
+ * torn down afterwards.
  */
-export async function runPage(page: string, opts: { timeoutMs?: number } = {}): Promise<{ result: Record<string, unknown>; errors: string[] }> {
+export async function runPage(
+  page: string,
+  opts: { timeoutMs?: number; headers?: Record<string, string> } = {},
+): Promise<{ result: Record<string, unknown>; errors: string[]; console: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'convkit-browser-'));
   const server = createServer((req, res) => {
     const path = join(dir, decodeURIComponent((req.url ?? '/').split('?')[0]));
@@ -62,7 +67,7 @@ export async function runPage(page: string, opts: { timeoutMs?: number } = {}): 
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...opts.headers }).end(readFileSync(file));
   });
   try {
     compileSrc(join(dir, 'esm'));
@@ -73,11 +78,13 @@ export async function runPage(page: string, opts: { timeoutMs?: number } = {}): 
     try {
       const tab = await context.newPage();
       const errors: string[] = [];
+      const consoleLines: string[] = [];
       tab.on('pageerror', (e) => errors.push(String(e)));
+      tab.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
       await tab.goto(`http://127.0.0.1:${port}/index.html`);
       await tab.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: opts.timeoutMs ?? 60_000 });
       const result = await tab.evaluate(() => (window as unknown as { __result: Record<string, unknown> }).__result);
-      return { result, errors };
+      return { result, errors, console: consoleLines };
     } finally {
       await context.close();
     }

@@ -39,13 +39,56 @@
  * - Register the file by importing it from src/backends/wasm/index.ts. After editing
  *   assembly/, run `npm run build:wasm` and commit src/backends/wasm/generated/*.
  */
-import type { Backend, DataId, TensorInfo } from '../../tensor/backend.js';
+import type { Backend, BackendOptions, DataId, TensorInfo } from '../../tensor/backend.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { sizeOf } from '../../tensor/shape.js';
 import { Allocator, WasmOutOfMemoryError } from './allocator.js';
 import type { Kernel } from '../../kernels/kernel.js';
 import { registerKernel, type KernelFunc, type KernelVariants } from '../../registry/kernels.js';
 import type { WasmExports, WasmModule, WasmVariant } from './loader.js';
+import { ThreadPool, checkThreads, threadsAvailable } from './threads.js';
+
+/**
+ * The smallest kernel (in flops, 2 per multiply-add) that runs on the worker threads;
+ * smaller ones stay on the calling thread, where waking the workers and waiting for
+ * them costs more than they save. Measured (Node 20, AMD EPYC 2 cores, 2026-12-06, the
+ * machine shared with other jobs at load 6-10, so only the overhead is trustworthy):
+ * an n x n x n GEMM with the threads forced on (minParallelFlops = 0) against one thread,
+ * median of 15 interleaved rounds: n = 32 (0.07 MFLOP) 22 us -> 34 us, n = 64 (0.5
+ * MFLOP) 37 -> 51 us: a threaded call costs ~12-15 us more (wake, claim, wait). Two
+ * threads break even where half the work saves that: ~25-30 us of work, 0.4-1 MFLOP at
+ * 15-35 GFLOP/s. The cut-over is set at 2 MFLOP (55-140 us on one thread), twice that,
+ * so a call on threads is never slower; re-measure on a quiet machine (bench/run.ts
+ * -mt rows at small sizes).
+ */
+export const MIN_PARALLEL_FLOPS = 2e6;
+
+/** The exports that run as parts on the threads (their last two arguments: part, parts). */
+const THREADED_EXPORTS = [
+  'gemm_f32', 'conv_forward_f32', 'conv_backprop_input_f32', 'conv_backprop_filter_f32',
+  'max_pool2d_f32_part', 'max_pool2d_grad_f32_part', 'avg_pool2d_f32_part', 'avg_pool2d_grad_f32_part',
+  'batch_norm_stats_f32', 'batch_norm_apply_f32', 'batch_norm_grad_f32',
+  // element-wise exports, run on element ranges (parallelRange)
+  'unary_f32', 'activation_f32', 'activation_grad_f32',
+  'sgd_f32', 'adam_f32', 'rmsprop_f32', 'adagrad_f32', 'adadelta_f32',
+] as const;
+
+/**
+ * Flop-equivalents per float a memory-bound kernel (pooling) reads or writes, for the
+ * MIN_PARALLEL_FLOPS cut-over: such kernels move ~1-2 G floats/s on one core where the
+ * GEMM does ~15-35 GFLOP/s, so a float costs about 16 GEMM flops of time (an estimate
+ * from those rates, not a measured cut-over).
+ */
+export const FLOPS_PER_FLOAT_MOVED = 16;
+export type ThreadedExport = (typeof THREADED_EXPORTS)[number];
+
+/** Messages already printed (each says why threads are off once per page or process). */
+const noticed = new Set<string>();
+function notice(msg: string): void {
+  if (noticed.has(msg)) return;
+  noticed.add(msg);
+  console.warn(msg);
+}
 
 /** A storage handle: one block of linear memory. */
 export interface WasmData {
@@ -68,14 +111,117 @@ export class WasmBackend implements Backend {
   private paramBlock: number | undefined;
   /** Storages and scratch blocks allocated by the kernel now running (released if it throws). */
   private pending: { data: WasmData[]; scratch: number[] } | null = null;
+  private readonly module: WebAssembly.Module | undefined;
+  private pool: ThreadPool | null = null;
+  /** The workspaces of the pool's workers. */
+  private workerWs: number[] = [];
+  /** The thread count asked for (the pool may still be starting, or have failed). */
+  private threadsWanted = 1;
+  /** Kernel calls that ran on the worker threads so far (tests and benchmarks check the threads were used). */
+  threadedCalls = 0;
+  /**
+   * The cut-over of this instance (MIN_PARALLEL_FLOPS): the conformance suite sets 0 on
+   * its threaded instance so that its small drawn sizes run on the workers too.
+   */
+  minParallelFlops = MIN_PARALLEL_FLOPS;
 
   constructor(mod: WasmModule, name = 'wasm') {
     this.name = name;
     this.variant = mod.variant;
     this.wasmMemory = mod.memory;
     this.wasm = mod.exports;
+    this.module = mod.module;
     // an export's usize comes back as a signed i32: >>> 0 reads it unsigned
-    this.allocator = new Allocator(mod.memory, mod.exports.heap_base() >>> 0);
+    this.allocator = new Allocator(mod.memory, mod.exports.heap_base() >>> 0, mod.maxBytes);
+  }
+
+  /**
+   * Threads the kernels run on now, the calling thread included: the number asked for
+   * once its workers have started, else 1 (while they start, where threads are not
+   * available, or after a worker failed).
+   */
+  get threads(): number {
+    return this.pool?.active ? this.pool.threads : 1;
+  }
+
+  /** Parts of threaded kernels the worker threads (not the calling thread) have run, with the current workers. */
+  get workerParts(): number {
+    return this.pool?.workerParts ?? 0;
+  }
+
+  /** What this backend is: its build ('simd' or 'relaxed') and its thread count. */
+  info(): { name: string; variant: WasmVariant; threads: number; threadsRequested: number } {
+    return { name: this.name, variant: this.variant, threads: this.threads, threadsRequested: this.threadsWanted };
+  }
+
+  /**
+   * Run on `threads` threads (the calling thread and threads - 1 workers). Resolves once
+   * the workers have started, or failed to (then the backend runs on one thread, with a
+   * console message saying why). Kernels called before then run on one thread; every
+   * threaded kernel gives bitwise the same result on any number of threads, so nothing
+   * depends on when the workers come up.
+   */
+  setThreads(threads: number): Promise<void> {
+    checkThreads(threads);
+    if (threads === this.threadsWanted && this.pool && this.pool.failure === undefined) return this.pool.ready.then(() => {});
+    this.threadsWanted = threads;
+    this.stopThreads();
+    if (threads === 1) return Promise.resolve();
+    const avail = threadsAvailable();
+    if (!avail.ok) {
+      notice(`convkit wasm: running on 1 thread (${threads} requested): ${avail.why}`);
+      return Promise.resolve();
+    }
+    if (!this.module) {
+      notice(`convkit wasm: running on 1 thread (${threads} requested): this backend's memory is not shared`);
+      return Promise.resolve();
+    }
+    const bytes = this.wasm.gemm_f32_workspace_bytes() >>> 0;
+    this.workerWs = Array.from({ length: threads - 1 }, () => this.allocate(bytes, 'a worker thread workspace'));
+    const pool = new ThreadPool(threads, this.module, this.wasmMemory, THREADED_EXPORTS, this.workerWs, (why) => {
+      if (this.pool !== pool) return;
+      notice(`convkit wasm: running on 1 thread instead of ${threads}: ${why}`);
+    });
+    this.pool = pool;
+    return pool.ready.then(() => {});
+  }
+
+  /** setBackend('wasm', options) on a backend already started: `threads` (see setThreads). */
+  configure(options: BackendOptions): Promise<void> {
+    for (const k of Object.keys(options)) if (k !== 'threads') return Promise.reject(new Error(`convkit wasm: unknown backend option '${k}' (options: threads)`));
+    if (options.threads === undefined) return Promise.resolve();
+    try {
+      return this.setThreads(options.threads);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Stop the workers (the backend goes on on one thread). */
+  stopThreads(): void {
+    this.pool?.close();
+    this.pool = null;
+    for (const p of this.workerWs) this.allocator.release(p);
+    this.workerWs = [];
+  }
+
+  /**
+   * Call threaded export `name` with `args` (its arguments before part and parts), on all
+   * threads when it does at least MIN_PARALLEL_FLOPS of work, else on this one.
+   * args[wsArg] is the workspace: each worker passes its own. The work is cut into
+   * `partsPerThread` parts per thread, claimed as threads come free: more parts balance
+   * the load when a core is busy with something else, but each part re-packs what the
+   * kernel shares across its rows (the GEMM's B operand), so kernels whose shared
+   * operand is big (a filter gradient's dy) take one part per thread.
+   */
+  parallel(name: ThreadedExport, args: number[], wsArg: number, flops: number, partsPerThread = 1): void {
+    const pool = this.pool;
+    if (pool && flops >= this.minParallelFlops && pool.active) {
+      this.threadedCalls++;
+      pool.run(this.wasm, name, args, wsArg, pool.threads * partsPerThread);
+      return;
+    }
+    this.wasm[name](...args, 0, 1);
   }
 
   supportsDtype(dtype: DType): boolean {
@@ -150,6 +296,25 @@ export class WasmBackend implements Backend {
     };
   }
 
+  /**
+   * Call element-wise export `name` (`args[nArg]` elements; the arguments at `ptrArgs`
+   * point at float32 arrays of that many elements, read or written element by element)
+   * on all threads, each on a range of elements (starting at multiples of 16, so the SIMD
+   * tail is the same as on one thread: bitwise the same result), when it moves enough
+   * data (`floatsPerElement` floats read and written per element; FLOPS_PER_FLOAT_MOVED);
+   * else on this thread.
+   */
+  parallelRange(name: ThreadedExport, args: number[], nArg: number, ptrArgs: readonly number[], floatsPerElement: number): void {
+    const pool = this.pool;
+    if (pool && args[nArg] * floatsPerElement * FLOPS_PER_FLOAT_MOVED >= this.minParallelFlops && pool.active) {
+      this.threadedCalls++;
+      // a null pointer (an optional array not passed) stays null
+      pool.run(this.wasm, name, args, -1, pool.threads * 2, { nArg, ptrArgs: ptrArgs.filter((i) => args[i] !== 0) });
+      return;
+    }
+    this.wasm[name](...args);
+  }
+
   // ------------------------------------------------------------ kernel helpers
 
   /** A fresh float32 output of `shape` (contents undefined). */
@@ -202,7 +367,7 @@ export class WasmBackend implements Backend {
     C: number, ldc: number, accumulate: boolean,
   ): void {
     if (M === 0 || N === 0) return;
-    this.wasm.gemm_f32(M, N, K, A, lda, +transA, B, ldb, +transB, C, ldc, +accumulate, this.workspace());
+    this.parallel('gemm_f32', [M, N, K, A, lda, +transA, B, ldb, +transB, C, ldc, +accumulate, this.workspace()], 12, 2 * M * N * K);
   }
 
   /**

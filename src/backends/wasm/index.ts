@@ -8,7 +8,9 @@
 import { registerBackend } from '../../registry/backends.js';
 import { copyKernels, wrapKernels } from '../../registry/kernels.js';
 import { WasmBackend } from './backend.js';
-import { instantiateAsync, instantiateSync, pickVariant, type WasmVariant } from './loader.js';
+import { instantiateAsync, instantiateSharedAsync, instantiateSharedSync, instantiateSync, pickVariant, type WasmVariant } from './loader.js';
+import { checkThreads, defaultThreads, defaultThreadsAsync, threadsAvailable } from './threads.js';
+import type { BackendOptions } from '../../tensor/backend.js';
 import './kernels/matmul.js';
 import './kernels/conv.js';
 import './kernels/elementwise.js';
@@ -23,28 +25,59 @@ import './kernels/optim.js';
 // (and an out-of-memory error names the kernel).
 wrapKernels('wasm', (k, f) => (inputs, attrs, backend) => (backend as WasmBackend).guardKernel(k, () => f(inputs, attrs, backend)));
 
-function factory(name: string, requested: WasmVariant | 'auto'): () => WasmBackend | Promise<WasmBackend> {
-  return () => {
+/**
+ * The wasm backend factory. Where memory can be shared with workers (Node; a browser
+ * page that is cross-origin isolated) the module runs on a shared memory, so threads
+ * can be turned on at any time (setBackend('wasm', { threads })). Called without options
+ * (the default backend, on first use) it returns the backend at once and its workers
+ * come up in the background (kernels run on one thread until then, with bitwise the same
+ * results); with options (setBackend) the promise settles once they run.
+ */
+function factory(name: string, requested: WasmVariant | 'auto', fixedThreads?: number): (options?: BackendOptions) => WasmBackend | Promise<WasmBackend> {
+  return (options) => {
+    checkOptions(options);
+    const asked = options?.threads ?? fixedThreads;
     const variant = pickVariant(requested);
+    const shared = threadsAvailable().ok;
     let backend: WasmBackend;
     try {
-      backend = new WasmBackend(instantiateSync(variant), name);
+      backend = new WasmBackend(shared ? instantiateSharedSync(variant) : instantiateSync(variant), name);
     } catch {
-      return instantiateAsync(variant).then((m) => new WasmBackend(m, name));
+      return (shared ? instantiateSharedAsync(variant) : instantiateAsync(variant)).then(async (m) => {
+        const b = new WasmBackend(m, name);
+        await b.setThreads(asked ?? (await defaultThreadsAsync()));
+        return b;
+      });
     }
-    return backend;
+    if (options === undefined) {
+      void backend.setThreads(asked ?? defaultThreads());
+      return backend;
+    }
+    return (async () => {
+      await backend.setThreads(asked ?? (await defaultThreadsAsync()));
+      return backend;
+    })();
   };
+}
+
+/** Reject options the wasm backend does not take, and a bad `threads`. */
+export function checkOptions(options: BackendOptions | undefined): void {
+  if (!options) return;
+  for (const k of Object.keys(options)) if (k !== 'threads') throw new Error(`convkit wasm: unknown backend option '${k}' (options: threads)`);
+  if (options.threads !== undefined) checkThreads(options.threads);
 }
 
 registerBackend('wasm', factory('wasm', 'auto'), 2);
 
 /**
- * Register another instance of the wasm backend under `name`, running `variant`
- * (benchmarks and tests compare the plain and relaxed-SIMD builds side by side).
+ * Register another instance of the wasm backend under `name`, running `variant` on
+ * `threads` threads (default: the available cores; benchmarks and tests compare the plain
+ * and relaxed-SIMD builds, and one thread against all, side by side).
  * Every kernel registered for 'wasm' at the time of the call is registered for it too.
  */
-export function registerWasmVariant(name: string, variant: WasmVariant): void {
-  registerBackend(name, factory(name, variant), -1);
+export function registerWasmVariant(name: string, variant: WasmVariant, threads?: number): void {
+  if (threads !== undefined) checkThreads(threads);
+  registerBackend(name, factory(name, variant, threads), -1);
   copyKernels('wasm', name);
 }
 

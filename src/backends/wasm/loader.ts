@@ -18,6 +18,10 @@ export interface WasmModule {
   variant: WasmVariant;
   memory: WebAssembly.Memory;
   exports: WasmExports;
+  /** The compiled module, when the memory is shared (worker threads instantiate it too). */
+  module?: WebAssembly.Module;
+  /** The memory's maximum in bytes, when below the wasm32 limit. */
+  maxBytes?: number;
 }
 
 const decoded: Partial<Record<WasmVariant, Uint8Array<ArrayBuffer>>> = {};
@@ -80,6 +84,86 @@ function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
 
 function newMemory(): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
+}
+
+/**
+ * The module bytes of one build, its memory import marked shared. The builds import a
+ * memory with a maximum (asconfig.json); the threaded backend needs a shared one, which
+ * the import must then declare. Rather than ship two more builds, flip the flag of the
+ * import's limits (0x01 "has maximum" -> 0x03 "has maximum, shared"): same length, same
+ * code. The kernels use no atomics (threads coordinate from JavaScript), so nothing else
+ * changes.
+ */
+const sharedBytes: Partial<Record<WasmVariant, Uint8Array<ArrayBuffer>>> = {};
+export function wasmBytesShared(variant: WasmVariant): Uint8Array<ArrayBuffer> {
+  const cached = sharedBytes[variant];
+  if (cached) return cached;
+  const b = wasmBytes(variant).slice();
+  let i = 8; // magic + version
+  const leb = (): number => {
+    let v = 0, shift = 0, byte: number;
+    do {
+      byte = b[i++];
+      v += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return v;
+  };
+  while (i < b.length) {
+    const id = b[i++];
+    const size = leb();
+    const end = i + size;
+    if (id === 2) {
+      for (let n = leb(); n > 0; n--) {
+        for (let name = 0; name < 2; name++) {
+          const len = leb(); // module name, then field name
+          i += len;
+        }
+        const kind = b[i++];
+        if (kind === 2) {
+          if (b[i] !== 0x01) throw new Error(`convkit wasm: unexpected memory import limits 0x${b[i].toString(16)}`);
+          b[i] = 0x03;
+          return (sharedBytes[variant] = b);
+        }
+        if (kind === 0) leb();
+        else if (kind === 1) {
+          i++;
+          const flags = b[i++];
+          leb();
+          if (flags & 1) leb();
+        } else if (kind === 3) i += 2;
+        else throw new Error(`convkit wasm: unexpected import kind ${kind}`);
+      }
+    }
+    i = end;
+  }
+  throw new Error('convkit wasm: the module imports no memory');
+}
+
+/** A shared memory: the whole 4 GiB where the engine reserves it, else 1 GiB. */
+function newSharedMemory(): { memory: WebAssembly.Memory; maxBytes: number } {
+  try {
+    return { memory: new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true }), maxBytes: MAX_PAGES * 65536 };
+  } catch {
+    return { memory: new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES / 4, shared: true }), maxBytes: (MAX_PAGES / 4) * 65536 };
+  }
+}
+
+/** Synchronous instantiation on a shared memory (for worker threads); the module is kept to hand to the workers. */
+export function instantiateSharedSync(requested?: WasmVariant | 'auto'): WasmModule {
+  const variant = pickVariant(requested);
+  const { memory, maxBytes } = newSharedMemory();
+  const module = new WebAssembly.Module(wasmBytesShared(variant));
+  const inst = new WebAssembly.Instance(module, imports(memory));
+  return { variant, memory, exports: inst.exports as unknown as WasmExports, module, maxBytes };
+}
+
+export async function instantiateSharedAsync(requested?: WasmVariant | 'auto'): Promise<WasmModule> {
+  const variant = pickVariant(requested);
+  const { memory, maxBytes } = newSharedMemory();
+  const module = await WebAssembly.compile(wasmBytesShared(variant));
+  const instance = await WebAssembly.instantiate(module, imports(memory));
+  return { variant, memory, exports: instance.exports as unknown as WasmExports, module, maxBytes };
 }
 
 /**

@@ -4,7 +4,7 @@
  * in MODEL_DIR/training.json by `convkit train --save`.
  */
 import { flagBool, flagInt, flagString, UsageError, type Command, type OptionSpec, type ParsedArgs } from '../args.js';
-import { chooseBackend } from '../backend_choice.js';
+import { THREADS_HELP, chooseBackend, threadsFlag } from '../backend_choice.js';
 import { loadData } from '../data_source.js';
 import { loadSavedModel } from '../saved_model.js';
 import { heldOut } from '../training_run.js';
@@ -24,12 +24,13 @@ accuracy, top-5 accuracy and the confusion matrix.
   --limit N             evaluate only the first N images
   --batch-size N        images per forward pass (default 256)
   --backend NAME        wasm (default), ts or webgpu (one that cannot start falls back to wasm, else ts)
+${THREADS_HELP}
   --json                one JSON object: { dataset, model, backend, split, samples, loss, accuracy, top5, seconds, confusion }
 
 Exit status: 0 done, 1 no model or data, or a damaged file (the message names it), 2 bad usage.`;
 
 const OPTIONS: OptionSpec = {
-  'model-dir': 'string', dataset: 'string', 'data-dir': 'string', split: 'string', limit: 'string', 'batch-size': 'string', backend: 'string', json: 'boolean',
+  'model-dir': 'string', dataset: 'string', 'data-dir': 'string', split: 'string', limit: 'string', 'batch-size': 'string', backend: 'string', threads: 'string', json: 'boolean',
 };
 
 interface TrainingNote {
@@ -79,7 +80,7 @@ async function run(args: ParsedArgs): Promise<number> {
   const limit = flagInt(args, 'limit');
   const batchSize = flagInt(args, 'batch-size', 1, 256)!;
   const json = flagBool(args, 'json');
-  const { backend, label, note } = await chooseBackend(flagString(args, 'backend', 'wasm')!);
+  const { backend, label, note } = await chooseBackend(flagString(args, 'backend', 'wasm')!, threadsFlag(args));
   if (note) console.error(`note: ${note}`);
   const model = await loadSavedModel(dir);
   const rec = await readTrainingNote(dir);

@@ -4,7 +4,7 @@
  * of a data set picked by index.
  */
 import { flagBool, flagInt, flagString, UsageError, type Command, type OptionSpec, type ParsedArgs } from '../args.js';
-import { chooseBackend } from '../backend_choice.js';
+import { THREADS_HELP, chooseBackend, threadsFlag } from '../backend_choice.js';
 import { loadData } from '../data_source.js';
 import { loadSavedModel } from '../saved_model.js';
 import { readTrainingNote } from './evaluate.js';
@@ -27,12 +27,13 @@ Prints the k most likely classes (with softmax probabilities) of a saved model f
   --dataset NAME|PATH   instead of files, take images from a data set (default: the model's)
   --index I,J,...       which images of the data set's held-out part (with --dataset or alone)
   --backend NAME        wasm (default), ts or webgpu (one that cannot start falls back to wasm, else ts)
+${THREADS_HELP}
   --json                one JSON object: { model, predictions: [{ input, label?, top: [{ class, name, probability }] }] }
 
 Exit status: 0 done, 1 no model, a missing or damaged file (the message names it), 2 bad usage.`;
 
 const OPTIONS: OptionSpec = {
-  'model-dir': 'string', 'top-k': 'string', invert: 'boolean', dataset: 'string', 'data-dir': 'string', index: 'string', backend: 'string', json: 'boolean',
+  'model-dir': 'string', 'top-k': 'string', invert: 'boolean', dataset: 'string', 'data-dir': 'string', index: 'string', backend: 'string', threads: 'string', json: 'boolean',
 };
 
 async function run(args: ParsedArgs): Promise<number> {
@@ -42,7 +43,7 @@ async function run(args: ParsedArgs): Promise<number> {
   if (!args.positional.length && indexFlag === undefined) throw new UsageError('give image files, or --index I,J,... to pick held-out images of the data set');
   if (args.positional.length && indexFlag !== undefined) throw new UsageError('give either image files or --index, not both');
   const json = flagBool(args, 'json');
-  const { backend, note } = await chooseBackend(flagString(args, 'backend', 'wasm')!);
+  const { backend, note } = await chooseBackend(flagString(args, 'backend', 'wasm')!, threadsFlag(args));
   if (note) console.error(`note: ${note}`);
   const model = await loadSavedModel(dir);
   const rec = await readTrainingNote(dir);

@@ -4,7 +4,7 @@
  * --json prints one result object at the end (progress then goes to stderr).
  */
 import { flagBool, flagInt, flagNumber, flagPositive, flagString, UsageError, type Command, type OptionSpec, type ParsedArgs } from '../args.js';
-import { chooseBackend } from '../backend_choice.js';
+import { THREADS_HELP, chooseBackend, threadsFlag } from '../backend_choice.js';
 import { DEFAULT_MODELS, runTraining, TrainingStoppedError } from '../training_run.js';
 import * as zoo from '../../models/zoo/index.js';
 import { OPTIMIZER_NAMES, type OptimizerKind } from '../../optim/optimizer.js';
@@ -28,6 +28,7 @@ Trains a CNN and reports its loss and accuracy on held-out images, with a confus
                         run); default per data set (${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.schedule ?? 'constant'}`).join(', ')})
   --backend NAME        wasm (default), ts or webgpu; one that cannot start falls back to the
                         best CPU backend (wasm, else ts) with a note
+${THREADS_HELP}
   --seed N              seeds initialisation, shuffling and augmentation (default 1)
   --validation-split F  hold out this fraction of the training images for val_ metrics
   --test-split F        held-out fraction for sets without a test part (digits, semeion; default 0.2)
@@ -51,7 +52,7 @@ loss, 2 bad usage.`;
 const OPTIONS: OptionSpec = {
   json: 'boolean', quiet: 'boolean', augment: 'boolean',
   dataset: 'string', 'data-dir': 'string', model: 'string', epochs: 'string', 'batch-size': 'string', optimizer: 'string', lr: 'string',
-  schedule: 'string', backend: 'string', seed: 'string', 'validation-split': 'string', 'test-split': 'string', limit: 'string',
+  schedule: 'string', backend: 'string', threads: 'string', seed: 'string', 'validation-split': 'string', 'test-split': 'string', limit: 'string',
   'test-limit': 'string', save: 'string', plot: 'string',
 };
 
@@ -90,7 +91,7 @@ async function run(args: ParsedArgs): Promise<number> {
 
   // Human-readable lines go to stdout, or to stderr when stdout carries the JSON result.
   const say = (line: string) => (json ? process.stderr.write(`${line}\n`) : console.log(line));
-  const { backend, label, note } = await chooseBackend(flagString(args, 'backend', 'wasm')!);
+  const { backend, label, note } = await chooseBackend(flagString(args, 'backend', 'wasm')!, threadsFlag(args));
   if (note) say(`note: ${note}`);
   let out: Awaited<ReturnType<typeof runTraining>>;
   try {

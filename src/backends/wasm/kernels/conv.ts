@@ -67,21 +67,37 @@ const MODULE: Record<Which, { choose: string; applies: string; paths: readonly P
   filter: { choose: 'conv_backprop_filter_path_f32', applies: 'conv_backprop_filter_applies_f32', paths: ['gemm', 'pointwise', 'depthwise', 'direct'] },
 };
 
-/** Run path `path` of kernel family `which` on inputs [a, b]. */
+/** Multiply-adds x 2 of a convolution (the same for its two gradients). */
+function convFlops(conv: Conv2DInfo | Conv3DInfo): number {
+  const c = asConv3d(conv);
+  return 2 * c.batch * c.outD * c.outH * c.outW * c.outC * c.kD * c.kH * c.kW * (c.inC / c.groups);
+}
+
+/**
+ * Run path `path` of kernel family `which` on inputs [a, b], on the backend's threads
+ * when it is big enough (each module kernel computes disjoint parts of its output, with
+ * bitwise the same result on any number of threads: see assembly/conv_f32.ts).
+ */
 function run(which: Which, path: PathName, [a, b]: TensorInfo[], conv: Conv2DInfo | Conv3DInfo, be: WasmBackend): TensorInfo {
   const s = convShapes(conv);
   const out = be.alloc(which === 'forward' ? s.y : which === 'input' ? s.x : s.w);
   if (be.size(out) === 0) return out;
   const ws = be.workspace();
   const code = CONV_PATH[path];
-  if (which === 'forward') be.wasm.conv_forward_f32(be.ptr(a), be.ptr(b), be.ptr(out), be.params(geometryBlock(conv)), ws, code);
-  else if (which === 'filter') be.wasm.conv_backprop_filter_f32(be.ptr(a), be.ptr(b), be.ptr(out), be.params(geometryBlock(conv)), ws, code);
+  const flops = convFlops(conv);
+  const geom = be.params(geometryBlock(conv));
+  // forward and input gradient: the shared operand is the filter (cheap to re-pack), so
+  // 4 parts per thread balance the load; filter gradient: dy is shared, one part each
+  if (which === 'forward') be.parallel('conv_forward_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, flops, 4);
+  else if (which === 'filter') be.parallel('conv_backprop_filter_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, flops);
   else {
     // the flipped-filter paths run a forward convolution with a flipped filter copy
     const bytes = convInputScratchBytes(be, conv, variantName(path));
     const wt = bytes > 0 ? be.scratch(bytes) : 0;
     try {
-      be.wasm.conv_backprop_input_f32(be.ptr(a), be.ptr(b), be.ptr(out), be.params(geometryBlock(conv)), ws, wt, code);
+      const g = be.params(geometryBlock(conv));
+      be.wasm.conv_backprop_input_prepare_f32(be.ptr(b), g, ws, wt, code);
+      be.parallel('conv_backprop_input_f32', [be.ptr(a), be.ptr(b), be.ptr(out), g, ws, wt, code], 4, flops, 4);
     } finally {
       if (wt) be.freeScratch(wt);
     }

@@ -52,7 +52,7 @@ for (const [kernel, code] of BINARY) wasmKernel(kernel, ([a, b], _attrs, be) => 
 export function unaryOp(be: WasmBackend, code: number, x: TensorInfo, p0 = 0, p1 = 0): TensorInfo {
   const y = be.alloc(x.shape);
   const n = sizeOf(x.shape);
-  if (n) be.wasm.unary_f32(code, be.ptr(x), be.ptr(y), n, p0, p1);
+  if (n) be.parallelRange('unary_f32', [code, be.ptr(x), be.ptr(y), n, p0, p1], 3, [1, 2], 2);
   return y;
 }
 

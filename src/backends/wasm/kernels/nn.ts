@@ -18,21 +18,21 @@ import { BatchNorm, BatchNormGrad, LRN, LRNGrad, channelRows, type LrnAttrs } fr
 import { ACTIVATION_OP } from '../../../kernels/wasm_abi.js';
 import type { TensorInfo } from '../../../tensor/backend.js';
 import { sizeOf } from '../../../tensor/shape.js';
-import { wasmKernel, type WasmBackend } from '../backend.js';
+import { FLOPS_PER_FLOAT_MOVED, wasmKernel, type WasmBackend } from '../backend.js';
 
 const geluCode = ({ approximate }: GeluAttrs) => (approximate === 'tanh' ? ACTIVATION_OP.geluTanh : ACTIVATION_OP.gelu);
 
 function activation(be: WasmBackend, code: number, x: TensorInfo, alpha: number): TensorInfo {
   const y = be.alloc(x.shape);
   const n = sizeOf(x.shape);
-  if (n) be.wasm.activation_f32(code, be.ptr(x), be.ptr(y), n, alpha);
+  if (n) be.parallelRange('activation_f32', [code, be.ptr(x), be.ptr(y), n, alpha], 3, [1, 2], 2);
   return y;
 }
 
 function activationGrad(be: WasmBackend, code: number, dy: TensorInfo, s: TensorInfo, alpha: number): TensorInfo {
   const dx = be.alloc(s.shape);
   const n = sizeOf(s.shape);
-  if (n) be.wasm.activation_grad_f32(code, be.ptr(dy), be.ptr(s), be.ptr(dx), n, alpha);
+  if (n) be.parallelRange('activation_grad_f32', [code, be.ptr(dy), be.ptr(s), be.ptr(dx), n, alpha], 4, [1, 2, 3], 3);
   return dx;
 }
 
@@ -97,12 +97,12 @@ wasmKernel(BatchNorm, (inputs, { epsilon: eps, training }, be) => {
   try {
     if (training) {
       const mean = be.alloc([C]), variance = be.alloc([C]);
-      if (C) be.wasm.batch_norm_stats_f32(be.ptr(x), M, C, be.ptr(mean), be.ptr(variance), scratch, meanLo);
-      if (M && C) be.wasm.batch_norm_apply_f32(be.ptr(x), be.ptr(y), M, C, be.ptr(gamma), be.ptr(beta), be.ptr(mean), be.ptr(variance), eps, scale, meanLo);
+      if (C) be.parallel('batch_norm_stats_f32', [be.ptr(x), M, C, be.ptr(mean), be.ptr(variance), scratch, meanLo], -1, FLOPS_PER_FLOAT_MOVED * 2 * M * C);
+      if (M && C) be.parallel('batch_norm_apply_f32', [be.ptr(x), be.ptr(y), M, C, be.ptr(gamma), be.ptr(beta), be.ptr(mean), be.ptr(variance), eps, scale, meanLo], -1, FLOPS_PER_FLOAT_MOVED * 2 * M * C);
       return [y, mean, variance];
     }
     const [mean, variance] = [inputs[3], inputs[4]];
-    if (M && C) be.wasm.batch_norm_apply_f32(be.ptr(x), be.ptr(y), M, C, be.ptr(gamma), be.ptr(beta), be.ptr(mean), be.ptr(variance), eps, scale, 0);
+    if (M && C) be.parallel('batch_norm_apply_f32', [be.ptr(x), be.ptr(y), M, C, be.ptr(gamma), be.ptr(beta), be.ptr(mean), be.ptr(variance), eps, scale, 0], -1, FLOPS_PER_FLOAT_MOVED * 2 * M * C);
     return [y];
   } finally {
     be.freeScratch(scratch);
@@ -115,10 +115,10 @@ wasmKernel(BatchNormGrad, ([dy, x, gamma, mean, variance], { epsilon }, be) => {
   const scratch = be.scratch(bnScratchBytes(C));
   try {
     if (C) {
-      be.wasm.batch_norm_grad_f32(
+      be.parallel('batch_norm_grad_f32', [
         be.ptr(dy), be.ptr(x), be.ptr(gamma), be.ptr(mean), be.ptr(variance),
-        be.ptr(dx), be.ptr(dgamma), be.ptr(dbeta), M, C, epsilon, scratch,
-      );
+        be.ptr(dx), be.ptr(dgamma), be.ptr(dbeta), M, C, epsilon, scratch
+      ], -1, FLOPS_PER_FLOAT_MOVED * 5 * M * C);
     }
   } finally {
     be.freeScratch(scratch);

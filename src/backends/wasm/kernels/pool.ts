@@ -5,33 +5,42 @@
  * without counting padded cells.
  */
 import { AvgPool2D, AvgPool2DGrad, MaxPool2D, MaxPool2DGrad, poolInShape, poolOutShape, type Pool2DInfo } from '../../../kernels/pool.js';
-import { wasmKernel } from '../backend.js';
+import { FLOPS_PER_FLOAT_MOVED, wasmKernel } from '../backend.js';
 
 /** The geometry arguments every pooling export takes, in order. */
 function geom(p: Pool2DInfo): number[] {
   return [p.batch, p.inH, p.inW, p.channels, p.outH, p.outW, p.kH, p.kW, p.strideH, p.strideW, p.dilationH, p.dilationW, p.padTop, p.padLeft];
 }
 
+/**
+ * The work of a pooling call in flop-equivalents: the input once and every window cell
+ * of every output (see FLOPS_PER_FLOAT_MOVED). On threads, each part is a band of whole
+ * images (the module's *_part exports): bitwise the same result on any thread count.
+ */
+function work(p: Pool2DInfo): number {
+  return FLOPS_PER_FLOAT_MOVED * (p.batch * p.inH * p.inW * p.channels + p.batch * p.outH * p.outW * p.channels * p.kH * p.kW);
+}
+
 wasmKernel(MaxPool2D, ([x], { pool }, be) => {
   const y = be.alloc(poolOutShape(pool));
-  be.wasm.max_pool2d_f32(be.ptr(x), be.ptr(y), ...geom(pool));
+  be.parallel('max_pool2d_f32_part', [be.ptr(x), be.ptr(y), ...geom(pool)], -1, work(pool), 2);
   return y;
 });
 
 wasmKernel(MaxPool2DGrad, ([dy, x], { pool }, be) => {
   const dx = be.alloc(poolInShape(pool));
-  be.wasm.max_pool2d_grad_f32(be.ptr(dy), be.ptr(x), be.ptr(dx), ...geom(pool));
+  be.parallel('max_pool2d_grad_f32_part', [be.ptr(dy), be.ptr(x), be.ptr(dx), ...geom(pool)], -1, work(pool), 2);
   return dx;
 });
 
 wasmKernel(AvgPool2D, ([x], { pool, countIncludePad }, be) => {
   const y = be.alloc(poolOutShape(pool));
-  be.wasm.avg_pool2d_f32(be.ptr(x), be.ptr(y), ...geom(pool), countIncludePad ? 1 : 0);
+  be.parallel('avg_pool2d_f32_part', [be.ptr(x), be.ptr(y), ...geom(pool), countIncludePad ? 1 : 0], -1, work(pool), 2);
   return y;
 });
 
 wasmKernel(AvgPool2DGrad, ([dy], { pool, countIncludePad }, be) => {
   const dx = be.alloc(poolInShape(pool));
-  be.wasm.avg_pool2d_grad_f32(be.ptr(dy), be.ptr(dx), ...geom(pool), countIncludePad ? 1 : 0);
+  be.parallel('avg_pool2d_grad_f32_part', [be.ptr(dy), be.ptr(dx), ...geom(pool), countIncludePad ? 1 : 0], -1, work(pool), 2);
   return dx;
 });

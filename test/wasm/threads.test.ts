@@ -1,0 +1,258 @@
+/**
+ * The wasm backend on worker threads (src/backends/wasm/threads.ts): every threaded
+ * kernel gives bitwise the same result on 1, 2 and 3 threads (each output element is
+ * computed by one thread, with the same sums in the same order: see assembly/conv_f32.ts),
+ * at sizes above the cut-over (MIN_PARALLEL_FLOPS) so the workers really run; bad
+ * `threads` values are errors naming the value; workers that cannot start leave the
+ * backend on one thread with a message, never a hang.
+ */
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import * as ck from '../../src/index.js';
+import type { WasmBackend } from '../../src/backends/wasm/index.js';
+import { MIN_PARALLEL_FLOPS } from '../../src/backends/wasm/backend.js';
+import { setWorkerStarterForTests } from '../../src/backends/wasm/threads.js';
+import { computeConv2DInfo, type ConvOpts } from '../../src/kernels/conv_info.js';
+import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput } from '../../src/kernels/conv.js';
+import { rand } from '../util/rand.mjs';
+import { cli } from '../util/cli.js';
+
+const wasm = (): WasmBackend => ck.withBackend('wasm', () => ck.backend() as unknown as WasmBackend);
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+async function useThreads(n: number): Promise<WasmBackend> {
+  await ck.setBackend('wasm', { threads: n });
+  await ck.setBackend('ts');
+  const be = wasm();
+  expect(be.threads).toBe(n);
+  return be;
+}
+
+interface ConvCase { name: string; x: number[]; w: number[]; opts: ConvOpts }
+const CONV_CASES: ConvCase[] = [
+  { name: 'gemm 3x3 same', x: [2, 20, 20, 16], w: [3, 3, 16, 24], opts: { padding: 'same' } },
+  { name: 'strided 3x3 s2 (col2im)', x: [4, 33, 33, 16], w: [3, 3, 16, 32], opts: { strides: 2 } },
+  { name: 'odd sizes 5x5 pad 1', x: [3, 19, 23, 7], w: [5, 5, 7, 13], opts: { padding: [[1, 1], [1, 1]] } },
+  { name: 'pointwise', x: [2, 24, 24, 32], w: [1, 1, 32, 40], opts: {} },
+  { name: 'depthwise x2', x: [4, 32, 32, 16], w: [3, 3, 1, 32], opts: { padding: 'same', groups: 16 } },
+  { name: 'depthwise odd channels', x: [6, 40, 40, 13], w: [3, 3, 1, 13], opts: { padding: 'same', groups: 13 } },
+  { name: 'LeNet C1 (direct)', x: [16, 28, 28, 1], w: [5, 5, 1, 6], opts: {} },
+  { name: 'LeNet C3', x: [16, 14, 14, 6], w: [5, 5, 6, 16], opts: {} },
+  { name: 'grouped', x: [4, 18, 18, 16], w: [3, 3, 4, 32], opts: { padding: 'same', groups: 4 } },
+];
+
+interface Run { key: string; values: Float32Array }
+
+/** Every variant of the three conv kernels that applies, and GEMMs with every transpose, on the current thread count. */
+function runAll(): Run[] {
+  const out: Run[] = [];
+  ck.withBackend('wasm', () => {
+    for (const c of CONV_CASES) {
+      const conv = computeConv2DInfo('threads test', c.x, c.w, c.opts);
+      const flops = 2 * conv.batch * conv.outH * conv.outW * conv.outC * conv.kH * conv.kW * (conv.inC / conv.groups);
+      expect(flops, c.name).toBeGreaterThanOrEqual(MIN_PARALLEL_FLOPS);
+      const dyShape = [conv.batch, conv.outH, conv.outW, conv.outC];
+      const x = ck.tensor(rand(size(c.x), 11), c.x), w = ck.tensor(rand(size(c.w), 12), c.w), dy = ck.tensor(rand(size(dyShape), 13), dyShape);
+      const kernels: [string, ck.Tensor[]][] = [[Conv2D.name, [x, w]], [Conv2DBackpropInput.name, [dy, w]], [Conv2DBackpropFilter.name, [x, dy]]];
+      for (const [k, ins] of kernels) {
+        for (const v of ck.kernelVariants('wasm', k)) {
+          if (!ck.kernelVariantApplies('wasm', k, v, ins, { conv })) continue;
+          const y = ck.runKernelVariant('wasm', k, v, ins, { conv })[0];
+          out.push({ key: `${c.name} ${k} ${v}`, values: y.dataSync() as Float32Array });
+          y.dispose();
+        }
+      }
+      for (const t of [x, w, dy]) t.dispose();
+    }
+    // pooling and its gradients (max: the 2x2 fast path and a padded 3x3 stride 2; average, padded 3x3)
+    const px = ck.tensor(rand(8 * 32 * 32 * 16, 31), [8, 32, 32, 16]);
+    const pools: [string, (t: ck.Tensor) => ck.Tensor][] = [
+      ['maxPool 2x2', (t) => ck.maxPool2d(t, 2)],
+      ['maxPool 3x3 s2 same', (t) => ck.maxPool2d(t, { size: 3, strides: 2, padding: 'same' })],
+      ['avgPool 3x3 same', (t) => ck.avgPool2d(t, { size: 3, strides: 1, padding: 'same' })],
+    ];
+    for (const [name, f] of pools) {
+      const { value, grads } = ck.valueAndGrad((t: ck.Tensor) => ck.sum(ck.square(f(t))))(px);
+      out.push({ key: `${name} forward`, values: f(px).dataSync() as Float32Array });
+      out.push({ key: `${name} gradient`, values: grads[0].dataSync() as Float32Array });
+      value.dispose();
+      grads[0].dispose();
+    }
+    px.dispose();
+    // element-wise ops on element ranges: unary, activations and their gradients, optimiser updates
+    const ex = ck.tensor(rand(70001, 41), [70001]); // odd length: the SIMD tail lands in the last range
+    out.push({ key: 'exp', values: ck.exp(ex).dataSync() as Float32Array });
+    out.push({ key: 'gelu', values: ck.gelu(ex).dataSync() as Float32Array });
+    for (const [name, f] of [['relu', ck.relu], ['tanh', ck.tanh], ['sigmoid', ck.sigmoid]] as const) {
+      const { grads } = ck.valueAndGrad((t: ck.Tensor) => ck.sum(ck.square(f(t))))(ex);
+      out.push({ key: `${name} gradient`, values: grads[0].dataSync() as Float32Array });
+    }
+    const makers: [string, () => ck.Optimizer][] = [
+      ['sgd momentum', () => new ck.SGD({ lr: 0.1, momentum: 0.9 })],
+      ['sgd', () => new ck.SGD({ lr: 0.1 })],
+      ['adam', () => new ck.Adam({ lr: 1e-2 })],
+      ['adamw amsgrad', () => new ck.AdamW({ lr: 1e-2, amsgrad: true })],
+      ['rmsprop centered', () => new ck.RMSprop({ lr: 1e-2, centered: true, momentum: 0.5 })],
+      ['adagrad', () => new ck.AdaGrad({ lr: 0.1 })],
+      ['adadelta', () => new ck.AdaDelta({ lr: 1 })],
+    ];
+    for (const [name, make] of makers) {
+      const w = ck.tensor(rand(50003, 42), [50003]);
+      w.requiresGrad = true;
+      const opt = make();
+      for (let s = 0; s < 3; s++) {
+        ck.tidy(() => ck.backward(ck.sum(ck.mul(ck.square(ck.sub(w, 0.3)), ck.slice(ex, [s], [50003])))));
+        opt.step([w]);
+        opt.zeroGrad([w]);
+      }
+      out.push({ key: `optimiser ${name}`, values: w.dataSync() as Float32Array });
+      opt.dispose();
+      w.dispose();
+    }
+    ex.dispose();
+    // batch norm (training statistics, normalisation, gradient: bands of channels), 13 channels (an odd SIMD tail)
+    const bx = ck.tensor(rand(16 * 24 * 24 * 13, 51), [16, 24, 24, 13]), bg = ck.tensor(rand(13, 52), [13]), bb = ck.tensor(rand(13, 53), [13]);
+    const { value: bn, grads: bnGrads } = ck.valueAndGrad((t: ck.Tensor, g: ck.Tensor, b: ck.Tensor) => ck.sum(ck.square(ck.batchNorm(t, g, b, { training: true }))))(bx, bg, bb);
+    out.push({ key: 'batch norm forward', values: ck.batchNorm(bx, bg, bb, { training: true }).dataSync() as Float32Array });
+    bnGrads.forEach((g, i) => out.push({ key: `batch norm gradient ${i}`, values: g.dataSync() as Float32Array }));
+    for (const t of [bx, bg, bb, bn, ...bnGrads]) t.dispose();
+    for (const [M, N, K] of [[160, 130, 170], [7, 600, 300], [300, 9, 500], [1, 1000, 1000]]) {
+      for (const transposeA of [false, true]) for (const transposeB of [false, true]) {
+        const a = ck.tensor(rand(M * K, 21), transposeA ? [K, M] : [M, K]);
+        const b = ck.tensor(rand(K * N, 22), transposeB ? [N, K] : [K, N]);
+        const y = ck.matmul(a, b, { transposeA, transposeB });
+        out.push({ key: `gemm ${M}x${N}x${K} ${transposeA} ${transposeB}`, values: y.dataSync() as Float32Array });
+        for (const t of [a, b, y]) t.dispose();
+      }
+    }
+  });
+  return out;
+}
+
+describe('wasm threads', () => {
+  afterAll(async () => {
+    setWorkerStarterForTests(null);
+    await ck.setBackend('wasm', { threads: 1 });
+    await ck.setBackend('ts');
+  });
+
+  it('bitwise the same results on 1, 2 and 3 threads (GEMM all transposes, every conv path, forward and both gradients)', async () => {
+    await useThreads(1);
+    const one = runAll();
+    expect(one.length).toBeGreaterThan(40);
+    for (const n of [2, 3]) {
+      const be = await useThreads(n);
+      const before = be.threadedCalls;
+      const many = runAll();
+      expect(be.threadedCalls - before, 'kernels that ran on the workers').toBeGreaterThanOrEqual(one.length);
+      // the workers ran parts themselves (on a loaded machine the caller may take most of them)
+      expect(be.workerParts, 'parts run by the workers').toBeGreaterThan(0);
+      expect(many.map((r) => r.key)).toEqual(one.map((r) => r.key));
+      for (let i = 0; i < one.length; i++) {
+        const a = one[i].values, b = many[i].values;
+        let diff = -1;
+        for (let j = 0; j < a.length && diff < 0; j++) if (!Object.is(a[j], b[j])) diff = j;
+        expect(diff, `${one[i].key} on ${n} threads differs at ${diff}`).toBe(-1);
+      }
+    }
+  });
+
+  it('the threaded results match the ts oracle (a training step of a small convnet)', async () => {
+    await useThreads(2);
+    const x = rand(8 * 20 * 20 * 3, 5), w = rand(3 * 3 * 3 * 32, 6);
+    const f = (xt: ck.Tensor, wt: ck.Tensor) => ck.sum(ck.relu(ck.conv2d(xt, wt, { padding: 'same' })));
+    const run = (b: string) => ck.withBackend(b, () => ck.grad(f)(ck.tensor(x, [8, 20, 20, 3]), ck.tensor(w, [3, 3, 3, 32])).map((g) => g.dataSync()));
+    const [gx, gw] = run('wasm');
+    const [rx, rw] = run('ts');
+    for (const [got, want] of [[gx, rx], [gw, rw]]) {
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(want[i])));
+    }
+  });
+
+  it('reports its threads (backendInfo)', async () => {
+    await ck.setBackend('wasm', { threads: 2 });
+    const info = ck.backendInfo();
+    expect(info).toMatchObject({ name: 'wasm', threads: 2, threadsRequested: 2 });
+    expect(['simd', 'relaxed']).toContain(info.variant);
+    await ck.setBackend('ts');
+  });
+
+  it.each([0, -1, 1.5, 257, Number.NaN, 1e9])('threads %s is an error naming the value', async (t) => {
+    await expect(ck.setBackend('wasm', { threads: t })).rejects.toThrow(new RegExp(`threads must be a whole number from 1 to 256, received ${String(t).replace('.', '\\.')}`));
+  });
+
+  it('changing the thread count while workers start: every promise settles, the last count wins', async () => {
+    const first = ck.setBackend('wasm', { threads: 2 });
+    const second = ck.setBackend('wasm', { threads: 3 });
+    await Promise.all([first, second]);
+    expect(ck.backendInfo()).toMatchObject({ threads: 3, threadsRequested: 3 });
+    await ck.setBackend('ts');
+  });
+
+  it('an unknown option is an error', async () => {
+    await expect(ck.setBackend('wasm', { thread: 2 } as never)).rejects.toThrow(/unknown backend option 'thread'/);
+  });
+
+  it('workers that cannot start: one thread, a message, results still right', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    await ck.setBackend('wasm', { threads: 1 }); // (the same count as the running pool would keep it)
+    setWorkerStarterForTests(() => Promise.reject(new Error('simulated start failure')));
+    try {
+      await ck.setBackend('wasm', { threads: 3 });
+      expect(ck.backendInfo()).toMatchObject({ threads: 1, threadsRequested: 3 });
+      expect(warn.mock.calls.flat().join('\n')).toMatch(/running on 1 thread instead of 3: .*simulated start failure/);
+      const a = ck.tensor(rand(200 * 200, 1), [200, 200]);
+      const y = ck.matmul(a, a);
+      expect(y.dataSync().every(Number.isFinite)).toBe(true);
+      // a worker that starts but fails in it (its instantiation throws)
+      setWorkerStarterForTests(async () => {
+        let message: ((m: { error?: string }) => void) | undefined;
+        return {
+          post: () => setTimeout(() => message?.({ error: 'simulated instantiation failure' }), 5),
+          onMessage: (f) => (message = f),
+          onFailure: () => {},
+          terminate: () => {},
+        };
+      });
+      await ck.setBackend('wasm', { threads: 2 });
+      expect(ck.backendInfo()).toMatchObject({ threads: 1, threadsRequested: 2 });
+      expect(warn.mock.calls.flat().join('\n')).toMatch(/simulated instantiation failure/);
+    } finally {
+      setWorkerStarterForTests(null);
+      warn.mockRestore();
+      await ck.setBackend('ts');
+    }
+  });
+
+  it('disposing inputs right after an op is safe (the call returns only when every thread is done)', async () => {
+    await useThreads(2);
+    ck.withBackend('wasm', () => {
+      const ref = ck.matmul(ck.tensor(rand(256 * 256, 3), [256, 256]), ck.tensor(rand(256 * 256, 4), [256, 256])).dataSync();
+      for (let i = 0; i < 5; i++) {
+        const a = ck.tensor(rand(256 * 256, 3), [256, 256]), b = ck.tensor(rand(256 * 256, 4), [256, 256]);
+        const y = ck.matmul(a, b);
+        a.dispose();
+        b.dispose();
+        // the freed blocks are reused at once by new tensors
+        const c = ck.tensor(new Float32Array(256 * 256).fill(7), [256, 256]);
+        expect(y.dataSync()).toEqual(ref);
+        for (const t of [y, c]) t.dispose();
+      }
+    });
+    await ck.setBackend('ts');
+  });
+
+  it('CLI --threads: bad values exit 2 naming the value; --threads 2 trains on 2 threads', async () => {
+    for (const v of ['0', '-2', '1.5', '257', 'many']) {
+      const r = await cli('train', '--threads', v, '--limit', '64', '--epochs', '1', '--quiet');
+      expect(r.code, v).toBe(2);
+      expect(r.err).toContain(`--threads must be a whole number from 1 to 256, received '${v}'`);
+    }
+    const ts = await cli('train', '--threads', '2', '--backend', 'ts', '--limit', '64', '--epochs', '1', '--quiet');
+    expect(ts.code).toBe(2);
+    expect(ts.err).toContain("--threads applies to the wasm backend only");
+    const r = await cli('train', '--threads', '2', '--limit', '128', '--test-limit', '32', '--epochs', '1', '--quiet');
+    expect(r.code, r.err).toBe(0);
+    expect(ck.backendInfo()).toMatchObject({ name: 'wasm', threads: 2 });
+    await ck.setBackend('ts');
+  });
+});
