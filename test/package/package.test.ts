@@ -124,6 +124,21 @@ describe('loading the built package', () => {
     expect(cjs.eagerWebgpu).toBe(false);
   });
 
+  it('a script that ran kernels on wasm worker threads exits by itself (idle workers keep nothing alive)', () => {
+    const f = join(dir, 'threads-exit.mjs');
+    writeFileSync(f, `import * as ck from ${JSON.stringify(join(root, 'dist/esm/index.js'))};
+await ck.setBackend('wasm', { threads: 2 });
+const y = ck.conv2d(ck.ones([4, 32, 32, 16]), ck.ones([3, 3, 16, 32]), { padding: 'same' });
+console.log(JSON.stringify({ threads: ck.backendInfo().threads, v: y.dataSync()[0] }));
+`);
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [f], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.signal, 'killed by the timeout: the process did not exit').toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(lastJson(r.stdout)).toEqual({ threads: 2, v: 16 * 4 });
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+
   it('without the optional webgpu package both builds still load, and setBackend("webgpu") rejects with the reason', () => {
     // A copy of dist outside the repository: no node_modules up the tree, so 'webgpu' cannot resolve.
     const copy = join(dir, 'pkg');

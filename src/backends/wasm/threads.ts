@@ -146,13 +146,20 @@ async function startNodeWorker(): Promise<WorkerHandle> {
   const spec = 'node:worker_threads'; // a variable: bundlers for the browser must not follow it
   const { Worker } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ spec)) as typeof import('node:worker_threads');
   const w = new Worker(WORKER_SOURCE, { eval: true });
-  w.unref(); // idle workers never keep the process alive
+  // Idle workers must never keep the process alive. A 'message' listener refs the worker's
+  // port again (Node refs a MessagePort when one is added), so unref after each listener too:
+  // without that a script that used the wasm backend never exits.
+  w.unref();
   return {
     post: (m) => w.postMessage(m),
-    onMessage: (f) => w.on('message', f),
+    onMessage: (f) => {
+      w.on('message', f);
+      w.unref();
+    },
     onFailure: (f) => {
       w.on('error', (e) => f(e instanceof Error ? e.message : String(e)));
       w.on('exit', (code) => f(`exited with code ${code}`));
+      w.unref();
     },
     terminate: () => void w.terminate(),
   };
