@@ -1,7 +1,7 @@
 /**
  * Global types the public declarations mention that a Node project compiled with
- * `lib: ["es2022"]` and @types/node 20 lacks: `WebAssembly.Memory` lives in TypeScript's
- * DOM lib. An empty interface merges with the full one wherever that lib is loaded (our
+ * `lib: ["es2022"]` and @types/node 20 lacks: `WebAssembly.Memory` and `WebAssembly.Module`
+ * live in TypeScript's DOM lib. An empty interface merges with the full one wherever that lib is loaded (our
  * own build, browser projects), and makes the name resolve everywhere else.
  */
 declare global {
@@ -9,6 +9,8 @@ declare global {
   namespace WebAssembly {
     // eslint-disable-next-line @typescript-eslint/no-empty-interface, @typescript-eslint/no-empty-object-type
     interface Memory {}
+    // eslint-disable-next-line @typescript-eslint/no-empty-interface, @typescript-eslint/no-empty-object-type
+    interface Module {}
   }
 }
 

@@ -18,10 +18,10 @@ import { ensureDist, root } from '../util/dist.js';
  * typed base64 constants and the digits once; 520 kB with one ES module build (require() loads it
  * on Node >= 20.19) and JavaScript without comments (scripts/build-dist.mjs). Of those 520 kB:
  * code 255 kB, the two inlined WASM builds 78 kB, the embedded digits 46 kB, declarations with
- * their doc comments 122 kB. The issue's 400 kB would need mangled, minified code or declarations
+ * their doc comments 122 kB. 560 kB after the applications and worker threads landed. The issue's 400 kB would need mangled, minified code or declarations
  * without docs; neither is done.
  */
-const MAX_PACKED = 560_000;
+const MAX_PACKED = 600_000;
 
 interface PackFile {
   path: string;
