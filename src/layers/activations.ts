@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor/tensor.js';
 
 export type ActivationName =
   | 'relu' | 'relu6' | 'sigmoid' | 'hardSigmoid' | 'hardSwish' | 'tanh' | 'softmax' | 'logSoftmax' | 'leakyRelu' | 'elu' | 'selu' | 'gelu'
-  | 'softplus' | 'step' | 'linear';
+  | 'softplus' | 'swish' | 'mish' | 'softsign' | 'step' | 'linear';
 
 const table: Record<ActivationName, (x: Tensor) => Tensor> = {
   relu: act.relu,
@@ -20,6 +20,9 @@ const table: Record<ActivationName, (x: Tensor) => Tensor> = {
   selu: act.selu,
   gelu: (x) => act.gelu(x),
   softplus: act.softplus,
+  swish: act.swish,
+  mish: act.mish,
+  softsign: act.softsign,
   step: act.step,
   linear: act.identity,
 };

@@ -15,7 +15,7 @@ import { shareStorage } from '../registry/storage.js';
 import { broadcastShapes, fmtShape, normAxes, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { assertFloatTensor, assertTensor } from './arg_checks.js';
-import { add, affine, exp, greater, log1p, maximum, minimum, mul, where } from './elementwise.js';
+import { abs, add, affine, div, exp, greater, log1p, maximum, minimum, mul, where } from './elementwise.js';
 import { noteLogits } from './logits.js';
 
 function assertAlpha(op: string, alpha: number): void {
@@ -94,6 +94,27 @@ export function gelu(x: Tensor, opts: GeluOpts = {}): Tensor {
 export function softplus(x: Tensor): Tensor {
   assertFloatTensor('softplus', 'x', x);
   return add(maximum(x, 0), log1p(exp(minimum(affine(x, -1), x))));
+}
+
+/**
+ * x * sigmoid(x): swish (Keras, TF.js), SiLU (PyTorch's silu); EfficientNet's activation
+ * (composite: its gradient sigmoid(x) (1 + x (1 - sigmoid(x))) comes from the ops).
+ */
+export function swish(x: Tensor): Tensor {
+  assertFloatTensor('swish', 'x', x);
+  return mul(x, sigmoid(x));
+}
+
+/** x * tanh(softplus(x)) (Misra 2019; PyTorch's mish, Keras's and TF.js's 'mish'; composite). */
+export function mish(x: Tensor): Tensor {
+  assertFloatTensor('mish', 'x', x);
+  return mul(x, tanh(softplus(x)));
+}
+
+/** x / (1 + |x|) (Keras's and TF.js's 'softsign', PyTorch's softsign, ONNX Softsign; composite). */
+export function softsign(x: Tensor): Tensor {
+  assertFloatTensor('softsign', 'x', x);
+  return div(x, affine(abs(x), 1, 1));
 }
 
 /** min(max(x, 0), 6) (MobileNet's ReLU6, PyTorch's relu6; composite: relu then minimum). */

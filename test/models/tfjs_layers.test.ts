@@ -265,7 +265,7 @@ describe('TF.js Layers -> convkit', () => {
   });
 
   it('every activation both sides know, both ways (gelu exact, log_softmax, softplus, ...)', async () => {
-    for (const act of ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'softmax', 'elu', 'selu', 'gelu', 'softplus', 'logSoftmax']) {
+    for (const act of ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'softmax', 'elu', 'selu', 'gelu', 'softplus', 'logSoftmax', 'swish', 'mish', 'softsign']) {
       const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [5], units: 4, activation: act as 'relu' }), tfl.layers.activation({ activation: act as 'relu' })] });
       const c = await tfToCk(m, [[3, 5]], 21);
       const back = await ckToTf(c, [[3, 5]]);

@@ -228,3 +228,30 @@ describe('relu6, hardSigmoid, hardSwish (MobileNet activations, PyTorch definiti
     }
   });
 });
+
+describe('swish (SiLU), mish, softsign (Keras / TF.js / PyTorch definitions, composites)', () => {
+  const xs = [-30, -4, -1.5, -0.25, 0, 0.5, 2, 6, 40, NaN];
+  const sig = (v: number) => 1 / (1 + Math.exp(-v));
+  const softplus = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+  it('values: swish = x sigmoid(x), mish = x tanh(softplus(x)), softsign = x / (1 + |x|); NaN stays NaN; on every CPU backend', () => {
+    for (const backend of ['ts', 'wasm']) {
+      const dtype = backend === 'ts' ? 'float64' : 'float32';
+      const x = ck.withBackend(backend, () => ck.tensor(xs, [xs.length], dtype));
+      const near = (got: number[], want: number[], what: string) =>
+        got.forEach((g, i) => (Number.isNaN(want[i]) ? expect(g, what).toBeNaN() : expect(Math.abs(g - want[i]), `${backend} ${what}(${xs[i]})`).toBeLessThan(dtype === 'float64' ? 1e-13 : 1e-5 * Math.max(1, Math.abs(want[i])))));
+      near(ck.withBackend(backend, () => ck.swish(x).toArray()) as number[], xs.map((v) => v * sig(v)), 'swish');
+      near(ck.withBackend(backend, () => ck.mish(x).toArray()) as number[], xs.map((v) => v * Math.tanh(softplus(v))), 'mish');
+      near(ck.withBackend(backend, () => ck.softsign(x).toArray()) as number[], xs.map((v) => v / (1 + Math.abs(v))), 'softsign');
+    }
+  });
+  it('gradients (finite differences; softsign away from its kink at 0) and the activation strings', () => {
+    const x = ck.tensor([-4.2, -1.3, -0.2, 0.7, 2.2, 7.5], [6], 'float64');
+    gradcheck((t) => ck.swish(t), [x]);
+    gradcheck((t) => ck.mish(t), [x]);
+    gradcheck((t) => ck.softsign(t), [x]);
+    for (const a of ['swish', 'mish', 'softsign'] as const) {
+      const y = new ck.layers.Activation({ activation: a }).apply(ck.tensor([1.5, -4], [2], 'float64')) as Tensor;
+      expect(y.toArray()).toEqual((ck[a](ck.tensor([1.5, -4], [2], 'float64')) as Tensor).toArray());
+    }
+  });
+});

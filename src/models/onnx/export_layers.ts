@@ -112,6 +112,9 @@ export function emitActivation(em: Emitter, name: ActivationName, v: Val, label:
       return out(em.one('Mul', [m, em.scalar(`${p}/half`, 0.5)], p));
     }
     case 'softplus': return out(em.one('Softplus', [v.name], p));
+    case 'swish': return out(em.one('Mul', [v.name, em.one('Sigmoid', [v.name], p)], p));
+    case 'mish': return out(em.one('Mul', [v.name, em.one('Tanh', [em.one('Softplus', [v.name], p)], p)], p));
+    case 'softsign': return out(em.one('Softsign', [v.name], p));
     case 'step': {
       // 1 where x >= 0, else 0.
       const g = em.one('GreaterOrEqual', [v.name, em.scalar(`${p}/zero`, 0)], p);

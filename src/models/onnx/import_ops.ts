@@ -682,7 +682,7 @@ function unsqueezeDims<T>(dims: T[], axes: number[], one: T, ctx: Ctx): T[] {
 
 // ---------------------------------------------------------------- table
 
-const activation = (name: 'relu' | 'sigmoid' | 'tanh' | 'hardSwish' | 'softplus' | 'selu') =>
+const activation = (name: 'relu' | 'sigmoid' | 'tanh' | 'hardSwish' | 'softplus' | 'softsign' | 'selu') =>
   unary((nm) => (name === 'relu' ? new ReLU({ name: nm }) : new Activation({ name: nm, activation: name })));
 
 const passThrough: Handler = { run: (_ctx, ins) => [ins[0]] };
@@ -711,6 +711,7 @@ export const HANDLERS: Record<string, Handler> = {
   Tanh: activation('tanh'),
   HardSwish: activation('hardSwish'),
   Softplus: activation('softplus'),
+  Softsign: activation('softsign'),
   Selu: {
     check: (n) => (Math.abs(attrFloat(n, 'alpha', 1.67326319217681884765625) - 1.6732632) > 1e-6 || Math.abs(attrFloat(n, 'gamma', 1.05070102214813232421875) - 1.050701) > 1e-6 ? 'only the default alpha and gamma are supported' : null),
     run: activation('selu').run,

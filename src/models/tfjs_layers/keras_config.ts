@@ -58,6 +58,7 @@ const COMMON = new Set(['name', 'trainable', 'dtype', 'batch_input_shape', 'batc
 const ACTIVATIONS: [keras: string, convkit: string][] = [
   ['linear', 'linear'], ['relu', 'relu'], ['relu6', 'relu6'], ['sigmoid', 'sigmoid'], ['tanh', 'tanh'], ['softmax', 'softmax'],
   ['elu', 'elu'], ['selu', 'selu'], ['gelu', 'gelu'], ['softplus', 'softplus'], ['log_softmax', 'logSoftmax'],
+  ['swish', 'swish'], ['silu', 'swish'], ['mish', 'mish'], ['softsign', 'softsign'],
 ];
 const ACT_NOTE: Record<string, string> = {
   hard_sigmoid: "Keras's hard_sigmoid is clip(0.2 x + 0.5, 0, 1), convkit's hardSigmoid is PyTorch's x / 6 + 0.5",
