@@ -64,6 +64,11 @@ export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions 
   const byLayer = new Map<object, KerasLayerOut>();
   /** The ZeroPadding2D written before a layer with explicit padding (re-applied when the layer is shared). */
   const padOf = new Map<Layer, object>();
+  /**
+   * Keras layers written after a layer to finish what it computes (an activation Keras lacks,
+   * a global pool's keepDims); re-applied when the layer is shared.
+   */
+  const postOf = new Map<Layer, { keys: object[]; apply: (x: Ref, base: string, keys: object[]) => Ref }>();
   const used = new Set<string>();
   const weightsOut: { name: string; shape: number[]; layer: Layer; local: string }[] = [];
   const unique = (base: string): string => {
@@ -93,6 +98,20 @@ export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions 
     entry.inbound_nodes.push(inputs.map((r) => [r[0], r[1], r[2], {}]));
     return [entry.name, entry.inbound_nodes.length - 1, 0];
   };
+  /**
+   * hardSigmoid(x) = min(max(x / 6 + 1/2, 0), 1) as Rescaling(1/6, 1/2) then ReLU(max_value 1);
+   * hardSwish(x) = x * hardSigmoid(x), with a Multiply. `keys` identify the written layers so a
+   * shared convkit layer re-applies the same ones; `base` names them the first time.
+   */
+  const expandActivation = (kind: 'hardSigmoid' | 'hardSwish', x: Ref, base: string, keys: object[]): Ref => {
+    const at = (k: object, suffix: string, cls: string, cfg: Record<string, unknown>, ins: Ref[]) => {
+      const known = byLayer.get(k);
+      return emit(known ? known.name : unique(`${base}_${suffix}`), cls, { ...cfg, trainable: true, dtype: 'float32' }, ins, k);
+    };
+    const scaled = at(keys[0], 'scale', 'Rescaling', { scale: 1 / 6, offset: 0.5 }, [x]);
+    const gate = at(keys[1], 'clip', 'ReLU', { max_value: 1 }, [scaled]);
+    return kind === 'hardSigmoid' ? gate : at(keys[2], 'mul', 'Multiply', {}, [x, gate]);
+  };
   const walk = (g: Graph, prefix: string, inRefs: Ref[]): Ref[] => {
     g.inputs.forEach((t, i) => refOf.set(t, inRefs[i]));
     for (const { node, output } of g.nodes) {
@@ -114,7 +133,9 @@ export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions 
       const padKey = padOf.get(L);
       const pad = padKey ? byLayer.get(padKey)! : null;
       const input = pad ? [emit(pad.name, pad.class_name, pad.config, ins, padKey)] : ins;
-      return emit(known.name, known.class_name, known.config, input, L);
+      const ref = emit(known.name, known.class_name, known.config, input, L);
+      const post = postOf.get(L);
+      return post ? post.apply(ref, '', post.keys) : ref;
     }
     const m = BY_CONVKIT.get(L.className);
     if (!m) {
@@ -162,6 +183,14 @@ export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions 
       }
     }
     const name = unique(`${prefix}${L.name}`);
+    // hardSigmoid and hardSwish have no Keras activation name (Keras's hard_sigmoid is 0.2 x +
+    // 0.5): the layer is written linear and followed by Keras layers that compute them exactly.
+    const hard = c.activation === 'hardSigmoid' || c.activation === 'hardSwish' ? (c.activation as 'hardSigmoid' | 'hardSwish') : null;
+    if (hard) c.activation = 'linear';
+    // A global pool's keepDims: TF.js Layers 4.22 ignores Keras's keepdims, so the pool is
+    // written without it and followed by a Reshape to [1, ..., 1, C], which both read.
+    const keep = /^Global(Average|Max)Pooling[123]D$/.test(m.keras) && c.keepDims === true;
+    if (keep) c.keepDims = false;
     const cfg = { ...m.write(c, { label, inputShapes: inShapes }, L), trainable: L.trainable, dtype: 'float32' };
     const ref = emit(name, m.keras, cfg, input, L);
     const act = (cfg as { activation?: unknown }).activation;
@@ -170,6 +199,22 @@ export async function encodeTfjsLayers(model: Model, options: EncodeTfjsOptions 
       const local = w.name.slice(w.name.lastIndexOf('/') + 1);
       const shape = m.kerasShape ? m.kerasShape(local, w.shape, inShapes) : [...w.shape];
       weightsOut.push({ name: `${name}/${kerasWeightName(m, local)}`, shape, layer: L, local });
+    }
+    if (hard) {
+      const keys = hard === 'hardSwish' ? [{}, {}, {}] : [{}, {}];
+      const apply = (x: Ref, base: string, k: object[]) => expandActivation(hard, x, base, k);
+      postOf.set(L, { keys, apply });
+      return apply(ref, unique(`${name}_${hard === 'hardSwish' ? 'hard_swish' : 'hard_sigmoid'}`), keys);
+    }
+    if (keep) {
+      const target = [...Array(rank).fill(1), inShapes[0][rank]];
+      const keys = [{}];
+      const apply = (x: Ref, base: string, k: object[]) => {
+        const known = byLayer.get(k[0]);
+        return emit(known ? known.name : unique(base), 'Reshape', { target_shape: target, trainable: true, dtype: 'float32' }, [x], k[0]);
+      };
+      postOf.set(L, { keys, apply });
+      return apply(ref, `${name}_keepdims`, keys);
     }
     return ref;
   };
