@@ -215,10 +215,10 @@ describe('dropout and activations', () => {
     const ops: Record<ck.layers.ActivationName, (t: ck.Tensor) => ck.Tensor> = {
       relu: ck.relu, relu6: ck.relu6, hardSigmoid: (t) => ck.hardSigmoid(t), hardSwish: ck.hardSwish, sigmoid: ck.sigmoid, tanh: ck.tanh, softmax: (t) => ck.softmax(t), logSoftmax: (t) => ck.logSoftmax(t),
       leakyRelu: (t) => ck.leakyRelu(t), elu: (t) => ck.elu(t), selu: ck.selu, gelu: (t) => ck.gelu(t), softplus: ck.softplus,
-      step: ck.step, linear: ck.identity,
+      swish: ck.swish, mish: ck.mish, softsign: ck.softsign, step: ck.step, linear: ck.identity,
     };
     for (const name of ck.layers.ACTIVATION_NAMES) expectClose(L.activation(name).apply(x), ops[name](x), { atol: 0 });
-    expect(() => L.activation('swish' as never)).toThrow(/unknown activation "swish"/);
+    expect(() => L.activation('exponential' as never)).toThrow(/unknown activation "exponential"/);
     expectClose(L.relu({ maxValue: 1 }).apply(x), [0, 0, 0, 0.5, 1]);
     expectClose(L.leakyRelu({ alpha: 0.1 }).apply(x), [-0.2, -0.05, 0, 0.5, 2]);
     // The layer's default slope is Keras's and TF.js's LeakyReLU alpha, 0.3 (the op keeps PyTorch's 0.01)
