@@ -200,6 +200,35 @@ export interface DepthwiseConv2DArgs extends Omit<ConvLayerArgs, 'filters' | 'gr
   depthwiseRegularizer?: RegularizerSpec;
 }
 
+/** The depthwise step's geometry, shared by DepthwiseConv2D and SeparableConv2D: parsed and checked once. */
+interface DepthwiseGeometry {
+  kernelSize: number[];
+  strides: number[];
+  dilationRate: number[];
+  padding: Padding;
+  depthMultiplier: number;
+}
+
+function depthwiseGeometry(label: string, args: DepthwiseConv2DArgs): DepthwiseGeometry {
+  if (args?.kernelSize === undefined) throw new RangeError(`${label}: kernelSize is required`);
+  const kernelSize = perAxis(label, 'kernelSize', args.kernelSize, 2, 1);
+  const strides = perAxis(label, 'strides', args.strides, 2, 1);
+  const dilationRate = perAxis(label, 'dilationRate', args.dilationRate, 2, 1);
+  const padding = checkPadding(args.padding ?? 'valid', label);
+  const m = args.depthMultiplier ?? 1;
+  if (!Number.isInteger(m) || m < 1) throw new RangeError(`${label}: depthMultiplier must be a positive integer, received ${JSON.stringify(m)}`);
+  return { kernelSize, strides, dilationRate, padding, depthMultiplier: m };
+}
+
+/** [OH, OW] of the depthwise step over an [H, W, C] input. */
+function depthwiseOutSpatial(op: string, s: Shape, g: DepthwiseGeometry): number[] {
+  const c = s[2];
+  const info = computeConv2DInfo(op, [1, ...s], [...g.kernelSize, 1, c * g.depthMultiplier], {
+    strides: g.strides, padding: g.padding, dilations: g.dilationRate, groups: c,
+  });
+  return [info.outH, info.outW];
+}
+
 /**
  * Depthwise convolution: each channel filtered by its own M kernels, kernel [KH, KW, C, M].
  * Parameters KH*KW*C*M (+ C*M bias); MACs OH*OW*C*M*KH*KW.
@@ -222,14 +251,8 @@ export class DepthwiseConv2D extends Layer {
 
   constructor(args: DepthwiseConv2DArgs) {
     super(args);
-    if (args?.kernelSize === undefined) throw new RangeError(`${this.label}: kernelSize is required`);
-    this.kernelSize = perAxis(this.label, 'kernelSize', args.kernelSize, 2, 1);
-    this.strides = perAxis(this.label, 'strides', args.strides, 2, 1);
-    this.dilationRate = perAxis(this.label, 'dilationRate', args.dilationRate, 2, 1);
-    this.padding = checkPadding(args.padding ?? 'valid', this.label);
-    const m = args.depthMultiplier ?? 1;
-    if (!Number.isInteger(m) || m < 1) throw new RangeError(`${this.label}: depthMultiplier must be a positive integer, received ${JSON.stringify(m)}`);
-    this.depthMultiplier = m;
+    ({ kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate, padding: this.padding, depthMultiplier: this.depthMultiplier } =
+      depthwiseGeometry(this.label, args));
     this.useBias = args.useBias ?? true;
     this.activation = checkActivation(args.activation ?? 'linear', `${this.label}: activation`);
     this.depthwiseInitializer = args.depthwiseInitializer ?? 'glorotUniform';
@@ -246,11 +269,7 @@ export class DepthwiseConv2D extends Layer {
     if (this.useBias) this.addWeight('bias', [c * this.depthMultiplier], this.biasInitializer, { regularizer: this.biasRegularizer });
   }
   private outSpatial(s: Shape): number[] {
-    const c = s[2];
-    const info = computeConv2DInfo('depthwiseConv2d', [1, ...s], [...this.kernelSize, 1, c * this.depthMultiplier], {
-      strides: this.strides, padding: this.padding, dilations: this.dilationRate, groups: c,
-    });
-    return [info.outH, info.outW];
+    return depthwiseOutSpatial('depthwiseConv2d', s, this);
   }
   computeOutputShape(s: Shape): number[] {
     return [...this.outSpatial(s), s[2] * this.depthMultiplier];
@@ -380,14 +399,8 @@ export class SeparableConv2D extends Layer {
     const f = args?.filters;
     if (typeof f !== 'number' || !Number.isInteger(f) || f < 1) throw new RangeError(`${this.label}: filters must be a positive integer, received ${JSON.stringify(f)}`);
     this.filters = f;
-    if (args.kernelSize === undefined) throw new RangeError(`${this.label}: kernelSize is required`);
-    this.kernelSize = perAxis(this.label, 'kernelSize', args.kernelSize, 2, 1);
-    this.strides = perAxis(this.label, 'strides', args.strides, 2, 1);
-    this.dilationRate = perAxis(this.label, 'dilationRate', args.dilationRate, 2, 1);
-    this.padding = checkPadding(args.padding ?? 'valid', this.label);
-    const m = args.depthMultiplier ?? 1;
-    if (!Number.isInteger(m) || m < 1) throw new RangeError(`${this.label}: depthMultiplier must be a positive integer, received ${JSON.stringify(m)}`);
-    this.depthMultiplier = m;
+    ({ kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate, padding: this.padding, depthMultiplier: this.depthMultiplier } =
+      depthwiseGeometry(this.label, args));
     this.useBias = args.useBias ?? true;
     this.activation = checkActivation(args.activation ?? 'linear', `${this.label}: activation`);
     this.depthwiseInitializer = args.depthwiseInitializer ?? 'glorotUniform';
@@ -408,11 +421,7 @@ export class SeparableConv2D extends Layer {
     if (this.useBias) this.addWeight('bias', [this.filters], this.biasInitializer, { regularizer: this.biasRegularizer });
   }
   private outSpatial(s: Shape): number[] {
-    const c = s[2];
-    const info = computeConv2DInfo('separableConv2d', [1, ...s], [...this.kernelSize, 1, c * this.depthMultiplier], {
-      strides: this.strides, padding: this.padding, dilations: this.dilationRate, groups: c,
-    });
-    return [info.outH, info.outW];
+    return depthwiseOutSpatial('separableConv2d', s, this);
   }
   computeOutputShape(s: Shape): number[] {
     return [...this.outSpatial(s), this.filters];
