@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { registerWasmVariant, wasmVariantSupported } from '../../src/backends/wasm/index.js';
 import { misses, runLargeLogits, type Check } from './large_logits.js';
+import { wasmFilesEnv } from '../util/wasm_files.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 registerWasmVariant('wasm-plain', 'simd');
@@ -32,7 +33,7 @@ describe('log-softmax and softmax cross-entropy of large logits', () => {
   it('wasm, both committed builds on the kernels directly (relaxed SIMD in a child process)', () => {
     for (const variant of ['simd', 'relaxed']) {
       const flags = variant === 'relaxed' && !wasmVariantSupported('relaxed') ? ['--experimental-wasm-relaxed-simd'] : [];
-      const r = spawnSync(process.execPath, [...flags, 'test/wasm/large-logits-check.mjs', variant], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, [...flags, 'test/wasm/large-logits-check.mjs', variant], { cwd: root, encoding: 'utf8', timeout: 60_000, env: wasmFilesEnv() });
       expect(r.status, r.stderr).toBe(0);
       const checks = JSON.parse(r.stdout.trim().split('\n').pop()!) as Check[];
       expect(checks.length).toBe(4 * 6);

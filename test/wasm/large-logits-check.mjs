@@ -7,9 +7,7 @@
 import { readFileSync } from 'node:fs';
 
 const variant = process.argv[2] ?? 'relaxed';
-const root = new URL('../../', import.meta.url);
-const src = readFileSync(new URL(`src/backends/wasm/generated/module_${variant}.ts`, root), 'utf8');
-const bytes = Buffer.from(/'([A-Za-z0-9+/=]{100,})'/.exec(src)[1], 'base64');
+const bytes = readFileSync(`${process.env.CONVKIT_WASM_DIR}/${variant}.wasm`);
 const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
 const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, abort() { throw new Error('abort'); } } }).exports;
 let top = Math.ceil((e.heap_base() >>> 0) / 64) * 64;

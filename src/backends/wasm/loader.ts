@@ -1,13 +1,15 @@
 /**
  * Instantiates the convkit WASM module from the base64 strings generated at build
  * time (src/backends/wasm/generated, written by `npm run build:wasm`). Two builds
- * exist: plain SIMD128 and SIMD128 + relaxed SIMD; `WebAssembly.validate` picks the
+ * exist: plain SIMD128 and SIMD128 + relaxed SIMD (shipped as a small patch against the
+ * plain one: wasm_patch.ts); `WebAssembly.validate` picks the
  * relaxed one where the engine accepts it (Chromium, Node >= 22 or Node 20 with
  * --experimental-wasm-relaxed-simd). The caller owns the Memory (imported by the
  * module), so the host-side allocator can grow it and read it.
  */
 import { MODULE_SIMD_BASE64 } from './generated/module_simd.js';
-import { MODULE_RELAXED_BASE64 } from './generated/module_relaxed.js';
+import { MODULE_RELAXED_PATCH_BASE64 } from './generated/module_relaxed.js';
+import { applyWasmPatch } from './wasm_patch.js';
 
 export type WasmVariant = 'simd' | 'relaxed';
 
@@ -35,7 +37,8 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
 
 /** The module bytes of one build. */
 export function wasmBytes(variant: WasmVariant): Uint8Array<ArrayBuffer> {
-  return (decoded[variant] ??= decodeBase64(variant === 'simd' ? MODULE_SIMD_BASE64 : MODULE_RELAXED_BASE64));
+  const simd = (decoded.simd ??= decodeBase64(MODULE_SIMD_BASE64));
+  return variant === 'simd' ? simd : (decoded.relaxed ??= applyWasmPatch(simd, decodeBase64(MODULE_RELAXED_PATCH_BASE64)));
 }
 
 /** Whether this engine can run `variant` (SIMD128 is required for both). */
