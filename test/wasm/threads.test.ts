@@ -115,6 +115,7 @@ function runAll(): Run[] {
     out.push({ key: 'batch norm forward', values: ck.batchNorm(bx, bg, bb, { training: true }).dataSync() as Float32Array });
     bnGrads.forEach((g, i) => out.push({ key: `batch norm gradient ${i}`, values: g.dataSync() as Float32Array }));
     for (const t of [bx, bg, bb, bn, ...bnGrads]) t.dispose();
+    for (const r of rowKernels()) out.push(r);
     for (const [M, N, K] of [[160, 130, 170], [7, 600, 300], [300, 9, 500], [1, 1000, 1000]]) {
       for (const transposeA of [false, true]) for (const transposeB of [false, true]) {
         const a = ck.tensor(rand(M * K, 21), transposeA ? [K, M] : [M, K]);
@@ -125,6 +126,52 @@ function runAll(): Run[] {
       }
     }
   });
+  return out;
+}
+
+/**
+ * Kernels split into ranges of rows or outer blocks (parallelSplit): broadcasting binary ops
+ * and select (split on the outermost axis longer than 1, or along the one row), softmax and
+ * log-softmax (last and middle axis) with their gradients, softmax cross-entropy and its
+ * gradient, reductions (blocks of kept outer elements) and LRN with its gradient.
+ */
+function rowKernels(): Run[] {
+  const out: Run[] = [];
+  const t = (shape: number[], seed: number) => ck.tensor(rand(size(shape), seed), shape);
+  const add = (key: string, y: ck.Tensor) => {
+    out.push({ key, values: y.dataSync() as Float32Array });
+    y.dispose();
+  };
+  const a = t([16, 40, 40, 24], 61);
+  for (const [name, b] of [['same shape', t([16, 40, 40, 24], 62)], ['channel vector', t([24], 63)], ['per-example scalar', t([16, 1, 1, 1], 64)], ['row [40, 1, 24]', t([40, 1, 24], 65)]] as const) {
+    add(`add ${name}`, ck.add(a, b));
+    add(`mul ${name}`, ck.mul(b, a));
+    add(`pow ${name}`, ck.pow(ck.abs(a), b));
+    add(`where ${name}`, ck.where(ck.greater(a, 0.1), a, b));
+    b.dispose();
+  }
+  const long = t([1, 1, 200003], 66); // one row: split along it
+  add('sub one long row', ck.sub(long, t([200003], 67)));
+  const logits = t([3000, 130], 68), mid = t([40, 37, 60], 69);
+  for (const [name, f] of [['softmax', ck.softmax], ['logSoftmax', ck.logSoftmax]] as const) {
+    add(`${name} last axis`, f(logits));
+    add(`${name} middle axis`, f(mid, 1));
+    const { grads } = ck.valueAndGrad((x: ck.Tensor) => ck.sum(ck.mul(f(x, 1), mid)))(mid);
+    add(`${name} gradient`, grads[0]);
+  }
+  const labels = ck.oneHot(ck.tensor(Array.from({ length: 3000 }, (_, i) => (i * 7) % 130), [3000], 'int32'), 130);
+  const { value: xent, grads: xg } = ck.valueAndGrad((z: ck.Tensor) => ck.sum(ck.softmaxCrossEntropy(z, labels)))(logits);
+  add('softmax cross-entropy', ck.softmaxCrossEntropy(logits, labels, { reduction: 'none' }));
+  add('softmax cross-entropy gradient', xg[0]);
+  xent.dispose();
+  add('sum over the last axis', ck.sum(a, { axes: [3] }));
+  add('max over H, W', ck.max(a, { axes: [1, 2] }));
+  add('mean over the middle axis', ck.mean(mid, { axes: [1] }));
+  const lx = t([8, 30, 30, 64], 70);
+  add('lrn', ck.lrn(lx, { size: 5, alpha: 1e-3, beta: 0.75, k: 2 }));
+  const { grads: lg } = ck.valueAndGrad((x: ck.Tensor) => ck.sum(ck.square(ck.lrn(x, { size: 5, alpha: 1e-3, beta: 0.75, k: 2 }))))(lx);
+  add('lrn gradient', lg[0]);
+  for (const x of [a, long, logits, mid, labels, lx]) x.dispose();
   return out;
 }
 
@@ -154,6 +201,14 @@ describe('wasm threads', () => {
         expect(diff, `${one[i].key} on ${n} threads differs at ${diff}`).toBe(-1);
       }
     }
+  });
+
+  it('row- and block-split kernels (broadcasting binary ops, where, softmax, cross-entropy, reductions, LRN) run on the workers', async () => {
+    const be = await useThreads(2);
+    const before = be.threadedCalls;
+    const rows = ck.withBackend('wasm', rowKernels);
+    // every result above is at least one threaded call (a gradient: several)
+    expect(be.threadedCalls - before).toBeGreaterThanOrEqual(rows.length);
   });
 
   it('the threaded results match the ts oracle (a training step of a small convnet)', async () => {

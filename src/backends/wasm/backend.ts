@@ -46,7 +46,7 @@ import { Allocator, WasmOutOfMemoryError } from './allocator.js';
 import type { Kernel } from '../../kernels/kernel.js';
 import { registerKernel, type KernelFunc, type KernelVariants } from '../../registry/kernels.js';
 import type { WasmExports, WasmModule, WasmVariant } from './loader.js';
-import { ThreadPool, checkThreads, threadsAvailable } from './threads.js';
+import { RANGE_ALIGN, ThreadPool, checkThreads, threadsAvailable, type RangeSplit } from './threads.js';
 
 /**
  * The smallest kernel (in flops, 2 per multiply-add) that runs on the worker threads;
@@ -68,9 +68,11 @@ const THREADED_EXPORTS = [
   'gemm_f32', 'conv_forward_f32', 'conv_backprop_input_f32', 'conv_backprop_filter_f32',
   'max_pool2d_f32_part', 'max_pool2d_grad_f32_part', 'avg_pool2d_f32_part', 'avg_pool2d_grad_f32_part',
   'batch_norm_stats_f32', 'batch_norm_apply_f32', 'batch_norm_grad_f32',
-  // element-wise exports, run on element ranges (parallelRange)
+  // exports run on ranges of elements or rows (parallelRange, parallelSplit)
   'unary_f32', 'activation_f32', 'activation_grad_f32',
   'sgd_f32', 'adam_f32', 'rmsprop_f32', 'adagrad_f32', 'adadelta_f32',
+  'binary_f32', 'where_f32', 'softmax_f32', 'softmax_grad_f32', 'softmax_xent_f32', 'softmax_xent_grad_f32',
+  'reduce_f32', 'lrn_f32', 'lrn_grad_f32',
 ] as const;
 
 /**
@@ -305,11 +307,24 @@ export class WasmBackend implements Backend {
    * else on this thread.
    */
   parallelRange(name: ThreadedExport, args: number[], nArg: number, ptrArgs: readonly number[], floatsPerElement: number): void {
+    // a null pointer (an optional array not passed) stays null
+    const strides = ptrArgs.filter((i) => args[i] !== 0).map((i) => [i, 4] as const);
+    this.parallelSplit(name, args, { nArg, strides, align: RANGE_ALIGN }, args[nArg] * floatsPerElement * FLOPS_PER_FLOAT_MOVED);
+  }
+
+  /**
+   * Call export `name` on all threads, each on a range of the units counted by
+   * `args[split.nArg]` (rows of a softmax, outer blocks of a broadcast), the pointer
+   * arguments advanced as `split.strides` say (see RangeSplit), when the call does at least
+   * MIN_PARALLEL_FLOPS of work (`flops`); else on this thread. Every unit is computed by
+   * one call, in the same way as on one thread: bitwise the same result. args[wsArg], when
+   * given, is a scratch block: each worker passes its own workspace instead.
+   */
+  parallelSplit(name: ThreadedExport, args: number[], split: RangeSplit, flops: number, wsArg = -1): void {
     const pool = this.pool;
-    if (pool && args[nArg] * floatsPerElement * FLOPS_PER_FLOAT_MOVED >= this.minParallelFlops && pool.active) {
+    if (pool && args[split.nArg] >= 2 && flops >= this.minParallelFlops && pool.active) {
       this.threadedCalls++;
-      // a null pointer (an optional array not passed) stays null
-      pool.run(this.wasm, name, args, -1, pool.threads * 2, { nArg, ptrArgs: ptrArgs.filter((i) => args[i] !== 0) });
+      pool.run(this.wasm, name, args, wsArg, Math.min(args[split.nArg], pool.threads * 2), split);
       return;
     }
     this.wasm[name](...args);

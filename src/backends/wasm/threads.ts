@@ -45,13 +45,15 @@ const ERROR = 8; // a part threw (job generation + 1)
 const QUIT = 9;
 const WS_ARG = 10; // argument replaced by each thread's own workspace (-1: none)
 const RANGE_ARG = 11; // range mode: the element-count argument (-1: parts mode)
-const PTR_MASK = 12; // range mode: bit i set when argument i is a pointer to float32 elements
+const ALIGN = 12; // range mode: parts start at multiples of this many units of the count argument
 const WORKER_PARTS = 13; // parts the workers (not the caller) have run, in all
-/** Range mode: parts start at multiples of this many elements (so the only SIMD tail is the last part's, as on one thread). */
+/** Range mode over elements: parts start at multiples of this many elements (so the only SIMD tail is the last part's, as on one thread). */
 export const RANGE_ALIGN = 16;
 const ARGS_BYTE_OFFSET = 64;
 const MAX_ARGS = 24;
-const CTRL_BYTES = ARGS_BYTE_OFFSET + MAX_ARGS * 8;
+// range mode: bytes each argument advances per unit of the count argument (0: not a pointer)
+const STRIDES_BYTE_OFFSET = ARGS_BYTE_OFFSET + MAX_ARGS * 8;
+const CTRL_BYTES = STRIDES_BYTE_OFFSET + MAX_ARGS * 8;
 const CLOSED = 0xffff;
 
 /**
@@ -60,16 +62,17 @@ const CLOSED = 0xffff;
  */
 const WORKER_SOURCE = `
 'use strict';
-const C = { GEN: ${GEN}, NEXT: ${NEXT}, DONE: ${DONE}, PARTS: ${PARTS}, FN: ${FN}, NARGS: ${NARGS}, READY: ${READY}, FAILED: ${FAILED}, ERROR: ${ERROR}, QUIT: ${QUIT}, WS_ARG: ${WS_ARG}, RANGE_ARG: ${RANGE_ARG}, PTR_MASK: ${PTR_MASK}, WORKER_PARTS: ${WORKER_PARTS} };
-function partBegin(total, part, parts) {
+const C = { GEN: ${GEN}, NEXT: ${NEXT}, DONE: ${DONE}, PARTS: ${PARTS}, FN: ${FN}, NARGS: ${NARGS}, READY: ${READY}, FAILED: ${FAILED}, ERROR: ${ERROR}, QUIT: ${QUIT}, WS_ARG: ${WS_ARG}, RANGE_ARG: ${RANGE_ARG}, ALIGN: ${ALIGN}, WORKER_PARTS: ${WORKER_PARTS} };
+function partBegin(total, part, parts, align) {
   if (part <= 0) return 0;
   if (part >= parts) return total;
-  const blocks = Math.ceil(total / ${RANGE_ALIGN});
-  return Math.min(total, Math.floor(blocks * part / parts) * ${RANGE_ALIGN});
+  const blocks = Math.ceil(total / align);
+  return Math.min(total, Math.floor(blocks * part / parts) * align);
 }
 function start(msg, post) {
   const c = new Int32Array(msg.ctrl);
   const a = new Float64Array(msg.ctrl, ${ARGS_BYTE_OFFSET}, ${MAX_ARGS});
+  const s = new Float64Array(msg.ctrl, ${STRIDES_BYTE_OFFSET}, ${MAX_ARGS});
   let fns;
   try {
     if (msg.fail) throw new Error(msg.fail);
@@ -89,7 +92,7 @@ function start(msg, post) {
     Atomics.wait(c, C.GEN, gen);
     gen = Atomics.load(c, C.GEN);
     if (Atomics.load(c, C.QUIT)) return;
-    const f = fns[c[C.FN]], n = c[C.NARGS], parts = c[C.PARTS], wsArg = c[C.WS_ARG], rangeArg = c[C.RANGE_ARG], mask = c[C.PTR_MASK];
+    const f = fns[c[C.FN]], n = c[C.NARGS], parts = c[C.PARTS], wsArg = c[C.WS_ARG], rangeArg = c[C.RANGE_ARG], align = c[C.ALIGN];
     args.length = rangeArg >= 0 ? n : n + 2;
     for (let i = 0; i < n; i++) args[i] = a[i];
     if (wsArg >= 0) args[wsArg] = msg.ws;
@@ -106,9 +109,9 @@ function start(msg, post) {
           args[n] = p;
           f(...args);
         } else {
-          const i0 = partBegin(total, p, parts), i1 = partBegin(total, p + 1, parts);
+          const i0 = partBegin(total, p, parts, align), i1 = partBegin(total, p + 1, parts, align);
           if (i0 < i1) {
-            for (let i = 0; i < n; i++) if (mask & (1 << i)) args[i] = a[i] + i0 * 4;
+            for (let i = 0; i < n; i++) if (s[i] !== 0) args[i] = a[i] + i0 * s[i];
             args[rangeArg] = i1 - i0;
             f(...args);
           }
@@ -261,16 +264,29 @@ export function checkThreads(threads: unknown): number {
   return threads;
 }
 
-/** Range mode: the first element of part `part` of `parts` over `total` elements (the worker's partBegin). */
-export function rangeBegin(total: number, part: number, parts: number): number {
+/** Range mode: the first unit of part `part` of `parts` over `total` units, parts starting at multiples of `align` (the worker's partBegin). */
+export function rangeBegin(total: number, part: number, parts: number, align = RANGE_ALIGN): number {
   if (part <= 0) return 0;
   if (part >= parts) return total;
-  return Math.min(total, Math.floor((Math.ceil(total / RANGE_ALIGN) * part) / parts) * RANGE_ALIGN);
+  return Math.min(total, Math.floor((Math.ceil(total / align) * part) / parts) * align);
+}
+
+/**
+ * Range mode: the export is called on ranges of `args[nArg]` units instead of with (part,
+ * parts); each argument `strides[k][0]` (a pointer) advances `strides[k][1]` bytes per unit
+ * (4 for float32 elements; a row's bytes when the units are rows); parts start at
+ * multiples of `align` units.
+ */
+export interface RangeSplit {
+  nArg: number;
+  strides: readonly (readonly [arg: number, bytesPerUnit: number])[];
+  align: number;
 }
 
 export class ThreadPool {
   private readonly ctrl: Int32Array;
   private readonly args: Float64Array;
+  private readonly strides: Float64Array;
   private readonly workers: WorkerHandle[] = [];
   private readonly fnIndex = new Map<string, number>();
   private readonly block: boolean;
@@ -295,6 +311,7 @@ export class ThreadPool {
     const sab = new SharedArrayBuffer(CTRL_BYTES);
     this.ctrl = new Int32Array(sab);
     this.args = new Float64Array(sab, ARGS_BYTE_OFFSET, MAX_ARGS);
+    this.strides = new Float64Array(sab, STRIDES_BYTE_OFFSET, MAX_ARGS);
     this.block = canBlock(this.ctrl);
     names.forEach((n, i) => this.fnIndex.set(n, i));
     const starter = starterOverride ?? (isNode() ? startNodeWorker : startBrowserWorker);
@@ -375,8 +392,8 @@ export class ThreadPool {
    */
   run(
     exports: Record<string, (...a: number[]) => number>, name: string, args: readonly number[], wsArg: number, parts: number,
-    /** Range mode: call the export on element ranges (args[nArg] elements, the args in ptrArgs offset to each range) instead of passing part and parts. */
-    range?: { nArg: number; ptrArgs: readonly number[] },
+    /** Range mode (see RangeSplit) instead of passing part and parts. */
+    range?: RangeSplit,
   ): void {
     const fn = this.fnIndex.get(name);
     if (fn === undefined) throw new Error(`convkit wasm threads: '${name}' is not a threaded export`);
@@ -390,7 +407,9 @@ export class ThreadPool {
     c[PARTS] = parts;
     c[WS_ARG] = wsArg;
     c[RANGE_ARG] = range ? range.nArg : -1;
-    c[PTR_MASK] = range ? range.ptrArgs.reduce((m, i) => m | (1 << i), 0) : 0;
+    c[ALIGN] = range ? range.align : 1;
+    this.strides.fill(0);
+    if (range) for (const [i, bytes] of range.strides) this.strides[i] = bytes;
     Atomics.store(c, DONE, 0);
     Atomics.store(c, NEXT, ((gen & 0x7fff) << 16) | 0);
     Atomics.store(c, GEN, gen);
@@ -409,9 +428,9 @@ export class ThreadPool {
         if (!range) f(...mine, p, parts);
         else {
           const total = args[range.nArg];
-          const i0 = rangeBegin(total, p, parts), i1 = rangeBegin(total, p + 1, parts);
+          const i0 = rangeBegin(total, p, parts, range.align), i1 = rangeBegin(total, p + 1, parts, range.align);
           if (i0 < i1) {
-            for (const i of range.ptrArgs) mine[i] = args[i] + i0 * 4;
+            for (const [i, bytes] of range.strides) mine[i] = args[i] + i0 * bytes;
             mine[range.nArg] = i1 - i0;
             f(...mine);
           }

@@ -14,8 +14,8 @@ import type { Kernel } from '../../../kernels/kernel.js';
 import { BINARY_OP, UNARY_OP } from '../../../kernels/wasm_abi.js';
 import type { TensorInfo } from '../../../tensor/backend.js';
 import { sizeOf, stridesOf } from '../../../tensor/shape.js';
-import { wasmKernel, type WasmBackend } from '../backend.js';
-import { broadcastStrides, collapse, forEachBox } from './strided.js';
+import { FLOPS_PER_FLOAT_MOVED, wasmKernel, type WasmBackend } from '../backend.js';
+import { boxSplit, broadcastStrides, collapse, forEachBox } from './strided.js';
 
 /** The binary kernels and their codes in binary_f32. */
 const BINARY: [Kernel, number][] = [
@@ -41,7 +41,10 @@ export function binaryOp(be: WasmBackend, kernel: Kernel, code: number, a: Tenso
   const walk = collapse(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape), stridesOf(shape)]);
   const pa = be.ptr(a), pb = be.ptr(b), py = be.ptr(y);
   forEachBox(walk, (off, d, s) => {
-    be.wasm.binary_f32(code, pa + 4 * off[0], pb + 4 * off[1], py + 4 * off[2], d[0], d[1], d[2], d[3], ...s[0], ...s[1]);
+    const args = [code, pa + 4 * off[0], pb + 4 * off[1], py + 4 * off[2], d[0], d[1], d[2], d[3], ...s[0], ...s[1]];
+    const split = boxSplit(d, s, 4, [1, 2, 3]);
+    if (split) be.parallelSplit('binary_f32', args, split, 3 * FLOPS_PER_FLOAT_MOVED * d[0] * d[1] * d[2] * d[3]);
+    else be.wasm.binary_f32(...args);
   });
   return y;
 }
@@ -67,7 +70,10 @@ wasmKernel(Where, ([c, a, b], _attrs, be) => {
   const walk = collapse(shape, [c, a, b].map((t) => broadcastStrides(t.shape, shape)).concat([stridesOf(shape)]));
   const pc = be.ptr(c), pa = be.ptr(a), pb = be.ptr(b), py = be.ptr(y);
   forEachBox(walk, (off, d, s) => {
-    be.wasm.where_f32(pc + 4 * off[0], pa + 4 * off[1], pb + 4 * off[2], py + 4 * off[3], d[0], d[1], d[2], d[3], ...s[0], ...s[1], ...s[2]);
+    const args = [pc + 4 * off[0], pa + 4 * off[1], pb + 4 * off[2], py + 4 * off[3], d[0], d[1], d[2], d[3], ...s[0], ...s[1], ...s[2]];
+    const split = boxSplit(d, s, 4, [0, 1, 2, 3]);
+    if (split) be.parallelSplit('where_f32', args, split, 4 * FLOPS_PER_FLOAT_MOVED * d[0] * d[1] * d[2] * d[3]);
+    else be.wasm.where_f32(...args);
   });
   return y;
 });

@@ -19,6 +19,7 @@ import { ACTIVATION_OP } from '../../../kernels/wasm_abi.js';
 import type { TensorInfo } from '../../../tensor/backend.js';
 import { sizeOf } from '../../../tensor/shape.js';
 import { FLOPS_PER_FLOAT_MOVED, wasmKernel, type WasmBackend } from '../backend.js';
+import type { RangeSplit } from '../threads.js';
 
 const geluCode = ({ approximate }: GeluAttrs) => (approximate === 'tanh' ? ACTIVATION_OP.geluTanh : ACTIVATION_OP.gelu);
 
@@ -55,17 +56,30 @@ for (const [fwd, grad, code] of withAlpha) {
 wasmKernel(Gelu, ([x], attrs, be) => activation(be, geluCode(attrs), x, 0));
 wasmKernel(GeluGrad, ([dy, x], attrs, be) => activationGrad(be, geluCode(attrs), dy, x, 0));
 
+/**
+ * Work of a softmax-like row (max, exp, sum, scale: an exp costs a few tens of flops), per
+ * element, for the MIN_PARALLEL_FLOPS cut-over; an estimate like FLOPS_PER_FLOAT_MOVED.
+ */
+const SOFTMAX_FLOPS = 2 * FLOPS_PER_FLOAT_MOVED;
+/** LRN: a window sum and a pow per element. */
+const LRN_FLOPS_PER_ELEMENT = 3 * FLOPS_PER_FLOAT_MOVED;
+
+/** A split over `args[nArg]` rows, the pointers at `ptrArgs` advancing `rowBytes` per row. */
+const rows = (nArg: number, ptrArgs: readonly number[], rowBytes: number): RangeSplit => ({ nArg, strides: ptrArgs.map((i) => [i, rowBytes] as const), align: 1 });
+
 for (const [fwd, grad, isLog] of [[Softmax, SoftmaxGrad, 0], [LogSoftmax, LogSoftmaxGrad, 1]] as const) {
   wasmKernel(fwd, ([x], { axis }, be) => {
     const y = be.alloc(x.shape);
     const { outer, n, inner } = axisLayout(x.shape, axis);
-    if (sizeOf(x.shape)) be.wasm.softmax_f32(isLog, be.ptr(x), be.ptr(y), outer, n, inner);
+    const row = 4 * n * inner;
+    if (sizeOf(x.shape)) be.parallelSplit('softmax_f32', [isLog, be.ptr(x), be.ptr(y), outer, n, inner], rows(3, [1, 2], row), SOFTMAX_FLOPS * outer * n * inner);
     return y;
   });
   wasmKernel(grad, ([dy, y], { axis }, be) => {
     const dx = be.alloc(y.shape);
     const { outer, n, inner } = axisLayout(y.shape, axis);
-    if (sizeOf(y.shape)) be.wasm.softmax_grad_f32(isLog, be.ptr(dy), be.ptr(y), be.ptr(dx), outer, n, inner);
+    const row = 4 * n * inner;
+    if (sizeOf(y.shape)) be.parallelSplit('softmax_grad_f32', [isLog, be.ptr(dy), be.ptr(y), be.ptr(dx), outer, n, inner], rows(4, [1, 2, 3], row), SOFTMAX_FLOPS * outer * n * inner);
     return dx;
   });
 }
@@ -73,14 +87,14 @@ for (const [fwd, grad, isLog] of [[Softmax, SoftmaxGrad, 0], [LogSoftmax, LogSof
 wasmKernel(SoftmaxCrossEntropy, ([logits, labels], _attrs, be) => {
   const [N, K] = logits.shape;
   const loss = be.alloc([N]);
-  if (N) be.wasm.softmax_xent_f32(be.ptr(logits), be.ptr(labels), be.ptr(loss), N, K);
+  if (N) be.parallelSplit('softmax_xent_f32', [be.ptr(logits), be.ptr(labels), be.ptr(loss), N, K], { nArg: 3, strides: [[0, 4 * K], [1, 4 * K], [2, 4]], align: 1 }, SOFTMAX_FLOPS * N * K);
   return loss;
 });
 
 wasmKernel(SoftmaxCrossEntropyGrad, ([dloss, logits, labels], _attrs, be) => {
   const [N, K] = logits.shape;
   const dz = be.alloc([N, K]);
-  if (N * K) be.wasm.softmax_xent_grad_f32(be.ptr(dloss), be.ptr(logits), be.ptr(labels), be.ptr(dz), N, K);
+  if (N * K) be.parallelSplit('softmax_xent_grad_f32', [be.ptr(dloss), be.ptr(logits), be.ptr(labels), be.ptr(dz), N, K], { nArg: 4, strides: [[0, 4], [1, 4 * K], [2, 4 * K], [3, 4 * K]], align: 1 }, SOFTMAX_FLOPS * N * K);
   return dz;
 });
 
@@ -129,6 +143,18 @@ wasmKernel(BatchNormGrad, ([dy, x, gamma, mean, variance], { epsilon }, be) => {
 /** Host scratch of the LRN kernels (see assembly/lrn_f32.ts). */
 const lrnScratchBytes = (C: number, { size }: LrnAttrs) => 4 * (3 * C + 2 * size + 16);
 
+/**
+ * An LRN kernel over `args[nArg]` rows of C channels (the pointers at `ptrArgs` advance a
+ * row per row), on threads when it is big: each worker's scratch (the last argument) is
+ * its own workspace, so only where the scratch fits in one.
+ */
+function lrnRows(be: WasmBackend, name: 'lrn_f32' | 'lrn_grad_f32', args: number[], attrs: LrnAttrs, nArg: number, ptrArgs: number[], C: number): void {
+  const fits = lrnScratchBytes(C, attrs) <= be.wasm.gemm_f32_workspace_bytes() >>> 0;
+  const flops = LRN_FLOPS_PER_ELEMENT * args[nArg] * C;
+  if (fits) be.parallelSplit(name, args, rows(nArg, ptrArgs, 4 * C), flops, args.length - 1);
+  else be.wasm[name](...args);
+}
+
 wasmKernel(LRN, ([x], attrs, be) => {
   const { size, alpha, beta, k } = attrs;
   const { M: rows, C } = channelRows(x.shape);
@@ -136,7 +162,7 @@ wasmKernel(LRN, ([x], attrs, be) => {
   if (!rows) return y;
   const scratch = be.scratch(lrnScratchBytes(C, attrs));
   try {
-    be.wasm.lrn_f32(be.ptr(x), be.ptr(y), rows, C, size, alpha, beta, k, scratch);
+    lrnRows(be, 'lrn_f32', [be.ptr(x), be.ptr(y), rows, C, size, alpha, beta, k, scratch], attrs, 2, [0, 1], C);
   } finally {
     be.freeScratch(scratch);
   }
@@ -150,7 +176,7 @@ wasmKernel(LRNGrad, ([dy, x], attrs, be) => {
   if (!rows) return dx;
   const scratch = be.scratch(lrnScratchBytes(C, attrs));
   try {
-    be.wasm.lrn_grad_f32(be.ptr(dy), be.ptr(x), be.ptr(dx), rows, C, size, alpha, beta, k, scratch);
+    lrnRows(be, 'lrn_grad_f32', [be.ptr(dy), be.ptr(x), be.ptr(dx), rows, C, size, alpha, beta, k, scratch], attrs, 3, [0, 1, 2], C);
   } finally {
     be.freeScratch(scratch);
   }

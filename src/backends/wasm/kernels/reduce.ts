@@ -10,7 +10,7 @@ import type { Kernel } from '../../../kernels/kernel.js';
 import { REDUCE_OP } from '../../../kernels/wasm_abi.js';
 import type { TensorInfo } from '../../../tensor/backend.js';
 import { sizeOf } from '../../../tensor/shape.js';
-import { wasmKernel, type WasmBackend } from '../backend.js';
+import { FLOPS_PER_FLOAT_MOVED, wasmKernel, type WasmBackend } from '../backend.js';
 
 /** The reductions and their codes in reduce_f32 (src/kernels/wasm_abi.ts). */
 const OPS: [Kernel<ReduceAttrs>, number][] = [[Sum, REDUCE_OP.sum], [Max, REDUCE_OP.max], [Min, REDUCE_OP.min], [Prod, REDUCE_OP.prod]];
@@ -47,7 +47,8 @@ export function reduceOp(be: WasmBackend, code: number, x: TensorInfo, axes: rea
       groups = [...groups.slice(0, r), ...groups.slice(r + 1)];
       const done = !groups.some((g) => g[1]);
       const dst = done ? be.alloc(outShape) : be.alloc([A * B]);
-      be.wasm.reduce_f32(code, be.ptr(src), be.ptr(dst), A, K, B);
+      // threads take blocks of A (each output element is one thread's sum, in the same order)
+      be.parallelSplit('reduce_f32', [code, be.ptr(src), be.ptr(dst), A, K, B], { nArg: 3, strides: [[1, 4 * K * B], [2, 4 * B]], align: 1 }, FLOPS_PER_FLOAT_MOVED * A * K * B);
       if (done) return dst;
       temps.push(dst);
       src = dst;

@@ -5,6 +5,7 @@
  * them, which only unusual broadcasts need).
  */
 import { broadcastStrides, collapse, type StridedWalk } from '../../../kernels/broadcast.js';
+import { RANGE_ALIGN, type RangeSplit } from '../threads.js';
 
 export { broadcastStrides, collapse };
 export type Walk = StridedWalk;
@@ -31,4 +32,18 @@ export function forEachBox(w: Walk, f: (offsets: number[], dims: number[], strid
       idx[d] = 0;
     }
   }
+}
+
+/**
+ * How to share one 4-dim box call among threads (WasmBackend.parallelSplit): on its
+ * outermost axis longer than 1 (every axis before it has size 1, so each thread's part is
+ * again a box: the same call with fewer of that axis and its pointers advanced).
+ * `dims4Arg` is the argument index of dims4[0]; `ptrArgs[i]` that of operand i's pointer,
+ * whose strides4 are `strides4[i]`. Parts of the innermost axis start at multiples of 16
+ * elements (the SIMD tail stays where it is on one thread). Null when the box is one element.
+ */
+export function boxSplit(dims4: readonly number[], strides4: readonly (readonly number[])[], dims4Arg: number, ptrArgs: readonly number[]): RangeSplit | null {
+  const k = dims4.findIndex((d) => d > 1);
+  if (k < 0) return null;
+  return { nArg: dims4Arg + k, strides: ptrArgs.map((arg, i) => [arg, 4 * strides4[i][k]] as const), align: k === 3 ? RANGE_ALIGN : 1 };
 }

@@ -9,15 +9,19 @@
  * elementwise parts then read the per-channel vectors; BatchNormGrad's dx program binds
  * 8 storage buffers, the most WebGPU guarantees.
  */
-import type { TensorInfo } from '../../../tensor/backend.js';
 import { sizeOf } from '../../../tensor/shape.js';
-import { gpu, type GpuData, type WebGPUBackend } from '../backend.js';
+import { gpu, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, type ProgramDef } from '../program.js';
 import { columnSums, PLAIN_SUM, type ColumnTerm } from './colsum.js';
 import { registerFloat } from './util.js';
 import { BatchNorm, BatchNormGrad, LRN, LRNGrad, channelRows, type LrnAttrs } from '../../../kernels/norm.js';
 
-/** Squared deviations from the channel mean (the variance's second pass). */
+/**
+ * The variance's second pass: squared deviations from the f32 channel mean, and the
+ * deviations themselves, whose mean (LO) is that mean's rounding error. Training
+ * normalises with x - mean - LO: when a channel's spread is small next to its mean (two
+ * examples a hair apart), centring on the rounded mean alone loses most of the digits.
+ */
 const SQUARED_DEVIATION: ColumnTerm = {
   key: 'batchnorm-sqdev',
   inputs: [
@@ -25,17 +29,19 @@ const SQUARED_DEVIATION: ColumnTerm = {
     { name: 'MEAN', type: 'f32', access: 'read' },
   ],
   setup: 'let mu = MEAN[c];',
-  terms: ['(X[i] - mu) * (X[i] - mu)'],
+  terms: ['(X[i] - mu) * (X[i] - mu)', 'X[i] - mu'],
 };
 
-const NORMALIZE: ProgramDef = {
-  key: 'batchnorm-normalize',
+/** y = (x - mean [- lo]) * gamma / sqrt(var + eps) + beta; `lo` (training): the mean's rounding error. */
+const normalizeProgram = (lo: boolean): ProgramDef => ({
+  key: lo ? 'batchnorm-normalize-lo' : 'batchnorm-normalize',
   buffers: [
     { name: 'X', type: 'f32', access: 'read' },
     { name: 'GAMMA', type: 'f32', access: 'read' },
     { name: 'BETA', type: 'f32', access: 'read' },
     { name: 'MEAN', type: 'f32', access: 'read' },
     { name: 'VAR', type: 'f32', access: 'read' },
+    ...(lo ? [{ name: 'LO', type: 'f32' as const, access: 'read' as const }] : []),
     { name: 'Y', type: 'f32', access: 'read_write' },
   ],
   params: [{ name: 'total', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'eps', type: 'f32' }],
@@ -43,9 +49,11 @@ const NORMALIZE: ProgramDef = {
   if (i >= u.total) { return; }
   let c = i % u.C;
   let scale = GAMMA[c] / sqrt(VAR[c] + u.eps);
-  Y[i] = (X[i] - MEAN[c]) * scale + BETA[c];
+  Y[i] = (X[i] - MEAN[c]${lo ? ' - LO[c]' : ''}) * scale + BETA[c];
 }`,
-};
+});
+const NORMALIZE = normalizeProgram(false);
+const NORMALIZE_TRAINING = normalizeProgram(true);
 
 /** dbeta = sum dy and dgamma = sum dy * xhat, in one pass. */
 const GRAD_SUMS: ColumnTerm = {
@@ -88,20 +96,18 @@ registerFloat(BatchNorm, (inputs, { epsilon: eps, training }, be) => {
   const [x, gamma, beta] = inputs;
   const { M, C } = channelRows(x.shape);
   const total = sizeOf(x.shape);
-  let mean: GpuData, variance: GpuData;
-  let stats: TensorInfo[] = [];
-  if (training) {
-    const m = be.output([C], 'float32'), v = be.output([C], 'float32');
-    columnSums(be, PLAIN_SUM, [gpu(x)], [m.dataId], M, C, {}, 1 / M);
-    columnSums(be, SQUARED_DEVIATION, [gpu(x), m.dataId], [v.dataId], M, C, {}, 1 / M);
-    stats = [m, v];
-    [mean, variance] = [m.dataId, v.dataId];
-  } else {
-    [mean, variance] = [gpu(inputs[3]), gpu(inputs[4])];
-  }
   const y = be.output(x.shape, 'float32');
-  be.run(NORMALIZE, [gpu(x), gpu(gamma), gpu(beta), mean, variance, y.dataId], { total, C: Math.max(C, 1), eps }, grid1d(total));
-  return [y, ...stats];
+  const params = { total, C: Math.max(C, 1), eps };
+  if (!training) {
+    be.run(NORMALIZE, [gpu(x), gpu(gamma), gpu(beta), gpu(inputs[3]), gpu(inputs[4]), y.dataId], params, grid1d(total));
+    return [y];
+  }
+  const m = be.output([C], 'float32'), v = be.output([C], 'float32'), lo = be.alloc(Math.max(C, 1), 'float32');
+  columnSums(be, PLAIN_SUM, [gpu(x)], [m.dataId], M, C, {}, 1 / M);
+  columnSums(be, SQUARED_DEVIATION, [gpu(x), m.dataId], [v.dataId, lo], M, C, {}, 1 / M);
+  be.run(NORMALIZE_TRAINING, [gpu(x), gpu(gamma), gpu(beta), m.dataId, v.dataId, lo, y.dataId], params, grid1d(total));
+  be.disposeData(lo);
+  return [y, m, v];
 });
 
 registerFloat(BatchNormGrad, ([dy, x, gamma, mean, variance], { epsilon: eps }, be: WebGPUBackend) => {
