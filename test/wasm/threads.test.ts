@@ -133,7 +133,8 @@ function runAll(): Run[] {
  * Kernels split into ranges of rows or outer blocks (parallelSplit): broadcasting binary ops
  * and select (split on the outermost axis longer than 1, or along the one row), softmax and
  * log-softmax (last and middle axis) with their gradients, softmax cross-entropy and its
- * gradient, reductions (blocks of kept outer elements) and LRN with its gradient.
+ * gradient, reductions (blocks of kept outer elements), LRN with its gradient, strided
+ * copies and batched transposes.
  */
 function rowKernels(): Run[] {
   const out: Run[] = [];
@@ -171,6 +172,11 @@ function rowKernels(): Run[] {
   add('lrn', ck.lrn(lx, { size: 5, alpha: 1e-3, beta: 0.75, k: 2 }));
   const { grads: lg } = ck.valueAndGrad((x: ck.Tensor) => ck.sum(ck.square(ck.lrn(x, { size: 5, alpha: 1e-3, beta: 0.75, k: 2 }))))(lx);
   add('lrn gradient', lg[0]);
+  add('transpose NHWC -> NCHW', ck.transpose(a, [0, 3, 1, 2]));
+  add('transpose (strided copy)', ck.transpose(a, [2, 0, 3, 1]));
+  add('concat channels', ck.concat([a, a], 3));
+  add('pad', ck.pad(a, [[0, 0], [1, 2], [2, 1], [0, 0]]));
+  add('broadcastTo', ck.broadcastTo(ck.slice(a, [0, 0, 0, 0], [1, 40, 40, 24]), [16, 40, 40, 24]));
   for (const x of [a, long, logits, mid, labels, lx]) x.dispose();
   return out;
 }

@@ -72,7 +72,7 @@ const THREADED_EXPORTS = [
   'unary_f32', 'activation_f32', 'activation_grad_f32',
   'sgd_f32', 'adam_f32', 'rmsprop_f32', 'adagrad_f32', 'adadelta_f32',
   'binary_f32', 'where_f32', 'softmax_f32', 'softmax_grad_f32', 'softmax_xent_f32', 'softmax_xent_grad_f32',
-  'reduce_f32', 'lrn_f32', 'lrn_grad_f32',
+  'reduce_f32', 'lrn_f32', 'lrn_grad_f32', 'copy_strided_f32', 'transpose2d_f32',
 ] as const;
 
 /**

@@ -6,8 +6,8 @@
  */
 import { BroadcastTo, Concat, OneHot, Pad, Reverse, Slice, Transpose, concatShape, padShape, transposeShape } from '../../../kernels/shape.js';
 import { sizeOf, stridesOf } from '../../../tensor/shape.js';
-import { wasmKernel, type WasmBackend } from '../backend.js';
-import { broadcastStrides, collapse, forEachBox } from './strided.js';
+import { FLOPS_PER_FLOAT_MOVED, wasmKernel, type WasmBackend } from '../backend.js';
+import { boxSplit, broadcastStrides, collapse, forEachBox } from './strided.js';
 
 /**
  * dst[dstOff + dstStrides . i] = src[srcOff + srcStrides . i] for every index i of
@@ -22,7 +22,10 @@ export function copyWalk(
   if (sizeOf(shape) === 0) return;
   const walk = collapse(shape, [srcStrides, dstStrides]);
   forEachBox(walk, (off, d, s) => {
-    be.wasm.copy_strided_f32(src + 4 * (srcOff + off[0]), dst + 4 * (dstOff + off[1]), d[0], d[1], d[2], d[3], ...s[0], ...s[1]);
+    const args = [src + 4 * (srcOff + off[0]), dst + 4 * (dstOff + off[1]), d[0], d[1], d[2], d[3], ...s[0], ...s[1]];
+    const split = boxSplit(d, s, 2, [0, 1]);
+    if (split) be.parallelSplit('copy_strided_f32', args, split, 2 * FLOPS_PER_FLOAT_MOVED * d[0] * d[1] * d[2] * d[3]);
+    else be.wasm.copy_strided_f32(...args);
   });
 }
 
@@ -39,7 +42,9 @@ wasmKernel(Transpose, ([x], { perm }, be) => {
   if (w.shape.length === 2 && S[0] === 1 && S[1] === w.shape[0]) {
     be.wasm.transpose2d_f32(be.ptr(x), be.ptr(y), 1, w.shape[1], w.shape[0]);
   } else if (w.shape.length === 3 && S[1] === 1 && S[2] === w.shape[1] && S[0] === w.shape[1] * w.shape[2]) {
-    be.wasm.transpose2d_f32(be.ptr(x), be.ptr(y), w.shape[0], w.shape[2], w.shape[1]);
+    const [batch, R, C] = [w.shape[0], w.shape[2], w.shape[1]];
+    const plane = 4 * R * C;
+    be.parallelSplit('transpose2d_f32', [be.ptr(x), be.ptr(y), batch, R, C], { nArg: 2, strides: [[0, plane], [1, plane]], align: 1 }, 2 * FLOPS_PER_FLOAT_MOVED * batch * R * C);
   } else {
     copyWalk(be, be.ptr(x), 0, src, be.ptr(y), 0, dst, shape);
   }
