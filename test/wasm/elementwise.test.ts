@@ -31,6 +31,18 @@ describe('wasm binary kernels (broadcasting): pinned cases', () => {
       await check('Div', [inp([9, 1], 9), inp([9, C], 10)]);
     }
   });
+  it('a short channel vector over many rows, tiled into 64-float rows: both operand orders, every op, rows left over', async () => {
+    for (const C of [1, 3, 6, 16, 63]) {
+      for (const R of [2 * Math.ceil(64 / C), 129, 301]) {
+        for (const op of ops) {
+          await check(op, [inp([R, C], 11), inp([C], 12)]);
+          await check(op, [inp([C], 13), inp([R, C], 14)]);
+        }
+        await check('Pow', [{ ...inp([R, C], 15, 0.5, 2) }, inp([C], 16)], {}, ULP4);
+      }
+    }
+    await check('Add', [inp([4, 28, 28, 6], 17), inp([6], 18)]); // a LeNet bias
+  });
   it('rank > 4 walks (split into 4-dim boxes on the host)', async () => {
     await check('Add', [inp([2, 1, 3, 1, 5, 2], 1), inp([1, 4, 1, 6, 1, 2], 2)]);
     await check('Mul', [inp([3, 1, 2, 1, 3, 1, 4], 3), inp([1, 2, 1, 2, 1, 3, 1], 4)]);

@@ -15,7 +15,7 @@ import { BINARY_OP, UNARY_OP } from '../../../kernels/wasm_abi.js';
 import type { TensorInfo } from '../../../tensor/backend.js';
 import { sizeOf, stridesOf } from '../../../tensor/shape.js';
 import { FLOPS_PER_FLOAT_MOVED, wasmKernel, type WasmBackend } from '../backend.js';
-import { boxSplit, broadcastStrides, collapse, forEachBox } from './strided.js';
+import { boxSplit, broadcastStrides, collapse, forEachBox, type Walk } from './strided.js';
 
 /** The binary kernels and their codes in binary_f32. */
 const BINARY: [Kernel, number][] = [
@@ -33,6 +33,40 @@ const UNARY: [Kernel, number][] = [
   [Expm1, UNARY_OP.expm1], [Log1p, UNARY_OP.log1p],
 ];
 
+/**
+ * A short channel vector broadcast over many rows (a bias of C < 64 channels: walk [R, C],
+ * one operand's strides [C, 1], the other's [0, 1]) runs rows of C elements, each a call
+ * of the inner loop with a SIMD tail. Instead, tile the vector m times into a scratch row
+ * of m*C >= 64 floats and run rows of that length: the same elementwise results (bitwise),
+ * m times fewer rows. Returns false when the walk is not of that form.
+ */
+function tiledVectorBinary(be: WasmBackend, code: number, walk: Walk, pa: number, pb: number, py: number): boolean {
+  if (walk.shape.length !== 2) return false;
+  const [R, C] = walk.shape;
+  const [sa, sb] = walk.strides;
+  const isRows = (s: number[]) => s[0] === C && s[1] === 1, isVector = (s: number[]) => s[0] === 0 && s[1] === 1;
+  const vectorArg = isRows(sa) && isVector(sb) ? 1 : isVector(sa) && isRows(sb) ? 0 : -1;
+  const m = Math.ceil(64 / C);
+  if (vectorArg < 0 || C >= 64 || R < 2 * m) return false;
+  const P = m * C, rows = Math.floor(R / m);
+  const pattern = be.scratch(4 * P);
+  try {
+    be.wasm.copy_strided_f32(vectorArg === 1 ? pb : pa, pattern, 1, 1, m, C, 0, 0, 0, 1, 0, 0, C, 1);
+    const full = [0, 0, P, 1], vec = [0, 0, 0, 1];
+    const [pa2, sa2, pb2, sb2] = vectorArg === 1 ? [pa, full, pattern, vec] : [pattern, vec, pb, full];
+    const args = [code, pa2, pb2, py, 1, 1, rows, P, ...sa2, ...sb2];
+    be.parallelSplit('binary_f32', args, boxSplit([1, 1, rows, P], [sa2, sb2, full], 4, [1, 2, 3])!, 3 * FLOPS_PER_FLOAT_MOVED * rows * P);
+    const done = rows * m; // the rows left over, as they are
+    if (done < R) {
+      const o = 4 * done * C;
+      be.wasm.binary_f32(code, vectorArg === 1 ? pa + o : pa, vectorArg === 1 ? pb : pb + o, py + o, 1, 1, R - done, C, 0, 0, sa[0], sa[1], 0, 0, sb[0], sb[1]);
+    }
+  } finally {
+    be.freeScratch(pattern);
+  }
+  return true;
+}
+
 /** y = a op b with NumPy broadcasting. */
 export function binaryOp(be: WasmBackend, kernel: Kernel, code: number, a: TensorInfo, b: TensorInfo): TensorInfo {
   const shape = binaryOutShape(kernel.name, a.shape, b.shape);
@@ -40,6 +74,7 @@ export function binaryOp(be: WasmBackend, kernel: Kernel, code: number, a: Tenso
   if (sizeOf(shape) === 0) return y;
   const walk = collapse(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape), stridesOf(shape)]);
   const pa = be.ptr(a), pb = be.ptr(b), py = be.ptr(y);
+  if (tiledVectorBinary(be, code, walk, pa, pb, py)) return y;
   forEachBox(walk, (off, d, s) => {
     const args = [code, pa + 4 * off[0], pb + 4 * off[1], py + 4 * off[2], d[0], d[1], d[2], d[3], ...s[0], ...s[1]];
     const split = boxSplit(d, s, 4, [1, 2, 3]);
