@@ -1,0 +1,242 @@
+/**
+ * The ONNX graph interpreter: `OnnxGraphModel` runs an ONNX graph node by node on whole
+ * tensors (./graph_ops.ts has one evaluator per operator), in the file's own layout. It is
+ * what `loadOnnx` returns when a graph does not map onto convkit layers (mode 'auto') or
+ * when asked for (mode 'graph'): weights given as graph inputs, MatMul of two computed
+ * tensors, ops over the batch axis, integer and bool inputs, scalar inputs, dynamic shapes
+ * and extra outputs all work, because every value is known when the node runs.
+ *
+ * Inputs and outputs have the file's declared shapes, batch axis included (symbolic dims
+ * accept any size; there is no batch slicing). With `channelsLast` (the default) every
+ * input and output of rank >= 3 is taken and given channels-last (NCHW -> NHWC, NCL -> NLC,
+ * NCDHW -> NDHWC), as the layer import does; a file convkit exported with
+ * metadata convkit.inputLayout 'NHWC' is taken as it is.
+ *
+ * Float values go through convkit ops, so `apply`/`applyAll` record gradients with respect
+ * to the float inputs. The file's initializers are constants (not trainable weights); the
+ * model cannot be saved in the convkit format: `toOnnx()` gives the original graph back.
+ */
+import { type OnnxModel, type OnnxNode, type OnnxValueInfo, encodeOnnxModel, onnxDtypeName, ONNX_DTYPE } from './proto.js';
+import { nodeLabel } from './graph_ops.js';
+import { OnnxImportError, registerGraphModel } from './import.js';
+import { GRAPH_OPS, type GCtx, type GVal, fromOnnxTensor, isFloatDt, nums } from './graph_ops.js';
+import { noGrad } from '../../autograd/reverse_mode.js';
+import type { CallOpts } from '../../layers/layer.js';
+import { cast } from '../../ops/elementwise.js';
+import { transpose } from '../../ops/shape.js';
+import { keep, tidy } from '../../registry/storage.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { Graph } from '../../layers/graph.js';
+import { Model, type PredictOpts } from '../model.js';
+import type { ModelSummary } from '../summary.js';
+import type { IOHandler, SaveOptions, SaveResult } from '../io.js';
+
+const clPerm = (r: number): number[] => (r < 3 ? Array.from({ length: r }, (_, i) => i) : [0, ...Array.from({ length: r - 2 }, (_, i) => i + 2), 1]);
+const inverse = (p: readonly number[]): number[] => { const q = new Array<number>(p.length); p.forEach((a, i) => { q[a] = i; }); return q; };
+
+export interface GraphInputSpec { name: string; elemType: number; shape: (number | string | null)[] | null }
+
+export class OnnxGraphModel extends Model {
+  static readonly className: string = 'OnnxGraphModel';
+  static readonly namePrefix: string = 'onnx_graph';
+  protected static readonly graphless: boolean = true;
+
+  /** The file's graph inputs (initializers excluded) and outputs, as declared. */
+  readonly graphInputs: GraphInputSpec[];
+  readonly graphOutputs: GraphInputSpec[];
+  readonly opset: number;
+  /** True when rank >= 3 inputs and outputs are channels-last at the boundary. */
+  readonly channelsLast: boolean;
+  private readonly onnx: OnnxModel;
+  private readonly order: OnnxNode[];
+  private readonly consts = new Map<string, GVal>();
+  private readonly file: string;
+
+  constructor(m: OnnxModel, order: OnnxNode[], opts: { file: string; opset: number; channelsLast: boolean; name?: string }) {
+    super({ name: opts.name } as never);
+    this.onnx = m;
+    this.file = opts.file;
+    this.opset = opts.opset;
+    const g = m.graph;
+    const inits = new Set(g.initializers.map((t) => t.name));
+    const spec = (v: OnnxValueInfo): GraphInputSpec => ({ name: v.name, elemType: v.elemType, shape: v.shape ? [...v.shape] : null });
+    this.graphInputs = g.inputs.filter((v) => !inits.has(v.name)).map(spec);
+    this.graphOutputs = g.outputs.map(spec);
+    this.channelsLast = opts.channelsLast && m.metadata['convkit.inputLayout'] !== 'NHWC';
+    // Only the nodes the outputs depend on run.
+    const needed = new Set(g.outputs.map((o) => o.name));
+    const kept: OnnxNode[] = [];
+    for (let i = order.length - 1; i >= 0; i--) {
+      const n = order[i];
+      if (!n.outputs.some((o) => needed.has(o))) continue;
+      kept.unshift(n);
+      for (const x of n.inputs) if (x) needed.add(x);
+    }
+    this.order = kept;
+    for (const t of g.initializers) if (needed.has(t.name)) this.consts.set(t.name, keepVal(fromOnnxTensor(t)));
+    this.built = true;
+  }
+
+  /** Run the graph on tensors with the declared shapes (channels-last at rank >= 3 when `channelsLast`). */
+  private runOnnx(xs: Tensor[]): Tensor[] {
+    const values = new Map<string, GVal>(this.consts);
+    this.graphInputs.forEach((spec, i) => values.set(spec.name, this.takeInput(spec, xs[i], i)));
+    for (const node of this.order) {
+      const ctx: GCtx = {
+        node, opset: this.opset,
+        fail: (msg: string): never => failWith(this.file, [`${nodeLabel(node)}: ${msg}`]),
+      };
+      let outs: (GVal | undefined)[];
+      try {
+        outs = GRAPH_OPS[node.opType].run(ctx, node.inputs.map((nm) => (nm ? values.get(nm) : undefined)));
+      } catch (e) {
+        if (e instanceof Error && !e.message.startsWith('loadOnnx:')) e.message = `${this.label}: ${nodeLabel(node)}: ${e.message}`;
+        throw e;
+      }
+      node.outputs.forEach((o, i) => {
+        if (!o) return;
+        if (!outs[i]) failWith(this.file, [`${nodeLabel(node)}: output ${i} ('${o}') is not computed by convkit's ${node.opType}`]);
+        values.set(o, outs[i]!);
+      });
+    }
+    return this.graphOutputs.map((o) => {
+      const v = values.get(o.name)!;
+      return this.channelsLast && v.t.rank >= 3 ? transpose(v.t, clPerm(v.t.rank)) : v.t;
+    });
+  }
+
+  private takeInput(spec: GraphInputSpec, x: Tensor, i: number): GVal {
+    const what = `${this.label}: input ${i} ('${spec.name}')`;
+    if (!(x instanceof Tensor)) throw new TypeError(`${what}: expected a Tensor, received ${x === null ? 'null' : typeof x}`);
+    let t = x;
+    if (spec.shape) {
+      const r = spec.shape.length;
+      if (t.rank !== r) throw new RangeError(`${what}: expected rank ${r} (declared shape ${this.fmtDeclared(spec)}), received shape [${t.shape.join(', ')}]`);
+    }
+    if (this.channelsLast && t.rank >= 3) t = transpose(t, inverse(clPerm(t.rank)));
+    if (spec.shape) {
+      const bad = spec.shape.findIndex((d, k) => typeof d === 'number' && d > 0 && d !== t.shape[k]);
+      if (bad >= 0) throw new RangeError(`${what}: expected shape ${this.fmtDeclared(spec)}, received [${x.shape.join(', ')}]`);
+    }
+    const dt = spec.elemType || ONNX_DTYPE.FLOAT;
+    if (isFloatDt(dt)) {
+      const want = dt === ONNX_DTYPE.DOUBLE ? 'float64' : 'float32';
+      return { t: t.dtype === want ? t : cast(t, want), dt };
+    }
+    if (t.dtype !== 'int32') {
+      const v = nums({ t, dt });
+      const k = v.findIndex((a) => !Number.isInteger(a));
+      if (k >= 0) throw new TypeError(`${what}: the file declares ${onnxDtypeName(dt)}, but element ${k} is ${v[k]}; pass integers (an int32 tensor)`);
+      if (v.every((a) => a >= -2147483648 && a <= 2147483647)) t = cast(t, 'int32');
+      else if (t.dtype !== 'float64') t = cast(t, 'float64');
+    }
+    return { t, dt };
+  }
+
+  /** Declared shape as the caller passes it (channels-last at rank >= 3 when `channelsLast`). */
+  private fmtDeclared(spec: GraphInputSpec): string {
+    let s = spec.shape!.map((d) => (typeof d === 'number' && d > 0 ? String(d) : typeof d === 'string' && d ? d : '?'));
+    if (this.channelsLast && s.length >= 3) s = clPerm(s.length).map((a) => s[a]);
+    return `[${s.join(', ')}]`;
+  }
+
+  // ------------------------------------------------------------------ the Model API
+
+  checkInput(shape: readonly (number | null)[]): void {
+    this.checkInputs([shape]);
+  }
+  protected checkInputs(shapes: readonly (readonly (number | null)[])[]): void {
+    if (shapes.length !== this.graphInputs.length) {
+      throw new RangeError(`${this.label}: expected ${this.graphInputs.length} input tensor(s) (${this.graphInputs.map((s) => `'${s.name}'`).join(', ')}), received ${shapes.length}`);
+    }
+  }
+
+  protected forward(x: Tensor | Tensor[], _opts: CallOpts): Tensor {
+    const outs = this.runOnnx(Array.isArray(x) ? x : [x]);
+    if (outs.length !== 1) throw new RangeError(`${this.label}: the model has ${outs.length} outputs; use applyAll() or predictAll()`);
+    return outs[0];
+  }
+
+  /** Every output, recording the autograd graph (gradients flow to float inputs). */
+  applyAll(x: Tensor | Tensor[], _opts: CallOpts = {}): Tensor[] {
+    const xs = Array.isArray(x) ? x : [x];
+    this.checkInputs(xs.map((t) => (t instanceof Tensor ? t.shape : [])));
+    return this.runOnnx(xs);
+  }
+
+  /** Inference on whole tensors (no batch slicing: `batchSize` is not used); no autograd graph, intermediates freed. */
+  predictAll(x: Tensor | Tensor[], _opts: PredictOpts = {}): Tensor[] {
+    return noGrad(() => {
+      const outs = tidy(() => this.applyAll(x));
+      return outs;
+    });
+  }
+
+  predict(x: Tensor | Tensor[], opts: PredictOpts = {}): Tensor {
+    const outs = this.predictAll(x, opts);
+    if (outs.length !== 1) {
+      for (const o of outs) o.dispose();
+      throw new RangeError(`${this.label}: the model has ${outs.length} outputs; use predictAll()`);
+    }
+    return outs[0];
+  }
+
+  /** Parameters: the float initializers' values (constants of the graph, none trainable). */
+  countParams(which: 'all' | 'trainable' | 'nonTrainable' = 'all'): number {
+    if (which === 'trainable') return 0;
+    return this.onnx.graph.initializers.filter((t) => isFloatDt(t.dataType)).reduce((s, t) => s + t.data.length, 0);
+  }
+
+  /** Nodes, operator counts, inputs, outputs and initializer parameters, as text. */
+  summaryText(): string {
+    const g = this.onnx.graph;
+    const ops = new Map<string, number>();
+    for (const n of g.nodes) ops.set(n.opType, (ops.get(n.opType) ?? 0) + 1);
+    const io = (s: GraphInputSpec) => `  ${s.name}: ${onnxDtypeName(s.elemType)} ${s.shape ? this.fmtDeclared(s) : '(shape not declared)'}`;
+    const lines = [
+      `Model: ${this.name} (OnnxGraphModel: the ONNX graph run node by node, opset ${this.opset}${this.onnx.producerName ? `, from ${this.onnx.producerName}` : ''})`,
+      `Layout: ${this.channelsLast ? 'channels-last at the boundary (rank >= 3 inputs and outputs)' : "the file's own"}`,
+      'Inputs:', ...this.graphInputs.map(io),
+      'Outputs:', ...this.graphOutputs.map(io),
+      `Nodes: ${g.nodes.length} (${[...ops].map(([k, v]) => `${k} x${v}`).join(', ')})`,
+      `Initializer parameters: ${this.countParams().toLocaleString('en-US')} (constants, not trainable)`,
+    ];
+    return lines.join('\n');
+  }
+  summary(opts: { printFn?: (text: string) => void } = {}): void {
+    (opts.printFn ?? console.log)(this.summaryText());
+  }
+  summaryJSON(): ModelSummary {
+    throw new Error(`${this.label}: a graph-mode ONNX model has no layer table; use summaryText() (nodes, op types, parameters)`);
+  }
+
+  /** The original ONNX graph, as bytes of a .onnx file (its initializers are never changed). */
+  toOnnx(): Uint8Array {
+    return encodeOnnxModel(this.onnx);
+  }
+
+  save(_target: string | IOHandler, _options: SaveOptions = {}): Promise<SaveResult> {
+    return Promise.reject(new Error(
+      `${this.label}: a graph-mode ONNX model cannot be saved in the convkit format (it has no convkit layers); ` +
+        'write model.toOnnx() to a .onnx file instead, or load the file with loadOnnx(bytes, { mode: "layers" }) if its graph maps onto layers',
+    ));
+  }
+
+  protected requireGraph(): Graph {
+    throw new Error(
+      `${this.label}: this model runs the ONNX graph directly (graph mode) and has no convkit layer graph; ` +
+        'layers, symbolic inputs, getConfig, surgery and layer outputs are not available (use predict/apply, summaryText, toOnnx)',
+    );
+  }
+}
+
+function keepVal(v: GVal): GVal {
+  return { t: keep(v.t), dt: v.dt };
+}
+
+function failWith(file: string, problems: string[]): never {
+  throw new OnnxImportError(file, problems);
+}
+
+registerGraphModel((m, order, opts) => new OnnxGraphModel(m, order, opts));
+
