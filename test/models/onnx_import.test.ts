@@ -738,7 +738,7 @@ describe('ONNX import: errors', () => {
     for (const mode of ['layers', 'graph'] as const) expect(loadOnnx(o6.encode(), { mode }).predict(ck.ones([1, 3, 3, 1])).shape).toEqual([1, 3, 3, 1]);
     const u6 = new OnnxBuilder(6);
     u6.input('x', [1, 1, 3, 3]);
-    u6.output(u6.node('Upsample', ['x'], { scales: [F(1), F(1), F(2), F(2)] }));
+    u6.output(u6.node('Upsample', ['x'], { scales: { fs: [1, 1, 2, 2] } }));
     for (const mode of ['layers', 'graph', 'auto'] as const) {
       expect(() => loadOnnx(u6.encode(), { mode })).toThrow(/\(Upsample\): Upsample at opset 6 has semantics convkit does not implement/);
     }

@@ -58,7 +58,8 @@ const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
 /** Wrap an integer, bool or float value to its ONNX type's range and precision. */
 function fitTo(v: number, dt: number): number {
   switch (dt) {
-    case T.FLOAT: case T.BFLOAT16: return dt === T.FLOAT ? Math.fround(v) : bf16(v);
+    case T.FLOAT: return Math.fround(v);
+    case T.BFLOAT16: return bf16(v);
     case T.FLOAT16: return halfToFloat(floatToHalf(v));
     case T.DOUBLE: return v;
     case T.BOOL: return v ? 1 : 0;
@@ -71,10 +72,14 @@ function fitTo(v: number, dt: number): number {
     default: return Math.trunc(v); // int64, uint64: exact below 2^53
   }
 }
+/**
+ * float32 -> bfloat16 keeps the upper 16 bits (truncation), as ONNX's reference does for
+ * opsets up to 17 (onnx 1.12's Cast test data); Cast-19 later specified rounding to nearest even.
+ */
 function bf16(v: number): number {
   const f = new Float32Array([v]), u = new Uint32Array(f.buffer);
   if (Number.isNaN(v)) return NaN;
-  u[0] = (u[0] + 0x7fff + ((u[0] >>> 16) & 1)) & 0xffff0000; // round to nearest even
+  u[0] &= 0xffff0000;
   return f[0];
 }
 
@@ -1126,7 +1131,8 @@ export function graphProblems(m: OnnxModel, opset: number): string[] {
   const inits = new Set(m.graph.initializers.map((t) => t.name));
   for (const v of m.graph.inputs) {
     if (inits.has(v.name)) continue;
-    if (v.elemType && !SUPPORTED_DT.has(v.elemType)) problems.push(`graph input '${v.name}' has element type ${onnxDtypeName(v.elemType)}, which convkit does not hold`);
+    if (!v.elemType) problems.push(`graph input '${v.name}' is not a tensor with an element type (a sequence, map or optional value, or no type), which convkit does not hold`);
+    else if (!SUPPORTED_DT.has(v.elemType)) problems.push(`graph input '${v.name}' has element type ${onnxDtypeName(v.elemType)}, which convkit does not hold`);
   }
   for (const t of m.graph.initializers) {
     if (!SUPPORTED_DT.has(t.dataType)) problems.push(`initializer '${t.name}' has element type ${onnxDtypeName(t.dataType)}, which convkit does not hold`);
