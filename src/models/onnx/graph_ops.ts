@@ -1110,7 +1110,7 @@ export function graphNodeProblem(n: OnnxNode, opset: number): string | null {
 }
 
 /** Files of opset < 7: operators whose semantics changed since are refused by name. */
-export function legacyProblem(n: OnnxNode, opset: number): string | null {
+export function legacyProblem(n: OnnxNode, opset: number, layers = false): string | null {
   if (!OLD_OPSET_OK.has(n.opType)) return `${n.opType} at opset ${opset} has semantics convkit does not implement (it changed at opset 7 or later); re-export with opset >= 7`;
   const a = (name: string) => n.attributes.find((x) => x.name === name);
   if (a('broadcast')?.i === 1 && a('axis')) return "attribute 'axis' (opset < 7 broadcasting aligned at an axis) is not supported; re-export with opset >= 7";
@@ -1118,6 +1118,9 @@ export function legacyProblem(n: OnnxNode, opset: number): string | null {
     return `is_test = 0 (training behaviour, the default before opset 7) is not supported; re-export with opset >= 7 or set is_test = 1`;
   }
   if (n.opType === 'Cast' && a('to')?.s !== undefined) return "a string 'to' (Cast-1) is not supported";
+  // Forms only the interpreter reads (the layer mapping reads the opset >= 7 forms).
+  if (layers && n.opType === 'Concat' && !a('axis')) return 'Concat without axis (opset < 4: axis 1) is read by the graph interpreter only; use mode graph or auto';
+  if (layers && n.opType === 'Pad' && a('paddings')) return "Pad-1's 'paddings' is read by the graph interpreter only; use mode graph or auto";
   return null;
 }
 

@@ -1,6 +1,6 @@
 /**
- * ONNX import: `loadOnnx(bytes)` turns an ONNX ModelProto (opset 7 to 17) into an ordinary
- * functional convkit Model: `input()` symbolic tensors, convkit layers applied to them and
+ * ONNX import: `loadOnnx(bytes)` turns an ONNX ModelProto (opset 1 to 17; below 7 only operators
+ * unchanged since) into an ordinary functional convkit Model: `input()` symbolic tensors, convkit layers applied to them and
  * the file's weights set on those layers. It predicts, summarises, freezes, fine-tunes and
  * saves like any model.
  *
@@ -21,7 +21,10 @@
  * Reshape chains that carry the (symbolic) batch size are kept symbolic, so a model
  * exported with a dynamic batch axis runs at any batch size.
  *
- * Anything unsupported is one OnnxImportError that lists every offending node.
+ * Modes: 'layers' is this mapping only; 'graph' is the graph interpreter (./graph_model.ts, an
+ * OnnxGraphModel running the ONNX graph node by node); 'auto' (the default) is this mapping when
+ * it succeeds, else the interpreter. Anything neither supports is one OnnxImportError that lists
+ * every offending node.
  */
 import { attr, decodeOnnxModel, onnxDtypeName, ONNX_DTYPE, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from './proto.js';
 import { ProtobufError } from './protobuf.js';
@@ -199,7 +202,7 @@ function checkNodes(nodes: readonly OnnxNode[], opset: number, problems: string[
       if (!attr(n, 'then_branch')?.g || !attr(n, 'else_branch')?.g) problems.push(`${label}: then_branch and else_branch graphs are required`);
       continue;
     }
-    const old = opset < MODERN_OPSET ? legacyProblem(n, opset) : null;
+    const old = opset < MODERN_OPSET ? legacyProblem(n, opset, true) : null;
     if (old) {
       problems.push(`${label}: ${old}`);
       continue;
