@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { readFixture, readOnnxBytes } from '../util/onnx_fixtures.js';
+import { readdirSync } from 'node:fs';
+import { compareToBar, readFixture, readOnnxBytes } from '../util/onnx_fixtures.js';
 import { F, OnnxBuilder, randArray } from '../util/onnx_build.js';
 
 const { loadOnnx, OnnxImportError, OnnxGraphModel } = ck;
@@ -127,6 +128,29 @@ for (const backend of ['ts', 'wasm']) {
 
 describe('graph mode', () => {
   const resnetDir = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
+
+  for (const backend of ['ts', 'wasm']) {
+    it(`runs every PyTorch export of test/fixtures/onnx (If branches included) within 1e-4 of max |output| [${backend}]`, async () => {
+      const names = readdirSync(resnetDir).filter((f) => f.endsWith('.json') && f !== 'proto_cases.json').map((f) => f.slice(0, -5));
+      expect(names.length).toBeGreaterThan(10);
+      const prev = ck.getBackend();
+      await ck.setBackend(backend);
+      try {
+        for (const name of names) {
+          const s = readFixture(resnetDir, name);
+          const g = loadOnnx(readOnnxBytes(resnetDir, name), { mode: 'graph', channelsLast: false });
+          expect(g, name).toBeInstanceOf(OnnxGraphModel);
+          const y = g.predict(ck.tensor(Float32Array.from(s.input), s.inputShape));
+          expect(y.shape, name).toEqual(s.outputShape);
+          const { worst, bar } = compareToBar(y.dataSync(), s.output);
+          expect(bar, name).toBeGreaterThan(0);
+          expect(worst, name).toBeLessThanOrEqual(bar);
+        }
+      } finally {
+        await ck.setBackend(prev);
+      }
+    }, 60_000);
+  }
 
   it("agrees with layer mode on a PyTorch ResNet-18 export (resnet18_small), both layouts; 'auto' picks the layers", () => {
     const bytes = readOnnxBytes(resnetDir, 'resnet18_small');

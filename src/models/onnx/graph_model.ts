@@ -16,9 +16,9 @@
  * to the float inputs. The file's initializers are constants (not trainable weights); the
  * model cannot be saved in the convkit format: `toOnnx()` gives the original graph back.
  */
-import { type OnnxModel, type OnnxNode, type OnnxValueInfo, encodeOnnxModel, onnxDtypeName, ONNX_DTYPE } from './proto.js';
+import { attr, type OnnxModel, type OnnxNode, type OnnxValueInfo, encodeOnnxModel, onnxDtypeName, ONNX_DTYPE } from './proto.js';
 import { nodeLabel } from './graph_ops.js';
-import { OnnxImportError, registerGraphModel } from './import.js';
+import { OnnxImportError, inputsOf, registerGraphModel } from './import.js';
 import { GRAPH_OPS, type GCtx, type GVal, fromOnnxTensor, isFloatDt, nums } from './graph_ops.js';
 import { noGrad } from '../../autograd/reverse_mode.js';
 import type { CallOpts } from '../../layers/layer.js';
@@ -70,7 +70,7 @@ export class OnnxGraphModel extends Model {
       const n = order[i];
       if (!n.outputs.some((o) => needed.has(o))) continue;
       kept.unshift(n);
-      for (const x of n.inputs) if (x) needed.add(x);
+      for (const x of inputsOf(n)) if (x) needed.add(x);
     }
     this.order = kept;
     for (const t of g.initializers) if (needed.has(t.name)) this.consts.set(t.name, keepVal(fromOnnxTensor(t)));
@@ -81,16 +81,25 @@ export class OnnxGraphModel extends Model {
   private runOnnx(xs: Tensor[]): Tensor[] {
     const values = new Map<string, GVal>(this.consts);
     this.graphInputs.forEach((spec, i) => values.set(spec.name, this.takeInput(spec, xs[i], i)));
-    for (const node of this.order) {
+    this.runNodes(this.order, values);
+    return this.graphOutputs.map((o) => {
+      const v = values.get(o.name)!;
+      return this.channelsLast && v.t.rank >= 3 ? transpose(v.t, clPerm(v.t.rank)) : v.t;
+    });
+  }
+
+  private runNodes(nodes: readonly OnnxNode[], values: Map<string, GVal>): void {
+    for (const node of nodes) {
       const ctx: GCtx = {
         node, opset: this.opset,
         fail: (msg: string): never => failWith(this.file, [`${nodeLabel(node)}: ${msg}`]),
       };
+      const ins = node.inputs.map((nm) => (nm ? values.get(nm) : undefined));
       let outs: (GVal | undefined)[];
       try {
-        outs = GRAPH_OPS[node.opType].run(ctx, node.inputs.map((nm) => (nm ? values.get(nm) : undefined)));
+        outs = node.opType === 'If' ? this.runIf(ctx, ins, values) : GRAPH_OPS[node.opType].run(ctx, ins);
       } catch (e) {
-        if (e instanceof Error && !e.message.startsWith('loadOnnx:')) e.message = `${this.label}: ${nodeLabel(node)}: ${e.message}`;
+        if (e instanceof Error && !e.message.startsWith('loadOnnx:') && !e.message.startsWith(this.label)) e.message = `${this.label}: ${nodeLabel(node)}: ${e.message}`;
         throw e;
       }
       node.outputs.forEach((o, i) => {
@@ -99,10 +108,16 @@ export class OnnxGraphModel extends Model {
         values.set(o, outs[i]!);
       });
     }
-    return this.graphOutputs.map((o) => {
-      const v = values.get(o.name)!;
-      return this.channelsLast && v.t.rank >= 3 ? transpose(v.t, clPerm(v.t.rank)) : v.t;
-    });
+  }
+
+  /** If: cond (one value) picks then_branch or else_branch, whose nodes run here, reading outer-scope values. */
+  private runIf(ctx: GCtx, ins: (GVal | undefined)[], values: Map<string, GVal>): GVal[] {
+    const c = ins[0];
+    if (!c || c.t.size !== 1) ctx.fail(`the condition must hold one value, received ${c ? `shape [${c.t.shape.join(', ')}]` : 'nothing'}`);
+    const g = attr(ctx.node, nums(c!)[0] ? 'then_branch' : 'else_branch')!.g!;
+    for (const t of g.initializers) values.set(t.name, fromOnnxTensor(t));
+    this.runNodes(g.nodes, values);
+    return g.outputs.map((o) => values.get(o.name)!);
   }
 
   private takeInput(spec: GraphInputSpec, x: Tensor, i: number): GVal {

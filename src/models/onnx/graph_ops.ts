@@ -1098,8 +1098,24 @@ export const nodeLabel = (n: OnnxNode): string => `node '${n.name}' (${n.opType}
  */
 export function graphNodeProblem(n: OnnxNode, opset: number): string | null {
   if (n.domain !== '' && n.domain !== 'ai.onnx') return `operator domain '${n.domain}' is not supported (only the default ONNX domain is)`;
+  if (n.opType === 'If') {
+    // If: the branch the condition picks runs when the node runs; both are checked here.
+    const bad = n.attributes.filter((a) => a.name !== 'then_branch' && a.name !== 'else_branch').map((a) => `attribute '${a.name}' is not supported`);
+    for (const b of ['then_branch', 'else_branch']) {
+      const g = attr(n, b)?.g;
+      if (!g) { bad.push(`${b} (a graph) is required`); continue; }
+      if (g.outputs.length !== n.outputs.length) bad.push(`${b} has ${g.outputs.length} outputs; the If has ${n.outputs.length}`);
+      for (const m of g.nodes) {
+        const why = graphNodeProblem(m, opset);
+        if (why) bad.push(`${b}: ${nodeLabel(m)}: ${why}`);
+      }
+      for (const t of g.initializers) if (!SUPPORTED_DT.has(t.dataType)) bad.push(`${b}: initializer '${t.name}' has element type ${onnxDtypeName(t.dataType)}`);
+    }
+    return bad.length ? bad.join('; ') : null;
+  }
   const op = GRAPH_OPS[n.opType];
   if (!op) return `operator ${n.opType} is not supported by the graph interpreter`;
+  if (n.attributes.some((a) => a.hasGraph)) return 'subgraph attributes are not supported';
   if (opset < 7) {
     const old = legacyProblem(n, opset);
     if (old) return old;

@@ -178,7 +178,7 @@ function outerRefs(g: OnnxGraph): string[] {
 
 /** A node's inputs, plus the outer-scope names its subgraphs (If branches) read. */
 const implicitCache = new WeakMap<OnnxNode, string[]>();
-function inputsOf(n: OnnxNode): string[] {
+export function inputsOf(n: OnnxNode): string[] {
   if (!n.attributes.some((a) => a.g || a.graphs)) return n.inputs;
   let all = implicitCache.get(n);
   if (!all) {
