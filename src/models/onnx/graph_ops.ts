@@ -18,9 +18,10 @@ import { record } from '../../autograd/reverse_mode.js';
 import { erf as erfScalar } from '../../kernels/special.js';
 import { tensor } from '../../ops/creation.js';
 import {
-  abs, add, affine, cast, div, equal, exp, expm1, greater, log, maximum, minimum, mul, neg, pow, reciprocal, sqrt, sub, where,
+  abs, add, affine, cast, cos, div, equal, exp, expm1, floor, greater, greaterEqual, less, lessEqual, log, maximum, minimum, mul, neg, pow,
+  reciprocal, sign, sin, sqrt, sub, where,
 } from '../../ops/elementwise.js';
-import { max, mean, sum } from '../../ops/reduce.js';
+import { logSumExp, max, mean, min, sum } from '../../ops/reduce.js';
 import { broadcastTo, concat, gather, pad, reshape, reverse, slice, transpose } from '../../ops/shape.js';
 import { matmul } from '../../ops/matmul.js';
 import { conv1d, conv2d, conv3d } from '../../ops/conv.js';
@@ -502,7 +503,8 @@ function reshapeTo(ctx: GCtx, x: GVal, spec: number[], allowZero: boolean): GVal
 }
 
 /** Reductions: axes from the attribute (or input 1 for ReduceSum >= 13), keepdims (default 1), noop_with_empty_axes. */
-function reduceOp(kind: 'mean' | 'sum' | 'max'): GraphOp {
+type ReduceKind = 'mean' | 'sum' | 'max' | 'min' | 'l1' | 'l2' | 'sumSquare' | 'logSum' | 'logSumExp';
+function reduceOp(kind: ReduceKind): GraphOp {
   return {
     attrs: ['axes', 'keepdims', 'noop_with_empty_axes'],
     run: (ctx, ins) => {
@@ -517,7 +519,12 @@ function reduceOp(kind: 'mean' | 'sum' | 'max'): GraphOp {
       const keepDims = attrInt(ctx.node, 'keepdims', 1) === 1;
       const isInt = !isFloatDt(x.dt);
       const xt = isInt ? cast(x.t, 'float64') : x.t;
-      let y = kind === 'mean' ? mean(xt, { axes: ax, keepDims }) : kind === 'sum' ? sum(xt, { axes: ax, keepDims }) : max(xt, { axes: ax, keepDims });
+      const o = { axes: ax, keepDims };
+      const y = {
+        mean: () => mean(xt, o), sum: () => sum(xt, o), max: () => max(xt, o), min: () => min(xt, o),
+        l1: () => sum(abs(xt), o), l2: () => sqrt(sum(mul(xt, xt), o)), sumSquare: () => sum(mul(xt, xt), o),
+        logSum: () => log(sum(xt, o)), logSumExp: () => logSumExp(xt, o),
+      }[kind]();
       if (isInt) return [mk(nums({ t: y, dt: T.DOUBLE }).map((v) => fitTo(v, x.dt)), y.shape, x.dt)];
       return [fl(y, x.dt)];
     },
@@ -985,6 +992,12 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
   ReduceMean: reduceOp('mean'),
   ReduceSum: reduceOp('sum'),
   ReduceMax: reduceOp('max'),
+  ReduceMin: reduceOp('min'),
+  ReduceL1: reduceOp('l1'),
+  ReduceL2: reduceOp('l2'),
+  ReduceSumSquare: reduceOp('sumSquare'),
+  ReduceLogSum: reduceOp('logSum'),
+  ReduceLogSumExp: reduceOp('logSumExp'),
   /** Shape: the input's shape as int64, optionally shape[start:end] (clamped). */
   Shape: {
     attrs: ['start', 'end'],
@@ -1064,16 +1077,223 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
       return [mk(Array.from({ length: n }, (_, i) => fitTo(start + i * delta, s.dt)), [n], s.dt)];
     },
   },
-  // Comparison helpers PyTorch exports use next to these.
-  Greater: {
+  // Comparisons and logic (bool out).
+  Greater: compare(greater, (p, q) => p > q),
+  Less: compare(less, (p, q) => p < q),
+  GreaterOrEqual: compare(greaterEqual, (p, q) => p >= q),
+  LessOrEqual: compare(lessEqual, (p, q) => p <= q),
+  Not: { attrs: [], run: (ctx, ins) => [jsMap(ctx, [need(ctx, ins[0], 0, 'X')], T.BOOL, (p) => (p ? 0 : 1))] },
+  And: logic((p, q) => p && q),
+  Or: logic((p, q) => p || q),
+  Xor: logic((p, q) => (p ? 1 : 0) !== (q ? 1 : 0)),
+  IsNaN: { attrs: [], run: (ctx, ins) => [jsMap(ctx, [floatIn(ctx, ins[0], 0)], T.BOOL, (p) => (Number.isNaN(p) ? 1 : 0))] },
+  /** IsInf: +-Infinity, each sign unless detect_positive / detect_negative is 0. */
+  IsInf: {
+    attrs: ['detect_negative', 'detect_positive'],
+    run: (ctx, ins) => {
+      const neg = attrInt(ctx.node, 'detect_negative', 1), pos = attrInt(ctx.node, 'detect_positive', 1);
+      return [jsMap(ctx, [floatIn(ctx, ins[0], 0)], T.BOOL, (p) => ((p === Infinity && pos) || (p === -Infinity && neg) ? 1 : 0))];
+    },
+  },
+  // Variadic elementwise (NumPy broadcasting over every input).
+  Max: variadic((a, b) => maximum(a, b), Math.max),
+  Min: variadic((a, b) => minimum(a, b), Math.min),
+  Sum: variadic((a, b) => add(a, b), (a, b) => a + b),
+  /** Mean: the sum of the inputs over their count. */
+  Mean: {
     attrs: [],
     run: (ctx, ins) => {
+      const [y] = GRAPH_OPS.Sum.run(ctx, ins);
+      return [fl(div(y!.t, ins.filter((v) => v).length), y!.dt)];
+    },
+  },
+  /** Mod: fmod = 0 takes the divisor's sign (integers only, Python's %), fmod = 1 the dividend's (C fmod). */
+  Mod: {
+    attrs: ['fmod'],
+    run: (ctx, ins) => {
       const a = need(ctx, ins[0], 0, 'A'), b = need(ctx, ins[1], 1, 'B');
-      if (!isFloatDt(a.dt) || !isFloatDt(b.dt)) return [jsMap(ctx, [a, b], T.BOOL, (p, q) => (p > q ? 1 : 0))];
-      return [{ t: cast(greater(...sameFloat(a, b)), 'int32'), dt: T.BOOL }];
+      const f = attrInt(ctx.node, 'fmod', 0);
+      if (isFloatDt(a.dt) && !f) ctx.fail('fmod = 0 on floating-point inputs is invalid (ONNX requires fmod = 1)');
+      return [jsMap(ctx, [a, b], a.dt, (p, q) => {
+        if (q === 0) return isFloatDt(a.dt) ? NaN : 0;
+        const r = p % q;
+        return f || r === 0 || (r < 0) === (q < 0) ? r : r + q;
+      })];
+    },
+  },
+  Floor: unaryF((x) => floor(x)),
+  Ceil: unaryF((x) => neg(floor(neg(x)))),
+  Sign: unaryF((x) => sign(x), [], Math.sign),
+  Sin: unaryF((x) => sin(x)),
+  Cos: unaryF((x) => cos(x)),
+  Tan: unaryF((x) => div(sin(x), cos(x))),
+  /** Softsign: x / (1 + |x|). */
+  Softsign: unaryF((x) => div(x, affine(abs(x), 1, 1))),
+  /** ThresholdedRelu: x > alpha ? x : 0 (alpha 1). */
+  ThresholdedRelu: unaryF((x, n) => mul(x, greater(x, attrFloat(n, 'alpha', 1))), ['alpha']),
+  /** Celu: max(0, x) + min(0, alpha (exp(x / alpha) - 1)) (alpha 1). */
+  Celu: unaryF((x, n) => { const a = attrFloat(n, 'alpha', 1); return add(relu(x), mul(expm1(div(minimum(x, 0), a)), a)); }, ['alpha']),
+  /** Shrink: x < -lambd ? x + bias : x > lambd ? x - bias : 0 (lambd 0.5, bias 0). */
+  Shrink: unaryF((x, n) => {
+    const l = attrFloat(n, 'lambd', 0.5), b = attrFloat(n, 'bias', 0);
+    return add(mul(affine(x, 1, b), less(x, -l)), mul(affine(x, 1, -b), greater(x, l)));
+  }, ['lambd', 'bias']),
+  /** ArgMax / ArgMin along axis (keepdims 1); ties: the first index, or the last with select_last_index. */
+  ArgMax: argExtreme(1),
+  ArgMin: argExtreme(-1),
+  /** Size: the element count, an int64 scalar. */
+  Size: { attrs: [], run: (ctx, ins) => [mk([need(ctx, ins[0], 0, 'data').t.size], [], T.INT64)] },
+  /** Tile: each axis repeated repeats[i] times. */
+  Tile: {
+    attrs: [],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'input');
+      const reps = intsIn(ctx, need(ctx, ins[1], 1, 'repeats'), 1, 'repeats')!;
+      if (reps.length !== x.t.rank || reps.some((r) => r < 0)) ctx.fail(`repeats ${fmt(reps)} must hold ${x.t.rank} non-negative counts`);
+      let y = x.t;
+      reps.forEach((r, a) => { y = take(y, Array.from({ length: r * y.shape[a] }, (_, i) => i % y.shape[a]), a); });
+      return [{ t: y === x.t ? reshape(y, y.shape) : y, dt: x.dt }];
+    },
+  },
+  /** DepthToSpace: [N, C, H, W] -> [N, C / b^2, H b, W b]; DCR (default) or CRD channel order. */
+  DepthToSpace: {
+    attrs: ['blocksize', 'mode'],
+    check: (n) => (['DCR', 'CRD'].includes(attrString(n, 'mode', 'DCR')) ? null : `mode '${attrString(n, 'mode', '')}' is not supported (DCR, CRD are)`),
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'input'), b = attrInt(ctx.node, 'blocksize', 0);
+      if (x.t.rank !== 4 || b < 1 || x.t.shape[1] % (b * b)) ctx.fail(`input ${fmt(x.t.shape)} and blocksize ${b}: expected [N, C, H, W] with C divisible by blocksize^2`);
+      const [N, C, H, W] = x.t.shape, c = C / (b * b);
+      const dcr = attrString(ctx.node, 'mode', 'DCR') === 'DCR';
+      const t = dcr ? transpose(reshape(x.t, [N, b, b, c, H, W]), [0, 3, 4, 1, 5, 2]) : transpose(reshape(x.t, [N, c, b, b, H, W]), [0, 1, 4, 2, 5, 3]);
+      return [{ t: reshape(t, [N, c, H * b, W * b]), dt: x.dt }];
+    },
+  },
+  /** SpaceToDepth: [N, C, H, W] -> [N, C b^2, H / b, W / b] (the inverse of DCR DepthToSpace). */
+  SpaceToDepth: {
+    attrs: ['blocksize'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'input'), b = attrInt(ctx.node, 'blocksize', 0);
+      if (x.t.rank !== 4 || b < 1 || x.t.shape[2] % b || x.t.shape[3] % b) ctx.fail(`input ${fmt(x.t.shape)} and blocksize ${b}: expected [N, C, H, W] with H and W divisible by blocksize`);
+      const [N, C, H, W] = x.t.shape;
+      const t = transpose(reshape(x.t, [N, C, H / b, b, W / b, b]), [0, 3, 5, 1, 2, 4]);
+      return [{ t: reshape(t, [N, C * b * b, H / b, W / b]), dt: x.dt }];
+    },
+  },
+  /** GatherElements: out[i][j]... = data[...index...] with the index replacing the coordinate on axis. */
+  GatherElements: {
+    attrs: ['axis'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'data'), iv = need(ctx, ins[1], 1, 'indices');
+      const r = x.t.rank, a = normAxis(ctx, attrInt(ctx.node, 'axis', 0), r);
+      const idx = intsIn(ctx, iv, 1, 'indices')!, is = iv.t.shape, xs = x.t.shape;
+      if (is.length !== r) ctx.fail(`indices of shape ${fmt(is)} must have data's rank ${r}`);
+      const xst = xs.map((_, i) => prod(xs.slice(i + 1)));
+      const flat = new Int32Array(idx.length), pos = new Array<number>(r).fill(0);
+      for (let k = 0; k < idx.length; k++) {
+        let v = idx[k];
+        if (v < -xs[a] || v >= xs[a]) ctx.fail(`index ${v} is out of range for axis ${a} of size ${xs[a]}`);
+        if (v < 0) v += xs[a];
+        let f = 0;
+        for (let i = 0; i < r; i++) f += (i === a ? v : pos[i]) * xst[i];
+        flat[k] = f;
+        for (let i = r - 1; i >= 0; i--) { if (++pos[i] < is[i]) break; pos[i] = 0; }
+      }
+      return [{ t: reshape(gather(reshape(x.t, [x.t.size]), tensor(flat, [flat.length], 'int32'), 0), is), dt: x.dt }];
+    },
+  },
+  /** Trilu: keep the upper (upper = 1, default) or lower triangle of the last two axes, shifted by diagonal k (input 1). */
+  Trilu: {
+    attrs: ['upper'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'input');
+      const k = scalarIn(ctx, ins[1], 1, 'k') ?? 0, upper = attrInt(ctx.node, 'upper', 1) === 1;
+      const [R, Cn] = x.t.shape.slice(-2);
+      const mask = Array.from({ length: R * Cn }, (_, i) => { const d = (i % Cn) - Math.floor(i / Cn); return (upper ? d >= k : d <= k) ? 1 : 0; });
+      if (!isFloatDt(x.dt)) return [jsMap(ctx, [x, mk(mask, [R, Cn], T.INT32)], x.dt, (p, m) => (m ? p : 0))];
+      return [fl(mul(x.t, tensor(x.t.dtype === 'float64' ? Float64Array.from(mask) : Float32Array.from(mask), [R, Cn], x.t.dtype)), x.dt)];
+    },
+  },
+  /** CumSum along axis (input 1): a product with a triangular matrix of ones; exclusive and reverse move its diagonal and direction. */
+  CumSum: {
+    attrs: ['exclusive', 'reverse'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'x');
+      const a = normAxis(ctx, scalarIn(ctx, need(ctx, ins[1], 1, 'axis'), 1, 'axis')!, x.t.rank);
+      const ex = attrInt(ctx.node, 'exclusive', 0) === 1, rev = attrInt(ctx.node, 'reverse', 0) === 1;
+      const L = x.t.shape[a];
+      // out[j] = sum over i of x[i] m[i][j]; m[i][j] = 1 when i <= j (forward) or i >= j (reverse), strictly when exclusive.
+      const m = Array.from({ length: L * L }, (_, q) => { const i = Math.floor(q / L), j = q % L; return (rev ? (ex ? i > j : i >= j) : ex ? i < j : i <= j) ? 1 : 0; });
+      if (!isFloatDt(x.dt)) {
+        const v = nums(x), st = prod(x.t.shape.slice(a + 1)), out = new Float64Array(v.length);
+        for (let o = 0; o < v.length; o++) {
+          const j = Math.floor(o / st) % L, base = o - j * st;
+          for (let i = 0; i < L; i++) if (m[i * L + j]) out[o] += v[base + i * st];
+        }
+        return [mk(out, x.t.shape, x.dt)];
+      }
+      const perm = [...x.t.shape.keys()].filter((i) => i !== a).concat(a);
+      const xt = transpose(x.t, perm), lead = xt.shape.slice(0, -1);
+      const y = matmul(reshape(xt, [prod(lead), L]), tensor(x.t.dtype === 'float64' ? Float64Array.from(m) : Float32Array.from(m), [L, L], x.t.dtype));
+      return [fl(transpose(reshape(y, [...lead, L]), perm.map((_, i) => perm.indexOf(i))), x.dt)];
     },
   },
 };
+
+function compare(opF: (a: Tensor, b: Tensor) => Tensor, opI: (a: number, b: number) => boolean): GraphOp {
+  return {
+    attrs: ['broadcast', 'axis'],
+    check: legacyBroadcast,
+    run: (ctx, ins) => {
+      const a = need(ctx, ins[0], 0, 'A'), b = need(ctx, ins[1], 1, 'B');
+      if (!isFloatDt(a.dt) || !isFloatDt(b.dt)) return [jsMap(ctx, [a, b], T.BOOL, (p, q) => (opI(p, q) ? 1 : 0))];
+      return [{ t: cast(opF(...sameFloat(a, b)), 'int32'), dt: T.BOOL }];
+    },
+  };
+}
+function logic(f: (a: number, b: number) => unknown): GraphOp {
+  return { attrs: ['broadcast', 'axis'], check: legacyBroadcast, run: (ctx, ins) => [jsMap(ctx, [need(ctx, ins[0], 0, 'A'), need(ctx, ins[1], 1, 'B')], T.BOOL, (p, q) => (f(p, q) ? 1 : 0))] };
+}
+function variadic(opF: (a: Tensor, b: Tensor) => Tensor, opI: (a: number, b: number) => number): GraphOp {
+  return {
+    attrs: ['consumed_inputs'],
+    run: (ctx, ins) => {
+      const xs = ins.filter((v): v is GVal => !!v);
+      if (!xs.length) ctx.fail('no inputs');
+      if (!isFloatDt(xs[0].dt)) return [xs.slice(1).reduce((acc, v) => jsMap(ctx, [acc, v], xs[0].dt, opI), xs[0])];
+      let y = xs[0].t;
+      for (const v of xs.slice(1)) {
+        broadcastShape(ctx, y.shape, v.t.shape);
+        y = opF(...sameFloat({ t: y, dt: xs[0].dt }, v));
+      }
+      return [fl(xs.length === 1 ? reshape(y, y.shape) : y, xs[0].dt)];
+    },
+  };
+}
+/** ArgMax (dir 1) / ArgMin (dir -1) as int64. */
+function argExtreme(dir: 1 | -1): GraphOp {
+  return {
+    attrs: ['axis', 'keepdims', 'select_last_index'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'data');
+      const s = x.t.shape, a = normAxis(ctx, attrInt(ctx.node, 'axis', 0), s.length);
+      const last = attrInt(ctx.node, 'select_last_index', 0) === 1;
+      const v = nums(x), L = s[a], st = prod(s.slice(a + 1)), outer = prod(s.slice(0, a));
+      const out = new Float64Array(outer * st);
+      for (let o = 0; o < outer; o++) {
+        for (let j = 0; j < st; j++) {
+          let best = 0;
+          for (let i = 1; i < L; i++) {
+            const c = v[(o * L + i) * st + j] * dir, b = v[(o * L + best) * st + j] * dir;
+            if (c > b || (last && c === b)) best = i;
+          }
+          out[o * st + j] = best;
+        }
+      }
+      const shape = attrInt(ctx.node, 'keepdims', 1) ? s.map((d, i) => (i === a ? 1 : d)) : s.filter((_, i) => i !== a);
+      return [mk(out, shape, T.INT64)];
+    },
+  };
+}
 
 /**
  * Ops whose semantics at opset 1-6 are those implemented here (legacy attributes handled:
@@ -1085,6 +1305,8 @@ export const OLD_OPSET_OK = new Set([
   'HardSigmoid', 'Tanh', 'Softplus', 'Softmax', 'LogSoftmax', 'Clip', 'Conv', 'ConvTranspose', 'AveragePool', 'MaxPool', 'GlobalAveragePool',
   'GlobalMaxPool', 'InstanceNormalization', 'LRN', 'Identity', 'Flatten', 'Reshape', 'Transpose', 'Concat', 'Split', 'Slice', 'Pad',
   'Squeeze', 'Unsqueeze', 'Constant', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'Shape', 'Gather', 'Cast', 'MatMul', 'Gemm', 'Dropout', 'BatchNormalization',
+  'Not', 'And', 'Or', 'Xor', 'Equal', 'Greater', 'Less', 'Softsign', 'Floor', 'Ceil', 'Max', 'Min', 'Sum', 'Mean', 'ArgMax', 'ArgMin', 'ReduceMin',
+  'ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSum', 'ReduceLogSumExp', 'Size', 'DepthToSpace', 'SpaceToDepth',
 ]);
 
 // ---------------------------------------------------------------- what the interpreter refuses
