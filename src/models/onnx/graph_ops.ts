@@ -1114,6 +1114,12 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
       const a = need(ctx, ins[0], 0, 'A'), b = need(ctx, ins[1], 1, 'B');
       const f = attrInt(ctx.node, 'fmod', 0);
       if (isFloatDt(a.dt) && !f) ctx.fail('fmod = 0 on floating-point inputs is invalid (ONNX requires fmod = 1)');
+      if (isFloatDt(a.dt)) {
+        // a - b trunc(a / b) with ops, so that gradients flow (d/da = 1, d/db = -trunc(a / b)).
+        const [x, y] = sameFloat(a, b);
+        const q = div(x, y);
+        return [fl(sub(x, mul(y, mul(sign(q), floor(abs(q))))), a.dt)];
+      }
       return [jsMap(ctx, [a, b], a.dt, (p, q) => {
         if (q === 0) return isFloatDt(a.dt) ? NaN : 0;
         const r = p % q;
