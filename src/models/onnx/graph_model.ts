@@ -25,6 +25,7 @@ import type { CallOpts } from '../../layers/layer.js';
 import { cast } from '../../ops/elementwise.js';
 import { transpose } from '../../ops/shape.js';
 import { keep, tidy } from '../../registry/storage.js';
+import { withBackend } from '../../registry/backends.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Graph } from '../../layers/graph.js';
 import { Model, type PredictOpts } from '../model.js';
@@ -97,7 +98,10 @@ export class OnnxGraphModel extends Model {
       const ins = node.inputs.map((nm) => (nm ? values.get(nm) : undefined));
       let outs: (GVal | undefined)[];
       try {
-        outs = node.opType === 'If' ? this.runIf(ctx, ins, values) : GRAPH_OPS[node.opType].run(ctx, ins);
+        const present = ins.filter((v): v is GVal => !!v);
+        // A node of integer inputs only (shape arithmetic) runs on 'ts', so that its results stay readable.
+        const onHost = node.opType !== 'If' && present.length > 0 && present.every((v) => !isFloatDt(v.dt));
+        outs = node.opType === 'If' ? this.runIf(ctx, ins, values) : onHost ? withBackend('ts', () => GRAPH_OPS[node.opType].run(ctx, ins)) : GRAPH_OPS[node.opType].run(ctx, ins);
       } catch (e) {
         if (e instanceof Error && !e.message.startsWith('loadOnnx:') && !e.message.startsWith(this.label)) e.message = `${this.label}: ${nodeLabel(node)}: ${e.message}`;
         throw e;
@@ -246,7 +250,7 @@ export class OnnxGraphModel extends Model {
 }
 
 function keepVal(v: GVal): GVal {
-  return { t: keep(v.t), dt: v.dt };
+  return { ...v, t: keep(v.t) };
 }
 
 function failWith(file: string, problems: string[]): never {

@@ -17,6 +17,7 @@ import { attr, attrFloat, attrInt, attrInts, attrString, floatToHalf, halfToFloa
 import { record } from '../../autograd/reverse_mode.js';
 import { erf as erfScalar } from '../../kernels/special.js';
 import { tensor } from '../../ops/creation.js';
+import { withBackend } from '../../registry/backends.js';
 import {
   abs, add, affine, cast, cos, div, equal, exp, expm1, floor, greater, greaterEqual, less, lessEqual, log, maximum, minimum, mul, neg, pow,
   reciprocal, sign, sin, sqrt, sub, where,
@@ -26,13 +27,13 @@ import { broadcastTo, concat, gather, pad, reshape, reverse, slice, transpose } 
 import { matmul } from '../../ops/matmul.js';
 import { conv1d, conv2d, conv3d } from '../../ops/conv.js';
 import { avgPool1d, avgPool2d, avgPool3d, maxPool1d, maxPool2d, maxPool3d } from '../../ops/pool.js';
-import { elu, relu, sigmoid, softplus, tanh, logSoftmax, softmax } from '../../ops/activation.js';
+import { elu, gelu, relu, sigmoid, softplus, tanh, logSoftmax, softmax } from '../../ops/activation.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
 const T = ONNX_DTYPE;
 
-/** A value of the graph: a tensor and its ONNX element type. */
-export interface GVal { t: Tensor; dt: number }
+/** A value of the graph: a tensor, its ONNX element type, and its values when they were made on the host (constants). */
+export interface GVal { t: Tensor; dt: number; host?: ArrayLike<number> }
 
 export interface GCtx {
   node: OnnxNode;
@@ -86,15 +87,17 @@ function bf16(v: number): number {
 
 /** A value of type `dt` from JS numbers (already in range). */
 export function mk(data: ArrayLike<number>, shape: readonly number[], dt: number): GVal {
-  if (dt === T.DOUBLE) return { t: tensor(Float64Array.from(data), [...shape], 'float64'), dt };
-  if (isFloatDt(dt)) return { t: tensor(Float32Array.from(data), [...shape], 'float32'), dt };
+  if (dt === T.DOUBLE) return { t: tensor(Float64Array.from(data), [...shape], 'float64'), dt, host: data };
+  if (isFloatDt(dt)) return { t: tensor(Float32Array.from(data), [...shape], 'float32'), dt, host: data };
   let fits = true;
   for (let i = 0; i < data.length && fits; i++) fits = data[i] >= -2147483648 && data[i] <= 2147483647;
-  return { t: fits ? tensor(Int32Array.from(data), [...shape], 'int32') : tensor(Float64Array.from(data), [...shape], 'float64'), dt };
+  // Integer values (shapes, indices, masks) live on 'ts', where they can be read synchronously
+  // whatever the current backend (webgpu reads asynchronously); ops copy them where needed.
+  return withBackend('ts', () => ({ t: fits ? tensor(Int32Array.from(data), [...shape], 'int32') : tensor(Float64Array.from(data), [...shape], 'float64'), dt, host: data }));
 }
 export const fromOnnxTensor = (t: OnnxTensor): GVal => mk(t.data, t.dims, t.dataType);
 /** The tensor as JS numbers. */
-export const nums = (v: GVal): number[] => Array.from(v.t.dataSync() as ArrayLike<number>);
+export const nums = (v: GVal): number[] => Array.from(v.host ?? (v.t.dataSync() as ArrayLike<number>));
 /** A float tensor of the held dtype of `dt` holding `x` (for ops that need float). */
 const holdFloat = (x: Tensor, dt: number): Tensor => (x.dtype === (dt === T.DOUBLE ? 'float64' : 'float32') ? x : cast(x, dt === T.DOUBLE ? 'float64' : 'float32'));
 const fl = (t: Tensor, dt: number): GVal => ({ t, dt });
@@ -203,9 +206,18 @@ function unaryF(f: (x: Tensor, n: OnnxNode) => Tensor, attrs: string[] = [], int
   };
 }
 
-/** erf with its gradient 2/sqrt(pi) exp(-x^2) (no erf op in convkit; the value comes from the kernels' erf). */
+/**
+ * erf with its gradient 2/sqrt(pi) exp(-x^2). convkit has no erf op: where the values can be read
+ * synchronously (ts, wasm) they come from the kernels' erf (~1e-15); elsewhere (webgpu) from the
+ * Gelu op, erf(z) = 2 Phi(sqrt(2) z) - 1 with Phi(u) = gelu(u) / u (1/2 at u = 0).
+ */
 function erfOp(x: Tensor): Tensor {
-  const v = x.dataSync() as ArrayLike<number>;
+  const v = x.backend.readSync(x.dataId, x.dtype) as ArrayLike<number> | null;
+  if (v === null) {
+    const u = mul(x, Math.SQRT2), zero = equal(u, 0);
+    const phi = where(zero, 0.5, div(gelu(u), where(zero, 1, u)));
+    return affine(phi, 2, -1);
+  }
   const y = tensor(x.dtype === 'float64' ? Float64Array.from(v, erfScalar) : Float32Array.from(v, erfScalar), [...x.shape], x.dtype);
   return record('erf', [x], y, (dy) => [mul(dy, affine(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI)))]);
 }
