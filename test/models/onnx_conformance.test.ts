@@ -2,7 +2,8 @@
  * ONNX's own node conformance cases (ONNX 1.12, Apache-2.0; written by
  * scripts/make-onnx-conformance.py into test/fixtures/onnx/conformance/) for the operators
  * of issue 15 (and further operators the interpreter implements: `issueOps` false), run through
- * loadOnnx(bytes, { channelsLast: false }) on ts and wasm: every
+ * loadOnnx(bytes, { channelsLast: false }) on ts, wasm and webgpu (SwiftShader where no GPU is
+ * present; skipped when no adapter opens): every
  * case must match ONNX's expected outputs (rtol 1e-3, atol 1e-4; integer and bool outputs
  * exactly; NaN where ONNX has NaN), except the REFUSED cases below, each of which must throw
  * OnnxImportError (at load or when run), never give a number.
@@ -19,6 +20,7 @@ import type { Tensor } from '../../src/index.js';
 import { readdirSync } from 'node:fs';
 import { compareToBar, readFixture, readOnnxBytes } from '../util/onnx_fixtures.js';
 import { F, OnnxBuilder, randArray } from '../util/onnx_build.js';
+import { openWebGPU } from '../util/webgpu.js';
 
 const { loadOnnx, OnnxImportError, OnnxGraphModel } = ck;
 
@@ -65,9 +67,9 @@ const REFUSED: Record<string, string> = {
   test_training_dropout_mask: 'training_mode true, ratio 0.75',
 };
 
-function matches(name: string, got: Tensor, want: Stored): string | null {
-  if (JSON.stringify(got.shape) !== JSON.stringify(want.shape)) return `${name}: shape [${got.shape}] expected [${want.shape}]`;
-  const g = got.dataSync() as ArrayLike<number>, e = valuesOf(want);
+function matches(name: string, shape: readonly number[], g: ArrayLike<number>, want: Stored): string | null {
+  if (JSON.stringify(shape) !== JSON.stringify(want.shape)) return `${name}: shape [${shape}] expected [${want.shape}]`;
+  const e = valuesOf(want);
   const exact = !FLOAT_TYPES.has(want.elemType);
   for (let i = 0; i < e.length; i++) {
     const a = g[i], b = e[i];
@@ -87,58 +89,79 @@ describe('ONNX conformance fixture', () => {
   });
 });
 
-for (const backend of ['ts', 'wasm']) {
+/**
+ * Every case on the current backend. Inputs are made on 'ts' (on webgpu, values the
+ * interpreter reads as numbers, such as scales or pads given as graph inputs, must be
+ * readable synchronously; ops copy them to the device).
+ */
+async function runCases(): Promise<{ wrong: string[]; passed: number }> {
+  const wrong: string[] = [];
+  let passed = 0;
+  for (const c of META.cases) {
+    const refused = REFUSED[c.name];
+    let result: Tensor[] | null = null;
+    let error: unknown = null;
+    try {
+      const m = loadOnnx(bytesOf(c), { channelsLast: false, name: c.name });
+      if (c.inputs) {
+        const xs = ck.withBackend('ts', () => c.inputs!.map(tensorOf));
+        result = m.predictAll(xs.length === 1 ? xs[0] : xs);
+      } else if (!refused) wrong.push(`${c.name}: no stored inputs`);
+    } catch (e) {
+      error = e;
+    }
+    if (refused) {
+      if (!(error instanceof OnnxImportError)) wrong.push(`${c.name}: expected a refusal (${refused}), got ${error ? String(error) : 'a result'}`);
+      continue;
+    }
+    if (error) { wrong.push(`${c.name}: ${String((error as Error).message).split('\n')[0]}`); continue; }
+    if (!result) continue;
+    let bad: string | null = null;
+    for (const [i, o] of c.outputs!.entries()) {
+      bad = result[i] ? matches(`${c.name} output ${i}`, result[i].shape, await result[i].data(), o) : `${c.name}: output ${i} missing`;
+      if (bad) break;
+    }
+    if (bad) wrong.push(bad);
+    else passed++;
+    for (const t of result) t.dispose();
+  }
+  return { wrong, passed };
+}
+
+for (const backend of ['ts', 'wasm', 'webgpu']) {
   describe(`ONNX conformance [${backend}]`, () => {
     let prev = 'ts';
+    let gpu = { ok: true, reason: '' };
     beforeAll(async () => {
       prev = ck.getBackend();
-      await ck.setBackend(backend);
+      if (backend === 'webgpu') gpu = await openWebGPU(); // SwiftShader where no GPU is present
+      if (gpu.ok) await ck.setBackend(backend);
     });
     afterAll(async () => {
       await ck.setBackend(prev);
     });
 
-    it('every case matches ONNX, or is a listed refusal that throws OnnxImportError', () => {
-      const wrong: string[] = [];
-      let passed = 0;
-      for (const c of META.cases) {
-        const refused = REFUSED[c.name];
-        let result: Tensor[] | null = null;
-        let error: unknown = null;
-        try {
-          const m = loadOnnx(bytesOf(c), { channelsLast: false, name: c.name });
-          if (c.inputs) {
-            const xs = c.inputs.map(tensorOf);
-            result = m.predictAll(xs.length === 1 ? xs[0] : xs);
-          } else if (!refused) wrong.push(`${c.name}: no stored inputs`);
-        } catch (e) {
-          error = e;
-        }
-        if (refused) {
-          if (!(error instanceof OnnxImportError)) wrong.push(`${c.name}: expected a refusal (${refused}), got ${error ? String(error) : 'a result'}`);
-          continue;
-        }
-        if (error) { wrong.push(`${c.name}: ${String((error as Error).message).split('\n')[0]}`); continue; }
-        if (!result) continue;
-        const bad = c.outputs!.map((o, i) => (result![i] ? matches(`${c.name} output ${i}`, result![i], o) : `${c.name}: output ${i} missing`)).find((x) => x);
-        if (bad) wrong.push(bad);
-        else passed++;
-        for (const t of result) t.dispose();
-      }
+    it('every case matches ONNX, or is a listed refusal that throws OnnxImportError', async (ctx) => {
+      if (!gpu.ok) ctx.skip(`webgpu: ${gpu.reason}`);
+      const { wrong, passed } = await runCases();
       expect(wrong).toEqual([]);
       expect(passed).toBe(META.cases.length - Object.keys(REFUSED).length);
       // The issue's operators alone (docs/onnx.md quotes these numbers).
       const issue = META.cases.filter((c) => c.issueOps);
       expect([issue.filter((c) => !REFUSED[c.name]).length, issue.length]).toEqual([335, 345]);
-    }, 120_000);
+    }, 180_000);
   });
 }
 
 describe('graph mode', () => {
   const resnetDir = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
 
-  for (const backend of ['ts', 'wasm']) {
-    it(`runs every PyTorch export of test/fixtures/onnx (If branches included) within 1e-4 of max |output| [${backend}]`, async () => {
+  for (const backend of ['ts', 'wasm', 'webgpu']) {
+    it(`runs every PyTorch export of test/fixtures/onnx (If branches included) within 1e-4 of max |output| [${backend}]`, async (ctx) => {
+      if (backend === 'webgpu') {
+        const gpu = await openWebGPU();
+        if (!gpu.ok) ctx.skip(`webgpu: ${gpu.reason}`);
+      }
       const names = readdirSync(resnetDir).filter((f) => f.endsWith('.json') && f !== 'proto_cases.json').map((f) => f.slice(0, -5));
       expect(names.length).toBeGreaterThan(10);
       const prev = ck.getBackend();
@@ -150,7 +173,7 @@ describe('graph mode', () => {
           expect(g, name).toBeInstanceOf(OnnxGraphModel);
           const y = g.predict(ck.tensor(Float32Array.from(s.input), s.inputShape));
           expect(y.shape, name).toEqual(s.outputShape);
-          const { worst, bar } = compareToBar(y.dataSync(), s.output);
+          const { worst, bar } = compareToBar(await y.data(), s.output);
           expect(bar, name).toBeGreaterThan(0);
           expect(worst, name).toBeLessThanOrEqual(bar);
         }

@@ -100,7 +100,7 @@ export class OnnxGraphModel extends Model {
       try {
         const present = ins.filter((v): v is GVal => !!v);
         // A node of integer inputs only (shape arithmetic) runs on 'ts', so that its results stay readable.
-        const onHost = node.opType !== 'If' && present.length > 0 && present.every((v) => !isFloatDt(v.dt));
+        const onHost = node.opType !== 'If' && present.length > 0 && present.every((v) => !isFloatDt(v.dt) && (v.host !== undefined || v.t.backend.readSync(v.t.dataId, v.t.dtype) !== null));
         outs = node.opType === 'If' ? this.runIf(ctx, ins, values) : onHost ? withBackend('ts', () => GRAPH_OPS[node.opType].run(ctx, ins)) : GRAPH_OPS[node.opType].run(ctx, ins);
       } catch (e) {
         if (e instanceof Error && !e.message.startsWith('loadOnnx:') && !e.message.startsWith(this.label)) e.message = `${this.label}: ${nodeLabel(node)}: ${e.message}`;

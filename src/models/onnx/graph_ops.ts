@@ -22,7 +22,7 @@ import {
   abs, add, affine, cast, cos, div, equal, exp, expm1, floor, greater, greaterEqual, less, lessEqual, log, maximum, minimum, mul, neg, pow,
   reciprocal, sign, sin, sqrt, sub, where,
 } from '../../ops/elementwise.js';
-import { logSumExp, max, mean, min, sum } from '../../ops/reduce.js';
+import { argMax, argMin, logSumExp, max, mean, min, sum } from '../../ops/reduce.js';
 import { broadcastTo, concat, gather, pad, reshape, reverse, slice, transpose } from '../../ops/shape.js';
 import { matmul } from '../../ops/matmul.js';
 import { conv1d, conv2d, conv3d } from '../../ops/conv.js';
@@ -781,9 +781,21 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
     attrs: ['min', 'max', 'consumed_inputs'],
     run: (ctx, ins) => {
       const x = need(ctx, ins[0], 0, 'input');
-      const lo = attr(ctx.node, 'min')?.f ?? scalarIn(ctx, ins[1], 1, 'min');
-      const hi = attr(ctx.node, 'max')?.f ?? scalarIn(ctx, ins[2], 2, 'max');
-      if (!isFloatDt(x.dt)) return [jsMap(ctx, [x], x.dt, (v) => Math.min(Math.max(v, lo ?? -Infinity), hi ?? Infinity))];
+      if (!isFloatDt(x.dt)) {
+        const lo = attr(ctx.node, 'min')?.f ?? scalarIn(ctx, ins[1], 1, 'min');
+        const hi = attr(ctx.node, 'max')?.f ?? scalarIn(ctx, ins[2], 2, 'max');
+        return [jsMap(ctx, [x], x.dt, (v) => Math.min(Math.max(v, lo ?? -Infinity), hi ?? Infinity))];
+      }
+      // Bounds given as inputs stay tensors (no read back; gradients reach computed bounds).
+      const bound = (i: number, name: string): Tensor | number | null => {
+        const a = attr(ctx.node, name)?.f;
+        if (a !== undefined) return a;
+        const v = ins[i];
+        if (!v) return null;
+        if (v.t.size !== 1) ctx.fail(`input ${i} (${name}) has shape ${fmt(v.t.shape)}; expected a single value`);
+        return reshape(sameFloat(x, v)[1], []);
+      };
+      const lo = bound(1, 'min'), hi = bound(2, 'max');
       let y = x.t;
       if (lo !== null) y = maximum(y, lo);
       if (hi !== null) y = minimum(y, hi);
@@ -1094,10 +1106,11 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
   Less: compare(less, (p, q) => p < q),
   GreaterOrEqual: compare(greaterEqual, (p, q) => p >= q),
   LessOrEqual: compare(lessEqual, (p, q) => p <= q),
-  Not: { attrs: [], run: (ctx, ins) => [jsMap(ctx, [need(ctx, ins[0], 0, 'X')], T.BOOL, (p) => (p ? 0 : 1))] },
-  And: logic((p, q) => p && q),
-  Or: logic((p, q) => p || q),
-  Xor: logic((p, q) => (p ? 1 : 0) !== (q ? 1 : 0)),
+  /** Not, And, Or, Xor on bool (int32 0/1) tensors, with ops (so that they run where the values were computed). */
+  Not: { attrs: [], run: (ctx, ins) => [{ t: sub(1, boolIn(ctx, ins[0], 0)), dt: T.BOOL }] },
+  And: logic((a, b) => mul(a, b)),
+  Or: logic((a, b) => maximum(a, b)),
+  Xor: logic((a, b) => abs(sub(a, b))),
   IsNaN: { attrs: [], run: (ctx, ins) => [jsMap(ctx, [floatIn(ctx, ins[0], 0)], T.BOOL, (p) => (Number.isNaN(p) ? 1 : 0))] },
   /** IsInf: +-Infinity, each sign unless detect_positive / detect_negative is 0. */
   IsInf: {
@@ -1268,8 +1281,21 @@ function compare(opF: (a: Tensor, b: Tensor) => Tensor, opI: (a: number, b: numb
     },
   };
 }
-function logic(f: (a: number, b: number) => unknown): GraphOp {
-  return { attrs: ['broadcast', 'axis'], check: legacyBroadcast, run: (ctx, ins) => [jsMap(ctx, [need(ctx, ins[0], 0, 'A'), need(ctx, ins[1], 1, 'B')], T.BOOL, (p, q) => (f(p, q) ? 1 : 0))] };
+function boolIn(ctx: GCtx, v: GVal | undefined, i: number): Tensor {
+  const x = need(ctx, v, i, i ? 'B' : 'A');
+  if (x.dt !== T.BOOL) ctx.fail(`input ${i} has element type ${onnxDtypeName(x.dt)}; expected bool`);
+  return x.t.dtype === 'int32' ? x.t : cast(x.t, 'int32');
+}
+function logic(f: (a: Tensor, b: Tensor) => Tensor): GraphOp {
+  return {
+    attrs: ['broadcast', 'axis'],
+    check: legacyBroadcast,
+    run: (ctx, ins) => {
+      const a = boolIn(ctx, ins[0], 0), b = boolIn(ctx, ins[1], 1);
+      broadcastShape(ctx, a.shape, b.shape);
+      return [{ t: f(a, b), dt: T.BOOL }];
+    },
+  };
 }
 function variadic(opF: (a: Tensor, b: Tensor) => Tensor, opI: (a: number, b: number) => number): GraphOp {
   return {
@@ -1295,6 +1321,13 @@ function argExtreme(dir: 1 | -1): GraphOp {
       const x = need(ctx, ins[0], 0, 'data');
       const s = x.t.shape, a = normAxis(ctx, attrInt(ctx.node, 'axis', 0), s.length);
       const last = attrInt(ctx.node, 'select_last_index', 0) === 1;
+      const keep = attrInt(ctx.node, 'keepdims', 1) === 1;
+      if (isFloatDt(x.dt) && x.host === undefined) {
+        // Computed floats: the reduction op (first index at ties; the last: reversed, then counted back).
+        const f = dir === 1 ? argMax : argMin;
+        const i = last ? sub(s[a] - 1, f(reverse(x.t, [a]), a, keep)) : f(x.t, a, keep);
+        return [{ t: i, dt: T.INT64 }];
+      }
       const v = nums(x), L = s[a], st = prod(s.slice(a + 1)), outer = prod(s.slice(0, a));
       const out = new Float64Array(outer * st);
       for (let o = 0; o < outer; o++) {
