@@ -276,6 +276,41 @@ describe('graph mode', () => {
     expect(Math.abs(fd - viaGraph[1].dataSync()[7])).toBeLessThanOrEqual(1e-5 + 1e-3 * Math.abs(fd));
   });
 
+  it('layer parameters among the initializers are trainable weights: gradients, freeze, assignment, toOnnx with current values', () => {
+    // y = Gemm(x, W, b, transB) -> Relu -> MatMul with a computed right operand; W and b are weights, the Pow exponent is not.
+    const b = new OnnxBuilder(13);
+    const x = b.input('x', ['N', 4]);
+    const W = randArray(12, 11), bias = randArray(3, 12);
+    const h = b.node('Gemm', [x, b.init('W', [3, 4], W), b.init('b', [3], bias)], { transB: 1 });
+    b.output(b.node('Pow', [h, b.init('two', [], [2])]), ['N', 3]);
+    const m = loadOnnx(b.encode(), { mode: 'graph' }) as InstanceType<typeof OnnxGraphModel>;
+    expect(m.weights.map((w) => w.name)).toEqual(['W', 'b']);
+    expect(m.countParams('trainable')).toBe(15);
+    expect(m.countParams()).toBe(16);
+    const xs = ck.tensor(randArray(8, 13), [2, 4]);
+    const [gW, gb] = m.weights.map((w) => w.value);
+    ck.backward(ck.sum(m.apply(xs)));
+    // d/dW sum((x W^T + b)^2) = 2 (x W^T + b)^T x; d/db = 2 sum over rows of (x W^T + b).
+    const hd = ck.add(ck.matmul(xs, ck.tensor(W, [3, 4]), { transposeB: true }), ck.tensor(bias, [3]));
+    const wantW = ck.mul(ck.matmul(hd, xs, { transposeA: true }), 2).dataSync(), wantB = ck.mul(ck.sum(hd, { axes: 0 }), 2).dataSync();
+    gW.grad!.dataSync().forEach((v, i) => expect(v).toBeCloseTo(wantW[i], 4));
+    gb.grad!.dataSync().forEach((v, i) => expect(v).toBeCloseTo(wantB[i], 4));
+    m.freeze();
+    expect(m.countParams('trainable')).toBe(0);
+    expect(gW.requiresGrad).toBe(false);
+    expect(() => m.freeze('dense')).toThrow(/no layers to select/);
+    m.unfreeze();
+    expect(gW.requiresGrad).toBe(true);
+    // A new value is used by the next run and written by toOnnx.
+    m.weights[1].value = ck.tensor([10, 20, 30], [3]);
+    expect(() => { m.weights[1].value = ck.zeros([4]); }).toThrow(/weight 'b' has shape \[3\]; received \[4\]/);
+    const y1 = m.predict(xs).dataSync();
+    const y2 = loadOnnx(m.toOnnx(), { mode: 'graph' }).predict(xs).dataSync();
+    const want = ck.square(ck.add(ck.matmul(xs, ck.tensor(W, [3, 4]), { transposeB: true }), ck.tensor([10, 20, 30], [3]))).dataSync();
+    y1.forEach((v, i) => expect(v).toBeCloseTo(want[i], 3));
+    expect(Array.from(y2)).toEqual(Array.from(y1));
+  });
+
   it('channelsLast transposes rank >= 3 inputs and outputs at the boundary; integer inputs and scalars are accepted', () => {
     const b = new OnnxBuilder(13);
     const x = b.input('x', ['N', 3, 'H', 'W']), k = b.input('k', [], 7);

@@ -13,15 +13,18 @@
  * metadata convkit.inputLayout 'NHWC' is taken as it is.
  *
  * Float values go through convkit ops, so `apply`/`applyAll` record gradients with respect
- * to the float inputs. The file's initializers are constants (not trainable weights); the
- * model cannot be saved in the convkit format: `toOnnx()` gives the original graph back.
+ * to the float inputs and to the weights: the initializers that hold layer parameters (see
+ * PARAM_INPUTS) are trainable `Weight`s, so `compile` + `fit` fine-tune; the other
+ * initializers are constants. The model cannot be saved in the convkit format: `toOnnx()`
+ * writes the graph back with the weights' current values.
  */
 import { attr, type OnnxModel, type OnnxNode, type OnnxValueInfo, encodeOnnxModel, onnxDtypeName, ONNX_DTYPE } from './proto.js';
 import { nodeLabel } from './graph_ops.js';
 import { OnnxImportError, inputsOf, registerGraphModel } from './import.js';
 import { GRAPH_OPS, type GCtx, type GVal, fromOnnxTensor, isFloatDt, nums } from './graph_ops.js';
 import { noGrad } from '../../autograd/reverse_mode.js';
-import type { CallOpts } from '../../layers/layer.js';
+import type { CallOpts, Weight } from '../../layers/layer.js';
+import type { DType } from '../../tensor/dtype.js';
 import { cast } from '../../ops/elementwise.js';
 import { transpose } from '../../ops/shape.js';
 import { keep, tidy } from '../../registry/storage.js';
@@ -51,6 +54,8 @@ export class OnnxGraphModel extends Model {
   private readonly onnx: OnnxModel;
   private readonly order: OnnxNode[];
   private readonly consts = new Map<string, GVal>();
+  /** Float initializers that are layer parameters (see parameterNames): trainable weights. */
+  private readonly params: GraphWeight[] = [];
   private readonly file: string;
 
   constructor(m: OnnxModel, order: OnnxNode[], opts: { file: string; opset: number; channelsLast: boolean; name?: string }) {
@@ -74,13 +79,20 @@ export class OnnxGraphModel extends Model {
       for (const x of inputsOf(n)) if (x) needed.add(x);
     }
     this.order = kept;
-    for (const t of g.initializers) if (needed.has(t.name)) this.consts.set(t.name, keepVal(fromOnnxTensor(t)));
+    const params = parameterNames(kept);
+    for (const t of g.initializers) {
+      if (!needed.has(t.name)) continue;
+      const v = fromOnnxTensor(t);
+      if (params.has(t.name) && isFloatDt(t.dataType)) this.params.push(new GraphWeight(this, t.name, keep(v.t), t.dataType));
+      else this.consts.set(t.name, keepVal(v));
+    }
     this.built = true;
   }
 
   /** Run the graph on tensors with the declared shapes (channels-last at rank >= 3 when `channelsLast`). */
   private runOnnx(xs: Tensor[]): Tensor[] {
     const values = new Map<string, GVal>(this.consts);
+    for (const w of this.params) values.set(w.name, { t: w.value, dt: w.onnxType });
     this.graphInputs.forEach((spec, i) => values.set(spec.name, this.takeInput(spec, xs[i], i)));
     this.runNodes(this.order, values);
     return this.graphOutputs.map((o) => {
@@ -200,10 +212,40 @@ export class OnnxGraphModel extends Model {
     return outs[0];
   }
 
-  /** Parameters: the float initializers' values (constants of the graph, none trainable). */
+  /**
+   * The layer parameters among the float initializers (Conv/ConvTranspose W and B, Gemm B and C,
+   * MatMul operands, BatchNormalization / InstanceNormalization / LayerNormalization scale and
+   * bias, PRelu slope), named by the file; trainable unless the model is frozen. Every other
+   * initializer (running statistics, shapes, scales, epsilons) is a constant.
+   */
+  get weights(): Weight[] {
+    return this.params;
+  }
+  get trainable(): boolean {
+    return this._trainable;
+  }
+  set trainable(on: boolean) {
+    this._trainable = on;
+    for (const w of this.params ?? []) w.sync();
+  }
+
+  /** Freeze every weight (a graph-mode model has no layers to select). */
+  freeze(which?: unknown): this {
+    if (which !== undefined) throw new RangeError(`${this.label}: a graph-mode ONNX model has no layers to select; freeze() freezes every weight`);
+    this.trainable = false;
+    return this;
+  }
+  unfreeze(which?: unknown): this {
+    if (which !== undefined) throw new RangeError(`${this.label}: a graph-mode ONNX model has no layers to select; unfreeze() unfreezes every weight`);
+    this.trainable = true;
+    return this;
+  }
+
+  /** Float initializer values: 'all' counts every one, 'trainable' the weights (when not frozen). */
   countParams(which: 'all' | 'trainable' | 'nonTrainable' = 'all'): number {
-    if (which === 'trainable') return 0;
-    return this.onnx.graph.initializers.filter((t) => isFloatDt(t.dataType)).reduce((s, t) => s + t.data.length, 0);
+    const all = this.onnx.graph.initializers.filter((t) => isFloatDt(t.dataType)).reduce((s, t) => s + t.data.length, 0);
+    const tr = this.trainable ? this.params.reduce((s, w) => s + w.value.size, 0) : 0;
+    return which === 'all' ? all : which === 'trainable' ? tr : all - tr;
   }
 
   /** Nodes, operator counts, inputs, outputs and initializer parameters, as text. */
@@ -218,7 +260,7 @@ export class OnnxGraphModel extends Model {
       'Inputs:', ...this.graphInputs.map(io),
       'Outputs:', ...this.graphOutputs.map(io),
       `Nodes: ${g.nodes.length} (${[...ops].map(([k, v]) => `${k} x${v}`).join(', ')})`,
-      `Initializer parameters: ${this.countParams().toLocaleString('en-US')} (constants, not trainable)`,
+      `Initializer parameters: ${this.countParams().toLocaleString('en-US')} (trainable: ${this.countParams('trainable').toLocaleString('en-US')} in ${this.params.length} weights)`,
     ];
     return lines.join('\n');
   }
@@ -229,9 +271,16 @@ export class OnnxGraphModel extends Model {
     throw new Error(`${this.label}: a graph-mode ONNX model has no layer table; use summaryText() (nodes, op types, parameters)`);
   }
 
-  /** The original ONNX graph, as bytes of a .onnx file (its initializers are never changed). */
+  /** The ONNX graph as bytes of a .onnx file, with the weights' current values. */
   toOnnx(): Uint8Array {
-    return encodeOnnxModel(this.onnx);
+    const current = new Map(this.params.map((w) => [w.name, w]));
+    const initializers = this.onnx.graph.initializers.map((t) => {
+      const w = current.get(t.name);
+      if (!w) return t;
+      const v = w.value.dataSync();
+      return { ...t, data: t.dataType === ONNX_DTYPE.DOUBLE ? Float64Array.from(v) : Float32Array.from(v) };
+    });
+    return encodeOnnxModel({ ...this.onnx, graph: { ...this.onnx.graph, initializers } });
   }
 
   save(_target: string | IOHandler, _options: SaveOptions = {}): Promise<SaveResult> {
@@ -246,6 +295,48 @@ export class OnnxGraphModel extends Model {
       `${this.label}: this model runs the ONNX graph directly (graph mode) and has no convkit layer graph; ` +
         'layers, symbolic inputs, getConfig, surgery and layer outputs are not available (use predict/apply, summaryText, toOnnx)',
     );
+  }
+}
+
+/** Initializers that are layer parameters: the inputs that hold weights in the ops that have them. */
+const PARAM_INPUTS: Record<string, number[]> = {
+  Conv: [1, 2], ConvTranspose: [1, 2], Gemm: [0, 1, 2], MatMul: [0, 1], BatchNormalization: [1, 2],
+  InstanceNormalization: [1, 2], LayerNormalization: [1, 2], PRelu: [1],
+};
+function parameterNames(nodes: readonly OnnxNode[]): Set<string> {
+  const out = new Set<string>();
+  for (const n of nodes) for (const i of PARAM_INPUTS[n.opType] ?? []) if (n.inputs[i]) out.add(n.inputs[i]);
+  return out;
+}
+
+/** A float initializer held as a trainable weight (the optimiser assigns it in place). */
+class GraphWeight implements Weight {
+  constructor(private readonly model: OnnxGraphModel, readonly name: string, private t: Tensor, readonly onnxType: number) {
+    this.sync();
+  }
+  get value(): Tensor {
+    return this.t;
+  }
+  set value(v: Tensor) {
+    if (!(v instanceof Tensor) || v.shape.length !== this.t.shape.length || v.shape.some((d, i) => d !== this.t.shape[i])) {
+      throw new RangeError(`${this.model.label}: weight '${this.name}' has shape [${this.t.shape.join(', ')}]; received ${v instanceof Tensor ? `[${v.shape.join(', ')}]` : typeof v}`);
+    }
+    const old = this.t;
+    this.t = keep(v.dtype === old.dtype ? v : cast(v, old.dtype));
+    if (old !== this.t) old.dispose();
+    this.sync();
+  }
+  get trainable(): boolean {
+    return this.model.trainable;
+  }
+  get shape(): readonly number[] {
+    return this.t.shape;
+  }
+  get dtype(): DType {
+    return this.t.dtype;
+  }
+  sync(): void {
+    this.t.requiresGrad = this.trainable;
   }
 }
 
