@@ -276,6 +276,50 @@ describe('graph mode', () => {
     expect(Math.abs(fd - viaGraph[1].dataSync()[7])).toBeLessThanOrEqual(1e-5 + 1e-3 * Math.abs(fd));
   });
 
+  it('grouped, strided, dilated, padded ConvTranspose with output_padding matches the definition (a direct loop)', () => {
+  for (const [g, s, p, op, d, C, Mg, H, W, k] of [[2, 2, [1, 0, 1, 1], [1, 0], 1, 4, 3, 5, 6, 3], [2, 1, [0, 0, 0, 0], [0, 0], 2, 4, 2, 4, 4, 3], [4, 2, [1, 2, 0, 1], [1, 1], 2, 4, 2, 3, 5, 2], [1, 3, [2, 1, 0, 2], [2, 1], 1, 2, 3, 4, 3, 3]] as const) {
+    const b = new OnnxBuilder(13);
+    const x = b.input('x', [2, C, H, W]);
+    const wv = randArray(C * Mg * k * k, 1), bv = randArray(Mg * g, 2);
+    b.output(b.node('ConvTranspose', [x, b.init('w', [C, Mg, k, k], wv), b.init('bb', [Mg * g], bv)], { group: g, strides: [s, s], pads: [...p], output_padding: [...op], dilations: [d, d] }));
+    const m = ck.loadOnnx(b.encode(), { mode: 'graph', channelsLast: false });
+    const xv = randArray(2 * C * H * W, 3);
+    const y = m.predict(ck.tensor(xv, [2, C, H, W]));
+    const OH = s * (H - 1) + op[0] + (k - 1) * d + 1 - p[0] - p[2], OW = s * (W - 1) + op[1] + (k - 1) * d + 1 - p[1] - p[3];
+    const M = Mg * g, ref = new Float64Array(2 * M * OH * OW);
+    for (let n = 0; n < 2; n++) for (let o = 0; o < M; o++) for (let i = 0; i < OH * OW; i++) ref[(n * M + o) * OH * OW + i] = bv[o];
+    const Cg = C / g;
+    for (let n = 0; n < 2; n++) for (let c = 0; c < C; c++) for (let ih = 0; ih < H; ih++) for (let iw = 0; iw < W; iw++) {
+      const gi = Math.floor(c / Cg);
+      for (let mm = 0; mm < Mg; mm++) for (let kh = 0; kh < k; kh++) for (let kw = 0; kw < k; kw++) {
+        const oh = ih * s - p[0] + kh * d, ow = iw * s - p[1] + kw * d;
+        if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
+        ref[((n * M + gi * Mg + mm) * OH + oh) * OW + ow] += xv[((n * C + c) * H + ih) * W + iw] * wv[((c * Mg + mm) * k + kh) * k + kw];
+      }
+    }
+    expect(y.shape).toEqual([2, M, OH, OW]);
+    const yd = y.dataSync();
+    let w = 0; for (let i = 0; i < ref.length; i++) w = Math.max(w, Math.abs(yd[i] - ref[i]));
+    expect(w).toBeLessThan(1e-4);
+  }
+  });
+
+  it("LRN of even size: the layer mapping refuses it by name, 'auto' runs ONNX's window (c - floor((size-1)/2) .. c + ceil((size-1)/2))", () => {
+    const b = new OnnxBuilder(13);
+    const x = b.input('x', [1, 6, 2, 2]);
+    b.output(b.node('LRN', [x], { size: 4, alpha: F(0.01), beta: F(0.75), bias: F(1.5) }));
+    expect(() => loadOnnx(b.encode(), { mode: 'layers' })).toThrow(/\(LRN\): an even size \(4\) puts ONNX's window one channel off/);
+    const m = loadOnnx(b.encode(), { channelsLast: false });
+    expect(m).toBeInstanceOf(OnnxGraphModel);
+    const xv = randArray(24, 7);
+    const y = m.predict(ck.tensor(xv, [1, 6, 2, 2])).dataSync();
+    for (let c = 0; c < 6; c++) for (let i = 0; i < 4; i++) {
+      let ss = 0;
+      for (let j = Math.max(0, c - 1); j <= Math.min(5, c + 2); j++) ss += xv[j * 4 + i] ** 2;
+      expect(y[c * 4 + i]).toBeCloseTo(xv[c * 4 + i] / (1.5 + (0.01 / 4) * ss) ** 0.75, 5);
+    }
+  });
+
   it('layer parameters among the initializers are trainable weights: gradients, freeze, assignment, toOnnx with current values', () => {
     // y = Gemm(x, W, b, transB) -> Relu -> MatMul with a computed right operand; W and b are weights, the Pow exponent is not.
     const b = new OnnxBuilder(13);
