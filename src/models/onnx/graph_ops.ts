@@ -684,7 +684,7 @@ function resizeRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
       }
       for (let k = 0; k < taps; k++) { idx[k].push(Math.min(Math.max(first + k, 0), L - 1)); wts[k].push(c[k]); }
     }
-    const bshape = y.shape.map((v, i) => (i === a ? outLen : 1));
+    const bshape = y.shape.map((_, i) => (i === a ? outLen : 1));
     let acc: Tensor | null = null;
     for (let k = 0; k < taps; k++) {
       if (wts[k].every((v) => v === 0)) continue;
