@@ -1,7 +1,7 @@
 /**
  * ONNX import: `loadOnnx(bytes)` turns an ONNX ModelProto (opset 1 to 17; below 7 only operators
- * unchanged since) into an ordinary functional convkit Model: `input()` symbolic tensors, convkit layers applied to them and
- * the file's weights set on those layers. It predicts, summarises, freezes, fine-tunes and
+ * unchanged since) into an ordinary functional convkit Model: `input()` symbolic tensors,
+ * convkit layers applied to them and the file's weights set on those layers. It predicts, summarises, freezes, fine-tunes and
  * saves like any model.
  *
  * Layout rule. ONNX models (PyTorch's) are channels-first: activations NCL / NCHW / NCDHW,
@@ -40,7 +40,7 @@ import type { OnnxGraphModel } from './graph_model.js';
 export { sanitize };
 
 export const MIN_OPSET = 1;
-/** Below this opset only operators whose semantics have not changed since are accepted (see graph_model.ts legacyProblem). */
+/** Below this opset only operators whose semantics have not changed since are accepted (see graph_ops.ts legacyProblem). */
 export const MODERN_OPSET = 7;
 export const MAX_OPSET = 17;
 
