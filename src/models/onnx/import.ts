@@ -1,8 +1,8 @@
 /**
  * ONNX import: `loadOnnx(bytes)` turns an ONNX ModelProto (opset 1 to 17; below 7 only operators
  * unchanged since) into an ordinary functional convkit Model: `input()` symbolic tensors,
- * convkit layers applied to them and the file's weights set on those layers. It predicts, summarises, freezes, fine-tunes and
- * saves like any model.
+ * convkit layers applied to them and the file's weights set on those layers. It predicts,
+ * summarises, freezes, fine-tunes and saves like any model.
  *
  * Layout rule. ONNX models (PyTorch's) are channels-first: activations NCL / NCHW / NCDHW,
  * filters OIHW. convkit is channels-last. By default every graph input and output of rank
