@@ -48,7 +48,9 @@ Gather Cast ConstantOfShape Expand Equal Where Range'''.split())
 # Further operators the interpreter implements, tested the same way (counted apart in the docs).
 EXTRA_OPS = set('''If Exp Log Reciprocal CastLike Greater Less GreaterOrEqual LessOrEqual Not And Or Xor IsNaN IsInf Max Min
 Sum Mean Mod Floor Ceil Sign Sin Cos Tan Softsign ThresholdedRelu Celu Shrink ArgMax ArgMin Size Tile DepthToSpace
-SpaceToDepth GatherElements Trilu CumSum ReduceMin ReduceL1 ReduceL2 ReduceSumSquare ReduceLogSum ReduceLogSumExp'''.split())
+SpaceToDepth GatherElements Trilu CumSum ReduceMin ReduceL1 ReduceL2 ReduceSumSquare ReduceLogSum ReduceLogSumExp
+Round Asin Acos Atan Sinh Cosh Asinh Acosh Atanh Hardmax OneHot EyeLike NonZero TopK GatherND ScatterElements Scatter
+ScatterND Compress NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss'''.split())
 
 if not glob.glob(os.path.join(DATA, 'node', '*')):
     from onnx.backend.test import cmd_tools

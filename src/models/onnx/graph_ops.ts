@@ -1244,6 +1244,167 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
       return [fl(mul(x.t, tensor(x.t.dtype === 'float64' ? Float64Array.from(mask) : Float32Array.from(mask), [R, Cn], x.t.dtype)), x.dt)];
     },
   },
+  /** Round: to the nearest integer, halves to even (no gradient: the derivative is 0 almost everywhere). */
+  Round: unaryF((x) => mapValues(x, (v) => { const r = Math.round(v); return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; })),
+  Asin: unaryF((x) => mapGrad(x, Math.asin, (t) => reciprocal(sqrt(affine(mul(t, t), -1, 1))))),
+  Acos: unaryF((x) => mapGrad(x, Math.acos, (t) => neg(reciprocal(sqrt(affine(mul(t, t), -1, 1)))))),
+  Atan: unaryF((x) => mapGrad(x, Math.atan, (t) => reciprocal(affine(mul(t, t), 1, 1)))),
+  Sinh: unaryF((x) => mul(sub(exp(x), exp(neg(x))), 0.5)),
+  Cosh: unaryF((x) => mul(add(exp(x), exp(neg(x))), 0.5)),
+  Asinh: unaryF((x) => mapGrad(x, Math.asinh, (t) => reciprocal(sqrt(affine(mul(t, t), 1, 1))))),
+  Acosh: unaryF((x) => mapGrad(x, Math.acosh, (t) => reciprocal(sqrt(affine(mul(t, t), 1, -1))))),
+  Atanh: unaryF((x) => mapGrad(x, Math.atanh, (t) => reciprocal(affine(mul(t, t), -1, 1)))),
+  /** Hardmax: 1 at the first maximum along axis (opset < 13: of the input coerced to 2-D at axis), 0 elsewhere. */
+  Hardmax: softmaxLike((x, axis) => {
+    const s = x.shape, v = x.dataSync(), L = s[axis], st = prod(s.slice(axis + 1)), outer = prod(s.slice(0, axis));
+    const out = new Float64Array(v.length);
+    for (let o = 0; o < outer; o++) for (let j = 0; j < st; j++) {
+      let best = 0;
+      for (let i = 1; i < L; i++) if (v[(o * L + i) * st + j] > v[(o * L + best) * st + j]) best = i;
+      out[(o * L + best) * st + j] = 1;
+    }
+    return tensor(x.dtype === 'float64' ? out : Float32Array.from(out), [...s], x.dtype);
+  }),
+  /** OneHot(indices, depth, values [off, on]): on at index (negative counts from depth) along axis (default -1, a new axis), off elsewhere. */
+  OneHot: {
+    attrs: ['axis'],
+    run: (ctx, ins) => {
+      const idx = nums(need(ctx, ins[0], 0, 'indices')).map(Math.trunc); // any numeric type, cast to int
+      const depth = Math.trunc(scalarIn(ctx, need(ctx, ins[1], 1, 'depth'), 1, 'depth')!);
+      const vals = need(ctx, ins[2], 2, 'values');
+      if (vals.t.size !== 2) ctx.fail(`values has ${vals.t.size} entries; expected 2 (off, on)`);
+      const ishape = ins[0]!.t.shape, r = ishape.length + 1, a = normAxis(ctx, attrInt(ctx.node, 'axis', -1), r);
+      const shape = [...ishape.slice(0, a), depth, ...ishape.slice(a)];
+      const st = prod(ishape.slice(a)), mask = new Float64Array(prod(shape));
+      idx.forEach((v, i) => {
+        const k = v < 0 ? v + depth : v;
+        if (k >= 0 && k < depth) mask[(Math.floor(i / st) * depth + k) * st + (i % st)] = 1;
+      });
+      const m = mk(mask, shape, T.BOOL);
+      if (!isFloatDt(vals.dt)) { const [off, on] = nums(vals); return [jsMap(ctx, [m], vals.dt, (p) => (p ? on : off))]; }
+      const flat = reshape(vals.t, [2]);
+      return [fl(where(m.t, reshape(slice(flat, [1], [1]), []), reshape(slice(flat, [0], [1]), [])), vals.dt)];
+    },
+  },
+  /** EyeLike: ones on diagonal k of a 2-D tensor shaped like the input (dtype: the attribute, else the input's). */
+  EyeLike: {
+    attrs: ['dtype', 'k'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'input');
+      if (x.t.rank !== 2) ctx.fail(`input of shape ${fmt(x.t.shape)}: expected a 2-D tensor`);
+      const [R, Cn] = x.t.shape, k = attrInt(ctx.node, 'k', 0), dt = attrInt(ctx.node, 'dtype', x.dt);
+      if (!SUPPORTED_DT.has(dt)) ctx.fail(`dtype ${onnxDtypeName(dt)} is not supported`);
+      return [mk(Array.from({ length: R * Cn }, (_, i) => ((i % Cn) - Math.floor(i / Cn) === k ? 1 : 0)), [R, Cn], dt)];
+    },
+  },
+  /** NonZero: the indices of the non-zero elements, [rank, count] int64 (row-major order). */
+  NonZero: {
+    attrs: [],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'X'), v = nums(x), s = x.t.shape;
+      const at: number[] = [];
+      v.forEach((e, i) => { if (e) at.push(i); });
+      const out = new Float64Array(s.length * at.length);
+      at.forEach((f, j) => { for (let d = s.length - 1; d >= 0; d--) { out[d * at.length + j] = f % s[d]; f = Math.floor(f / s[d]); } });
+      return [mk(out, [s.length, at.length], T.INT64)];
+    },
+  },
+  /** TopK(X, K): the K largest (or smallest) values along axis and their indices, sorted (ties: the lower index first). */
+  TopK: {
+    attrs: ['axis', 'largest', 'sorted'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'X'), s = x.t.shape;
+      const a = normAxis(ctx, attrInt(ctx.node, 'axis', -1), s.length), K = intsIn(ctx, need(ctx, ins[1], 1, 'K'), 1, 'K')![0];
+      const largest = attrInt(ctx.node, 'largest', 1) === 1, L = s[a];
+      if (K < 0 || K > L) ctx.fail(`K = ${K} is out of range for axis ${a} of size ${L}`);
+      const v = nums(x), st = prod(s.slice(a + 1)), outer = prod(s.slice(0, a));
+      const flat = new Int32Array(outer * K * st), ind = new Float64Array(outer * K * st);
+      for (let o = 0; o < outer; o++) for (let j = 0; j < st; j++) {
+        const order = Array.from({ length: L }, (_, i) => i).sort((p, q) => {
+          const d = v[(o * L + q) * st + j] - v[(o * L + p) * st + j];
+          return (largest ? d : -d) || p - q;
+        });
+        for (let k = 0; k < K; k++) { const at = (o * K + k) * st + j; ind[at] = order[k]; flat[at] = (o * L + order[k]) * st + j; }
+      }
+      const oshape = s.map((d, i) => (i === a ? K : d));
+      const vals = reshape(gather(reshape(x.t, [x.t.size]), tensor(flat, [flat.length], 'int32'), 0), oshape);
+      return [{ t: vals, dt: x.dt }, mk(ind, oshape, T.INT64)];
+    },
+  },
+  /** GatherND(data, indices, batch_dims): indices' last axis indexes the leading axes of data (after batch_dims). */
+  GatherND: {
+    attrs: ['batch_dims'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'data'), iv = need(ctx, ins[1], 1, 'indices');
+      const b = attrInt(ctx.node, 'batch_dims', 0), ds = x.t.shape, is = iv.t.shape, q = is[is.length - 1];
+      if (b + q > ds.length) ctx.fail(`indices tuples of length ${q} after ${b} batch axes exceed data's rank ${ds.length}`);
+      const idx = intsIn(ctx, iv, 1, 'indices')!, inner = prod(ds.slice(b + q)), B = prod(ds.slice(0, b));
+      const tuples = idx.length / q, perBatch = tuples / B, bStride = prod(ds.slice(b));
+      const flat: number[] = [];
+      for (let t = 0; t < tuples; t++) {
+        let f = Math.floor(t / perBatch) * bStride;
+        for (let k = 0; k < q; k++) {
+          const dim = ds[b + k]; let e = idx[t * q + k];
+          if (e < -dim || e >= dim) ctx.fail(`index ${e} is out of range for axis ${b + k} of size ${dim}`);
+          if (e < 0) e += dim;
+          f += e * prod(ds.slice(b + k + 1));
+        }
+        for (let i = 0; i < inner; i++) flat.push(f + i);
+      }
+      const g = gather(reshape(x.t, [x.t.size]), tensor(Int32Array.from(flat), [flat.length], 'int32'), 0);
+      return [{ t: reshape(g, [...is.slice(0, -1), ...ds.slice(b + q)]), dt: x.dt }];
+    },
+  },
+  ScatterElements: scatterElements(),
+  Scatter: scatterElements(),
+  /** ScatterND(data, indices, updates): data with the slices indices' tuples name replaced by updates (reduction 'none'). */
+  ScatterND: {
+    attrs: ['reduction'],
+    check: (n) => (attrString(n, 'reduction', 'none') !== 'none' ? `reduction '${attrString(n, 'reduction', '')}' is not supported (none is)` : null),
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'data'), iv = need(ctx, ins[1], 1, 'indices'), u = need(ctx, ins[2], 2, 'updates');
+      const ds = x.t.shape, is = iv.t.shape, q = is[is.length - 1], idx = intsIn(ctx, iv, 1, 'indices')!, inner = prod(ds.slice(q));
+      const writer = new Int32Array(x.t.size).fill(-1);
+      for (let t = 0; t < idx.length / q; t++) {
+        let f = 0;
+        for (let k = 0; k < q; k++) { let e = idx[t * q + k]; if (e < 0) e += ds[k]; if (e < 0 || e >= ds[k]) ctx.fail(`index ${idx[t * q + k]} is out of range for axis ${k} of size ${ds[k]}`); f += e * prod(ds.slice(k + 1)); }
+        for (let i = 0; i < inner; i++) writer[f + i] = t * inner + i;
+      }
+      return [scatterBy(x, u, writer)];
+    },
+  },
+  /** Compress: the slices along axis (the flattened input when no axis) where condition is true. */
+  Compress: {
+    attrs: ['axis'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'input'), cond = intsIn(ctx, need(ctx, ins[1], 1, 'condition'), 1, 'condition')!;
+      const ax = attr(ctx.node, 'axis')?.i;
+      const t = ax === undefined ? reshape(x.t, [x.t.size]) : x.t;
+      const a = ax === undefined ? 0 : normAxis(ctx, ax, x.t.rank);
+      if (cond.length > t.shape[a]) ctx.fail(`condition has ${cond.length} entries; axis ${a} has ${t.shape[a]}`);
+      return [{ t: take(t, cond.map((c, i) => (c ? i : -1)).filter((i) => i >= 0), a), dt: x.dt }];
+    },
+  },
+  /** NegativeLogLikelihoodLoss(input [N, C, d...], target [N, d...], weight [C]?); see nll. */
+  NegativeLogLikelihoodLoss: {
+    attrs: ['reduction', 'ignore_index'],
+    run: (ctx, ins) => {
+      const x = floatIn(ctx, ins[0], 0, 'input');
+      const w = ins[2] ? sameFloat(x, floatIn(ctx, ins[2], 2, 'weight'))[1] : null;
+      return [fl(nll(ctx, x.t, need(ctx, ins[1], 1, 'target'), w), x.dt)];
+    },
+  },
+  /** SoftmaxCrossEntropyLoss: log_prob = LogSoftmax over axis 1, loss = NegativeLogLikelihoodLoss(log_prob, labels, weights). */
+  SoftmaxCrossEntropyLoss: {
+    attrs: ['reduction', 'ignore_index'],
+    run: (ctx, ins) => {
+      const x = floatIn(ctx, ins[0], 0, 'scores');
+      if (x.t.rank < 2) ctx.fail(`scores of shape ${fmt(x.t.shape)}: expected [N, C, d...]`);
+      const lp = logSoftmax(x.t, 1);
+      const w = ins[2] ? sameFloat(x, floatIn(ctx, ins[2], 2, 'weights'))[1] : null;
+      return [fl(nll(ctx, lp, need(ctx, ins[1], 1, 'labels'), w), x.dt), fl(lp, x.dt)];
+    },
+  },
   /** CumSum along axis (input 1): a product with a triangular matrix of ones; exclusive and reverse move its diagonal and direction. */
   CumSum: {
     attrs: ['exclusive', 'reverse'],
@@ -1269,6 +1430,83 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
     },
   },
 };
+
+/**
+ * Negative log likelihood of log-probabilities x [N, C, d...] at integer targets [N, d...]:
+ * loss = -x[n, t, d] w[t] (w = weight, or 1), 0 where t = ignore_index; reduction 'none', 'sum',
+ * or 'mean' (the sum over the sum of the weights taken, ignored entries excluded).
+ */
+function nll(ctx: GCtx, x: Tensor, target: GVal, weight: Tensor | null): Tensor {
+  const n = ctx.node;
+  const reduction = attrString(n, 'reduction', 'mean');
+  if (!['none', 'sum', 'mean'].includes(reduction)) ctx.fail(`reduction '${reduction}' is not supported (none, sum, mean are)`);
+  const ignore = attr(n, 'ignore_index')?.i;
+  const [N, C] = x.shape, D = prod(x.shape.slice(2));
+  const t = intsIn(ctx, target, 1, 'target')!;
+  if (t.length !== N * D) ctx.fail(`target has ${t.length} values; expected ${N * D} (shape [N, d...] of input [N, C, d...])`);
+  const flat = new Int32Array(t.length), cls = new Int32Array(t.length), keep = new Float64Array(t.length);
+  t.forEach((c, i) => {
+    const skip = ignore !== undefined && c === ignore;
+    if (!skip && (c < 0 || c >= C)) ctx.fail(`target value ${c} is out of range [0, ${C})`);
+    const cc = skip ? 0 : c, nn = Math.floor(i / D), d = i % D;
+    flat[i] = (nn * C + cc) * D + d;
+    cls[i] = cc;
+    keep[i] = skip ? 0 : 1;
+  });
+  const f = (a: ArrayLike<number>) => tensor(x.dtype === 'float64' ? Float64Array.from(a) : Float32Array.from(a), [t.length], x.dtype);
+  const picked = gather(reshape(x, [x.size]), tensor(flat, [flat.length], 'int32'), 0);
+  let w = f(keep);
+  if (weight) w = mul(w, gather(weight, tensor(cls, [cls.length], 'int32'), 0));
+  const loss = neg(mul(picked, w));
+  if (reduction === 'none') return reshape(loss, target.t.shape);
+  if (reduction === 'sum') return sum(loss);
+  return div(sum(loss), sum(w));
+}
+
+/** A float map computed on the host with no gradient (for functions whose derivative is 0 almost everywhere). */
+function mapValues(x: Tensor, f: (v: number) => number): Tensor {
+  const v = x.dataSync() as ArrayLike<number>;
+  return tensor(x.dtype === 'float64' ? Float64Array.from(v, f) : Float32Array.from(v, f), [...x.shape], x.dtype);
+}
+/** A float map computed on the host, with its derivative df(x) (written with ops) recorded for the gradient. */
+function mapGrad(x: Tensor, f: (v: number) => number, df: (x: Tensor) => Tensor): Tensor {
+  return record('map', [x], mapValues(x, f), (dy) => [mul(dy, df(x))]);
+}
+/** data with the elements that `writer` names (>= 0: a flat index into updates) replaced; gradients reach both. */
+function scatterBy(x: GVal, u: GVal, writer: Int32Array): GVal {
+  const hit = Array.from(writer, (w) => (w >= 0 ? 1 : 0));
+  const from = Int32Array.from(writer, (w) => Math.max(w, 0));
+  if (!isFloatDt(x.dt)) {
+    const dv = nums(x), uv = nums(u);
+    return mk(dv.map((v, i) => (hit[i] ? uv[from[i]] : v)), x.t.shape, x.dt);
+  }
+  const [dt, ut] = sameFloat(x, u);
+  const g = reshape(gather(reshape(ut, [ut.size]), tensor(from, [from.length], 'int32'), 0), dt.shape);
+  return fl(where(mk(hit, dt.shape, T.BOOL).t, g, dt), x.dt);
+}
+/** ScatterElements / Scatter(data, indices, updates, axis): data[..., indices[i...], ...] = updates[i...] (reduction 'none'). */
+function scatterElements(): GraphOp {
+  return {
+    attrs: ['axis', 'reduction'],
+    check: (n) => (attrString(n, 'reduction', 'none') !== 'none' ? `reduction '${attrString(n, 'reduction', '')}' is not supported (none is)` : null),
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'data'), iv = need(ctx, ins[1], 1, 'indices'), u = need(ctx, ins[2], 2, 'updates');
+      const ds = x.t.shape, is = iv.t.shape, r = ds.length, a = normAxis(ctx, attrInt(ctx.node, 'axis', 0), r);
+      const idx = intsIn(ctx, iv, 1, 'indices')!, dst = ds.map((_, i) => prod(ds.slice(i + 1)));
+      const writer = new Int32Array(x.t.size).fill(-1), pos = new Array<number>(r).fill(0);
+      for (let k = 0; k < idx.length; k++) {
+        let e = idx[k];
+        if (e < -ds[a] || e >= ds[a]) ctx.fail(`index ${e} is out of range for axis ${a} of size ${ds[a]}`);
+        if (e < 0) e += ds[a];
+        let f = 0;
+        for (let i = 0; i < r; i++) f += (i === a ? e : pos[i]) * dst[i];
+        writer[f] = k;
+        for (let i = r - 1; i >= 0; i--) { if (++pos[i] < is[i]) break; pos[i] = 0; }
+      }
+      return [scatterBy(x, u, writer)];
+    },
+  };
+}
 
 function compare(opF: (a: Tensor, b: Tensor) => Tensor, opI: (a: number, b: number) => boolean): GraphOp {
   return {
@@ -1357,7 +1595,7 @@ export const OLD_OPSET_OK = new Set([
   'GlobalMaxPool', 'InstanceNormalization', 'LRN', 'Identity', 'Flatten', 'Reshape', 'Transpose', 'Concat', 'Split', 'Slice', 'Pad',
   'Squeeze', 'Unsqueeze', 'Constant', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'Shape', 'Gather', 'Cast', 'MatMul', 'Gemm', 'Dropout', 'BatchNormalization',
   'Not', 'And', 'Or', 'Xor', 'Equal', 'Greater', 'Less', 'Softsign', 'Floor', 'Ceil', 'Max', 'Min', 'Sum', 'Mean', 'ArgMax', 'ArgMin', 'ReduceMin',
-  'ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSum', 'ReduceLogSumExp', 'Size', 'DepthToSpace', 'SpaceToDepth',
+  'ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSum', 'ReduceLogSumExp', 'Size', 'DepthToSpace', 'SpaceToDepth', 'Hardmax',
 ]);
 
 // ---------------------------------------------------------------- what the interpreter refuses
