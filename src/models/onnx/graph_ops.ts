@@ -1048,7 +1048,14 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
     },
   },
   /** Cast to `to`: float narrowing rounds, float to integer truncates, integers wrap to the target's width. */
-  Cast: { attrs: ['to'], check: (n) => (attr(n, 'to')?.s !== undefined ? "a string 'to' (Cast-1) is not supported" : null), run: (ctx, ins) => [castTo(ctx, need(ctx, ins[0], 0, 'input'), attrInt(ctx.node, 'to', 0))] },
+  Cast: {
+    attrs: ['to'],
+    check: (n) => {
+      const to = attr(n, 'to');
+      if (to?.s !== undefined) return "a string 'to' (Cast-1) is not supported";
+      return SUPPORTED_DT.has(to?.i ?? 0) ? null : `casting to ${onnxDtypeName(to?.i ?? 0)} is not supported (convkit holds numbers and bools)`;
+    },
+    run: (ctx, ins) => [castTo(ctx, need(ctx, ins[0], 0, 'input'), attrInt(ctx.node, 'to', 0))] },
   CastLike: { attrs: [], run: (ctx, ins) => [castTo(ctx, need(ctx, ins[0], 0, 'input'), need(ctx, ins[1], 1, 'target_type').dt)] },
   /** ConstantOfShape: a tensor of the given shape filled with `value` (default float 0). */
   ConstantOfShape: {
