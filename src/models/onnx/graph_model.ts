@@ -21,7 +21,8 @@
 import { attr, type OnnxModel, type OnnxNode, type OnnxValueInfo, encodeOnnxModel, onnxDtypeName, ONNX_DTYPE } from './proto.js';
 import { nodeLabel } from './graph_ops.js';
 import { OnnxImportError, inputsOf, registerGraphModel } from './import.js';
-import { GRAPH_OPS, type GCtx, type GVal, fromOnnxTensor, isFloatDt, nums } from './graph_ops.js';
+import { GRAPH_OPS } from './graph_ops.js';
+import { type GCtx, type GVal, fromOnnxTensor, isFloatDt, nums } from './graph_values.js';
 import { noGrad } from '../../autograd/reverse_mode.js';
 import type { CallOpts, Weight } from '../../layers/layer.js';
 import type { DType } from '../../tensor/dtype.js';
