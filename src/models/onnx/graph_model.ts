@@ -1,10 +1,11 @@
 /**
  * The ONNX graph interpreter: `OnnxGraphModel` runs an ONNX graph node by node on whole
  * tensors (./graph_ops.ts and ./graph_ops_more.ts: one evaluator per operator), in the
- * file's own layout. It is what `loadOnnx` returns when a graph does not map onto convkit layers (mode 'auto') or
- * when asked for (mode 'graph'): weights given as graph inputs, MatMul of two computed
- * tensors, ops over the batch axis, integer and bool inputs, scalar inputs, dynamic shapes
- * and extra outputs all work, because every value is known when the node runs.
+ * file's own layout. It is what `loadOnnx` returns when a graph does not map onto convkit
+ * layers (mode 'auto') or when asked for (mode 'graph'): weights given as graph inputs,
+ * MatMul of two computed tensors, ops over the batch axis, integer and bool inputs, scalar
+ * inputs, dynamic shapes and extra outputs all work, because every value is known when the
+ * node runs.
  *
  * Inputs and outputs have the file's declared shapes, batch axis included (symbolic dims
  * accept any size; there is no batch slicing). With `channelsLast` (the default) every
