@@ -8,7 +8,8 @@ export {
   MODEL_FORMAT, ModelFormatError, type SaveOptions, ModelNotFoundError, type IOHandler, type ModelArtifacts, type ModelJSON, type SaveResult, type WeightsManifestEntry, type MemoryHandler, type StorageLike, type IDBFactoryLike,
 } from './io.js';
 export { encodeOnnx, toOnnxModel, OnnxExportError, ONNX_LAYOUT_KEY, type EncodeOnnxOptions, type OnnxInputLayout } from './onnx/export.js';
-export { loadOnnx, isOnnx, OnnxImportError, type OnnxImportOptions } from './onnx/import.js';
+export { loadOnnx, isOnnx, OnnxImportError, type OnnxImportOptions, type OnnxImportMode } from './onnx/import.js';
+export { OnnxGraphModel, type GraphInputSpec } from './onnx/graph_model.js';
 export { encodeTfjsLayers, type EncodeTfjsOptions, type TfjsArtifacts } from './tfjs_layers/write.js';
 export { decodeTfjsLayers, isTfjsLayersJSON, TFJS_LAYERS_FORMAT, type TfjsModelJSON } from './tfjs_layers/read.js';
 export { KerasConfigError, KERAS_LAYERS } from './tfjs_layers/keras_config.js';

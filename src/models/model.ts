@@ -46,11 +46,13 @@ export type LayerSelector = string | readonly string[] | ((layer: Layer, index: 
 export class Model extends Container {
   static readonly className: string = 'Model';
   static readonly namePrefix: string = 'model';
+  /** Subclasses that run without a layer graph (the ONNX graph interpreter) are constructed with no inputs and outputs. */
+  protected static readonly graphless: boolean = false;
 
   constructor(args: ModelArgs) {
     checkOptionKeys('Model', args, MODEL_ARG_KEYS);
     super({ name: args.name, trainable: args.trainable });
-    if (args.inputs === undefined && args.outputs === undefined && this instanceof Sequential) return; // empty until add()
+    if (args.inputs === undefined && args.outputs === undefined && (this instanceof Sequential || (new.target as unknown as typeof Model).graphless)) return; // empty until add()
     const inputs = Array.isArray(args.inputs) ? args.inputs : [args.inputs];
     const outputs = Array.isArray(args.outputs) ? args.outputs : [args.outputs];
     this.setGraph(new Graph(inputs, outputs, `model '${this.name}'`));

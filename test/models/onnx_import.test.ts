@@ -528,7 +528,7 @@ for (const backend of ['ts', 'wasm']) {
       const b2 = new OnnxBuilder(13);
       const x2 = b2.input('x', ['N', 3]);
       b2.output(b2.node('Concat', [x2, b2.node('Expand', [b2.init('c', [1, 3], [1, 2, 3]), b2.node('Shape', [x2])])], { axis: 1 }));
-      expect(() => loadOnnx(b2.encode())).toThrow(/Expand.*expanding to the batch size \[N, 3\] is supported only/);
+      expect(() => loadOnnx(b2.encode(), { mode: 'layers' })).toThrow(/Expand.*expanding to the batch size \[N, 3\] is supported only/);
     });
 
     it('If with a condition that folds to a constant runs the chosen branch (outer-scope values, branch initializers); 3D AveragePool / MaxPool (PyTorch LocalResponseNorm)', () => {
@@ -570,14 +570,14 @@ for (const backend of ['ts', 'wasm']) {
       const e = new OnnxBuilder(13);
       e.output(e.node('Neg', [x], {}, ['e_out']));
       b.output(b.node('If', [b.node('Greater', [x, b.init('z', [], [0])])], { then_branch: { g: t.graph() }, else_branch: { g: e.graph() } }));
-      expect(() => loadOnnx(b.encode())).toThrow(/node '\/If_\d+' \(If\): the condition depends on the model input/);
+      expect(() => loadOnnx(b.encode(), { mode: 'layers' })).toThrow(/node '\/If_\d+' \(If\): the condition depends on the model input/);
       // An unsupported operator in the taken branch is named.
       const b3 = new OnnxBuilder(13);
       const x3 = b3.input('x', ['N', 2]);
       const t3 = new OnnxBuilder(13);
       t3.output(t3.node('Gelu', [x3], {}, ['g_out']));
       b3.output(b3.node('If', [b3.ints('c', [1])], { then_branch: { g: t3.graph() }, else_branch: { g: t3.graph() } }));
-      expect(() => loadOnnx(b3.encode())).toThrow(/then_branch: node '\/Gelu_1' \(Gelu\): operator Gelu is not supported/);
+      expect(() => loadOnnx(b3.encode(), { mode: 'layers' })).toThrow(/then_branch: node '\/Gelu_1' \(Gelu\): operator Gelu is not supported/);
     });
 
     it('unary math (Abs, Neg, Exp, Log, Reciprocal, Sqrt), Max/Min of two computed tensors, LogSoftmax over channels, Tanh/Elu/Selu/Softplus, ReduceSum/ReduceMax', () => {
@@ -687,7 +687,7 @@ describe('ONNX import: the model is an ordinary convkit model', () => {
     b.node('Foo', [x], {}, ['foo_out']);
     b.nodes[0].name = '';
     b.output('foo_out');
-    expect(() => loadOnnx(b.encode())).toThrow(/node 'Foo->foo_out' \(Foo\): operator Foo is not supported/);
+    expect(() => loadOnnx(b.encode(), { mode: 'layers' })).toThrow(/node 'Foo->foo_out' \(Foo\): operator Foo is not supported/);
   });
 });
 
@@ -703,7 +703,7 @@ describe('ONNX import: errors', () => {
     b.output(d);
     let err: unknown;
     try {
-      loadOnnx(b.encode(), { name: 'net.onnx' });
+      loadOnnx(b.encode(), { name: 'net.onnx', mode: 'layers' });
     } catch (e) {
       err = e;
     }
@@ -721,13 +721,26 @@ describe('ONNX import: errors', () => {
     const x = b.input('x', [1, 1, 3, 3]);
     b.output(conv(b, x, [1, 1, 1, 1]));
     const bytes = b.encode();
-    for (const cut of [1, 7, 20, bytes.length - 3]) expect(() => loadOnnx(bytes.subarray(0, cut), { name: 'cut.onnx' })).toThrow(/cut\.onnx: not a readable ONNX model/);
-    expect(() => loadOnnx(new Uint8Array([0xff, 0xff, 0xff]), { name: 'junk' })).toThrow(OnnxImportError);
-    for (const v of [6, 18]) {
+    for (const cut of [1, 7, 20, bytes.length - 3]) expect(() => loadOnnx(bytes.subarray(0, cut), { name: 'cut.onnx', mode: 'layers' })).toThrow(/cut\.onnx: not a readable ONNX model/);
+    expect(() => loadOnnx(new Uint8Array([0xff, 0xff, 0xff]), { name: 'junk', mode: 'layers' })).toThrow(OnnxImportError);
+    for (const v of [0, 18]) {
       const o = new OnnxBuilder(v);
       o.input('x', [1, 1, 3, 3]);
       o.output(o.node('Relu', ['x']));
-      expect(() => loadOnnx(o.encode(), { name: 'o.onnx' })).toThrow(new RegExp(`o\\.onnx: opset ${v} is not supported \\(expected opset 7 to 17`));
+      for (const mode of ['layers', 'graph', 'auto'] as const) {
+        expect(() => loadOnnx(o.encode(), { name: 'o.onnx', mode })).toThrow(new RegExp(`o\\.onnx: opset ${v} is not supported \\(expected opset 1 to 17`));
+      }
+    }
+    // Opset 1 to 6: operators whose semantics have not changed since are accepted, the others refused by name.
+    const o6 = new OnnxBuilder(6);
+    o6.input('x', [1, 1, 3, 3]);
+    o6.output(o6.node('Relu', ['x']));
+    for (const mode of ['layers', 'graph'] as const) expect(loadOnnx(o6.encode(), { mode }).predict(ck.ones([1, 3, 3, 1])).shape).toEqual([1, 3, 3, 1]);
+    const u6 = new OnnxBuilder(6);
+    u6.input('x', [1, 1, 3, 3]);
+    u6.output(u6.node('Upsample', ['x'], { scales: { fs: [1, 1, 2, 2] } }));
+    for (const mode of ['layers', 'graph', 'auto'] as const) {
+      expect(() => loadOnnx(u6.encode(), { mode })).toThrow(/\(Upsample\): Upsample at opset 6 has semantics convkit does not implement/);
     }
     // A ModelProto whose initializer keeps its data in an external file (data_location = EXTERNAL).
     const w = new ProtoWriter();
@@ -737,22 +750,22 @@ describe('ONNX import: errors', () => {
       g.string(2, 'g');
     });
     w.message(8, (o) => o.int(2, 13));
-    expect(() => loadOnnx(w.finish(), { name: 'ext.onnx' })).toThrow(/ext\.onnx: .*tensor 'weight' keeps its data in an external file/);
+    expect(() => loadOnnx(w.finish(), { name: 'ext.onnx', mode: 'layers' })).toThrow(/ext\.onnx: .*tensor 'weight' keeps its data in an external file/);
   });
 
   it('an initializer that does not fit its node names the node and the expected shape', () => {
     const b = new OnnxBuilder(13);
     const x = b.input('x', [1, 3, 5, 5]);
     b.output(conv(b, x, [4, 2, 3, 3]));
-    expect(() => loadOnnx(b.encode(), { name: 'bad.onnx' })).toThrow(/bad\.onnx: node '\/Conv_1' \(Conv\): weight of shape \[4, 2, 3, 3\] with group 1 expects 2 input channels, but the input has 3/);
+    expect(() => loadOnnx(b.encode(), { name: 'bad.onnx', mode: 'layers' })).toThrow(/bad\.onnx: node '\/Conv_1' \(Conv\): weight of shape \[4, 2, 3, 3\] with group 1 expects 2 input channels, but the input has 3/);
     const g = new OnnxBuilder(13);
     const gx = g.input('x', [1, 6]);
     g.output(g.node('Gemm', [gx, g.init('w', [5, 2], new Float32Array(10))]));
-    expect(() => loadOnnx(g.encode())).toThrow(/\(Gemm\): weights of shape \[5, 2\] expect 5 input features, but the input has 6/);
+    expect(() => loadOnnx(g.encode(), { mode: 'layers' })).toThrow(/\(Gemm\): weights of shape \[5, 2\] expect 5 input features, but the input has 6/);
     const n = new OnnxBuilder(13);
     const nx = n.input('x', [1, 2, 3, 3]);
     n.output(n.node('BatchNormalization', [nx, ...['s', 'b', 'm', 'v'].map((k) => n.init(k, [3], [1, 1, 1]))]));
-    expect(() => loadOnnx(n.encode())).toThrow(/scale has shape \[3\]; expected \[2\]/);
+    expect(() => loadOnnx(n.encode(), { mode: 'layers' })).toThrow(/scale has shape \[3\]; expected \[2\]/);
   });
 
   it('a cycle, a dangling input, an input of a non-float type or without fixed sizes', () => {
@@ -761,19 +774,19 @@ describe('ONNX import: errors', () => {
     b.node('Add', ['x', 'c'], {}, ['a']);
     b.node('Relu', ['a'], {}, ['c']);
     b.output('c');
-    expect(() => loadOnnx(b.encode(), { name: 'cyc.onnx' })).toThrow(/cyc\.onnx: the graph has a cycle through nodes/);
+    expect(() => loadOnnx(b.encode(), { name: 'cyc.onnx', mode: 'layers' })).toThrow(/cyc\.onnx: the graph has a cycle through nodes/);
     const d = new OnnxBuilder(13);
     d.input('x', [1, 2]);
     d.output(d.node('Add', ['x', 'nowhere']));
-    expect(() => loadOnnx(d.encode(), { name: 'd.onnx' })).toThrow(/d\.onnx: node '\/Add_1' \(Add\) reads 'nowhere', which no node, initializer or graph input produces/);
+    expect(() => loadOnnx(d.encode(), { name: 'd.onnx', mode: 'layers' })).toThrow(/d\.onnx: node '\/Add_1' \(Add\) reads 'nowhere', which no node, initializer or graph input produces/);
     const i = new OnnxBuilder(13);
     i.input('ids', [1, 5], ONNX_DTYPE.INT64);
     i.output(i.node('Relu', ['ids']));
-    expect(() => loadOnnx(i.encode(), { name: 'i.onnx' })).toThrow(/i\.onnx: graph input 'ids' has element type int64; convkit models take float32 inputs/);
+    expect(() => loadOnnx(i.encode(), { name: 'i.onnx', mode: 'layers' })).toThrow(/i\.onnx: graph input 'ids' has element type int64; convkit models take float32 inputs/);
     const s = new OnnxBuilder(13);
     s.input('x', ['N', 3, 'h', 'w']);
     s.output(s.node('Relu', ['x']));
-    expect(() => loadOnnx(s.encode())).toThrow(/graph input 'x' has axis 2 of size "h"/);
+    expect(() => loadOnnx(s.encode(), { mode: 'layers' })).toThrow(/graph input 'x' has axis 2 of size "h"/);
   });
 
   it('a failed import disposes what it built and leaves the process usable', () => {
@@ -782,7 +795,7 @@ describe('ONNX import: errors', () => {
     const h = conv(b, x, [2, 2, 3, 3]);
     b.output(b.node('Gemm', [h, b.init('wg', [7, 3], new Float32Array(21))]));
     const before = ck.memory().numTensors;
-    expect(() => loadOnnx(b.encode())).toThrow(OnnxImportError);
+    expect(() => loadOnnx(b.encode(), { mode: 'layers' })).toThrow(OnnxImportError);
     expect(ck.memory().numTensors).toBe(before);
   });
 });

@@ -247,6 +247,9 @@ function unexportable(graph: Graph, prefix: string, out: { builtin: string[]; cu
 
 function graphOf(model: ExportableModel): Graph {
   const g = (model as unknown as { graph: Graph | null }).graph;
+  if (!g && typeof (model as unknown as { toOnnx?: unknown }).toOnnx === 'function') {
+    throw new TypeError(`encodeOnnx: ${String(model)} runs an ONNX graph directly (graph mode) and has no convkit layers to export; model.toOnnx() gives its ONNX file back`);
+  }
   if (!g || !Array.isArray(g.nodes)) throw new TypeError(`encodeOnnx: expected a built convkit Model, received ${String(model)}`);
   return g;
 }

@@ -1,8 +1,8 @@
 /**
- * ONNX import: `loadOnnx(bytes)` turns an ONNX ModelProto (opset 7 to 17) into an ordinary
- * functional convkit Model: `input()` symbolic tensors, convkit layers applied to them and
- * the file's weights set on those layers. It predicts, summarises, freezes, fine-tunes and
- * saves like any model.
+ * ONNX import: `loadOnnx(bytes)` turns an ONNX ModelProto (opset 1 to 17; below 7 only operators
+ * unchanged since) into an ordinary functional convkit Model: `input()` symbolic tensors,
+ * convkit layers applied to them and the file's weights set on those layers. It predicts,
+ * summarises, freezes, fine-tunes and saves like any model.
  *
  * Layout rule. ONNX models (PyTorch's) are channels-first: activations NCL / NCHW / NCDHW,
  * filters OIHW. convkit is channels-last. By default every graph input and output of rank
@@ -21,7 +21,10 @@
  * Reshape chains that carry the (symbolic) batch size are kept symbolic, so a model
  * exported with a dynamic batch axis runs at any batch size.
  *
- * Anything unsupported is one OnnxImportError that lists every offending node.
+ * Modes: 'layers' is this mapping only; 'graph' is the graph interpreter (./graph_model.ts, an
+ * OnnxGraphModel running the ONNX graph node by node); 'auto' (the default) is this mapping when
+ * it succeeds, else the interpreter. Anything neither supports is one OnnxImportError that lists
+ * every offending node.
  */
 import { attr, decodeOnnxModel, onnxDtypeName, ONNX_DTYPE, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from './proto.js';
 import { ProtobufError } from './protobuf.js';
@@ -31,10 +34,14 @@ import type { Layer } from '../../layers/layer.js';
 import { Permute } from '../../layers/extra.js';
 import { Model, model } from '../model.js';
 import { GraphBuilder, sanitize } from '../graph_build.js';
+import { graphProblems, legacyProblem } from './graph_ops.js';
+import type { OnnxGraphModel } from './graph_model.js';
 
 export { sanitize };
 
-export const MIN_OPSET = 7;
+export const MIN_OPSET = 1;
+/** Below this opset only operators whose semantics have not changed since are accepted (see graph_ops.ts legacyProblem). */
+export const MODERN_OPSET = 7;
 export const MAX_OPSET = 17;
 
 /** Why an ONNX file cannot be imported: names the file and every problem (node, op type, what was expected). */
@@ -49,11 +56,29 @@ export class OnnxImportError extends Error {
   }
 }
 
+type GraphModelFactory = (m: OnnxModel, order: OnnxNode[], opts: { file: string; opset: number; channelsLast: boolean; name?: string }) => OnnxGraphModel;
+let makeGraphModel: GraphModelFactory | null = null;
+/** graph_model.ts registers its class here (it extends Model, which imports this module: a direct import would be a cycle). */
+export function registerGraphModel(f: GraphModelFactory): void {
+  makeGraphModel = f;
+}
+
+/** How `loadOnnx` maps the graph: see `OnnxImportOptions.mode`. */
+export type OnnxImportMode = 'auto' | 'layers' | 'graph';
+const MODES: readonly OnnxImportMode[] = ['auto', 'layers', 'graph'];
+
 export interface OnnxImportOptions {
   /** Inputs and outputs of rank >= 3 channels-last (default true); false keeps the file's layout. */
   channelsLast?: boolean;
   /** How errors name the file (default 'ONNX model'); also the model's name when it is a valid one. */
   name?: string;
+  /**
+   * 'layers': convkit layers only (batch axis 0, trainable, saveable); 'graph': always the
+   * graph interpreter (an `OnnxGraphModel`); 'auto' (default): the layers when the graph maps
+   * onto them, else the interpreter when it runs every node, else one OnnxImportError listing
+   * every node it cannot run.
+   */
+  mode?: OnnxImportMode;
 }
 
 /**
@@ -82,7 +107,12 @@ export const identity = (r: number): number[] => Array.from({ length: r }, (_, i
 export function loadOnnx(bytes: Uint8Array | ArrayBuffer, options: OnnxImportOptions = {}): Model {
   if (options === null || typeof options !== 'object') throw new TypeError(`loadOnnx: options must be an object, received ${JSON.stringify(options)}`);
   for (const k of Object.keys(options)) {
-    if (k !== 'channelsLast' && k !== 'name') throw new RangeError(`loadOnnx: unknown option '${k}' (known: channelsLast, name)`);
+    if (k !== 'channelsLast' && k !== 'name' && k !== 'mode') throw new RangeError(`loadOnnx: unknown option '${k}' (known: channelsLast, name, mode)`);
+  }
+  const mode = options.mode ?? 'auto';
+  if (!MODES.includes(mode)) throw new RangeError(`loadOnnx: mode must be one of ${MODES.map((x) => `'${x}'`).join(', ')}, received ${JSON.stringify(options.mode)}`);
+  if (options.channelsLast !== undefined && typeof options.channelsLast !== 'boolean') {
+    throw new TypeError(`loadOnnx: channelsLast must be true or false, received ${JSON.stringify(options.channelsLast)}`);
   }
   const file = options.name ?? 'ONNX model';
   if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) {
@@ -98,7 +128,40 @@ export function loadOnnx(bytes: Uint8Array | ArrayBuffer, options: OnnxImportOpt
     }
     throw e;
   }
-  return importModel(m, file, options.channelsLast ?? true, options.name);
+  const channelsLast = options.channelsLast ?? true;
+  if (mode === 'layers') return importModel(m, file, channelsLast, options.name);
+  if (mode === 'graph') return importGraph(m, file, channelsLast, options.name);
+  try {
+    return importModel(m, file, channelsLast, options.name);
+  } catch (e) {
+    if (!(e instanceof OnnxImportError)) throw e;
+    // The layer mapping failed: the interpreter, or one error naming every node it cannot run.
+    return importGraph(decodeOnnxModel(b), file, channelsLast, options.name);
+  }
+}
+
+function opsetOf(m: OnnxModel, file: string): number {
+  const opsetEntry = m.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx');
+  if (!opsetEntry) throw new OnnxImportError(file, [`no opset_import for the default ONNX domain (expected opset ${MIN_OPSET} to ${MAX_OPSET})`]);
+  const opset = opsetEntry.version;
+  if (opset < MIN_OPSET || opset > MAX_OPSET) throw new OnnxImportError(file, [`opset ${opset} is not supported (expected opset ${MIN_OPSET} to ${MAX_OPSET}; re-export with e.g. torch.onnx.export(..., opset_version=13))`]);
+  return opset;
+}
+
+/** The graph interpreter's model (mode 'graph', or 'auto' when the layer mapping fails). */
+function importGraph(m: OnnxModel, file: string, channelsLast: boolean, name?: string): OnnxGraphModel {
+  const g = m.graph;
+  g.nodes.forEach((n, i) => {
+    if (!n.name) n.name = n.outputs.find((o) => o) ? `${n.opType}->${n.outputs.find((o) => o)}` : `${n.opType}#${i}`;
+  });
+  const opset = opsetOf(m, file);
+  const problems = graphProblems(m, opset);
+  if (problems.length) throw new OnnxImportError(file, problems);
+  const known = new Set([...g.initializers.map((t) => t.name), ...g.inputs.map((v) => v.name)]);
+  const order = topoOrder(m, file, known);
+  const modelName = name !== undefined ? sanitize(name.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, '')) : sanitize(g.name);
+  if (!makeGraphModel) throw new Error('loadOnnx: the graph interpreter is not loaded (import convkit, or src/models/onnx/graph_model.js)');
+  return makeGraphModel(m, order, { file, opset, channelsLast, ...(modelName ? { name: modelName } : {}) });
 }
 
 /** Outer-scope names a subgraph reads (not made inside it), recursively. */
@@ -115,7 +178,7 @@ function outerRefs(g: OnnxGraph): string[] {
 
 /** A node's inputs, plus the outer-scope names its subgraphs (If branches) read. */
 const implicitCache = new WeakMap<OnnxNode, string[]>();
-function inputsOf(n: OnnxNode): string[] {
+export function inputsOf(n: OnnxNode): string[] {
   if (!n.attributes.some((a) => a.g || a.graphs)) return n.inputs;
   let all = implicitCache.get(n);
   if (!all) {
@@ -137,6 +200,11 @@ function checkNodes(nodes: readonly OnnxNode[], opset: number, problems: string[
     if (n.opType === 'If') {
       for (const a of n.attributes) if (a.name !== 'then_branch' && a.name !== 'else_branch') problems.push(`${label}: attribute '${a.name}' is not supported`);
       if (!attr(n, 'then_branch')?.g || !attr(n, 'else_branch')?.g) problems.push(`${label}: then_branch and else_branch graphs are required`);
+      continue;
+    }
+    const old = opset < MODERN_OPSET ? legacyProblem(n, opset, true) : null;
+    if (old) {
+      problems.push(`${label}: ${old}`);
       continue;
     }
     const h = HANDLERS[n.opType];

@@ -732,6 +732,9 @@ export const HANDLERS: Record<string, Handler> = {
   },
   Identity: passThrough,
   LRN: {
+    // convkit's LRN layer sums channels c - floor(size/2) .. c + floor((size-1)/2) (PyTorch's window);
+    // ONNX's is c - floor((size-1)/2) .. c + ceil((size-1)/2): the same for odd sizes only.
+    check: (n) => (attrInt(n, 'size', 5) % 2 === 0 ? `an even size (${attrInt(n, 'size', 5)}) puts ONNX's window one channel off convkit's LRN layer; the graph interpreter (mode 'graph' or 'auto') computes it` : null),
     run: (ctx, ins) => {
       const n = ctx.node;
       const x = sym(ctx, ins[0]);

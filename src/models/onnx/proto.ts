@@ -83,7 +83,7 @@ export interface OnnxModel {
 
 // ---------------------------------------------------------------- decoding
 
-function halfToFloat(h: number): number {
+export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
   if (e === 0) return s * f * 2 ** -24;
   if (e === 31) return f ? NaN : s * Infinity;
@@ -91,7 +91,7 @@ function halfToFloat(h: number): number {
 }
 
 /** The nearest float16 bit pattern (round to nearest even; overflow to infinity). */
-function floatToHalf(v: number): number {
+export function floatToHalf(v: number): number {
   const f = new Float32Array([v]), u = new Uint32Array(f.buffer)[0];
   const sign = (u >>> 16) & 0x8000, exp = (u >>> 23) & 0xff, man = u & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (man ? 0x200 : 0);

@@ -1,0 +1,354 @@
+/**
+ * The ONNX graph interpreter: `OnnxGraphModel` runs an ONNX graph node by node on whole
+ * tensors (./graph_ops.ts and ./graph_ops_more.ts: one evaluator per operator), in the
+ * file's own layout. It is what `loadOnnx` returns when a graph does not map onto convkit
+ * layers (mode 'auto') or when asked for (mode 'graph'): weights given as graph inputs,
+ * MatMul of two computed tensors, ops over the batch axis, integer and bool inputs, scalar
+ * inputs, dynamic shapes and extra outputs all work, because every value is known when the
+ * node runs.
+ *
+ * Inputs and outputs have the file's declared shapes, batch axis included (symbolic dims
+ * accept any size; there is no batch slicing). With `channelsLast` (the default) every
+ * input and output of rank >= 3 is taken and given channels-last (NCHW -> NHWC, NCL -> NLC,
+ * NCDHW -> NDHWC), as the layer import does; a file convkit exported with
+ * metadata convkit.inputLayout 'NHWC' is taken as it is.
+ *
+ * Float values go through convkit ops, so `apply`/`applyAll` record gradients with respect
+ * to the float inputs and to the weights: the initializers that hold layer parameters (see
+ * PARAM_INPUTS) are trainable `Weight`s, so `compile` + `fit` fine-tune; the other
+ * initializers are constants. The model cannot be saved in the convkit format: `toOnnx()`
+ * writes the graph back with the weights' current values.
+ */
+import { attr, type OnnxModel, type OnnxNode, type OnnxValueInfo, encodeOnnxModel, onnxDtypeName, ONNX_DTYPE } from './proto.js';
+import { nodeLabel } from './graph_ops.js';
+import { OnnxImportError, inputsOf, registerGraphModel } from './import.js';
+import { GRAPH_OPS } from './graph_ops.js';
+import { type GCtx, type GVal, fromOnnxTensor, isFloatDt, nums } from './graph_values.js';
+import { noGrad } from '../../autograd/reverse_mode.js';
+import type { CallOpts, Weight } from '../../layers/layer.js';
+import type { DType } from '../../tensor/dtype.js';
+import { cast } from '../../ops/elementwise.js';
+import { transpose } from '../../ops/shape.js';
+import { keep, tidy } from '../../registry/storage.js';
+import { withBackend } from '../../registry/backends.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { Graph } from '../../layers/graph.js';
+import { Model, type PredictOpts } from '../model.js';
+import type { ModelSummary } from '../summary.js';
+import type { IOHandler, SaveOptions, SaveResult } from '../io.js';
+
+const clPerm = (r: number): number[] => (r < 3 ? Array.from({ length: r }, (_, i) => i) : [0, ...Array.from({ length: r - 2 }, (_, i) => i + 2), 1]);
+const inverse = (p: readonly number[]): number[] => { const q = new Array<number>(p.length); p.forEach((a, i) => { q[a] = i; }); return q; };
+
+export interface GraphInputSpec { name: string; elemType: number; shape: (number | string | null)[] | null }
+
+export class OnnxGraphModel extends Model {
+  static readonly className: string = 'OnnxGraphModel';
+  static readonly namePrefix: string = 'onnx_graph';
+  protected static readonly graphless: boolean = true;
+
+  /** The file's graph inputs (initializers excluded) and outputs, as declared. */
+  readonly graphInputs: GraphInputSpec[];
+  readonly graphOutputs: GraphInputSpec[];
+  readonly opset: number;
+  /** True when rank >= 3 inputs and outputs are channels-last at the boundary. */
+  readonly channelsLast: boolean;
+  private readonly onnx: OnnxModel;
+  private readonly order: OnnxNode[];
+  private readonly consts = new Map<string, GVal>();
+  /** Float initializers that are layer parameters (see parameterNames): trainable weights. */
+  private readonly params: GraphWeight[] = [];
+  private readonly file: string;
+
+  constructor(m: OnnxModel, order: OnnxNode[], opts: { file: string; opset: number; channelsLast: boolean; name?: string }) {
+    super({ name: opts.name } as never);
+    this.onnx = m;
+    this.file = opts.file;
+    this.opset = opts.opset;
+    const g = m.graph;
+    const inits = new Set(g.initializers.map((t) => t.name));
+    const spec = (v: OnnxValueInfo): GraphInputSpec => ({ name: v.name, elemType: v.elemType, shape: v.shape ? [...v.shape] : null });
+    this.graphInputs = g.inputs.filter((v) => !inits.has(v.name)).map(spec);
+    this.graphOutputs = g.outputs.map(spec);
+    this.channelsLast = opts.channelsLast && m.metadata['convkit.inputLayout'] !== 'NHWC';
+    // Only the nodes the outputs depend on run.
+    const needed = new Set(g.outputs.map((o) => o.name));
+    const kept: OnnxNode[] = [];
+    for (let i = order.length - 1; i >= 0; i--) {
+      const n = order[i];
+      if (!n.outputs.some((o) => needed.has(o))) continue;
+      kept.unshift(n);
+      for (const x of inputsOf(n)) if (x) needed.add(x);
+    }
+    this.order = kept;
+    const params = parameterNames(kept);
+    for (const t of g.initializers) {
+      if (!needed.has(t.name)) continue;
+      const v = fromOnnxTensor(t);
+      if (params.has(t.name) && isFloatDt(t.dataType)) this.params.push(new GraphWeight(this, t.name, keep(v.t), t.dataType));
+      else this.consts.set(t.name, keepVal(v));
+    }
+    this.built = true;
+  }
+
+  /** Run the graph on tensors with the declared shapes (channels-last at rank >= 3 when `channelsLast`). */
+  private runOnnx(xs: Tensor[]): Tensor[] {
+    const values = new Map<string, GVal>(this.consts);
+    for (const w of this.params) values.set(w.name, { t: w.value, dt: w.onnxType });
+    this.graphInputs.forEach((spec, i) => values.set(spec.name, this.takeInput(spec, xs[i], i)));
+    this.runNodes(this.order, values);
+    return this.graphOutputs.map((o) => {
+      const v = values.get(o.name)!;
+      return this.channelsLast && v.t.rank >= 3 ? transpose(v.t, clPerm(v.t.rank)) : v.t;
+    });
+  }
+
+  private runNodes(nodes: readonly OnnxNode[], values: Map<string, GVal>): void {
+    for (const node of nodes) {
+      const ctx: GCtx = {
+        node, opset: this.opset,
+        fail: (msg: string): never => failWith(this.file, [`${nodeLabel(node)}: ${msg}`]),
+      };
+      const ins = node.inputs.map((nm) => (nm ? values.get(nm) : undefined));
+      let outs: (GVal | undefined)[];
+      try {
+        const present = ins.filter((v): v is GVal => !!v);
+        // A node of integer inputs only (shape arithmetic) runs on 'ts', so that its results stay readable.
+        const onHost = node.opType !== 'If' && present.length > 0 && present.every((v) => !isFloatDt(v.dt) && (v.host !== undefined || v.t.backend.readSync(v.t.dataId, v.t.dtype) !== null));
+        outs = node.opType === 'If' ? this.runIf(ctx, ins, values) : onHost ? withBackend('ts', () => GRAPH_OPS[node.opType].run(ctx, ins)) : GRAPH_OPS[node.opType].run(ctx, ins);
+      } catch (e) {
+        if (e instanceof Error && !e.message.startsWith('loadOnnx:') && !e.message.startsWith(this.label)) e.message = `${this.label}: ${nodeLabel(node)}: ${e.message}`;
+        throw e;
+      }
+      node.outputs.forEach((o, i) => {
+        if (!o) return;
+        if (!outs[i]) failWith(this.file, [`${nodeLabel(node)}: output ${i} ('${o}') is not computed by convkit's ${node.opType}`]);
+        values.set(o, outs[i]!);
+      });
+    }
+  }
+
+  /** If: cond (one value) picks then_branch or else_branch, whose nodes run here, reading outer-scope values. */
+  private runIf(ctx: GCtx, ins: (GVal | undefined)[], values: Map<string, GVal>): GVal[] {
+    const c = ins[0];
+    if (!c || c.t.size !== 1) ctx.fail(`the condition must hold one value, received ${c ? `shape [${c.t.shape.join(', ')}]` : 'nothing'}`);
+    const g = attr(ctx.node, nums(c!)[0] ? 'then_branch' : 'else_branch')!.g!;
+    for (const t of g.initializers) values.set(t.name, fromOnnxTensor(t));
+    this.runNodes(g.nodes, values);
+    return g.outputs.map((o) => values.get(o.name)!);
+  }
+
+  private takeInput(spec: GraphInputSpec, x: Tensor, i: number): GVal {
+    const what = `${this.label}: input ${i} ('${spec.name}')`;
+    if (!(x instanceof Tensor)) throw new TypeError(`${what}: expected a Tensor, received ${x === null ? 'null' : typeof x}`);
+    let t = x;
+    if (spec.shape) {
+      const r = spec.shape.length;
+      if (t.rank !== r) throw new RangeError(`${what}: expected rank ${r} (declared shape ${this.fmtDeclared(spec)}), received shape [${t.shape.join(', ')}]`);
+    }
+    if (this.channelsLast && t.rank >= 3) t = transpose(t, inverse(clPerm(t.rank)));
+    if (spec.shape) {
+      const bad = spec.shape.findIndex((d, k) => typeof d === 'number' && d > 0 && d !== t.shape[k]);
+      if (bad >= 0) throw new RangeError(`${what}: expected shape ${this.fmtDeclared(spec)}, received [${x.shape.join(', ')}]`);
+    }
+    const dt = spec.elemType || ONNX_DTYPE.FLOAT;
+    if (isFloatDt(dt)) {
+      const want = dt === ONNX_DTYPE.DOUBLE ? 'float64' : 'float32';
+      return { t: t.dtype === want ? t : cast(t, want), dt };
+    }
+    if (t.dtype !== 'int32') {
+      const v = nums({ t, dt });
+      const k = v.findIndex((a) => !Number.isInteger(a));
+      if (k >= 0) throw new TypeError(`${what}: the file declares ${onnxDtypeName(dt)}, but element ${k} is ${v[k]}; pass integers (an int32 tensor)`);
+      if (v.every((a) => a >= -2147483648 && a <= 2147483647)) t = cast(t, 'int32');
+      else if (t.dtype !== 'float64') t = cast(t, 'float64');
+    }
+    return { t, dt };
+  }
+
+  /** Declared shape as the caller passes it (channels-last at rank >= 3 when `channelsLast`). */
+  private fmtDeclared(spec: GraphInputSpec): string {
+    let s = spec.shape!.map((d) => (typeof d === 'number' && d > 0 ? String(d) : typeof d === 'string' && d ? d : '?'));
+    if (this.channelsLast && s.length >= 3) s = clPerm(s.length).map((a) => s[a]);
+    return `[${s.join(', ')}]`;
+  }
+
+  // ------------------------------------------------------------------ the Model API
+
+  checkInput(shape: readonly (number | null)[]): void {
+    this.checkInputs([shape]);
+  }
+  protected checkInputs(shapes: readonly (readonly (number | null)[])[]): void {
+    if (shapes.length !== this.graphInputs.length) {
+      throw new RangeError(`${this.label}: expected ${this.graphInputs.length} input tensor(s) (${this.graphInputs.map((s) => `'${s.name}'`).join(', ')}), received ${shapes.length}`);
+    }
+  }
+
+  protected forward(x: Tensor | Tensor[], _opts: CallOpts): Tensor {
+    const outs = this.runOnnx(Array.isArray(x) ? x : [x]);
+    if (outs.length !== 1) throw new RangeError(`${this.label}: the model has ${outs.length} outputs; use applyAll() or predictAll()`);
+    return outs[0];
+  }
+
+  /** Every output, recording the autograd graph (gradients flow to float inputs). */
+  applyAll(x: Tensor | Tensor[], _opts: CallOpts = {}): Tensor[] {
+    const xs = Array.isArray(x) ? x : [x];
+    this.checkInputs(xs.map((t) => (t instanceof Tensor ? t.shape : [])));
+    return this.runOnnx(xs);
+  }
+
+  /** Inference on whole tensors (no batch slicing: `batchSize` is not used); no autograd graph, intermediates freed. */
+  predictAll(x: Tensor | Tensor[], _opts: PredictOpts = {}): Tensor[] {
+    return noGrad(() => {
+      const outs = tidy(() => this.applyAll(x));
+      return outs;
+    });
+  }
+
+  predict(x: Tensor | Tensor[], opts: PredictOpts = {}): Tensor {
+    const outs = this.predictAll(x, opts);
+    if (outs.length !== 1) {
+      for (const o of outs) o.dispose();
+      throw new RangeError(`${this.label}: the model has ${outs.length} outputs; use predictAll()`);
+    }
+    return outs[0];
+  }
+
+  /**
+   * The layer parameters among the float initializers (Conv/ConvTranspose W and B, Gemm B and C,
+   * MatMul operands, BatchNormalization / InstanceNormalization / LayerNormalization scale and
+   * bias, PRelu slope), named by the file; trainable unless the model is frozen. Every other
+   * initializer (running statistics, shapes, scales, epsilons) is a constant.
+   */
+  get weights(): Weight[] {
+    return this.params;
+  }
+  get trainable(): boolean {
+    return this._trainable;
+  }
+  set trainable(on: boolean) {
+    this._trainable = on;
+    for (const w of this.params ?? []) w.sync();
+  }
+
+  /** Freeze every weight (a graph-mode model has no layers to select). */
+  freeze(which?: unknown): this {
+    if (which !== undefined) throw new RangeError(`${this.label}: a graph-mode ONNX model has no layers to select; freeze() freezes every weight`);
+    this.trainable = false;
+    return this;
+  }
+  unfreeze(which?: unknown): this {
+    if (which !== undefined) throw new RangeError(`${this.label}: a graph-mode ONNX model has no layers to select; unfreeze() unfreezes every weight`);
+    this.trainable = true;
+    return this;
+  }
+
+  /** Float initializer values: 'all' counts every one, 'trainable' the weights (when not frozen). */
+  countParams(which: 'all' | 'trainable' | 'nonTrainable' = 'all'): number {
+    const all = this.onnx.graph.initializers.filter((t) => isFloatDt(t.dataType)).reduce((s, t) => s + t.data.length, 0);
+    const tr = this.trainable ? this.params.reduce((s, w) => s + w.value.size, 0) : 0;
+    return which === 'all' ? all : which === 'trainable' ? tr : all - tr;
+  }
+
+  /** Nodes, operator counts, inputs, outputs and initializer parameters, as text. */
+  summaryText(): string {
+    const g = this.onnx.graph;
+    const ops = new Map<string, number>();
+    for (const n of g.nodes) ops.set(n.opType, (ops.get(n.opType) ?? 0) + 1);
+    const io = (s: GraphInputSpec) => `  ${s.name}: ${onnxDtypeName(s.elemType)} ${s.shape ? this.fmtDeclared(s) : '(shape not declared)'}`;
+    const lines = [
+      `Model: ${this.name} (OnnxGraphModel: the ONNX graph run node by node, opset ${this.opset}${this.onnx.producerName ? `, from ${this.onnx.producerName}` : ''})`,
+      `Layout: ${this.channelsLast ? 'channels-last at the boundary (rank >= 3 inputs and outputs)' : "the file's own"}`,
+      'Inputs:', ...this.graphInputs.map(io),
+      'Outputs:', ...this.graphOutputs.map(io),
+      `Nodes: ${g.nodes.length} (${[...ops].map(([k, v]) => `${k} x${v}`).join(', ')})`,
+      `Initializer parameters: ${this.countParams().toLocaleString('en-US')} (trainable: ${this.countParams('trainable').toLocaleString('en-US')} in ${this.params.length} weights)`,
+    ];
+    return lines.join('\n');
+  }
+  summary(opts: { printFn?: (text: string) => void } = {}): void {
+    (opts.printFn ?? console.log)(this.summaryText());
+  }
+  summaryJSON(): ModelSummary {
+    throw new Error(`${this.label}: a graph-mode ONNX model has no layer table; use summaryText() (nodes, op types, parameters)`);
+  }
+
+  /** The ONNX graph as bytes of a .onnx file, with the weights' current values. */
+  toOnnx(): Uint8Array {
+    const current = new Map(this.params.map((w) => [w.name, w]));
+    const initializers = this.onnx.graph.initializers.map((t) => {
+      const w = current.get(t.name);
+      if (!w) return t;
+      const v = w.value.dataSync();
+      return { ...t, data: t.dataType === ONNX_DTYPE.DOUBLE ? Float64Array.from(v) : Float32Array.from(v) };
+    });
+    return encodeOnnxModel({ ...this.onnx, graph: { ...this.onnx.graph, initializers } });
+  }
+
+  save(_target: string | IOHandler, _options: SaveOptions = {}): Promise<SaveResult> {
+    return Promise.reject(new Error(
+      `${this.label}: a graph-mode ONNX model cannot be saved in the convkit format (it has no convkit layers); ` +
+        'write model.toOnnx() to a .onnx file instead, or load the file with loadOnnx(bytes, { mode: "layers" }) if its graph maps onto layers',
+    ));
+  }
+
+  protected requireGraph(): Graph {
+    throw new Error(
+      `${this.label}: this model runs the ONNX graph directly (graph mode) and has no convkit layer graph; ` +
+        'layers, symbolic inputs, getConfig, surgery and layer outputs are not available (use predict/apply, summaryText, toOnnx)',
+    );
+  }
+}
+
+/** Initializers that are layer parameters: the inputs that hold weights in the ops that have them. */
+const PARAM_INPUTS: Record<string, number[]> = {
+  Conv: [1, 2], ConvTranspose: [1, 2], Gemm: [0, 1, 2], MatMul: [0, 1], BatchNormalization: [1, 2],
+  InstanceNormalization: [1, 2], LayerNormalization: [1, 2], PRelu: [1],
+};
+function parameterNames(nodes: readonly OnnxNode[]): Set<string> {
+  const out = new Set<string>();
+  for (const n of nodes) for (const i of PARAM_INPUTS[n.opType] ?? []) if (n.inputs[i]) out.add(n.inputs[i]);
+  return out;
+}
+
+/** A float initializer held as a trainable weight (the optimiser assigns it in place). */
+class GraphWeight implements Weight {
+  constructor(private readonly model: OnnxGraphModel, readonly name: string, private t: Tensor, readonly onnxType: number) {
+    this.sync();
+  }
+  get value(): Tensor {
+    return this.t;
+  }
+  set value(v: Tensor) {
+    if (!(v instanceof Tensor) || v.shape.length !== this.t.shape.length || v.shape.some((d, i) => d !== this.t.shape[i])) {
+      throw new RangeError(`${this.model.label}: weight '${this.name}' has shape [${this.t.shape.join(', ')}]; received ${v instanceof Tensor ? `[${v.shape.join(', ')}]` : typeof v}`);
+    }
+    const old = this.t;
+    this.t = keep(v.dtype === old.dtype ? v : cast(v, old.dtype));
+    if (old !== this.t) old.dispose();
+    this.sync();
+  }
+  get trainable(): boolean {
+    return this.model.trainable;
+  }
+  get shape(): readonly number[] {
+    return this.t.shape;
+  }
+  get dtype(): DType {
+    return this.t.dtype;
+  }
+  sync(): void {
+    this.t.requiresGrad = this.trainable;
+  }
+}
+
+function keepVal(v: GVal): GVal {
+  return { ...v, t: keep(v.t) };
+}
+
+function failWith(file: string, problems: string[]): never {
+  throw new OnnxImportError(file, problems);
+}
+
+registerGraphModel((m, order, opts) => new OnnxGraphModel(m, order, opts));
+

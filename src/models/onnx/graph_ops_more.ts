@@ -1,0 +1,512 @@
+/**
+ * Further ONNX operators of the graph interpreter (beyond the CNN set of graph_ops.ts):
+ * comparisons and logic, variadic Max/Min/Sum/Mean, more elementwise maths and reductions,
+ * index ops (ArgMax, TopK, Gather/Scatter variants, OneHot, NonZero), layout ops and the
+ * two classification losses. Same conventions: ONNX semantics in a comment beside each.
+ */
+import { attr, attrFloat, attrInt, attrString, onnxDtypeName } from './proto.js';
+import { record } from '../../autograd/reverse_mode.js';
+import { tensor } from '../../ops/creation.js';
+import {
+  abs, add, affine, cast, cos, div, exp, expm1, floor, greater, greaterEqual, less,
+  lessEqual, maximum, minimum, mul, neg, reciprocal, sign, sin, sqrt, sub, where,
+} from '../../ops/elementwise.js';
+import { argMax, argMin, sum } from '../../ops/reduce.js';
+import { gather, reshape, reverse, slice, transpose } from '../../ops/shape.js';
+import { matmul } from '../../ops/matmul.js';
+import { relu, logSoftmax } from '../../ops/activation.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import {
+  type GCtx, type GVal, type GraphOp, SUPPORTED_DT, T, broadcastShape, fl, floatIn, fmt, intsIn, isFloatDt, jsMap,
+  legacyBroadcast, mk, need, normAxis, nums, prod, reduceOp, sameFloat, scalarIn, softmaxLike, take, unaryF,
+} from './graph_values.js';
+
+/**
+ * Negative log likelihood of log-probabilities x [N, C, d...] at integer targets [N, d...]:
+ * loss = -x[n, t, d] w[t] (w = weight, or 1), 0 where t = ignore_index; reduction 'none', 'sum',
+ * or 'mean' (the sum over the sum of the weights taken, ignored entries excluded).
+ */
+function nll(ctx: GCtx, x: Tensor, target: GVal, weight: Tensor | null): Tensor {
+  const n = ctx.node;
+  const reduction = attrString(n, 'reduction', 'mean');
+  if (!['none', 'sum', 'mean'].includes(reduction)) ctx.fail(`reduction '${reduction}' is not supported (none, sum, mean are)`);
+  const ignore = attr(n, 'ignore_index')?.i;
+  const [N, C] = x.shape, D = prod(x.shape.slice(2));
+  const t = intsIn(ctx, target, 1, 'target')!;
+  if (t.length !== N * D) ctx.fail(`target has ${t.length} values; expected ${N * D} (shape [N, d...] of input [N, C, d...])`);
+  const flat = new Int32Array(t.length), cls = new Int32Array(t.length), keep = new Float64Array(t.length);
+  t.forEach((c, i) => {
+    const skip = ignore !== undefined && c === ignore;
+    if (!skip && (c < 0 || c >= C)) ctx.fail(`target value ${c} is out of range [0, ${C})`);
+    const cc = skip ? 0 : c, nn = Math.floor(i / D), d = i % D;
+    flat[i] = (nn * C + cc) * D + d;
+    cls[i] = cc;
+    keep[i] = skip ? 0 : 1;
+  });
+  const f = (a: ArrayLike<number>) => tensor(x.dtype === 'float64' ? Float64Array.from(a) : Float32Array.from(a), [t.length], x.dtype);
+  const picked = gather(reshape(x, [x.size]), tensor(flat, [flat.length], 'int32'), 0);
+  let w = f(keep);
+  if (weight) w = mul(w, gather(weight, tensor(cls, [cls.length], 'int32'), 0));
+  const loss = neg(mul(picked, w));
+  if (reduction === 'none') return reshape(loss, target.t.shape);
+  if (reduction === 'sum') return sum(loss);
+  return div(sum(loss), sum(w));
+}
+
+/** A float map computed on the host with no gradient (for functions whose derivative is 0 almost everywhere). */
+function mapValues(x: Tensor, f: (v: number) => number): Tensor {
+  const v = x.dataSync() as ArrayLike<number>;
+  return tensor(x.dtype === 'float64' ? Float64Array.from(v, f) : Float32Array.from(v, f), [...x.shape], x.dtype);
+}
+/** A float map computed on the host, with its derivative df(x) (written with ops) recorded for the gradient. */
+function mapGrad(x: Tensor, f: (v: number) => number, df: (x: Tensor) => Tensor): Tensor {
+  return record('map', [x], mapValues(x, f), (dy) => [mul(dy, df(x))]);
+}
+/** data with the elements that `writer` names (>= 0: a flat index into updates) replaced; gradients reach both. */
+function scatterBy(x: GVal, u: GVal, writer: Int32Array): GVal {
+  const hit = Array.from(writer, (w) => (w >= 0 ? 1 : 0));
+  const from = Int32Array.from(writer, (w) => Math.max(w, 0));
+  if (!isFloatDt(x.dt)) {
+    const dv = nums(x), uv = nums(u);
+    return mk(dv.map((v, i) => (hit[i] ? uv[from[i]] : v)), x.t.shape, x.dt);
+  }
+  const [dt, ut] = sameFloat(x, u);
+  const g = reshape(gather(reshape(ut, [ut.size]), tensor(from, [from.length], 'int32'), 0), dt.shape);
+  return fl(where(mk(hit, dt.shape, T.BOOL).t, g, dt), x.dt);
+}
+/** ScatterElements / Scatter(data, indices, updates, axis): data[..., indices[i...], ...] = updates[i...] (reduction 'none'). */
+function scatterElements(): GraphOp {
+  return {
+    attrs: ['axis', 'reduction'],
+    check: (n) => (attrString(n, 'reduction', 'none') !== 'none' ? `reduction '${attrString(n, 'reduction', '')}' is not supported (none is)` : null),
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'data'), iv = need(ctx, ins[1], 1, 'indices'), u = need(ctx, ins[2], 2, 'updates');
+      const ds = x.t.shape, is = iv.t.shape, r = ds.length, a = normAxis(ctx, attrInt(ctx.node, 'axis', 0), r);
+      const idx = intsIn(ctx, iv, 1, 'indices')!, dst = ds.map((_, i) => prod(ds.slice(i + 1)));
+      const writer = new Int32Array(x.t.size).fill(-1), pos = new Array<number>(r).fill(0);
+      for (let k = 0; k < idx.length; k++) {
+        let e = idx[k];
+        if (e < -ds[a] || e >= ds[a]) ctx.fail(`index ${e} is out of range for axis ${a} of size ${ds[a]}`);
+        if (e < 0) e += ds[a];
+        let f = 0;
+        for (let i = 0; i < r; i++) f += (i === a ? e : pos[i]) * dst[i];
+        writer[f] = k;
+        for (let i = r - 1; i >= 0; i--) { if (++pos[i] < is[i]) break; pos[i] = 0; }
+      }
+      return [scatterBy(x, u, writer)];
+    },
+  };
+}
+
+function compare(opF: (a: Tensor, b: Tensor) => Tensor, opI: (a: number, b: number) => boolean): GraphOp {
+  return {
+    attrs: ['broadcast', 'axis'],
+    check: legacyBroadcast,
+    run: (ctx, ins) => {
+      const a = need(ctx, ins[0], 0, 'A'), b = need(ctx, ins[1], 1, 'B');
+      if (!isFloatDt(a.dt) || !isFloatDt(b.dt)) return [jsMap(ctx, [a, b], T.BOOL, (p, q) => (opI(p, q) ? 1 : 0))];
+      return [{ t: cast(opF(...sameFloat(a, b)), 'int32'), dt: T.BOOL }];
+    },
+  };
+}
+function boolIn(ctx: GCtx, v: GVal | undefined, i: number): Tensor {
+  const x = need(ctx, v, i, i ? 'B' : 'A');
+  if (x.dt !== T.BOOL) ctx.fail(`input ${i} has element type ${onnxDtypeName(x.dt)}; expected bool`);
+  return x.t.dtype === 'int32' ? x.t : cast(x.t, 'int32');
+}
+function logic(f: (a: Tensor, b: Tensor) => Tensor): GraphOp {
+  return {
+    attrs: ['broadcast', 'axis'],
+    check: legacyBroadcast,
+    run: (ctx, ins) => {
+      const a = boolIn(ctx, ins[0], 0), b = boolIn(ctx, ins[1], 1);
+      broadcastShape(ctx, a.shape, b.shape);
+      return [{ t: f(a, b), dt: T.BOOL }];
+    },
+  };
+}
+function variadic(opF: (a: Tensor, b: Tensor) => Tensor, opI: (a: number, b: number) => number): GraphOp {
+  return {
+    attrs: ['consumed_inputs'],
+    run: (ctx, ins) => {
+      const xs = ins.filter((v): v is GVal => !!v);
+      if (!xs.length) ctx.fail('no inputs');
+      if (!isFloatDt(xs[0].dt)) return [xs.slice(1).reduce((acc, v) => jsMap(ctx, [acc, v], xs[0].dt, opI), xs[0])];
+      let y = xs[0].t;
+      for (const v of xs.slice(1)) {
+        broadcastShape(ctx, y.shape, v.t.shape);
+        y = opF(...sameFloat({ t: y, dt: xs[0].dt }, v));
+      }
+      return [fl(xs.length === 1 ? reshape(y, y.shape) : y, xs[0].dt)];
+    },
+  };
+}
+/** ArgMax (dir 1) / ArgMin (dir -1) as int64. */
+function argExtreme(dir: 1 | -1): GraphOp {
+  return {
+    attrs: ['axis', 'keepdims', 'select_last_index'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'data');
+      const s = x.t.shape, a = normAxis(ctx, attrInt(ctx.node, 'axis', 0), s.length);
+      const last = attrInt(ctx.node, 'select_last_index', 0) === 1;
+      const keep = attrInt(ctx.node, 'keepdims', 1) === 1;
+      if (isFloatDt(x.dt) && x.host === undefined) {
+        // Computed floats: the reduction op (first index at ties; the last: reversed, then counted back).
+        const f = dir === 1 ? argMax : argMin;
+        const i = last ? sub(s[a] - 1, f(reverse(x.t, [a]), a, keep)) : f(x.t, a, keep);
+        return [{ t: i, dt: T.INT64 }];
+      }
+      const v = nums(x), L = s[a], st = prod(s.slice(a + 1)), outer = prod(s.slice(0, a));
+      const out = new Float64Array(outer * st);
+      for (let o = 0; o < outer; o++) {
+        for (let j = 0; j < st; j++) {
+          let best = 0;
+          for (let i = 1; i < L; i++) {
+            const c = v[(o * L + i) * st + j] * dir, b = v[(o * L + best) * st + j] * dir;
+            if (c > b || (last && c === b)) best = i;
+          }
+          out[o * st + j] = best;
+        }
+      }
+      const shape = attrInt(ctx.node, 'keepdims', 1) ? s.map((d, i) => (i === a ? 1 : d)) : s.filter((_, i) => i !== a);
+      return [mk(out, shape, T.INT64)];
+    },
+  };
+}
+
+export const MORE_OPS: Record<string, GraphOp> = {
+  ReduceMin: reduceOp('min'),
+  ReduceL1: reduceOp('l1'),
+  ReduceL2: reduceOp('l2'),
+  ReduceSumSquare: reduceOp('sumSquare'),
+  ReduceLogSum: reduceOp('logSum'),
+  ReduceLogSumExp: reduceOp('logSumExp'),
+  // Comparisons and logic (bool out).
+  Greater: compare(greater, (p, q) => p > q),
+  Less: compare(less, (p, q) => p < q),
+  GreaterOrEqual: compare(greaterEqual, (p, q) => p >= q),
+  LessOrEqual: compare(lessEqual, (p, q) => p <= q),
+  /** Not, And, Or, Xor on bool (int32 0/1) tensors, with ops (so that they run where the values were computed). */
+  Not: { attrs: [], run: (ctx, ins) => [{ t: sub(1, boolIn(ctx, ins[0], 0)), dt: T.BOOL }] },
+  And: logic((a, b) => mul(a, b)),
+  Or: logic((a, b) => maximum(a, b)),
+  Xor: logic((a, b) => abs(sub(a, b))),
+  IsNaN: { attrs: [], run: (ctx, ins) => [jsMap(ctx, [floatIn(ctx, ins[0], 0)], T.BOOL, (p) => (Number.isNaN(p) ? 1 : 0))] },
+  /** IsInf: +-Infinity, each sign unless detect_positive / detect_negative is 0. */
+  IsInf: {
+    attrs: ['detect_negative', 'detect_positive'],
+    run: (ctx, ins) => {
+      const neg = attrInt(ctx.node, 'detect_negative', 1), pos = attrInt(ctx.node, 'detect_positive', 1);
+      return [jsMap(ctx, [floatIn(ctx, ins[0], 0)], T.BOOL, (p) => ((p === Infinity && pos) || (p === -Infinity && neg) ? 1 : 0))];
+    },
+  },
+  // Variadic elementwise (NumPy broadcasting over every input).
+  Max: variadic((a, b) => maximum(a, b), Math.max),
+  Min: variadic((a, b) => minimum(a, b), Math.min),
+  Sum: variadic((a, b) => add(a, b), (a, b) => a + b),
+  /** Mean: the sum of the inputs over their count. */
+  Mean: {
+    attrs: [],
+    run: (ctx, ins) => {
+      const [y] = MORE_OPS.Sum.run(ctx, ins);
+      return [fl(div(y!.t, ins.filter((v) => v).length), y!.dt)];
+    },
+  },
+  /** Mod: fmod = 0 takes the divisor's sign (integers only, Python's %), fmod = 1 the dividend's (C fmod). */
+  Mod: {
+    attrs: ['fmod'],
+    run: (ctx, ins) => {
+      const a = need(ctx, ins[0], 0, 'A'), b = need(ctx, ins[1], 1, 'B');
+      const f = attrInt(ctx.node, 'fmod', 0);
+      if (isFloatDt(a.dt) && !f) ctx.fail('fmod = 0 on floating-point inputs is invalid (ONNX requires fmod = 1)');
+      if (isFloatDt(a.dt)) {
+        // a - b trunc(a / b) with ops, so that gradients flow (d/da = 1, d/db = -trunc(a / b)).
+        const [x, y] = sameFloat(a, b);
+        const q = div(x, y);
+        return [fl(sub(x, mul(y, mul(sign(q), floor(abs(q))))), a.dt)];
+      }
+      return [jsMap(ctx, [a, b], a.dt, (p, q) => {
+        if (q === 0) return isFloatDt(a.dt) ? NaN : 0;
+        const r = p % q;
+        return f || r === 0 || (r < 0) === (q < 0) ? r : r + q;
+      })];
+    },
+  },
+  Floor: unaryF((x) => floor(x)),
+  Ceil: unaryF((x) => neg(floor(neg(x)))),
+  Sign: unaryF((x) => sign(x), [], Math.sign),
+  Sin: unaryF((x) => sin(x)),
+  Cos: unaryF((x) => cos(x)),
+  Tan: unaryF((x) => div(sin(x), cos(x))),
+  /** Softsign: x / (1 + |x|). */
+  Softsign: unaryF((x) => div(x, affine(abs(x), 1, 1))),
+  /** ThresholdedRelu: x > alpha ? x : 0 (alpha 1). */
+  ThresholdedRelu: unaryF((x, n) => mul(x, greater(x, attrFloat(n, 'alpha', 1))), ['alpha']),
+  /** Celu: max(0, x) + min(0, alpha (exp(x / alpha) - 1)) (alpha 1). */
+  Celu: unaryF((x, n) => { const a = attrFloat(n, 'alpha', 1); return add(relu(x), mul(expm1(div(minimum(x, 0), a)), a)); }, ['alpha']),
+  /** Shrink: x < -lambd ? x + bias : x > lambd ? x - bias : 0 (lambd 0.5, bias 0). */
+  Shrink: unaryF((x, n) => {
+    const l = attrFloat(n, 'lambd', 0.5), b = attrFloat(n, 'bias', 0);
+    return add(mul(affine(x, 1, b), less(x, -l)), mul(affine(x, 1, -b), greater(x, l)));
+  }, ['lambd', 'bias']),
+  /** ArgMax / ArgMin along axis (keepdims 1); ties: the first index, or the last with select_last_index. */
+  ArgMax: argExtreme(1),
+  ArgMin: argExtreme(-1),
+  /** Size: the element count, an int64 scalar. */
+  Size: { attrs: [], run: (ctx, ins) => [mk([need(ctx, ins[0], 0, 'data').t.size], [], T.INT64)] },
+  /** Tile: each axis repeated repeats[i] times. */
+  Tile: {
+    attrs: [],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'input');
+      const reps = intsIn(ctx, need(ctx, ins[1], 1, 'repeats'), 1, 'repeats')!;
+      if (reps.length !== x.t.rank || reps.some((r) => r < 0)) ctx.fail(`repeats ${fmt(reps)} must hold ${x.t.rank} non-negative counts`);
+      let y = x.t;
+      reps.forEach((r, a) => { y = take(y, Array.from({ length: r * y.shape[a] }, (_, i) => i % y.shape[a]), a); });
+      return [{ t: y === x.t ? reshape(y, y.shape) : y, dt: x.dt }];
+    },
+  },
+  /** DepthToSpace: [N, C, H, W] -> [N, C / b^2, H b, W b]; DCR (default) or CRD channel order. */
+  DepthToSpace: {
+    attrs: ['blocksize', 'mode'],
+    check: (n) => (['DCR', 'CRD'].includes(attrString(n, 'mode', 'DCR')) ? null : `mode '${attrString(n, 'mode', '')}' is not supported (DCR, CRD are)`),
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'input'), b = attrInt(ctx.node, 'blocksize', 0);
+      if (x.t.rank !== 4 || b < 1 || x.t.shape[1] % (b * b)) ctx.fail(`input ${fmt(x.t.shape)} and blocksize ${b}: expected [N, C, H, W] with C divisible by blocksize^2`);
+      const [N, C, H, W] = x.t.shape, c = C / (b * b);
+      const dcr = attrString(ctx.node, 'mode', 'DCR') === 'DCR';
+      const t = dcr ? transpose(reshape(x.t, [N, b, b, c, H, W]), [0, 3, 4, 1, 5, 2]) : transpose(reshape(x.t, [N, c, b, b, H, W]), [0, 1, 4, 2, 5, 3]);
+      return [{ t: reshape(t, [N, c, H * b, W * b]), dt: x.dt }];
+    },
+  },
+  /** SpaceToDepth: [N, C, H, W] -> [N, C b^2, H / b, W / b] (the inverse of DCR DepthToSpace). */
+  SpaceToDepth: {
+    attrs: ['blocksize'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'input'), b = attrInt(ctx.node, 'blocksize', 0);
+      if (x.t.rank !== 4 || b < 1 || x.t.shape[2] % b || x.t.shape[3] % b) ctx.fail(`input ${fmt(x.t.shape)} and blocksize ${b}: expected [N, C, H, W] with H and W divisible by blocksize`);
+      const [N, C, H, W] = x.t.shape;
+      const t = transpose(reshape(x.t, [N, C, H / b, b, W / b, b]), [0, 3, 5, 1, 2, 4]);
+      return [{ t: reshape(t, [N, C * b * b, H / b, W / b]), dt: x.dt }];
+    },
+  },
+  /** GatherElements: out[i][j]... = data[...index...] with the index replacing the coordinate on axis. */
+  GatherElements: {
+    attrs: ['axis'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'data'), iv = need(ctx, ins[1], 1, 'indices');
+      const r = x.t.rank, a = normAxis(ctx, attrInt(ctx.node, 'axis', 0), r);
+      const idx = intsIn(ctx, iv, 1, 'indices')!, is = iv.t.shape, xs = x.t.shape;
+      if (is.length !== r) ctx.fail(`indices of shape ${fmt(is)} must have data's rank ${r}`);
+      const xst = xs.map((_, i) => prod(xs.slice(i + 1)));
+      const flat = new Int32Array(idx.length), pos = new Array<number>(r).fill(0);
+      for (let k = 0; k < idx.length; k++) {
+        let v = idx[k];
+        if (v < -xs[a] || v >= xs[a]) ctx.fail(`index ${v} is out of range for axis ${a} of size ${xs[a]}`);
+        if (v < 0) v += xs[a];
+        let f = 0;
+        for (let i = 0; i < r; i++) f += (i === a ? v : pos[i]) * xst[i];
+        flat[k] = f;
+        for (let i = r - 1; i >= 0; i--) { if (++pos[i] < is[i]) break; pos[i] = 0; }
+      }
+      return [{ t: reshape(gather(reshape(x.t, [x.t.size]), tensor(flat, [flat.length], 'int32'), 0), is), dt: x.dt }];
+    },
+  },
+  /** Trilu: keep the upper (upper = 1, default) or lower triangle of the last two axes, shifted by diagonal k (input 1). */
+  Trilu: {
+    attrs: ['upper'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'input');
+      const k = scalarIn(ctx, ins[1], 1, 'k') ?? 0, upper = attrInt(ctx.node, 'upper', 1) === 1;
+      const [R, Cn] = x.t.shape.slice(-2);
+      const mask = Array.from({ length: R * Cn }, (_, i) => { const d = (i % Cn) - Math.floor(i / Cn); return (upper ? d >= k : d <= k) ? 1 : 0; });
+      if (!isFloatDt(x.dt)) return [jsMap(ctx, [x, mk(mask, [R, Cn], T.INT32)], x.dt, (p, m) => (m ? p : 0))];
+      return [fl(mul(x.t, tensor(x.t.dtype === 'float64' ? Float64Array.from(mask) : Float32Array.from(mask), [R, Cn], x.t.dtype)), x.dt)];
+    },
+  },
+  /** Round: to the nearest integer, halves to even (no gradient: the derivative is 0 almost everywhere). */
+  Round: unaryF((x) => mapValues(x, (v) => { const r = Math.round(v); return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; })),
+  Asin: unaryF((x) => mapGrad(x, Math.asin, (t) => reciprocal(sqrt(affine(mul(t, t), -1, 1))))),
+  Acos: unaryF((x) => mapGrad(x, Math.acos, (t) => neg(reciprocal(sqrt(affine(mul(t, t), -1, 1)))))),
+  Atan: unaryF((x) => mapGrad(x, Math.atan, (t) => reciprocal(affine(mul(t, t), 1, 1)))),
+  Sinh: unaryF((x) => mul(sub(exp(x), exp(neg(x))), 0.5)),
+  Cosh: unaryF((x) => mul(add(exp(x), exp(neg(x))), 0.5)),
+  Asinh: unaryF((x) => mapGrad(x, Math.asinh, (t) => reciprocal(sqrt(affine(mul(t, t), 1, 1))))),
+  Acosh: unaryF((x) => mapGrad(x, Math.acosh, (t) => reciprocal(sqrt(affine(mul(t, t), 1, -1))))),
+  Atanh: unaryF((x) => mapGrad(x, Math.atanh, (t) => reciprocal(affine(mul(t, t), -1, 1)))),
+  /** Hardmax: 1 at the first maximum along axis (opset < 13: of the input coerced to 2-D at axis), 0 elsewhere. */
+  Hardmax: softmaxLike((x, axis) => {
+    const s = x.shape, v = x.dataSync(), L = s[axis], st = prod(s.slice(axis + 1)), outer = prod(s.slice(0, axis));
+    const out = new Float64Array(v.length);
+    for (let o = 0; o < outer; o++) for (let j = 0; j < st; j++) {
+      let best = 0;
+      for (let i = 1; i < L; i++) if (v[(o * L + i) * st + j] > v[(o * L + best) * st + j]) best = i;
+      out[(o * L + best) * st + j] = 1;
+    }
+    return tensor(x.dtype === 'float64' ? out : Float32Array.from(out), [...s], x.dtype);
+  }),
+  /** OneHot(indices, depth, values [off, on]): on at index (negative counts from depth) along axis (default -1, a new axis), off elsewhere. */
+  OneHot: {
+    attrs: ['axis'],
+    run: (ctx, ins) => {
+      const idx = nums(need(ctx, ins[0], 0, 'indices')).map(Math.trunc); // any numeric type, cast to int
+      const depth = Math.trunc(scalarIn(ctx, need(ctx, ins[1], 1, 'depth'), 1, 'depth')!);
+      const vals = need(ctx, ins[2], 2, 'values');
+      if (vals.t.size !== 2) ctx.fail(`values has ${vals.t.size} entries; expected 2 (off, on)`);
+      const ishape = ins[0]!.t.shape, r = ishape.length + 1, a = normAxis(ctx, attrInt(ctx.node, 'axis', -1), r);
+      const shape = [...ishape.slice(0, a), depth, ...ishape.slice(a)];
+      const st = prod(ishape.slice(a)), mask = new Float64Array(prod(shape));
+      idx.forEach((v, i) => {
+        const k = v < 0 ? v + depth : v;
+        if (k >= 0 && k < depth) mask[(Math.floor(i / st) * depth + k) * st + (i % st)] = 1;
+      });
+      const m = mk(mask, shape, T.BOOL);
+      if (!isFloatDt(vals.dt)) { const [off, on] = nums(vals); return [jsMap(ctx, [m], vals.dt, (p) => (p ? on : off))]; }
+      const flat = reshape(vals.t, [2]);
+      return [fl(where(m.t, reshape(slice(flat, [1], [1]), []), reshape(slice(flat, [0], [1]), [])), vals.dt)];
+    },
+  },
+  /** EyeLike: ones on diagonal k of a 2-D tensor shaped like the input (dtype: the attribute, else the input's). */
+  EyeLike: {
+    attrs: ['dtype', 'k'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'input');
+      if (x.t.rank !== 2) ctx.fail(`input of shape ${fmt(x.t.shape)}: expected a 2-D tensor`);
+      const [R, Cn] = x.t.shape, k = attrInt(ctx.node, 'k', 0), dt = attrInt(ctx.node, 'dtype', x.dt);
+      if (!SUPPORTED_DT.has(dt)) ctx.fail(`dtype ${onnxDtypeName(dt)} is not supported`);
+      return [mk(Array.from({ length: R * Cn }, (_, i) => ((i % Cn) - Math.floor(i / Cn) === k ? 1 : 0)), [R, Cn], dt)];
+    },
+  },
+  /** NonZero: the indices of the non-zero elements, [rank, count] int64 (row-major order). */
+  NonZero: {
+    attrs: [],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'X'), v = nums(x), s = x.t.shape;
+      const at: number[] = [];
+      v.forEach((e, i) => { if (e) at.push(i); });
+      const out = new Float64Array(s.length * at.length);
+      at.forEach((f, j) => { for (let d = s.length - 1; d >= 0; d--) { out[d * at.length + j] = f % s[d]; f = Math.floor(f / s[d]); } });
+      return [mk(out, [s.length, at.length], T.INT64)];
+    },
+  },
+  /** TopK(X, K): the K largest (or smallest) values along axis and their indices, sorted (ties: the lower index first). */
+  TopK: {
+    attrs: ['axis', 'largest', 'sorted'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'X'), s = x.t.shape;
+      const a = normAxis(ctx, attrInt(ctx.node, 'axis', -1), s.length), K = intsIn(ctx, need(ctx, ins[1], 1, 'K'), 1, 'K')![0];
+      const largest = attrInt(ctx.node, 'largest', 1) === 1, L = s[a];
+      if (K < 0 || K > L) ctx.fail(`K = ${K} is out of range for axis ${a} of size ${L}`);
+      const v = nums(x), st = prod(s.slice(a + 1)), outer = prod(s.slice(0, a));
+      const flat = new Int32Array(outer * K * st), ind = new Float64Array(outer * K * st);
+      for (let o = 0; o < outer; o++) for (let j = 0; j < st; j++) {
+        const order = Array.from({ length: L }, (_, i) => i).sort((p, q) => {
+          const d = v[(o * L + q) * st + j] - v[(o * L + p) * st + j];
+          return (largest ? d : -d) || p - q;
+        });
+        for (let k = 0; k < K; k++) { const at = (o * K + k) * st + j; ind[at] = order[k]; flat[at] = (o * L + order[k]) * st + j; }
+      }
+      const oshape = s.map((d, i) => (i === a ? K : d));
+      const vals = reshape(gather(reshape(x.t, [x.t.size]), tensor(flat, [flat.length], 'int32'), 0), oshape);
+      return [{ t: vals, dt: x.dt }, mk(ind, oshape, T.INT64)];
+    },
+  },
+  /** GatherND(data, indices, batch_dims): indices' last axis indexes the leading axes of data (after batch_dims). */
+  GatherND: {
+    attrs: ['batch_dims'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'data'), iv = need(ctx, ins[1], 1, 'indices');
+      const b = attrInt(ctx.node, 'batch_dims', 0), ds = x.t.shape, is = iv.t.shape, q = is[is.length - 1];
+      if (b + q > ds.length) ctx.fail(`indices tuples of length ${q} after ${b} batch axes exceed data's rank ${ds.length}`);
+      const idx = intsIn(ctx, iv, 1, 'indices')!, inner = prod(ds.slice(b + q)), B = prod(ds.slice(0, b));
+      const tuples = idx.length / q, perBatch = tuples / B, bStride = prod(ds.slice(b));
+      const flat: number[] = [];
+      for (let t = 0; t < tuples; t++) {
+        let f = Math.floor(t / perBatch) * bStride;
+        for (let k = 0; k < q; k++) {
+          const dim = ds[b + k]; let e = idx[t * q + k];
+          if (e < -dim || e >= dim) ctx.fail(`index ${e} is out of range for axis ${b + k} of size ${dim}`);
+          if (e < 0) e += dim;
+          f += e * prod(ds.slice(b + k + 1));
+        }
+        for (let i = 0; i < inner; i++) flat.push(f + i);
+      }
+      const g = gather(reshape(x.t, [x.t.size]), tensor(Int32Array.from(flat), [flat.length], 'int32'), 0);
+      return [{ t: reshape(g, [...is.slice(0, -1), ...ds.slice(b + q)]), dt: x.dt }];
+    },
+  },
+  ScatterElements: scatterElements(),
+  Scatter: scatterElements(),
+  /** ScatterND(data, indices, updates): data with the slices indices' tuples name replaced by updates (reduction 'none'). */
+  ScatterND: {
+    attrs: ['reduction'],
+    check: (n) => (attrString(n, 'reduction', 'none') !== 'none' ? `reduction '${attrString(n, 'reduction', '')}' is not supported (none is)` : null),
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'data'), iv = need(ctx, ins[1], 1, 'indices'), u = need(ctx, ins[2], 2, 'updates');
+      const ds = x.t.shape, is = iv.t.shape, q = is[is.length - 1], idx = intsIn(ctx, iv, 1, 'indices')!, inner = prod(ds.slice(q));
+      const writer = new Int32Array(x.t.size).fill(-1);
+      for (let t = 0; t < idx.length / q; t++) {
+        let f = 0;
+        for (let k = 0; k < q; k++) { let e = idx[t * q + k]; if (e < 0) e += ds[k]; if (e < 0 || e >= ds[k]) ctx.fail(`index ${idx[t * q + k]} is out of range for axis ${k} of size ${ds[k]}`); f += e * prod(ds.slice(k + 1)); }
+        for (let i = 0; i < inner; i++) writer[f + i] = t * inner + i;
+      }
+      return [scatterBy(x, u, writer)];
+    },
+  },
+  /** Compress: the slices along axis (the flattened input when no axis) where condition is true. */
+  Compress: {
+    attrs: ['axis'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'input'), cond = intsIn(ctx, need(ctx, ins[1], 1, 'condition'), 1, 'condition')!;
+      const ax = attr(ctx.node, 'axis')?.i;
+      const t = ax === undefined ? reshape(x.t, [x.t.size]) : x.t;
+      const a = ax === undefined ? 0 : normAxis(ctx, ax, x.t.rank);
+      if (cond.length > t.shape[a]) ctx.fail(`condition has ${cond.length} entries; axis ${a} has ${t.shape[a]}`);
+      return [{ t: take(t, cond.map((c, i) => (c ? i : -1)).filter((i) => i >= 0), a), dt: x.dt }];
+    },
+  },
+  /** NegativeLogLikelihoodLoss(input [N, C, d...], target [N, d...], weight [C]?); see nll. */
+  NegativeLogLikelihoodLoss: {
+    attrs: ['reduction', 'ignore_index'],
+    run: (ctx, ins) => {
+      const x = floatIn(ctx, ins[0], 0, 'input');
+      const w = ins[2] ? sameFloat(x, floatIn(ctx, ins[2], 2, 'weight'))[1] : null;
+      return [fl(nll(ctx, x.t, need(ctx, ins[1], 1, 'target'), w), x.dt)];
+    },
+  },
+  /** SoftmaxCrossEntropyLoss: log_prob = LogSoftmax over axis 1, loss = NegativeLogLikelihoodLoss(log_prob, labels, weights). */
+  SoftmaxCrossEntropyLoss: {
+    attrs: ['reduction', 'ignore_index'],
+    run: (ctx, ins) => {
+      const x = floatIn(ctx, ins[0], 0, 'scores');
+      if (x.t.rank < 2) ctx.fail(`scores of shape ${fmt(x.t.shape)}: expected [N, C, d...]`);
+      const lp = logSoftmax(x.t, 1);
+      const w = ins[2] ? sameFloat(x, floatIn(ctx, ins[2], 2, 'weights'))[1] : null;
+      return [fl(nll(ctx, lp, need(ctx, ins[1], 1, 'labels'), w), x.dt), fl(lp, x.dt)];
+    },
+  },
+  /** CumSum along axis (input 1): a product with a triangular matrix of ones; exclusive and reverse move its diagonal and direction. */
+  CumSum: {
+    attrs: ['exclusive', 'reverse'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'x');
+      const a = normAxis(ctx, scalarIn(ctx, need(ctx, ins[1], 1, 'axis'), 1, 'axis')!, x.t.rank);
+      const ex = attrInt(ctx.node, 'exclusive', 0) === 1, rev = attrInt(ctx.node, 'reverse', 0) === 1;
+      const L = x.t.shape[a];
+      // out[j] = sum over i of x[i] m[i][j]; m[i][j] = 1 when i <= j (forward) or i >= j (reverse), strictly when exclusive.
+      const m = Array.from({ length: L * L }, (_, q) => { const i = Math.floor(q / L), j = q % L; return (rev ? (ex ? i > j : i >= j) : ex ? i < j : i <= j) ? 1 : 0; });
+      if (!isFloatDt(x.dt)) {
+        const v = nums(x), st = prod(x.t.shape.slice(a + 1)), out = new Float64Array(v.length);
+        for (let o = 0; o < v.length; o++) {
+          const j = Math.floor(o / st) % L, base = o - j * st;
+          for (let i = 0; i < L; i++) if (m[i * L + j]) out[o] += v[base + i * st];
+        }
+        return [mk(out, x.t.shape, x.dt)];
+      }
+      const perm = [...x.t.shape.keys()].filter((i) => i !== a).concat(a);
+      const xt = transpose(x.t, perm), lead = xt.shape.slice(0, -1);
+      const y = matmul(reshape(xt, [prod(lead), L]), tensor(x.t.dtype === 'float64' ? Float64Array.from(m) : Float32Array.from(m), [L, L], x.t.dtype));
+      return [fl(transpose(reshape(y, [...lead, L]), perm.map((_, i) => perm.indexOf(i))), x.dt)];
+    },
+  },
+};

@@ -1,0 +1,243 @@
+/**
+ * Values of the graph interpreter and the helpers its evaluators share (graph_ops.ts, the
+ * operators of the issue; graph_ops_more.ts, further ones). A value is a tensor plus its
+ * ONNX element type: float/float16/bfloat16 are held as float32, double as float64, integers
+ * and bool as int32 (on 'ts', where they can be read synchronously on every backend), or as
+ * float64 when an int64 value does not fit in int32 (exact up to 2^53). Float values are
+ * computed with convkit ops (so they carry gradients); integer and bool values, which carry
+ * none, may be computed with plain loops.
+ */
+import { attr, attrInt, floatToHalf, halfToFloat, ONNX_DTYPE, onnxDtypeName, type OnnxNode, type OnnxTensor } from './proto.js';
+import { tensor } from '../../ops/creation.js';
+import { withBackend } from '../../registry/backends.js';
+import { abs, cast, log, mul, sqrt } from '../../ops/elementwise.js';
+import { logSumExp, max, mean, min, sum } from '../../ops/reduce.js';
+import { gather, reshape, slice } from '../../ops/shape.js';
+import type { Tensor } from '../../tensor/tensor.js';
+
+export const T = ONNX_DTYPE;
+
+/** A value of the graph: a tensor, its ONNX element type, and its values when they were made on the host (constants). */
+export interface GVal { t: Tensor; dt: number; host?: ArrayLike<number> }
+
+export interface GCtx {
+  node: OnnxNode;
+  opset: number;
+  fail(msg: string): never;
+}
+
+export interface GraphOp {
+  /** Attributes the evaluator implements (others are refused by name). */
+  attrs: string[];
+  /** A reason to refuse the node before running (attribute values not implemented), or null. */
+  check?: (n: OnnxNode, opset: number) => string | null;
+  run: (ctx: GCtx, ins: (GVal | undefined)[]) => (GVal | undefined)[];
+}
+
+// ---------------------------------------------------------------- values
+
+export const FLOATS = new Set<number>([T.FLOAT, T.DOUBLE, T.FLOAT16, T.BFLOAT16]);
+export const isFloatDt = (dt: number): boolean => FLOATS.has(dt);
+export const SUPPORTED_DT = new Set<number>([T.FLOAT, T.DOUBLE, T.FLOAT16, T.BFLOAT16, T.INT64, T.INT32, T.INT16, T.INT8, T.UINT8, T.UINT16, T.UINT32, T.UINT64, T.BOOL]);
+export const prod = (a: readonly number[]): number => a.reduce((x, y) => x * y, 1);
+export const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
+
+/** Wrap an integer, bool or float value to its ONNX type's range and precision. */
+export function fitTo(v: number, dt: number): number {
+  switch (dt) {
+    case T.FLOAT: return Math.fround(v);
+    case T.BFLOAT16: return bf16(v);
+    case T.FLOAT16: return halfToFloat(floatToHalf(v));
+    case T.DOUBLE: return v;
+    case T.BOOL: return v ? 1 : 0;
+    case T.UINT8: return ((Math.trunc(v) % 256) + 256) % 256;
+    case T.INT8: return (Math.trunc(v) << 24) >> 24;
+    case T.UINT16: return ((Math.trunc(v) % 65536) + 65536) % 65536;
+    case T.INT16: return (Math.trunc(v) << 16) >> 16;
+    case T.INT32: return Math.trunc(v) | 0;
+    case T.UINT32: return Math.trunc(v) >>> 0;
+    default: return Math.trunc(v); // int64, uint64: exact below 2^53
+  }
+}
+/**
+ * float32 -> bfloat16 keeps the upper 16 bits (truncation), as ONNX's reference does for
+ * opsets up to 17 (onnx 1.12's Cast test data); Cast-19 later specified rounding to nearest even.
+ */
+export function bf16(v: number): number {
+  const f = new Float32Array([v]), u = new Uint32Array(f.buffer);
+  if (Number.isNaN(v)) return NaN;
+  u[0] &= 0xffff0000;
+  return f[0];
+}
+
+/** A value of type `dt` from JS numbers (already in range). */
+export function mk(data: ArrayLike<number>, shape: readonly number[], dt: number): GVal {
+  if (dt === T.DOUBLE) return { t: tensor(Float64Array.from(data), [...shape], 'float64'), dt, host: data };
+  if (isFloatDt(dt)) return { t: tensor(Float32Array.from(data), [...shape], 'float32'), dt, host: data };
+  let fits = true;
+  for (let i = 0; i < data.length && fits; i++) fits = data[i] >= -2147483648 && data[i] <= 2147483647;
+  // Integer values (shapes, indices, masks) live on 'ts', where they can be read synchronously
+  // whatever the current backend (webgpu reads asynchronously); ops copy them where needed.
+  return withBackend('ts', () => ({ t: fits ? tensor(Int32Array.from(data), [...shape], 'int32') : tensor(Float64Array.from(data), [...shape], 'float64'), dt, host: data }));
+}
+export const fromOnnxTensor = (t: OnnxTensor): GVal => mk(t.data, t.dims, t.dataType);
+/** The tensor as JS numbers. */
+export const nums = (v: GVal): number[] => Array.from(v.host ?? (v.t.dataSync() as ArrayLike<number>));
+/** A float tensor of the held dtype of `dt` holding `x` (for ops that need float). */
+export const holdFloat = (x: Tensor, dt: number): Tensor => (x.dtype === (dt === T.DOUBLE ? 'float64' : 'float32') ? x : cast(x, dt === T.DOUBLE ? 'float64' : 'float32'));
+export const fl = (t: Tensor, dt: number): GVal => ({ t, dt });
+
+export function need(ctx: GCtx, v: GVal | undefined, i: number, what: string): GVal {
+  if (!v) ctx.fail(`input ${i} (${what}) is missing`);
+  return v!;
+}
+export function floatIn(ctx: GCtx, v: GVal | undefined, i: number, what = 'X'): GVal {
+  const x = need(ctx, v, i, what);
+  if (!isFloatDt(x.dt)) ctx.fail(`input ${i} (${what}) has element type ${onnxDtypeName(x.dt)}; this operator takes float tensors`);
+  return x;
+}
+/** Integer values of an optional input (shapes, axes, indices); null when absent. */
+export function intsIn(ctx: GCtx, v: GVal | undefined, i: number, what: string): number[] | null {
+  if (!v) return null;
+  if (isFloatDt(v.dt)) ctx.fail(`input ${i} (${what}) has element type ${onnxDtypeName(v.dt)}; expected an integer tensor`);
+  return nums(v);
+}
+export function scalarIn(ctx: GCtx, v: GVal | undefined, i: number, what: string): number | null {
+  if (!v) return null;
+  if (v.t.size !== 1) ctx.fail(`input ${i} (${what}) has shape ${fmt(v.t.shape)}; expected a single value`);
+  return nums(v)[0];
+}
+export function normAxis(ctx: GCtx, a: number, r: number, what = 'axis'): number {
+  const x = a < 0 ? a + r : a;
+  if (!Number.isInteger(x) || x < 0 || x >= r) ctx.fail(`${what} ${a} is out of range for rank ${r}`);
+  return x;
+}
+
+export function broadcastShape(ctx: GCtx, a: readonly number[], b: readonly number[]): number[] {
+  const r = Math.max(a.length, b.length), out: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const x = a[a.length - r + i] ?? 1, y = b[b.length - r + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) ctx.fail(`shapes ${fmt(a)} and ${fmt(b)} do not broadcast`);
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+/** For each element of a broadcast result of `outShape`, the flat index into an operand of `shape`. */
+export function bcastIndex(shape: readonly number[], outShape: readonly number[]): Int32Array {
+  const n = prod(outShape), r = outShape.length, res = new Int32Array(n);
+  const full = [...new Array(r - shape.length).fill(1), ...shape];
+  const st = new Array<number>(r);
+  for (let i = r - 1, acc = 1; i >= 0; i--) { st[i] = full[i] === 1 ? 0 : acc; acc *= full[i]; }
+  const idx = new Array<number>(r).fill(0);
+  for (let o = 0; o < n; o++) {
+    let s = 0;
+    for (let i = 0; i < r; i++) s += idx[i] * st[i];
+    res[o] = s;
+    for (let i = r - 1; i >= 0; i--) { if (++idx[i] < outShape[i]) break; idx[i] = 0; }
+  }
+  return res;
+}
+/** Elementwise f over broadcast operands, in JS (integer and bool values, which have no gradient). */
+export function jsMap(ctx: GCtx, vs: GVal[], outDt: number, f: (...x: number[]) => number): GVal {
+  let shape: number[] = [];
+  for (const v of vs) shape = broadcastShape(ctx, shape, v.t.shape);
+  const data = vs.map(nums), idx = vs.map((v) => bcastIndex(v.t.shape, shape));
+  const out = new Float64Array(prod(shape)), args = new Array<number>(vs.length);
+  for (let i = 0; i < out.length; i++) {
+    for (let k = 0; k < vs.length; k++) args[k] = data[k][idx[k][i]];
+    out[i] = fitTo(f(...args), outDt);
+  }
+  return mk(out, shape, outDt);
+}
+/** Two float operands of one held dtype. */
+export function sameFloat(a: GVal, b: GVal): [Tensor, Tensor] {
+  const want = a.t.dtype === 'float64' || b.t.dtype === 'float64' ? 'float64' : 'float32';
+  return [a.t.dtype === want ? a.t : cast(a.t, want), b.t.dtype === want ? b.t : cast(b.t, want)];
+}
+
+// ---------------------------------------------------------------- elementwise
+
+/** A binary op with NumPy broadcasting: convkit op on floats, JS on integers (division truncates, as C). */
+export function binary(opF: (a: Tensor, b: Tensor) => Tensor, opI: (a: number, b: number) => number): GraphOp {
+  return {
+    attrs: ['broadcast', 'axis', 'consumed_inputs'],
+    check: legacyBroadcast,
+    run: (ctx, ins) => {
+      const a = need(ctx, ins[0], 0, 'A'), b = need(ctx, ins[1], 1, 'B');
+      if (isFloatDt(a.dt) !== isFloatDt(b.dt)) ctx.fail(`inputs have element types ${onnxDtypeName(a.dt)} and ${onnxDtypeName(b.dt)}; ONNX requires one type`);
+      if (!isFloatDt(a.dt)) return [jsMap(ctx, [a, b], a.dt, opI)];
+      broadcastShape(ctx, a.t.shape, b.t.shape);
+      return [fl(opF(...sameFloat(a, b)), a.dt)];
+    },
+  };
+}
+/** Opset < 7 arithmetic: 'broadcast' with an 'axis' aligns B at that axis, which NumPy broadcasting does not do. */
+export function legacyBroadcast(n: OnnxNode): string | null {
+  if (attr(n, 'axis') !== undefined) return "attribute 'axis' (opset < 7 broadcasting aligned at an axis) is not supported; re-export with opset >= 7";
+  return null;
+}
+
+export function unaryF(f: (x: Tensor, n: OnnxNode) => Tensor, attrs: string[] = [], intF?: (x: number) => number): GraphOp {
+  return {
+    attrs: [...attrs, 'consumed_inputs'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'X');
+      if (!isFloatDt(x.dt)) {
+        if (!intF) ctx.fail(`input 0 has element type ${onnxDtypeName(x.dt)}; this operator takes float tensors`);
+        return [jsMap(ctx, [x], x.dt, intF!)];
+      }
+      return [fl(f(x.t, ctx.node), x.dt)];
+    },
+  };
+}
+
+/** Softmax-like ops: opset >= 13 along `axis` (default -1); before, on the input coerced to 2-D at `axis` (default 1). */
+export function softmaxLike(f: (x: Tensor, axis: number) => Tensor): GraphOp {
+  return {
+    attrs: ['axis'],
+    run: (ctx, ins) => {
+      const x = floatIn(ctx, ins[0], 0, 'input');
+      const r = x.t.rank;
+      if (ctx.opset >= 13) return [fl(f(x.t, normAxis(ctx, attrInt(ctx.node, 'axis', -1), r)), x.dt)];
+      const a = r === 0 ? 0 : normAxis(ctx, attrInt(ctx.node, 'axis', 1), r);
+      const s = x.t.shape;
+      return [fl(reshape(f(reshape(x.t, [prod(s.slice(0, a)), prod(s.slice(a))]), 1), s), x.dt)];
+    },
+  };
+}
+
+export type ReduceKind = 'mean' | 'sum' | 'max' | 'min' | 'l1' | 'l2' | 'sumSquare' | 'logSum' | 'logSumExp';
+export function reduceOp(kind: ReduceKind): GraphOp {
+  return {
+    attrs: ['axes', 'keepdims', 'noop_with_empty_axes'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'data');
+      const r = x.t.rank;
+      let axes = attr(ctx.node, 'axes')?.ints ?? intsIn(ctx, ins[1], 1, 'axes');
+      if (!axes || axes.length === 0) {
+        if (attrInt(ctx.node, 'noop_with_empty_axes', 0)) return [x];
+        axes = Array.from({ length: r }, (_, i) => i);
+      }
+      const ax = axes.map((a) => normAxis(ctx, a, r));
+      const keepDims = attrInt(ctx.node, 'keepdims', 1) === 1;
+      const isInt = !isFloatDt(x.dt);
+      const xt = isInt ? cast(x.t, 'float64') : x.t;
+      const o = { axes: ax, keepDims };
+      const y = {
+        mean: () => mean(xt, o), sum: () => sum(xt, o), max: () => max(xt, o), min: () => min(xt, o),
+        l1: () => sum(abs(xt), o), l2: () => sqrt(sum(mul(xt, xt), o)), sumSquare: () => sum(mul(xt, xt), o),
+        logSum: () => log(sum(xt, o)), logSumExp: () => logSumExp(xt, o),
+      }[kind]();
+      if (isInt) return [mk(nums({ t: y, dt: T.DOUBLE }).map((v) => fitTo(v, x.dt)), y.shape, x.dt)];
+      return [fl(y, x.dt)];
+    },
+  };
+}
+
+/** x restricted to `idx` along `axis` (a slice when contiguous, a gather otherwise). */
+export function take(x: Tensor, idx: number[], axis: number): Tensor {
+  const contiguous = idx.every((v, i) => i === 0 || v === idx[i - 1] + 1);
+  if (contiguous && idx.length > 0) return slice(x, x.shape.map((_, i) => (i === axis ? idx[0] : 0)), x.shape.map((v, i) => (i === axis ? idx.length : v)));
+  if (idx.length === 0) return slice(x, x.shape.map(() => 0), x.shape.map((v, i) => (i === axis ? 0 : v)));
+  return gather(x, tensor(Int32Array.from(idx), [idx.length], 'int32'), axis);
+}
