@@ -19,11 +19,12 @@ import { ensureDist, root } from '../util/dist.js';
  * on Node >= 20.19) and JavaScript without comments (scripts/build-dist.mjs). Of those 520 kB:
  * code 255 kB, the two inlined WASM builds 78 kB, the embedded digits 46 kB, declarations with
  * their doc comments 122 kB. 560 kB after the applications and worker threads landed; 523 kB with
- * the relaxed-SIMD build shipped as a 2 kB patch against the plain one (src/backends/wasm/wasm_patch.ts).
+ * the relaxed-SIMD build shipped as a 2 kB patch against the plain one (src/backends/wasm/wasm_patch.ts);
+ * 555 kB with the ONNX graph interpreter (src/models/onnx/graph_*.ts, 32 kB).
  * The issue's 400 kB would need mangled, minified code (measured: only 30 kB less, with names kept)
  * or declarations without their doc comments (93 kB of the 172 kB of .d.ts, gzipped); neither is done.
  */
-const MAX_PACKED = 540_000;
+const MAX_PACKED = 570_000;
 
 interface PackFile {
   path: string;
