@@ -7,7 +7,7 @@ export {
   loadModel, saveModel, encodeModel, decodeModel, memoryHandler, browserLocalStorage, browserIndexedDB, fromFetch, fileSystemHandler,
   MODEL_FORMAT, ModelFormatError, type SaveOptions, ModelNotFoundError, type IOHandler, type ModelArtifacts, type ModelJSON, type SaveResult, type WeightsManifestEntry, type MemoryHandler, type StorageLike, type IDBFactoryLike,
 } from './io.js';
-export { encodeOnnx, toOnnxModel, OnnxExportError, ONNX_LAYOUT_KEY, type EncodeOnnxOptions, type OnnxInputLayout } from './onnx/export.js';
+export { encodeOnnx, exportOnnx, toOnnxModel, OnnxExportError, ONNX_LAYOUT_KEY, type EncodeOnnxOptions, type OnnxInputLayout } from './onnx/export.js';
 export { loadOnnx, isOnnx, OnnxImportError, type OnnxImportOptions, type OnnxImportMode } from './onnx/import.js';
 export { OnnxGraphModel, type GraphInputSpec } from './onnx/graph_model.js';
 export { encodeTfjsLayers, type EncodeTfjsOptions, type TfjsArtifacts } from './tfjs_layers/write.js';

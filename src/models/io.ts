@@ -20,7 +20,7 @@ import { fromValues } from '../registry/storage.js';
 import { BYTES_PER_ELEMENT, type DType, type TypedArray, isDType } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { Model } from './model.js';
-import { encodeOnnx, type EncodeOnnxOptions } from './onnx/export.js';
+import { exportOnnx, type EncodeOnnxOptions } from './onnx/export.js';
 import { isOnnx, loadOnnx } from './onnx/import.js';
 import { decodeTfjsLayers, isTfjsLayersJSON, TFJS_LAYERS_FORMAT, type TfjsModelJSON } from './tfjs_layers/read.js';
 import { encodeTfjsLayers, type EncodeTfjsOptions } from './tfjs_layers/write.js';
@@ -338,7 +338,7 @@ export interface SaveOptions extends EncodeOnnxOptions {
 /**
  * Save a model: a directory path (Node: model.json + weights.bin) or an IOHandler; with
  * `{ format: 'onnx' }` or a path ending in `.onnx`, one ONNX file (Node) written by
- * `encodeOnnx` (options `inputLayout`, `opset`, `name`).
+ * `exportOnnx` (options `inputLayout`, `opset`, `name`; weights on any backend).
  */
 export async function saveModel(model: Model, target: string | IOHandler, options: SaveOptions = {}): Promise<SaveResult> {
   const { format, shardBytes, quantize, ...onnxOpts } = options ?? {};
@@ -346,8 +346,8 @@ export async function saveModel(model: Model, target: string | IOHandler, option
   if ((shardBytes !== undefined || quantize !== undefined) && format !== 'tfjs-layers') throw new RangeError("save: options shardBytes and quantize apply only to format 'tfjs-layers'");
   const onnx = format === 'onnx' || (format === undefined && typeof target === 'string' && /\.onnx$/i.test(target));
   if (onnx) {
-    if (typeof target !== 'string') throw new TypeError("save: format 'onnx' writes a file and needs a path; use encodeOnnx(model) for the bytes");
-    const bytes = encodeOnnx(model, onnxOpts);
+    if (typeof target !== 'string') throw new TypeError("save: format 'onnx' writes a file and needs a path; use exportOnnx(model) for the bytes");
+    const bytes = await exportOnnx(model, onnxOpts);
     const fsName = 'node:fs/promises', pathName = 'node:path';
     const fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsName)) as typeof import('node:fs/promises');
     const p = (await import(/* @vite-ignore */ /* webpackIgnore: true */ pathName)) as typeof import('node:path');

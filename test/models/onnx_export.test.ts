@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-web';
 import * as ck from '../../src/index.js';
 import { rand } from '../util/rand.mjs';
+import { openWebGPU } from '../util/webgpu.js';
 import { decodeOnnxModel } from '../../src/models/onnx/proto.js';
 import { VERSION } from '../../src/version.js';
 
@@ -225,6 +226,36 @@ describe('ONNX export: file contents', () => {
       await m.save(join(dir, 'ck'));
       expect(JSON.parse(readFileSync(join(dir, 'ck', 'model.json'), 'utf8')).format).toBe(ck.MODEL_FORMAT);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ONNX export of a model whose weights live on webgpu', () => {
+  it('exportOnnx and save(.onnx) read the weights asynchronously: the same graph and weights as encodeOnnx of the same model on ts', async () => {
+    const gpu = await openWebGPU();
+    if (!gpu.ok) return;
+    const onTs = ck.zoo.smallCnn8({ seed: 4 });
+    const expected = ck.encodeOnnx(onTs);
+    expect(Buffer.from(await ck.exportOnnx(onTs)).equals(Buffer.from(expected))).toBe(true);
+    // layer names differ between the two models (auto-numbered): compare ops and weights
+    const same = (bytes: Uint8Array) => {
+      const a = decodeOnnxModel(bytes).graph, b = decodeOnnxModel(expected).graph;
+      expect(a.nodes.map((n) => n.opType)).toEqual(b.nodes.map((n) => n.opType));
+      expect(a.initializers.length).toBe(b.initializers.length);
+      a.initializers.forEach((t, i) => expect(Array.from(t.data)).toEqual(Array.from(b.initializers[i].data)));
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'convkit-onnx-gpu-'));
+    try {
+      await ck.setBackend('webgpu');
+      const onGpu = ck.zoo.smallCnn8({ seed: 4 });
+      expect(onGpu.weights[0].value.backend.name).toBe('webgpu');
+      expect(() => ck.encodeOnnx(onGpu)).toThrow(/reads asynchronously.*await exportOnnx\(model\)/);
+      same(await ck.exportOnnx(onGpu));
+      await onGpu.save(join(dir, 'gpu.onnx'));
+      same(new Uint8Array(readFileSync(join(dir, 'gpu.onnx'))));
+    } finally {
+      await ck.setBackend('ts');
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -41,15 +41,16 @@
  * code the exporter cannot see; a model holding one gets an error listing every such layer
  * by name and class (a built-in class without an exporter would be listed as such). Dilated
  * average pooling has no ONNX form before opset 19 and is refused. float64 models are written as float32 (ONNX consumers run float32).
- * `encodeOnnx` reads weights synchronously, so a model whose weights live on the webgpu
- * backend must be moved to ts or wasm first.
+ * `encodeOnnx` reads weights synchronously (ts, wasm); `exportOnnx` (async) reads them
+ * first and so works on every backend, webgpu included (`model.save('m.onnx')` uses it).
  */
 import type { Shape } from '../../layers/layer.js';
 import type { Graph } from '../../layers/graph.js';
 import type { SymbolicTensor } from '../../layers/symbolic.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { VERSION } from '../../version.js';
 import { encodeOnnxModel, mkAttr, ONNX_DTYPE, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './proto.js';
-import { EXPORTERS, isContainerLayer } from './export_layers.js';
+import { EXPORTERS, isContainerLayer, withWeightsRead } from './export_layers.js';
 import * as builtinLayers from '../../layers/index.js';
 
 /** convkit's own layer classes (a class registered with registerLayerClass elsewhere is custom). */
@@ -315,4 +316,12 @@ export function toOnnxModel(model: ExportableModel, options: EncodeOnnxOptions =
  */
 export function encodeOnnx(model: ExportableModel, options: EncodeOnnxOptions = {}): Uint8Array {
   return encodeOnnxModel(toOnnxModel(model, options));
+}
+
+/**
+ * `encodeOnnx` for a model on any backend: the weights are read asynchronously first (a
+ * webgpu model needs this; on ts and wasm it gives the same bytes as encodeOnnx).
+ */
+export function exportOnnx(model: ExportableModel & { readonly weights: readonly { readonly value: Tensor }[] }, options: EncodeOnnxOptions = {}): Promise<Uint8Array> {
+  return withWeightsRead(model.weights.map((w) => w.value), () => encodeOnnx(model, options));
 }

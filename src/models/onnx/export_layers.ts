@@ -62,12 +62,35 @@ export function permute(data: Float32Array, shape: number[], perm: number[]): { 
   return { data: out, shape: outShape };
 }
 
+/** Values read ahead (asynchronously, by withWeightsRead) for weights on a backend that cannot read synchronously. */
+let readAhead: Map<Tensor, ArrayLike<number>> | null = null;
+
+/** Run `encode` with the values of `tensors` read first with `await data()` (any backend, webgpu included). */
+export async function withWeightsRead<T>(tensors: readonly Tensor[], encode: () => T): Promise<T> {
+  const values = new Map<Tensor, ArrayLike<number>>();
+  for (const t of tensors) values.set(t, (await t.data()) as ArrayLike<number>);
+  readAhead = values;
+  try {
+    return encode();
+  } finally {
+    readAhead = null;
+  }
+}
+
 /** The weight values of a layer as float32, by local name (`kernel`, `bias`, ...). */
 export function weightValues(layer: Layer, local: string): { data: Float32Array; shape: number[] } | null {
   const w = layer.weights.find((x) => x.name === `${layer.name}/${local}`);
   if (!w) return null;
   const t: Tensor = w.value;
-  return { data: Float32Array.from(t.dataSync() as ArrayLike<number>), shape: [...t.shape] };
+  let values = readAhead?.get(t);
+  if (!values) {
+    try {
+      values = t.dataSync() as ArrayLike<number>;
+    } catch (e) {
+      throw new Error(`encodeOnnx: ${(e as Error).message}; await exportOnnx(model) (or model.save('model.onnx')) reads weights on any backend`);
+    }
+  }
+  return { data: Float32Array.from(values), shape: [...t.shape] };
 }
 
 function need(layer: Layer, local: string): { data: Float32Array; shape: number[] } {
