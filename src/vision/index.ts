@@ -10,3 +10,4 @@ export * from './applications/net.js';
 export * from './applications/localization.js';
 export * from './applications/detection.js';
 export * from './applications/face.js';
+export * from './applications/glyphs.js';

@@ -1,7 +1,9 @@
 /**
  * Face verification and recognition with digit (or clothing) classes standing in for people:
  * an encoder f(x) (L2-normalised embedding) trained with the triplet loss on some classes,
- * triplets mined in each batch; then evaluated on classes it never saw:
+ * triplets mined in each batch, optionally with thousands of synthetic glyph identities
+ * (`syntheticIdentities`, see glyphs.ts) beside the few real ones; then evaluated on classes
+ * it never saw:
  * - 1:1 verification: "same" when ||f(a) - f(b)||^2 < threshold, the threshold chosen for
  *   the best accuracy on a validation split; ROC AUC of -distance on the test split;
  * - 1:K identification against a FaceDatabase of precomputed encodings (the validation
@@ -23,6 +25,7 @@ import { Rng } from '../../ops/random.js';
 import { FaceDatabase, pairFeatures } from '../face.js';
 import { rocAuc } from '../metrics.js';
 import { SmallNet, gatherRows, type NetLayer } from './net.js';
+import { glyphTemplate, renderGlyph, type GlyphStroke } from './glyphs.js';
 
 export interface LabelledImages {
   x: Float32Array;
@@ -33,7 +36,11 @@ export interface LabelledImages {
 export interface FaceEncoder {
   net: SmallNet;
   dim: number;
-  /** L2-normalised encodings [N, dim] of images [N, ...sampleShape]. */
+  /**
+   * L2-normalised encodings [N, dim] of images [N, ...sampleShape]: with `averageShifts`
+   * (the default), the network's outputs for the image and its four copies moved by one
+   * pixel (up, down, left, right; zero fill) are averaged before normalising.
+   */
   encode(images: Tensor): Tensor;
 }
 
@@ -107,6 +114,10 @@ export interface TripletOptions {
   embeddingDim?: number;
   margin?: number;
   steps?: number;
+  /**
+   * Identities per batch, P (default: every class, or 48 with `syntheticIdentities`, of which
+   * `syntheticFraction` are glyphs); each brings `perClass` images, K (default 8).
+   */
   classesPerBatch?: number;
   perClass?: number;
   mining?: 'semi-hard' | 'hard';
@@ -115,6 +126,20 @@ export interface TripletOptions {
   layers?: readonly NetLayer[];
   /** Shift each training image by up to this many pixels (random, zero fill) every step (default 0). */
   shift?: number;
+  /**
+   * Synthetic identities: this many random glyph templates (strokes and loops, see
+   * `glyphTemplate`), each rendered afresh, with new jitter, every time a batch picks it
+   * (default 0: none). Single-channel images only. Thousands of such identities teach
+   * features that carry over to classes never seen; the few real classes alone do not
+   * (on the digits, trained on 0-5: ROC AUC 0.958 on unseen 6-9 with 2,000 glyphs and
+   * 1,000 steps; 0.915 without, at its best step count, 150, since longer training on the
+   * few real identities lowers it; docs/applications.md).
+   */
+  syntheticIdentities?: number;
+  /** Share of each batch's identities drawn from the synthetic glyphs (default 0.75). */
+  syntheticFraction?: number;
+  /** Average the encodings of one-pixel shifted copies in `encode` (default true). */
+  averageShifts?: boolean;
   onStep?: (step: number, loss: number, triplets: number) => void;
 }
 
@@ -125,13 +150,23 @@ export function trainTripletEncoder(data: LabelledImages, opts: TripletOptions =
   const classes = opts.classes ?? [...new Set(Array.from(data.y))].sort((a, b) => a - b);
   const groups = byClass(data.y, classes, fn);
   const dim = opts.embeddingDim ?? 32, margin = opts.margin ?? 0.2;
-  const P = Math.min(opts.classesPerBatch ?? classes.length, classes.length), K = opts.perClass ?? 8;
-  if (P < 2) throw new RangeError(`${fn}: need at least 2 training classes, received ${classes.length}`);
+  const nSynth = opts.syntheticIdentities ?? 0;
+  if (!Number.isInteger(nSynth) || nSynth < 0) throw new RangeError(`${fn}: syntheticIdentities must be a non-negative integer, received ${String(opts.syntheticIdentities)}`);
+  if (nSynth > 0 && sampleShape[2] !== 1) throw new RangeError(`${fn}: syntheticIdentities needs single-channel images, received sampleShape [${sampleShape.join(', ')}]`);
+  const frac = opts.syntheticFraction ?? 0.75;
+  if (!(frac >= 0 && frac < 1)) throw new RangeError(`${fn}: syntheticFraction must be in [0, 1), received ${String(opts.syntheticFraction)}`);
+  const Pall = opts.classesPerBatch ?? (nSynth > 0 ? 48 : classes.length);
+  const Ps = nSynth > 0 ? Math.min(nSynth, Math.round(Pall * frac)) : 0;
+  const P = Math.min(Pall - Ps, classes.length), K = opts.perClass ?? 8;
+  if (P + Ps < 2 || P < 1) throw new RangeError(`${fn}: need at least 2 training classes, received ${classes.length}`);
   const net = new SmallNet(sampleShape, opts.layers ?? [{ conv: 32 }, { conv: 64, pool: true }, { conv: 64 }, { dense: 128 }, { dense: dim, relu: false }], opts.seed ?? 0);
   const opt = new Adam({ lr: opts.learningRate ?? 1e-3 });
   const rng = new Rng((opts.seed ?? 0) + 11);
   const losses: number[] = [];
   const t0 = performance.now();
+  const glyphRng = new Rng((opts.seed ?? 0) + 23);
+  const templates: GlyphStroke[][] = Array.from({ length: nSynth }, () => glyphTemplate(glyphRng));
+  const [H, W] = sampleShape, per = H * W;
   for (let step = 0; step < (opts.steps ?? 300); step++) {
     const pick = shuffled(classes, rng).slice(0, P);
     const idx: number[] = [], lab: number[] = [];
@@ -142,8 +177,27 @@ export function trainTripletEncoder(data: LabelledImages, opts: TripletOptions =
         lab.push(c);
       }
     }
+    // Synthetic identities (labels -1, -2, ... never collide with the data's class ids).
+    const glyphs = new Float32Array(Ps * K * per);
+    for (let p = 0, used = new Set<number>(); p < Ps; p++) {
+      let t = rng.int(nSynth);
+      while (used.has(t)) t = rng.int(nSynth);
+      used.add(t);
+      for (let k = 0; k < K; k++) {
+        const i = p * K + k;
+        renderGlyph(templates[t], rng, glyphs.subarray(i * per, (i + 1) * per), H, W);
+        lab.push(-1 - t);
+      }
+    }
     const [loss, count] = tidy(() => {
-      const x = gatherRows(data.x, idx, sampleShape);
+      const real = gatherRows(data.x, idx, sampleShape);
+      let x = real;
+      if (Ps > 0) {
+        const all = new Float32Array(lab.length * per);
+        all.set(real.dataSync() as Float32Array);
+        all.set(glyphs, idx.length * per);
+        x = tensor(all, [lab.length, ...sampleShape]);
+      }
       const e = l2normalise(net.forward(opts.shift ? shiftImages(x, opts.shift, rng) : x));
       const t = mineTriplets(e.dataSync(), lab, dim, margin, opts.mining);
       if (t.anchor.length === 0) return [0, 0];
@@ -157,7 +211,7 @@ export function trainTripletEncoder(data: LabelledImages, opts: TripletOptions =
     losses.push(loss);
     opts.onStep?.(step, loss, count);
   }
-  return { ...encoder(net, dim), losses, seconds: (performance.now() - t0) / 1000 };
+  return { ...encoder(net, dim, opts.averageShifts ?? true), losses, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** Each image of a batch moved by a random whole-pixel offset in [-max, max]^2, zero filled. */
@@ -179,14 +233,33 @@ function shiftImages(x: Tensor, max: number, rng: Rng): Tensor {
   return tensor(out, [N, H, W, C]);
 }
 
-function encoder(net: SmallNet, dim: number): FaceEncoder {
+function encoder(net: SmallNet, dim: number, averageShifts: boolean): FaceEncoder {
   return {
     net, dim,
     encode: (images: Tensor) => {
       const raw = net.predictHost(images);
+      if (averageShifts) {
+        for (const [dy, dx] of [[1, 0], [-1, 0], [0, 1], [0, -1]]) {
+          const moved = tidy(() => net.predictHost(shiftBy(images, dy, dx)));
+          for (let i = 0; i < raw.length; i++) raw[i] += moved[i];
+        }
+      }
       return noGrad(() => tidy(() => l2normalise(tensor(raw, [images.shape[0], dim]))));
     },
   };
+}
+
+/** Every image of a batch moved by (dy, dx) pixels, zero filled. */
+function shiftBy(x: Tensor, dy: number, dx: number): Tensor {
+  const [N, H, W, C] = x.shape;
+  const src = x.dataSync(), out = new Float32Array(src.length);
+  for (let n = 0; n < N; n++) {
+    for (let i = Math.max(0, dy); i < Math.min(H, H + dy); i++) {
+      const s = ((n * H + i - dy) * W - dx) * C, d = (n * H + i) * W * C;
+      for (let j = Math.max(0, dx) * C; j < Math.min(W, W + dx) * C; j++) out[d + j] = src[s + j];
+    }
+  }
+  return tensor(out, [N, H, W, C]);
 }
 
 /** Seeded random pairs within `idx`: `count` same-class and `count` different-class pairs. */
