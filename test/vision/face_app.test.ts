@@ -102,6 +102,17 @@ describe('verification and identification on unseen digit classes', () => {
     expect(() => ck.vision.trainTripletEncoder(train, { syntheticIdentities: 10, syntheticFraction: 1, steps: 1 })).toThrow(/syntheticFraction must be in \[0, 1\)/);
   });
 
+  it('the shift option trains on randomly shifted copies: deterministic for a seed, and not the unshifted training', async () => {
+    const data = await ck.loadDigits();
+    const train = ck.vision.dihedralIdentities(data, [0, 1]);
+    const opts = { steps: 3, perClass: 2, embeddingDim: 8, layers: [{ conv: 4 }, { dense: 8, relu: false }], averageShifts: false, seed: 5 };
+    const x = ck.tensor(data.x.subarray(0, 64 * 2), [2, 8, 8, 1]);
+    const enc = (o: object) => Array.from(ck.vision.trainTripletEncoder(train, { ...opts, ...o }).encode(x).dataSync());
+    const shifted = enc({ shift: 1 });
+    expect(enc({ shift: 1 })).toEqual(shifted);
+    expect(enc({})).not.toEqual(shifted);
+  });
+
   it('encode averages the encodings of one-pixel shifted copies unless told not to', async () => {
     const data = await ck.loadDigits();
     const train = ck.vision.dihedralIdentities(data, [0, 1]);
