@@ -205,15 +205,6 @@ export class OnnxGraphModel extends Model {
     });
   }
 
-  predict(x: Tensor | Tensor[], opts: PredictOpts = {}): Tensor {
-    const outs = this.predictAll(x, opts);
-    if (outs.length !== 1) {
-      for (const o of outs) o.dispose();
-      throw new RangeError(`${this.label}: the model has ${outs.length} outputs; use predictAll()`);
-    }
-    return outs[0];
-  }
-
   /**
    * The layer parameters among the float initializers (Conv/ConvTranspose W and B, Gemm B and C,
    * MatMul operands, BatchNormalization / InstanceNormalization / LayerNormalization scale and
