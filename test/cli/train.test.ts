@@ -137,6 +137,19 @@ describe('CLI usage and errors', () => {
     expect((await cli('predict', '--model-dir', dir)).err).toMatch(/give image files, or --index/);
   });
 
+  it.skipIf(!existsSync('/usr/share/datasets/fashion-mnist'))("fashion-mnist's default recipe flips images at random; --no-augment turns it off; another model gets none", async () => {
+    const base = ['train', '--dataset', 'fashion-mnist', '--limit', '256', '--test-limit', '64', '--epochs', '1', '--backend', 'wasm'];
+    const on = await cli(...base);
+    expect(on.code, on.err).toBe(0);
+    expect(on.out).toContain('augmentation on (flipHorizontal)');
+    const off = await cli(...base, '--no-augment');
+    expect(off.code, off.err).toBe(0);
+    expect(off.out).not.toContain('augmentation');
+    const other = await cli(...base, '--model', 'smallCnn28');
+    expect(other.code, other.err).toBe(0);
+    expect(other.out).not.toContain('augmentation');
+  });
+
   it('a missing data set names the path and how to get it (exit status 1)', async () => {
     const r = await cli('train', '--dataset', 'fashion-mnist', '--data-dir', join(dir, 'none'), '--backend', 'ts');
     expect(r.code).toBe(1);

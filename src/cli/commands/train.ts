@@ -34,6 +34,7 @@ ${THREADS_HELP}
   --test-split F        held-out fraction for sets without a test part (digits, semeion; default 0.2)
   --limit N             use only the first N training images (and --test-limit N test images)
   --augment             random crops (2 px), rotations (10 degrees) and zoom (10%) on the fly
+                        (fashion-mnist's default model flips images at random unless --no-augment)
   --save PATH           save the trained model (model.json, weights.bin, training.json) in PATH
                         (created if needed; checked to be writable before training starts)
   --plot DIR            write the training curves (loss.png/.svg, accuracy.png/.svg; with
@@ -50,7 +51,7 @@ Exit status: 0 trained, 1 error (message names the file and the problem) or a Na
 loss, 2 bad usage.`;
 
 const OPTIONS: OptionSpec = {
-  json: 'boolean', quiet: 'boolean', augment: 'boolean',
+  json: 'boolean', quiet: 'boolean', augment: 'boolean', 'no-augment': 'boolean',
   dataset: 'string', 'data-dir': 'string', model: 'string', epochs: 'string', 'batch-size': 'string', optimizer: 'string', lr: 'string',
   schedule: 'string', backend: 'string', threads: 'string', seed: 'string', 'validation-split': 'string', 'test-split': 'string', limit: 'string',
   'test-limit': 'string', save: 'string', plot: 'string',
@@ -99,7 +100,7 @@ async function run(args: ParsedArgs): Promise<number> {
       {
         dataset, dataDir: flagString(args, 'data-dir'), limit, testLimit, testSplit,
         model, epochs, batchSize, optimizer, lr, seed, schedule,
-        validationSplit: vs, augment: flagBool(args, 'augment') ? { cropPadding: 2, rotation: 10, scale: 0.1 } : undefined,
+        validationSplit: vs, augment: flagBool(args, 'augment') ? { cropPadding: 2, rotation: 10, scale: 0.1 } : flagBool(args, 'no-augment') ? false : undefined,
         save, plot, backend, backendLabel: label, verbose: quiet ? 0 : 1,
         progress: json ? { write: (s) => void process.stderr.write(s), tty: !!process.stderr.isTTY } : undefined,
       },
