@@ -3,7 +3,7 @@
 // dropped files, and turning a drawing into an 8x8 digit like the UCI ones.
 import * as ck from 'convkit';
 
-const PAGES = [['index.html', 'Lab'], ['filters.html', 'Filters'], ['train.html', 'Train'], ['models.html', 'Models']];
+const PAGES = [['index.html', 'Lab'], ['filters.html', 'Filters'], ['train.html', 'Train'], ['models.html', 'Models'], ['apps.html', 'Applications']];
 
 /** Header with the page links, and an element for errors; returns { errorBox, note }. */
 export function header(active) {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-export const PAGES = ['index', 'filters', 'train', 'models'];
+export const PAGES = ['index', 'filters', 'train', 'models', 'apps'];
 
 export default defineConfig({
   root: here('.'),

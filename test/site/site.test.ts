@@ -95,7 +95,7 @@ describe.skipIf(!haveChromium)('browser lab (site/)', () => {
     expect(await text(page, '#capabilities')).toMatch(/No WebGPU .*wasm backend/);
     expect(await text(page, '#capabilities')).not.toMatch(/not cross-origin isolated/);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    expect(await page.locator('.cards a').count()).toBe(3);
+    expect(await page.locator('.cards a').count()).toBe(4);
     await page.screenshot({ path: join(SHOTS, 'index.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
@@ -266,5 +266,25 @@ describe.skipIf(!haveChromium)('browser lab (site/)', () => {
     expect(await text(page, '#capabilities')).toMatch(/opened from file:\/\/.*npm run site/s);
     await page.close();
   });
+  it('Applications: detection, face verification and style transfer run in the page: boxes drawn, an AUC above raw pixels, a lower cost', async () => {
+    const { page, problems } = await open('apps.html');
+    await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
+    await page.click('#runAll');
+    await page.waitForSelector('body[data-done=true]', { timeout: 240_000 });
+    expect(await text(page, '#errors')).toBe('');
+    const s = await lab(page);
+    expect(s.detection.shown, JSON.stringify(s)).toBeGreaterThan(0);
+    expect(s.detection.mAP, JSON.stringify(s)).toBeGreaterThan(0.2);
+    expect(s.face.auc).toBeGreaterThan(0.8);
+    expect(s.style.costRatio).toBeLessThan(0.9);
+    expect(await text(page, '#faceResult')).toMatch(/ROC AUC 0\.\d{3}/);
+    expect(await page.locator('#face svg').count()).toBe(1);
+    const c = await canvasesDrawn(page);
+    expect(c.total).toBeGreaterThanOrEqual(4);
+    expect(c.drawn).toBe(c.total);
+    await page.screenshot({ path: join(SHOTS, 'apps.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 300_000);
 });
 
