@@ -1,4 +1,3 @@
-import { partBegin } from './gemm_config';
 // 2D pooling over NHWC float32, the contract of src/backends/ts/kernels/pool.ts:
 // window cells ih = oh*SH - PT + kh*DH, iw = ow*SW - PL + kw*DW in row-major (kh, kw)
 // order; cells outside the input are padding and never take part. Channels are the
@@ -361,56 +360,4 @@ export function avg_pool2d_grad_f32(
       }
     }
   }
-}
-
-// Threads: each image's pooling (and its gradient, which scatters within the image) is
-// independent of the others, so part `part` of `parts` is a band of whole images, each
-// computed exactly as on one thread (bitwise the same result for any thread count).
-
-export function max_pool2d_f32_part(
-  x: usize, y: usize,
-  N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
-  KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, DW: i32, PT: i32, PL: i32,
-  part: i32, parts: i32,
-): void {
-  const n0 = partBegin(N, 1, part, parts), n1 = partBegin(N, 1, part + 1, parts);
-  if (n0 >= n1) return;
-  const inImg = <usize>H * <usize>W * <usize>C << 2, outImg = <usize>OH * <usize>OW * <usize>C << 2;
-  max_pool2d_f32(x + <usize>n0 * inImg, y + <usize>n0 * outImg, n1 - n0, H, W, C, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL);
-}
-
-export function max_pool2d_grad_f32_part(
-  dy: usize, x: usize, dx: usize,
-  N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
-  KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, DW: i32, PT: i32, PL: i32,
-  part: i32, parts: i32,
-): void {
-  const n0 = partBegin(N, 1, part, parts), n1 = partBegin(N, 1, part + 1, parts);
-  if (n0 >= n1) return;
-  const inImg = <usize>H * <usize>W * <usize>C << 2, outImg = <usize>OH * <usize>OW * <usize>C << 2;
-  max_pool2d_grad_f32(dy + <usize>n0 * outImg, x + <usize>n0 * inImg, dx + <usize>n0 * inImg, n1 - n0, H, W, C, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL);
-}
-
-export function avg_pool2d_f32_part(
-  x: usize, y: usize,
-  N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
-  KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, DW: i32, PT: i32, PL: i32,
-  countIncludePad: i32, part: i32, parts: i32,
-): void {
-  const n0 = partBegin(N, 1, part, parts), n1 = partBegin(N, 1, part + 1, parts);
-  if (n0 >= n1) return;
-  const inImg = <usize>H * <usize>W * <usize>C << 2, outImg = <usize>OH * <usize>OW * <usize>C << 2;
-  avg_pool2d_f32(x + <usize>n0 * inImg, y + <usize>n0 * outImg, n1 - n0, H, W, C, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL, countIncludePad);
-}
-
-export function avg_pool2d_grad_f32_part(
-  dy: usize, dx: usize,
-  N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
-  KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, DW: i32, PT: i32, PL: i32,
-  countIncludePad: i32, part: i32, parts: i32,
-): void {
-  const n0 = partBegin(N, 1, part, parts), n1 = partBegin(N, 1, part + 1, parts);
-  if (n0 >= n1) return;
-  const inImg = <usize>H * <usize>W * <usize>C << 2, outImg = <usize>OH * <usize>OW * <usize>C << 2;
-  avg_pool2d_grad_f32(dy + <usize>n0 * outImg, dx + <usize>n0 * inImg, n1 - n0, H, W, C, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL, countIncludePad);
 }

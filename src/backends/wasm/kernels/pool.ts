@@ -6,6 +6,7 @@
  */
 import { AvgPool2D, AvgPool2DGrad, MaxPool2D, MaxPool2DGrad, poolInShape, poolOutShape, type Pool2DInfo } from '../../../kernels/pool.js';
 import { FLOPS_PER_FLOAT_MOVED, wasmKernel } from '../backend.js';
+import type { RangeSplit } from '../threads.js';
 
 /** The geometry arguments every pooling export takes, in order. */
 function geom(p: Pool2DInfo): number[] {
@@ -14,33 +15,43 @@ function geom(p: Pool2DInfo): number[] {
 
 /**
  * The work of a pooling call in flop-equivalents: the input once and every window cell
- * of every output (see FLOPS_PER_FLOAT_MOVED). On threads, each part is a band of whole
- * images (the module's *_part exports): bitwise the same result on any thread count.
+ * of every output (see FLOPS_PER_FLOAT_MOVED).
  */
 function work(p: Pool2DInfo): number {
   return FLOPS_PER_FLOAT_MOVED * (p.batch * p.inH * p.inW * p.channels + p.batch * p.outH * p.outW * p.channels * p.kH * p.kW);
 }
 
+/**
+ * On threads, each part is a band of whole images (an image's pooling, and its gradient,
+ * which scatters within the image, depend on that image alone): the export runs on fewer
+ * images, its pointers (`input` ones advance an input image, `output` ones an output
+ * image) moved to the band. Bitwise the same result on any thread count.
+ */
+function byImages(p: Pool2DInfo, nArg: number, input: number[], output: number[]): RangeSplit {
+  const inImg = 4 * p.inH * p.inW * p.channels, outImg = 4 * p.outH * p.outW * p.channels;
+  return { nArg, strides: [...input.map((i) => [i, inImg] as const), ...output.map((i) => [i, outImg] as const)], align: 1 };
+}
+
 wasmKernel(MaxPool2D, ([x], { pool }, be) => {
   const y = be.alloc(poolOutShape(pool));
-  be.parallel('max_pool2d_f32_part', [be.ptr(x), be.ptr(y), ...geom(pool)], -1, work(pool), 2);
+  be.parallelSplit('max_pool2d_f32', [be.ptr(x), be.ptr(y), ...geom(pool)], byImages(pool, 2, [0], [1]), work(pool));
   return y;
 });
 
 wasmKernel(MaxPool2DGrad, ([dy, x], { pool }, be) => {
   const dx = be.alloc(poolInShape(pool));
-  be.parallel('max_pool2d_grad_f32_part', [be.ptr(dy), be.ptr(x), be.ptr(dx), ...geom(pool)], -1, work(pool), 2);
+  be.parallelSplit('max_pool2d_grad_f32', [be.ptr(dy), be.ptr(x), be.ptr(dx), ...geom(pool)], byImages(pool, 3, [1, 2], [0]), work(pool));
   return dx;
 });
 
 wasmKernel(AvgPool2D, ([x], { pool, countIncludePad }, be) => {
   const y = be.alloc(poolOutShape(pool));
-  be.parallel('avg_pool2d_f32_part', [be.ptr(x), be.ptr(y), ...geom(pool), countIncludePad ? 1 : 0], -1, work(pool), 2);
+  be.parallelSplit('avg_pool2d_f32', [be.ptr(x), be.ptr(y), ...geom(pool), countIncludePad ? 1 : 0], byImages(pool, 2, [0], [1]), work(pool));
   return y;
 });
 
 wasmKernel(AvgPool2DGrad, ([dy], { pool, countIncludePad }, be) => {
   const dx = be.alloc(poolInShape(pool));
-  be.parallel('avg_pool2d_grad_f32_part', [be.ptr(dy), be.ptr(dx), ...geom(pool), countIncludePad ? 1 : 0], -1, work(pool), 2);
+  be.parallelSplit('avg_pool2d_grad_f32', [be.ptr(dy), be.ptr(dx), ...geom(pool), countIncludePad ? 1 : 0], byImages(pool, 2, [1], [0]), work(pool));
   return dx;
 });
