@@ -20,7 +20,7 @@ import type { Plot } from '../plot/scene.js';
 /** The model each data set trains by default, with the options that make it fit the data. */
 export type ScheduleName = 'constant' | 'cosine';
 
-export const DEFAULT_MODELS: Record<string, { model: string; opts?: Record<string, unknown>; epochs: number; batchSize: number; lr: number; schedule?: ScheduleName; augment?: AugmentOptions; why: string }> = {
+export const DEFAULT_MODELS: Record<string, { model: string; opts?: Record<string, unknown>; epochs: number; batchSize: number; lr: number; schedule?: ScheduleName; augment?: AugmentOptions; labelSmoothing?: number; why: string }> = {
   digits: { model: 'smallCnn8', epochs: 20, batchSize: 32, lr: 0.003, why: 'UCI 8x8 digits' },
   mnist: { model: 'smallCnn28', opts: { filters: [16, 32] }, epochs: 3, batchSize: 64, lr: 0.002, schedule: 'cosine', why: '28x28 digits' },
   // 20 epochs with random mirror images: 93.4% (Zalando's 2-conv + batch-norm baseline) within 5 minutes on 2 cores (bench/README.md)
@@ -41,6 +41,8 @@ export interface TrainRunOptions extends DataChoice {
   validationSplit?: number;
   /** Augmentation on the fly; default the data set's (fashion-mnist: horizontal flips), `false` for none. */
   augment?: AugmentOptions | false;
+  /** Label smoothing of the cross-entropy in [0, 1); default the data set's preset (0 unless it says otherwise). */
+  labelSmoothing?: number;
   save?: string;
   /** Write the training curves and the confusion matrix as PNG and SVG in this folder (created if needed). */
   plot?: string;
@@ -214,15 +216,16 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
   // the data set's augmentation applies to its default model only (another model gets none unless asked)
   const augment = o.augment === false ? undefined : o.augment ?? (o.model ? undefined : preset.augment);
   const batchSize = o.batchSize ?? preset.batchSize;
+  const labelSmoothing = o.labelSmoothing ?? (o.model ? 0 : preset.labelSmoothing ?? 0);
   const optimizer = o.optimizer ?? 'adam';
   const lr = o.lr ?? (optimizer === 'adam' || optimizer === 'adamw' ? preset.lr : optimizer === 'sgd' || optimizer === 'momentum' || optimizer === 'nesterov' ? 0.01 : 0.001);
   const schedule = o.schedule ?? preset.schedule ?? 'constant';
   const rate = schedule === 'cosine' ? cosineDecay({ initial: lr, decaySteps: Math.max(1, epochs * data.train.batchCount(batchSize)) }) : lr;
-  model.compile({ optimizer: { name: optimizer, lr: rate }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
+  model.compile({ optimizer: { name: optimizer, lr: rate }, loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true, ...(labelSmoothing ? { labelSmoothing } : {}) }, metrics: ['accuracy'] });
   const params = model.countParams('trainable');
   const [h, w, c] = data.train.sampleShape;
   log(`convkit train: ${data.name}, ${data.train.length} training / ${data.test.length} held-out images (${h}x${w}x${c}, ${data.train.numClasses} classes; held-out: ${data.testKind})`);
-  log(`model ${modelName} (${params.toLocaleString('en-US')} trainable parameters), backend ${o.backendLabel ?? o.backend}, ${optimizer} lr ${lr}${schedule === 'cosine' ? ' (cosine decay to 0)' : ''}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${augment ? `, augmentation on (${describeAugment(augment)})` : ''}`);
+  log(`model ${modelName} (${params.toLocaleString('en-US')} trainable parameters), backend ${o.backendLabel ?? o.backend}, ${optimizer} lr ${lr}${schedule === 'cosine' ? ' (cosine decay to 0)' : ''}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${augment ? `, augmentation on (${describeAugment(augment)})` : ''}${labelSmoothing ? `, label smoothing ${labelSmoothing}` : ''}`);
   const t0 = performance.now();
   // NaN stops are reported by the caller (TrainingStoppedError), not printed by the callback.
   const callbacks = [...(o.callbacks ?? [])];

@@ -22,7 +22,7 @@
 import { fmtShape, normAxes, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { logSoftmax } from './activation.js';
-import { abs, add, cast, clip, div, log, mul, neg, sub, square } from './elementwise.js';
+import { abs, add, affine, cast, clip, div, log, mul, neg, sub, square } from './elementwise.js';
 import { binaryCrossEntropyWithLogits, softmaxCrossEntropy } from './loss.js';
 import { logitsOf } from './logits.js';
 import { assertFloatTensor, assertTensor } from './arg_checks.js';
@@ -41,6 +41,12 @@ export interface CrossentropyOpts {
   reduction?: KerasReduction;
   /** The class axis (default -1). */
   axis?: number;
+  /**
+   * Label smoothing in [0, 1) (default 0), as Keras's `label_smoothing` and PyTorch's
+   * `CrossEntropyLoss(label_smoothing=)`: the targets become t (1 - s) + s / K over K
+   * classes (binary: t (1 - s) + s / 2), so the model is not pushed towards infinite logits.
+   */
+  labelSmoothing?: number;
 }
 
 export interface RegressionLossOpts {
@@ -71,6 +77,18 @@ function targetsLike(op: string, yTrue: Tensor, yPred: Tensor): Tensor {
   return yTrue.dtype === yPred.dtype ? yTrue : cast(yTrue, yPred.dtype);
 }
 
+/** The smoothing factor of `opts`, checked: a number in [0, 1). */
+function smoothingOf(op: string, s: number | undefined): number {
+  if (s === undefined) return 0;
+  if (typeof s !== 'number' || !(s >= 0 && s < 1)) throw new RangeError(`losses.${op}: labelSmoothing must be a number in [0, 1), received ${String(s)}`);
+  return s;
+}
+
+/** Targets t (1 - s) + s / classes (t itself when s is 0). */
+function smoothTargets(t: Tensor, s: number, classes: number): Tensor {
+  return s === 0 ? t : affine(t, 1 - s, s / classes);
+}
+
 function classAxis(op: string, yPred: Tensor, axis: number | undefined): number {
   if (yPred.rank === 0) throw new RangeError(`losses.${op}: yPred must have a class axis, received a scalar`);
   return normAxes(axis ?? -1, yPred.rank, `losses.${op}`)[0];
@@ -92,7 +110,7 @@ export function categoricalCrossentropy(yTrue: Tensor, yPred: Tensor, opts: Cros
   checkFloat(op, 'yPred', yPred);
   const r = reduction(op, opts.reduction);
   const axis = classAxis(op, yPred, opts.axis);
-  const t = targetsLike(op, yTrue, yPred);
+  const t = smoothTargets(targetsLike(op, yTrue, yPred), smoothingOf(op, opts.labelSmoothing), yPred.shape[axis]);
   const src = opts.fromLogits ? null : logitsOf(yPred);
   const logits = opts.fromLogits ? yPred : src?.kind === 'softmax' && src.axis === axis ? src.logits : null;
   if (logits) return reduce(softmaxXentPerSample(logits, t, axis), r);
@@ -149,7 +167,7 @@ export function binaryCrossentropy(yTrue: Tensor, yPred: Tensor, opts: Omit<Cros
   const op = 'binaryCrossentropy';
   checkFloat(op, 'yPred', yPred);
   const r = reduction(op, opts.reduction);
-  const t = targetsLike(op, yTrue, yPred);
+  const t = smoothTargets(targetsLike(op, yTrue, yPred), smoothingOf(op, opts.labelSmoothing), 2);
   const src = opts.fromLogits ? null : logitsOf(yPred);
   const logits = opts.fromLogits ? yPred : src?.kind === 'sigmoid' ? src.logits : null;
   let elementwise: Tensor;

@@ -33,6 +33,11 @@ export interface LossSpec {
   name: LossName;
   /** For the Keras cross-entropies: yPred holds logits (default false). */
   fromLogits?: boolean;
+  /**
+   * For the Keras cross-entropies: label smoothing in [0, 1) (default 0), as Keras's
+   * `label_smoothing` and PyTorch's `label_smoothing` (targets t (1 - s) + s / classes).
+   */
+  labelSmoothing?: number;
 }
 
 const matchDtype = (y: Tensor, p: Tensor): Tensor => (y.dtype === p.dtype ? y : cast(y, p.dtype));
@@ -47,10 +52,11 @@ export const KERAS_CE: Record<KerasLossName, Canonical> = {
 };
 export const isKerasCE = (n: string): n is KerasLossName => Object.prototype.hasOwnProperty.call(KERAS_CE, n);
 
-function kerasCE(kind: Canonical, fromLogits: boolean): LossFn {
-  if (kind === 'sparse') return (y, p) => kerasLosses.sparseCategoricalCrossentropy(y, p, { fromLogits });
-  if (kind === 'categorical') return (y, p) => kerasLosses.categoricalCrossentropy(matchDtype(y, p), p, { fromLogits });
-  return (y, p) => kerasLosses.binaryCrossentropy(sameShape(matchDtype(y, p), p), p, { fromLogits });
+function kerasCE(kind: Canonical, fromLogits: boolean, labelSmoothing = 0): LossFn {
+  const o = { fromLogits, labelSmoothing };
+  if (kind === 'sparse') return (y, p) => kerasLosses.sparseCategoricalCrossentropy(y, p, o);
+  if (kind === 'categorical') return (y, p) => kerasLosses.categoricalCrossentropy(matchDtype(y, p), p, o);
+  return (y, p) => kerasLosses.binaryCrossentropy(sameShape(matchDtype(y, p), p), p, o);
 }
 
 const mseLoss: LossFn = (y, p) => kerasLosses.meanSquaredError(sameShape(matchDtype(y, p), p), p);
@@ -91,25 +97,30 @@ export interface ResolvedLoss {
 export function resolveLoss(l: LossName | LossSpec | LossFn): ResolvedLoss {
   if (typeof l === 'function') return { loss: l, lossName: l.name || 'loss', lossFromOneHot: null, expectsProbabilities: false };
   const spec: LossSpec = typeof l === 'string' ? { name: l } : l && typeof l === 'object' ? l : ({ name: String(l) } as LossSpec);
-  const known = `known: ${LOSS_NAMES.join(', ')}, { name, fromLogits }, or a function (yTrue, yPred) => scalar`;
+  const known = `known: ${LOSS_NAMES.join(', ')}, { name, fromLogits, labelSmoothing }, or a function (yTrue, yPred) => scalar`;
   if (typeof spec.name !== 'string') throw new TypeError(`compile: loss must be a name, { name, fromLogits } or a function, received ${JSON.stringify(l)} (${known})`);
-  const extra = Object.keys(spec).filter((k) => k !== 'name' && k !== 'fromLogits');
-  if (extra.length) throw new RangeError(`compile: loss option '${extra[0]}' is not known (options: name, fromLogits)`);
+  const extra = Object.keys(spec).filter((k) => k !== 'name' && k !== 'fromLogits' && k !== 'labelSmoothing');
+  if (extra.length) throw new RangeError(`compile: loss option '${extra[0]}' is not known (options: name, fromLogits, labelSmoothing)`);
   if (spec.fromLogits !== undefined && typeof spec.fromLogits !== 'boolean') {
     throw new TypeError(`compile: loss fromLogits must be true or false, received ${JSON.stringify(spec.fromLogits)}`);
+  }
+  const ls = spec.labelSmoothing;
+  if (ls !== undefined && (typeof ls !== 'number' || !(ls >= 0 && ls < 1))) {
+    throw new RangeError(`compile: loss labelSmoothing must be a number in [0, 1), received ${JSON.stringify(ls)}`);
   }
   if (isKerasCE(spec.name)) {
     const kind = KERAS_CE[spec.name];
     const fromLogits = spec.fromLogits ?? false;
     return {
-      loss: kerasCE(kind, fromLogits),
+      loss: kerasCE(kind, fromLogits, ls),
       lossName: spec.name,
-      lossFromOneHot: kind === 'binary' ? null : kerasCE('categorical', fromLogits),
+      lossFromOneHot: kind === 'binary' ? null : kerasCE('categorical', fromLogits, ls),
       expectsProbabilities: !fromLogits,
     };
   }
   const f = OTHER_LOSSES[spec.name as Exclude<LossName, KerasLossName>];
   if (!f || !Object.prototype.hasOwnProperty.call(OTHER_LOSSES, spec.name)) throw new RangeError(`compile: unknown loss '${spec.name}' (${known})`);
+  if (ls !== undefined) throw new RangeError(`compile: loss '${spec.name}' has no labelSmoothing option (only the Keras cross-entropies have one)`);
   if (spec.fromLogits !== undefined) {
     throw new RangeError(
       `compile: loss '${spec.name}' has no fromLogits option (${spec.name === 'binaryCrossEntropy' ? "it takes probabilities; use 'binaryCrossEntropyWithLogits' for logits" : 'only the Keras cross-entropies have one'})`,

@@ -35,6 +35,31 @@ describe('ck.losses: Keras conventions (probabilities unless fromLogits)', () =>
     expect(ck.losses.binaryCrossentropy(ck.tensor([0, 1, 0, 0]), logits, { fromLogits: true }).item()).toBeCloseTo(0.8654, 3);
   });
 
+  it('labelSmoothing matches PyTorch 1.13 cross_entropy(label_smoothing=0.1) and Keras binary smoothing', () => {
+    // torch.nn.functional.cross_entropy(z, t, label_smoothing=0.1): 1.1244586, per sample [0.5076059, 1.7413113]
+    const z = t32([[1, 2, 3], [0.5, -1, 2]]);
+    const labels = ck.tensor([2, 0], [2], 'int32');
+    expect(ck.losses.sparseCategoricalCrossentropy(labels, z, { fromLogits: true, labelSmoothing: 0.1 }).item()).toBeCloseTo(1.1244586, 5);
+    const per = ck.losses.categoricalCrossentropy(t32([[0, 0, 1], [1, 0, 0]]), z, { fromLogits: true, labelSmoothing: 0.1, reduction: 'none' }).toArray();
+    expect(per[0]).toBeCloseTo(0.5076059, 5);
+    expect(per[1]).toBeCloseTo(1.7413113, 5);
+    // probabilities take the same targets: softmax(z) scored with smoothing gives the same loss
+    expect(ck.losses.sparseCategoricalCrossentropy(labels, ck.softmax(z, -1), { labelSmoothing: 0.1 }).item()).toBeCloseTo(1.1244586, 5);
+    // binary: targets y (1 - s) + s / 2 (Keras), with s = 0.2: torch BCE-with-logits of those targets 0.5044230
+    expect(ck.losses.binaryCrossentropy(t32([[0, 1], [1, 0]]), t32([[-1, 2], [0.3, 0]]), { fromLogits: true, labelSmoothing: 0.2 }).item()).toBeCloseTo(0.504423, 5);
+    // 0 is the plain loss; out-of-range values are errors naming the value
+    expect(ck.losses.sparseCategoricalCrossentropy(labels, z, { fromLogits: true, labelSmoothing: 0 }).item()).toBeCloseTo(ck.losses.sparseCategoricalCrossentropy(labels, z, { fromLogits: true }).item(), 6);
+    for (const bad of [-0.1, 1, Number.NaN]) {
+      expect(() => ck.losses.sparseCategoricalCrossentropy(labels, z, { fromLogits: true, labelSmoothing: bad })).toThrow(/labelSmoothing must be a number in \[0, 1\), received/);
+    }
+  });
+
+  it('labelSmoothing: gradient of the smoothed loss matches finite differences (float64)', () => {
+    const z = ck.tensor(new Float64Array([0.3, -1.2, 2.0, 0.1, 1.5, 0.2, -0.4, 0.9]), [2, 4]);
+    const labels = ck.tensor([2, 0], [2], 'int32');
+    gradcheck((x) => ck.losses.sparseCategoricalCrossentropy(labels, x, { fromLogits: true, labelSmoothing: 0.15, reduction: 'none' }), [z]);
+  });
+
   it('probabilities are clipped to [1e-7, 1 - 1e-7] before the log', () => {
     const loss = ck.losses.categoricalCrossentropy(t32([[1, 0]]), t32([[0, 1]])).item();
     expect(loss).toBeCloseTo(-Math.log(1e-7), 3);
@@ -129,5 +154,7 @@ describe('compile with Keras loss names', () => {
     expect(() => m.compile({ optimizer: 'sgd', loss: { name: 'binaryCrossEntropy', fromLogits: true } })).toThrow(/binaryCrossEntropyWithLogits/);
     expect(() => m.compile({ optimizer: 'sgd', loss: { name: 'sparseCategoricalCrossentropy', from_logits: true } as never })).toThrow(/loss option 'from_logits' is not known/);
     expect(() => m.compile({ optimizer: 'sgd', loss: 'crossentropy' as never })).toThrow(/unknown loss 'crossentropy'/);
+    expect(() => m.compile({ optimizer: 'sgd', loss: { name: 'meanSquaredError', labelSmoothing: 0.1 } })).toThrow(/'meanSquaredError' has no labelSmoothing option/);
+    expect(() => m.compile({ optimizer: 'sgd', loss: { name: 'sparseCategoricalCrossentropy', labelSmoothing: 1.5 } })).toThrow(/labelSmoothing must be a number in \[0, 1\), received 1.5/);
   });
 });
