@@ -5,15 +5,27 @@
 import { ld, ldg, stg } from './vec_f32';
 import { partBegin } from './gemm_config';
 
-// Threads: every statistic, constant and output here is per channel, so part `part` of
-// `parts` is a band of channels (multiples of 4: the same SIMD groups as on one thread),
-// over all the rows in the same blocks: bitwise the same result on any thread count.
-// The host scratch `acc` is indexed by channel, so parts write disjoint parts of it.
+// Threads: the per-channel sums (statistics, gradient sums) take part `part` of `parts` as
+// a band of channels over all the rows, in the same blocks and order as on one thread:
+// bitwise the same result on any thread count. The bands are whole multiples of 16
+// channels (64 bytes: one cache line of a row when C is a multiple of 16), so two threads
+// never share a line of the scratch they write; with fewer than 32 channels the sums run
+// on one part. The outputs (y, dx) are elementwise once the sums are known, so those
+// passes take a band of rows each, all channels: no two threads write one cache line
+// (except where a band boundary falls inside one), and every core gets work even when C
+// is small. (Bands of channels for the outputs made 2 threads 2.6x slower than one on
+// [64, 28, 28, 16]: both cores wrote halves of every line.)
 
 /** First channel of part `part` of `parts` over C channels. */
 // @ts-ignore: decorator
 @inline function chan(C: i32, part: i32, parts: i32): i32 {
-  return partBegin(C, 4, part, parts);
+  return partBegin(C, 16, part, parts);
+}
+
+/** First row of part `part` of `parts` over M rows. */
+// @ts-ignore: decorator
+@inline function rowBand(M: i32, part: i32, parts: i32): i32 {
+  return partBegin(M, 1, part, parts);
 }
 
 // x is viewed as [M, C] (channels last). Per-channel sums accumulate in f64 in a scratch
@@ -48,11 +60,29 @@ import { partBegin } from './gemm_config';
   return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
 }
 
-/** One group of channels c.. (r of them) of a block of rows: acc[c..] += sum of x (or of (x - mc)^2). */
+/**
+ * One group of channels c.. (r of them) of a block of rows: acc[c..] += sum of x (or of
+ * (x - mc)^2). Even and odd rows go to separate sums, added at the end of the block: one
+ * chain of f64 adds per lane spent most of its time waiting on the add before (2x slower).
+ */
 // @ts-ignore: decorator
 @inline function sumGroup(p: usize, rows: i32, rs: usize, r: i32, full: bool, mc: v128, squares: bool, acc: usize, c: i32): void {
-  let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
-  for (let i = 0; i < rows; i++) {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0), t0 = f64x2.splat(0), t1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 1 < rows; i += 2) {
+    let v = ldg(p, r, full), w = ldg(p + rs, r, full);
+    if (squares) {
+      const d = f32x4.sub(v, mc), e = f32x4.sub(w, mc);
+      v = f32x4.mul(d, d);
+      w = f32x4.mul(e, e);
+    }
+    s0 = f64x2.add(s0, lo64(v));
+    s1 = f64x2.add(s1, hi64(v));
+    t0 = f64x2.add(t0, lo64(w));
+    t1 = f64x2.add(t1, hi64(w));
+    p += rs << 1;
+  }
+  if (i < rows) {
     let v = ldg(p, r, full);
     if (squares) {
       const d = f32x4.sub(v, mc);
@@ -60,9 +90,8 @@ import { partBegin } from './gemm_config';
     }
     s0 = f64x2.add(s0, lo64(v));
     s1 = f64x2.add(s1, hi64(v));
-    p += rs;
   }
-  addSums(acc, c, s0, s1);
+  addSums(acc, c, f64x2.add(s0, t0), f64x2.add(s1, t1));
 }
 
 /**
@@ -111,23 +140,25 @@ export function batch_norm_stats_f32(x: usize, M: i32, C: i32, mean: usize, vari
 }
 
 /**
- * y = (x - mean - meanLo) * gamma / sqrt(var + eps) + beta per channel (meanLo = 0: none).
- * `scale` is host scratch of 4*C bytes (filled here).
+ * y = (x - mean - meanLo) * gamma / sqrt(var + eps) + beta per channel (meanLo = 0: none),
+ * for part `part` of `parts` of the rows. `scale` is 4*C bytes of scratch of this part's
+ * own (the host passes each thread's workspace), filled here.
  */
 export function batch_norm_apply_f32(
   x: usize, y: usize, M: i32, C: i32,
   gamma: usize, beta: usize, mean: usize, variance: usize, eps: f32, scale: usize, meanLo: usize, part: i32, parts: i32,
 ): void {
-  const c0 = chan(C, part, parts), c1 = chan(C, part + 1, parts);
-  for (let c = c0; c < c1; c++) {
+  const r0 = rowBand(M, part, parts), r1 = rowBand(M, part + 1, parts);
+  if (r0 >= r1) return;
+  for (let c = 0; c < C; c++) {
     const o = <usize>c << 2;
     store<f32>(scale + o, <f32>(<f64>load<f32>(gamma + o) / Math.sqrt(<f64>load<f32>(variance + o) + <f64>eps)));
   }
   const R = bnBlockRows(C);
   const rs = <usize>C << 2;
-  for (let m0 = 0; m0 < M; m0 += R) {
-    const rows = min(R, M - m0);
-    for (let c = c0; c < c1; c += 4) {
+  for (let m0 = r0; m0 < r1; m0 += R) {
+    const rows = min(R, r1 - m0);
+    for (let c = 0; c < C; c += 4) {
       const r = C - c;
       // (with meanLo = 0, subtracting its zero vector changes no value)
       const mv = ld(mean, c, r), lv = meanLo ? ld(meanLo, c, r) : f32x4.splat(0), sv = ld(scale, c, r), bv = ld(beta, c, r);
@@ -149,12 +180,13 @@ export function batch_norm_apply_f32(
 }
 
 /**
- * Training-mode gradient: dbeta = sum dy, dgamma = sum dy * xhat, xhat = (x - mean) invstd,
- * dx = gamma invstd (dy - dbeta/M - xhat dgamma/M). `acc` is the host scratch above.
+ * Training-mode gradient, first pass: dbeta = sum dy, dgamma = sum dy * xhat with
+ * xhat = (x - mean) invstd, for part `part` of `parts` of the channels; also leaves the
+ * per-channel constants of batch_norm_grad_dx_f32 in `acc` (the host scratch above).
  */
-export function batch_norm_grad_f32(
+export function batch_norm_grad_sums_f32(
   dy: usize, x: usize, gamma: usize, mean: usize, variance: usize,
-  dx: usize, dgamma: usize, dbeta: usize, M: i32, C: i32, eps: f32, acc: usize, part: i32, parts: i32,
+  dgamma: usize, dbeta: usize, M: i32, C: i32, eps: f32, acc: usize, part: i32, parts: i32,
 ): void {
   const c0 = chan(C, part, parts), c1 = chan(C, part + 1, parts);
   if (c0 >= c1) return;
@@ -182,7 +214,8 @@ export function batch_norm_grad_f32(
   const invM: f64 = 1.0 / <f64>M;
   // per-channel constants as f32 arrays after the f64 sums: a = gamma invstd,
   // b = dbeta/M, g = dgamma/M, i = invstd
-  const ka = acc + (<usize>Cp << 4), kb = ka + (<usize>Cp << 2), kg = kb + (<usize>Cp << 2), ki = kg + (<usize>Cp << 2);
+  const ka = gradConstants(acc, C);
+  const kb = ka + (<usize>Cp << 2), kg = kb + (<usize>Cp << 2), ki = kg + (<usize>Cp << 2);
   for (let c = c0; c < c1; c++) {
     const sb = load<f64>(accB + (<usize>c << 3));
     const sg = load<f64>(accG + (<usize>c << 3));
@@ -195,9 +228,29 @@ export function batch_norm_grad_f32(
     store<f32>(kg + o, <f32>(sg * invM));
     store<f32>(ki + o, inv);
   }
-  for (let m0 = 0; m0 < M; m0 += R) {
-    const rows = min(R, M - m0);
-    for (let c = c0; c < c1; c += 4) {
+}
+
+/** Where batch_norm_grad_sums_f32 leaves its four f32 constant arrays in `acc` (a, then b, g, i). */
+// @ts-ignore: decorator
+@inline function gradConstants(acc: usize, C: i32): usize {
+  return acc + (<usize>((C + 3) & ~3) << 4);
+}
+
+/**
+ * Training-mode gradient, second pass (after batch_norm_grad_sums_f32 on every part):
+ * dx = gamma invstd (dy - dbeta/M - xhat dgamma/M), for part `part` of `parts` of the rows.
+ */
+export function batch_norm_grad_dx_f32(dy: usize, x: usize, mean: usize, dx: usize, M: i32, C: i32, acc: usize, part: i32, parts: i32): void {
+  const r0 = rowBand(M, part, parts), r1 = rowBand(M, part + 1, parts);
+  if (r0 >= r1) return;
+  const Cp = (C + 3) & ~3;
+  const ka = gradConstants(acc, C);
+  const kb = ka + (<usize>Cp << 2), kg = kb + (<usize>Cp << 2), ki = kg + (<usize>Cp << 2);
+  const R = bnBlockRows(C);
+  const rs = <usize>C << 2;
+  for (let m0 = r0; m0 < r1; m0 += R) {
+    const rows = min(R, r1 - m0);
+    for (let c = 0; c < C; c += 4) {
       const r = C - c;
       const mv = ld(mean, c, r), iv = ld(ki, c, r), av = ld(ka, c, r), bv = ld(kb, c, r), gv = ld(kg, c, r);
       const o = (<usize>m0 * <usize>C + <usize>c) << 2;

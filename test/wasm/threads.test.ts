@@ -109,12 +109,15 @@ function runAll(): Run[] {
       w.dispose();
     }
     ex.dispose();
-    // batch norm (training statistics, normalisation, gradient: bands of channels), 13 channels (an odd SIMD tail)
-    const bx = ck.tensor(rand(16 * 24 * 24 * 13, 51), [16, 24, 24, 13]), bg = ck.tensor(rand(13, 52), [13]), bb = ck.tensor(rand(13, 53), [13]);
-    const { value: bn, grads: bnGrads } = ck.valueAndGrad((t: ck.Tensor, g: ck.Tensor, b: ck.Tensor) => ck.sum(ck.square(ck.batchNorm(t, g, b, { training: true }))))(bx, bg, bb);
-    out.push({ key: 'batch norm forward', values: ck.batchNorm(bx, bg, bb, { training: true }).dataSync() as Float32Array });
-    bnGrads.forEach((g, i) => out.push({ key: `batch norm gradient ${i}`, values: g.dataSync() as Float32Array }));
-    for (const t of [bx, bg, bb, bn, ...bnGrads]) t.dispose();
+    // batch norm (statistics and gradient sums on bands of 16 channels, outputs on bands of rows):
+    // 13 channels (one band, an odd SIMD tail) and 40 (bands of 32 and 8)
+    for (const C of [13, 40]) {
+      const bx = ck.tensor(rand(16 * 24 * 24 * C, 51), [16, 24, 24, C]), bg = ck.tensor(rand(C, 52), [C]), bb = ck.tensor(rand(C, 53), [C]);
+      const { value: bn, grads: bnGrads } = ck.valueAndGrad((t: ck.Tensor, g: ck.Tensor, b: ck.Tensor) => ck.sum(ck.square(ck.batchNorm(t, g, b, { training: true }))))(bx, bg, bb);
+      out.push({ key: `batch norm forward, ${C} channels`, values: ck.batchNorm(bx, bg, bb, { training: true }).dataSync() as Float32Array });
+      bnGrads.forEach((g, i) => out.push({ key: `batch norm gradient ${i}, ${C} channels`, values: g.dataSync() as Float32Array }));
+      for (const t of [bx, bg, bb, bn, ...bnGrads]) t.dispose();
+    }
     for (const r of rowKernels()) out.push(r);
     for (const [M, N, K] of [[160, 130, 170], [7, 600, 300], [300, 9, 500], [1, 1000, 1000]]) {
       for (const transposeA of [false, true]) for (const transposeB of [false, true]) {

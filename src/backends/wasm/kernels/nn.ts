@@ -106,17 +106,23 @@ wasmKernel(BatchNorm, (inputs, { epsilon: eps, training }, be) => {
   const { M, C } = channelRows(x.shape);
   const y = be.alloc(x.shape);
   const scratch = be.scratch(bnScratchBytes(C));
-  // scratch: f64 sums at 0, the f32 mean's rounding error at 8(C+4), scales at 16(C+4)
-  const meanLo = scratch + 8 * (C + 4), scale = scratch + 16 * (C + 4);
+  // scratch: f64 sums at 0, the f32 mean's rounding error at 8(C+4); the scales go in each
+  // thread's own workspace (argument 9), as every band of rows needs all of them
+  const meanLo = scratch + 8 * (C + 4);
+  const apply = (mean: TensorInfo, variance: TensorInfo, lo: number) => {
+    const args = [be.ptr(x), be.ptr(y), M, C, be.ptr(gamma), be.ptr(beta), be.ptr(mean), be.ptr(variance), eps, be.workspace(), lo];
+    // (more channels than a workspace holds scales: one thread, the scales in the scratch)
+    if (4 * C <= be.wasm.gemm_f32_workspace_bytes()) be.parallel('batch_norm_apply_f32', args, 9, FLOPS_PER_FLOAT_MOVED * 2 * M * C);
+    else be.wasm.batch_norm_apply_f32(...args.slice(0, 9), scratch + 16 * (C + 4), lo, 0, 1);
+  };
   try {
     if (training) {
       const mean = be.alloc([C]), variance = be.alloc([C]);
       if (C) be.parallel('batch_norm_stats_f32', [be.ptr(x), M, C, be.ptr(mean), be.ptr(variance), scratch, meanLo], -1, FLOPS_PER_FLOAT_MOVED * 2 * M * C);
-      if (M && C) be.parallel('batch_norm_apply_f32', [be.ptr(x), be.ptr(y), M, C, be.ptr(gamma), be.ptr(beta), be.ptr(mean), be.ptr(variance), eps, scale, meanLo], -1, FLOPS_PER_FLOAT_MOVED * 2 * M * C);
+      if (M && C) apply(mean, variance, meanLo);
       return [y, mean, variance];
     }
-    const [mean, variance] = [inputs[3], inputs[4]];
-    if (M && C) be.parallel('batch_norm_apply_f32', [be.ptr(x), be.ptr(y), M, C, be.ptr(gamma), be.ptr(beta), be.ptr(mean), be.ptr(variance), eps, scale, 0], -1, FLOPS_PER_FLOAT_MOVED * 2 * M * C);
+    if (M && C) apply(inputs[3], inputs[4], 0);
     return [y];
   } finally {
     be.freeScratch(scratch);
@@ -129,10 +135,12 @@ wasmKernel(BatchNormGrad, ([dy, x, gamma, mean, variance], { epsilon }, be) => {
   const scratch = be.scratch(bnScratchBytes(C));
   try {
     if (C) {
-      be.parallel('batch_norm_grad_f32', [
+      // the sums over bands of channels, then dx over bands of rows (it needs every channel's sums)
+      be.parallel('batch_norm_grad_sums_f32', [
         be.ptr(dy), be.ptr(x), be.ptr(gamma), be.ptr(mean), be.ptr(variance),
-        be.ptr(dx), be.ptr(dgamma), be.ptr(dbeta), M, C, epsilon, scratch
-      ], -1, FLOPS_PER_FLOAT_MOVED * 5 * M * C);
+        be.ptr(dgamma), be.ptr(dbeta), M, C, epsilon, scratch
+      ], -1, FLOPS_PER_FLOAT_MOVED * 2 * M * C);
+      if (M) be.parallel('batch_norm_grad_dx_f32', [be.ptr(dy), be.ptr(x), be.ptr(mean), be.ptr(dx), M, C, scratch], -1, FLOPS_PER_FLOAT_MOVED * 3 * M * C);
     }
   } finally {
     be.freeScratch(scratch);
