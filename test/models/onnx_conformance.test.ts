@@ -220,6 +220,29 @@ describe('graph mode', () => {
     return expect(g.save('/tmp/nowhere')).rejects.toThrow(/cannot be saved in the convkit format.*toOnnx\(\)/);
   });
 
+  it('summaryJSON of a graph-mode model: shapes traced per node, and the same MACs and parameters as layer mode', () => {
+    for (const name of ['resnet18_small', 'mobilenet_v2_small', 'unet_small', 'signal1d', 'googlenet_small']) {
+      const bytes = readOnnxBytes(resnetDir, name);
+      const a = loadOnnx(bytes, { mode: 'layers' }).summaryJSON(), g = loadOnnx(bytes, { mode: 'graph' }).summaryJSON();
+      expect(g.macs, name).toBe(a.macs);
+      expect(g.macs, name).toBeGreaterThan(0);
+      expect([g.totalParams, g.trainableParams, g.nonTrainableParams], name).toEqual([a.totalParams, a.trainableParams, a.nonTrainableParams]);
+      expect([g.input, g.output], name).toEqual([a.input, a.output]);
+    }
+    const g = loadOnnx(readOnnxBytes(resnetDir, 'resnet18_small'), { mode: 'graph' }).summaryJSON();
+    const conv = g.layers.find((l) => l.type === 'Conv')!;
+    expect(conv.outputShape.length).toBe(3); // one example, the file's NCHW layout
+    expect(conv.params).toBeGreaterThan(0);
+    expect(g.layers.every((l) => l.depth === 0 && Array.isArray(l.inputs))).toBe(true);
+    // a symbolic axis other than the batch: no trace, so no shapes or MACs (not a made-up size)
+    const b = new OnnxBuilder(13);
+    const x = b.input('x', [2, 'T']);
+    b.output(b.node('Relu', [x]), [2, 'T']);
+    const s = loadOnnx(b.encode(), { mode: 'graph' }).summaryJSON();
+    expect(s.layers[0].outputShape).toEqual([]);
+    expect(s.input).toEqual([-1]);
+  });
+
   it('mode is validated, and auto falls back to the graph interpreter or lists every node neither can run', () => {
     const b = new OnnxBuilder(13);
     const x = b.input('x', [2, 3]), w = b.input('w', [3, 4]);

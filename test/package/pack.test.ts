@@ -87,7 +87,7 @@ describe('npm pack', () => {
         else if (p.endsWith('.js')) {
           const text = readFileSync(p, 'utf8');
           // Top-level calls (start of a line, not inside a function body) that register something.
-          if (/^(registerKernel|registerBackend|wasmKernel|register|registerFloat|registerLayerClass)\(|^\w+\.prototype\.\w+ = |^\(0, \w+\.(registerKernel|registerBackend|wasmKernel|register|registerFloat|registerLayerClass)\)\(|^\w+\.\w+\.prototype\.\w+ = /m.test(text)) registering.push(relative(root, p));
+          if (/^(registerKernel|registerBackend|wasmKernel|register|registerFloat|registerLayerClass|registerGraphModel|setStorageOwner)\(|^\w+\.prototype\.\w+ = |^\(0, \w+\.(registerKernel|registerBackend|wasmKernel|register|registerFloat|registerLayerClass)\)\(|^\w+\.\w+\.prototype\.\w+ = /m.test(text)) registering.push(relative(root, p));
         }
       }
     };

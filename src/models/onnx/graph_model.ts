@@ -29,6 +29,7 @@ import type { CallOpts, Weight } from '../../layers/layer.js';
 import type { DType } from '../../tensor/dtype.js';
 import { cast } from '../../ops/elementwise.js';
 import { transpose } from '../../ops/shape.js';
+import { zeros } from '../../ops/creation.js';
 import { keep, tidy } from '../../registry/storage.js';
 import { withBackend } from '../../registry/backends.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -234,6 +235,37 @@ export class OnnxGraphModel extends Model {
     return this;
   }
 
+  /**
+   * Shapes of one example at the boundary (channels-last where the model converts), from the
+   * declared shapes of the graph's inputs and outputs; an output without a declared shape
+   * is traced (see summaryJSON). A symbolic axis other than the batch is an error naming it:
+   * the model takes any size there, so it has no one shape to report.
+   */
+  get inputShapes(): number[][] {
+    return this.graphInputs.map((sp, i) => this.boundaryShape(sp, `input ${i} ('${sp.name}')`));
+  }
+  get outputShapes(): number[][] {
+    return this.graphOutputs.map((sp, i) => this.boundaryShape(sp, `output ${i} ('${sp.name}')`));
+  }
+  get inputShape(): number[] {
+    return this.inputShapes[0];
+  }
+  get outputShape(): number[] {
+    return this.outputShapes[0];
+  }
+
+  private boundaryShape(sp: GraphInputSpec, what: string): number[] {
+    let dims = sp.shape;
+    if (!dims || dims.slice(1).some((d) => typeof d !== 'number')) {
+      const traced = this.traceShapes()?.get(sp.name);
+      if (!traced) throw new Error(`${this.label}: ${what} has shape ${sp.shape ? this.fmtDeclared(sp) : '(not declared)'}, with symbolic axes besides the batch: it has no fixed shape`);
+      dims = traced;
+    }
+    const d = dims as number[];
+    const cl = this.channelsLast && d.length >= 3 ? clPerm(d.length).map((a) => d[a]) : d;
+    return cl.slice(1);
+  }
+
   /** Float initializer values: 'all' counts every one, 'trainable' the weights (when not frozen). */
   countParams(which: 'all' | 'trainable' | 'nonTrainable' = 'all'): number {
     const all = this.onnx.graph.initializers.filter((t) => isFloatDt(t.dataType)).reduce((s, t) => s + t.data.length, 0);
@@ -260,8 +292,66 @@ export class OnnxGraphModel extends Model {
   summary(opts: { printFn?: (text: string) => void } = {}): void {
     (opts.printFn ?? console.log)(this.summaryText());
   }
+  /**
+   * One row per node that runs (type = its ONNX op type): its first output's shape for one
+   * example in the file's layout (traced by running the graph once on zeros of the declared
+   * input shapes, symbolic batch axes set to 1; [] when a declared axis other than the batch
+   * is symbolic, so no trace is possible), the float weights it reads, and MACs for
+   * Conv, ConvTranspose, Gemm and MatMul (0 for every other op, as in layer summaries).
+   */
   summaryJSON(): ModelSummary {
-    throw new Error(`${this.label}: a graph-mode ONNX model has no layer table; use summaryText() (nodes, op types, parameters)`);
+    const shapes = this.traceShapes();
+    const trainable = new Set(this.trainable ? this.params.map((w) => w.name) : []);
+    const sizes = new Map(this.onnx.graph.initializers.filter((t) => isFloatDt(t.dataType)).map((t) => [t.name, t.data.length]));
+    const produced = new Set(this.graphInputs.map((s) => s.name));
+    const one = (sh: number[] | undefined) => (sh ? sh.slice(1) : []);
+    const layers = this.order.map((n, i) => {
+      const weights = n.inputs.filter((x) => x && sizes.has(x));
+      const row = {
+        name: n.name || `${n.opType}_${i}`,
+        type: n.opType,
+        outputShape: one(shapes?.get(n.outputs[0])),
+        params: weights.reduce((a, w) => a + sizes.get(w)!, 0),
+        trainableParams: weights.filter((w) => trainable.has(w)).reduce((a, w) => a + sizes.get(w)!, 0),
+        macs: shapes ? nodeMacs(n, shapes) : 0,
+        inputs: n.inputs.filter((x) => x && produced.has(x)),
+        depth: 0,
+      };
+      n.outputs.forEach((o) => o && produced.add(o));
+      return row;
+    });
+    const boundary = (specs: GraphInputSpec[]) => specs.map((sp) => {
+      const sh = shapes?.get(sp.name);
+      const cl = sh && this.channelsLast && sh.length >= 3 ? clPerm(sh.length).map((a) => sh[a]) : sh;
+      return cl ? cl.slice(1) : (sp.shape ?? []).slice(1).map((d) => (typeof d === 'number' ? d : -1));
+    });
+    const ins = boundary(this.graphInputs), outs = boundary(this.graphOutputs);
+    return {
+      model: this.name,
+      input: ins.length === 1 ? ins[0] : ins,
+      output: outs.length === 1 ? outs[0] : outs,
+      layers,
+      totalParams: this.countParams('all'),
+      trainableParams: this.countParams('trainable'),
+      nonTrainableParams: this.countParams('nonTrainable'),
+      macs: layers.reduce((a, l) => a + l.macs, 0),
+    };
+  }
+
+  /** Every value's shape for one example of zeros (file layout), or null when an input's non-batch axis is symbolic. */
+  private traceShapes(): Map<string, number[]> | null {
+    if (this.graphInputs.some((sp) => !sp.shape || sp.shape.slice(1).some((d) => typeof d !== 'number'))) return null;
+    return noGrad(() => tidy(() => {
+      const values = new Map<string, GVal>(this.consts);
+      for (const w of this.params) values.set(w.name, { t: w.value, dt: w.onnxType });
+      for (const sp of this.graphInputs) {
+        const dims = sp.shape!.map((d, a) => (a === 0 || typeof d !== 'number' ? 1 : d));
+        const dt = sp.elemType || ONNX_DTYPE.FLOAT;
+        values.set(sp.name, { t: zeros(dims, isFloatDt(dt) ? 'float32' : 'int32'), dt });
+      }
+      this.runNodes(this.order, values);
+      return new Map([...values].map(([k, v]) => [k, [...v.t.shape]]));
+    }));
   }
 
   /** The ONNX graph as bytes of a .onnx file, with the weights' current values. */
@@ -289,6 +379,24 @@ export class OnnxGraphModel extends Model {
         'layers, symbolic inputs, getConfig, surgery and layer outputs are not available (use predict/apply, summaryText, toOnnx)',
     );
   }
+}
+
+/** Multiply-accumulates of one node for one example (batch 1 traced shapes), 0 for ops without weights' arithmetic. */
+function nodeMacs(n: OnnxNode, shapes: Map<string, number[]>): number {
+  const sh = (i: number) => shapes.get(n.inputs[i] ?? '') ?? [];
+  const out = shapes.get(n.outputs[0]) ?? [];
+  const prod = (a: number[]) => a.reduce((x, y) => x * y, 1);
+  if (n.opType === 'Conv') return prod(out) * prod(sh(1).slice(1)); // out elements x (C/groups kH kW)
+  if (n.opType === 'ConvTranspose') return prod(sh(0)) * prod(sh(1).slice(1)); // in elements x (F/groups kH kW)
+  if (n.opType === 'Gemm') {
+    const a = sh(0), transA = attr(n, 'transA')?.i ?? 0;
+    return prod(out) * (a.length === 2 ? a[transA ? 0 : 1] : 0);
+  }
+  if (n.opType === 'MatMul') {
+    const a = sh(0);
+    return prod(out) * (a.length ? a[a.length - 1] : 0);
+  }
+  return 0;
 }
 
 /** Initializers that are layer parameters: the inputs that hold weights in the ops that have them. */
