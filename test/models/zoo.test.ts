@@ -87,6 +87,19 @@ describe('zoo options and registry', () => {
     expect(zoo.lenet5({ pooling: 'max', activation: 'relu' }).countParams()).toBe(61706);
   });
 
+  it('smallCnn28: two or three blocks, one or more convolutions per block, counted by hand', () => {
+    expect(zoo.smallCnn28().countParams('trainable')).toBe(421738);
+    // [16, 24, 48]: convs 144 + 3,456 + 10,368, batch norms 2 x (16 + 24 + 48), flatten 3x3x48 -> dense 128, -> 10
+    const three = zoo.smallCnn28({ filters: [16, 24, 48] });
+    expect(three.countParams('trainable')).toBe(144 + 3456 + 10368 + 2 * (16 + 24 + 48) + (432 * 128 + 128) + (128 * 10 + 10));
+    expect(three.summaryJSON().layers.find((l) => l.name === 'pool3')!.outputShape).toEqual([3, 3, 48]);
+    const vgg = zoo.smallCnn28({ filters: [8, 16], convsPerBlock: 2 });
+    expect(vgg.layers.map((l) => l.name).filter((n) => n.startsWith('conv'))).toEqual(['conv1', 'conv1b', 'conv2', 'conv2b']);
+    expect(() => zoo.smallCnn28({ filters: [16] })).toThrow(/filters must be 2 or 3 positive integers \(one per block\), received \[16\]/);
+    expect(() => zoo.smallCnn28({ filters: [16, 0] })).toThrow(/filters must be 2 or 3 positive integers/);
+    expect(() => zoo.smallCnn28({ convsPerBlock: 0 })).toThrow(/convsPerBlock must be an integer 1..4, received 0/);
+  });
+
   it('get is case-insensitive and names every model', () => {
     expect(zoo.names()).toEqual(['lenet5', 'alexnet', 'zfnet', 'vgg11', 'vgg13', 'vgg16', 'vgg19', 'googlenet', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'mobilenetV2', 'mobilenetV3Small', 'squeezenet1_1', 'smallCnn28', 'smallCnn8']);
     expect(zoo.get('SMALLCNN8', { classes: 3 }).outputShape).toEqual([3]);
