@@ -270,9 +270,14 @@ export function gemm_f32(
   C: usize, ldc: i32, accumulate: bool,
   ws: usize, part: i32, parts: i32,
 ): void {
-  // Part `part` of `parts`: a band of rows, or of columns when C is too short to give
-  // every part whole register tiles of rows (bitwise the same result either way).
-  if (M >= parts * MR * 2 || N < parts * NR * 2) {
+  // Part `part` of `parts`: a band of rows or of columns (bitwise the same result either
+  // way). Each part packs all of the operand it does not split, so the split goes across
+  // the longer side: rows when C has at least as many rows as columns (each part packs
+  // all of B), columns when it is wider (each packs all of A), whichever gives every part
+  // whole register tiles. (A 64 x 400 x 120 dense-layer GEMM split by rows had both
+  // threads pack the whole 400 x 120 B: 2 threads were slower than one.)
+  const byRows = M >= parts * MR * 2, byCols = N >= parts * NR * 2;
+  if (byRows ? !byCols || M >= N : !byCols) {
     gemm_f32_driver(M, N, K, A_MATRIX, A, lda, transA, B, ldb, transB, C_MATRIX, C, ldc, accumulate, ws, 0,
       partBegin(M, MR, part, parts), partBegin(M, MR, part + 1, parts), 0, N);
   } else {
