@@ -1,7 +1,7 @@
 /**
- * Inference of the same models in convkit and in onnxruntime-web, one thread each:
- * `npm run bench:onnx [-- --quick] [-- --models resnet18,mobilenetV2,squeezenet1_1]
- * [-- --batches 1,8] [-- --size 224] [-- --onnx-dir DIR] [-- --json FILE]`.
+ * Inference of the same models in convkit and in onnxruntime-web, on the same number of
+ * threads (default 1): `npm run bench:onnx [-- --quick] [-- --models resnet18,mobilenetV2,squeezenet1_1]
+ * [-- --batches 1,8] [-- --size 224] [-- --threads N] [-- --onnx-dir DIR] [-- --json FILE]`.
  *
  * Each zoo model (seeded random weights, 1000 classes) is exported with convkit's own
  * exporter (`ck.encodeOnnx`, NCHW input as PyTorch-style consumers take it) and run by
@@ -26,7 +26,7 @@ import { registerWasmVariant, wasmVariantSupported } from '../src/backends/wasm/
 import { flag, opt, reexecWithRelaxedSimd } from './args.js';
 
 if (flag('--help')) {
-  console.log('usage: npm run bench:onnx -- [--quick] [--models a,b] [--batches 1,8] [--size 224] [--onnx-dir DIR] [--json FILE]');
+  console.log('usage: npm run bench:onnx -- [--quick] [--models a,b] [--batches 1,8] [--size 224] [--threads N] [--onnx-dir DIR] [--json FILE]');
   process.exit(0);
 }
 reexecWithRelaxedSimd();
@@ -36,14 +36,17 @@ const models = (opt('--models') ?? 'resnet18,mobilenetV2,squeezenet1_1').split('
 const batches = (opt('--batches') ?? (quick ? '1' : '1,8')).split(',').map(Number);
 const size = Number(opt('--size') ?? 224);
 const rounds = quick ? 5 : 11;
+// Both sides on the same thread count (convkit's wasm instances default to all cores, so it is set here).
+const threads = Number(opt('--threads') ?? 1);
+if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`--threads must be a positive integer, received ${opt('--threads')}`);
 
-registerWasmVariant('wasm-simd', 'simd');
+registerWasmVariant('wasm-simd', 'simd', threads);
 const relaxedOk = wasmVariantSupported('relaxed');
-if (relaxedOk) registerWasmVariant('wasm-relaxed', 'relaxed');
+if (relaxedOk) registerWasmVariant('wasm-relaxed', 'relaxed', threads);
 
-// onnxruntime-web (devDependency): the wasm execution provider, one thread, in Node.
+// onnxruntime-web (devDependency): the wasm execution provider, in Node.
 const ort = await import('onnxruntime-web');
-ort.env.wasm.numThreads = 1;
+ort.env.wasm.numThreads = threads;
 
 interface Row {
   model: string;
@@ -138,6 +141,6 @@ for (const { name, file } of sources) {
 }
 
 const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}`;
-console.log(`\nmachine: ${machine}; onnxruntime-web wasm, numThreads 1; convkit wasm (plain / relaxed SIMD), one thread; ${size}x${size}, ${rounds} rounds`);
+console.log(`\nmachine: ${machine}; onnxruntime-web wasm, numThreads ${threads}; convkit wasm (plain / relaxed SIMD), ${threads} thread(s); ${size}x${size}, ${rounds} rounds`);
 const jsonFile = opt('--json');
-if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), machine, size, rounds, rows }, null, 2));
+if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), machine, threads, size, rounds, rows }, null, 2));
