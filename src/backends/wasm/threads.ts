@@ -47,6 +47,13 @@ const WS_ARG = 10; // argument replaced by each thread's own workspace (-1: none
 const RANGE_ARG = 11; // range mode: the element-count argument (-1: parts mode)
 const ALIGN = 12; // range mode: parts start at multiples of this many units of the count argument
 const WORKER_PARTS = 13; // parts the workers (not the caller) have run, in all
+/**
+ * Milliseconds a thread spins on the control block before it sleeps in Atomics.wait (a
+ * worker between jobs, the caller waiting for the workers' last parts). Waking from
+ * Atomics.wait took tens of microseconds on the 2-core VM, as long as many of the kernels
+ * of a small training step; the LeNet-5 step spent a quarter of the caller's time there.
+ */
+const SPIN_MS = 0.2;
 /** Range mode over elements: parts start at multiples of this many elements (so the only SIMD tail is the last part's, as on one thread). */
 export const RANGE_ALIGN = 16;
 const ARGS_BYTE_OFFSET = 64;
@@ -89,7 +96,15 @@ function start(msg, post) {
   let gen = 0;
   const args = [];
   for (;;) {
-    Atomics.wait(c, C.GEN, gen);
+    // spin a little before sleeping: a training step sends a job every few tens of
+    // microseconds, and waking from Atomics.wait costs about as much
+    const t0 = performance.now();
+    for (let k = 1; Atomics.load(c, C.GEN) === gen; k++) {
+      if ((k & 255) === 0 && performance.now() - t0 > ${SPIN_MS}) {
+        Atomics.wait(c, C.GEN, gen);
+        break;
+      }
+    }
     gen = Atomics.load(c, C.GEN);
     if (Atomics.load(c, C.QUIT)) return;
     const f = fns[c[C.FN]], n = c[C.NARGS], parts = c[C.PARTS], wsArg = c[C.WS_ARG], rangeArg = c[C.RANGE_ARG], align = c[C.ALIGN];
@@ -440,8 +455,10 @@ export class ThreadPool {
       }
       Atomics.add(c, DONE, 1);
     }
-    for (let d = Atomics.load(c, DONE); d < parts; d = Atomics.load(c, DONE)) {
-      if (this.block) Atomics.wait(c, DONE, d, 1000);
+    // wait for the workers' parts: spin first (SPIN_MS), then sleep where this thread may
+    const t0 = performance.now();
+    for (let d = Atomics.load(c, DONE), k = 1; d < parts; d = Atomics.load(c, DONE), k++) {
+      if (this.block && (k & 255) === 0 && performance.now() - t0 > SPIN_MS) Atomics.wait(c, DONE, d, 1000);
     }
     // close the job: a worker that woke late and read this job's arguments finds nothing to claim
     Atomics.store(c, NEXT, ((gen & 0x7fff) << 16) | CLOSED);
