@@ -13,7 +13,7 @@
 // `geom` points at the 22-int geometry block (conv_geometry.ts); `ws` at
 // gemm_f32_workspace_bytes() of scratch.
 import { CONV_PATH_GEMM, CONV_PATH_POINTWISE, CONV_PATH_DEPTHWISE, CONV_PATH_DIRECT, CONV_PATH_FLIPPED_GEMM } from './abi';
-import { WS_TABLES, MR, partBegin } from './gemm_config';
+import { WS_TABLES, MR, NR, partBegin } from './gemm_config';
 import { gemm_f32_driver, A_MATRIX, A_IM2COL, A_IM2COL_T, C_MATRIX, C_COL2IM } from './gemm_f32';
 import {
   conv_geometry_load, conv_geometry_to_input_grad, conv_is_pointwise, conv_is_depthwise,
@@ -81,14 +81,21 @@ function forward(x: usize, w: usize, y: usize, ws: usize, path: i32, part: i32, 
     return;
   }
   const pointwise = path == CONV_PATH_POINTWISE;
-  const m0 = partBegin(gOutPix, MR, part, parts), m1 = partBegin(gOutPix, MR, part + 1, parts);
+  // A band of output pixels per part, or of filters when there are more filters than
+  // pixels (deep layers at batch 1: 7x7 pixels, 512 filters): each part packs all of the
+  // operand it does not split, and ResNet-18's last 3x3 convolutions split by pixels had
+  // every part pack the whole 9 MB filter (2 threads no faster than one).
+  const byRows = gOutPix >= parts * MR * 2, byCols = gFg >= parts * NR * 2;
+  const cols = byCols && (!byRows || gFg > gOutPix);
+  const m0 = cols ? 0 : partBegin(gOutPix, MR, part, parts), m1 = cols ? gOutPix : partBegin(gOutPix, MR, part + 1, parts);
+  const n0 = cols ? partBegin(gFg, NR, part, parts) : 0, n1 = cols ? partBegin(gFg, NR, part + 1, parts) : gFg;
   for (let g = 0; g < gGroups; g++) {
     const wg = w + (<usize>(g * gFg) << 2);
     const yg = y + (<usize>(g * gFg) << 2);
     if (pointwise) {
-      gemm_f32_driver(gOutPix, gFg, gCg, A_MATRIX, x + (<usize>(g * gCg) << 2), gC, false, wg, gF, false, C_MATRIX, yg, gF, false, ws, g, m0, m1);
+      gemm_f32_driver(gOutPix, gFg, gCg, A_MATRIX, x + (<usize>(g * gCg) << 2), gC, false, wg, gF, false, C_MATRIX, yg, gF, false, ws, g, m0, m1, n0, n1);
     } else {
-      gemm_f32_driver(gOutPix, gFg, gKg, A_IM2COL, x, 0, false, wg, gF, false, C_MATRIX, yg, gF, false, ws, g, m0, m1);
+      gemm_f32_driver(gOutPix, gFg, gKg, A_IM2COL, x, 0, false, wg, gF, false, C_MATRIX, yg, gF, false, ws, g, m0, m1, n0, n1);
     }
   }
 }

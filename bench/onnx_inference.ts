@@ -112,15 +112,22 @@ for (const { name, file } of sources) {
     let maxAbsDiff = 0;
     for (let i = 0; i < want.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(want[i] - got[i]));
     const t = { plain: [] as number[], relaxed: [] as number[], ort: [] as number[] };
+    // With threads, each runtime's workers spin for a while after a call before they sleep
+    // (onnxruntime's for longer than convkit's 0.2 ms): a pause before each timed call keeps
+    // one runtime's spinning threads off the cores the next one is timed on.
+    const settle = () => (threads > 1 ? new Promise((r) => setTimeout(r, 30)) : Promise.resolve());
     for (let r = 0; r < rounds; r++) {
+      await settle();
       let t0 = performance.now();
       runConvkit('wasm-simd');
       t.plain.push(performance.now() - t0);
       if (relaxedOk) {
+        await settle();
         t0 = performance.now();
         runConvkit('wasm-relaxed');
         t.relaxed.push(performance.now() - t0);
       }
+      await settle();
       t0 = performance.now();
       await runOrt();
       t.ort.push(performance.now() - t0);

@@ -38,6 +38,9 @@ const CONV_CASES: ConvCase[] = [
   { name: 'LeNet C1 (direct)', x: [16, 28, 28, 1], w: [5, 5, 1, 6], opts: {} },
   { name: 'LeNet C3', x: [16, 14, 14, 6], w: [5, 5, 6, 16], opts: {} },
   { name: 'grouped', x: [4, 18, 18, 16], w: [3, 3, 4, 32], opts: { padding: 'same', groups: 4 } },
+  // more filters than output pixels (a deep layer at batch 1): the parts take bands of filters
+  { name: 'deep, batch 1 (bands of filters)', x: [1, 4, 4, 32], w: [3, 3, 32, 264], opts: { padding: 'same' } },
+  { name: 'deep pointwise, batch 1', x: [1, 6, 6, 256], w: [1, 1, 256, 520], opts: {} },
 ];
 
 interface Run { key: string; values: Float32Array }
