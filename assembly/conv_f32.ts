@@ -14,7 +14,7 @@
 // gemm_f32_workspace_bytes() of scratch.
 import { CONV_PATH_GEMM, CONV_PATH_POINTWISE, CONV_PATH_DEPTHWISE, CONV_PATH_DIRECT, CONV_PATH_FLIPPED_GEMM } from './abi';
 import { WS_TABLES, MR, NR, partBegin } from './gemm_config';
-import { gemm_f32_driver, A_MATRIX, A_IM2COL, A_IM2COL_T, C_MATRIX, C_COL2IM } from './gemm_f32';
+import { gemm_f32_driver, splitByColumns, A_MATRIX, A_IM2COL, A_IM2COL_T, C_MATRIX, C_COL2IM } from './gemm_f32';
 import {
   conv_geometry_load, conv_geometry_to_input_grad, conv_is_pointwise, conv_is_depthwise,
   gN, gC, gF, gCg, gFg, gKg, gOutPix, gInPix, gGroups, gKD, gKH, gKW, gSD, gSH, gSW, gPD, gPH, gPW,
@@ -82,11 +82,8 @@ function forward(x: usize, w: usize, y: usize, ws: usize, path: i32, part: i32, 
   }
   const pointwise = path == CONV_PATH_POINTWISE;
   // A band of output pixels per part, or of filters when there are more filters than
-  // pixels (deep layers at batch 1: 7x7 pixels, 512 filters): each part packs all of the
-  // operand it does not split, and ResNet-18's last 3x3 convolutions split by pixels had
-  // every part pack the whole 9 MB filter (2 threads no faster than one).
-  const byRows = gOutPix >= parts * MR * 2, byCols = gFg >= parts * NR * 2;
-  const cols = byCols && (!byRows || gFg > gOutPix);
+  // pixels (deep layers at batch 1: 7x7 pixels, 512 filters): see splitByColumns.
+  const cols = splitByColumns(gOutPix, gFg, parts);
   const m0 = cols ? 0 : partBegin(gOutPix, MR, part, parts), m1 = cols ? gOutPix : partBegin(gOutPix, MR, part + 1, parts);
   const n0 = cols ? partBegin(gFg, NR, part, parts) : 0, n1 = cols ? partBegin(gFg, NR, part + 1, parts) : gFg;
   for (let g = 0; g < gGroups; g++) {
@@ -216,11 +213,14 @@ export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: us
     return;
   }
   if (path == CONV_PATH_POINTWISE) {
-    const m0 = partBegin(gOutPix, MR, part, parts), m1 = partBegin(gOutPix, MR, part + 1, parts);
+    // bands of pixels, or of input channels when there are more of them (as forward())
+    const cols = splitByColumns(gOutPix, gCg, parts);
+    const m0 = cols ? 0 : partBegin(gOutPix, MR, part, parts), m1 = cols ? gOutPix : partBegin(gOutPix, MR, part + 1, parts);
+    const n0 = cols ? partBegin(gCg, NR, part, parts) : 0, n1 = cols ? partBegin(gCg, NR, part + 1, parts) : gCg;
     for (let g = 0; g < gGroups; g++) {
       // dx_g [P x Cg] = dy_g [P x Fg] @ w_g^T
       gemm_f32_driver(gOutPix, gCg, gFg, A_MATRIX, dy + (<usize>(g * gFg) << 2), gF, false, w + (<usize>(g * gFg) << 2), gF, true,
-        C_MATRIX, dx + (<usize>(g * gCg) << 2), gC, false, ws, g, m0, m1);
+        C_MATRIX, dx + (<usize>(g * gCg) << 2), gC, false, ws, g, m0, m1, n0, n1);
     }
     return;
   }

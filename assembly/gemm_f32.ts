@@ -260,6 +260,19 @@ export function gemm_f32_driver(
 }
 
 /**
+ * Whether `parts` parts of a GEMM with an M x N output take bands of columns (else of
+ * rows). Each part packs all of the operand it does not split, so the split goes across
+ * the longer side (rows: every part packs all of B; columns: all of A), where both give
+ * every part whole register tiles. (A 64 x 400 x 120 dense-layer GEMM split by rows had
+ * both threads pack the whole 400 x 120 B, and ResNet-18's 7x7x512 convolutions at batch
+ * 1 every part the whole 9 MB filter: 2 threads were no faster than one.)
+ */
+export function splitByColumns(M: i32, N: i32, parts: i32): bool {
+  const byRows = M >= parts * MR * 2, byCols = N >= parts * NR * 2;
+  return byCols && (!byRows || N > M);
+}
+
+/**
  * C[M,N] (+)= op(A)[M,K] op(B)[K,N], row-major, pointers in bytes, leading dimensions
  * in elements. op(A)[i,k] = transA ? A[k*lda+i] : A[i*lda+k]; op(B) likewise.
  */
@@ -270,14 +283,8 @@ export function gemm_f32(
   C: usize, ldc: i32, accumulate: bool,
   ws: usize, part: i32, parts: i32,
 ): void {
-  // Part `part` of `parts`: a band of rows or of columns (bitwise the same result either
-  // way). Each part packs all of the operand it does not split, so the split goes across
-  // the longer side: rows when C has at least as many rows as columns (each part packs
-  // all of B), columns when it is wider (each packs all of A), whichever gives every part
-  // whole register tiles. (A 64 x 400 x 120 dense-layer GEMM split by rows had both
-  // threads pack the whole 400 x 120 B: 2 threads were slower than one.)
-  const byRows = M >= parts * MR * 2, byCols = N >= parts * NR * 2;
-  if (byRows ? !byCols || M >= N : !byCols) {
+  // Part `part` of `parts`: a band of rows or of columns (bitwise the same result either way).
+  if (!splitByColumns(M, N, parts)) {
     gemm_f32_driver(M, N, K, A_MATRIX, A, lda, transA, B, ldb, transB, C_MATRIX, C, ldc, accumulate, ws, 0,
       partBegin(M, MR, part, parts), partBegin(M, MR, part + 1, parts), 0, N);
   } else {
