@@ -264,8 +264,14 @@ export function valueAndGrad(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) 
     if (!value.requiresGrad) throw new Error('valueAndGrad: f does not depend on its arguments');
     // Only the arguments receive gradients: leaves that f closes over keep their .grad.
     backward(value, null, { inputs: leaves });
+    // The leaves' .grad is kept (it outlives tidy scopes, as a parameter's gradient must);
+    // what is returned is an ordinary tensor of the caller's scope, so that a tidy around
+    // the call frees it (as tf.grad's result in tf.tidy): handing out the kept one leaked
+    // one gradient per call.
     const grads = leaves.map((l, i) => {
-      const g = l.grad ?? outputOf(Fill, [], { shape: xs[i].shape, dtype: xs[i].dtype, value: 0 });
+      const acc = l.grad;
+      const g = acc ? shareStorage(acc, acc.shape) : outputOf(Fill, [], { shape: xs[i].shape, dtype: xs[i].dtype, value: 0 });
+      acc?.dispose();
       l.grad = null;
       l.dispose();
       return g;

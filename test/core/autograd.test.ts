@@ -179,6 +179,39 @@ describe('memory across training steps', () => {
   });
 });
 
+describe('grad and valueAndGrad inside tidy', () => {
+  it('free their gradients with the tidy (no storage outlives it), on ts and wasm, and return ordinary tensors', async () => {
+    for (const backend of ['ts', 'wasm']) {
+      await ck.setBackend(backend);
+      const live = () => ck.memory()[backend]?.storages ?? 0;
+      const x = ck.keep(ck.randomNormal([4, 5], { seed: 1 }));
+      const w = ck.keep(ck.randomNormal([5], { seed: 2 }));
+      const before = live();
+      for (let i = 0; i < 5; i++) {
+        ck.tidy(() => {
+          const [gx, gw] = ck.grad((a: ck.Tensor, b: ck.Tensor) => ck.sum(ck.mul(ck.leakyRelu(a, 0.1), b)))(x, w);
+          expect(gx.shape).toEqual([4, 5]);
+          expect(gw.shape).toEqual([5]);
+          const { value, grads } = ck.valueAndGrad((a: ck.Tensor) => ck.sum(ck.square(a)))(x);
+          expect(value.item()).toBeGreaterThan(0);
+          // d sum(x^2) / dx = 2x
+          const g = grads[0].dataSync(), xv = x.dataSync();
+          g.forEach((v, k) => expect(v).toBeCloseTo(2 * xv[k], 5));
+        });
+        expect(live(), `${backend}: storages after call ${i + 1}`).toBe(before);
+      }
+      // a gradient returned from the tidy survives it, and is the caller's to dispose
+      const kept = ck.tidy(() => ck.grad((a: ck.Tensor) => ck.sum(a))(x)[0]);
+      expect(Array.from(kept.dataSync())).toEqual(new Array(20).fill(1));
+      kept.dispose();
+      expect(live()).toBe(before);
+      x.dispose();
+      w.dispose();
+    }
+    await ck.setBackend('ts');
+  });
+});
+
 describe('disposed tensors on the path of backward (issue 13, part 6)', () => {
   const keepAlive = /keep it alive \(do not dispose it, nor let a tidy\(\) that ends between the forward pass and backward\(\) dispose it\) until backward\(\) has run/;
 
