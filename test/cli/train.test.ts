@@ -150,6 +150,24 @@ describe('CLI usage and errors', () => {
     expect(other.out).not.toContain('augmentation');
   });
 
+  it('--label-smoothing trains with smoothed targets (said in the log), and is checked', async () => {
+    const base = ['train', '--dataset', 'digits', '--limit', '300', '--test-limit', '100', '--epochs', '2', '--backend', 'ts', '--json'];
+    const plain = await cli(...base);
+    const smooth = await cli(...base, '--label-smoothing', '0.2');
+    expect(smooth.code, smooth.err).toBe(0);
+    expect(smooth.err).toContain('label smoothing 0.2');
+    expect(plain.err).not.toContain('label smoothing');
+    // the same seed and data: only the targets differ, so the training loss does
+    const lp = JSON.parse(plain.out).train.loss, ls = JSON.parse(smooth.out).train.loss;
+    expect(Number.isFinite(ls)).toBe(true);
+    expect(ls).not.toBeCloseTo(lp, 3);
+    for (const bad of ['1', '-0.1', 'x']) {
+      const r = await cli('train', '--label-smoothing', bad);
+      expect(r.code, bad).toBe(2);
+      expect(r.err, bad).toMatch(/--label-smoothing must be a (number in \[0, 1\)|finite number), received/);
+    }
+  });
+
   it('a missing data set names the path and how to get it (exit status 1)', async () => {
     const r = await cli('train', '--dataset', 'fashion-mnist', '--data-dir', join(dir, 'none'), '--backend', 'ts');
     expect(r.code).toBe(1);

@@ -33,6 +33,7 @@ ${THREADS_HELP}
   --validation-split F  hold out this fraction of the training images for val_ metrics
   --test-split F        held-out fraction for sets without a test part (digits, semeion; default 0.2)
   --limit N             use only the first N training images (and --test-limit N test images)
+  --label-smoothing S   cross-entropy label smoothing in [0, 1) (default 0), as PyTorch's and Keras's
   --augment             random crops (2 px), rotations (10 degrees) and zoom (10%) on the fly
                         (fashion-mnist's default model flips images at random unless --no-augment)
   --save PATH           save the trained model (model.json, weights.bin, training.json) in PATH
@@ -54,7 +55,7 @@ const OPTIONS: OptionSpec = {
   json: 'boolean', quiet: 'boolean', augment: 'boolean', 'no-augment': 'boolean',
   dataset: 'string', 'data-dir': 'string', model: 'string', epochs: 'string', 'batch-size': 'string', optimizer: 'string', lr: 'string',
   schedule: 'string', backend: 'string', threads: 'string', seed: 'string', 'validation-split': 'string', 'test-split': 'string', limit: 'string',
-  'test-limit': 'string', save: 'string', plot: 'string',
+  'test-limit': 'string', save: 'string', plot: 'string', 'label-smoothing': 'string',
 };
 
 async function run(args: ParsedArgs): Promise<number> {
@@ -77,6 +78,10 @@ async function run(args: ParsedArgs): Promise<number> {
     if (v !== undefined && !(v > 0 && v < 1)) throw new UsageError(`--${name} must be a number in (0, 1), received '${flagString(args, name)}'`);
     return v;
   };
+  const labelSmoothing = flagNumber(args, 'label-smoothing');
+  if (labelSmoothing !== undefined && !(labelSmoothing >= 0 && labelSmoothing < 1)) {
+    throw new UsageError(`--label-smoothing must be a number in [0, 1), received '${flagString(args, 'label-smoothing')}'`);
+  }
   const vs = fraction('validation-split');
   const testSplit = fraction('test-split');
   const seed = flagNumber(args, 'seed', 1)!;
@@ -99,7 +104,7 @@ async function run(args: ParsedArgs): Promise<number> {
     out = await runTraining(
       {
         dataset, dataDir: flagString(args, 'data-dir'), limit, testLimit, testSplit,
-        model, epochs, batchSize, optimizer, lr, seed, schedule,
+        model, epochs, batchSize, optimizer, lr, seed, schedule, labelSmoothing,
         validationSplit: vs, augment: flagBool(args, 'augment') ? { cropPadding: 2, rotation: 10, scale: 0.1 } : flagBool(args, 'no-augment') ? false : undefined,
         save, plot, backend, backendLabel: label, verbose: quiet ? 0 : 1,
         progress: json ? { write: (s) => void process.stderr.write(s), tty: !!process.stderr.isTTY } : undefined,
