@@ -74,6 +74,27 @@ function scatterBy(x: GVal, u: GVal, writer: Int32Array): GVal {
   const g = reshape(gather(reshape(ut, [ut.size]), tensor(from, [from.length], 'int32'), 0), dt.shape);
   return fl(where(mk(hit, dt.shape, T.BOOL).t, g, dt), x.dt);
 }
+/**
+ * GatherElements / ScatterElements addressing: for each element of `indices` (data's rank),
+ * the flat offset into data of the element whose coordinate on the node's `axis` is the index
+ * (negative indices count from the end) and whose other coordinates are the index element's own.
+ */
+function elementOffsets(ctx: GCtx, x: GVal, iv: GVal): Int32Array {
+  const ds = x.t.shape, is = iv.t.shape, r = ds.length, a = normAxis(ctx, attrInt(ctx.node, 'axis', 0), r);
+  if (is.length !== r) ctx.fail(`indices of shape ${fmt(is)} must have data's rank ${r}`);
+  const idx = intsIn(ctx, iv, 1, 'indices')!, dst = ds.map((_, i) => prod(ds.slice(i + 1)));
+  const out = new Int32Array(idx.length), pos = new Array<number>(r).fill(0);
+  for (let k = 0; k < idx.length; k++) {
+    let e = idx[k];
+    if (e < -ds[a] || e >= ds[a]) ctx.fail(`index ${e} is out of range for axis ${a} of size ${ds[a]}`);
+    if (e < 0) e += ds[a];
+    let f = 0;
+    for (let i = 0; i < r; i++) f += (i === a ? e : pos[i]) * dst[i];
+    out[k] = f;
+    for (let i = r - 1; i >= 0; i--) { if (++pos[i] < is[i]) break; pos[i] = 0; }
+  }
+  return out;
+}
 /** ScatterElements / Scatter(data, indices, updates, axis): data[..., indices[i...], ...] = updates[i...] (reduction 'none'). */
 function scatterElements(): GraphOp {
   return {
@@ -81,18 +102,9 @@ function scatterElements(): GraphOp {
     check: (n) => (attrString(n, 'reduction', 'none') !== 'none' ? `reduction '${attrString(n, 'reduction', '')}' is not supported (none is)` : null),
     run: (ctx, ins) => {
       const x = need(ctx, ins[0], 0, 'data'), iv = need(ctx, ins[1], 1, 'indices'), u = need(ctx, ins[2], 2, 'updates');
-      const ds = x.t.shape, is = iv.t.shape, r = ds.length, a = normAxis(ctx, attrInt(ctx.node, 'axis', 0), r);
-      const idx = intsIn(ctx, iv, 1, 'indices')!, dst = ds.map((_, i) => prod(ds.slice(i + 1)));
-      const writer = new Int32Array(x.t.size).fill(-1), pos = new Array<number>(r).fill(0);
-      for (let k = 0; k < idx.length; k++) {
-        let e = idx[k];
-        if (e < -ds[a] || e >= ds[a]) ctx.fail(`index ${e} is out of range for axis ${a} of size ${ds[a]}`);
-        if (e < 0) e += ds[a];
-        let f = 0;
-        for (let i = 0; i < r; i++) f += (i === a ? e : pos[i]) * dst[i];
-        writer[f] = k;
-        for (let i = r - 1; i >= 0; i--) { if (++pos[i] < is[i]) break; pos[i] = 0; }
-      }
+      const offsets = elementOffsets(ctx, x, iv);
+      const writer = new Int32Array(x.t.size).fill(-1);
+      offsets.forEach((f, k) => (writer[f] = k));
       return [scatterBy(x, u, writer)];
     },
   };
@@ -295,21 +307,8 @@ export const MORE_OPS: Record<string, GraphOp> = {
     attrs: ['axis'],
     run: (ctx, ins) => {
       const x = need(ctx, ins[0], 0, 'data'), iv = need(ctx, ins[1], 1, 'indices');
-      const r = x.t.rank, a = normAxis(ctx, attrInt(ctx.node, 'axis', 0), r);
-      const idx = intsIn(ctx, iv, 1, 'indices')!, is = iv.t.shape, xs = x.t.shape;
-      if (is.length !== r) ctx.fail(`indices of shape ${fmt(is)} must have data's rank ${r}`);
-      const xst = xs.map((_, i) => prod(xs.slice(i + 1)));
-      const flat = new Int32Array(idx.length), pos = new Array<number>(r).fill(0);
-      for (let k = 0; k < idx.length; k++) {
-        let v = idx[k];
-        if (v < -xs[a] || v >= xs[a]) ctx.fail(`index ${v} is out of range for axis ${a} of size ${xs[a]}`);
-        if (v < 0) v += xs[a];
-        let f = 0;
-        for (let i = 0; i < r; i++) f += (i === a ? v : pos[i]) * xst[i];
-        flat[k] = f;
-        for (let i = r - 1; i >= 0; i--) { if (++pos[i] < is[i]) break; pos[i] = 0; }
-      }
-      return [{ t: reshape(gather(reshape(x.t, [x.t.size]), tensor(flat, [flat.length], 'int32'), 0), is), dt: x.dt }];
+      const flat = elementOffsets(ctx, x, iv);
+      return [{ t: reshape(gather(reshape(x.t, [x.t.size]), tensor(flat, [flat.length], 'int32'), 0), iv.t.shape), dt: x.dt }];
     },
   },
   /** Trilu: keep the upper (upper = 1, default) or lower triangle of the last two axes, shifted by diagonal k (input 1). */
