@@ -60,6 +60,8 @@ export class OnnxGraphModel extends Model {
   /** Float initializers that are layer parameters (see parameterNames): trainable weights. */
   private readonly params: GraphWeight[] = [];
   private readonly file: string;
+  /** The traced shapes of every value (traceShapes), once computed; null: not traceable. */
+  private shapeTrace?: Map<string, number[]> | null;
 
   constructor(m: OnnxModel, order: OnnxNode[], opts: { file: string; opset: number; channelsLast: boolean; name?: string }) {
     super({ name: opts.name } as never);
@@ -261,9 +263,7 @@ export class OnnxGraphModel extends Model {
       if (!traced) throw new Error(`${this.label}: ${what} has shape ${sp.shape ? this.fmtDeclared(sp) : '(not declared)'}, with symbolic axes besides the batch: it has no fixed shape`);
       dims = traced;
     }
-    const d = dims as number[];
-    const cl = this.channelsLast && d.length >= 3 ? clPerm(d.length).map((a) => d[a]) : d;
-    return cl.slice(1);
+    return this.atBoundary(dims as number[]);
   }
 
   /** Float initializer values: 'all' counts every one, 'trainable' the weights (when not frozen). */
@@ -322,8 +322,7 @@ export class OnnxGraphModel extends Model {
     });
     const boundary = (specs: GraphInputSpec[]) => specs.map((sp) => {
       const sh = shapes?.get(sp.name);
-      const cl = sh && this.channelsLast && sh.length >= 3 ? clPerm(sh.length).map((a) => sh[a]) : sh;
-      return cl ? cl.slice(1) : (sp.shape ?? []).slice(1).map((d) => (typeof d === 'number' ? d : -1));
+      return sh ? this.atBoundary(sh) : (sp.shape ?? []).slice(1).map((d) => (typeof d === 'number' ? d : -1));
     });
     const ins = boundary(this.graphInputs), outs = boundary(this.graphOutputs);
     return {
@@ -340,8 +339,11 @@ export class OnnxGraphModel extends Model {
 
   /** Every value's shape for one example of zeros (file layout), or null when an input's non-batch axis is symbolic. */
   private traceShapes(): Map<string, number[]> | null {
-    if (this.graphInputs.some((sp) => !sp.shape || sp.shape.slice(1).some((d) => typeof d !== 'number'))) return null;
-    return noGrad(() => tidy(() => {
+    // Shapes depend on the declared input shapes and the constant initializers, not on the
+    // weights' values, so one trace serves the model's life.
+    if (this.shapeTrace !== undefined) return this.shapeTrace;
+    if (this.graphInputs.some((sp) => !sp.shape || sp.shape.slice(1).some((d) => typeof d !== 'number'))) return (this.shapeTrace = null);
+    return (this.shapeTrace = noGrad(() => tidy(() => {
       const values = new Map<string, GVal>(this.consts);
       for (const w of this.params) values.set(w.name, { t: w.value, dt: w.onnxType });
       for (const sp of this.graphInputs) {
@@ -351,7 +353,13 @@ export class OnnxGraphModel extends Model {
       }
       this.runNodes(this.order, values);
       return new Map([...values].map(([k, v]) => [k, [...v.t.shape]]));
-    }));
+    })));
+  }
+
+  /** A traced or declared shape (batch axis first, the file's layout) as one example at the boundary. */
+  private atBoundary(d: readonly number[]): number[] {
+    const cl = this.channelsLast && d.length >= 3 ? clPerm(d.length).map((a) => d[a]) : d;
+    return cl.slice(1);
   }
 
   /** The ONNX graph as bytes of a .onnx file, with the weights' current values. */
