@@ -14,8 +14,8 @@ import type { Kernel } from '../../../kernels/kernel.js';
 import { BINARY_OP, UNARY_OP } from '../../../kernels/wasm_abi.js';
 import type { TensorInfo } from '../../../tensor/backend.js';
 import { sizeOf, stridesOf } from '../../../tensor/shape.js';
-import { FLOPS_PER_FLOAT_MOVED, wasmKernel, type WasmBackend } from '../backend.js';
-import { boxSplit, broadcastStrides, collapse, forEachBox, type Walk } from './strided.js';
+import { wasmKernel, type WasmBackend } from '../backend.js';
+import { broadcastStrides, collapse, forEachBox, runBox, type Walk } from './strided.js';
 
 /** The binary kernels and their codes in binary_f32. */
 const BINARY: [Kernel, number][] = [
@@ -55,7 +55,7 @@ function tiledVectorBinary(be: WasmBackend, code: number, walk: Walk, pa: number
     const full = [0, 0, P, 1], vec = [0, 0, 0, 1];
     const [pa2, sa2, pb2, sb2] = vectorArg === 1 ? [pa, full, pattern, vec] : [pattern, vec, pb, full];
     const args = [code, pa2, pb2, py, 1, 1, rows, P, ...sa2, ...sb2];
-    be.parallelSplit('binary_f32', args, boxSplit([1, 1, rows, P], [sa2, sb2, full], 4, [1, 2, 3])!, 3 * FLOPS_PER_FLOAT_MOVED * rows * P);
+    runBox(be, 'binary_f32', args, 4, [1, 2, 3], [sa2, sb2, full], 3);
     const done = rows * m; // the rows left over, as they are
     if (done < R) {
       const o = 4 * done * C;
@@ -76,10 +76,7 @@ export function binaryOp(be: WasmBackend, kernel: Kernel, code: number, a: Tenso
   const pa = be.ptr(a), pb = be.ptr(b), py = be.ptr(y);
   if (tiledVectorBinary(be, code, walk, pa, pb, py)) return y;
   forEachBox(walk, (off, d, s) => {
-    const args = [code, pa + 4 * off[0], pb + 4 * off[1], py + 4 * off[2], d[0], d[1], d[2], d[3], ...s[0], ...s[1]];
-    const split = boxSplit(d, s, 4, [1, 2, 3]);
-    if (split) be.parallelSplit('binary_f32', args, split, 3 * FLOPS_PER_FLOAT_MOVED * d[0] * d[1] * d[2] * d[3]);
-    else be.wasm.binary_f32(...args);
+    runBox(be, 'binary_f32', [code, pa + 4 * off[0], pb + 4 * off[1], py + 4 * off[2], d[0], d[1], d[2], d[3], ...s[0], ...s[1]], 4, [1, 2, 3], s, 3);
   });
   return y;
 }
@@ -105,10 +102,7 @@ wasmKernel(Where, ([c, a, b], _attrs, be) => {
   const walk = collapse(shape, [c, a, b].map((t) => broadcastStrides(t.shape, shape)).concat([stridesOf(shape)]));
   const pc = be.ptr(c), pa = be.ptr(a), pb = be.ptr(b), py = be.ptr(y);
   forEachBox(walk, (off, d, s) => {
-    const args = [pc + 4 * off[0], pa + 4 * off[1], pb + 4 * off[2], py + 4 * off[3], d[0], d[1], d[2], d[3], ...s[0], ...s[1], ...s[2]];
-    const split = boxSplit(d, s, 4, [0, 1, 2, 3]);
-    if (split) be.parallelSplit('where_f32', args, split, 4 * FLOPS_PER_FLOAT_MOVED * d[0] * d[1] * d[2] * d[3]);
-    else be.wasm.where_f32(...args);
+    runBox(be, 'where_f32', [pc + 4 * off[0], pa + 4 * off[1], pb + 4 * off[2], py + 4 * off[3], d[0], d[1], d[2], d[3], ...s[0], ...s[1], ...s[2]], 4, [0, 1, 2, 3], s, 4);
   });
   return y;
 });

@@ -7,7 +7,7 @@
 import { BroadcastTo, Concat, OneHot, Pad, Reverse, Slice, Transpose, concatShape, padShape, transposeShape } from '../../../kernels/shape.js';
 import { sizeOf, stridesOf } from '../../../tensor/shape.js';
 import { FLOPS_PER_FLOAT_MOVED, wasmKernel, type WasmBackend } from '../backend.js';
-import { boxSplit, broadcastStrides, collapse, forEachBox } from './strided.js';
+import { broadcastStrides, collapse, forEachBox, runBox } from './strided.js';
 
 /**
  * dst[dstOff + dstStrides . i] = src[srcOff + srcStrides . i] for every index i of
@@ -22,10 +22,7 @@ export function copyWalk(
   if (sizeOf(shape) === 0) return;
   const walk = collapse(shape, [srcStrides, dstStrides]);
   forEachBox(walk, (off, d, s) => {
-    const args = [src + 4 * (srcOff + off[0]), dst + 4 * (dstOff + off[1]), d[0], d[1], d[2], d[3], ...s[0], ...s[1]];
-    const split = boxSplit(d, s, 2, [0, 1]);
-    if (split) be.parallelSplit('copy_strided_f32', args, split, 2 * FLOPS_PER_FLOAT_MOVED * d[0] * d[1] * d[2] * d[3]);
-    else be.wasm.copy_strided_f32(...args);
+    runBox(be, 'copy_strided_f32', [src + 4 * (srcOff + off[0]), dst + 4 * (dstOff + off[1]), d[0], d[1], d[2], d[3], ...s[0], ...s[1]], 2, [0, 1], s, 2);
   });
 }
 

@@ -6,6 +6,7 @@
  */
 import { broadcastStrides, collapse, type StridedWalk } from '../../../kernels/broadcast.js';
 import { RANGE_ALIGN, type RangeSplit } from '../threads.js';
+import { FLOPS_PER_FLOAT_MOVED, type ThreadedExport, type WasmBackend } from '../backend.js';
 
 export { broadcastStrides, collapse };
 export type Walk = StridedWalk;
@@ -46,4 +47,20 @@ export function boxSplit(dims4: readonly number[], strides4: readonly (readonly 
   const k = dims4.findIndex((d) => d > 1);
   if (k < 0) return null;
   return { nArg: dims4Arg + k, strides: ptrArgs.map((arg, i) => [arg, 4 * strides4[i][k]] as const), align: k === 3 ? RANGE_ALIGN : 1 };
+}
+
+/**
+ * Call box export `name` (`args[dims4Arg..dims4Arg + 3]` its dims, `ptrArgs` its operand
+ * pointers with `strides4`) shared among the threads along boxSplit's axis when it is big
+ * enough (WasmBackend.parallelSplit's cut-over, `floatsPerElement` floats moved per
+ * element), else on this thread.
+ */
+export function runBox(
+  be: WasmBackend, name: ThreadedExport, args: number[], dims4Arg: number, ptrArgs: readonly number[],
+  strides4: readonly (readonly number[])[], floatsPerElement: number,
+): void {
+  const dims4 = args.slice(dims4Arg, dims4Arg + 4);
+  const split = boxSplit(dims4, strides4, dims4Arg, ptrArgs);
+  if (split) be.parallelSplit(name, args, split, floatsPerElement * FLOPS_PER_FLOAT_MOVED * dims4[0] * dims4[1] * dims4[2] * dims4[3]);
+  else be.wasm[name](...args);
 }
