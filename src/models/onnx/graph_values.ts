@@ -29,7 +29,7 @@ export interface GCtx {
 export interface GraphOp {
   /** Attributes the evaluator implements (others are refused by name). */
   attrs: string[];
-  /** A reason to refuse the node before running (attribute values not implemented), or null. */
+  /** A reason to refuse the node before running (an attribute value convkit does not support), or null. */
   check?: (n: OnnxNode, opset: number) => string | null;
   run: (ctx: GCtx, ins: (GVal | undefined)[]) => (GVal | undefined)[];
 }
