@@ -214,13 +214,16 @@ export class WasmBackend implements Backend {
    * `partsPerThread` parts per thread, claimed as threads come free: more parts balance
    * the load when a core is busy with something else, but each part re-packs what the
    * kernel shares across its rows (the GEMM's B operand), so kernels whose shared
-   * operand is big (a filter gradient's dy) take one part per thread.
+   * operand is big (a filter gradient's dy) take one part per thread. `units`, when the
+   * kernel splits into few pieces (batch norm's bands of 16 channels), caps the parts: with
+   * fewer than 2 the call stays here (another thread would only claim the one piece while
+   * this one waits for it).
    */
-  parallel(name: ThreadedExport, args: number[], wsArg: number, flops: number, partsPerThread = 1): void {
+  parallel(name: ThreadedExport, args: number[], wsArg: number, flops: number, partsPerThread = 1, units = Infinity): void {
     const pool = this.pool;
-    if (pool && flops >= this.minParallelFlops && pool.active) {
+    if (pool && units >= 2 && flops >= this.minParallelFlops && pool.active) {
       this.threadedCalls++;
-      pool.run(this.wasm, name, args, wsArg, pool.threads * partsPerThread);
+      pool.run(this.wasm, name, args, wsArg, Math.min(units, pool.threads * partsPerThread));
       return;
     }
     this.wasm[name](...args, 0, 1);

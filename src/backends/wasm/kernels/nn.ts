@@ -102,14 +102,10 @@ wasmKernel(SoftmaxCrossEntropyGrad, ([dloss, logits, labels], _attrs, be) => {
 const bnScratchBytes = (C: number) => 32 * (C + 4);
 
 /**
- * The per-channel sums of batch norm (statistics, gradient sums) run on bands of 16
- * channels (assembly/batch_norm_f32.ts): with one band there is nothing to share, and
- * the caller would only wait for the worker that claimed it, so it runs here.
+ * Bands of channels the per-channel sums of batch norm (statistics, gradient sums) split
+ * into: 16 channels each (chan() in assembly/batch_norm_f32.ts).
  */
-function bnSums(be: WasmBackend, name: 'batch_norm_stats_f32' | 'batch_norm_grad_sums_f32', args: number[], C: number, flops: number): void {
-  if (C > 16) be.parallel(name, args, -1, flops);
-  else be.wasm[name](...args, 0, 1);
-}
+const bnBands = (C: number) => Math.ceil(C / 16);
 
 wasmKernel(BatchNorm, (inputs, { epsilon: eps, training }, be) => {
   const [x, gamma, beta] = inputs;
@@ -128,7 +124,7 @@ wasmKernel(BatchNorm, (inputs, { epsilon: eps, training }, be) => {
   try {
     if (training) {
       const mean = be.alloc([C]), variance = be.alloc([C]);
-      if (C) bnSums(be, 'batch_norm_stats_f32', [be.ptr(x), M, C, be.ptr(mean), be.ptr(variance), scratch, meanLo], C, FLOPS_PER_FLOAT_MOVED * 2 * M * C);
+      if (C) be.parallel('batch_norm_stats_f32', [be.ptr(x), M, C, be.ptr(mean), be.ptr(variance), scratch, meanLo], -1, FLOPS_PER_FLOAT_MOVED * 2 * M * C, 1, bnBands(C));
       if (M && C) apply(mean, variance, meanLo);
       return [y, mean, variance];
     }
@@ -146,10 +142,10 @@ wasmKernel(BatchNormGrad, ([dy, x, gamma, mean, variance], { epsilon }, be) => {
   try {
     if (C) {
       // the sums over bands of channels, then dx over bands of rows (it needs every channel's sums)
-      bnSums(be, 'batch_norm_grad_sums_f32', [
+      be.parallel('batch_norm_grad_sums_f32', [
         be.ptr(dy), be.ptr(x), be.ptr(gamma), be.ptr(mean), be.ptr(variance),
         be.ptr(dgamma), be.ptr(dbeta), M, C, epsilon, scratch
-      ], C, FLOPS_PER_FLOAT_MOVED * 2 * M * C);
+      ], -1, FLOPS_PER_FLOAT_MOVED * 2 * M * C, 1, bnBands(C));
       if (M) be.parallel('batch_norm_grad_dx_f32', [be.ptr(dy), be.ptr(x), be.ptr(mean), be.ptr(dx), M, C, scratch], -1, FLOPS_PER_FLOAT_MOVED * 3 * M * C);
     }
   } finally {
