@@ -7,18 +7,20 @@
 // identification against a database of precomputed encodings (6, 7, 8 enrolled; 9 must be
 // rejected), and the siamese logistic head on |f(a) - f(b)| trained on pairs of the 48 training identities.
 // Metrics are means over --seeds runs (default 3: training, split and pairs seeded alike).
-// Usage: node examples/face-verification.mjs [--steps N] [--seeds N] [--glyphs N] [--threads N] [--json]
+// Usage: node examples/face-verification.mjs [--quick] [--steps N] [--seeds N] [--glyphs N] [--threads N] [--json]
+// (--quick: one seed of 400 steps, about 20 s; AUC about 0.95 instead of 0.958)
 // (--glyphs 0 trains on the 48 digit identities alone, the earlier recipe)
 import * as ck from 'convkit';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
-const steps = opt('--steps', 1000), glyphs = opt('--glyphs', 2000), threads = opt('--threads', undefined);
+const quick = args.includes('--quick');
+const steps = opt('--steps', quick ? 400 : 1000), glyphs = opt('--glyphs', 2000), threads = opt('--threads', undefined);
 const log = (...a) => { if (!json) console.log(...a); };
 await ck.setBackend('wasm', threads ? { threads } : undefined);
 
-const seeds = args.includes('--seeds') ? Number(args[args.indexOf('--seeds') + 1]) : 3;
+const seeds = opt('--seeds', quick ? 1 : 3);
 const t0 = performance.now();
 const digits = await ck.loadDigits();
 const seen = [0, 1, 2, 3, 4, 5], unseen = [6, 7, 8, 9];
