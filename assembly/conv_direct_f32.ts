@@ -15,6 +15,7 @@
 // registers, as in the GEMM micro-kernel: the filter, packed once per call into 8-wide
 // strips, supplies the vectors and the row buffer the broadcast values.
 import { KC, NC, PACK_A_BYTES, partBegin } from './gemm_config';
+import { epiOn, epilogue_pixels } from './epilogue_f32';
 import {
   gN, gD, gH, gW, gC, gOD, gOH, gOW, gF, gKD, gKH, gKW, gSD, gSH, gSW, gDD, gDH, gDW, gPD, gPH, gPW,
   gGroups, gCg, gFg, gKg, dwTapIn as listIn, dwTapFilt as listW,
@@ -232,6 +233,7 @@ export function conv_direct_forward_f32(x: usize, w: usize, y: usize, ws: usize,
         }
       }
     }
+    if (epiOn) epilogue_pixels(yrow, gOW, gF);
   }
 }
 

@@ -21,6 +21,7 @@ import {
 } from './conv_geometry';
 import { conv_direct_fits, conv_direct_forward_f32, conv_direct_filter_fits, conv_direct_backprop_filter_f32 } from './conv_direct_f32';
 import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
+import { epiOn, epilogue_begin, epilogue_end, epilogue_pixels } from './epilogue_f32';
 
 // Threads: each kernel computes part `part` of `parts` (0 of 1 on one thread), and the
 // parts are disjoint sets of output elements, each computed with the same sums in the same
@@ -70,10 +71,39 @@ export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: 
   forward(x, w, y, ws, path, part, parts);
 }
 
+/**
+ * y = act(conv(x, w) + bias) (the FusedConv2D kernel) on forward path `path`: part `part`
+ * of `parts`. `bias` is [F] floats (0: none); the activation is the epilogue of
+ * epilogue_f32.ts (leaky slope `alpha`, clamp to [lo, hi]), applied to each piece of the
+ * output as soon as it is computed. The same sums as conv_forward_f32, so the result is
+ * bitwise the same for every thread count.
+ */
+export function conv_forward_fused_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize, path: i32, bias: usize, alpha: f32, lo: f32, hi: f32, part: i32, parts: i32): void {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  epilogue_begin(bias, alpha, lo, hi);
+  forward(x, w, y, ws, path, part, parts);
+  epilogue_end();
+}
+
+/** Output pixels per depthwise piece that gets the epilogue while in cache (about 32 kB of output). */
+function depthwisePiece(): i32 {
+  return max(1, 8192 / gF);
+}
+
 /** The forward convolution of the loaded geometry (shared with the flipped input gradient). */
 function forward(x: usize, w: usize, y: usize, ws: usize, path: i32, part: i32, parts: i32): void {
   if (path == CONV_PATH_DEPTHWISE) {
-    depthwise_forward_f32(x, w, y, partBegin(gOutPix, 1, part, parts), partBegin(gOutPix, 1, part + 1, parts));
+    const p0 = partBegin(gOutPix, 1, part, parts), p1 = partBegin(gOutPix, 1, part + 1, parts);
+    if (!epiOn) {
+      depthwise_forward_f32(x, w, y, p0, p1);
+      return;
+    }
+    const piece = depthwisePiece();
+    for (let p = p0; p < p1; p += piece) {
+      const q = min(p1, p + piece);
+      depthwise_forward_f32(x, w, y, p, q);
+      epilogue_pixels(y + (<usize>p * <usize>gF << 2), q - p, gF);
+    }
     return;
   }
   if (path == CONV_PATH_DIRECT) {

@@ -16,6 +16,7 @@ import { MR, NR, KC, MC, NC, PACK_A_BYTES, WS_SCRATCH, partBegin } from './gemm_
 import { gemm_f32_5x8 } from './gemm_f32_5x8';
 import { gemm_f32_6x8_relaxed } from './gemm_f32_6x8_relaxed';
 import { pack_a_im2col, pack_a_im2col_t, im2col_rows, col2im_add_tile, packRowsStrided } from './im2col_f32';
+import { epiOn, epilogue_tile } from './epilogue_f32';
 
 /** A comes from a row-major matrix (ptr, lda, transposed or not). */
 export const A_MATRIX: i32 = 0;
@@ -189,6 +190,8 @@ function merge_tile(tile: usize, C: usize, ldc: i32, mr: i32, nr: i32, accumulat
  * A for group `group`), op(B) is K x N (a matrix), C is M x N (a matrix, or col2im into
  * the image gradient at C). ws: gemm_f32_workspace_bytes() of scratch.
  * accumulate: C += op(A) op(B); otherwise C = op(A) op(B) (col2im always adds).
+ * With the fused epilogue on (epilogue_begin), each finished tile of a C matrix gets it,
+ * column j as filter group * N + j.
  *
  * Only rows [m0, m1) and columns [n0, n1) of C are computed (threads each take a part;
  * m0 a multiple of MR, n0 of NR, where they are not 0). Every element of C is the same
@@ -211,6 +214,7 @@ export function gemm_f32_driver(
     if (!accumulate && cMode == C_MATRIX) {
       for (let i = m0; i < m1; i++) memory.fill(C + ((<usize>i * ldc + n0) << 2), 0, <usize>(n1 - n0) << 2);
     }
+    if (epiOn && cMode == C_MATRIX) epilogue_tile(C + ((<usize>m0 * ldc + n0) << 2), <usize>ldc << 2, m1 - m0, n1 - n0, group * N + n0);
     return;
   }
   const packA = ws;
@@ -229,6 +233,8 @@ export function gemm_f32_driver(
       const kc = min(kcMax, K - pc);
       pack_b(B, ldb, transB, pc, kc, jc, nc, packB);
       const acc = accumulate || pc > 0;
+      // the fused epilogue (epilogue_f32.ts) runs on each tile of C after its last K block
+      const epilogue = epiOn && cMode == C_MATRIX && pc + kc >= K;
       for (let ic = m0; ic < m1; ic += mcMax) {
         const mc = min(mcMax, m1 - ic);
         if (aMode == A_IM2COL) pack_a_im2col(A, group, ic, mc, pc, kc, packA);
@@ -248,6 +254,7 @@ export function gemm_f32_driver(
                 ukernel(kc, pa, pb, tile, 32, false);
                 merge_tile(tile, c, ldc, mr, nr, acc);
               }
+              if (epilogue) epilogue_tile(c, ldcBytes, mr, nr, group * N + jc + jr);
             } else {
               ukernel(kc, pa, pb, tile, 32, false);
               col2im_add_tile(tile, ir, mr, jc + jr, nr, C, group);

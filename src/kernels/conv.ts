@@ -225,6 +225,70 @@ export const Conv3D = convKernel<Conv3DAttrs>('Conv3D', 'forward');
 export const Conv3DBackpropInput = convKernel<Conv3DAttrs>('Conv3DBackpropInput', 'input');
 export const Conv3DBackpropFilter = convKernel<Conv3DAttrs>('Conv3DBackpropFilter', 'filter');
 
+// ---------------------------------------------------------------- fused forward
+
+/**
+ * The activations FusedConv2D applies after the bias: the ones inference graphs put after
+ * a convolution (and a folded batch norm). 'leakyRelu' takes `leakyReluAlpha` (>= 0).
+ */
+export type FusedActivation = 'linear' | 'relu' | 'relu6' | 'leakyRelu';
+export const FUSED_ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'relu6', 'leakyRelu'];
+
+export interface FusedConv2DAttrs extends Conv2DAttrs {
+  activation: FusedActivation;
+  /** The slope below zero of 'leakyRelu' (>= 0; ignored by the others). */
+  leakyReluAlpha?: number;
+}
+
+/**
+ * An activation as the epilogue every backend runs: y = min(max(leaky(z), lo), hi) with
+ * leaky(z) = z < 0 ? alpha z : z (assembly/epilogue_f32.ts).
+ */
+export function fusedEpilogue(attrs: FusedConv2DAttrs): { alpha: number; lo: number; hi: number } {
+  switch (attrs.activation) {
+    case 'linear': return { alpha: 1, lo: -Infinity, hi: Infinity };
+    case 'relu': return { alpha: 1, lo: 0, hi: Infinity };
+    case 'relu6': return { alpha: 1, lo: 0, hi: 6 };
+    case 'leakyRelu': return { alpha: attrs.leakyReluAlpha ?? 0.01, lo: -Infinity, hi: Infinity };
+  }
+}
+
+/**
+ * FusedConv2D: y[n,oh,ow,f] = act(Conv2D(x, w)[n,oh,ow,f] + bias[f]) in one kernel, so the
+ * bias and the activation cost no extra pass over y (TF.js's fused conv2d). The op
+ * (src/ops/conv.ts, conv2d with an `activation`) records its gradient from the output:
+ * dz = dy * act'(z), read from y (y > 0 exactly where z > 0 for relu, relu6 and leaky relu
+ * with alpha >= 0; relu6 also needs y < 6), then the Conv2D gradients of dz and db = sum dz.
+ */
+export const FusedConv2D = defineKernel<FusedConv2DAttrs>({
+  name: 'FusedConv2D',
+  inputs: ['x', 'w', 'bias'],
+  check(inputs, attrs) {
+    const s = convShapes(attrs.conv);
+    expectShape('FusedConv2D', 'x', inputs[0], s.x);
+    expectShape('FusedConv2D', 'w', inputs[1], s.w);
+    expectShape('FusedConv2D', 'bias', inputs[2], [attrs.conv.outC]);
+    expectSameDtype('FusedConv2D', ['x', 'w', 'bias'], inputs);
+    if (!FUSED_ACTIVATIONS.includes(attrs.activation)) {
+      throw new RangeError(`FusedConv2D: activation must be one of ${FUSED_ACTIVATIONS.join(', ')}, received ${JSON.stringify(attrs.activation)}`);
+    }
+    const a = attrs.leakyReluAlpha;
+    if (a !== undefined && !(Number.isFinite(a) && a >= 0)) throw new RangeError(`FusedConv2D: leakyReluAlpha must be a finite number >= 0, received ${a}`);
+  },
+  reference([x, w, bias], attrs) {
+    const y = convForward(x, w, attrs.conv);
+    const { alpha, lo, hi } = fusedEpilogue(attrs);
+    const v = y.values, b = bias.values, F = attrs.conv.outC;
+    for (let i = 0; i < v.length; i++) {
+      v[i] += b[i % F];
+      let z = v[i];
+      if (z < 0) z *= alpha;
+      v[i] = Math.min(Math.max(z, lo), hi);
+    }
+    return y;
+  },
+});
+
 /** Every convolution kernel with its role (backends register them from this one list). */
 export const CONV_KERNELS: readonly (readonly [Kernel<Conv2DAttrs> | Kernel<Conv3DAttrs>, ConvRole])[] = [
   [Conv2D, 'forward'], [Conv2DBackpropInput, 'input'], [Conv2DBackpropFilter, 'filter'],

@@ -1,6 +1,7 @@
 /** Activation names accepted by the Activation layer and by the `activation` option of Dense and the convolutions. */
 import * as act from '../ops/activation.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { FUSED_ACTIVATIONS, type FusedActivation } from '../kernels/conv.js';
 
 export type ActivationName =
   | 'relu' | 'relu6' | 'sigmoid' | 'hardSigmoid' | 'hardSwish' | 'tanh' | 'softmax' | 'logSoftmax' | 'leakyRelu' | 'elu' | 'selu' | 'gelu'
@@ -38,4 +39,13 @@ export function checkActivation(name: unknown, where: string): ActivationName {
 
 export function activationFn(name: ActivationName): (x: Tensor) => Tensor {
   return table[name];
+}
+
+/**
+ * The activation as the convolution kernel applies it itself (FusedConv2D: conv2d's and
+ * depthwiseConv2d's `activation` option), or null when it must run as its own op after.
+ * Layers pass 'linear' on too: it only matters with a bias, which then joins the kernel.
+ */
+export function fusedActivation(name: ActivationName): FusedActivation | null {
+  return (FUSED_ACTIVATIONS as readonly string[]).includes(name) ? (name as FusedActivation) : null;
 }

@@ -87,6 +87,7 @@ export abstract class Container extends Layer {
   }
 
   dispose(): void {
+    this.graph?.releaseFusion();
     for (const l of this.layers) l.dispose();
   }
 }

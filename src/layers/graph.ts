@@ -5,8 +5,10 @@
  * (CompositeLayer, container.ts) are both built on it, which is why it lives in layers/.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { isGradEnabled } from '../autograd/reverse_mode.js';
 import type { CallOpts, Layer } from './layer.js';
 import { SymbolicTensor, type LayerNode } from './symbolic.js';
+import { InferenceFusion } from './fusion.js';
 
 /** Shapes and MACs along a graph, computed from shapes alone. */
 export interface GraphAnalysis {
@@ -91,16 +93,37 @@ export class Graph {
     this.layers = layers;
   }
 
-  /** Run the graph on real tensors (batch axis first), in node order. */
+  /**
+   * Run the graph on real tensors (batch axis first), in node order. For inference
+   * (training false, no gradient recorded) each convolution runs fused with the batch
+   * norm and activation after it (fusion.ts).
+   */
   run(xs: Tensor[], opts: CallOpts = {}): Tensor[] {
     if (xs.length !== this.inputs.length) throw new RangeError(`graph: expected ${this.inputs.length} inputs, received ${xs.length}`);
     const values = new Map<SymbolicTensor, Tensor>();
     this.inputs.forEach((s, i) => values.set(s, xs[i]));
+    const fusion = !opts.training && !isGradEnabled() ? (this.fusion ??= new InferenceFusion(this.nodes, this.outputs)) : null;
     for (const { node, output } of this.nodes) {
+      if (fusion) {
+        if (fusion.skips(node)) continue;
+        const chain = fusion.chainAt(node);
+        if (chain) {
+          const x = values.get(node.inputs[0])!;
+          values.set(chain.output, fusion.run(chain, x));
+          continue;
+        }
+      }
       const ins = node.inputs.map((s) => values.get(s)!);
       values.set(output, node.layer.call(node.arrayInput ? ins : ins[0], opts));
     }
     return this.outputs.map((s) => values.get(s)!);
+  }
+
+  private fusion: InferenceFusion | null = null;
+
+  /** Free the weights inference fusion folded (the model is being disposed, or replaced its graph). */
+  releaseFusion(): void {
+    this.fusion?.dispose();
   }
 
   /** Shapes and MACs for inputs of the given shapes (no batch axis), without running ops. */

@@ -90,6 +90,11 @@ export class BatchNormalization extends Layer {
     this.movingVariance = this.addWeight('movingVariance', [c], this.movingVarianceInitializer, { trainable: false });
   }
 
+  /** What inference normalises with: gamma and beta (null when scale / center is off) and the moving statistics. */
+  inferenceStatistics(): { gamma: Tensor | null; beta: Tensor | null; mean: Tensor; variance: Tensor } {
+    return { gamma: this.gamma?.value ?? null, beta: this.beta?.value ?? null, mean: this.movingMean.value, variance: this.movingVariance.value };
+  }
+
   protected forward(xIn: Tensor | Tensor[], opts: CallOpts): Tensor {
     const x = xIn as Tensor;
     const gamma = this.gamma?.value ?? null;

@@ -60,6 +60,7 @@ export class Model extends Container {
   }
 
   protected setGraph(g: Graph): void {
+    if (this.graph !== g) this.graph?.releaseFusion();
     this.graph = g;
     this.built = true;
     this.dtype = g.inputs[0].dtype;
@@ -197,7 +198,12 @@ export class Model extends Container {
     });
     this.checkInput(x.shape);
     const sub = new Graph(g.inputs, picked, this.label);
-    const outs = noGrad(() => tidy(() => sub.run(this.castInputs([x]), { training: false })));
+    let outs: Tensor[];
+    try {
+      outs = noGrad(() => tidy(() => sub.run(this.castInputs([x]), { training: false })));
+    } finally {
+      sub.releaseFusion(); // a graph of this call only: free what its fusion folded
+    }
     return new Map(wanted.map((name, i) => [name, outs[i]]));
   }
 

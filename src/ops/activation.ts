@@ -10,12 +10,12 @@
 import { record } from '../autograd/reverse_mode.js';
 import { Elu, EluGrad, Gelu, GeluGrad, LeakyRelu, LeakyReluGrad, LogSoftmax, LogSoftmaxGrad, Relu, ReluGrad, Sigmoid, SigmoidGrad, Softmax, SoftmaxGrad, Step, Tanh, TanhGrad } from '../kernels/activation.js';
 import { outputOf } from '../registry/dispatch.js';
-import { Fill } from '../kernels/elementwise.js';
+import { Clip, Fill } from '../kernels/elementwise.js';
 import { shareStorage } from '../registry/storage.js';
 import { broadcastShapes, fmtShape, normAxes, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { assertFloatTensor, assertTensor } from './arg_checks.js';
-import { abs, add, affine, div, exp, greater, log1p, maximum, minimum, mul, where } from './elementwise.js';
+import { abs, add, affine, div, exp, greater, less, log1p, maximum, minimum, mul, where } from './elementwise.js';
 import { noteLogits } from './logits.js';
 
 function assertAlpha(op: string, alpha: number): void {
@@ -117,10 +117,13 @@ export function softsign(x: Tensor): Tensor {
   return div(x, affine(abs(x), 1, 1));
 }
 
-/** min(max(x, 0), 6) (MobileNet's ReLU6, PyTorch's relu6; composite: relu then minimum). */
+/**
+ * min(max(x, 0), 6) (MobileNet's ReLU6, PyTorch's relu6), one Clip kernel. Gradient: dy
+ * where 0 < x < 6, else 0 (PyTorch's hardtanh backward: 0 at both kinks).
+ */
 export function relu6(x: Tensor): Tensor {
   assertFloatTensor('relu6', 'x', x);
-  return minimum(relu(x), 6);
+  return record('relu6', [x], outputOf(Clip, [x], { min: 0, max: 6 }), (dy) => [where(less(x, 6), outputOf(ReluGrad, [dy, x]), 0)]);
 }
 
 export interface HardSigmoidOpts {

@@ -16,21 +16,40 @@ import {
   computeConv1DInfo, computeConv2DInfo, computeConv2DTransposeInfo, computeConv3DInfo,
   type Conv2DInfo, type ConvOpts, type ConvTransposeOpts,
 } from '../kernels/conv_info.js';
-import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Conv3D, Conv3DBackpropFilter, Conv3DBackpropInput } from '../kernels/conv.js';
+import {
+  Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Conv3D, Conv3DBackpropFilter, Conv3DBackpropInput,
+  FUSED_ACTIVATIONS, FusedConv2D, type FusedActivation,
+} from '../kernels/conv.js';
+import { LeakyReluGrad, ReluGrad } from '../kernels/activation.js';
 import { outputOf } from '../registry/dispatch.js';
 import { isFloat } from '../tensor/dtype.js';
 import { fmtShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { add } from './elementwise.js';
+import { add, less, where } from './elementwise.js';
+import { sum } from './reduce.js';
+import { zeros } from './creation.js';
 import { reshape, reverse } from './shape.js';
 import { assertTensor } from './arg_checks.js';
 
 export type { Padding, ConvOpts, ConvTransposeOpts } from '../kernels/conv_info.js';
+export type { FusedActivation } from '../kernels/conv.js';
 
 export interface ConvOptions extends ConvOpts {
   /** Per-filter bias [F], broadcast over every output position. */
   bias?: Tensor;
 }
+/** conv2d and depthwiseConv2d also take an activation, fused with the bias into the convolution. */
+export interface Conv2DOptions extends ConvOptions {
+  /**
+   * Applied to conv + bias in the same kernel (TF.js's fused conv2d): 'linear' (default),
+   * 'relu', 'relu6' or 'leakyRelu' (slope `leakyReluAlpha`). The result and gradients
+   * equal those of the activation op applied to the convolution's output.
+   */
+  activation?: FusedActivation;
+  /** The slope below zero for activation 'leakyRelu' (default 0.01, as leakyRelu; must be >= 0). */
+  leakyReluAlpha?: number;
+}
+
 export interface ConvTransposeOptions extends ConvTransposeOpts {
   bias?: Tensor;
 }
@@ -64,14 +83,62 @@ function conv2dCore(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo): Tensor 
 }
 
 /**
+ * act(conv + bias) as one FusedConv2D kernel. Gradient, from the output y: dz = dy where
+ * the activation passes (y > 0 for relu, 0 < y < 6 for relu6; slope alpha where y <= 0 for
+ * leaky relu, alpha >= 0, so y > 0 exactly where z > 0), then dx and dw are the Conv2D
+ * gradients of dz and db = dz summed over N and space.
+ */
+function fusedConv2dCore(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo, opts: Conv2DOptions): Tensor {
+  const F = conv.outC;
+  const activation = opts.activation ?? 'linear';
+  if (!FUSED_ACTIVATIONS.includes(activation)) {
+    throw new RangeError(`${op}: activation must be one of ${FUSED_ACTIVATIONS.join(', ')}, received ${JSON.stringify(opts.activation)} (apply other activations to the result)`);
+  }
+  const alpha = opts.leakyReluAlpha ?? 0.01;
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) {
+    throw new RangeError(`${op}: leakyReluAlpha must be a finite number >= 0, received ${String(opts.leakyReluAlpha)} (apply leakyRelu to the result for other slopes)`);
+  }
+  let bias = opts.bias;
+  if (bias === undefined) bias = zeros([F], x.dtype);
+  else {
+    assertTensor(op, 'bias', bias);
+    if (bias.rank !== 1 || bias.shape[0] !== F) {
+      throw new RangeError(`${op}: bias must have shape [${F}] (one value per filter), received shape ${fmtShape(bias.shape)}`);
+    }
+    if (bias.dtype !== x.dtype) throw new TypeError(`${op}: bias is ${bias.dtype} but x and w are ${x.dtype}`);
+  }
+  const attrs = { conv, activation, leakyReluAlpha: alpha };
+  const y = outputOf(FusedConv2D, [x, w, bias], attrs);
+  const b = bias;
+  return record(op, [x, w, b], y, (dy) => {
+    const dz = activation === 'linear' ? dy
+      : activation === 'relu' ? outputOf(ReluGrad, [dy, y])
+      : activation === 'leakyRelu' ? outputOf(LeakyReluGrad, [dy, y], { alpha })
+      : where(less(y, 6), outputOf(ReluGrad, [dy, y]), 0);
+    return [
+      x.requiresGrad ? outputOf(Conv2DBackpropInput, [dz, w], { conv }) : null,
+      w.requiresGrad ? outputOf(Conv2DBackpropFilter, [x, dz], { conv }) : null,
+      b.requiresGrad ? sum(dz, { axes: [0, 1, 2] }) : null,
+    ];
+  });
+}
+
+/** The plain Conv2D kernel, or the fused one when there is a bias or an activation. */
+function conv2dWith(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo, opts: Conv2DOptions): Tensor {
+  const fused = opts.bias !== undefined || (opts.activation !== undefined && opts.activation !== 'linear');
+  return fused ? fusedConv2dCore(op, x, w, conv, opts) : conv2dCore(op, x, w, conv);
+}
+
+/**
  * 2D convolution (cross-correlation). x [N,H,W,C], w [KH,KW,C/groups,F] -> [N,OH,OW,F].
  * Options: strides, padding ('valid' default, 'same', a number, or [[t,b],[l,r]]),
- * dilations, groups, bias [F].
+ * dilations, groups, bias [F], and an activation applied in the same kernel
+ * ('relu', 'relu6', 'leakyRelu' with leakyReluAlpha).
  */
-export function conv2d(x: Tensor, w: Tensor, opts: ConvOptions = {}): Tensor {
+export function conv2d(x: Tensor, w: Tensor, opts: Conv2DOptions = {}): Tensor {
   checkTensors('conv2d', x, w);
   const conv = computeConv2DInfo('conv2d', x.shape, w.shape, opts);
-  return withBias('conv2d', conv2dCore('conv2d', x, w, conv), opts.bias);
+  return conv2dWith('conv2d', x, w, conv, opts);
 }
 
 /**
@@ -104,7 +171,7 @@ export function conv3d(x: Tensor, w: Tensor, opts: ConvOptions = {}): Tensor {
  * x [N,H,W,C], w [KH,KW,C,M] -> [N,OH,OW,C*M], output channel c*M + m (TF order).
  * It is conv2d with groups = C and w viewed as [KH,KW,1,C*M].
  */
-export function depthwiseConv2d(x: Tensor, w: Tensor, opts: Omit<ConvOptions, 'groups'> = {}): Tensor {
+export function depthwiseConv2d(x: Tensor, w: Tensor, opts: Omit<Conv2DOptions, 'groups'> = {}): Tensor {
   checkTensors('depthwiseConv2d', x, w);
   if (x.rank !== 4) throw new RangeError(`depthwiseConv2d: x must have rank 4 (N,H,W,C), received shape ${fmtShape(x.shape)}`);
   if (w.rank !== 4) throw new RangeError(`depthwiseConv2d: w must have rank 4 (KH,KW,C,M), received shape ${fmtShape(w.shape)}`);
@@ -122,7 +189,7 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, opts: Omit<ConvOptions, 'g
     if (e instanceof RangeError) throw new RangeError(e.message.split(`w shape ${fmtShape(wg.shape)}`).join(`w shape ${fmtShape(w.shape)} (KH,KW,C,M)`));
     throw e;
   }
-  return withBias('depthwiseConv2d', conv2dCore('depthwiseConv2d', x, wg, conv), opts.bias);
+  return conv2dWith('depthwiseConv2d', x, wg, conv, opts);
 }
 
 /**

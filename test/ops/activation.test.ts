@@ -227,6 +227,13 @@ describe('relu6, hardSigmoid, hardSwish (MobileNet activations, PyTorch definiti
       expect(y.shape).toEqual([2]);
     }
   });
+  it("relu6's gradient is 0 at both kinks and beyond, as PyTorch's (hardtanh backward), on ts and wasm", () => {
+    for (const backend of ['ts', 'wasm']) {
+      const x = ck.withBackend(backend, () => ck.tensor([-1, 0, 3, 6, 7, NaN], [6]));
+      const g = ck.withBackend(backend, () => ck.grad((t: Tensor) => ck.sum(ck.relu6(t)))(x)[0].toArray());
+      expect(g.slice(0, 5), backend).toEqual([0, 0, 1, 0, 0]);
+    }
+  });
 });
 
 describe('swish (SiLU), mish, softsign (Keras / TF.js / PyTorch definitions, composites)', () => {

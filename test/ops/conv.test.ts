@@ -479,3 +479,72 @@ describe('conv errors name the op, the argument and the shapes', () => {
     expect(() => ck.conv2d(ck.zeros([1, 5, 5, 2], 'int32'), ck.zeros([3, 3, 2, 4], 'int32'))).toThrow(/conv2d: x must be float32 or float64, received int32/);
   });
 });
+
+// ---------------------------------------------------------------- fused bias + activation
+
+describeOnBackends('conv2d with an activation (FusedConv2D)', (backend) => {
+  const composite = (z: Tensor, act: string, alpha: number): Tensor =>
+    act === 'relu' ? ck.relu(z) : act === 'relu6' ? ck.relu6(z) : act === 'leakyRelu' ? ck.leakyRelu(z, alpha) : z;
+  const cases: [string, number[], number[], Omit<ck.Conv2DOptions, 'bias' | 'activation'>][] = [
+    ['3x3 same', [2, 7, 6, 5], [3, 3, 5, 7], { padding: 'same' }],
+    ['1x1 (pointwise path)', [1, 6, 6, 16], [1, 1, 16, 24], {}],
+    ['stride 2, few channels (direct path)', [1, 9, 9, 3], [3, 3, 3, 16], { strides: 2, padding: 1 }],
+    ['grouped', [1, 6, 5, 6], [3, 3, 2, 9], { groups: 3, padding: 1 }],
+  ];
+  for (const [label, xs, ws, opts] of cases) {
+    for (const act of ['linear', 'relu', 'relu6', 'leakyRelu'] as const) {
+      it(`${label}, ${act}: equals the activation op applied to conv + bias`, async () => {
+        const x = ck.mul(ck.randomNormal(xs, { seed: 1 }), 2), w = ck.randomNormal(ws, { seed: 2 }), b = ck.mul(ck.randomNormal([ws[3]], { seed: 3 }), 4);
+        const [got, want] = on(backend, () => [
+          ck.conv2d(x, w, { ...opts, bias: b, activation: act, leakyReluAlpha: 0.2 }),
+          composite(ck.add(ck.conv2d(x, w, opts), b), act, 0.2),
+        ]);
+        expectClose(await read(got), await read(want), tolForK(ws[0] * ws[1] * ws[2]));
+      });
+    }
+  }
+  it('depthwise with multiplier 2, relu6, no bias', async () => {
+    const x = ck.mul(ck.randomNormal([1, 8, 7, 6], { seed: 4 }), 3), w = ck.randomNormal([3, 3, 6, 2], { seed: 5 });
+    const [got, want] = on(backend, () => [
+      ck.depthwiseConv2d(x, w, { padding: 1, activation: 'relu6' }),
+      ck.relu6(ck.depthwiseConv2d(x, w, { padding: 1 })),
+    ]);
+    expectClose(await read(got), await read(want), tolForK(9));
+  });
+  it('NaN stays NaN through every activation', async () => {
+    const x = ck.tensor([NaN, 1, -1, 2], [1, 2, 2, 1]), w = ck.ones([1, 1, 1, 1]);
+    for (const act of ['linear', 'relu', 'relu6', 'leakyRelu'] as const) {
+      const y = await read(on(backend, () => ck.conv2d(x, w, { bias: ck.tensor([0]), activation: act })));
+      expect(Number.isNaN(y[0]), act).toBe(true);
+    }
+  });
+});
+
+describe('conv2d with an activation: gradients', () => {
+  for (const act of ['linear', 'relu', 'relu6', 'leakyRelu'] as const) {
+    it(`${act}: finite differences of x, w and bias`, () => {
+      // scaled so that some sums pass 6 and some fall below 0 (kinks kept away from by the draw)
+      const x = ck.mul(f64([1, 5, 4, 3], 11), 2), w = f64([3, 3, 3, 4], 12), b = ck.mul(f64([4], 13), 3);
+      gradcheck((x, w, b) => ck.conv2d(x, w, { padding: 1, bias: b, activation: act, leakyReluAlpha: 0.3 }), [x, w, b]);
+    });
+  }
+  it('equal the composite gradients, relu6 at and beyond its clamp included', () => {
+    const x = ck.tensor([3, 6, 7, -1, 0, 5.5], [1, 1, 6, 1], 'float64'), w = ck.ones([1, 1, 1, 1], 'float64'), b = ck.zeros([1], 'float64');
+    for (const act of ['relu', 'relu6', 'leakyRelu'] as const) {
+      const composite = (x: Tensor, w: Tensor, b: Tensor) => {
+        const z = ck.add(ck.conv2d(x, w), b);
+        return act === 'relu' ? ck.relu(z) : act === 'relu6' ? ck.relu6(z) : ck.leakyRelu(z, 0.1);
+      };
+      const fused = (x: Tensor, w: Tensor, b: Tensor) => ck.conv2d(x, w, { bias: b, activation: act, leakyReluAlpha: 0.1 });
+      const g1 = ck.grad((x, w, b) => ck.sum(fused(x, w, b)))(x, w, b);
+      const g2 = ck.grad((x, w, b) => ck.sum(composite(x, w, b)))(x, w, b);
+      for (let i = 0; i < 3; i++) expect(g1[i].toArray(), `${act} input ${i}`).toEqual(g2[i].toArray());
+    }
+  });
+  it('bad activation, slope and bias are errors naming the argument', () => {
+    const x = ck.zeros([1, 5, 5, 2]), w = ck.zeros([3, 3, 2, 4]);
+    expect(() => ck.conv2d(x, w, { activation: 'gelu' as never })).toThrow(/conv2d: activation must be one of linear, relu, relu6, leakyRelu, received "gelu"/);
+    expect(() => ck.conv2d(x, w, { activation: 'leakyRelu', leakyReluAlpha: -0.1 })).toThrow(/conv2d: leakyReluAlpha must be a finite number >= 0, received -0.1/);
+    expect(() => ck.depthwiseConv2d(x, ck.zeros([3, 3, 2, 1]), { activation: 'relu', bias: ck.zeros([3]) })).toThrow(/depthwiseConv2d: bias must have shape \[2\]/);
+  });
+});

@@ -79,12 +79,27 @@ function cases(rank: 2 | 3, which: Which) {
     });
 }
 
+/** FusedConv2D: a drawn 2-D forward geometry, a bias and each epilogue (relu6's clamp at 6 is reached by the larger sums). */
+function fusedCases(ctx: SizeContext): fc.Arbitrary<KernelCase> {
+  return fc.tuple(cases(2, 'forward')(ctx), fc.constantFrom('linear', 'relu', 'relu6', 'leakyRelu'), fc.constantFrom(0, 0.01, 0.3), seed).map(([c, activation, alpha, s]) => {
+    const conv = c.attrs!.conv as Conv2DInfo;
+    return {
+      ...c,
+      // biases in [-2, 7): some outputs pass relu6's 6
+      inputs: [...c.inputs, f32([conv.outC], s, -2, 7)],
+      attrs: { conv, activation, leakyReluAlpha: alpha },
+      note: `${c.note} ${activation} alpha ${alpha}`,
+    };
+  });
+}
+
 const TOL = 1e-6; // long partial sums: see harness.ts
 
 export const convCases: CaseTable = {
   Conv2D: { cases: cases(2, 'forward'), tol: TOL },
   Conv2DBackpropInput: { cases: cases(2, 'input'), tol: TOL },
   Conv2DBackpropFilter: { cases: cases(2, 'filter'), tol: TOL },
+  FusedConv2D: { cases: fusedCases, tol: TOL },
   Conv3D: { cases: cases(3, 'forward'), tol: TOL },
   Conv3DBackpropInput: { cases: cases(3, 'input'), tol: TOL },
   Conv3DBackpropFilter: { cases: cases(3, 'filter'), tol: TOL },

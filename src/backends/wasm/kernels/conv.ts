@@ -21,7 +21,7 @@ import type { TensorInfo } from '../../../tensor/backend.js';
 import type { KernelVariant } from '../../../registry/kernels.js';
 import type { Kernel } from '../../../kernels/kernel.js';
 import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
-import { CONV_KERNELS, asConv3d, convShapes, type ConvRole } from '../../../kernels/conv.js';
+import { CONV_KERNELS, FusedConv2D, asConv3d, convShapes, fusedEpilogue, type ConvRole, type FusedConv2DAttrs } from '../../../kernels/conv.js';
 import { CONV_GEOMETRY, CONV_PATH } from '../../../kernels/wasm_abi.js';
 import { wasmKernel, type WasmBackend } from '../backend.js';
 
@@ -78,7 +78,7 @@ function convFlops(conv: Conv2DInfo | Conv3DInfo): number {
  * when it is big enough (each module kernel computes disjoint parts of its output, with
  * bitwise the same result on any number of threads: see assembly/conv_f32.ts).
  */
-function run(which: Which, path: PathName, [a, b]: TensorInfo[], conv: Conv2DInfo | Conv3DInfo, be: WasmBackend): TensorInfo {
+function run(which: Which, path: PathName, [a, b, bias]: TensorInfo[], conv: Conv2DInfo | Conv3DInfo, be: WasmBackend, fused?: FusedConv2DAttrs): TensorInfo {
   const s = convShapes(conv);
   const out = be.alloc(which === 'forward' ? s.y : which === 'input' ? s.x : s.w);
   if (be.size(out) === 0) return out;
@@ -88,7 +88,10 @@ function run(which: Which, path: PathName, [a, b]: TensorInfo[], conv: Conv2DInf
   const geom = be.params(geometryBlock(conv));
   // forward and input gradient: the shared operand is the filter (cheap to re-pack), so
   // 4 parts per thread balance the load; filter gradient: dy is shared, one part each
-  if (which === 'forward') be.parallel('conv_forward_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, flops, 4);
+  if (fused) {
+    const { alpha, lo, hi } = fusedEpilogue(fused);
+    be.parallel('conv_forward_fused_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code, be.ptr(bias), alpha, lo, hi], 4, flops, 4);
+  } else if (which === 'forward') be.parallel('conv_forward_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, flops, 4);
   else if (which === 'filter') be.parallel('conv_backprop_filter_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, flops);
   else {
     // the flipped-filter paths run a forward convolution with a flipped filter copy
@@ -120,3 +123,14 @@ function registerConv<A extends { conv: Conv2DInfo | Conv3DInfo }>(kernel: Kerne
 }
 
 for (const [kernel, role] of CONV_KERNELS) registerConv(kernel, role);
+
+// FusedConv2D: the forward paths, with the bias and activation applied by each path as it
+// writes the output (assembly/epilogue_f32.ts).
+wasmKernel(FusedConv2D, {
+  variants: MODULE.forward.paths.map((path) => ({
+    name: variantName(path),
+    applies: (_inputs, { conv }, be) => be.wasm[MODULE.forward.applies](CONV_PATH[path], be.params(geometryBlock(conv)), be.workspace()) !== 0,
+    run: (inputs, attrs, be) => run('forward', path, inputs, attrs.conv, be, attrs),
+  })),
+  choose: (_inputs, { conv }, be) => variantName(pathOfCode(be.wasm[MODULE.forward.choose](be.params(geometryBlock(conv)), be.workspace()))),
+});

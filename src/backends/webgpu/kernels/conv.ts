@@ -30,7 +30,7 @@
 import type { TensorInfo } from '../../../tensor/backend.js';
 import type { Kernel } from '../../../kernels/kernel.js';
 import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
-import { CONV_KERNELS, asConv3d, convShapes, type ConvRole } from '../../../kernels/conv.js';
+import { CONV_KERNELS, FusedConv2D, asConv3d, convShapes, fusedEpilogue, type ConvRole } from '../../../kernels/conv.js';
 import { gpu, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, type ParamDecl, type ProgramDef } from '../program.js';
 import { gemm, type GemmLoaders } from './gemm.js';
@@ -352,3 +352,45 @@ function registerConv<A extends { conv: Conv2DInfo | Conv3DInfo }>(kernel: Kerne
 }
 
 for (const [kernel, role] of CONV_KERNELS) registerConv(kernel, role);
+
+/**
+ * The fused epilogue of FusedConv2D, in place on y: z = y + bias[f], leaky slope alpha
+ * below 0, then clamped to [lo, hi] where hasLo / hasHi (WGSL has no infinite
+ * constants). NaN stays NaN (select, not max/min, which WGSL leaves unspecified on NaN).
+ */
+const EPILOGUE: ProgramDef = {
+  key: 'conv-fused-epilogue',
+  buffers: [
+    { name: 'B', type: 'f32', access: 'read' },
+    { name: 'Y', type: 'f32', access: 'read_write' },
+  ],
+  params: [{ name: 'total', type: 'u32' }, { name: 'F', type: 'u32' }, { name: 'alpha', type: 'f32' }, { name: 'lo', type: 'f32' }, { name: 'hi', type: 'f32' },
+    { name: 'hasLo', type: 'u32' }, { name: 'hasHi', type: 'u32' }],
+  body: `${MAIN_1D}
+  if (i >= u.total) { return; }
+  var z = Y[i] + B[i % u.F];
+  z = select(z, u.alpha * z, z < 0.0);
+  if (u.hasLo != 0u) { z = select(z, u.lo, z < u.lo); }
+  if (u.hasHi != 0u) { z = select(z, u.hi, z > u.hi); }
+  Y[i] = z;
+}`,
+};
+
+// FusedConv2D: the forward convolution on either variant, then the epilogue over y.
+registerFloat(FusedConv2D, {
+  variants: (['gemm', 'direct'] as const).map((name) => ({
+    name,
+    run: ([x, w, bias], attrs, be: WebGPUBackend) => {
+      const y = convForward(be, [x, w], attrs.conv, name === 'gemm');
+      const total = y.shape.reduce((a, b) => a * b, 1);
+      if (total === 0) return y;
+      const { alpha, lo, hi } = fusedEpilogue(attrs);
+      const finite = (v: number) => (Number.isFinite(v) ? v : 0);
+      be.run(EPILOGUE, [gpu(bias), gpu(y)], {
+        total, F: attrs.conv.outC, alpha, lo: finite(lo), hi: finite(hi), hasLo: Number.isFinite(lo) ? 1 : 0, hasHi: Number.isFinite(hi) ? 1 : 0,
+      }, grid1d(total));
+      return y;
+    },
+  })),
+  choose: (_inputs, { conv }) => (useGemm('forward', convGeometry(conv)) ? 'gemm' : 'direct'),
+});

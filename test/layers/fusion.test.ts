@@ -1,0 +1,165 @@
+/**
+ * Inference fusion (src/layers/fusion.ts): `predict` runs each convolution with the batch
+ * norm and activation after it as one FusedConv2D kernel. Checked: the same results as
+ * the unfused layers (apply with training false while gradients are recorded), which
+ * chains fuse and which must not, the folded weights following every change of the
+ * weights, and no storage kept after the model is disposed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as ck from '../../src/index.js';
+import { layers as L } from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+import { expectClose } from '../util/close.js';
+
+/** Kernel calls per name while `counting` (wrapKernels lasts for the process: it only counts when asked). */
+const calls = new Map<string, number>();
+let counting = false;
+for (const backend of ['ts', 'wasm']) {
+  ck.wrapKernels(backend, (name, run) => (...a) => {
+    if (counting) calls.set(name, (calls.get(name) ?? 0) + 1);
+    return run(...a);
+  });
+}
+function kernelsOf(fn: () => void): Map<string, number> {
+  calls.clear();
+  counting = true;
+  try {
+    fn();
+  } finally {
+    counting = false;
+  }
+  return new Map(calls);
+}
+
+/** Batch norms with statistics and affine weights away from the identity. */
+function randomiseBatchNorms(m: ck.Model, seed: number): void {
+  for (const l of m.layers) {
+    if (!(l instanceof L.BatchNormalization)) continue;
+    for (const w of l.weights) {
+      const v = w.value;
+      const positive = /variance|gamma/.test(w.name);
+      v.assign(ck.noGrad(() => ck.tidy(() => (positive ? ck.add(ck.randomUniform(v.shape, { seed: seed++ }), 0.5) : ck.randomNormal(v.shape, { seed: seed++ })))));
+    }
+  }
+}
+
+function build(): ck.Model {
+  const x = ck.input([9, 8, 3]);
+  let h = L.conv2d({ filters: 8, kernelSize: 3, padding: 'same', useBias: false, seed: 1 }).apply(x) as ck.SymbolicTensor;
+  h = L.batchNormalization({ seed: 2 }).apply(h) as ck.SymbolicTensor;
+  h = L.activation({ activation: 'relu6' }).apply(h) as ck.SymbolicTensor; // chain 1: conv + BN + relu6
+  h = L.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', useBias: false, depthMultiplier: 2, seed: 3 }).apply(h) as ck.SymbolicTensor;
+  h = L.batchNormalization({ seed: 4 }).apply(h) as ck.SymbolicTensor;
+  h = L.relu({ maxValue: 6 }).apply(h) as ck.SymbolicTensor; // chain 2: depthwise + BN + ReLU(6)
+  h = L.conv2d({ filters: 12, kernelSize: 1, seed: 5 }).apply(h) as ck.SymbolicTensor;
+  h = L.leakyRelu({ alpha: 0.2 }).apply(h) as ck.SymbolicTensor; // chain 3: conv with bias + leaky relu
+  const a = L.conv2d({ filters: 12, kernelSize: 3, padding: 'same', useBias: false, seed: 6 }).apply(h) as ck.SymbolicTensor;
+  const bnA = L.batchNormalization({ seed: 7 }).apply(a) as ck.SymbolicTensor; // chain 4: conv + BN, no activation
+  const read2 = L.conv2d({ filters: 12, kernelSize: 1, seed: 8 }).apply(bnA) as ck.SymbolicTensor; // read twice: stays as it is
+  const r1 = L.activation({ activation: 'relu' }).apply(read2) as ck.SymbolicTensor;
+  const sum = L.add().apply([r1, read2]) as ck.SymbolicTensor;
+  const c = L.conv2d({ filters: 4, kernelSize: 1, useBias: false, seed: 9 }).apply(sum) as ck.SymbolicTensor;
+  const out2 = L.batchNormalization({ seed: 10 }).apply(c) as ck.SymbolicTensor; // chain 5: conv + BN (output of the model)
+  const act = L.activation({ activation: 'sigmoid' }).apply(out2) as ck.SymbolicTensor; // not fusable
+  const m = ck.model({ inputs: x, outputs: [act, out2] });
+  randomiseBatchNorms(m, 100);
+  return m;
+}
+
+for (const backend of ['ts', 'wasm']) {
+  describe(`inference fusion [${backend}]`, () => {
+    let prev = 'ts';
+    beforeAll(async () => {
+      prev = ck.getBackend();
+      await ck.setBackend(backend);
+    });
+    afterAll(async () => {
+      await ck.setBackend(prev);
+    });
+
+    it('predict equals the unfused layers, running FusedConv2D for each chain and no batch norm', () => {
+      const m = build();
+      const x = ck.randomNormal([2, 9, 8, 3], { seed: 11 });
+      const unfused = ck.tidy(() => m.applyAll(x, { training: false }).map((t) => ck.keep(t)));
+      const k = kernelsOf(() => ck.tidy(() => m.predictAll(x).forEach((t) => t.dataSync())));
+      expect(k.get('FusedConv2D'), [...k].join(' ')).toBe(6); // 5 chains + the conv read twice (its bias joins the kernel)
+      expect(k.get('BatchNorm') ?? 0).toBe(0);
+      expect(k.get('Conv2D') ?? 0).toBe(0);
+      const fused = m.predictAll(x);
+      for (let i = 0; i < 2; i++) {
+        const want = Array.from(unfused[i].dataSync());
+        const scale = Math.max(...want.map(Math.abs));
+        expectClose(Array.from(fused[i].dataSync()), want, { atol: 2e-6 * scale, rtol: 1e-5 });
+      }
+    });
+
+    it('the folded weights follow every change of the weights (setting, assigning, a training step)', () => {
+      const m = build();
+      const x = ck.randomNormal([2, 9, 8, 3], { seed: 12 });
+      const check = (what: string) => {
+        const want = ck.tidy(() => Array.from(m.applyAll(x, { training: false })[0].dataSync()));
+        const got = ck.tidy(() => Array.from(m.predictAll(x)[0].dataSync()));
+        expect(got.length, what).toBe(want.length);
+        expectClose(got, want, { atol: 1e-5, rtol: 1e-5 });
+      };
+      check('first call');
+      const bn = m.layers.find((l) => l instanceof L.BatchNormalization)!;
+      const mean = bn.weights.find((w) => /movingMean/.test(w.name))!;
+      mean.value = ck.add(ck.randomNormal(mean.shape as number[], { seed: 13 }), 3);
+      check('after setting a moving mean');
+      const kernel = m.layers[1].weights[0];
+      kernel.value.assign(ck.mul(kernel.value, -2));
+      check('after assigning a kernel');
+      // a training call updates the moving statistics; a gradient step every trainable weight
+      ck.tidy(() => {
+        const params = m.trainableWeights;
+        const { grads } = ck.valueAndGrad((...ps: Tensor[]) => ck.sum(ck.mul(m.applyAll(x, { training: true })[0], ps.length)))(...params);
+        params.forEach((p, i) => p.assign(ck.sub(p, ck.mul(grads[i], 0.5))));
+      });
+      check('after a training step');
+    });
+
+    it('no storage is kept across calls, and none after the model is disposed', () => {
+      const live = () => ck.memory()[backend]?.storages ?? 0;
+      const x = ck.randomNormal([1, 9, 8, 3], { seed: 14 });
+      const before = live();
+      const m = build();
+      for (const w of m.weights) void w.value; // weights are made on first use
+      const built = live();
+      for (let i = 0; i < 3; i++) ck.tidy(() => m.predictAll(x).forEach((t) => t.dataSync()));
+      const afterCalls = live();
+      ck.tidy(() => m.predictAll(x).forEach((t) => t.dataSync()));
+      expect(live(), 'a further call keeps nothing more').toBe(afterCalls);
+      expect(afterCalls - built, 'the folded filters and biases of the 4 batch-norm chains').toBe(8);
+      m.dispose();
+      expect(live()).toBe(before);
+    });
+  });
+}
+
+describe('inference fusion: what does not fuse', () => {
+  it('training calls and calls that record gradients run the layers as they are', () => {
+    const m = build();
+    const x = ck.randomNormal([2, 9, 8, 3], { seed: 15 });
+    const training = kernelsOf(() => ck.tidy(() => m.applyAll(x, { training: true })));
+    expect(training.get('BatchNorm') ?? training.get('BatchNormStats') ?? 0, [...training].join(' ')).toBeGreaterThan(0);
+    const recorded = kernelsOf(() => ck.tidy(() => m.applyAll(x, { training: false })));
+    expect(recorded.get('BatchNorm'), [...recorded].join(' ')).toBe(4);
+  });
+  it('a frozen model fine-tuned with fit still trains its head (fusion only in predict)', async () => {
+    const x = ck.input([6, 6, 2]);
+    const c = L.conv2d({ filters: 4, kernelSize: 3, useBias: false, seed: 1 }).apply(x) as ck.SymbolicTensor;
+    const b = L.batchNormalization({ seed: 2 }).apply(c) as ck.SymbolicTensor;
+    const r = L.activation({ activation: 'relu' }).apply(b) as ck.SymbolicTensor;
+    const f = L.flatten().apply(r) as ck.SymbolicTensor;
+    const y = L.dense({ units: 2, seed: 3 }).apply(f) as ck.SymbolicTensor;
+    const m = ck.model({ inputs: x, outputs: y });
+    m.layers[1].trainable = false;
+    m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    const xs = ck.randomNormal([8, 6, 6, 2], { seed: 4 }), ys = ck.randomNormal([8, 2], { seed: 5 });
+    const before = (await m.evaluate(xs, ys)).loss;
+    await m.fit(xs, ys, { epochs: 5, batchSize: 8, verbose: 0 });
+    const after = (await m.evaluate(xs, ys)).loss;
+    expect(after).toBeLessThan(before);
+  });
+});
