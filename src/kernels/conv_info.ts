@@ -72,7 +72,7 @@ export function resolveSpatial(
   strides: readonly number[],
   dilations: readonly number[],
   padding: Padding,
-  context = '',
+  context: string | (() => string) = '',
 ): { pads: [number, number][]; outSizes: number[] } {
   const n = inSizes.length;
   let pads: [number, number][];
@@ -98,7 +98,7 @@ export function resolveSpatial(
     const padded = size + pads[i][0] + pads[i][1];
     if (eff > padded) {
       throw new RangeError(
-        `${op}: kernel of size ${fmtShape(kSizes)} (dilated ${eff} on axis ${i}) is larger than the padded input (${padded} = ${size} + ${pads[i][0]} + ${pads[i][1]} on axis ${i})${context}`,
+        `${op}: kernel of size ${fmtShape(kSizes)} (dilated ${eff} on axis ${i}) is larger than the padded input (${padded} = ${size} + ${pads[i][0]} + ${pads[i][1]} on axis ${i})${typeof context === 'function' ? context() : context}`,
       );
     }
     return Math.floor((padded - eff) / strides[i]) + 1;
@@ -187,7 +187,7 @@ function convGeometry(op: string, xShape: readonly number[], wShape: readonly nu
   const dilations = perAxis(op, 'dilations', opts.dilations, nsp, 1);
   const inSizes = xShape.slice(1, nsp + 1);
   const kSizes = wShape.slice(0, nsp);
-  const ctx = ` (x shape ${fmtShape(xShape)}, axes ${axisNames.join(',')}; w shape ${fmtShape(wShape)})`;
+  const ctx = () => ` (x shape ${fmtShape(xShape)}, axes ${axisNames.join(',')}; w shape ${fmtShape(wShape)})`;
   const { pads, outSizes } = resolveSpatial(op, inSizes, kSizes, strides, dilations, opts.padding ?? 'valid', ctx);
   return { batch: xShape[0], inSizes, inC, kSizes, outC, strides, dilations, pads, outSizes, groups };
 }
@@ -332,7 +332,7 @@ export function computePool2DInfo(op: string, xShape: readonly number[], opts: P
   const strides = perAxis(op, 'strides', opts.strides ?? size, 2, 1);
   const dilations = perAxis(op, 'dilations', opts.dilations, 2, 1);
   const inSizes = [xShape[1], xShape[2]];
-  const ctx = ` (x shape ${fmtShape(xShape)}, axes H,W; window size ${fmtShape(size)})`;
+  const ctx = () => ` (x shape ${fmtShape(xShape)}, axes H,W; window size ${fmtShape(size)})`;
   const { pads, outSizes } = resolveSpatial(op, inSizes, size, strides, dilations, opts.padding ?? 'valid', ctx);
   for (let a = 0; a < 2; a++) {
     for (let o = 0; o < outSizes[a]; o++) {

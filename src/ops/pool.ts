@@ -100,7 +100,7 @@ function poolGeometry(op: string, x: Tensor, nsp: 1 | 3, opts: PoolOpts | number
   const strides = perAxis(op, 'strides', o.strides ?? size, nsp, 1);
   const dilations = perAxis(op, 'dilations', o.dilations, nsp, 1);
   const inSizes = x.shape.slice(1, nsp + 1);
-  const ctx = ` (x shape ${fmtShape(x.shape)}, axes ${axes.join(',')}; window size ${fmtShape(size)})`;
+  const ctx = () => ` (x shape ${fmtShape(x.shape)}, axes ${axes.join(',')}; window size ${fmtShape(size)})`;
   const { pads, outSizes } = resolveSpatial(op, inSizes, size, strides, dilations, o.padding ?? 'valid', ctx);
   for (let a = 0; a < nsp; a++) {
     for (let i = 0; i < outSizes[a]; i++) {
