@@ -342,7 +342,7 @@ export function computePool2DInfo(op: string, xShape: readonly number[], opts: P
         real = i >= 0 && i < inSizes[a];
       }
       if (!real) {
-        throw new RangeError(`${op}: padding ${JSON.stringify(pads)} leaves window ${o} on axis ${a === 0 ? 'H' : 'W'} with no input cell${ctx}; use padding smaller than the window`);
+        throw new RangeError(`${op}: padding ${JSON.stringify(pads)} leaves window ${o} on axis ${a === 0 ? 'H' : 'W'} with no input cell${ctx()}; use padding smaller than the window`);
       }
     }
   }

@@ -109,7 +109,7 @@ function poolGeometry(op: string, x: Tensor, nsp: 1 | 3, opts: PoolOpts | number
         const at = i * strides[a] - pads[a][0] + k * dilations[a];
         real = at >= 0 && at < inSizes[a];
       }
-      if (!real) throw new RangeError(`${op}: padding ${JSON.stringify(pads)} leaves window ${i} on axis ${axes[a]} with no input cell${ctx}; use padding smaller than the window`);
+      if (!real) throw new RangeError(`${op}: padding ${JSON.stringify(pads)} leaves window ${i} on axis ${axes[a]} with no input cell${ctx()}; use padding smaller than the window`);
     }
   }
   return { size, strides, dilations, pads, outSizes, countIncludePad: !!(o as AvgPoolOpts).countIncludePad };
