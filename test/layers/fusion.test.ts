@@ -5,11 +5,12 @@
  * chains fuse and which must not, the folded weights following every change of the
  * weights, and no storage kept after the model is disposed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { layers as L } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { expectClose } from '../util/close.js';
+import { describeOnCpuBackends } from '../util/backends.js';
 
 /** Kernel calls per name while `counting` (wrapKernels lasts for the process: it only counts when asked). */
 const calls = new Map<string, number>();
@@ -66,16 +67,7 @@ function build(): ck.Model {
   return m;
 }
 
-for (const backend of ['ts', 'wasm']) {
-  describe(`inference fusion [${backend}]`, () => {
-    let prev = 'ts';
-    beforeAll(async () => {
-      prev = ck.getBackend();
-      await ck.setBackend(backend);
-    });
-    afterAll(async () => {
-      await ck.setBackend(prev);
-    });
+describeOnCpuBackends('inference fusion', (backend) => {
 
     it('predict equals the unfused layers, running FusedConv2D for each chain and no batch norm', () => {
       const m = build();
@@ -134,8 +126,7 @@ for (const backend of ['ts', 'wasm']) {
       m.dispose();
       expect(live()).toBe(before);
     });
-  });
-}
+});
 
 describe('inference fusion: what does not fuse', () => {
   it('training calls and calls that record gradients run the layers as they are', () => {

@@ -7,7 +7,7 @@
  * makes a missing adapter fail. Kernel-level conformance (every kernel, random draws,
  * float64 reference) is test/kernels.
  */
-import { afterEach, beforeAll, beforeEach, describe } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
 import * as ck from '../../src/index.js';
 import type { NestedArray, Tensor } from '../../src/index.js';
 import { openWebGPU } from './webgpu.js';
@@ -50,6 +50,26 @@ export function describeOnBackends(title: string, body: (backend: string) => voi
         ck.setBackendSync(b);
       });
       afterEach(() => ck.setBackendSync(prev));
+      body(b);
+    });
+  }
+}
+
+/**
+ * `describe(title [backend])` for each CPU backend (ts, wasm), the backend current for the
+ * whole block: for tests that read synchronously (dataSync) or hold state across tests.
+ */
+export function describeOnCpuBackends(title: string, body: (backend: string) => void): void {
+  for (const b of ['ts', 'wasm']) {
+    describe(`${title} [${b}]`, () => {
+      let prev = 'ts';
+      beforeAll(async () => {
+        prev = ck.getBackend();
+        await ck.setBackend(b);
+      });
+      afterAll(async () => {
+        await ck.setBackend(prev);
+      });
       body(b);
     });
   }
