@@ -180,6 +180,31 @@ function convCases(): Case[] {
   return out;
 }
 
+// MobileNetV2 / V3 depthwise layers at batch 1 (inference), filter [K,K,C,1]
+interface DepthwiseShape { label: string; H: number; W: number; C: number; K: number; stride: number }
+export const DEPTHWISE_SHAPES: DepthwiseShape[] = [
+  { label: '112x112x32 3x3', H: 112, W: 112, C: 32, K: 3, stride: 1 },
+  { label: '56x56x144 3x3', H: 56, W: 56, C: 144, K: 3, stride: 1 },
+  { label: '112x112x96 3x3 s2', H: 112, W: 112, C: 96, K: 3, stride: 2 },
+  { label: '14x14x576 3x3', H: 14, W: 14, C: 576, K: 3, stride: 1 },
+  { label: '14x14x672 5x5', H: 14, W: 14, C: 672, K: 5, stride: 1 },
+];
+
+function depthwiseCases(): Case[] {
+  return DEPTHWISE_SHAPES.map((s) => {
+    const xs = [1, s.H, s.W, s.C], ws = [s.K, s.K, s.C, 1];
+    const outH = Math.ceil(s.H / s.stride), outW = Math.ceil(s.W / s.stride);
+    return {
+      group: 'depthwise forward', name: `depthwise ${s.label}`, shape: `x${fmtShape(xs)} w${fmtShape(ws)}`,
+      flops: 2 * outH * outW * s.C * s.K * s.K,
+      prepare: (impl: Impl) =>
+        impl.lib === 'convkit'
+          ? convkitCase([[xs, 1], [ws, 2]], ([x, w]) => ck.depthwiseConv2d(x, w, { padding: 'same', strides: s.stride }))
+          : tfCase([[xs, 1], [ws, 2]], (tf, [x, w]) => tf.depthwiseConv2d(x, w, s.stride, 'same')),
+    };
+  });
+}
+
 // ------------------------------------------------------------------ pooling
 
 function poolCases(): Case[] {
@@ -363,5 +388,5 @@ function compositeCases(): Case[] {
 }
 
 export function cases(quick: boolean): Case[] {
-  return [...gemmCases(quick), ...convCases(), ...poolCases(), lenetCase(), ...compositeCases()];
+  return [...gemmCases(quick), ...convCases(), ...depthwiseCases(), ...poolCases(), lenetCase(), ...compositeCases()];
 }

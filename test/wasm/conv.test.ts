@@ -12,7 +12,8 @@ import fc from 'fast-check';
 import * as ck from '../../src/index.js';
 import { computeConv2DInfo, computeConv3DInfo, type ConvOpts, type Conv2DInfo, type Conv3DInfo } from '../../src/kernels/conv_info.js';
 import { mismatch, tolForK } from '../util/close.js';
-import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Conv3D, Conv3DBackpropFilter, Conv3DBackpropInput } from '../../src/kernels/conv.js';
+import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Conv3D, Conv3DBackpropFilter, Conv3DBackpropInput, asConv3d } from '../../src/kernels/conv.js';
+import { CONV_GEOMETRY, CONV_PATH } from '../../src/kernels/wasm_abi.js';
 import { rand } from '../util/rand.mjs';
 import type { WasmBackend } from '../../src/backends/wasm/backend.js';
 
@@ -382,6 +383,136 @@ describe('wasm conv variants by name', () => {
     expect(ck.kernelVariantApplies('wasm', Conv2DBackpropInput, 'flipped-gemm', [], { conv })).toBe(false);
     const x = ck.tensor(rand(100, 1), [1, 5, 5, 4]), w = ck.tensor(rand(216, 2), [3, 3, 4, 6]);
     expect(() => ck.withBackend('wasm', () => ck.runKernelVariant('wasm', Conv2D, 'depthwise', [x, w], { conv }))).toThrow(RangeError);
+  });
+});
+
+/**
+ * The depthwise forward kernel's row path (2-D, channel multiplier 1, 3x3 and 5x5:
+ * interior pixels with the filter in locals, border pixels with their kw range cut to the
+ * image) keeps the summation order of the generic per-pixel path: acc = 0, then + x*w
+ * over the in-image taps in (kh, kw) order, each product and sum rounded to float32.
+ * depthwiseOrdered computes exactly that in JavaScript (Math.fround after each operation
+ * is float32 arithmetic: a float32 product is exact in float64, and float64 then float32
+ * rounding of a sum of two float32 is the float32 sum), so the plain SIMD build must
+ * match it bit for bit; the relaxed build fuses each multiply-add and is checked within
+ * tolerance. The kernel runs over the output pixels split into `parts` ranges (as threads
+ * split them), so ranges start and end mid-row.
+ */
+function depthwiseOrdered(x: Float32Array, w: Float32Array, c: Conv2DInfo): Float32Array {
+  const C = c.inC, Mu = c.outC / C;
+  const y = new Float32Array(c.batch * c.outH * c.outW * c.outC);
+  let o = 0;
+  for (let n = 0; n < c.batch; n++) for (let oh = 0; oh < c.outH; oh++) for (let ow = 0; ow < c.outW; ow++) for (let f = 0; f < c.outC; f++) {
+    const ch = Math.floor(f / Mu);
+    let acc = 0;
+    for (let kh = 0; kh < c.kH; kh++) {
+      const ih = oh * c.strideH - c.padTop + kh * c.dilationH;
+      if (ih < 0 || ih >= c.inH) continue;
+      for (let kw = 0; kw < c.kW; kw++) {
+        const iw = ow * c.strideW - c.padLeft + kw * c.dilationW;
+        if (iw < 0 || iw >= c.inW) continue;
+        acc = Math.fround(acc + Math.fround(x[((n * c.inH + ih) * c.inW + iw) * C + ch] * w[(kh * c.kW + kw) * c.outC + f]));
+      }
+    }
+    y[o++] = acc;
+  }
+  return y;
+}
+
+/** Inputs with exact zeros of both signs among the values: a sum of only -0 products is +0 (it starts at +0). */
+function withSignedZeros(n: number, seed: number): Float32Array {
+  const a = rand(n, seed);
+  for (let i = 0; i < n; i += 5) a[i] = i % 10 === 0 ? -0 : 0;
+  return a;
+}
+
+/** The depthwise forward kernel of the module on output pixels split into `parts` ranges, run one after another. */
+function depthwiseInParts(xShape: number[], wShape: number[], opts: ConvOpts, parts: number, seed: number): { got: Float32Array; want: Float32Array; conv: Conv2DInfo } {
+  const C = xShape[3];
+  const conv = computeConv2DInfo('test', xShape, wShape, { ...opts, groups: C });
+  const xd = withSignedZeros(size(xShape), seed), wd = withSignedZeros(size(wShape), seed + 1);
+  const got = ck.withBackend('wasm', () => {
+    const be = ck.backend() as unknown as WasmBackend;
+    const x = ck.tensor(xd, xShape), w = ck.tensor(wd, wShape);
+    const yShape = [conv.batch, conv.outH, conv.outW, conv.outC];
+    const y = ck.tensor(new Float32Array(size(yShape)).fill(Number.NaN), yShape); // a pixel left unwritten stays NaN
+    const g = asConv3d(conv);
+    for (let part = 0; part < parts; part++) {
+      const geom = be.params(CONV_GEOMETRY.map((field) => g[field]));
+      be.wasm.conv_forward_f32(be.ptr(x), be.ptr(w), be.ptr(y), geom, be.workspace(), CONV_PATH.depthwise, part, parts);
+    }
+    const out = y.dataSync() as Float32Array;
+    for (const t of [x, w, y]) t.dispose();
+    return out;
+  });
+  return { got, want: depthwiseOrdered(xd, wd, conv), conv };
+}
+
+function checkDepthwiseParts(xShape: number[], wShape: number[], opts: ConvOpts, parts: number, seed: number): void {
+  const { got, want, conv } = depthwiseInParts(xShape, wShape, opts, parts, seed);
+  const ctx = `x ${JSON.stringify(xShape)} w ${JSON.stringify(wShape)} ${JSON.stringify(opts)} in ${parts} parts`;
+  expect(got.length, ctx).toBe(want.length);
+  if (ck.withBackend('wasm', () => (ck.backend() as unknown as WasmBackend).variant) === 'simd') {
+    const a = new Uint32Array(got.buffer, got.byteOffset, got.length), b = new Uint32Array(want.buffer, want.byteOffset, want.length);
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] !== b[i]) expect.fail(`${ctx}: index ${i} (pixel ${Math.floor(i / conv.outC)}, channel ${i % conv.outC}): got ${got[i]} (0x${a[i].toString(16)}), want ${want[i]} (0x${b[i].toString(16)})`);
+    }
+  } else {
+    const m = mismatch(got, want, tolForK(conv.kH * conv.kW));
+    if (m) expect.fail(`${ctx}: ${m}`);
+  }
+}
+
+describe('wasm depthwise forward: row kernels against the generic summation order', () => {
+  const channels = [1, 3, 4, 5, 13, 32];
+  it('3x3 and 5x5, every padding, stride and dilation around the borders, channel counts off the vector width', () => {
+    const geoms: [number[], number, ConvOpts][] = [
+      [[1, 7, 9], 3, { padding: 'same' }],
+      [[2, 6, 8], 3, { padding: 1, strides: 2 }],
+      [[1, 9, 11], 3, { padding: 'valid' }],
+      [[1, 8, 10], 3, { padding: 2 }],
+      [[1, 9, 12], 3, { padding: 2, dilations: 2 }],
+      [[1, 10, 9], 3, { padding: [[0, 2], [2, 0]], strides: [1, 2] }],
+      [[1, 11, 13], 3, { padding: 'same', strides: 2, dilations: [2, 1] }],
+      [[1, 4, 2], 3, { padding: 1 }], // narrower than the kernel: no interior pixel
+      [[1, 3, 1], 3, { padding: 1, strides: 2 }],
+      [[1, 2, 3], 3, { padding: [[2, 2], [1, 1]] }], // rows with only one kernel row in the image
+      [[1, 9, 10], 5, { padding: 'same' }],
+      [[2, 11, 12], 5, { padding: 2, strides: 2 }],
+      [[1, 12, 14], 5, { padding: 1, dilations: 2 }],
+      [[1, 8, 9], 5, { padding: 0 }],
+      [[1, 5, 3], 5, { padding: 2 }], // narrower than the kernel
+      [[1, 7, 8], 3, { padding: [[4, 0], [3, 1]] }], // padding beyond the kernel reach: rows and columns with no tap
+    ];
+    let i = 0;
+    for (const [[n, h, wd], k, opts] of geoms) {
+      for (const C of channels) {
+        i++;
+        checkDepthwiseParts([n, h, wd, C], [k, k, 1, C], opts, 1, i);
+        checkDepthwiseParts([n, h, wd, C], [k, k, 1, C], opts, 7, i);
+      }
+    }
+  });
+
+  it('thread parts that start and end mid-row, down to one pixel per part', () => {
+    for (const parts of [2, 3, 5, 13, 63]) {
+      checkDepthwiseParts([1, 7, 9, 13], [3, 3, 1, 13], { padding: 'same' }, parts, parts);
+      checkDepthwiseParts([1, 13, 14, 5], [5, 5, 1, 5], { padding: 'same', strides: 2 }, parts, parts + 1);
+    }
+    checkDepthwiseParts([2, 5, 6, 4], [3, 3, 1, 4], { padding: 1 }, 60, 3); // a part per output pixel
+  });
+
+  it('the geometries the row kernels leave to the generic path (multiplier 2, 3x5, 1x1, 7x7) give the same order', () => {
+    checkDepthwiseParts([1, 7, 9, 3], [3, 3, 1, 6], { padding: 'same' }, 3, 1);
+    checkDepthwiseParts([1, 7, 9, 5], [3, 5, 1, 5], { padding: 'same' }, 3, 2);
+    checkDepthwiseParts([1, 7, 9, 5], [1, 1, 1, 5], {}, 3, 3);
+    checkDepthwiseParts([1, 9, 9, 6], [7, 7, 1, 6], { padding: 'same' }, 3, 4);
+  });
+
+  it('MobileNet-sized layers at batch 1 agree with the ts oracle (Conv2D, depthwise variant)', () => {
+    check2d([1, 28, 28, 32], [3, 3, 1, 32], { groups: 32, padding: 'same' }, 5, { forward: 'depthwise' });
+    check2d([1, 29, 29, 24], [3, 3, 1, 24], { groups: 24, padding: 'same', strides: 2 }, 6, { forward: 'depthwise' });
+    check2d([1, 14, 14, 40], [5, 5, 1, 40], { groups: 40, padding: 'same' }, 7, { forward: 'depthwise' });
   });
 });
 

@@ -35,6 +35,7 @@ const CONV_CASES: ConvCase[] = [
   { name: 'pointwise', x: [2, 24, 24, 32], w: [1, 1, 32, 40], opts: {} },
   { name: 'depthwise x2', x: [4, 32, 32, 16], w: [3, 3, 1, 32], opts: { padding: 'same', groups: 16 } },
   { name: 'depthwise odd channels', x: [6, 40, 40, 13], w: [3, 3, 1, 13], opts: { padding: 'same', groups: 13 } },
+  { name: 'depthwise 5x5 stride 2 (row kernels, parts mid-row)', x: [4, 45, 43, 24], w: [5, 5, 1, 24], opts: { padding: 'same', strides: 2, groups: 24 } },
   { name: 'LeNet C1 (direct)', x: [16, 28, 28, 1], w: [5, 5, 1, 6], opts: {} },
   { name: 'LeNet C3', x: [16, 14, 14, 6], w: [5, 5, 6, 16], opts: {} },
   { name: 'grouped', x: [4, 18, 18, 16], w: [3, 3, 4, 32], opts: { padding: 'same', groups: 4 } },
