@@ -17,6 +17,8 @@ let epiAlpha: f32 = 1;
 let epiLo: f32 = -Infinity;
 let epiHi: f32 = Infinity;
 let epiLeaky: bool = false;
+let epiHasLo: bool = false;
+let epiHasHi: bool = false;
 
 /** Apply the epilogue with `bias` ([F] floats, 0 for none) to what the next kernel call writes. */
 export function epilogue_begin(bias: usize, alpha: f32, lo: f32, hi: f32): void {
@@ -26,16 +28,68 @@ export function epilogue_begin(bias: usize, alpha: f32, lo: f32, hi: f32): void 
   epiLo = lo;
   epiHi = hi;
   epiLeaky = alpha != 1;
+  epiHasLo = lo > -Infinity;
+  epiHasHi = hi < Infinity;
 }
 
 export function epilogue_end(): void {
   epiOn = false;
 }
 
+/**
+ * A micro-kernel's row of 8 values (v0, v1) with the epilogue applied, stored at p: the
+ * register tiles take this path (gemm_f32_5x8 / 6x8) so a tile is stored once, finished.
+ * b0, b1: the 8 filters' biases; lo, hi: the bounds splatted (epilogue_bounds).
+ */
+// @ts-ignore: decorator
+@inline export function epilogue_store8(p: usize, v0: v128, v1: v128, b0: v128, b1: v128, lo: v128, hi: v128): void {
+  v0 = f32x4.add(v0, b0);
+  v1 = f32x4.add(v1, b1);
+  if (epiLeaky) {
+    const al = f32x4.splat(epiAlpha), zero = f32x4.splat(0);
+    v0 = v128.bitselect(f32x4.mul(v0, al), v0, f32x4.lt(v0, zero));
+    v1 = v128.bitselect(f32x4.mul(v1, al), v1, f32x4.lt(v1, zero));
+  }
+  v128.store(p, clamp4(v0, lo, hi));
+  v128.store(p, clamp4(v1, lo, hi), 16);
+}
+
+/**
+ * v clamped to [lo, hi] where those bounds are set. pmax / pmin (one instruction each on
+ * x86; wasm's min and max take several, for their NaN and signed-zero rules) return their
+ * first operand when a comparison is false, so NaN stays NaN; the + 0 turns the -0 that
+ * pmax(-0, 0) keeps into the +0 of max(-0, 0).
+ */
+// @ts-ignore: decorator
+@inline function clamp4(v: v128, lo: v128, hi: v128): v128 {
+  if (epiHasLo) v = f32x4.add(f32x4.pmax(v, lo), f32x4.splat(0));
+  if (epiHasHi) v = f32x4.pmin(v, hi);
+  return v;
+}
+
+// @ts-ignore: decorator
+@inline export function epilogue_lo(): v128 {
+  return f32x4.splat(epiLo);
+}
+// @ts-ignore: decorator
+@inline export function epilogue_hi(): v128 {
+  return f32x4.splat(epiHi);
+}
+/** The bias of filter f0 onwards (epilogue_begin's bias must not be 0 on this path). */
+// @ts-ignore: decorator
+@inline export function epilogue_bias_at(f0: i32): usize {
+  return epiBias + (<usize>f0 << 2);
+}
+/** Whether the micro-kernels can apply the epilogue themselves (they need a bias vector). */
+// @ts-ignore: decorator
+@inline export function epilogue_in_registers(): bool {
+  return epiBias != 0;
+}
+
 // @ts-ignore: decorator
 @inline function apply4(v: v128): v128 {
   if (epiLeaky) v = v128.bitselect(f32x4.mul(v, f32x4.splat(epiAlpha)), v, f32x4.lt(v, f32x4.splat(0)));
-  return f32x4.min(f32x4.max(v, f32x4.splat(epiLo)), f32x4.splat(epiHi));
+  return clamp4(v, f32x4.splat(epiLo), f32x4.splat(epiHi));
 }
 
 // @ts-ignore: decorator
@@ -51,6 +105,18 @@ export function epilogue_end(): void {
 export function epilogue_tile(c: usize, ldcBytes: usize, rows: i32, cols: i32, f0: i32): void {
   const hasBias = epiBias != 0;
   const b = epiBias + (<usize>f0 << 2);
+  if (cols == 8 && !epiLeaky) {
+    // a register tile's width (NR = 8): bias and bounds in registers for all its rows
+    const b0 = hasBias ? v128.load(b) : f32x4.splat(0), b1 = hasBias ? v128.load(b, 16) : f32x4.splat(0);
+    const lo = f32x4.splat(epiLo), hi = f32x4.splat(epiHi);
+    let row = c;
+    for (let r = 0; r < rows; r++) {
+      v128.store(row, clamp4(f32x4.add(v128.load(row), b0), lo, hi));
+      v128.store(row, clamp4(f32x4.add(v128.load(row, 16), b1), lo, hi), 16);
+      row += ldcBytes;
+    }
+    return;
+  }
   for (let r = 0; r < rows; r++) {
     const row = c + <usize>r * ldcBytes;
     let j = 0;

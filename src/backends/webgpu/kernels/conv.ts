@@ -370,7 +370,7 @@ const EPILOGUE: ProgramDef = {
   if (i >= u.total) { return; }
   var z = Y[i] + B[i % u.F];
   z = select(z, u.alpha * z, z < 0.0);
-  if (u.hasLo != 0u) { z = select(z, u.lo, z < u.lo); }
+  if (u.hasLo != 0u) { z = select(z, u.lo, z <= u.lo); } // <=: -0 becomes +0 at lo = 0, as max(-0, 0)
   if (u.hasHi != 0u) { z = select(z, u.hi, z > u.hi); }
   Y[i] = z;
 }`,
