@@ -37,24 +37,6 @@ export function epilogue_end(): void {
 }
 
 /**
- * A micro-kernel's row of 8 values (v0, v1) with the epilogue applied, stored at p: the
- * register tiles take this path (gemm_f32_5x8 / 6x8) so a tile is stored once, finished.
- * b0, b1: the 8 filters' biases; lo, hi: the bounds splatted (epilogue_bounds).
- */
-// @ts-ignore: decorator
-@inline export function epilogue_store8(p: usize, v0: v128, v1: v128, b0: v128, b1: v128, lo: v128, hi: v128): void {
-  v0 = f32x4.add(v0, b0);
-  v1 = f32x4.add(v1, b1);
-  if (epiLeaky) {
-    const al = f32x4.splat(epiAlpha), zero = f32x4.splat(0);
-    v0 = v128.bitselect(f32x4.mul(v0, al), v0, f32x4.lt(v0, zero));
-    v1 = v128.bitselect(f32x4.mul(v1, al), v1, f32x4.lt(v1, zero));
-  }
-  v128.store(p, clamp4(v0, lo, hi));
-  v128.store(p, clamp4(v1, lo, hi), 16);
-}
-
-/**
  * v clamped to [lo, hi] where those bounds are set. pmax / pmin (one instruction each on
  * x86; wasm's min and max take several, for their NaN and signed-zero rules) return their
  * first operand when a comparison is false, so NaN stays NaN; the + 0 turns the -0 that
@@ -65,25 +47,6 @@ export function epilogue_end(): void {
   if (epiHasLo) v = f32x4.add(f32x4.pmax(v, lo), f32x4.splat(0));
   if (epiHasHi) v = f32x4.pmin(v, hi);
   return v;
-}
-
-// @ts-ignore: decorator
-@inline export function epilogue_lo(): v128 {
-  return f32x4.splat(epiLo);
-}
-// @ts-ignore: decorator
-@inline export function epilogue_hi(): v128 {
-  return f32x4.splat(epiHi);
-}
-/** The bias of filter f0 onwards (epilogue_begin's bias must not be 0 on this path). */
-// @ts-ignore: decorator
-@inline export function epilogue_bias_at(f0: i32): usize {
-  return epiBias + (<usize>f0 << 2);
-}
-/** Whether the micro-kernels can apply the epilogue themselves (they need a bias vector). */
-// @ts-ignore: decorator
-@inline export function epilogue_in_registers(): bool {
-  return epiBias != 0;
 }
 
 // @ts-ignore: decorator

@@ -16,7 +16,7 @@ import { MR, NR, KC, MC, NC, PACK_A_BYTES, WS_SCRATCH, partBegin } from './gemm_
 import { gemm_f32_5x8 } from './gemm_f32_5x8';
 import { gemm_f32_6x8_relaxed } from './gemm_f32_6x8_relaxed';
 import { pack_a_im2col, pack_a_im2col_t, im2col_rows, col2im_add_tile, packRowsStrided } from './im2col_f32';
-import { epiOn, epilogue_tile, epilogue_in_registers, epilogue_bias_at } from './epilogue_f32';
+import { epiOn, epilogue_tile } from './epilogue_f32';
 
 /** A comes from a row-major matrix (ptr, lda, transposed or not). */
 export const A_MATRIX: i32 = 0;
@@ -30,9 +30,9 @@ export const C_MATRIX: i32 = 0;
 export const C_COL2IM: i32 = 1;
 
 // @ts-ignore: decorator
-@inline function ukernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool, bias: usize = 0): void {
-  if (ASC_FEATURE_RELAXED_SIMD) gemm_f32_6x8_relaxed(kc, pa, pb, c, ldc, accumulate, bias);
-  else gemm_f32_5x8(kc, pa, pb, c, ldc, accumulate, bias);
+@inline function ukernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool): void {
+  if (ASC_FEATURE_RELAXED_SIMD) gemm_f32_6x8_relaxed(kc, pa, pb, c, ldc, accumulate);
+  else gemm_f32_5x8(kc, pa, pb, c, ldc, accumulate);
 }
 
 /** Store the transpose of the 4x4 block (rows a, b, c, d) as 4 vectors `stride` bytes apart. */
@@ -249,18 +249,14 @@ export function gemm_f32_driver(
             const pa = packA + <usize>ir * <usize>kc * 4;
             if (cMode == C_MATRIX) {
               const c = C + ((<usize>(ic + ir) * ldc + jc + jr) << 2);
-              if (mr == MR && nr == NR) {
-                // a full tile: the micro-kernel applies the epilogue in registers
-                if (epilogue && epilogue_in_registers()) ukernel(kc, pa, pb, c, ldcBytes, acc, epilogue_bias_at(group * N + jc + jr));
-                else {
-                  ukernel(kc, pa, pb, c, ldcBytes, acc);
-                  if (epilogue) epilogue_tile(c, ldcBytes, mr, nr, group * N + jc + jr);
-                }
-              } else {
+              if (mr == MR && nr == NR) ukernel(kc, pa, pb, c, ldcBytes, acc);
+              else {
                 ukernel(kc, pa, pb, tile, 32, false);
                 merge_tile(tile, c, ldc, mr, nr, acc);
-                if (epilogue) epilogue_tile(c, ldcBytes, mr, nr, group * N + jc + jr);
               }
+              // the epilogue on the tile just stored, still in L1 (inside the micro-kernels it
+              // made V8 allocate their loop's registers worse: every GEMM ran 2x slower)
+              if (epilogue) epilogue_tile(c, ldcBytes, mr, nr, group * N + jc + jr);
             } else {
               ukernel(kc, pa, pb, tile, 32, false);
               col2im_add_tile(tile, ir, mr, jc + jr, nr, C, group);

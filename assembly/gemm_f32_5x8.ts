@@ -4,11 +4,8 @@
 //
 // pa: packed A strip, kc steps of 5 floats (one per row); pb: packed B strip, kc
 // steps of 8 floats. C tile rows are ldc bytes apart. accumulate: C += A*B, else C = A*B.
-// kc >= 1. bias != 0: the fused epilogue (epilogue_f32.ts) is applied before the store,
-// with bias pointing at the tile's 8 filters.
-import { epilogue_store8, epilogue_lo, epilogue_hi } from './epilogue_f32';
-
-export function gemm_f32_5x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool, bias: usize = 0): void {
+// kc >= 1.
+export function gemm_f32_5x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool): void {
   // Step k = 0, peeled: products only (kc >= 1 always). Peeling is for V8's sake as
   // much as for the 10 saved adds: the broadcast loads below address memory + offset,
   // and V8 keeps those 4 base addresses in registers for the whole loop only when they
@@ -53,29 +50,7 @@ export function gemm_f32_5x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize
     c40 = f32x4.add(c40, f32x4.mul(a, b0));
     c41 = f32x4.add(c41, f32x4.mul(a, b1));
   }
-  if (bias != 0) {
-    // the fused epilogue (epilogue_f32.ts) on the registers: the tile is stored once, finished
-    if (accumulate) {
-      c00 = f32x4.add(v128.load(c), c00);
-      c01 = f32x4.add(v128.load(c, 16), c01);
-      c10 = f32x4.add(v128.load(c + ldc), c10);
-      c11 = f32x4.add(v128.load(c + ldc, 16), c11);
-      c20 = f32x4.add(v128.load(c + 2 * ldc), c20);
-      c21 = f32x4.add(v128.load(c + 2 * ldc, 16), c21);
-      c30 = f32x4.add(v128.load(c + 3 * ldc), c30);
-      c31 = f32x4.add(v128.load(c + 3 * ldc, 16), c31);
-      c40 = f32x4.add(v128.load(c + 4 * ldc), c40);
-      c41 = f32x4.add(v128.load(c + 4 * ldc, 16), c41);
-    }
-    b0 = v128.load(bias);
-    b1 = v128.load(bias, 16);
-    const lo = epilogue_lo(), hi = epilogue_hi();
-    epilogue_store8(c, c00, c01, b0, b1, lo, hi);
-    epilogue_store8(c + ldc, c10, c11, b0, b1, lo, hi);
-    epilogue_store8(c + 2 * ldc, c20, c21, b0, b1, lo, hi);
-    epilogue_store8(c + 3 * ldc, c30, c31, b0, b1, lo, hi);
-    epilogue_store8(c + 4 * ldc, c40, c41, b0, b1, lo, hi);
-  } else if (accumulate) {
+  if (accumulate) {
     v128.store(c, f32x4.add(v128.load(c), c00));
     v128.store(c, f32x4.add(v128.load(c, 16), c01), 16);
     v128.store(c + ldc, f32x4.add(v128.load(c + ldc), c10));

@@ -5,11 +5,8 @@
 //
 // pa: packed A strip, kc steps of 6 floats (one per row); pb: packed B strip, kc
 // steps of 8 floats. C tile rows are ldc bytes apart. accumulate: C += A*B, else C = A*B.
-// kc >= 1. bias != 0: the fused epilogue (epilogue_f32.ts) is applied before the store,
-// with bias pointing at the tile's 8 filters.
-import { epilogue_store8, epilogue_lo, epilogue_hi } from './epilogue_f32';
-
-export function gemm_f32_6x8_relaxed(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool, bias: usize = 0): void {
+// kc >= 1.
+export function gemm_f32_6x8_relaxed(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool): void {
   // Step k = 0 peeled, pointers bumped at the top of the loop and pa as the loop
   // variable, as in gemm_f32_5x8 (which explains why).
   let b0 = v128.load(pb);
@@ -51,32 +48,7 @@ export function gemm_f32_6x8_relaxed(kc: i32, pa: usize, pb: usize, c: usize, ld
     c50 = f32x4.relaxed_madd(a, b0, c50);
     c51 = f32x4.relaxed_madd(a, b1, c51);
   }
-  if (bias != 0) {
-    // the fused epilogue (epilogue_f32.ts) on the registers: the tile is stored once, finished
-    if (accumulate) {
-      c00 = f32x4.add(v128.load(c), c00);
-      c01 = f32x4.add(v128.load(c, 16), c01);
-      c10 = f32x4.add(v128.load(c + ldc), c10);
-      c11 = f32x4.add(v128.load(c + ldc, 16), c11);
-      c20 = f32x4.add(v128.load(c + 2 * ldc), c20);
-      c21 = f32x4.add(v128.load(c + 2 * ldc, 16), c21);
-      c30 = f32x4.add(v128.load(c + 3 * ldc), c30);
-      c31 = f32x4.add(v128.load(c + 3 * ldc, 16), c31);
-      c40 = f32x4.add(v128.load(c + 4 * ldc), c40);
-      c41 = f32x4.add(v128.load(c + 4 * ldc, 16), c41);
-      c50 = f32x4.add(v128.load(c + 5 * ldc), c50);
-      c51 = f32x4.add(v128.load(c + 5 * ldc, 16), c51);
-    }
-    b0 = v128.load(bias);
-    b1 = v128.load(bias, 16);
-    const lo = epilogue_lo(), hi = epilogue_hi();
-    epilogue_store8(c, c00, c01, b0, b1, lo, hi);
-    epilogue_store8(c + ldc, c10, c11, b0, b1, lo, hi);
-    epilogue_store8(c + 2 * ldc, c20, c21, b0, b1, lo, hi);
-    epilogue_store8(c + 3 * ldc, c30, c31, b0, b1, lo, hi);
-    epilogue_store8(c + 4 * ldc, c40, c41, b0, b1, lo, hi);
-    epilogue_store8(c + 5 * ldc, c50, c51, b0, b1, lo, hi);
-  } else if (accumulate) {
+  if (accumulate) {
     v128.store(c, f32x4.add(v128.load(c), c00));
     v128.store(c, f32x4.add(v128.load(c, 16), c01), 16);
     v128.store(c + ldc, f32x4.add(v128.load(c + ldc), c10));
