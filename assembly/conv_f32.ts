@@ -17,7 +17,7 @@ import { WS_TABLES, MR, NR, partBegin } from './gemm_config';
 import { gemm_f32_driver, splitByColumns, A_MATRIX, A_IM2COL, A_IM2COL_T, C_MATRIX, C_COL2IM } from './gemm_f32';
 import {
   conv_geometry_load, conv_geometry_to_input_grad, conv_is_pointwise, conv_is_depthwise,
-  gN, gC, gF, gCg, gFg, gKg, gOutPix, gInPix, gGroups, gKD, gKH, gKW, gSD, gSH, gSW, gPD, gPH, gPW,
+  gN, gC, gF, gCg, gFg, gKg, gOutPix, gInPix, gGroups, gOW, gKD, gKH, gKW, gSD, gSH, gSW, gPD, gPH, gPW,
 } from './conv_geometry';
 import { conv_direct_fits, conv_direct_forward_f32, conv_direct_filter_fits, conv_direct_backprop_filter_f32 } from './conv_direct_f32';
 import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
@@ -83,6 +83,26 @@ export function conv_forward_fused_f32(x: usize, w: usize, y: usize, geom: usize
   epilogue_begin(bias, alpha, lo, hi);
   forward(x, w, y, ws, path, part, parts);
   epilogue_end();
+}
+
+/**
+ * How many parts the forward convolution at `geom` on `path` should split into for
+ * `threads` threads: 4 per thread, except where each part would pack too much of the
+ * operand it does not split. A GEMM part packs all of A (a band of columns) or all of B
+ * (a band of rows), M x K or K x N floats, for M x N x K / parts multiply-adds: parts stay
+ * at most (the split side) / 64 so that packing costs under about 1/64 of the work, and at
+ * least one per thread. (MobileNet layers at batch 1, 7x7 or 14x14 pixels: 8
+ * parts of [7,7,960] x [960,320] packed the 188 kB A 8 times; it ran no faster on 2 threads.)
+ */
+export function conv_forward_parts_f32(geom: usize, ws: usize, path: i32, threads: i32): i32 {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  const parts = threads * 4;
+  // depthwise: whole output rows, at least 4 of them per part (the row kernels' setup
+  // and borders cost per row segment; 8 parts of a 7x7x960 layer ran slower than one)
+  if (path == CONV_PATH_DEPTHWISE) return max(threads, min(parts, gOutPix / (4 * gOW)));
+  if (path != CONV_PATH_GEMM && path != CONV_PATH_POINTWISE) return parts;
+  const side = splitByColumns(gOutPix, gFg, parts) ? gFg : gOutPix;
+  return max(threads, min(parts, side / 64));
 }
 
 /** Output pixels per depthwise piece that gets the epilogue while in cache (about 32 kB of output). */
