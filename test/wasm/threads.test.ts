@@ -12,7 +12,7 @@ import type { WasmBackend } from '../../src/backends/wasm/index.js';
 import { MIN_PARALLEL_FLOPS } from '../../src/backends/wasm/backend.js';
 import { setWorkerStarterForTests } from '../../src/backends/wasm/threads.js';
 import { computeConv2DInfo, type ConvOpts } from '../../src/kernels/conv_info.js';
-import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput } from '../../src/kernels/conv.js';
+import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedConv2D } from '../../src/kernels/conv.js';
 import { rand } from '../util/rand.mjs';
 import { cli } from '../util/cli.js';
 
@@ -42,6 +42,10 @@ const CONV_CASES: ConvCase[] = [
   // more filters than output pixels (a deep layer at batch 1): the parts take bands of filters
   { name: 'deep, batch 1 (bands of filters)', x: [1, 4, 4, 32], w: [3, 3, 32, 264], opts: { padding: 'same' } },
   { name: 'deep pointwise, batch 1', x: [1, 6, 6, 256], w: [1, 1, 256, 520], opts: {} },
+  // MobileNet's batch-1 shapes, where conv_forward_parts_f32 gives fewer parts than 4 per thread
+  { name: 'pointwise 7x7, few parts (bands of filters)', x: [1, 7, 7, 160], w: [1, 1, 160, 960], opts: {} },
+  { name: 'pointwise 14x14 to 64, few parts (bands of rows)', x: [1, 14, 14, 384], w: [1, 1, 384, 64], opts: {} },
+  { name: 'depthwise 14x14 (4-row parts)', x: [2, 14, 14, 384], w: [3, 3, 1, 384], opts: { padding: 'same', groups: 384 } },
 ];
 
 interface Run { key: string; values: Float32Array }
@@ -56,16 +60,20 @@ function runAll(): Run[] {
       expect(flops, c.name).toBeGreaterThanOrEqual(MIN_PARALLEL_FLOPS);
       const dyShape = [conv.batch, conv.outH, conv.outW, conv.outC];
       const x = ck.tensor(rand(size(c.x), 11), c.x), w = ck.tensor(rand(size(c.w), 12), c.w), dy = ck.tensor(rand(size(dyShape), 13), dyShape);
-      const kernels: [string, ck.Tensor[]][] = [[Conv2D.name, [x, w]], [Conv2DBackpropInput.name, [dy, w]], [Conv2DBackpropFilter.name, [x, dy]]];
-      for (const [k, ins] of kernels) {
+      const bias = ck.tensor(rand(conv.outC, 14), [conv.outC]);
+      const kernels: [string, ck.Tensor[], object][] = [
+        [Conv2D.name, [x, w], { conv }], [Conv2DBackpropInput.name, [dy, w], { conv }], [Conv2DBackpropFilter.name, [x, dy], { conv }],
+        [FusedConv2D.name, [x, w, bias], { conv, activation: 'relu6' }],
+      ];
+      for (const [k, ins, attrs] of kernels) {
         for (const v of ck.kernelVariants('wasm', k)) {
-          if (!ck.kernelVariantApplies('wasm', k, v, ins, { conv })) continue;
-          const y = ck.runKernelVariant('wasm', k, v, ins, { conv })[0];
+          if (!ck.kernelVariantApplies('wasm', k, v, ins, attrs)) continue;
+          const y = ck.runKernelVariant('wasm', k, v, ins, attrs)[0];
           out.push({ key: `${c.name} ${k} ${v}`, values: y.dataSync() as Float32Array });
           y.dispose();
         }
       }
-      for (const t of [x, w, dy]) t.dispose();
+      for (const t of [x, w, dy, bias]) t.dispose();
     }
     // pooling and its gradients (max: the 2x2 fast path and a padded 3x3 stride 2; average, padded 3x3)
     const px = ck.tensor(rand(8 * 32 * 32 * 16, 31), [8, 32, 32, 16]);
