@@ -185,6 +185,100 @@ function merge_tile(tile: usize, C: usize, ldc: i32, mr: i32, nr: i32, accumulat
   }
 }
 
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
+/**
+ * C[m0..m1, n0..n1] (+)= op(A) op(B) for fewer rows than a register tile holds, without
+ * packing: row i of C is the sum over k of A[i,k] times row k of B, 16 columns at a time
+ * in registers (a transposed B: dot products along its rows). The micro-kernel path packed
+ * all of B (K x N floats) for M x K x N multiply-adds and computed MR rows for each one
+ * used: a dense layer or a squeeze-and-excitation 1x1 convolution at batch 1 spent as long
+ * packing as multiplying. Each C element sums its K terms in order (with a transposed B and
+ * A, in 4 interleaved partial sums, added at the end); the parts of a thread split take
+ * bands of columns, so the result does not depend on the thread count.
+ */
+function gemv_rows(
+  K: i32, A: usize, lda: i32, transA: bool, B: usize, ldb: i32, transB: bool,
+  C: usize, ldc: i32, accumulate: bool, group: i32, N: i32, m0: i32, m1: i32, n0: i32, n1: i32,
+): void {
+  const ldbBytes = <usize>ldb << 2;
+  for (let i = m0; i < m1; i++) {
+    const crow = C + (<usize>i * <usize>ldc << 2);
+    // A[i, k] is at aRow + k * aStep
+    const aRow = transA ? A + (<usize>i << 2) : A + (<usize>i * <usize>lda << 2);
+    const aStep = transA ? <usize>lda << 2 : 4;
+    if (!transB) {
+      let n = n0;
+      for (; n + 16 <= n1; n += 16) {
+        let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+        let pa = aRow, pb = B + (<usize>n << 2);
+        for (let k = 0; k < K; k++) {
+          const av = v128.load32_splat(pa);
+          c0 = madd(av, v128.load(pb), c0);
+          c1 = madd(av, v128.load(pb, 16), c1);
+          c2 = madd(av, v128.load(pb, 32), c2);
+          c3 = madd(av, v128.load(pb, 48), c3);
+          pa += aStep;
+          pb += ldbBytes;
+        }
+        const o = crow + (<usize>n << 2);
+        if (accumulate) {
+          c0 = f32x4.add(v128.load(o), c0);
+          c1 = f32x4.add(v128.load(o, 16), c1);
+          c2 = f32x4.add(v128.load(o, 32), c2);
+          c3 = f32x4.add(v128.load(o, 48), c3);
+        }
+        v128.store(o, c0);
+        v128.store(o, c1, 16);
+        v128.store(o, c2, 32);
+        v128.store(o, c3, 48);
+      }
+      for (; n + 4 <= n1; n += 4) {
+        let c0 = f32x4.splat(0);
+        let pa = aRow, pb = B + (<usize>n << 2);
+        for (let k = 0; k < K; k++) {
+          c0 = madd(v128.load32_splat(pa), v128.load(pb), c0);
+          pa += aStep;
+          pb += ldbBytes;
+        }
+        const o = crow + (<usize>n << 2);
+        v128.store(o, accumulate ? f32x4.add(v128.load(o), c0) : c0);
+      }
+      for (; n < n1; n++) {
+        let c: f32 = 0;
+        let pa = aRow, pb = B + (<usize>n << 2);
+        for (let k = 0; k < K; k++) {
+          c += load<f32>(pa) * load<f32>(pb);
+          pa += aStep;
+          pb += ldbBytes;
+        }
+        const o = crow + (<usize>n << 2);
+        store<f32>(o, accumulate ? load<f32>(o) + c : c);
+      }
+    } else {
+      // op(B)[k, n] = B[n*ldb + k]: row n of B is contiguous; A's row too unless transposed
+      for (let n = n0; n < n1; n++) {
+        const brow = B + <usize>n * ldbBytes;
+        let c: f32 = 0;
+        let k = 0;
+        if (!transA) {
+          let acc = f32x4.splat(0);
+          for (; k + 4 <= K; k += 4) acc = madd(v128.load(aRow + (<usize>k << 2)), v128.load(brow + (<usize>k << 2)), acc);
+          c = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+        }
+        for (; k < K; k++) c += load<f32>(aRow + <usize>k * aStep) * load<f32>(brow + (<usize>k << 2));
+        const o = crow + (<usize>n << 2);
+        store<f32>(o, accumulate ? load<f32>(o) + c : c);
+      }
+    }
+    if (epiOn) epilogue_tile(crow + (<usize>n0 << 2), 0, 1, n1 - n0, group * N + n0);
+  }
+}
+
 /**
  * The general driver. op(A) is M x K (from a matrix, or an im2col view of the image at
  * A for group `group`), op(B) is K x N (a matrix), C is M x N (a matrix, or col2im into
@@ -215,6 +309,10 @@ export function gemm_f32_driver(
       for (let i = m0; i < m1; i++) memory.fill(C + ((<usize>i * ldc + n0) << 2), 0, <usize>(n1 - n0) << 2);
     }
     if (epiOn && cMode == C_MATRIX) epilogue_tile(C + ((<usize>m0 * ldc + n0) << 2), <usize>ldc << 2, m1 - m0, n1 - n0, group * N + n0);
+    return;
+  }
+  if (M < MR && aMode == A_MATRIX && cMode == C_MATRIX) {
+    gemv_rows(K, A, lda, transA, B, ldb, transB, C, ldc, accumulate, group, N, m0, m1, n0, n1);
     return;
   }
   const packA = ws;
