@@ -103,6 +103,13 @@
 @inline export const CONV_PATH_FLIPPED_GEMM: i32 = 4;
 
 // @ts-ignore: decorator
+@inline export const EPILOGUE_MODE_CLAMP: i32 = 0;
+// @ts-ignore: decorator
+@inline export const EPILOGUE_MODE_HARD_SIGMOID: i32 = 1;
+// @ts-ignore: decorator
+@inline export const EPILOGUE_MODE_HARD_SWISH: i32 = 2;
+
+// @ts-ignore: decorator
 @inline export const REDUCE_OP_SUM: i32 = 0;
 // @ts-ignore: decorator
 @inline export const REDUCE_OP_MAX: i32 = 1;

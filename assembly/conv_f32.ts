@@ -74,13 +74,14 @@ export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: 
 /**
  * y = act(conv(x, w) + bias) (the FusedConv2D kernel) on forward path `path`: part `part`
  * of `parts`. `bias` is [F] floats (0: none); the activation is the epilogue of
- * epilogue_f32.ts (leaky slope `alpha`, clamp to [lo, hi]), applied to each piece of the
+ * epilogue_f32.ts (leaky slope `alpha`, clamp to [lo, hi]; or hard sigmoid / hard swish by
+ * `mode`), applied to each piece of the
  * output as soon as it is computed. The same sums as conv_forward_f32, so the result is
  * bitwise the same for every thread count.
  */
-export function conv_forward_fused_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize, path: i32, bias: usize, alpha: f32, lo: f32, hi: f32, part: i32, parts: i32): void {
+export function conv_forward_fused_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize, path: i32, bias: usize, alpha: f32, lo: f32, hi: f32, mode: i32, part: i32, parts: i32): void {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
-  epilogue_begin(bias, alpha, lo, hi);
+  epilogue_begin(bias, alpha, lo, hi, mode);
   forward(x, w, y, ws, path, part, parts);
   epilogue_end();
 }

@@ -4,12 +4,17 @@
 //   y = min(max(leaky(z + bias[f]), lo), hi),   leaky(v) = v < 0 ? alpha * v : v
 //
 // which covers the activations the host fuses: linear (alpha 1, lo -inf, hi +inf), relu
-// (lo 0), relu6 (lo 0, hi 6) and leaky relu (alpha). The convolution paths apply it to
+// (lo 0), relu6 (lo 0, hi 6) and leaky relu (alpha); mode EPILOGUE_MODE_HARD_SIGMOID and
+// EPILOGUE_MODE_HARD_SWISH instead take v = z + bias[f] to h = min(max(v * (1/6) + 0.5, 0), 1)
+// (PyTorch's hardsigmoid, as the hardSigmoid op computes it: a product, then a sum) or
+// to v * h (hardswish). The convolution paths apply it to
 // each part of the output right after computing it, while it is still in cache (a GEMM
 // register tile after its last K block, a direct-kernel output row, a band of depthwise
 // pixels), instead of separate passes for the bias and the activation. The forward kernel
 // sets it for one call (epilogue_begin / epilogue_end around the call); every thread's
 // instance has its own copy of these globals.
+
+import { EPILOGUE_MODE_CLAMP, EPILOGUE_MODE_HARD_SWISH } from './abi';
 
 export let epiOn: bool = false;
 let epiBias: usize = 0;
@@ -19,10 +24,12 @@ let epiHi: f32 = Infinity;
 let epiLeaky: bool = false;
 let epiHasLo: bool = false;
 let epiHasHi: bool = false;
+let epiMode: i32 = 0;
 
 /** Apply the epilogue with `bias` ([F] floats, 0 for none) to what the next kernel call writes. */
-export function epilogue_begin(bias: usize, alpha: f32, lo: f32, hi: f32): void {
+export function epilogue_begin(bias: usize, alpha: f32, lo: f32, hi: f32, mode: i32 = EPILOGUE_MODE_CLAMP): void {
   epiOn = true;
+  epiMode = mode;
   epiBias = bias;
   epiAlpha = alpha;
   epiLo = lo;
@@ -51,12 +58,22 @@ export function epilogue_end(): void {
 
 // @ts-ignore: decorator
 @inline function apply4(v: v128): v128 {
+  if (epiMode != EPILOGUE_MODE_CLAMP) {
+    // h = min(max(v / 6 + 0.5, 0), 1): pmax / pmin keep NaN, the + 0 makes -0 +0 (clamp4)
+    let h = f32x4.add(f32x4.mul(v, f32x4.splat(<f32>(1.0 / 6.0))), f32x4.splat(0.5));
+    h = f32x4.pmin(f32x4.add(f32x4.pmax(h, f32x4.splat(0)), f32x4.splat(0)), f32x4.splat(1));
+    return epiMode == EPILOGUE_MODE_HARD_SWISH ? f32x4.mul(v, h) : h;
+  }
   if (epiLeaky) v = v128.bitselect(f32x4.mul(v, f32x4.splat(epiAlpha)), v, f32x4.lt(v, f32x4.splat(0)));
   return clamp4(v, f32x4.splat(epiLo), f32x4.splat(epiHi));
 }
 
 // @ts-ignore: decorator
 @inline function apply1(v: f32): f32 {
+  if (epiMode != EPILOGUE_MODE_CLAMP) {
+    const h = min(max(v * <f32>(1.0 / 6.0) + <f32>0.5, <f32>0), <f32>1);
+    return epiMode == EPILOGUE_MODE_HARD_SWISH ? v * h : h;
+  }
   if (epiLeaky && v < 0) v = v * epiAlpha;
   return min(max(v, epiLo), epiHi);
 }
@@ -68,7 +85,7 @@ export function epilogue_end(): void {
 export function epilogue_tile(c: usize, ldcBytes: usize, rows: i32, cols: i32, f0: i32): void {
   const hasBias = epiBias != 0;
   const b = epiBias + (<usize>f0 << 2);
-  if (cols == 8 && !epiLeaky) {
+  if (cols == 8 && !epiLeaky && epiMode == EPILOGUE_MODE_CLAMP) {
     // a register tile's width (NR = 8): bias and bounds in registers for all its rows
     const b0 = hasBias ? v128.load(b) : f32x4.splat(0), b1 = hasBias ? v128.load(b, 16) : f32x4.splat(0);
     const lo = f32x4.splat(epiLo), hi = f32x4.splat(epiHi);

@@ -19,6 +19,7 @@
 import { allocArray, type DType, type TypedArray } from '../tensor/dtype.js';
 import type { Conv2DInfo, Conv3DInfo } from './conv_info.js';
 import { defineKernel, expectSameDtype, expectShape, type HostTensor, type Kernel } from './kernel.js';
+import { EPILOGUE_MODE } from './wasm_abi.js';
 
 export interface Conv2DAttrs {
   conv: Conv2DInfo;
@@ -229,10 +230,12 @@ export const Conv3DBackpropFilter = convKernel<Conv3DAttrs>('Conv3DBackpropFilte
 
 /**
  * The activations FusedConv2D applies after the bias: the ones inference graphs put after
- * a convolution (and a folded batch norm). 'leakyRelu' takes `leakyReluAlpha` (>= 0).
+ * a convolution (and a folded batch norm). 'leakyRelu' takes `leakyReluAlpha` (>= 0);
+ * 'hardSigmoid' is PyTorch's (min(max(z/6 + 1/2, 0), 1), the hardSigmoid op's default) and
+ * 'hardSwish' z times it (MobileNetV3).
  */
-export type FusedActivation = 'linear' | 'relu' | 'relu6' | 'leakyRelu';
-export const FUSED_ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'relu6', 'leakyRelu'];
+export type FusedActivation = 'linear' | 'relu' | 'relu6' | 'leakyRelu' | 'hardSigmoid' | 'hardSwish';
+export const FUSED_ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'];
 
 export interface FusedConv2DAttrs extends Conv2DAttrs {
   activation: FusedActivation;
@@ -241,15 +244,19 @@ export interface FusedConv2DAttrs extends Conv2DAttrs {
 }
 
 /**
- * An activation as the epilogue every backend runs: y = min(max(leaky(z), lo), hi) with
- * leaky(z) = z < 0 ? alpha z : z (assembly/epilogue_f32.ts).
+ * An activation as the epilogue every backend runs: mode clamp is y = min(max(leaky(z), lo),
+ * hi) with leaky(z) = z < 0 ? alpha z : z; modes hardSigmoid and hardSwish are
+ * h = min(max(z/6 + 1/2, 0), 1) and z h (assembly/epilogue_f32.ts).
  */
-export function fusedEpilogue(attrs: FusedConv2DAttrs): { alpha: number; lo: number; hi: number } {
+export function fusedEpilogue(attrs: FusedConv2DAttrs): { alpha: number; lo: number; hi: number; mode: number } {
+  const clamp = (alpha: number, lo: number, hi: number) => ({ alpha, lo, hi, mode: EPILOGUE_MODE.clamp });
   switch (attrs.activation) {
-    case 'linear': return { alpha: 1, lo: -Infinity, hi: Infinity };
-    case 'relu': return { alpha: 1, lo: 0, hi: Infinity };
-    case 'relu6': return { alpha: 1, lo: 0, hi: 6 };
-    case 'leakyRelu': return { alpha: attrs.leakyReluAlpha ?? 0.01, lo: -Infinity, hi: Infinity };
+    case 'linear': return clamp(1, -Infinity, Infinity);
+    case 'relu': return clamp(1, 0, Infinity);
+    case 'relu6': return clamp(1, 0, 6);
+    case 'leakyRelu': return clamp(attrs.leakyReluAlpha ?? 0.01, -Infinity, Infinity);
+    case 'hardSigmoid': return { ...clamp(1, -Infinity, Infinity), mode: EPILOGUE_MODE.hardSigmoid };
+    case 'hardSwish': return { ...clamp(1, -Infinity, Infinity), mode: EPILOGUE_MODE.hardSwish };
   }
 }
 
@@ -258,7 +265,9 @@ export function fusedEpilogue(attrs: FusedConv2DAttrs): { alpha: number; lo: num
  * bias and the activation cost no extra pass over y (TF.js's fused conv2d). The op
  * (src/ops/conv.ts, conv2d with an `activation`) records its gradient from the output:
  * dz = dy * act'(z), read from y (y > 0 exactly where z > 0 for relu, relu6 and leaky relu
- * with alpha >= 0; relu6 also needs y < 6), then the Conv2D gradients of dz and db = sum dz.
+ * with alpha >= 0; relu6 also needs y < 6; hard sigmoid's slope 1/6 where 0 < y < 1), then
+ * the Conv2D gradients of dz and db = sum dz. Hard swish's slope needs z, so the op runs
+ * it unfused when a gradient is recorded.
  */
 export const FusedConv2D = defineKernel<FusedConv2DAttrs>({
   name: 'FusedConv2D',
@@ -277,11 +286,16 @@ export const FusedConv2D = defineKernel<FusedConv2DAttrs>({
   },
   reference([x, w, bias], attrs) {
     const y = convForward(x, w, attrs.conv);
-    const { alpha, lo, hi } = fusedEpilogue(attrs);
+    const { alpha, lo, hi, mode } = fusedEpilogue(attrs);
     const v = y.values, b = bias.values, F = attrs.conv.outC;
     for (let i = 0; i < v.length; i++) {
       v[i] += b[i % F];
       let z = v[i];
+      if (mode !== EPILOGUE_MODE.clamp) {
+        const h = Number.isNaN(z) ? z : Math.min(Math.max(z / 6 + 0.5, 0), 1);
+        v[i] = mode === EPILOGUE_MODE.hardSwish ? z * h : h;
+        continue;
+      }
       if (z < 0) z *= alpha;
       v[i] = Math.min(Math.max(z, lo), hi);
     }

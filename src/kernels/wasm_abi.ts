@@ -46,3 +46,9 @@ export const CONV_PATH = { gemm: 0, pointwise: 1, depthwise: 2, direct: 3, flipp
  * Code 5 was softplus (now a composite of ops, src/ops/activation.ts); the others keep their numbers.
  */
 export const ACTIVATION_OP = { relu: 0, leakyRelu: 1, elu: 2, sigmoid: 3, tanh: 4, step: 6, gelu: 7, geluTanh: 8 };
+
+/**
+ * Modes of the fused convolution epilogue (assembly/epilogue_f32.ts, FusedConv2D's
+ * references and webgpu program): a clamp of the leaky value, PyTorch's hard sigmoid, hard swish.
+ */
+export const EPILOGUE_MODE = { clamp: 0, hardSigmoid: 1, hardSwish: 2 };

@@ -11,7 +11,6 @@
  * adjoint of the bias broadcast). conv1d and depthwiseConv2d are views onto conv2d;
  * conv2dTranspose is Conv2DBackpropInput run forwards, so its gradient uses Conv2D.
  */
-import { record } from '../autograd/reverse_mode.js';
 import {
   computeConv1DInfo, computeConv2DInfo, computeConv2DTransposeInfo, computeConv3DInfo,
   type Conv2DInfo, type ConvOpts, type ConvTransposeOpts,
@@ -25,7 +24,9 @@ import { outputOf } from '../registry/dispatch.js';
 import { isFloat } from '../tensor/dtype.js';
 import { fmtShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { add, less, where } from './elementwise.js';
+import { add, affine, less, where } from './elementwise.js';
+import { hardSwish } from './activation.js';
+import { isGradEnabled, record } from '../autograd/reverse_mode.js';
 import { sum } from './reduce.js';
 import { zeros } from './creation.js';
 import { reshape, reverse } from './shape.js';
@@ -42,8 +43,9 @@ export interface ConvOptions extends ConvOpts {
 export interface Conv2DOptions extends ConvOptions {
   /**
    * Applied to conv + bias in the same kernel (TF.js's fused conv2d): 'linear' (default),
-   * 'relu', 'relu6' or 'leakyRelu' (slope `leakyReluAlpha`). The result and gradients
-   * equal those of the activation op applied to the convolution's output.
+   * 'relu', 'relu6', 'leakyRelu' (slope `leakyReluAlpha`), 'hardSigmoid' (PyTorch's, the
+   * hardSigmoid op's default) or 'hardSwish'. The result and gradients equal those of the
+   * activation op applied to the convolution's output.
    */
   activation?: FusedActivation;
   /** The slope below zero for activation 'leakyRelu' (default 0.01, as leakyRelu; must be >= 0). */
@@ -107,13 +109,19 @@ function fusedConv2dCore(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo, opt
     }
     if (bias.dtype !== x.dtype) throw new TypeError(`${op}: bias is ${bias.dtype} but x and w are ${x.dtype}`);
   }
-  const attrs = { conv, activation, leakyReluAlpha: alpha };
-  const y = outputOf(FusedConv2D, [x, w, bias], attrs);
   const b = bias;
+  // hard swish's slope needs z (y does not give it back): with a gradient to record, the
+  // fused kernel runs without it and the hardSwish op after
+  if (activation === 'hardSwish' && isGradEnabled() && [x, w, b].some((t) => t.requiresGrad)) {
+    return hardSwish(fusedConv2dCore(op, x, w, conv, { ...opts, bias: b, activation: 'linear' }));
+  }
+  const attrs = { conv, activation, leakyReluAlpha: alpha };
+  const y = outputOf(FusedConv2D, [x, w, b], attrs);
   return record(op, [x, w, b], y, (dy) => {
     const dz = activation === 'linear' ? dy
       : activation === 'relu' ? outputOf(ReluGrad, [dy, y])
       : activation === 'leakyRelu' ? outputOf(LeakyReluGrad, [dy, y], { alpha })
+      : activation === 'hardSigmoid' ? affine(where(less(y, 1), outputOf(ReluGrad, [dy, y]), 0), 1 / 6)
       : where(less(y, 6), outputOf(ReluGrad, [dy, y]), 0);
     return [
       x.requiresGrad ? outputOf(Conv2DBackpropInput, [dz, w], { conv }) : null,

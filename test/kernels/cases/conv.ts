@@ -81,7 +81,7 @@ function cases(rank: 2 | 3, which: Which) {
 
 /** FusedConv2D: a drawn 2-D forward geometry, a bias and each epilogue (relu6's clamp at 6 is reached by the larger sums). */
 function fusedCases(ctx: SizeContext): fc.Arbitrary<KernelCase> {
-  return fc.tuple(cases(2, 'forward')(ctx), fc.constantFrom('linear', 'relu', 'relu6', 'leakyRelu'), fc.constantFrom(0, 0.01, 0.3), seed).map(([c, activation, alpha, s]) => {
+  return fc.tuple(cases(2, 'forward')(ctx), fc.constantFrom('linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'), fc.constantFrom(0, 0.01, 0.3), seed).map(([c, activation, alpha, s]) => {
     const conv = c.attrs!.conv as Conv2DInfo;
     return {
       ...c,

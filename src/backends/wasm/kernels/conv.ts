@@ -96,8 +96,8 @@ function run(which: Which, path: PathName, [a, b, bias]: TensorInfo[], conv: Con
   if (which === 'forward') {
     const parts = be.threads > 1 ? be.wasm.conv_forward_parts_f32(geom, ws, code, be.threads) : 1;
     if (fused) {
-      const { alpha, lo, hi } = fusedEpilogue(fused);
-      be.parallel('conv_forward_fused_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code, be.ptr(bias), alpha, lo, hi], 4, cost, 4, parts);
+      const { alpha, lo, hi, mode } = fusedEpilogue(fused);
+      be.parallel('conv_forward_fused_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code, be.ptr(bias), alpha, lo, hi, mode], 4, cost, 4, parts);
     } else be.parallel('conv_forward_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, cost, 4, parts);
   }
   else if (which === 'filter') be.parallel('conv_backprop_filter_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, cost);

@@ -31,6 +31,7 @@ import type { TensorInfo } from '../../../tensor/backend.js';
 import type { Kernel } from '../../../kernels/kernel.js';
 import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
 import { CONV_KERNELS, FusedConv2D, asConv3d, convShapes, fusedEpilogue, type ConvRole } from '../../../kernels/conv.js';
+import { EPILOGUE_MODE } from '../../../kernels/wasm_abi.js';
 import { gpu, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, type ParamDecl, type ProgramDef } from '../program.js';
 import { gemm, type GemmLoaders } from './gemm.js';
@@ -365,10 +366,18 @@ const EPILOGUE: ProgramDef = {
     { name: 'Y', type: 'f32', access: 'read_write' },
   ],
   params: [{ name: 'total', type: 'u32' }, { name: 'F', type: 'u32' }, { name: 'alpha', type: 'f32' }, { name: 'lo', type: 'f32' }, { name: 'hi', type: 'f32' },
-    { name: 'hasLo', type: 'u32' }, { name: 'hasHi', type: 'u32' }],
+    { name: 'hasLo', type: 'u32' }, { name: 'hasHi', type: 'u32' }, { name: 'mode', type: 'u32' }],
   body: `${MAIN_1D}
   if (i >= u.total) { return; }
   var z = Y[i] + B[i % u.F];
+  if (u.mode != ${EPILOGUE_MODE.clamp}u) {
+    // hard sigmoid h = min(max(z/6 + 1/2, 0), 1) (select keeps NaN), hard swish z h
+    var h = z * (1.0 / 6.0) + 0.5;
+    h = select(h, 0.0, h <= 0.0);
+    h = select(h, 1.0, h > 1.0);
+    Y[i] = select(h, z * h, u.mode == ${EPILOGUE_MODE.hardSwish}u);
+    return;
+  }
   z = select(z, u.alpha * z, z < 0.0);
   if (u.hasLo != 0u) { z = select(z, u.lo, z <= u.lo); } // <=: -0 becomes +0 at lo = 0, as max(-0, 0)
   if (u.hasHi != 0u) { z = select(z, u.hi, z > u.hi); }
@@ -384,10 +393,10 @@ registerFloat(FusedConv2D, {
       const y = convForward(be, [x, w], attrs.conv, name === 'gemm');
       const total = y.shape.reduce((a, b) => a * b, 1);
       if (total === 0) return y;
-      const { alpha, lo, hi } = fusedEpilogue(attrs);
+      const { alpha, lo, hi, mode } = fusedEpilogue(attrs);
       const finite = (v: number) => (Number.isFinite(v) ? v : 0);
       be.run(EPILOGUE, [gpu(bias), gpu(y)], {
-        total, F: attrs.conv.outC, alpha, lo: finite(lo), hi: finite(hi), hasLo: Number.isFinite(lo) ? 1 : 0, hasHi: Number.isFinite(hi) ? 1 : 0,
+        total, F: attrs.conv.outC, alpha, lo: finite(lo), hi: finite(hi), hasLo: Number.isFinite(lo) ? 1 : 0, hasHi: Number.isFinite(hi) ? 1 : 0, mode,
       }, grid1d(total));
       return y;
     },
