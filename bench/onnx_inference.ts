@@ -1,7 +1,7 @@
 /**
  * Inference of the same models in convkit and in onnxruntime-web, on the same number of
  * threads (default 1): `npm run bench:onnx [-- --quick] [-- --models resnet18,mobilenetV2,squeezenet1_1]
- * [-- --batches 1,8] [-- --size 224] [-- --threads N] [-- --onnx-dir DIR] [-- --json FILE]`.
+ * [-- --batches 1,8] [-- --size 224] [-- --threads N] [-- --settle-ms 30] [-- --onnx-dir DIR] [-- --json FILE]`.
  *
  * Each zoo model (seeded random weights, 1000 classes) is exported with convkit's own
  * exporter (`ck.encodeOnnx`, NCHW input as PyTorch-style consumers take it) and run by
@@ -26,7 +26,7 @@ import { registerWasmVariant, wasmVariantSupported } from '../src/backends/wasm/
 import { flag, opt, reexecWithRelaxedSimd } from './args.js';
 
 if (flag('--help')) {
-  console.log('usage: npm run bench:onnx -- [--quick] [--models a,b] [--batches 1,8] [--size 224] [--threads N] [--onnx-dir DIR] [--json FILE]');
+  console.log('usage: npm run bench:onnx -- [--quick] [--models a,b] [--batches 1,8] [--size 224] [--threads N] [--settle-ms 30] [--onnx-dir DIR] [--json FILE]');
   process.exit(0);
 }
 reexecWithRelaxedSimd();
@@ -39,6 +39,9 @@ const rounds = quick ? 5 : 11;
 // Both sides on the same thread count (convkit's wasm instances default to all cores, so it is set here).
 const threads = Number(opt('--threads') ?? 1);
 if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`--threads must be a positive integer, received ${opt('--threads')}`);
+// With threads: the pause before each timed call (ms), for the other runtime's workers to stop spinning.
+const settleMs = Number(opt('--settle-ms') ?? 30);
+if (!Number.isFinite(settleMs) || settleMs < 0) throw new RangeError(`--settle-ms must be a number >= 0, received ${opt('--settle-ms')}`);
 
 registerWasmVariant('wasm-simd', 'simd', threads);
 const relaxedOk = wasmVariantSupported('relaxed');
@@ -125,7 +128,7 @@ for (const { name, file } of sources) {
     // With threads, each runtime's workers spin for a while after a call before they sleep
     // (onnxruntime's for longer than convkit's 0.2 ms): a pause before each timed call keeps
     // one runtime's spinning threads off the cores the next one is timed on.
-    const settle = () => (threads > 1 ? new Promise((r) => setTimeout(r, 30)) : Promise.resolve());
+    const settle = () => (threads > 1 ? new Promise((r) => setTimeout(r, settleMs)) : Promise.resolve());
     for (let r = 0; r < rounds; r++) {
       await settle();
       let t0 = performance.now();

@@ -2,7 +2,7 @@
  * Inference fusion: when a layer graph runs for inference (training false, no gradient
  * recorded: `predict`), each chain
  *
- *   Conv2D or DepthwiseConv2D (linear activation)  ->  [BatchNormalization]  ->  [relu | relu6 | leaky relu]
+ *   Conv2D or DepthwiseConv2D (linear activation)  ->  [BatchNormalization]  ->  [relu | relu6 | leaky relu | hard sigmoid | hard swish]
  *
  * whose intermediate outputs nothing else reads runs as one FusedConv2D kernel (conv2d's
  * `activation` option), with the batch norm folded into the filter and the bias as
