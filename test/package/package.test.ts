@@ -88,7 +88,7 @@ describe('package.json', () => {
     const dts = readFileSync(join(root, 'dist/esm/index.d.ts'), 'utf8');
     expect(dts).toMatch(/export \* from '\.\/ops\/index\.js'/);
     const ops = readFileSync(join(root, 'dist/esm/ops/conv.d.ts'), 'utf8');
-    expect(ops).toMatch(/export declare function conv2d\(x: Tensor, w: Tensor, opts\?: ConvOptions\): Tensor;/);
+    expect(ops).toMatch(/export declare function conv2d\(x: Tensor, w: Tensor, opts\?: Conv2DOptions\): Tensor;/);
     expect(ops).toMatch(/\/\*\*[\s\S]*?\*\/\s*export declare function conv2d\(/);
     expect(existsSync(join(root, 'dist/esm/tensor/tensor.d.ts'))).toBe(true);
     expect(existsSync(join(root, 'dist/esm/autograd/reverse_mode.d.ts'))).toBe(true);

@@ -1,13 +1,15 @@
 /**
  * Instantiates the convkit WASM module from the base64 strings generated at build
- * time (src/backends/wasm/generated, written by `npm run build:wasm`). Two builds
+ * time (src/backends/wasm/generated, written by `npm run build:wasm`; the plain build
+ * deflated, inflated by inflate.ts). Two builds
  * exist: plain SIMD128 and SIMD128 + relaxed SIMD (shipped as a small patch against the
  * plain one: wasm_patch.ts); `WebAssembly.validate` picks the
  * relaxed one where the engine accepts it (Chromium, Node >= 22 or Node 20 with
  * --experimental-wasm-relaxed-simd). The caller owns the Memory (imported by the
  * module), so the host-side allocator can grow it and read it.
  */
-import { MODULE_SIMD_BASE64 } from './generated/module_simd.js';
+import { MODULE_SIMD_BYTES, MODULE_SIMD_DEFLATE_BASE64 } from './generated/module_simd.js';
+import { inflateRaw } from './inflate.js';
 import { MODULE_RELAXED_PATCH_BASE64 } from './generated/module_relaxed.js';
 import { applyWasmPatch } from './wasm_patch.js';
 
@@ -37,7 +39,7 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
 
 /** The module bytes of one build. */
 export function wasmBytes(variant: WasmVariant): Uint8Array<ArrayBuffer> {
-  const simd = (decoded.simd ??= decodeBase64(MODULE_SIMD_BASE64));
+  const simd = (decoded.simd ??= inflateRaw(decodeBase64(MODULE_SIMD_DEFLATE_BASE64), MODULE_SIMD_BYTES));
   return variant === 'simd' ? simd : (decoded.relaxed ??= applyWasmPatch(simd, decodeBase64(MODULE_RELAXED_PATCH_BASE64)));
 }
 
