@@ -86,9 +86,11 @@ function conv2dCore(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo): Tensor 
 
 /**
  * act(conv + bias) as one FusedConv2D kernel. Gradient, from the output y: dz = dy where
- * the activation passes (y > 0 for relu, 0 < y < 6 for relu6; slope alpha where y <= 0 for
- * leaky relu, alpha >= 0, so y > 0 exactly where z > 0), then dx and dw are the Conv2D
- * gradients of dz and db = dz summed over N and space.
+ * the activation passes (y > 0 for relu, 0 < y < 6 for relu6, dy / 6 where 0 < y < 1 for
+ * hard sigmoid; slope alpha where y <= 0 for leaky relu, alpha >= 0, so y > 0 exactly where
+ * z > 0), then dx and dw are the Conv2D gradients of dz and db = dz summed over N and space.
+ * Hard swish's slope needs z, which y does not give back: with a gradient to record it runs
+ * as the fused linear kernel and the hardSwish op.
  */
 function fusedConv2dCore(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo, opts: Conv2DOptions): Tensor {
   const F = conv.outC;
@@ -110,8 +112,6 @@ function fusedConv2dCore(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo, opt
     if (bias.dtype !== x.dtype) throw new TypeError(`${op}: bias is ${bias.dtype} but x and w are ${x.dtype}`);
   }
   const b = bias;
-  // hard swish's slope needs z (y does not give it back): with a gradient to record, the
-  // fused kernel runs without it and the hardSwish op after
   if (activation === 'hardSwish' && isGradEnabled() && [x, w, b].some((t) => t.requiresGrad)) {
     return hardSwish(fusedConv2dCore(op, x, w, conv, { ...opts, bias: b, activation: 'linear' }));
   }
@@ -141,7 +141,7 @@ function conv2dWith(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo, opts: Co
  * 2D convolution (cross-correlation). x [N,H,W,C], w [KH,KW,C/groups,F] -> [N,OH,OW,F].
  * Options: strides, padding ('valid' default, 'same', a number, or [[t,b],[l,r]]),
  * dilations, groups, bias [F], and an activation applied in the same kernel
- * ('relu', 'relu6', 'leakyRelu' with leakyReluAlpha).
+ * ('relu', 'relu6', 'leakyRelu' with leakyReluAlpha, 'hardSigmoid', 'hardSwish').
  */
 export function conv2d(x: Tensor, w: Tensor, opts: Conv2DOptions = {}): Tensor {
   checkTensors('conv2d', x, w);
