@@ -29,7 +29,7 @@ if (existsSync(ref)) {
   x = ck.tensor(nhwc, [1, H, W, C]);
   expected = f.output;
 } else {
-  x = ck.randomUniform([1, h, w, c], 0, 1, { seed: 1 });
+  x = ck.randomUniform([1, h, w, c], { seed: 1 });
 }
 const logits = net.predict(x).dataSync();
 const top = [...logits.keys()].sort((a, b) => logits[b] - logits[a]).slice(0, 3);

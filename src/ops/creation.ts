@@ -162,6 +162,20 @@ interface RandomOpts {
   dtype?: DType;
 }
 
+/**
+ * The options argument of a random op must be an object: TF.js's positional form
+ * (`tf.randomUniform(shape, 0, 255)`) would otherwise be read as no options at all, giving
+ * unseeded draws in [0, 1) without a word.
+ */
+function assertRandomOpts(op: string, opts: unknown, keys: [string, string]): void {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new TypeError(
+      `${op}: the second argument is an options object { ${keys[0]}, ${keys[1]}, seed, dtype }, received ${JSON.stringify(opts)} ` +
+        `(TF.js's positional form ${op}(shape, a, b) is written ${op}(shape, { ${keys[0]}: a, ${keys[1]}: b }) here)`,
+    );
+  }
+}
+
 function randomArgs(op: string, shape: readonly number[], opts: RandomOpts, a: [string, number], b: [string, number]): DType {
   assertValidShape(shape, `${op}: shape`);
   finiteArg(op, a[0], a[1]);
@@ -173,6 +187,7 @@ function randomArgs(op: string, shape: readonly number[], opts: RandomOpts, a: [
 
 /** Normal draws with the given mean and standard deviation, seeded. */
 export function randomNormal(shape: readonly number[], opts: { mean?: number; std?: number } & RandomOpts = {}): Tensor {
+  assertRandomOpts('randomNormal', opts, ['mean', 'std']);
   const mean = opts.mean ?? 0, std = opts.std ?? 1;
   const dtype = randomArgs('randomNormal', shape, opts, ['mean', mean], ['std', std]);
   const rng = rngOf(opts.seed);
@@ -183,6 +198,7 @@ export function randomNormal(shape: readonly number[], opts: { mean?: number; st
 
 /** Normal draws redrawn until within two standard deviations (Keras' truncated normal). */
 export function truncatedNormal(shape: readonly number[], opts: { mean?: number; std?: number } & RandomOpts = {}): Tensor {
+  assertRandomOpts('truncatedNormal', opts, ['mean', 'std']);
   const mean = opts.mean ?? 0, std = opts.std ?? 1;
   const dtype = randomArgs('truncatedNormal', shape, opts, ['mean', mean], ['std', std]);
   const rng = rngOf(opts.seed);
@@ -197,6 +213,7 @@ export function truncatedNormal(shape: readonly number[], opts: { mean?: number;
 
 /** Uniform draws on [min, max), seeded. */
 export function randomUniform(shape: readonly number[], opts: { min?: number; max?: number } & RandomOpts = {}): Tensor {
+  assertRandomOpts('randomUniform', opts, ['min', 'max']);
   const min = opts.min ?? 0, max = opts.max ?? 1;
   const dtype = randomArgs('randomUniform', shape, opts, ['min', min], ['max', max]);
   const rng = rngOf(opts.seed);

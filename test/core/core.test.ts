@@ -28,6 +28,15 @@ describeOnBackends('tensor creation', (backend) => {
     expect(Math.min(...u)).toBeGreaterThanOrEqual(-1);
     expect(Math.max(...u)).toBeLessThan(1);
   });
+  it("random ops refuse TF.js's positional arguments instead of ignoring them (unseeded draws in [0, 1))", () => {
+    const call = (f: () => unknown) => f;
+    expect(call(() => (ck.randomUniform as (...a: unknown[]) => unknown)([2, 2], 0, 255, { seed: 4 }))).toThrow(
+      /randomUniform: the second argument is an options object \{ min, max, seed, dtype \}, received 0 \(TF.js's positional form randomUniform\(shape, a, b\) is written randomUniform\(shape, \{ min: a, max: b \}\) here\)/,
+    );
+    expect(call(() => (ck.randomNormal as (...a: unknown[]) => unknown)([2], 0, 1))).toThrow(/randomNormal: the second argument is an options object \{ mean, std, seed, dtype \}, received 0/);
+    expect(call(() => (ck.truncatedNormal as (...a: unknown[]) => unknown)([2], null))).toThrow(/truncatedNormal: the second argument is an options object/);
+    expect(ck.randomUniform([2]).shape).toEqual([2]);
+  });
 });
 
 describeOnBackends('elementwise and broadcasting', (backend) => {

@@ -647,7 +647,7 @@ describe('models of the new layers: save/load and ONNX export', () => {
 
   it('a sequential model of them trains with fit (every weight gets a gradient; the loss falls)', async () => {
     const n = 32;
-    const x = ck.randomUniform([n, 6, 6, 2], 0, 255, { seed: 4 });
+    const x = ck.randomUniform([n, 6, 6, 2], { min: 0, max: 255, seed: 4 });
     const xs = x.dataSync();
     // class: is the first channel brighter on average than the second?
     const y = ck.tensor(Array.from({ length: n }, (_, i) => {

@@ -75,7 +75,7 @@ describe('docs: layers, models, zoo, training, data and cli sections', () => {
   });
 
   it('the layers example runs as written', async () => {
-    const images = ck.randomUniform([2, 28, 28, 1], 0, 1, { seed: 3 });
+    const images = ck.randomUniform([2, 28, 28, 1], { seed: 3 });
     const r = await runExample(firstBlock('layers'), { images }, ['conv', 'y']);
     const conv = r.conv as ck.layers.Conv2D;
     expect((r.y as ck.Tensor).shape).toEqual([2, 28, 28, 32]);
@@ -88,7 +88,7 @@ describe('docs: layers, models, zoo, training, data and cli sections', () => {
   it('the models example runs as written (saving to a temporary folder)', async () => {
     const out = join(tmp, 'net');
     const code = firstBlock('models').replaceAll("'out/net'", JSON.stringify(out)).replace(/console\.log\(/g, 'String(');
-    const batch = ck.randomUniform([2, 32, 32, 3], 0, 1, { seed: 4 });
+    const batch = ck.randomUniform([2, 32, 32, 3], { seed: 4 });
     const r = await runExample(code, { batch, images: batch }, ['m', 'net', 'back']);
     expect((r.m as ck.Model).summaryJSON().output).toEqual([10]);
     const net = r.net as ck.Model;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 
 function data(n: number, seed: number): [ck.Tensor, ck.Tensor] {
-  const x = ck.randomUniform([n, 6], -1, 1, { seed });
+  const x = ck.randomUniform([n, 6], { min: -1, max: 1, seed });
   const xs = x.dataSync();
   const y = ck.tensor(Array.from({ length: n }, (_, i) => (xs[i * 6] + xs[i * 6 + 1] > 0 ? 1 : 0)), [n], 'int32');
   return [x, y];

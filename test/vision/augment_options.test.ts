@@ -17,7 +17,7 @@ describe('Augmenter options', () => {
   });
 
   it('every documented option is accepted and changes some image (clip and seed aside)', () => {
-    const x = ck.randomUniform([4, 8, 8, 3], 0.2, 0.8, { seed: 2 });
+    const x = ck.randomUniform([4, 8, 8, 3], { min: 0.2, max: 0.8, seed: 2 });
     const before = x.toArray();
     for (const o of AUGMENT_OPTION_NAMES) {
       if (o === 'clip' || o === 'seed') {
