@@ -174,6 +174,14 @@ function assertRandomOpts(op: string, opts: unknown, keys: [string, string]): vo
         `(TF.js's positional form ${op}(shape, a, b) is written ${op}(shape, { ${keys[0]}: a, ${keys[1]}: b }) here)`,
     );
   }
+  // an unknown key (TF.js's minval, maxval, stddev) would be ignored: the default drawn instead
+  const known = [...keys, 'seed', 'dtype'];
+  const tfjs: Record<string, string> = { minval: 'min', maxval: 'max', stddev: 'std', stdDev: 'std' };
+  for (const key of Object.keys(opts)) {
+    if (known.includes(key)) continue;
+    const hint = tfjs[key] && known.includes(tfjs[key]) ? ` (did you mean '${tfjs[key]}'?)` : '';
+    throw new RangeError(`${op}: unknown option '${key}'${hint}; known options: ${known.join(', ')}`);
+  }
 }
 
 function randomArgs(op: string, shape: readonly number[], opts: RandomOpts, a: [string, number], b: [string, number]): DType {

@@ -35,6 +35,8 @@ describeOnBackends('tensor creation', (backend) => {
     );
     expect(call(() => (ck.randomNormal as (...a: unknown[]) => unknown)([2], 0, 1))).toThrow(/randomNormal: the second argument is an options object \{ mean, std, seed, dtype \}, received 0/);
     expect(call(() => (ck.truncatedNormal as (...a: unknown[]) => unknown)([2], null))).toThrow(/truncatedNormal: the second argument is an options object/);
+    expect(() => ck.randomUniform([2], { minval: -1 } as never)).toThrow(/randomUniform: unknown option 'minval' \(did you mean 'min'\?\); known options: min, max, seed, dtype/);
+    expect(() => ck.randomNormal([2], { stddev: 0.1 } as never)).toThrow(/randomNormal: unknown option 'stddev' \(did you mean 'std'\?\)/);
     expect(ck.randomUniform([2]).shape).toEqual([2]);
   });
 });

@@ -28,7 +28,7 @@ describe('ONNX round trips', () => {
     it(`${name}: export (NHWC and NCHW) -> import predicts the same; the import exports again to the same function`, () => {
       ck.withBackend('wasm', () => {
         const m = make();
-        const x = ck.randomUniform(shape, { seed: 9, minval: -1, maxval: 1 });
+        const x = ck.randomUniform(shape, { seed: 9, min: -1, max: 1 });
         const want = m.predict(x).dataSync();
         for (const inputLayout of ['NHWC', 'NCHW'] as const) {
           const imported = ck.loadOnnx(ck.encodeOnnx(m, { inputLayout }));
