@@ -6,6 +6,7 @@
 // offset, filter row offset), so the inner loops carry no bounds checks. The forward
 // pass of the common 2-D case (multiplier 1, 3x3 or 5x5) runs by output rows instead
 // (forwardRows below), in the same summation order.
+import { madd_v } from './math_f32x4';
 import {
   gN, gD, gH, gW, gC, gOD, gOH, gOW, gF, gKD, gKH, gKW, gSD, gSH, gSW, gDD, gDH, gDW, gPD, gPH, gPW,
   TAPS_MAX, dwTapIn as tapIn, dwTapFilt as tapFilt,
@@ -114,12 +115,6 @@ function forwardGeneric(x: usize, w: usize, y: usize, p0: i32, p1: i32): void {
 /** Interior pixels per chunk: every channel group passes over a chunk while its rows of x are in L1. */
 const CHUNK: i32 = 16;
 
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
-
 /** Output pixels [p0, p1) of y = conv(x, w) (a thread's part: each pixel is computed whole). */
 export function depthwise_forward_f32(x: usize, w: usize, y: usize, p0: i32, p1: i32): void {
   const rows2d = gKD == 1 && gD == 1 && gOD == 1 && gPD == 0 && gF == gC && gKH == gKW && (gKW == 3 || gKW == 5);
@@ -186,7 +181,7 @@ function borderPixels(x: usize, w: usize, y: usize, n: i32, h0: i32, khLo: i32, 
       let acc = f32x4.splat(0);
       for (let kh = 0; kh < nh; kh++) {
         const xr = xp + <usize>kh * th + off, wr = wp + <usize>kh * wkh + off;
-        for (let kw = 0; kw < nw; kw++) acc = madd(v128.load(xr + <usize>kw * tw), v128.load(wr + <usize>kw * wkw), acc);
+        for (let kw = 0; kw < nw; kw++) acc = madd_v(v128.load(xr + <usize>kw * tw), v128.load(wr + <usize>kw * wkw), acc);
       }
       v128.store(yp + off, acc);
     }
@@ -255,15 +250,15 @@ function interior(xp: usize, wp: usize, yp: usize, count: i32, nk: i32): void {
   for (; i + 2 <= m; i += 2) {
     const xq = xp + xs;
     let a = f32x4.splat(0), b = f32x4.splat(0);
-    a = madd(v128.load(xp), w00, a); b = madd(v128.load(xq), w00, b);
-    a = madd(v128.load(xp + tw), w01, a); b = madd(v128.load(xq + tw), w01, b);
-    a = madd(v128.load(xp + tw2), w02, a); b = madd(v128.load(xq + tw2), w02, b);
-    a = madd(v128.load(xp + th), w10, a); b = madd(v128.load(xq + th), w10, b);
-    a = madd(v128.load(xp + th + tw), w11, a); b = madd(v128.load(xq + th + tw), w11, b);
-    a = madd(v128.load(xp + th + tw2), w12, a); b = madd(v128.load(xq + th + tw2), w12, b);
-    a = madd(v128.load(xp + th2), w20, a); b = madd(v128.load(xq + th2), w20, b);
-    a = madd(v128.load(xp + th2 + tw), w21, a); b = madd(v128.load(xq + th2 + tw), w21, b);
-    a = madd(v128.load(xp + th2 + tw2), w22, a); b = madd(v128.load(xq + th2 + tw2), w22, b);
+    a = madd_v(v128.load(xp), w00, a); b = madd_v(v128.load(xq), w00, b);
+    a = madd_v(v128.load(xp + tw), w01, a); b = madd_v(v128.load(xq + tw), w01, b);
+    a = madd_v(v128.load(xp + tw2), w02, a); b = madd_v(v128.load(xq + tw2), w02, b);
+    a = madd_v(v128.load(xp + th), w10, a); b = madd_v(v128.load(xq + th), w10, b);
+    a = madd_v(v128.load(xp + th + tw), w11, a); b = madd_v(v128.load(xq + th + tw), w11, b);
+    a = madd_v(v128.load(xp + th + tw2), w12, a); b = madd_v(v128.load(xq + th + tw2), w12, b);
+    a = madd_v(v128.load(xp + th2), w20, a); b = madd_v(v128.load(xq + th2), w20, b);
+    a = madd_v(v128.load(xp + th2 + tw), w21, a); b = madd_v(v128.load(xq + th2 + tw), w21, b);
+    a = madd_v(v128.load(xp + th2 + tw2), w22, a); b = madd_v(v128.load(xq + th2 + tw2), w22, b);
     v128.store(yp, a);
     v128.store(yp + ys, b);
     xp += xs << 1;
@@ -271,15 +266,15 @@ function interior(xp: usize, wp: usize, yp: usize, count: i32, nk: i32): void {
   }
   if (i < m) {
     let a = f32x4.splat(0);
-    a = madd(v128.load(xp), w00, a);
-    a = madd(v128.load(xp + tw), w01, a);
-    a = madd(v128.load(xp + tw2), w02, a);
-    a = madd(v128.load(xp + th), w10, a);
-    a = madd(v128.load(xp + th + tw), w11, a);
-    a = madd(v128.load(xp + th + tw2), w12, a);
-    a = madd(v128.load(xp + th2), w20, a);
-    a = madd(v128.load(xp + th2 + tw), w21, a);
-    a = madd(v128.load(xp + th2 + tw2), w22, a);
+    a = madd_v(v128.load(xp), w00, a);
+    a = madd_v(v128.load(xp + tw), w01, a);
+    a = madd_v(v128.load(xp + tw2), w02, a);
+    a = madd_v(v128.load(xp + th), w10, a);
+    a = madd_v(v128.load(xp + th + tw), w11, a);
+    a = madd_v(v128.load(xp + th + tw2), w12, a);
+    a = madd_v(v128.load(xp + th2), w20, a);
+    a = madd_v(v128.load(xp + th2 + tw), w21, a);
+    a = madd_v(v128.load(xp + th2 + tw2), w22, a);
     v128.store(yp, a);
   }
 }
@@ -294,9 +289,9 @@ function interior(xp: usize, wp: usize, yp: usize, count: i32, nk: i32): void {
   const tw2 = tw << 1;
   for (let i = 0; i < m; i++) {
     let a = first ? f32x4.splat(0) : v128.load(yp);
-    a = madd(v128.load(xp), w0, a);
-    a = madd(v128.load(xp + tw), w1, a);
-    a = madd(v128.load(xp + tw2), w2, a);
+    a = madd_v(v128.load(xp), w0, a);
+    a = madd_v(v128.load(xp + tw), w1, a);
+    a = madd_v(v128.load(xp + tw2), w2, a);
     v128.store(yp, a);
     xp += xs;
     yp += ys;
@@ -310,11 +305,11 @@ function interior(xp: usize, wp: usize, yp: usize, count: i32, nk: i32): void {
   const tw2 = tw << 1, tw3 = tw2 + tw, tw4 = tw2 << 1;
   for (let i = 0; i < m; i++) {
     let a = first ? f32x4.splat(0) : v128.load(yp);
-    a = madd(v128.load(xp), w0, a);
-    a = madd(v128.load(xp + tw), w1, a);
-    a = madd(v128.load(xp + tw2), w2, a);
-    a = madd(v128.load(xp + tw3), w3, a);
-    a = madd(v128.load(xp + tw4), w4, a);
+    a = madd_v(v128.load(xp), w0, a);
+    a = madd_v(v128.load(xp + tw), w1, a);
+    a = madd_v(v128.load(xp + tw2), w2, a);
+    a = madd_v(v128.load(xp + tw3), w3, a);
+    a = madd_v(v128.load(xp + tw4), w4, a);
     v128.store(yp, a);
     xp += xs;
     yp += ys;

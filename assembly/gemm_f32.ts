@@ -12,6 +12,7 @@
 // The same driver serves convolution: A can come from an im2col view of an image
 // (packed straight from it) and C can be scattered back with col2im, so conv forward
 // and both conv gradients run on this GEMM without materialising patch matrices.
+import { madd_v } from './math_f32x4';
 import { MR, NR, KC, MC, NC, PACK_A_BYTES, WS_SCRATCH, partBegin } from './gemm_config';
 import { gemm_f32_5x8 } from './gemm_f32_5x8';
 import { gemm_f32_6x8_relaxed } from './gemm_f32_6x8_relaxed';
@@ -185,12 +186,6 @@ function merge_tile(tile: usize, C: usize, ldc: i32, mr: i32, nr: i32, accumulat
   }
 }
 
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
-
 /**
  * C[m0..m1, n0..n1] (+)= op(A) op(B) for fewer rows than a register tile holds, without
  * packing: row i of C is the sum over k of A[i,k] times row k of B, 16 columns at a time
@@ -218,10 +213,10 @@ function gemv_rows(
         let pa = aRow, pb = B + (<usize>n << 2);
         for (let k = 0; k < K; k++) {
           const av = v128.load32_splat(pa);
-          c0 = madd(av, v128.load(pb), c0);
-          c1 = madd(av, v128.load(pb, 16), c1);
-          c2 = madd(av, v128.load(pb, 32), c2);
-          c3 = madd(av, v128.load(pb, 48), c3);
+          c0 = madd_v(av, v128.load(pb), c0);
+          c1 = madd_v(av, v128.load(pb, 16), c1);
+          c2 = madd_v(av, v128.load(pb, 32), c2);
+          c3 = madd_v(av, v128.load(pb, 48), c3);
           pa += aStep;
           pb += ldbBytes;
         }
@@ -241,7 +236,7 @@ function gemv_rows(
         let c0 = f32x4.splat(0);
         let pa = aRow, pb = B + (<usize>n << 2);
         for (let k = 0; k < K; k++) {
-          c0 = madd(v128.load32_splat(pa), v128.load(pb), c0);
+          c0 = madd_v(v128.load32_splat(pa), v128.load(pb), c0);
           pa += aStep;
           pb += ldbBytes;
         }
@@ -267,7 +262,7 @@ function gemv_rows(
         let k = 0;
         if (!transA) {
           let acc = f32x4.splat(0);
-          for (; k + 4 <= K; k += 4) acc = madd(v128.load(aRow + (<usize>k << 2)), v128.load(brow + (<usize>k << 2)), acc);
+          for (; k + 4 <= K; k += 4) acc = madd_v(v128.load(aRow + (<usize>k << 2)), v128.load(brow + (<usize>k << 2)), acc);
           c = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
         }
         for (; k < K; k++) c += load<f32>(aRow + <usize>k * aStep) * load<f32>(brow + (<usize>k << 2));

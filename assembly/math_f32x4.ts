@@ -4,6 +4,16 @@
 // follow IEEE/JavaScript: NaN in gives NaN out, exp(-inf) = 0, exp(+inf) = +inf,
 // log(0) = -inf, log(x < 0) = NaN, log(+inf) = +inf.
 
+/**
+ * c + a * b per lane: a fused multiply-add in the relaxed build (where the CPU has one),
+ * a product then a sum in the plain build (the summation order both keep).
+ */
+// @ts-ignore: decorator
+@inline export function madd_v(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 // @ts-ignore: decorator
 @inline const LOG2E: f32 = 1.44269504088896341;
 // ln 2 split in two: the high part has 9 significant bits, so n * LN2_HI is exact

@@ -49,3 +49,12 @@ export function activationFn(name: ActivationName): (x: Tensor) => Tensor {
 export function fusedActivation(name: ActivationName): FusedActivation | null {
   return (FUSED_ACTIVATIONS as readonly string[]).includes(name) ? (name as FusedActivation) : null;
 }
+
+/**
+ * A convolution layer's output with its activation: `conv` gets the activation when the
+ * kernel applies it itself (fusedActivation), else the activation op runs on its result.
+ */
+export function convWithActivation(name: ActivationName, conv: (activation: { activation?: FusedActivation }) => Tensor): Tensor {
+  const a = fusedActivation(name);
+  return a ? conv({ activation: a }) : activationFn(name)(conv({}));
+}

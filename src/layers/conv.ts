@@ -8,8 +8,7 @@
  * for the transpose, prod(INPUT spatial) * C * prod(kernel) * F/groups (each input
  * pixel is scattered through the kernel once).
  */
-import { activationFn, checkActivation, fusedActivation, type ActivationName } from './activations.js';
-import type { FusedActivation } from '../kernels/conv.js';
+import { activationFn, checkActivation, convWithActivation, type ActivationName } from './activations.js';
 import { type InitializerSpec, serializeInitializer } from './initializers.js';
 import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type Shape, registerLayerClass } from './layer.js';
 import { type RegularizerSpec, checkRegularizer } from './regularizers.js';
@@ -127,12 +126,6 @@ abstract class ConvBase extends Layer {
     return activationFn(this.activation)(y);
   }
 
-  /** The convolution options with the activation when the conv kernel can apply it itself (fusedActivation). */
-  protected fusedOpts(): ReturnType<ConvBase['convOpts']> & { activation?: FusedActivation } {
-    const a = fusedActivation(this.activation);
-    return { ...this.convOpts(), ...(a ? { activation: a } : {}) };
-  }
-
   getConfig(): LayerConfig {
     return {
       ...super.getConfig(),
@@ -180,8 +173,7 @@ export class Conv2D extends ConvBase {
     return [info.outH, info.outW];
   }
   protected forward(x: Tensor | Tensor[]): Tensor {
-    const y = conv2d(x as Tensor, this.ownWeights[0].value, this.fusedOpts());
-    return fusedActivation(this.activation) ? y : this.finish(y);
+    return convWithActivation(this.activation, (a) => conv2d(x as Tensor, this.ownWeights[0].value, { ...this.convOpts(), ...a }));
   }
 }
 
@@ -286,13 +278,11 @@ export class DepthwiseConv2D extends Layer {
     return sizeOf(this.outSpatial(s)) * s[2] * this.depthMultiplier * sizeOf(this.kernelSize);
   }
   protected forward(x: Tensor | Tensor[]): Tensor {
-    const a = fusedActivation(this.activation);
-    const y = depthwiseConv2d(x as Tensor, this.ownWeights[0].value, {
+    return convWithActivation(this.activation, (a) => depthwiseConv2d(x as Tensor, this.ownWeights[0].value, {
       strides: this.strides, padding: this.padding, dilations: this.dilationRate,
       ...(this.useBias ? { bias: this.ownWeights[1].value } : {}),
-      ...(a ? { activation: a } : {}),
-    });
-    return a ? y : activationFn(this.activation)(y);
+      ...a,
+    }));
   }
   getConfig(): LayerConfig {
     return {
@@ -442,9 +432,7 @@ export class SeparableConv2D extends Layer {
   protected forward(x: Tensor | Tensor[]): Tensor {
     const [dw, pw, bias] = this.ownWeights;
     const d = depthwiseConv2d(x as Tensor, dw.value, { strides: this.strides, padding: this.padding, dilations: this.dilationRate });
-    const a = fusedActivation(this.activation);
-    const y = conv2d(d, pw.value, { ...(this.useBias ? { bias: bias.value } : {}), ...(a ? { activation: a } : {}) });
-    return a ? y : activationFn(this.activation)(y);
+    return convWithActivation(this.activation, (a) => conv2d(d, pw.value, { ...(this.useBias ? { bias: bias.value } : {}), ...a }));
   }
   getConfig(): LayerConfig {
     return {

@@ -88,19 +88,15 @@ function run(which: Which, path: PathName, [a, b, bias]: TensorInfo[], conv: Con
   const geom = be.params(geometryBlock(conv));
   // forward and input gradient: the shared operand is the filter (cheap to re-pack), so
   // 4 parts per thread balance the load, fewer where a part would pack too much (forward:
-  // conv_forward_parts_f32); filter gradient: dy is shared, one part each. (Depthwise
-  // layers run fewer flops per second than the GEMM, but counting them more for the
-  // threads' cut-over made the 14x14 and 7x7 ones of MobileNetV2 slower on 2 threads:
-  // they are bound by moving data, which a second core did not speed up on the 2-core VM.)
-  const cost = flops;
+  // conv_forward_parts_f32); filter gradient: dy is shared, one part each
   if (which === 'forward') {
     const parts = be.threads > 1 ? be.wasm.conv_forward_parts_f32(geom, ws, code, be.threads) : 1;
     if (fused) {
       const { alpha, lo, hi, mode } = fusedEpilogue(fused);
-      be.parallel('conv_forward_fused_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code, be.ptr(bias), alpha, lo, hi, mode], 4, cost, 4, parts);
-    } else be.parallel('conv_forward_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, cost, 4, parts);
+      be.parallel('conv_forward_fused_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code, be.ptr(bias), alpha, lo, hi, mode], 4, flops, 4, parts);
+    } else be.parallel('conv_forward_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, flops, 4, parts);
   }
-  else if (which === 'filter') be.parallel('conv_backprop_filter_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, cost);
+  else if (which === 'filter') be.parallel('conv_backprop_filter_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, flops);
   else {
     // the flipped-filter paths run a forward convolution with a flipped filter copy
     const bytes = convInputScratchBytes(be, conv, variantName(path));
@@ -108,7 +104,7 @@ function run(which: Which, path: PathName, [a, b, bias]: TensorInfo[], conv: Con
     try {
       const g = be.params(geometryBlock(conv));
       be.wasm.conv_backprop_input_prepare_f32(be.ptr(b), g, ws, wt, code);
-      be.parallel('conv_backprop_input_f32', [be.ptr(a), be.ptr(b), be.ptr(out), g, ws, wt, code], 4, cost, 4);
+      be.parallel('conv_backprop_input_f32', [be.ptr(a), be.ptr(b), be.ptr(out), g, ws, wt, code], 4, flops, 4);
     } finally {
       if (wt) be.freeScratch(wt);
     }
