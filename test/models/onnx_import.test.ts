@@ -69,6 +69,33 @@ describeOnCpuBackends('ONNX import', (backend) => {
     }
   });
 
+  it('hard-swish as PyTorch exports it below opset 14 (HardSigmoid(1/6, 1/2) then Mul with its input) becomes one hardSwish layer after the Conv; other HardSigmoid + Mul pairs stay two layers', () => {
+    const b = new OnnxBuilder(13);
+    const x = b.input('x', ['N', 2, 5, 5]);
+    const w = randArray(3 * 2 * 3 * 3, 51, 0.6), bias = randArray(3, 52);
+    const c = b.node('Conv', [x, b.init('w', [3, 2, 3, 3], w), b.init('b', [3], bias)], { pads: [1, 1, 1, 1] });
+    const hs = b.node('HardSigmoid', [c], { alpha: F(1 / 6) });
+    const sw = b.node('Mul', [hs, c]); // either operand order
+    // not hard-swish: a slope of 0.2, and a HardSigmoid whose output has a second reader
+    const h2 = b.node('HardSigmoid', [sw], { alpha: F(0.2) });
+    const m2 = b.node('Mul', [sw, h2]);
+    const h3 = b.node('HardSigmoid', [m2], { alpha: F(1 / 6) });
+    const y = b.node('Add', [b.node('Mul', [m2, h3]), h3]);
+    b.output(y, ['N', 3, 5, 5]);
+    const m = loadOnnx(b.encode(), { name: 'hswish.onnx' });
+    const acts = m.layers.filter((l) => l instanceof ck.layers.Activation).map((l) => (l as ck.layers.Activation).activation);
+    // Conv, hardSwish; the 0.2 slope as mul, add, ReLU(max 1); Multiply; hardSigmoid; Multiply; Add
+    expect(m.layers.map((l) => l.className)).toEqual(['Conv2D', 'Activation', 'Arithmetic', 'Arithmetic', 'ReLU', 'Multiply', 'Activation', 'Multiply', 'Add']);
+    expect(acts).toEqual(['hardSwish', 'hardSigmoid']);
+    ck.tidy(() => {
+      const xin = ck.tensor(randArray(2 * 2 * 5 * 5, 53, 4), [2, 2, 5, 5]);
+      let r = ck.hardSwish(ck.conv2d(nhwc(xin), hwio(w, [3, 2, 3, 3]), { padding: 1, bias: ck.tensor(bias) }));
+      r = ck.mul(r, ck.hardSigmoid(r, { alpha: 0.2 }));
+      const h = ck.hardSigmoid(r);
+      close(m.predict(nhwc(xin)), ck.add(ck.mul(r, h), h));
+    });
+  });
+
   it('a flatten of an NCHW tensor feeding Gemm permutes the weight rows (no data moves) and equals the file\'s C*H*W order', () => {
     const b = new OnnxBuilder(13);
     const x = b.input('x', [1, 2, 3, 4]);

@@ -261,6 +261,39 @@ function topoOrder(m: OnnxModel, file: string, known: Set<string>): OnnxNode[] {
   return order.map((i) => g.nodes[i]);
 }
 
+/**
+ * PyTorch exports hard-swish below opset 14 (and convkit's exporter at opset 13) as two
+ * nodes: h = HardSigmoid(x; alpha 1/6, beta 1/2), y = Mul(x, h). Where h feeds only that
+ * Mul, the pair becomes one HardSwish node (named as the Mul, writing its output), so the
+ * model gets one hardSwish activation layer, which inference fusion folds into the
+ * convolution before it; as two layers, x had two readers and the convolution ran
+ * unfused, followed by four elementwise passes.
+ */
+export function fuseHardSwish(order: readonly OnnxNode[], graphOutputs: ReadonlySet<string>): OnnxNode[] {
+  const readers = new Map<string, number>();
+  for (const n of order) for (const i of inputsOf(n)) if (i) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const swishOf = new Map<string, { x: string; node: OnnxNode }>(); // by the HardSigmoid's output
+  const dropped = new Set<OnnxNode>();
+  const out = order.map((n) => {
+    if (n.opType === 'HardSigmoid' && n.domain === '' && n.inputs[0] && n.outputs.length === 1) {
+      const alpha = attr(n, 'alpha')?.f ?? 0.2, beta = attr(n, 'beta')?.f ?? 0.5;
+      const h = n.outputs[0];
+      if (Math.abs(alpha - 1 / 6) < 1e-6 && beta === 0.5 && readers.get(h) === 1 && !graphOutputs.has(h)) swishOf.set(h, { x: n.inputs[0], node: n });
+      return n;
+    }
+    if (n.opType === 'Mul' && n.domain === '' && n.inputs.length === 2) {
+      const [a, b] = n.inputs;
+      const hs = swishOf.get(a)?.x === b ? swishOf.get(a)! : swishOf.get(b)?.x === a ? swishOf.get(b)! : null;
+      if (hs) {
+        dropped.add(hs.node);
+        return { name: n.name, opType: 'HardSwish', domain: '', inputs: [hs.x], outputs: n.outputs, attributes: [] };
+      }
+    }
+    return n;
+  });
+  return out.filter((n) => !dropped.has(n));
+}
+
 function constOf(t: OnnxTensor): ConstVal {
   return { kind: 'const', shape: [...t.dims], data: Float64Array.from(t.data), dtype: t.dataType };
 }
@@ -320,7 +353,7 @@ function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: s
   if (problems.length) throw new OnnxImportError(file, problems);
   if (!syms.length) throw new OnnxImportError(file, ['the graph has no input besides its initializers; a model needs at least one float input']);
 
-  const order = topoOrder(m, file, new Set(values.keys()));
+  const order = fuseHardSwish(topoOrder(m, file, new Set(values.keys())), new Set(g.outputs.map((o) => o.name)));
   const consumers = new Map<string, OnnxNode[]>();
   const addConsumers = (nodes: readonly OnnxNode[]): void => {
     for (const n of nodes) {
