@@ -1,7 +1,7 @@
 /**
  * Inference of the same models in convkit and in onnxruntime-web, on the same number of
  * threads (default 1): `npm run bench:onnx [-- --quick] [-- --models resnet18,mobilenetV2,squeezenet1_1]
- * [-- --batches 1,8] [-- --size 224] [-- --threads N] [-- --settle-ms 30] [-- --onnx-dir DIR] [-- --json FILE]`.
+ * [-- --batches 1,8] [-- --size 224] [-- --threads N] [-- --settle-ms 30] [-- --cold] [-- --onnx-dir DIR] [-- --json FILE]`.
  *
  * Each zoo model (seeded random weights, 1000 classes) is exported with convkit's own
  * exporter (`ck.encodeOnnx`, NCHW input as PyTorch-style consumers take it) and run by
@@ -15,6 +15,14 @@
  * files in DIR (torchvision's models as scripts/onnx/export_torch.py --full writes them)
  * are run instead: onnxruntime runs each file, convkit the model `ck.loadOnnx` makes of it.
  *
+ * With threads, each runtime's timed call comes after a pause (`--settle-ms`: onnxruntime's
+ * workers spin for 15-20 ms after a call, convkit's for 0.2 ms, and a spinning thread of one
+ * runtime would take a core from the other) and one untimed call of the same runtime, so
+ * both are timed with their threads awake, as in a loop of calls. `--cold` drops that call:
+ * each timed call then also pays for waking its threads (and this VM's idle vCPU) after the
+ * pause, which the two runtimes do very differently (onnxruntime's spinning keeps its threads
+ * awake through short pauses; convkit's sleep after 0.2 ms).
+ *
  * Node 20 runs relaxed SIMD only behind --experimental-wasm-relaxed-simd: the script
  * re-executes itself with the flag, as bench/run.ts does.
  */
@@ -26,7 +34,7 @@ import { registerWasmVariant, wasmVariantSupported } from '../src/backends/wasm/
 import { flag, opt, reexecWithRelaxedSimd } from './args.js';
 
 if (flag('--help')) {
-  console.log('usage: npm run bench:onnx -- [--quick] [--models a,b] [--batches 1,8] [--size 224] [--threads N] [--settle-ms 30] [--onnx-dir DIR] [--json FILE]');
+  console.log('usage: npm run bench:onnx -- [--quick] [--models a,b] [--batches 1,8] [--size 224] [--threads N] [--settle-ms 30] [--cold] [--onnx-dir DIR] [--json FILE]');
   process.exit(0);
 }
 reexecWithRelaxedSimd();
@@ -41,6 +49,7 @@ const threads = Number(opt('--threads') ?? 1);
 if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`--threads must be a positive integer, received ${opt('--threads')}`);
 // With threads: the pause before each timed call (ms), for the other runtime's workers to stop spinning.
 const settleMs = Number(opt('--settle-ms') ?? 30);
+const cold = flag('--cold');
 if (!Number.isFinite(settleMs) || settleMs < 0) throw new RangeError(`--settle-ms must be a number >= 0, received ${opt('--settle-ms')}`);
 
 registerWasmVariant('wasm-simd', 'simd', threads);
@@ -125,22 +134,25 @@ for (const { name, file } of sources) {
     let maxAbsDiff = 0;
     for (let i = 0; i < want.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(want[i] - got[i]));
     const t = { plain: [] as number[], relaxed: [] as number[], ort: [] as number[] };
-    // With threads, each runtime's workers spin for a while after a call before they sleep
-    // (onnxruntime's for longer than convkit's 0.2 ms): a pause before each timed call keeps
-    // one runtime's spinning threads off the cores the next one is timed on.
-    const settle = () => (threads > 1 ? new Promise((r) => setTimeout(r, settleMs)) : Promise.resolve());
+    // With threads: a pause keeps one runtime's spinning threads off the cores the next one
+    // is timed on, then an untimed call wakes the timed runtime's threads (see the top)
+    const settle = async (warm: () => unknown): Promise<void> => {
+      if (threads === 1) return;
+      await new Promise((r) => setTimeout(r, settleMs));
+      if (!cold) await warm();
+    };
     for (let r = 0; r < rounds; r++) {
-      await settle();
+      await settle(() => runConvkit('wasm-simd'));
       let t0 = performance.now();
       runConvkit('wasm-simd');
       t.plain.push(performance.now() - t0);
       if (relaxedOk) {
-        await settle();
+        await settle(() => runConvkit('wasm-relaxed'));
         t0 = performance.now();
         runConvkit('wasm-relaxed');
         t.relaxed.push(performance.now() - t0);
       }
-      await settle();
+      await settle(runOrt);
       t0 = performance.now();
       await runOrt();
       t.ort.push(performance.now() - t0);
@@ -161,6 +173,6 @@ for (const { name, file } of sources) {
 }
 
 const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}`;
-console.log(`\nmachine: ${machine}; onnxruntime-web wasm, numThreads ${threads}; convkit wasm (plain / relaxed SIMD), ${threads} thread(s); ${size}x${size}, ${rounds} rounds`);
+console.log(`\nmachine: ${machine}; onnxruntime-web wasm, numThreads ${threads}; convkit wasm (plain / relaxed SIMD), ${threads} thread(s); ${size}x${size}, ${rounds} rounds${threads > 1 ? `; ${settleMs} ms pause before each timed call${cold ? ' (cold: no untimed call after it)' : ', then one untimed call'}` : ''}`);
 const jsonFile = opt('--json');
-if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), machine, threads, size, rounds, rows }, null, 2));
+if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), machine, threads, size, rounds, settleMs: threads > 1 ? settleMs : 0, cold: threads > 1 && cold, rows }, null, 2));
