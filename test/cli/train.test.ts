@@ -142,6 +142,8 @@ describe('CLI usage and errors', () => {
     const on = await cli(...base);
     expect(on.code, on.err).toBe(0);
     expect(on.out).toContain('augmentation on (flipHorizontal)');
+    // the preset's model: 16/32/64 filters, the third block kept at 7x7 (flatten 3,136 -> dense 128)
+    expect(on.out).toContain('model smallCnn28 (426,234 trainable parameters)');
     const off = await cli(...base, '--no-augment');
     expect(off.code, off.err).toBe(0);
     expect(off.out).not.toContain('augmentation');

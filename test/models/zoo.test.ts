@@ -98,6 +98,12 @@ describe('zoo options and registry', () => {
     expect(() => zoo.smallCnn28({ filters: [16] })).toThrow(/filters must be 2 or 3 positive integers \(one per block\), received \[16\]/);
     expect(() => zoo.smallCnn28({ filters: [16, 0] })).toThrow(/filters must be 2 or 3 positive integers/);
     expect(() => zoo.smallCnn28({ convsPerBlock: 0 })).toThrow(/convsPerBlock must be an integer 1..4, received 0/);
+    // pools [true, true, false]: the third block stays at 7x7, flatten 7x7x64 -> dense 128
+    const keep7 = zoo.smallCnn28({ filters: [16, 32, 64], pools: [true, true, false] });
+    expect(keep7.layers.map((l) => l.name).filter((n) => n.startsWith('pool'))).toEqual(['pool1', 'pool2']);
+    expect(keep7.summaryJSON().layers.find((l) => l.name === 'relu3')!.outputShape).toEqual([7, 7, 64]);
+    expect(keep7.countParams('trainable')).toBe(144 + 4608 + 18432 + 2 * (16 + 32 + 64) + (3136 * 128 + 128) + (128 * 10 + 10));
+    expect(() => zoo.smallCnn28({ filters: [16, 32], pools: [true] })).toThrow(/pools must be one boolean per block \(2\), received \[true\]/);
   });
 
   it('get is case-insensitive and names every model', () => {

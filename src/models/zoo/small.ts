@@ -8,7 +8,8 @@
  * statistics settle within a few hundred steps, so short trainings evaluate well.
  * 421,738 trainable parameters (+192 batch-norm statistics), 4,241,152 MACs per image.
  * Zalando's published baselines for this shape of network are ~0.92-0.93 test accuracy.
- * `filters` of three gives a third block (7 -> 3), `convsPerBlock` VGG-style blocks.
+ * `filters` of three gives a third block (7 -> 3), `convsPerBlock` VGG-style blocks, `pools`
+ * which blocks end with their pool.
  *
  * smallCnn8, for the 8x8 UCI digits: [3x3 'same' conv 16 -> ReLU -> 2x2 max pool] ->
  * [3x3 'same' conv 32 -> ReLU -> 2x2 max pool] (8 -> 4 -> 2), flatten, dense classes.
@@ -31,13 +32,23 @@ export interface SmallCnn28Opts extends ZooOpts {
   batchNorm?: boolean;
   /** Convolutions per block before its pool (default 1; 2 gives VGG-style conv-conv-pool blocks). */
   convsPerBlock?: number;
+  /**
+   * Whether each block ends with its 2x2 max pool, one flag per block (default all true).
+   * [true, true, false] with three filters keeps the third block at 7x7, so the dense layer
+   * sees 7 x 7 x filters[2] features (the Fashion-MNIST default of `convkit train`).
+   */
+  pools?: readonly boolean[];
 }
 
 export function smallCnn28(opts: SmallCnn28Opts = {}): Model {
-  const o = resolve(opts, { classes: 10, inputShape: [28, 28, 1], name: 'smallCnn28' }, ['filters', 'dense', 'dropout', 'batchNorm', 'convsPerBlock']);
+  const o = resolve(opts, { classes: 10, inputShape: [28, 28, 1], name: 'smallCnn28' }, ['filters', 'dense', 'dropout', 'batchNorm', 'convsPerBlock', 'pools']);
   const filters = opts.filters ?? [32, 64];
   if (!Array.isArray(filters) || filters.length < 2 || filters.length > 3 || !filters.every((f) => Number.isInteger(f) && f >= 1)) {
     throw new RangeError(`smallCnn28: filters must be 2 or 3 positive integers (one per block), received ${JSON.stringify(opts.filters)}`);
+  }
+  const pools = opts.pools ?? filters.map(() => true);
+  if (!Array.isArray(pools) || pools.length !== filters.length || !pools.every((p) => typeof p === 'boolean')) {
+    throw new RangeError(`smallCnn28: pools must be one boolean per block (${filters.length}), received ${JSON.stringify(opts.pools)}`);
   }
   const bn = opts.batchNorm ?? true;
   const per = opts.convsPerBlock ?? 1;
@@ -54,7 +65,7 @@ export function smallCnn28(opts: SmallCnn28Opts = {}): Model {
       : [L.conv2d({ name: `conv${name}`, filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: 'heNormal' })];
   const block = (i: number, filters: number): L.Layer[] => [
     ...Array.from({ length: per }, (_, j) => conv(`${i}${j ? String.fromCharCode(97 + j) : ''}`, filters)).flat(),
-    L.maxPooling2d({ name: `pool${i}`, poolSize: 2 }),
+    ...(pools[i - 1] ? [L.maxPooling2d({ name: `pool${i}`, poolSize: 2 })] : []),
   ];
   return sequential(
     [
