@@ -4,16 +4,17 @@
 Run with Debian's PyTorch 1.13 (CPU), two threads, on the same machine and in the same session
 as convkit's run, so the two images/s figures compare:
 
-    /usr/bin/python3 bench/torch_fashion.py [--epochs N] [--filters 32,64] [--batch-size 128]
-        [--lr 0.003] [--threads 2] [--no-augment] [--limit N] [--json]
+    /usr/bin/python3 bench/torch_fashion.py [--epochs 16] [--filters 16,32,64] [--pools 1,1,0]
+        [--batch-size 64] [--lr 0.002] [--threads 2] [--no-augment] [--crop] [--limit N] [--json]
 
-The model is convkit's smallCnn28 (src/models/zoo/small.ts): two blocks of [3x3 'same'
-convolution without bias -> batch norm (momentum 0.1, eps 1e-5) -> ReLU -> 2x2 max pool],
+The model is convkit's smallCnn28 (src/models/zoo/small.ts): blocks of [3x3 'same' convolution
+without bias -> batch norm (momentum 0.1, eps 1e-5) -> ReLU -> 2x2 max pool (where --pools says)],
 flatten, dense 128 ReLU, dropout 0.3, dense 10; He-normal initialisation of the convolutions and
-dense layers, zero biases. The recipe is convkit's default for fashion-mnist
-(src/cli/training_run.ts DEFAULT_MODELS): Adam, the learning rate decayed per step by a half
-cosine to 0, the batch size and epochs given, shuffled each epoch, augmentation a random
-horizontal flip (p 0.5) and a random crop after 2 pixels of zero padding, pixels value/255.
+dense layers, zero biases. The defaults are convkit's recipe for fashion-mnist
+(src/cli/training_run.ts DEFAULT_MODELS): filters 16/32/64 with the third block kept at 7x7,
+Adam 0.002, the learning rate decayed per step by a half cosine to 0, batch 64, 16 epochs,
+shuffled each epoch, augmentation a random horizontal flip (p 0.5; --crop adds a random crop after
+2 pixels of zero padding), pixels value/255.
 Prints a line per epoch (seconds, images/s, running loss and accuracy, test accuracy) and, with
 --json, one JSON object on the last line.
 """
@@ -42,33 +43,41 @@ def idx(path):
 
 
 class SmallCnn28(nn.Module):
-    def __init__(self, f1, f2, dense=128, classes=10):
+    def __init__(self, filters, pools, dense=128, classes=10):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, f1, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(f1, momentum=0.1, eps=1e-5)
-        self.conv2 = nn.Conv2d(f1, f2, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(f2, momentum=0.1, eps=1e-5)
-        self.dense1 = nn.Linear(f2 * 7 * 7, dense)
+        self.convs = nn.ModuleList()
+        self.bns = nn.ModuleList()
+        self.pools = pools
+        c, side = 1, 28
+        for f, p in zip(filters, pools):
+            self.convs.append(nn.Conv2d(c, f, 3, padding=1, bias=False))
+            self.bns.append(nn.BatchNorm2d(f, momentum=0.1, eps=1e-5))
+            c, side = f, side // 2 if p else side
+        self.dense1 = nn.Linear(c * side * side, dense)
         self.drop = nn.Dropout(0.3)
         self.out = nn.Linear(dense, classes)
-        for m in (self.conv1, self.conv2, self.dense1):
+        for m in (*self.convs, self.dense1):
             nn.init.kaiming_normal_(m.weight, nonlinearity='relu')
         nn.init.zeros_(self.dense1.bias)
         nn.init.xavier_uniform_(self.out.weight)  # convkit's dense default (glorotUniform)
         nn.init.zeros_(self.out.bias)
 
     def forward(self, x):
-        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
-        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
+        for conv, bn, p in zip(self.convs, self.bns, self.pools):
+            x = F.relu(bn(conv(x)))
+            if p:
+                x = F.max_pool2d(x, 2)
         x = self.drop(F.relu(self.dense1(torch.flatten(x, 1))))
         return self.out(x)
 
 
-def augment(x, gen):
-    """Random horizontal flip (p 0.5) and random crop after 2 px zero padding, per image."""
+def augment(x, gen, crop):
+    """Random horizontal flip (p 0.5) and, with crop, a random crop after 2 px zero padding, per image."""
     n = x.shape[0]
     flip = torch.rand(n, generator=gen) < 0.5
     x = torch.where(flip[:, None, None, None], x.flip(3), x)
+    if not crop:
+        return x
     padded = F.pad(x, (2, 2, 2, 2))
     dy = torch.randint(0, 5, (n,), generator=gen)
     dx = torch.randint(0, 5, (n,), generator=gen)
@@ -80,10 +89,12 @@ def augment(x, gen):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--epochs', type=int, default=10)
-    ap.add_argument('--filters', default='32,64')
-    ap.add_argument('--batch-size', type=int, default=128)
-    ap.add_argument('--lr', type=float, default=0.003)
+    ap.add_argument('--epochs', type=int, default=16)
+    ap.add_argument('--filters', default='16,32,64')
+    ap.add_argument('--pools', default='1,1,0')
+    ap.add_argument('--batch-size', type=int, default=64)
+    ap.add_argument('--lr', type=float, default=0.002)
+    ap.add_argument('--crop', action='store_true')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--no-augment', action='store_true')
     ap.add_argument('--limit', type=int, default=0)
@@ -103,8 +114,11 @@ def main():
         xtr, ytr = xtr[:a.limit], ytr[:a.limit]
     load_s = time.time() - t_load
 
-    f1, f2 = (int(v) for v in a.filters.split(','))
-    model = SmallCnn28(f1, f2)
+    filters = [int(v) for v in a.filters.split(',')]
+    pools = [v.strip() not in ('0', 'false') for v in a.pools.split(',')]
+    if len(pools) != len(filters):
+        ap.error(f'--pools needs one flag per block ({len(filters)}), received {a.pools}')
+    model = SmallCnn28(filters, pools)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     n = xtr.shape[0]
     steps_per_epoch = math.ceil(n / a.batch_size)
@@ -131,7 +145,7 @@ def main():
             idx_b = perm[i:i + a.batch_size]
             xb, yb = xtr[idx_b], ytr[idx_b]
             if not a.no_augment:
-                xb = augment(xb, gen)
+                xb = augment(xb, gen, a.crop)
             logits = model(xb)
             loss = F.cross_entropy(logits, yb)
             opt.zero_grad()
@@ -147,7 +161,7 @@ def main():
         print(f"epoch {epoch + 1}/{a.epochs}: {dt:.1f} s, {n / dt:.0f} images/s, loss {loss_sum / n:.4f}, accuracy {correct / n:.4f}, test {acc:.4f}", flush=True)
     result = {
         'framework': f'pytorch {torch.__version__}', 'threads': a.threads, 'epochs': a.epochs, 'batchSize': a.batch_size,
-        'lr': a.lr, 'filters': [f1, f2], 'augment': not a.no_augment, 'loadSeconds': load_s, 'trainSeconds': train_s,
+        'lr': a.lr, 'filters': filters, 'pools': pools, 'augment': not a.no_augment, 'crop': a.crop, 'loadSeconds': load_s, 'trainSeconds': train_s,
         'wallSeconds': time.time() - t_all + load_s, 'imagesPerSec': n * a.epochs / train_s, 'testAccuracy': rows[-1]['testAccuracy'], 'perEpoch': rows,
     }
     if a.json:
