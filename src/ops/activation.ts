@@ -133,12 +133,17 @@ export interface HardSigmoidOpts {
   beta?: number;
 }
 
-/** max(0, min(1, alpha x + beta)): a piecewise-linear sigmoid (composite). */
+/**
+ * max(0, min(1, alpha x + beta)): a piecewise-linear sigmoid, as an Affine and a Clip kernel.
+ * Gradient: alpha dy where 0 < alpha x + beta < 1, else 0 (PyTorch's hardsigmoid backward: 0
+ * at both kinks, x = -3 and 3 with the defaults).
+ */
 export function hardSigmoid(x: Tensor, opts: HardSigmoidOpts = {}): Tensor {
   assertFloatTensor('hardSigmoid', 'x', x);
   const alpha = opts.alpha ?? 1 / 6, beta = opts.beta ?? 0.5;
   if (!Number.isFinite(alpha) || !Number.isFinite(beta)) throw new RangeError(`hardSigmoid: alpha and beta must be finite numbers, received ${alpha} and ${beta}`);
-  return minimum(relu(affine(x, alpha, beta)), 1);
+  const a = affine(x, alpha, beta);
+  return record('hardSigmoid', [a], outputOf(Clip, [a], { min: 0, max: 1 }), (dy) => [where(less(a, 1), outputOf(ReluGrad, [dy, a]), 0)]);
 }
 
 /** x * hardSigmoid(x) = x * relu6(x + 3) / 6 (MobileNetV3's hard-swish, PyTorch's hardswish; composite). */

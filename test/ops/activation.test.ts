@@ -234,6 +234,13 @@ describe('relu6, hardSigmoid, hardSwish (MobileNet activations, PyTorch definiti
       expect(g.slice(0, 5), backend).toEqual([0, 0, 1, 0, 0]);
     }
   });
+  it("hardSigmoid's gradient is alpha strictly between the kinks and 0 at them, as PyTorch's hardsigmoid backward, on ts and wasm", () => {
+    for (const backend of ['ts', 'wasm']) {
+      const x = ck.withBackend(backend, () => ck.tensor([-4, -3, 0, 2.5, 3, 4], [6]));
+      const g = ck.withBackend(backend, () => ck.grad((t: Tensor) => ck.sum(ck.hardSigmoid(t)))(x)[0].toArray() as number[]);
+      g.forEach((v, i) => expect(v, `${backend} x=${[-4, -3, 0, 2.5, 3, 4][i]}`).toBeCloseTo([0, 0, 1 / 6, 1 / 6, 0, 0][i], 6));
+    }
+  });
 });
 
 describe('swish (SiLU), mish, softsign (Keras / TF.js / PyTorch definitions, composites)', () => {
