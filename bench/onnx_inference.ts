@@ -169,7 +169,7 @@ for (const { name, file } of sources) {
     console.log(`| ${name} | ${batch} | ${f(row.convkitMs)} | ${f(row.convkitRelaxedMs)} | ${f(row.ortMs)} | ${row.speedup.toFixed(2)}x | ${row.speedupRelaxed?.toFixed(2) ?? '-'}x | ${maxAbsDiff.toExponential(1)} |`);
   }
   await session.release();
-  m.dispose();
+  for (const model of Object.values(models)) model.dispose();
 }
 
 const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}`;
