@@ -1,14 +1,17 @@
 /**
  * Inference of the same models in convkit and in onnxruntime-web, on the same number of
  * threads (default 1): `npm run bench:onnx [-- --quick] [-- --models resnet18,mobilenetV2,squeezenet1_1]
- * [-- --batches 1,8] [-- --size 224] [-- --threads N] [-- --settle-ms 30] [-- --cold] [-- --onnx-dir DIR] [-- --json FILE]`.
+ * [-- --batches 1,8] [-- --size 224] [-- --threads N] [-- --settle-ms 30] [-- --cold] [-- --warmup-ms 1000] [-- --onnx-dir DIR] [-- --json FILE]`.
  *
  * Each zoo model (seeded random weights, 1000 classes) is exported with convkit's own
  * exporter (`ck.encodeOnnx`, NCHW input as PyTorch-style consumers take it) and run by
  * onnxruntime-web's wasm execution provider (numThreads 1, SIMD build); convkit runs the
  * model itself on the wasm backend, plain and relaxed SIMD. Both sides are timed the same
  * way: one call until the output is readable from JS (convkit: `predict` then `dataSync`;
- * onnxruntime: `session.run` resolving with its tensor), after two warm-up calls, the
+ * onnxruntime: `session.run` resolving with its tensor), after a warm-up of each runtime
+ * (`--warmup-ms`, default 1000, at least two calls: V8 compiles convkit's JavaScript, the
+ * dispatch and graph code, over the first tens of calls; MobileNetV3-Small at batch 1 took
+ * 15 ms on the second call, 7-8 ms around the tenth and 5.5 ms after thirty), the
  * median of interleaved rounds (convkit plain, relaxed, onnxruntime, repeated) so load on
  * this shared machine hits every column alike. The first output of each is compared
  * (same model, same weights) so the rows time the same function. With --onnx-dir, the
@@ -34,7 +37,7 @@ import { registerWasmVariant, wasmVariantSupported } from '../src/backends/wasm/
 import { flag, opt, reexecWithRelaxedSimd } from './args.js';
 
 if (flag('--help')) {
-  console.log('usage: npm run bench:onnx -- [--quick] [--models a,b] [--batches 1,8] [--size 224] [--threads N] [--settle-ms 30] [--cold] [--onnx-dir DIR] [--json FILE]');
+  console.log('usage: npm run bench:onnx -- [--quick] [--models a,b] [--batches 1,8] [--size 224] [--threads N] [--settle-ms 30] [--cold] [--warmup-ms 1000] [--onnx-dir DIR] [--json FILE]');
   process.exit(0);
 }
 reexecWithRelaxedSimd();
@@ -50,6 +53,8 @@ if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`--threads m
 // With threads: the pause before each timed call (ms), for the other runtime's workers to stop spinning.
 const settleMs = Number(opt('--settle-ms') ?? 30);
 const cold = flag('--cold');
+const warmupMs = Number(opt('--warmup-ms') ?? 1000);
+if (!Number.isFinite(warmupMs) || warmupMs < 0) throw new RangeError(`--warmup-ms must be a number >= 0, received ${opt('--warmup-ms')}`);
 if (!Number.isFinite(settleMs) || settleMs < 0) throw new RangeError(`--settle-ms must be a number >= 0, received ${opt('--settle-ms')}`);
 
 registerWasmVariant('wasm-simd', 'simd', threads);
@@ -125,12 +130,16 @@ for (const { name, file } of sources) {
     const runConvkit = (backend: string): Float32Array =>
       ck.withBackend(backend, () => ck.tidy(() => models[backend].predict(ck.tensor(nhwc, [batch, size, size, 3])).dataSync() as Float32Array).slice());
     const runOrt = async (): Promise<Float32Array> => (await session.run(feeds))[outName].data as Float32Array;
-    // warm-up (and the outputs compared)
+    // warm-up (and the outputs compared): each runtime runs for warmupMs (at least 2 calls)
+    const warm = async (f: () => unknown): Promise<void> => {
+      const t0 = performance.now();
+      for (let i = 0; i < 2 || performance.now() - t0 < warmupMs; i++) await f();
+    };
     const want = await runOrt();
-    await runOrt();
+    await warm(runOrt);
     const got = runConvkit('wasm-simd');
-    runConvkit('wasm-simd');
-    if (relaxedOk) runConvkit('wasm-relaxed'), runConvkit('wasm-relaxed');
+    await warm(() => runConvkit('wasm-simd'));
+    if (relaxedOk) await warm(() => runConvkit('wasm-relaxed'));
     let maxAbsDiff = 0;
     for (let i = 0; i < want.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(want[i] - got[i]));
     const t = { plain: [] as number[], relaxed: [] as number[], ort: [] as number[] };
@@ -173,6 +182,6 @@ for (const { name, file } of sources) {
 }
 
 const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}`;
-console.log(`\nmachine: ${machine}; onnxruntime-web wasm, numThreads ${threads}; convkit wasm (plain / relaxed SIMD), ${threads} thread(s); ${size}x${size}, ${rounds} rounds${threads > 1 ? `; ${settleMs} ms pause before each timed call${cold ? ' (cold: no untimed call after it)' : ', then one untimed call'}` : ''}`);
+console.log(`\nmachine: ${machine}; onnxruntime-web wasm, numThreads ${threads}; convkit wasm (plain / relaxed SIMD), ${threads} thread(s); ${size}x${size}, ${warmupMs} ms warm-up, ${rounds} rounds${threads > 1 ? `; ${settleMs} ms pause before each timed call${cold ? ' (cold: no untimed call after it)' : ', then one untimed call'}` : ''}`);
 const jsonFile = opt('--json');
-if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), machine, threads, size, rounds, settleMs: threads > 1 ? settleMs : 0, cold: threads > 1 && cold, rows }, null, 2));
+if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), machine, threads, size, warmupMs, rounds, settleMs: threads > 1 ? settleMs : 0, cold: threads > 1 && cold, rows }, null, 2));
