@@ -145,10 +145,10 @@ for (const { name, file } of sources) {
     const t = { plain: [] as number[], relaxed: [] as number[], ort: [] as number[] };
     // With threads: a pause keeps one runtime's spinning threads off the cores the next one
     // is timed on, then an untimed call wakes the timed runtime's threads (see the top)
-    const settle = async (warm: () => unknown): Promise<void> => {
+    const settle = async (wake: () => unknown): Promise<void> => {
       if (threads === 1) return;
       await new Promise((r) => setTimeout(r, settleMs));
-      if (!cold) await warm();
+      if (!cold) await wake();
     };
     for (let r = 0; r < rounds; r++) {
       await settle(() => runConvkit('wasm-simd'));

@@ -26,7 +26,7 @@
  * it succeeds, else the interpreter. Anything neither supports is one OnnxImportError that lists
  * every offending node.
  */
-import { attr, decodeOnnxModel, onnxDtypeName, ONNX_DTYPE, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from './proto.js';
+import { attr, attrFloat, decodeOnnxModel, onnxDtypeName, ONNX_DTYPE, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from './proto.js';
 import { ProtobufError } from './protobuf.js';
 import { HANDLERS, type Ctx, type Val, type Sym, type ConstVal } from './import_ops.js';
 import { input, type SymbolicTensor } from '../../layers/symbolic.js';
@@ -276,7 +276,7 @@ export function fuseHardSwish(order: readonly OnnxNode[], graphOutputs: Readonly
   const dropped = new Set<OnnxNode>();
   const out = order.map((n) => {
     if (n.opType === 'HardSigmoid' && n.domain === '' && n.inputs[0] && n.outputs.length === 1) {
-      const alpha = attr(n, 'alpha')?.f ?? 0.2, beta = attr(n, 'beta')?.f ?? 0.5;
+      const alpha = attrFloat(n, 'alpha', 0.2), beta = attrFloat(n, 'beta', 0.5);
       const h = n.outputs[0];
       if (Math.abs(alpha - 1 / 6) < 1e-6 && beta === 0.5 && readers.get(h) === 1 && !graphOutputs.has(h)) swishOf.set(h, { x: n.inputs[0], node: n });
       return n;
@@ -353,7 +353,8 @@ function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: s
   if (problems.length) throw new OnnxImportError(file, problems);
   if (!syms.length) throw new OnnxImportError(file, ['the graph has no input besides its initializers; a model needs at least one float input']);
 
-  const order = fuseHardSwish(topoOrder(m, file, new Set(values.keys())), new Set(g.outputs.map((o) => o.name)));
+  const graphOutputs = new Set(g.outputs.map((o) => o.name));
+  const order = fuseHardSwish(topoOrder(m, file, new Set(values.keys())), graphOutputs);
   const consumers = new Map<string, OnnxNode[]>();
   const addConsumers = (nodes: readonly OnnxNode[]): void => {
     for (const n of nodes) {
@@ -362,7 +363,6 @@ function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: s
     }
   };
   addConsumers(g.nodes);
-  const graphOutputs = new Set(g.outputs.map((o) => o.name));
   const builder = new GraphBuilder();
 
   try {
