@@ -299,6 +299,32 @@ describe('wasm threads', () => {
     }
   });
 
+  it('spinMs: the threads spin that long after a job, 0 sleeps at once; results stay the same; a bad value is an error naming it', async () => {
+    const be = await useThreads(2);
+    expect(be.spinMs).toBe(1);
+    const mm = () => ck.withBackend('wasm', () => ck.tidy(() => ck.matmul(ck.tensor(rand(128 * 96, 8), [128, 96]), ck.tensor(rand(96 * 80, 9), [96, 80])).dataSync()));
+    const want = mm();
+    for (const ms of [0, 0.05, 5]) {
+      be.spinMs = ms;
+      expect(be.spinMs).toBe(ms);
+      const before = be.threadedCalls;
+      // pauses longer than the spin: the workers sleep between calls and must wake for each
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        expect(mm()).toEqual(want);
+      }
+      expect(be.threadedCalls - before).toBe(3);
+    }
+    for (const bad of [-1, Number.NaN, 1001, '1' as unknown as number]) expect(() => (be.spinMs = bad)).toThrow(new RegExp(`spinMs must be a number of milliseconds in \\[0, 1000\\], received ${String(bad).replace('.', '\\.')}`));
+    be.spinMs = 1;
+    // a new pool (another thread count) keeps the setting
+    be.spinMs = 2;
+    await useThreads(3);
+    expect((be as unknown as { pool: { spinMs: number } }).pool.spinMs).toBe(2);
+    be.spinMs = 1;
+    await ck.setBackend('ts');
+  });
+
   it('disposing inputs right after an op is safe (the call returns only when every thread is done)', async () => {
     await useThreads(2);
     ck.withBackend('wasm', () => {

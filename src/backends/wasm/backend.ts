@@ -46,22 +46,23 @@ import { Allocator, WasmOutOfMemoryError } from './allocator.js';
 import type { Kernel } from '../../kernels/kernel.js';
 import { registerKernel, type KernelFunc, type KernelVariants } from '../../registry/kernels.js';
 import type { WasmExports, WasmModule, WasmVariant } from './loader.js';
-import { RANGE_ALIGN, ThreadPool, checkThreads, threadsAvailable, type RangeSplit } from './threads.js';
+import { DEFAULT_SPIN_MS, RANGE_ALIGN, ThreadPool, checkThreads, threadsAvailable, type RangeSplit } from './threads.js';
 
 /**
  * The smallest kernel (in flops, 2 per multiply-add) that runs on the worker threads;
- * smaller ones stay on the calling thread, where waking the workers and waiting for
- * them costs more than they save. Measured (Node 20, AMD EPYC 2 cores, 2026-12-06, the
- * machine shared with other jobs at load 6-10, so only the overhead is trustworthy):
- * an n x n x n GEMM with the threads forced on (minParallelFlops = 0) against one thread,
- * median of 15 interleaved rounds: n = 32 (0.07 MFLOP) 22 us -> 34 us, n = 64 (0.5
- * MFLOP) 37 -> 51 us: a threaded call costs ~12-15 us more (wake, claim, wait). Two
- * threads break even where half the work saves that: ~25-30 us of work, 0.4-1 MFLOP at
- * 15-35 GFLOP/s. The cut-over is set at 2 MFLOP (55-140 us on one thread), twice that,
- * so a call on threads is never slower; re-measure on a quiet machine (bench/run.ts
- * -mt rows at small sizes).
+ * smaller ones stay on the calling thread, where handing out parts and waiting for them
+ * costs more than they save. Measured (Node 20, AMD EPYC 2 vCPU, 2026-12-07, relaxed
+ * build, workers awake: see DEFAULT_SPIN_MS in threads.ts), best of 3 loops of 3,000
+ * calls, an n x n x n GEMM on 2 threads with the cut-over at 0 against 1 thread:
+ * n = 48 (0.22 MFLOP) 0.70x, 64 (0.52 MFLOP) 1.22x, 80 (1.0 MFLOP) 1.47x, 96 1.66x,
+ * 128 1.78x; add + relu of n floats (48 flops per element through FLOPS_PER_FLOAT_MOVED):
+ * 8,192 0.46x, 16,384 1.10x, 32,768 1.20x, 65,536 1.53x. A threaded call costs about
+ * 3-4 us more when the workers are awake, so 0.5 MFLOP is the cut-over. It was 2 MFLOP,
+ * measured with workers that slept after 0.2 ms (12-15 us per call): MobileNetV3-Small
+ * at batch 1 then ran most of its layers on one thread (6.8 ms on 2 threads against
+ * 3.7 ms now, bench/onnx_inference.ts).
  */
-export const MIN_PARALLEL_FLOPS = 2e6;
+export const MIN_PARALLEL_FLOPS = 5e5;
 
 /** The exports that run as parts on the threads (their last two arguments: part, parts). */
 const THREADED_EXPORTS = [
@@ -126,6 +127,21 @@ export class WasmBackend implements Backend {
    * its threaded instance so that its small drawn sizes run on the workers too.
    */
   minParallelFlops = MIN_PARALLEL_FLOPS;
+  private spin = DEFAULT_SPIN_MS;
+
+  /**
+   * Milliseconds the threads spin after a job before they sleep (default DEFAULT_SPIN_MS,
+   * threads.ts): 0 lets the workers sleep at once, for a page that runs one small model
+   * now and then; the default keeps them awake between the kernels of one forward pass.
+   */
+  get spinMs(): number {
+    return this.spin;
+  }
+  set spinMs(ms: number) {
+    if (!(typeof ms === 'number' && ms >= 0 && ms <= 1000)) throw new RangeError(`wasm backend: spinMs must be a number of milliseconds in [0, 1000], received ${String(ms)}`);
+    this.spin = ms;
+    if (this.pool) this.pool.spinMs = ms;
+  }
 
   constructor(mod: WasmModule, name = 'wasm') {
     this.name = name;
@@ -184,6 +200,7 @@ export class WasmBackend implements Backend {
       if (this.pool !== pool) return;
       notice(`convkit wasm: running on 1 thread instead of ${threads}: ${why}`);
     });
+    pool.spinMs = this.spin;
     this.pool = pool;
     return pool.ready.then(() => {});
   }

@@ -47,13 +47,19 @@ const WS_ARG = 10; // argument replaced by each thread's own workspace (-1: none
 const RANGE_ARG = 11; // range mode: the element-count argument (-1: parts mode)
 const ALIGN = 12; // range mode: parts start at multiples of this many units of the count argument
 const WORKER_PARTS = 13; // parts the workers (not the caller) have run, in all
+const SPIN_US = 14; // microseconds a thread spins before it sleeps (ThreadPool.spinMs)
 /**
  * Milliseconds a thread spins on the control block before it sleeps in Atomics.wait (a
- * worker between jobs, the caller waiting for the workers' last parts). Waking from
- * Atomics.wait took tens of microseconds on the 2-core VM, as long as many of the kernels
- * of a small training step; the LeNet-5 step spent a quarter of the caller's time there.
+ * worker between jobs, the caller waiting for the workers' last parts), by default
+ * (WasmBackend.spinMs changes it). Waking a thread from Atomics.wait took tens of
+ * microseconds on the 2-core VM, and often far longer after the VM had let its vCPU go
+ * idle. A forward pass at batch 1 runs small kernels on one thread between threaded
+ * ones: with 0.2 ms the workers fell asleep in those gaps, and MobileNetV3-Small at batch
+ * 1 ran slower on 2 threads than on 1 (7.6 against 5.6 ms, each timed after a 30 ms pause
+ * and one untimed call); with 1 ms, 4.2 ms. 1 and 3 ms timed the same. After its last
+ * job a thread thus keeps a core busy for 1 ms (onnxruntime-web's workers spin 15-20 ms).
  */
-const SPIN_MS = 0.2;
+export const DEFAULT_SPIN_MS = 1;
 /** Range mode over elements: parts start at multiples of this many elements (so the only SIMD tail is the last part's, as on one thread). */
 export const RANGE_ALIGN = 16;
 const ARGS_BYTE_OFFSET = 64;
@@ -69,7 +75,7 @@ const CLOSED = 0xffff;
  */
 const WORKER_SOURCE = `
 'use strict';
-const C = { GEN: ${GEN}, NEXT: ${NEXT}, DONE: ${DONE}, PARTS: ${PARTS}, FN: ${FN}, NARGS: ${NARGS}, READY: ${READY}, FAILED: ${FAILED}, ERROR: ${ERROR}, QUIT: ${QUIT}, WS_ARG: ${WS_ARG}, RANGE_ARG: ${RANGE_ARG}, ALIGN: ${ALIGN}, WORKER_PARTS: ${WORKER_PARTS} };
+const C = { GEN: ${GEN}, NEXT: ${NEXT}, DONE: ${DONE}, PARTS: ${PARTS}, FN: ${FN}, NARGS: ${NARGS}, READY: ${READY}, FAILED: ${FAILED}, ERROR: ${ERROR}, QUIT: ${QUIT}, WS_ARG: ${WS_ARG}, RANGE_ARG: ${RANGE_ARG}, ALIGN: ${ALIGN}, WORKER_PARTS: ${WORKER_PARTS}, SPIN_US: ${SPIN_US} };
 function partBegin(total, part, parts, align) {
   if (part <= 0) return 0;
   if (part >= parts) return total;
@@ -98,9 +104,9 @@ function start(msg, post) {
   for (;;) {
     // spin a little before sleeping: a training step sends a job every few tens of
     // microseconds, and waking from Atomics.wait costs about as much
-    const t0 = performance.now();
+    const t0 = performance.now(), spin = Atomics.load(c, C.SPIN_US) / 1000;
     for (let k = 1; Atomics.load(c, C.GEN) === gen; k++) {
-      if ((k & 255) === 0 && performance.now() - t0 > ${SPIN_MS}) {
+      if ((k & 255) === 0 && performance.now() - t0 > spin) {
         Atomics.wait(c, C.GEN, gen);
         break;
       }
@@ -328,6 +334,7 @@ export class ThreadPool {
     this.args = new Float64Array(sab, ARGS_BYTE_OFFSET, MAX_ARGS);
     this.strides = new Float64Array(sab, STRIDES_BYTE_OFFSET, MAX_ARGS);
     this.block = canBlock(this.ctrl);
+    this.spinMs = DEFAULT_SPIN_MS;
     names.forEach((n, i) => this.fnIndex.set(n, i));
     const starter = starterOverride ?? (isNode() ? startNodeWorker : startBrowserWorker);
     const n = threads - 1;
@@ -378,6 +385,19 @@ export class ThreadPool {
         );
       }
     });
+  }
+
+  /**
+   * Milliseconds each thread spins after a job before it sleeps (a worker waiting for the
+   * next job, the caller for the workers' last parts): longer keeps the workers awake
+   * across the small kernels between two threaded ones, at the price of a busy core for
+   * that long after the last job.
+   */
+  get spinMs(): number {
+    return Atomics.load(this.ctrl, SPIN_US) / 1000;
+  }
+  set spinMs(ms: number) {
+    Atomics.store(this.ctrl, SPIN_US, Math.round(ms * 1000));
   }
 
   /** Parts the workers (not the calling thread) have run so far: tests check that the work really was shared. */
@@ -455,10 +475,10 @@ export class ThreadPool {
       }
       Atomics.add(c, DONE, 1);
     }
-    // wait for the workers' parts: spin first (SPIN_MS), then sleep where this thread may
-    const t0 = performance.now();
+    // wait for the workers' parts: spin first (spinMs), then sleep where this thread may
+    const t0 = performance.now(), spin = this.spinMs;
     for (let d = Atomics.load(c, DONE), k = 1; d < parts; d = Atomics.load(c, DONE), k++) {
-      if (this.block && (k & 255) === 0 && performance.now() - t0 > SPIN_MS) Atomics.wait(c, DONE, d, 1000);
+      if (this.block && (k & 255) === 0 && performance.now() - t0 > spin) Atomics.wait(c, DONE, d, 1000);
     }
     // close the job: a worker that woke late and read this job's arguments finds nothing to claim
     Atomics.store(c, NEXT, ((gen & 0x7fff) << 16) | CLOSED);
