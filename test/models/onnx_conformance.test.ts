@@ -382,6 +382,47 @@ describe('graph mode', () => {
     expect(Array.from(y2)).toEqual(Array.from(y1));
   });
 
+  it('inference reuses each Conv / ConvTranspose filter in convkit layout until its weight changes; dispose frees every storage', async () => {
+    await ck.setBackend('wasm', { threads: 1 });
+    try {
+      const b = new OnnxBuilder(13);
+      const x = b.input('x', ['N', 3, 6, 6]);
+      const W = randArray(4 * 3 * 3 * 3, 21), T = randArray(4 * 2 * 2 * 2, 22);
+      const c = b.node('Conv', [x, b.init('W', [4, 3, 3, 3], W)], { pads: [1, 1, 1, 1] });
+      b.output(b.node('ConvTranspose', [b.node('Relu', [c]), b.init('T', [4, 2, 2, 2], T)], { strides: [2, 2] }), ['N', 2, 12, 12]);
+      const xs = ck.tensor(randArray(2 * 3 * 6 * 6, 23), [2, 3, 6, 6]);
+      const before = ck.memory().wasm.storages;
+      const m = loadOnnx(b.encode(), { mode: 'graph', channelsLast: false }) as InstanceType<typeof OnnxGraphModel>;
+      const reference = () => ck.tidy(() => ck.withBackend('ts', () => loadOnnx(m.toOnnx(), { mode: 'graph', channelsLast: false }).predict(ck.tensor(xs.dataSync(), xs.shape)).dataSync()));
+      const run = () => ck.tidy(() => m.predict(xs).dataSync());
+      const close = (got: ArrayLike<number>, want: ArrayLike<number>) => { for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-4); };
+      const loaded = ck.memory().wasm.storages;
+      const first = run();
+      // the model keeps two filters in convkit's layout (HWIO; the flipped ConvTranspose kernel)
+      expect(ck.memory().wasm.storages).toBe(loaded + 2);
+      close(first, reference());
+      // the second run reads the two kept filters: the same numbers, and no storage more than the first left
+      const held = ck.memory().wasm.storages;
+      expect(Array.from(run())).toEqual(Array.from(first));
+      expect(ck.memory().wasm.storages).toBe(held);
+      // a recorded run transposes afresh (gradients reach the weights), an assigned weight is read again
+      const g = ck.tidy(() => ck.grad((w: Tensor) => ck.sum(m.apply(xs)))(m.weights[0].value)[0]);
+      expect(g.shape).toEqual([4, 3, 3, 3]);
+      g.dispose();
+      expect(ck.memory().wasm.storages).toBe(held);
+      ck.tidy(() => m.weights[0].value.assign(ck.mul(m.weights[0].value, -2)));
+      m.weights[1].value = ck.tidy(() => ck.mul(m.weights[1].value, 0.5));
+      const after = run();
+      expect(Array.from(after)).not.toEqual(Array.from(first));
+      close(after, reference());
+      m.dispose();
+      expect(ck.memory().wasm.storages).toBe(before);
+      xs.dispose();
+    } finally {
+      await ck.setBackend('ts');
+    }
+  });
+
   it('channelsLast transposes rank >= 3 inputs and outputs at the boundary; integer inputs and scalars are accepted', () => {
     const b = new OnnxBuilder(13);
     const x = b.input('x', ['N', 3, 'H', 'W']), k = b.input('k', [], 7);

@@ -24,7 +24,7 @@ import { nodeLabel } from './graph_ops.js';
 import { OnnxImportError, inputsOf, registerGraphModel } from './import.js';
 import { GRAPH_OPS } from './graph_ops.js';
 import { type GCtx, type GVal, fromOnnxTensor, isFloatDt, nums } from './graph_values.js';
-import { noGrad } from '../../autograd/reverse_mode.js';
+import { isGradEnabled, noGrad } from '../../autograd/reverse_mode.js';
 import type { CallOpts, Weight } from '../../layers/layer.js';
 import type { DType } from '../../tensor/dtype.js';
 import { cast } from '../../ops/elementwise.js';
@@ -33,6 +33,7 @@ import { zeros } from '../../ops/creation.js';
 import { keep, tidy } from '../../registry/storage.js';
 import { withBackend } from '../../registry/backends.js';
 import { Tensor } from '../../tensor/tensor.js';
+import type { DataId } from '../../tensor/backend.js';
 import type { Graph } from '../../layers/graph.js';
 import { Model, type PredictOpts } from '../model.js';
 import type { ModelSummary } from '../summary.js';
@@ -60,6 +61,14 @@ export class OnnxGraphModel extends Model {
   /** Float initializers that are layer parameters (see parameterNames): trainable weights. */
   private readonly params: GraphWeight[] = [];
   private readonly file: string;
+  /**
+   * Tensors derived from a weight or a constant for inference (a Conv filter in convkit's
+   * layout), by node output and tag: reused while their source keeps its storage (an
+   * optimiser's update gives a weight a new one), freed by `dispose`.
+   */
+  private readonly derived = new Map<string, { src: Tensor; dataId: DataId; t: Tensor }>();
+  /** The weight and constant tensors of the run in progress (what `derive` may cache from). */
+  private persistent = new Set<Tensor>();
   /** The traced shapes of every value (traceShapes), once computed; null: not traceable. */
   private shapeTrace?: Map<string, number[]> | null;
 
@@ -98,6 +107,7 @@ export class OnnxGraphModel extends Model {
   private runOnnx(xs: Tensor[]): Tensor[] {
     const values = new Map<string, GVal>(this.consts);
     for (const w of this.params) values.set(w.name, { t: w.value, dt: w.onnxType });
+    this.persistent = new Set([...values.values()].map((v) => v.t));
     this.graphInputs.forEach((spec, i) => values.set(spec.name, this.takeInput(spec, xs[i], i)));
     this.runNodes(this.order, values);
     return this.graphOutputs.map((o) => {
@@ -111,6 +121,7 @@ export class OnnxGraphModel extends Model {
       const ctx: GCtx = {
         node, opset: this.opset,
         fail: (msg: string): never => failWith(this.file, [`${nodeLabel(node)}: ${msg}`]),
+        derive: (tag, src, make) => this.derive(`${node.outputs[0]}\u0000${tag}`, src, make),
       };
       const ins = node.inputs.map((nm) => (nm ? values.get(nm) : undefined));
       let outs: (GVal | undefined)[];
@@ -129,6 +140,26 @@ export class OnnxGraphModel extends Model {
         values.set(o, outs[i]!);
       });
     }
+  }
+
+  private derive(key: string, src: Tensor, make: () => Tensor): Tensor {
+    if (isGradEnabled() || !this.persistent.has(src)) return make();
+    const e = this.derived.get(key);
+    if (e && e.src === src && e.dataId === src.dataId && !e.t.isDisposed) return e.t;
+    if (e) e.t.dispose();
+    const t = make();
+    if (t === src) return t;
+    this.derived.set(key, { src, dataId: src.dataId, t: keep(t) });
+    return t;
+  }
+
+  /** Free the weights, the constants and what was derived from them: the model cannot run afterwards. */
+  dispose(): void {
+    super.dispose();
+    for (const e of this.derived.values()) e.t.dispose();
+    this.derived.clear();
+    for (const w of this.params) if (!w.value.isDisposed) w.value.dispose();
+    for (const v of this.consts.values()) if (!v.t.isDisposed) v.t.dispose();
   }
 
   /** If: cond (one value) picks then_branch or else_branch, whose nodes run here, reading outer-scope values. */

@@ -105,10 +105,11 @@ function convRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
   const strides = spatialAttr(ctx, 'strides', sp, 1), dilations = spatialAttr(ctx, 'dilations', sp, 1);
   const padding = convPads(ctx, x.t.shape.slice(2), k, strides, dilations);
   const groups = attrInt(ctx.node, 'group', 1);
-  const [xt, wt] = sameFloat(x, w);
+  const xt = sameFloat(x, w)[0];
+  const hwio = () => transpose(sameFloat(x, w)[1], oihwToHwio(sp + 2));
   const bias = ins[2] ? sameFloat(x, floatIn(ctx, ins[2], 2, 'B'))[1] : undefined;
   const conv = sp === 1 ? conv1d : sp === 2 ? conv2d : conv3d;
-  const y = conv(transpose(xt, toLast(sp + 2)), transpose(wt, oihwToHwio(sp + 2)), { strides, dilations, padding, groups, bias });
+  const y = conv(transpose(xt, toLast(sp + 2)), ctx.derive ? ctx.derive(`hwio ${xt.dtype}`, w.t, hwio) : hwio(), { strides, dilations, padding, groups, bias });
   return [fl(transpose(y, toFirst(sp + 2)), x.dt)];
 }
 
@@ -148,7 +149,7 @@ function convTransposeRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
     if (p.length !== 2 * sp) ctx.fail(`pads has ${p.length} entries; expected ${2 * sp}`);
     pads = inSz.map((_, i) => [p[i], p[i + sp]]);
   }
-  const [xt, wt] = sameFloat(x, w);
+  const xt = sameFloat(x, w)[0];
   let u = transpose(xt, toLast(r)); // [N, ...sp, C]
   // Zeros between cells: axis a of size L becomes L + (L-1)(s-1).
   for (let i = 0; i < sp; i++) {
@@ -169,8 +170,11 @@ function convTransposeRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
     u = slice(u, begin, size);
   }
   // Kernel: W [C, M/g, ...k] -> [g, C/g, M/g, ...k] -> [...k, C/g, g, M/g] -> [...k, C/g, M], flipped in space.
-  const g5 = reshape(wt, [groups, C / groups, Mg, ...k]);
-  const kern = reverse(reshape(transpose(g5, [...k.map((_, i) => i + 3), 1, 0, 2]), [...k, C / groups, Mg * groups]), k.map((_, i) => i));
+  const flipped = () => {
+    const g5 = reshape(sameFloat(x, w)[1], [groups, C / groups, Mg, ...k]);
+    return reverse(reshape(transpose(g5, [...k.map((_, i) => i + 3), 1, 0, 2]), [...k, C / groups, Mg * groups]), k.map((_, i) => i));
+  };
+  const kern = ctx.derive ? ctx.derive(`flipped ${xt.dtype}`, w.t, flipped) : flipped();
   const bias = ins[2] ? sameFloat(x, floatIn(ctx, ins[2], 2, 'B'))[1] : undefined;
   const conv = sp === 1 ? conv1d : sp === 2 ? conv2d : conv3d;
   const y = conv(u, kern, { dilations: d, groups, bias });

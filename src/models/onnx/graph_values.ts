@@ -24,6 +24,12 @@ export interface GCtx {
   node: OnnxNode;
   opset: number;
   fail(msg: string): never;
+  /**
+   * `make()`, a tensor computed from `src` alone (a filter in convkit's layout), kept by the
+   * model and reused while `src` is the same weight or constant with the same storage and no
+   * gradient is recorded; otherwise `make()` afresh. `tag` tells a node's derived tensors apart.
+   */
+  derive?(tag: string, src: Tensor, make: () => Tensor): Tensor;
 }
 
 export interface GraphOp {
