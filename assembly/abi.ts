@@ -101,6 +101,8 @@
 @inline export const CONV_PATH_DIRECT: i32 = 3;
 // @ts-ignore: decorator
 @inline export const CONV_PATH_FLIPPED_GEMM: i32 = 4;
+// @ts-ignore: decorator
+@inline export const CONV_PATH_WINOGRAD: i32 = 5;
 
 // @ts-ignore: decorator
 @inline export const EPILOGUE_MODE_CLAMP: i32 = 0;

@@ -12,7 +12,7 @@
 // (one input channel per group) runs the direct kernels of conv_depthwise_f32.ts.
 // `geom` points at the 22-int geometry block (conv_geometry.ts); `ws` at
 // gemm_f32_workspace_bytes() of scratch.
-import { CONV_PATH_GEMM, CONV_PATH_POINTWISE, CONV_PATH_DEPTHWISE, CONV_PATH_DIRECT, CONV_PATH_FLIPPED_GEMM } from './abi';
+import { CONV_PATH_GEMM, CONV_PATH_POINTWISE, CONV_PATH_DEPTHWISE, CONV_PATH_DIRECT, CONV_PATH_FLIPPED_GEMM, CONV_PATH_WINOGRAD } from './abi';
 import { WS_TABLES, MR, NR, partBegin } from './gemm_config';
 import { gemm_f32_driver, splitByColumns, A_MATRIX, A_IM2COL, A_IM2COL_T, C_MATRIX, C_COL2IM } from './gemm_f32';
 import {
@@ -22,6 +22,7 @@ import {
 import { conv_direct_fits, conv_direct_forward_f32, conv_direct_filter_fits, conv_direct_backprop_filter_f32 } from './conv_direct_f32';
 import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
 import { epiOn, epilogue_begin, epilogue_end, epilogue_pixels } from './epilogue_f32';
+import { conv_winograd_fits, conv_winograd_pays, conv_winograd_filter_bytes, conv_winograd_filter_f32, winograd_blocks, winograd_forward_f32 } from './conv_winograd_f32';
 
 // Threads: each kernel computes part `part` of `parts` (0 of 1 on one thread), and the
 // parts are disjoint sets of output elements, each computed with the same sums in the same
@@ -42,12 +43,14 @@ import { epiOn, epilogue_begin, epilogue_end, epilogue_pixels } from './epilogue
 
 /**
  * The forward path chosen for the geometry at `geom`: depthwise, the direct kernel
- * where it fits, pointwise, else im2col + GEMM. Leaves the geometry loaded.
+ * where it fits, Winograd where it pays (conv_winograd_pays), pointwise, else im2col +
+ * GEMM. Leaves the geometry loaded.
  */
 export function conv_forward_path_f32(geom: usize, ws: usize): i32 {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (conv_is_depthwise()) return CONV_PATH_DEPTHWISE;
   if (conv_direct_fits()) return CONV_PATH_DIRECT;
+  if (conv_winograd_pays()) return CONV_PATH_WINOGRAD;
   return conv_is_pointwise() ? CONV_PATH_POINTWISE : CONV_PATH_GEMM;
 }
 
@@ -62,6 +65,7 @@ export function conv_forward_applies_f32(path: i32, geom: usize, ws: usize): boo
   if (path == CONV_PATH_POINTWISE) return conv_is_pointwise();
   if (path == CONV_PATH_DEPTHWISE) return conv_is_depthwise();
   if (path == CONV_PATH_DIRECT) return conv_direct_fits();
+  if (path == CONV_PATH_WINOGRAD) return conv_winograd_fits();
   return false;
 }
 
@@ -101,6 +105,8 @@ export function conv_forward_parts_f32(geom: usize, ws: usize, path: i32, thread
   // depthwise: whole output rows, at least 4 of them per part (the row kernels' setup
   // and borders cost per row segment; 8 parts of a 7x7x960 layer ran slower than one)
   if (path == CONV_PATH_DEPTHWISE) return max(threads, min(parts, gOutPix / (4 * gOW)));
+  // Winograd: whole blocks of tiles
+  if (path == CONV_PATH_WINOGRAD) return min(parts, winograd_blocks());
   if (path != CONV_PATH_GEMM && path != CONV_PATH_POINTWISE) return parts;
   const side = splitByColumns(gOutPix, gFg, parts) ? gFg : gOutPix;
   return max(threads, min(parts, side / 64));
@@ -131,6 +137,11 @@ function forward(x: usize, w: usize, y: usize, ws: usize, path: i32, part: i32, 
     conv_direct_forward_f32(x, w, y, ws, part, parts);
     return;
   }
+  if (path == CONV_PATH_WINOGRAD) {
+    // w is the transformed filter (conv_winograd_filter_f32)
+    winograd_forward_f32(x, w, y, ws, part, parts);
+    return;
+  }
   const pointwise = path == CONV_PATH_POINTWISE;
   // A band of output pixels per part, or of filters when there are more filters than
   // pixels (deep layers at batch 1: 7x7 pixels, 512 filters): see splitByColumns.
@@ -159,6 +170,7 @@ export function conv_backprop_input_path_f32(geom: usize, ws: usize): i32 {
   if (conv_is_depthwise()) return CONV_PATH_DEPTHWISE;
   if (conv_is_pointwise()) return CONV_PATH_POINTWISE;
   if (gSD != 1 || gSH != 1 || gSW != 1) return CONV_PATH_GEMM;
+  if (flippedWinogradPays(geom, ws)) return CONV_PATH_WINOGRAD;
   // The flipped convolution produces Cg columns per group. Up to 32 of them the direct
   // kernel (8 lanes per strip, no packing of dy's long im2col rows) beats the GEMM where
   // most of its lanes are used (3 of 4), or half of them with a short reduction;
@@ -173,6 +185,22 @@ export function conv_backprop_input_path_f32(geom: usize, ws: usize): i32 {
   const taps = gKD * gKH * gKW;
   if (gCg <= 32 && (gCg * 4 >= lanes * 3 || (gCg * 2 >= lanes && taps * gFg <= 600)) && flippedDirectFits(geom, ws)) return CONV_PATH_DIRECT;
   return wide ? CONV_PATH_FLIPPED_GEMM : CONV_PATH_GEMM;
+}
+
+/**
+ * Whether the flipped-filter forward convolution of the geometry at `geom` fits the
+ * Winograd path (`pays`: and dispatch should take it; see conv_winograd_pays). Leaves the
+ * original geometry loaded.
+ */
+function flippedWinograd(geom: usize, ws: usize, pays: bool): bool {
+  if (gSD != 1 || gSH != 1 || gSW != 1) return false;
+  conv_geometry_to_input_grad();
+  const ok = pays ? conv_winograd_pays() : conv_winograd_fits();
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  return ok;
+}
+function flippedWinogradPays(geom: usize, ws: usize): bool {
+  return flippedWinograd(geom, ws, true);
 }
 
 /**
@@ -201,18 +229,21 @@ export function conv_backprop_input_applies_f32(path: i32, geom: usize, ws: usiz
   const unitStrides = gSD == 1 && gSH == 1 && gSW == 1;
   if (path == CONV_PATH_FLIPPED_GEMM) return unitStrides;
   if (path == CONV_PATH_DIRECT) return unitStrides && !conv_is_depthwise() && flippedDirectFits(geom, ws);
+  if (path == CONV_PATH_WINOGRAD) return flippedWinograd(geom, ws, false);
   return false;
 }
 
 /**
  * Bytes of host scratch conv_backprop_input_f32 needs for the geometry at `geom` on
  * path `path`: a flipped copy of the filter when the input gradient runs as a forward
- * convolution, else 0.
+ * convolution (Winograd: and that copy transformed after it), else 0.
  */
 export function conv_backprop_input_scratch_bytes(geom: usize, ws: usize, path: i32): usize {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   // a byte count can pass 2^31 (a filter of over 2^29 floats): usize, read with >>> 0 by the host
-  return path == CONV_PATH_FLIPPED_GEMM || path == CONV_PATH_DIRECT ? <usize>(gKD * gKH * gKW * gFg * gC) << 2 : 0;
+  const flipped = <usize>(gKD * gKH * gKW * gFg * gC) << 2;
+  if (path == CONV_PATH_WINOGRAD) return flipped + <usize>conv_winograd_filter_bytes(gF, gC);
+  return path == CONV_PATH_FLIPPED_GEMM || path == CONV_PATH_DIRECT ? flipped : 0;
 }
 
 /**
@@ -241,7 +272,9 @@ function flipFilter(w: usize, wt: usize): void {
  */
 export function conv_backprop_input_prepare_f32(w: usize, geom: usize, ws: usize, wt: usize, path: i32): void {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
-  if (path == CONV_PATH_FLIPPED_GEMM || path == CONV_PATH_DIRECT) flipFilter(w, wt);
+  if (path == CONV_PATH_FLIPPED_GEMM || path == CONV_PATH_DIRECT || path == CONV_PATH_WINOGRAD) flipFilter(w, wt);
+  // the flipped filter is [3, 3, F, C]: F input channels, C filters
+  if (path == CONV_PATH_WINOGRAD) conv_winograd_filter_f32(wt, wt + (<usize>(gKD * gKH * gKW * gF * gC) << 2), gF, gC);
 }
 
 /**
@@ -261,6 +294,13 @@ export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: us
     conv_geometry_to_input_grad();
     // now C = F (dy channels) and F = C (dx channels), Cg = Fg, Fg = Cg
     forward(dy, wt, dx, ws, path == CONV_PATH_DIRECT ? CONV_PATH_DIRECT : CONV_PATH_GEMM, part, parts);
+    return;
+  }
+  if (path == CONV_PATH_WINOGRAD) {
+    // the transformed flipped filter follows the flipped one (conv_backprop_input_prepare_f32)
+    const u = wt + (<usize>(gKD * gKH * gKW * gF * gC) << 2);
+    conv_geometry_to_input_grad();
+    winograd_forward_f32(dy, u, dx, ws, part, parts);
     return;
   }
   if (path == CONV_PATH_POINTWISE) {

@@ -43,6 +43,16 @@ export function epilogue_end(): void {
   epiOn = false;
 }
 
+/** Turn the epilogue off for the calls that follow (a path that applies it itself later). */
+export function epilogue_suspend(): void {
+  epiOn = false;
+}
+
+/** Turn it back on (`on`: what epiOn was before epilogue_suspend). */
+export function epilogue_resume(on: bool): void {
+  epiOn = on;
+}
+
 /**
  * v clamped to [lo, hi] where those bounds are set. pmax / pmin (one instruction each on
  * x86; wasm's min and max take several, for their NaN and signed-zero rules) return their

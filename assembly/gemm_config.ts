@@ -35,12 +35,17 @@ export const WS_SCRATCH: i32 = WS_TABLES + CONV_TABLES_BYTES;
 /** Bytes of that scratch. */
 export const SCRATCH_BYTES: i32 = 8 * 8 * 4 + 6 * 8 * 4;
 
+/** Byte offset of the Winograd blocks (conv_winograd_f32.ts: V and M of a block of tiles), 16-aligned. */
+export const WS_WINO: i32 = (WS_SCRATCH + SCRATCH_BYTES + 15) & ~15;
+/** Bytes of the Winograd blocks: 1 MB, 128 tiles of 64 channels in and 64 out. */
+export const WINO_BYTES: i32 = 1 << 20;
+
 /**
  * Bytes of workspace gemm_f32 and the conv kernels need (packed A + packed B blocks +
- * conv tables + scratch). Each thread running a part of a kernel has its own.
+ * conv tables + scratch + the Winograd blocks). Each thread running a part of a kernel has its own.
  */
 export function gemm_f32_workspace_bytes(): i32 {
-  return WS_SCRATCH + SCRATCH_BYTES;
+  return WS_WINO + WINO_BYTES;
 }
 
 /**

@@ -37,9 +37,10 @@ export const REDUCE_OP = { sum: 0, max: 1, min: 2, prod: 3 };
  * The convolution paths (assembly/conv_f32.ts), the code each kernel takes as its path
  * argument and each path function (conv_*_path_f32) returns. The wasm backend registers
  * one named variant per path ('flippedGemm' is the variant 'flipped-gemm': the
- * unit-stride input gradient as the forward convolution of dy with the flipped filter).
+ * unit-stride input gradient as the forward convolution of dy with the flipped filter;
+ * 'winograd': 3x3 stride-1 forward convolutions, F(2x2, 3x3), assembly/conv_winograd_f32.ts).
  */
-export const CONV_PATH = { gemm: 0, pointwise: 1, depthwise: 2, direct: 3, flippedGemm: 4 };
+export const CONV_PATH = { gemm: 0, pointwise: 1, depthwise: 2, direct: 3, flippedGemm: 4, winograd: 5 };
 /**
  * Activation codes of activation_f32 and activation_grad_f32 (assembly/activation_f32.ts):
  * which function a call maps (gelu: the exact form, geluTanh: PyTorch's approximate='tanh').

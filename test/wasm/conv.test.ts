@@ -354,6 +354,9 @@ describe('wasm conv variants by name', () => {
       [[1, 3, 4, 5, 6], [2, 2, 3, 6, 4], { padding: 'same' }], // 3-D
       [[1, 3, 4, 5, 4], [1, 1, 1, 4, 5], {}], // 3-D pointwise
       [[1, 3, 4, 5, 3], [2, 3, 3, 1, 6], { groups: 3, padding: 'same' }], // 3-D depthwise
+      [[2, 7, 9, 8], [3, 3, 8, 12], { padding: 'same' }], // 3x3, unit strides, channels by 4: Winograd
+      [[1, 5, 4, 12], [3, 3, 12, 4], { padding: [[2, 0], [0, 2]] }], // Winograd, uneven padding, odd output
+      [[1, 1, 5, 6, 4], [1, 3, 3, 4, 8], { padding: 'same' }], // 3-D of depth 1: Winograd
     ];
     const covered = new Set<string>();
     geoms.forEach(([xShape, wShape, opts], i) => {
@@ -369,7 +372,8 @@ describe('wasm conv variants by name', () => {
       }
     });
     const all = ([2, 3] as const).flatMap((r) => (['forward', 'input', 'filter'] as const).flatMap((w) => ck.kernelVariants('wasm', KERNELS[r][w]).map((v) => `${KERNELS[r][w].name}:${v}`)));
-    expect(all.length).toBe(4 * 4 + 2 * 5);
+    // forward 5 paths (Winograd included), input gradient 6 (Winograd too), filter gradient 4; 2-D and 3-D
+    expect(all.length).toBe(2 * (5 + 6 + 4));
     expect([...covered].sort()).toEqual([...all].sort());
   });
 

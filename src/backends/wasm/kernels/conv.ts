@@ -11,6 +11,10 @@
  *                   direct kernel (unit strides)
  *   'flipped-gemm'  input gradient only: the flipped-filter forward convolution on the GEMM
  *                   (unit strides)
+ *   'winograd'      3x3, unit strides and dilations, one group, channels and filters multiples
+ *                   of 4: Winograd F(2x2, 3x3) (assembly/conv_winograd_f32.ts), the filter
+ *                   transformed first, then 16 GEMMs over blocks of 2x2 output tiles; for the
+ *                   input gradient, on the flipped filter
  *
  * The module's path functions (conv_*_path_f32) are the choice dispatch makes, and its
  * applies functions (conv_*_applies_f32) each variant's precondition, so tests and
@@ -62,8 +66,8 @@ type Which = ConvRole;
 
 /** What each kernel family calls in the module. */
 const MODULE: Record<Which, { choose: string; applies: string; paths: readonly PathName[] }> = {
-  forward: { choose: 'conv_forward_path_f32', applies: 'conv_forward_applies_f32', paths: ['gemm', 'pointwise', 'depthwise', 'direct'] },
-  input: { choose: 'conv_backprop_input_path_f32', applies: 'conv_backprop_input_applies_f32', paths: ['gemm', 'pointwise', 'depthwise', 'direct', 'flippedGemm'] },
+  forward: { choose: 'conv_forward_path_f32', applies: 'conv_forward_applies_f32', paths: ['gemm', 'pointwise', 'depthwise', 'direct', 'winograd'] },
+  input: { choose: 'conv_backprop_input_path_f32', applies: 'conv_backprop_input_applies_f32', paths: ['gemm', 'pointwise', 'depthwise', 'direct', 'flippedGemm', 'winograd'] },
   filter: { choose: 'conv_backprop_filter_path_f32', applies: 'conv_backprop_filter_applies_f32', paths: ['gemm', 'pointwise', 'depthwise', 'direct'] },
 };
 
@@ -91,10 +95,19 @@ function run(which: Which, path: PathName, [a, b, bias]: TensorInfo[], conv: Con
   // conv_forward_parts_f32); filter gradient: dy is shared, one part each
   if (which === 'forward') {
     const parts = be.threads > 1 ? be.wasm.conv_forward_parts_f32(geom, ws, code, be.threads) : 1;
-    if (fused) {
-      const { alpha, lo, hi, mode } = fusedEpilogue(fused);
-      be.parallel('conv_forward_fused_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code, be.ptr(bias), alpha, lo, hi, mode], 4, flops, 4, parts);
-    } else be.parallel('conv_forward_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, flops, 4, parts);
+    // Winograd runs on the transformed filter U [16, C, F], made here on this thread
+    const c = asConv3d(conv);
+    const u = path === 'winograd' ? be.scratch(be.wasm.conv_winograd_filter_bytes(c.inC, c.outC) >>> 0) : 0;
+    try {
+      if (u) be.wasm.conv_winograd_filter_f32(be.ptr(b), u, c.inC, c.outC);
+      const w = u || be.ptr(b);
+      if (fused) {
+        const { alpha, lo, hi, mode } = fusedEpilogue(fused);
+        be.parallel('conv_forward_fused_f32', [be.ptr(a), w, be.ptr(out), geom, ws, code, be.ptr(bias), alpha, lo, hi, mode], 4, flops, 4, parts);
+      } else be.parallel('conv_forward_f32', [be.ptr(a), w, be.ptr(out), geom, ws, code], 4, flops, 4, parts);
+    } finally {
+      if (u) be.freeScratch(u);
+    }
   }
   else if (which === 'filter') be.parallel('conv_backprop_filter_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, flops);
   else {
