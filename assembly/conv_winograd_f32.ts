@@ -34,6 +34,17 @@ function blockTiles(C: i32, F: i32): i32 {
   return (WINO_BYTES >> 2) / (16 * (C + F));
 }
 
+/**
+ * Tiles per block for T tiles: about T / 8, so that threads have blocks to share (a
+ * training step's 7x7 layer at batch 64, 1,024 tiles, made 7 blocks of 170: 4 on one
+ * thread and 3 on the other), at least 64 (each block re-packs U: blocks of 32 were 5-10%
+ * slower on one thread) and at most what the workspace holds. It depends on the geometry
+ * alone, never on the thread count.
+ */
+function tilesPerBlock(T: i32, C: i32, F: i32): i32 {
+  return min(blockTiles(C, F), max(64, (T + 7) >> 3));
+}
+
 /** Whether the loaded geometry can run on this path (and a block holds at least 8 tiles). */
 export function conv_winograd_fits(): bool {
   return gKD == 1 && gD == 1 && gKH == 3 && gKW == 3 && gSH == 1 && gSW == 1 && gDH == 1 && gDW == 1 &&
@@ -54,7 +65,7 @@ export function conv_winograd_pays(): bool {
 
 /** Blocks of tiles of the loaded geometry (the most parts the path splits into). */
 export function winograd_blocks(): i32 {
-  const T = gN * ((gOH + 1) >> 1) * ((gOW + 1) >> 1), TB = blockTiles(gC, gF);
+  const T = gN * ((gOH + 1) >> 1) * ((gOW + 1) >> 1), TB = tilesPerBlock(T, gC, gF);
   return (T + TB - 1) / TB;
 }
 
@@ -126,7 +137,7 @@ export function winograd_forward_f32(x: usize, u: usize, y: usize, ws: usize, pa
   const C = gC, F = gF, H = gH, W = gW, OH = gOH, OW = gOW;
   const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1;
   const T = gN * TH * TW;
-  const TB = blockTiles(C, F);
+  const TB = tilesPerBlock(T, C, F);
   const blocks = (T + TB - 1) / TB;
   const b0 = <i32>(<i64>blocks * part / parts), b1 = <i32>(<i64>blocks * (part + 1) / parts);
   const V = ws + <usize>WS_WINO;
