@@ -24,6 +24,7 @@ import { ensureDist, root } from '../util/dist.js';
  * drops the declarations index.d.ts does not reach (the CLI's, the inlined wasm modules', internal helpers').
  * 553 kB after inference fusion, the depthwise row kernels and the other kernels of 2026-12-07; 542 kB
  * with the plain WASM module shipped deflated (src/backends/wasm/inflate.ts decodes it: 14 kB less).
+ * 547 kB with the Winograd convolutions (assembly/conv_winograd_f32.ts) of 2026-12-07.
  * The issue's 400 kB would need both minified code (measured 2026-12-07 with oxc: 52 kB less) and
  * declarations without their doc comments (66 kB less of 100 kB); neither is done: the shipped code
  * stays readable in a stack trace and the doc comments are what editors show.
