@@ -1,5 +1,6 @@
 // Winograd F(2x2, 3x3): the forward 3x3 convolution, stride 1, dilation 1, one group, with
-// 2.25x fewer multiplies than im2col + GEMM (Lavin & Gray, 2016). Each 2x2 block of output
+// 2.25x fewer multiplies than im2col + GEMM (Lavin & Gray, 2016); conv_f32.ts also runs the
+// input gradient on it (the forward convolution of dy with the flipped filter). Each 2x2 block of output
 // pixels (a tile) of image n reads the 4x4 input patch d at (2 ty - padTop, 2 tx - padLeft);
 // with the 4x4 transforms
 //
@@ -19,7 +20,7 @@
 // at a time, so that the transforms and the GEMMs stay in cache. The transforms run on
 // four channels (input) or filters (output) at once, so C and F must be multiples of 4.
 // Results differ from the direct sums by rounding (the transforms add and halve values):
-// about 1e-6 relative, like a GEMM of another blocking.
+// 1-4e-7 of the largest output in the tests, as the im2col GEMM's own error.
 //
 // Threads: part `part` of `parts` takes whole blocks of tiles (blocks start at multiples of
 // the block size, whatever the split), so every tile is computed by the same GEMM calls on
