@@ -19,12 +19,12 @@
  * are run instead: onnxruntime runs each file, convkit the model `ck.loadOnnx` makes of it.
  *
  * With threads, each runtime's timed call comes after a pause (`--settle-ms`: onnxruntime's
- * workers spin for 15-20 ms after a call, convkit's for 0.2 ms, and a spinning thread of one
+ * workers spin for 15-20 ms after a call, convkit's for 1 ms, and a spinning thread of one
  * runtime would take a core from the other) and one untimed call of the same runtime, so
  * both are timed with their threads awake, as in a loop of calls. `--cold` drops that call:
  * each timed call then also pays for waking its threads (and this VM's idle vCPU) after the
  * pause, which the two runtimes do very differently (onnxruntime's spinning keeps its threads
- * awake through short pauses; convkit's sleep after 0.2 ms).
+ * awake through short pauses; convkit's sleep after 1 ms, WasmBackend.spinMs).
  *
  * Node 20 runs relaxed SIMD only behind --experimental-wasm-relaxed-simd: the script
  * re-executes itself with the flag, as bench/run.ts does.
