@@ -123,7 +123,12 @@ export function softsign(x: Tensor): Tensor {
  */
 export function relu6(x: Tensor): Tensor {
   assertFloatTensor('relu6', 'x', x);
-  return record('relu6', [x], outputOf(Clip, [x], { min: 0, max: 6 }), (dy) => [where(less(x, 6), outputOf(ReluGrad, [dy, x]), 0)]);
+  return clampBetweenZeroAnd('relu6', x, 6);
+}
+
+/** min(max(x, 0), hi) as one Clip kernel, recorded as `op`, with dy passed where 0 < x < hi only (0 at both kinks). */
+function clampBetweenZeroAnd(op: string, x: Tensor, hi: number): Tensor {
+  return record(op, [x], outputOf(Clip, [x], { min: 0, max: hi }), (dy) => [where(less(x, hi), outputOf(ReluGrad, [dy, x]), 0)]);
 }
 
 export interface HardSigmoidOpts {
@@ -142,8 +147,7 @@ export function hardSigmoid(x: Tensor, opts: HardSigmoidOpts = {}): Tensor {
   assertFloatTensor('hardSigmoid', 'x', x);
   const alpha = opts.alpha ?? 1 / 6, beta = opts.beta ?? 0.5;
   if (!Number.isFinite(alpha) || !Number.isFinite(beta)) throw new RangeError(`hardSigmoid: alpha and beta must be finite numbers, received ${alpha} and ${beta}`);
-  const a = affine(x, alpha, beta);
-  return record('hardSigmoid', [a], outputOf(Clip, [a], { min: 0, max: 1 }), (dy) => [where(less(a, 1), outputOf(ReluGrad, [dy, a]), 0)]);
+  return clampBetweenZeroAnd('hardSigmoid', affine(x, alpha, beta), 1);
 }
 
 /** x * hardSigmoid(x) = x * relu6(x + 3) / 6 (MobileNetV3's hard-swish, PyTorch's hardswish; composite). */
