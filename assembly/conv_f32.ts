@@ -170,7 +170,7 @@ export function conv_backprop_input_path_f32(geom: usize, ws: usize): i32 {
   if (conv_is_depthwise()) return CONV_PATH_DEPTHWISE;
   if (conv_is_pointwise()) return CONV_PATH_POINTWISE;
   if (gSD != 1 || gSH != 1 || gSW != 1) return CONV_PATH_GEMM;
-  if (flippedWinogradPays(geom, ws)) return CONV_PATH_WINOGRAD;
+  if (flippedWinograd(geom, ws, true)) return CONV_PATH_WINOGRAD;
   // The flipped convolution produces Cg columns per group. Up to 32 of them the direct
   // kernel (8 lanes per strip, no packing of dy's long im2col rows) beats the GEMM where
   // most of its lanes are used (3 of 4), or half of them with a short reduction;
@@ -198,9 +198,6 @@ function flippedWinograd(geom: usize, ws: usize, pays: bool): bool {
   const ok = pays ? conv_winograd_pays() : conv_winograd_fits();
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   return ok;
-}
-function flippedWinogradPays(geom: usize, ws: usize): bool {
-  return flippedWinograd(geom, ws, true);
 }
 
 /**
@@ -240,10 +237,17 @@ export function conv_backprop_input_applies_f32(path: i32, geom: usize, ws: usiz
  */
 export function conv_backprop_input_scratch_bytes(geom: usize, ws: usize, path: i32): usize {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
-  // a byte count can pass 2^31 (a filter of over 2^29 floats): usize, read with >>> 0 by the host
-  const flipped = <usize>(gKD * gKH * gKW * gFg * gC) << 2;
-  if (path == CONV_PATH_WINOGRAD) return flipped + <usize>conv_winograd_filter_bytes(gF, gC);
-  return path == CONV_PATH_FLIPPED_GEMM || path == CONV_PATH_DIRECT ? flipped : 0;
+  if (path == CONV_PATH_WINOGRAD) return flippedBytes() + <usize>conv_winograd_filter_bytes(gF, gC);
+  return path == CONV_PATH_FLIPPED_GEMM || path == CONV_PATH_DIRECT ? flippedBytes() : 0;
+}
+
+/**
+ * Bytes of the flipped filter (flipFilter) of the loaded geometry, where the Winograd path
+ * puts its transformed copy after it. A byte count can pass 2^31 (a filter of over 2^29
+ * floats): usize, read with >>> 0 by the host.
+ */
+function flippedBytes(): usize {
+  return <usize>(gKD * gKH * gKW * gFg * gC) << 2;
 }
 
 /**
@@ -274,7 +278,7 @@ export function conv_backprop_input_prepare_f32(w: usize, geom: usize, ws: usize
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (path == CONV_PATH_FLIPPED_GEMM || path == CONV_PATH_DIRECT || path == CONV_PATH_WINOGRAD) flipFilter(w, wt);
   // the flipped filter is [3, 3, F, C]: F input channels, C filters
-  if (path == CONV_PATH_WINOGRAD) conv_winograd_filter_f32(wt, wt + (<usize>(gKD * gKH * gKW * gF * gC) << 2), gF, gC);
+  if (path == CONV_PATH_WINOGRAD) conv_winograd_filter_f32(wt, wt + flippedBytes(), gF, gC);
 }
 
 /**
@@ -298,7 +302,7 @@ export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: us
   }
   if (path == CONV_PATH_WINOGRAD) {
     // the transformed flipped filter follows the flipped one (conv_backprop_input_prepare_f32)
-    const u = wt + (<usize>(gKD * gKH * gKW * gF * gC) << 2);
+    const u = wt + flippedBytes();
     conv_geometry_to_input_grad();
     winograd_forward_f32(dy, u, dx, ws, part, parts);
     return;

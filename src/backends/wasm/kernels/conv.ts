@@ -95,7 +95,7 @@ function run(which: Which, path: PathName, [a, b, bias]: TensorInfo[], conv: Con
   // conv_forward_parts_f32); filter gradient: dy is shared, one part each
   if (which === 'forward') {
     const parts = be.threads > 1 ? be.wasm.conv_forward_parts_f32(geom, ws, code, be.threads) : 1;
-    // Winograd runs on the transformed filter U [16, C, F], made here on this thread
+    // Winograd runs on the transformed filter U [C, 16, F] (conv_winograd_filter_f32), made here on this thread
     const c = asConv3d(conv);
     const u = path === 'winograd' ? be.scratch(be.wasm.conv_winograd_filter_bytes(c.inC, c.outC) >>> 0) : 0;
     try {
