@@ -3,15 +3,17 @@
 // one copy of the code and of the inlined WASM modules, not two.
 //   1. dist/ is emptied first: stale files of removed sources must not ship.
 //   2. JavaScript without comments (the doc comments live in the .d.ts, where editors show
-//      them, and in src/ in the repository); code stays unminified and readable.
+//      them, and in src/ in the repository).
 //   3. Declarations with their doc comments, then only those a user can reach: the files
 //      that dist/esm/index.d.ts imports, directly or through other declarations (the package
-//      exports nothing else, so the declarations of internal modules were dead weight).
-//   4. The CLI entry is made executable.
+//      exports nothing else, so the declarations of internal modules were dead weight), and
+//      in them only the doc comments an editor can show (see trimDeclarationDocs).
+//   4. The full build minifies the JavaScript (see minifyJs); --js-only leaves it readable.
+//   5. The CLI entry is made executable.
 // Usage: node scripts/build-dist.mjs [--js-only]   (after gen-version and, when assembly/ changed,
 // build:wasm; --js-only skips step 3, for `npm start`, which only runs the CLI)
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -27,8 +29,70 @@ run(['--removeComments', '--declaration', 'false']);
 if (!process.argv.includes('--js-only')) {
   run(['--emitDeclarationOnly']);
   pruneDeclarations('dist/esm', 'index.d.ts');
+  trimDeclarationDocs('dist/esm');
+  await minifyJs('dist/esm');
 }
 if (existsSync('dist/esm/cli/main.js')) chmodSync('dist/esm/cli/main.js', 0o755);
+
+/**
+ * Minify every .js under `dir` with the oxc minifier that vite (a devDependency) exports:
+ * whitespace removed and local names shortened, but function and class names kept (stack
+ * traces and `constructor.name` read as in the source) and no compression passes (they
+ * rewrite expressions; renaming and whitespace cannot change what the code computes).
+ * Measured 2026-12-07: the package's JavaScript 397 -> 349 kB gzipped (compression passes
+ * would take 4 kB more). The shebang of the CLI entry is kept.
+ */
+async function minifyJs(dir) {
+  const { minifySync } = await import('vite');
+  let before = 0, after = 0;
+  for (const f of readdirSync(dir, { recursive: true })) {
+    if (!f.endsWith('.js')) continue;
+    const file = join(dir, f);
+    const code = readFileSync(file, 'utf8');
+    const r = minifySync(f, code, { module: true, compress: false, mangle: { toplevel: true, keepNames: true }, codegen: { removeWhitespace: true } });
+    if (r.errors?.length) throw new Error(`build-dist: minifying ${file} failed: ${r.errors.map((e) => e.message).join('; ')}`);
+    const shebang = code.startsWith('#!') ? code.slice(0, code.indexOf('\n') + 1) : '';
+    const out = r.code.startsWith('#!') ? r.code : shebang + r.code;
+    writeFileSync(file, out);
+    before += code.length;
+    after += out.length;
+  }
+  console.log(`build-dist: JavaScript minified, ${before} -> ${after} bytes`);
+}
+
+/**
+ * Drop the doc comments of the declarations that no editor shows: a file's header (it sits
+ * before the imports and documents the module for readers of src/), and the comments of
+ * private members and of declarations the module does not export. What a user hovers over,
+ * every exported declaration and public member, keeps its whole comment.
+ */
+function trimDeclarationDocs(dir) {
+  let before = 0, after = 0;
+  for (const f of readdirSync(dir, { recursive: true })) {
+    if (!f.endsWith('.d.ts')) continue;
+    const file = join(dir, f);
+    const text = readFileSync(file, 'utf8');
+    const sf = ts.createSourceFile(f, text, ts.ScriptTarget.ES2022, true);
+    const cuts = [];
+    const hasModifier = (node, kind) => ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === kind);
+    const visit = (node, topLevel) => {
+      const unseen =
+        ts.isImportDeclaration(node) ||
+        (ts.isExportDeclaration(node) && node.moduleSpecifier !== undefined) ||
+        hasModifier(node, ts.SyntaxKind.PrivateKeyword) ||
+        (topLevel && ts.canHaveModifiers(node) && !ts.isExportDeclaration(node) && !ts.isExportAssignment(node) && !hasModifier(node, ts.SyntaxKind.ExportKeyword));
+      if (unseen) for (const r of ts.getLeadingCommentRanges(text, node.pos) ?? []) if (text.startsWith('/**', r.pos)) cuts.push([r.pos, r.end]);
+      node.forEachChild((child) => visit(child, false));
+    };
+    for (const s of sf.statements) visit(s, true);
+    let out = text;
+    for (const [a, b] of cuts.sort((x, y) => y[0] - x[0])) out = out.slice(0, a) + out.slice(b).replace(/^[ \t]*\n/, '');
+    if (out !== text) writeFileSync(file, out);
+    before += text.length;
+    after += out.length;
+  }
+  console.log(`build-dist: declarations ${before} -> ${after} bytes (doc comments no editor shows removed)`);
+}
 
 /**
  * Delete every .d.ts under `dir` that the TypeScript program rooted at `entry` does not

@@ -168,6 +168,11 @@ console.log(JSON.stringify({ threads: ck.backendInfo().threads, v: y.dataSync()[
     const ok = node([bin, 'verify', 'test/vectors/example.json']);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout.trim().split('\n').pop()).toBe('2 passed, 0 failed');
+    // The shipped JavaScript is minified: every reference vector, on the wasm kernels, from the built bin.
+    const all = node([bin, 'verify', 'test/vectors/torch.json', '--backend', 'wasm', '--dtype', 'float32']);
+    expect(all.status, all.stderr).toBe(0);
+    expect(all.stdout.trim().split('\n').pop()).toMatch(/^(\d+) passed, 0 failed$/);
+    expect(Number(/^(\d+) passed/.exec(all.stdout.trim().split('\n').pop()!)![1])).toBeGreaterThan(100);
     const js = node([bin, 'verify', 'test/vectors/example.json', '--json', '--dtype', 'float32']);
     expect(JSON.parse(js.stdout)).toMatchObject({ backend: 'ts', dtype: 'float32', passed: 2, failed: 0 });
     // Executable directly too (the shebang), as npm links it.
