@@ -12,7 +12,7 @@ import { cosineDecay } from '../optim/schedules.js';
 import { confusionMatrix, type ConfusionMatrix } from '../train/metrics.js';
 import { TerminateOnNaN, type Callback, type ProgressBarOptions, type StopRecord } from '../train/callbacks.js';
 import type { AugmentOptions } from '../vision/augment.js';
-import type { Dataset } from '../data/dataset.js';
+import { Dataset } from '../data/dataset.js';
 import { loadData, type DataChoice, type LoadedData } from './data_source.js';
 import { confusionMatrixImage, historyChart } from '../plot/charts.js';
 import type { Plot } from '../plot/scene.js';
@@ -20,7 +20,15 @@ import type { Plot } from '../plot/scene.js';
 /** The model each data set trains by default, with the options that make it fit the data. */
 export type ScheduleName = 'constant' | 'cosine';
 
-export const DEFAULT_MODELS: Record<string, { model: string; opts?: Record<string, unknown>; epochs: number; batchSize: number; lr: number; schedule?: ScheduleName; augment?: AugmentOptions; labelSmoothing?: number; why: string }> = {
+/**
+ * Test-time augmentation of the held-out evaluation: 'flip' classifies each image and its mirror
+ * image and averages the two softmax probabilities (the mirrored half of AlexNet's ten views);
+ * 'none' classifies each image once.
+ */
+export type TtaName = 'none' | 'flip';
+export const TTA_NAMES: readonly TtaName[] = ['none', 'flip'];
+
+export const DEFAULT_MODELS: Record<string, { model: string; opts?: Record<string, unknown>; epochs: number; batchSize: number; lr: number; schedule?: ScheduleName; augment?: AugmentOptions; labelSmoothing?: number; tta?: TtaName; why: string }> = {
   digits: { model: 'smallCnn8', epochs: 20, batchSize: 32, lr: 0.003, why: 'UCI 8x8 digits' },
   mnist: { model: 'smallCnn28', opts: { filters: [16, 32] }, epochs: 3, batchSize: 64, lr: 0.002, schedule: 'cosine', why: '28x28 digits' },
   // a third convolution at 7x7 (no pool after it), 16 epochs with random mirror images: 92.9% held out in
@@ -45,6 +53,8 @@ export interface TrainRunOptions extends DataChoice {
   augment?: AugmentOptions | false;
   /** Label smoothing of the cross-entropy in [0, 1); default the data set's preset (0 unless it says otherwise). */
   labelSmoothing?: number;
+  /** Test-time augmentation of the held-out evaluation; default the data set's preset for its default model, else 'none'. */
+  tta?: TtaName;
   save?: string;
   /** Write the training curves and the confusion matrix as PNG and SVG in this folder (created if needed). */
   plot?: string;
@@ -83,7 +93,8 @@ export interface TrainResult {
   imagesPerSec: number;
   /** Running averages over the last epoch (as Keras reports them). */
   train: SplitResult;
-  test: SplitResult & { top5?: number };
+  /** Held-out metrics, with the test-time augmentation `tta` (and then also `singleView`, each image classified once). */
+  test: HeldOutResult;
   /** Test accuracy after each epoch is not measured (it would cost a pass); history per epoch: */
   history: Record<string, number[]>;
   saved: string | null;
@@ -158,19 +169,71 @@ export function buildModel(name: string, data: Dataset, seed: number, opts: Reco
   return zoo.get(name, { classes: data.numClasses, inputShape: [...data.sampleShape], seed, ...opts });
 }
 
-/** Held-out metrics and confusion matrix of `model` on `test`. */
-export async function heldOut(model: Model, test: Dataset, batchSize = 256): Promise<{ result: SplitResult & { top5?: number }; matrix: ConfusionMatrix }> {
+export interface HeldOutResult extends SplitResult {
+  top5?: number;
+  /** The test-time augmentation the loss and accuracy were measured with. */
+  tta: TtaName;
+  /** With tta 'flip': loss and accuracy of single views (each image classified once). */
+  singleView?: SplitResult;
+}
+
+/** The same images mirrored left to right (samples [H, W, C]). */
+function mirrored(ds: Dataset): Dataset {
+  const [h, w, c] = ds.sampleShape;
+  const x = new Float32Array(ds.x.length);
+  for (let n = 0, row = w * c; n < ds.length * h; n++) {
+    const base = n * row;
+    for (let j = 0; j < w; j++) x.set(ds.x.subarray(base + (w - 1 - j) * c, base + (w - j) * c), base + j * c);
+  }
+  return new Dataset({ x, y: ds.y, sampleShape: ds.sampleShape, numClasses: ds.numClasses, classNames: ds.classNames });
+}
+
+/** Log of the mean of the softmax probabilities of two logit rows [N, K] (the log-probabilities of the average). */
+function averageProbabilities(a: Float32Array, b: Float32Array, n: number, k: number): Float32Array {
+  const out = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    let ma = -Infinity, mb = -Infinity;
+    for (let j = 0; j < k; j++) {
+      ma = Math.max(ma, a[i * k + j]);
+      mb = Math.max(mb, b[i * k + j]);
+    }
+    let sa = 0, sb = 0;
+    for (let j = 0; j < k; j++) {
+      sa += Math.exp(a[i * k + j] - ma);
+      sb += Math.exp(b[i * k + j] - mb);
+    }
+    for (let j = 0; j < k; j++) out[i * k + j] = Math.log((Math.exp(a[i * k + j] - ma) / sa + Math.exp(b[i * k + j] - mb) / sb) / 2);
+  }
+  return out;
+}
+
+/**
+ * Held-out metrics and confusion matrix of `model` on `test`; with tta 'flip' (images [H, W, C]
+ * only) from the average of each image's and its mirror image's probabilities.
+ */
+export async function heldOut(model: Model, test: Dataset, batchSize = 256, tta: TtaName = 'none'): Promise<{ result: HeldOutResult; matrix: ConfusionMatrix }> {
+  if (!TTA_NAMES.includes(tta)) throw new RangeError(`heldOut: tta must be one of ${TTA_NAMES.join(', ')}, received ${JSON.stringify(tta)}`);
+  if (tta === 'flip' && test.sampleShape.length !== 3) {
+    throw new RangeError(`heldOut: tta 'flip' mirrors images [height, width, channels], and the samples have shape [${test.sampleShape.join(', ')}]`);
+  }
   // Asynchronous reads: the model may live on webgpu.
   const p = await model.predictDatasetAsync(test, { batchSize });
   const k = p.shape[1];
-  const result: SplitResult & { top5?: number } = scoreLogits(p.data, test.length, k, test.y);
-  const matrix = confusionMatrix({ data: p.data, shape: [test.length, k] }, test.y, { numClasses: test.numClasses, classNames: test.classNames });
+  let scores = p.data;
+  let singleView: SplitResult | undefined;
+  if (tta === 'flip') {
+    singleView = scoreLogits(p.data, test.length, k, test.y);
+    const q = await model.predictDatasetAsync(mirrored(test), { batchSize });
+    scores = averageProbabilities(p.data, q.data, test.length, k);
+  }
+  const result: HeldOutResult = { ...scoreLogits(scores, test.length, k, test.y), tta, ...(singleView ? { singleView } : {}) };
+  const matrix = confusionMatrix({ data: scores, shape: [test.length, k] }, test.y, { numClasses: test.numClasses, classNames: test.classNames });
   if (k > 5) {
     let ok = 0;
     for (let i = 0; i < test.length; i++) {
-      const t = p.data[i * k + test.y[i]];
+      const t = scores[i * k + test.y[i]];
       let higher = 0;
-      for (let j = 0; j < k; j++) if (p.data[i * k + j] > t) higher++;
+      for (let j = 0; j < k; j++) if (scores[i * k + j] > t) higher++;
       if (higher < 5) ok++;
     }
     result.top5 = ok / test.length;
@@ -219,6 +282,8 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
   const augment = o.augment === false ? undefined : o.augment ?? (o.model ? undefined : preset.augment);
   const batchSize = o.batchSize ?? preset.batchSize;
   const labelSmoothing = o.labelSmoothing ?? (o.model ? 0 : preset.labelSmoothing ?? 0);
+  const tta = o.tta ?? (o.model ? 'none' : preset.tta ?? 'none');
+  if (!TTA_NAMES.includes(tta)) throw new RangeError(`tta must be one of ${TTA_NAMES.join(', ')}, received ${JSON.stringify(tta)}`);
   const optimizer = o.optimizer ?? 'adam';
   const lr = o.lr ?? (optimizer === 'adam' || optimizer === 'adamw' ? preset.lr : optimizer === 'sgd' || optimizer === 'momentum' || optimizer === 'nesterov' ? 0.01 : 0.001);
   const schedule = o.schedule ?? preset.schedule ?? 'constant';
@@ -227,7 +292,7 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
   const params = model.countParams('trainable');
   const [h, w, c] = data.train.sampleShape;
   log(`convkit train: ${data.name}, ${data.train.length} training / ${data.test.length} held-out images (${h}x${w}x${c}, ${data.train.numClasses} classes; held-out: ${data.testKind})`);
-  log(`model ${modelName} (${params.toLocaleString('en-US')} trainable parameters), backend ${o.backendLabel ?? o.backend}, ${optimizer} lr ${lr}${schedule === 'cosine' ? ' (cosine decay to 0)' : ''}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${augment ? `, augmentation on (${describeAugment(augment)})` : ''}${labelSmoothing ? `, label smoothing ${labelSmoothing}` : ''}`);
+  log(`model ${modelName} (${params.toLocaleString('en-US')} trainable parameters), backend ${o.backendLabel ?? o.backend}, ${optimizer} lr ${lr}${schedule === 'cosine' ? ' (cosine decay to 0)' : ''}, batch ${batchSize}, ${epochs} epochs, seed ${seed}${augment ? `, augmentation on (${describeAugment(augment)})` : ''}${labelSmoothing ? `, label smoothing ${labelSmoothing}` : ''}${tta === 'flip' ? ', held-out images classified with their mirror images (tta flip)' : ''}`);
   const t0 = performance.now();
   // NaN stops are reported by the caller (TrainingStoppedError), not printed by the callback.
   const callbacks = [...(o.callbacks ?? [])];
@@ -240,7 +305,7 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
   const seconds = (performance.now() - t0) / 1000;
   const trainSeconds = history.history.seconds.reduce((a, b) => a + b, 0);
   const epochsRun = history.epoch.length;
-  const { result: test, matrix } = await heldOut(model, data.test);
+  const { result: test, matrix } = await heldOut(model, data.test, 256, tta);
   let saved: string | null = null;
   if (o.save) {
     await model.save(o.save);
@@ -248,7 +313,7 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
     const note = {
       format: 'convkit-training/1', dataset: o.dataset, dataDir: o.dataDir ?? null, testSplit: o.testSplit ?? 0.2, splitSeed: o.splitSeed ?? 0,
       model: modelName, inputShape: data.train.sampleShape, classNames: data.train.classNames ?? null, numClasses: data.train.numClasses,
-      epochs: epochsRun, test,
+      epochs: epochsRun, tta, test,
     };
     fs.writeFileSync(`${o.save.replace(/\/$/, '')}/training.json`, JSON.stringify(note, null, 2) + '\n');
     saved = o.save;

@@ -170,6 +170,36 @@ describe('CLI usage and errors', () => {
     }
   });
 
+  it('--tta flip scores the held-out images with their mirror images (single views reported too); evaluate reads it from training.json; bad values are usage errors', async () => {
+    const save = join(dir, 'tta-model');
+    const base = ['train', '--dataset', 'digits', '--limit', '300', '--test-limit', '100', '--epochs', '2', '--backend', 'ts', '--json'];
+    const none = await cli(...base);
+    const flip = await cli(...base, '--tta', 'flip', '--save', save);
+    expect(flip.code, flip.err).toBe(0);
+    expect(flip.err).toContain('tta flip');
+    const a = JSON.parse(none.out).test, b = JSON.parse(flip.out).test;
+    expect(a).toMatchObject({ tta: 'none' });
+    expect(a.singleView).toBeUndefined();
+    // the same seed and data train the same model: the single views are the plain evaluation
+    expect(b.tta).toBe('flip');
+    expect(b.singleView.accuracy).toBe(a.accuracy);
+    expect(b.singleView.loss).toBeCloseTo(a.loss, 6);
+    expect(b.loss).not.toBeCloseTo(a.loss, 6);
+    expect(JSON.parse(readFileSync(join(save, 'training.json'), 'utf8')).tta).toBe('flip');
+    const ev = await cli('evaluate', save, '--limit', '100', '--backend', 'ts', '--json');
+    expect(ev.code, ev.err).toBe(0);
+    expect(JSON.parse(ev.out)).toMatchObject({ tta: 'flip', accuracy: b.accuracy, singleView: { accuracy: a.accuracy } });
+    const ev1 = await cli('evaluate', save, '--limit', '100', '--backend', 'ts', '--json', '--tta', 'none');
+    expect(JSON.parse(ev1.out)).toMatchObject({ tta: 'none', accuracy: a.accuracy });
+    const text = await cli('evaluate', save, '--limit', '100', '--backend', 'ts');
+    expect(text.out).toMatch(/single views: accuracy \d+\.\d\d%/);
+    for (const cmd of ['train', 'evaluate']) {
+      const r = await cli(cmd, '--tta', 'mirror');
+      expect(r.code).toBe(2);
+      expect(r.err).toContain("--tta must be one of none, flip, received 'mirror'");
+    }
+  });
+
   it('a missing data set names the path and how to get it (exit status 1)', async () => {
     const r = await cli('train', '--dataset', 'fashion-mnist', '--data-dir', join(dir, 'none'), '--backend', 'ts');
     expect(r.code).toBe(1);

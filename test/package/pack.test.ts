@@ -24,8 +24,8 @@ import { ensureDist, root } from '../util/dist.js';
  * drops the declarations index.d.ts does not reach (the CLI's, the inlined wasm modules', internal helpers').
  * 553 kB after inference fusion, the depthwise row kernels and the other kernels of 2026-12-07; 542 kB
  * with the plain WASM module shipped deflated (src/backends/wasm/inflate.ts decodes it: 14 kB less).
- * 547 kB with the Winograd convolutions (assembly/conv_winograd_f32.ts) of 2026-12-07. 480 kB with the
- * JavaScript minified (names kept, scripts/build-dist.mjs: 48 kB less) and the declarations without the
+ * 547 kB with the Winograd convolutions (assembly/conv_winograd_f32.ts) of 2026-12-07. 484 kB with the
+ * JavaScript minified (names kept, one statement per line, scripts/build-dist.mjs: 45 kB less) and the declarations without the
  * doc comments no editor shows (file headers, private members, unexported declarations: 14 kB less).
  * The issue's 400 kB would also need the public doc comments gone from the declarations (measured
  * 2026-12-07: 1,420 comments, 63 kB gzipped, mostly one or two sentences): they stay, as what editors show.

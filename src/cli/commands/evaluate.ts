@@ -7,7 +7,8 @@ import { flagBool, flagInt, flagString, UsageError, type Command, type OptionSpe
 import { THREADS_HELP, chooseBackend, threadsFlag } from '../backend_choice.js';
 import { loadData } from '../data_source.js';
 import { loadSavedModel } from '../saved_model.js';
-import { heldOut } from '../training_run.js';
+import { heldOut, TTA_NAMES, type TtaName } from '../training_run.js';
+import { ttaFlag } from './train.js';
 import '../../models/training.js';
 import { DataFormatError } from '../../data/errors.js';
 
@@ -23,14 +24,16 @@ accuracy, top-5 accuracy and the confusion matrix.
   --split test|train    which part to evaluate (default test: the held-out images)
   --limit N             evaluate only the first N images
   --batch-size N        images per forward pass (default 256)
+  --tta NAME            flip: average the probabilities of each image and its mirror image;
+                        none: one view (default: as recorded in training.json, else none)
   --backend NAME        wasm (default), ts or webgpu (one that cannot start falls back to wasm, else ts)
 ${THREADS_HELP}
-  --json                one JSON object: { dataset, model, backend, split, samples, loss, accuracy, top5, seconds, confusion }
+  --json                one JSON object: { dataset, model, backend, split, samples, loss, accuracy, top5, tta, singleView (with tta flip), seconds, confusion }
 
 Exit status: 0 done, 1 no model or data, or a damaged file (the message names it), 2 bad usage.`;
 
 const OPTIONS: OptionSpec = {
-  'model-dir': 'string', dataset: 'string', 'data-dir': 'string', split: 'string', limit: 'string', 'batch-size': 'string', backend: 'string', threads: 'string', json: 'boolean',
+  'model-dir': 'string', dataset: 'string', 'data-dir': 'string', split: 'string', limit: 'string', 'batch-size': 'string', backend: 'string', threads: 'string', json: 'boolean', tta: 'string',
 };
 
 interface TrainingNote {
@@ -40,6 +43,7 @@ interface TrainingNote {
   splitSeed?: number;
   model?: string;
   classNames?: string[] | null;
+  tta?: TtaName;
 }
 
 /**
@@ -68,6 +72,7 @@ export async function readTrainingNote(dir: string): Promise<TrainingNote> {
   if (n.testSplit !== undefined && !(typeof n.testSplit === 'number' && n.testSplit > 0 && n.testSplit < 1)) bad('testSplit', 'a number in (0, 1)', n.testSplit);
   if (n.splitSeed !== undefined && !Number.isInteger(n.splitSeed)) bad('splitSeed', 'an integer', n.splitSeed);
   if (n.model !== undefined && typeof n.model !== 'string') bad('model', 'a model name', n.model);
+  if (n.tta !== undefined && !(TTA_NAMES as readonly unknown[]).includes(n.tta)) bad('tta', `one of ${TTA_NAMES.join(', ')}`, n.tta);
   if (n.classNames !== undefined && n.classNames !== null && !(Array.isArray(n.classNames) && n.classNames.every((c) => typeof c === 'string'))) bad('classNames', 'an array of strings or null', n.classNames);
   return n as TrainingNote;
 }
@@ -80,6 +85,7 @@ async function run(args: ParsedArgs): Promise<number> {
   const limit = flagInt(args, 'limit');
   const batchSize = flagInt(args, 'batch-size', 1, 256)!;
   const json = flagBool(args, 'json');
+  const ttaArg = ttaFlag(args);
   const { backend, label, note } = await chooseBackend(flagString(args, 'backend', 'wasm')!, threadsFlag(args));
   if (note) console.error(`note: ${note}`);
   const model = await loadSavedModel(dir);
@@ -91,7 +97,8 @@ async function run(args: ParsedArgs): Promise<number> {
   });
   const part = split === 'test' ? data.test : data.train;
   const t0 = performance.now();
-  const { result, matrix } = await heldOut(model, part, batchSize);
+  const tta = ttaArg ?? rec.tta ?? 'none';
+  const { result, matrix } = await heldOut(model, part, batchSize, tta);
   const seconds = (performance.now() - t0) / 1000;
   if (json) {
     console.log(JSON.stringify({ dataset: data.name, model: dir, backend, split, samples: part.length, ...result, seconds, confusion: matrix.counts }));
@@ -100,6 +107,7 @@ async function run(args: ParsedArgs): Promise<number> {
   const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
   console.log(`${dir} on ${data.name} (${split === 'test' ? data.testKind : 'training part'}, ${part.length} images, backend ${label}):`);
   console.log(`loss ${result.loss.toFixed(4)}, accuracy ${pct(result.accuracy)}${result.top5 !== undefined ? `, top-5 ${pct(result.top5)}` : ''}  (${seconds.toFixed(1)} s)`);
+  if (result.singleView) console.log(`  with each image and its mirror image averaged (--tta ${tta}); single views: accuracy ${pct(result.singleView.accuracy)}, loss ${result.singleView.loss.toFixed(4)}`);
   console.log(`confusion matrix (rows: true class, columns: predicted):\n${matrix.toString()}`);
   return 0;
 }

@@ -5,7 +5,7 @@
  */
 import { flagBool, flagInt, flagNumber, flagPositive, flagString, UsageError, type Command, type OptionSpec, type ParsedArgs } from '../args.js';
 import { THREADS_HELP, chooseBackend, threadsFlag } from '../backend_choice.js';
-import { DEFAULT_MODELS, runTraining, TrainingStoppedError } from '../training_run.js';
+import { DEFAULT_MODELS, runTraining, TrainingStoppedError, TTA_NAMES, type TtaName } from '../training_run.js';
 import * as zoo from '../../models/zoo/index.js';
 import { OPTIMIZER_NAMES, type OptimizerKind } from '../../optim/optimizer.js';
 
@@ -34,6 +34,9 @@ ${THREADS_HELP}
   --test-split F        held-out fraction for sets without a test part (digits, semeion; default 0.2)
   --limit N             use only the first N training images (and --test-limit N test images)
   --label-smoothing S   cross-entropy label smoothing in [0, 1) (default 0), as PyTorch's and Keras's
+  --tta NAME            test-time augmentation of the held-out evaluation: flip (average the
+                        probabilities of each image and its mirror image) or none; default per
+                        data set (${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.tta ?? 'none'}`).join(', ')}); the single-view accuracy is printed too
   --augment             random crops (2 px), rotations (10 degrees) and zoom (10%) on the fly
                         (fashion-mnist's default model flips images at random unless --no-augment)
   --save PATH           save the trained model (model.json, weights.bin, training.json) in PATH
@@ -55,8 +58,15 @@ const OPTIONS: OptionSpec = {
   json: 'boolean', quiet: 'boolean', augment: 'boolean', 'no-augment': 'boolean',
   dataset: 'string', 'data-dir': 'string', model: 'string', epochs: 'string', 'batch-size': 'string', optimizer: 'string', lr: 'string',
   schedule: 'string', backend: 'string', threads: 'string', seed: 'string', 'validation-split': 'string', 'test-split': 'string', limit: 'string',
-  'test-limit': 'string', save: 'string', plot: 'string', 'label-smoothing': 'string',
+  'test-limit': 'string', save: 'string', plot: 'string', 'label-smoothing': 'string', tta: 'string',
 };
+
+/** `--tta NAME`: one of TTA_NAMES, or undefined. */
+export function ttaFlag(args: ParsedArgs): TtaName | undefined {
+  const v = flagString(args, 'tta');
+  if (v !== undefined && !(TTA_NAMES as readonly string[]).includes(v)) throw new UsageError(`--tta must be one of ${TTA_NAMES.join(', ')}, received '${v}'`);
+  return v as TtaName | undefined;
+}
 
 async function run(args: ParsedArgs): Promise<number> {
   if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
@@ -82,6 +92,7 @@ async function run(args: ParsedArgs): Promise<number> {
   if (labelSmoothing !== undefined && !(labelSmoothing >= 0 && labelSmoothing < 1)) {
     throw new UsageError(`--label-smoothing must be a number in [0, 1), received '${flagString(args, 'label-smoothing')}'`);
   }
+  const tta = ttaFlag(args);
   const vs = fraction('validation-split');
   const testSplit = fraction('test-split');
   const seed = flagNumber(args, 'seed', 1)!;
@@ -104,7 +115,7 @@ async function run(args: ParsedArgs): Promise<number> {
     out = await runTraining(
       {
         dataset, dataDir: flagString(args, 'data-dir'), limit, testLimit, testSplit,
-        model, epochs, batchSize, optimizer, lr, seed, schedule, labelSmoothing,
+        model, epochs, batchSize, optimizer, lr, seed, schedule, labelSmoothing, tta,
         validationSplit: vs, augment: flagBool(args, 'augment') ? { cropPadding: 2, rotation: 10, scale: 0.1 } : flagBool(args, 'no-augment') ? false : undefined,
         save, plot, backend, backendLabel: label, verbose: quiet ? 0 : 1,
         progress: json ? { write: (s) => void process.stderr.write(s), tty: !!process.stderr.isTTY } : undefined,
@@ -128,6 +139,7 @@ async function run(args: ParsedArgs): Promise<number> {
   console.log(`trained ${result.epochsRun} epochs in ${result.seconds.toFixed(1)} s (${Math.round(result.imagesPerSec)} images/s on ${result.backend})`);
   console.log(`train (last epoch, running): loss ${result.train.loss.toFixed(4)}, accuracy ${pct(result.train.accuracy)}`);
   console.log(`held-out accuracy ${pct(result.test.accuracy)} (loss ${result.test.loss.toFixed(4)}${result.test.top5 !== undefined ? `, top-5 ${pct(result.test.top5)}` : ''}) on ${result.testSamples} images (${result.testKind})`);
+  if (result.test.singleView) console.log(`  with each image and its mirror image averaged (--tta ${result.test.tta}); single views: accuracy ${pct(result.test.singleView.accuracy)}, loss ${result.test.singleView.loss.toFixed(4)}`);
   console.log(`confusion matrix (rows: true class, columns: predicted):\n${matrix.toString()}`);
   if (result.fallbacks.length) console.log(`kernels that ran on ts instead of ${result.backend}: ${result.fallbacks.join(', ')}`);
   if (result.plots) console.log(`charts written: ${result.plots.join(', ')}`);
