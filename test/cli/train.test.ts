@@ -170,6 +170,20 @@ describe('CLI usage and errors', () => {
     }
   });
 
+  it('--weight-decay reaches the optimizer (said in the log, changes training) and is checked', async () => {
+    const base = ['train', '--dataset', 'digits', '--limit', '300', '--test-limit', '100', '--epochs', '2', '--backend', 'ts', '--json', '--optimizer', 'adamw'];
+    const plain = await cli(...base, '--weight-decay', '0');
+    const decayed = await cli(...base, '--weight-decay', '0.5');
+    expect(decayed.code, decayed.err).toBe(0);
+    expect(decayed.err).toContain('adamw lr 0.003 weight decay 0.5');
+    expect(JSON.parse(decayed.out).train.loss).not.toBeCloseTo(JSON.parse(plain.out).train.loss, 4);
+    for (const bad of ['-1', 'x']) {
+      const r = await cli('train', '--weight-decay', bad);
+      expect(r.code, bad).toBe(2);
+      expect(r.err, bad).toMatch(/--weight-decay must be a (number >= 0|finite number), received/);
+    }
+  });
+
   it('--tta flip scores the held-out images with their mirror images (single views reported too); evaluate reads it from training.json; bad values are usage errors', async () => {
     const save = join(dir, 'tta-model');
     const base = ['train', '--dataset', 'digits', '--limit', '300', '--test-limit', '100', '--epochs', '2', '--backend', 'ts', '--json'];

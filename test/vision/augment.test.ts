@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as ck from '../../src/index.js';
-import { Augmenter, flipLeftRight, flipUpDown, rotateImages, scaleImages, translateImages, cropImages } from '../../src/vision/augment.js';
+import { Augmenter, applyTransform, flipLeftRight, flipUpDown, rotateImages, scaleImages, translateImages, cropImages } from '../../src/vision/augment.js';
 
 const batch = (shape: [number, number, number, number], seed: number) => ck.randomUniform(shape, { seed });
 
@@ -56,6 +56,23 @@ describe('deterministic transforms', () => {
     expect(translateImages(x, 0, -1).toArray()).toEqual([2, 3, 0, 5, 6, 0, 8, 9, 0]);
     expect(cropImages(x, 1, 1, 2, 2).toArray()).toEqual([5, 6, 8, 9]);
     expect(cropImages(x, -1, 0, 2, 2).toArray()).toEqual([0, 0, 1, 2]);
+  });
+});
+
+describe('whole-pixel moves (flips and integer shifts)', () => {
+  it('take each pixel as the bilinear warp does (compared with shifts a hair off whole, which the warp samples)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.boolean(), fc.integer({ min: -3, max: 3 }), fc.integer({ min: -3, max: 3 }), (h, w, c, flipH, flipV, sy, sx) => {
+        const src = Float32Array.from({ length: h * w * c }, (_, i) => ((i * 7919) % 97) / 97);
+        const shape = [1, h, w, c] as const;
+        const t = { flipH, flipV, angle: 0, scale: 1, shiftY: sy, shiftX: sx, brightness: 0, contrast: 1, channelShift: new Array(c).fill(0) };
+        const fast = new Float32Array(src.length), slow = new Float32Array(src.length);
+        applyTransform(src, fast, shape, 0, t);
+        applyTransform(src, slow, shape, 0, { ...t, shiftY: sy + 1e-7, shiftX: sx + 1e-7 });
+        for (let i = 0; i < src.length; i++) expect(Math.abs(fast[i] - slow[i]), `index ${i}`).toBeLessThan(1e-5);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

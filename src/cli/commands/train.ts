@@ -22,7 +22,9 @@ Trains a CNN and reports its loss and accuracy on held-out images, with a confus
   --model NAME          a zoo model (default per data set: ${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.model}`).join(', ')})
   --epochs N            default per data set (${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.epochs}`).join(', ')})
   --batch-size N        default per data set (32 or 64)
-  --optimizer NAME      ${OPTIMIZER_NAMES.join(', ')} (default adam)
+  --optimizer NAME      ${OPTIMIZER_NAMES.join(', ')} (default per data set: ${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.optimizer ?? 'adam'}`).join(', ')})
+  --weight-decay X      the optimizer's weight decay (adamw: decoupled, as PyTorch's AdamW; others:
+                        L2 added to the gradient); default the data set's, else the optimizer's
   --lr X                learning rate (default: adam per data set, sgd 0.01, others 0.001)
   --schedule NAME       constant or cosine (half-cosine decay from --lr to 0 over the whole
                         run); default per data set (${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.schedule ?? 'constant'}`).join(', ')})
@@ -58,7 +60,7 @@ const OPTIONS: OptionSpec = {
   json: 'boolean', quiet: 'boolean', augment: 'boolean', 'no-augment': 'boolean',
   dataset: 'string', 'data-dir': 'string', model: 'string', epochs: 'string', 'batch-size': 'string', optimizer: 'string', lr: 'string',
   schedule: 'string', backend: 'string', threads: 'string', seed: 'string', 'validation-split': 'string', 'test-split': 'string', limit: 'string',
-  'test-limit': 'string', save: 'string', plot: 'string', 'label-smoothing': 'string', tta: 'string',
+  'test-limit': 'string', save: 'string', plot: 'string', 'label-smoothing': 'string', tta: 'string', 'weight-decay': 'string',
 };
 
 /** `--tta NAME`: one of TTA_NAMES, or undefined. */
@@ -74,8 +76,8 @@ async function run(args: ParsedArgs): Promise<number> {
   const json = flagBool(args, 'json');
   const quiet = flagBool(args, 'quiet');
   const dataset = flagString(args, 'dataset', 'digits')!;
-  const optimizer = flagString(args, 'optimizer', 'adam')! as OptimizerKind;
-  if (!(OPTIMIZER_NAMES as readonly string[]).includes(optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, received '${optimizer}'`);
+  const optimizer = flagString(args, 'optimizer') as OptimizerKind | undefined;
+  if (optimizer !== undefined && !(OPTIMIZER_NAMES as readonly string[]).includes(optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, received '${optimizer}'`);
   const model = flagString(args, 'model');
   if (model !== undefined && !zoo.names().some((n) => n.toLowerCase() === model.toLowerCase())) {
     throw new UsageError(`--model must be a zoo model (${zoo.names().join(', ')}), received '${model}'`);
@@ -88,6 +90,8 @@ async function run(args: ParsedArgs): Promise<number> {
     if (v !== undefined && !(v > 0 && v < 1)) throw new UsageError(`--${name} must be a number in (0, 1), received '${flagString(args, name)}'`);
     return v;
   };
+  const weightDecay = flagNumber(args, 'weight-decay');
+  if (weightDecay !== undefined && !(weightDecay >= 0)) throw new UsageError(`--weight-decay must be a number >= 0, received '${flagString(args, 'weight-decay')}'`);
   const labelSmoothing = flagNumber(args, 'label-smoothing');
   if (labelSmoothing !== undefined && !(labelSmoothing >= 0 && labelSmoothing < 1)) {
     throw new UsageError(`--label-smoothing must be a number in [0, 1), received '${flagString(args, 'label-smoothing')}'`);
@@ -115,7 +119,7 @@ async function run(args: ParsedArgs): Promise<number> {
     out = await runTraining(
       {
         dataset, dataDir: flagString(args, 'data-dir'), limit, testLimit, testSplit,
-        model, epochs, batchSize, optimizer, lr, seed, schedule, labelSmoothing, tta,
+        model, epochs, batchSize, optimizer, lr, weightDecay, seed, schedule, labelSmoothing, tta,
         validationSplit: vs, augment: flagBool(args, 'augment') ? { cropPadding: 2, rotation: 10, scale: 0.1 } : flagBool(args, 'no-augment') ? false : undefined,
         save, plot, backend, backendLabel: label, verbose: quiet ? 0 : 1,
         progress: json ? { write: (s) => void process.stderr.write(s), tty: !!process.stderr.isTTY } : undefined,
