@@ -22,7 +22,7 @@ import {
 import { conv_direct_fits, conv_direct_forward_f32, conv_direct_filter_fits, conv_direct_backprop_filter_f32 } from './conv_direct_f32';
 import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
 import { epiOn, epilogue_begin, epilogue_end, epilogue_pixels } from './epilogue_f32';
-import { conv_winograd_fits, conv_winograd_pays, conv_winograd_filter_bytes, conv_winograd_filter_f32, winograd_blocks, winograd_forward_f32 } from './conv_winograd_f32';
+import { conv_winograd_fits, conv_winograd_pays, conv_winograd_filter_bytes, conv_winograd_filter_f32, winograd_parts, winograd_forward_f32 } from './conv_winograd_f32';
 
 // Threads: each kernel computes part `part` of `parts` (0 of 1 on one thread), and the
 // parts are disjoint sets of output elements, each computed with the same sums in the same
@@ -105,8 +105,8 @@ export function conv_forward_parts_f32(geom: usize, ws: usize, path: i32, thread
   // depthwise: whole output rows, at least 4 of them per part (the row kernels' setup
   // and borders cost per row segment; 8 parts of a 7x7x960 layer ran slower than one)
   if (path == CONV_PATH_DEPTHWISE) return max(threads, min(parts, gOutPix / (4 * gOW)));
-  // Winograd: whole blocks of tiles
-  if (path == CONV_PATH_WINOGRAD) return min(parts, winograd_blocks());
+  // Winograd: whole blocks of tiles, or slices of their filters where blocks are few
+  if (path == CONV_PATH_WINOGRAD) return winograd_parts(threads);
   if (path != CONV_PATH_GEMM && path != CONV_PATH_POINTWISE) return parts;
   const side = splitByColumns(gOutPix, gFg, parts) ? gFg : gOutPix;
   return max(threads, min(parts, side / 64));
@@ -278,7 +278,7 @@ export function conv_backprop_input_prepare_f32(w: usize, geom: usize, ws: usize
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (path == CONV_PATH_FLIPPED_GEMM || path == CONV_PATH_DIRECT || path == CONV_PATH_WINOGRAD) flipFilter(w, wt);
   // the flipped filter is [3, 3, F, C]: F input channels, C filters
-  if (path == CONV_PATH_WINOGRAD) conv_winograd_filter_f32(wt, wt + flippedBytes(), gF, gC);
+  if (path == CONV_PATH_WINOGRAD) conv_winograd_filter_f32(wt, wt + flippedBytes(), gF, gC, gF);
 }
 
 /**

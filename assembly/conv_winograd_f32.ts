@@ -24,11 +24,14 @@
 //
 // Threads: part `part` of `parts` takes whole blocks of tiles (blocks start at multiples of
 // the block size, whatever the split), so every tile is computed by the same GEMM calls on
-// any number of threads: bitwise the same result.
+// any number of threads: bitwise the same result. With fewer blocks than parts (a 13x13 layer
+// at batch 1 is one block of 49 tiles), each block's filters are split as well, at multiples
+// of the GEMM's register tile (NR = 8 columns): every output is still computed by the same
+// instructions, so the result stays bitwise the same.
 import { WS_WINO, WINO_BYTES } from './gemm_config';
 import { gemm_f32_driver, A_MATRIX, C_MATRIX } from './gemm_f32';
 import { gN, gH, gW, gC, gF, gOH, gOW, gKD, gD, gKH, gKW, gSH, gSW, gDH, gDW, gPH, gPW, gGroups } from './conv_geometry';
-import { epiOn, epilogue_suspend, epilogue_resume, epilogue_pixels } from './epilogue_f32';
+import { epiOn, epilogue_suspend, epilogue_resume, epilogue_tile } from './epilogue_f32';
 
 /** Tiles per block for C input channels and F filters: V and M of a block fill at most WINO_BYTES. */
 function blockTiles(C: i32, F: i32): i32 {
@@ -64,10 +67,28 @@ export function conv_winograd_pays(): bool {
   return conv_winograd_fits() && gC >= 16 && gN * ((gOH + 1) >> 1) * ((gOW + 1) >> 1) >= 32;
 }
 
-/** Blocks of tiles of the loaded geometry (the most parts the path splits into). */
+/** Blocks of tiles of the loaded geometry. */
 export function winograd_blocks(): i32 {
   const T = gN * ((gOH + 1) >> 1) * ((gOW + 1) >> 1), TB = tilesPerBlock(T, gC, gF);
   return (T + TB - 1) / TB;
+}
+
+/**
+ * Parts for `threads` threads: up to 4 per thread of whole blocks (as other paths); with fewer
+ * blocks than threads, each block's filters in slices, one part per thread (each part
+ * transforms its block's input tiles again, so more slices than threads would repeat that).
+ */
+export function winograd_parts(threads: i32): i32 {
+  const blocks = winograd_blocks();
+  return blocks >= threads ? min(4 * threads, blocks) : blocks * filterSlices(blocks, threads, gF);
+}
+
+/**
+ * Slices of F filters that each block is cut into for `parts` parts: 1 when there are blocks
+ * enough, else as many as make parts units, of whole register tiles (8 filters) at least.
+ */
+function filterSlices(blocks: i32, parts: i32, F: i32): i32 {
+  return blocks >= parts ? 1 : max(1, min((parts + blocks - 1) / blocks, F >> 3));
 }
 
 /** Bytes of the transformed filter U (C x 16 x F floats) that the host allocates for a call. */
@@ -78,13 +99,14 @@ export function conv_winograd_filter_bytes(C: i32, F: i32): i32 {
 /**
  * U[c][k][f] = (G g_cf G^T)_k for the HWIO 3x3 filter `w` [3, 3, C, F], four filters at a
  * time in registers: G g column by column (h_rj for rows r = 0..3), then each row of it times
- * G^T.
+ * G^T. `n` channels from `w` and `u` on (the host splits the C channels over the threads:
+ * parallelSplit advances both pointers), C the filter's channels (the taps' stride).
  */
-export function conv_winograd_filter_f32(w: usize, u: usize, C: i32, F: i32): void {
+export function conv_winograd_filter_f32(w: usize, u: usize, n: i32, F: i32, C: i32): void {
   const tap = <usize>C * <usize>F << 2; // bytes between taps of w
   const cell = <usize>F << 2; // bytes between cells k of U (U[c][k][f])
   const HALF = f32x4.splat(0.5);
-  for (let c = 0; c < C; c++) {
+  for (let c = 0; c < n; c++) {
     for (let f = 0; f < F; f += 4) {
       const src = w + ((<usize>c * F + f) << 2);
       const dst = u + ((<usize>c * 16 * F + f) << 2);
@@ -140,7 +162,9 @@ export function winograd_forward_f32(x: usize, u: usize, y: usize, ws: usize, pa
   const T = gN * TH * TW;
   const TB = tilesPerBlock(T, C, F);
   const blocks = (T + TB - 1) / TB;
-  const b0 = <i32>(<i64>blocks * part / parts), b1 = <i32>(<i64>blocks * (part + 1) / parts);
+  // units of work: (block, slice of filters); slices at multiples of 8 filters, the last to F
+  const S = filterSlices(blocks, parts, F), units = blocks * S, groups = F >> 3;
+  const u0 = <i32>(<i64>units * part / parts), u1 = <i32>(<i64>units * (part + 1) / parts);
   const V = ws + <usize>WS_WINO;
   const M = V + (<usize>16 * <usize>TB * <usize>C << 2);
   // V[t][k][c], M[t][k][f], U[c][k][f]: the 16 cells of a tile (or a channel) side by side, so
@@ -149,40 +173,46 @@ export function winograd_forward_f32(x: usize, u: usize, y: usize, ws: usize, pa
   const vCell = <usize>C << 2, mCell = <usize>F << 2, uCell = <usize>F << 2;
   const rowBytes = <usize>W * <usize>C << 2, pixBytes = <usize>C << 2;
   const epi = epiOn;
-  for (let blk = b0; blk < b1; blk++) {
+  let transformed = -1; // the block whose input transform V holds
+  for (let unit = u0; unit < u1; unit++) {
+    const blk = unit / S, slice = unit - blk * S;
+    const f0 = S == 1 ? 0 : (groups * slice / S) << 3, f1 = slice == S - 1 ? F : (groups * (slice + 1) / S) << 3;
     const t0 = blk * TB, nt = min(TB, T - t0);
     // input transform: V_k[t][c..c+3] = (B^T d B)_k, in registers
-    for (let t = 0; t < nt; t++) {
-      const tile = t0 + t;
-      const n = tile / (TH * TW), r = tile - n * TH * TW;
-      const iy0 = (r / TW) * 2 - gPH, ix0 = (r % TW) * 2 - gPW;
-      const r0 = iy0 >= 0 && iy0 < H, r1 = iy0 + 1 >= 0 && iy0 + 1 < H, r2 = iy0 + 2 >= 0 && iy0 + 2 < H, r3 = iy0 + 3 >= 0 && iy0 + 3 < H;
-      const c0 = ix0 >= 0 && ix0 < W, c1 = ix0 + 1 >= 0 && ix0 + 1 < W, c2 = ix0 + 2 >= 0 && ix0 + 2 < W, c3 = ix0 + 3 >= 0 && ix0 + 3 < W;
-      // the patch's top-left cell (outside the image when padded: only cells inside are read)
-      const p0 = x + <usize>n * <usize>H * rowBytes + <usize>(iy0 * <i32>rowBytes + ix0 * <i32>pixBytes);
-      const dst = V + (<usize>t * 16 * <usize>C << 2);
-      for (let c = 0; c < C; c += 4) {
-        const p = p0 + (<usize>c << 2), q = dst + (<usize>c << 2);
-        // B^T d, column by column: t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3
-        let d0 = ld(p, r0 && c0), d1 = ld(p + rowBytes, r1 && c0), d2 = ld(p + 2 * rowBytes, r2 && c0), d3 = ld(p + 3 * rowBytes, r3 && c0);
-        const t00 = f32x4.sub(d0, d2), t10 = f32x4.add(d1, d2), t20 = f32x4.sub(d2, d1), t30 = f32x4.sub(d1, d3);
-        d0 = ld(p + pixBytes, r0 && c1); d1 = ld(p + rowBytes + pixBytes, r1 && c1); d2 = ld(p + 2 * rowBytes + pixBytes, r2 && c1); d3 = ld(p + 3 * rowBytes + pixBytes, r3 && c1);
-        const t01 = f32x4.sub(d0, d2), t11 = f32x4.add(d1, d2), t21 = f32x4.sub(d2, d1), t31 = f32x4.sub(d1, d3);
-        d0 = ld(p + 2 * pixBytes, r0 && c2); d1 = ld(p + rowBytes + 2 * pixBytes, r1 && c2); d2 = ld(p + 2 * rowBytes + 2 * pixBytes, r2 && c2); d3 = ld(p + 3 * rowBytes + 2 * pixBytes, r3 && c2);
-        const t02 = f32x4.sub(d0, d2), t12 = f32x4.add(d1, d2), t22 = f32x4.sub(d2, d1), t32 = f32x4.sub(d1, d3);
-        d0 = ld(p + 3 * pixBytes, r0 && c3); d1 = ld(p + rowBytes + 3 * pixBytes, r1 && c3); d2 = ld(p + 2 * rowBytes + 3 * pixBytes, r2 && c3); d3 = ld(p + 3 * rowBytes + 3 * pixBytes, r3 && c3);
-        const t03 = f32x4.sub(d0, d2), t13 = f32x4.add(d1, d2), t23 = f32x4.sub(d2, d1), t33 = f32x4.sub(d1, d3);
-        // times B, row by row: v0 = e0 - e2, v1 = e1 + e2, v2 = e2 - e1, v3 = e1 - e3 (cells k = 4 row + col)
-        row4(q, vCell, t00, t01, t02, t03);
-        row4(q + 4 * vCell, vCell, t10, t11, t12, t13);
-        row4(q + 8 * vCell, vCell, t20, t21, t22, t23);
-        row4(q + 12 * vCell, vCell, t30, t31, t32, t33);
+    if (blk != transformed) {
+      transformed = blk;
+      for (let t = 0; t < nt; t++) {
+        const tile = t0 + t;
+        const n = tile / (TH * TW), r = tile - n * TH * TW;
+        const iy0 = (r / TW) * 2 - gPH, ix0 = (r % TW) * 2 - gPW;
+        const r0 = iy0 >= 0 && iy0 < H, r1 = iy0 + 1 >= 0 && iy0 + 1 < H, r2 = iy0 + 2 >= 0 && iy0 + 2 < H, r3 = iy0 + 3 >= 0 && iy0 + 3 < H;
+        const c0 = ix0 >= 0 && ix0 < W, c1 = ix0 + 1 >= 0 && ix0 + 1 < W, c2 = ix0 + 2 >= 0 && ix0 + 2 < W, c3 = ix0 + 3 >= 0 && ix0 + 3 < W;
+        // the patch's top-left cell (outside the image when padded: only cells inside are read)
+        const p0 = x + <usize>n * <usize>H * rowBytes + <usize>(iy0 * <i32>rowBytes + ix0 * <i32>pixBytes);
+        const dst = V + (<usize>t * 16 * <usize>C << 2);
+        for (let c = 0; c < C; c += 4) {
+          const p = p0 + (<usize>c << 2), q = dst + (<usize>c << 2);
+          // B^T d, column by column: t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3
+          let d0 = ld(p, r0 && c0), d1 = ld(p + rowBytes, r1 && c0), d2 = ld(p + 2 * rowBytes, r2 && c0), d3 = ld(p + 3 * rowBytes, r3 && c0);
+          const t00 = f32x4.sub(d0, d2), t10 = f32x4.add(d1, d2), t20 = f32x4.sub(d2, d1), t30 = f32x4.sub(d1, d3);
+          d0 = ld(p + pixBytes, r0 && c1); d1 = ld(p + rowBytes + pixBytes, r1 && c1); d2 = ld(p + 2 * rowBytes + pixBytes, r2 && c1); d3 = ld(p + 3 * rowBytes + pixBytes, r3 && c1);
+          const t01 = f32x4.sub(d0, d2), t11 = f32x4.add(d1, d2), t21 = f32x4.sub(d2, d1), t31 = f32x4.sub(d1, d3);
+          d0 = ld(p + 2 * pixBytes, r0 && c2); d1 = ld(p + rowBytes + 2 * pixBytes, r1 && c2); d2 = ld(p + 2 * rowBytes + 2 * pixBytes, r2 && c2); d3 = ld(p + 3 * rowBytes + 2 * pixBytes, r3 && c2);
+          const t02 = f32x4.sub(d0, d2), t12 = f32x4.add(d1, d2), t22 = f32x4.sub(d2, d1), t32 = f32x4.sub(d1, d3);
+          d0 = ld(p + 3 * pixBytes, r0 && c3); d1 = ld(p + rowBytes + 3 * pixBytes, r1 && c3); d2 = ld(p + 2 * rowBytes + 3 * pixBytes, r2 && c3); d3 = ld(p + 3 * rowBytes + 3 * pixBytes, r3 && c3);
+          const t03 = f32x4.sub(d0, d2), t13 = f32x4.add(d1, d2), t23 = f32x4.sub(d2, d1), t33 = f32x4.sub(d1, d3);
+          // times B, row by row: v0 = e0 - e2, v1 = e1 + e2, v2 = e2 - e1, v3 = e1 - e3 (cells k = 4 row + col)
+          row4(q, vCell, t00, t01, t02, t03);
+          row4(q + 4 * vCell, vCell, t10, t11, t12, t13);
+          row4(q + 8 * vCell, vCell, t20, t21, t22, t23);
+          row4(q + 12 * vCell, vCell, t30, t31, t32, t33);
+        }
       }
     }
     // the 16 GEMMs (the epilogue waits for the output transform)
     epilogue_suspend();
     for (let k = 0; k < 16; k++) {
-      gemm_f32_driver(nt, F, C, A_MATRIX, V + <usize>k * vCell, 16 * C, false, u + <usize>k * uCell, 16 * F, false, C_MATRIX, M + <usize>k * mCell, 16 * F, false, ws, 0);
+      gemm_f32_driver(nt, F, C, A_MATRIX, V + <usize>k * vCell, 16 * C, false, u + <usize>k * uCell, 16 * F, false, C_MATRIX, M + <usize>k * mCell, 16 * F, false, ws, 0, 0, nt, f0, f1);
     }
     epilogue_resume(epi);
     // output transform: y = A^T m A on four filters at a time
@@ -194,7 +224,7 @@ export function winograd_forward_f32(x: usize, u: usize, y: usize, ws: usize, pa
       const y0 = y + ((<usize>(n * OH + oy) * <usize>OW + <usize>ox) * <usize>F << 2);
       const y1 = y0 + (<usize>OW * <usize>F << 2);
       const src = M + (<usize>t * 16 * <usize>F << 2);
-      for (let f = 0; f < F; f += 4) {
+      for (let f = f0; f < f1; f += 4) {
         const m = src + (<usize>f << 2);
         // s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 over the rows, for each column j
         let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
@@ -214,8 +244,9 @@ export function winograd_forward_f32(x: usize, u: usize, y: usize, ws: usize, pa
         }
       }
       if (epi) {
-        epilogue_pixels(y0, two ? 2 : 1, F);
-        if (down) epilogue_pixels(y1, two ? 2 : 1, F);
+        const fo = <usize>f0 << 2, pixel = <usize>F << 2;
+        epilogue_tile(y0 + fo, pixel, two ? 2 : 1, f1 - f0, f0);
+        if (down) epilogue_tile(y1 + fo, pixel, two ? 2 : 1, f1 - f0, f0);
       }
     }
   }

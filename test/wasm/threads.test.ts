@@ -32,6 +32,10 @@ const CONV_CASES: ConvCase[] = [
   { name: 'gemm 3x3 same', x: [2, 20, 20, 16], w: [3, 3, 16, 24], opts: { padding: 'same' } },
   // Winograd: 900 tiles in blocks of 128, odd output (29 x 29): parts take whole blocks
   { name: 'winograd 3x3, 8 blocks', x: [4, 29, 29, 64], w: [3, 3, 64, 64], opts: { padding: 'same' } },
+  // fewer blocks than parts (batch 1): the parts also take slices of the filters, at multiples of 8
+  // (200 filters: 25 groups of 8 do not split evenly; the input gradient splits 64)
+  { name: 'winograd 13x13 batch 1, one block (filter slices)', x: [1, 13, 13, 64], w: [3, 3, 64, 200], opts: { padding: 'same' } },
+  { name: 'winograd 20x20 batch 1, two blocks (filter slices)', x: [1, 20, 20, 32], w: [3, 3, 32, 48], opts: { padding: 'same' } },
   { name: 'strided 3x3 s2 (col2im)', x: [4, 33, 33, 16], w: [3, 3, 16, 32], opts: { strides: 2 } },
   { name: 'odd sizes 5x5 pad 1', x: [3, 19, 23, 7], w: [5, 5, 7, 13], opts: { padding: [[1, 1], [1, 1]] } },
   { name: 'pointwise', x: [2, 24, 24, 32], w: [1, 1, 32, 40], opts: {} },

@@ -27,7 +27,7 @@ import type { Kernel } from '../../../kernels/kernel.js';
 import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
 import { CONV_KERNELS, FusedConv2D, asConv3d, convShapes, fusedEpilogue, type ConvRole, type FusedConv2DAttrs } from '../../../kernels/conv.js';
 import { CONV_GEOMETRY, CONV_PATH } from '../../../kernels/wasm_abi.js';
-import { wasmKernel, type WasmBackend } from '../backend.js';
+import { FLOPS_PER_FLOAT_MOVED, wasmKernel, type WasmBackend } from '../backend.js';
 
 /** The geometry block of assembly/conv_geometry.ts: the fields of CONV_GEOMETRY, in its order. */
 function geometryBlock(conv: Conv2DInfo | Conv3DInfo): number[] {
@@ -82,6 +82,12 @@ function convFlops(conv: Conv2DInfo | Conv3DInfo): number {
  * when it is big enough (each module kernel computes disjoint parts of its output, with
  * bitwise the same result on any number of threads: see assembly/conv_f32.ts).
  */
+/**
+ * Floats the Winograd filter transform moves per (channel, filter) pair: it reads the 9 taps
+ * and writes 16 cells, with a few adds (a memory-bound pass, for the threads' cut-over).
+ */
+const WINOGRAD_FILTER_FLOATS = 25;
+
 function run(which: Which, path: PathName, [a, b, bias]: TensorInfo[], conv: Conv2DInfo | Conv3DInfo, be: WasmBackend, fused?: FusedConv2DAttrs): TensorInfo {
   const s = convShapes(conv);
   const out = be.alloc(which === 'forward' ? s.y : which === 'input' ? s.x : s.w);
@@ -95,11 +101,15 @@ function run(which: Which, path: PathName, [a, b, bias]: TensorInfo[], conv: Con
   // conv_forward_parts_f32); filter gradient: dy is shared, one part each
   if (which === 'forward') {
     const parts = be.threads > 1 ? be.wasm.conv_forward_parts_f32(geom, ws, code, be.threads) : 1;
-    // Winograd runs on the transformed filter U [C, 16, F] (conv_winograd_filter_f32), made here on this thread
+    // Winograd runs on the transformed filter U [C, 16, F] (conv_winograd_filter_f32), made first,
+    // channels split over the threads (a 13x13 layer at batch 1 spent a fifth of its time on it)
     const c = asConv3d(conv);
     const u = path === 'winograd' ? be.scratch(be.wasm.conv_winograd_filter_bytes(c.inC, c.outC) >>> 0) : 0;
     try {
-      if (u) be.wasm.conv_winograd_filter_f32(be.ptr(b), u, c.inC, c.outC);
+      if (u) {
+        const F = c.outC;
+        be.parallelSplit('conv_winograd_filter_f32', [be.ptr(b), u, c.inC, F, c.inC], { nArg: 2, strides: [[0, 4 * F], [1, 64 * F]], align: 1 }, WINOGRAD_FILTER_FLOATS * FLOPS_PER_FLOAT_MOVED * c.inC * F);
+      }
       const w = u || be.ptr(b);
       if (fused) {
         const { alpha, lo, hi, mode } = fusedEpilogue(fused);
