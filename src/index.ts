@@ -48,4 +48,3 @@ export { Augmenter, augment, applyTransform, flipLeftRight, flipUpDown, rotateIm
 export type { AugmentOptions, ImageBatch, ImageTransform, AugmentArg } from './vision/augment.js';
 export { multiCrops, multiCropPredict } from './vision/tta.js';
 export type { MultiCropOptions } from './vision/tta.js';
-import './models/training.js';

@@ -5,9 +5,6 @@
  */
 import { loadModel, ModelNotFoundError } from '../models/io.js';
 import type { Model } from '../models/model.js';
-// ONNX files whose graph does not map onto layers run on the graph interpreter, which
-// registers itself with loadOnnx when imported (the CLI does not import the whole library).
-import '../models/onnx/graph_model.js';
 
 export async function loadSavedModel(dir: string): Promise<Model> {
   const fs = await import('node:fs');

@@ -5,7 +5,6 @@
  */
 import { getFallbacks } from '../registry/dispatch.js';
 import type { Model } from '../models/model.js';
-import '../models/training.js';
 import * as zoo from '../models/zoo/index.js';
 import type { OptimizerKind } from '../optim/optimizer.js';
 import { cosineDecay } from '../optim/schedules.js';

@@ -3,7 +3,7 @@
  * a factory of (sync or async) iterators of examples `{ x, y }`, and a pipeline of
  * `map`, `shuffle(bufferSize, seed)` (a shuffle buffer), `batch(n)`, `prefetch(n)` and
  * `take(n)`. Each pass (each epoch of `fit`) calls the factory again, so the data is read
- * afresh and never held whole. `fit` takes a batched stream (models/training.ts).
+ * afresh and never held whole. `fit` takes a batched stream (Model.fit, models/model.ts).
  */
 import { Tensor } from '../tensor/tensor.js';
 import { fmtShape, sizeOf } from '../tensor/shape.js';

@@ -19,7 +19,7 @@ import { CompositeLayer } from './container.js';
 import { Conv2D } from './conv.js';
 import { Dense, ReLU, Reshape } from './core.js';
 import { type InitializerSpec, serializeInitializer } from './initializers.js';
-import { type LayerArgs, type LayerConfig, registerLayerClass } from './layer.js';
+import { type LayerArgs, type LayerConfig, type LayerClass } from './layer.js';
 import { Add, Concatenate, Multiply } from './merge.js';
 import { BatchNormalization } from './normalization.js';
 import { GlobalAveragePooling2D, MaxPooling2D } from './pooling.js';
@@ -279,4 +279,5 @@ export class InceptionModule extends CompositeLayer {
   }
 }
 
-for (const cls of [ResidualBlock, SqueezeExcitation, InceptionModule]) registerLayerClass(cls);
+/** This file's layer classes, by which deserializeLayer (builtin.ts) finds them from their class names. */
+export const BLOCK_LAYERS: readonly LayerClass[] = [ResidualBlock, SqueezeExcitation, InceptionModule];

@@ -10,7 +10,7 @@
  */
 import { activationFn, checkActivation, convWithActivation, type ActivationName } from './activations.js';
 import { type InitializerSpec, serializeInitializer } from './initializers.js';
-import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type Shape, registerLayerClass } from './layer.js';
+import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type Shape, type LayerClass } from './layer.js';
 import { type RegularizerSpec, checkRegularizer } from './regularizers.js';
 import { checkDataFormat, type DataFormat } from './options.js';
 import {
@@ -456,4 +456,5 @@ export class SeparableConv2D extends Layer {
   }
 }
 
-for (const cls of [Conv1D, Conv2D, Conv3D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose]) registerLayerClass(cls);
+/** This file's layer classes, by which deserializeLayer (builtin.ts) finds them from their class names. */
+export const CONV_LAYERS: readonly LayerClass[] = [Conv1D, Conv2D, Conv3D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose];

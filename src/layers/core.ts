@@ -5,7 +5,7 @@
  */
 import { activationFn, checkActivation, type ActivationName } from './activations.js';
 import { constant, type InitializerSpec, serializeInitializer } from './initializers.js';
-import { type CallOpts, type InputSpec, Layer, type LayerArgs, type LayerConfig, type Shape, fmtDims, registerLayerClass } from './layer.js';
+import { type CallOpts, type InputSpec, Layer, type LayerArgs, type LayerConfig, type Shape, fmtDims, type LayerClass } from './layer.js';
 import { type RegularizerSpec, checkRegularizer } from './regularizers.js';
 import { add, minimum, mul } from '../ops/elementwise.js';
 import { tensor } from '../ops/creation.js';
@@ -509,4 +509,5 @@ export class ZeroPadding2D extends Layer {
   }
 }
 
-for (const cls of [Dense, Flatten, Reshape, Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, Rescaling, Activation, ReLU, LeakyReLU, ELU, PReLU, Softmax, ZeroPadding2D]) registerLayerClass(cls);
+/** This file's layer classes, by which deserializeLayer (builtin.ts) finds them from their class names. */
+export const CORE_LAYERS: readonly LayerClass[] = [Dense, Flatten, Reshape, Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, Rescaling, Activation, ReLU, LeakyReLU, ELU, PReLU, Softmax, ZeroPadding2D];

@@ -6,7 +6,7 @@
  * None has trainable parameters; Arithmetic's constant is a non-trainable weight, so it is
  * saved with the weights and never changes in `fit`.
  */
-import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type LayerWeight, type Shape, fmtDims, isShapeList, registerLayerClass } from './layer.js';
+import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type LayerWeight, type Shape, fmtDims, isShapeList, type LayerClass } from './layer.js';
 import { abs, add, clip, div, equal, exp, greater, greaterEqual, less, lessEqual, log, maximum, minimum, mul, neg, pow, reciprocal, sign, sqrt, sub, where } from '../ops/elementwise.js';
 import { tensor } from '../ops/creation.js';
 import { gather, pad, slice, transpose } from '../ops/shape.js';
@@ -594,4 +594,5 @@ export class InstanceNormalization extends Layer {
   }
 }
 
-for (const cls of [Permute, Arithmetic, Where, MathFunction, Slice, Pad, Reduce, Resizing, InstanceNormalization]) registerLayerClass(cls);
+/** This file's layer classes, by which deserializeLayer (builtin.ts) finds them from their class names. */
+export const EXTRA_LAYERS: readonly LayerClass[] = [Permute, Arithmetic, Where, MathFunction, Slice, Pad, Reduce, Resizing, InstanceNormalization];

@@ -21,9 +21,10 @@ export { checkRegularizer, regularizerPenalty } from './regularizers.js';
 export type { ActivationName } from './activations.js';
 export { ACTIVATION_NAMES } from './activations.js';
 export {
-  Layer, LayerWeight, PrefixedWeight, baseWeight, registerLayerClass, deserializeLayer, serializeLayer, uniqueLayerName,
+  Layer, LayerWeight, PrefixedWeight, baseWeight, registerLayerClass, serializeLayer, uniqueLayerName,
   type Weight, type LayerArgs, type LayerConfig, type CallOpts, type Shape, type InputSpec, type LayerClass,
 } from './layer.js';
+export { deserializeLayer, registeredLayerClassNames } from './builtin.js';
 export { SymbolicTensor, input, type LayerNode } from './symbolic.js';
 export { Graph, type GraphAnalysis } from './graph.js';
 export type { DataFormat } from './options.js';

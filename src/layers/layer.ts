@@ -66,22 +66,17 @@ export interface LayerClass {
 
 const layerClasses = new Map<string, LayerClass>();
 
-/** Make a layer class loadable by `deserializeLayer` (and therefore by `loadModel`). */
+/**
+ * Make a layer class loadable by `deserializeLayer` (and therefore by `loadModel`): for
+ * custom layers. convkit's own classes need no registration (builtin.ts finds them).
+ */
 export function registerLayerClass(cls: LayerClass): void {
   layerClasses.set(cls.className, cls);
 }
 
-/** The class names `deserializeLayer` knows, sorted. */
-export function registeredLayerClassNames(): string[] {
-  return [...layerClasses.keys()].sort();
-}
-
-export function deserializeLayer(spec: { className: string; config: LayerConfig }): Layer {
-  const cls = layerClasses.get(spec.className);
-  if (!cls) {
-    throw new Error(`deserializeLayer: unknown layer class '${spec.className}' (known: ${[...layerClasses.keys()].sort().join(', ')}); register custom layers with registerLayerClass`);
-  }
-  return cls.fromConfig(spec.config);
+/** The classes registered with registerLayerClass, by class name. */
+export function customLayerClasses(): ReadonlyMap<string, LayerClass> {
+  return layerClasses;
 }
 
 export function serializeLayer(layer: Layer): { className: string; config: LayerConfig } {

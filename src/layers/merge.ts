@@ -5,7 +5,7 @@
  * Average, Maximum and Minimum (broadcasting, as Multiply). No parameters; the gradients
  * are those of the elementwise ops.
  */
-import { Layer, type LayerArgs, type LayerConfig, type Shape, fmtDims, isShapeList, registerLayerClass } from './layer.js';
+import { Layer, type LayerArgs, type LayerConfig, type Shape, fmtDims, isShapeList, type LayerClass } from './layer.js';
 import { add, div, maximum, minimum, mul, sub } from '../ops/elementwise.js';
 import { concat } from '../ops/shape.js';
 import { broadcastShapes } from '../tensor/shape.js';
@@ -177,4 +177,5 @@ export class Minimum extends BroadcastMerge {
   }
 }
 
-for (const cls of [Add, Multiply, Concatenate, Subtract, Average, Maximum, Minimum]) registerLayerClass(cls);
+/** This file's layer classes, by which deserializeLayer (builtin.ts) finds them from their class names. */
+export const MERGE_LAYERS: readonly LayerClass[] = [Add, Multiply, Concatenate, Subtract, Average, Maximum, Minimum];

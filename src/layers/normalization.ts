@@ -2,7 +2,7 @@
  * Normalisation layers: BatchNormalization, LayerNormalization, LRN.
  */
 import { type InitializerSpec, serializeInitializer } from './initializers.js';
-import { type CallOpts, type InputSpec, Layer, type LayerArgs, type LayerConfig, type LayerWeight, type Shape, fmtDims, registerLayerClass } from './layer.js';
+import { type CallOpts, type InputSpec, Layer, type LayerArgs, type LayerConfig, type LayerWeight, type Shape, fmtDims, type LayerClass } from './layer.js';
 import { type RegularizerSpec, checkRegularizer } from './regularizers.js';
 import { noGrad } from '../autograd/reverse_mode.js';
 import { tidy } from '../registry/storage.js';
@@ -267,4 +267,5 @@ export class LRN extends Layer {
   }
 }
 
-for (const cls of [BatchNormalization, LayerNormalization, LRN]) registerLayerClass(cls);
+/** This file's layer classes, by which deserializeLayer (builtin.ts) finds them from their class names. */
+export const NORMALIZATION_LAYERS: readonly LayerClass[] = [BatchNormalization, LayerNormalization, LRN];

@@ -9,7 +9,7 @@
  * the last window would start in the padding; the extra cells are padding on the end,
  * which never wins a max and is not counted by an average.
  */
-import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type Shape, registerLayerClass } from './layer.js';
+import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type Shape, type LayerClass } from './layer.js';
 import { computePool2DInfo, perAxis, resolveSpatial, type Padding } from '../kernels/conv_info.js';
 import { avgPool1d, avgPool2d, avgPool3d, globalAvgPool1d, globalAvgPool2d, globalAvgPool3d, globalMaxPool1d, globalMaxPool2d, globalMaxPool3d, maxPool1d, maxPool2d, maxPool3d, minPool2d } from '../ops/pool.js';
 import { reshape } from '../ops/shape.js';
@@ -395,7 +395,8 @@ export class GlobalMaxPooling3D extends GlobalPoolKerasBase {
   }
 }
 
-for (const cls of [
+/** This file's layer classes, by which deserializeLayer (builtin.ts) finds them from their class names. */
+export const POOLING_LAYERS: readonly LayerClass[] = [
   MaxPooling2D, MinPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling3D, AveragePooling3D,
   MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, GlobalAveragePooling3D, GlobalMaxPooling3D,
-]) registerLayerClass(cls);
+];

@@ -4,7 +4,7 @@
  * Permute in core.ts and extra.ts). None has parameters; each is a slice, a gather or a pad,
  * so the gradients are those ops'.
  */
-import { type InputSpec, Layer, type LayerConfig, type LayerArgs, type Shape, fmtDims, registerLayerClass } from './layer.js';
+import { type InputSpec, Layer, type LayerConfig, type LayerArgs, type Shape, fmtDims, type LayerClass } from './layer.js';
 import { checkDataFormat, type DataFormat } from './options.js';
 import { resizeImages, type ResizeMode } from './extra.js';
 import { gather, pad, slice } from '../ops/shape.js';
@@ -373,4 +373,5 @@ export class UpSampling2D extends Layer {
   }
 }
 
-for (const cls of [Cropping1D, Cropping2D, Cropping3D, ZeroPadding1D, ZeroPadding3D, UpSampling1D, UpSampling2D, UpSampling3D]) registerLayerClass(cls);
+/** This file's layer classes, by which deserializeLayer (builtin.ts) finds them from their class names. */
+export const RESHAPING_LAYERS: readonly LayerClass[] = [Cropping1D, Cropping2D, Cropping3D, ZeroPadding1D, ZeroPadding3D, UpSampling1D, UpSampling2D, UpSampling3D];

@@ -15,13 +15,17 @@
  * browserLocalStorage(key) (weights as base64), browserIndexedDB(name), fromFetch(url)
  * (load only).
  */
-import { deserializeLayer, type LayerConfig, baseWeight } from '../layers/layer.js';
+import { type LayerConfig, baseWeight } from '../layers/layer.js';
+import { deserializeLayer } from '../layers/builtin.js';
 import { fromValues } from '../registry/storage.js';
 import { BYTES_PER_ELEMENT, type DType, type TypedArray, isDType } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';
-import type { Model } from './model.js';
+// A runtime import (a cycle with model.ts, which imports saveModel: safe, neither uses the other
+// at the top level): loading a model.json needs model.ts evaluated, which registers Model and
+// Sequential as layer classes for deserializeLayer.
+import { Model } from './model.js';
 import { exportOnnx, type EncodeOnnxOptions } from './onnx/export.js';
-import { isOnnx, loadOnnx } from './onnx/import.js';
+import { isOnnx } from './onnx/detect.js';
 import { decodeTfjsLayers, isTfjsLayersJSON, TFJS_LAYERS_FORMAT, type TfjsModelJSON } from './tfjs_layers/read.js';
 import { encodeTfjsLayers, type EncodeTfjsOptions } from './tfjs_layers/write.js';
 import { KerasConfigError } from './tfjs_layers/keras_config.js';
@@ -271,7 +275,7 @@ export function decodeModel(artifacts: ModelArtifacts): Model {
   } catch (e) {
     throw new ModelFormatError(mf, `"modelConfig" cannot be rebuilt: ${(e as Error).message}`);
   }
-  if (typeof (m as Partial<Model>).predict !== 'function') fail(`'${j.modelConfig.className}' is a layer, not a model`);
+  if (!(m instanceof Model)) fail(`'${j.modelConfig.className}' is a layer, not a model`);
   const weights = m.namedWeightMap();
   const listed = new Set(manifest.map((e) => e.name));
   const missing = [...weights.keys()].filter((n) => !listed.has(n));
@@ -373,6 +377,8 @@ export async function saveModel(model: Model, target: string | IOHandler, option
  * with its default options (channels-last inputs and outputs).
  */
 export async function loadModel(source: string | IOHandler | Uint8Array | ArrayBuffer): Promise<Model> {
+  // The ONNX importer is loaded when a file is ONNX (see onnx/detect.ts for why not statically)
+  const loadOnnx = async (bytes: Uint8Array | ArrayBuffer, opts?: { name: string }): Promise<Model> => (await import('./onnx/import.js')).loadOnnx(bytes, opts);
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
     if (isOnnx(source)) return loadOnnx(source);
     throw new ModelFormatError('bytes', 'are not an ONNX model (a convkit model is a model.json and its weights: load it from a path, a URL or an IOHandler)');

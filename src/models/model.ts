@@ -12,9 +12,10 @@
 import { noGrad } from '../autograd/reverse_mode.js';
 import { Container } from '../layers/container.js';
 import {
-  type CallOpts, Layer, type LayerConfig, type Weight, baseWeight, deserializeLayer, fmtDims, registerLayerClass, serializeLayer,
+  type CallOpts, Layer, type LayerConfig, type Weight, baseWeight, fmtDims, registerLayerClass, serializeLayer,
 } from '../layers/layer.js';
 import { Graph } from '../layers/graph.js';
+import { deserializeLayer } from '../layers/builtin.js';
 import { SymbolicTensor, input } from '../layers/symbolic.js';
 import { checkOptionKeys } from '../layers/options.js';
 import { cast } from '../ops/elementwise.js';
@@ -24,6 +25,13 @@ import type { DType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type IOHandler, type SaveOptions, type SaveResult, saveModel } from './io.js';
 import { type ModelSummary, type SummaryOptions, formatSummary, summarize } from './summary.js';
+import { Dataset } from '../data/dataset.js';
+import { StreamDataset } from '../data/stream.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { History, Logs } from '../train/callbacks.js';
+import { resolveCompile, type CompileArgs, type Compiled } from '../train/compile.js';
+import { evaluateDataset, evaluateDatasetAsync, predictDataset, predictDatasetAsync } from '../train/evaluate.js';
+import { fitDataset, toDataset, toDatasetAsync, type FitOptions } from './fit.js';
 
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -301,6 +309,87 @@ export class Model extends Container {
     this.summary(opts);
   }
 
+  // ------------------------------------------------------------------ training
+  // Keras's compile / fit / evaluate; the loop is in src/train/fit.ts, fit's options on top
+  // of it in ./fit.ts:
+  //   model.compile({ optimizer: 'adam', loss: { name: 'sparseCategoricalCrossentropy', fromLogits: true }, metrics: ['accuracy'] });
+  //   const history = await model.fit(xTrain, yTrain, { epochs: 5, batchSize: 32, validationSplit: 0.1 });
+  //   const { loss, accuracy } = await model.evaluate(xTest, yTest);
+
+  /** Set by `compile`: the optimiser, loss and metrics that `fit` and `evaluate` use. */
+  compiled?: Compiled;
+  /** Set to true by a callback (EarlyStopping) to end `fit` after the current epoch. */
+  stopTraining?: boolean;
+
+  /** The compiled optimiser. */
+  get optimizer(): Optimizer | undefined {
+    return this.compiled?.optimizer;
+  }
+
+  /** Choose the optimiser, the loss and the metrics (Keras's compile). */
+  compile(args: CompileArgs): this {
+    this.compiled = resolveCompile(args);
+    return this;
+  }
+
+  /**
+   * Train on tensors x [N, ...] and y ([N] int32 class indices or [N, ...] targets), or on
+   * a Dataset, or on a batched StreamDataset (read afresh each epoch; fit's batchSize and
+   * validationSplit do not apply to it). Returns the per-epoch History (loss, metrics, val_*, lr, images_per_sec).
+   */
+  fit(x: Tensor, y: Tensor, opts?: FitOptions): Promise<History>;
+  fit(data: Dataset | StreamDataset<unknown>, opts?: FitOptions): Promise<History>;
+  async fit(x: Tensor | Dataset | StreamDataset<unknown>, y?: Tensor | FitOptions, opts?: FitOptions): Promise<History> {
+    const c = this.requireCompiled('fit');
+    if (x instanceof Dataset || x instanceof StreamDataset) return fitDataset(this, c, x, (y as FitOptions | undefined) ?? {});
+    return fitDataset(this, c, await toDatasetAsync(x, y instanceof Tensor ? y : undefined, 'fit'), opts ?? {});
+  }
+
+  /**
+   * Loss and metrics on tensors or a Dataset, in inference mode. Asynchronous like fit,
+   * so that it runs on every backend (webgpu reads results asynchronously).
+   */
+  evaluate(x: Tensor, y: Tensor, opts?: { batchSize?: number }): Promise<Logs>;
+  evaluate(data: Dataset | StreamDataset<unknown>, opts?: { batchSize?: number }): Promise<Logs>;
+  async evaluate(x: Tensor | Dataset | StreamDataset<unknown>, y?: Tensor | { batchSize?: number }, opts?: { batchSize?: number }): Promise<Logs> {
+    const c = this.requireCompiled('evaluate');
+    if (x instanceof StreamDataset) {
+      if (!x.batched) throw new TypeError('evaluate: a StreamDataset must be batched: call .batch(batchSize) on it');
+      return evaluateDatasetAsync(this, c, x);
+    }
+    if (x instanceof Dataset) return evaluateDatasetAsync(this, c, x, (y as { batchSize?: number } | undefined)?.batchSize ?? 32);
+    return evaluateDatasetAsync(this, c, await toDatasetAsync(x, y instanceof Tensor ? y : undefined, 'evaluate'), opts?.batchSize ?? 32);
+  }
+
+  /** `evaluate` with synchronous reads, for backends that have them (ts, wasm); webgpu throws. */
+  evaluateSync(x: Tensor, y: Tensor, opts?: { batchSize?: number }): Logs;
+  evaluateSync(data: Dataset, opts?: { batchSize?: number }): Logs;
+  evaluateSync(x: Tensor | Dataset, y?: Tensor | { batchSize?: number }, opts?: { batchSize?: number }): Logs {
+    const c = this.requireCompiled('evaluateSync');
+    if (x instanceof Dataset) return evaluateDataset(this, c, x, (y as { batchSize?: number } | undefined)?.batchSize ?? 32);
+    return evaluateDataset(this, c, toDataset(x, y instanceof Tensor ? y : undefined, 'evaluateSync'), opts?.batchSize ?? 32);
+  }
+
+  /** Outputs for every sample of a Dataset as one host array (for metrics over big sets). */
+  predictDataset(data: Dataset, opts: { batchSize?: number } = {}): { data: Float32Array; shape: number[] } {
+    return predictDataset(this, data, opts.batchSize ?? 128);
+  }
+
+  /** `predictDataset` with asynchronous reads: works on every backend, webgpu included. */
+  predictDatasetAsync(data: Dataset, opts: { batchSize?: number } = {}): Promise<{ data: Float32Array; shape: number[] }> {
+    return predictDatasetAsync(this, data, opts.batchSize ?? 128);
+  }
+
+  /** The same as `evaluate` (kept from when evaluate was synchronous). */
+  evaluateAsync(data: Dataset, opts: { batchSize?: number } = {}): Promise<Logs> {
+    return evaluateDatasetAsync(this, this.requireCompiled('evaluateAsync'), data, opts.batchSize ?? 32);
+  }
+
+  private requireCompiled(op: string): Compiled {
+    if (!this.compiled) throw new Error(`${this.label}: call compile({ optimizer, loss, metrics }) before ${op}()`);
+    return this.compiled;
+  }
+
   // ------------------------------------------------------------------ saving
 
   /**
@@ -492,6 +581,8 @@ export function model(args: ModelArgs): Model {
   return new Model(args);
 }
 
+
+// Model and Sequential load by class name (deserializeLayer), as nested layers and from model.json
 registerLayerClass(Model);
 registerLayerClass(Sequential);
 

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { layers as L } from '../../src/index.js';
-import { deserializeLayer, serializeLayer } from '../../src/layers/layer.js';
+import { serializeLayer } from '../../src/layers/layer.js';
+import { deserializeLayer } from '../../src/layers/builtin.js';
 
 const x = () => ck.tensor(Array.from({ length: 24 }, (_, i) => i - 10), [2, 3, 4]);
 const same = (a: ck.Tensor, b: ck.Tensor) => {

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { layers as L } from '../../src/index.js';
-import { Layer, deserializeLayer, registeredLayerClassNames, serializeLayer } from '../../src/layers/layer.js';
+import { Layer, serializeLayer } from '../../src/layers/layer.js';
+import { deserializeLayer, registeredLayerClassNames } from '../../src/layers/builtin.js';
 import { closestKey, editDistance } from '../../src/layers/options.js';
 
 /** Minimal valid options of every factory in `ck.layers`. */
@@ -79,7 +80,7 @@ const FACTORY_ARGS: Record<string, Record<string, unknown>> = {
 
 /** Lowercase function exports of `ck.layers` that are not layer factories. */
 const NOT_FACTORIES = new Set([
-  'checkRegularizer', 'regularizerPenalty', 'registerLayerClass', 'deserializeLayer', 'serializeLayer',
+  'checkRegularizer', 'regularizerPenalty', 'registerLayerClass', 'deserializeLayer', 'registeredLayerClassNames', 'serializeLayer',
   'uniqueLayerName', 'baseWeight', 'input',
 ]);
 

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { EXPORTERS } from '../../src/models/onnx/export_layers.js';
-import { registeredLayerClassNames } from '../../src/layers/layer.js';
+import { registeredLayerClassNames } from '../../src/layers/builtin.js';
 import { compareToBar, readFixture, readOnnxBytes, toChannelsLast } from '../util/onnx_fixtures.js';
 import { rand, relDiff, runOrt, toChannelsFirst } from '../util/onnx_ort.js';
 

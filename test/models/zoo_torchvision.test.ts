@@ -13,7 +13,6 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { layers as L, zoo } from '../../src/index.js';
-import '../../src/models/training.js';
 import { openWebGPU } from '../util/webgpu.js';
 
 interface Forward {

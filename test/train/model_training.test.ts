@@ -3,7 +3,6 @@ import * as ck from '../../src/index.js';
 import * as layers from '../../src/layers/index.js';
 import { sequential, type Model } from '../../src/models/model.js';
 import * as zoo from '../../src/models/zoo/index.js';
-import '../../src/models/training.js';
 import { SGD } from '../../src/optim/optimizer.js';
 import { Dataset } from '../../src/data/dataset.js';
 import { loadDigits } from '../../src/data/digits.js';

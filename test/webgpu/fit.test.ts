@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import * as zoo from '../../src/models/zoo/index.js';
-import '../../src/models/training.js';
 import { loadDigits } from '../../src/data/digits.js';
 import { openWebGPU } from './gpu.js';
 

@@ -11,8 +11,6 @@
  */
 import { existsSync } from 'node:fs';
 import '../../backends/ts/index.js';
-// (the ONNX graph interpreter registers itself with loadOnnx when imported)
-import '../../models/onnx/graph_model.js';
 import { loadModel } from '../../models/io.js';
 import { flagInt, flagString, UsageError, type Command, type ParsedArgs } from '../args.js';
 

@@ -9,7 +9,6 @@ import { loadData } from '../data_source.js';
 import { loadSavedModel } from '../saved_model.js';
 import { heldOut, TTA_NAMES, type TtaName } from '../training_run.js';
 import { ttaFlag } from './train.js';
-import '../../models/training.js';
 import { DataFormatError } from '../../data/errors.js';
 
 const HELP = `usage: convkit evaluate [MODEL_DIR] [options]

@@ -10,8 +10,6 @@
  */
 import { existsSync } from 'node:fs';
 import '../../backends/ts/index.js';
-// (the ONNX graph interpreter registers itself with loadOnnx when imported)
-import '../../models/onnx/graph_model.js';
 import { loadModel } from '../../models/io.js';
 import type { Model } from '../../models/model.js';
 import * as zoo from '../../models/zoo/index.js';

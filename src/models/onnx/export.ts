@@ -51,10 +51,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { VERSION } from '../../version.js';
 import { encodeOnnxModel, mkAttr, ONNX_DTYPE, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './proto.js';
 import { EXPORTERS, isContainerLayer, withWeightsRead } from './export_layers.js';
-import * as builtinLayers from '../../layers/index.js';
-
-/** convkit's own layer classes (a class registered with registerLayerClass elsewhere is custom). */
-const BUILTIN_CLASSES: ReadonlySet<unknown> = new Set(Object.values(builtinLayers).filter((v) => typeof v === 'function' && typeof (v as { className?: unknown }).className === 'string'));
+import { isBuiltinLayerClass } from '../../layers/builtin.js';
 
 export type OnnxInputLayout = 'NHWC' | 'NCHW';
 
@@ -242,7 +239,7 @@ function unexportable(graph: Graph, prefix: string, out: { builtin: string[]; cu
       continue;
     }
     if (Object.prototype.hasOwnProperty.call(EXPORTERS, l.className)) continue;
-    (BUILTIN_CLASSES.has(l.constructor) ? out.builtin : out.custom).push(`${name} (${l.className})`);
+    (isBuiltinLayerClass(l.constructor) ? out.builtin : out.custom).push(`${name} (${l.className})`);
   }
 }
 

@@ -21,7 +21,7 @@
  */
 import { attr, type OnnxModel, type OnnxNode, type OnnxValueInfo, encodeOnnxModel, onnxDtypeName, ONNX_DTYPE } from './proto.js';
 import { nodeLabel } from './graph_ops.js';
-import { OnnxImportError, inputsOf, registerGraphModel } from './import.js';
+import { OnnxImportError, inputsOf } from './import.js';
 import { GRAPH_OPS } from './graph_ops.js';
 import { type GCtx, type GVal, fromOnnxTensor, isFloatDt, nums } from './graph_values.js';
 import { isGradEnabled, noGrad } from '../../autograd/reverse_mode.js';
@@ -488,5 +488,4 @@ function failWith(file: string, problems: string[]): never {
   throw new OnnxImportError(file, problems);
 }
 
-registerGraphModel((m, order, opts) => new OnnxGraphModel(m, order, opts));
 

@@ -35,7 +35,9 @@ import { Permute } from '../../layers/extra.js';
 import { Model, model } from '../model.js';
 import { GraphBuilder, sanitize } from '../graph_build.js';
 import { graphProblems, legacyProblem } from './graph_ops.js';
-import type { OnnxGraphModel } from './graph_model.js';
+// A cycle (graph_model.ts imports this module's helpers; OnnxGraphModel extends Model): safe,
+// because neither module uses the other's bindings at the top level, only inside functions.
+import { OnnxGraphModel } from './graph_model.js';
 
 export { sanitize };
 
@@ -56,13 +58,6 @@ export class OnnxImportError extends Error {
   }
 }
 
-type GraphModelFactory = (m: OnnxModel, order: OnnxNode[], opts: { file: string; opset: number; channelsLast: boolean; name?: string }) => OnnxGraphModel;
-let makeGraphModel: GraphModelFactory | null = null;
-/** graph_model.ts registers its class here (it extends Model, which imports this module: a direct import would be a cycle). */
-export function registerGraphModel(f: GraphModelFactory): void {
-  makeGraphModel = f;
-}
-
 /** How `loadOnnx` maps the graph: see `OnnxImportOptions.mode`. */
 export type OnnxImportMode = 'auto' | 'layers' | 'graph';
 const MODES: readonly OnnxImportMode[] = ['auto', 'layers', 'graph'];
@@ -81,24 +76,7 @@ export interface OnnxImportOptions {
   mode?: OnnxImportMode;
 }
 
-/**
- * True when `bytes` decode as an ONNX ModelProto with a graph (content detection: the
- * extension is never consulted).
- */
-export function isOnnx(bytes: Uint8Array | ArrayBuffer): boolean {
-  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  if (b.length < 2) return false;
-  // A ModelProto starts with a tag of one of its fields: ir_version (0x08), opset_import
-  // (0x42), producer_name (0x12), graph (0x3a), ... JSON starts with '{' or whitespace.
-  const first = b[0];
-  if (![0x08, 0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72].includes(first)) return false;
-  try {
-    const m = decodeOnnxModel(b);
-    return !!m.graph && (m.graph.nodes.length > 0 || m.graph.outputs.length > 0);
-  } catch {
-    return false;
-  }
-}
+export { isOnnx } from './detect.js';
 
 export const clPerm = (r: number): number[] => (r < 3 ? identity(r) : [0, ...Array.from({ length: r - 2 }, (_, i) => i + 2), 1]);
 export const identity = (r: number): number[] => Array.from({ length: r }, (_, i) => i);
@@ -160,8 +138,7 @@ function importGraph(m: OnnxModel, file: string, channelsLast: boolean, name?: s
   const known = new Set([...g.initializers.map((t) => t.name), ...g.inputs.map((v) => v.name)]);
   const order = topoOrder(m, file, known);
   const modelName = name !== undefined ? sanitize(name.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, '')) : sanitize(g.name);
-  if (!makeGraphModel) throw new Error('loadOnnx: the graph interpreter is not loaded (import convkit, or src/models/onnx/graph_model.js)');
-  return makeGraphModel(m, order, { file, opset, channelsLast, ...(modelName ? { name: modelName } : {}) });
+  return new OnnxGraphModel(m, order, { file, opset, channelsLast, ...(modelName ? { name: modelName } : {}) });
 }
 
 /** Outer-scope names a subgraph reads (not made inside it), recursively. */

@@ -10,7 +10,8 @@
  * Every problem is a ModelFormatError naming the file, the layer and what was expected;
  * layers made before a failure are disposed (nothing half-loaded).
  */
-import { deserializeLayer, type Layer } from '../../layers/layer.js';
+import { type Layer } from '../../layers/layer.js';
+import { deserializeLayer } from '../../layers/builtin.js';
 import { input, type SymbolicTensor } from '../../layers/symbolic.js';
 import { fromValues } from '../../registry/storage.js';
 import { ModelFormatError } from '../io.js';
