@@ -12,7 +12,8 @@ import type { WasmBackend } from '../../src/backends/wasm/index.js';
 import { MIN_PARALLEL_FLOPS } from '../../src/backends/wasm/backend.js';
 import { setWorkerStarterForTests } from '../../src/backends/wasm/threads.js';
 import { computeConv2DInfo, type ConvOpts } from '../../src/kernels/conv_info.js';
-import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedConv2D } from '../../src/kernels/conv.js';
+import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedConv2D, asConv3d } from '../../src/kernels/conv.js';
+import { CONV_GEOMETRY, CONV_PATH } from '../../src/kernels/wasm_abi.js';
 import { rand } from '../util/rand.mjs';
 import { cli } from '../util/cli.js';
 
@@ -228,6 +229,19 @@ describe('wasm threads', () => {
         expect(diff, `${one[i].key} on ${n} threads differs at ${diff}`).toBe(-1);
       }
     }
+  });
+
+  it('Winograd with fewer blocks than threads splits each block into slices of filters: one part per thread', async () => {
+    const be = await useThreads(3);
+    const parts = (x: number[], w: number[], threads: number) => {
+      const c = asConv3d(computeConv2DInfo('threads test', x, w, { padding: 'same' }));
+      return be.wasm.conv_forward_parts_f32(be.params(CONV_GEOMETRY.map((f) => c[f])), be.workspace(), CONV_PATH.winograd, threads);
+    };
+    // 13x13 at batch 1: 49 tiles, one block; 20x20: 100 tiles, two blocks
+    expect([1, 2, 3].map((t) => parts([1, 13, 13, 64], [3, 3, 64, 200], t))).toEqual([1, 2, 3]);
+    expect([1, 2, 3].map((t) => parts([1, 20, 20, 32], [3, 3, 32, 48], t))).toEqual([2, 2, 4]);
+    // blocks enough for the threads: whole blocks, up to 4 parts per thread (900 tiles in blocks of 128)
+    expect(parts([4, 29, 29, 64], [3, 3, 64, 64], 2)).toBe(8);
   });
 
   it('row- and block-split kernels (broadcasting binary ops, where, softmax, cross-entropy, reductions, LRN) run on the workers', async () => {
