@@ -22,7 +22,8 @@ Trains a CNN and reports its loss and accuracy on held-out images, with a confus
   --model NAME          a zoo model (default per data set: ${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.model}`).join(', ')})
   --epochs N            default per data set (${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.epochs}`).join(', ')})
   --batch-size N        default per data set (32 or 64)
-  --optimizer NAME      ${OPTIMIZER_NAMES.join(', ')} (default per data set: ${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.optimizer ?? 'adam'}`).join(', ')})
+  --optimizer NAME      ${OPTIMIZER_NAMES.join(', ')}
+                        (default per data set: ${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.optimizer ?? 'adam'}`).join(', ')})
   --weight-decay X      the optimizer's weight decay (adamw: decoupled, as PyTorch's AdamW; others:
                         L2 added to the gradient); default the data set's, else the optimizer's
   --lr X                learning rate (default: adam per data set, sgd 0.01, others 0.001)
@@ -35,10 +36,12 @@ ${THREADS_HELP}
   --validation-split F  hold out this fraction of the training images for val_ metrics
   --test-split F        held-out fraction for sets without a test part (digits, semeion; default 0.2)
   --limit N             use only the first N training images (and --test-limit N test images)
-  --label-smoothing S   cross-entropy label smoothing in [0, 1) (default 0), as PyTorch's and Keras's
+  --label-smoothing S   cross-entropy label smoothing in [0, 1), as PyTorch's and Keras's; default
+                        per data set (${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.labelSmoothing ?? 0}`).join(', ')})
   --tta NAME            test-time augmentation of the held-out evaluation: flip (average the
-                        probabilities of each image and its mirror image) or none; default per
-                        data set (${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.tta ?? 'none'}`).join(', ')}); the single-view accuracy is printed too
+                        probabilities of each image and its mirror image; the single-view
+                        accuracy is printed too) or none; default per data set
+                        (${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.tta ?? 'none'}`).join(', ')})
   --augment             random crops (2 px), rotations (10 degrees) and zoom (10%) on the fly
                         (fashion-mnist's default model flips images at random unless --no-augment)
   --save PATH           save the trained model (model.json, weights.bin, training.json) in PATH
