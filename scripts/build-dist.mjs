@@ -11,7 +11,7 @@
 //   4. The full build minifies the JavaScript (see minifyJs); --js-only leaves it readable.
 //   5. The CLI entry is made executable.
 // Usage: node scripts/build-dist.mjs [--js-only]   (after gen-version and, when assembly/ changed,
-// build:wasm; --js-only skips step 3, for `npm start`, which only runs the CLI)
+// build:wasm; --js-only skips steps 3 and 4, for `npm start`, which only runs the CLI)
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';

@@ -10,7 +10,7 @@ import type { OptimizerKind } from '../optim/optimizer.js';
 import { cosineDecay } from '../optim/schedules.js';
 import { confusionMatrix, type ConfusionMatrix } from '../train/metrics.js';
 import { TerminateOnNaN, type Callback, type ProgressBarOptions, type StopRecord } from '../train/callbacks.js';
-import type { AugmentOptions } from '../vision/augment.js';
+import { transformBatch, type AugmentOptions } from '../vision/augment.js';
 import { Dataset } from '../data/dataset.js';
 import { loadData, type DataChoice, type LoadedData } from './data_source.js';
 import { confusionMatrixImage, historyChart } from '../plot/charts.js';
@@ -186,12 +186,8 @@ export interface HeldOutResult extends SplitResult {
 /** The same images mirrored left to right (samples [H, W, C]). */
 function mirrored(ds: Dataset): Dataset {
   const [h, w, c] = ds.sampleShape;
-  const x = new Float32Array(ds.x.length);
-  for (let n = 0, row = w * c; n < ds.length * h; n++) {
-    const base = n * row;
-    for (let j = 0; j < w; j++) x.set(ds.x.subarray(base + (w - 1 - j) * c, base + (w - j) * c), base + j * c);
-  }
-  return new Dataset({ x, y: ds.y, sampleShape: ds.sampleShape, numClasses: ds.numClasses, classNames: ds.classNames });
+  const { data } = transformBatch({ data: ds.x, shape: [ds.length, h, w, c] }, { flipH: true });
+  return new Dataset({ x: data, y: ds.y, sampleShape: ds.sampleShape, numClasses: ds.numClasses, classNames: ds.classNames });
 }
 
 /** Log of the mean of the softmax probabilities of two logit rows [N, K] (the log-probabilities of the average). */

@@ -234,14 +234,17 @@ export function augment(x: Tensor, opts: AugmentOptions = {}): Tensor {
   return new Augmenter(opts).apply(x);
 }
 
+/** The same transform `t` (the rest the identity) of every image of a host batch, without clipping. */
+export function transformBatch(batch: ImageBatch, t: Partial<ImageTransform>): ImageBatch {
+  const out = new Float32Array(batch.data.length);
+  const full: ImageTransform = { flipH: false, flipV: false, angle: 0, scale: 1, shiftY: 0, shiftX: 0, brightness: 0, contrast: 1, channelShift: [], ...t };
+  for (let i = 0; i < batch.shape[0]; i++) applyTransform(batch.data, out, batch.shape, i, full, null);
+  return { data: out, shape: batch.shape };
+}
+
 function deterministic(x: Tensor, op: string, t: Partial<ImageTransform>): Tensor {
   checkShape(x.shape, op);
-  const shape = x.shape;
-  const src = Float32Array.from(x.dataSync());
-  const out = new Float32Array(src.length);
-  const full: ImageTransform = { flipH: false, flipV: false, angle: 0, scale: 1, shiftY: 0, shiftX: 0, brightness: 0, contrast: 1, channelShift: [], ...t };
-  for (let i = 0; i < shape[0]; i++) applyTransform(src, out, shape, i, full, null);
-  return tensor(out, shape, 'float32');
+  return tensor(transformBatch({ data: Float32Array.from(x.dataSync()), shape: x.shape }, t).data, x.shape, 'float32');
 }
 
 /** Mirror each image left-right. */

@@ -487,5 +487,3 @@ function keepVal(v: GVal): GVal {
 function failWith(file: string, problems: string[]): never {
   throw new OnnxImportError(file, problems);
 }
-
-

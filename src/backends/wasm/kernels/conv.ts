@@ -78,16 +78,16 @@ function convFlops(conv: Conv2DInfo | Conv3DInfo): number {
 }
 
 /**
- * Run path `path` of kernel family `which` on inputs [a, b], on the backend's threads
- * when it is big enough (each module kernel computes disjoint parts of its output, with
- * bitwise the same result on any number of threads: see assembly/conv_f32.ts).
- */
-/**
  * Floats the Winograd filter transform moves per (channel, filter) pair: it reads the 9 taps
  * and writes 16 cells, with a few adds (a memory-bound pass, for the threads' cut-over).
  */
 const WINOGRAD_FILTER_FLOATS = 25;
 
+/**
+ * Run path `path` of kernel family `which` on inputs [a, b], on the backend's threads
+ * when it is big enough (each module kernel computes disjoint parts of its output, with
+ * bitwise the same result on any number of threads: see assembly/conv_f32.ts).
+ */
 function run(which: Which, path: PathName, [a, b, bias]: TensorInfo[], conv: Conv2DInfo | Conv3DInfo, be: WasmBackend, fused?: FusedConv2DAttrs): TensorInfo {
   const s = convShapes(conv);
   const out = be.alloc(which === 'forward' ? s.y : which === 'input' ? s.x : s.w);
