@@ -22,7 +22,7 @@ import {
 import { conv_direct_fits, conv_direct_forward_f32, conv_direct_filter_fits, conv_direct_backprop_filter_f32 } from './conv_direct_f32';
 import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
 import { epiOn, epilogue_begin, epilogue_end, epilogue_pixels } from './epilogue_f32';
-import { conv_winograd_fits, conv_winograd_pays, conv_winograd_filter_bytes, conv_winograd_filter_f32, winograd_parts, winograd_forward_f32 } from './conv_winograd_f32';
+import { conv_winograd_fits, conv_winograd_pays, conv_winograd_filter_bytes, conv_winograd_filter_f32, winograd_parts, winograd_forward_f32, conv_winograd_dw_pays, winograd_backprop_filter_f32 } from './conv_winograd_f32';
 
 // Threads: each kernel computes part `part` of `parts` (0 of 1 on one thread), and the
 // parts are disjoint sets of output elements, each computed with the same sums in the same
@@ -336,6 +336,7 @@ export function conv_backprop_input_f32(dy: usize, w: usize, dx: usize, geom: us
 export function conv_backprop_filter_path_f32(geom: usize, ws: usize): i32 {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (conv_is_depthwise()) return CONV_PATH_DEPTHWISE;
+  if (conv_winograd_dw_pays()) return CONV_PATH_WINOGRAD;
   if (conv_direct_filter_fits()) return CONV_PATH_DIRECT;
   return conv_is_pointwise() ? CONV_PATH_POINTWISE : CONV_PATH_GEMM;
 }
@@ -347,6 +348,7 @@ export function conv_backprop_filter_applies_f32(path: i32, geom: usize, ws: usi
   if (path == CONV_PATH_POINTWISE) return conv_is_pointwise();
   if (path == CONV_PATH_DEPTHWISE) return conv_is_depthwise();
   if (path == CONV_PATH_DIRECT) return conv_direct_filter_fits();
+  if (path == CONV_PATH_WINOGRAD) return conv_winograd_fits();
   return false;
 }
 
@@ -359,6 +361,10 @@ export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: u
   }
   if (path == CONV_PATH_DIRECT) {
     conv_direct_backprop_filter_f32(x, dy, dw, ws, part, parts);
+    return;
+  }
+  if (path == CONV_PATH_WINOGRAD) {
+    winograd_backprop_filter_f32(x, dy, dw, ws, part, parts);
     return;
   }
   const pointwise = path == CONV_PATH_POINTWISE;

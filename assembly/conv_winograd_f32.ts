@@ -1,6 +1,7 @@
 // Winograd F(2x2, 3x3): the forward 3x3 convolution, stride 1, dilation 1, one group, with
 // 2.25x fewer multiplies than im2col + GEMM (Lavin & Gray, 2016); conv_f32.ts also runs the
-// input gradient on it (the forward convolution of dy with the flipped filter). Each 2x2 block of output
+// input gradient on it (the forward convolution of dy with the flipped filter), and the filter
+// gradient runs the transposed algorithm, F(3x3, 2x2) (winograd_backprop_filter_f32, below). Each 2x2 block of output
 // pixels (a tile) of image n reads the 4x4 input patch d at (2 ty - padTop, 2 tx - padLeft);
 // with the 4x4 transforms
 //
@@ -32,6 +33,7 @@ import { WS_WINO, WINO_BYTES } from './gemm_config';
 import { gemm_f32_driver, A_MATRIX, C_MATRIX } from './gemm_f32';
 import { gN, gH, gW, gC, gF, gOH, gOW, gKD, gD, gKH, gKW, gSH, gSW, gDH, gDW, gPH, gPW, gGroups } from './conv_geometry';
 import { epiOn, epilogue_suspend, epilogue_resume, epilogue_tile } from './epilogue_f32';
+import { madd_v } from './math_f32x4';
 
 /** Tiles per block for C input channels and F filters: V and M of a block fill at most WINO_BYTES. */
 function blockTiles(C: i32, F: i32): i32 {
@@ -152,12 +154,52 @@ export function conv_winograd_filter_f32(w: usize, u: usize, n: i32, F: i32, C: 
 }
 
 /**
+ * V = (B^T d_tc B)_k for tiles t0 .. t0 + nt - 1 of the loaded geometry and channels [c0, c1)
+ * (multiples of 4) of the NHWC image x: each tile's 4x4 input patch at (2 ty - padTop,
+ * 2 tx - padLeft), cells outside the image read as 0, four channels at a time in registers.
+ * Cell k of tile t, channel c, goes to V + k vCell + t vTile + 4 (c - c0) bytes.
+ */
+// @ts-ignore: decorator
+@inline function transformInputs(x: usize, V: usize, t0: i32, nt: i32, c0: i32, c1: i32, vCell: usize, vTile: usize): void {
+  const C = gC, H = gH, W = gW;
+  const TH = (gOH + 1) >> 1, TW = (gOW + 1) >> 1;
+  const rowBytes = <usize>W * <usize>C << 2, pixBytes = <usize>C << 2;
+  for (let t = 0; t < nt; t++) {
+    const tile = t0 + t;
+    const n = tile / (TH * TW), r = tile - n * TH * TW;
+    const iy0 = (r / TW) * 2 - gPH, ix0 = (r % TW) * 2 - gPW;
+    const r0 = iy0 >= 0 && iy0 < H, r1 = iy0 + 1 >= 0 && iy0 + 1 < H, r2 = iy0 + 2 >= 0 && iy0 + 2 < H, r3 = iy0 + 3 >= 0 && iy0 + 3 < H;
+    const k0 = ix0 >= 0 && ix0 < W, k1 = ix0 + 1 >= 0 && ix0 + 1 < W, k2 = ix0 + 2 >= 0 && ix0 + 2 < W, k3 = ix0 + 3 >= 0 && ix0 + 3 < W;
+    // the patch's top-left cell (outside the image when padded: only cells inside are read)
+    const p0 = x + <usize>n * <usize>H * rowBytes + <usize>(iy0 * <i32>rowBytes + ix0 * <i32>pixBytes);
+    const dst = V + <usize>t * vTile;
+    for (let c = c0; c < c1; c += 4) {
+      const p = p0 + (<usize>c << 2), q = dst + (<usize>(c - c0) << 2);
+      // B^T d, column by column: t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3
+      let d0 = ld(p, r0 && k0), d1 = ld(p + rowBytes, r1 && k0), d2 = ld(p + 2 * rowBytes, r2 && k0), d3 = ld(p + 3 * rowBytes, r3 && k0);
+      const t00 = f32x4.sub(d0, d2), t10 = f32x4.add(d1, d2), t20 = f32x4.sub(d2, d1), t30 = f32x4.sub(d1, d3);
+      d0 = ld(p + pixBytes, r0 && k1); d1 = ld(p + rowBytes + pixBytes, r1 && k1); d2 = ld(p + 2 * rowBytes + pixBytes, r2 && k1); d3 = ld(p + 3 * rowBytes + pixBytes, r3 && k1);
+      const t01 = f32x4.sub(d0, d2), t11 = f32x4.add(d1, d2), t21 = f32x4.sub(d2, d1), t31 = f32x4.sub(d1, d3);
+      d0 = ld(p + 2 * pixBytes, r0 && k2); d1 = ld(p + rowBytes + 2 * pixBytes, r1 && k2); d2 = ld(p + 2 * rowBytes + 2 * pixBytes, r2 && k2); d3 = ld(p + 3 * rowBytes + 2 * pixBytes, r3 && k2);
+      const t02 = f32x4.sub(d0, d2), t12 = f32x4.add(d1, d2), t22 = f32x4.sub(d2, d1), t32 = f32x4.sub(d1, d3);
+      d0 = ld(p + 3 * pixBytes, r0 && k3); d1 = ld(p + rowBytes + 3 * pixBytes, r1 && k3); d2 = ld(p + 2 * rowBytes + 3 * pixBytes, r2 && k3); d3 = ld(p + 3 * rowBytes + 3 * pixBytes, r3 && k3);
+      const t03 = f32x4.sub(d0, d2), t13 = f32x4.add(d1, d2), t23 = f32x4.sub(d2, d1), t33 = f32x4.sub(d1, d3);
+      // times B, row by row: v0 = e0 - e2, v1 = e1 + e2, v2 = e2 - e1, v3 = e1 - e3 (cells k = 4 row + col)
+      row4(q, vCell, t00, t01, t02, t03);
+      row4(q + 4 * vCell, vCell, t10, t11, t12, t13);
+      row4(q + 8 * vCell, vCell, t20, t21, t22, t23);
+      row4(q + 12 * vCell, vCell, t30, t31, t32, t33);
+    }
+  }
+}
+
+/**
  * y = conv(x, w) for the loaded geometry, `u` the transformed filter; tiles of part `part`
  * of `parts`. With the epilogue on (FusedConv2D), each tile's pixels get it as soon as they
  * are written.
  */
 export function winograd_forward_f32(x: usize, u: usize, y: usize, ws: usize, part: i32, parts: i32): void {
-  const C = gC, F = gF, H = gH, W = gW, OH = gOH, OW = gOW;
+  const C = gC, F = gF, OH = gOH, OW = gOW;
   const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1;
   const T = gN * TH * TW;
   const TB = tilesPerBlock(T, C, F);
@@ -171,7 +213,6 @@ export function winograd_forward_f32(x: usize, u: usize, y: usize, ws: usize, pa
   // that a transform's 16 loads or stores fall in one few-kB block (16 planes a power of two
   // apart would share one L1 set); the GEMMs read them with leading dimensions 16 C and 16 F
   const vCell = <usize>C << 2, mCell = <usize>F << 2, uCell = <usize>F << 2;
-  const rowBytes = <usize>W * <usize>C << 2, pixBytes = <usize>C << 2;
   const epi = epiOn;
   let transformed = -1; // the block whose input transform V holds
   for (let unit = u0; unit < u1; unit++) {
@@ -181,33 +222,7 @@ export function winograd_forward_f32(x: usize, u: usize, y: usize, ws: usize, pa
     // input transform: V_k[t][c..c+3] = (B^T d B)_k, in registers
     if (blk != transformed) {
       transformed = blk;
-      for (let t = 0; t < nt; t++) {
-        const tile = t0 + t;
-        const n = tile / (TH * TW), r = tile - n * TH * TW;
-        const iy0 = (r / TW) * 2 - gPH, ix0 = (r % TW) * 2 - gPW;
-        const r0 = iy0 >= 0 && iy0 < H, r1 = iy0 + 1 >= 0 && iy0 + 1 < H, r2 = iy0 + 2 >= 0 && iy0 + 2 < H, r3 = iy0 + 3 >= 0 && iy0 + 3 < H;
-        const c0 = ix0 >= 0 && ix0 < W, c1 = ix0 + 1 >= 0 && ix0 + 1 < W, c2 = ix0 + 2 >= 0 && ix0 + 2 < W, c3 = ix0 + 3 >= 0 && ix0 + 3 < W;
-        // the patch's top-left cell (outside the image when padded: only cells inside are read)
-        const p0 = x + <usize>n * <usize>H * rowBytes + <usize>(iy0 * <i32>rowBytes + ix0 * <i32>pixBytes);
-        const dst = V + (<usize>t * 16 * <usize>C << 2);
-        for (let c = 0; c < C; c += 4) {
-          const p = p0 + (<usize>c << 2), q = dst + (<usize>c << 2);
-          // B^T d, column by column: t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3
-          let d0 = ld(p, r0 && c0), d1 = ld(p + rowBytes, r1 && c0), d2 = ld(p + 2 * rowBytes, r2 && c0), d3 = ld(p + 3 * rowBytes, r3 && c0);
-          const t00 = f32x4.sub(d0, d2), t10 = f32x4.add(d1, d2), t20 = f32x4.sub(d2, d1), t30 = f32x4.sub(d1, d3);
-          d0 = ld(p + pixBytes, r0 && c1); d1 = ld(p + rowBytes + pixBytes, r1 && c1); d2 = ld(p + 2 * rowBytes + pixBytes, r2 && c1); d3 = ld(p + 3 * rowBytes + pixBytes, r3 && c1);
-          const t01 = f32x4.sub(d0, d2), t11 = f32x4.add(d1, d2), t21 = f32x4.sub(d2, d1), t31 = f32x4.sub(d1, d3);
-          d0 = ld(p + 2 * pixBytes, r0 && c2); d1 = ld(p + rowBytes + 2 * pixBytes, r1 && c2); d2 = ld(p + 2 * rowBytes + 2 * pixBytes, r2 && c2); d3 = ld(p + 3 * rowBytes + 2 * pixBytes, r3 && c2);
-          const t02 = f32x4.sub(d0, d2), t12 = f32x4.add(d1, d2), t22 = f32x4.sub(d2, d1), t32 = f32x4.sub(d1, d3);
-          d0 = ld(p + 3 * pixBytes, r0 && c3); d1 = ld(p + rowBytes + 3 * pixBytes, r1 && c3); d2 = ld(p + 2 * rowBytes + 3 * pixBytes, r2 && c3); d3 = ld(p + 3 * rowBytes + 3 * pixBytes, r3 && c3);
-          const t03 = f32x4.sub(d0, d2), t13 = f32x4.add(d1, d2), t23 = f32x4.sub(d2, d1), t33 = f32x4.sub(d1, d3);
-          // times B, row by row: v0 = e0 - e2, v1 = e1 + e2, v2 = e2 - e1, v3 = e1 - e3 (cells k = 4 row + col)
-          row4(q, vCell, t00, t01, t02, t03);
-          row4(q + 4 * vCell, vCell, t10, t11, t12, t13);
-          row4(q + 8 * vCell, vCell, t20, t21, t22, t23);
-          row4(q + 12 * vCell, vCell, t30, t31, t32, t33);
-        }
-      }
+      transformInputs(x, V, t0, nt, 0, C, vCell, 16 * vCell);
     }
     // the 16 GEMMs (the epilogue waits for the output transform)
     epilogue_suspend();
@@ -250,4 +265,241 @@ export function winograd_forward_f32(x: usize, u: usize, y: usize, ws: usize, pa
       }
     }
   }
+}
+
+// The filter gradient, F(3x3, 2x2): the forward algorithm's bilinear form read the other way
+// round. For one tile, sum_f <dy_f, y_f> = sum_k (A dy A^T)_k (G g G^T)_k (B^T d B)_k, so the
+// gradient with respect to g is
+//
+//   dW_cf = sum over tiles of  G^T [ (A dy_tf A^T) . (B^T d_tc B) ] G       (3x3, A = (A^T)^T, 4x2)
+//
+// where dy_tf is the tile's 2x2 block of dy for filter f (0 past the output's edge). With the
+// 16 cells k, that is 16 GEMMs whose reduction runs over the tiles:
+//
+//   M_k [F x C] = sum_t Z_k[t]^T V_k[t],   Z_k[t][f] = (A dy_tf A^T)_k,   V_k as in the forward pass
+//
+// accumulated block by block of tiles in the workspace, then dW_cf = G^T m_cf G. 16 multiply-adds
+// per (c, f) per tile where the im2col GEMM does 36 (9 taps x 4 pixels).
+
+/** Bytes after the filter gradient's blocks for G^T m (12 vectors). */
+const DW_SCRATCH: i32 = 256 + 32 * 64; // G^T m, and the planes' padding
+
+/** Channels per chunk of the filter gradient (the GEMMs' columns). */
+function dwChunkC(C: i32): i32 {
+  return min(C, 64);
+}
+
+/** Filters per chunk: a chunk's 16 M matrices (16 x FC x CC floats) fill at most a quarter of WINO_BYTES. */
+function dwChunkF(C: i32, F: i32): i32 {
+  return min(min(F, 256), max(4, (((WINO_BYTES >> 2) >> 6) / dwChunkC(C)) & ~3));
+}
+
+/**
+ * Tiles per block of the filter gradient: V and Z of a block fill the rest of WINO_BYTES, at
+ * most 256 (the GEMM's KC: one K block per call). Chunks and blocks depend on the geometry
+ * alone, never on the thread count, so every sum is taken in the same order on any number of threads.
+ */
+function dwTilesPerBlock(C: i32, F: i32): i32 {
+  const CC = dwChunkC(C), FC = dwChunkF(C, F);
+  return min(256, (WINO_BYTES - DW_SCRATCH - 64 * CC * FC) / (64 * (CC + FC)));
+}
+
+/**
+ * Whether dispatch should take this path for the filter gradient of the loaded geometry (before
+ * the direct kernel): it fits (as the forward pass), with at least 8 channels and 32 tiles.
+ * Measured against the direct kernel, best of alternating runs (plain build, AMD EPYC, 'same'
+ * padding, 2026-12-07): one thread 1.2x (14x14, 8 -> 16 channels, batch 16), 1.45x (14x14,
+ * 16 -> 32, batch 64), 1.7-1.9x (7x7 32 -> 64 at batch 64, 29x29 and 56x56 with 64 channels);
+ * two threads 1.45-1.9x on the same layers. Slower with 4 channels (0.7x) and mixed below 32
+ * tiles (7x7 at batch 1: 16 tiles).
+ */
+export function conv_winograd_dw_pays(): bool {
+  return conv_winograd_fits() && gC >= 8 && gN * ((gOH + 1) >> 1) * ((gOW + 1) >> 1) >= 32;
+}
+
+/**
+ * Z = (A dy_tf A^T)_k for tiles t0 .. t0 + nt - 1 and filters [f0, f1) of the NHWC gradient
+ * dy, four filters at a time: with the tile's pixels a b / c e (0 past the edge), rows of A dy
+ * are (a, b), (a + c, b + e), (a - c, b - e), (-c, -e), and a row (p, q) times A^T is
+ * (p, p + q, p - q, -q). Cell k of tile t, filter f, goes to Z + k zCell + t zTile + 4 (f - f0) bytes.
+ */
+// @ts-ignore: decorator
+@inline function transformGrads(dy: usize, Z: usize, t0: i32, nt: i32, f0: i32, f1: i32, zCell: usize, zTile: usize): void {
+  const F = gF, OH = gOH, OW = gOW;
+  const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1;
+  const pixBytes = <usize>F << 2, rowBytes = <usize>OW * pixBytes;
+  for (let t = 0; t < nt; t++) {
+    const tile = t0 + t;
+    const n = tile / (TH * TW), r = tile - n * TH * TW;
+    const oy = (r / TW) * 2, ox = (r % TW) * 2;
+    const two = ox + 1 < OW, down = oy + 1 < OH;
+    const p0 = dy + ((<usize>(n * OH + oy) * <usize>OW + <usize>ox) * <usize>F << 2);
+    const dst = Z + <usize>t * zTile;
+    for (let f = f0; f < f1; f += 4) {
+      const p = p0 + (<usize>f << 2), q = dst + (<usize>(f - f0) << 2);
+      const a = v128.load(p), b = ld(p + pixBytes, two), c = ld(p + rowBytes, down), e = ld(p + rowBytes + pixBytes, two && down);
+      zRow(q, zCell, a, b);
+      zRow(q + 4 * zCell, zCell, f32x4.add(a, c), f32x4.add(b, e));
+      zRow(q + 8 * zCell, zCell, f32x4.sub(a, c), f32x4.sub(b, e));
+      zRow(q + 12 * zCell, zCell, f32x4.neg(c), f32x4.neg(e));
+    }
+  }
+}
+
+/** Cells 4 r .. 4 r + 3 of Z (cells `plane` bytes apart) from row r (p, q) of A dy: (p, p + q, p - q, -q). */
+// @ts-ignore: decorator
+@inline function zRow(q: usize, plane: usize, p0: v128, p1: v128): void {
+  v128.store(q, p0);
+  v128.store(q + plane, f32x4.add(p0, p1));
+  v128.store(q + 2 * plane, f32x4.sub(p0, p1));
+  v128.store(q + 3 * plane, f32x4.neg(p1));
+}
+
+/** G^T applied to (m0, m1, m2, m3): (m0 + (m1 + m2) / 2, (m1 - m2) / 2, (m1 + m2) / 2 + m3), in out0..2. */
+// @ts-ignore: decorator
+@inline function gtCol(m0: v128, m1: v128, m2: v128, m3: v128, HALF: v128, out: usize): void {
+  const s = f32x4.mul(f32x4.add(m1, m2), HALF);
+  v128.store(out, f32x4.add(m0, s));
+  v128.store(out + 16, f32x4.mul(f32x4.sub(m1, m2), HALF));
+  v128.store(out + 32, f32x4.add(s, m3));
+}
+
+/**
+ * dw = d conv / dw applied to dy for the loaded geometry (dw, HWIO [3, 3, C, F], is fully
+ * written): part `part` of `parts`. Units of work are (filter chunk, channel chunk) pairs; with
+ * fewer units than parts, each channel chunk is cut into slices of whole groups of 4 channels
+ * (the GEMMs' columns: every element is still the same sum in the same order, so the result is
+ * bitwise the same on any number of threads). Each unit transforms dy for its filters and x for
+ * its channels, block by block of tiles.
+ */
+export function winograd_backprop_filter_f32(x: usize, dy: usize, dw: usize, ws: usize, part: i32, parts: i32): void {
+  const C = gC, F = gF;
+  const T = gN * ((gOH + 1) >> 1) * ((gOW + 1) >> 1);
+  const CC = dwChunkC(C), FC = dwChunkF(C, F), TB = dwTilesPerBlock(C, F);
+  const nC = (C + CC - 1) / CC, nF = (F + FC - 1) / FC, chunks = nC * nF;
+  const S = chunks >= parts ? 1 : min((parts + chunks - 1) / chunks, CC >> 2);
+  const units = chunks * S;
+  const u0 = <i32>(<i64>units * part / parts), u1 = <i32>(<i64>units * (part + 1) / parts);
+  // M[k][f][c] (16 x FC x CC), then V and Z cell-major (V[k][t][c], Z[k][t][f]: the GEMMs read
+  // their rows in sequence), each cell's plane a cache line longer than the block so that the
+  // transforms' 16 stores do not all fall in one L1 set
+  const Mb = ws + <usize>WS_WINO;
+  const V = Mb + (<usize>16 * <usize>CC * <usize>FC << 2);
+  const vPlane = (<usize>TB * <usize>CC << 2) + 64, zPlane = (<usize>TB * <usize>FC << 2) + 64;
+  const Z = V + 16 * vPlane;
+  const HALF = f32x4.splat(0.5);
+  const scratch = Z + 16 * zPlane; // 12 vectors: G^T m by columns
+  for (let unit = u0; unit < u1; unit++) {
+    const chunk = unit / S, slice = unit - chunk * S;
+    const fi = chunk / nC, ci = chunk - fi * nC;
+    const cBase = ci * CC, groups = (min(CC, C - cBase)) >> 2;
+    const c0 = cBase + ((groups * slice / S) << 2), c1 = cBase + ((groups * (slice + 1) / S) << 2);
+    const f0 = fi * FC, f1 = min(F, f0 + FC);
+    const cw = c1 - c0, fw = f1 - f0;
+    if (cw <= 0) continue;
+    const mCell = <usize>fw * <usize>cw << 2;
+    const zStep = <usize>fw << 2, vStep = <usize>cw << 2, ldm = <usize>cw << 2;
+    for (let t0 = 0; t0 < T; t0 += TB) {
+      const nt = min(TB, T - t0);
+      transformInputs(x, V, t0, nt, c0, c1, vPlane, vStep);
+      transformGrads(dy, Z, t0, nt, f0, f1, zPlane, zStep);
+      // M_k += Z_k^T V_k, read in place (no packing): 4 filters x 8 (or 4) channels per register
+      // tile, each block's sum taken apart and then added (a sum over all tiles in one register
+      // loses more to rounding)
+      const acc = t0 > 0;
+      for (let k = 0; k < 16; k++) {
+        const zk = Z + <usize>k * zPlane, vk = V + <usize>k * vPlane, mk = Mb + <usize>k * mCell;
+        for (let f = 0; f < fw; f += 4) {
+          const zf = zk + (<usize>f << 2), mf = mk + <usize>f * ldm;
+          let c = 0;
+          for (; c + 8 <= cw; c += 8) dwTile8(zf, zStep, vk + (<usize>c << 2), vStep, nt, mf + (<usize>c << 2), ldm, acc);
+          if (c < cw) dwTile4(zf, zStep, vk + (<usize>c << 2), vStep, nt, mf + (<usize>c << 2), ldm, acc);
+        }
+      }
+    }
+    // dW_cf = G^T m G, four channels at a time; dw[i][j][c][f] (HWIO)
+    const tap = <usize>C * <usize>F << 2;
+    for (let f = f0; f < f1; f++) {
+      for (let c = c0; c < c1; c += 4) {
+        const m = Mb + ((<usize>(f - f0) * <usize>cw + <usize>(c - c0)) << 2);
+        // columns j: u_ij = (G^T m_.j)_i, stored at scratch[j][i]
+        for (let j = 0; j < 4; j++) {
+          gtCol(v128.load(m + <usize>j * mCell), v128.load(m + <usize>(4 + j) * mCell), v128.load(m + <usize>(8 + j) * mCell), v128.load(m + <usize>(12 + j) * mCell), HALF, scratch + <usize>j * 48);
+        }
+        const out = dw + ((<usize>c * <usize>F + <usize>f) << 2);
+        for (let i = 0; i < 3; i++) {
+          const s1 = v128.load(scratch + 48 + <usize>i * 16), s2 = v128.load(scratch + 96 + <usize>i * 16);
+          const h = f32x4.mul(f32x4.add(s1, s2), HALF);
+          const w0 = f32x4.add(v128.load(scratch + <usize>i * 16), h);
+          const w1 = f32x4.mul(f32x4.sub(s1, s2), HALF);
+          const w2 = f32x4.add(h, v128.load(scratch + 144 + <usize>i * 16));
+          storeLanes(out + <usize>(3 * i) * tap, w0, <usize>F << 2);
+          storeLanes(out + <usize>(3 * i + 1) * tap, w1, <usize>F << 2);
+          storeLanes(out + <usize>(3 * i + 2) * tap, w2, <usize>F << 2);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * m[i][0..7] (+)= sum over t < nt of z_t[i] v_t[0..7] for filters i = 0..3: z_t and v_t advance
+ * zStep and vStep bytes per tile, m's rows are ldm bytes apart; 8 accumulators in registers.
+ */
+// @ts-ignore: decorator
+@inline function dwTile8(z: usize, zStep: usize, v: usize, vStep: usize, nt: i32, m: usize, ldm: usize, acc: bool): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+  for (let t = 0; t < nt; t++) {
+    const v0 = v128.load(v), v1 = v128.load(v + 16);
+    let s = v128.load32_splat(z);
+    a0 = madd_v(s, v0, a0); b0 = madd_v(s, v1, b0);
+    s = v128.load32_splat(z + 4);
+    a1 = madd_v(s, v0, a1); b1 = madd_v(s, v1, b1);
+    s = v128.load32_splat(z + 8);
+    a2 = madd_v(s, v0, a2); b2 = madd_v(s, v1, b2);
+    s = v128.load32_splat(z + 12);
+    a3 = madd_v(s, v0, a3); b3 = madd_v(s, v1, b3);
+    z += zStep;
+    v += vStep;
+  }
+  if (acc) {
+    a0 = f32x4.add(v128.load(m), a0); b0 = f32x4.add(v128.load(m + 16), b0);
+    a1 = f32x4.add(v128.load(m + ldm), a1); b1 = f32x4.add(v128.load(m + ldm + 16), b1);
+    a2 = f32x4.add(v128.load(m + 2 * ldm), a2); b2 = f32x4.add(v128.load(m + 2 * ldm + 16), b2);
+    a3 = f32x4.add(v128.load(m + 3 * ldm), a3); b3 = f32x4.add(v128.load(m + 3 * ldm + 16), b3);
+  }
+  v128.store(m, a0); v128.store(m + 16, b0);
+  v128.store(m + ldm, a1); v128.store(m + ldm + 16, b1);
+  v128.store(m + 2 * ldm, a2); v128.store(m + 2 * ldm + 16, b2);
+  v128.store(m + 3 * ldm, a3); v128.store(m + 3 * ldm + 16, b3);
+}
+
+/** dwTile8 for the last 4 channels of a slice whose width is not a multiple of 8. */
+// @ts-ignore: decorator
+@inline function dwTile4(z: usize, zStep: usize, v: usize, vStep: usize, nt: i32, m: usize, ldm: usize, acc: bool): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let t = 0; t < nt; t++) {
+    const v0 = v128.load(v);
+    a0 = madd_v(v128.load32_splat(z), v0, a0);
+    a1 = madd_v(v128.load32_splat(z + 4), v0, a1);
+    a2 = madd_v(v128.load32_splat(z + 8), v0, a2);
+    a3 = madd_v(v128.load32_splat(z + 12), v0, a3);
+    z += zStep;
+    v += vStep;
+  }
+  if (acc) {
+    a0 = f32x4.add(v128.load(m), a0); a1 = f32x4.add(v128.load(m + ldm), a1);
+    a2 = f32x4.add(v128.load(m + 2 * ldm), a2); a3 = f32x4.add(v128.load(m + 3 * ldm), a3);
+  }
+  v128.store(m, a0); v128.store(m + ldm, a1); v128.store(m + 2 * ldm, a2); v128.store(m + 3 * ldm, a3);
+}
+
+/** The four lanes of v at p, p + step, p + 2 step, p + 3 step (four channels of one filter in HWIO). */
+// @ts-ignore: decorator
+@inline function storeLanes(p: usize, v: v128, step: usize): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  store<f32>(p + step, f32x4.extract_lane(v, 1));
+  store<f32>(p + 2 * step, f32x4.extract_lane(v, 2));
+  store<f32>(p + 3 * step, f32x4.extract_lane(v, 3));
 }

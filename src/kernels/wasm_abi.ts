@@ -38,7 +38,8 @@ export const REDUCE_OP = { sum: 0, max: 1, min: 2, prod: 3 };
  * argument and each path function (conv_*_path_f32) returns. The wasm backend registers
  * one named variant per path ('flippedGemm' is the variant 'flipped-gemm': the
  * unit-stride input gradient as the forward convolution of dy with the flipped filter;
- * 'winograd': 3x3 stride-1 forward convolutions, F(2x2, 3x3), assembly/conv_winograd_f32.ts).
+ * 'winograd': 3x3 stride-1 convolutions, F(2x2, 3x3) forward and input gradient, F(3x3, 2x2)
+ * filter gradient, assembly/conv_winograd_f32.ts).
  */
 export const CONV_PATH = { gemm: 0, pointwise: 1, depthwise: 2, direct: 3, flippedGemm: 4, winograd: 5 };
 /**

@@ -318,6 +318,19 @@ describe('wasm conv2d vs ts oracle', () => {
     checkFilterPath('direct', [1, 1000, 1000, 1], [3, 3, 1, 1], { padding: 'same' });
   });
 
+  it('Winograd filter gradient: channel and filter chunks, several blocks of tiles, odd outputs, uneven padding', () => {
+    // 72 channels: chunks of 64 and 8 (columns of the in-place GEMM: 8 wide, then a 4-wide remainder with 12)
+    checkFilterPath('winograd', [2, 12, 12, 72], [3, 3, 72, 24], { padding: 'same' });
+    checkFilterPath('winograd', [2, 9, 9, 12], [3, 3, 12, 20], { padding: 'same' });
+    // 136 filters with 64 channels: filter chunks of 64, 64 and 8
+    checkFilterPath('winograd', [2, 9, 9, 64], [3, 3, 64, 136], { padding: 'same' });
+    // 396 tiles: two blocks of at most 256, odd output (21 x 23)
+    checkFilterPath('winograd', [3, 21, 23, 16], [3, 3, 16, 8], { padding: 'same' });
+    // no padding (8 x 7 output) and padding on one side only
+    checkFilterPath('winograd', [2, 10, 9, 8], [3, 3, 8, 12], { padding: 'valid' });
+    checkFilterPath('winograd', [2, 11, 10, 8], [3, 3, 8, 8], { padding: [[2, 0], [0, 1]] });
+  });
+
   it('depthwise (groups = C) direct kernels, channel multiplier 1 and 3', () => {
     for (const C of [1, 3, 4, 5, 8, 9]) {
       if (C > 1) check2d([2, 7, 6, C], [3, 3, 1, C], { groups: C, padding: 'same' }, C);
@@ -372,8 +385,8 @@ describe('wasm conv variants by name', () => {
       }
     });
     const all = ([2, 3] as const).flatMap((r) => (['forward', 'input', 'filter'] as const).flatMap((w) => ck.kernelVariants('wasm', KERNELS[r][w]).map((v) => `${KERNELS[r][w].name}:${v}`)));
-    // forward 5 paths (Winograd included), input gradient 6 (Winograd too), filter gradient 4; 2-D and 3-D
-    expect(all.length).toBe(2 * (5 + 6 + 4));
+    // forward 5 paths, input gradient 6, filter gradient 5 (Winograd in all three); 2-D and 3-D
+    expect(all.length).toBe(2 * (5 + 6 + 5));
     expect([...covered].sort()).toEqual([...all].sort());
   });
 

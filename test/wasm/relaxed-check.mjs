@@ -68,6 +68,8 @@ const geoms = [
   // direct filter gradient: dy read in place (F a multiple of 8), runs of 5 and 9 taps
   [3, 1, 12, 12, 1, 1, 8, 8, 16, 1, 5, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1],
   [2, 1, 7, 9, 3, 1, 4, 5, 8, 1, 3, 3, 1, 2, 2, 1, 1, 1, 0, 1, 1, 1],
+  // Winograd (3x3, unit strides, channels and filters by 4), all three kernels; odd output width
+  [2, 1, 9, 7, 12, 1, 9, 7, 20, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1],
 ];
 // The path codes (CONV_PATH of src/kernels/wasm_abi.ts), read from the generated assembly/abi.ts.
 const CONV_PATH = Object.fromEntries([...readFileSync(new URL('assembly/abi.ts', root), 'utf8').matchAll(/CONV_PATH_(\w+): i32 = (\d+);/g)].map((m) => [m[1], +m[2]]));
@@ -93,14 +95,14 @@ for (const g of geoms) {
         let o, n;
         if (kind.name === 'forward') {
           o = m.alloc(n = ys);
-          m.e.conv_forward_f32(x, w, o, geom, m.ws, path);
+          m.e.conv_forward_f32(x, w, o, geom, m.ws, path, 0, 1);
         } else if (kind.name === 'input') {
           o = m.alloc(n = xs);
           const sb = m.e.conv_backprop_input_scratch_bytes(geom, m.ws, path) >>> 0; // a usize: unsigned
-          m.e.conv_backprop_input_f32(dy, w, o, geom, m.ws, sb ? m.alloc(sb / 4) : 0, path);
+          m.e.conv_backprop_input_f32(dy, w, o, geom, m.ws, sb ? m.alloc(sb / 4) : 0, path, 0, 1);
         } else {
           o = m.alloc(n = ws);
-          m.e.conv_backprop_filter_f32(x, dy, o, geom, m.ws, path);
+          m.e.conv_backprop_filter_f32(x, dy, o, geom, m.ws, path, 0, 1);
         }
         return m.f32().slice(o / 4, (o / 4) + n);
       });

@@ -37,6 +37,9 @@ const CONV_CASES: ConvCase[] = [
   // (200 filters: 25 groups of 8 do not split evenly; the input gradient splits 64)
   { name: 'winograd 13x13 batch 1, one block (filter slices)', x: [1, 13, 13, 64], w: [3, 3, 64, 200], opts: { padding: 'same' } },
   { name: 'winograd 20x20 batch 1, two blocks (filter slices)', x: [1, 20, 20, 32], w: [3, 3, 32, 48], opts: { padding: 'same' } },
+  // the filter gradient's units: 2 channel chunks (64 + 16) x 3 filter chunks (64, 64, 8), fewer
+  // than 8 parts in the case above (one chunk: sliced at multiples of 4 channels)
+  { name: 'winograd filter gradient, channel and filter chunks', x: [2, 10, 10, 80], w: [3, 3, 80, 136], opts: { padding: 'same' } },
   { name: 'strided 3x3 s2 (col2im)', x: [4, 33, 33, 16], w: [3, 3, 16, 32], opts: { strides: 2 } },
   { name: 'odd sizes 5x5 pad 1', x: [3, 19, 23, 7], w: [5, 5, 7, 13], opts: { padding: [[1, 1], [1, 1]] } },
   { name: 'pointwise', x: [2, 24, 24, 32], w: [1, 1, 32, 40], opts: {} },

@@ -14,7 +14,8 @@
  *   'winograd'      3x3, unit strides and dilations, one group, channels and filters multiples
  *                   of 4: Winograd F(2x2, 3x3) (assembly/conv_winograd_f32.ts), the filter
  *                   transformed first, then 16 GEMMs over blocks of 2x2 output tiles; for the
- *                   input gradient, on the flipped filter
+ *                   input gradient, on the flipped filter; for the filter gradient, F(3x3, 2x2):
+ *                   x and dy transformed, 16 GEMMs that sum over the tiles
  *
  * The module's path functions (conv_*_path_f32) are the choice dispatch makes, and its
  * applies functions (conv_*_applies_f32) each variant's precondition, so tests and
@@ -68,7 +69,7 @@ type Which = ConvRole;
 const MODULE: Record<Which, { choose: string; applies: string; paths: readonly PathName[] }> = {
   forward: { choose: 'conv_forward_path_f32', applies: 'conv_forward_applies_f32', paths: ['gemm', 'pointwise', 'depthwise', 'direct', 'winograd'] },
   input: { choose: 'conv_backprop_input_path_f32', applies: 'conv_backprop_input_applies_f32', paths: ['gemm', 'pointwise', 'depthwise', 'direct', 'flippedGemm', 'winograd'] },
-  filter: { choose: 'conv_backprop_filter_path_f32', applies: 'conv_backprop_filter_applies_f32', paths: ['gemm', 'pointwise', 'depthwise', 'direct'] },
+  filter: { choose: 'conv_backprop_filter_path_f32', applies: 'conv_backprop_filter_applies_f32', paths: ['gemm', 'pointwise', 'depthwise', 'direct', 'winograd'] },
 };
 
 /** Multiply-adds x 2 of a convolution (the same for its two gradients). */
