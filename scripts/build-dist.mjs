@@ -29,7 +29,7 @@ run(['--removeComments', '--declaration', 'false']);
 if (!process.argv.includes('--js-only')) {
   run(['--emitDeclarationOnly']);
   pruneDeclarations('dist/esm', 'index.d.ts');
-  trimDeclarationDocs('dist/esm');
+  trimDeclarationDocs('dist/esm', publicStatements('dist/esm', 'index.d.ts'));
   await minifyJs('dist/esm');
 }
 if (existsSync('dist/esm/cli/main.js')) chmodSync('dist/esm/cli/main.js', 0o755);
@@ -96,10 +96,12 @@ function breakStatements(parseSync, file, code) {
 /**
  * Drop the doc comments of the declarations that no editor shows: a file's header (it sits
  * before the imports and documents the module for readers of src/), and the comments of
- * private members and of declarations the module does not export. What a user hovers over,
- * every exported declaration and public member, keeps its whole comment.
+ * private members, of declarations the module does not export, and of exported ones that
+ * the package's entry does not export (`publicOnes`: a user cannot import them, so never
+ * hovers their name; the members of such a class keep theirs, as a public signature may
+ * hand out an instance). What a user hovers over keeps its whole comment.
  */
-function trimDeclarationDocs(dir) {
+function trimDeclarationDocs(dir, publicOnes) {
   let before = 0, after = 0;
   for (const f of readdirSync(dir, { recursive: true })) {
     if (!f.endsWith('.d.ts')) continue;
@@ -113,7 +115,8 @@ function trimDeclarationDocs(dir) {
         ts.isImportDeclaration(node) ||
         (ts.isExportDeclaration(node) && node.moduleSpecifier !== undefined) ||
         hasModifier(node, ts.SyntaxKind.PrivateKeyword) ||
-        (topLevel && ts.canHaveModifiers(node) && !ts.isExportDeclaration(node) && !ts.isExportAssignment(node) && !hasModifier(node, ts.SyntaxKind.ExportKeyword));
+        (topLevel && ts.canHaveModifiers(node) && !ts.isExportDeclaration(node) && !ts.isExportAssignment(node) && !hasModifier(node, ts.SyntaxKind.ExportKeyword)) ||
+        (topLevel && hasModifier(node, ts.SyntaxKind.ExportKeyword) && !publicOnes.has(`${resolve(file)}:${node.pos}`));
       if (unseen) for (const r of ts.getLeadingCommentRanges(text, node.pos) ?? []) if (text.startsWith('/**', r.pos)) cuts.push([r.pos, r.end]);
       node.forEachChild((child) => visit(child, false));
     };
@@ -125,6 +128,36 @@ function trimDeclarationDocs(dir) {
     after += out.length;
   }
   console.log(`build-dist: declarations ${before} -> ${after} bytes (doc comments no editor shows removed)`);
+}
+
+/**
+ * The top-level declarations the package exports (from `entry`, through `export *` and
+ * `export * as ns` re-exports, aliases resolved by TypeScript's checker), as
+ * 'file:statement position' keys.
+ */
+function publicStatements(dir, entry) {
+  const root = resolve(dir);
+  const program = ts.createProgram([join(root, entry)], { noEmit: true, types: [], module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022 });
+  const checker = program.getTypeChecker();
+  const keys = new Set();
+  const modules = new Set();
+  const walk = (moduleSymbol) => {
+    if (modules.has(moduleSymbol)) return;
+    modules.add(moduleSymbol);
+    for (const exported of checker.getExportsOfModule(moduleSymbol)) {
+      const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+      if (target.flags & ts.SymbolFlags.ValueModule && target.declarations?.some((d) => ts.isSourceFile(d))) {
+        walk(target);
+        continue;
+      }
+      for (let d of target.declarations ?? []) {
+        if (ts.isVariableDeclaration(d)) d = d.parent.parent;
+        keys.add(`${resolve(d.getSourceFile().fileName)}:${d.pos}`);
+      }
+    }
+  };
+  walk(checker.getSymbolAtLocation(program.getSourceFile(join(root, entry))));
+  return keys;
 }
 
 /**

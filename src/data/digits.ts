@@ -6,9 +6,10 @@
  */
 import { Dataset } from './dataset.js';
 import { DataFormatError } from './errors.js';
-import { base64ToBytes, checkSource, gunzip, readMaybeGzip, sourceName, type BytesSource } from './bytes.js';
+import { base64ToBytes, checkSource, readMaybeGzip, sourceName, type BytesSource } from './bytes.js';
 import { describeValue } from '../tensor/describe.js';
-import { DIGITS_COUNT, DIGITS_GZIP_BASE64 } from './generated/digits_data.js';
+import { DIGITS_COUNT, DIGITS_CODED_BASE64 } from './generated/digits_data.js';
+import { decodeDigits } from './digits_codec.js';
 
 export const DIGITS_CLASS_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
 
@@ -20,12 +21,11 @@ let cached: Dataset | null = null;
  */
 export async function loadDigits(): Promise<Dataset> {
   if (cached) return cached;
-  const bytes = await gunzip(base64ToBytes(DIGITS_GZIP_BASE64), '<embedded digits>');
   const n = DIGITS_COUNT;
-  if (bytes.length !== n * 65) throw new DataFormatError('<embedded digits>', `expected ${n * 65} bytes, found ${bytes.length}`);
+  const { pixels, labels } = decodeDigits(base64ToBytes(DIGITS_CODED_BASE64), n);
   const x = new Float32Array(n * 64);
-  for (let i = 0; i < n * 64; i++) x[i] = bytes[i] / 16;
-  const y = Int32Array.from(bytes.subarray(n * 64));
+  for (let i = 0; i < n * 64; i++) x[i] = pixels[i] / 16;
+  const y = Int32Array.from(labels);
   cached = new Dataset({ x, sampleShape: [8, 8, 1], y, numClasses: 10, classNames: DIGITS_CLASS_NAMES, name: 'digits' });
   return cached;
 }

@@ -8,6 +8,8 @@ import {
   loadDigits, parseDigitsCsv, loadDigitsCsv, parseSemeion, loadSemeion, base64ToBytes,
 } from '../../src/data/index.js';
 import { decompressWithStreams } from '../../src/data/bytes.js';
+import { decodeDigits, encodeDigits } from '../../src/data/digits_codec.js';
+import fc from 'fast-check';
 
 let dir: string;
 beforeAll(() => {
@@ -209,6 +211,26 @@ describe('UCI 8x8 digits (embedded)', () => {
     expect(Array.from(csv.x)).toEqual(Array.from(ds.x));
     // First image of the set, row 0: 0 0 5 13 9 1 0 0.
     expect(Array.from(ds.x.subarray(0, 8)).map((v) => v * 16)).toEqual([0, 0, 5, 13, 9, 1, 0, 0]);
+  });
+
+  it('its arithmetic code (digits_codec) decodes to what it encoded, for any images and labels', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 2 ** 31 }), fc.constantFrom(0, 0.3, 0.9), (n, seed, zeros) => {
+      let s = seed;
+      const next = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const pixels = Uint8Array.from({ length: n * 64 }, () => (next() < zeros ? 0 : Math.floor(next() * 17)));
+      const labels = Uint8Array.from({ length: n }, () => Math.floor(next() * 10));
+      const back = decodeDigits(encodeDigits(pixels, labels), n);
+      expect(Array.from(back.pixels)).toEqual(Array.from(pixels));
+      expect(Array.from(back.labels)).toEqual(Array.from(labels));
+    }), { numRuns: 60 });
+    // all 16s (the most skewed counts the model reaches) and all zeros
+    for (const v of [0, 16]) {
+      const pixels = new Uint8Array(300 * 64).fill(v), labels = new Uint8Array(300).fill(9);
+      expect(decodeDigits(encodeDigits(pixels, labels), 300).pixels.every((x) => x === v)).toBe(true);
+    }
+    expect(() => encodeDigits(new Uint8Array(64).fill(17), new Uint8Array(1))).toThrow(/pixel 0 of image 0 is 17, expected 0..16/);
+    expect(() => encodeDigits(new Uint8Array(64), Uint8Array.of(10))).toThrow(/label 0 is 10, expected 0..9/);
+    expect(() => encodeDigits(new Uint8Array(63), new Uint8Array(1))).toThrow(/63 pixel values for 1 labels, expected 64/);
   });
 
   it('rejects malformed CSV lines with the line number', () => {
