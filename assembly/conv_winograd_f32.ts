@@ -281,8 +281,8 @@ export function winograd_forward_f32(x: usize, u: usize, y: usize, ws: usize, pa
 // accumulated block by block of tiles in the workspace, then dW_cf = G^T m_cf G. 16 multiply-adds
 // per (c, f) per tile where the im2col GEMM does 36 (9 taps x 4 pixels).
 
-/** Bytes after the filter gradient's blocks for G^T m (12 vectors). */
-const DW_SCRATCH: i32 = 256 + 32 * 64; // G^T m, and the planes' padding
+/** Bytes of the filter gradient's workspace besides M, V and Z: 64 of padding after each of their 32 planes, and G^T m (12 vectors). */
+const DW_SCRATCH: i32 = 32 * 64 + 256;
 
 /** Channels per chunk of the filter gradient (the GEMMs' columns). */
 function dwChunkC(C: i32): i32 {
@@ -296,7 +296,8 @@ function dwChunkF(C: i32, F: i32): i32 {
 
 /**
  * Tiles per block of the filter gradient: V and Z of a block fill the rest of WINO_BYTES, at
- * most 256 (the GEMM's KC: one K block per call). Chunks and blocks depend on the geometry
+ * most 256 (each register tile sums at most that many products before it adds them to M).
+ * Chunks and blocks depend on the geometry
  * alone, never on the thread count, so every sum is taken in the same order on any number of threads.
  */
 function dwTilesPerBlock(C: i32, F: i32): i32 {
@@ -355,7 +356,7 @@ export function conv_winograd_dw_pays(): bool {
   v128.store(q + 3 * plane, f32x4.neg(p1));
 }
 
-/** G^T applied to (m0, m1, m2, m3): (m0 + (m1 + m2) / 2, (m1 - m2) / 2, (m1 + m2) / 2 + m3), in out0..2. */
+/** G^T applied to (m0, m1, m2, m3): (m0 + (m1 + m2) / 2, (m1 - m2) / 2, (m1 + m2) / 2 + m3), stored at out, out + 16, out + 32. */
 // @ts-ignore: decorator
 @inline function gtCol(m0: v128, m1: v128, m2: v128, m3: v128, HALF: v128, out: usize): void {
   const s = f32x4.mul(f32x4.add(m1, m2), HALF);

@@ -28,8 +28,9 @@ rmSync('dist', { recursive: true, force: true });
 run(['--removeComments', '--declaration', 'false']);
 if (!process.argv.includes('--js-only')) {
   run(['--emitDeclarationOnly']);
-  pruneDeclarations('dist/esm', 'index.d.ts');
-  trimDeclarationDocs('dist/esm', publicStatements('dist/esm', 'index.d.ts'));
+  const program = declarationProgram('dist/esm', 'index.d.ts');
+  pruneDeclarations('dist/esm', program);
+  trimDeclarationDocs('dist/esm', publicStatements(program, 'dist/esm', 'index.d.ts'));
   await minifyJs('dist/esm');
 }
 if (existsSync('dist/esm/cli/main.js')) chmodSync('dist/esm/cli/main.js', 0o755);
@@ -132,12 +133,12 @@ function trimDeclarationDocs(dir, publicOnes) {
 
 /**
  * The top-level declarations the package exports (from `entry`, through `export *` and
- * `export * as ns` re-exports, aliases resolved by TypeScript's checker), as
- * 'file:statement position' keys.
+ * `export * as ns` re-exports, aliases resolved by `program`'s checker), as
+ * 'file:statement position' keys. The pruned files are not among them: the program loads
+ * only what it reaches.
  */
-function publicStatements(dir, entry) {
+function publicStatements(program, dir, entry) {
   const root = resolve(dir);
-  const program = ts.createProgram([join(root, entry)], { noEmit: true, types: [], module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022 });
   const checker = program.getTypeChecker();
   const keys = new Set();
   const modules = new Set();
@@ -160,14 +161,18 @@ function publicStatements(dir, entry) {
   return keys;
 }
 
+/** The TypeScript program of the declarations under `dir` rooted at `entry` (what a user's compiler loads). */
+function declarationProgram(dir, entry) {
+  return ts.createProgram([join(resolve(dir), entry)], { noEmit: true, types: [], module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022 });
+}
+
 /**
- * Delete every .d.ts under `dir` that the TypeScript program rooted at `entry` does not
- * load (its imports, re-exports, import types and references, resolved by TypeScript
- * itself, so examples in doc comments do not count).
+ * Delete every .d.ts under `dir` that `program` (declarationProgram) does not load (its
+ * imports, re-exports, import types and references, resolved by TypeScript itself, so
+ * examples in doc comments do not count).
  */
-function pruneDeclarations(dir, entry) {
+function pruneDeclarations(dir, program) {
   const root = resolve(dir);
-  const program = ts.createProgram([join(root, entry)], { noEmit: true, types: [], module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022 });
   const seen = new Set(program.getSourceFiles().map((sf) => resolve(sf.fileName)).filter((f) => f.startsWith(root + sep)));
   let removed = 0;
   for (const f of readdirSync(root, { recursive: true })) {
@@ -176,5 +181,5 @@ function pruneDeclarations(dir, entry) {
       removed++;
     }
   }
-  console.log(`build-dist: ${seen.size} declaration files reachable from ${entry}; ${removed} internal ones removed`);
+  console.log(`build-dist: ${seen.size} declaration files reachable from the entry; ${removed} internal ones removed`);
 }
