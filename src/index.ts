@@ -45,6 +45,6 @@ export * as zoo from './models/zoo/index.js';
 export * from './data/index.js';
 export * from './train/index.js';
 export { Augmenter, augment, applyTransform, flipLeftRight, flipUpDown, rotateImages, scaleImages, translateImages, cropImages } from './vision/augment.js';
-export type { AugmentOptions, ImageBatch, ImageTransform, AugmentArg } from './vision/augment.js';
+export type { AugmentOptions, ErasingOptions, ImageBatch, ImageTransform, AugmentArg } from './vision/augment.js';
 export { multiCrops, multiCropPredict } from './vision/tta.js';
 export type { MultiCropOptions } from './vision/tta.js';

@@ -57,6 +57,11 @@ export interface TrainRunOptions extends DataChoice {
   validationSplit?: number;
   /** Augmentation on the fly; default the data set's (fashion-mnist: horizontal flips), `false` for none. */
   augment?: AugmentOptions | false;
+  /**
+   * Random erasing (torchvision's RandomErasing, default areas and ratios) with this probability, added to
+   * the augmentation; default the data set's preset for its default model (AugmentOptions.erasing), else none.
+   */
+  erasing?: number;
   /** Label smoothing of the cross-entropy in [0, 1); default the data set's preset (0 unless it says otherwise). */
   labelSmoothing?: number;
   /** Test-time augmentation of the held-out evaluation; default the data set's preset for its default model, else 'none'. */
@@ -281,7 +286,12 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
   const model = buildModel(modelName, data.train, seed, o.model ? o.modelOpts : { ...preset.opts, ...o.modelOpts });
   const epochs = o.epochs ?? preset.epochs;
   // the data set's augmentation applies to its default model only (another model gets none unless asked)
-  const augment = o.augment === false ? undefined : o.augment ?? (o.model ? undefined : preset.augment);
+  let augment = o.augment === false ? undefined : o.augment ?? (o.model ? undefined : preset.augment);
+  if (o.erasing !== undefined) {
+    if (!(typeof o.erasing === 'number' && o.erasing >= 0 && o.erasing <= 1)) throw new RangeError(`erasing must be a probability in [0, 1], received ${String(o.erasing)}`);
+    const { erasing: _dropped, ...rest } = augment ?? {};
+    augment = o.erasing > 0 ? { ...rest, erasing: o.erasing } : Object.keys(rest).length ? rest : undefined;
+  }
   const batchSize = o.batchSize ?? preset.batchSize;
   const labelSmoothing = o.labelSmoothing ?? (o.model ? 0 : preset.labelSmoothing ?? 0);
   const tta = o.tta ?? (o.model ? 'none' : preset.tta ?? 'none');
@@ -336,5 +346,5 @@ export async function runTraining(o: TrainRunOptions, log: (line: string) => voi
 
 /** 'flips, crops 2 px, ...': the augmentation options that are on, for the log line. */
 function describeAugment(a: AugmentOptions): string {
-  return Object.entries(a).filter(([, v]) => v !== undefined && v !== false && v !== 0).map(([k, v]) => (v === true ? k : `${k} ${v}`)).join(', ');
+  return Object.entries(a).filter(([, v]) => v !== undefined && v !== false && v !== 0).map(([k, v]) => (v === true ? k : `${k} ${typeof v === 'object' ? JSON.stringify(v) : v}`)).join(', ');
 }

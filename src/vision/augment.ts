@@ -1,7 +1,8 @@
 /**
  * Data augmentation on NHWC image batches, seeded: mirroring, random crop (pad then
  * crop back, i.e. random translation), rotation, scaling, brightness / contrast /
- * per-channel colour shifts. Every transform draws fresh parameters per image, so
+ * per-channel colour shifts, random erasing (a rectangle filled with one value, as
+ * torchvision's RandomErasing). Every transform draws fresh parameters per image, so
  * calling it on each mini-batch of each epoch generates new variants on the fly
  * (fit's `augment` option does this, through `augmentBatches`). Runs on the host (no gradients are needed for
  * inputs) and returns a new batch of the same shape.
@@ -33,16 +34,65 @@ export interface AugmentOptions {
   contrast?: number;
   /** Add a uniform offset in [-s, s] to each channel separately (a colour cast). */
   colorShift?: number;
+  /**
+   * Random erasing (Zhong et al. 2017; torchvision's RandomErasing): with this probability
+   * (true = 0.5) fill one rectangle of each image, all channels, with a value. The rectangle
+   * covers a uniform fraction `scale` of the image (default [0.02, 0.33]), its height / width
+   * ratio is log-uniform in `ratio` (default [0.3, 3.3]); as torchvision, up to 10 draws look
+   * for one that fits, and the image stays whole if none does. Applied last, after clipping.
+   */
+  erasing?: boolean | number | ErasingOptions;
   /** Clamp the result to this range after colour changes (default [0, 1]; null: no clamp). */
   clip?: readonly [number, number] | null;
   /** Seed of the generator (or an Rng to share). */
   seed?: number | Rng;
 }
 
+/** Random erasing's options (torchvision's RandomErasing arguments, same defaults). */
+export interface ErasingOptions {
+  /** Probability of erasing a rectangle of an image (default 0.5). */
+  probability?: number;
+  /** Range of the erased area as a fraction of the image (default [0.02, 0.33]). */
+  scale?: readonly [number, number];
+  /** Range of the rectangle's height / width (default [0.3, 3.3]), drawn log-uniformly. */
+  ratio?: readonly [number, number];
+  /** The value written into the rectangle (default 0). */
+  value?: number;
+}
+
 /** Every option an Augmenter accepts; any other key is an error (a misspelt option would silently do nothing). */
 export const AUGMENT_OPTION_NAMES: readonly (keyof AugmentOptions)[] = [
-  'flipHorizontal', 'flipVertical', 'cropPadding', 'rotation', 'scale', 'brightness', 'contrast', 'colorShift', 'clip', 'seed',
+  'flipHorizontal', 'flipVertical', 'cropPadding', 'rotation', 'scale', 'brightness', 'contrast', 'colorShift', 'erasing', 'clip', 'seed',
 ];
+
+interface ErasingSpec {
+  p: number;
+  scale: readonly [number, number];
+  ratio: readonly [number, number];
+  value: number;
+}
+
+/** Erasing options checked and completed with torchvision's defaults; null when off. */
+function erasingSpec(e: AugmentOptions['erasing']): ErasingSpec | null {
+  if (e === undefined || e === false) return null;
+  const o: ErasingOptions = e === true ? {} : typeof e === 'number' ? { probability: e } : e;
+  if (typeof o !== 'object' || o === null) throw new RangeError(`augment: erasing must be a boolean, a probability or an options object, received ${String(e)}`);
+  for (const key of Object.keys(o)) {
+    if (!['probability', 'scale', 'ratio', 'value'].includes(key)) throw new RangeError(`augment: unknown erasing option '${key}' (known: probability, scale, ratio, value)`);
+  }
+  const p = o.probability ?? 0.5;
+  if (!(typeof p === 'number' && p >= 0 && p <= 1)) throw new RangeError(`augment: erasing probability must be in [0, 1], received ${String(o.probability)}`);
+  const range = (name: string, v: readonly [number, number] | undefined, dflt: readonly [number, number], max: number): readonly [number, number] => {
+    const r = v ?? dflt;
+    if (!Array.isArray(r) || r.length !== 2 || !(r[0] > 0 && r[1] >= r[0] && r[1] <= max)) {
+      throw new RangeError(`augment: erasing ${name} must be [min, max] with 0 < min <= max${Number.isFinite(max) ? ` <= ${max}` : ''}, received ${JSON.stringify(v)}`);
+    }
+    return [r[0], r[1]];
+  };
+  const value = o.value ?? 0;
+  if (!Number.isFinite(value)) throw new RangeError(`augment: erasing value must be a finite number, received ${String(o.value)}`);
+  return { p, scale: range('scale', o.scale, [0.02, 0.33], 1), ratio: range('ratio', o.ratio, [0.3, 3.3], Infinity), value };
+}
 
 /** A host batch: row-major NHWC values and their shape. */
 export interface ImageBatch {
@@ -97,6 +147,8 @@ export interface ImageTransform {
   brightness: number;
   contrast: number;
   channelShift: number[];
+  /** A rectangle filled with `value` in every channel after the rest (random erasing), or null. */
+  erase?: { top: number; left: number; height: number; width: number; value: number } | null;
 }
 
 /** Apply one explicit transform to image `i` of `src` into `dst` (same layout). */
@@ -115,8 +167,13 @@ export function applyTransform(src: Float32Array, dst: Float32Array, shape: read
   else if (b === 0 && c === 0 && Math.abs(a) === 1 && Math.abs(d) === 1 && Number.isInteger(t.shiftY) && Number.isInteger(t.shiftX)) moveRows(src, dst, off, H, W, C, a, d, t.shiftY, t.shiftX);
   else warp(src, dst, off, H, W, C, a, b, c, d, t.shiftY, t.shiftX);
   const colour = t.brightness !== 0 || t.contrast !== 1 || t.channelShift.some((v) => v !== 0);
-  if (!colour && !clip) return;
-  const n = H * W;
+  if (colour || clip) adjustColour(dst, off, H * W, C, t, colour, clip);
+  const e = t.erase;
+  if (e) for (let y = e.top; y < e.top + e.height; y++) dst.fill(e.value, off + (y * W + e.left) * C, off + (y * W + e.left + e.width) * C);
+}
+
+/** Brightness, contrast and colour cast (when `colour`), then the clamp, of one image in place. */
+function adjustColour(dst: Float32Array, off: number, n: number, C: number, t: ImageTransform, colour: boolean, clip: readonly [number, number] | null): void {
   const mean = new Float64Array(C);
   if (t.contrast !== 1) {
     for (let p = 0; p < n; p++) for (let ch = 0; ch < C; ch++) mean[ch] += dst[off + p * C + ch];
@@ -164,6 +221,7 @@ function moveRows(src: Float32Array, dst: Float32Array, off: number, H: number, 
 export class Augmenter {
   readonly opts: AugmentOptions;
   private rng: Rng;
+  private erasing: ErasingSpec | null;
 
   constructor(opts: AugmentOptions = {}) {
     for (const key of Object.keys(opts)) {
@@ -182,6 +240,7 @@ export class Augmenter {
     }
     const [lo, hi] = this.scaleRange(opts);
     if (!(lo > 0 && hi >= lo)) throw new RangeError(`augment: scale must give a range 0 < min <= max, received ${JSON.stringify(opts.scale)}`);
+    this.erasing = erasingSpec(opts.erasing);
     this.opts = { ...opts };
     this.rng = rngOf(opts.seed ?? 0);
   }
@@ -192,8 +251,8 @@ export class Augmenter {
     return typeof s === 'number' ? [1 - s, 1 + s] : [s[0], s[1]];
   }
 
-  /** Draw the parameters for one image of `channels` channels. */
-  draw(channels: number): ImageTransform {
+  /** Draw the parameters for one image of `channels` channels (and `height` x `width` pixels, which erasing needs). */
+  draw(channels: number, height = 0, width = 0): ImageTransform {
     const o = this.opts, r = this.rng;
     const [slo, shi] = this.scaleRange(o);
     const pad = o.cropPadding ?? 0;
@@ -207,7 +266,23 @@ export class Augmenter {
       brightness: o.brightness ? r.uniform(-o.brightness, o.brightness) : 0,
       contrast: o.contrast ? r.uniform(1 - o.contrast, 1 + o.contrast) : 1,
       channelShift: Array.from({ length: channels }, () => (o.colorShift ? r.uniform(-o.colorShift, o.colorShift) : 0)),
+      erase: this.erasing ? this.drawErase(this.erasing, height, width) : null,
     };
+  }
+
+  /** torchvision's draw: up to 10 tries of an area and a log-uniform aspect ratio that fit inside the image. */
+  private drawErase(e: ErasingSpec, H: number, W: number): ImageTransform['erase'] {
+    if (!(H > 0 && W > 0)) throw new RangeError(`augment: erasing needs the image size, received ${H} x ${W}`);
+    if (e.p === 0 || this.rng.next() >= e.p) return null;
+    const [lr0, lr1] = [Math.log(e.ratio[0]), Math.log(e.ratio[1])];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const area = H * W * this.rng.uniform(e.scale[0], e.scale[1]);
+      const aspect = Math.exp(this.rng.uniform(lr0, lr1));
+      const height = Math.round(Math.sqrt(area * aspect)), width = Math.round(Math.sqrt(area / aspect));
+      if (height < 1 || width < 1 || height >= H || width >= W) continue;
+      return { top: this.rng.int(H - height + 1), left: this.rng.int(W - width + 1), height, width, value: e.value };
+    }
+    return null;
   }
 
   /** Augment a host batch; returns a new array of the same shape. */
@@ -217,7 +292,7 @@ export class Augmenter {
     if (batch.data.length !== N * H * W * C) throw new RangeError(`augment: ${batch.data.length} values do not match shape ${fmtShape(batch.shape)}`);
     const out = new Float32Array(batch.data.length);
     const clip = this.opts.clip === undefined ? ([0, 1] as const) : this.opts.clip;
-    for (let i = 0; i < N; i++) applyTransform(batch.data, out, batch.shape, i, this.draw(C), clip);
+    for (let i = 0; i < N; i++) applyTransform(batch.data, out, batch.shape, i, this.draw(C, H, W), clip);
     return { data: out, shape: batch.shape };
   }
 

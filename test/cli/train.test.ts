@@ -170,6 +170,23 @@ describe('CLI usage and errors', () => {
     }
   });
 
+  it('--erasing adds random erasing to the augmentation (said in the log, changes training), and is checked', async () => {
+    const base = ['train', '--dataset', 'digits', '--limit', '300', '--test-limit', '100', '--epochs', '2', '--backend', 'ts', '--json'];
+    const plain = await cli(...base);
+    const erased = await cli(...base, '--erasing', '0.5');
+    expect(erased.code, erased.err).toBe(0);
+    expect(erased.err).toContain('augmentation on (erasing 0.5)');
+    expect(JSON.parse(erased.out).train.loss).not.toBeCloseTo(JSON.parse(plain.out).train.loss, 4);
+    const none = await cli(...base, '--erasing', '0');
+    expect(none.err).not.toContain('augmentation');
+    expect(JSON.parse(none.out).train.loss).toBe(JSON.parse(plain.out).train.loss);
+    for (const bad of ['1.5', '-0.1', 'x']) {
+      const r = await cli('train', '--erasing', bad);
+      expect(r.code, bad).toBe(2);
+      expect(r.err, bad).toMatch(/--erasing must be a (probability in \[0, 1\]|finite number), received/);
+    }
+  });
+
   it('--weight-decay reaches the optimizer (said in the log, changes training) and is checked', async () => {
     const base = ['train', '--dataset', 'digits', '--limit', '300', '--test-limit', '100', '--epochs', '2', '--backend', 'ts', '--json', '--optimizer', 'adamw'];
     const plain = await cli(...base, '--weight-decay', '0');

@@ -118,3 +118,80 @@ describe('Augmenter (random, seeded)', () => {
     expect(() => new Augmenter({}).apply(ck.zeros([3, 4]))).toThrow(/batch \[N, H, W, C\] \(NHWC\), received shape \[3, 4\]/);
   });
 });
+
+describe('random erasing (torchvision RandomErasing)', () => {
+  it('fills one rectangle of every image, all channels, with the value, inside the scale range; the rest stays', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 3, max: 30 }), fc.integer({ min: 3, max: 30 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 1000 }), (h, w, c, seed) => {
+        const x = batch([3, h, w, c], seed);
+        const src = x.toArray();
+        const scale = [0.05, 0.4] as const, ratio = [0.5, 2] as const;
+        const out = new Augmenter({ erasing: { probability: 1, scale, ratio, value: -1 }, seed }).apply(x).toArray();
+        for (let n = 0; n < 3; n++) {
+          const erased: [number, number][] = [];
+          for (let y = 0; y < h; y++)
+            for (let xx = 0; xx < w; xx++) {
+              const k = ((n * h + y) * w + xx) * c;
+              const hit = out[k] === -1;
+              for (let ch = 0; ch < c; ch++) expect(out[k + ch]).toBe(hit ? -1 : src[k + ch]);
+              if (hit) erased.push([y, xx]);
+            }
+          if (erased.length === 0) continue; // no draw fitted in 10 tries (small images): the image stays whole
+          const ys = erased.map((p) => p[0]), xs = erased.map((p) => p[1]);
+          const eh = Math.max(...ys) - Math.min(...ys) + 1, ew = Math.max(...xs) - Math.min(...xs) + 1;
+          expect(erased.length).toBe(eh * ew); // one solid rectangle
+          expect(eh).toBeLessThan(h);
+          expect(ew).toBeLessThan(w);
+          // the area and the aspect ratio before rounding each side to whole pixels
+          expect(Math.sqrt(eh * ew)).toBeLessThanOrEqual(Math.sqrt(scale[1] * h * w) + 1);
+          expect(Math.sqrt(eh * ew)).toBeGreaterThanOrEqual(Math.sqrt(scale[0] * h * w) - 1);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('erases about the probability asked for, with torchvision default areas; probability 0 copies', () => {
+    const x = ck.full([400, 28, 28, 1], 0.5);
+    const out = new Augmenter({ erasing: true, seed: 7 }).apply(x).toArray();
+    let images = 0, area = 0;
+    for (let n = 0; n < 400; n++) {
+      let zeros = 0;
+      for (let p = 0; p < 784; p++) if (out[n * 784 + p] === 0) zeros++;
+      if (zeros) {
+        images++;
+        area += zeros / 784;
+      }
+    }
+    expect(images / 400).toBeGreaterThan(0.42);
+    expect(images / 400).toBeLessThan(0.58);
+    // mean of U(0.02, 0.33) is 0.175; tall or wide draws that do not fit are drawn again, which favours smaller areas
+    expect(area / images).toBeGreaterThan(0.12);
+    expect(area / images).toBeLessThan(0.2);
+    expect(new Augmenter({ erasing: 0, seed: 7 }).apply(x).toArray()).toEqual(x.toArray());
+  });
+
+  it('draws height / width within the ratio range (large images, where rounding to pixels is small)', () => {
+    const x = ck.full([40, 100, 100, 1], 0.5);
+    const out = new Augmenter({ erasing: { probability: 1, ratio: [0.5, 2] }, seed: 3 }).apply(x).toArray();
+    for (let n = 0; n < 40; n++) {
+      let eh = 0, ew = 0;
+      for (let y = 0; y < 100; y++) {
+        let row = 0;
+        for (let xx = 0; xx < 100; xx++) if (out[n * 10000 + y * 100 + xx] === 0) row++;
+        if (row) eh++;
+        ew = Math.max(ew, row);
+      }
+      expect(eh / ew).toBeGreaterThan(0.5 / 1.12);
+      expect(eh / ew).toBeLessThan(2 * 1.12);
+    }
+  });
+
+  it('rejects bad erasing options, naming them', () => {
+    expect(() => new Augmenter({ erasing: 1.5 })).toThrow(/erasing probability must be in \[0, 1\], received 1.5/);
+    expect(() => new Augmenter({ erasing: { scale: [0.5, 0.1] } })).toThrow(/erasing scale must be \[min, max\] with 0 < min <= max <= 1, received \[0.5,0.1\]/);
+    expect(() => new Augmenter({ erasing: { ratio: [0, 2] } })).toThrow(/erasing ratio must be \[min, max\]/);
+    expect(() => new Augmenter({ erasing: { value: NaN } })).toThrow(/erasing value must be a finite number/);
+    expect(() => new Augmenter({ erasing: { p: 0.5 } as unknown as ck.ErasingOptions })).toThrow(/unknown erasing option 'p'/);
+  });
+});

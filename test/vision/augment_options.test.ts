@@ -24,7 +24,7 @@ describe('Augmenter options', () => {
         expect(() => new ck.Augmenter({ [o]: o === 'clip' ? [0, 1] : 3 })).not.toThrow();
         continue;
       }
-      const v = o === 'cropPadding' ? 2 : o === 'rotation' ? 20 : o.startsWith('flip') ? 1 : 0.2;
+      const v = o === 'cropPadding' ? 2 : o === 'rotation' ? 20 : o.startsWith('flip') || o === 'erasing' ? 1 : 0.2;
       const y = new ck.Augmenter({ [o]: v, seed: 5 }).apply(x);
       expect(y.toArray(), o).not.toEqual(before);
     }

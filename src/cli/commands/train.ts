@@ -44,6 +44,9 @@ ${THREADS_HELP}
                         (${Object.entries(DEFAULT_MODELS).map(([d, p]) => `${d} ${p.tta ?? 'none'}`).join(', ')})
   --augment             random crops (2 px), rotations (10 degrees) and zoom (10%) on the fly
                         (fashion-mnist's default model flips images at random unless --no-augment)
+  --erasing P           random erasing with probability P (a rectangle of 2-33% of the image set to
+                        0, as torchvision's RandomErasing), added to the augmentation; 0 turns off
+                        a data set's default
   --save PATH           save the trained model (model.json, weights.bin, training.json) in PATH
                         (created if needed; checked to be writable before training starts)
   --plot DIR            write the training curves (loss.png/.svg, accuracy.png/.svg; with
@@ -64,6 +67,7 @@ const OPTIONS: OptionSpec = {
   dataset: 'string', 'data-dir': 'string', model: 'string', epochs: 'string', 'batch-size': 'string', optimizer: 'string', lr: 'string',
   schedule: 'string', backend: 'string', threads: 'string', seed: 'string', 'validation-split': 'string', 'test-split': 'string', limit: 'string',
   'test-limit': 'string', save: 'string', plot: 'string', 'label-smoothing': 'string', tta: 'string', 'weight-decay': 'string',
+  erasing: 'string',
 };
 
 /** `--tta NAME`: one of TTA_NAMES, or undefined. */
@@ -100,6 +104,8 @@ async function run(args: ParsedArgs): Promise<number> {
     throw new UsageError(`--label-smoothing must be a number in [0, 1), received '${flagString(args, 'label-smoothing')}'`);
   }
   const tta = ttaFlag(args);
+  const erasing = flagNumber(args, 'erasing');
+  if (erasing !== undefined && !(erasing >= 0 && erasing <= 1)) throw new UsageError(`--erasing must be a probability in [0, 1], received '${flagString(args, 'erasing')}'`);
   const vs = fraction('validation-split');
   const testSplit = fraction('test-split');
   const seed = flagNumber(args, 'seed', 1)!;
@@ -122,7 +128,7 @@ async function run(args: ParsedArgs): Promise<number> {
     out = await runTraining(
       {
         dataset, dataDir: flagString(args, 'data-dir'), limit, testLimit, testSplit,
-        model, epochs, batchSize, optimizer, lr, weightDecay, seed, schedule, labelSmoothing, tta,
+        model, epochs, batchSize, optimizer, lr, weightDecay, seed, schedule, labelSmoothing, tta, erasing,
         validationSplit: vs, augment: flagBool(args, 'augment') ? { cropPadding: 2, rotation: 10, scale: 0.1 } : flagBool(args, 'no-augment') ? false : undefined,
         save, plot, backend, backendLabel: label, verbose: quiet ? 0 : 1,
         progress: json ? { write: (s) => void process.stderr.write(s), tty: !!process.stderr.isTTY } : undefined,
