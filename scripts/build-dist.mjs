@@ -28,6 +28,7 @@ rmSync('dist', { recursive: true, force: true });
 run(['--removeComments', '--declaration', 'false']);
 if (!process.argv.includes('--js-only')) {
   run(['--emitDeclarationOnly']);
+  stripSideEffectImports('dist/esm');
   const program = declarationProgram('dist/esm', 'index.d.ts');
   pruneDeclarations('dist/esm', program);
   trimDeclarationDocs('dist/esm', publicStatements(program, 'dist/esm', 'index.d.ts'));
@@ -159,6 +160,24 @@ function publicStatements(program, dir, entry) {
   };
   walk(checker.getSymbolAtLocation(program.getSourceFile(join(root, entry))));
   return keys;
+}
+
+/**
+ * Remove the bare `import './x.js';` statements from the declarations. In the JavaScript they
+ * run a module for its effect (index.js starts the backends); in a .d.ts they declare nothing,
+ * but a compiler still loads the file, and everything it imports, so the package had to ship
+ * the declarations of every backend's internals (70 files, 10 kB packed, measured 2026-12-07).
+ */
+function stripSideEffectImports(dir) {
+  let removed = 0;
+  for (const f of readdirSync(dir, { recursive: true })) {
+    if (!f.endsWith('.d.ts')) continue;
+    const file = join(dir, f);
+    const text = readFileSync(file, 'utf8');
+    const kept = text.replace(/^import '[^']+';\r?\n/gm, () => (removed++, ''));
+    if (kept !== text) writeFileSync(file, kept);
+  }
+  console.log(`build-dist: ${removed} side-effect imports removed from the declarations`);
 }
 
 /** The TypeScript program of the declarations under `dir` rooted at `entry` (what a user's compiler loads). */

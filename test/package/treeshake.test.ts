@@ -28,7 +28,7 @@ beforeAll(async () => {
 }, 300_000);
 
 /** Bundle `entry` (minified ES module for Node); returns the code and the convkit modules in it. */
-async function bundle(name: string, code: string): Promise<{ file: string; size: number; modules: string[] }> {
+async function bundle(name: string, code: string): Promise<{ file: string; size: number; modules: string[]; mainSize: number; mainModules: string[] }> {
   const entry = join(dir, `${name}.mjs`);
   writeFileSync(entry, code);
   const out = (await build({
@@ -42,7 +42,8 @@ async function bundle(name: string, code: string): Promise<{ file: string; size:
   const outputs = (Array.isArray(out) ? out[0] : out).output.filter((o) => o.type === 'chunk');
   const modules = outputs.flatMap((o) => Object.keys(o.modules ?? {})).map((m) => m.replace(/^.*\/dist\/esm\//, ''));
   const main = outputs.find((o) => o.fileName.startsWith(name))!;
-  return { file: join(dir, `out-${name}`, main.fileName), size: outputs.reduce((a, o) => a + (o.code?.length ?? 0), 0), modules };
+  const local = (o: { modules?: Record<string, unknown> }) => Object.keys(o.modules ?? {}).map((m) => m.replace(/^.*\/dist\/esm\//, ''));
+  return { file: join(dir, `out-${name}`, main.fileName), size: outputs.reduce((a, o) => a + (o.code?.length ?? 0), 0), modules, mainSize: main.code?.length ?? 0, mainModules: local(main) };
 }
 
 const run = (file: string, ...args: string[]) => spawnSync(process.execPath, [file, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
@@ -50,10 +51,14 @@ const run = (file: string, ...args: string[]) => spawnSync(process.execPath, [fi
 describe('bundling the package', () => {
   it("import { add, tensor } keeps the backends and ops, not the layers, models, ONNX or TF.js Layers", async () => {
     const b = await bundle('ops', "import { add, tensor } from 'convkit';\nconsole.log(JSON.stringify(Array.from(add(tensor([1, 2]), tensor([3, 4])).dataSync())));\n");
-    console.log(`import { add, tensor }: ${b.size} bytes minified, ${b.modules.length} modules`);
+    console.log(`import { add, tensor }: ${b.mainSize} bytes minified (${b.size} with the chunk that starts webgpu), ${b.modules.length} modules`);
     expect(b.modules.filter((m) => /^(layers|models|data|plot|vision|train)\//.test(m))).toEqual([]);
     expect(b.modules.some((m) => m.startsWith('backends/wasm/'))).toBe(true);
     expect(b.size).toBeLessThan(300_000); // 548 kB when layers and models registered themselves on import
+    // the WGSL kernels load only when setBackend('webgpu') runs: a chunk of their own, not the app's
+    expect(b.mainModules.filter((m) => m.startsWith('backends/webgpu/kernels/'))).toEqual([]);
+    expect(b.modules.some((m) => m.startsWith('backends/webgpu/kernels/'))).toBe(true);
+    expect(b.mainSize).toBeLessThan(150_000); // 120 kB; 241 kB when the WGSL kernels registered on import
     const r = run(b.file);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout.trim())).toEqual([4, 6]);

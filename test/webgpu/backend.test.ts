@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { createWebGPUBackend } from '../../src/backends/webgpu/index.js';
+import { createWebGPUBackend } from '../../src/backends/webgpu/start.js';
 import type { Gpu } from '../../src/backends/webgpu/gpu_api.js';
 import { mismatch } from '../util/close.js';
 import { openWebGPU, webgpuFallbacks } from './gpu.js';
