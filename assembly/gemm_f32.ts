@@ -347,14 +347,17 @@ export function gemm_f32_driver(
                 ukernel(kc, pa, pb, tile, 32, false);
                 merge_tile(tile, c, ldc, mr, nr, acc);
               }
-              // the epilogue on the tile just stored, still in L1 (inside the micro-kernels it
-              // made V8 allocate their loop's registers worse: every GEMM ran 2x slower)
-              if (epilogue) epilogue_tile(c, ldcBytes, mr, nr, group * N + jc + jr);
             } else {
               ukernel(kc, pa, pb, tile, 32, false);
               col2im_add_tile(tile, ir, mr, jc + jr, nr, C, group);
             }
           }
+          // the epilogue on the mc x nr panel just stored (at most 240 x 8 floats, still in L1 or
+          // L2): one call per panel, not per register tile, whose call and setup cost as much
+          // as the tile's work where K is small (MobileNet's 1x1 layers of 16-32 channels).
+          // Inside the micro-kernels it made V8 allocate their loop's registers worse (every
+          // GEMM ran 2x slower).
+          if (epilogue) epilogue_tile(C + ((<usize>ic * ldc + jc + jr) << 2), ldcBytes, mc, nr, group * N + jc + jr);
         }
       }
     }
