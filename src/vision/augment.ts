@@ -42,7 +42,11 @@ export interface AugmentOptions {
    * for one that fits, and the image stays whole if none does. Applied last, after clipping.
    */
   erasing?: boolean | number | ErasingOptions;
-  /** Clamp the result to this range after colour changes (default [0, 1]; null: no clamp). */
+  /**
+   * Clamp what colour changes (brightness, contrast, colorShift) produce to this range (default
+   * [0, 1]; null: no clamp). Geometry alone never clamps: a flip of normalised images keeps their
+   * negative values.
+   */
   clip?: readonly [number, number] | null;
   /** Seed of the generator (or an Rng to share). */
   seed?: number | Rng;
@@ -167,13 +171,16 @@ export function applyTransform(src: Float32Array, dst: Float32Array, shape: read
   else if (b === 0 && c === 0 && Math.abs(a) === 1 && Math.abs(d) === 1 && Number.isInteger(t.shiftY) && Number.isInteger(t.shiftX)) moveRows(src, dst, off, H, W, C, a, d, t.shiftY, t.shiftX);
   else warp(src, dst, off, H, W, C, a, b, c, d, t.shiftY, t.shiftX);
   const colour = t.brightness !== 0 || t.contrast !== 1 || t.channelShift.some((v) => v !== 0);
-  if (colour || clip) adjustColour(dst, off, H * W, C, t, colour, clip);
+  // the clamp bounds what colour changes produce: geometry only moves or interpolates pixels
+  // (and fills 0), so without a colour change values stay as they are (normalised images
+  // with negative values are not cut at 0 by a flip)
+  if (colour) adjustColour(dst, off, H * W, C, t, clip);
   const e = t.erase;
   if (e) for (let y = e.top; y < e.top + e.height; y++) dst.fill(e.value, off + (y * W + e.left) * C, off + (y * W + e.left + e.width) * C);
 }
 
-/** Brightness, contrast and colour cast (when `colour`), then the clamp, of one image in place. */
-function adjustColour(dst: Float32Array, off: number, n: number, C: number, t: ImageTransform, colour: boolean, clip: readonly [number, number] | null): void {
+/** Brightness, contrast and colour cast, then the clamp, of one image in place. */
+function adjustColour(dst: Float32Array, off: number, n: number, C: number, t: ImageTransform, clip: readonly [number, number] | null): void {
   const mean = new Float64Array(C);
   if (t.contrast !== 1) {
     for (let p = 0; p < n; p++) for (let ch = 0; ch < C; ch++) mean[ch] += dst[off + p * C + ch];
@@ -183,7 +190,7 @@ function adjustColour(dst: Float32Array, off: number, n: number, C: number, t: I
     for (let ch = 0; ch < C; ch++) {
       const k = off + p * C + ch;
       let v = dst[k];
-      if (colour) v = mean[ch] + (v - mean[ch]) * t.contrast + t.brightness + (t.channelShift[ch] ?? 0);
+      v = mean[ch] + (v - mean[ch]) * t.contrast + t.brightness + (t.channelShift[ch] ?? 0);
       if (clip) v = Math.min(clip[1], Math.max(clip[0], v));
       dst[k] = v;
     }

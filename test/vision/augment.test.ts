@@ -111,6 +111,20 @@ describe('Augmenter (random, seeded)', () => {
     for (const v of new Augmenter({ cropPadding: 1, seed: 3 }).apply(x).toArray()) expect(v === 0 || inputs.has(v)).toBe(true);
   });
 
+  it('clamps only what colour changes produce: geometry keeps values outside [0, 1] (normalised images)', () => {
+    const x = ck.randomNormal([3, 6, 5, 2], { seed: 4 }); // mean 0, std 1: about half the values negative
+    expect(new Augmenter({ flipHorizontal: 1 }).apply(x).toArray()).toEqual(flipLeftRight(x).toArray());
+    const inputs = new Set(x.toArray().map((v) => Math.fround(v)));
+    const moved = new Augmenter({ cropPadding: 1, flipVertical: 0.5, seed: 2 }).apply(x).toArray();
+    expect(moved.some((v) => v < 0)).toBe(true);
+    for (const v of moved) expect(v === 0 || inputs.has(v)).toBe(true);
+    // a colour change clamps to clip (default [0, 1]), or not at all with clip null
+    const bright = new Augmenter({ brightness: 0.1, seed: 2 }).apply(x).toArray();
+    expect(Math.min(...bright)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...bright)).toBeLessThanOrEqual(1);
+    expect(Math.min(...new Augmenter({ brightness: 0.1, clip: null, seed: 2 }).apply(x).toArray())).toBeLessThan(0);
+  });
+
   it('rejects bad options and non-NHWC input', () => {
     expect(() => new Augmenter({ rotation: -1 })).toThrow(/rotation must be a non-negative number/);
     expect(() => new Augmenter({ flipHorizontal: 2 })).toThrow(/flipHorizontal must be a boolean or a probability/);
