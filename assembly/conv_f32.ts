@@ -353,7 +353,7 @@ export function conv_backprop_filter_applies_f32(path: i32, geom: usize, ws: usi
 }
 
 /** dw = d conv / dw applied to dy (dw is fully written) on filter-gradient path `path` (one that applies): part `part` of `parts`. */
-export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: usize, ws: usize, path: i32, part: i32, parts: i32): void {
+export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: usize, ws: usize, path: i32, partials: usize, part: i32, parts: i32): void {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
   if (path == CONV_PATH_DEPTHWISE) {
     depthwise_backprop_filter_f32(x, dy, dw, partBegin(gC, 4, part, parts), partBegin(gC, 4, part + 1, parts));
@@ -364,7 +364,7 @@ export function conv_backprop_filter_f32(x: usize, dy: usize, dw: usize, geom: u
     return;
   }
   if (path == CONV_PATH_WINOGRAD) {
-    winograd_backprop_filter_f32(x, dy, dw, ws, part, parts);
+    winograd_backprop_filter_f32(x, dy, dw, ws, partials, part, parts);
     return;
   }
   const pointwise = path == CONV_PATH_POINTWISE;

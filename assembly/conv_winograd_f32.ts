@@ -29,9 +29,9 @@
 // at batch 1 is one block of 49 tiles), each block's filters are split as well, at multiples
 // of the GEMM's register tile (NR = 8 columns): every output is still computed by the same
 // instructions, so the result stays bitwise the same.
-import { WS_WINO, WINO_BYTES } from './gemm_config';
+import { WS_WINO, WINO_BYTES, WS_TABLES } from './gemm_config';
 import { gemm_f32_driver, A_MATRIX, C_MATRIX } from './gemm_f32';
-import { gN, gH, gW, gC, gF, gOH, gOW, gKD, gD, gKH, gKW, gSH, gSW, gDH, gDW, gPH, gPW, gGroups } from './conv_geometry';
+import { gN, gH, gW, gC, gF, gOH, gOW, gKD, gD, gKH, gKW, gSH, gSW, gDH, gDW, gPH, gPW, gGroups, conv_geometry_load } from './conv_geometry';
 import { epiOn, epilogue_suspend, epilogue_resume, epilogue_tile } from './epilogue_f32';
 import { madd_v } from './math_f32x4';
 
@@ -373,9 +373,15 @@ export function conv_winograd_dw_pays(): bool {
  * bitwise the same on any number of threads). Each unit transforms dy for its filters and x for
  * its channels, block by block of tiles.
  */
-export function winograd_backprop_filter_f32(x: usize, dy: usize, dw: usize, ws: usize, part: i32, parts: i32): void {
+export function winograd_backprop_filter_f32(x: usize, dy: usize, dw: usize, ws: usize, partials: usize, part: i32, parts: i32): void {
   const C = gC, F = gF;
   const T = gN * ((gOH + 1) >> 1) * ((gOW + 1) >> 1);
+  const groups = dwTileGroups(C, F, T);
+  if (groups > 1) {
+    // few chunks: each (chunk, tile group) into its partial; winograd_dw_reduce_f32 adds them and makes dw
+    dwPartials(x, dy, ws, partials, groups, part, parts);
+    return;
+  }
   const CC = dwChunkC(C), FC = dwChunkF(C, F), TB = dwTilesPerBlock(C, F);
   const nC = (C + CC - 1) / CC, nF = (F + FC - 1) / FC, chunks = nC * nF;
   const S = chunks >= parts ? 1 : min((parts + chunks - 1) / chunks, CC >> 2);
@@ -388,7 +394,6 @@ export function winograd_backprop_filter_f32(x: usize, dy: usize, dw: usize, ws:
   const V = Mb + (<usize>16 * <usize>CC * <usize>FC << 2);
   const vPlane = (<usize>TB * <usize>CC << 2) + 64, zPlane = (<usize>TB * <usize>FC << 2) + 64;
   const Z = V + 16 * vPlane;
-  const HALF = f32x4.splat(0.5);
   const scratch = Z + 16 * zPlane; // 12 vectors: G^T m by columns
   for (let unit = u0; unit < u1; unit++) {
     const chunk = unit / S, slice = unit - chunk * S;
@@ -398,48 +403,152 @@ export function winograd_backprop_filter_f32(x: usize, dy: usize, dw: usize, ws:
     const f0 = fi * FC, f1 = min(F, f0 + FC);
     const cw = c1 - c0, fw = f1 - f0;
     if (cw <= 0) continue;
-    const mCell = <usize>fw * <usize>cw << 2;
-    const zStep = <usize>fw << 2, vStep = <usize>cw << 2, ldm = <usize>cw << 2;
     for (let t0 = 0; t0 < T; t0 += TB) {
       const nt = min(TB, T - t0);
-      transformInputs(x, V, t0, nt, c0, c1, vPlane, vStep);
-      transformGrads(dy, Z, t0, nt, f0, f1, zPlane, zStep);
-      // M_k += Z_k^T V_k, read in place (no packing): 4 filters x 8 (or 4) channels per register
-      // tile, each block's sum taken apart and then added (a sum over all tiles in one register
-      // loses more to rounding)
-      const acc = t0 > 0;
-      for (let k = 0; k < 16; k++) {
-        const zk = Z + <usize>k * zPlane, vk = V + <usize>k * vPlane, mk = Mb + <usize>k * mCell;
-        for (let f = 0; f < fw; f += 4) {
-          const zf = zk + (<usize>f << 2), mf = mk + <usize>f * ldm;
-          let c = 0;
-          for (; c + 8 <= cw; c += 8) dwTile8(zf, zStep, vk + (<usize>c << 2), vStep, nt, mf + (<usize>c << 2), ldm, acc);
-          if (c < cw) dwTile4(zf, zStep, vk + (<usize>c << 2), vStep, nt, mf + (<usize>c << 2), ldm, acc);
-        }
+      transformInputs(x, V, t0, nt, c0, c1, vPlane, <usize>cw << 2);
+      transformGrads(dy, Z, t0, nt, f0, f1, zPlane, <usize>fw << 2);
+      dwAccumulate(V, Z, Mb, vPlane, zPlane, cw, fw, 0, cw, nt, t0 > 0);
+    }
+    dwOutput(Mb, cw, fw, 0, cw, c0, f0, dw, scratch);
+  }
+}
+
+/**
+ * M_k += Z_k^T V_k for channel columns [lo, hi) (multiples of 4) of a block of nt tiles, k = 0..15:
+ * V rows of cw channels, Z rows of fw filters, M[k][f][c] (fw x cw per cell), read in place (no
+ * packing): 4 filters x 8 (or 4) channels per register tile, each block's sum taken apart and then
+ * added (a sum over all tiles in one register loses more to rounding). Every element is the same
+ * sum in the same order whatever the columns' range, so a split of the columns is bitwise the same.
+ */
+// @ts-ignore: decorator
+@inline function dwAccumulate(V: usize, Z: usize, Mb: usize, vPlane: usize, zPlane: usize, cw: i32, fw: i32, lo: i32, hi: i32, nt: i32, acc: bool): void {
+  const zStep = <usize>fw << 2, vStep = <usize>cw << 2, ldm = <usize>cw << 2;
+  const mCell = <usize>fw * <usize>cw << 2;
+  for (let k = 0; k < 16; k++) {
+    const zk = Z + <usize>k * zPlane, vk = V + <usize>k * vPlane, mk = Mb + <usize>k * mCell;
+    for (let f = 0; f < fw; f += 4) {
+      const zf = zk + (<usize>f << 2), mf = mk + <usize>f * ldm;
+      let c = lo;
+      for (; c + 8 <= hi; c += 8) dwTile8(zf, zStep, vk + (<usize>c << 2), vStep, nt, mf + (<usize>c << 2), ldm, acc);
+      if (c < hi) dwTile4(zf, zStep, vk + (<usize>c << 2), vStep, nt, mf + (<usize>c << 2), ldm, acc);
+    }
+  }
+}
+
+/**
+ * dW_cf = G^T m_cf G for channel columns [lo, hi) of M (laid out as dwAccumulate's, cw x fw per cell),
+ * four channels at a time; column c is channel cOff + c, row f filter fOff + f; dw is HWIO
+ * [3, 3, C, F]. `scratch`: 12 vectors (G^T m by columns).
+ */
+function dwOutput(Mb: usize, cw: i32, fw: i32, lo: i32, hi: i32, cOff: i32, fOff: i32, dw: usize, scratch: usize): void {
+  const HALF = f32x4.splat(0.5);
+  const mCell = <usize>fw * <usize>cw << 2;
+  const tap = <usize>gC * <usize>gF << 2;
+  for (let f = 0; f < fw; f++) {
+    for (let c = lo; c < hi; c += 4) {
+      const m = Mb + ((<usize>f * <usize>cw + <usize>c) << 2);
+      // columns j: u_ij = (G^T m_.j)_i, stored at scratch[j][i]
+      for (let j = 0; j < 4; j++) {
+        gtCol(v128.load(m + <usize>j * mCell), v128.load(m + <usize>(4 + j) * mCell), v128.load(m + <usize>(8 + j) * mCell), v128.load(m + <usize>(12 + j) * mCell), HALF, scratch + <usize>j * 48);
+      }
+      const out = dw + ((<usize>(cOff + c) * <usize>gF + <usize>(fOff + f)) << 2);
+      for (let i = 0; i < 3; i++) {
+        const s1 = v128.load(scratch + 48 + <usize>i * 16), s2 = v128.load(scratch + 96 + <usize>i * 16);
+        const h = f32x4.mul(f32x4.add(s1, s2), HALF);
+        const w0 = f32x4.add(v128.load(scratch + <usize>i * 16), h);
+        const w1 = f32x4.mul(f32x4.sub(s1, s2), HALF);
+        const w2 = f32x4.add(h, v128.load(scratch + 144 + <usize>i * 16));
+        storeLanes(out + <usize>(3 * i) * tap, w0, <usize>gF << 2);
+        storeLanes(out + <usize>(3 * i + 1) * tap, w1, <usize>gF << 2);
+        storeLanes(out + <usize>(3 * i + 2) * tap, w2, <usize>gF << 2);
       }
     }
-    // dW_cf = G^T m G, four channels at a time; dw[i][j][c][f] (HWIO)
-    const tap = <usize>C * <usize>F << 2;
-    for (let f = f0; f < f1; f++) {
-      for (let c = c0; c < c1; c += 4) {
-        const m = Mb + ((<usize>(f - f0) * <usize>cw + <usize>(c - c0)) << 2);
-        // columns j: u_ij = (G^T m_.j)_i, stored at scratch[j][i]
-        for (let j = 0; j < 4; j++) {
-          gtCol(v128.load(m + <usize>j * mCell), v128.load(m + <usize>(4 + j) * mCell), v128.load(m + <usize>(8 + j) * mCell), v128.load(m + <usize>(12 + j) * mCell), HALF, scratch + <usize>j * 48);
-        }
-        const out = dw + ((<usize>c * <usize>F + <usize>f) << 2);
-        for (let i = 0; i < 3; i++) {
-          const s1 = v128.load(scratch + 48 + <usize>i * 16), s2 = v128.load(scratch + 96 + <usize>i * 16);
-          const h = f32x4.mul(f32x4.add(s1, s2), HALF);
-          const w0 = f32x4.add(v128.load(scratch + <usize>i * 16), h);
-          const w1 = f32x4.mul(f32x4.sub(s1, s2), HALF);
-          const w2 = f32x4.add(h, v128.load(scratch + 144 + <usize>i * 16));
-          storeLanes(out + <usize>(3 * i) * tap, w0, <usize>F << 2);
-          storeLanes(out + <usize>(3 * i + 1) * tap, w1, <usize>F << 2);
-          storeLanes(out + <usize>(3 * i + 2) * tap, w2, <usize>F << 2);
-        }
+  }
+}
+
+// ---- Few chunks: tile groups summed apart (partials), then added in a fixed order.
+// With fewer chunks than threads, winograd_backprop_filter_f32 would cut a chunk's channels into
+// slices, one per thread, and every slice transforms all of the chunk's dy: 56x56x64 (one chunk)
+// ran 1.6x faster on 2 threads than on 1, not 2x. Instead the tiles of such a geometry are cut
+// into G groups of whole blocks (G from the geometry alone, never from the thread count): each
+// (chunk, group) unit transforms and sums its own tiles into a partial M of its own (a scratch
+// block the host passes), and winograd_dw_reduce_f32 adds the G partials in order and makes dw.
+// Every sum is the same on any number of threads (bitwise), and no transform is done twice.
+
+/** Tile groups of the filter gradient (1: none, M summed over all tiles in one pass): enough units for 4 threads where chunks are fewer. */
+function dwTileGroups(C: i32, F: i32, T: i32): i32 {
+  const CC = dwChunkC(C), FC = dwChunkF(C, F), TB = dwTilesPerBlock(C, F);
+  const chunks = ((C + CC - 1) / CC) * ((F + FC - 1) / FC);
+  const blocks = (T + TB - 1) / TB;
+  return max(1, min(blocks, 4 / chunks));
+}
+
+/** Bytes of one partial M (16 x FC x CC floats). */
+function dwPartialBytes(C: i32, F: i32): usize {
+  return <usize>16 * <usize>dwChunkC(C) * <usize>dwChunkF(C, F) << 2;
+}
+
+/** Bytes of the partials winograd_backprop_filter_f32 needs for the geometry at `geom` (0: none, one pass). */
+export function conv_winograd_dw_partial_bytes(geom: usize, ws: usize): usize {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  const C = gC, F = gF, T = gN * ((gOH + 1) >> 1) * ((gOW + 1) >> 1);
+  const G = dwTileGroups(C, F, T);
+  if (G == 1) return 0;
+  const CC = dwChunkC(C), FC = dwChunkF(C, F);
+  return <usize>(((C + CC - 1) / CC) * ((F + FC - 1) / FC) * G) * dwPartialBytes(C, F);
+}
+
+/** winograd_backprop_filter_f32 with tile groups: this part's (chunk, group) units, each into its partial. */
+function dwPartials(x: usize, dy: usize, ws: usize, partials: usize, G: i32, part: i32, parts: i32): void {
+  const C = gC, F = gF, T = gN * ((gOH + 1) >> 1) * ((gOW + 1) >> 1);
+  const CC = dwChunkC(C), FC = dwChunkF(C, F), TB = dwTilesPerBlock(C, F);
+  const nC = (C + CC - 1) / CC, nF = (F + FC - 1) / FC, units = nC * nF * G;
+  const blocks = (T + TB - 1) / TB;
+  const u0 = <i32>(<i64>units * part / parts), u1 = <i32>(<i64>units * (part + 1) / parts);
+  const vPlane = (<usize>TB * <usize>CC << 2) + 64, zPlane = (<usize>TB * <usize>FC << 2) + 64;
+  const V = ws + <usize>WS_WINO, Z = V + 16 * vPlane;
+  for (let unit = u0; unit < u1; unit++) {
+    const chunk = unit / G, g = unit - chunk * G;
+    const fi = chunk / nC, ci = chunk - fi * nC;
+    const c0 = ci * CC, c1 = min(C, c0 + CC), f0 = fi * FC, f1 = min(F, f0 + FC);
+    const cw = c1 - c0, fw = f1 - f0;
+    const M = partials + <usize>unit * dwPartialBytes(C, F);
+    const b0 = blocks * g / G, b1 = blocks * (g + 1) / G;
+    for (let b = b0; b < b1; b++) {
+      const t0 = b * TB, nt = min(TB, T - t0);
+      transformInputs(x, V, t0, nt, c0, c1, vPlane, <usize>cw << 2);
+      transformGrads(dy, Z, t0, nt, f0, f1, zPlane, <usize>fw << 2);
+      dwAccumulate(V, Z, M, vPlane, zPlane, cw, fw, 0, cw, nt, b > b0);
+    }
+  }
+}
+
+/**
+ * After winograd_backprop_filter_f32 with partials: M = ((M_0 + M_1) + M_2) + ... per chunk (into
+ * M_0), then dw = G^T M G: part `part` of `parts`, by groups of 4 channels of every chunk.
+ */
+export function winograd_dw_reduce_f32(geom: usize, ws: usize, partials: usize, dw: usize, part: i32, parts: i32): void {
+  conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  const C = gC, F = gF, T = gN * ((gOH + 1) >> 1) * ((gOW + 1) >> 1);
+  const CC = dwChunkC(C), FC = dwChunkF(C, F), G = dwTileGroups(C, F, T);
+  const nC = (C + CC - 1) / CC, nF = (F + FC - 1) / FC, per = CC >> 2, units = nC * nF * per;
+  const u0 = <i32>(<i64>units * part / parts), u1 = <i32>(<i64>units * (part + 1) / parts);
+  const stride = dwPartialBytes(C, F);
+  for (let unit = u0; unit < u1; unit++) {
+    const chunk = unit / per, lo = (unit - chunk * per) << 2;
+    const fi = chunk / nC, ci = chunk - fi * nC;
+    const c0 = ci * CC, c1 = min(C, c0 + CC), f0 = fi * FC, f1 = min(F, f0 + FC);
+    const cw = c1 - c0, fw = f1 - f0;
+    if (lo >= cw) continue;
+    const M0 = partials + <usize>(chunk * G) * stride;
+    for (let g = 1; g < G; g++) {
+      const Mg = M0 + <usize>g * stride;
+      for (let k = 0; k < 16; k++) for (let f = 0; f < fw; f++) {
+        const o = ((<usize>k * <usize>fw + <usize>f) * <usize>cw + <usize>lo) << 2;
+        v128.store(M0 + o, f32x4.add(v128.load(M0 + o), v128.load(Mg + o)));
       }
     }
+    dwOutput(M0, cw, fw, lo, lo + 4, c0, f0, dw, ws + <usize>WS_WINO);
   }
 }
 

@@ -8,7 +8,7 @@ export { gemm_f32_workspace_bytes, gemm_f32_mr, gemm_f32_nr, gemm_f32_kc, gemm_f
 export { gemm_f32 } from './gemm_f32';
 export { conv_forward_f32, conv_forward_fused_f32, conv_forward_parts_f32, conv_forward_path_f32, conv_backprop_input_prepare_f32, conv_backprop_input_f32, conv_backprop_input_scratch_bytes, conv_backprop_input_path_f32, conv_backprop_filter_f32, conv_backprop_filter_path_f32,
   conv_forward_applies_f32, conv_backprop_input_applies_f32, conv_backprop_filter_applies_f32 } from './conv_f32';
-export { conv_winograd_filter_f32, conv_winograd_filter_bytes } from './conv_winograd_f32';
+export { conv_winograd_filter_f32, conv_winograd_filter_bytes, conv_winograd_dw_partial_bytes, winograd_dw_reduce_f32 } from './conv_winograd_f32';
 export { conv_direct_f32_tile_pixels, conv_direct_f32_max_taps, conv_direct_filter_f32_tile_taps } from './conv_direct_f32';
 export * from './elementwise_f32';
 export * from './reduce_f32';

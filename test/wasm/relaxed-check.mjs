@@ -102,7 +102,7 @@ for (const g of geoms) {
           m.e.conv_backprop_input_f32(dy, w, o, geom, m.ws, sb ? m.alloc(sb / 4) : 0, path, 0, 1);
         } else {
           o = m.alloc(n = ws);
-          m.e.conv_backprop_filter_f32(x, dy, o, geom, m.ws, path, 0, 1);
+          m.e.conv_backprop_filter_f32(x, dy, o, geom, m.ws, path, 0, 0, 1);
         }
         return m.f32().slice(o / 4, (o / 4) + n);
       });

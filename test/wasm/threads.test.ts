@@ -37,8 +37,8 @@ const CONV_CASES: ConvCase[] = [
   // (200 filters: 25 groups of 8 do not split evenly; the input gradient splits 64)
   { name: 'winograd 13x13 batch 1, one block (filter slices)', x: [1, 13, 13, 64], w: [3, 3, 64, 200], opts: { padding: 'same' } },
   { name: 'winograd 20x20 batch 1, two blocks (filter slices)', x: [1, 20, 20, 32], w: [3, 3, 32, 48], opts: { padding: 'same' } },
-  // the filter gradient's units: 2 channel chunks (64 + 16) x 3 filter chunks (64, 64, 8), fewer
-  // than 8 parts in the case above (one chunk: sliced at multiples of 4 channels)
+  // the filter gradient's units: 2 channel chunks (64 + 16) x 3 filter chunks (64, 64, 8), at least
+  // one per thread; the cases above have one chunk, whose tiles are summed in groups (partials)
   { name: 'winograd filter gradient, channel and filter chunks', x: [2, 10, 10, 80], w: [3, 3, 80, 136], opts: { padding: 'same' } },
   { name: 'strided 3x3 s2 (col2im)', x: [4, 33, 33, 16], w: [3, 3, 16, 32], opts: { strides: 2 } },
   { name: 'odd sizes 5x5 pad 1', x: [3, 19, 23, 7], w: [5, 5, 7, 13], opts: { padding: [[1, 1], [1, 1]] } },
@@ -245,6 +245,21 @@ describe('wasm threads', () => {
     expect([1, 2, 3].map((t) => parts([1, 20, 20, 32], [3, 3, 32, 48], t))).toEqual([2, 2, 4]);
     // blocks enough for the threads: whole blocks, up to 4 parts per thread (900 tiles in blocks of 128)
     expect(parts([4, 29, 29, 64], [3, 3, 64, 64], 2)).toBe(8);
+  });
+
+  it('the Winograd filter gradient with few chunks sums groups of tiles apart, set by the geometry (not the threads), then adds them in order', async () => {
+    const be = await useThreads(2);
+    const bytes = (x: number[], w: number[]) => {
+      const c = asConv3d(computeConv2DInfo('threads test', x, w, { padding: 'same' }));
+      return be.wasm.conv_winograd_dw_partial_bytes(be.params(CONV_GEOMETRY.map((f) => c[f])), be.workspace()) >>> 0;
+    };
+    // one chunk (64 channels, 64 filters), 900 tiles in 10 blocks: 4 groups of 16 x 64 x 64 floats
+    expect(bytes([4, 29, 29, 64], [3, 3, 64, 64])).toBe(4 * 16 * 64 * 64 * 4);
+    // 6 chunks: one pass, no partials (each thread takes whole chunks)
+    expect(bytes([2, 10, 10, 80], [3, 3, 80, 136])).toBe(0);
+    // fewer blocks than 4: a group per block (36x36 at batch 1: 324 tiles, 2 blocks of up to 194); one block: no partials
+    expect(bytes([1, 36, 36, 32], [3, 3, 32, 48])).toBe(2 * 16 * 32 * 48 * 4);
+    expect(bytes([1, 20, 20, 32], [3, 3, 32, 48])).toBe(0);
   });
 
   it('row- and block-split kernels (broadcasting binary ops, where, softmax, cross-entropy, reductions, LRN) run on the workers', async () => {

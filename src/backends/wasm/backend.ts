@@ -67,6 +67,7 @@ export const MIN_PARALLEL_FLOPS = 5e5;
 /** The exports that run as parts on the threads (their last two arguments: part, parts). */
 const THREADED_EXPORTS = [
   'gemm_f32', 'conv_forward_f32', 'conv_forward_fused_f32', 'conv_winograd_filter_f32', 'conv_backprop_input_f32', 'conv_backprop_filter_f32',
+  'winograd_dw_reduce_f32',
   'batch_norm_stats_f32', 'batch_norm_apply_f32', 'batch_norm_grad_sums_f32', 'batch_norm_grad_dx_f32',
   // exports run on ranges of elements or rows (parallelRange, parallelSplit)
   'unary_f32', 'activation_f32', 'activation_grad_f32',

@@ -120,7 +120,22 @@ function run(which: Which, path: PathName, [a, b, bias]: TensorInfo[], conv: Con
       if (u) be.freeScratch(u);
     }
   }
-  else if (which === 'filter') be.parallel('conv_backprop_filter_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code], 4, flops);
+  else if (which === 'filter') {
+    // Winograd with few chunks of channels and filters sums groups of tiles apart (partials), then
+    // adds them in a fixed order and makes dw (winograd_dw_reduce_f32): bitwise the same on any
+    // number of threads, and no thread transforms what another one also does
+    const partialBytes = path === 'winograd' ? be.wasm.conv_winograd_dw_partial_bytes(geom, ws) >>> 0 : 0;
+    const partials = partialBytes ? be.scratch(partialBytes) : 0;
+    try {
+      be.parallel('conv_backprop_filter_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code, partials], 4, flops);
+      if (partials) {
+        const c = asConv3d(conv);
+        be.parallel('winograd_dw_reduce_f32', [geom, ws, partials, be.ptr(out)], 1, FLOPS_PER_FLOAT_MOVED * partialBytes / 4, 1, Math.ceil(c.inC / 4) * Math.ceil(c.outC / 64));
+      }
+    } finally {
+      if (partials) be.freeScratch(partials);
+    }
+  }
   else {
     // the flipped-filter paths run a forward convolution with a flipped filter copy
     const bytes = convInputScratchBytes(be, conv, variantName(path));
