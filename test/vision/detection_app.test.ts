@@ -26,7 +26,9 @@ describe('localisation with landmarks', () => {
     const opts = { size: 32, minObjects: 1, maxObjects: 1 };
     const train = ck.vision.shapesDataset({ ...opts, n: 600, seed: 1 });
     const test = ck.vision.shapesDataset({ ...opts, n: 150, seed: 2 });
-    const model = ck.vision.trainLocalizer(train, { epochs: 6, batchSize: 32, learningRate: 3e-3 });
+    // 8 epochs: at 6 the class accuracy is still on the steep part of its curve (0.47-0.51 as the rounding of
+    // the filter gradients changes between builds), at 8 it is 0.75
+    const model = ck.vision.trainLocalizer(train, { epochs: 8, batchSize: 32, learningRate: 3e-3 });
     const r = ck.vision.evaluateLocalizer(model, test);
     // Trivial baseline: the mean training box for every image.
     const boxes = train.objects.map((o) => o[0].box);
