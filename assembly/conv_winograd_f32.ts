@@ -371,7 +371,9 @@ export function conv_winograd_dw_pays(): bool {
  * fewer units than parts, each channel chunk is cut into slices of whole groups of 4 channels
  * (the GEMMs' columns: every element is still the same sum in the same order, so the result is
  * bitwise the same on any number of threads). Each unit transforms dy for its filters and x for
- * its channels, block by block of tiles.
+ * its channels, block by block of tiles. Geometries with fewer than 4 chunks sum groups of tiles
+ * apart instead (dwTileGroups > 1): units are (chunk, tile group) pairs, each into its partial M in
+ * `partials` (conv_winograd_dw_partial_bytes), and winograd_dw_reduce_f32 then makes dw.
  */
 export function winograd_backprop_filter_f32(x: usize, dy: usize, dw: usize, ws: usize, partials: usize, part: i32, parts: i32): void {
   const C = gC, F = gF;
