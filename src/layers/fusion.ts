@@ -62,6 +62,12 @@ function activationOf(layer: Layer): { activation: FusedActivation; alpha: numbe
   return null;
 }
 
+/** Whether each tensor still has the storage recorded (null: no tensor), without allocating. */
+function sameStorages(recorded: readonly (DataId | null)[], now: readonly (Tensor | null | undefined)[]): boolean {
+  for (let i = 0; i < recorded.length; i++) if (recorded[i] !== (now[i] ? now[i]!.dataId : null)) return false;
+  return true;
+}
+
 export class InferenceFusion {
   /** Chain by the node of its convolution. */
   private readonly chains = new Map<LayerNode, Chain>();
@@ -117,12 +123,12 @@ export class InferenceFusion {
   run(chain: Chain, x: Tensor): Tensor {
     const { w, b } = this.weights(chain);
     const c = chain.conv;
-    const opts: Conv2DOptions = {
-      strides: c.strides, padding: c.padding, dilations: c.dilationRate,
-      ...(b ? { bias: b } : {}), activation: chain.activation, leakyReluAlpha: chain.leakyReluAlpha,
-    };
+    // one plain object per call, no spreads (this runs once per convolution of every inference call)
+    const opts: Conv2DOptions = { strides: c.strides, padding: c.padding, dilations: c.dilationRate, activation: chain.activation, leakyReluAlpha: chain.leakyReluAlpha };
+    if (b) opts.bias = b;
     if (c instanceof DepthwiseConv2D) return depthwiseConv2d(x, w, opts);
-    return conv2d(x, w, { ...opts, groups: c.groups });
+    opts.groups = c.groups;
+    return conv2d(x, w, opts);
   }
 
   /** The chain's filter and bias: the convolution's own without a batch norm, else the folded ones (cached). */
@@ -133,9 +139,9 @@ export class InferenceFusion {
     const bn = chain.bn;
     if (!bn) return { w: kernel, b: bias };
     const stats = bn.inferenceStatistics();
-    const sources = [kernel, bias, stats.gamma, stats.beta, stats.mean, stats.variance].map((t) => (t ? t.dataId : null));
+    const sources = [kernel, bias, stats.gamma, stats.beta, stats.mean, stats.variance];
     const hit = this.folded.get(chain);
-    if (hit && !hit.w.isDisposed && !hit.b.isDisposed && hit.sources.every((d, i) => d === sources[i])) return hit;
+    if (hit && !hit.w.isDisposed && !hit.b.isDisposed && sameStorages(hit.sources, sources)) return hit;
     if (hit) this.release(chain);
     const made = tidy(() => {
       let s = div(1, sqrt(add(stats.variance, bn.epsilon)));
@@ -146,7 +152,7 @@ export class InferenceFusion {
       if (stats.beta) b = add(b, stats.beta);
       return { w: keep(mul(kernel, sw)), b: keep(b) };
     });
-    const f: Folded = { sources, ...made };
+    const f: Folded = { sources: sources.map((t) => (t ? t.dataId : null)), ...made };
     this.folded.set(chain, f);
     return f;
   }

@@ -37,11 +37,13 @@ function geometryBlock(conv: Conv2DInfo | Conv3DInfo): number[] {
 }
 
 type PathName = keyof typeof CONV_PATH;
-/** A path's variant name: its CONV_PATH key in kebab case ('flippedGemm' -> 'flipped-gemm'). */
-const variantName = (path: PathName) => path.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`);
 const PATHS = Object.keys(CONV_PATH) as PathName[];
+/** Each path's variant name: its CONV_PATH key in kebab case ('flippedGemm' -> 'flipped-gemm'), made once (dispatch asks on every call). */
+const VARIANT_NAMES = new Map(PATHS.map((p) => [p, p.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)]));
+const variantName = (path: PathName): string => VARIANT_NAMES.get(path)!;
+const PATH_OF_CODE = new Map(PATHS.map((p) => [CONV_PATH[p], p]));
 const pathOfCode = (code: number): PathName => {
-  const p = PATHS.find((k) => CONV_PATH[k] === code);
+  const p = PATH_OF_CODE.get(code);
   if (p === undefined) throw new Error(`wasm conv: unknown path code ${code}`);
   return p;
 };
