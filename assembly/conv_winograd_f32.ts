@@ -378,10 +378,10 @@ export function conv_winograd_dw_pays(): bool {
 export function winograd_backprop_filter_f32(x: usize, dy: usize, dw: usize, ws: usize, partials: usize, part: i32, parts: i32): void {
   const C = gC, F = gF;
   const T = gN * ((gOH + 1) >> 1) * ((gOW + 1) >> 1);
-  const groups = dwTileGroups(C, F, T);
-  if (groups > 1) {
+  const tileGroups = dwTileGroups(C, F, T);
+  if (tileGroups > 1) {
     // few chunks: each (chunk, tile group) into its partial; winograd_dw_reduce_f32 adds them and makes dw
-    dwPartials(x, dy, ws, partials, groups, part, parts);
+    dwPartials(x, dy, ws, partials, tileGroups, part, parts);
     return;
   }
   const CC = dwChunkC(C), FC = dwChunkF(C, F), TB = dwTilesPerBlock(C, F);

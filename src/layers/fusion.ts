@@ -62,7 +62,7 @@ function activationOf(layer: Layer): { activation: FusedActivation; alpha: numbe
   return null;
 }
 
-/** Whether each tensor still has the storage recorded (null: no tensor), without allocating. */
+/** Whether each tensor still has the storage recorded (null: no tensor), compared in place (no mapped copy). */
 function sameStorages(recorded: readonly (DataId | null)[], now: readonly (Tensor | null | undefined)[]): boolean {
   for (let i = 0; i < recorded.length; i++) if (recorded[i] !== (now[i] ? now[i]!.dataId : null)) return false;
   return true;

@@ -130,10 +130,7 @@ function run(which: Which, path: PathName, [a, b, bias]: TensorInfo[], conv: Con
     const partials = partialBytes ? be.scratch(partialBytes) : 0;
     try {
       be.parallel('conv_backprop_filter_f32', [be.ptr(a), be.ptr(b), be.ptr(out), geom, ws, code, partials], 4, flops);
-      if (partials) {
-        const c = asConv3d(conv);
-        be.parallel('winograd_dw_reduce_f32', [geom, ws, partials, be.ptr(out)], 1, FLOPS_PER_FLOAT_MOVED * partialBytes / 4, 1, Math.ceil(c.inC / 4) * Math.ceil(c.outC / 64));
-      }
+      if (partials) be.parallel('winograd_dw_reduce_f32', [geom, ws, partials, be.ptr(out)], 1, FLOPS_PER_FLOAT_MOVED * partialBytes / 4);
     } finally {
       if (partials) be.freeScratch(partials);
     }
