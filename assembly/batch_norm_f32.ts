@@ -141,12 +141,13 @@ export function batch_norm_stats_f32(x: usize, M: i32, C: i32, mean: usize, vari
 
 /**
  * y = (x - mean - meanLo) * gamma / sqrt(var + eps) + beta per channel (meanLo = 0: none),
- * for part `part` of `parts` of the rows. `scale` is 4*C bytes of scratch of this part's
- * own (the host passes each thread's workspace), filled here.
+ * then max(y, 0) when `relu` is not 0 (activation_f32's relu: NaN stays NaN), for part
+ * `part` of `parts` of the rows. `scale` is 4*C bytes of scratch of this part's own (the
+ * host passes each thread's workspace), filled here.
  */
 export function batch_norm_apply_f32(
   x: usize, y: usize, M: i32, C: i32,
-  gamma: usize, beta: usize, mean: usize, variance: usize, eps: f32, scale: usize, meanLo: usize, part: i32, parts: i32,
+  gamma: usize, beta: usize, mean: usize, variance: usize, eps: f32, scale: usize, meanLo: usize, relu: i32, part: i32, parts: i32,
 ): void {
   const r0 = rowBand(M, part, parts), r1 = rowBand(M, part + 1, parts);
   if (r0 >= r1) return;
@@ -163,17 +164,21 @@ export function batch_norm_apply_f32(
       // (with meanLo = 0, subtracting its zero vector changes no value)
       const mv = ld(mean, c, r), lv = meanLo ? ld(meanLo, c, r) : f32x4.splat(0), sv = ld(scale, c, r), bv = ld(beta, c, r);
       const o = (<usize>m0 * <usize>C + <usize>c) << 2;
-      if (r >= 4) applyGroup(x + o, y + o, rows, rs, r, true, mv, lv, sv, bv);
-      else applyGroup(x + o, y + o, rows, rs, r, false, mv, lv, sv, bv);
+      if (relu) {
+        if (r >= 4) applyGroup(x + o, y + o, rows, rs, r, true, mv, lv, sv, bv, true);
+        else applyGroup(x + o, y + o, rows, rs, r, false, mv, lv, sv, bv, true);
+      } else if (r >= 4) applyGroup(x + o, y + o, rows, rs, r, true, mv, lv, sv, bv, false);
+      else applyGroup(x + o, y + o, rows, rs, r, false, mv, lv, sv, bv, false);
     }
   }
 }
 
 // @ts-ignore: decorator
-@inline function applyGroup(p: usize, q: usize, rows: i32, rs: usize, r: i32, full: bool, mv: v128, lv: v128, sv: v128, bv: v128): void {
+@inline function applyGroup(p: usize, q: usize, rows: i32, rs: usize, r: i32, full: bool, mv: v128, lv: v128, sv: v128, bv: v128, relu: bool): void {
   for (let i = 0; i < rows; i++) {
     const d = f32x4.sub(f32x4.sub(ldg(p, r, full), mv), lv);
-    stg(q, r, full, f32x4.add(f32x4.mul(d, sv), bv));
+    const v = f32x4.add(f32x4.mul(d, sv), bv);
+    stg(q, r, full, relu ? f32x4.max(v, f32x4.splat(0)) : v);
     p += rs;
     q += rs;
   }
@@ -183,10 +188,12 @@ export function batch_norm_apply_f32(
  * Training-mode gradient, first pass: dbeta = sum dy, dgamma = sum dy * xhat with
  * xhat = (x - mean) invstd, for part `part` of `parts` of the channels; also leaves the
  * per-channel constants of batch_norm_grad_dx_f32 in `acc` (the host scratch above).
+ * `relu` (0: none) is the output of a batch norm fused with a ReLU: dy counts only where
+ * it is > 0, as activation_grad_f32's relu masks it.
  */
 export function batch_norm_grad_sums_f32(
   dy: usize, x: usize, gamma: usize, mean: usize, variance: usize,
-  dgamma: usize, dbeta: usize, M: i32, C: i32, eps: f32, acc: usize, part: i32, parts: i32,
+  dgamma: usize, dbeta: usize, M: i32, C: i32, eps: f32, acc: usize, relu: usize, part: i32, parts: i32,
 ): void {
   const c0 = chan(C, part, parts), c1 = chan(C, part + 1, parts);
   if (c0 >= c1) return;
@@ -207,8 +214,11 @@ export function batch_norm_grad_sums_f32(
       const r = C - c;
       const mv = ld(mean, c, r), iv = ld(dgamma, c, r);
       const o = (<usize>m0 * <usize>C + <usize>c) << 2;
-      if (r >= 4) gradSumGroup(x + o, dy + o, rows, rs, r, true, mv, iv, accB, accG, c);
-      else gradSumGroup(x + o, dy + o, rows, rs, r, false, mv, iv, accB, accG, c);
+      if (relu) {
+        if (r >= 4) gradSumGroup(x + o, dy + o, relu + o, rows, rs, r, true, mv, iv, accB, accG, c, true);
+        else gradSumGroup(x + o, dy + o, relu + o, rows, rs, r, false, mv, iv, accB, accG, c, true);
+      } else if (r >= 4) gradSumGroup(x + o, dy + o, 0, rows, rs, r, true, mv, iv, accB, accG, c, false);
+      else gradSumGroup(x + o, dy + o, 0, rows, rs, r, false, mv, iv, accB, accG, c, false);
     }
   }
   const invM: f64 = 1.0 / <f64>M;
@@ -238,9 +248,10 @@ export function batch_norm_grad_sums_f32(
 
 /**
  * Training-mode gradient, second pass (after batch_norm_grad_sums_f32 on every part):
- * dx = gamma invstd (dy - dbeta/M - xhat dgamma/M), for part `part` of `parts` of the rows.
+ * dx = gamma invstd (dy - dbeta/M - xhat dgamma/M), for part `part` of `parts` of the rows
+ * (`relu` as in batch_norm_grad_sums_f32).
  */
-export function batch_norm_grad_dx_f32(dy: usize, x: usize, mean: usize, dx: usize, M: i32, C: i32, acc: usize, part: i32, parts: i32): void {
+export function batch_norm_grad_dx_f32(dy: usize, x: usize, mean: usize, dx: usize, M: i32, C: i32, acc: usize, relu: usize, part: i32, parts: i32): void {
   const r0 = rowBand(M, part, parts), r1 = rowBand(M, part + 1, parts);
   if (r0 >= r1) return;
   const Cp = (C + 3) & ~3;
@@ -254,18 +265,28 @@ export function batch_norm_grad_dx_f32(dy: usize, x: usize, mean: usize, dx: usi
       const r = C - c;
       const mv = ld(mean, c, r), iv = ld(ki, c, r), av = ld(ka, c, r), bv = ld(kb, c, r), gv = ld(kg, c, r);
       const o = (<usize>m0 * <usize>C + <usize>c) << 2;
-      if (r >= 4) gradApplyGroup(x + o, dy + o, dx + o, rows, rs, r, true, mv, iv, av, bv, gv);
-      else gradApplyGroup(x + o, dy + o, dx + o, rows, rs, r, false, mv, iv, av, bv, gv);
+      if (relu) {
+        if (r >= 4) gradApplyGroup(x + o, dy + o, relu + o, dx + o, rows, rs, r, true, mv, iv, av, bv, gv, true);
+        else gradApplyGroup(x + o, dy + o, relu + o, dx + o, rows, rs, r, false, mv, iv, av, bv, gv, true);
+      } else if (r >= 4) gradApplyGroup(x + o, dy + o, 0, dx + o, rows, rs, r, true, mv, iv, av, bv, gv, false);
+      else gradApplyGroup(x + o, dy + o, 0, dx + o, rows, rs, r, false, mv, iv, av, bv, gv, false);
     }
   }
 }
 
+/** dy at q, masked where the fused output at m is not > 0 (relu; else m is unread). */
+// @ts-ignore: decorator
+@inline function maskedDy(q: usize, m: usize, r: i32, full: bool, relu: bool): v128 {
+  const d = ldg(q, r, full);
+  return relu ? v128.and(d, f32x4.gt(ldg(m, r, full), f32x4.splat(0))) : d;
+}
+
 /** sum dy and sum dy * xhat over a block's rows for channels c.., into accB and accG. */
 // @ts-ignore: decorator
-@inline function gradSumGroup(p: usize, q: usize, rows: i32, rs: usize, r: i32, full: bool, mv: v128, iv: v128, accB: usize, accG: usize, c: i32): void {
+@inline function gradSumGroup(p: usize, q: usize, m: usize, rows: i32, rs: usize, r: i32, full: bool, mv: v128, iv: v128, accB: usize, accG: usize, c: i32, relu: bool): void {
   let b0 = f64x2.splat(0), b1 = f64x2.splat(0), g0 = f64x2.splat(0), g1 = f64x2.splat(0);
   for (let i = 0; i < rows; i++) {
-    const d = ldg(q, r, full);
+    const d = maskedDy(q, m, r, full, relu);
     const gx = f32x4.mul(d, f32x4.mul(f32x4.sub(ldg(p, r, full), mv), iv));
     b0 = f64x2.add(b0, lo64(d));
     b1 = f64x2.add(b1, hi64(d));
@@ -273,6 +294,7 @@ export function batch_norm_grad_dx_f32(dy: usize, x: usize, mean: usize, dx: usi
     g1 = f64x2.add(g1, hi64(gx));
     p += rs;
     q += rs;
+    m += rs;
   }
   addSums(accB, c, b0, b1);
   addSums(accG, c, g0, g1);
@@ -280,13 +302,14 @@ export function batch_norm_grad_dx_f32(dy: usize, x: usize, mean: usize, dx: usi
 
 /** dx = a (dy - b - xhat g) over a block's rows for channels c... */
 // @ts-ignore: decorator
-@inline function gradApplyGroup(p: usize, q: usize, t: usize, rows: i32, rs: usize, r: i32, full: bool, mv: v128, iv: v128, av: v128, bv: v128, gv: v128): void {
+@inline function gradApplyGroup(p: usize, q: usize, m: usize, t: usize, rows: i32, rs: usize, r: i32, full: bool, mv: v128, iv: v128, av: v128, bv: v128, gv: v128, relu: bool): void {
   for (let i = 0; i < rows; i++) {
     const xh = f32x4.mul(f32x4.sub(ldg(p, r, full), mv), iv);
-    const inner = f32x4.sub(f32x4.sub(ldg(q, r, full), bv), f32x4.mul(xh, gv));
+    const inner = f32x4.sub(f32x4.sub(maskedDy(q, m, r, full, relu), bv), f32x4.mul(xh, gv));
     stg(t, r, full, f32x4.mul(av, inner));
     p += rs;
     q += rs;
+    m += rs;
     t += rs;
   }
 }

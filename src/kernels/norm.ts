@@ -7,10 +7,13 @@
  *   BatchNorm (training)   [x, gamma, beta] -> [y, mean, variance], mean and the biased
  *                          variance over the M rows, y = gamma (x - mean) / sqrt(variance + epsilon) + beta
  *   BatchNorm (inference)  [x, gamma, beta, mean, variance] -> [y], the same y with the given statistics
+ *                          (either mode, attrs.relu: y = relu(that y) in the same pass, Relu's values)
  *   BatchNormGrad          [dy, x, gamma, mean, variance] -> [dx, dgamma, dbeta] (training mode: the
  *                          statistics are x's own), per channel with xhat = (x - mean) invstd:
  *                          dbeta = sum dy, dgamma = sum dy xhat,
  *                          dx = gamma invstd / M (M dy - dbeta - xhat dgamma)
+ *                          attrs.relu: a sixth input y, the fused forward's output, and every dy
+ *                          above is first ReluGrad's (y > 0 ? dy : 0): the gradient of relu(batch norm)
  *   LRN                    [x] -> y = x D^-beta, D_c = k + alpha / size sum_{j in window(c)} x_j^2,
  *                          window(c) = [c - floor(size/2), c + floor((size-1)/2)] clipped to the channels
  *                          (PyTorch LocalResponseNorm, Caffe ACROSS_CHANNELS)
@@ -26,10 +29,20 @@ export interface BatchNormAttrs {
   epsilon: number;
   /** true: normalise with x's own statistics and return them; false: with the given ones. */
   training: boolean;
+  /**
+   * true: y = relu(batch norm of x), one pass instead of two (the layer graph fuses a ReLU
+   * that follows a batch norm in training). Default false.
+   */
+  relu?: boolean;
 }
 export interface BatchNormGradAttrs {
   epsilon: number;
+  /** true: the gradient of relu(batch norm): inputs gain y, BatchNorm's fused output, which masks dy. Default false. */
+  relu?: boolean;
 }
+
+/** Relu's value (src/kernels/activation.ts): NaN stays NaN. */
+const reluOf = (v: number) => (v > 0 ? v : Number.isNaN(v) ? v : 0);
 export interface LrnAttrs {
   /** Channels in each window. */
   size: number;
@@ -89,7 +102,7 @@ export const BatchNorm = defineKernel<BatchNormAttrs>({
     expectChannels('BatchNorm', names.slice(1), inputs.slice(1), inputs[0]);
     expectSameDtype('BatchNorm', names, inputs);
   },
-  reference(inputs, { epsilon: eps, training }) {
+  reference(inputs, { epsilon: eps, training, relu }) {
     const [x, gamma, beta] = inputs;
     const { M, C } = channelRows(x.shape);
     const xv = x.values, gv = gamma.values, bv = beta.values;
@@ -101,6 +114,7 @@ export const BatchNorm = defineKernel<BatchNormAttrs>({
     const y = allocArray(x.dtype, xv.length, x.shape);
     // (x - mean) * scale + beta, written so that NaN in x stays NaN.
     for (let m = 0; m < M; m++) for (let c = 0; c < C; c++) y[m * C + c] = (xv[m * C + c] - mean[c]) * scale[c] + bv[c];
+    if (relu) for (let i = 0; i < y.length; i++) y[i] = reluOf(y[i]);
     const yOut: HostTensor = { values: y, shape: x.shape, dtype: x.dtype };
     if (!training) return [yOut];
     const mOut = allocArray(x.dtype, C), vOut = allocArray(x.dtype, C);
@@ -112,18 +126,21 @@ export const BatchNorm = defineKernel<BatchNormAttrs>({
 
 export const BatchNormGrad = defineKernel<BatchNormGradAttrs>({
   name: 'BatchNormGrad',
-  inputs: ['dy', 'x', 'gamma', 'mean', 'variance'],
-  check(inputs) {
-    const names = ['dy', 'x', 'gamma', 'mean', 'variance'];
-    if (inputs.length !== 5) throw new RangeError(`BatchNormGrad: expected 5 inputs (${names.join(', ')}), received ${inputs.length}`);
+  inputs: ['dy', 'x', 'gamma', 'mean', 'variance', 'y'],
+  check(inputs, { relu }) {
+    const names = ['dy', 'x', 'gamma', 'mean', 'variance', ...(relu ? ['y'] : [])];
+    if (inputs.length !== names.length) throw new RangeError(`BatchNormGrad: expected ${names.length} inputs (${names.join(', ')}) with relu ${Boolean(relu)}, received ${inputs.length}`);
     const [dy, x] = inputs;
     expectShape('BatchNormGrad', 'dy', dy, x.shape);
-    expectChannels('BatchNormGrad', names.slice(2), inputs.slice(2), x);
+    expectChannels('BatchNormGrad', names.slice(2, 5), inputs.slice(2, 5), x);
+    if (relu) expectShape('BatchNormGrad', 'y', inputs[5], x.shape);
     expectSameDtype('BatchNormGrad', names, inputs);
   },
-  reference([dy, x, gamma, mean, variance], { epsilon: eps }) {
+  reference([dyIn, x, gamma, mean, variance, y], { epsilon: eps, relu }) {
     const { M, C } = channelRows(x.shape);
-    const dv = dy.values, xv = x.values, gv = gamma.values, mv = mean.values, vv = variance.values;
+    // relu: ReluGrad's dy (y > 0 exactly where relu's input was)
+    const dv = relu ? Float64Array.from(dyIn.values, (d, i) => (y.values[i] > 0 ? d : 0)) : dyIn.values;
+    const xv = x.values, gv = gamma.values, mv = mean.values, vv = variance.values;
     const invstd = new Float64Array(C), dgamma = new Float64Array(C), dbeta = new Float64Array(C);
     for (let c = 0; c < C; c++) invstd[c] = 1 / Math.sqrt(vv[c] + eps);
     for (let m = 0; m < M; m++) {

@@ -68,6 +68,23 @@ function sameStorages(recorded: readonly (DataId | null)[], now: readonly (Tenso
   return true;
 }
 
+/** A node of a layer graph, with the symbolic tensor it produces. */
+type GraphNode = { node: LayerNode; output: SymbolicTensor };
+
+/**
+ * For a graph: the function giving the one node that reads a symbolic tensor, when exactly
+ * one node reads it (with one input) and it is not one of the graph's outputs, else null.
+ */
+function soleReaders(nodes: readonly GraphNode[], outputs: readonly SymbolicTensor[]): (s: SymbolicTensor) => LayerNode | null {
+  const readers = new Map<SymbolicTensor, (LayerNode | null)[]>();
+  for (const { node } of nodes) for (const s of node.inputs) readers.set(s, [...(readers.get(s) ?? []), node]);
+  for (const o of outputs) readers.set(o, [...(readers.get(o) ?? []), null]);
+  return (s) => {
+    const r = readers.get(s);
+    return r && r.length === 1 && r[0] !== null && !r[0].arrayInput ? r[0] : null;
+  };
+}
+
 export class InferenceFusion {
   /** Chain by the node of its convolution. */
   private readonly chains = new Map<LayerNode, Chain>();
@@ -75,16 +92,9 @@ export class InferenceFusion {
   private readonly inside = new Set<LayerNode>();
   private readonly folded = new Map<Chain, Folded>();
 
-  constructor(nodes: readonly { node: LayerNode; output: SymbolicTensor }[], outputs: readonly SymbolicTensor[]) {
-    const readers = new Map<SymbolicTensor, LayerNode[]>();
-    for (const { node } of nodes) for (const s of node.inputs) readers.set(s, [...(readers.get(s) ?? []), node]);
-    for (const o of outputs) readers.set(o, [...(readers.get(o) ?? []), null as unknown as LayerNode]);
+  constructor(nodes: readonly GraphNode[], outputs: readonly SymbolicTensor[]) {
+    const soleReader = soleReaders(nodes, outputs);
     const producer = new Map<LayerNode, SymbolicTensor>(nodes.map(({ node, output }) => [node, output]));
-    /** The one node that reads `s`, when exactly one does and `s` is not a graph output. */
-    const soleReader = (s: SymbolicTensor): LayerNode | null => {
-      const r = readers.get(s);
-      return r && r.length === 1 && r[0] !== null && !r[0].arrayInput ? r[0] : null;
-    };
     for (const { node, output } of nodes) {
       const conv = node.layer;
       if (!(conv instanceof Conv2D || conv instanceof DepthwiseConv2D) || conv.activation !== 'linear' || node.arrayInput) continue;
@@ -168,5 +178,44 @@ export class InferenceFusion {
   /** Free every folded weight (they are made again on the next inference call). */
   dispose(): void {
     for (const chain of [...this.folded.keys()]) this.release(chain);
+  }
+}
+
+/**
+ * Training fusion: when a layer graph runs in training mode, each BatchNormalization whose
+ * output only a ReLU reads (a ReLU layer without maxValue, or Activation('relu'), neither
+ * with an activity regularizer, the batch norm's output not a graph output) runs as one
+ * batchNorm op with `activation: 'relu'`: one pass over the tensor instead of two forward,
+ * and the ReLU's gradient folded into the batch norm's. The values and gradients are the
+ * unfused ones, bit for bit (relu(y) > 0 exactly where y > 0, which is ReluGrad's mask).
+ * Measured on the Fashion-MNIST default model (smallCnn28, batch 64, wasm, 2 threads):
+ * see bench/README.md, "Session 16".
+ */
+export class TrainingFusion {
+  /** The ReLU node after each fused batch norm's node. */
+  private readonly relus = new Map<LayerNode, GraphNode>();
+  private readonly inside = new Set<LayerNode>();
+
+  constructor(nodes: readonly GraphNode[], outputs: readonly SymbolicTensor[]) {
+    const soleReader = soleReaders(nodes, outputs);
+    const byNode = new Map<LayerNode, GraphNode>(nodes.map((n) => [n.node, n]));
+    for (const { node, output } of nodes) {
+      const bn = node.layer;
+      if (!(bn instanceof BatchNormalization) || bn.activityRegularizer || node.arrayInput) continue;
+      const next = soleReader(output);
+      if (!next || next.layer.activityRegularizer || activationOf(next.layer)?.activation !== 'relu') continue;
+      this.relus.set(node, byNode.get(next)!);
+      this.inside.add(next);
+    }
+  }
+
+  /** Whether `node` is a ReLU computed by the batch norm before it (the graph skips it). */
+  skips(node: LayerNode): boolean {
+    return this.inside.has(node);
+  }
+
+  /** The ReLU node that the batch norm at `node` computes with it, if any. */
+  reluAfter(node: LayerNode): GraphNode | undefined {
+    return this.relus.get(node);
   }
 }

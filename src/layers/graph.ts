@@ -8,7 +8,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { isGradEnabled } from '../autograd/reverse_mode.js';
 import type { CallOpts, Layer } from './layer.js';
 import { SymbolicTensor, type LayerNode } from './symbolic.js';
-import { InferenceFusion } from './fusion.js';
+import { InferenceFusion, TrainingFusion } from './fusion.js';
+import type { FusedCallOpts } from './normalization.js';
 
 /** Shapes and MACs along a graph, computed from shapes alone. */
 export interface GraphAnalysis {
@@ -96,14 +97,25 @@ export class Graph {
   /**
    * Run the graph on real tensors (batch axis first), in node order. For inference
    * (training false, no gradient recorded) each convolution runs fused with the batch
-   * norm and activation after it (fusion.ts).
+   * norm and activation after it; in training, each batch norm with the ReLU after it
+   * (fusion.ts).
    */
   run(xs: Tensor[], opts: CallOpts = {}): Tensor[] {
     if (xs.length !== this.inputs.length) throw new RangeError(`graph: expected ${this.inputs.length} inputs, received ${xs.length}`);
     const values = new Map<SymbolicTensor, Tensor>();
     this.inputs.forEach((s, i) => values.set(s, xs[i]));
     const fusion = !opts.training && !isGradEnabled() ? (this.fusion ??= new InferenceFusion(this.nodes, this.outputs)) : null;
+    const trainFusion = opts.training ? (this.trainingFusion ??= new TrainingFusion(this.nodes, this.outputs)) : null;
     for (const { node, output } of this.nodes) {
+      if (trainFusion) {
+        if (trainFusion.skips(node)) continue;
+        const relu = trainFusion.reluAfter(node);
+        if (relu) {
+          const fused: FusedCallOpts = { training: opts.training, activation: 'relu' };
+          values.set(relu.output, node.layer.call(values.get(node.inputs[0])!, fused));
+          continue;
+        }
+      }
       if (fusion) {
         if (fusion.skips(node)) continue;
         const chain = fusion.chainAt(node);
@@ -120,6 +132,7 @@ export class Graph {
   }
 
   private fusion: InferenceFusion | null = null;
+  private trainingFusion: TrainingFusion | null = null;
 
   /** Free the weights inference fusion folded (the model is being disposed, or replaced its graph). */
   releaseFusion(): void {

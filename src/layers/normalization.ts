@@ -11,6 +11,14 @@ import { batchNorm, batchNormWithStats, layerNorm, lrn } from '../ops/norm.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+/**
+ * What the layer graph passes a BatchNormalization whose ReLU it fuses (fusion.ts,
+ * TrainingFusion): the layer returns relu(its output), in one pass.
+ */
+export interface FusedCallOpts extends CallOpts {
+  activation?: 'linear' | 'relu';
+}
+
 export interface BatchNormalizationArgs extends LayerArgs {
   /** Keras convention: running = momentum * running + (1 - momentum) * batch. Default 0.99 (PyTorch's momentum 0.1 is 0.9 here). */
   momentum?: number;
@@ -95,14 +103,15 @@ export class BatchNormalization extends Layer {
     return { gamma: this.gamma?.value ?? null, beta: this.beta?.value ?? null, mean: this.movingMean.value, variance: this.movingVariance.value };
   }
 
-  protected forward(xIn: Tensor | Tensor[], opts: CallOpts): Tensor {
+  protected forward(xIn: Tensor | Tensor[], opts: FusedCallOpts): Tensor {
     const x = xIn as Tensor;
     const gamma = this.gamma?.value ?? null;
     const beta = this.beta?.value ?? null;
+    const activation = opts.activation ?? 'linear';
     if (!opts.training || !this.trainable) {
-      return batchNorm(x, gamma, beta, { mean: this.movingMean.value, variance: this.movingVariance.value, epsilon: this.epsilon, training: false });
+      return batchNorm(x, gamma, beta, { mean: this.movingMean.value, variance: this.movingVariance.value, epsilon: this.epsilon, training: false, activation });
     }
-    const { y, mean, variance } = batchNormWithStats(x, gamma, beta, { epsilon: this.epsilon, training: true });
+    const { y, mean, variance } = batchNormWithStats(x, gamma, beta, { epsilon: this.epsilon, training: true, activation });
     const n = sizeOf(x.shape.slice(0, -1));
     const bessel = n > 1 ? n / (n - 1) : 1;
     const m = this.momentum;

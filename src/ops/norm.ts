@@ -5,6 +5,7 @@
  */
 import { record } from '../autograd/reverse_mode.js';
 import { BatchNorm, BatchNormGrad, LRN, LRNGrad } from '../kernels/norm.js';
+import { ReluGrad } from '../kernels/activation.js';
 import { outputOf, runKernel } from '../registry/dispatch.js';
 import { Fill } from '../kernels/elementwise.js';
 import { fmtShape, normAxes, reducedShape, shapesEqual } from '../tensor/shape.js';
@@ -30,6 +31,13 @@ export interface BatchNormOpts {
    * variance are given.
    */
   training?: boolean;
+  /**
+   * 'relu': return relu(y), computed in the same pass over the tensor (and its gradient in
+   * the same passes as batch norm's), with Relu's values (NaN stays NaN). Default 'linear'.
+   * The layer graph uses it for a ReLU layer that follows a BatchNormalization layer in
+   * training (fusion.ts).
+   */
+  activation?: 'linear' | 'relu';
 }
 
 function checkChannelParam(op: string, arg: string, p: Tensor | null | undefined, x: Tensor): void {
@@ -82,6 +90,9 @@ export function batchNormWithStats(
   checkChannelParam(op, 'variance', opts.variance, x);
   const epsilon = opts.epsilon ?? 1e-5;
   checkEpsilon(op, epsilon);
+  const activation = opts.activation ?? 'linear';
+  if (activation !== 'linear' && activation !== 'relu') throw new RangeError(`${op}: activation must be 'linear' or 'relu', received ${JSON.stringify(opts.activation)}`);
+  const relu = activation === 'relu';
   const training = opts.training ?? !(opts.mean && opts.variance);
   const C = x.shape[x.rank - 1];
   const g = gamma ?? outputOf(Fill, [], { shape: [C], dtype: x.dtype, value: 1 });
@@ -89,9 +100,9 @@ export function batchNormWithStats(
   const params: Tensor[] = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
 
   if (training) {
-    const [y, m, v] = runKernel(BatchNorm, [x, g, b], { epsilon, training: true });
+    const [y, m, v] = runKernel(BatchNorm, [x, g, b], { epsilon, training: true, relu });
     record(op, params, y, (dy) => {
-      const [dx, dg, db] = runKernel(BatchNormGrad, [dy, x, g, m, v], { epsilon });
+      const [dx, dg, db] = runKernel(BatchNormGrad, relu ? [dy, x, g, m, v, y] : [dy, x, g, m, v], { epsilon, relu });
       return [dx, ...(gamma ? [dg] : []), ...(beta ? [db] : [])];
     });
     return { y, mean: m, variance: v };
@@ -101,9 +112,11 @@ export function batchNormWithStats(
     throw new Error(`${op}: training is false, so mean and variance (shape [${C}]) must be given`);
   }
   const m = opts.mean, v = opts.variance;
-  const [y] = runKernel(BatchNorm, [x, g, b, m, v], { epsilon, training: false });
-  // With fixed statistics y is affine in x: write the adjoint with ops.
-  record(op, [...params, m, v], y, (dy) => {
+  const [y] = runKernel(BatchNorm, [x, g, b, m, v], { epsilon, training: false, relu });
+  // With fixed statistics y is affine in x (before the relu): write the adjoint with ops.
+  record(op, [...params, m, v], y, (dyOut) => {
+    // relu: y > 0 exactly where its input was, so ReluGrad can read y for the mask
+    const dy = relu ? outputOf(ReluGrad, [dyOut, y]) : dyOut;
     const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
     const invstd = div(1, sqrt(add(v, epsilon)));
     const centred = sub(x, m);

@@ -154,3 +154,71 @@ describe('inference fusion: what does not fuse', () => {
     expect(after).toBeLessThan(before);
   });
 });
+
+/**
+ * Training fusion (TrainingFusion in src/layers/fusion.ts): in training, a batch norm whose
+ * output only a ReLU reads runs as batchNorm with activation 'relu'. The reference is the
+ * same graph with LeakyReLU(alpha 0) in place of each ReLU, which computes the same
+ * function but never fuses.
+ */
+function trainingGraph(relu: () => ck.layers.Layer): ck.Model {
+  const x = ck.input([6, 5, 3]);
+  let h = L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false, seed: 1 }).apply(x) as ck.SymbolicTensor;
+  h = L.batchNormalization({ seed: 2 }).apply(h) as ck.SymbolicTensor;
+  h = relu().apply(h) as ck.SymbolicTensor; // fused
+  h = L.conv2d({ filters: 5, kernelSize: 3, padding: 'same', seed: 3 }).apply(h) as ck.SymbolicTensor;
+  const bn2 = L.batchNormalization({ seed: 4 }).apply(h) as ck.SymbolicTensor;
+  const r2 = relu().apply(bn2) as ck.SymbolicTensor; // not fused: bn2 is also read by the add
+  const sum = L.add().apply([r2, bn2]) as ck.SymbolicTensor;
+  const bn3 = L.batchNormalization({ seed: 5 }).apply(sum) as ck.SymbolicTensor;
+  const r3 = relu().apply(bn3) as ck.SymbolicTensor; // fused
+  const bn4 = L.batchNormalization({ seed: 6 }).apply(r3) as ck.SymbolicTensor;
+  const r4 = relu().apply(bn4) as ck.SymbolicTensor; // not fused: bn4 is an output of the model
+  const f = L.flatten().apply(r4) as ck.SymbolicTensor;
+  const y = L.dense({ units: 3, seed: 7 }).apply(f) as ck.SymbolicTensor;
+  const m = ck.model({ inputs: x, outputs: [y, bn4] });
+  randomiseBatchNorms(m, 200);
+  return m;
+}
+
+describeOnCpuBackends('training fusion', () => {
+  it('batch norm + ReLU: the same outputs, gradients and moving statistics as unfused, with one Relu kernel per unfused ReLU', () => {
+    for (const relu of [() => L.relu(), () => L.activation({ activation: 'relu' })]) {
+      const fused = trainingGraph(relu), plain = trainingGraph(() => L.leakyRelu({ alpha: 0 }));
+      const x = ck.randomNormal([4, 6, 5, 3], { seed: 31 });
+      const run = (m: ck.Model) => ck.tidy(() => {
+        const params = m.trainableWeights;
+        const { value, grads } = ck.valueAndGrad((...ps: Tensor[]) => {
+          const [y, b] = m.applyAll(x, { training: true });
+          return ck.add(ck.sum(ck.mul(y, ck.randomNormal(y.shape, { seed: 32 }))), ck.mul(ck.sum(b), ps.length * 0.1));
+        })(...params);
+        const moving = m.weights.filter((w) => /moving/.test(w.name)).map((w) => Array.from(w.value.dataSync()));
+        return { value: value.dataSync()[0], grads: grads.map((g) => Array.from(g.dataSync())), moving };
+      });
+      const want = run(plain);
+      let got!: ReturnType<typeof run>;
+      const k = kernelsOf(() => { got = run(fused); });
+      expect(k.get('Relu'), [...k].join(' ')).toBe(2); // r2 and r4 run as they are
+      expect(k.get('ReluGrad') ?? 0).toBe(2);
+      expect(k.get('BatchNorm')).toBe(4);
+      expect(got.value).toBeCloseTo(want.value, 10);
+      got.grads.forEach((g, i) => expectClose(g, want.grads[i], { atol: 0, rtol: 0 }));
+      got.moving.forEach((g, i) => expectClose(g, want.moving[i], { atol: 0, rtol: 0 }));
+      fused.dispose();
+      plain.dispose();
+    }
+  });
+  it('not in inference, nor for a ReLU with maxValue or an activity regularizer', () => {
+    const x = ck.randomNormal([2, 6, 5, 3], { seed: 33 });
+    const count = (relu: () => ck.layers.Layer, training: boolean) => {
+      const m = trainingGraph(relu);
+      const k = kernelsOf(() => ck.tidy(() => m.applyAll(x, { training })));
+      m.dispose();
+      return k.get('Relu') ?? 0;
+    };
+    expect(count(() => L.relu(), false)).toBe(4);
+    expect(count(() => L.relu({ maxValue: 6 }), true)).toBe(4);
+    expect(count(() => L.relu({ activityRegularizer: { l2: 0.01 } }), true)).toBe(4);
+    expect(count(() => L.relu(), true)).toBe(2);
+  });
+});

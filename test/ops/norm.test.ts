@@ -67,8 +67,27 @@ describe('batchNorm', () => {
     // Normalised values are O(|gamma| * 3); input rounding is relative 6e-8 of |x| ~ 9.
     expectClose(y32, y64, { atol: 1e-5, rtol: 1e-5 });
   });
+  it("activation 'relu': relu of the batch norm, values and gradients, in training and inference", () => {
+    const x = f64([3, 2, 2, 3], 21, 1.5, 0.2), g = f64([3], 22), b = f64([3], 23);
+    const m = f64([3], 24), v = ck.add(ck.abs(f64([3], 25)), 0.5);
+    for (const opts of [{ epsilon: 1e-3 }, { mean: m, variance: v, epsilon: 1e-3 }]) {
+      const fused = ck.batchNorm(x, g, b, { ...opts, activation: 'relu' });
+      const plain = ck.batchNorm(x, g, b, opts);
+      expect(fused.toArray()).toEqual(ck.relu(plain).toArray());
+      expect(plain.toArray().some((e) => e < 0)).toBe(true); // the relu clips something
+      // the gradient equals that of relu(batchNorm) exactly, and finite differences agree
+      const dy = f64(x.shape, 26);
+      const grads = (f: (t: Tensor, gg: Tensor, bb: Tensor) => Tensor) => ck.grad((t: Tensor, gg: Tensor, bb: Tensor) => ck.sum(ck.mul(f(t, gg, bb), dy)))(x, g, b).map((t) => t.toArray());
+      expect(grads((t, gg, bb) => ck.batchNorm(t, gg, bb, { ...opts, activation: 'relu' }))).toEqual(grads((t, gg, bb) => ck.relu(ck.batchNorm(t, gg, bb, opts))));
+      gradcheck((t, gg, bb) => ck.batchNorm(t, gg, bb, { ...opts, activation: 'relu' }), [x, g, b]);
+    }
+    // NaN stays NaN, as Relu keeps it
+    expect(Number.isNaN(ck.batchNorm(t64([NaN, 1, 2, 3], [2, 2]), null, null, { activation: 'relu' }).toArray()[0])).toBe(true);
+  });
   it('clear errors', () => {
     const x = ck.zeros([2, 3]);
+    // @ts-expect-error: not an activation batchNorm fuses
+    expect(() => ck.batchNorm(x, null, null, { activation: 'relu6' })).toThrow(/batchNorm: activation must be 'linear' or 'relu', received "relu6"/);
     expect(() => ck.batchNorm(x, ck.ones([2]))).toThrow(/batchNorm: gamma must have shape \[3\] \(the channels of x \[2, 3\]\), received \[2\]/);
     expect(() => ck.batchNorm(ck.zeros([3]))).toThrow(/batchNorm: x must have rank >= 2/);
     expect(() => ck.batchNorm(x, null, null, { training: false })).toThrow(/training is false, so mean and variance \(shape \[3\]\) must be given/);

@@ -107,7 +107,7 @@ const bnScratchBytes = (C: number) => 32 * (C + 4);
  */
 const bnBands = (C: number) => Math.ceil(C / 16);
 
-wasmKernel(BatchNorm, (inputs, { epsilon: eps, training }, be) => {
+wasmKernel(BatchNorm, (inputs, { epsilon: eps, training, relu }, be) => {
   const [x, gamma, beta] = inputs;
   const { M, C } = channelRows(x.shape);
   const y = be.alloc(x.shape);
@@ -116,10 +116,10 @@ wasmKernel(BatchNorm, (inputs, { epsilon: eps, training }, be) => {
   // thread's own workspace (argument 9), as every band of rows needs all of them
   const meanLo = scratch + 8 * (C + 4);
   const apply = (mean: TensorInfo, variance: TensorInfo, lo: number) => {
-    const args = [be.ptr(x), be.ptr(y), M, C, be.ptr(gamma), be.ptr(beta), be.ptr(mean), be.ptr(variance), eps, be.workspace(), lo];
+    const args = [be.ptr(x), be.ptr(y), M, C, be.ptr(gamma), be.ptr(beta), be.ptr(mean), be.ptr(variance), eps, be.workspace(), lo, relu ? 1 : 0];
     // (more channels than a workspace holds scales: one thread, the scales in the scratch)
     if (4 * C <= be.wasm.gemm_f32_workspace_bytes()) be.parallel('batch_norm_apply_f32', args, 9, FLOPS_PER_FLOAT_MOVED * 2 * M * C);
-    else be.wasm.batch_norm_apply_f32(...args.slice(0, 9), scratch + 16 * (C + 4), lo, 0, 1);
+    else be.wasm.batch_norm_apply_f32(...args.slice(0, 9), scratch + 16 * (C + 4), lo, relu ? 1 : 0, 0, 1);
   };
   try {
     if (training) {
@@ -135,18 +135,20 @@ wasmKernel(BatchNorm, (inputs, { epsilon: eps, training }, be) => {
   }
 });
 
-wasmKernel(BatchNormGrad, ([dy, x, gamma, mean, variance], { epsilon }, be) => {
+wasmKernel(BatchNormGrad, ([dy, x, gamma, mean, variance, y], { epsilon, relu }, be) => {
   const { M, C } = channelRows(x.shape);
   const dx = be.alloc(x.shape), dgamma = be.alloc([C]), dbeta = be.alloc([C]);
   const scratch = be.scratch(bnScratchBytes(C));
+  // relu: the fused forward's output, which masks dy in both passes (0: none)
+  const mask = relu ? be.ptr(y) : 0;
   try {
     if (C) {
       // the sums over bands of channels, then dx over bands of rows (it needs every channel's sums)
       be.parallel('batch_norm_grad_sums_f32', [
         be.ptr(dy), be.ptr(x), be.ptr(gamma), be.ptr(mean), be.ptr(variance),
-        be.ptr(dgamma), be.ptr(dbeta), M, C, epsilon, scratch
-      ], -1, FLOPS_PER_FLOAT_MOVED * 2 * M * C, 1, bnBands(C));
-      if (M) be.parallel('batch_norm_grad_dx_f32', [be.ptr(dy), be.ptr(x), be.ptr(mean), be.ptr(dx), M, C, scratch], -1, FLOPS_PER_FLOAT_MOVED * 3 * M * C);
+        be.ptr(dgamma), be.ptr(dbeta), M, C, epsilon, scratch, mask
+      ], -1, FLOPS_PER_FLOAT_MOVED * (relu ? 3 : 2) * M * C, 1, bnBands(C));
+      if (M) be.parallel('batch_norm_grad_dx_f32', [be.ptr(dy), be.ptr(x), be.ptr(mean), be.ptr(dx), M, C, scratch, mask], -1, FLOPS_PER_FLOAT_MOVED * (relu ? 4 : 3) * M * C);
     }
   } finally {
     be.freeScratch(scratch);

@@ -32,9 +32,12 @@ const SQUARED_DEVIATION: ColumnTerm = {
   terms: ['(X[i] - mu) * (X[i] - mu)', 'X[i] - mu'],
 };
 
-/** y = (x - mean [- lo]) * gamma / sqrt(var + eps) + beta; `lo` (training): the mean's rounding error. */
-const normalizeProgram = (lo: boolean): ProgramDef => ({
-  key: lo ? 'batchnorm-normalize-lo' : 'batchnorm-normalize',
+/**
+ * y = (x - mean [- lo]) * gamma / sqrt(var + eps) + beta; `lo` (training): the mean's
+ * rounding error; `relu`: then Relu's select (NaN stays NaN, as activation.ts's Relu).
+ */
+const normalizeProgram = (lo: boolean, relu: boolean): ProgramDef => ({
+  key: `batchnorm-normalize${lo ? '-lo' : ''}${relu ? '-relu' : ''}`,
   buffers: [
     { name: 'X', type: 'f32', access: 'read' },
     { name: 'GAMMA', type: 'f32', access: 'read' },
@@ -49,11 +52,27 @@ const normalizeProgram = (lo: boolean): ProgramDef => ({
   if (i >= u.total) { return; }
   let c = i % u.C;
   let scale = GAMMA[c] / sqrt(VAR[c] + u.eps);
-  Y[i] = (X[i] - MEAN[c]${lo ? ' - LO[c]' : ''}) * scale + BETA[c];
+  let y = (X[i] - MEAN[c]${lo ? ' - LO[c]' : ''}) * scale + BETA[c];
+  Y[i] = ${relu ? 'select(0.0, y, y > 0.0 || y != y)' : 'y'};
 }`,
 });
-const NORMALIZE = normalizeProgram(false);
-const NORMALIZE_TRAINING = normalizeProgram(true);
+/** The programs by [training][relu]. */
+const NORMALIZE = [false, true].map((lo) => [false, true].map((relu) => normalizeProgram(lo, relu)));
+
+/** ReluGrad's dy for a batch norm fused with a ReLU: dy where the fused output y > 0, else 0. */
+const RELU_MASK: ProgramDef = {
+  key: 'batchnorm-relu-mask',
+  buffers: [
+    { name: 'DY', type: 'f32', access: 'read' },
+    { name: 'Y', type: 'f32', access: 'read' },
+    { name: 'OUT', type: 'f32', access: 'read_write' },
+  ],
+  params: [{ name: 'total', type: 'u32' }],
+  body: `${MAIN_1D}
+  if (i >= u.total) { return; }
+  OUT[i] = select(0.0, DY[i], Y[i] > 0.0);
+}`,
+};
 
 /** dbeta = sum dy and dgamma = sum dy * xhat, in one pass. */
 const GRAD_SUMS: ColumnTerm = {
@@ -92,31 +111,36 @@ const GRAD_DX: ProgramDef = {
 }`,
 };
 
-registerFloat(BatchNorm, (inputs, { epsilon: eps, training }, be) => {
+registerFloat(BatchNorm, (inputs, { epsilon: eps, training, relu }, be) => {
   const [x, gamma, beta] = inputs;
   const { M, C } = channelRows(x.shape);
   const total = sizeOf(x.shape);
   const y = be.output(x.shape, 'float32');
   const params = { total, C: Math.max(C, 1), eps };
   if (!training) {
-    be.run(NORMALIZE, [gpu(x), gpu(gamma), gpu(beta), gpu(inputs[3]), gpu(inputs[4]), y.dataId], params, grid1d(total));
+    be.run(NORMALIZE[0][relu ? 1 : 0], [gpu(x), gpu(gamma), gpu(beta), gpu(inputs[3]), gpu(inputs[4]), y.dataId], params, grid1d(total));
     return [y];
   }
   const m = be.output([C], 'float32'), v = be.output([C], 'float32'), lo = be.alloc(Math.max(C, 1), 'float32');
   columnSums(be, PLAIN_SUM, [gpu(x)], [m.dataId], M, C, {}, 1 / M);
   columnSums(be, SQUARED_DEVIATION, [gpu(x), m.dataId], [v.dataId, lo], M, C, {}, 1 / M);
-  be.run(NORMALIZE_TRAINING, [gpu(x), gpu(gamma), gpu(beta), m.dataId, v.dataId, lo, y.dataId], params, grid1d(total));
+  be.run(NORMALIZE[1][relu ? 1 : 0], [gpu(x), gpu(gamma), gpu(beta), m.dataId, v.dataId, lo, y.dataId], params, grid1d(total));
   be.disposeData(lo);
   return [y, m, v];
 });
 
-registerFloat(BatchNormGrad, ([dy, x, gamma, mean, variance], { epsilon: eps }, be: WebGPUBackend) => {
+registerFloat(BatchNormGrad, ([dyIn, x, gamma, mean, variance, y], { epsilon: eps, relu }, be: WebGPUBackend) => {
   const { M, C } = channelRows(x.shape);
   const total = sizeOf(x.shape);
+  // relu: mask dy first (the dx program already binds the 8 storage buffers WebGPU guarantees)
+  const masked = relu ? be.alloc(Math.max(total, 1), 'float32') : null;
+  if (masked) be.run(RELU_MASK, [gpu(dyIn), gpu(y), masked], { total }, grid1d(total));
+  const dy = masked ?? gpu(dyIn);
   const dg = be.output([C], 'float32'), db = be.output([C], 'float32');
-  columnSums(be, GRAD_SUMS, [gpu(dy), gpu(x), gpu(mean), gpu(variance)], [db.dataId, dg.dataId], M, C, { eps });
+  columnSums(be, GRAD_SUMS, [dy, gpu(x), gpu(mean), gpu(variance)], [db.dataId, dg.dataId], M, C, { eps });
   const dx = be.output(x.shape, 'float32');
-  be.run(GRAD_DX, [gpu(dy), gpu(x), gpu(gamma), gpu(mean), gpu(variance), dg.dataId, db.dataId, dx.dataId], { total, C: Math.max(C, 1), M, eps }, grid1d(total));
+  be.run(GRAD_DX, [dy, gpu(x), gpu(gamma), gpu(mean), gpu(variance), dg.dataId, db.dataId, dx.dataId], { total, C: Math.max(C, 1), M, eps }, grid1d(total));
+  if (masked) be.disposeData(masked);
   return [dx, dg, db];
 });
 
