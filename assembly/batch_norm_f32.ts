@@ -5,22 +5,19 @@
 import { ld, ldg, stg } from './vec_f32';
 import { partBegin } from './gemm_config';
 
-// Threads: the per-channel sums (statistics, gradient sums) take part `part` of `parts` as
-// a band of channels over all the rows, in the same blocks and order as on one thread:
-// bitwise the same result on any thread count. The bands are whole multiples of 16
-// channels (64 bytes: one cache line of a row when C is a multiple of 16), so two threads
-// never share a line of the scratch they write; with fewer than 32 channels the sums run
-// on one part. The outputs (y, dx) are elementwise once the sums are known, so those
-// passes take a band of rows each, all channels: no two threads write one cache line
-// (except where a band boundary falls inside one), and every core gets work even when C
-// is small. (Bands of channels for the outputs made 2 threads 2.6x slower than one on
-// [64, 28, 28, 16]: both cores wrote halves of every line.)
-
-/** First channel of part `part` of `parts` over C channels. */
-// @ts-ignore: decorator
-@inline function chan(C: i32, part: i32, parts: i32): i32 {
-  return partBegin(C, 16, part, parts);
-}
+// Threads: the per-channel sums (statistics, gradient sums) are taken over blocks of rows
+// (bnBlockRows): part `part` of `parts` sums its share of the blocks, each block's sums
+// stored on their own (batch_norm_sums_f32, batch_norm_grad_block_sums_f32); one thread
+// then adds them up block after block (the *_finish_f32 exports). Every block is summed by
+// the same instructions and the totals are added in block order on any thread count, so
+// the results are bitwise the same on 1, 2 or N threads, and the same as summing the
+// blocks into one total as they come. (Before 2026-12-07 the sums split the channels in
+// bands of 16: fewer than 32 channels ran on one thread, and a batch norm of 16 channels
+// took its statistics on one core.) The outputs (y, dx) are elementwise once the sums are
+// known, so those passes take a band of rows each, all channels: no two threads write one
+// cache line (except where a band boundary falls inside one), and every core gets work
+// even when C is small. (Bands of channels for the outputs made 2 threads 2.6x slower
+// than one on [64, 28, 28, 16]: both cores wrote halves of every line.)
 
 /** First row of part `part` of `parts` over M rows. */
 // @ts-ignore: decorator
@@ -28,8 +25,9 @@ import { partBegin } from './gemm_config';
   return partBegin(M, 1, part, parts);
 }
 
-// x is viewed as [M, C] (channels last). Per-channel sums accumulate in f64 in a scratch
-// area `acc` provided by the host (32 * (C + 4) bytes: f64 sums, then f32 per-channel
+// x is viewed as [M, C] (channels last). Per-channel sums accumulate in f64, each block's
+// in its own row of a host scratch area (`sums`: 8 * padded(C) bytes per block and sum),
+// their totals in another (`acc`: 32 * (C + 4) bytes, f64 totals, then f32 per-channel
 // constants). The rows are taken in blocks of about 16 KB (bnBlockRows): within a block
 // each group of 4 channels runs down the rows with its sums (two f64x2) and constants in
 // registers, the block staying in L1 for the next group. Row-major order with the sums
@@ -94,49 +92,78 @@ import { partBegin } from './gemm_config';
   addSums(acc, c, f64x2.add(s0, t0), f64x2.add(s1, t1));
 }
 
-/**
- * acc[c] (f64) += sum over the M rows of x[m, c] (centre = 0) or of (x[m, c] - centre[c])^2
- * (the square taken in f32, the sum in f64).
- */
-// @ts-ignore: decorator
-@inline function channelSums(x: usize, M: i32, C: i32, acc: usize, centre: usize, squares: bool, c0: i32, c1: i32): void {
+/** Blocks of bnBlockRows(C) rows over M rows (the last may be shorter): the units the sums split into. */
+export function batch_norm_blocks(M: i32, C: i32): i32 {
   const R = bnBlockRows(C);
+  return (M + R - 1) / R;
+}
+
+/** Channels padded to whole vectors: the length of each block's row of sums. */
+// @ts-ignore: decorator
+@inline function padded(C: i32): i32 {
+  return (C + 3) & ~3;
+}
+
+/**
+ * For the blocks of part `part` of `parts`: sums[b][c] (f64, rows of padded(C)) = sum over
+ * block b's rows of x[m, c] (centre = 0), or of (x[m, c] - centre[c])^2 (the square taken
+ * in f32, the sum in f64).
+ */
+export function batch_norm_sums_f32(x: usize, M: i32, C: i32, centre: usize, sums: usize, part: i32, parts: i32): void {
+  const nb = batch_norm_blocks(M, C), R = bnBlockRows(C), Cp = padded(C);
+  const b0 = partBegin(nb, 1, part, parts), b1 = partBegin(nb, 1, part + 1, parts);
   const rs = <usize>C << 2;
-  for (let m0 = 0; m0 < M; m0 += R) {
-    const rows = min(R, M - m0);
-    for (let c = c0; c < c1; c += 4) {
+  for (let b = b0; b < b1; b++) {
+    const m0 = b * R, rows = min(R, M - m0);
+    const out = sums + (<usize>b * <usize>Cp << 3);
+    memory.fill(out, 0, <usize>Cp << 3);
+    for (let c = 0; c < C; c += 4) {
       const r = C - c;
-      const mc = squares ? ld(centre, c, r) : f32x4.splat(0);
       const p = x + ((<usize>m0 * <usize>C + <usize>c) << 2);
-      if (r >= 4) sumGroup(p, rows, rs, r, true, mc, squares, acc, c);
-      else sumGroup(p, rows, rs, r, false, mc, squares, acc, c);
+      if (centre) {
+        const mc = ld(centre, c, r);
+        if (r >= 4) sumGroup(p, rows, rs, r, true, mc, true, out, c);
+        else sumGroup(p, rows, rs, r, false, mc, true, out, c);
+      } else if (r >= 4) sumGroup(p, rows, rs, r, true, f32x4.splat(0), false, out, c);
+      else sumGroup(p, rows, rs, r, false, f32x4.splat(0), false, out, c);
+    }
+  }
+}
+
+/** acc[c] (f64, padded(C) of them) = sum of sums[b][c] over the nb blocks, in block order. */
+// @ts-ignore: decorator
+@inline function addBlocks(sums: usize, nb: i32, C: i32, acc: usize): void {
+  const Cp = padded(C);
+  memory.fill(acc, 0, <usize>Cp << 3);
+  for (let b = 0; b < nb; b++) {
+    const row = sums + (<usize>b * <usize>Cp << 3);
+    for (let c = 0; c < Cp; c += 2) {
+      const o = <usize>c << 3;
+      v128.store(acc + o, f64x2.add(v128.load(acc + o), v128.load(row + o)));
     }
   }
 }
 
 /**
- * mean[c] and biased var[c] over the M rows (two passes, f64 sums). meanLo[c] receives
- * the rounding error of the f32 mean (mean64 - mean[c]), so that batch_norm_apply_f32
- * can centre x on the f64 mean: with few rows of nearly equal values, x - mean is
- * small and the f32 mean's rounding would dominate it.
+ * After batch_norm_sums_f32 on every part: pass 0 (sums of x) writes mean[c] and meanLo[c],
+ * the rounding error of the f32 mean (mean64 - mean[c]), so that batch_norm_apply_f32 can
+ * centre x on the f64 mean (with few rows of nearly equal values, x - mean is small and
+ * the f32 mean's rounding would dominate it); pass 1 (squares around that f32 mean)
+ * writes the biased variance[c]. `acc`: 8 * padded(C) bytes of scratch.
  */
-export function batch_norm_stats_f32(x: usize, M: i32, C: i32, mean: usize, variance: usize, acc: usize, meanLo: usize, part: i32, parts: i32): void {
-  const c0 = chan(C, part, parts), c1 = chan(C, part + 1, parts);
-  if (c0 >= c1) return;
-  const c1p = (c1 + 3) & ~3; // accumulators padded to whole vectors
-  memory.fill(acc + (<usize>c0 << 3), 0, <usize>(c1p - c0) << 3);
-  channelSums(x, M, C, acc, 0, false, c0, c1);
+export function batch_norm_stats_finish_f32(M: i32, C: i32, sums: usize, acc: usize, mean: usize, variance: usize, meanLo: usize, pass: i32): void {
+  addBlocks(sums, batch_norm_blocks(M, C), C, acc);
   const inv: f64 = M > 0 ? 1.0 / <f64>M : NaN;
-  for (let c = c0; c < c1; c++) {
-    const m64 = load<f64>(acc + (<usize>c << 3)) * inv;
-    const m32 = <f32>m64;
-    store<f32>(mean + (<usize>c << 2), m32);
-    store<f32>(meanLo + (<usize>c << 2), <f32>(m64 - <f64>m32));
+  for (let c = 0; c < C; c++) {
+    const s = load<f64>(acc + (<usize>c << 3)) * inv;
+    if (pass) {
+      store<f32>(variance + (<usize>c << 2), <f32>s);
+    } else {
+      const m32 = <f32>s;
+      store<f32>(mean + (<usize>c << 2), m32);
+      store<f32>(meanLo + (<usize>c << 2), <f32>(s - <f64>m32));
+    }
   }
-  // second pass around the f32 mean the kernels will use
-  memory.fill(acc + (<usize>c0 << 3), 0, <usize>(c1p - c0) << 3);
-  channelSums(x, M, C, acc, mean, true, c0, c1);
-  for (let c = c0; c < c1; c++) store<f32>(variance + (<usize>c << 2), <f32>(load<f64>(acc + (<usize>c << 3)) * inv));
 }
 
 /**
@@ -184,53 +211,65 @@ export function batch_norm_apply_f32(
   }
 }
 
-/**
- * Training-mode gradient, first pass: dbeta = sum dy, dgamma = sum dy * xhat with
- * xhat = (x - mean) invstd, for part `part` of `parts` of the channels; also leaves the
- * per-channel constants of batch_norm_grad_dx_f32 in `acc` (the host scratch above).
- * `relu` (0: none) is the output of a batch norm fused with a ReLU: dy counts only where
- * it is > 0, as activation_grad_f32's relu masks it.
- */
-export function batch_norm_grad_sums_f32(
-  dy: usize, x: usize, gamma: usize, mean: usize, variance: usize,
-  dgamma: usize, dbeta: usize, M: i32, C: i32, eps: f32, acc: usize, relu: usize, part: i32, parts: i32,
-): void {
-  const c0 = chan(C, part, parts), c1 = chan(C, part + 1, parts);
-  if (c0 >= c1) return;
-  const Cp = (C + 3) & ~3, c1p = (c1 + 3) & ~3;
-  const accB = acc, accG = acc + (<usize>Cp << 3);
-  memory.fill(accB + (<usize>c0 << 3), 0, <usize>(c1p - c0) << 3);
-  memory.fill(accG + (<usize>c0 << 3), 0, <usize>(c1p - c0) << 3);
-  // invstd into dgamma's buffer for the first pass (overwritten at the end)
-  for (let c = c0; c < c1; c++) {
+/** invstd[c] = 1 / sqrt(variance[c] + eps), as f32: the gradient's per-channel scale. */
+export function batch_norm_invstd_f32(variance: usize, C: i32, eps: f32, invstd: usize): void {
+  for (let c = 0; c < C; c++) {
     const o = <usize>c << 2;
-    store<f32>(dgamma + o, <f32>(1.0 / Math.sqrt(<f64>load<f32>(variance + o) + <f64>eps)));
+    store<f32>(invstd + o, <f32>(1.0 / Math.sqrt(<f64>load<f32>(variance + o) + <f64>eps)));
   }
-  const R = bnBlockRows(C);
+}
+
+/**
+ * Training-mode gradient, first pass, for the blocks of part `part` of `parts`: per block b,
+ * sums[b][c] = sum dy (for dbeta) and sums[nb + b][c] = sum dy * xhat (for dgamma), with
+ * xhat = (x - mean) invstd (invstd from batch_norm_invstd_f32). `relu` (0: none) is the
+ * output of a batch norm fused with a ReLU: dy counts only where it is > 0, as
+ * activation_grad_f32's relu masks it.
+ */
+export function batch_norm_grad_block_sums_f32(
+  dy: usize, x: usize, mean: usize, invstd: usize, relu: usize, M: i32, C: i32, sums: usize, part: i32, parts: i32,
+): void {
+  const nb = batch_norm_blocks(M, C), R = bnBlockRows(C), Cp = padded(C);
+  const b0 = partBegin(nb, 1, part, parts), b1 = partBegin(nb, 1, part + 1, parts);
   const rs = <usize>C << 2;
-  for (let m0 = 0; m0 < M; m0 += R) {
-    const rows = min(R, M - m0);
-    for (let c = c0; c < c1; c += 4) {
+  for (let b = b0; b < b1; b++) {
+    const m0 = b * R, rows = min(R, M - m0);
+    const outB = sums + (<usize>b * <usize>Cp << 3), outG = sums + (<usize>(nb + b) * <usize>Cp << 3);
+    memory.fill(outB, 0, <usize>Cp << 3);
+    memory.fill(outG, 0, <usize>Cp << 3);
+    for (let c = 0; c < C; c += 4) {
       const r = C - c;
-      const mv = ld(mean, c, r), iv = ld(dgamma, c, r);
+      const mv = ld(mean, c, r), iv = ld(invstd, c, r);
       const o = (<usize>m0 * <usize>C + <usize>c) << 2;
       if (relu) {
-        if (r >= 4) gradSumGroup(x + o, dy + o, relu + o, rows, rs, r, true, mv, iv, accB, accG, c, true);
-        else gradSumGroup(x + o, dy + o, relu + o, rows, rs, r, false, mv, iv, accB, accG, c, true);
-      } else if (r >= 4) gradSumGroup(x + o, dy + o, 0, rows, rs, r, true, mv, iv, accB, accG, c, false);
-      else gradSumGroup(x + o, dy + o, 0, rows, rs, r, false, mv, iv, accB, accG, c, false);
+        if (r >= 4) gradSumGroup(x + o, dy + o, relu + o, rows, rs, r, true, mv, iv, outB, outG, c, true);
+        else gradSumGroup(x + o, dy + o, relu + o, rows, rs, r, false, mv, iv, outB, outG, c, true);
+      } else if (r >= 4) gradSumGroup(x + o, dy + o, 0, rows, rs, r, true, mv, iv, outB, outG, c, false);
+      else gradSumGroup(x + o, dy + o, 0, rows, rs, r, false, mv, iv, outB, outG, c, false);
     }
   }
+}
+
+/**
+ * After batch_norm_grad_block_sums_f32 on every part: dbeta and dgamma (the blocks' sums
+ * added in block order), and the per-channel constants of batch_norm_grad_dx_f32 in `acc`
+ * (32 * (C + 4) bytes of host scratch).
+ */
+export function batch_norm_grad_finish_f32(gamma: usize, invstd: usize, dgamma: usize, dbeta: usize, M: i32, C: i32, sums: usize, acc: usize): void {
+  const nb = batch_norm_blocks(M, C), Cp = padded(C);
+  const accB = acc, accG = acc + (<usize>Cp << 3);
+  addBlocks(sums, nb, C, accB);
+  addBlocks(sums + (<usize>nb * <usize>Cp << 3), nb, C, accG);
   const invM: f64 = 1.0 / <f64>M;
   // per-channel constants as f32 arrays after the f64 sums: a = gamma invstd,
   // b = dbeta/M, g = dgamma/M, i = invstd
   const ka = gradConstants(acc, C);
   const kb = ka + (<usize>Cp << 2), kg = kb + (<usize>Cp << 2), ki = kg + (<usize>Cp << 2);
-  for (let c = c0; c < c1; c++) {
+  for (let c = 0; c < C; c++) {
     const sb = load<f64>(accB + (<usize>c << 3));
     const sg = load<f64>(accG + (<usize>c << 3));
     const o = <usize>c << 2;
-    const inv = load<f32>(dgamma + o);
+    const inv = load<f32>(invstd + o);
     store<f32>(dbeta + o, <f32>sb);
     store<f32>(dgamma + o, <f32>sg);
     store<f32>(ka + o, load<f32>(gamma + o) * inv);
@@ -240,16 +279,16 @@ export function batch_norm_grad_sums_f32(
   }
 }
 
-/** Where batch_norm_grad_sums_f32 leaves its four f32 constant arrays in `acc` (a, then b, g, i). */
+/** Where batch_norm_grad_finish_f32 leaves its four f32 constant arrays in `acc` (a, then b, g, i). */
 // @ts-ignore: decorator
 @inline function gradConstants(acc: usize, C: i32): usize {
   return acc + (<usize>((C + 3) & ~3) << 4);
 }
 
 /**
- * Training-mode gradient, second pass (after batch_norm_grad_sums_f32 on every part):
+ * Training-mode gradient, second pass (after batch_norm_grad_finish_f32):
  * dx = gamma invstd (dy - dbeta/M - xhat dgamma/M), for part `part` of `parts` of the rows
- * (`relu` as in batch_norm_grad_sums_f32).
+ * (`relu` as in batch_norm_grad_block_sums_f32).
  */
 export function batch_norm_grad_dx_f32(dy: usize, x: usize, mean: usize, dx: usize, M: i32, C: i32, acc: usize, relu: usize, part: i32, parts: i32): void {
   const r0 = rowBand(M, part, parts), r1 = rowBand(M, part + 1, parts);

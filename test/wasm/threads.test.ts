@@ -131,14 +131,16 @@ function runAll(): Run[] {
       w.dispose();
     }
     ex.dispose();
-    // batch norm (statistics and gradient sums on bands of 16 channels, outputs on bands of rows):
-    // 13 channels (one band, an odd SIMD tail) and 40 (bands of 32 and 8)
-    for (const C of [13, 40]) {
-      const bx = ck.tensor(rand(16 * 24 * 24 * C, 51), [16, 24, 24, C]), bg = ck.tensor(rand(C, 52), [C]), bb = ck.tensor(rand(C, 53), [C]);
-      const { value: bn, grads: bnGrads } = ck.valueAndGrad((t: ck.Tensor, g: ck.Tensor, b: ck.Tensor) => ck.sum(ck.square(ck.batchNorm(t, g, b, { training: true }))))(bx, bg, bb);
-      out.push({ key: `batch norm forward, ${C} channels`, values: ck.batchNorm(bx, bg, bb, { training: true }).dataSync() as Float32Array });
-      bnGrads.forEach((g, i) => out.push({ key: `batch norm gradient ${i}, ${C} channels`, values: g.dataSync() as Float32Array }));
-      for (const t of [bx, bg, bb, bn, ...bnGrads]) t.dispose();
+    // batch norm (statistics and gradient sums over blocks of rows, added in block order;
+    // outputs on bands of rows): 13 channels (an odd SIMD tail, 30 blocks) and 40 (91 blocks,
+    // the last one short), plain and fused with a ReLU
+    for (const C of [13, 40]) for (const activation of ['linear', 'relu'] as const) {
+      const bx = ck.tensor(rand(16 * 24 * 24 * C + 5 * C, 51), [16 * 24 * 24 + 5, C]), bg = ck.tensor(rand(C, 52), [C]), bb = ck.tensor(rand(C, 53), [C]);
+      const bn = (t: ck.Tensor, g: ck.Tensor, b: ck.Tensor) => ck.batchNorm(t, g, b, { training: true, activation });
+      const { value, grads: bnGrads } = ck.valueAndGrad((t: ck.Tensor, g: ck.Tensor, b: ck.Tensor) => ck.sum(ck.square(ck.sub(bn(t, g, b), 0.5))))(bx, bg, bb);
+      out.push({ key: `batch norm forward, ${C} channels, ${activation}`, values: bn(bx, bg, bb).dataSync() as Float32Array });
+      bnGrads.forEach((g, i) => out.push({ key: `batch norm gradient ${i}, ${C} channels, ${activation}`, values: g.dataSync() as Float32Array }));
+      for (const t of [bx, bg, bb, value, ...bnGrads]) t.dispose();
     }
     for (const r of rowKernels()) out.push(r);
     for (const [M, N, K] of [[160, 130, 170], [7, 600, 300], [300, 9, 500], [1, 1000, 1000]]) {

@@ -68,7 +68,7 @@ export const MIN_PARALLEL_FLOPS = 5e5;
 const THREADED_EXPORTS = [
   'gemm_f32', 'conv_forward_f32', 'conv_forward_fused_f32', 'conv_winograd_filter_f32', 'conv_backprop_input_f32', 'conv_backprop_filter_f32',
   'winograd_dw_reduce_f32',
-  'batch_norm_stats_f32', 'batch_norm_apply_f32', 'batch_norm_grad_sums_f32', 'batch_norm_grad_dx_f32',
+  'batch_norm_sums_f32', 'batch_norm_apply_f32', 'batch_norm_grad_block_sums_f32', 'batch_norm_grad_dx_f32',
   // exports run on ranges of elements or rows (parallelRange, parallelSplit)
   'unary_f32', 'activation_f32', 'activation_grad_f32',
   'sgd_f32', 'adam_f32', 'rmsprop_f32', 'adagrad_f32', 'adadelta_f32',

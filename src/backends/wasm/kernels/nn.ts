@@ -102,55 +102,76 @@ wasmKernel(SoftmaxCrossEntropyGrad, ([dloss, logits, labels], _attrs, be) => {
 const bnScratchBytes = (C: number) => 32 * (C + 4);
 
 /**
- * Bands of channels the per-channel sums of batch norm (statistics, gradient sums) split
- * into: 16 channels each (chan() in assembly/batch_norm_f32.ts).
+ * Host scratch for the per-block sums of batch norm over x [M, C]: `sums` rows of
+ * padded(C) f64 per block (statistics: 1, gradient: 2); with the block count.
  */
-const bnBands = (C: number) => Math.ceil(C / 16);
+function bnBlockSums(be: WasmBackend, M: number, C: number, sums: number): { blocks: number; ptr: number } {
+  const blocks = be.wasm.batch_norm_blocks(M, C);
+  return { blocks, ptr: be.scratch(Math.max(8 * sums * blocks * ((C + 3) & ~3), 16)) };
+}
 
 wasmKernel(BatchNorm, (inputs, { epsilon: eps, training, relu }, be) => {
   const [x, gamma, beta] = inputs;
   const { M, C } = channelRows(x.shape);
   const y = be.alloc(x.shape);
   const scratch = be.scratch(bnScratchBytes(C));
-  // scratch: f64 sums at 0, the f32 mean's rounding error at 8(C+4); the scales go in each
+  const flops = FLOPS_PER_FLOAT_MOVED * M * C;
+  // scratch: f64 totals at 0, the f32 mean's rounding error at 8(C+4); the scales go in each
   // thread's own workspace (argument 9), as every band of rows needs all of them
   const meanLo = scratch + 8 * (C + 4);
   const apply = (mean: TensorInfo, variance: TensorInfo, lo: number) => {
     const args = [be.ptr(x), be.ptr(y), M, C, be.ptr(gamma), be.ptr(beta), be.ptr(mean), be.ptr(variance), eps, be.workspace(), lo, relu ? 1 : 0];
     // (more channels than a workspace holds scales: one thread, the scales in the scratch)
-    if (4 * C <= be.wasm.gemm_f32_workspace_bytes()) be.parallel('batch_norm_apply_f32', args, 9, FLOPS_PER_FLOAT_MOVED * 2 * M * C);
+    if (4 * C <= be.wasm.gemm_f32_workspace_bytes()) be.parallel('batch_norm_apply_f32', args, 9, 2 * flops);
     else be.wasm.batch_norm_apply_f32(...args.slice(0, 9), scratch + 16 * (C + 4), lo, relu ? 1 : 0, 0, 1);
   };
-  try {
-    if (training) {
-      const mean = be.alloc([C]), variance = be.alloc([C]);
-      if (C) be.parallel('batch_norm_stats_f32', [be.ptr(x), M, C, be.ptr(mean), be.ptr(variance), scratch, meanLo], -1, FLOPS_PER_FLOAT_MOVED * 2 * M * C, 1, bnBands(C));
-      if (M && C) apply(mean, variance, meanLo);
-      return [y, mean, variance];
+  if (!training) {
+    try {
+      if (M && C) apply(inputs[3], inputs[4], 0);
+    } finally {
+      be.freeScratch(scratch);
     }
-    if (M && C) apply(inputs[3], inputs[4], 0);
     return [y];
+  }
+  const mean = be.alloc([C]), variance = be.alloc([C]);
+  const sums = bnBlockSums(be, M, C, 1);
+  try {
+    if (C) {
+      // mean, then the variance around it: each the blocks' sums on the threads, added up here
+      be.parallel('batch_norm_sums_f32', [be.ptr(x), M, C, 0, sums.ptr], -1, flops, 2, sums.blocks);
+      be.wasm.batch_norm_stats_finish_f32(M, C, sums.ptr, scratch, be.ptr(mean), be.ptr(variance), meanLo, 0);
+      be.parallel('batch_norm_sums_f32', [be.ptr(x), M, C, be.ptr(mean), sums.ptr], -1, 2 * flops, 2, sums.blocks);
+      be.wasm.batch_norm_stats_finish_f32(M, C, sums.ptr, scratch, be.ptr(mean), be.ptr(variance), meanLo, 1);
+    }
+    if (M && C) apply(mean, variance, meanLo);
   } finally {
+    be.freeScratch(sums.ptr);
     be.freeScratch(scratch);
   }
+  return [y, mean, variance];
 });
 
 wasmKernel(BatchNormGrad, ([dy, x, gamma, mean, variance, y], { epsilon, relu }, be) => {
   const { M, C } = channelRows(x.shape);
   const dx = be.alloc(x.shape), dgamma = be.alloc([C]), dbeta = be.alloc([C]);
-  const scratch = be.scratch(bnScratchBytes(C));
+  // scratch: the totals and constants (bnScratchBytes), then invstd (f32)
+  const scratch = be.scratch(bnScratchBytes(C) + 4 * (C + 4));
+  const invstd = scratch + bnScratchBytes(C);
+  const sums = bnBlockSums(be, M, C, 2);
   // relu: the fused forward's output, which masks dy in both passes (0: none)
   const mask = relu ? be.ptr(y) : 0;
+  const flops = FLOPS_PER_FLOAT_MOVED * M * C * (relu ? 3 : 2);
   try {
     if (C) {
-      // the sums over bands of channels, then dx over bands of rows (it needs every channel's sums)
-      be.parallel('batch_norm_grad_sums_f32', [
-        be.ptr(dy), be.ptr(x), be.ptr(gamma), be.ptr(mean), be.ptr(variance),
-        be.ptr(dgamma), be.ptr(dbeta), M, C, epsilon, scratch, mask
-      ], -1, FLOPS_PER_FLOAT_MOVED * (relu ? 3 : 2) * M * C, 1, bnBands(C));
-      if (M) be.parallel('batch_norm_grad_dx_f32', [be.ptr(dy), be.ptr(x), be.ptr(mean), be.ptr(dx), M, C, scratch, mask], -1, FLOPS_PER_FLOAT_MOVED * (relu ? 4 : 3) * M * C);
+      // invstd, the blocks' sums on the threads, their totals and the constants here, then
+      // dx over bands of rows (it needs every channel's sums)
+      be.wasm.batch_norm_invstd_f32(be.ptr(variance), C, epsilon, invstd);
+      be.parallel('batch_norm_grad_block_sums_f32', [be.ptr(dy), be.ptr(x), be.ptr(mean), invstd, mask, M, C, sums.ptr], -1, flops, 2, sums.blocks);
+      be.wasm.batch_norm_grad_finish_f32(be.ptr(gamma), invstd, be.ptr(dgamma), be.ptr(dbeta), M, C, sums.ptr, scratch);
+      if (M) be.parallel('batch_norm_grad_dx_f32', [be.ptr(dy), be.ptr(x), be.ptr(mean), be.ptr(dx), M, C, scratch, mask], -1, flops + FLOPS_PER_FLOAT_MOVED * M * C);
     }
   } finally {
+    be.freeScratch(sums.ptr);
     be.freeScratch(scratch);
   }
   return [dx, dgamma, dbeta];
