@@ -188,8 +188,8 @@ export class InferenceFusion {
  * batchNorm op with `activation: 'relu'`: one pass over the tensor instead of two forward,
  * and the ReLU's gradient folded into the batch norm's. The values and gradients are the
  * unfused ones, bit for bit (relu(y) > 0 exactly where y > 0, which is ReluGrad's mask).
- * Measured on the Fashion-MNIST default model (smallCnn28, batch 64, wasm, 2 threads):
- * see bench/README.md, "Session 16".
+ * Measured: bench/README.md, "Batch norm: sums over blocks of rows, and the ReLU after it
+ * fused in training".
  */
 export class TrainingFusion {
   /** The ReLU node after each fused batch norm's node. */
