@@ -5,6 +5,7 @@ import type { Tensor } from '../../src/index.js';
 import { expectClose } from '../util/close.js';
 import { gradcheck } from '../util/gradcheck.js';
 import { torchVectorTests } from './nn_vectors.js';
+import { describeOnCpuBackends } from '../util/backends.js';
 
 const f64 = (shape: number[], seed: number, std = 1, mean = 0) => ck.randomNormal(shape, { seed, std, mean, dtype: 'float64' });
 const t64 = (v: number[], shape: number[]) => ck.tensor(v, shape, 'float64');
@@ -93,6 +94,22 @@ describe('batchNorm', () => {
     expect(() => ck.batchNorm(x, null, null, { training: false })).toThrow(/training is false, so mean and variance \(shape \[3\]\) must be given/);
     expect(() => ck.batchNorm(x, null, null, { epsilon: -1 })).toThrow(/epsilon must be a finite number >= 0/);
     expect(() => ck.batchNorm(x, ck.ones([3], 'float64'))).toThrow(/gamma is float64 but x is float32/);
+  });
+});
+
+describeOnCpuBackends('batchNorm of empty tensors', () => {
+  it('no channels or no rows: empty outputs and gradients, no error (plain and fused with a ReLU)', () => {
+    for (const shape of [[2, 3, 0], [0, 3, 4], [0, 0]]) {
+      for (const activation of ['linear', 'relu'] as const) {
+        const x = ck.zeros(shape);
+        const { y, mean, variance } = ck.batchNormWithStats(x, null, null, { training: true, activation });
+        expect(y.shape).toEqual(shape);
+        expect(mean.shape).toEqual([shape[shape.length - 1]]);
+        expect(variance.shape).toEqual([shape[shape.length - 1]]);
+        const { grads } = ck.valueAndGrad((t: Tensor) => ck.sum(ck.batchNorm(t, null, null, { training: true, activation })))(x);
+        expect(grads[0].shape).toEqual(shape);
+      }
+    }
   });
 });
 

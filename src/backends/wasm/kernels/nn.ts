@@ -106,7 +106,7 @@ const bnScratchBytes = (C: number) => 32 * (C + 4);
  * padded(C) f64 per block (statistics: 1, gradient: 2); with the block count.
  */
 function bnBlockSums(be: WasmBackend, M: number, C: number, sums: number): { blocks: number; ptr: number } {
-  const blocks = be.wasm.batch_norm_blocks(M, C);
+  const blocks = C > 0 ? be.wasm.batch_norm_blocks(M, C) : 0;
   return { blocks, ptr: be.scratch(Math.max(8 * sums * blocks * ((C + 3) & ~3), 16)) };
 }
 
