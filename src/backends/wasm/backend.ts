@@ -233,7 +233,7 @@ export class WasmBackend implements Backend {
    * the load when a core is busy with something else, but each part re-packs what the
    * kernel shares across its rows (the GEMM's B operand), so kernels whose shared
    * operand is big (a filter gradient's dy) take one part per thread. `units`, when the
-   * kernel splits into few pieces (batch norm's bands of 16 channels), caps the parts: with
+   * kernel splits into few pieces (batch norm's blocks of rows), caps the parts: with
    * fewer than 2 the call stays here (another thread would only claim the one piece while
    * this one waits for it).
    */
