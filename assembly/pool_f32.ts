@@ -3,6 +3,8 @@
 // order; cells outside the input are padding and never take part. Channels are the
 // SIMD axis: each output pixel's C values are a contiguous run, as is each input cell's.
 
+import { partBegin } from './gemm_config';
+
 /** First window index k whose cell o*S - P + k*D is inside [0, N) (see windowHi). */
 // @ts-ignore: decorator
 @inline function windowLo(o: i32, S: i32, P: i32, D: i32): i32 {
@@ -22,102 +24,106 @@
  * Channels go 16 at a time in 4 registers across the window, then 4 at a time. The
  * SIMD max is the one-instruction pseudo-max (m < v ? v : m), which drops NaN, so NaN
  * is tracked in a mask beside it: wasm's IEEE f32x4.max costs several instructions on
- * x86 (it is used only to redo a block that holds a NaN).
+ * x86 (it is used only to redo a block that holds a NaN). Part `part` of `parts` of the
+ * N * OH output rows (each output is computed alone: the same on any thread count).
  */
 export function max_pool2d_f32(
   x: usize, y: usize,
   N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
   KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, DW: i32, PT: i32, PL: i32,
+  part: i32, parts: i32,
 ): void {
+  const r0 = partBegin(N * OH, 1, part, parts), r1 = partBegin(N * OH, 1, part + 1, parts);
   if (KH == 2 && KW == 2 && SH == 2 && SW == 2 && DH == 1 && DW == 1 && PT == 0 && PL == 0 && OH * 2 <= H && OW * 2 <= W && C >= 4) {
-    maxPool2x2(x, y, N, H, W, C, OH, OW);
+    maxPool2x2(x, y, H, W, C, OH, OW, r0, r1);
     return;
   }
   const cb = <usize>C << 2;
   const ninf = f32x4.splat(-Infinity);
-  let yo = y;
-  for (let n = 0; n < N; n++) {
+  let yo = y + <usize>r0 * <usize>OW * cb;
+  for (let row = r0; row < r1; row++) {
+    const n = row / OH, oh = row - n * OH;
     const xn = x + <usize>n * <usize>H * <usize>W * cb;
-    for (let oh = 0; oh < OH; oh++) {
-      const kh0 = windowLo(oh, SH, PT, DH), kh1 = windowHi(oh, SH, PT, DH, KH, H);
-      for (let ow = 0; ow < OW; ow++) {
-        const kw0 = windowLo(ow, SW, PL, DW), kw1 = windowHi(ow, SW, PL, DW, KW, W);
-        // the window's real cells: x at xo + kh*rowStep + kw*colStep
-        const xo = xn + (<usize>(oh * SH - PT) * <usize>W + <usize>(ow * SW - PL)) * cb;
-        const rowStep = <usize>(DH * W) * cb, colStep = <usize>DW * cb;
-        let c = 0;
-        for (; c + 16 <= C; c += 16) {
-          const co = xo + (<usize>c << 2);
-          let m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
-          let bad = v128.splat<i32>(0);
+    const kh0 = windowLo(oh, SH, PT, DH), kh1 = windowHi(oh, SH, PT, DH, KH, H);
+    for (let ow = 0; ow < OW; ow++) {
+      const kw0 = windowLo(ow, SW, PL, DW), kw1 = windowHi(ow, SW, PL, DW, KW, W);
+      // the window's real cells: x at xo + kh*rowStep + kw*colStep
+      const xo = xn + (<usize>(oh * SH - PT) * <usize>W + <usize>(ow * SW - PL)) * cb;
+      const rowStep = <usize>(DH * W) * cb, colStep = <usize>DW * cb;
+      let c = 0;
+      for (; c + 16 <= C; c += 16) {
+        const co = xo + (<usize>c << 2);
+        let m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
+        let bad = v128.splat<i32>(0);
+        for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
+          const p = co + <usize>kh * rowStep + <usize>kw * colStep;
+          const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+          m0 = f32x4.pmax(m0, v0);
+          m1 = f32x4.pmax(m1, v1);
+          m2 = f32x4.pmax(m2, v2);
+          m3 = f32x4.pmax(m3, v3);
+          bad = v128.or(bad, v128.or(v128.or(f32x4.ne(v0, v0), f32x4.ne(v1, v1)), v128.or(f32x4.ne(v2, v2), f32x4.ne(v3, v3))));
+        }
+        if (v128.any_true(bad)) {
+          // rare: redo this block lane-exactly with the NaN-propagating max
+          m0 = ninf; m1 = ninf; m2 = ninf; m3 = ninf;
           for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
             const p = co + <usize>kh * rowStep + <usize>kw * colStep;
-            const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
-            m0 = f32x4.pmax(m0, v0);
-            m1 = f32x4.pmax(m1, v1);
-            m2 = f32x4.pmax(m2, v2);
-            m3 = f32x4.pmax(m3, v3);
-            bad = v128.or(bad, v128.or(v128.or(f32x4.ne(v0, v0), f32x4.ne(v1, v1)), v128.or(f32x4.ne(v2, v2), f32x4.ne(v3, v3))));
+            m0 = f32x4.max(m0, v128.load(p));
+            m1 = f32x4.max(m1, v128.load(p, 16));
+            m2 = f32x4.max(m2, v128.load(p, 32));
+            m3 = f32x4.max(m3, v128.load(p, 48));
+          }
+        }
+        const o = yo + (<usize>c << 2);
+        v128.store(o, m0);
+        v128.store(o, m1, 16);
+        v128.store(o, m2, 32);
+        v128.store(o, m3, 48);
+      }
+      // the last C % 16 channels 4 at a time, the last group overlapping the one before
+      // it when C is not a multiple of 4 (it stores the same values again); C < 4: one by one
+      if (C >= 4) {
+        for (; c < C; c += 4) {
+          const cc = min(c, C - 4);
+          const co = xo + (<usize>cc << 2);
+          let m = ninf;
+          let bad = v128.splat<i32>(0);
+          for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
+            const v = v128.load(co + <usize>kh * rowStep + <usize>kw * colStep);
+            m = f32x4.pmax(m, v);
+            bad = v128.or(bad, f32x4.ne(v, v));
           }
           if (v128.any_true(bad)) {
-            // rare: redo this block lane-exactly with the NaN-propagating max
-            m0 = ninf; m1 = ninf; m2 = ninf; m3 = ninf;
-            for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
-              const p = co + <usize>kh * rowStep + <usize>kw * colStep;
-              m0 = f32x4.max(m0, v128.load(p));
-              m1 = f32x4.max(m1, v128.load(p, 16));
-              m2 = f32x4.max(m2, v128.load(p, 32));
-              m3 = f32x4.max(m3, v128.load(p, 48));
-            }
+            m = ninf;
+            for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) m = f32x4.max(m, v128.load(co + <usize>kh * rowStep + <usize>kw * colStep));
           }
-          const o = yo + (<usize>c << 2);
-          v128.store(o, m0);
-          v128.store(o, m1, 16);
-          v128.store(o, m2, 32);
-          v128.store(o, m3, 48);
+          v128.store(yo + (<usize>cc << 2), m);
         }
-        // the last C % 16 channels 4 at a time, the last group overlapping the one before
-        // it when C is not a multiple of 4 (it stores the same values again); C < 4: one by one
-        if (C >= 4) {
-          for (; c < C; c += 4) {
-            const cc = min(c, C - 4);
-            const co = xo + (<usize>cc << 2);
-            let m = ninf;
-            let bad = v128.splat<i32>(0);
-            for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
-              const v = v128.load(co + <usize>kh * rowStep + <usize>kw * colStep);
-              m = f32x4.pmax(m, v);
-              bad = v128.or(bad, f32x4.ne(v, v));
-            }
-            if (v128.any_true(bad)) {
-              m = ninf;
-              for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) m = f32x4.max(m, v128.load(co + <usize>kh * rowStep + <usize>kw * colStep));
-            }
-            v128.store(yo + (<usize>cc << 2), m);
-          }
-        }
-        for (; c < C; c++) {
-          let m: f32 = -Infinity;
-          const co = xo + (<usize>c << 2);
-          for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) m = Mathf.max(m, load<f32>(co + <usize>kh * rowStep + <usize>kw * colStep));
-          store<f32>(yo + (<usize>c << 2), m);
-        }
-        yo += cb;
       }
+      for (; c < C; c++) {
+        let m: f32 = -Infinity;
+        const co = xo + (<usize>c << 2);
+        for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) m = Mathf.max(m, load<f32>(co + <usize>kh * rowStep + <usize>kw * colStep));
+        store<f32>(yo + (<usize>c << 2), m);
+      }
+      yo += cb;
     }
   }
 }
 
 /**
- * max_pool2d_f32 for 2x2 windows with stride 2 inside the input (C >= 4): the four cells
- * of 4 channels in registers, the same pseudo-max order and NaN redo as the general loop.
+ * max_pool2d_f32 for 2x2 windows with stride 2 inside the input (C >= 4), output rows
+ * [r0, r1) of the N * OH: the four cells of 4 channels in registers, the same pseudo-max
+ * order and NaN redo as the general loop.
  */
-function maxPool2x2(x: usize, y: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32): void {
+function maxPool2x2(x: usize, y: usize, H: i32, W: i32, C: i32, OH: i32, OW: i32, r0: i32, r1: i32): void {
   const cb = <usize>C << 2;
   const row = <usize>W * cb;
   const last = (C + 3) >> 2; // groups of 4 channels, the last one overlapping when C % 4 != 0
-  let yo = y;
-  for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) {
+  let yo = y + <usize>r0 * <usize>OW * cb;
+  for (let r = r0; r < r1; r++) {
+    const n = r / OH, oh = r - n * OH;
     let xo = x + (<usize>(n * H + oh * 2) * <usize>W) * cb;
     for (let ow = 0; ow < OW; ow++) {
       for (let gi = 0; gi < last; gi++) {
@@ -283,42 +289,42 @@ function maxPoolGrad2x2(dy: usize, x: usize, dx: usize, N: i32, H: i32, W: i32, 
 
 /**
  * y = (sum of the window's real cells) / divisor, divisor = KH*KW when countIncludePad,
- * else the number of real cells.
+ * else the number of real cells. Part `part` of `parts` of the N * OH output rows.
  */
 export function avg_pool2d_f32(
   x: usize, y: usize,
   N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
   KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, DW: i32, PT: i32, PL: i32,
-  countIncludePad: i32,
+  countIncludePad: i32, part: i32, parts: i32,
 ): void {
+  const r0 = partBegin(N * OH, 1, part, parts), r1 = partBegin(N * OH, 1, part + 1, parts);
   const cb = <usize>C << 2;
-  let yo = y;
-  for (let n = 0; n < N; n++) {
+  let yo = y + <usize>r0 * <usize>OW * cb;
+  for (let row = r0; row < r1; row++) {
+    const n = row / OH, oh = row - n * OH;
     const xn = x + <usize>n * <usize>H * <usize>W * cb;
-    for (let oh = 0; oh < OH; oh++) {
-      const kh0 = windowLo(oh, SH, PT, DH), kh1 = windowHi(oh, SH, PT, DH, KH, H);
-      for (let ow = 0; ow < OW; ow++) {
-        const kw0 = windowLo(ow, SW, PL, DW), kw1 = windowHi(ow, SW, PL, DW, KW, W);
-        const div: f32 = countIncludePad ? <f32>(KH * KW) : <f32>(max(0, kh1 - kh0) * max(0, kw1 - kw0));
-        const dv = f32x4.splat(div);
-        // the window's real cells: x at xo + kh*rowStep + kw*colStep
-        const xo = xn + (<usize>(oh * SH - PT) * <usize>W + <usize>(ow * SW - PL)) * cb;
-        const rowStep = <usize>(DH * W) * cb, colStep = <usize>DW * cb;
-        let c = 0;
-        for (; c + 4 <= C; c += 4) {
-          const co = xo + (<usize>c << 2);
-          let acc = f32x4.splat(0);
-          for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) acc = f32x4.add(acc, v128.load(co + <usize>kh * rowStep + <usize>kw * colStep));
-          v128.store(yo + (<usize>c << 2), f32x4.div(acc, dv));
-        }
-        for (; c < C; c++) {
-          const co = xo + (<usize>c << 2);
-          let acc: f32 = 0;
-          for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) acc += load<f32>(co + <usize>kh * rowStep + <usize>kw * colStep);
-          store<f32>(yo + (<usize>c << 2), acc / div);
-        }
-        yo += cb;
+    const kh0 = windowLo(oh, SH, PT, DH), kh1 = windowHi(oh, SH, PT, DH, KH, H);
+    for (let ow = 0; ow < OW; ow++) {
+      const kw0 = windowLo(ow, SW, PL, DW), kw1 = windowHi(ow, SW, PL, DW, KW, W);
+      const div: f32 = countIncludePad ? <f32>(KH * KW) : <f32>(max(0, kh1 - kh0) * max(0, kw1 - kw0));
+      const dv = f32x4.splat(div);
+      // the window's real cells: x at xo + kh*rowStep + kw*colStep
+      const xo = xn + (<usize>(oh * SH - PT) * <usize>W + <usize>(ow * SW - PL)) * cb;
+      const rowStep = <usize>(DH * W) * cb, colStep = <usize>DW * cb;
+      let c = 0;
+      for (; c + 4 <= C; c += 4) {
+        const co = xo + (<usize>c << 2);
+        let acc = f32x4.splat(0);
+        for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) acc = f32x4.add(acc, v128.load(co + <usize>kh * rowStep + <usize>kw * colStep));
+        v128.store(yo + (<usize>c << 2), f32x4.div(acc, dv));
       }
+      for (; c < C; c++) {
+        const co = xo + (<usize>c << 2);
+        let acc: f32 = 0;
+        for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) acc += load<f32>(co + <usize>kh * rowStep + <usize>kw * colStep);
+        store<f32>(yo + (<usize>c << 2), acc / div);
+      }
+      yo += cb;
     }
   }
 }

@@ -85,21 +85,23 @@ function runAll(): Run[] {
       }
       for (const t of [x, w, dy, bias]) t.dispose();
     }
-    // pooling and its gradients (max: the 2x2 fast path and a padded 3x3 stride 2; average, padded 3x3)
-    const px = ck.tensor(rand(8 * 32 * 32 * 16, 31), [8, 32, 32, 16]);
-    const pools: [string, (t: ck.Tensor) => ck.Tensor][] = [
-      ['maxPool 2x2', (t) => ck.maxPool2d(t, 2)],
-      ['maxPool 3x3 s2 same', (t) => ck.maxPool2d(t, { size: 3, strides: 2, padding: 'same' })],
-      ['avgPool 3x3 same', (t) => ck.avgPool2d(t, { size: 3, strides: 1, padding: 'same' })],
-    ];
-    for (const [name, f] of pools) {
-      const { value, grads } = ck.valueAndGrad((t: ck.Tensor) => ck.sum(ck.square(f(t))))(px);
-      out.push({ key: `${name} forward`, values: f(px).dataSync() as Float32Array });
-      out.push({ key: `${name} gradient`, values: grads[0].dataSync() as Float32Array });
-      value.dispose();
-      grads[0].dispose();
+    // pooling and its gradients (max: the 2x2 fast path and a padded 3x3 stride 2; average, padded 3x3),
+    // at batch 8 and at batch 1 (the forward kernels split output rows, so one image runs on every thread)
+    for (const px of [ck.tensor(rand(8 * 32 * 32 * 16, 31), [8, 32, 32, 16]), ck.tensor(rand(57 * 57 * 24, 32), [1, 57, 57, 24])]) {
+      const pools: [string, (t: ck.Tensor) => ck.Tensor][] = [
+        ['maxPool 2x2', (t) => ck.maxPool2d(t, 2)],
+        ['maxPool 3x3 s2 same', (t) => ck.maxPool2d(t, { size: 3, strides: 2, padding: 'same' })],
+        ['avgPool 3x3 same', (t) => ck.avgPool2d(t, { size: 3, strides: 1, padding: 'same' })],
+      ];
+      for (const [name, f] of pools) {
+        const { value, grads } = ck.valueAndGrad((t: ck.Tensor) => ck.sum(ck.square(f(t))))(px);
+        out.push({ key: `${name} forward, batch ${px.shape[0]}`, values: f(px).dataSync() as Float32Array });
+        out.push({ key: `${name} gradient, batch ${px.shape[0]}`, values: grads[0].dataSync() as Float32Array });
+        value.dispose();
+        grads[0].dispose();
+      }
+      px.dispose();
     }
-    px.dispose();
     // element-wise ops on element ranges: unary, activations and their gradients, optimiser updates
     const ex = ck.tensor(rand(70001, 41), [70001]); // odd length: the SIMD tail lands in the last range
     out.push({ key: 'exp', values: ck.exp(ex).dataSync() as Float32Array });

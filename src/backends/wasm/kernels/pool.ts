@@ -22,10 +22,12 @@ function work(p: Pool2DInfo): number {
 }
 
 /**
- * On threads, each part is a band of whole images (an image's pooling, and its gradient,
- * which scatters within the image, depend on that image alone): the export runs on fewer
- * images, its pointers (`input` ones advance an input image, `output` ones an output
- * image) moved to the band. Bitwise the same result on any thread count.
+ * On threads, the gradients take bands of whole images (an image's gradient scatters
+ * within the image, and depends on that image alone): the export runs on fewer images, its
+ * pointers (`input` ones advance an input image, `output` ones an output image) moved to
+ * the band. The forward kernels take bands of output rows (parts of the N * OH: every
+ * output is computed alone), so that one image, at batch 1, runs on every thread. Bitwise
+ * the same result on any thread count.
  */
 function byImages(p: Pool2DInfo, nArg: number, input: number[], output: number[]): RangeSplit {
   const inImg = 4 * p.inH * p.inW * p.channels, outImg = 4 * p.outH * p.outW * p.channels;
@@ -34,7 +36,7 @@ function byImages(p: Pool2DInfo, nArg: number, input: number[], output: number[]
 
 wasmKernel(MaxPool2D, ([x], { pool }, be) => {
   const y = be.alloc(poolOutShape(pool));
-  be.parallelSplit('max_pool2d_f32', [be.ptr(x), be.ptr(y), ...geom(pool)], byImages(pool, 2, [0], [1]), work(pool));
+  be.parallel('max_pool2d_f32', [be.ptr(x), be.ptr(y), ...geom(pool)], -1, work(pool), 2, pool.batch * pool.outH);
   return y;
 });
 
@@ -46,7 +48,7 @@ wasmKernel(MaxPool2DGrad, ([dy, x], { pool }, be) => {
 
 wasmKernel(AvgPool2D, ([x], { pool, countIncludePad }, be) => {
   const y = be.alloc(poolOutShape(pool));
-  be.parallelSplit('avg_pool2d_f32', [be.ptr(x), be.ptr(y), ...geom(pool), countIncludePad ? 1 : 0], byImages(pool, 2, [0], [1]), work(pool));
+  be.parallel('avg_pool2d_f32', [be.ptr(x), be.ptr(y), ...geom(pool), countIncludePad ? 1 : 0], -1, work(pool), 2, pool.batch * pool.outH);
   return y;
 });
 
