@@ -208,6 +208,23 @@ describeOnCpuBackends('training fusion', () => {
       plain.dispose();
     }
   });
+  it('frozen batch norms (trainable false: their moving statistics, the inference kernel) fuse too, with the same gradients', () => {
+    const fused = trainingGraph(() => L.relu()), plain = trainingGraph(() => L.leakyRelu({ alpha: 0 }));
+    for (const m of [fused, plain]) for (const l of m.layers) if (l instanceof L.BatchNormalization) l.trainable = false;
+    const x = ck.randomNormal([3, 6, 5, 3], { seed: 34 });
+    const grads = (m: ck.Model) => ck.tidy(() => {
+      const { grads: g } = ck.valueAndGrad((...ps: Tensor[]) => ck.mul(ck.sum(m.applyAll(x, { training: true })[0]), ps.length))(...m.trainableWeights);
+      return g.map((t) => Array.from(t.dataSync()));
+    });
+    const want = grads(plain);
+    let got!: number[][];
+    const k = kernelsOf(() => { got = grads(fused); });
+    expect(k.get('Relu'), [...k].join(' ')).toBe(2);
+    expect(got.length).toBe(want.length);
+    got.forEach((g, i) => expectClose(g, want[i], { atol: 0, rtol: 0 }));
+    fused.dispose();
+    plain.dispose();
+  });
   it('not in inference, nor for a ReLU with maxValue or an activity regularizer', () => {
     const x = ck.randomNormal([2, 6, 5, 3], { seed: 33 });
     const count = (relu: () => ck.layers.Layer, training: boolean) => {
