@@ -111,7 +111,7 @@ export class Graph {
         if (trainFusion.skips(node)) continue;
         const relu = trainFusion.reluAfter(node);
         if (relu) {
-          const fused: FusedCallOpts = { training: opts.training, activation: 'relu' };
+          const fused: FusedCallOpts = { ...opts, activation: 'relu' };
           values.set(relu.output, node.layer.call(values.get(node.inputs[0])!, fused));
           continue;
         }
