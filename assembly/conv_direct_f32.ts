@@ -15,9 +15,9 @@
 // registers, as in the GEMM micro-kernel: the filter, packed once per call into 8-wide
 // strips, supplies the vectors and the row buffer the broadcast values.
 import { KC, NC, PACK_A_BYTES, partBegin } from './gemm_config';
-import { epiOn, epilogue_pixels } from './epilogue_f32';
+import { epiOn, epilogue_tile } from './epilogue_f32';
 import {
-  gN, gD, gH, gW, gC, gOD, gOH, gOW, gF, gKD, gKH, gKW, gSD, gSH, gSW, gDD, gDH, gDW, gPD, gPH, gPW,
+  gN, gD, gH, gW, gC, gOD, gOH, gOW, gF, gYS, gKD, gKH, gKW, gSD, gSH, gSW, gDD, gDH, gDW, gPD, gPH, gPW,
   gGroups, gCg, gFg, gKg, dwTapIn as listIn, dwTapFilt as listW,
   conv_is_depthwise, conv_is_pointwise,
 } from './conv_geometry';
@@ -217,7 +217,7 @@ export function conv_direct_forward_f32(x: usize, w: usize, y: usize, ws: usize,
   const strips = (gFg + 7) >> 3;
   const stripBytes = <usize>gKg << 5;
   const ps = <usize>(gSW * gC) << 2;
-  const ys = <usize>gF << 2;
+  const ys = <usize>gYS << 2;
   for (let row = r0; row < r1; row++) {
     const oh = row % gOH, od = (row / gOH) % gOD, n = row / (gOH * gOD);
     const count = loadRows(x, n, od, oh, buf, rowBytes);
@@ -233,7 +233,7 @@ export function conv_direct_forward_f32(x: usize, w: usize, y: usize, ws: usize,
         }
       }
     }
-    if (epiOn) epilogue_pixels(yrow, gOW, gF);
+    if (epiOn) epilogue_tile(yrow, ys, gOW, gF, 0);
   }
 }
 

@@ -17,7 +17,7 @@ import { WS_TABLES, MR, NR, partBegin } from './gemm_config';
 import { gemm_f32_driver, splitByColumns, A_MATRIX, A_IM2COL, A_IM2COL_T, C_MATRIX, C_COL2IM } from './gemm_f32';
 import {
   conv_geometry_load, conv_geometry_to_input_grad, conv_is_pointwise, conv_is_depthwise,
-  gN, gC, gF, gCg, gFg, gKg, gOutPix, gInPix, gGroups, gOW, gKD, gKH, gKW, gSD, gSH, gSW, gPD, gPH, gPW,
+  gN, gC, gF, gYS, gCg, gFg, gKg, gOutPix, gInPix, gGroups, gOW, gKD, gKH, gKW, gSD, gSH, gSW, gPD, gPH, gPW,
 } from './conv_geometry';
 import { conv_direct_fits, conv_direct_forward_f32, conv_direct_filter_fits, conv_direct_backprop_filter_f32 } from './conv_direct_f32';
 import { depthwise_forward_f32, depthwise_backprop_input_f32, depthwise_backprop_filter_f32 } from './conv_depthwise_f32';
@@ -82,9 +82,14 @@ export function conv_forward_f32(x: usize, w: usize, y: usize, geom: usize, ws: 
  * `mode`), applied to each piece of the
  * output as soon as it is computed. The same sums as conv_forward_f32, so the result is
  * bitwise the same for every thread count.
+ *
+ * `ys` is the number of floats from one output pixel to the next (0: F): with ys > F the
+ * F channels go to a slice of a wider tensor (FusedConv2DConcat: each convolution writes its
+ * part of the concatenation in place). Every path but depthwise takes it.
  */
-export function conv_forward_fused_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize, path: i32, bias: usize, alpha: f32, lo: f32, hi: f32, mode: i32, part: i32, parts: i32): void {
+export function conv_forward_fused_f32(x: usize, w: usize, y: usize, geom: usize, ws: usize, path: i32, bias: usize, alpha: f32, lo: f32, hi: f32, mode: i32, ys: i32, part: i32, parts: i32): void {
   conv_geometry_load(geom, ws + <usize>WS_TABLES);
+  if (ys > gF && path != CONV_PATH_DEPTHWISE) gYS = ys;
   epilogue_begin(bias, alpha, lo, hi, mode);
   forward(x, w, y, ws, path, part, parts);
   epilogue_end();
@@ -152,9 +157,9 @@ function forward(x: usize, w: usize, y: usize, ws: usize, path: i32, part: i32, 
     const wg = w + (<usize>(g * gFg) << 2);
     const yg = y + (<usize>(g * gFg) << 2);
     if (pointwise) {
-      gemm_f32_driver(gOutPix, gFg, gCg, A_MATRIX, x + (<usize>(g * gCg) << 2), gC, false, wg, gF, false, C_MATRIX, yg, gF, false, ws, g, m0, m1, n0, n1);
+      gemm_f32_driver(gOutPix, gFg, gCg, A_MATRIX, x + (<usize>(g * gCg) << 2), gC, false, wg, gF, false, C_MATRIX, yg, gYS, false, ws, g, m0, m1, n0, n1);
     } else {
-      gemm_f32_driver(gOutPix, gFg, gKg, A_IM2COL, x, 0, false, wg, gF, false, C_MATRIX, yg, gF, false, ws, g, m0, m1, n0, n1);
+      gemm_f32_driver(gOutPix, gFg, gKg, A_IM2COL, x, 0, false, wg, gF, false, C_MATRIX, yg, gYS, false, ws, g, m0, m1, n0, n1);
     }
   }
 }

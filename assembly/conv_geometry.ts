@@ -21,6 +21,12 @@ export let gSD: i32 = 0, gSH: i32 = 0, gSW: i32 = 0;
 export let gDD: i32 = 0, gDH: i32 = 0, gDW: i32 = 0;
 export let gPD: i32 = 0, gPH: i32 = 0, gPW: i32 = 0;
 export let gGroups: i32 = 1;
+/**
+ * Floats from one output pixel to the next in y (forward passes): gF, unless the host gives
+ * a larger one (conv_forward_fused_f32's `ys`: the convolution writes its channels into a
+ * slice of a wider tensor, a concatenation of several convolutions' outputs).
+ */
+export let gYS: i32 = 0;
 /** Derived: channels and filters per group, reduction length per group, output pixels. */
 export let gCg: i32 = 0, gFg: i32 = 0, gKg: i32 = 0, gOutPix: i32 = 0, gInPix: i32 = 0;
 
@@ -86,6 +92,7 @@ export function conv_geometry_load(p: usize, tables: usize): void {
   gPH = load<i32>(p, CONV_GEOMETRY_PAD_TOP << 2);
   gPW = load<i32>(p, CONV_GEOMETRY_PAD_LEFT << 2);
   gGroups = load<i32>(p, CONV_GEOMETRY_GROUPS << 2);
+  gYS = gF;
   fillTapOffsets();
 }
 
@@ -117,6 +124,7 @@ export function conv_geometry_to_input_grad(): void {
   t = gH; gH = gOH; gOH = t;
   t = gW; gW = gOW; gOW = t;
   t = gC; gC = gF; gF = t;
+  gYS = gF;
   gPD = gDD * (gKD - 1) - gPD;
   gPH = gDH * (gKH - 1) - gPH;
   gPW = gDW * (gKW - 1) - gPW;

@@ -31,7 +31,7 @@
 // instructions, so the result stays bitwise the same.
 import { WS_WINO, WINO_BYTES, WS_TABLES } from './gemm_config';
 import { gemm_f32_driver, A_MATRIX, C_MATRIX } from './gemm_f32';
-import { gN, gH, gW, gC, gF, gOH, gOW, gKD, gD, gKH, gKW, gSH, gSW, gDH, gDW, gPH, gPW, gGroups, conv_geometry_load } from './conv_geometry';
+import { gN, gH, gW, gC, gF, gYS, gOH, gOW, gKD, gD, gKH, gKW, gSH, gSW, gDH, gDW, gPH, gPW, gGroups, conv_geometry_load } from './conv_geometry';
 import { epiOn, epilogue_suspend, epilogue_resume, epilogue_tile } from './epilogue_f32';
 import { madd_v } from './math_f32x4';
 
@@ -199,7 +199,7 @@ export function conv_winograd_filter_f32(w: usize, u: usize, n: i32, F: i32, C: 
  * are written.
  */
 export function winograd_forward_f32(x: usize, u: usize, y: usize, ws: usize, part: i32, parts: i32): void {
-  const C = gC, F = gF, OH = gOH, OW = gOW;
+  const C = gC, F = gF, OH = gOH, OW = gOW, YS = <usize>gYS;
   const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1;
   const T = gN * TH * TW;
   const TB = tilesPerBlock(T, C, F);
@@ -236,8 +236,8 @@ export function winograd_forward_f32(x: usize, u: usize, y: usize, ws: usize, pa
       const n = tile / (TH * TW), r = tile - n * TH * TW;
       const oy = (r / TW) * 2, ox = (r % TW) * 2;
       const two = ox + 1 < OW, down = oy + 1 < OH;
-      const y0 = y + ((<usize>(n * OH + oy) * <usize>OW + <usize>ox) * <usize>F << 2);
-      const y1 = y0 + (<usize>OW * <usize>F << 2);
+      const y0 = y + ((<usize>(n * OH + oy) * <usize>OW + <usize>ox) * YS << 2);
+      const y1 = y0 + (<usize>OW * YS << 2);
       const src = M + (<usize>t * 16 * <usize>F << 2);
       for (let f = f0; f < f1; f += 4) {
         const m = src + (<usize>f << 2);
@@ -252,14 +252,14 @@ export function winograd_forward_f32(x: usize, u: usize, y: usize, ws: usize, pa
         }
         const fo = <usize>f << 2;
         v128.store(y0 + fo, f32x4.add(f32x4.add(a0, a1), a2));
-        if (two) v128.store(y0 + fo + (<usize>F << 2), f32x4.sub(f32x4.sub(a1, a2), a3));
+        if (two) v128.store(y0 + fo + (YS << 2), f32x4.sub(f32x4.sub(a1, a2), a3));
         if (down) {
           v128.store(y1 + fo, f32x4.add(f32x4.add(b0v, b1v), b2v));
-          if (two) v128.store(y1 + fo + (<usize>F << 2), f32x4.sub(f32x4.sub(b1v, b2v), b3v));
+          if (two) v128.store(y1 + fo + (YS << 2), f32x4.sub(f32x4.sub(b1v, b2v), b3v));
         }
       }
       if (epi) {
-        const fo = <usize>f0 << 2, pixel = <usize>F << 2;
+        const fo = <usize>f0 << 2, pixel = YS << 2;
         epilogue_tile(y0 + fo, pixel, two ? 2 : 1, f1 - f0, f0);
         if (down) epilogue_tile(y1 + fo, pixel, two ? 2 : 1, f1 - f0, f0);
       }

@@ -18,6 +18,8 @@
  */
 import { allocArray, type DType, type TypedArray } from '../tensor/dtype.js';
 import type { Conv2DInfo, Conv3DInfo } from './conv_info.js';
+import type { TensorInfo } from '../tensor/backend.js';
+import { fmtShape } from '../tensor/shape.js';
 import { defineKernel, expectSameDtype, expectShape, type HostTensor, type Kernel } from './kernel.js';
 import { EPILOGUE_MODE } from './wasm_abi.js';
 
@@ -272,34 +274,94 @@ export function fusedEpilogue(attrs: FusedConv2DAttrs): { alpha: number; lo: num
 export const FusedConv2D = defineKernel<FusedConv2DAttrs>({
   name: 'FusedConv2D',
   inputs: ['x', 'w', 'bias'],
-  check(inputs, attrs) {
-    const s = convShapes(attrs.conv);
-    expectShape('FusedConv2D', 'x', inputs[0], s.x);
-    expectShape('FusedConv2D', 'w', inputs[1], s.w);
-    expectShape('FusedConv2D', 'bias', inputs[2], [attrs.conv.outC]);
-    expectSameDtype('FusedConv2D', ['x', 'w', 'bias'], inputs);
-    if (!FUSED_ACTIVATIONS.includes(attrs.activation)) {
-      throw new RangeError(`FusedConv2D: activation must be one of ${FUSED_ACTIVATIONS.join(', ')}, received ${JSON.stringify(attrs.activation)}`);
+  check: (inputs, attrs) => checkFused('FusedConv2D', '', inputs, attrs),
+  reference: ([x, w, bias], attrs) => fusedReference(x, w, bias, attrs),
+});
+
+/** FusedConv2D's checks; `at` names the branch in FusedConv2DConcat's messages ('' for FusedConv2D). */
+function checkFused(kernel: string, at: string, inputs: readonly TensorInfo[], attrs: FusedConv2DAttrs): void {
+  const s = convShapes(attrs.conv);
+  const names = ['x', 'w', 'bias'].map((n) => `${at}${n}`);
+  expectShape(kernel, names[0], inputs[0], s.x);
+  expectShape(kernel, names[1], inputs[1], s.w);
+  expectShape(kernel, names[2], inputs[2], [attrs.conv.outC]);
+  expectSameDtype(kernel, names, inputs);
+  if (!FUSED_ACTIVATIONS.includes(attrs.activation)) {
+    throw new RangeError(`${kernel}: ${at}activation must be one of ${FUSED_ACTIVATIONS.join(', ')}, received ${JSON.stringify(attrs.activation)}`);
+  }
+  const a = attrs.leakyReluAlpha;
+  if (a !== undefined && !(Number.isFinite(a) && a >= 0)) throw new RangeError(`${kernel}: ${at}leakyReluAlpha must be a finite number >= 0, received ${a}`);
+}
+
+/** FusedConv2D's reference: the convolution in float64, then bias and activation per element. */
+function fusedReference(x: HostTensor, w: HostTensor, bias: HostTensor, attrs: FusedConv2DAttrs): HostTensor {
+  const y = convForward(x, w, attrs.conv);
+  const { alpha, lo, hi, mode } = fusedEpilogue(attrs);
+  const v = y.values, b = bias.values, F = attrs.conv.outC;
+  for (let i = 0; i < v.length; i++) {
+    v[i] += b[i % F];
+    let z = v[i];
+    if (mode !== EPILOGUE_MODE.clamp) {
+      const h = Number.isNaN(z) ? z : Math.min(Math.max(z / 6 + 0.5, 0), 1);
+      v[i] = mode === EPILOGUE_MODE.hardSwish ? z * h : h;
+      continue;
     }
-    const a = attrs.leakyReluAlpha;
-    if (a !== undefined && !(Number.isFinite(a) && a >= 0)) throw new RangeError(`FusedConv2D: leakyReluAlpha must be a finite number >= 0, received ${a}`);
-  },
-  reference([x, w, bias], attrs) {
-    const y = convForward(x, w, attrs.conv);
-    const { alpha, lo, hi, mode } = fusedEpilogue(attrs);
-    const v = y.values, b = bias.values, F = attrs.conv.outC;
-    for (let i = 0; i < v.length; i++) {
-      v[i] += b[i % F];
-      let z = v[i];
-      if (mode !== EPILOGUE_MODE.clamp) {
-        const h = Number.isNaN(z) ? z : Math.min(Math.max(z / 6 + 0.5, 0), 1);
-        v[i] = mode === EPILOGUE_MODE.hardSwish ? z * h : h;
-        continue;
+    if (z < 0) z *= alpha;
+    v[i] = Math.min(Math.max(z, lo), hi);
+  }
+  return y;
+}
+
+export interface FusedConv2DConcatAttrs {
+  /** One FusedConv2D per branch, in the order of the concatenation. */
+  branches: FusedConv2DAttrs[];
+}
+
+/**
+ * FusedConv2DConcat: the channel concatenation of several FusedConv2D outputs,
+ *
+ *   y = concat_{axis 3}( FusedConv2D(x_0, w_0, bias_0), FusedConv2D(x_1, w_1, bias_1), ... )
+ *
+ * inputs [x_0, w_0, bias_0, x_1, w_1, bias_1, ...], every branch with the same batch and
+ * output height and width. A backend can have each convolution write its channels
+ * straight into its slice of y (the wasm backend does: its forward paths take an output
+ * pixel stride), so the concatenation costs no copy: SqueezeNet's fire modules and
+ * GoogLeNet's inception blocks end in one. Inference only, with no gradient of its own:
+ * the layer graph uses it for a Concatenate whose every input is a fused convolution that
+ * nothing else reads (src/layers/fusion.ts), and the op falls back to separate
+ * convolutions and a concat when a gradient is recorded (src/ops/conv.ts).
+ */
+export const FusedConv2DConcat = defineKernel<FusedConv2DConcatAttrs>({
+  name: 'FusedConv2DConcat',
+  inputs: ['x_0', 'w_0', 'bias_0', '...'],
+  check(inputs, { branches }) {
+    if (!Array.isArray(branches) || branches.length === 0) throw new RangeError(`FusedConv2DConcat: branches must be a non-empty array, received ${JSON.stringify(branches)}`);
+    if (inputs.length !== 3 * branches.length) {
+      throw new RangeError(`FusedConv2DConcat: expected 3 inputs (x, w, bias) for each of the ${branches.length} branches, ${3 * branches.length} in all, received ${inputs.length}`);
+    }
+    const [n, oh, ow] = convShapes(branches[0].conv).y;
+    branches.forEach((b, i) => {
+      checkFused('FusedConv2DConcat', `branch ${i}: `, inputs.slice(3 * i, 3 * i + 3), b);
+      const y = convShapes(b.conv).y;
+      if (y.length !== 4 || y[0] !== n || y[1] !== oh || y[2] !== ow) {
+        throw new RangeError(`FusedConv2DConcat: branch ${i} gives an output of shape ${fmtShape(y)}, but branch 0 gives batch ${n}, height ${oh} and width ${ow}: the branches must agree on those`);
       }
-      if (z < 0) z *= alpha;
-      v[i] = Math.min(Math.max(z, lo), hi);
+    });
+    expectSameDtype('FusedConv2DConcat', branches.map((_, i) => `x_${i}`), branches.map((_, i) => inputs[3 * i]));
+  },
+  reference(inputs, { branches }) {
+    const ys = branches.map((b, i) => fusedReference(inputs[3 * i], inputs[3 * i + 1], inputs[3 * i + 2], b));
+    const [n, oh, ow] = ys[0].shape;
+    const F = branches.reduce((acc, b) => acc + b.conv.outC, 0);
+    const shape = [n, oh, ow, F];
+    const out = allocArray(ys[0].dtype, n * oh * ow * F, shape);
+    let at = 0;
+    for (const y of ys) {
+      const f = y.shape[3];
+      for (let p = 0; p < n * oh * ow; p++) for (let j = 0; j < f; j++) out[p * F + at + j] = y.values[p * f + j];
+      at += f;
     }
-    return y;
+    return { values: out, shape, dtype: ys[0].dtype };
   },
 });
 

@@ -18,7 +18,7 @@
  * 1e-7 relative). Training, and any call that records gradients, runs the layers as they are.
  */
 import { add, div, mul, sqrt, sub } from '../ops/elementwise.js';
-import { conv2d, depthwiseConv2d, type Conv2DOptions } from '../ops/conv.js';
+import { conv2d, conv2dConcat, depthwiseConv2d, type Conv2DOptions } from '../ops/conv.js';
 import { reshape } from '../ops/shape.js';
 import { keep, tidy } from '../registry/storage.js';
 import type { DataId } from '../tensor/backend.js';
@@ -28,6 +28,7 @@ import { fusedActivation } from './activations.js';
 import { Conv2D, DepthwiseConv2D } from './conv.js';
 import { Activation, LeakyReLU, ReLU } from './core.js';
 import type { Layer } from './layer.js';
+import { Concatenate } from './merge.js';
 import { BatchNormalization } from './normalization.js';
 import type { LayerNode, SymbolicTensor } from './symbolic.js';
 
@@ -40,6 +41,13 @@ interface Chain {
   /** The symbolic tensor the chain's last layer produces. */
   output: SymbolicTensor;
 }
+
+/** A convolution chain that writes into a concatenation, with the node of its convolution. */
+interface ConcatBranch {
+  node: LayerNode;
+  chain: Chain;
+}
+type ConcatGroup = readonly ConcatBranch[];
 
 interface Folded {
   /** The storages of the source weights the fold was made from. */
@@ -71,14 +79,20 @@ function sameStorages(recorded: readonly (DataId | null)[], now: readonly (Tenso
 /** A node of a layer graph, with the symbolic tensor it produces. */
 type GraphNode = { node: LayerNode; output: SymbolicTensor };
 
+/** For a graph: the nodes that read each symbolic tensor, once per read (null: it is a graph output). */
+function readersOf(nodes: readonly GraphNode[], outputs: readonly SymbolicTensor[]): Map<SymbolicTensor, (LayerNode | null)[]> {
+  const readers = new Map<SymbolicTensor, (LayerNode | null)[]>();
+  for (const { node } of nodes) for (const s of node.inputs) readers.set(s, [...(readers.get(s) ?? []), node]);
+  for (const o of outputs) readers.set(o, [...(readers.get(o) ?? []), null]);
+  return readers;
+}
+
 /**
  * For a graph: the function giving the one node that reads a symbolic tensor, when exactly
  * one node reads it (with one input) and it is not one of the graph's outputs, else null.
  */
 function soleReaders(nodes: readonly GraphNode[], outputs: readonly SymbolicTensor[]): (s: SymbolicTensor) => LayerNode | null {
-  const readers = new Map<SymbolicTensor, (LayerNode | null)[]>();
-  for (const { node } of nodes) for (const s of node.inputs) readers.set(s, [...(readers.get(s) ?? []), node]);
-  for (const o of outputs) readers.set(o, [...(readers.get(o) ?? []), null]);
+  const readers = readersOf(nodes, outputs);
   return (s) => {
     const r = readers.get(s);
     return r && r.length === 1 && r[0] !== null && !r[0].arrayInput ? r[0] : null;
@@ -91,6 +105,8 @@ export class InferenceFusion {
   /** The nodes after a chain's convolution, which the chain computes. */
   private readonly inside = new Set<LayerNode>();
   private readonly folded = new Map<Chain, Folded>();
+  /** Concatenations computed with their convolutions, by the Concatenate's node. */
+  private readonly concats = new Map<LayerNode, ConcatGroup>();
 
   constructor(nodes: readonly GraphNode[], outputs: readonly SymbolicTensor[]) {
     const soleReader = soleReaders(nodes, outputs);
@@ -117,9 +133,41 @@ export class InferenceFusion {
       this.chains.set(node, { conv, bn, activation: act?.activation ?? 'linear', leakyReluAlpha: act?.alpha ?? 0, output: out });
       for (const m of members) this.inside.add(m);
     }
+    this.findConcats(nodes, outputs);
   }
 
-  /** Whether `node` is computed by a chain that starts earlier (the graph skips it). */
+  /**
+   * Each Concatenate along the channels (last axis, rank 4) whose every input is a Conv2D
+   * chain's output (or a Conv2D layer's own output, with an activation the kernel applies)
+   * that nothing else reads runs as one conv2dConcat: the convolutions are skipped where
+   * they stand and computed at the concatenation, each writing into its slice of the result.
+   */
+  private findConcats(nodes: readonly GraphNode[], outputs: readonly SymbolicTensor[]): void {
+    const readers = readersOf(nodes, outputs);
+    const branchOf = new Map<SymbolicTensor, ConcatBranch>();
+    for (const { node, output } of nodes) {
+      const chain = this.chains.get(node);
+      if (chain) branchOf.set(chain.output, { node, chain });
+      else if (node.layer instanceof Conv2D && !node.arrayInput && !this.inside.has(node)) {
+        const activation = fusedActivation(node.layer.activation);
+        if (activation) branchOf.set(output, { node, chain: { conv: node.layer, bn: null, activation, leakyReluAlpha: 0.01, output } });
+      }
+    }
+    for (const { node, output } of nodes) {
+      const cat = node.layer;
+      if (!(cat instanceof Concatenate) || output.shape.length !== 3 || (cat.axis !== -1 && cat.axis !== 3)) continue;
+      const group = node.inputs.map((s) => branchOf.get(s));
+      const ok = group.every((b, i) => b && b.chain.conv instanceof Conv2D && readers.get(node.inputs[i])?.length === 1);
+      if (!ok || new Set(node.inputs).size !== node.inputs.length) continue;
+      this.concats.set(node, group as ConcatGroup);
+      for (const b of group as ConcatGroup) {
+        this.chains.delete(b.node);
+        this.inside.add(b.node);
+      }
+    }
+  }
+
+  /** Whether `node` is computed by a chain that starts earlier or by a concatenation after it (the graph skips it). */
   skips(node: LayerNode): boolean {
     return this.inside.has(node);
   }
@@ -131,14 +179,32 @@ export class InferenceFusion {
 
   /** Run a chain on its convolution's input. */
   run(chain: Chain, x: Tensor): Tensor {
+    const { w, opts } = this.convArgs(chain);
+    return chain.conv instanceof DepthwiseConv2D ? depthwiseConv2d(x, w, opts) : conv2d(x, w, opts);
+  }
+
+  /** The concatenation whose node is `node`, computed with its convolutions, if it is one. */
+  concatAt(node: LayerNode): ConcatGroup | undefined {
+    return this.concats.get(node);
+  }
+
+  /** Run a concatenation of convolutions, each on its input (read from `values`). */
+  runConcat(group: ConcatGroup, values: ReadonlyMap<SymbolicTensor, Tensor>): Tensor {
+    return conv2dConcat(group.map(({ node, chain }) => {
+      const { w, opts } = this.convArgs(chain);
+      return { x: values.get(node.inputs[0])!, w, options: opts };
+    }));
+  }
+
+  /** The filter and conv2d / depthwiseConv2d options a chain runs with. */
+  private convArgs(chain: Chain): { w: Tensor; opts: Conv2DOptions } {
     const { w, b } = this.weights(chain);
     const c = chain.conv;
     // one plain object per call, no spreads (this runs once per convolution of every inference call)
     const opts: Conv2DOptions = { strides: c.strides, padding: c.padding, dilations: c.dilationRate, activation: chain.activation, leakyReluAlpha: chain.leakyReluAlpha };
     if (b) opts.bias = b;
-    if (c instanceof DepthwiseConv2D) return depthwiseConv2d(x, w, opts);
-    opts.groups = c.groups;
-    return conv2d(x, w, opts);
+    if (!(c instanceof DepthwiseConv2D)) opts.groups = c.groups;
+    return { w, opts };
   }
 
   /** The chain's filter and bias: the convolution's own without a batch norm, else the folded ones (cached). */

@@ -124,6 +124,11 @@ export class Graph {
           values.set(chain.output, fusion.run(chain, x));
           continue;
         }
+        const cat = fusion.concatAt(node);
+        if (cat) {
+          values.set(output, fusion.runConcat(cat, values));
+          continue;
+        }
       }
       const ins = node.inputs.map((s) => values.get(s)!);
       values.set(output, node.layer.call(node.arrayInput ? ins : ins[0], opts));

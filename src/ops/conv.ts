@@ -17,7 +17,7 @@ import {
 } from '../kernels/conv_info.js';
 import {
   Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, Conv3D, Conv3DBackpropFilter, Conv3DBackpropInput,
-  FUSED_ACTIVATIONS, FusedConv2D, type FusedActivation,
+  FUSED_ACTIVATIONS, FusedConv2D, FusedConv2DConcat, type FusedActivation, type FusedConv2DAttrs,
 } from '../kernels/conv.js';
 import { LeakyReluGrad, ReluGrad } from '../kernels/activation.js';
 import { outputOf } from '../registry/dispatch.js';
@@ -29,7 +29,7 @@ import { hardSwish } from './activation.js';
 import { isGradEnabled, record } from '../autograd/reverse_mode.js';
 import { sum } from './reduce.js';
 import { zeros } from './creation.js';
-import { reshape, reverse } from './shape.js';
+import { concat, reshape, reverse } from './shape.js';
 import { assertTensor } from './arg_checks.js';
 
 export type { Padding, ConvOpts, ConvTransposeOpts } from '../kernels/conv_info.js';
@@ -93,6 +93,28 @@ function conv2dCore(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo): Tensor 
  * as the fused linear kernel and the hardSwish op.
  */
 function fusedConv2dCore(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo, opts: Conv2DOptions): Tensor {
+  const { attrs, bias: b } = fusedArgs(op, x, conv, opts);
+  const { activation, leakyReluAlpha: alpha } = attrs;
+  if (activation === 'hardSwish' && isGradEnabled() && [x, w, b].some((t) => t.requiresGrad)) {
+    return hardSwish(fusedConv2dCore(op, x, w, conv, { ...opts, bias: b, activation: 'linear' }));
+  }
+  const y = outputOf(FusedConv2D, [x, w, b], attrs);
+  return record(op, [x, w, b], y, (dy) => {
+    const dz = activation === 'linear' ? dy
+      : activation === 'relu' ? outputOf(ReluGrad, [dy, y])
+      : activation === 'leakyRelu' ? outputOf(LeakyReluGrad, [dy, y], { alpha })
+      : activation === 'hardSigmoid' ? affine(where(less(y, 1), outputOf(ReluGrad, [dy, y]), 0), 1 / 6)
+      : where(less(y, 6), outputOf(ReluGrad, [dy, y]), 0);
+    return [
+      x.requiresGrad ? outputOf(Conv2DBackpropInput, [dz, w], { conv }) : null,
+      w.requiresGrad ? outputOf(Conv2DBackpropFilter, [x, dz], { conv }) : null,
+      b.requiresGrad ? sum(dz, { axes: [0, 1, 2] }) : null,
+    ];
+  });
+}
+
+/** FusedConv2D's attrs and bias (zeros when none) from conv2d's options, each checked. */
+function fusedArgs(op: string, x: Tensor, conv: Conv2DInfo, opts: Conv2DOptions): { attrs: FusedConv2DAttrs & { leakyReluAlpha: number }; bias: Tensor } {
   const F = conv.outC;
   const activation = opts.activation ?? 'linear';
   if (!FUSED_ACTIVATIONS.includes(activation)) {
@@ -111,24 +133,7 @@ function fusedConv2dCore(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo, opt
     }
     if (bias.dtype !== x.dtype) throw new TypeError(`${op}: bias is ${bias.dtype} but x and w are ${x.dtype}`);
   }
-  const b = bias;
-  if (activation === 'hardSwish' && isGradEnabled() && [x, w, b].some((t) => t.requiresGrad)) {
-    return hardSwish(fusedConv2dCore(op, x, w, conv, { ...opts, bias: b, activation: 'linear' }));
-  }
-  const attrs = { conv, activation, leakyReluAlpha: alpha };
-  const y = outputOf(FusedConv2D, [x, w, b], attrs);
-  return record(op, [x, w, b], y, (dy) => {
-    const dz = activation === 'linear' ? dy
-      : activation === 'relu' ? outputOf(ReluGrad, [dy, y])
-      : activation === 'leakyRelu' ? outputOf(LeakyReluGrad, [dy, y], { alpha })
-      : activation === 'hardSigmoid' ? affine(where(less(y, 1), outputOf(ReluGrad, [dy, y]), 0), 1 / 6)
-      : where(less(y, 6), outputOf(ReluGrad, [dy, y]), 0);
-    return [
-      x.requiresGrad ? outputOf(Conv2DBackpropInput, [dz, w], { conv }) : null,
-      w.requiresGrad ? outputOf(Conv2DBackpropFilter, [x, dz], { conv }) : null,
-      b.requiresGrad ? sum(dz, { axes: [0, 1, 2] }) : null,
-    ];
-  });
+  return { attrs: { conv, activation, leakyReluAlpha: alpha }, bias };
 }
 
 /** The plain Conv2D kernel, or the fused one when there is a bias or an activation. */
@@ -147,6 +152,35 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2DOptions = {}): Tensor {
   checkTensors('conv2d', x, w);
   const conv = computeConv2DInfo('conv2d', x.shape, w.shape, opts);
   return conv2dWith('conv2d', x, w, conv, opts);
+}
+
+/** One branch of conv2dConcat: conv2d's arguments. */
+export interface Conv2DBranch {
+  x: Tensor;
+  w: Tensor;
+  options?: Conv2DOptions;
+}
+
+/**
+ * concat([conv2d(x_0, w_0, options_0), conv2d(x_1, w_1, options_1), ...], -1): several
+ * convolutions (each with its bias and fused activation) whose outputs, of one batch, height
+ * and width, are concatenated along channels, as one FusedConv2DConcat kernel, which the
+ * wasm backend runs with each convolution writing into its slice of the result (no copy).
+ * The layer graph uses it at inference (src/layers/fusion.ts). With a gradient to record it
+ * runs as the separate conv2d ops and concat, which give the same values.
+ */
+export function conv2dConcat(branches: readonly Conv2DBranch[]): Tensor {
+  if (!Array.isArray(branches) || branches.length === 0) throw new RangeError(`conv2dConcat: branches must be a non-empty array of { x, w, options }, received ${Array.isArray(branches) ? '[]' : typeof branches}`);
+  const made = branches.map(({ x, w, options = {} }, i) => {
+    const op = `conv2dConcat (branch ${i})`;
+    checkTensors(op, x, w);
+    const conv = computeConv2DInfo(op, x.shape, w.shape, options);
+    return { x, w, ...fusedArgs(op, x, conv, options) };
+  });
+  if (isGradEnabled() && made.some((m) => m.x.requiresGrad || m.w.requiresGrad || m.bias.requiresGrad)) {
+    return concat(made.map((m) => fusedConv2dCore('conv2dConcat', m.x, m.w, m.attrs.conv, { ...m.attrs, bias: m.bias })), -1);
+  }
+  return outputOf(FusedConv2DConcat, made.flatMap((m) => [m.x, m.w, m.bias]), { branches: made.map((m) => m.attrs) });
 }
 
 /**

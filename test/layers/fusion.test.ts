@@ -128,6 +128,80 @@ describeOnCpuBackends('inference fusion', (backend) => {
     });
 });
 
+/**
+ * A fire module (squeeze, then 1x1 and 3x3 expands concatenated) with a pooled branch, then
+ * two concatenations that must not fuse: one with a depthwise branch, one whose input is also
+ * read elsewhere.
+ */
+function buildConcats(): ck.Model {
+  const x = ck.input([10, 9, 6]);
+  let s = L.conv2d({ filters: 8, kernelSize: 1, useBias: false, seed: 1 }).apply(x) as ck.SymbolicTensor;
+  s = L.batchNormalization({ seed: 2 }).apply(s) as ck.SymbolicTensor;
+  s = L.relu().apply(s) as ck.SymbolicTensor;
+  const e1 = L.relu().apply(L.conv2d({ filters: 12, kernelSize: 1, seed: 3 }).apply(s)) as ck.SymbolicTensor; // chain: conv + ReLU
+  const e3 = L.conv2d({ filters: 20, kernelSize: 3, padding: 'same', activation: 'relu', seed: 4 }).apply(s) as ck.SymbolicTensor; // the layer's own activation
+  const pooled = L.maxPooling2d({ poolSize: 3, strides: 1, padding: 'same' }).apply(x) as ck.SymbolicTensor;
+  const pb = L.batchNormalization({ seed: 6 }).apply(L.conv2d({ filters: 4, kernelSize: 1, useBias: false, seed: 5 }).apply(pooled)) as ck.SymbolicTensor; // conv + BN
+  const fire = L.concatenate().apply([e1, e3, pb]) as ck.SymbolicTensor; // fuses: 36 channels
+  const d1 = L.relu().apply(L.conv2d({ filters: 6, kernelSize: 3, padding: 'same', seed: 7 }).apply(fire)) as ck.SymbolicTensor;
+  const d2 = L.relu().apply(L.depthwiseConv2d({ kernelSize: 3, padding: 'same', seed: 8 }).apply(fire)) as ck.SymbolicTensor;
+  const withDepthwise = L.concatenate({ axis: 3 }).apply([d1, d2]) as ck.SymbolicTensor; // does not fuse (depthwise)
+  const o = L.conv2d({ filters: 4, kernelSize: 1, activation: 'relu', seed: 9 }).apply(withDepthwise) as ck.SymbolicTensor;
+  const readTwice = L.concatenate().apply([o, L.conv2d({ filters: 3, kernelSize: 1, seed: 10 }).apply(o) as ck.SymbolicTensor]) as ck.SymbolicTensor;
+  const tail = L.add().apply([o, L.conv2d({ filters: 4, kernelSize: 1, seed: 11 }).apply(readTwice) as ck.SymbolicTensor]) as ck.SymbolicTensor; // o: also read here
+  const m = ck.model({ inputs: x, outputs: [tail, fire] });
+  randomiseBatchNorms(m, 200);
+  return m;
+}
+
+describeOnCpuBackends('inference fusion: concatenations of convolutions', (backend) => {
+  it('a Concatenate of fused convolutions that nothing else reads runs as one FusedConv2DConcat, with the unfused results', () => {
+    const m = buildConcats();
+    const x = ck.randomNormal([2, 10, 9, 6], { seed: 21 });
+    const unfused = ck.tidy(() => m.applyAll(x, { training: false }).map((t) => ck.keep(t)));
+    const k = kernelsOf(() => ck.tidy(() => m.predictAll(x).forEach((t) => t.dataSync())));
+    expect(k.get('FusedConv2DConcat'), [...k].join(' ')).toBe(1);
+    expect(k.get('Concat'), 'the concatenations with a depthwise branch and with an input read twice').toBe(2);
+    expect(k.get('BatchNorm') ?? 0).toBe(0);
+    const fused = m.predictAll(x);
+    expect(fused.map((t) => t.shape)).toEqual([[2, 10, 9, 4], [2, 10, 9, 36]]);
+    for (let i = 0; i < 2; i++) {
+      const want = Array.from(unfused[i].dataSync());
+      const scale = Math.max(...want.map(Math.abs));
+      expectClose(Array.from(fused[i].dataSync()), want, { atol: 2e-6 * scale, rtol: 1e-5 });
+    }
+  });
+
+  it('keeps no storage across calls, and none after the model is disposed', () => {
+    const live = () => ck.memory()[backend]?.storages ?? 0;
+    const x = ck.randomNormal([1, 10, 9, 6], { seed: 22 });
+    const before = live();
+    const m = buildConcats();
+    for (const w of m.weights) void w.value;
+    ck.tidy(() => m.predictAll(x).forEach((t) => t.dataSync()));
+    const afterCall = live();
+    ck.tidy(() => m.predictAll(x).forEach((t) => t.dataSync()));
+    expect(live()).toBe(afterCall);
+    m.dispose();
+    expect(live()).toBe(before);
+  });
+
+  it('with a gradient recorded, conv2dConcat runs as separate convolutions and a concat, with the same values', () => {
+    const xs = [ck.randomNormal([1, 5, 5, 4], { seed: 23 }), ck.randomNormal([1, 5, 5, 2], { seed: 24 })];
+    const ws = [ck.randomNormal([3, 3, 4, 8], { seed: 25 }), ck.randomNormal([1, 1, 2, 4], { seed: 26 })];
+    const b = ck.randomNormal([8], { seed: 27 });
+    const branches = () => [{ x: xs[0], w: ws[0], options: { padding: 'same' as const, bias: b, activation: 'relu' as const } }, { x: xs[1], w: ws[1], options: { activation: 'hardSwish' as const } }];
+    const want = ck.concat([ck.conv2d(xs[0], ws[0], branches()[0].options), ck.conv2d(xs[1], ws[1], branches()[1].options)], -1);
+    const k = kernelsOf(() => expectClose(Array.from(ck.conv2dConcat(branches()).dataSync()), Array.from(want.dataSync()), { atol: 1e-6, rtol: 1e-6 }));
+    expect(k.get('FusedConv2DConcat')).toBe(1);
+    const { grads } = ck.valueAndGrad((w0: Tensor, w1: Tensor) => ck.sum(ck.square(ck.conv2dConcat([{ ...branches()[0], w: w0 }, { ...branches()[1], w: w1 }]))))(...ws);
+    const { grads: wantGrads } = ck.valueAndGrad((w0: Tensor, w1: Tensor) => ck.sum(ck.square(ck.concat([ck.conv2d(xs[0], w0, branches()[0].options), ck.conv2d(xs[1], w1, branches()[1].options)], -1))))(...ws);
+    for (let i = 0; i < 2; i++) expectClose(Array.from(grads[i].dataSync()), Array.from(wantGrads[i].dataSync()), { atol: 1e-5, rtol: 1e-5 });
+    expect(() => ck.conv2dConcat([{ x: xs[0], w: ws[0], options: { padding: 'same' } }, { x: xs[1], w: ws[1], options: { strides: 2 } }])).toThrow(/branch 1 gives an output of shape \[1, 3, 3, 4\]/);
+    expect(() => ck.conv2dConcat([])).toThrow(/branches must be a non-empty array/);
+  });
+});
+
 describe('inference fusion: what does not fuse', () => {
   it('training calls and calls that record gradients run the layers as they are', () => {
     const m = build();

@@ -480,6 +480,56 @@ function checkDepthwiseParts(xShape: number[], wShape: number[], opts: ConvOpts,
   }
 }
 
+describe('wasm FusedConv2DConcat: each convolution writes into its slice of the output', () => {
+  // one branch per forward path (the dispatcher's choice is asserted), filter counts off the
+  // 8-wide register tile, so each path's column tails and output pixel stride are exercised
+  const N = 2, H = 12, W = 11;
+  const BRANCHES: { path: keyof typeof CONV_PATH; x: number[]; w: number[]; groups: number; activation: string }[] = [
+    { path: 'winograd', x: [N, H, W, 32], w: [3, 3, 32, 36], groups: 1, activation: 'relu' },
+    { path: 'pointwise', x: [N, H, W, 32], w: [1, 1, 32, 20], groups: 1, activation: 'relu6' },
+    { path: 'direct', x: [N, H, W, 3], w: [3, 3, 3, 13], groups: 1, activation: 'leakyRelu' },
+    { path: 'gemm', x: [N, H, W, 48], w: [5, 5, 48, 12], groups: 1, activation: 'hardSwish' },
+    { path: 'depthwise', x: [N, H, W, 16], w: [3, 3, 1, 16], groups: 16, activation: 'linear' },
+    { path: 'gemm', x: [N, H, W, 32], w: [3, 3, 16, 24], groups: 2, activation: 'hardSigmoid' },
+  ];
+
+  it('bitwise the FusedConv2D outputs concatenated, on every forward path and in any order', () => {
+    const be = ck.withBackend('wasm', () => ck.backend() as unknown as WasmBackend);
+    ck.withBackend('wasm', () => {
+      const made = BRANCHES.map((b, i) => {
+        const conv = computeConv2DInfo('test', b.x, b.w, { padding: 'same', groups: b.groups });
+        const path = be.wasm.conv_forward_path_f32(be.params(CONV_GEOMETRY.map((f) => asConv3d(conv)[f])), be.workspace());
+        expect(path, `branch ${i} (${b.path})`).toBe(CONV_PATH[b.path]);
+        const ins = [ck.tensor(rand(size(b.x), 40 + i), b.x), ck.tensor(rand(size(b.w), 50 + i), b.w), ck.tensor(rand(conv.outC, 60 + i, -1, 2), [conv.outC])];
+        return { ins, attrs: { conv, activation: b.activation, leakyReluAlpha: 0.2 } };
+      });
+      for (const order of [[0, 1, 2, 3, 4, 5], [4, 2, 0], [3], [1, 5, 2, 0, 4, 3]]) {
+        const picked = order.map((i) => made[i]);
+        ck.clearFallbacks();
+        const y = ck.runKernel('FusedConv2DConcat', picked.flatMap((m) => m.ins), { branches: picked.map((m) => m.attrs) })[0];
+        expect(ck.getFallbacks().filter((f) => f.from === 'wasm')).toEqual([]);
+        const parts = picked.map((m) => ck.runKernel('FusedConv2D', m.ins, m.attrs)[0]);
+        const want = ck.concat(parts, 3);
+        expect(y.shape).toEqual(want.shape);
+        expect(Array.from(y.dataSync()), `order ${order}`).toEqual(Array.from(want.dataSync()));
+        for (const t of [y, want, ...parts]) t.dispose();
+      }
+      for (const m of made) for (const t of m.ins) t.dispose();
+    });
+  });
+
+  it('branches that disagree on the output size, or inputs that do not come in threes, are errors naming them', () => {
+    const conv = (x: number[], w: number[]) => ({ conv: computeConv2DInfo('test', x, w, { padding: 'same' }), activation: 'relu' });
+    const a = conv([1, 6, 6, 4], [3, 3, 4, 8]), b = conv([1, 5, 6, 4], [1, 1, 4, 8]);
+    const ins = (x: number[], w: number[]) => [ck.zeros(x), ck.zeros(w), ck.zeros([w[3]])];
+    ck.withBackend('wasm', () => {
+      expect(() => ck.runKernel('FusedConv2DConcat', [...ins([1, 6, 6, 4], [3, 3, 4, 8]), ...ins([1, 5, 6, 4], [1, 1, 4, 8])], { branches: [a, b] })).toThrow(/branch 1 gives an output of shape \[1, 5, 6, 8\], but branch 0 gives batch 1, height 6 and width 6/);
+      expect(() => ck.runKernel('FusedConv2DConcat', ins([1, 6, 6, 4], [3, 3, 4, 8]).slice(0, 2), { branches: [a] })).toThrow(/expected 3 inputs .* received 2/);
+      expect(() => ck.runKernel('FusedConv2DConcat', ins([1, 6, 6, 4], [3, 3, 4, 9]), { branches: [a] })).toThrow(/branch 0: w has shape/);
+    });
+  });
+});
+
 describe('wasm depthwise forward: row kernels against the generic summation order', () => {
   const channels = [1, 3, 4, 5, 13, 32];
   it('3x3 and 5x5, every padding, stride and dilation around the borders, channel counts off the vector width', () => {

@@ -12,7 +12,7 @@ import type { WasmBackend } from '../../src/backends/wasm/index.js';
 import { MIN_PARALLEL_FLOPS } from '../../src/backends/wasm/backend.js';
 import { setWorkerStarterForTests } from '../../src/backends/wasm/threads.js';
 import { computeConv2DInfo, type ConvOpts } from '../../src/kernels/conv_info.js';
-import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedConv2D, asConv3d } from '../../src/kernels/conv.js';
+import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedConv2D, FusedConv2DConcat, asConv3d } from '../../src/kernels/conv.js';
 import { CONV_GEOMETRY, CONV_PATH } from '../../src/kernels/wasm_abi.js';
 import { rand } from '../util/rand.mjs';
 import { cli } from '../util/cli.js';
@@ -84,6 +84,22 @@ function runAll(): Run[] {
         }
       }
       for (const t of [x, w, dy, bias]) t.dispose();
+    }
+    // FusedConv2DConcat: Winograd (one block split into filter slices), pointwise and direct
+    // branches writing into their slices of one output, and a depthwise one copied in
+    {
+      const x = ck.tensor(rand(13 * 13 * 64, 21), [1, 13, 13, 64]), x3 = ck.tensor(rand(13 * 13 * 3, 22), [1, 13, 13, 3]);
+      const geoms: [ck.Tensor, number[], number][] = [[x, [3, 3, 64, 200], 1], [x, [1, 1, 64, 36], 1], [x3, [3, 3, 3, 20], 1], [x, [3, 3, 1, 64], 64]];
+      const ins: ck.Tensor[] = [];
+      const branches = geoms.map(([xt, ws, groups], i) => {
+        const conv = computeConv2DInfo('threads test', xt.shape, ws, { padding: 'same', groups });
+        ins.push(xt, ck.tensor(rand(size(ws), 23 + i), ws), ck.tensor(rand(conv.outC, 27 + i), [conv.outC]));
+        return { conv, activation: 'relu', leakyReluAlpha: 0 };
+      });
+      const y = ck.runKernel(FusedConv2DConcat.name, ins, { branches })[0];
+      out.push({ key: 'FusedConv2DConcat', values: y.dataSync() as Float32Array });
+      y.dispose();
+      for (const t of new Set(ins)) t.dispose();
     }
     // pooling and its gradients (max: the 2x2 fast path and a padded 3x3 stride 2; average, padded 3x3),
     // at batch 8 and at batch 1 (the forward kernels split output rows, so one image runs on every thread)

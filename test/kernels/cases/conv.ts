@@ -93,6 +93,32 @@ function fusedCases(ctx: SizeContext): fc.Arbitrary<KernelCase> {
   });
 }
 
+/**
+ * FusedConv2DConcat: 1 to 3 branches on one batch and output size (stride 1 or 2 with 'same'
+ * padding), each with its own channels, filters, kernel size (1, 3 or 5), groups (now and
+ * then depthwise: the wasm backend's copy fallback), bias and epilogue.
+ */
+function concatCases(ctx: SizeContext): fc.Arbitrary<KernelCase> {
+  const branch = fc.record({ k: fc.constantFrom(1, 3, 5), Cg: dim(ctx), Fg: dim(ctx), groups: fc.constantFrom(1, 1, 1, 2, 0), activation: fc.constantFrom('linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'), s: seed });
+  return fc
+    .record({ N: fc.constantFrom(1, 2), H: fc.integer({ min: 1, max: ctx.slow ? 6 : 9 }), W: fc.integer({ min: 1, max: ctx.slow ? 6 : 9 }), stride: fc.constantFrom(1, 1, 2), branches: fc.array(branch, { minLength: 1, maxLength: 3 }) })
+    .map(({ N, H, W, stride, branches }) => {
+      const inputs: KernelCase['inputs'] = [];
+      const attrs = branches.map((b) => {
+        // groups 0: depthwise (one input channel per group, multiplier 1 or 2)
+        const depthwise = b.groups === 0;
+        const groups = depthwise ? Math.min(b.Cg, 8) : b.groups;
+        const Cg = depthwise ? 1 : b.Cg, Fg = depthwise ? 1 + (b.s % 2) : b.Fg;
+        const xShape = [N, H, W, Cg * groups], wShape = [b.k, b.k, Cg, Fg * groups];
+        const conv = computeConv2DInfo('conformance', xShape, wShape, { strides: stride, padding: 'same', groups });
+        inputs.push(f32(xShape, b.s), f32(wShape, b.s + 1), f32([conv.outC], b.s + 2, -2, 7));
+        return { conv, activation: b.activation, leakyReluAlpha: 0.01 + (b.s % 3) * 0.1 };
+      });
+      const K = Math.max(...attrs.map((a) => a.conv.kH * a.conv.kW * (a.conv.inC / a.conv.groups)));
+      return { inputs, attrs: { branches: attrs }, K, note: attrs.map((a) => `[x ${a.conv.inC} ch, ${a.conv.kH}x${a.conv.kW}, ${a.conv.outC} filters, groups ${a.conv.groups}, ${a.activation}]`).join(' ') + ` on ${N}x${H}x${W} stride ${stride}` };
+    });
+}
+
 const TOL = 1e-6; // long partial sums: see harness.ts
 
 export const convCases: CaseTable = {
@@ -100,6 +126,7 @@ export const convCases: CaseTable = {
   Conv2DBackpropInput: { cases: cases(2, 'input'), tol: TOL },
   Conv2DBackpropFilter: { cases: cases(2, 'filter'), tol: TOL },
   FusedConv2D: { cases: fusedCases, tol: TOL },
+  FusedConv2DConcat: { cases: concatCases, tol: TOL },
   Conv3D: { cases: cases(3, 'forward'), tol: TOL },
   Conv3DBackpropInput: { cases: cases(3, 'input'), tol: TOL },
   Conv3DBackpropFilter: { cases: cases(3, 'filter'), tol: TOL },

@@ -26,9 +26,11 @@ import type { TensorInfo } from '../../../tensor/backend.js';
 import type { KernelVariant } from '../../../registry/kernels.js';
 import type { Kernel } from '../../../kernels/kernel.js';
 import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
-import { CONV_KERNELS, FusedConv2D, asConv3d, convShapes, fusedEpilogue, type ConvRole, type FusedConv2DAttrs } from '../../../kernels/conv.js';
+import { CONV_KERNELS, FusedConv2D, FusedConv2DConcat, asConv3d, convShapes, fusedEpilogue, type ConvRole, type FusedConv2DAttrs } from '../../../kernels/conv.js';
 import { CONV_GEOMETRY, CONV_PATH } from '../../../kernels/wasm_abi.js';
+import { stridesOf } from '../../../tensor/shape.js';
 import { FLOPS_PER_FLOAT_MOVED, wasmKernel, type WasmBackend } from '../backend.js';
+import { copyWalk } from './shape.js';
 
 /** The geometry block of assembly/conv_geometry.ts: the fields of CONV_GEOMETRY, in its order. */
 function geometryBlock(conv: Conv2DInfo | Conv3DInfo): number[] {
@@ -87,6 +89,38 @@ function convFlops(conv: Conv2DInfo | Conv3DInfo): number {
 const WINOGRAD_FILTER_FLOATS = 25;
 
 /**
+ * The forward convolution on `path` into the output at byte offset `y`, with `ys` floats
+ * from one output pixel to the next (0: the filter count; more: y is a slice of a wider
+ * tensor, FusedConv2DConcat), fused with bias and activation when `fused` is given.
+ * The filter is the operand every part shares (cheap to re-pack), so 4 parts per thread
+ * balance the load, fewer where a part would pack too much (conv_forward_parts_f32).
+ */
+function forwardInto(path: PathName, [x, w, bias]: TensorInfo[], conv: Conv2DInfo | Conv3DInfo, be: WasmBackend, y: number, ys: number, fused?: FusedConv2DAttrs): void {
+  const ws = be.workspace();
+  const code = CONV_PATH[path];
+  const flops = convFlops(conv);
+  const geom = be.params(geometryBlock(conv));
+  const parts = be.threads > 1 ? be.wasm.conv_forward_parts_f32(geom, ws, code, be.threads) : 1;
+  // Winograd runs on the transformed filter U [C, 16, F] (conv_winograd_filter_f32), made first,
+  // channels split over the threads (a 13x13 layer at batch 1 spent a fifth of its time on it)
+  const c = asConv3d(conv);
+  const u = path === 'winograd' ? be.scratch(be.wasm.conv_winograd_filter_bytes(c.inC, c.outC) >>> 0) : 0;
+  try {
+    if (u) {
+      const F = c.outC;
+      be.parallelSplit('conv_winograd_filter_f32', [be.ptr(w), u, c.inC, F, c.inC], { nArg: 2, strides: [[0, 4 * F], [1, 64 * F]], align: 1 }, WINOGRAD_FILTER_FLOATS * FLOPS_PER_FLOAT_MOVED * c.inC * F);
+    }
+    const wp = u || be.ptr(w);
+    if (fused) {
+      const { alpha, lo, hi, mode } = fusedEpilogue(fused);
+      be.parallel('conv_forward_fused_f32', [be.ptr(x), wp, y, geom, ws, code, be.ptr(bias), alpha, lo, hi, mode, ys], 4, flops, 4, parts);
+    } else be.parallel('conv_forward_f32', [be.ptr(x), wp, y, geom, ws, code], 4, flops, 4, parts);
+  } finally {
+    if (u) be.freeScratch(u);
+  }
+}
+
+/**
  * Run path `path` of kernel family `which` on inputs [a, b], on the backend's threads
  * when it is big enough (each module kernel computes disjoint parts of its output, with
  * bitwise the same result on any number of threads: see assembly/conv_f32.ts).
@@ -95,34 +129,17 @@ function run(which: Which, path: PathName, [a, b, bias]: TensorInfo[], conv: Con
   const s = convShapes(conv);
   const out = be.alloc(which === 'forward' ? s.y : which === 'input' ? s.x : s.w);
   if (be.size(out) === 0) return out;
+  if (which === 'forward') {
+    forwardInto(path, [a, b, bias], conv, be, be.ptr(out), 0, fused);
+    return out;
+  }
   const ws = be.workspace();
   const code = CONV_PATH[path];
   const flops = convFlops(conv);
   const geom = be.params(geometryBlock(conv));
-  // forward and input gradient: the shared operand is the filter (cheap to re-pack), so
-  // 4 parts per thread balance the load, fewer where a part would pack too much (forward:
-  // conv_forward_parts_f32); filter gradient: dy is shared, one part each
-  if (which === 'forward') {
-    const parts = be.threads > 1 ? be.wasm.conv_forward_parts_f32(geom, ws, code, be.threads) : 1;
-    // Winograd runs on the transformed filter U [C, 16, F] (conv_winograd_filter_f32), made first,
-    // channels split over the threads (a 13x13 layer at batch 1 spent a fifth of its time on it)
-    const c = asConv3d(conv);
-    const u = path === 'winograd' ? be.scratch(be.wasm.conv_winograd_filter_bytes(c.inC, c.outC) >>> 0) : 0;
-    try {
-      if (u) {
-        const F = c.outC;
-        be.parallelSplit('conv_winograd_filter_f32', [be.ptr(b), u, c.inC, F, c.inC], { nArg: 2, strides: [[0, 4 * F], [1, 64 * F]], align: 1 }, WINOGRAD_FILTER_FLOATS * FLOPS_PER_FLOAT_MOVED * c.inC * F);
-      }
-      const w = u || be.ptr(b);
-      if (fused) {
-        const { alpha, lo, hi, mode } = fusedEpilogue(fused);
-        be.parallel('conv_forward_fused_f32', [be.ptr(a), w, be.ptr(out), geom, ws, code, be.ptr(bias), alpha, lo, hi, mode], 4, flops, 4, parts);
-      } else be.parallel('conv_forward_f32', [be.ptr(a), w, be.ptr(out), geom, ws, code], 4, flops, 4, parts);
-    } finally {
-      if (u) be.freeScratch(u);
-    }
-  }
-  else if (which === 'filter') {
+  // input gradient: the shared operand is the filter (cheap to re-pack), so 4 parts per
+  // thread balance the load; filter gradient: dy is shared, one part each
+  if (which === 'filter') {
     // Winograd with few chunks of channels and filters sums groups of tiles apart (partials), then
     // adds them in a fixed order and makes dw (winograd_dw_reduce_f32): bitwise the same on any
     // number of threads, and no thread transforms what another one also does
@@ -175,4 +192,30 @@ wasmKernel(FusedConv2D, {
     run: (inputs, attrs, be) => run('forward', path, inputs, attrs.conv, be, attrs),
   })),
   choose: (_inputs, { conv }, be) => variantName(pathOfCode(be.wasm[MODULE.forward.choose](be.params(geometryBlock(conv)), be.workspace()))),
+});
+
+// FusedConv2DConcat: each branch's forward path writes its channels straight into its slice
+// of y (the output pixel stride of conv_forward_fused_f32), so the concatenation is no
+// copy; a branch on the depthwise path (which takes no stride) runs alone and is copied in.
+wasmKernel(FusedConv2DConcat, (inputs, { branches }, be) => {
+  const [n, oh, ow] = convShapes(branches[0].conv).y;
+  const F = branches.reduce((acc, b) => acc + b.conv.outC, 0);
+  const out = be.alloc([n, oh, ow, F]);
+  if (be.size(out) === 0) return out;
+  let at = 0;
+  branches.forEach((attrs, i) => {
+    const branch = inputs.slice(3 * i, 3 * i + 3);
+    const path = pathOfCode(be.wasm[MODULE.forward.choose](be.params(geometryBlock(attrs.conv)), be.workspace()));
+    if (path !== 'depthwise') forwardInto(path, branch, attrs.conv, be, be.ptr(out) + 4 * at, F, attrs);
+    else {
+      const y = run('forward', path, branch, attrs.conv, be, attrs);
+      try {
+        copyWalk(be, be.ptr(y), 0, stridesOf(y.shape), be.ptr(out), at, stridesOf(out.shape), y.shape);
+      } finally {
+        be.disposeData(y.dataId);
+      }
+    }
+    at += attrs.conv.outC;
+  });
+  return out;
 });

@@ -30,11 +30,12 @@
 import type { TensorInfo } from '../../../tensor/backend.js';
 import type { Kernel } from '../../../kernels/kernel.js';
 import type { Conv2DInfo, Conv3DInfo } from '../../../kernels/conv_info.js';
-import { CONV_KERNELS, FusedConv2D, asConv3d, convShapes, fusedEpilogue, type ConvRole } from '../../../kernels/conv.js';
+import { CONV_KERNELS, FusedConv2D, FusedConv2DConcat, asConv3d, convShapes, fusedEpilogue, type ConvRole, type FusedConv2DAttrs } from '../../../kernels/conv.js';
 import { EPILOGUE_MODE } from '../../../kernels/wasm_abi.js';
 import { gpu, type WebGPUBackend } from '../backend.js';
 import { MAIN_1D, grid1d, type ParamDecl, type ProgramDef } from '../program.js';
 import { gemm, type GemmLoaders } from './gemm.js';
+import { concatOnGpu } from './shape.js';
 import { registerFloat } from './util.js';
 
 /**
@@ -386,20 +387,34 @@ const EPILOGUE: ProgramDef = {
 };
 
 // FusedConv2D: the forward convolution on either variant, then the epilogue over y.
+/** FusedConv2D on the GEMM or the direct program, then the epilogue over y in place. */
+function fusedConv(be: WebGPUBackend, [x, w, bias]: readonly TensorInfo[], attrs: FusedConv2DAttrs, onGemm: boolean): TensorInfo {
+  const y = convForward(be, [x, w], attrs.conv, onGemm);
+  const total = y.shape.reduce((a, b) => a * b, 1);
+  if (total === 0) return y;
+  const { alpha, lo, hi, mode } = fusedEpilogue(attrs);
+  const finite = (v: number) => (Number.isFinite(v) ? v : 0);
+  be.run(EPILOGUE, [gpu(bias), gpu(y)], {
+    total, F: attrs.conv.outC, alpha, lo: finite(lo), hi: finite(hi), hasLo: Number.isFinite(lo) ? 1 : 0, hasHi: Number.isFinite(hi) ? 1 : 0, mode,
+  }, grid1d(total));
+  return y;
+}
+
 registerFloat(FusedConv2D, {
   variants: (['gemm', 'direct'] as const).map((name) => ({
     name,
-    run: ([x, w, bias], attrs, be: WebGPUBackend) => {
-      const y = convForward(be, [x, w], attrs.conv, name === 'gemm');
-      const total = y.shape.reduce((a, b) => a * b, 1);
-      if (total === 0) return y;
-      const { alpha, lo, hi, mode } = fusedEpilogue(attrs);
-      const finite = (v: number) => (Number.isFinite(v) ? v : 0);
-      be.run(EPILOGUE, [gpu(bias), gpu(y)], {
-        total, F: attrs.conv.outC, alpha, lo: finite(lo), hi: finite(hi), hasLo: Number.isFinite(lo) ? 1 : 0, hasHi: Number.isFinite(hi) ? 1 : 0, mode,
-      }, grid1d(total));
-      return y;
-    },
+    run: (inputs, attrs, be: WebGPUBackend) => fusedConv(be, inputs, attrs, name === 'gemm'),
   })),
   choose: (_inputs, { conv }) => (useGemm('forward', convGeometry(conv)) ? 'gemm' : 'direct'),
+});
+
+// FusedConv2DConcat: each branch as FusedConv2D, then the concatenation's strided copies
+// (these programs write whole tensors; the copy is what the wasm backend saves).
+registerFloat(FusedConv2DConcat, (inputs, { branches }, be) => {
+  const ys = branches.map((attrs, i) => fusedConv(be, inputs.slice(3 * i, 3 * i + 3), attrs, useGemm('forward', convGeometry(attrs.conv))));
+  try {
+    return concatOnGpu(ys, { axis: 3 }, be);
+  } finally {
+    for (const y of ys) be.disposeData(y.dataId);
+  }
 });

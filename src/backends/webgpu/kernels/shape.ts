@@ -13,7 +13,7 @@
  * NaN (float32) or 0 (int32) for them and OneHot writes a row of zeros. The ts kernels
  * throw instead; ops validate indices when they can read them.
  */
-import { BroadcastTo, Concat, Gather, GatherGrad, OneHot, Pad, Reverse, Slice, Transpose, concatShape, gatherShape, padShape, transposeShape } from '../../../kernels/shape.js';
+import { BroadcastTo, Concat, type ConcatAttrs, Gather, GatherGrad, OneHot, Pad, Reverse, Slice, Transpose, concatShape, gatherShape, padShape, transposeShape } from '../../../kernels/shape.js';
 import type { TensorInfo } from '../../../tensor/backend.js';
 import { sizeOf, stridesOf } from '../../../tensor/shape.js';
 import { gpu, type GpuData, type WebGPUBackend } from '../backend.js';
@@ -90,7 +90,8 @@ register(Reverse, ([x], { axes }, be) => {
   return y;
 });
 
-register(Concat, (xs, { axis }, be) => {
+/** Concat: each input scattered into its place in y (FusedConv2DConcat uses it too). */
+export function concatOnGpu(xs: readonly TensorInfo[], { axis }: ConcatAttrs, be: WebGPUBackend): TensorInfo {
   const shape = concatShape(xs.map((t) => t.shape), axis);
   const y = be.output(shape, xs[0].dtype);
   const ys = stridesOf(shape);
@@ -100,7 +101,8 @@ register(Concat, (xs, { axis }, be) => {
     offset += t.shape[axis];
   }
   return y;
-});
+}
+register(Concat, (xs, attrs, be) => concatOnGpu(xs, attrs, be));
 
 register(Pad, ([x], { paddings: pads, value }, be) => {
   const shape = padShape(x.shape, pads);
