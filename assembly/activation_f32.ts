@@ -33,7 +33,7 @@ import { ld, st, spl } from './vec_f32';
 // @ts-ignore: decorator
 @inline function erfc_v(x: v128): v128 {
   // erfc(10.5) < 1e-49 underflows to 0 in f32: clamping keeps inf - inf out of exp_neg_sq
-  const z = f32x4.min(f32x4.abs(x), spl(10.5));
+  const z = f32x4.pmin(f32x4.abs(x), spl(10.5)); // pmin: one instruction, and NaN stays NaN
   const t = f32x4.div(spl(1), f32x4.add(spl(1), f32x4.mul(spl(0.5), z)));
   let p = spl(0.17087277);
   p = f32x4.add(f32x4.mul(p, t), spl(-0.82215223));
