@@ -110,6 +110,8 @@
 @inline export const EPILOGUE_MODE_HARD_SIGMOID: i32 = 1;
 // @ts-ignore: decorator
 @inline export const EPILOGUE_MODE_HARD_SWISH: i32 = 2;
+// @ts-ignore: decorator
+@inline export const EPILOGUE_MODE_SWISH: i32 = 3;
 
 // @ts-ignore: decorator
 @inline export const REDUCE_OP_SUM: i32 = 0;

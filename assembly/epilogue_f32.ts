@@ -7,14 +7,15 @@
 // (lo 0), relu6 (lo 0, hi 6) and leaky relu (alpha); mode EPILOGUE_MODE_HARD_SIGMOID and
 // EPILOGUE_MODE_HARD_SWISH instead take v = z + bias[f] to h = min(max(v * (1/6) + 0.5, 0), 1)
 // (PyTorch's hardsigmoid, as the hardSigmoid op computes it: a product, then a sum) or
-// to v * h (hardswish). The convolution paths apply it to
+// to v * h (hardswish); mode EPILOGUE_MODE_SWISH to v * sigmoid(v) (SiLU). The convolution paths apply it to
 // each part of the output right after computing it, while it is still in cache (a GEMM
 // register tile after its last K block, a direct-kernel output row, a band of depthwise
 // pixels), instead of separate passes for the bias and the activation. The forward kernel
 // sets it for one call (epilogue_begin / epilogue_end around the call); every thread's
 // instance has its own copy of these globals.
 
-import { EPILOGUE_MODE_CLAMP, EPILOGUE_MODE_HARD_SWISH } from './abi';
+import { EPILOGUE_MODE_CLAMP, EPILOGUE_MODE_HARD_SWISH, EPILOGUE_MODE_SWISH } from './abi';
+import { sigmoid_v } from './math_f32x4';
 
 export let epiOn: bool = false;
 let epiBias: usize = 0;
@@ -68,6 +69,9 @@ export function epilogue_resume(on: bool): void {
 
 // @ts-ignore: decorator
 @inline function apply4(v: v128): v128 {
+  // swish: v sigmoid(v), the Sigmoid kernel's sigmoid_v, so the values are those of the
+  // unfused Sigmoid and Mul kernels
+  if (epiMode == EPILOGUE_MODE_SWISH) return f32x4.mul(v, sigmoid_v(v));
   if (epiMode != EPILOGUE_MODE_CLAMP) {
     // h = min(max(v / 6 + 0.5, 0), 1): pmax / pmin keep NaN, the + 0 makes -0 +0 (clamp4)
     let h = f32x4.add(f32x4.mul(v, f32x4.splat(<f32>(1.0 / 6.0))), f32x4.splat(0.5));
@@ -80,6 +84,7 @@ export function epilogue_resume(on: bool): void {
 
 // @ts-ignore: decorator
 @inline function apply1(v: f32): f32 {
+  if (epiMode == EPILOGUE_MODE_SWISH) return v * f32x4.extract_lane(sigmoid_v(f32x4.splat(v)), 0);
   if (epiMode != EPILOGUE_MODE_CLAMP) {
     const h = min(max(v * <f32>(1.0 / 6.0) + <f32>0.5, <f32>0), <f32>1);
     return epiMode == EPILOGUE_MODE_HARD_SWISH ? v * h : h;

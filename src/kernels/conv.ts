@@ -233,11 +233,12 @@ export const Conv3DBackpropFilter = convKernel<Conv3DAttrs>('Conv3DBackpropFilte
 /**
  * The activations FusedConv2D applies after the bias: the ones inference graphs put after
  * a convolution (and a folded batch norm). 'leakyRelu' takes `leakyReluAlpha` (>= 0);
- * 'hardSigmoid' is PyTorch's (min(max(z/6 + 1/2, 0), 1), the hardSigmoid op's default) and
- * 'hardSwish' z times it (MobileNetV3).
+ * 'hardSigmoid' is PyTorch's (min(max(z/6 + 1/2, 0), 1), the hardSigmoid op's default),
+ * 'hardSwish' z times it (MobileNetV3) and 'swish' z sigmoid(z) (PyTorch's SiLU: EfficientNet,
+ * YOLOv5 and later).
  */
-export type FusedActivation = 'linear' | 'relu' | 'relu6' | 'leakyRelu' | 'hardSigmoid' | 'hardSwish';
-export const FUSED_ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'];
+export type FusedActivation = 'linear' | 'relu' | 'relu6' | 'leakyRelu' | 'hardSigmoid' | 'hardSwish' | 'swish';
+export const FUSED_ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish', 'swish'];
 
 export interface FusedConv2DAttrs extends Conv2DAttrs {
   activation: FusedActivation;
@@ -248,7 +249,7 @@ export interface FusedConv2DAttrs extends Conv2DAttrs {
 /**
  * An activation as the epilogue every backend runs: mode clamp is y = min(max(leaky(z), lo),
  * hi) with leaky(z) = z < 0 ? alpha z : z; modes hardSigmoid and hardSwish are
- * h = min(max(z/6 + 1/2, 0), 1) and z h (assembly/epilogue_f32.ts).
+ * h = min(max(z/6 + 1/2, 0), 1) and z h, mode swish z sigmoid(z) (assembly/epilogue_f32.ts).
  */
 export function fusedEpilogue(attrs: FusedConv2DAttrs): { alpha: number; lo: number; hi: number; mode: number } {
   const clamp = (alpha: number, lo: number, hi: number) => ({ alpha, lo, hi, mode: EPILOGUE_MODE.clamp });
@@ -259,6 +260,7 @@ export function fusedEpilogue(attrs: FusedConv2DAttrs): { alpha: number; lo: num
     case 'leakyRelu': return clamp(attrs.leakyReluAlpha ?? 0.01, -Infinity, Infinity);
     case 'hardSigmoid': return { ...clamp(1, -Infinity, Infinity), mode: EPILOGUE_MODE.hardSigmoid };
     case 'hardSwish': return { ...clamp(1, -Infinity, Infinity), mode: EPILOGUE_MODE.hardSwish };
+    case 'swish': return { ...clamp(1, -Infinity, Infinity), mode: EPILOGUE_MODE.swish };
   }
 }
 
@@ -268,8 +270,8 @@ export function fusedEpilogue(attrs: FusedConv2DAttrs): { alpha: number; lo: num
  * (src/ops/conv.ts, conv2d with an `activation`) records its gradient from the output:
  * dz = dy * act'(z), read from y (y > 0 exactly where z > 0 for relu, relu6 and leaky relu
  * with alpha >= 0; relu6 also needs y < 6; hard sigmoid's slope 1/6 where 0 < y < 1), then
- * the Conv2D gradients of dz and db = sum dz. Hard swish's slope needs z, so the op runs
- * it unfused when a gradient is recorded.
+ * the Conv2D gradients of dz and db = sum dz. Hard swish's and swish's slopes need z, so the
+ * op runs them unfused when a gradient is recorded.
  */
 export const FusedConv2D = defineKernel<FusedConv2DAttrs>({
   name: 'FusedConv2D',
@@ -301,6 +303,12 @@ function fusedReference(x: HostTensor, w: HostTensor, bias: HostTensor, attrs: F
   for (let i = 0; i < v.length; i++) {
     v[i] += b[i % F];
     let z = v[i];
+    if (mode === EPILOGUE_MODE.swish) {
+      // z sigmoid(z), the sigmoid through exp(-|z|) (no overflow)
+      const e = Math.exp(-Math.abs(z));
+      v[i] = z * (z >= 0 ? 1 / (1 + e) : e / (1 + e));
+      continue;
+    }
     if (mode !== EPILOGUE_MODE.clamp) {
       const h = Number.isNaN(z) ? z : Math.min(Math.max(z / 6 + 0.5, 0), 1);
       v[i] = mode === EPILOGUE_MODE.hardSwish ? z * h : h;

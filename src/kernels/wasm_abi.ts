@@ -51,6 +51,7 @@ export const ACTIVATION_OP = { relu: 0, leakyRelu: 1, elu: 2, sigmoid: 3, tanh: 
 
 /**
  * Modes of the fused convolution epilogue (assembly/epilogue_f32.ts, FusedConv2D's
- * references and webgpu program): a clamp of the leaky value, PyTorch's hard sigmoid, hard swish.
+ * references and webgpu program): a clamp of the leaky value, PyTorch's hard sigmoid, hard swish,
+ * swish (SiLU: z sigmoid(z)).
  */
-export const EPILOGUE_MODE = { clamp: 0, hardSigmoid: 1, hardSwish: 2 };
+export const EPILOGUE_MODE = { clamp: 0, hardSigmoid: 1, hardSwish: 2, swish: 3 };

@@ -25,7 +25,7 @@ import { isFloat } from '../tensor/dtype.js';
 import { fmtShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add, affine, less, where } from './elementwise.js';
-import { hardSwish } from './activation.js';
+import { hardSwish, swish } from './activation.js';
 import { isGradEnabled, record } from '../autograd/reverse_mode.js';
 import { sum } from './reduce.js';
 import { zeros } from './creation.js';
@@ -44,7 +44,7 @@ export interface Conv2DOptions extends ConvOptions {
   /**
    * Applied to conv + bias in the same kernel (TF.js's fused conv2d): 'linear' (default),
    * 'relu', 'relu6', 'leakyRelu' (slope `leakyReluAlpha`), 'hardSigmoid' (PyTorch's, the
-   * hardSigmoid op's default) or 'hardSwish'. The result and gradients equal those of the
+   * hardSigmoid op's default), 'hardSwish' or 'swish' (x sigmoid(x), PyTorch's SiLU). The result and gradients equal those of the
    * activation op applied to the convolution's output.
    */
   activation?: FusedActivation;
@@ -89,14 +89,15 @@ function conv2dCore(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo): Tensor 
  * the activation passes (y > 0 for relu, 0 < y < 6 for relu6, dy / 6 where 0 < y < 1 for
  * hard sigmoid; slope alpha where y <= 0 for leaky relu, alpha >= 0, so y > 0 exactly where
  * z > 0), then dx and dw are the Conv2D gradients of dz and db = dz summed over N and space.
- * Hard swish's slope needs z, which y does not give back: with a gradient to record it runs
- * as the fused linear kernel and the hardSwish op.
+ * Hard swish's and swish's slopes need z, which y does not give back: with a gradient to
+ * record they run as the fused linear kernel and the hardSwish or swish op.
  */
 function fusedConv2dCore(op: string, x: Tensor, w: Tensor, conv: Conv2DInfo, opts: Conv2DOptions): Tensor {
   const { attrs, bias: b } = fusedArgs(op, x, conv, opts);
   const { activation, leakyReluAlpha: alpha } = attrs;
-  if (activation === 'hardSwish' && isGradEnabled() && [x, w, b].some((t) => t.requiresGrad)) {
-    return hardSwish(fusedConv2dCore(op, x, w, conv, { ...opts, bias: b, activation: 'linear' }));
+  if ((activation === 'hardSwish' || activation === 'swish') && isGradEnabled() && [x, w, b].some((t) => t.requiresGrad)) {
+    const z = fusedConv2dCore(op, x, w, conv, { ...opts, bias: b, activation: 'linear' });
+    return activation === 'hardSwish' ? hardSwish(z) : swish(z);
   }
   const y = outputOf(FusedConv2D, [x, w, b], attrs);
   return record(op, [x, w, b], y, (dy) => {

@@ -129,7 +129,7 @@ describeOnCpuBackends('inference fusion', (backend) => {
 });
 
 /**
- * A fire module (squeeze, then 1x1 and 3x3 expands concatenated) with a pooled branch, then
+ * A fire module (squeeze, then 1x1 (with swish) and 3x3 expands concatenated) with a pooled branch, then
  * two concatenations that must not fuse: one with a depthwise branch, one whose input is also
  * read elsewhere.
  */
@@ -138,7 +138,7 @@ function buildConcats(): ck.Model {
   let s = L.conv2d({ filters: 8, kernelSize: 1, useBias: false, seed: 1 }).apply(x) as ck.SymbolicTensor;
   s = L.batchNormalization({ seed: 2 }).apply(s) as ck.SymbolicTensor;
   s = L.relu().apply(s) as ck.SymbolicTensor;
-  const e1 = L.relu().apply(L.conv2d({ filters: 12, kernelSize: 1, seed: 3 }).apply(s)) as ck.SymbolicTensor; // chain: conv + ReLU
+  const e1 = L.activation({ activation: 'swish' }).apply(L.conv2d({ filters: 12, kernelSize: 1, seed: 3 }).apply(s)) as ck.SymbolicTensor; // chain: conv + swish
   const e3 = L.conv2d({ filters: 20, kernelSize: 3, padding: 'same', activation: 'relu', seed: 4 }).apply(s) as ck.SymbolicTensor; // the layer's own activation
   const pooled = L.maxPooling2d({ poolSize: 3, strides: 1, padding: 'same' }).apply(x) as ck.SymbolicTensor;
   const pb = L.batchNormalization({ seed: 6 }).apply(L.conv2d({ filters: 4, kernelSize: 1, useBias: false, seed: 5 }).apply(pooled)) as ck.SymbolicTensor; // conv + BN
@@ -163,6 +163,7 @@ describeOnCpuBackends('inference fusion: concatenations of convolutions', (backe
     expect(k.get('FusedConv2DConcat'), [...k].join(' ')).toBe(1);
     expect(k.get('Concat'), 'the concatenations with a depthwise branch and with an input read twice').toBe(2);
     expect(k.get('BatchNorm') ?? 0).toBe(0);
+    expect(k.get('Sigmoid') ?? 0, 'the swish runs in the convolution').toBe(0);
     const fused = m.predictAll(x);
     expect(fused.map((t) => t.shape)).toEqual([[2, 10, 9, 4], [2, 10, 9, 36]]);
     for (let i = 0; i < 2; i++) {

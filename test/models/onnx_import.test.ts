@@ -15,6 +15,7 @@ import { ONNX_DTYPE } from '../../src/models/onnx/proto.js';
 import { ProtoWriter } from '../../src/models/onnx/protobuf.js';
 import { F, OnnxBuilder, randArray } from '../util/onnx_build.js';
 import { mismatch } from '../util/close.js';
+import { erf as erfScalar } from '../../src/kernels/special.js';
 import { describeOnCpuBackends } from '../util/backends.js';
 
 const { loadOnnx, isOnnx, OnnxImportError } = ck;
@@ -93,6 +94,43 @@ describeOnCpuBackends('ONNX import', (backend) => {
       r = ck.mul(r, ck.hardSigmoid(r, { alpha: 0.2 }));
       const h = ck.hardSigmoid(r);
       close(m.predict(nhwc(xin)), ck.add(ck.mul(r, h), h));
+    });
+  });
+
+  it('SiLU (Sigmoid then Mul with its input) and GELU (x * (1 + erf(x / sqrt 2)) * 0.5, as PyTorch writes it, and 0.5 x (1 + erf(x / sqrt 2)) with other Mul orders) become one swish or gelu layer; near misses stay as they are', () => {
+    const b = new OnnxBuilder(13);
+    const x = b.input('x', ['N', 2, 5, 5]);
+    const w = randArray(4 * 2 * 3 * 3, 61, 0.6), bias = randArray(4, 62);
+    const scalar = (v: number) => b.node('Constant', [], { value: { name: '', dims: [], dataType: ONNX_DTYPE.FLOAT, data: Float32Array.of(v) } });
+    const c = b.node('Conv', [x, b.init('w', [4, 2, 3, 3], w), b.init('b', [4], bias)], { pads: [1, 1, 1, 1] });
+    const s1 = b.node('Mul', [b.node('Sigmoid', [c]), c]); // swish, fused into the Conv
+    // GELU as PyTorch 1.13 exports it: Div by a Constant sqrt 2, Erf, Add 1, Mul x, Mul 0.5
+    const e1 = b.node('Erf', [b.node('Div', [s1, scalar(Math.SQRT2)])]);
+    const g1 = b.node('Mul', [b.node('Mul', [s1, b.node('Add', [e1, scalar(1)])]), scalar(0.5)]);
+    // GELU as 0.5 x (1 + erf(x * 0.7071...)), initializers: Mul(x, 0.5) first
+    const e2 = b.node('Erf', [b.node('Mul', [g1, b.init('r2', [], [Math.SQRT1_2])])]);
+    const g2 = b.node('Mul', [b.node('Mul', [g1, b.init('half', [], [0.5])]), b.node('Add', [b.init('one', [], [1]), e2])]);
+    // near misses: a Sigmoid read twice; an Erf of x / 2
+    const sg = b.node('Sigmoid', [g2]);
+    const n1 = b.node('Add', [b.node('Mul', [g2, sg]), sg]);
+    const e3 = b.node('Erf', [b.node('Div', [n1, scalar(2)])]);
+    const y = b.node('Mul', [b.node('Mul', [n1, b.node('Add', [e3, scalar(1)])]), scalar(0.5)]);
+    b.output(y, ['N', 4, 5, 5]);
+    const m = loadOnnx(b.encode(), { name: 'swish_gelu.onnx' });
+    const acts = m.layers.filter((l) => l instanceof ck.layers.Activation).map((l) => (l as ck.layers.Activation).activation);
+    expect(acts.slice(0, 3)).toEqual(['swish', 'gelu', 'gelu']);
+    // the swish layer right after the Conv: inference fusion runs it inside the convolution's kernel
+    expect(m.layers.slice(0, 2).map((l) => l.className)).toEqual(['Conv2D', 'Activation']);
+    expect(m.layers.filter((l) => l.className === 'MathFunction').length, 'the erf of x / 2 stays').toBe(1);
+    ck.tidy(() => {
+      const xin = ck.tensor(randArray(2 * 2 * 5 * 5, 63, 3), [2, 2, 5, 5]);
+      let r = ck.swish(ck.conv2d(nhwc(xin), hwio(w, [4, 2, 3, 3]), { padding: 1, bias: ck.tensor(bias) }));
+      r = ck.gelu(ck.gelu(r));
+      const sgv = ck.sigmoid(r);
+      r = ck.add(ck.mul(r, sgv), sgv);
+      const n1v = r.dataSync();
+      r = ck.tensor(Float32Array.from(n1v, (v) => v * (1 + erfScalar(v / 2)) * 0.5), r.shape);
+      close(m.predict(nhwc(xin)), r, { atol: 2e-5, rtol: 1e-4 });
     });
   });
 

@@ -485,7 +485,7 @@ describe('conv errors name the op, the argument and the shapes', () => {
 describeOnBackends('conv2d with an activation (FusedConv2D)', (backend) => {
   const composite = (z: Tensor, act: string, alpha: number): Tensor =>
     act === 'relu' ? ck.relu(z) : act === 'relu6' ? ck.relu6(z) : act === 'leakyRelu' ? ck.leakyRelu(z, alpha)
-      : act === 'hardSigmoid' ? ck.hardSigmoid(z) : act === 'hardSwish' ? ck.hardSwish(z) : z;
+      : act === 'hardSigmoid' ? ck.hardSigmoid(z) : act === 'hardSwish' ? ck.hardSwish(z) : act === 'swish' ? ck.swish(z) : z;
   const cases: [string, number[], number[], Omit<ck.Conv2DOptions, 'bias' | 'activation'>][] = [
     ['3x3 same', [2, 7, 6, 5], [3, 3, 5, 7], { padding: 'same' }],
     ['1x1 (pointwise path)', [1, 6, 6, 16], [1, 1, 16, 24], {}],
@@ -493,7 +493,7 @@ describeOnBackends('conv2d with an activation (FusedConv2D)', (backend) => {
     ['grouped', [1, 6, 5, 6], [3, 3, 2, 9], { groups: 3, padding: 1 }],
   ];
   for (const [label, xs, ws, opts] of cases) {
-    for (const act of ['linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'] as const) {
+    for (const act of ['linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish', 'swish'] as const) {
       it(`${label}, ${act}: equals the activation op applied to conv + bias`, async () => {
         const x = ck.mul(ck.randomNormal(xs, { seed: 1 }), 2), w = ck.randomNormal(ws, { seed: 2 }), b = ck.mul(ck.randomNormal([ws[3]], { seed: 3 }), 4);
         const [got, want] = on(backend, () => [
@@ -514,7 +514,7 @@ describeOnBackends('conv2d with an activation (FusedConv2D)', (backend) => {
   });
   it('NaN stays NaN through every activation', async () => {
     const x = ck.tensor([NaN, 1, -1, 2], [1, 2, 2, 1]), w = ck.ones([1, 1, 1, 1]);
-    for (const act of ['linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'] as const) {
+    for (const act of ['linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish', 'swish'] as const) {
       const y = await read(on(backend, () => ck.conv2d(x, w, { bias: ck.tensor([0]), activation: act })));
       expect(Number.isNaN(y[0]), act).toBe(true);
     }
@@ -522,7 +522,7 @@ describeOnBackends('conv2d with an activation (FusedConv2D)', (backend) => {
 });
 
 describe('conv2d with an activation: gradients', () => {
-  for (const act of ['linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'] as const) {
+  for (const act of ['linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish', 'swish'] as const) {
     it(`${act}: finite differences of x, w and bias`, () => {
       // scaled so that some sums pass 6 and some fall below 0 (kinks kept away from by the draw)
       const x = ck.mul(f64([1, 5, 4, 3], 11), 2), w = f64([3, 3, 3, 4], 12), b = ck.mul(f64([4], 13), 3);
@@ -531,10 +531,10 @@ describe('conv2d with an activation: gradients', () => {
   }
   it('equal the composite gradients, relu6 and hard sigmoid at and beyond their kinks included', () => {
     const x = ck.tensor([3, 6, 7, -1, 0, 5.5, -3, -4, 2.5], [1, 1, 9, 1], 'float64'), w = ck.ones([1, 1, 1, 1], 'float64'), b = ck.zeros([1], 'float64');
-    for (const act of ['relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'] as const) {
+    for (const act of ['relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish', 'swish'] as const) {
       const composite = (x: Tensor, w: Tensor, b: Tensor) => {
         const z = ck.add(ck.conv2d(x, w), b);
-        return act === 'relu' ? ck.relu(z) : act === 'relu6' ? ck.relu6(z) : act === 'hardSigmoid' ? ck.hardSigmoid(z) : act === 'hardSwish' ? ck.hardSwish(z) : ck.leakyRelu(z, 0.1);
+        return act === 'relu' ? ck.relu(z) : act === 'relu6' ? ck.relu6(z) : act === 'hardSigmoid' ? ck.hardSigmoid(z) : act === 'hardSwish' ? ck.hardSwish(z) : act === 'swish' ? ck.swish(z) : ck.leakyRelu(z, 0.1);
       };
       const fused = (x: Tensor, w: Tensor, b: Tensor) => ck.conv2d(x, w, { bias: b, activation: act, leakyReluAlpha: 0.1 });
       // the hard functions' composites pass the gradient at their kinks (z = +-3, where a
@@ -552,7 +552,7 @@ describe('conv2d with an activation: gradients', () => {
   });
   it('bad activation, slope and bias are errors naming the argument', () => {
     const x = ck.zeros([1, 5, 5, 2]), w = ck.zeros([3, 3, 2, 4]);
-    expect(() => ck.conv2d(x, w, { activation: 'gelu' as never })).toThrow(/conv2d: activation must be one of linear, relu, relu6, leakyRelu, hardSigmoid, hardSwish, received "gelu"/);
+    expect(() => ck.conv2d(x, w, { activation: 'gelu' as never })).toThrow(/conv2d: activation must be one of linear, relu, relu6, leakyRelu, hardSigmoid, hardSwish, swish, received "gelu"/);
     expect(() => ck.conv2d(x, w, { activation: 'leakyRelu', leakyReluAlpha: -0.1 })).toThrow(/conv2d: leakyReluAlpha must be a finite number >= 0, received -0.1/);
     expect(() => ck.depthwiseConv2d(x, ck.zeros([3, 3, 2, 1]), { activation: 'relu', bias: ck.zeros([3]) })).toThrow(/depthwiseConv2d: bias must have shape \[2\]/);
   });

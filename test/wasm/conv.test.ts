@@ -485,7 +485,7 @@ describe('wasm FusedConv2DConcat: each convolution writes into its slice of the 
   // 8-wide register tile, so each path's column tails and output pixel stride are exercised
   const N = 2, H = 12, W = 11;
   const BRANCHES: { path: keyof typeof CONV_PATH; x: number[]; w: number[]; groups: number; activation: string }[] = [
-    { path: 'winograd', x: [N, H, W, 32], w: [3, 3, 32, 36], groups: 1, activation: 'relu' },
+    { path: 'winograd', x: [N, H, W, 32], w: [3, 3, 32, 36], groups: 1, activation: 'swish' },
     { path: 'pointwise', x: [N, H, W, 32], w: [1, 1, 32, 20], groups: 1, activation: 'relu6' },
     { path: 'direct', x: [N, H, W, 3], w: [3, 3, 3, 13], groups: 1, activation: 'leakyRelu' },
     { path: 'gemm', x: [N, H, W, 48], w: [5, 5, 48, 12], groups: 1, activation: 'hardSwish' },

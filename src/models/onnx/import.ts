@@ -28,7 +28,7 @@
  */
 import { attr, attrFloat, decodeOnnxModel, onnxDtypeName, ONNX_DTYPE, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from './proto.js';
 import { ProtobufError } from './protobuf.js';
-import { HANDLERS, type Ctx, type Val, type Sym, type ConstVal } from './import_ops.js';
+import { FUSED_HANDLERS, HANDLERS, type Ctx, type Val, type Sym, type ConstVal } from './import_ops.js';
 import { input, type SymbolicTensor } from '../../layers/symbolic.js';
 import type { Layer } from '../../layers/layer.js';
 import { Permute } from '../../layers/extra.js';
@@ -271,6 +271,81 @@ export function fuseHardSwish(order: readonly OnnxNode[], graphOutputs: Readonly
   return out.filter((n) => !dropped.has(n));
 }
 
+/**
+ * Two more activations that PyTorch exports as several nodes, each made one node that the
+ * importer turns into one activation layer (so inference fusion can fold it into the
+ * convolution before it, and one pass replaces several):
+ *
+ *   SiLU (swish):  s = Sigmoid(x), y = Mul(x, s)                                   -> Swish
+ *   GELU (erf):    d = Div(x, sqrt 2) (or Mul(x, 1/sqrt 2)), e = Erf(d), p = Add(e, 1),
+ *                  y = x * p * 0.5 in any order of the two Muls                    -> Gelu
+ *
+ * Each intermediate value must have that one reader and not be a graph output; the constants
+ * are read from initializers or Constant nodes (within 1e-6 of the exact ones). The fused
+ * nodes take the name and the output of the last node they replace; their op types
+ * ('convkit.Swish', 'convkit.Gelu') are the importer's own (FUSED_HANDLERS), not ONNX's.
+ */
+export function fuseSwishAndGelu(order: readonly OnnxNode[], graphOutputs: ReadonlySet<string>, initializers: ReadonlyMap<string, Val>): OnnxNode[] {
+  const readers = new Map<string, OnnxNode[]>();
+  for (const n of order) for (const i of inputsOf(n)) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const producers = new Map<string, OnnxNode>();
+  for (const n of order) for (const o of n.outputs) if (o) producers.set(o, n);
+  /** The one node that reads `v`, when exactly one does and `v` is not a graph output. */
+  const sole = (v: string): OnnxNode | null => {
+    const r = readers.get(v);
+    return r && r.length === 1 && !graphOutputs.has(v) ? r[0] : null;
+  };
+  const scalar = (v: string): number | null => {
+    const init = initializers.get(v);
+    if (init) return init.kind === 'const' && init.data.length === 1 ? init.data[0] : null;
+    const c = producers.get(v);
+    if (!c || c.opType !== 'Constant' || c.attributes.length !== 1) return null;
+    const a = c.attributes[0];
+    if (a.t) return a.t.data.length === 1 ? Number(a.t.data[0]) : null;
+    return a.name === 'value_float' ? (a.f ?? 0) : null;
+  };
+  const near = (v: string, want: number) => {
+    const c = scalar(v);
+    return c !== null && Math.abs(c - want) <= 1e-6 * Math.max(1, Math.abs(want));
+  };
+  const plain = (n: OnnxNode | null, op: string, arity: number): boolean => !!n && n.opType === op && n.domain === '' && n.inputs.length === arity && n.outputs.length === 1 && n.inputs.every((i) => i);
+  /** The input of binary node `n` other than the one at `side` (its name), or null. */
+  const other = (n: OnnxNode, side: string): string | null => (n.inputs[0] === side ? n.inputs[1] : n.inputs[1] === side ? n.inputs[0] : null);
+  const dropped = new Set<OnnxNode>();
+  const replaced = new Map<OnnxNode, OnnxNode>();
+  const fused = (last: OnnxNode, opType: string, x: string, inner: OnnxNode[]) => {
+    for (const n of inner) dropped.add(n);
+    replaced.set(last, { name: last.name, opType, domain: '', inputs: [x], outputs: last.outputs, attributes: [] });
+  };
+  for (const n of order) {
+    if (dropped.has(n) || replaced.has(n)) continue;
+    if (plain(n, 'Sigmoid', 1)) {
+      const x = n.inputs[0], m = sole(n.outputs[0]);
+      if (m && plain(m, 'Mul', 2) && other(m, n.outputs[0]) === x && m.inputs[0] !== m.inputs[1]) fused(m, 'convkit.Swish', x, [n]);
+      continue;
+    }
+    if (!plain(n, 'Erf', 1)) continue;
+    const d = producers.get(n.inputs[0]);
+    if (!d) continue;
+    if (!(plain(d, 'Div', 2) && near(d.inputs[1], Math.SQRT2)) && !(plain(d, 'Mul', 2) && (near(d.inputs[1], Math.SQRT1_2) || near(d.inputs[0], Math.SQRT1_2)))) continue;
+    if (sole(d.outputs[0]) !== n) continue;
+    const x = d.opType === 'Div' || near(d.inputs[1], Math.SQRT1_2) ? d.inputs[0] : d.inputs[1];
+    const p = sole(n.outputs[0]);
+    if (!p || !plain(p, 'Add', 2) || !near(other(p, n.outputs[0]) ?? '', 1)) continue;
+    const m1 = sole(p.outputs[0]);
+    if (!m1 || !plain(m1, 'Mul', 2)) continue;
+    const a = other(m1, p.outputs[0])!;
+    const m2 = sole(m1.outputs[0]);
+    if (a === x && m2 && plain(m2, 'Mul', 2) && near(other(m2, m1.outputs[0]) ?? '', 0.5)) fused(m2, 'convkit.Gelu', x, [d, n, p, m1]); // (x p) 0.5
+    else if (near(a, 0.5) && m2 && plain(m2, 'Mul', 2) && other(m2, m1.outputs[0]) === x) fused(m2, 'convkit.Gelu', x, [d, n, p, m1]); // (p 0.5) x
+    else {
+      const h = producers.get(a); // (x 0.5) p
+      if (h && plain(h, 'Mul', 2) && sole(a) === m1 && ((h.inputs[0] === x && near(h.inputs[1], 0.5)) || (h.inputs[1] === x && near(h.inputs[0], 0.5)))) fused(m1, 'convkit.Gelu', x, [d, n, p, h]);
+    }
+  }
+  return order.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n);
+}
+
 function constOf(t: OnnxTensor): ConstVal {
   return { kind: 'const', shape: [...t.dims], data: Float64Array.from(t.data), dtype: t.dataType };
 }
@@ -331,7 +406,7 @@ function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: s
   if (!syms.length) throw new OnnxImportError(file, ['the graph has no input besides its initializers; a model needs at least one float input']);
 
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
-  const order = fuseHardSwish(topoOrder(m, file, new Set(values.keys())), graphOutputs);
+  const order = fuseSwishAndGelu(fuseHardSwish(topoOrder(m, file, new Set(values.keys())), graphOutputs), graphOutputs, values);
   const consumers = new Map<string, OnnxNode[]>();
   const addConsumers = (nodes: readonly OnnxNode[]): void => {
     for (const n of nodes) {
@@ -355,7 +430,7 @@ function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: s
             throw new OnnxImportError(file, [`node '${node.name}' (${node.opType}): ${e.message}`]);
           }),
       };
-      const outs = node.opType === 'If' ? runIf(ctx, ins, opset, runNode, values) : HANDLERS[node.opType].run(ctx, ins);
+      const outs = node.opType === 'If' ? runIf(ctx, ins, opset, runNode, values) : (FUSED_HANDLERS[node.opType] ?? HANDLERS[node.opType]).run(ctx, ins);
       node.outputs.forEach((o, i) => {
         if (!o) return;
         if (outs[i] === undefined) {

@@ -682,10 +682,16 @@ function unsqueezeDims<T>(dims: T[], axes: number[], one: T, ctx: Ctx): T[] {
 
 // ---------------------------------------------------------------- table
 
-const activation = (name: 'relu' | 'sigmoid' | 'tanh' | 'hardSwish' | 'softplus' | 'softsign' | 'selu') =>
+const activation = (name: 'relu' | 'sigmoid' | 'tanh' | 'hardSwish' | 'softplus' | 'softsign' | 'selu' | 'swish' | 'gelu') =>
   unary((nm) => (name === 'relu' ? new ReLU({ name: nm }) : new Activation({ name: nm, activation: name })));
 
 const passThrough: Handler = { run: (_ctx, ins) => [ins[0]] };
+
+/** The importer's own nodes, made from several ONNX nodes by import.ts (fuseSwishAndGelu); no file can name them. */
+export const FUSED_HANDLERS: Record<string, Handler> = {
+  'convkit.Swish': activation('swish'),
+  'convkit.Gelu': activation('gelu'),
+};
 
 export const HANDLERS: Record<string, Handler> = {
   Conv: { check: autoPadCheck, run: conv },

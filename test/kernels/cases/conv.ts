@@ -81,7 +81,7 @@ function cases(rank: 2 | 3, which: Which) {
 
 /** FusedConv2D: a drawn 2-D forward geometry, a bias and each epilogue (relu6's clamp at 6 is reached by the larger sums). */
 function fusedCases(ctx: SizeContext): fc.Arbitrary<KernelCase> {
-  return fc.tuple(cases(2, 'forward')(ctx), fc.constantFrom('linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'), fc.constantFrom(0, 0.01, 0.3), seed).map(([c, activation, alpha, s]) => {
+  return fc.tuple(cases(2, 'forward')(ctx), fc.constantFrom('linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish', 'swish'), fc.constantFrom(0, 0.01, 0.3), seed).map(([c, activation, alpha, s]) => {
     const conv = c.attrs!.conv as Conv2DInfo;
     return {
       ...c,
@@ -99,7 +99,7 @@ function fusedCases(ctx: SizeContext): fc.Arbitrary<KernelCase> {
  * then depthwise: the wasm backend's copy fallback), bias and epilogue.
  */
 function concatCases(ctx: SizeContext): fc.Arbitrary<KernelCase> {
-  const branch = fc.record({ k: fc.constantFrom(1, 3, 5), Cg: dim(ctx), Fg: dim(ctx), groups: fc.constantFrom(1, 1, 1, 2, 0), activation: fc.constantFrom('linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'), s: seed });
+  const branch = fc.record({ k: fc.constantFrom(1, 3, 5), Cg: dim(ctx), Fg: dim(ctx), groups: fc.constantFrom(1, 1, 1, 2, 0), activation: fc.constantFrom('linear', 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish', 'swish'), s: seed });
   return fc
     .record({ N: fc.constantFrom(1, 2), H: fc.integer({ min: 1, max: ctx.slow ? 6 : 9 }), W: fc.integer({ min: 1, max: ctx.slow ? 6 : 9 }), stride: fc.constantFrom(1, 1, 2), branches: fc.array(branch, { minLength: 1, maxLength: 3 }) })
     .map(({ N, H, W, stride, branches }) => {

@@ -371,6 +371,12 @@ const EPILOGUE: ProgramDef = {
   body: `${MAIN_1D}
   if (i >= u.total) { return; }
   var z = Y[i] + B[i % u.F];
+  if (u.mode == ${EPILOGUE_MODE.swish}u) {
+    // z sigmoid(z), the sigmoid through exp(-|z|) (no overflow)
+    let e = exp(-abs(z));
+    Y[i] = z * select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0);
+    return;
+  }
   if (u.mode != ${EPILOGUE_MODE.clamp}u) {
     // hard sigmoid h = min(max(z/6 + 1/2, 0), 1) (select keeps NaN), hard swish z h
     var h = z * (1.0 / 6.0) + 0.5;
