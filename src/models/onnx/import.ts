@@ -347,7 +347,7 @@ export function fuseSwishAndGelu(order: readonly OnnxNode[], graphOutputs: Reado
 }
 
 function constOf(t: OnnxTensor): ConstVal {
-  return { kind: 'const', shape: [...t.dims], data: Float64Array.from(t.data), dtype: t.dataType };
+  return { kind: 'const', shape: [...t.dims], data: t.data instanceof Float32Array ? t.data : new Float64Array(t.data), dtype: t.dataType };
 }
 
 function importModel(m: OnnxModel, file: string, channelsLast: boolean, name?: string): Model {
