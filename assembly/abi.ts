@@ -156,3 +156,5 @@
 @inline export const UNARY_OP_EXPM1: i32 = 15;
 // @ts-ignore: decorator
 @inline export const UNARY_OP_LOG1P: i32 = 16;
+// @ts-ignore: decorator
+@inline export const UNARY_OP_ERF: i32 = 17;

@@ -3,7 +3,7 @@
 // of src/kernels/activation.ts.
 
 import { ACTIVATION_OP_RELU, ACTIVATION_OP_LEAKY_RELU, ACTIVATION_OP_ELU, ACTIVATION_OP_SIGMOID, ACTIVATION_OP_TANH, ACTIVATION_OP_STEP, ACTIVATION_OP_GELU, ACTIVATION_OP_GELU_TANH } from './abi';
-import { exp_v, tanh_v, sigmoid_v, expm1_v } from './math_f32x4';
+import { exp_v, tanh_v, sigmoid_v, expm1_v, erfc_v, exp_neg_sq } from './math_f32x4';
 import { ld, st, spl } from './vec_f32';
 
 // @ts-ignore: decorator
@@ -15,39 +15,6 @@ import { ld, st, spl } from './vec_f32';
 // @ts-ignore: decorator
 @inline const GELU_C: f32 = 0.044715;
 
-/**
- * e^(-u^2) with u^2's rounding error removed: u = h + l with h holding 12 significant
- * bits, so h*h is exact, and e^(-u^2) = e^(-h^2) * e^(-(2h + l) l).
- */
-// @ts-ignore: decorator
-@inline function exp_neg_sq(u: v128): v128 {
-  const h = v128.and(u, i32x4.splat(0xfffff000));
-  const l = f32x4.sub(u, h);
-  return f32x4.mul(exp_v(f32x4.neg(f32x4.mul(h, h))), exp_v(f32x4.neg(f32x4.mul(f32x4.add(f32x4.add(h, h), l), l))));
-}
-
-/**
- * erfc per lane (Numerical Recipes' Chebyshev fit, fractional error < 1.2e-7 for every x),
- * the e^(-z^2) factor taken from exp_neg_sq so the far tail keeps its relative accuracy.
- */
-// @ts-ignore: decorator
-@inline function erfc_v(x: v128): v128 {
-  // erfc(10.5) < 1e-49 underflows to 0 in f32: clamping keeps inf - inf out of exp_neg_sq
-  const z = f32x4.pmin(f32x4.abs(x), spl(10.5)); // pmin: one instruction, and NaN stays NaN
-  const t = f32x4.div(spl(1), f32x4.add(spl(1), f32x4.mul(spl(0.5), z)));
-  let p = spl(0.17087277);
-  p = f32x4.add(f32x4.mul(p, t), spl(-0.82215223));
-  p = f32x4.add(f32x4.mul(p, t), spl(1.48851587));
-  p = f32x4.add(f32x4.mul(p, t), spl(-1.13520398));
-  p = f32x4.add(f32x4.mul(p, t), spl(0.27886807));
-  p = f32x4.add(f32x4.mul(p, t), spl(-0.18628806));
-  p = f32x4.add(f32x4.mul(p, t), spl(0.09678418));
-  p = f32x4.add(f32x4.mul(p, t), spl(0.37409196));
-  p = f32x4.add(f32x4.mul(p, t), spl(1.00002368));
-  p = f32x4.add(f32x4.mul(p, t), spl(-1.26551223));
-  const ans = f32x4.mul(f32x4.mul(t, exp_neg_sq(z)), exp_v(p));
-  return v128.bitselect(ans, f32x4.sub(spl(2), ans), f32x4.ge(x, spl(0)));
-}
 
 // @ts-ignore: decorator
 @inline function act_v(op: i32, x: v128, alpha: v128): v128 {

@@ -12,9 +12,9 @@ import {
   BINARY_OP_ADD, BINARY_OP_SUB, BINARY_OP_MUL, BINARY_OP_DIV, BINARY_OP_MAXIMUM, BINARY_OP_MINIMUM, BINARY_OP_GREATER,
   BINARY_OP_GREATER_EQUAL, BINARY_OP_LESS, BINARY_OP_LESS_EQUAL, BINARY_OP_EQUAL, BINARY_OP_POW,
   UNARY_OP_NEG, UNARY_OP_ABS, UNARY_OP_EXP, UNARY_OP_LOG, UNARY_OP_SQRT, UNARY_OP_SQUARE, UNARY_OP_RECIPROCAL, UNARY_OP_SIGN,
-  UNARY_OP_AFFINE, UNARY_OP_CLIP, UNARY_OP_FLOOR, UNARY_OP_ROUND, UNARY_OP_IS_NAN, UNARY_OP_SIN, UNARY_OP_COS, UNARY_OP_EXPM1, UNARY_OP_LOG1P,
+  UNARY_OP_AFFINE, UNARY_OP_CLIP, UNARY_OP_FLOOR, UNARY_OP_ROUND, UNARY_OP_IS_NAN, UNARY_OP_SIN, UNARY_OP_COS, UNARY_OP_EXPM1, UNARY_OP_LOG1P, UNARY_OP_ERF,
 } from './abi';
-import { exp_v, log_v, expm1_v, log1p_v } from './math_f32x4';
+import { exp_v, log_v, expm1_v, log1p_v, erf_v } from './math_f32x4';
 
 
 /**
@@ -206,6 +206,7 @@ export function binary_f32(
     case UNARY_OP_SIN: return trig_v(false, x);
     case UNARY_OP_EXPM1: return expm1_v(x);
     case UNARY_OP_LOG1P: return log1p_v(x);
+    case UNARY_OP_ERF: return erf_v(x);
     default: return trig_v(true, x);
   }
 }
@@ -255,6 +256,7 @@ export function unary_f32(op: i32, x: usize, y: usize, n: i32, p0: f32, p1: f32)
     case UNARY_OP_SIN: un_loop(UNARY_OP_SIN, x, y, n, p0, p1); break;
     case UNARY_OP_EXPM1: un_loop(UNARY_OP_EXPM1, x, y, n, p0, p1); break;
     case UNARY_OP_LOG1P: un_loop(UNARY_OP_LOG1P, x, y, n, p0, p1); break;
+    case UNARY_OP_ERF: un_loop(UNARY_OP_ERF, x, y, n, p0, p1); break;
     default: un_loop(UNARY_OP_COS, x, y, n, p0, p1); break;
   }
 }

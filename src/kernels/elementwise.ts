@@ -3,7 +3,7 @@
  * and fill. Each map is a scalar function applied in a plain loop; the output keeps the
  * first input's dtype (an Int32Array store truncates, so int32 stays int32).
  *
- *   unary     y[i] = f(x[i])                       Neg, Abs, Exp, Expm1, Log1p, ..., Affine, Clip
+ *   unary     y[i] = f(x[i])                       Neg, Abs, Exp, Expm1, Log1p, Erf, ..., Affine, Clip
  *   binary    y[i] = f(a[ia(i)], b[ib(i)])         Add, Sub, ..., Pow, Greater, ...
  *   Where     y[i] = c[ic(i)] != 0 ? a[ia(i)] : b[ib(i)]
  *   Cast      y[i] = x[i] in another dtype (truncated toward zero to int32)
@@ -16,6 +16,7 @@ import { allocArray, type DType } from '../tensor/dtype.js';
 import { broadcastShapes, shapesEqual, sizeOf } from '../tensor/shape.js';
 import { broadcastIndex } from './broadcast.js';
 import { defineKernel, expectSameDtype, type Kernel } from './kernel.js';
+import { erf as erfScalar } from './special.js';
 
 export interface AffineAttrs {
   scale: number;
@@ -106,6 +107,8 @@ export const Log = unaryKernel('Log', (x) => Math.log(x));
 // (torch.expm1, torch.log1p, tf.expm1, tf.log1p). log1p(-1) = -Infinity, log1p(x < -1) = NaN.
 export const Expm1 = unaryKernel('Expm1', (x) => Math.expm1(x));
 export const Log1p = unaryKernel('Log1p', (x) => Math.log1p(x));
+/** The error function (torch.erf, tf.math.erf; ONNX Erf): the float64 series and continued fraction of special.ts. */
+export const Erf = unaryKernel('Erf', (x) => erfScalar(x));
 export const Sqrt = unaryKernel('Sqrt', (x) => Math.sqrt(x));
 export const Square = unaryKernel('Square', (x) => x * x);
 export const Reciprocal = unaryKernel('Reciprocal', (x) => 1 / x);

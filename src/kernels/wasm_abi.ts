@@ -28,7 +28,7 @@ export const BINARY_OP = {
 /** Op codes of unary_f32 (assembly/elementwise_f32.ts): the unary maps (affine and clip read two parameters). */
 export const UNARY_OP = {
   neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, square: 5, reciprocal: 6, sign: 7,
-  affine: 8, clip: 9, floor: 10, round: 11, isNan: 12, sin: 13, cos: 14, expm1: 15, log1p: 16,
+  affine: 8, clip: 9, floor: 10, round: 11, isNan: 12, sin: 13, cos: 14, expm1: 15, log1p: 16, erf: 17,
 };
 
 /** Op codes of reduce_f32 (assembly/reduce_f32.ts). */

@@ -7,7 +7,7 @@
  * saved with the weights and never changes in `fit`.
  */
 import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type LayerWeight, type Shape, fmtDims, isShapeList, type LayerClass } from './layer.js';
-import { abs, add, clip, div, equal, exp, greater, greaterEqual, less, lessEqual, log, maximum, minimum, mul, neg, pow, reciprocal, sign, sqrt, sub, where } from '../ops/elementwise.js';
+import { abs, add, clip, div, equal, erf, exp, greater, greaterEqual, less, lessEqual, log, maximum, minimum, mul, neg, pow, reciprocal, sqrt, sub, where } from '../ops/elementwise.js';
 import { tensor } from '../ops/creation.js';
 import { gather, pad, slice, transpose } from '../ops/shape.js';
 import { max, mean, sum } from '../ops/reduce.js';
@@ -202,20 +202,7 @@ export interface MathFunctionArgs extends LayerArgs {
   max?: number;
 }
 
-/**
- * erf(x) from ops (a composite, so it differentiates): Abramowitz & Stegun 7.1.26,
- * |error| <= 1.5e-7, below float32's resolution of erf's values.
- */
-export function erf(x: Tensor): Tensor {
-  const a = abs(x);
-  const t = reciprocal(add(mul(a, 0.3275911), 1));
-  let poly = mul(t, 1.061405429);
-  for (const c of [-1.453152027, 1.421413741, -0.284496736, 0.254829592]) poly = mul(add(poly, c), t);
-  const y = sub(1, mul(poly, exp(neg(mul(a, a)))));
-  return mul(sign(x), y);
-}
-
-/** A unary elementwise function (erf: see `erf`). No parameters. */
+/** A unary elementwise function (erf: the `erf` op, one kernel). No parameters. */
 export class MathFunction extends Layer {
   static readonly className = 'MathFunction';
   static readonly namePrefix = 'math_function';

@@ -46,6 +46,35 @@ describe('erf and erfc (the GELU kernel depends on them)', () => {
   });
 });
 
+describe('the erf op (one kernel on every backend)', () => {
+  const xs = [0, -0, 1e-30, -1e-6, 3e-4, 0.1, 0.4999, 0.5, -0.5001, 0.9, 1.5, -2, 3.5, 5, -9, 12, Infinity, -Infinity];
+  for (const backend of ['ts', 'wasm'] as const) {
+    it(`${backend}: float32 values within 3e-7 relative of the float64 erf (small x included), NaN stays NaN`, async () => {
+      await ck.setBackend(backend);
+      try {
+        const y = ck.erf(ck.tensor([...xs, NaN])).dataSync();
+        xs.forEach((x, i) => {
+          const want = Math.fround(erf(x));
+          const err = Math.abs(y[i] - want) / Math.max(Math.abs(want), 1e-38);
+          expect(err, `erf(${x}) = ${y[i]}, want ${want}`).toBeLessThan(3e-7);
+        });
+        expect(Number.isNaN(y[xs.length])).toBe(true);
+        expect(Object.is(y[1], -0) || y[1] === 0).toBe(true);
+      } finally {
+        await ck.setBackend('ts');
+      }
+    });
+  }
+  it('gradient 2/sqrt(pi) exp(-x^2): finite differences', () => {
+    gradcheck((x) => ck.erf(x), [f64([3, 4], 71, 1.5)]);
+  });
+  it('an int32 input gives float32 values, as the other transcendental maps (torch.erf)', () => {
+    const y = ck.erf(ck.tensor([0, 1, -2], [3], 'int32'));
+    expect(y.dtype).toBe('float32');
+    expectClose(y, [0, erf(1), erf(-2)], { atol: 1e-7, rtol: 1e-6 });
+  });
+});
+
 describe('activations: values', () => {
   it('relu, leakyRelu, elu, selu, step, identity on known values', () => {
     const x = ck.tensor([-2, -0.5, 0, 0.5, 3], [5], 'float64');

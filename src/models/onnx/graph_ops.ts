@@ -15,10 +15,9 @@
  */
 import { attr, attrFloat, attrInt, attrInts, attrString, onnxDtypeName, type OnnxModel, type OnnxNode } from './proto.js';
 import { record } from '../../autograd/reverse_mode.js';
-import { erf as erfScalar } from '../../kernels/special.js';
 import { tensor } from '../../ops/creation.js';
 import {
-  abs, add, affine, cast, div, equal, exp, expm1, log, maximum, minimum, mul,
+  abs, add, affine, cast, div, equal, erf, exp, expm1, log, maximum, minimum, mul,
   neg, pow, reciprocal, sqrt, sub, where,
 } from '../../ops/elementwise.js';
 import { max, mean } from '../../ops/reduce.js';
@@ -26,7 +25,7 @@ import { broadcastTo, concat, gather, pad, reshape, reverse, slice, transpose } 
 import { matmul } from '../../ops/matmul.js';
 import { conv1d, conv2d, conv3d } from '../../ops/conv.js';
 import { avgPool1d, avgPool2d, avgPool3d, maxPool1d, maxPool2d, maxPool3d } from '../../ops/pool.js';
-import { elu, gelu, relu, sigmoid, softplus, tanh, logSoftmax, softmax } from '../../ops/activation.js';
+import { elu, relu, sigmoid, softplus, tanh, logSoftmax, softmax } from '../../ops/activation.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import {
   type GCtx, type GVal, type GraphOp, SUPPORTED_DT, T, binary, broadcastShape, fitTo, fl, floatIn, fmt, fromOnnxTensor,
@@ -34,22 +33,6 @@ import {
   scalarIn, softmaxLike, take, unaryF,
 } from './graph_values.js';
 import { MORE_OPS } from './graph_ops_more.js';
-
-/**
- * erf with its gradient 2/sqrt(pi) exp(-x^2). convkit has no erf op: where the values can be read
- * synchronously (ts, wasm) they come from the kernels' erf (~1e-15); elsewhere (webgpu) from the
- * Gelu op, erf(z) = 2 Phi(sqrt(2) z) - 1 with Phi(u) = gelu(u) / u (1/2 at u = 0).
- */
-function erfOp(x: Tensor): Tensor {
-  const v = x.backend.readSync(x.dataId, x.dtype) as ArrayLike<number> | null;
-  if (v === null) {
-    const u = mul(x, Math.SQRT2), zero = equal(u, 0);
-    const phi = where(zero, 0.5, div(gelu(u), where(zero, 1, u)));
-    return affine(phi, 2, -1);
-  }
-  const y = tensor(x.dtype === 'float64' ? Float64Array.from(v, erfScalar) : Float32Array.from(v, erfScalar), [...x.shape], x.dtype);
-  return record('erf', [x], y, (dy) => [mul(dy, affine(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI)))]);
-}
 
 // ---------------------------------------------------------------- layout helpers
 
@@ -532,7 +515,7 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
   Exp: unaryF((x) => exp(x)),
   Log: unaryF((x) => log(x)),
   Reciprocal: unaryF((x) => reciprocal(x)),
-  Erf: unaryF(erfOp),
+  Erf: unaryF(erf),
   // Activations.
   Relu: unaryF((x) => relu(x)),
   /** LeakyRelu: x >= 0 ? x : alpha x (alpha default 0.01). */
@@ -630,8 +613,15 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
       if (K !== K2) ctx.fail(`inner sizes differ: A ${fmt(a.t.shape)}, B ${fmt(b.t.shape)}`);
       const batch = broadcastShape(ctx, at.shape.slice(0, -2), bt.shape.slice(0, -2));
       const B = prod(batch);
-      const a3 = reshape(broadcastTo(at, [...batch, M, K]), [B, M, K]), b3 = reshape(broadcastTo(bt, [...batch, K, N]), [B, K, N]);
-      let y = reshape(matmul(a3, b3), [...batch, M, N]);
+      let y: Tensor;
+      if (bt.rank === 2) {
+        // a Linear layer on [..., M, K]: one GEMM of all the rows, B never copied per batch
+        y = reshape(matmul(reshape(at, [B * M, K]), bt), [...batch, M, N]);
+      } else {
+        const to = (t: Tensor, s: number[]) => (t.shape.length === s.length && t.shape.every((d, i) => d === s[i]) ? t : broadcastTo(t, s));
+        const a3 = reshape(to(at, [...batch, M, K]), [B, M, K]), b3 = reshape(to(bt, [...batch, K, N]), [B, K, N]);
+        y = reshape(matmul(a3, b3), [...batch, M, N]);
+      }
       if (va) y = reshape(y, [...batch, N]);
       if (vb) y = reshape(y, y.shape.slice(0, -1));
       return [fl(y, a.dt)];

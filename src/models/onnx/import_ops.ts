@@ -5,6 +5,7 @@
  * a constant (folded at import), a shape vector that may hold the symbolic batch size, or
  * a symbolic tensor held with a permutation of the file's logical axes (see import.ts).
  */
+import { erf as erfScalar } from '../../kernels/special.js';
 import { attr, attrFloat, attrInt, attrInts, attrString, ONNX_DTYPE, type OnnxNode } from './proto.js';
 import type { SymbolicTensor } from '../../layers/symbolic.js';
 import type { Layer } from '../../layers/layer.js';
@@ -462,15 +463,8 @@ const UNARY_F: Record<string, { fn: MathFunctionName; f: (x: number) => number }
   Exp: { fn: 'exp', f: Math.exp },
   Log: { fn: 'log', f: Math.log },
   Reciprocal: { fn: 'reciprocal', f: (x) => 1 / x },
-  Erf: { fn: 'erf', f: erfNumber },
+  Erf: { fn: 'erf', f: erfScalar },
 };
-
-/** erf of a number (Abramowitz & Stegun 7.1.26, as the erf layer computes it). */
-function erfNumber(x: number): number {
-  const a = Math.abs(x), t = 1 / (1 + 0.3275911 * a);
-  const poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
-  return Math.sign(x) * (1 - poly * Math.exp(-a * a));
-}
 
 function mathFn(opType: string): Handler {
   const { fn, f } = UNARY_F[opType];

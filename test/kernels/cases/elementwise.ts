@@ -91,6 +91,7 @@ export const elementwiseCases: CaseTable = {
   Exp: unary(-10, 10, ULP4, 2e-6),
   Log: unary(0.01, 10, ULP4, 2e-6),
   Expm1: unary(-10, 10, ULP4, 2e-6),
+  Erf: unary(-5, 5, ULP4, 2e-6),
   Log1p: unary(-0.99, 10, ULP4, 2e-6),
   Sin: unary(-10, 10, 2 ** -23, 1e-4),
   Cos: unary(-10, 10, 2 ** -23, 1e-4),

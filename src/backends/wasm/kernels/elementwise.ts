@@ -7,7 +7,7 @@
  * decides, see runKernel). The op codes come from src/kernels/wasm_abi.ts.
  */
 import {
-  Abs, Add, Affine, Cast, Clip, Cos, Div, Equal, Exp, Expm1, Fill, Floor, Greater, GreaterEqual, IsNaN, Less, LessEqual, Log, Log1p,
+  Abs, Add, Affine, Cast, Clip, Cos, Div, Equal, Erf, Exp, Expm1, Fill, Floor, Greater, GreaterEqual, IsNaN, Less, LessEqual, Log, Log1p,
   Maximum, Minimum, Mul, Neg, Pow, Reciprocal, Round, Sign, Sin, Sqrt, Square, Sub, Where, binaryOutShape, whereOutShape,
 } from '../../../kernels/elementwise.js';
 import type { Kernel } from '../../../kernels/kernel.js';
@@ -30,7 +30,7 @@ const UNARY: [Kernel, number][] = [
   [Neg, UNARY_OP.neg], [Abs, UNARY_OP.abs], [Exp, UNARY_OP.exp], [Log, UNARY_OP.log], [Sqrt, UNARY_OP.sqrt],
   [Square, UNARY_OP.square], [Reciprocal, UNARY_OP.reciprocal], [Sign, UNARY_OP.sign], [Floor, UNARY_OP.floor],
   [Round, UNARY_OP.round], [IsNaN, UNARY_OP.isNan], [Sin, UNARY_OP.sin], [Cos, UNARY_OP.cos],
-  [Expm1, UNARY_OP.expm1], [Log1p, UNARY_OP.log1p],
+  [Expm1, UNARY_OP.expm1], [Log1p, UNARY_OP.log1p], [Erf, UNARY_OP.erf],
 ];
 
 /**

@@ -12,6 +12,7 @@ import { sizeOf } from '../../../tensor/shape.js';
 import { gpu } from '../backend.js';
 import { MAIN_1D, grid1d, type ProgramDef } from '../program.js';
 import { unaryGradKernel, unaryKernel } from './elementwise.js';
+import { Erf } from '../../../kernels/elementwise.js';
 import { registerFloat } from './util.js';
 import {
   Elu, EluGrad, Gelu, GeluGrad, LeakyRelu, LeakyReluGrad, LogSoftmax, LogSoftmaxGrad, Relu, ReluGrad,
@@ -52,12 +53,24 @@ fn gelu_grad_f32(x: f32, tanh_form: bool) -> f32 {
   }
   return 0.5 * erfc_f32(-x * SQRT1_2) + x * INV_SQRT_2PI * exp(-0.5 * x * x);
 }
+// erf: its odd series for |x| < 0.5 (small x keeps its relative accuracy), else
+// sign(x) (1 - erfc(|x|)), as the wasm kernel
+fn erf_f32(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.5) {
+    let z = x * x;
+    return 1.1283791670955126 * x * (1.0 + z * (-1.0 / 3.0 + z * (0.1 + z * (-1.0 / 42.0 + z * (1.0 / 216.0 + z * (-1.0 / 1320.0))))));
+  }
+  let e = 1.0 - erfc_f32(a);
+  return select(e, -e, x < 0.0);
+}
 `;
 
 const alpha = { params: [{ name: 'alpha', type: 'f32' as const }], values: (a: AlphaAttrs) => ({ alpha: a.alpha }) };
 const gelu = { params: [{ name: 'tanhForm', type: 'u32' as const }], values: (a: GeluAttrs) => ({ tanhForm: a.approximate === 'tanh' ? 1 : 0 }) };
 
 unaryKernel(Relu, { f32: 'select(0.0, x, x > 0.0)', i32: 'max(x, 0)' });
+unaryKernel(Erf, { f32: 'erf_f32(x)', fns: ACTIVATION_FNS });
 unaryGradKernel(ReluGrad, { f32: 'select(0.0, g, s > 0.0)' });
 unaryKernel(LeakyRelu, { f32: 'select(u.alpha * x, x, x > 0.0)', ...alpha });
 unaryGradKernel(LeakyReluGrad, { f32: 'select(u.alpha * g, g, s > 0.0)', ...alpha });
