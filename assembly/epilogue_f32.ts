@@ -67,11 +67,16 @@ export function epilogue_resume(on: bool): void {
   return v;
 }
 
+/** v sigmoid(v) (not inlined: one copy of the exp for every place the epilogue is). */
+function swish4(v: v128): v128 {
+  return f32x4.mul(v, sigmoid_v(v));
+}
+
 // @ts-ignore: decorator
 @inline function apply4(v: v128): v128 {
   // swish: v sigmoid(v), the Sigmoid kernel's sigmoid_v, so the values are those of the
   // unfused Sigmoid and Mul kernels
-  if (epiMode == EPILOGUE_MODE_SWISH) return f32x4.mul(v, sigmoid_v(v));
+  if (epiMode == EPILOGUE_MODE_SWISH) return swish4(v);
   if (epiMode != EPILOGUE_MODE_CLAMP) {
     // h = min(max(v / 6 + 0.5, 0), 1): pmax / pmin keep NaN, the + 0 makes -0 +0 (clamp4)
     let h = f32x4.add(f32x4.mul(v, f32x4.splat(<f32>(1.0 / 6.0))), f32x4.splat(0.5));
@@ -84,7 +89,7 @@ export function epilogue_resume(on: bool): void {
 
 // @ts-ignore: decorator
 @inline function apply1(v: f32): f32 {
-  if (epiMode == EPILOGUE_MODE_SWISH) return v * f32x4.extract_lane(sigmoid_v(f32x4.splat(v)), 0);
+  if (epiMode == EPILOGUE_MODE_SWISH) return f32x4.extract_lane(swish4(f32x4.splat(v)), 0);
   if (epiMode != EPILOGUE_MODE_CLAMP) {
     const h = min(max(v * <f32>(1.0 / 6.0) + <f32>0.5, <f32>0), <f32>1);
     return epiMode == EPILOGUE_MODE_HARD_SWISH ? v * h : h;

@@ -23,12 +23,6 @@
 // @ts-ignore: decorator
 @inline const LN2_LO: f32 = -2.12194440e-4;
 
-/** 1.5 * 2^23, and its bit pattern: x + ROUND_MAGIC rounds x (|x| < 2^22) to an integer, held in the low mantissa bits. */
-// @ts-ignore: decorator
-@inline const ROUND_MAGIC: f32 = 12582912.0;
-// @ts-ignore: decorator
-@inline const ROUND_MAGIC_BITS: i32 = 0x4b400000;
-
 /** e^x per lane. */
 // @ts-ignore: decorator
 @inline export function exp_v(x: v128): v128 {
@@ -36,11 +30,7 @@
   // is x unless x < c, and pmin(x, c) x unless c < x, so NaN survives the clamp (and each is
   // one instruction on x64 and arm64, where f32x4.min/max take several).
   const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-104.0)), f32x4.splat(89.0));
-  // n = round(x log2 e), to nearest even: adding 1.5 * 2^23 rounds the product to an integer,
-  // whose value sits in the low bits of the sum (|x log2 e| < 151, far below 2^22); the same n
-  // as f32x4.nearest, with the integer read from the bits instead of converted back.
-  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(LOG2E)), f32x4.splat(ROUND_MAGIC));
-  const n = f32x4.sub(t, f32x4.splat(ROUND_MAGIC));
+  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
   let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
   // e^r on |r| <= ln2/2 (Cephes expf coefficients).
@@ -54,7 +44,7 @@
   p = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1.0));
   // Scale by 2^n in two halves so that subnormal results (n down to -150) and the
   // overflow to +inf (n = 128) both come out right.
-  const ni = i32x4.sub(t, i32x4.splat(ROUND_MAGIC_BITS));
+  const ni = i32x4.trunc_sat_f32x4_s(n);
   const n1 = i32x4.shr_s(ni, 1);
   const n2 = i32x4.sub(ni, n1);
   const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
@@ -206,10 +196,10 @@
 /**
  * erf per lane (the Erf kernel): for |x| < 0.5 its odd series (2/sqrt(pi)) (x - x^3/3 + x^5/10 -
  * x^7/42 + x^9/216 - x^11/1320), truncated below 3e-8 relative, so small x keeps its relative
- * accuracy; beyond, sign(x) (1 - erfc(|x|)), where erf >= 0.52 and nothing cancels.
+ * accuracy; beyond, sign(x) (1 - erfc(|x|)), where erf >= 0.52 and nothing cancels. Not
+ * inlined: three exps, and the unary loop's body and tail would each carry a copy (4 kB).
  */
-// @ts-ignore: decorator
-@inline export function erf_v(x: v128): v128 {
+export function erf_v(x: v128): v128 {
   const z = f32x4.mul(x, x);
   let p = f32x4.splat(<f32>(-1.0 / 1320.0));
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(<f32>(1.0 / 216.0)));

@@ -326,18 +326,10 @@ export interface FusedConv2DConcatAttrs {
 }
 
 /**
- * FusedConv2DConcat: the channel concatenation of several FusedConv2D outputs,
- *
- *   y = concat_{axis 3}( FusedConv2D(x_0, w_0, bias_0), FusedConv2D(x_1, w_1, bias_1), ... )
- *
- * inputs [x_0, w_0, bias_0, x_1, w_1, bias_1, ...], every branch with the same batch and
- * output height and width. A backend can have each convolution write its channels
- * straight into its slice of y (the wasm backend does: its forward paths take an output
- * pixel stride), so the concatenation costs no copy: SqueezeNet's fire modules and
- * GoogLeNet's inception blocks end in one. Inference only, with no gradient of its own:
- * the layer graph uses it for a Concatenate whose every input is a fused convolution that
- * nothing else reads (src/layers/fusion.ts), and the op falls back to separate
- * convolutions and a concat when a gradient is recorded (src/ops/conv.ts).
+ * FusedConv2DConcat: y = concat along channels of FusedConv2D(x_i, w_i, bias_i), inputs
+ * [x_0, w_0, bias_0, x_1, ...], every branch of one batch, height and width. wasm writes each
+ * convolution into its slice of y (no copy). Inference only: the op (conv2dConcat) runs the
+ * separate convolutions and a concat when a gradient is recorded.
  */
 export const FusedConv2DConcat = defineKernel<FusedConv2DConcatAttrs>({
   name: 'FusedConv2DConcat',

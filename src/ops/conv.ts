@@ -163,12 +163,9 @@ export interface Conv2DBranch {
 }
 
 /**
- * concat([conv2d(x_0, w_0, options_0), conv2d(x_1, w_1, options_1), ...], -1): several
- * convolutions (each with its bias and fused activation) whose outputs, of one batch, height
- * and width, are concatenated along channels, as one FusedConv2DConcat kernel, which the
- * wasm backend runs with each convolution writing into its slice of the result (no copy).
- * The layer graph uses it at inference (src/layers/fusion.ts). With a gradient to record it
- * runs as the separate conv2d ops and concat, which give the same values.
+ * concat([conv2d(x_0, w_0, options_0), ...], -1) as one kernel (FusedConv2DConcat): the
+ * branches must give one batch, height and width; on wasm each convolution writes into its
+ * slice of the result. With a gradient recorded it runs as separate conv2d ops and concat.
  */
 export function conv2dConcat(branches: readonly Conv2DBranch[]): Tensor {
   if (!Array.isArray(branches) || branches.length === 0) throw new RangeError(`conv2dConcat: branches must be a non-empty array of { x, w, options }, received ${Array.isArray(branches) ? '[]' : typeof branches}`);

@@ -234,12 +234,7 @@ export function log(x: Tensor): Tensor {
   return record('log', [x], outputOf(Log, [x]), (dy) => [div(dy, x)]);
 }
 
-/**
- * The error function erf(x) = 2/sqrt(pi) * integral from 0 to x of e^(-t^2) dt (torch.erf,
- * tf.math.erf, ONNX Erf): one kernel, relative error about 1e-7 in float32 for every x (small
- * x too). d/dx = 2/sqrt(pi) e^(-x^2). GELU is 0.5 x (1 + erf(x / sqrt 2)): `gelu` computes it
- * in one kernel.
- */
+/** The error function (torch.erf, ONNX Erf), about 1e-7 relative in float32 for every x. d/dx = 2/sqrt(pi) e^(-x^2). */
 export function erf(x: Tensor): Tensor {
   x = floatInput('erf', x);
   return record('erf', [x], outputOf(Erf, [x]), (dy) => [mul(dy, affine(exp(neg(square(x))), 2 / Math.sqrt(Math.PI)))]);

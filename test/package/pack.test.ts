@@ -34,8 +34,11 @@ import { ensureDist, root } from '../util/dist.js';
  * compiler load every backend's internal declarations, which then shipped: 70 files, 10 kB).
  * The issue's 400 kB is out of reach without dropping what users need: with every doc comment gone from
  * the declarations the package measured 418 kB (2026-12-07); the comments stay, as what editors show.
+ * 465 kB (2026-12-07, session 17) with the concatenation kernel (FusedConv2DConcat, conv2dConcat),
+ * swish in the convolution epilogue, the Erf kernel and the ONNX importer's SiLU / GELU fusion:
+ * 3 kB more, most of it WASM code (the module grew from 123 to 126 kB).
  */
-const MAX_PACKED = 465_000;
+const MAX_PACKED = 468_000;
 
 interface PackFile {
   path: string;
