@@ -9,7 +9,7 @@
 import { type InputSpec, Layer, type LayerArgs, type LayerConfig, type LayerWeight, type Shape, fmtDims, isShapeList, type LayerClass } from './layer.js';
 import { abs, add, clip, div, equal, erf, exp, greater, greaterEqual, less, lessEqual, log, maximum, minimum, mul, neg, pow, reciprocal, sqrt, sub, where } from '../ops/elementwise.js';
 import { tensor } from '../ops/creation.js';
-import { gather, pad, slice, transpose } from '../ops/shape.js';
+import { broadcastTo, gather, pad, reshape, slice, transpose } from '../ops/shape.js';
 import { max, mean, sum } from '../ops/reduce.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -465,6 +465,17 @@ function resizeRound(mode: ResizeMode, v: number): number {
   }
 }
 
+/**
+ * Each index of `axis` repeated s times in order (nearest-neighbour upsampling by an integer
+ * factor): one broadcast copy, where a gather (int32 indices) would run on 'ts' under the wasm
+ * and webgpu backends. The gradient sums the repeats, as the gather's would.
+ */
+export function repeatAxis(x: Tensor, axis: number, s: number): Tensor {
+  const sh = x.shape;
+  const y = broadcastTo(reshape(x, [...sh.slice(0, axis + 1), 1, ...sh.slice(axis + 1)]), [...sh.slice(0, axis + 1), s, ...sh.slice(axis + 1)]);
+  return reshape(y, [...sh.slice(0, axis), sh[axis] * s, ...sh.slice(axis + 1)]);
+}
+
 /** One spatial axis (1 = H, 2 = W) of x resized to m: gathers, and a lerp for bilinear (all differentiable). */
 function resizeAxis(x: Tensor, axis: 1 | 2, m: number, mode: ResizeMode): Tensor {
   const n = x.shape[axis];
@@ -472,6 +483,9 @@ function resizeAxis(x: Tensor, axis: 1 | 2, m: number, mode: ResizeMode): Tensor
   const clampI = (i: number) => Math.min(n - 1, Math.max(0, i));
   if (mode.interpolation === 'nearest') {
     const idx = Int32Array.from({ length: m }, (_, o) => clampI(resizeRound(mode, resizeSource(mode, o, n, m))));
+    // an integer factor that picks source o / s for output o (PyTorch's nearest upsampling) is a repeat
+    const s = m / n;
+    if (Number.isInteger(s) && idx.every((v, o) => v === Math.floor(o / s))) return repeatAxis(x, axis, s);
     return gather(x, tensor(idx, undefined, 'int32'), axis);
   }
   const i0 = new Int32Array(m), i1 = new Int32Array(m), w = new Float64Array(m);

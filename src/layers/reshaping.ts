@@ -1,14 +1,13 @@
 /**
  * Keras's reshaping layers for signals, images and volumes, channels last: Cropping1D/2D/3D,
  * UpSampling1D/2D/3D and ZeroPadding1D/3D (ZeroPadding2D is in core.ts; Reshape, Flatten and
- * Permute in core.ts and extra.ts). None has parameters; each is a slice, a gather or a pad,
+ * Permute in core.ts and extra.ts). None has parameters; each is a slice, a repeat or a pad,
  * so the gradients are those ops'.
  */
 import { type InputSpec, Layer, type LayerConfig, type LayerArgs, type Shape, fmtDims, type LayerClass } from './layer.js';
 import { checkDataFormat, type DataFormat } from './options.js';
-import { resizeImages, type ResizeMode } from './extra.js';
-import { gather, pad, slice } from '../ops/shape.js';
-import { tensor } from '../ops/creation.js';
+import { repeatAxis, resizeImages, type ResizeMode } from './extra.js';
+import { pad, slice } from '../ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 type Pair = [number, number];
@@ -239,13 +238,11 @@ function factors(label: string, v: unknown, n: number): number[] {
   return out;
 }
 
-/** Each cell of axes 1..k of x repeated size[i] times (nearest-neighbour upsampling), by gathers. */
+/** Each cell of axes 1..k of x repeated size[i] times (nearest-neighbour upsampling), one broadcast copy per axis. */
 function repeatCells(x: Tensor, size: readonly number[]): Tensor {
   let y = x;
   size.forEach((s, i) => {
-    if (s === 1) return;
-    const n = y.shape[i + 1];
-    y = gather(y, tensor(Int32Array.from({ length: n * s }, (_, o) => Math.floor(o / s)), undefined, 'int32'), i + 1);
+    if (s !== 1) y = repeatAxis(y, i + 1, s);
   });
   return y;
 }

@@ -192,6 +192,19 @@ describe('UpSampling2D', () => {
     }
   });
 
+  it("'nearest' and an integer-factor nearest Resizing run on wasm as broadcast copies (no gather falling back to ts), with the same values", () => {
+    const x = arr([2, 5, 4, 3], 91);
+    const want = ck.withBackend('ts', () => vals(L.upSampling2d({ size: [2, 3] }).apply(ck.tensor(x.data, x.shape))));
+    ck.withBackend('wasm', () => {
+      ck.clearFallbacks();
+      const t = ck.tensor(x.data, x.shape);
+      expect(vals(L.upSampling2d({ size: [2, 3] }).apply(t))).toEqual(want);
+      const r = L.resizing({ height: 10, width: 12, interpolation: 'nearest', coordinates: 'half_pixel' }).apply(t);
+      expect(vals(r)).toEqual(want);
+      expect(ck.getFallbacks().filter((f) => f.from === 'wasm')).toEqual([]);
+    });
+  });
+
   it('gradients with respect to the input (finite differences, float64)', () => {
     for (const interpolation of ['nearest', 'bilinear'] as const) {
       const l = L.upSampling2d({ size: [2, 3], interpolation });
