@@ -1,7 +1,8 @@
 /**
  * Full-size torchvision models (resnet18, mobilenet_v2, mobilenet_v3_small, squeezenet1_1,
  * googlenet at 224x224, 1000 classes, seeded random weights) written by
- * `scripts/onnx/export_torch.py --full DIR`, imported with ck.loadOnnx and run on wasm (and
+ * `scripts/onnx/export_torch.py --full DIR` (or those of `export_sweep.py DIR`, named in
+ * CONVKIT_ONNX_FULL_MODELS), imported with ck.loadOnnx and run on wasm (and
  * ts with CONVKIT_ONNX_FULL_TS=1: slow): within 1e-4 of PyTorch's largest |logit|, as the
  * committed reduced fixtures are in test/models/onnx_torch.test.ts. Run explicitly (see
  * ./vitest.full.config.ts); it fails, never skips, when the directory is missing.
@@ -13,7 +14,8 @@ import { loadOnnx } from '../../src/index.js';
 import { compareToBar, readFixture, readOnnxBytes, toChannelsLast } from '../../test/util/onnx_fixtures.js';
 
 const DIR = process.env.CONVKIT_ONNX_FULL_DIR ?? '/tmp/onnx_full';
-const MODELS = ['resnet18', 'mobilenet_v2', 'mobilenet_v3_small', 'squeezenet1_1', 'googlenet'];
+/** The five of `export_torch.py --full`, or CONVKIT_ONNX_FULL_MODELS (a comma list: those of export_sweep.py too). */
+const MODELS = process.env.CONVKIT_ONNX_FULL_MODELS?.split(',') ?? ['resnet18', 'mobilenet_v2', 'mobilenet_v3_small', 'squeezenet1_1', 'googlenet'];
 const BACKENDS = process.env.CONVKIT_ONNX_FULL_TS === '1' ? ['wasm', 'ts'] : ['wasm'];
 
 describe(`full-size torchvision ONNX files in ${DIR}`, () => {
@@ -30,7 +32,9 @@ describe(`full-size torchvision ONNX files in ${DIR}`, () => {
           const model = loadOnnx(readOnnxBytes(DIR, name));
           const t1 = performance.now();
           const x = toChannelsLast(fx.input, fx.inputShape);
-          const y = model.predict(ck.tensor(x.data, x.shape));
+          let y = model.predict(ck.tensor(x.data, x.shape));
+          // outputs of rank 3 or more come channels-last: back to the file's layout to compare
+          if (y.rank >= 3) y = ck.transpose(y, [0, y.rank - 1, ...Array.from({ length: y.rank - 2 }, (_, i) => i + 1)]);
           const got = await y.data();
           const t2 = performance.now();
           const { worst, at, bar } = compareToBar(got, fx.output);
