@@ -67,16 +67,8 @@ export function epilogue_resume(on: bool): void {
   return v;
 }
 
-/** v sigmoid(v) (not inlined: one copy of the exp for every place the epilogue is). */
-function swish4(v: v128): v128 {
-  return f32x4.mul(v, sigmoid_v(v));
-}
-
 // @ts-ignore: decorator
 @inline function apply4(v: v128): v128 {
-  // swish: v sigmoid(v), the Sigmoid kernel's sigmoid_v, so the values are those of the
-  // unfused Sigmoid and Mul kernels
-  if (epiMode == EPILOGUE_MODE_SWISH) return swish4(v);
   if (epiMode != EPILOGUE_MODE_CLAMP) {
     // h = min(max(v / 6 + 0.5, 0), 1): pmax / pmin keep NaN, the + 0 makes -0 +0 (clamp4)
     let h = f32x4.add(f32x4.mul(v, f32x4.splat(<f32>(1.0 / 6.0))), f32x4.splat(0.5));
@@ -89,7 +81,6 @@ function swish4(v: v128): v128 {
 
 // @ts-ignore: decorator
 @inline function apply1(v: f32): f32 {
-  if (epiMode == EPILOGUE_MODE_SWISH) return f32x4.extract_lane(swish4(f32x4.splat(v)), 0);
   if (epiMode != EPILOGUE_MODE_CLAMP) {
     const h = min(max(v * <f32>(1.0 / 6.0) + <f32>0.5, <f32>0), <f32>1);
     return epiMode == EPILOGUE_MODE_HARD_SWISH ? v * h : h;
@@ -105,6 +96,11 @@ function swish4(v: v128): v128 {
 export function epilogue_tile(c: usize, ldcBytes: usize, rows: i32, cols: i32, f0: i32): void {
   const hasBias = epiBias != 0;
   const b = epiBias + (<usize>f0 << 2);
+  if (epiMode == EPILOGUE_MODE_SWISH) {
+    // its own loop: an exp (or a call) inside apply4 would slow every other epilogue's loops
+    swishTile(c, ldcBytes, rows, cols, b, hasBias);
+    return;
+  }
   if (cols == 8 && !epiLeaky && epiMode == EPILOGUE_MODE_CLAMP) {
     // a register tile's width (NR = 8): bias and bounds in registers for all its rows
     const b0 = hasBias ? v128.load(b) : f32x4.splat(0), b1 = hasBias ? v128.load(b, 16) : f32x4.splat(0);
@@ -115,6 +111,12 @@ export function epilogue_tile(c: usize, ldcBytes: usize, rows: i32, cols: i32, f
       v128.store(row, clamp4(f32x4.add(v128.load(row, 16), b1), lo, hi), 16);
       row += ldcBytes;
     }
+    return;
+  }
+  if ((cols & 3) != 0 && ldcBytes == <usize>cols << 2) {
+    // rows back to back (a direct-kernel output row, depthwise pixels): one flat run, so a
+    // width off the vector width (LeNet's 6 filters) is not a scalar tail on every row
+    epilogueFlat(c, rows * cols, cols, b, hasBias);
     return;
   }
   for (let r = 0; r < rows; r++) {
@@ -132,6 +134,68 @@ export function epilogue_tile(c: usize, ldcBytes: usize, rows: i32, cols: i32, f
       if (hasBias) v += load<f32>(b + o);
       store<f32>(row + o, apply1(v));
     }
+  }
+}
+
+/**
+ * Swish, v sigmoid(v) with v = z + bias: the Sigmoid kernel's sigmoid_v, so the values are those of
+ * the unfused Sigmoid and Mul kernels; a row's last cols % 4 values go through one padded vector.
+ */
+function swishTile(c: usize, ldcBytes: usize, rows: i32, cols: i32, b: usize, hasBias: bool): void {
+  for (let r = 0; r < rows; r++) {
+    const row = c + <usize>r * ldcBytes;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const o = <usize>j << 2;
+      let v = v128.load(row + o);
+      if (hasBias) v = f32x4.add(v, v128.load(b + o));
+      v128.store(row + o, f32x4.mul(v, sigmoid_v(v)));
+    }
+    for (; j < cols; j++) {
+      const o = <usize>j << 2;
+      let v = load<f32>(row + o);
+      if (hasBias) v += load<f32>(b + o);
+      const u = f32x4.splat(v);
+      store<f32>(row + o, f32x4.extract_lane(f32x4.mul(u, sigmoid_v(u)), 0));
+    }
+  }
+}
+
+/** The next channel after `ch` of `cols`, wrapping to 0. */
+// @ts-ignore: decorator
+@inline function nextCh(ch: i32, cols: i32): i32 {
+  const n = ch + 1;
+  return n == cols ? 0 : n;
+}
+
+/**
+ * The epilogue on `n` consecutive values whose channel (bias index from `b`) cycles through
+ * `cols`: four at a time, each lane's bias picked by its channel. The same value per element
+ * as epilogue_tile's rows (apply4 and apply1 agree), so the result does not depend on the path.
+ */
+function epilogueFlat(c: usize, n: i32, cols: i32, b: usize, hasBias: bool): void {
+  let ch = 0; // the channel of element i
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = c + (<usize>i << 2);
+    let v = v128.load(at);
+    const c1 = nextCh(ch, cols), c2 = nextCh(c1, cols), c3 = nextCh(c2, cols);
+    if (hasBias) {
+      let bv = f32x4.splat(load<f32>(b + (<usize>ch << 2)));
+      bv = f32x4.replace_lane(bv, 1, load<f32>(b + (<usize>c1 << 2)));
+      bv = f32x4.replace_lane(bv, 2, load<f32>(b + (<usize>c2 << 2)));
+      bv = f32x4.replace_lane(bv, 3, load<f32>(b + (<usize>c3 << 2)));
+      v = f32x4.add(v, bv);
+    }
+    v128.store(at, apply4(v));
+    ch = nextCh(c3, cols);
+  }
+  for (; i < n; i++) {
+    const at = c + (<usize>i << 2);
+    let v = load<f32>(at);
+    if (hasBias) v += load<f32>(b + (<usize>ch << 2));
+    store<f32>(at, apply1(v));
+    ch = nextCh(ch, cols);
   }
 }
 
