@@ -15,7 +15,10 @@
  * (every update, from an optimiser, setWeights or loading, goes through `assign`, which
  * gives a weight a new storage); the graph frees them when its model is disposed.
  * Results equal the unfused graph's up to float32 rounding of the folded weights (about
- * 1e-7 relative). Training, and any call that records gradients, runs the layers as they are.
+ * 1e-7 relative). A channel Concatenate whose inputs are all such convolutions, read by
+ * nothing else, runs as one conv2dConcat (FusedConv2DConcat): each convolution writes into
+ * its slice of the result, so the concatenation copies nothing (SqueezeNet, GoogLeNet).
+ * Training, and any call that records gradients, runs the layers as they are.
  */
 import { add, div, mul, sqrt, sub } from '../ops/elementwise.js';
 import { conv2d, conv2dConcat, depthwiseConv2d, type Conv2DOptions } from '../ops/conv.js';
