@@ -26,6 +26,7 @@ import { matmul } from '../../ops/matmul.js';
 import { conv1d, conv2d, conv3d } from '../../ops/conv.js';
 import { avgPool1d, avgPool2d, avgPool3d, maxPool1d, maxPool2d, maxPool3d } from '../../ops/pool.js';
 import { elu, relu, sigmoid, softplus, tanh, logSoftmax, softmax } from '../../ops/activation.js';
+import { shapesEqual } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import {
   type GCtx, type GVal, type GraphOp, SUPPORTED_DT, T, binary, broadcastShape, fitTo, fl, floatIn, fmt, fromOnnxTensor,
@@ -618,7 +619,7 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
         // a Linear layer on [..., M, K]: one GEMM of all the rows, B never copied per batch
         y = reshape(matmul(reshape(at, [B * M, K]), bt), [...batch, M, N]);
       } else {
-        const to = (t: Tensor, s: number[]) => (t.shape.length === s.length && t.shape.every((d, i) => d === s[i]) ? t : broadcastTo(t, s));
+        const to = (t: Tensor, s: number[]) => (shapesEqual(t.shape, s) ? t : broadcastTo(t, s));
         const a3 = reshape(to(at, [...batch, M, K]), [B, M, K]), b3 = reshape(to(bt, [...batch, K, N]), [B, K, N]);
         y = reshape(matmul(a3, b3), [...batch, M, N]);
       }
