@@ -62,7 +62,7 @@ export function parseIdx(bytes: Uint8Array, file = '<IDX bytes>'): IdxArray {
   let data: IdxData;
   switch (type) {
     case 'uint8': data = new Uint8Array(body); break; // a copy, independent of the file buffer
-    case 'int8': data = new Int8Array(body.slice().buffer); break;
+    case 'int8': data = new Int8Array(new Uint8Array(body).buffer); break; // a copy: a Node Buffer's slice() is a view of its pool
     default: {
       data = type === 'int16' ? new Int16Array(count) : type === 'int32' ? new Int32Array(count) : type === 'float32' ? new Float32Array(count) : new Float64Array(count);
       const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);

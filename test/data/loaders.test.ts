@@ -55,6 +55,15 @@ describe('IDX parser', () => {
       expect(a.dims).toEqual([2, 3]);
       expect(Array.from(a.data)).toEqual([...c.data]);
     }
+    // a Node Buffer inside a larger pool (readFileSync, Buffer.from) reads the same, as a copy
+    for (const c of cases) {
+      const bytes = encodeIdx({ dims: [2, 3], type: c.type, data: c.data });
+      const pool = Buffer.alloc(bytes.length + 11, 0xee);
+      pool.set(bytes, 5);
+      const a = parseIdx(pool.subarray(5, 5 + bytes.length), 'x.idx');
+      pool.fill(0);
+      expect(Array.from(a.data)).toEqual([...c.data]);
+    }
     // Header bytes are exactly the documented format: 00 00 08 03, then big-endian sizes.
     const h = encodeIdx({ dims: [1, 2, 258], data: new Uint8Array(516) });
     expect(Array.from(h.subarray(0, 16))).toEqual([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 1, 2]);

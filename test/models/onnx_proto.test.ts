@@ -35,6 +35,20 @@ describe('ONNX protobuf codec', () => {
     expect(m.graph.inputs[0].elemType).toBe(ONNX_DTYPE.FLOAT);
   });
 
+  it('a Node Buffer at any offset of its pool decodes the same (readFileSync hands one over; its slice() is a view)', () => {
+    const m = decodeOnnxModel(bytes);
+    for (const at of [0, 1, 13, 4096]) {
+      const pool = Buffer.alloc(at + bytes.length + 7, 0xee);
+      pool.set(bytes, at);
+      const view = pool.subarray(at, at + bytes.length);
+      const again = decodeOnnxModel(view);
+      expect(again).toEqual(m);
+      // the values are copies: writing over the pool afterwards changes nothing
+      pool.fill(0);
+      expect(Array.from(again.graph.initializers.find((t) => t.name === 'w')!.data)).toEqual(want.w.map(Math.fround));
+    }
+  });
+
   it('encode then decode is the identity on the decoded model', () => {
     const m = decodeOnnxModel(bytes);
     const again = decodeOnnxModel(encodeOnnxModel(m));

@@ -113,7 +113,11 @@ function sizeOfDims(dims: readonly number[]): number {
 /** Whether this host stores typed arrays little-endian, as raw_data is. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Values of raw_data, little-endian, as the kept array type. */
+/**
+ * Values of raw_data, little-endian, as the kept array type. Copies go through
+ * `new Uint8Array(raw)`: when the model came as a Node Buffer, `raw` is one too, and a
+ * Buffer's `slice()` is a view of its whole pool, not a copy.
+ */
 function fromRaw(raw: Uint8Array, dataType: number, n: number, name: string): OnnxData {
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const need = (bytes: number) => {
@@ -123,8 +127,8 @@ function fromRaw(raw: Uint8Array, dataType: number, n: number, name: string): On
   };
   switch (dataType) {
     // little-endian hosts (all that run convkit in practice) copy the bytes as they are
-    case ONNX_DTYPE.FLOAT: { need(4); if (LITTLE_ENDIAN) return new Float32Array(raw.slice().buffer); const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = dv.getFloat32(i * 4, true); return a; }
-    case ONNX_DTYPE.DOUBLE: { need(8); if (LITTLE_ENDIAN) return new Float64Array(raw.slice().buffer); const a = new Float64Array(n); for (let i = 0; i < n; i++) a[i] = dv.getFloat64(i * 8, true); return a; }
+    case ONNX_DTYPE.FLOAT: { need(4); if (LITTLE_ENDIAN) return new Float32Array(new Uint8Array(raw).buffer); const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = dv.getFloat32(i * 4, true); return a; }
+    case ONNX_DTYPE.DOUBLE: { need(8); if (LITTLE_ENDIAN) return new Float64Array(new Uint8Array(raw).buffer); const a = new Float64Array(n); for (let i = 0; i < n; i++) a[i] = dv.getFloat64(i * 8, true); return a; }
     case ONNX_DTYPE.FLOAT16: { need(2); const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = halfToFloat(dv.getUint16(i * 2, true)); return a; }
     case ONNX_DTYPE.BFLOAT16: { need(2); const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = new Float32Array(new Uint32Array([dv.getUint16(i * 2, true) << 16]).buffer)[0]; return a; }
     case ONNX_DTYPE.INT64: {
