@@ -57,45 +57,12 @@ if not glob.glob(os.path.join(DATA, 'node', '*')):
     sys.argv = ['backend-test-tools', 'generate-data', '-o', DATA]
     cmd_tools.main()
 
-blob = bytearray()
+sys.path.insert(0, os.path.join(ROOT, 'scripts', 'onnx'))
+from case_store import Store, elem_of, read_pb  # noqa: E402
 
-
-def put(arr, store):
-    off = len(blob)
-    blob.extend(np.ascontiguousarray(arr.ravel(), dtype={'f32': '<f4', 'f64': '<f8', 'i32': '<i4'}[store]).tobytes())
-    while len(blob) % 8:
-        blob.append(0)
-    return off
-
-
-def tensor_entry(name, elem, a):
-    """A stored tensor: elem is the ONNX element type the model declares."""
-    if elem == TensorProto.BFLOAT16 and a.dtype == np.uint16:  # the generator stores bfloat16 as its bits
-        a = (a.astype(np.uint32) << 16).view(np.float32)
-    if a.dtype.kind == 'f':
-        store = 'f64' if a.dtype == np.float64 else 'f32'
-    elif a.dtype.kind in 'iub':
-        v = a.astype(np.int64)
-        store = 'i32' if (v.size == 0 or (v.min() >= -2**31 and v.max() < 2**31)) else 'f64'
-        a = v
-    else:
-        return None
-    return {'name': name, 'elemType': int(elem), 'shape': [int(d) for d in a.shape], 'store': store, 'offset': put(a, store), 'count': int(a.size)}
-
-
-def elem_of(vi):
-    t = vi.type
-    return t.tensor_type.elem_type if t.HasField('tensor_type') else 0
-
-
-def read_pb(path):
-    t = onnx.TensorProto()
-    with open(path, 'rb') as f:
-        t.ParseFromString(f.read())
-    try:
-        return nh.to_array(t)
-    except Exception:
-        return None
+store = Store()
+blob = store.blob
+tensor_entry = store.tensor_entry
 
 
 def regenerated_pool_3d(kind):

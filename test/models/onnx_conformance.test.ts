@@ -19,28 +19,16 @@ import * as ck from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { readdirSync } from 'node:fs';
 import { compareToBar, readFixture, readOnnxBytes } from '../util/onnx_fixtures.js';
+import { CaseStore, type Stored, type StoredModel } from '../util/onnx_cases.js';
 import { F, OnnxBuilder, randArray } from '../util/onnx_build.js';
 import { openWebGPU } from '../util/webgpu.js';
 
 const { loadOnnx, OnnxImportError, OnnxGraphModel } = ck;
 
 const DIR = fileURLToPath(new URL('../fixtures/onnx/conformance/', import.meta.url));
-interface Stored { name: string; elemType: number; shape: number[]; store: 'f32' | 'f64' | 'i32'; offset: number; count: number }
-interface Case { name: string; opset: number; ops: string[]; issueOps: boolean; model: { offset: number; length: number }; inputs: Stored[] | null; outputs: Stored[] | null; note?: string }
+interface Case { name: string; opset: number; ops: string[]; issueOps: boolean; model: StoredModel; inputs: Stored[] | null; outputs: Stored[] | null; note?: string }
 const META = JSON.parse(readFileSync(DIR + 'cases.json', 'utf8')) as { onnx: string; cases: Case[] };
-const BIN = readFileSync(DIR + 'cases.bin');
-const bytesOf = (c: Case) => new Uint8Array(BIN.buffer, BIN.byteOffset + c.model.offset, c.model.length).slice();
-function valuesOf(s: Stored): Float64Array {
-  const buf = BIN.buffer.slice(BIN.byteOffset + s.offset, BIN.byteOffset + s.offset + s.count * (s.store === 'f64' ? 8 : 4));
-  return Float64Array.from(s.store === 'f32' ? new Float32Array(buf) : s.store === 'f64' ? new Float64Array(buf) : new Int32Array(buf));
-}
-const FLOAT_TYPES = new Set([1, 10, 11, 16]); // float, float16, double, bfloat16
-function tensorOf(s: Stored): Tensor {
-  const v = valuesOf(s);
-  if (s.elemType === 11) return ck.tensor(v, s.shape, 'float64');
-  if (FLOAT_TYPES.has(s.elemType)) return ck.tensor(Float32Array.from(v), s.shape, 'float32');
-  return s.store === 'f64' ? ck.tensor(v, s.shape, 'float64') : ck.tensor(Int32Array.from(v), s.shape, 'int32');
-}
+const STORE = new CaseStore(DIR + 'cases.bin');
 
 /**
  * Cases convkit refuses, with why. Each must throw OnnxImportError; a case passing or
@@ -71,18 +59,6 @@ const REFUSED: Record<string, string> = {
   test_scatternd_multiply: "ScatterND reduction 'mul'",
 };
 
-function matches(name: string, shape: readonly number[], g: ArrayLike<number>, want: Stored): string | null {
-  if (JSON.stringify(shape) !== JSON.stringify(want.shape)) return `${name}: shape [${shape}] expected [${want.shape}]`;
-  const e = valuesOf(want);
-  const exact = !FLOAT_TYPES.has(want.elemType);
-  for (let i = 0; i < e.length; i++) {
-    const a = g[i], b = e[i];
-    if (Number.isNaN(b) ? Number.isNaN(a) : exact ? a === b : a === b || Math.abs(a - b) <= 1e-4 + 1e-3 * Math.abs(b)) continue;
-    return `${name}[${i}] = ${a}, expected ${b}`;
-  }
-  return null;
-}
-
 describe('ONNX conformance fixture', () => {
   it(`holds the node cases of ONNX ${META.onnx} for the issue's operators, with every refusal among them`, () => {
     expect(META.cases.length).toBeGreaterThan(700);
@@ -106,9 +82,9 @@ async function runCases(): Promise<{ wrong: string[]; passed: number }> {
     let result: Tensor[] | null = null;
     let error: unknown = null;
     try {
-      const m = loadOnnx(bytesOf(c), { channelsLast: false, name: c.name });
+      const m = loadOnnx(STORE.model(c.model), { channelsLast: false, name: c.name });
       if (c.inputs) {
-        const xs = ck.withBackend('ts', () => c.inputs!.map(tensorOf));
+        const xs = ck.withBackend('ts', () => c.inputs!.map((s) => STORE.tensor(s)));
         result = m.predictAll(xs.length === 1 ? xs[0] : xs);
       } else if (!refused) wrong.push(`${c.name}: no stored inputs`);
     } catch (e) {
@@ -122,7 +98,7 @@ async function runCases(): Promise<{ wrong: string[]; passed: number }> {
     if (!result) continue;
     let bad: string | null = null;
     for (const [i, o] of c.outputs!.entries()) {
-      bad = result[i] ? matches(`${c.name} output ${i}`, result[i].shape, await result[i].data(), o) : `${c.name}: output ${i} missing`;
+      bad = result[i] ? STORE.mismatch(`${c.name} output ${i}`, result[i].shape, await result[i].data(), o) : `${c.name}: output ${i} missing`;
       if (bad) break;
     }
     if (bad) wrong.push(bad);

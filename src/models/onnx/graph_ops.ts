@@ -30,7 +30,7 @@ import { shapesEqual } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import {
   type GCtx, type GVal, type GraphOp, SUPPORTED_DT, T, binary, broadcastShape, fitTo, fl, floatIn, fmt, fromOnnxTensor,
-  holdFloat, intsIn, isFloatDt, jsMap, legacyBroadcast, mk, need, normAxis, nums, prod, reduceOp, sameFloat,
+  holdFloat, intsIn, isFloatDt, jsMap, mk, operandB, need, normAxis, nums, prod, reduceOp, sameFloat,
   scalarIn, softmaxLike, take, unaryF,
 } from './graph_values.js';
 import { MORE_OPS } from './graph_ops_more.js';
@@ -501,9 +501,8 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
   /** Pow: Y = X ^ B; Y has X's type (B may be another numeric type). */
   Pow: {
     attrs: ['broadcast', 'axis'],
-    check: legacyBroadcast,
     run: (ctx, ins) => {
-      const x = need(ctx, ins[0], 0, 'X'), b = need(ctx, ins[1], 1, 'Y');
+      const x = need(ctx, ins[0], 0, 'X'), b = operandB(ctx, x, need(ctx, ins[1], 1, 'Y'));
       if (!isFloatDt(x.dt)) return [jsMap(ctx, [x, b], x.dt, (p, q) => Math.pow(p, q))];
       const e = isFloatDt(b.dt) ? b.t : cast(b.t, x.t.dtype);
       broadcastShape(ctx, x.t.shape, e.shape);
@@ -537,7 +536,11 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
     attrs: ['consumed_inputs'],
     run: (ctx, ins) => {
       const x = floatIn(ctx, ins[0], 0, 'X'), s = floatIn(ctx, ins[1], 1, 'slope');
-      const [xt, st] = sameFloat(x, s);
+      const [xt, s0] = sameFloat(x, s);
+      // A slope [C] on [N, C, ...] is one per channel before opset 7 (PRelu-1/6: "one slope, or
+      // one per channel"), and from opset 7 on where NumPy broadcasting fails (as ONNX's reference does).
+      const perChannel = s0.rank === 1 && xt.rank > 2 && s0.shape[0] === xt.shape[1] && s0.shape[0] !== 1 && (ctx.opset < 7 || xt.shape[xt.rank - 1] !== s0.shape[0]);
+      const st = perChannel ? reshape(s0, [s0.shape[0], ...new Array(xt.rank - 2).fill(1)]) : s0;
       broadcastShape(ctx, xt.shape, st.shape);
       return [fl(add(relu(xt), mul(minimum(xt, 0), st)), x.dt)];
     },
@@ -846,9 +849,8 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
   /** Equal: elementwise A == B as bool. */
   Equal: {
     attrs: ['broadcast', 'axis'],
-    check: legacyBroadcast,
     run: (ctx, ins) => {
-      const a = need(ctx, ins[0], 0, 'A'), b = need(ctx, ins[1], 1, 'B');
+      const a = need(ctx, ins[0], 0, 'A'), b = operandB(ctx, a, need(ctx, ins[1], 1, 'B'));
       if (!isFloatDt(a.dt) || !isFloatDt(b.dt)) return [jsMap(ctx, [a, b], T.BOOL, (p, q) => (p === q ? 1 : 0))];
       const y = equal(...sameFloat(a, b));
       return [{ t: cast(y, 'int32'), dt: T.BOOL }];
@@ -884,7 +886,7 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
  * Squeeze/Unsqueeze/Reduce/Clip). An op missing here is refused in a file of opset < 7.
  */
 export const OLD_OPSET_OK = new Set([
-  'Abs', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Sqrt', 'Neg', 'Exp', 'Log', 'Reciprocal', 'Relu', 'LeakyRelu', 'Elu', 'Selu', 'Sigmoid',
+  'Abs', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Sqrt', 'Neg', 'Exp', 'Log', 'Reciprocal', 'Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Sigmoid',
   'HardSigmoid', 'Tanh', 'Softplus', 'Softmax', 'LogSoftmax', 'Clip', 'Conv', 'ConvTranspose', 'AveragePool', 'MaxPool', 'GlobalAveragePool',
   'GlobalMaxPool', 'InstanceNormalization', 'LRN', 'Identity', 'Flatten', 'Reshape', 'Transpose', 'Concat', 'Split', 'Slice', 'Pad',
   'Squeeze', 'Unsqueeze', 'Constant', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'Shape', 'Gather', 'Cast', 'MatMul', 'Gemm', 'Dropout', 'BatchNormalization',
@@ -934,7 +936,7 @@ export function graphNodeProblem(n: OnnxNode, opset: number): string | null {
 export function legacyProblem(n: OnnxNode, opset: number, layers = false): string | null {
   if (!OLD_OPSET_OK.has(n.opType)) return `${n.opType} at opset ${opset} has semantics convkit does not implement (it changed at opset 7 or later); re-export with opset >= 7`;
   const a = (name: string) => n.attributes.find((x) => x.name === name);
-  if (a('broadcast')?.i === 1 && a('axis')) return "attribute 'axis' (opset < 7 broadcasting aligned at an axis) is not supported; re-export with opset >= 7";
+  if (layers && a('broadcast')?.i === 1 && a('axis')) return "attribute 'axis' (opset < 7 broadcasting aligned at an axis) is read by the graph interpreter only; use mode graph or auto";
   if ((n.opType === 'BatchNormalization' || n.opType === 'Dropout') && (a('is_test')?.i ?? 0) !== 1) {
     return `is_test = 0 (training behaviour, the default before opset 7) is not supported; re-export with opset >= 7 or set is_test = 1`;
   }

@@ -18,7 +18,7 @@ import { relu, logSoftmax } from '../../ops/activation.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import {
   type GCtx, type GVal, type GraphOp, SUPPORTED_DT, T, broadcastShape, fl, floatIn, fmt, intsIn, isFloatDt, jsMap,
-  legacyBroadcast, mk, need, normAxis, nums, prod, reduceOp, sameFloat, scalarIn, softmaxLike, take, unaryF,
+  mk, operandB, need, normAxis, nums, prod, reduceOp, sameFloat, scalarIn, softmaxLike, take, unaryF,
 } from './graph_values.js';
 
 /**
@@ -113,9 +113,8 @@ function scatterElements(): GraphOp {
 function compare(opF: (a: Tensor, b: Tensor) => Tensor, opI: (a: number, b: number) => boolean): GraphOp {
   return {
     attrs: ['broadcast', 'axis'],
-    check: legacyBroadcast,
     run: (ctx, ins) => {
-      const a = need(ctx, ins[0], 0, 'A'), b = need(ctx, ins[1], 1, 'B');
+      const a = need(ctx, ins[0], 0, 'A'), b = operandB(ctx, a, need(ctx, ins[1], 1, 'B'));
       if (!isFloatDt(a.dt) || !isFloatDt(b.dt)) return [jsMap(ctx, [a, b], T.BOOL, (p, q) => (opI(p, q) ? 1 : 0))];
       return [{ t: cast(opF(...sameFloat(a, b)), 'int32'), dt: T.BOOL }];
     },
@@ -129,9 +128,8 @@ function boolIn(ctx: GCtx, v: GVal | undefined, i: number): Tensor {
 function logic(f: (a: Tensor, b: Tensor) => Tensor): GraphOp {
   return {
     attrs: ['broadcast', 'axis'],
-    check: legacyBroadcast,
     run: (ctx, ins) => {
-      const a = boolIn(ctx, ins[0], 0), b = boolIn(ctx, ins[1], 1);
+      const a = boolIn(ctx, ins[0], 0), b = boolIn(ctx, ctx.opset < 7 ? operandB(ctx, need(ctx, ins[0], 0, 'A'), need(ctx, ins[1], 1, 'B')) : ins[1], 1);
       broadcastShape(ctx, a.shape, b.shape);
       return [{ t: f(a, b), dt: T.BOOL }];
     },

@@ -13,6 +13,7 @@ import { withBackend } from '../../registry/backends.js';
 import { abs, cast, log, mul, sqrt } from '../../ops/elementwise.js';
 import { logSumExp, max, mean, min, sum } from '../../ops/reduce.js';
 import { gather, reshape, slice } from '../../ops/shape.js';
+import { shapesEqual } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
 export const T = ONNX_DTYPE;
@@ -167,20 +168,36 @@ export function sameFloat(a: GVal, b: GVal): [Tensor, Tensor] {
 export function binary(opF: (a: Tensor, b: Tensor) => Tensor, opI: (a: number, b: number) => number): GraphOp {
   return {
     attrs: ['broadcast', 'axis', 'consumed_inputs'],
-    check: legacyBroadcast,
     run: (ctx, ins) => {
       const a = need(ctx, ins[0], 0, 'A'), b = need(ctx, ins[1], 1, 'B');
       if (isFloatDt(a.dt) !== isFloatDt(b.dt)) ctx.fail(`inputs have element types ${onnxDtypeName(a.dt)} and ${onnxDtypeName(b.dt)}; ONNX requires one type`);
-      if (!isFloatDt(a.dt)) return [jsMap(ctx, [a, b], a.dt, opI)];
-      broadcastShape(ctx, a.t.shape, b.t.shape);
-      return [fl(opF(...sameFloat(a, b)), a.dt)];
+      const bb = operandB(ctx, a, b);
+      if (!isFloatDt(a.dt)) return [jsMap(ctx, [a, bb], a.dt, opI)];
+      broadcastShape(ctx, a.t.shape, bb.t.shape);
+      return [fl(opF(...sameFloat(a, bb)), a.dt)];
     },
   };
 }
-/** Opset < 7 arithmetic: 'broadcast' with an 'axis' aligns B at that axis, which NumPy broadcasting does not do. */
-export function legacyBroadcast(n: OnnxNode): string | null {
-  if (attr(n, 'axis') !== undefined) return "attribute 'axis' (opset < 7 broadcasting aligned at an axis) is not supported; re-export with opset >= 7";
-  return null;
+/**
+ * Opset < 7 broadcasting ('broadcast' = 1): B's shape is a run of A's axes starting at 'axis'
+ * (default: A's last axes), where a dimension of B may also be 1. B is reshaped to A's rank
+ * with ones around that run, so that NumPy broadcasting then computes the same thing.
+ * Without 'broadcast' the shapes must be equal. From opset 7 on, B as it is (NumPy broadcasting).
+ */
+export function operandB(ctx: GCtx, a: GVal, b: GVal): GVal {
+  if (ctx.opset >= 7) return b;
+  const sa = a.t.shape, sb = b.t.shape;
+  if (attrInt(ctx.node, 'broadcast', 0) !== 1) {
+    if (!shapesEqual(sa, sb)) ctx.fail(`shapes ${fmt(sa)} and ${fmt(sb)} differ and 'broadcast' is not set (before opset 7 only equal shapes combine without it)`);
+    return b;
+  }
+  const scalar = sb.length === 0 || (sb.length === 1 && sb[0] === 1);
+  if (scalar) return b;
+  const axis = attr(ctx.node, 'axis') !== undefined ? normAxis(ctx, attrInt(ctx.node, 'axis', 0), sa.length) : sa.length - sb.length;
+  if (axis < 0 || axis + sb.length > sa.length || sb.some((d, i) => d !== 1 && d !== sa[axis + i])) {
+    ctx.fail(`B of shape ${fmt(sb)} does not match A's axes from ${axis} (A has shape ${fmt(sa)}; opset < 7 broadcasting)`);
+  }
+  return { t: reshape(b.t, [...new Array(axis).fill(1), ...sb, ...new Array(sa.length - axis - sb.length).fill(1)]), dt: b.dt };
 }
 
 export function unaryF(f: (x: Tensor, n: OnnxNode) => Tensor, attrs: string[] = [], intF?: (x: number) => number): GraphOp {

@@ -972,7 +972,9 @@ export const HANDLERS: Record<string, Handler> = {
       const c = r >= 2 ? (xl[1] as number) : 1;
       const n = prod(slope.shape);
       // PyTorch: one slope ([1]) or one per channel ([C] on [N, C], [C, 1, 1] on [N, C, H, W]).
-      const perChannel = n === c && slope.shape.filter((d) => d !== 1).length <= 1 && (slope.shape.length === r - 1 || slope.shape.length === 1 && r === 2 || n === 1);
+      // Before opset 7 (PRelu-1/6), and from 7 on where NumPy broadcasting fails (ONNX's reference evaluator): [C] on [N, C, ...].
+      const legacy = slope.shape.length === 1 && r > 2 && (ctx.opset < 7 || xl[r - 1] !== n);
+      const perChannel = n === c && slope.shape.filter((d) => d !== 1).length <= 1 && (slope.shape.length === r - 1 || slope.shape.length === 1 && r === 2 || n === 1 || legacy);
       if (!(n === 1 || perChannel)) ctx.fail(`slope of shape ${fmt(slope.shape)}: only one slope or one per channel (${c}) is supported`);
       const xt = held(ctx, x, cl(r));
       const { layer, y } = ctx.add((nm) => new PReLU({ name: nm }), xt);

@@ -1,0 +1,128 @@
+/**
+ * ONNX's own model-level test cases (scripts/make-onnx-model-cases.py writes them into
+ * test/fixtures/onnx/conformance/models.{json,bin}; Apache-2.0): PyTorch modules and operators
+ * exported at opsets 6 to 12 (legacy broadcasting, PRelu-6, Conv1d/3d, ...), small hand-written
+ * models, and the "light" classic CNNs (AlexNet, DenseNet-121, Inception v1/v2, ResNet-50,
+ * ShuffleNet, SqueezeNet, VGG-19, ZFNet-512, their weights made by ConstantOfShape). Each runs
+ * through loadOnnx(bytes, { channelsLast: false }) with the bytes as a Node Buffer view, as
+ * readFileSync gives them, and must match ONNX's expected outputs (rtol 1e-3, atol 1e-5), or be
+ * a listed refusal that throws OnnxImportError. The light models run on wasm (on ts and
+ * SwiftShader they take minutes: CONVKIT_ONNX_LIGHT_ALL=1 runs them on every backend).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as ck from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+import { decodeOnnxModel } from '../../src/models/onnx/proto.js';
+import { CaseStore, type Stored, type StoredModel } from '../util/onnx_cases.js';
+import { openWebGPU } from '../util/webgpu.js';
+
+const { loadOnnx, OnnxImportError } = ck;
+
+const DIR = fileURLToPath(new URL('../fixtures/onnx/conformance/', import.meta.url));
+interface Case { name: string; kind: string; opset: number; domains: string[]; ops: string[]; model: StoredModel; inputs: Stored[] | 'arange' | null; outputs: Stored[] | null }
+const META = JSON.parse(readFileSync(DIR + 'models.json', 'utf8')) as { omitted: string[]; cases: Case[] };
+const STORE = new CaseStore(DIR + 'models.bin');
+
+/** Cases convkit refuses, with why: each must throw OnnxImportError, never give a number. */
+const REFUSED: Record<string, string> = {
+  test_gradient_of_add: "the training domain's Gradient operator",
+  test_gradient_of_add_and_mul: "the training domain's Gradient operator",
+  test_strnorm_model_monday_casesensintive_lower: 'string tensors (StringNormalizer)',
+  test_strnorm_model_monday_casesensintive_nochangecase: 'string tensors (StringNormalizer)',
+  test_strnorm_model_monday_casesensintive_upper: 'string tensors (StringNormalizer)',
+  test_strnorm_model_monday_empty_output: 'string tensors (StringNormalizer)',
+  test_strnorm_model_monday_insensintive_upper_twodim: 'string tensors (StringNormalizer)',
+  test_strnorm_model_nostopwords_nochangecase: 'string tensors (StringNormalizer)',
+};
+for (let i = 1; i <= 8; i++) REFUSED[`test_sequence_model${i}`] = 'sequence values (SequenceConstruct, SplitToSequence, ...)';
+
+/** ONNX's runner feeds a light model arange(n) / n, in float32, reshaped to its input's declared shape (unknown dims 1). */
+function arangeInput(bytes: Uint8Array): Tensor {
+  const m = decodeOnnxModel(bytes);
+  const inits = new Set(m.graph.initializers.map((t) => t.name));
+  const x = m.graph.inputs.find((v) => !inits.has(v.name))!;
+  const shape = x.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+  const n = shape.reduce((a, b) => a * b, 1);
+  return ck.tensor(Float32Array.from({ length: n }, (_, i) => Math.fround(i / n)), shape);
+}
+
+async function runCases(cases: Case[]): Promise<{ wrong: string[]; passed: number }> {
+  const wrong: string[] = [];
+  let passed = 0;
+  for (const c of cases) {
+    const refused = REFUSED[c.name];
+    let result: Tensor[] | null = null;
+    let error: unknown = null;
+    try {
+      const bytes = STORE.model(c.model);
+      const m = loadOnnx(bytes, { channelsLast: false, name: c.name });
+      if (c.inputs) {
+        const inputs = c.inputs;
+        const xs = ck.withBackend('ts', () => (inputs === 'arange' ? [arangeInput(bytes)] : inputs.map((s) => STORE.tensor(s))));
+        result = m.predictAll(xs.length === 1 ? xs[0] : xs);
+      } else if (!refused) wrong.push(`${c.name}: no stored inputs`);
+    } catch (e) {
+      error = e;
+    }
+    if (refused) {
+      if (!(error instanceof OnnxImportError)) wrong.push(`${c.name}: expected a refusal (${refused}), got ${error ? String(error) : 'a result'}`);
+      continue;
+    }
+    if (error) { wrong.push(`${c.name}: ${String((error as Error).message).split('\n')[0]}`); continue; }
+    if (!result) continue;
+    let bad: string | null = null;
+    for (const [i, o] of c.outputs!.entries()) {
+      bad = result[i] ? STORE.mismatch(`${c.name} output ${i}`, result[i].shape, await result[i].data(), o, 1e-5) : `${c.name}: output ${i} missing`;
+      if (bad) break;
+    }
+    if (bad) wrong.push(bad);
+    else passed++;
+    for (const t of result) t.dispose();
+  }
+  return { wrong, passed };
+}
+
+describe('ONNX model test cases: the fixture', () => {
+  it('holds the four kinds, every refusal among them, and data for every case that is not refused', () => {
+    const kinds = new Map<string, number>();
+    for (const c of META.cases) kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
+    expect(Object.fromEntries(kinds)).toEqual({ 'pytorch-converted': 80, 'pytorch-operator': 34, simple: 23, light: 9 });
+    const names = new Set(META.cases.map((c) => c.name));
+    for (const r of Object.keys(REFUSED)) expect(names.has(r), r).toBe(true);
+    for (const c of META.cases) if (!c.inputs || !c.outputs) expect(REFUSED[c.name], `${c.name} has no stored data`).toBeDefined();
+  });
+});
+
+const lightEverywhere = process.env.CONVKIT_ONNX_LIGHT_ALL === '1';
+for (const backend of ['ts', 'wasm', 'webgpu']) {
+  describe(`ONNX model test cases [${backend}]`, () => {
+    let prev = 'ts';
+    let gpu = { ok: true, reason: '' };
+    beforeAll(async () => {
+      prev = ck.getBackend();
+      if (backend === 'webgpu') gpu = await openWebGPU(); // SwiftShader where no GPU is present
+      if (gpu.ok) await ck.setBackend(backend);
+    });
+    afterAll(async () => {
+      await ck.setBackend(prev);
+    });
+
+    it('the PyTorch exports (opsets 6 to 12) and the simple models match ONNX, or are listed refusals', async (ctx) => {
+      if (!gpu.ok) ctx.skip(`webgpu: ${gpu.reason}`);
+      const cases = META.cases.filter((c) => c.kind !== 'light');
+      const { wrong, passed } = await runCases(cases);
+      expect(wrong).toEqual([]);
+      expect(passed).toBe(cases.length - Object.keys(REFUSED).length);
+    }, 180_000);
+
+    it.runIf(backend === 'wasm' || lightEverywhere)('the light classic CNNs match ONNX', async (ctx) => {
+      if (!gpu.ok) ctx.skip(`webgpu: ${gpu.reason}`);
+      const cases = META.cases.filter((c) => c.kind === 'light');
+      const { wrong, passed } = await runCases(cases);
+      expect(wrong).toEqual([]);
+      expect(passed).toBe(9);
+    }, 600_000);
+  });
+}
