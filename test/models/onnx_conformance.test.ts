@@ -53,10 +53,6 @@ const REFUSED: Record<string, string> = {
   test_training_dropout_default: 'training_mode true, ratio 0.5',
   test_training_dropout_default_mask: 'training_mode true, ratio 0.5',
   test_training_dropout_mask: 'training_mode true, ratio 0.75',
-  // Scatter with a reduction (opset 16): only reduction 'none' is implemented.
-  test_scatter_elements_with_duplicate_indices: "ScatterElements reduction 'add'",
-  test_scatternd_add: "ScatterND reduction 'add'",
-  test_scatternd_multiply: "ScatterND reduction 'mul'",
 };
 
 describe('ONNX conformance fixture', () => {

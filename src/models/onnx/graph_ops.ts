@@ -327,12 +327,25 @@ function sliceIndices(start: number, end: number, step: number, dim: number): nu
   for (let i = start; step > 0 ? i < end : i > end; i += step) out.push(i);
   return out;
 }
-/** Pad (constant, reflect, edge); negative pads crop. */
+/** Pad (constant, reflect, edge; wrap from opset 19); negative pads crop; opset 18's axes input pads only those axes. */
 function padRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
   const n = ctx.node;
   const x = need(ctx, ins[0], 0, 'data');
   const r = x.t.rank;
-  const pads = attr(n, 'pads')?.ints ?? attr(n, 'paddings')?.ints ?? intsIn(ctx, ins[1], 1, 'pads');
+  let pads = attr(n, 'pads')?.ints ?? attr(n, 'paddings')?.ints ?? intsIn(ctx, ins[1], 1, 'pads');
+  const axes = ctx.opset >= 18 && ins[3] ? intsIn(ctx, ins[3], 3, 'axes')! : null;
+  if (axes && pads) {
+    if (pads.length !== 2 * axes.length) ctx.fail(`pads has ${pads.length} entries; expected ${2 * axes.length} (begin and end of each of the ${axes.length} axes ${fmt(axes)})`);
+    const full = new Array<number>(2 * r).fill(0), seen = new Set<number>();
+    axes.forEach((a, i) => {
+      const ax = normAxis(ctx, a, r, 'axes');
+      if (seen.has(ax)) ctx.fail(`axes ${fmt(axes)} repeats axis ${ax}`);
+      seen.add(ax);
+      full[ax] = pads![i];
+      full[ax + r] = pads![i + axes.length];
+    });
+    pads = full;
+  }
   if (!pads || pads.length !== 2 * r) ctx.fail(`pads has ${pads?.length ?? 0} entries; expected ${2 * r} (begin and end of each axis)`);
   const mode = attrString(n, 'mode', 'constant');
   const value = attr(n, 'value')?.f ?? scalarIn(ctx, ins[2], 2, 'constant_value') ?? 0;
@@ -351,6 +364,7 @@ function padRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
       const idx = Array.from({ length: L + b + e }, (_, i) => {
         const j = i - b;
         if (mode === 'edge') return Math.min(Math.max(j, 0), L - 1);
+        if (mode === 'wrap') return ((j % L) + L) % L;
         return j < 0 ? -j : j >= L ? 2 * (L - 1) - j : j;
       });
       y = take(y, idx, a);
@@ -745,7 +759,7 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
       return [{ t: y === x.t ? reshape(y, y.shape) : y, dt: x.dt }];
     },
   },
-  Pad: { attrs: ['mode', 'pads', 'value', 'paddings'], check: (n) => (['constant', 'reflect', 'edge'].includes(attrString(n, 'mode', 'constant')) ? null : `mode '${attrString(n, 'mode', '')}' is not supported (constant, reflect, edge are)`), run: padRun },
+  Pad: { attrs: ['mode', 'pads', 'value', 'paddings'], check: (n, opset) => (['constant', 'reflect', 'edge', ...(opset >= 19 ? ['wrap'] : [])].includes(attrString(n, 'mode', 'constant')) ? null : `mode '${attrString(n, 'mode', '')}' is not supported (constant, reflect, edge${opset >= 19 ? ', wrap' : ''} are)`), run: padRun },
   Resize: { attrs: ['coordinate_transformation_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'mode', 'nearest_mode'], check: resizeCheck, run: resizeRun },
   Upsample: { attrs: ['mode', 'scales', 'height_scale', 'width_scale'], check: (n) => (attr(n, 'height_scale') || attr(n, 'width_scale') ? 'height_scale / width_scale (Upsample-1) are not supported' : resizeCheck(n)), run: resizeRun },
   /** Squeeze: drop the given axes (all size-1 axes when none), axes attribute (< 13) or input 1. */

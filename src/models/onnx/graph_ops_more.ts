@@ -4,7 +4,7 @@
  * index ops (ArgMax, TopK, Gather/Scatter variants, OneHot, NonZero), layout ops and the
  * two classification losses. Same conventions: ONNX semantics in a comment beside each.
  */
-import { attr, attrFloat, attrInt, attrString, onnxDtypeName } from './proto.js';
+import { attr, attrFloat, attrInt, attrString, onnxDtypeName, type OnnxNode } from './proto.js';
 import { record } from '../../autograd/reverse_mode.js';
 import { tensor } from '../../ops/creation.js';
 import {
@@ -95,17 +95,40 @@ function elementOffsets(ctx: GCtx, x: GVal, iv: GVal): Int32Array {
   }
   return out;
 }
-/** ScatterElements / Scatter(data, indices, updates, axis): data[..., indices[i...], ...] = updates[i...] (reduction 'none'). */
+/** Scatter reductions (ScatterElements 16/18, ScatterND 16/18): how an update combines with what is there. */
+const SCATTER_REDUCE: Record<string, (a: number, b: number) => number> = {
+  add: (a, b) => a + b, mul: (a, b) => a * b, max: (a, b) => (a >= b || Number.isNaN(a) ? a : b), min: (a, b) => (a <= b || Number.isNaN(a) ? a : b),
+};
+const scatterCheck = (n: OnnxNode, opset: number): string | null => {
+  const r = attrString(n, 'reduction', 'none');
+  const known = opset >= 18 ? ['none', 'add', 'mul', 'max', 'min'] : ['none', 'add', 'mul'];
+  return known.includes(r) ? null : `reduction '${r}' is not supported at opset ${opset} (${known.join(', ')} are)`;
+};
+/**
+ * Write updates[k] at flat offset offsets[k] of data: the last write wins ('none'), or each
+ * update is combined with what is there, in index order (add, mul, max, min). The reductions
+ * run on the host, in float64, with the result rounded to the data's type.
+ */
+function scatterAt(ctx: GCtx, x: GVal, u: GVal, offsets: ArrayLike<number>): GVal {
+  const reduction = attrString(ctx.node, 'reduction', 'none');
+  if (reduction === 'none') {
+    const writer = new Int32Array(x.t.size).fill(-1);
+    for (let k = 0; k < offsets.length; k++) writer[offsets[k]] = k;
+    return scatterBy(x, u, writer);
+  }
+  const f = SCATTER_REDUCE[reduction];
+  const out = Float64Array.from(nums(x)), uv = nums(u);
+  for (let k = 0; k < offsets.length; k++) out[offsets[k]] = f(out[offsets[k]], uv[k]);
+  return mk(out, x.t.shape, x.dt);
+}
+/** ScatterElements / Scatter(data, indices, updates, axis): data[..., indices[i...], ...] = updates[i...], or combined by 'reduction'. */
 function scatterElements(): GraphOp {
   return {
     attrs: ['axis', 'reduction'],
-    check: (n) => (attrString(n, 'reduction', 'none') !== 'none' ? `reduction '${attrString(n, 'reduction', '')}' is not supported (none is)` : null),
+    check: scatterCheck,
     run: (ctx, ins) => {
       const x = need(ctx, ins[0], 0, 'data'), iv = need(ctx, ins[1], 1, 'indices'), u = need(ctx, ins[2], 2, 'updates');
-      const offsets = elementOffsets(ctx, x, iv);
-      const writer = new Int32Array(x.t.size).fill(-1);
-      offsets.forEach((f, k) => (writer[f] = k));
-      return [scatterBy(x, u, writer)];
+      return [scatterAt(ctx, x, u, elementOffsets(ctx, x, iv))];
     },
   };
 }
@@ -434,20 +457,20 @@ export const MORE_OPS: Record<string, GraphOp> = {
   },
   ScatterElements: scatterElements(),
   Scatter: scatterElements(),
-  /** ScatterND(data, indices, updates): data with the slices indices' tuples name replaced by updates (reduction 'none'). */
+  /** ScatterND(data, indices, updates): data with the slices indices' tuples name replaced by updates, or combined by 'reduction'. */
   ScatterND: {
     attrs: ['reduction'],
-    check: (n) => (attrString(n, 'reduction', 'none') !== 'none' ? `reduction '${attrString(n, 'reduction', '')}' is not supported (none is)` : null),
+    check: scatterCheck,
     run: (ctx, ins) => {
       const x = need(ctx, ins[0], 0, 'data'), iv = need(ctx, ins[1], 1, 'indices'), u = need(ctx, ins[2], 2, 'updates');
       const ds = x.t.shape, is = iv.t.shape, q = is[is.length - 1], idx = intsIn(ctx, iv, 1, 'indices')!, inner = prod(ds.slice(q));
-      const writer = new Int32Array(x.t.size).fill(-1);
+      const offsets = new Int32Array((idx.length / q) * inner);
       for (let t = 0; t < idx.length / q; t++) {
         let f = 0;
         for (let k = 0; k < q; k++) { let e = idx[t * q + k]; if (e < 0) e += ds[k]; if (e < 0 || e >= ds[k]) ctx.fail(`index ${idx[t * q + k]} is out of range for axis ${k} of size ${ds[k]}`); f += e * prod(ds.slice(k + 1)); }
-        for (let i = 0; i < inner; i++) writer[f + i] = t * inner + i;
+        for (let i = 0; i < inner; i++) offsets[t * inner + i] = f + i;
       }
-      return [scatterBy(x, u, writer)];
+      return [scatterAt(ctx, x, u, offsets)];
     },
   },
   /** Compress: the slices along axis (the flattened input when no axis) where condition is true. */

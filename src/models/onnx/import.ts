@@ -1,5 +1,5 @@
 /**
- * ONNX import: `loadOnnx(bytes)` turns an ONNX ModelProto (opset 1 to 17; below 7 only operators
+ * ONNX import: `loadOnnx(bytes)` turns an ONNX ModelProto (opset 1 to 28; below 7 only operators
  * unchanged since) into an ordinary functional convkit Model: `input()` symbolic tensors,
  * convkit layers applied to them and the file's weights set on those layers. It predicts,
  * summarises, freezes, fine-tunes and saves like any model.
@@ -34,7 +34,7 @@ import type { Layer } from '../../layers/layer.js';
 import { Permute } from '../../layers/extra.js';
 import { Model, model } from '../model.js';
 import { GraphBuilder, sanitize } from '../graph_build.js';
-import { graphProblems, legacyProblem } from './graph_ops.js';
+import { GRAPH_OPS, graphProblems, legacyProblem } from './graph_ops.js';
 // A cycle (graph_model.ts imports this module's helpers; OnnxGraphModel extends Model): safe,
 // because neither module uses the other's bindings at the top level, only inside functions.
 import { OnnxGraphModel } from './graph_model.js';
@@ -44,7 +44,14 @@ export { sanitize };
 export const MIN_OPSET = 1;
 /** Below this opset only operators whose semantics have not changed since are accepted (see graph_ops.ts legacyProblem). */
 export const MODERN_OPSET = 7;
-export const MAX_OPSET = 17;
+/**
+ * The newest opset read: ONNX 1.23's operator changelog was checked op by op for the operators
+ * convkit implements. From opset 18 to 28 their new versions add element types (float8, int4,
+ * bfloat16, ...: refused by type, as before) or clarify wording, except the changes implemented
+ * here: Reduce* axes as an input and bool ReduceMax/Min (18, 20), Pad's axes input (18) and wrap
+ * mode (19), and optional attributes refused by name when set to what convkit does not implement.
+ */
+export const MAX_OPSET = 28;
 
 /** Why an ONNX file cannot be imported: names the file and every problem (node, op type, what was expected). */
 export class OnnxImportError extends Error {
@@ -166,6 +173,11 @@ export function inputsOf(n: OnnxNode): string[] {
   return all;
 }
 
+/** Attributes the graph interpreter implements and the layer mapping does not (opset 18's Resize options). */
+const GRAPH_ONLY_ATTRS: Record<string, readonly string[]> = {
+  Resize: ['antialias', 'axes', 'keep_aspect_ratio_policy'],
+};
+
 /** Problems of nodes that convkit cannot compute (If branches checked when one is taken). */
 function checkNodes(nodes: readonly OnnxNode[], opset: number, problems: string[]): void {
   for (const n of nodes) {
@@ -190,6 +202,13 @@ function checkNodes(nodes: readonly OnnxNode[], opset: number, problems: string[
       continue;
     }
     for (const a of n.attributes) if (a.hasGraph) problems.push(`${label}: subgraph attribute '${a.name}' is not supported`);
+    // An attribute no evaluator reads (a newer opset's, say) must not be ignored: refused by name.
+    const known = GRAPH_OPS[n.opType]?.attrs;
+    for (const a of n.attributes) {
+      if (a.hasGraph) continue;
+      if (known && !known.includes(a.name)) problems.push(`${label}: attribute '${a.name}' is not supported`);
+      else if (GRAPH_ONLY_ATTRS[n.opType]?.includes(a.name)) problems.push(`${label}: attribute '${a.name}' is read by the graph interpreter only; use mode graph or auto`);
+    }
     const bad = h.check?.(n, opset);
     if (bad) problems.push(`${label}: ${bad}`);
   }
