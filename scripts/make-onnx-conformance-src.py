@@ -82,7 +82,7 @@ def value_info(arr, name, type_proto):
         return helper.make_value_info(name, type_proto)
     if isinstance(arr, TensorProto):
         return helper.make_tensor_value_info(name, arr.data_type, list(arr.dims))
-    if not isinstance(arr, np.ndarray):
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind in 'OUSV':
         return None
     return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(arr.dtype), arr.shape)
 

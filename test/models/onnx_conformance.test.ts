@@ -20,6 +20,7 @@ import type { Tensor } from '../../src/index.js';
 import { readdirSync } from 'node:fs';
 import { compareToBar, readFixture, readOnnxBytes } from '../util/onnx_fixtures.js';
 import { CaseStore, type Stored, type StoredModel } from '../util/onnx_cases.js';
+import { GRAPH_OPS } from '../../src/models/onnx/graph_ops.js';
 import { F, OnnxBuilder, randArray } from '../util/onnx_build.js';
 import { openWebGPU } from '../util/webgpu.js';
 
@@ -29,6 +30,10 @@ const DIR = fileURLToPath(new URL('../fixtures/onnx/conformance/', import.meta.u
 interface Case { name: string; opset: number; ops: string[]; issueOps: boolean; model: StoredModel; inputs: Stored[] | null; outputs: Stored[] | null; note?: string }
 const META = JSON.parse(readFileSync(DIR + 'cases.json', 'utf8')) as { onnx: string; cases: Case[] };
 const STORE = new CaseStore(DIR + 'cases.bin');
+/** The same operators' cases as a newer ONNX defines them (scripts/make-onnx-conformance-src.py): opsets 18 to 28 included. */
+const SRC_META = JSON.parse(readFileSync(DIR + 'cases_src.json', 'utf8')) as { source: string; cases: Case[] };
+const SRC = { source: '1.23 (development)', cases: SRC_META.cases };
+const SRC_STORE = new CaseStore(DIR + 'cases_src.bin');
 
 /**
  * Cases convkit refuses, with why. Each must throw OnnxImportError; a case passing or
@@ -56,6 +61,15 @@ const REFUSED: Record<string, string> = {
 };
 
 describe('ONNX conformance fixture', () => {
+  it("scripts/onnx/graph_ops.json (the operators make-onnx-conformance-src.py keeps) lists what the graph interpreter implements", () => {
+    const listed = JSON.parse(readFileSync(fileURLToPath(new URL('../../scripts/onnx/graph_ops.json', import.meta.url)), 'utf8')) as string[];
+    expect(listed).toEqual([...Object.keys(GRAPH_OPS), 'If'].sort());
+    const ops = new Set(SRC.cases.flatMap((c) => c.ops));
+    for (const op of ops) expect(listed, op).toContain(op);
+    expect(SRC.cases.length).toBeGreaterThan(650);
+    expect(SRC.cases.filter((c) => c.opset >= 18).length).toBeGreaterThan(200);
+  });
+
   it(`holds the node cases of ONNX ${META.onnx} for the issue's operators, with every refusal among them`, () => {
     expect(META.cases.length).toBeGreaterThan(700);
     const names = new Set(META.cases.map((c) => c.name));
@@ -70,17 +84,17 @@ describe('ONNX conformance fixture', () => {
  * interpreter reads as numbers, such as scales or pads given as graph inputs, must be
  * readable synchronously; ops copy them to the device).
  */
-async function runCases(): Promise<{ wrong: string[]; passed: number }> {
+async function runCases(cases: readonly Pick<Case, 'name' | 'model' | 'inputs' | 'outputs'>[], store: CaseStore, refusals: Record<string, string>): Promise<{ wrong: string[]; passed: number }> {
   const wrong: string[] = [];
   let passed = 0;
-  for (const c of META.cases) {
-    const refused = REFUSED[c.name];
+  for (const c of cases) {
+    const refused = refusals[c.name];
     let result: Tensor[] | null = null;
     let error: unknown = null;
     try {
-      const m = loadOnnx(STORE.model(c.model), { channelsLast: false, name: c.name });
+      const m = loadOnnx(store.model(c.model), { channelsLast: false, name: c.name });
       if (c.inputs) {
-        const xs = ck.withBackend('ts', () => c.inputs!.map((s) => STORE.tensor(s)));
+        const xs = ck.withBackend('ts', () => c.inputs!.map((s) => store.tensor(s)));
         result = m.predictAll(xs.length === 1 ? xs[0] : xs);
       } else if (!refused) wrong.push(`${c.name}: no stored inputs`);
     } catch (e) {
@@ -94,7 +108,7 @@ async function runCases(): Promise<{ wrong: string[]; passed: number }> {
     if (!result) continue;
     let bad: string | null = null;
     for (const [i, o] of c.outputs!.entries()) {
-      bad = result[i] ? STORE.mismatch(`${c.name} output ${i}`, result[i].shape, await result[i].data(), o) : `${c.name}: output ${i} missing`;
+      bad = result[i] ? store.mismatch(`${c.name} output ${i}`, result[i].shape, await result[i].data(), o) : `${c.name}: output ${i} missing`;
       if (bad) break;
     }
     if (bad) wrong.push(bad);
@@ -119,12 +133,19 @@ for (const backend of ['ts', 'wasm', 'webgpu']) {
 
     it('every case matches ONNX, or is a listed refusal that throws OnnxImportError', async (ctx) => {
       if (!gpu.ok) ctx.skip(`webgpu: ${gpu.reason}`);
-      const { wrong, passed } = await runCases();
+      const { wrong, passed } = await runCases(META.cases, STORE, REFUSED);
       expect(wrong).toEqual([]);
       expect(passed).toBe(META.cases.length - Object.keys(REFUSED).length);
       // The issue's operators alone (docs/onnx.md quotes these numbers).
       const issue = META.cases.filter((c) => c.issueOps);
       expect([issue.filter((c) => !REFUSED[c.name]).length, issue.length]).toEqual([335, 345]);
+    }, 180_000);
+
+    it(`the cases of ONNX ${SRC.source} for these operators (opsets up to 28) match ONNX`, async (ctx) => {
+      if (!gpu.ok) ctx.skip(`webgpu: ${gpu.reason}`);
+      const { wrong, passed } = await runCases(SRC.cases, SRC_STORE, {});
+      expect(wrong).toEqual([]);
+      expect(passed).toBe(SRC.cases.length);
     }, 180_000);
   });
 }

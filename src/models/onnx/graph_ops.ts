@@ -30,7 +30,7 @@ import { shapesEqual } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import {
   type GCtx, type GVal, type GraphOp, SUPPORTED_DT, T, binary, broadcastShape, fitTo, fl, floatIn, fmt, fromOnnxTensor,
-  holdFloat, intsIn, isFloatDt, jsMap, mk, operandB, need, normAxis, nums, prod, reduceOp, sameFloat,
+  holdFloat, intsIn, isFloatDt, jsMap, mk, operandB, splitSizes, need, normAxis, nums, prod, reduceOp, sameFloat,
   scalarIn, softmaxLike, take, unaryF,
 } from './graph_values.js';
 import { MORE_OPS } from './graph_ops_more.js';
@@ -375,7 +375,7 @@ function padRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
 
 // ---------------------------------------------------------------- resize
 
-const COORD_MODES = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_crop_and_resize'];
+const COORD_MODES = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_crop_and_resize', 'half_pixel_symmetric'];
 const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
 
 /**
@@ -383,6 +383,11 @@ const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil
  * weighted sum of input cells at taps found as ONNX's reference does: the source coordinate
  * x from the coordinate mode, then for nearest and linear the two cells floor(x), floor(x)+1
  * (x-1, x when x is whole), for cubic four; indices beyond the edge repeat the edge cell.
+ * With antialias (opset 18) a downscaling linear or cubic filter is stretched by 1 / scale:
+ * more taps, each weight the kernel at scale * (tap - x), normalised to sum 1. Opset 18's
+ * axes name the axes that scales / sizes / roi describe (the others keep their size), and
+ * keep_aspect_ratio_policy 'not_larger' / 'not_smaller' turns sizes into one scale for all of
+ * them (the smallest / largest ratio), each size then round(scale * length), halves up.
  * Upsample and Resize-10 are 'asymmetric' with nearest 'floor'.
  */
 function resizeRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
@@ -396,6 +401,7 @@ function resizeRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
   const nearestMode = legacy ? 'floor' : attrString(n, 'nearest_mode', 'round_prefer_floor');
   const A = attrFloat(n, 'cubic_coeff_a', -0.75), exclude = attrInt(n, 'exclude_outside', 0) === 1;
   const extrap = attrFloat(n, 'extrapolation_value', 0);
+  const antialias = attrInt(n, 'antialias', 0) === 1 && mode !== 'nearest';
   let scales: number[] | null = attr(n, 'scales')?.floats ?? null;
   let sizes: number[] | null = null;
   let roi: number[] | null = null;
@@ -409,9 +415,28 @@ function resizeRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
     }
   }
   if (!!scales === !!sizes) ctx.fail('exactly one of scales and sizes must be given');
-  if (scales && scales.length !== r) ctx.fail(`scales has ${scales.length} entries; expected ${r}`);
-  if (sizes && sizes.length !== r) ctx.fail(`sizes has ${sizes.length} entries; expected ${r}`);
-  if (coord === 'tf_crop_and_resize' && (!roi || roi.length !== 2 * r)) ctx.fail(`tf_crop_and_resize needs roi with ${2 * r} entries`);
+  const axesAttr = attr(n, 'axes')?.ints;
+  const axes = axesAttr ? axesAttr.map((a) => normAxis(ctx, a, r, 'axes')) : inSz.map((_, i) => i);
+  if (new Set(axes).size !== axes.length) ctx.fail(`axes ${fmt(axesAttr!)} repeats an axis`);
+  const k = axes.length;
+  if (scales && scales.length !== k) ctx.fail(`scales has ${scales.length} entries; expected ${k}`);
+  if (sizes && sizes.length !== k) ctx.fail(`sizes has ${sizes.length} entries; expected ${k}`);
+  if (roi && roi.length !== 2 * k) ctx.fail(`roi has ${roi.length} entries; expected ${2 * k}`);
+  if (axesAttr) {
+    // Spread what the axes describe over every axis: scale 1, the same size, roi [0, 1] elsewhere.
+    const spread = (v: number[], fill: (i: number) => number): number[] => { const f = inSz.map((_, i) => fill(i)); axes.forEach((a, i) => (f[a] = v[i])); return f; };
+    if (scales) scales = spread(scales, () => 1);
+    if (sizes) sizes = spread(sizes, (i) => inSz[i]);
+    if (roi) roi = [...spread(roi.slice(0, k), () => 0), ...spread(roi.slice(k), () => 1)];
+  }
+  const policy = attrString(n, 'keep_aspect_ratio_policy', 'stretch');
+  if (sizes && policy !== 'stretch') {
+    const ratios = axes.map((a) => sizes![a] / inSz[a]);
+    const one = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
+    scales = inSz.map((_, i) => (axes.includes(i) ? one : 1));
+    sizes = inSz.map((L, i) => (axes.includes(i) ? Math.floor(one * L + 0.5) : L));
+  }
+  if (coord === 'tf_crop_and_resize' && (!roi || roi.length !== 2 * r)) ctx.fail(`tf_crop_and_resize needs roi with ${2 * k} entries`);
   const isInt = !isFloatDt(x.dt);
   if (isInt && mode !== 'nearest') ctx.fail(`${mode} resizing of ${onnxDtypeName(x.dt)} data is not supported`);
   let y = isInt ? cast(x.t, 'float64') : x.t;
@@ -421,7 +446,24 @@ function resizeRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
     const outLen = sizes ? sizes[a] : Math.floor(L * scale);
     const outW = scale * L; // the reference's (possibly fractional) output length
     if (outLen === L && scale === 1 && coord !== 'tf_crop_and_resize') continue;
-    const taps = mode === 'cubic' ? 4 : 2;
+    // Taps per output cell, and their weights for the fraction t in (0, 1] past the cell before x.
+    const s = Math.min(scale, 1);
+    const first0 = antialias ? Math.floor((mode === 'cubic' ? -2 : -1) / s) + 1 : mode === 'cubic' ? -1 : 0;
+    const taps = antialias ? 2 - 2 * first0 : mode === 'cubic' ? 4 : 2;
+    const cubicW = (v: number): number => {
+      v = Math.abs(v);
+      return v <= 1 ? ((A + 2) * v - (A + 3)) * v * v + 1 : v < 2 ? ((A * v - 5 * A) * v + 8 * A) * v - 4 * A : 0;
+    };
+    const weights = (t: number): number[] => {
+      if (mode === 'nearest') {
+        const up = t === 1 ? true : nearestMode === 'round_prefer_floor' ? t > 0.5 : nearestMode === 'round_prefer_ceil' ? t >= 0.5 : nearestMode === 'ceil';
+        return up ? [0, 1] : [1, 0];
+      }
+      if (!antialias) return mode === 'linear' ? [1 - t, t] : [cubicW(t + 1), cubicW(t), cubicW(1 - t), cubicW(2 - t)];
+      const w = Array.from({ length: taps }, (_, i) => (mode === 'linear' ? Math.min(Math.max(1 - Math.abs((first0 + i - t) * s), 0), 1) : cubicW((first0 + i - t) * s)));
+      const tot = w.reduce((p, q) => p + q, 0);
+      return w.map((v) => v / tot);
+    };
     const idx: number[][] = Array.from({ length: taps }, () => []), wts: number[][] = Array.from({ length: taps }, () => []);
     const extra: number[] = [];
     for (let o = 0; o < outLen; o++) {
@@ -431,6 +473,7 @@ function resizeRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
         case 'asymmetric': xo = o / scale; break;
         case 'tf_half_pixel_for_nn': xo = (o + 0.5) / scale; break;
         case 'pytorch_half_pixel': xo = outW === 1 ? -0.5 : (o + 0.5) / scale - 0.5; break;
+        case 'half_pixel_symmetric': xo = (L / 2) * (1 - outLen / outW) + (o + 0.5) / scale - 0.5; break;
         case 'tf_crop_and_resize': {
           const s0 = roi![a], e0 = roi![a + r];
           xo = (outW === 1 ? ((e0 - s0) * (L - 1)) / 2 : (o * (e0 - s0) * (L - 1)) / (outW - 1)) + s0 * (L - 1);
@@ -439,46 +482,38 @@ function resizeRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
         default: xo = (o + 0.5) / scale - 0.5;
       }
       if (coord === 'tf_crop_and_resize' && (xo < 0 || xo > L - 1)) {
-        for (let k = 0; k < taps; k++) { idx[k].push(0); wts[k].push(0); }
+        for (let j = 0; j < taps; j++) { idx[j].push(0); wts[j].push(0); }
         extra.push(extrap);
         continue;
       }
       extra.push(0);
       const whole = Number.isInteger(xo);
       const f = whole ? xo - 1 : Math.floor(xo), t = whole ? 1 : xo - f;
-      let c: number[];
-      if (mode === 'nearest') {
-        const up = whole ? true : nearestMode === 'round_prefer_floor' ? t > 0.5 : nearestMode === 'round_prefer_ceil' ? t >= 0.5 : nearestMode === 'ceil';
-        c = up ? [0, 1] : [1, 0];
-      } else if (mode === 'linear') c = [1 - t, t];
-      else {
-        const u = 1 - t;
-        c = [((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A, ((A + 2) * t - (A + 3)) * t * t + 1,
-          ((A + 2) * u - (A + 3)) * u * u + 1, ((A * (u + 1) - 5 * A) * (u + 1) + 8 * A) * (u + 1) - 4 * A];
-      }
-      const first = mode === 'cubic' ? f - 1 : f;
+      let c = weights(t);
+      const first = f + (mode === 'nearest' ? 0 : first0);
       if (exclude) {
-        for (let k = 0; k < taps; k++) if (first + k < 0 || first + k >= L) c[k] = 0;
+        for (let j = 0; j < taps; j++) if (first + j < 0 || first + j >= L) c[j] = 0;
         const tot = c.reduce((p, q) => p + q, 0);
-        c = c.map((v) => v / tot);
+        c = c.map((v) => v / (tot || 1));
       }
-      for (let k = 0; k < taps; k++) { idx[k].push(Math.min(Math.max(first + k, 0), L - 1)); wts[k].push(c[k]); }
+      for (let j = 0; j < taps; j++) { idx[j].push(Math.min(Math.max(first + j, 0), L - 1)); wts[j].push(c[j]); }
     }
     const bshape = y.shape.map((_, i) => (i === a ? outLen : 1));
     let acc: Tensor | null = null;
-    for (let k = 0; k < taps; k++) {
-      if (wts[k].every((v) => v === 0)) continue;
-      const g = gather(y, tensor(Int32Array.from(idx[k]), [outLen], 'int32'), a);
-      const term = wts[k].every((v) => v === 1) ? g : mul(g, tensor(y.dtype === 'float64' ? Float64Array.from(wts[k]) : Float32Array.from(wts[k]), bshape, y.dtype));
+    for (let j = 0; j < taps; j++) {
+      if (wts[j].every((v) => v === 0)) continue;
+      const g = gather(y, tensor(Int32Array.from(idx[j]), [outLen], 'int32'), a);
+      const term = wts[j].every((v) => v === 1) ? g : mul(g, tensor(y.dtype === 'float64' ? Float64Array.from(wts[j]) : Float32Array.from(wts[j]), bshape, y.dtype));
       acc = acc ? add(acc, term) : term;
     }
-    if (!acc) acc = mul(gather(y, tensor(Int32Array.from(idx[0]), [outLen], 'int32'), a), 0);
+    if (!acc) acc = mul(gather(y, tensor(Int32Array.from(idx[0] ?? []), [outLen], 'int32'), a), 0);
     if (extra.some((v) => v !== 0)) acc = add(acc, tensor(y.dtype === 'float64' ? Float64Array.from(extra) : Float32Array.from(extra), bshape, y.dtype));
     y = acc;
   }
   if (isInt) return [mk(nums({ t: y, dt: T.DOUBLE }).map(Math.round), y.shape, x.dt)];
   return [fl(y === x.t ? reshape(y, y.shape) : y, x.dt)];
 }
+
 function resizeCheck(n: OnnxNode): string | null {
   const mode = attrString(n, 'mode', 'nearest');
   if (!['nearest', 'linear', 'cubic', 'bilinear', 'trilinear'].includes(mode)) return `mode '${mode}' is not supported (nearest, linear, cubic are)`;
@@ -487,6 +522,8 @@ function resizeCheck(n: OnnxNode): string | null {
   if (!COORD_MODES.includes(cm)) return `coordinate_transformation_mode '${cm}' is not supported (${COORD_MODES.join(', ')} are)`;
   const nm = attrString(n, 'nearest_mode', 'round_prefer_floor');
   if (!NEAREST_MODES.includes(nm)) return `nearest_mode '${nm}' is not supported (${NEAREST_MODES.join(', ')} are)`;
+  const policy = attrString(n, 'keep_aspect_ratio_policy', 'stretch');
+  if (!['stretch', 'not_larger', 'not_smaller'].includes(policy)) return `keep_aspect_ratio_policy '${policy}' is not supported (stretch, not_larger, not_smaller are)`;
   return null;
 }
 
@@ -724,13 +761,11 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
   },
   /** Split along axis: sizes from the 'split' attribute (< 13) or input 1, else equal parts, one per output. */
   Split: {
-    attrs: ['axis', 'split'],
+    attrs: ['axis', 'split', 'num_outputs'],
     run: (ctx, ins) => {
       const x = need(ctx, ins[0], 0, 'input');
       const a = normAxis(ctx, attrInt(ctx.node, 'axis', 0), x.t.rank);
-      const L = x.t.shape[a], k = ctx.node.outputs.length;
-      const sizes = attr(ctx.node, 'split')?.ints ?? intsIn(ctx, ins[1], 1, 'split') ?? (L % k ? ctx.fail(`axis ${a} of size ${L} does not split into ${k} equal parts`) : new Array(k).fill(L / k));
-      if (sizes.length !== k || sizes.reduce((p, q) => p + q, 0) !== L) ctx.fail(`split ${fmt(sizes)} does not cut axis ${a} of size ${L} into ${k} parts`);
+      const sizes = splitSizes(ctx, x.t.shape[a], ctx.node.outputs.length, attr(ctx.node, 'split')?.ints ?? intsIn(ctx, ins[1], 1, 'split'), a);
       let at = 0;
       return sizes.map((sz) => {
         const t = take(x.t, Array.from({ length: sz }, (_, i) => i + at), a);
@@ -760,7 +795,7 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
     },
   },
   Pad: { attrs: ['mode', 'pads', 'value', 'paddings'], check: (n, opset) => (['constant', 'reflect', 'edge', ...(opset >= 19 ? ['wrap'] : [])].includes(attrString(n, 'mode', 'constant')) ? null : `mode '${attrString(n, 'mode', '')}' is not supported (constant, reflect, edge${opset >= 19 ? ', wrap' : ''} are)`), run: padRun },
-  Resize: { attrs: ['coordinate_transformation_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'mode', 'nearest_mode'], check: resizeCheck, run: resizeRun },
+  Resize: { attrs: ['coordinate_transformation_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'mode', 'nearest_mode', 'antialias', 'axes', 'keep_aspect_ratio_policy'], check: resizeCheck, run: resizeRun },
   Upsample: { attrs: ['mode', 'scales', 'height_scale', 'width_scale'], check: (n) => (attr(n, 'height_scale') || attr(n, 'width_scale') ? 'height_scale / width_scale (Upsample-1) are not supported' : resizeCheck(n)), run: resizeRun },
   /** Squeeze: drop the given axes (all size-1 axes when none), axes attribute (< 13) or input 1. */
   Squeeze: {

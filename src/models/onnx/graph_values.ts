@@ -230,6 +230,12 @@ export function softmaxLike(f: (x: Tensor, axis: number) => Tensor): GraphOp {
 }
 
 export type ReduceKind = 'mean' | 'sum' | 'max' | 'min' | 'l1' | 'l2' | 'sumSquare' | 'logSum' | 'logSumExp';
+/** The smallest and largest value of an integer element type (int64's as the nearest doubles). */
+const INT_RANGE: Record<number, [number, number]> = {
+  [T.INT8]: [-128, 127], [T.UINT8]: [0, 255], [T.INT16]: [-32768, 32767], [T.UINT16]: [0, 65535],
+  [T.INT32]: [-(2 ** 31), 2 ** 31 - 1], [T.UINT32]: [0, 2 ** 32 - 1], [T.INT64]: [-(2 ** 63), 2 ** 63], [T.UINT64]: [0, 2 ** 64],
+};
+
 export function reduceOp(kind: ReduceKind): GraphOp {
   return {
     attrs: ['axes', 'keepdims', 'noop_with_empty_axes'],
@@ -243,6 +249,14 @@ export function reduceOp(kind: ReduceKind): GraphOp {
       }
       const ax = axes.map((a) => normAxis(ctx, a, r));
       const keepDims = attrInt(ctx.node, 'keepdims', 1) === 1;
+      if ((kind === 'max' || kind === 'min') && ax.some((a) => x.t.shape[a] === 0)) {
+        // Over an empty set (opset 18 defines it): the identity of the reduction, -inf for max and
+        // +inf for min (for bool: false and true; for integers: the type's extremes).
+        const shape = keepDims ? x.t.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.t.shape.filter((_, i) => !ax.includes(i));
+        const [lo, hi] = x.dt === T.BOOL ? [0, 1] : isFloatDt(x.dt) ? [-Infinity, Infinity] : INT_RANGE[x.dt] ?? ctx.fail(`max/min over an empty set of ${onnxDtypeName(x.dt)} values is not supported`);
+        const fill = kind === 'max' ? lo : hi;
+        return [mk(new Float64Array(shape.reduce((p, q) => p * q, 1)).fill(fill), shape, x.dt)];
+      }
       const isInt = !isFloatDt(x.dt);
       const xt = isInt ? cast(x.t, 'float64') : x.t;
       const o = { axes: ax, keepDims };
@@ -263,4 +277,25 @@ export function take(x: Tensor, idx: number[], axis: number): Tensor {
   if (contiguous && idx.length > 0) return slice(x, x.shape.map((_, i) => (i === axis ? idx[0] : 0)), x.shape.map((v, i) => (i === axis ? idx.length : v)));
   if (idx.length === 0) return slice(x, x.shape.map(() => 0), x.shape.map((v, i) => (i === axis ? 0 : v)));
   return gather(x, tensor(Int32Array.from(idx), [idx.length], 'int32'), axis);
+}
+
+/**
+ * Split's part sizes along an axis of length L into k outputs: the 'split' sizes when given, else
+ * opset 18's num_outputs (parts of ceil(L / num_outputs), the last one smaller), else k equal parts.
+ */
+export function splitSizes(ctx: { node: OnnxNode; fail(msg: string): never }, L: number, k: number, given: number[] | null, axis: number): number[] {
+  let sizes = given;
+  const parts = attr(ctx.node, 'num_outputs')?.i;
+  if (!sizes && parts !== undefined) {
+    if (parts !== k) ctx.fail(`num_outputs is ${parts} but the node has ${k} outputs`);
+    const c = Math.ceil(L / parts);
+    if (c * (parts - 1) >= L && parts > 1) ctx.fail(`axis ${axis} of size ${L} does not split into ${parts} parts of ${c} with a smaller last one`);
+    sizes = Array.from({ length: parts }, (_, i) => (i < parts - 1 ? c : L - c * (parts - 1)));
+  }
+  if (!sizes) {
+    if (L % k) ctx.fail(`axis ${axis} of size ${L} does not split into ${k} equal parts`);
+    sizes = new Array(k).fill(L / k);
+  }
+  if (sizes.length !== k || sizes.reduce((p, q) => p + q, 0) !== L) ctx.fail(`split ${fmt(sizes)} does not cut axis ${axis} of size ${L} into ${k} parts`);
+  return sizes;
 }

@@ -17,6 +17,7 @@ import { Add, Concatenate, Multiply } from '../../layers/merge.js';
 import { Arithmetic, type ArithmeticOp, Where, InstanceNormalization, MathFunction, type MathFunctionName, Pad, type PadMode, Permute, Reduce, type ReduceOp, Resizing, type ResizeCoordinates, type ResizeNearest, Slice } from '../../layers/extra.js';
 import { UpSampling1D, UpSampling3D } from '../../layers/reshaping.js';
 import { tensor } from '../../ops/creation.js';
+import { splitSizes } from './graph_values.js';
 
 /**
  * A constant: float initializers keep the file's float32 values (no float64 copy of a model's
@@ -1176,12 +1177,7 @@ export const HANDLERS: Record<string, Handler> = {
       if (a === 0) ctx.fail('splitting the batch axis is not supported');
       const d = logicalDims(x)[a] as number;
       const nOut = ctx.node.outputs.length;
-      let sizes = ctx.opset < 13 ? attr(ctx.node, 'split')?.ints ?? null : ins[1] ? (vecOf(ctx, ins[1], 1, 'split') as number[]) : null;
-      if (!sizes) {
-        if (d % nOut !== 0) ctx.fail(`axis ${a} of size ${d} does not split evenly into ${nOut} outputs`);
-        sizes = new Array(nOut).fill(d / nOut);
-      }
-      if (sizes.length !== nOut || prod([1]) * sizes.reduce((p, q) => p + q, 0) !== d) ctx.fail(`split ${fmt(sizes)} does not cover axis ${a} of size ${d} with ${nOut} outputs`);
+      const sizes = splitSizes(ctx, d, nOut, ctx.opset < 13 ? attr(ctx.node, 'split')?.ints ?? null : ins[1] ? (vecOf(ctx, ins[1], 1, 'split') as number[]) : null, a);
       const ha = x.perm.indexOf(a);
       const xt = held(ctx, x, x.perm);
       let off = 0;
