@@ -20,7 +20,7 @@ import {
   abs, add, affine, cast, div, equal, erf, exp, expm1, log, maximum, minimum, mul,
   neg, pow, reciprocal, sqrt, sub, where,
 } from '../../ops/elementwise.js';
-import { max, mean } from '../../ops/reduce.js';
+import { max, mean, sum } from '../../ops/reduce.js';
 import { broadcastTo, concat, gather, pad, reshape, reverse, slice, transpose } from '../../ops/shape.js';
 import { matmul } from '../../ops/matmul.js';
 import { conv1d, conv2d, conv3d } from '../../ops/conv.js';
@@ -168,33 +168,61 @@ function convTransposeRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
 // ---------------------------------------------------------------- pooling
 
 /** MaxPool / AveragePool on X [N, C, ...]: padded cells never win a max; ceil_mode adds end padding that no window counts. */
+/**
+ * A pooling node's windows on x: kernel, strides, dilations, and the pads, the end pads grown
+ * for ceil_mode (a last window starting in the end padding is dropped); `grown` says whether
+ * ceil_mode added any.
+ */
+function poolWindows(ctx: GCtx, x: Tensor): { sp: number; k: number[]; s: number[]; d: number[]; pads: [number, number][]; grown: boolean } {
+  const n = ctx.node;
+  const sp = spatialRank(ctx, x);
+  const k = attrInts(n, 'kernel_shape', []);
+  if (k.length !== sp) ctx.fail(`kernel_shape ${fmt(k)} has ${k.length} entries; expected ${sp}`);
+  const s = spatialAttr(ctx, 'strides', sp, 1), d = spatialAttr(ctx, 'dilations', sp, 1);
+  const inSz = x.shape.slice(2);
+  const pads = convPads(ctx, inSz, k, s, d);
+  let grown = false;
+  if (attrInt(n, 'ceil_mode', 0)) {
+    pads.forEach((p, i) => {
+      const span = inSz[i] + p[0] + p[1] - ((k[i] - 1) * d[i] + 1);
+      let out = Math.ceil(span / s[i]) + 1;
+      if ((out - 1) * s[i] >= inSz[i] + p[0]) out--;
+      const extra = (out - 1) * s[i] + (k[i] - 1) * d[i] + 1 - (inSz[i] + p[0] + p[1]);
+      if (extra > 0) {
+        p[1] += extra;
+        grown = true;
+      }
+    });
+  }
+  return { sp, k, s, d, pads, grown };
+}
+
+const AVG_POOLS = [avgPool1d, avgPool2d, avgPool3d];
+
+/** LpPool: (sum over each window of |x|^p)^(1/p), p 2 by default; padding adds nothing to the sum. */
+function lpPoolRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const x = floatIn(ctx, ins[0], 0, 'X');
+  const { sp, k, s, d, pads } = poolWindows(ctx, x.t);
+  const p = attrInt(ctx.node, 'p', 2), r = sp + 2;
+  // The window sums, as averages over the whole (padded) window times its size.
+  const powered = p === 2 ? mul(x.t, x.t) : pow(abs(x.t), p);
+  const avg = AVG_POOLS[sp - 1](transpose(powered, toLast(r)), { size: k, strides: s, dilations: d, padding: pads, countIncludePad: true });
+  const total = mul(transpose(avg, toFirst(r)), k.reduce((a, b) => a * b, 1));
+  return [fl(p === 2 ? sqrt(total) : pow(total, 1 / p), x.dt)];
+}
+
 function poolRun(kind: 'max' | 'avg') {
   return (ctx: GCtx, ins: (GVal | undefined)[]): (GVal | undefined)[] => {
     const n = ctx.node;
     const x0 = need(ctx, ins[0], 0, 'X');
-    const sp = spatialRank(ctx, x0.t), r = sp + 2;
-    const k = attrInts(n, 'kernel_shape', []);
-    if (k.length !== sp) ctx.fail(`kernel_shape ${fmt(k)} has ${k.length} entries; expected ${sp}`);
-    const s = spatialAttr(ctx, 'strides', sp, 1), d = spatialAttr(ctx, 'dilations', sp, 1);
-    const inSz = x0.t.shape.slice(2);
-    const pads = convPads(ctx, inSz, k, s, d);
-    if (attrInt(n, 'ceil_mode', 0)) {
-      pads.forEach((p, i) => {
-        const span = inSz[i] + p[0] + p[1] - ((k[i] - 1) * d[i] + 1);
-        let out = Math.ceil(span / s[i]) + 1;
-        if ((out - 1) * s[i] >= inSz[i] + p[0]) out--; // a last window starting in the end padding is dropped
-        const extra = (out - 1) * s[i] + (k[i] - 1) * d[i] + 1 - (inSz[i] + p[0] + p[1]);
-        if (extra > 0) {
-          if (kind === 'avg' && attrInt(n, 'count_include_pad', 0)) ctx.fail('ceil_mode with count_include_pad = 1 is not supported');
-          p[1] += extra;
-        }
-      });
-    }
+    const { sp, k, s, d, pads, grown } = poolWindows(ctx, x0.t);
+    const r = sp + 2;
+    if (grown && kind === 'avg' && attrInt(n, 'count_include_pad', 0)) ctx.fail('ceil_mode with count_include_pad = 1 is not supported');
     const isInt = !isFloatDt(x0.dt);
     if (isInt && kind === 'avg') ctx.fail(`input has element type ${onnxDtypeName(x0.dt)}; AveragePool takes float tensors`);
     const xt = isInt ? cast(x0.t, 'float64') : x0.t;
     const opts = { size: k, strides: s, dilations: d, padding: pads, countIncludePad: !!attrInt(n, 'count_include_pad', 0) };
-    const f = kind === 'max' ? [maxPool1d, maxPool2d, maxPool3d][sp - 1] : [avgPool1d, avgPool2d, avgPool3d][sp - 1];
+    const f = kind === 'max' ? [maxPool1d, maxPool2d, maxPool3d][sp - 1] : AVG_POOLS[sp - 1];
     let y = transpose(f(transpose(xt, toLast(r)), opts), toFirst(r));
     if (isInt) y = cast(y, 'int32');
     const out: (GVal | undefined)[] = [{ t: y, dt: x0.dt }];
@@ -636,6 +664,17 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
   /** GlobalAveragePool / GlobalMaxPool: mean / max over every axis after N and C, kept as size 1. */
   GlobalAveragePool: { attrs: [], run: (ctx, ins) => { const x = floatIn(ctx, ins[0], 0); return [fl(mean(x.t, { axes: x.t.shape.map((_, i) => i).slice(2), keepDims: true }), x.dt)]; } },
   GlobalMaxPool: { attrs: [], run: (ctx, ins) => { const x = floatIn(ctx, ins[0], 0); return [fl(max(x.t, { axes: x.t.shape.map((_, i) => i).slice(2), keepDims: true }), x.dt)]; } },
+  /** LpPool: the p-norm of each window (opset 18 adds ceil_mode and dilations). */
+  LpPool: { attrs: ['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'p', 'pads', 'strides'], check: autoPadCheck, run: lpPoolRun },
+  /** GlobalLpPool: the p-norm over every axis after N and C, kept as size 1. */
+  GlobalLpPool: {
+    attrs: ['p'],
+    run: (ctx, ins) => {
+      const x = floatIn(ctx, ins[0], 0), p = attrInt(ctx.node, 'p', 2);
+      const total = sum(p === 2 ? mul(x.t, x.t) : pow(abs(x.t), p), { axes: x.t.shape.map((_, i) => i).slice(2), keepDims: true });
+      return [fl(p === 2 ? sqrt(total) : pow(total, 1 / p), x.dt)];
+    },
+  },
   /** Gemm: Y = alpha op(A) op(B) + beta C, op = transpose when transA / transB, C broadcast to [M, N]. */
   Gemm: {
     attrs: ['alpha', 'beta', 'transA', 'transB', 'broadcast'],
@@ -971,6 +1010,8 @@ export function graphNodeProblem(n: OnnxNode, opset: number): string | null {
   }
   const op = GRAPH_OPS[n.opType];
   if (!op) return `operator ${n.opType} is not supported by the graph interpreter`;
+  const since = SINCE_OPSET[n.opType];
+  if (since && opset < since) return `${n.opType} is an opset ${since} operator; the model imports opset ${opset}`;
   if (n.attributes.some((a) => a.hasGraph)) return 'subgraph attributes are not supported';
   if (opset < 7) {
     const old = legacyProblem(n, opset);
@@ -980,6 +1021,12 @@ export function graphNodeProblem(n: OnnxNode, opset: number): string | null {
   if (unknown.length) return `attribute${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not supported`;
   return op.check?.(n, opset) ?? null;
 }
+
+/** The opset that introduced an operator, for those added after opset 7: a file importing an older opset cannot use them. */
+const SINCE_OPSET: Record<string, number> = {
+  DequantizeLinear: 10, QuantizeLinear: 10, DynamicQuantizeLinear: 11, MeanVarianceNormalization: 9, GroupNormalization: 18,
+  Mish: 18, Gelu: 20, RMSNormalization: 23, Swish: 24,
+};
 
 /** Files of opset < 7: operators whose semantics changed since are refused by name. */
 export function legacyProblem(n: OnnxNode, opset: number, layers = false): string | null {

@@ -11,14 +11,15 @@ import {
   abs, add, affine, cast, cos, div, exp, expm1, floor, greater, greaterEqual, less,
   lessEqual, maximum, minimum, mul, neg, reciprocal, sign, sin, sqrt, sub, where,
 } from '../../ops/elementwise.js';
-import { argMax, argMin, sum } from '../../ops/reduce.js';
-import { gather, reshape, reverse, slice, transpose } from '../../ops/shape.js';
+import { argMax, argMin, mean, sum } from '../../ops/reduce.js';
+import { broadcastTo, gather, reshape, reverse, slice, transpose } from '../../ops/shape.js';
 import { matmul } from '../../ops/matmul.js';
-import { relu, logSoftmax } from '../../ops/activation.js';
+import { gelu, mish, relu, logSoftmax, sigmoid } from '../../ops/activation.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { shapesEqual } from '../../tensor/shape.js';
 import {
   type GCtx, type GVal, type GraphOp, SUPPORTED_DT, T, broadcastShape, fl, floatIn, fmt, intsIn, isFloatDt, jsMap,
-  mk, operandB, need, normAxis, nums, prod, reduceOp, sameFloat, scalarIn, softmaxLike, take, unaryF,
+  fitTo, mk, operandB, need, normAxis, nums, prod, reduceOp, sameFloat, scalarIn, softmaxLike, take, unaryF,
 } from './graph_values.js';
 
 /**
@@ -207,8 +208,179 @@ function argExtreme(dir: 1 | -1): GraphOp {
   };
 }
 
+// ---------------------------------------------------------------- newer activations and normalizations (opsets 18 to 24)
+
+/**
+ * GroupNormalization (opset 18, 21): X [N, C, ...] in num_groups groups of C / num_groups channels,
+ * each normalised over its channels and spatial cells, (x - mean) / sqrt(var + epsilon); then
+ * scale and bias, per channel ([C], opset 21) or per group ([num_groups], opset 18, each group's
+ * value for all its channels).
+ */
+function groupNormRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const x = floatIn(ctx, ins[0], 0, 'X');
+  const shape = x.t.shape, r = shape.length;
+  if (r < 2) ctx.fail(`X has shape ${fmt(shape)}; expected [N, C, ...]`);
+  const C = shape[1], G = attrInt(ctx.node, 'num_groups', 0);
+  if (G < 1 || C % G) ctx.fail(`num_groups ${G} must divide the ${C} channels`);
+  const [xt, sc] = sameFloat(x, floatIn(ctx, ins[1], 1, 'scale'));
+  const bias = sameFloat(x, floatIn(ctx, ins[2], 2, 'bias'))[1];
+  const perGroup = ctx.opset < 21;
+  for (const [t, name] of [[sc, 'scale'], [bias, 'bias']] as const) {
+    if (t.size !== (perGroup ? G : C)) ctx.fail(`${name} has shape ${fmt(t.shape)}; expected [${perGroup ? G : C}] (${perGroup ? 'one per group before opset 21' : 'one per channel'})`);
+  }
+  const g = reshape(xt, [shape[0], G, prod(shape.slice(1)) / G]);
+  const m = mean(g, { axes: [2], keepDims: true }), d = sub(g, m);
+  const inv = reciprocal(sqrt(add(mean(mul(d, d), { axes: [2], keepDims: true }), attrFloat(ctx.node, 'epsilon', 1e-5))));
+  const y = reshape(mul(d, inv), [shape[0], C, ...shape.slice(2)]);
+  const chan = (t: Tensor): Tensor => {
+    const v = perGroup ? reshape(broadcastTo(reshape(t, [G, 1]), [G, C / G]), [C]) : reshape(t, [C]);
+    return reshape(v, [C, ...new Array(r - 2).fill(1)]);
+  };
+  return [fl(add(mul(y, chan(sc)), chan(bias)), x.dt)];
+}
+
+/** RMSNormalization (opset 23): X / sqrt(mean(X^2 over the axes from 'axis' on) + epsilon) * scale. */
+function rmsNormRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const x = floatIn(ctx, ins[0], 0, 'X');
+  const r = x.t.rank, a = normAxis(ctx, attrInt(ctx.node, 'axis', -1), r);
+  const axes = Array.from({ length: r - a }, (_, i) => i + a);
+  const [xt, scale] = sameFloat(x, floatIn(ctx, ins[1], 1, 'scale'));
+  const inv = reciprocal(sqrt(add(mean(mul(xt, xt), { axes, keepDims: true }), attrFloat(ctx.node, 'epsilon', 1e-5))));
+  broadcastShape(ctx, xt.shape, scale.shape);
+  return [fl(mul(mul(xt, inv), scale), x.dt)];
+}
+
+/** LpNormalization: x / ||x||_p along 'axis' (p 1 or 2); 0 where the norm is 0. */
+function lpNormRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const x = floatIn(ctx, ins[0], 0, 'input');
+  const a = normAxis(ctx, attrInt(ctx.node, 'axis', -1), x.t.rank), p = attrInt(ctx.node, 'p', 2);
+  if (p !== 1 && p !== 2) ctx.fail(`p must be 1 or 2, received ${p}`);
+  const norm = p === 1 ? sum(abs(x.t), { axes: [a], keepDims: true }) : sqrt(sum(mul(x.t, x.t), { axes: [a], keepDims: true }));
+  const zero = lessEqual(norm, 0);
+  return [fl(where(zero, mul(x.t, 0), div(x.t, where(zero, add(norm, 1), norm))), x.dt)];
+}
+
+/** MeanVarianceNormalization: (X - E[X]) / (sqrt(E[X^2] - E[X]^2) + 1e-9) over 'axes' (default [0, 2, 3]), as ONNX's function body. */
+function mvnRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const x = floatIn(ctx, ins[0], 0, 'X');
+  const axes = (attr(ctx.node, 'axes')?.ints ?? [0, 2, 3]).map((a) => normAxis(ctx, a, x.t.rank, 'axes'));
+  const m = mean(x.t, { axes, keepDims: true });
+  const std = sqrt(sub(mean(mul(x.t, x.t), { axes, keepDims: true }), mul(m, m)));
+  return [fl(div(sub(x.t, m), add(std, 1e-9)), x.dt)];
+}
+
+// ---------------------------------------------------------------- quantization (QDQ graphs), on the host
+
+/** The integer types Quantize/DequantizeLinear handle, with their ranges. */
+const QUANT_RANGE: Record<number, [number, number]> = {
+  [T.UINT8]: [0, 255], [T.INT8]: [-128, 127], [T.UINT16]: [0, 65535], [T.INT16]: [-32768, 32767], [T.INT32]: [-(2 ** 31), 2 ** 31 - 1],
+};
+/** Round half to even, as ONNX's QuantizeLinear rounds. */
+const roundEven = (v: number): number => {
+  const f = Math.floor(v), d = v - f;
+  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+};
+/**
+ * For each element of x (shape `shape`), the index of its scale / zero point: one for all
+ * (a scalar or [1]), one per index along 'axis' (a 1-D tensor), or one per block of
+ * block_size along 'axis' (opset 21: the scale has x's shape with that axis divided into blocks).
+ */
+function quantParamIndex(ctx: GCtx, shape: readonly number[], sShape: readonly number[]): (f: number) => number {
+  const size = prod(sShape);
+  if (size === 1) return () => 0;
+  const r = shape.length, a = normAxis(ctx, attrInt(ctx.node, 'axis', 1), r);
+  const block = attrInt(ctx.node, 'block_size', 0);
+  const inner = prod(shape.slice(a + 1));
+  if (!block) {
+    if (sShape.length !== 1 || sShape[0] !== shape[a]) ctx.fail(`scale of shape ${fmt(sShape)} must be a scalar or [${shape[a]}] (one per index of axis ${a} of ${fmt(shape)})`);
+    return (f) => Math.floor(f / inner) % shape[a];
+  }
+  const want = shape.map((d, i) => (i === a ? Math.ceil(d / block) : d));
+  if (!shapesEqual(sShape, want)) ctx.fail(`scale of shape ${fmt(sShape)} must be ${fmt(want)} for blocks of ${block} along axis ${a}`);
+  return (f) => {
+    const o = Math.floor(f / (inner * shape[a])), i = Math.floor(f / inner) % shape[a], j = f % inner;
+    return (o * want[a] + Math.floor(i / block)) * inner + j;
+  };
+}
+
+const QUANT_OPS: Record<string, GraphOp> = {
+  /** DequantizeLinear: (x - zero_point) * scale, per tensor, per axis or per block; float output (scale's type). */
+  DequantizeLinear: {
+    attrs: ['axis', 'block_size', 'output_dtype'],
+    run: (ctx, ins) => {
+      const x = need(ctx, ins[0], 0, 'x'), sc = need(ctx, ins[1], 1, 'x_scale'), zp = ins[2];
+      if (isFloatDt(x.dt)) ctx.fail(`x has element type ${onnxDtypeName(x.dt)}; expected an integer type`);
+      if (!isFloatDt(sc.dt)) ctx.fail(`x_scale has element type ${onnxDtypeName(sc.dt)}; expected a float type`);
+      const xv = nums(x), sv = nums(sc), zv = zp ? nums(zp) : null, at = quantParamIndex(ctx, x.t.shape, sc.t.shape);
+      const out = new Float64Array(xv.length);
+      for (let f = 0; f < xv.length; f++) { const q = at(f); out[f] = (xv[f] - (zv ? zv[q] : 0)) * sv[q]; }
+      const to = attrInt(ctx.node, 'output_dtype', 0) || sc.dt;
+      return [mk(out.map((v) => fitTo(v, to)), x.t.shape, to)];
+    },
+  },
+  /** QuantizeLinear: saturate(round_half_even(x / scale) + zero_point) to the zero point's type (uint8 without one). */
+  QuantizeLinear: {
+    attrs: ['axis', 'block_size', 'output_dtype', 'saturate', 'precision'],
+    check: (n) => (attrInt(n, 'precision', 0) ? "attribute 'precision' is not supported" : null),
+    run: (ctx, ins) => {
+      const x = floatIn(ctx, ins[0], 0, 'x'), sc = floatIn(ctx, ins[1], 1, 'y_scale'), zp = ins[2];
+      const to = zp ? zp.dt : attrInt(ctx.node, 'output_dtype', 0) || T.UINT8;
+      const range = QUANT_RANGE[to] ?? ctx.fail(`quantizing to ${onnxDtypeName(to)} is not supported (uint8, int8, uint16, int16, int32 are)`);
+      const xv = nums(x), sv = nums(sc), zv = zp ? nums(zp) : null, at = quantParamIndex(ctx, x.t.shape, sc.t.shape);
+      const out = new Float64Array(xv.length);
+      for (let f = 0; f < xv.length; f++) {
+        const q = at(f);
+        out[f] = Math.min(Math.max(roundEven(Math.fround(xv[f] / sv[q])) + (zv ? zv[q] : 0), range[0]), range[1]);
+      }
+      return [mk(out, x.t.shape, to)];
+    },
+  },
+  /** DynamicQuantizeLinear: uint8 with the scale and zero point that map [min(x, 0), max(x, 0)] onto [0, 255]. */
+  DynamicQuantizeLinear: {
+    attrs: [],
+    run: (ctx, ins) => {
+      const x = floatIn(ctx, ins[0], 0, 'x'), xv = nums(x);
+      let lo = 0, hi = 0;
+      for (const v of xv) { if (v < lo) lo = v; if (v > hi) hi = v; }
+      const scale = Math.fround((hi - lo) / 255);
+      const zp = scale === 0 ? 0 : Math.min(Math.max(roundEven(Math.fround(-lo / scale)), 0), 255);
+      const out = xv.map((v) => (scale === 0 ? zp : Math.min(Math.max(roundEven(Math.fround(v / scale)) + zp, 0), 255)));
+      return [mk(out, x.t.shape, T.UINT8), mk([scale], [], T.FLOAT), mk([zp], [], T.UINT8)];
+    },
+  },
+};
+
+/** The activations opsets 18 to 24 added as operators (each was a decomposition before). */
+const NEWER_OPS: Record<string, GraphOp> = {
+  /** Gelu (opset 20): x Phi(x), approximate 'none' (erf) or 'tanh'. */
+  Gelu: {
+    attrs: ['approximate'],
+    check: (n) => (['none', 'tanh'].includes(attrString(n, 'approximate', 'none')) ? null : `approximate '${attrString(n, 'approximate', '')}' is not supported (none, tanh are)`),
+    run: (ctx, ins) => { const x = floatIn(ctx, ins[0], 0, 'X'); return [fl(gelu(x.t, { approximate: attrString(ctx.node, 'approximate', 'none') as 'none' | 'tanh' }), x.dt)]; },
+  },
+  /** Mish (opset 18): x tanh(softplus(x)). */
+  Mish: unaryF((x) => mish(x)),
+  /** Swish (opset 24): x sigmoid(alpha x), alpha 1 by default. */
+  Swish: unaryF((x, n) => { const a = attrFloat(n, 'alpha', 1); return mul(x, sigmoid(a === 1 ? x : mul(x, a))); }, ['alpha']),
+  GroupNormalization: {
+    attrs: ['epsilon', 'num_groups', 'stash_type'],
+    check: (n) => (attrInt(n, 'stash_type', 1) !== 1 ? `stash_type ${attrInt(n, 'stash_type', 1)} is not supported (1, float32 statistics, is)` : null),
+    run: groupNormRun,
+  },
+  RMSNormalization: {
+    attrs: ['axis', 'epsilon', 'stash_type'],
+    check: (n) => (attrInt(n, 'stash_type', 1) !== 1 ? `stash_type ${attrInt(n, 'stash_type', 1)} is not supported (1, float32 statistics, is)` : null),
+    run: rmsNormRun,
+  },
+  LpNormalization: { attrs: ['axis', 'p'], run: lpNormRun },
+  MeanVarianceNormalization: { attrs: ['axes'], run: mvnRun },
+};
+
 export const MORE_OPS: Record<string, GraphOp> = {
+  ...NEWER_OPS,
+  ...QUANT_OPS,
   ReduceMin: reduceOp('min'),
+  ReduceProd: reduceOp('prod'),
   ReduceL1: reduceOp('l1'),
   ReduceL2: reduceOp('l2'),
   ReduceSumSquare: reduceOp('sumSquare'),
