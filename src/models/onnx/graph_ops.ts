@@ -34,6 +34,7 @@ import {
   scalarIn, softmaxLike, take, unaryF,
 } from './graph_values.js';
 import { MORE_OPS } from './graph_ops_more.js';
+import { VISION_OPS } from './graph_ops_vision.js';
 
 // ---------------------------------------------------------------- layout helpers
 
@@ -966,6 +967,7 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
     },
   },
   ...MORE_OPS,
+  ...VISION_OPS,
 };
 
 /**
@@ -1025,7 +1027,8 @@ export function graphNodeProblem(n: OnnxNode, opset: number): string | null {
 /** The opset that introduced an operator, for those added after opset 7: a file importing an older opset cannot use them. */
 const SINCE_OPSET: Record<string, number> = {
   DequantizeLinear: 10, QuantizeLinear: 10, DynamicQuantizeLinear: 11, MeanVarianceNormalization: 9, GroupNormalization: 18,
-  Mish: 18, Gelu: 20, RMSNormalization: 23, Swish: 24,
+  Mish: 18, Gelu: 20, RMSNormalization: 23, Swish: 24, GridSample: 16, AffineGrid: 20, NonMaxSuppression: 10, CenterCropPad: 18,
+  Col2Im: 18, MaxUnpool: 9,
 };
 
 /** Files of opset < 7: operators whose semantics changed since are refused by name. */

@@ -1,0 +1,279 @@
+/**
+ * Graph-mode evaluators of ONNX's vision operators beyond convolution and pooling: sampling
+ * (GridSample, AffineGrid), detection (NonMaxSuppression), reshaping images (CenterCropPad,
+ * Col2Im, MaxUnpool). They index rather than compute, so they run on the host in float64, the
+ * way ONNX's reference evaluator defines them, and hand back one tensor per output; no gradient
+ * flows through them. Each cites the opset that defines what it implements.
+ */
+import { attr, attrInt, attrInts, attrString } from './proto.js';
+import { type GCtx, type GVal, type GraphOp, T, floatIn, fmt, intsIn, mk, need, normAxis, nums, prod, scalarIn } from './graph_values.js';
+
+/** Row-major strides of a shape. */
+const stridesOf = (shape: readonly number[]): number[] => shape.map((_, i) => prod(shape.slice(i + 1)));
+
+/** Round half to even, as numpy's rint. */
+const rint = (v: number): number => {
+  const f = Math.floor(v), d = v - f;
+  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+};
+
+/** Keys' cubic convolution weights (A = -0.75) of the 4 taps around a point t past the second. */
+const cubic4 = (t: number): number[] => {
+  const A = -0.75, u = 1 - t;
+  return [((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A, ((A + 2) * t - (A + 3)) * t * t + 1,
+    ((A + 2) * u - (A + 3)) * u * u + 1, ((A * (u + 1) - 5 * A) * (u + 1) + 8 * A) * (u + 1) - 4 * A];
+};
+
+/**
+ * GridSample (opset 16: 2-D, modes bilinear / nearest / bicubic; opset 20 on: N-D, linear /
+ * nearest / cubic): Y[n, c, p] samples X[n, c] at grid[n, p], a point in [-1, 1] per spatial
+ * axis listed last axis first (x, y, ...). align_corners maps -1 and 1 to the centres of the
+ * corner cells (else to their outer edges); taps outside X read 0 ('zeros'), the nearest edge
+ * cell ('border') or X reflected at the edges ('reflection').
+ */
+function gridSampleRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const x = floatIn(ctx, ins[0], 0, 'X'), g = floatIn(ctx, ins[1], 1, 'grid');
+  const xs = x.t.shape, gs = g.t.shape, r = xs.length - 2;
+  const given = attrString(ctx.node, 'mode', ctx.opset >= 20 ? 'linear' : 'bilinear');
+  const mode = ({ bilinear: 'linear', bicubic: 'cubic' } as Record<string, string>)[given] ?? given;
+  const pm = attrString(ctx.node, 'padding_mode', 'zeros'), align = attrInt(ctx.node, 'align_corners', 0) === 1;
+  if (r < 1 || (ctx.opset < 20 && r !== 2)) ctx.fail(`X has shape ${fmt(xs)}; expected [N, C, H, W]${ctx.opset >= 20 ? ' or more spatial axes' : ' (N-D from opset 20)'}`);
+  if (gs.length !== r + 2 || gs[0] !== xs[0] || gs[r + 1] !== r) ctx.fail(`grid has shape ${fmt(gs)}; expected [${xs[0]}, ...${r} output sizes, ${r}]`);
+  if (r === 3 && mode === 'cubic') ctx.fail('cubic sampling of a volume is not supported (ONNX defines it for 2-D)');
+  const dims = xs.slice(2), outSp = gs.slice(1, r + 1), N = xs[0], C = xs[1];
+  const X = nums(x), G = nums(g), xStr = stridesOf(dims), plane = prod(dims), P = prod(outSp);
+  const lo = dims.map(() => (align ? 0 : -0.5)), hi = dims.map((d) => (align ? d - 1 : d - 0.5));
+  const reflect = (v: number, a: number, b: number): number => {
+    const range = b - a;
+    if (v < a) { const dx = a - v, k = Math.trunc(dx / range), rest = dx - k * range; return k % 2 === 0 ? a + rest : b - rest; }
+    if (v > b) { const dx = v - b, k = Math.trunc(dx / range), rest = dx - k * range; return k % 2 === 0 ? b - rest : a + rest; }
+    return v;
+  };
+  /** The index read for tap i along axis a, or -1 for a zero. */
+  const tap = (i: number, a: number): number => {
+    if (i >= 0 && i < dims[a]) return i;
+    if (pm === 'zeros') return -1;
+    if (pm === 'border') return Math.min(Math.max(i, 0), dims[a] - 1);
+    return Math.trunc(reflect(i, lo[a], hi[a]));
+  };
+  const out = new Float64Array(N * C * P);
+  const pos = new Array<number>(r);
+  for (let n = 0; n < N; n++) {
+    for (let p = 0; p < P; p++) {
+      for (let a = 0; a < r; a++) {
+        const v = G[(n * P + p) * r + (r - 1 - a)];
+        let c = Math.fround(align ? ((v + 1) / 2) * (dims[a] - 1) : ((v + 1) * dims[a] - 1) / 2);
+        if (mode === 'nearest') c = rint(c);
+        if (c < lo[a] || c > hi[a]) c = pm === 'border' ? Math.min(Math.max(c, 0), dims[a] - 1) : pm === 'reflection' ? reflect(c, lo[a], hi[a]) : c;
+        pos[a] = c;
+      }
+      // Taps and weights per axis, then the sum over their product (separable).
+      const taps: number[][] = [], wts: number[][] = [];
+      for (let a = 0; a < r; a++) {
+        if (mode === 'nearest') { taps.push([tap(pos[a], a)]); wts.push([1]); continue; }
+        const f = Math.floor(pos[a]), t = pos[a] - f;
+        if (mode === 'linear') { taps.push([tap(f, a), tap(f + 1, a)]); wts.push([1 - t, t]); } else { taps.push([f - 1, f, f + 1, f + 2].map((i) => tap(i, a))); wts.push(cubic4(t)); }
+      }
+      for (let c = 0; c < C; c++) {
+        const base = (n * C + c) * plane;
+        let acc = 0;
+        const walk = (a: number, off: number, w: number): void => {
+          if (a === r) { acc += w * X[base + off]; return; }
+          for (let k = 0; k < taps[a].length; k++) if (taps[a][k] >= 0 && wts[a][k] !== 0) walk(a + 1, off + taps[a][k] * xStr[a], w * wts[a][k]);
+        };
+        walk(0, 0, 1);
+        out[(n * C + c) * P + p] = acc;
+      }
+    }
+  }
+  return [mk(out, [N, C, ...outSp], x.dt)];
+}
+
+/**
+ * AffineGrid (opset 20): the sampling grid of theta [N, 2, 3] (or [N, 3, 4]) for an output of
+ * size [N, C, H, W] (or [N, C, D, H, W]): each output cell's normalised coordinates (x, y[, z], 1)
+ * times theta, [N, H, W, 2] (or [N, D, H, W, 3]).
+ */
+function affineGridRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const th = floatIn(ctx, ins[0], 0, 'theta'), size = intsIn(ctx, need(ctx, ins[1], 1, 'size'), 1, 'size')!;
+  const sp = size.slice(2), r = sp.length, N = size[0];
+  if (r !== 2 && r !== 3) ctx.fail(`size ${fmt(size)} must be [N, C, H, W] or [N, C, D, H, W]`);
+  if (th.t.shape.length !== 3 || th.t.shape[0] !== N || th.t.shape[1] !== r || th.t.shape[2] !== r + 1) ctx.fail(`theta has shape ${fmt(th.t.shape)}; expected [${N}, ${r}, ${r + 1}]`);
+  const align = attrInt(ctx.node, 'align_corners', 0) === 1, T_ = nums(th);
+  const coord = (i: number, d: number): number => (align ? (d === 1 ? -1 : -1 + (2 * i) / (d - 1)) : -1 + (2 * i + 1) / d);
+  const P = prod(sp), out = new Float64Array(N * P * r), str = stridesOf(sp);
+  for (let n = 0; n < N; n++) {
+    for (let p = 0; p < P; p++) {
+      // (x, y[, z], 1): x along the last axis, y the one before, ...
+      const h = [...Array.from({ length: r }, (_, k) => coord(Math.floor(p / str[r - 1 - k]) % sp[r - 1 - k], sp[r - 1 - k])), 1];
+      for (let o = 0; o < r; o++) {
+        let v = 0;
+        for (let k = 0; k <= r; k++) v += T_[(n * r + o) * (r + 1) + k] * h[k];
+        out[(n * P + p) * r + o] = v;
+      }
+    }
+  }
+  return [mk(out, [N, ...sp, r], th.dt)];
+}
+
+/**
+ * NonMaxSuppression (opset 11): per batch and class, the boxes scoring above score_threshold
+ * taken best first, each dropped when its IoU with one already kept exceeds iou_threshold, at
+ * most max_output_boxes_per_class (0 or absent: none). Boxes are [y1, x1, y2, x2] with either
+ * diagonal (center_point_box 0) or [x_center, y_center, width, height] (1). Output: int64
+ * [selected, 3] rows (batch, class, box), by batch, class, then selection order.
+ */
+function nmsRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const b = floatIn(ctx, ins[0], 0, 'boxes'), s = floatIn(ctx, ins[1], 1, 'scores');
+  const [B, M, four] = b.t.shape, [B2, C, M2] = s.t.shape;
+  if (b.t.rank !== 3 || four !== 4) ctx.fail(`boxes has shape ${fmt(b.t.shape)}; expected [batches, boxes, 4]`);
+  if (s.t.rank !== 3 || B2 !== B || M2 !== M) ctx.fail(`scores has shape ${fmt(s.t.shape)}; expected [${B}, classes, ${M}]`);
+  const maxOut = Math.max(scalarIn(ctx, ins[2], 2, 'max_output_boxes_per_class') ?? 0, 0);
+  const iouT = scalarIn(ctx, ins[3], 3, 'iou_threshold') ?? 0, scoreT = scalarIn(ctx, ins[4], 4, 'score_threshold');
+  const center = attrInt(ctx.node, 'center_point_box', 0) === 1;
+  const bx = nums(b), sc = nums(s);
+  /** [ymin, xmin, ymax, xmax] of box m of batch n. */
+  const corners = (n: number, m: number): number[] => {
+    const o = (n * M + m) * 4, v = [bx[o], bx[o + 1], bx[o + 2], bx[o + 3]];
+    if (center) return [v[1] - v[3] / 2, v[0] - v[2] / 2, v[1] + v[3] / 2, v[0] + v[2] / 2];
+    return [Math.min(v[0], v[2]), Math.min(v[1], v[3]), Math.max(v[0], v[2]), Math.max(v[1], v[3])];
+  };
+  const suppresses = (p: number[], q: number[]): boolean => {
+    const ih = Math.min(p[2], q[2]) - Math.max(p[0], q[0]), iw = Math.min(p[3], q[3]) - Math.max(p[1], q[1]);
+    if (ih <= 0 || iw <= 0) return false;
+    const inter = ih * iw, a1 = (p[2] - p[0]) * (p[3] - p[1]), a2 = (q[2] - q[0]) * (q[3] - q[1]), union = a1 + a2 - inter;
+    if (a1 <= 0 || a2 <= 0 || union <= 0) return false;
+    return inter / union > iouT;
+  };
+  const rows: number[] = [];
+  for (let n = 0; n < B; n++) {
+    const boxes = Array.from({ length: M }, (_, m) => corners(n, m));
+    for (let c = 0; c < C; c++) {
+      const cand: number[] = [];
+      for (let m = 0; m < M; m++) if (scoreT === null || sc[(n * C + c) * M + m] > scoreT) cand.push(m);
+      // Best first; equal scores: the lower index first.
+      cand.sort((p, q) => sc[(n * C + c) * M + q] - sc[(n * C + c) * M + p] || p - q);
+      const kept: number[] = [];
+      for (const m of cand) {
+        if (kept.length >= maxOut) break;
+        if (kept.every((k) => !suppresses(boxes[m], boxes[k]))) kept.push(m);
+      }
+      for (const m of kept) rows.push(n, c, m);
+    }
+  }
+  return [mk(rows, [rows.length / 3, 3], T.INT64)];
+}
+
+/**
+ * CenterCropPad (opset 18): each axis in 'axes' (all by default) cropped or zero-padded to the
+ * size given, about its centre (an odd difference leaves the extra cell at the end).
+ */
+function centerCropPadRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const x = need(ctx, ins[0], 0, 'input_data'), want = intsIn(ctx, need(ctx, ins[1], 1, 'shape'), 1, 'shape')!;
+  const xs = x.t.shape, r = xs.length;
+  const axes = (attr(ctx.node, 'axes')?.ints ?? xs.map((_, i) => i)).map((a) => normAxis(ctx, a, r, 'axes'));
+  if (axes.length !== want.length) ctx.fail(`shape has ${want.length} entries; expected one per axis of ${fmt(axes)}`);
+  const outShape = [...xs], srcStart = xs.map(() => 0), dstStart = xs.map(() => 0);
+  axes.forEach((a, i) => {
+    const d = xs[a], w = want[i];
+    outShape[a] = w;
+    if (w < d) srcStart[a] = Math.floor((d - w) / 2);
+    else dstStart[a] = Math.floor((w - d) / 2);
+  });
+  const copy = outShape.map((w, a) => Math.min(w, xs[a]));
+  const v = nums(x), out = new Float64Array(prod(outShape)), sStr = stridesOf(xs), oStr = stridesOf(outShape), n = prod(copy);
+  for (let f = 0; f < n; f++) {
+    let si = 0, di = 0, rest = f;
+    for (let a = r - 1; a >= 0; a--) {
+      const i = rest % copy[a];
+      rest = Math.floor(rest / copy[a]);
+      si += (i + srcStart[a]) * sStr[a];
+      di += (i + dstStart[a]) * oStr[a];
+    }
+    out[di] = v[si];
+  }
+  return [mk(out, outShape, x.dt)];
+}
+
+/**
+ * Col2Im (opset 18): the inverse of im2col with overlaps summed: input [N, C * prod(block_shape),
+ * L] holds, for each of the L sliding blocks of an image of image_shape (dilations, pads,
+ * strides), its C x block values; output [N, C, ...image_shape].
+ */
+function col2ImRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const x = floatIn(ctx, ins[0], 0, 'input');
+  const img = intsIn(ctx, need(ctx, ins[1], 1, 'image_shape'), 1, 'image_shape')!, blk = intsIn(ctx, need(ctx, ins[2], 2, 'block_shape'), 2, 'block_shape')!;
+  const r = img.length;
+  if (blk.length !== r) ctx.fail(`block_shape ${fmt(blk)} and image_shape ${fmt(img)} differ in length`);
+  const dil = attrInts(ctx.node, 'dilations', new Array(r).fill(1)), str = attrInts(ctx.node, 'strides', new Array(r).fill(1));
+  const pads = attrInts(ctx.node, 'pads', new Array(2 * r).fill(0));
+  const [N, CK, L] = x.t.shape, K = prod(blk);
+  if (x.t.rank !== 3 || CK % K) ctx.fail(`input has shape ${fmt(x.t.shape)}; expected [N, C * ${K}, L]`);
+  const nb = img.map((d, i) => Math.floor((d + pads[i] + pads[i + r] - dil[i] * (blk[i] - 1) - 1) / str[i]) + 1);
+  if (prod(nb) !== L) ctx.fail(`input has ${L} blocks; image_shape ${fmt(img)} with these block_shape, dilations, pads and strides has ${prod(nb)}`);
+  const C = CK / K, v = nums(x), plane = prod(img), out = new Float64Array(N * C * plane);
+  const kStr = stridesOf(blk), bStr = stridesOf(nb), iStr = stridesOf(img);
+  for (let n = 0; n < N; n++) {
+    for (let ck = 0; ck < CK; ck++) {
+      const c = Math.floor(ck / K), k = ck % K;
+      for (let l = 0; l < L; l++) {
+        let off = 0, inside = true;
+        for (let a = 0; a < r && inside; a++) {
+          const p = Math.floor(l / bStr[a]) % nb[a] * str[a] - pads[a] + (Math.floor(k / kStr[a]) % blk[a]) * dil[a];
+          inside = p >= 0 && p < img[a];
+          off += p * iStr[a];
+        }
+        if (inside) out[(n * C + c) * plane + off] += v[(n * CK + ck) * L + l];
+      }
+    }
+  }
+  return [mk(out, [N, C, ...img], x.dt)];
+}
+
+/**
+ * MaxUnpool (opset 9, 11): a MaxPool's values written back at its Indices (flat indices into
+ * the unpooled [N, C, ...] tensor) in zeros of the shape the pooling inverts, placed at the
+ * start of output_shape (input 2) when that is given.
+ */
+function maxUnpoolRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const x = need(ctx, ins[0], 0, 'X'), idx = intsIn(ctx, need(ctx, ins[1], 1, 'I'), 1, 'I')!;
+  const xs = x.t.shape, sp = xs.length - 2;
+  const k = attrInts(ctx.node, 'kernel_shape', []);
+  if (k.length !== sp) ctx.fail(`kernel_shape ${fmt(k)} has ${k.length} entries; expected ${sp}`);
+  const s = attrInts(ctx.node, 'strides', new Array(sp).fill(1)), pads = attrInts(ctx.node, 'pads', new Array(2 * sp).fill(0));
+  const inferred = [xs[0], xs[1], ...xs.slice(2).map((d, i) => (d - 1) * s[i] - (pads[i] + pads[i + sp]) + k[i])];
+  const shape = ins[2] ? intsIn(ctx, ins[2], 2, 'output_shape')! : inferred;
+  if (shape.length !== xs.length || shape.some((d, i) => d < inferred[i])) ctx.fail(`output_shape ${fmt(shape)} must have rank ${xs.length} and hold the unpooled ${fmt(inferred)}`);
+  const v = nums(x), y = new Float64Array(prod(inferred));
+  if (idx.length !== v.length) ctx.fail(`I has ${idx.length} indices; X has ${v.length} values`);
+  idx.forEach((at, i) => {
+    if (at < 0 || at >= y.length) ctx.fail(`index ${at} is outside the unpooled tensor of ${y.length} values`);
+    y[at] = v[i];
+  });
+  if (shape.every((d, i) => d === inferred[i])) return [mk(y, shape, x.dt)];
+  const out = new Float64Array(prod(shape)), iStr = stridesOf(inferred), oStr = stridesOf(shape);
+  for (let f = 0; f < y.length; f++) {
+    let o = 0;
+    for (let a = 0; a < inferred.length; a++) o += (Math.floor(f / iStr[a]) % inferred[a]) * oStr[a];
+    out[o] = y[f];
+  }
+  return [mk(out, shape, x.dt)];
+}
+
+export const VISION_OPS: Record<string, GraphOp> = {
+  GridSample: {
+    attrs: ['align_corners', 'mode', 'padding_mode'],
+    check: (n, opset) => {
+      const modes = opset >= 20 ? ['linear', 'nearest', 'cubic'] : ['bilinear', 'nearest', 'bicubic'];
+      const m = attrString(n, 'mode', modes[0]), pm = attrString(n, 'padding_mode', 'zeros');
+      if (!modes.includes(m)) return `mode '${m}' is not a GridSample mode at opset ${opset} (${modes.join(', ')} are)`;
+      return ['zeros', 'border', 'reflection'].includes(pm) ? null : `padding_mode '${pm}' is not supported (zeros, border, reflection are)`;
+    },
+    run: gridSampleRun,
+  },
+  AffineGrid: { attrs: ['align_corners'], run: affineGridRun },
+  NonMaxSuppression: { attrs: ['center_point_box'], run: nmsRun },
+  CenterCropPad: { attrs: ['axes'], run: centerCropPadRun },
+  Col2Im: { attrs: ['dilations', 'pads', 'strides'], run: col2ImRun },
+  MaxUnpool: { attrs: ['kernel_shape', 'pads', 'strides'], run: maxUnpoolRun },
+};
