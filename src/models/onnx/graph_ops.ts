@@ -35,6 +35,7 @@ import {
 } from './graph_values.js';
 import { MORE_OPS } from './graph_ops_more.js';
 import { VISION_OPS } from './graph_ops_vision.js';
+import { QUANT_OPS, integerOps } from './graph_ops_quant.js';
 
 // ---------------------------------------------------------------- layout helpers
 
@@ -968,7 +969,9 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
   },
   ...MORE_OPS,
   ...VISION_OPS,
+  ...QUANT_OPS,
 };
+Object.assign(GRAPH_OPS, integerOps(GRAPH_OPS.Conv, GRAPH_OPS.MatMul));
 
 /**
  * Ops whose semantics at opset 1-6 are those implemented here (legacy attributes handled:
@@ -1028,7 +1031,7 @@ export function graphNodeProblem(n: OnnxNode, opset: number): string | null {
 const SINCE_OPSET: Record<string, number> = {
   DequantizeLinear: 10, QuantizeLinear: 10, DynamicQuantizeLinear: 11, MeanVarianceNormalization: 9, GroupNormalization: 18,
   Mish: 18, Gelu: 20, RMSNormalization: 23, Swish: 24, GridSample: 16, AffineGrid: 20, NonMaxSuppression: 10, CenterCropPad: 18,
-  Col2Im: 18, MaxUnpool: 9,
+  Col2Im: 18, MaxUnpool: 9, ConvInteger: 10, MatMulInteger: 10, QLinearConv: 10, QLinearMatMul: 10,
 };
 
 /** Files of opset < 7: operators whose semantics changed since are refused by name. */

@@ -16,10 +16,9 @@ import { broadcastTo, gather, reshape, reverse, slice, transpose } from '../../o
 import { matmul } from '../../ops/matmul.js';
 import { gelu, mish, relu, logSoftmax, sigmoid } from '../../ops/activation.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { shapesEqual } from '../../tensor/shape.js';
 import {
   type GCtx, type GVal, type GraphOp, SUPPORTED_DT, T, broadcastShape, fl, floatIn, fmt, intsIn, isFloatDt, jsMap,
-  fitTo, mk, operandB, need, normAxis, nums, prod, reduceOp, sameFloat, scalarIn, softmaxLike, take, unaryF,
+  mk, operandB, need, normAxis, nums, prod, reduceOp, sameFloat, scalarIn, softmaxLike, take, unaryF,
 } from './graph_values.js';
 
 /**
@@ -269,87 +268,6 @@ function mvnRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
   return [fl(div(sub(x.t, m), add(std, 1e-9)), x.dt)];
 }
 
-// ---------------------------------------------------------------- quantization (QDQ graphs), on the host
-
-/** The integer types Quantize/DequantizeLinear handle, with their ranges. */
-const QUANT_RANGE: Record<number, [number, number]> = {
-  [T.UINT8]: [0, 255], [T.INT8]: [-128, 127], [T.UINT16]: [0, 65535], [T.INT16]: [-32768, 32767], [T.INT32]: [-(2 ** 31), 2 ** 31 - 1],
-};
-/** Round half to even, as ONNX's QuantizeLinear rounds. */
-const roundEven = (v: number): number => {
-  const f = Math.floor(v), d = v - f;
-  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
-};
-/**
- * For each element of x (shape `shape`), the index of its scale / zero point: one for all
- * (a scalar or [1]), one per index along 'axis' (a 1-D tensor), or one per block of
- * block_size along 'axis' (opset 21: the scale has x's shape with that axis divided into blocks).
- */
-function quantParamIndex(ctx: GCtx, shape: readonly number[], sShape: readonly number[]): (f: number) => number {
-  const size = prod(sShape);
-  if (size === 1) return () => 0;
-  const r = shape.length, a = normAxis(ctx, attrInt(ctx.node, 'axis', 1), r);
-  const block = attrInt(ctx.node, 'block_size', 0);
-  const inner = prod(shape.slice(a + 1));
-  if (!block) {
-    if (sShape.length !== 1 || sShape[0] !== shape[a]) ctx.fail(`scale of shape ${fmt(sShape)} must be a scalar or [${shape[a]}] (one per index of axis ${a} of ${fmt(shape)})`);
-    return (f) => Math.floor(f / inner) % shape[a];
-  }
-  const want = shape.map((d, i) => (i === a ? Math.ceil(d / block) : d));
-  if (!shapesEqual(sShape, want)) ctx.fail(`scale of shape ${fmt(sShape)} must be ${fmt(want)} for blocks of ${block} along axis ${a}`);
-  return (f) => {
-    const o = Math.floor(f / (inner * shape[a])), i = Math.floor(f / inner) % shape[a], j = f % inner;
-    return (o * want[a] + Math.floor(i / block)) * inner + j;
-  };
-}
-
-const QUANT_OPS: Record<string, GraphOp> = {
-  /** DequantizeLinear: (x - zero_point) * scale, per tensor, per axis or per block; float output (scale's type). */
-  DequantizeLinear: {
-    attrs: ['axis', 'block_size', 'output_dtype'],
-    run: (ctx, ins) => {
-      const x = need(ctx, ins[0], 0, 'x'), sc = need(ctx, ins[1], 1, 'x_scale'), zp = ins[2];
-      if (isFloatDt(x.dt)) ctx.fail(`x has element type ${onnxDtypeName(x.dt)}; expected an integer type`);
-      if (!isFloatDt(sc.dt)) ctx.fail(`x_scale has element type ${onnxDtypeName(sc.dt)}; expected a float type`);
-      const xv = nums(x), sv = nums(sc), zv = zp ? nums(zp) : null, at = quantParamIndex(ctx, x.t.shape, sc.t.shape);
-      const out = new Float64Array(xv.length);
-      for (let f = 0; f < xv.length; f++) { const q = at(f); out[f] = (xv[f] - (zv ? zv[q] : 0)) * sv[q]; }
-      const to = attrInt(ctx.node, 'output_dtype', 0) || sc.dt;
-      return [mk(out.map((v) => fitTo(v, to)), x.t.shape, to)];
-    },
-  },
-  /** QuantizeLinear: saturate(round_half_even(x / scale) + zero_point) to the zero point's type (uint8 without one). */
-  QuantizeLinear: {
-    attrs: ['axis', 'block_size', 'output_dtype', 'saturate', 'precision'],
-    check: (n) => (attrInt(n, 'precision', 0) ? "attribute 'precision' is not supported" : null),
-    run: (ctx, ins) => {
-      const x = floatIn(ctx, ins[0], 0, 'x'), sc = floatIn(ctx, ins[1], 1, 'y_scale'), zp = ins[2];
-      const to = zp ? zp.dt : attrInt(ctx.node, 'output_dtype', 0) || T.UINT8;
-      const range = QUANT_RANGE[to] ?? ctx.fail(`quantizing to ${onnxDtypeName(to)} is not supported (uint8, int8, uint16, int16, int32 are)`);
-      const xv = nums(x), sv = nums(sc), zv = zp ? nums(zp) : null, at = quantParamIndex(ctx, x.t.shape, sc.t.shape);
-      const out = new Float64Array(xv.length);
-      for (let f = 0; f < xv.length; f++) {
-        const q = at(f);
-        out[f] = Math.min(Math.max(roundEven(Math.fround(xv[f] / sv[q])) + (zv ? zv[q] : 0), range[0]), range[1]);
-      }
-      return [mk(out, x.t.shape, to)];
-    },
-  },
-  /** DynamicQuantizeLinear: uint8 with the scale and zero point that map [min(x, 0), max(x, 0)] onto [0, 255]. */
-  DynamicQuantizeLinear: {
-    attrs: [],
-    run: (ctx, ins) => {
-      const x = floatIn(ctx, ins[0], 0, 'x'), xv = nums(x);
-      let lo = 0, hi = 0;
-      for (const v of xv) { if (v < lo) lo = v; if (v > hi) hi = v; }
-      const scale = Math.fround((hi - lo) / 255);
-      const zp = scale === 0 ? 0 : Math.min(Math.max(roundEven(Math.fround(-lo / scale)), 0), 255);
-      const out = xv.map((v) => (scale === 0 ? zp : Math.min(Math.max(roundEven(Math.fround(v / scale)) + zp, 0), 255)));
-      return [mk(out, x.t.shape, T.UINT8), mk([scale], [], T.FLOAT), mk([zp], [], T.UINT8)];
-    },
-  },
-};
-
 /** The activations opsets 18 to 24 added as operators (each was a decomposition before). */
 const NEWER_OPS: Record<string, GraphOp> = {
   /** Gelu (opset 20): x Phi(x), approximate 'none' (erf) or 'tanh'. */
@@ -378,7 +296,6 @@ const NEWER_OPS: Record<string, GraphOp> = {
 
 export const MORE_OPS: Record<string, GraphOp> = {
   ...NEWER_OPS,
-  ...QUANT_OPS,
   ReduceMin: reduceOp('min'),
   ReduceProd: reduceOp('prod'),
   ReduceL1: reduceOp('l1'),
