@@ -1031,7 +1031,7 @@ export function graphNodeProblem(n: OnnxNode, opset: number): string | null {
 const SINCE_OPSET: Record<string, number> = {
   DequantizeLinear: 10, QuantizeLinear: 10, DynamicQuantizeLinear: 11, MeanVarianceNormalization: 9, GroupNormalization: 18,
   Mish: 18, Gelu: 20, RMSNormalization: 23, Swish: 24, GridSample: 16, AffineGrid: 20, NonMaxSuppression: 10, CenterCropPad: 18,
-  Col2Im: 18, MaxUnpool: 9, ConvInteger: 10, MatMulInteger: 10, QLinearConv: 10, QLinearMatMul: 10,
+  Col2Im: 18, MaxUnpool: 9, ConvInteger: 10, MatMulInteger: 10, QLinearConv: 10, QLinearMatMul: 10, RoiAlign: 10,
 };
 
 /** Files of opset < 7: operators whose semantics changed since are refused by name. */

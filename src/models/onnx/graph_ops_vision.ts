@@ -260,7 +260,73 @@ function maxUnpoolRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
   return [mk(out, shape, x.dt)];
 }
 
+/**
+ * RoiAlign (opset 10, 16): for each region of interest [x1, y1, x2, y2] (times spatial_scale, on
+ * the image batch_indices names), output_height x output_width bins, each the average ('avg') or
+ * the maximum ('max') of sampling_ratio^2 bilinear samples (adaptive, ceil(bin size), when 0).
+ * coordinate_transformation_mode 'half_pixel' (opset 16's default) shifts by half a pixel;
+ * 'output_half_pixel' (opset 10's behaviour) does not and makes each region at least 1 x 1.
+ * Samples beyond a pixel outside the image count as 0; as ONNX's reference, 'max' takes the
+ * largest of the four weighted corner values of each sample.
+ */
+function roiAlignRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const x = floatIn(ctx, ins[0], 0, 'X'), rois = floatIn(ctx, ins[1], 1, 'rois'), bi = intsIn(ctx, need(ctx, ins[2], 2, 'batch_indices'), 2, 'batch_indices')!;
+  const [N, C, H, W] = x.t.shape, R = rois.t.shape[0];
+  if (x.t.rank !== 4) ctx.fail(`X has shape ${fmt(x.t.shape)}; expected [N, C, H, W]`);
+  if (rois.t.rank !== 2 || rois.t.shape[1] !== 4 || bi.length !== R) ctx.fail(`rois has shape ${fmt(rois.t.shape)} and batch_indices ${bi.length} entries; expected [R, 4] and R`);
+  const n = ctx.node, OH = attrInt(n, 'output_height', 1), OW = attrInt(n, 'output_width', 1), ratio = attrInt(n, 'sampling_ratio', 0);
+  const scale = attr(n, 'spatial_scale')?.f ?? 1, max = attrString(n, 'mode', 'avg') === 'max';
+  const half = attrString(n, 'coordinate_transformation_mode', ctx.opset >= 16 ? 'half_pixel' : 'output_half_pixel') === 'half_pixel';
+  const X = nums(x), B = nums(rois), out = new Float64Array(R * C * OH * OW);
+  for (let r = 0; r < R; r++) {
+    if (bi[r] < 0 || bi[r] >= N) ctx.fail(`batch index ${bi[r]} of roi ${r} is out of range for ${N} images`);
+    const off = half ? 0.5 : 0;
+    const [sw, sh, ew, eh] = [0, 1, 2, 3].map((k) => B[r * 4 + k] * scale - off);
+    let rw = ew - sw, rh = eh - sh;
+    if (!half) { rw = Math.max(rw, 1); rh = Math.max(rh, 1); }
+    const bh = rh / OH, bw = rw / OW;
+    const gh = ratio > 0 ? ratio : Math.ceil(rh / OH), gw = ratio > 0 ? ratio : Math.ceil(rw / OW), count = Math.max(gh * gw, 1);
+    // Per sample: the four corner offsets and weights (all 0 beyond the image).
+    const samples: number[][] = [];
+    for (let ph = 0; ph < OH; ph++) {
+      for (let pw = 0; pw < OW; pw++) {
+        for (let iy = 0; iy < gh; iy++) {
+          for (let ix = 0; ix < gw; ix++) {
+            let y = sh + ph * bh + ((iy + 0.5) * bh) / gh, xx = sw + pw * bw + ((ix + 0.5) * bw) / gw;
+            if (y < -1 || y > H || xx < -1 || xx > W) { samples.push([0, 0, 0, 0, 0, 0, 0, 0]); continue; }
+            y = Math.max(y, 0); xx = Math.max(xx, 0);
+            let yl = Math.trunc(y), xl = Math.trunc(xx), yh: number, xh: number;
+            if (yl >= H - 1) { yh = yl = H - 1; y = yl; } else yh = yl + 1;
+            if (xl >= W - 1) { xh = xl = W - 1; xx = xl; } else xh = xl + 1;
+            const ly = y - yl, lx = xx - xl, hy = 1 - ly, hx = 1 - lx;
+            samples.push([yl * W + xl, yl * W + xh, yh * W + xl, yh * W + xh, hy * hx, hy * lx, ly * hx, ly * lx]);
+          }
+        }
+      }
+    }
+    for (let c = 0; c < C; c++) {
+      const base = (bi[r] * C + c) * H * W;
+      let k = 0;
+      for (let p = 0; p < OH * OW; p++) {
+        let v = max ? -Infinity : 0;
+        for (let q = 0; q < gh * gw; q++, k++) {
+          const sm = samples[k];
+          const vals = [0, 1, 2, 3].map((j) => sm[4 + j] * X[base + sm[j]]);
+          v = max ? Math.max(v, ...vals) : v + vals[0] + vals[1] + vals[2] + vals[3];
+        }
+        out[(r * C + c) * OH * OW + p] = max ? (gh * gw ? v : 0) : v / count;
+      }
+    }
+  }
+  return [mk(out, [R, C, OH, OW], x.dt)];
+}
+
 export const VISION_OPS: Record<string, GraphOp> = {
+  RoiAlign: {
+    attrs: ['coordinate_transformation_mode', 'mode', 'output_height', 'output_width', 'sampling_ratio', 'spatial_scale'],
+    check: (n) => (['avg', 'max'].includes(attrString(n, 'mode', 'avg')) ? null : `mode '${attrString(n, 'mode', '')}' is not supported (avg, max are)`),
+    run: roiAlignRun,
+  },
   GridSample: {
     attrs: ['align_corners', 'mode', 'padding_mode'],
     check: (n, opset) => {
