@@ -793,6 +793,23 @@ describe('ONNX import: errors', () => {
       o.output(o.node('Relu', ['x']));
       expect(Array.from(loadOnnx(o.encode(), { channelsLast: false }).predict(ck.tensor([-1, 2, -3, 4, -5, 6, -7, 8, -9], [1, 1, 3, 3])).dataSync())).toEqual([0, 2, 0, 4, 0, 6, 0, 8, 0]);
     }
+    // Opset 20/24 activation operators map onto convkit's activation layers (layer mode, fusable), and equal the interpreter.
+    const act = new OnnxBuilder(24);
+    const ax0 = act.input('x', [1, 2, 5, 5]);
+    const c1 = act.node('Conv', [ax0, act.init('w1', [3, 2, 3, 3], randArray(54, 3, 0.5)), act.init('b1', [3], randArray(3, 4))], { pads: [1, 1, 1, 1] });
+    act.output(act.node('Swish', [act.node('Mish', [act.node('Gelu', [c1])])]));
+    const xin = ck.tensor(randArray(50, 5), [1, 2, 5, 5]);
+    const viaLayers = loadOnnx(act.encode(), { mode: 'layers', channelsLast: false }), viaGraph = loadOnnx(act.encode(), { mode: 'graph', channelsLast: false });
+    expect(viaLayers).not.toBeInstanceOf(ck.OnnxGraphModel);
+    expect(mismatch(viaLayers.predict(xin).dataSync(), viaGraph.predict(xin).dataSync(), { atol: 1e-5 })).toBeNull();
+    // Gelu's tanh approximation and Swish's alpha are the interpreter's ('auto' takes it there).
+    const tanhGelu = new OnnxBuilder(20);
+    tanhGelu.output(tanhGelu.node('Gelu', [tanhGelu.input('x', [1, 4])], { approximate: 'tanh' }));
+    expect(() => loadOnnx(tanhGelu.encode(), { mode: 'layers' })).toThrow(/approximate 'tanh' is read by the graph interpreter only/);
+    const g = loadOnnx(tanhGelu.encode());
+    expect(g).toBeInstanceOf(ck.OnnxGraphModel);
+    const gx = ck.tensor([-2, -0.5, 0.5, 3], [1, 4]);
+    expect(mismatch(g.predict(gx).dataSync(), ck.gelu(gx, { approximate: 'tanh' }).dataSync(), { atol: 1e-6 })).toBeNull();
     const future = new OnnxBuilder(28);
     future.input('x', [1, 1, 3, 3]);
     future.output(future.node('Relu', ['x'], { future_option: 1 }));

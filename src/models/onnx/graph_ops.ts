@@ -1015,8 +1015,8 @@ export function graphNodeProblem(n: OnnxNode, opset: number): string | null {
   }
   const op = GRAPH_OPS[n.opType];
   if (!op) return `operator ${n.opType} is not supported by the graph interpreter`;
-  const since = SINCE_OPSET[n.opType];
-  if (since && opset < since) return `${n.opType} is an opset ${since} operator; the model imports opset ${opset}`;
+  const tooNew = sinceProblem(n, opset);
+  if (tooNew) return tooNew;
   if (n.attributes.some((a) => a.hasGraph)) return 'subgraph attributes are not supported';
   if (opset < 7) {
     const old = legacyProblem(n, opset);
@@ -1033,6 +1033,12 @@ const SINCE_OPSET: Record<string, number> = {
   Mish: 18, Gelu: 20, RMSNormalization: 23, Swish: 24, GridSample: 16, AffineGrid: 20, NonMaxSuppression: 10, CenterCropPad: 18,
   Col2Im: 18, MaxUnpool: 9, ConvInteger: 10, MatMulInteger: 10, QLinearConv: 10, QLinearMatMul: 10, RoiAlign: 10,
 };
+
+/** Why an operator cannot appear in a file of this opset (it came later), or null. */
+export function sinceProblem(n: OnnxNode, opset: number): string | null {
+  const since = SINCE_OPSET[n.opType];
+  return since && opset < since ? `${n.opType} is an opset ${since} operator; the model imports opset ${opset}` : null;
+}
 
 /** Files of opset < 7: operators whose semantics changed since are refused by name. */
 export function legacyProblem(n: OnnxNode, opset: number, layers = false): string | null {

@@ -34,7 +34,7 @@ import type { Layer } from '../../layers/layer.js';
 import { Permute } from '../../layers/extra.js';
 import { Model, model } from '../model.js';
 import { GraphBuilder, sanitize } from '../graph_build.js';
-import { GRAPH_OPS, graphProblems, legacyProblem } from './graph_ops.js';
+import { GRAPH_OPS, graphProblems, legacyProblem, sinceProblem } from './graph_ops.js';
 // A cycle (graph_model.ts imports this module's helpers; OnnxGraphModel extends Model): safe,
 // because neither module uses the other's bindings at the top level, only inside functions.
 import { OnnxGraphModel } from './graph_model.js';
@@ -201,6 +201,8 @@ function checkNodes(nodes: readonly OnnxNode[], opset: number, problems: string[
       problems.push(`${label}: operator ${n.opType} is not supported`);
       continue;
     }
+    const tooNew = sinceProblem(n, opset);
+    if (tooNew) problems.push(`${label}: ${tooNew}`);
     for (const a of n.attributes) if (a.hasGraph) problems.push(`${label}: subgraph attribute '${a.name}' is not supported`);
     // An attribute no evaluator reads (a newer opset's, say) must not be ignored: refused by name.
     const known = GRAPH_OPS[n.opType]?.attrs;

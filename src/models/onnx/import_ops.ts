@@ -701,7 +701,7 @@ function unsqueezeDims<T>(dims: T[], axes: number[], one: T, ctx: Ctx): T[] {
 
 // ---------------------------------------------------------------- table
 
-const activation = (name: 'relu' | 'sigmoid' | 'tanh' | 'hardSwish' | 'softplus' | 'softsign' | 'selu' | 'swish' | 'gelu') =>
+const activation = (name: 'relu' | 'sigmoid' | 'tanh' | 'hardSwish' | 'softplus' | 'softsign' | 'selu' | 'swish' | 'gelu' | 'mish') =>
   unary((nm) => (name === 'relu' ? new ReLU({ name: nm }) : new Activation({ name: nm, activation: name })));
 
 const passThrough: Handler = { run: (_ctx, ins) => [ins[0]] };
@@ -713,6 +713,10 @@ export const FUSED_HANDLERS: Record<string, Handler> = {
 };
 
 export const HANDLERS: Record<string, Handler> = {
+  // The activations later opsets made operators (Gelu 20, Mish 18, Swish 24): convkit's activation layers.
+  Gelu: { ...activation('gelu'), check: (n) => (attrString(n, 'approximate', 'none') === 'none' ? null : "approximate 'tanh' is read by the graph interpreter only; use mode graph or auto") },
+  Mish: activation('mish'),
+  Swish: { ...activation('swish'), check: (n) => (attrFloat(n, 'alpha', 1) === 1 ? null : 'alpha other than 1 is read by the graph interpreter only; use mode graph or auto') },
   Conv: { check: autoPadCheck, run: conv },
   ConvTranspose: {
     check: (n) => {
