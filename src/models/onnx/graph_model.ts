@@ -112,6 +112,7 @@ export class OnnxGraphModel extends Model {
     this.runNodes(this.order, values);
     return this.graphOutputs.map((o) => {
       const v = values.get(o.name)!;
+      if (v.seq) failWith(this.file, [`graph output '${o.name}' is a sequence of ${v.seq.length} tensors, which convkit does not return (a model's outputs are tensors)`]);
       return this.channelsLast && v.t.rank >= 3 ? transpose(v.t, clPerm(v.t.rank)) : v.t;
     });
   }

@@ -36,6 +36,7 @@ import {
 import { MORE_OPS } from './graph_ops_more.js';
 import { VISION_OPS } from './graph_ops_vision.js';
 import { QUANT_OPS, integerOps } from './graph_ops_quant.js';
+import { SEQUENCE_OPS } from './graph_ops_seq.js';
 
 // ---------------------------------------------------------------- layout helpers
 
@@ -756,7 +757,8 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
     },
   },
   // Shapes and data movement.
-  Identity: { attrs: [], run: (ctx, ins) => [need(ctx, ins[0], 0, 'input')] },
+  /** Identity: the input as it is (a tensor or a sequence). */
+  Identity: { attrs: [], run: (ctx, ins) => [ins[0] ?? ctx.fail('input 0 (input) is missing')] },
   /** Flatten: [prod(shape[:axis]), prod(shape[axis:])], axis default 1. */
   Flatten: {
     attrs: ['axis'],
@@ -970,6 +972,7 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
   ...MORE_OPS,
   ...VISION_OPS,
   ...QUANT_OPS,
+  ...SEQUENCE_OPS,
 };
 Object.assign(GRAPH_OPS, integerOps(GRAPH_OPS.Conv, GRAPH_OPS.MatMul));
 
@@ -1031,7 +1034,8 @@ export function graphNodeProblem(n: OnnxNode, opset: number): string | null {
 const SINCE_OPSET: Record<string, number> = {
   DequantizeLinear: 10, QuantizeLinear: 10, DynamicQuantizeLinear: 11, MeanVarianceNormalization: 9, GroupNormalization: 18,
   Mish: 18, Gelu: 20, RMSNormalization: 23, Swish: 24, GridSample: 16, AffineGrid: 20, NonMaxSuppression: 10, CenterCropPad: 18,
-  Col2Im: 18, MaxUnpool: 9, ConvInteger: 10, MatMulInteger: 10, QLinearConv: 10, QLinearMatMul: 10, RoiAlign: 10,
+  Col2Im: 18, MaxUnpool: 9, SequenceEmpty: 11, SequenceConstruct: 11, SequenceAt: 11, SequenceInsert: 11, SequenceErase: 11,
+  SequenceLength: 11, SplitToSequence: 11, ConcatFromSequence: 11, ConvInteger: 10, MatMulInteger: 10, QLinearConv: 10, QLinearMatMul: 10, RoiAlign: 10,
 };
 
 /** Why an operator cannot appear in a file of this opset (it came later), or null. */

@@ -18,8 +18,14 @@ import type { Tensor } from '../../tensor/tensor.js';
 
 export const T = ONNX_DTYPE;
 
-/** A value of the graph: a tensor, its ONNX element type, and its values when they were made on the host (constants). */
-export interface GVal { t: Tensor; dt: number; host?: ArrayLike<number> }
+/**
+ * A value of the graph: a tensor, its ONNX element type, and its values when they were made on
+ * the host (constants). A sequence (SequenceConstruct, SplitToSequence, ...) is `seq`, its
+ * tensors of element type `dt`, with an empty placeholder `t`: only the sequence operators
+ * (graph_ops_seq.ts) and Identity take it, every other reads its inputs through `need`, which
+ * refuses a sequence.
+ */
+export interface GVal { t: Tensor; dt: number; host?: ArrayLike<number>; seq?: GVal[] }
 
 export interface GCtx {
   node: OnnxNode;
@@ -96,6 +102,7 @@ export const fl = (t: Tensor, dt: number): GVal => ({ t, dt });
 
 export function need(ctx: GCtx, v: GVal | undefined, i: number, what: string): GVal {
   if (!v) ctx.fail(`input ${i} (${what}) is missing`);
+  if (v!.seq) ctx.fail(`input ${i} (${what}) is a sequence of ${v!.seq.length} tensors; this operator takes a tensor`);
   return v!;
 }
 export function floatIn(ctx: GCtx, v: GVal | undefined, i: number, what = 'X'): GVal {
