@@ -176,7 +176,7 @@ function convTransposeRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
  * for ceil_mode (a last window starting in the end padding is dropped); `grown` says whether
  * ceil_mode added any.
  */
-function poolWindows(ctx: GCtx, x: Tensor): { sp: number; k: number[]; s: number[]; d: number[]; pads: [number, number][]; grown: boolean } {
+function poolWindows(ctx: GCtx, x: Tensor): { sp: number; k: number[]; s: number[]; d: number[]; pads: [number, number][]; grown: boolean; extra: number[] } {
   const n = ctx.node;
   const sp = spatialRank(ctx, x);
   const k = attrInts(n, 'kernel_shape', []);
@@ -185,19 +185,21 @@ function poolWindows(ctx: GCtx, x: Tensor): { sp: number; k: number[]; s: number
   const inSz = x.shape.slice(2);
   const pads = convPads(ctx, inSz, k, s, d);
   let grown = false;
+  const extra = pads.map(() => 0);
   if (attrInt(n, 'ceil_mode', 0)) {
     pads.forEach((p, i) => {
       const span = inSz[i] + p[0] + p[1] - ((k[i] - 1) * d[i] + 1);
       let out = Math.ceil(span / s[i]) + 1;
       if ((out - 1) * s[i] >= inSz[i] + p[0]) out--;
-      const extra = (out - 1) * s[i] + (k[i] - 1) * d[i] + 1 - (inSz[i] + p[0] + p[1]);
-      if (extra > 0) {
-        p[1] += extra;
+      const more = (out - 1) * s[i] + (k[i] - 1) * d[i] + 1 - (inSz[i] + p[0] + p[1]);
+      if (more > 0) {
+        p[1] += more;
+        extra[i] = more;
         grown = true;
       }
     });
   }
-  return { sp, k, s, d, pads, grown };
+  return { sp, k, s, d, pads, grown, extra };
 }
 
 const AVG_POOLS = [avgPool1d, avgPool2d, avgPool3d];
@@ -218,10 +220,17 @@ function poolRun(kind: 'max' | 'avg') {
   return (ctx: GCtx, ins: (GVal | undefined)[]): (GVal | undefined)[] => {
     const n = ctx.node;
     const x0 = need(ctx, ins[0], 0, 'X');
-    const { sp, k, s, d, pads, grown } = poolWindows(ctx, x0.t);
+    const { sp, k, s, d, pads, grown, extra } = poolWindows(ctx, x0.t);
     const r = sp + 2;
-    if (grown && kind === 'avg' && attrInt(n, 'count_include_pad', 0)) ctx.fail('ceil_mode with count_include_pad = 1 is not supported');
     const isInt = !isFloatDt(x0.dt);
+    if (grown && kind === 'avg' && attrInt(n, 'count_include_pad', 0)) {
+      // count_include_pad counts the given pads but not what ceil_mode adds after them (as
+      // PyTorch and ONNX's reference): the given pads become zeros of the input, the rest is not counted.
+      if (isInt) ctx.fail(`input has element type ${onnxDtypeName(x0.dt)}; AveragePool takes float tensors`);
+      const given = pad(x0.t, [[0, 0], [0, 0], ...pads.map((p, i): [number, number] => [p[0], p[1] - extra[i]])]);
+      const y = transpose(AVG_POOLS[sp - 1](transpose(given, toLast(r)), { size: k, strides: s, dilations: d, padding: extra.map((e): [number, number] => [0, e]), countIncludePad: false }), toFirst(r));
+      return [{ t: y, dt: x0.dt }];
+    }
     if (isInt && kind === 'avg') ctx.fail(`input has element type ${onnxDtypeName(x0.dt)}; AveragePool takes float tensors`);
     const xt = isInt ? cast(x0.t, 'float64') : x0.t;
     const opts = { size: k, strides: s, dilations: d, padding: pads, countIncludePad: !!attrInt(n, 'count_include_pad', 0) };
@@ -1035,7 +1044,7 @@ const SINCE_OPSET: Record<string, number> = {
   DequantizeLinear: 10, QuantizeLinear: 10, DynamicQuantizeLinear: 11, MeanVarianceNormalization: 9, GroupNormalization: 18,
   Mish: 18, Gelu: 20, RMSNormalization: 23, Swish: 24, GridSample: 16, AffineGrid: 20, NonMaxSuppression: 10, CenterCropPad: 18,
   Col2Im: 18, MaxUnpool: 9, SequenceEmpty: 11, SequenceConstruct: 11, SequenceAt: 11, SequenceInsert: 11, SequenceErase: 11,
-  SequenceLength: 11, SplitToSequence: 11, ConcatFromSequence: 11, ConvInteger: 10, MatMulInteger: 10, QLinearConv: 10, QLinearMatMul: 10, RoiAlign: 10,
+  SequenceLength: 11, SplitToSequence: 11, ConcatFromSequence: 11, ConvInteger: 10, MatMulInteger: 10, QLinearConv: 10, QLinearMatMul: 10, RoiAlign: 10, DeformConv: 19,
 };
 
 /** Why an operator cannot appear in a file of this opset (it came later), or null. */

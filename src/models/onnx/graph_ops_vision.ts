@@ -1,11 +1,15 @@
 /**
  * Graph-mode evaluators of ONNX's vision operators beyond convolution and pooling: sampling
- * (GridSample, AffineGrid), detection (NonMaxSuppression), reshaping images (CenterCropPad,
- * Col2Im, MaxUnpool). They index rather than compute, so they run on the host in float64, the
- * way ONNX's reference evaluator defines them, and hand back one tensor per output; no gradient
- * flows through them. Each cites the opset that defines what it implements.
+ * (GridSample, AffineGrid), detection (NonMaxSuppression, RoiAlign, DeformConv), reshaping images
+ * (CenterCropPad, Col2Im, MaxUnpool). They index rather than compute, so they run on the host in
+ * float64, the way ONNX's reference evaluator defines them (DeformConv's product with its filters
+ * excepted), and hand back one tensor per output; no gradient flows through them. Each cites the opset that defines what it implements.
  */
 import { attr, attrInt, attrInts, attrString } from './proto.js';
+import { tensor } from '../../ops/creation.js';
+import { add, cast } from '../../ops/elementwise.js';
+import { matmul } from '../../ops/matmul.js';
+import { reshape, transpose } from '../../ops/shape.js';
 import { type GCtx, type GVal, type GraphOp, T, floatIn, fmt, intsIn, mk, need, normAxis, nums, prod, scalarIn } from './graph_values.js';
 
 /** Row-major strides of a shape. */
@@ -321,7 +325,57 @@ function roiAlignRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
   return [mk(out, [R, C, OH, OW], x.dt)];
 }
 
+/**
+ * DeformConv (opset 19, 2-D): a convolution whose taps are moved per output cell by 'offset'
+ * [N, offset_group * 2 * kH * kW, oH, oW] ((dh, dw) per tap) and weighted by 'mask' (default 1):
+ * each moved tap reads X bilinearly, 0 outside (GridSample with align_corners 1 and zeros, as
+ * ONNX's reference). The sampled columns are built on the host; the product with the filters
+ * (per group) is one matmul on the current backend.
+ */
+function deformConvRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const x = floatIn(ctx, ins[0], 0, 'X'), w = floatIn(ctx, ins[1], 1, 'W'), off = floatIn(ctx, ins[2], 2, 'offset');
+  if (x.t.rank !== 4 || w.t.rank !== 4) ctx.fail(`X ${fmt(x.t.shape)} and W ${fmt(w.t.shape)} must be 4-D (2-D deformable convolution)`);
+  const [N, C, H, W] = x.t.shape, [OC, ICg, kH, kW] = w.t.shape, K = kH * kW;
+  const n = ctx.node, G = attrInt(n, 'group', 1), OG = attrInt(n, 'offset_group', 1);
+  const [sH, sW] = attrInts(n, 'strides', [1, 1]), [dH, dW] = attrInts(n, 'dilations', [1, 1]), pads = attrInts(n, 'pads', [0, 0, 0, 0]);
+  if (C !== ICg * G || OC % G || C % OG) ctx.fail(`channels: X has ${C}, W ${fmt(w.t.shape)}, group ${G}, offset_group ${OG} do not fit`);
+  const OH = Math.floor((H + pads[0] + pads[2] - ((kH - 1) * dH + 1)) / sH) + 1, OW = Math.floor((W + pads[1] + pads[3] - ((kW - 1) * dW + 1)) / sW) + 1;
+  const P = OH * OW;
+  if (!shapesMatch(off.t.shape, [N, OG * 2 * K, OH, OW])) ctx.fail(`offset has shape ${fmt(off.t.shape)}; expected ${fmt([N, OG * 2 * K, OH, OW])}`);
+  const mask = ins[4] ? nums(floatIn(ctx, ins[4], 4, 'mask')) : null;
+  if (mask && mask.length !== N * OG * K * P) ctx.fail(`mask has ${mask.length} values; expected ${N * OG * K * P} ([N, offset_group * kH * kW, oH, oW])`);
+  // Columns [G, ICg * K, N * P]: channel c = g ICg + c', tap k, image b, output cell p.
+  const X = nums(x), O = nums(off), cols = new Float32Array(C * K * N * P);
+  const at = (base: number, i: number, j: number): number => (i >= 0 && i < H && j >= 0 && j < W ? X[base + i * W + j] : 0);
+  for (let b = 0; b < N; b++) {
+    for (let c = 0; c < C; c++) {
+      const g = Math.floor(c / (C / OG)), base = (b * C + c) * H * W;
+      for (let k = 0; k < K; k++) {
+        const ki = Math.floor(k / kW), kj = k % kW;
+        for (let p = 0; p < P; p++) {
+          const oi = Math.floor(p / OW), oj = p % OW;
+          const oIdx = ((b * OG + g) * 2 * K + 2 * k) * P + p;
+          const h = oi * sH - pads[0] + ki * dH + O[oIdx], v = oj * sW - pads[1] + kj * dW + O[oIdx + P];
+          const h0 = Math.floor(h), v0 = Math.floor(v), th = h - h0, tv = v - v0;
+          const val = (1 - th) * ((1 - tv) * at(base, h0, v0) + tv * at(base, h0, v0 + 1)) + th * ((1 - tv) * at(base, h0 + 1, v0) + tv * at(base, h0 + 1, v0 + 1));
+          cols[(c * K + k) * N * P + b * P + p] = mask ? val * mask[((b * OG + g) * K + k) * P + p] : val;
+        }
+      }
+    }
+  }
+  // [G, OC / G, ICg * K] filters times the columns: [G, OC / G, N * P], then [N, OC, oH, oW].
+  const colT = tensor(cols, [G, ICg * K, N * P]);
+  const wt = reshape(x.t.dtype === w.t.dtype ? w.t : cast(w.t, x.t.dtype), [G, OC / G, ICg * K]);
+  const prodT = matmul(wt, colT.dtype === x.t.dtype ? colT : cast(colT, x.t.dtype));
+  let y = reshape(transpose(reshape(prodT, [OC, N, P]), [1, 0, 2]), [N, OC, OH, OW]);
+  if (ins[3]) y = add(y, reshape(floatIn(ctx, ins[3], 3, 'B').t, [1, OC, 1, 1]));
+  return [{ t: y, dt: x.dt }];
+}
+
+const shapesMatch = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
 export const VISION_OPS: Record<string, GraphOp> = {
+  DeformConv: { attrs: ['dilations', 'group', 'kernel_shape', 'offset_group', 'pads', 'strides'], run: deformConvRun },
   RoiAlign: {
     attrs: ['coordinate_transformation_mode', 'mode', 'output_height', 'output_width', 'sampling_ratio', 'spatial_scale'],
     check: (n) => (['avg', 'max'].includes(attrString(n, 'mode', 'avg')) ? null : `mode '${attrString(n, 'mode', '')}' is not supported (avg, max are)`),
