@@ -147,3 +147,52 @@ for (const backend of ['ts', 'wasm', 'webgpu']) {
     }, 600_000);
   });
 }
+
+describe('ONNX Einsum', () => {
+  /** Einsum by definition: every assignment of the letters (no ellipsis), products summed into the output cell. */
+  function naive(eq: string, xs: { v: Float64Array; s: number[] }[]): { v: number[]; s: number[] } {
+    const [lhs, rhs] = eq.split('->');
+    const terms = lhs.split(','), size = new Map<string, number>();
+    terms.forEach((t, j) => t.split('').forEach((c, i) => size.set(c, xs[j].s[i])));
+    const letters = [...size.keys()], out = rhs.split('');
+    const outShape = out.map((c) => size.get(c)!), res = new Array(outShape.reduce((a, b) => a * b, 1)).fill(0);
+    const at = new Map<string, number>();
+    const idx = (t: string, s: number[]): number => t.split('').reduce((f, c, i) => f * s[i] + at.get(c)!, 0);
+    const walk = (k: number): void => {
+      if (k === letters.length) {
+        let p = 1;
+        terms.forEach((t, j) => (p *= xs[j].v[idx(t, xs[j].s)]));
+        res[idx(rhs, outShape)] += p;
+        return;
+      }
+      for (let i = 0; i < size.get(letters[k])!; i++) { at.set(letters[k], i); walk(k + 1); }
+    };
+    walk(0);
+    return { v: res, s: outShape };
+  }
+  it('matches the definition on matmuls, attention products, diagonals, traces, outer products, three operands and full sums', async () => {
+    const { OnnxBuilder, randArray } = await import('../util/onnx_build.js');
+    const cases: [string, number[][]][] = [
+      ['ij,jk->ik', [[3, 4], [4, 2]]], ['bhqd,bhkd->bhqk', [[2, 2, 3, 4], [2, 2, 5, 4]]], ['ii->i', [[3, 3]]], ['ii->', [[4, 4]]],
+      ['i,j->ij', [[3], [2]]], ['abc,cd,de->abe', [[2, 3, 4], [4, 2], [2, 3]]], ['ij->', [[2, 5]]], ['bij,bij->b', [[3, 2, 2], [3, 2, 2]]], ['ijk->kji', [[2, 3, 4]]],
+    ];
+    for (const [eq, shapes] of cases) {
+      const b = new OnnxBuilder(13);
+      const names = shapes.map((s, j) => b.input(`x${j}`, s));
+      b.output(b.node('Einsum', names, { equation: eq }));
+      const xs = shapes.map((s, j) => ({ v: Float64Array.from(randArray(s.reduce((p, q) => p * q, 1), 10 + j)), s }));
+      const y = loadOnnx(b.encode(), { channelsLast: false }).predict(xs.length === 1 ? ck.tensor(Float32Array.from(xs[0].v), xs[0].s) : xs.map((x) => ck.tensor(Float32Array.from(x.v), x.s)));
+      const want = naive(eq, xs);
+      expect(y.shape, eq).toEqual(want.s);
+      Array.from(y.dataSync()).forEach((v, i) => expect(Math.abs(v - want.v[i]), `${eq}[${i}]`).toBeLessThan(1e-4 * (1 + Math.abs(want.v[i]))));
+    }
+    // An ellipsis broadcasts its axes (1 against 3) as NumPy does; implicit output: the letters seen once, alphabetically.
+    const e = new OnnxBuilder(13);
+    e.output(e.node('Einsum', [e.input('a', [1, 2, 3]), e.input('b', [3, 3, 4])], { equation: '...ij,...jk' }));
+    const a = ck.tensor(randArray(6, 1), [1, 2, 3]), bb = ck.tensor(randArray(36, 2), [3, 3, 4]);
+    const ye = loadOnnx(e.encode(), { channelsLast: false }).predict([a, bb]);
+    expect(ye.shape).toEqual([3, 2, 4]);
+    const ref = ck.matmul(ck.broadcastTo(a, [3, 2, 3]), bb).dataSync();
+    Array.from(ye.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(ref[i], 5));
+  });
+});

@@ -268,6 +268,95 @@ function mvnRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
   return [fl(div(sub(x.t, m), add(std, 1e-9)), x.dt)];
 }
 
+// ---------------------------------------------------------------- Einsum
+
+/**
+ * Einsum (opset 12): the equation's operands as letter lists ('...' standing for the leading
+ * axes an operand has beyond its letters), the output's letters (implicit form: the letters
+ * seen once, in alphabetical order, after the ellipsis axes).
+ */
+function parseEinsum(ctx: GCtx, eq: string, ranks: number[]): { ins: string[][]; out: string[] } {
+  const [lhs, rhs] = eq.replace(/\s+/g, '').split('->');
+  const terms = lhs.split(',');
+  if (terms.length !== ranks.length) ctx.fail(`equation '${eq}' has ${terms.length} operands; the node has ${ranks.length} inputs`);
+  const split = (term: string): string[] => {
+    const parts = term.split('...');
+    if (parts.length > 2) ctx.fail(`equation '${eq}': an operand has more than one ellipsis`);
+    if (parts.join('').split('').some((c) => !/[a-zA-Z]/.test(c))) ctx.fail(`equation '${eq}' has a character that is not a letter`);
+    return parts;
+  };
+  const parsed = terms.map(split);
+  // The ellipsis axes, named by digits and aligned on the right (they broadcast as in NumPy).
+  const E = Math.max(0, ...parsed.map((p, j) => (p.length === 2 ? ranks[j] - p.join('').length : 0)));
+  const expand = (parts: string[], rank: number | null, term: string): string[] => {
+    const letters = parts.join('').split('');
+    if (parts.length === 1) {
+      if (rank !== null && letters.length !== rank) ctx.fail(`operand '${term}' names ${letters.length} axes; its input has rank ${rank}`);
+      return letters;
+    }
+    const k = rank === null ? E : rank - letters.length;
+    if (k < 0) ctx.fail(`operand '${term}' names more axes than its input's rank ${rank}`);
+    return [...parts[0].split(''), ...Array.from({ length: k }, (_, j) => String(E - k + j)), ...parts[1].split('')];
+  };
+  const ins = parsed.map((p, j) => expand(p, ranks[j], terms[j]));
+  if (rhs !== undefined) return { ins, out: expand(split(rhs), null, rhs) };
+  const count = new Map<string, number>();
+  for (const l of ins) for (const c of l) count.set(c, (count.get(c) ?? 0) + 1);
+  return { ins, out: [...Array.from({ length: E }, (_, j) => String(j)), ...[...count.keys()].filter((c) => /[a-zA-Z]/.test(c) && count.get(c) === 1).sort()] };
+}
+
+/** x with its repeated letters reduced to their diagonal: each letter once. */
+function einsumDiagonal(x: Tensor, letters: string[]): { t: Tensor; l: string[] } {
+  for (;;) {
+    const dup = letters.findIndex((c, i) => letters.indexOf(c) !== i);
+    if (dup < 0) return { t: x, l: letters };
+    const first = letters.indexOf(letters[dup]), n = x.shape[first];
+    const rest = x.shape.map((_, i) => i).filter((i) => i !== first && i !== dup);
+    const moved = transpose(x, [...rest, first, dup]);
+    const flat = reshape(moved, [...rest.map((i) => x.shape[i]), n * n]);
+    x = gather(flat, tensor(Int32Array.from({ length: n }, (_, i) => i * (n + 1)), [n], 'int32'), rest.length);
+    letters = [...rest.map((i) => letters[i]), letters[first]];
+  }
+}
+
+function einsumRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const vs = ins.map((v, i) => floatIn(ctx, v, i, `Inputs[${i}]`));
+  const eq = attr(ctx.node, 'equation')?.s ?? ctx.fail('the equation attribute is required');
+  const { ins: terms, out } = parseEinsum(ctx, eq, vs.map((v) => v.t.rank));
+  const f = sameFloat(vs[0], vs[0])[0].dtype;
+  const size = new Map<string, number>();
+  const ops = vs.map((v, j) => {
+    const d = einsumDiagonal(v.t.dtype === f ? v.t : cast(v.t, f), terms[j]);
+    d.l.forEach((c, i) => { const n = d.t.shape[i], had = size.get(c); if (had === undefined || had === 1) size.set(c, n); else if (n !== 1 && n !== had) ctx.fail(`letter '${c}' has sizes ${had} and ${n}`); });
+    return d;
+  });
+  // Sum out what no later operand and not the output use, then fold the operands pairwise: batch letters (in both, still
+  // needed), contracted ones (in both, not needed after), and each side's own, as one batched matmul.
+  const neededAfter = (k: number): Set<string> => new Set([...out, ...ops.slice(k + 1).flatMap((o) => o.l)]);
+  const sumOut = (o: { t: Tensor; l: string[] }, keep: Set<string>): { t: Tensor; l: string[] } => {
+    const axes = o.l.map((c, i) => (keep.has(c) ? -1 : i)).filter((i) => i >= 0);
+    return axes.length ? { t: sum(o.t, { axes }), l: o.l.filter((c) => keep.has(c)) } : o;
+  };
+  const full = (o: { t: Tensor; l: string[] }, letters: string[]): Tensor => broadcastTo(o.t, letters.map((c) => size.get(c)!).map((n, i) => (o.t.shape[i] === 1 ? n : o.t.shape[i])));
+  let acc = sumOut(ops[0], neededAfter(0));
+  for (let k = 1; k < ops.length; k++) {
+    const later = neededAfter(k);
+    const b = sumOut(ops[k], new Set([...later, ...acc.l]));
+    const a = sumOut(acc, new Set([...later, ...b.l]));
+    const batch = a.l.filter((c) => b.l.includes(c) && later.has(c)), contr = a.l.filter((c) => b.l.includes(c) && !later.has(c));
+    const aOwn = a.l.filter((c) => !b.l.includes(c)), bOwn = b.l.filter((c) => !a.l.includes(c));
+    const n = (ls: string[]): number => ls.reduce((p, c) => p * size.get(c)!, 1);
+    const at = reshape(full({ t: transpose(a.t, [...batch, ...aOwn, ...contr].map((c) => a.l.indexOf(c))), l: [...batch, ...aOwn, ...contr] }, [...batch, ...aOwn, ...contr]), [n(batch), n(aOwn), n(contr)]);
+    const bt = reshape(full({ t: transpose(b.t, [...batch, ...contr, ...bOwn].map((c) => b.l.indexOf(c))), l: [...batch, ...contr, ...bOwn] }, [...batch, ...contr, ...bOwn]), [n(batch), n(contr), n(bOwn)]);
+    const l = [...batch, ...aOwn, ...bOwn];
+    acc = { t: reshape(matmul(at, bt), l.map((c) => size.get(c)!)), l };
+  }
+  acc = sumOut(acc, new Set(out));
+  for (const c of out) if (!acc.l.includes(c)) ctx.fail(`output letter '${c}' is in no operand`);
+  const y = full({ t: transpose(acc.t, out.map((c) => acc.l.indexOf(c))), l: out }, out);
+  return [fl(y, vs[0].dt)];
+}
+
 /** The activations opsets 18 to 24 added as operators (each was a decomposition before). */
 const NEWER_OPS: Record<string, GraphOp> = {
   /** Gelu (opset 20): x Phi(x), approximate 'none' (erf) or 'tanh'. */
@@ -291,6 +380,7 @@ const NEWER_OPS: Record<string, GraphOp> = {
     run: rmsNormRun,
   },
   LpNormalization: { attrs: ['axis', 'p'], run: lpNormRun },
+  Einsum: { attrs: ['equation'], run: einsumRun },
   MeanVarianceNormalization: { attrs: ['axes'], run: mvnRun },
 };
 
