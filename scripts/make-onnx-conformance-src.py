@@ -62,7 +62,14 @@ if not hasattr(helper, 'tensor_dtype_to_np_dtype'):
     helper.tensor_dtype_to_np_dtype = lambda t: onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[t]
 if not hasattr(helper, 'np_dtype_to_tensor_dtype'):
     helper.np_dtype_to_tensor_dtype = lambda d: onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[np.dtype(d)]
-for n in ['to_float8e8m0', 'create_random_int']:
+if not hasattr(nh, 'create_random_int'):
+    def create_random_int(input_shape, dtype, seed=1):
+        # As newer onnx's: seeded uniform integers over the type's range clipped to int32's.
+        np.random.seed(seed)
+        info, i32 = np.iinfo(dtype), np.iinfo(np.int32)
+        return np.random.randint(max(info.min, i32.min), min(info.max, i32.max), size=input_shape).astype(dtype)
+    nh.create_random_int = create_random_int
+for n in ['to_float8e8m0']:
     if not hasattr(nh, n):
         def missing(*a, _n=n, **k):
             raise NotImplementedError(_n)

@@ -37,6 +37,7 @@ import { MORE_OPS } from './graph_ops_more.js';
 import { VISION_OPS } from './graph_ops_vision.js';
 import { QUANT_OPS, integerOps } from './graph_ops_quant.js';
 import { SEQUENCE_OPS } from './graph_ops_seq.js';
+import { MISC_OPS } from './graph_ops_misc.js';
 
 // ---------------------------------------------------------------- layout helpers
 
@@ -982,6 +983,7 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
   ...VISION_OPS,
   ...QUANT_OPS,
   ...SEQUENCE_OPS,
+  ...MISC_OPS,
 };
 Object.assign(GRAPH_OPS, integerOps(GRAPH_OPS.Conv, GRAPH_OPS.MatMul));
 
@@ -1044,7 +1046,8 @@ const SINCE_OPSET: Record<string, number> = {
   DequantizeLinear: 10, QuantizeLinear: 10, DynamicQuantizeLinear: 11, MeanVarianceNormalization: 9, GroupNormalization: 18,
   Mish: 18, Gelu: 20, RMSNormalization: 23, Swish: 24, GridSample: 16, AffineGrid: 20, NonMaxSuppression: 10, CenterCropPad: 18,
   Col2Im: 18, MaxUnpool: 9, SequenceEmpty: 11, SequenceConstruct: 11, SequenceAt: 11, SequenceInsert: 11, SequenceErase: 11,
-  SequenceLength: 11, SplitToSequence: 11, ConcatFromSequence: 11, ConvInteger: 10, MatMulInteger: 10, QLinearConv: 10, QLinearMatMul: 10, RoiAlign: 10, DeformConv: 19, Einsum: 12,
+  SequenceLength: 11, SplitToSequence: 11, ConcatFromSequence: 11, ConvInteger: 10, MatMulInteger: 10, QLinearConv: 10, QLinearMatMul: 10, RoiAlign: 10, DeformConv: 19, Einsum: 12, BitShift: 11, BitwiseAnd: 18, BitwiseOr: 18, BitwiseXor: 18, BitwiseNot: 18,
+  CumProd: 26, Det: 11, Unique: 11, ReverseSequence: 10, HannWindow: 17, HammingWindow: 17, BlackmanWindow: 17,
 };
 
 /** Why an operator cannot appear in a file of this opset (it came later), or null. */
