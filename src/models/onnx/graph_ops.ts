@@ -30,7 +30,7 @@ import { shapesEqual } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import {
   type GCtx, type GVal, type GraphOp, SUPPORTED_DT, T, binary, broadcastShape, fitTo, fl, floatIn, fmt, fromOnnxTensor,
-  holdFloat, intsIn, isFloatDt, jsMap, mk, operandB, splitSizes, need, normAxis, nums, prod, reduceOp, sameFloat,
+  holdFloat, intsIn, isFloatDt, jsMap, mk, operandB, splitSizes, indexTensor, need, normAxis, nums, prod, reduceOp, sameFloat,
   scalarIn, softmaxLike, take, unaryF,
 } from './graph_values.js';
 import { MORE_OPS } from './graph_ops_more.js';
@@ -543,11 +543,11 @@ function resizeRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
     let acc: Tensor | null = null;
     for (let j = 0; j < taps; j++) {
       if (wts[j].every((v) => v === 0)) continue;
-      const g = gather(y, tensor(Int32Array.from(idx[j]), [outLen], 'int32'), a);
+      const g = gather(y, indexTensor(idx[j]), a);
       const term = wts[j].every((v) => v === 1) ? g : mul(g, tensor(y.dtype === 'float64' ? Float64Array.from(wts[j]) : Float32Array.from(wts[j]), bshape, y.dtype));
       acc = acc ? add(acc, term) : term;
     }
-    if (!acc) acc = mul(gather(y, tensor(Int32Array.from(idx[0] ?? []), [outLen], 'int32'), a), 0);
+    if (!acc) acc = mul(gather(y, indexTensor(idx[0] ?? []), a), 0);
     if (extra.some((v) => v !== 0)) acc = add(acc, tensor(y.dtype === 'float64' ? Float64Array.from(extra) : Float32Array.from(extra), bshape, y.dtype));
     y = acc;
   }
@@ -914,7 +914,7 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
         if (v < -L || v >= L) ctx.fail(`index ${v} is out of range for axis ${a} of size ${L}`);
         return v < 0 ? v + L : v;
       });
-      const g = gather(x.t, tensor(Int32Array.from(idx), [idx.length], 'int32'), a);
+      const g = gather(x.t, indexTensor(idx), a);
       const s = x.t.shape;
       return [{ t: reshape(g, [...s.slice(0, a), ...iv.t.shape, ...s.slice(a + 1)]), dt: x.dt }];
     },

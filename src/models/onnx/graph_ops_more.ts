@@ -18,7 +18,7 @@ import { gelu, mish, relu, logSoftmax, sigmoid } from '../../ops/activation.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import {
   type GCtx, type GVal, type GraphOp, SUPPORTED_DT, T, broadcastShape, fl, floatIn, fmt, intsIn, isFloatDt, jsMap,
-  mk, operandB, need, normAxis, nums, prod, reduceOp, sameFloat, scalarIn, softmaxLike, take, unaryF,
+  indexTensor, mk, operandB, need, normAxis, nums, prod, reduceOp, sameFloat, scalarIn, softmaxLike, take, unaryF,
 } from './graph_values.js';
 
 /**
@@ -314,7 +314,7 @@ function einsumDiagonal(x: Tensor, letters: string[]): { t: Tensor; l: string[] 
     const rest = x.shape.map((_, i) => i).filter((i) => i !== first && i !== dup);
     const moved = transpose(x, [...rest, first, dup]);
     const flat = reshape(moved, [...rest.map((i) => x.shape[i]), n * n]);
-    x = gather(flat, tensor(Int32Array.from({ length: n }, (_, i) => i * (n + 1)), [n], 'int32'), rest.length);
+    x = gather(flat, indexTensor(Array.from({ length: n }, (_, i) => i * (n + 1))), rest.length);
     letters = [...rest.map((i) => letters[i]), letters[first]];
   }
 }
@@ -630,7 +630,7 @@ export const MORE_OPS: Record<string, GraphOp> = {
         }
         for (let i = 0; i < inner; i++) flat.push(f + i);
       }
-      const g = gather(reshape(x.t, [x.t.size]), tensor(Int32Array.from(flat), [flat.length], 'int32'), 0);
+      const g = gather(reshape(x.t, [x.t.size]), indexTensor(flat), 0);
       return [{ t: reshape(g, [...is.slice(0, -1), ...ds.slice(b + q)]), dt: x.dt }];
     },
   },

@@ -293,12 +293,19 @@ export function reduceOp(kind: ReduceKind): GraphOp {
   };
 }
 
+/**
+ * Indices for gather, made on 'ts': readable whichever backend the gather runs on (one where the
+ * data lives, or the current one; a tensor on 'ts' is copied to a device where needed, while a
+ * device tensor cannot be read back synchronously by a gather that runs on 'ts').
+ */
+export const indexTensor = (idx: ArrayLike<number>): Tensor => withBackend('ts', () => tensor(Int32Array.from(idx), [idx.length], 'int32'));
+
 /** x restricted to `idx` along `axis` (a slice when contiguous, a gather otherwise). */
 export function take(x: Tensor, idx: number[], axis: number): Tensor {
   const contiguous = idx.every((v, i) => i === 0 || v === idx[i - 1] + 1);
   if (contiguous && idx.length > 0) return slice(x, x.shape.map((_, i) => (i === axis ? idx[0] : 0)), x.shape.map((v, i) => (i === axis ? idx.length : v)));
   if (idx.length === 0) return slice(x, x.shape.map(() => 0), x.shape.map((v, i) => (i === axis ? 0 : v)));
-  return gather(x, tensor(Int32Array.from(idx), [idx.length], 'int32'), axis);
+  return gather(x, indexTensor(idx), axis);
 }
 
 /**
