@@ -810,6 +810,19 @@ describe('ONNX import: errors', () => {
     expect(g).toBeInstanceOf(ck.OnnxGraphModel);
     const gx = ck.tensor([-2, -0.5, 0.5, 3], [1, 4]);
     expect(mismatch(g.predict(gx).dataSync(), ck.gelu(gx, { approximate: 'tanh' }).dataSync(), { atol: 1e-6 })).toBeNull();
+    // Opset 18's Pad with an axes input, in both modes, equals the full pads of opset 13.
+    const padded = (opset: number): Float32Array => {
+      const pb = new OnnxBuilder(opset);
+      const px = pb.input('x', [1, 2, 3, 3]);
+      const c = pb.node('Conv', [px, pb.init('pw', [2, 2, 1, 1], randArray(4, 8))]);
+      const pads = opset >= 18 ? [pb.ints('pads', [1, 0, 2, 3]), pb.init('pv', [], [0.25]), pb.ints('axes', [-1, 2])] : [pb.ints('pads', [0, 0, 0, 1, 0, 0, 3, 2]), pb.init('pv', [], [0.25])];
+      pb.output(pb.node('Pad', [c, ...pads]));
+      const xx = ck.tensor(randArray(18, 9), [1, 2, 3, 3]);
+      const outs = (['layers', 'graph'] as const).map((mode) => loadOnnx(pb.encode(), { mode, channelsLast: false }).predict(xx).dataSync() as Float32Array);
+      expect(Array.from(outs[0])).toEqual(Array.from(outs[1]));
+      return outs[0];
+    };
+    expect(Array.from(padded(18))).toEqual(Array.from(padded(13)));
     const future = new OnnxBuilder(28);
     future.input('x', [1, 1, 3, 3]);
     future.output(future.node('Relu', ['x'], { future_option: 1 }));

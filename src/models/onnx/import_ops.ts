@@ -1095,9 +1095,16 @@ export const HANDLERS: Record<string, Handler> = {
     run: (ctx, ins) => {
       const x = sym(ctx, ins[0]);
       const r = x.perm.length;
-      const pads = (ctx.opset < 11 ? attrInts(ctx.node, 'pads', []) : vecOf(ctx, ins[1], 1, 'pads')) as number[];
+      let pads = (ctx.opset < 11 ? attrInts(ctx.node, 'pads', []) : vecOf(ctx, ins[1], 1, 'pads')) as number[];
       const value = ctx.opset < 11 ? attrFloat(ctx.node, 'value', 0) : ins[2] ? constIn(ctx, ins[2], 2, 'constant_value').data[0] : 0;
-      if (ctx.opset >= 18 && ins[3]) ctx.fail('the axes input is not supported');
+      if (ctx.opset >= 18 && ins[3]) {
+        // Opset 18: pads for the listed axes only (begins, then ends), the others unpadded.
+        const axes = (vecOf(ctx, ins[3], 3, 'axes') as number[]).map((a) => normAxis(ctx, a, r));
+        if (pads.length !== 2 * axes.length) ctx.fail(`pads has ${pads.length} entries; expected ${2 * axes.length} for axes ${fmt(axes)}`);
+        const full = new Array<number>(2 * r).fill(0);
+        axes.forEach((a, i) => { full[a] = pads[i]; full[a + r] = pads[i + axes.length]; });
+        pads = full;
+      }
       if (pads.length !== 2 * r) ctx.fail(`pads has ${pads.length} entries; expected ${2 * r}`);
       if (pads.some((p) => p < 0)) ctx.fail(`negative pads ${fmt(pads)} are not supported`);
       if (pads[0] || pads[r]) ctx.fail('padding the batch axis is not supported');
