@@ -12,12 +12,12 @@ import {
   lessEqual, maximum, minimum, mul, neg, reciprocal, sign, sin, sqrt, sub, where,
 } from '../../ops/elementwise.js';
 import { argMax, argMin, mean, sum } from '../../ops/reduce.js';
-import { broadcastTo, gather, reshape, reverse, slice, transpose } from '../../ops/shape.js';
+import { broadcastTo, concat, gather, reshape, reverse, slice, transpose } from '../../ops/shape.js';
 import { matmul } from '../../ops/matmul.js';
-import { gelu, mish, relu, logSoftmax, sigmoid } from '../../ops/activation.js';
+import { gelu, mish, relu, logSoftmax, sigmoid, softmax, tanh } from '../../ops/activation.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import {
-  type GCtx, type GVal, type GraphOp, SUPPORTED_DT, T, broadcastShape, fl, floatIn, fmt, intsIn, isFloatDt, jsMap,
+  type GCtx, type GVal, type GraphOp, SUPPORTED_DT, T, bcastIndex, broadcastShape, fl, floatIn, fmt, intsIn, isFloatDt, jsMap,
   indexTensor, mk, operandB, need, normAxis, nums, prod, reduceOp, sameFloat, scalarIn, softmaxLike, take, unaryF,
 } from './graph_values.js';
 
@@ -357,6 +357,98 @@ function einsumRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
   return [fl(y, vs[0].dt)];
 }
 
+// ---------------------------------------------------------------- Attention (opsets 23 to 25)
+
+/**
+ * The additive bias of Attention's scores, [B or 1, H or 1, q, kv] on the host: attn_mask (bool:
+ * false is -inf; float: added; padded with -inf past its last axis), is_causal (key j is seen by
+ * query i when j <= i + offset, offset = the past's length or nonpad_kv_seqlen - q), the sliding
+ * window, and the padding of nonpad_kv_seqlen.
+ */
+function attentionBias(ctx: GCtx, mask: GVal | undefined, B: number, H: number, q: number, kv: number, past: number, nonpad: number[] | null): { data: Float64Array; shape: number[] } {
+  const shape = [B, H, q, kv], out = new Float64Array(B * H * q * kv);
+  const left = attrInt(ctx.node, 'left_window_size', -1), right = attrInt(ctx.node, 'right_window_size', -1);
+  const causal = attrInt(ctx.node, 'is_causal', 0) === 1;
+  let mv: ArrayLike<number> | null = null, ms: number[] = [], idx: Int32Array | null = null;
+  if (mask) {
+    mv = nums(mask);
+    ms = [...new Array(4 - mask.t.rank).fill(1), ...mask.t.shape];
+    if (mask.t.rank > 4 || ms[3] > kv) ctx.fail(`attn_mask has shape ${fmt(mask.t.shape)}; expected one that broadcasts to ${fmt(shape)}`);
+    idx = bcastIndex([...ms.slice(0, 3), ms[3]], [B, H, q, ms[3]]);
+  }
+  const isBool = mask?.dt === T.BOOL;
+  for (let b = 0; b < B; b++) {
+    const offset = nonpad && past === 0 ? nonpad[b] - q : past;
+    for (let h = 0; h < H; h++) {
+      for (let i = 0; i < q; i++) {
+        for (let j = 0; j < kv; j++) {
+          let v = 0;
+          if (mv) {
+            if (j >= ms[3]) v = -Infinity;
+            else { const m = mv[idx![((b * H + h) * q + i) * ms[3] + j]]; v = isBool ? (m ? 0 : -Infinity) : m; }
+          }
+          const d = i + offset - j;
+          if (causal && d < 0) v = -Infinity;
+          if ((left >= 0 && d > left) || (right >= 0 && -d > right)) v = -Infinity;
+          if (nonpad && j >= nonpad[b]) v = -Infinity;
+          out[((b * H + h) * q + i) * kv + j] = v;
+        }
+      }
+    }
+  }
+  return { data: out, shape };
+}
+
+/**
+ * Attention (opset 23): softmax(Q K^T scale + bias) V over heads, Q K V as [B, heads, seq, size]
+ * or [B, seq, heads * size] (q_num_heads, kv_num_heads); past_key / past_value are prepended to
+ * K / V (present_key / present_value, outputs 1 and 2); fewer K/V heads than Q heads are repeated
+ * (grouped-query attention); softcap, when > 0, is softcap tanh(scores / softcap); a row every key
+ * of which is masked gives 0. Output 3 is the scores after the product (mode 0, and 1), with the
+ * bias (2), or after the softmax (3).
+ */
+function attentionRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const q0 = floatIn(ctx, ins[0], 0, 'Q'), k0 = floatIn(ctx, ins[1], 1, 'K'), v0 = floatIn(ctx, ins[2], 2, 'V');
+  const r = q0.t.rank, n = ctx.node;
+  if (r !== 3 && r !== 4 || k0.t.rank !== r || v0.t.rank !== r) ctx.fail(`Q, K, V have ranks ${q0.t.rank}, ${k0.t.rank}, ${v0.t.rank}; expected all 3 or all 4`);
+  const [Qt, Kt, Vt] = [q0, k0, v0].map((v) => (v.t.dtype === q0.t.dtype ? v.t : cast(v.t, q0.t.dtype)));
+  const heads = (t: Tensor, h: number, what: string): Tensor => {
+    if (r === 4) return t;
+    if (!h || t.shape[2] % h) ctx.fail(`${what} of shape ${fmt(t.shape)} does not split into ${h} heads (set ${what === 'Q' ? 'q_num_heads' : 'kv_num_heads'})`);
+    return transpose(reshape(t, [t.shape[0], t.shape[1], h, t.shape[2] / h]), [0, 2, 1, 3]);
+  };
+  const Q = heads(Qt, attrInt(n, 'q_num_heads', 0), 'Q');
+  let K = heads(Kt, attrInt(n, 'kv_num_heads', 0), 'K'), V = heads(Vt, attrInt(n, 'kv_num_heads', 0), 'V');
+  const pk = ins[4] ? floatIn(ctx, ins[4], 4, 'past_key').t : null, pv = ins[5] ? floatIn(ctx, ins[5], 5, 'past_value').t : null;
+  if (!pk !== !pv) ctx.fail('past_key and past_value go together');
+  if (pk && pv) { K = concat([pk, K], 2); V = concat([pv, V], 2); }
+  const [B, H, qs, D] = Q.shape, kvH = K.shape[1], kvs = K.shape[2], vD = V.shape[3];
+  if (K.shape[3] !== D || V.shape[2] !== kvs || H % kvH || V.shape[1] !== kvH) ctx.fail(`Q ${fmt(Q.shape)}, K ${fmt(K.shape)}, V ${fmt(V.shape)} do not fit (heads of K and V must divide Q's)`);
+  const nonpad = ins[6] ? intsIn(ctx, ins[6], 6, 'nonpad_kv_seqlen') : null;
+  const bias = attentionBias(ctx, ins[3], B, H, qs, kvs, pk ? pk.shape[2] : 0, nonpad);
+  // Rows whose keys are all masked: their bias row set to 0 for the softmax, their weights to 0 after it.
+  const keep = new Float64Array(B * H * qs).fill(1);
+  for (let row = 0; row < keep.length; row++) {
+    let any = false;
+    for (let j = 0; j < kvs && !any; j++) any = bias.data[row * kvs + j] !== -Infinity;
+    if (!any) { keep[row] = 0; bias.data.fill(0, row * kvs, (row + 1) * kvs); }
+  }
+  const rep = (t: Tensor): Tensor => (kvH === H ? t : reshape(broadcastTo(reshape(t, [B, kvH, 1, t.shape[2], t.shape[3]]), [B, kvH, H / kvH, t.shape[2], t.shape[3]]), [B, H, t.shape[2], t.shape[3]]));
+  const scale = Math.sqrt(attr(n, 'scale')?.f ?? 1 / Math.sqrt(D));
+  const dt = Q.dtype, T3 = (t: Tensor, a: number, b: number): Tensor => reshape(t, [B * H, a, b]);
+  let scores = reshape(matmul(T3(mul(Q, scale), qs, D), T3(transpose(mul(rep(K), scale), [0, 1, 3, 2]), D, kvs)), [B, H, qs, kvs]);
+  const cap = attrFloat(n, 'softcap', 0);
+  if (cap > 0) scores = mul(tanh(mul(scores, 1 / cap)), cap);
+  const withBias = add(scores, tensor(dt === 'float64' ? bias.data : Float32Array.from(bias.data), bias.shape, dt));
+  const keepT = tensor(dt === 'float64' ? keep : Float32Array.from(keep), [B, H, qs, 1], dt);
+  const probs = mul(softmax(withBias, -1), keepT);
+  let y = reshape(matmul(T3(probs, qs, kvs), T3(rep(V), kvs, vD)), [B, H, qs, vD]);
+  if (r === 3) y = reshape(transpose(y, [0, 2, 1, 3]), [B, qs, H * vD]);
+  const mode = attrInt(n, 'qk_matmul_output_mode', 0);
+  const qk = mode === 3 ? probs : mode === 2 ? withBias : scores;
+  return [fl(y, q0.dt), fl(K, q0.dt), fl(V, q0.dt), fl(qk, q0.dt)];
+}
+
 /** The activations opsets 18 to 24 added as operators (each was a decomposition before). */
 const NEWER_OPS: Record<string, GraphOp> = {
   /** Gelu (opset 20): x Phi(x), approximate 'none' (erf) or 'tanh'. */
@@ -381,6 +473,11 @@ const NEWER_OPS: Record<string, GraphOp> = {
   },
   LpNormalization: { attrs: ['axis', 'p'], run: lpNormRun },
   Einsum: { attrs: ['equation'], run: einsumRun },
+  Attention: {
+    attrs: ['is_causal', 'kv_num_heads', 'q_num_heads', 'qk_matmul_output_mode', 'scale', 'softcap', 'softmax_precision', 'left_window_size', 'right_window_size'],
+    check: (n) => ([0, 1, 2, 3].includes(attrInt(n, 'qk_matmul_output_mode', 0)) ? null : `qk_matmul_output_mode ${attrInt(n, 'qk_matmul_output_mode', 0)} is not one of 0 to 3`),
+    run: attentionRun,
+  },
   MeanVarianceNormalization: { attrs: ['axes'], run: mvnRun },
 };
 
