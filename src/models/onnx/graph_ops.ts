@@ -1047,7 +1047,7 @@ const SINCE_OPSET: Record<string, number> = {
   Mish: 18, Gelu: 20, RMSNormalization: 23, Swish: 24, GridSample: 16, AffineGrid: 20, NonMaxSuppression: 10, CenterCropPad: 18,
   Col2Im: 18, MaxUnpool: 9, SequenceEmpty: 11, SequenceConstruct: 11, SequenceAt: 11, SequenceInsert: 11, SequenceErase: 11,
   SequenceLength: 11, SplitToSequence: 11, ConcatFromSequence: 11, ConvInteger: 10, MatMulInteger: 10, QLinearConv: 10, QLinearMatMul: 10, RoiAlign: 10, DeformConv: 19, Einsum: 12, BitShift: 11, BitwiseAnd: 18, BitwiseOr: 18, BitwiseXor: 18, BitwiseNot: 18,
-  CumProd: 26, Det: 11, Unique: 11, Attention: 23, ReverseSequence: 10, HannWindow: 17, HammingWindow: 17, BlackmanWindow: 17,
+  CumProd: 26, Det: 11, Unique: 11, Attention: 23, RotaryEmbedding: 23, ReverseSequence: 10, HannWindow: 17, HammingWindow: 17, BlackmanWindow: 17,
 };
 
 /** Why an operator cannot appear in a file of this opset (it came later), or null. */

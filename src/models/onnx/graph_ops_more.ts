@@ -449,6 +449,41 @@ function attentionRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
   return [fl(y, q0.dt), fl(K, q0.dt), fl(V, q0.dt), fl(qk, q0.dt)];
 }
 
+/**
+ * RotaryEmbedding (opset 23): the first rotary_embedding_dim values of each head (all by default)
+ * rotated in pairs by the cached angles at each position (cos_cache / sin_cache rows picked by
+ * position_ids, or already [B, S, dim / 2]): halves paired (x_i, x_{i + dim/2}), or neighbours
+ * when interleaved. Input [B, H, S, D], or [B, S, H * D] with num_heads. On the host, in float64.
+ */
+function rotaryRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
+  const x = floatIn(ctx, ins[0], 0, 'X'), cosV = nums(floatIn(ctx, ins[1], 1, 'cos_cache')), sinV = nums(floatIn(ctx, ins[2], 2, 'sin_cache'));
+  const cosShape = ins[1]!.t.shape, s = x.t.shape, four = s.length === 4;
+  if (s.length !== 3 && !four) ctx.fail(`X has shape ${fmt(s)}; expected [B, H, S, D] or [B, S, hidden]`);
+  const B = s[0], S = four ? s[2] : s[1], H = four ? s[1] : attrInt(ctx.node, 'num_heads', 0);
+  if (!four && (!H || s[2] % H)) ctx.fail(`X of shape ${fmt(s)} does not split into num_heads ${H} heads`);
+  const D = four ? s[3] : s[2] / H, R = attrInt(ctx.node, 'rotary_embedding_dim', 0) || D, half = R / 2;
+  if (R > D || R % 2) ctx.fail(`rotary_embedding_dim ${R} must be even and at most the head size ${D}`);
+  if (cosShape[cosShape.length - 1] !== half) ctx.fail(`cos_cache has shape ${fmt(cosShape)}; its last axis must be rotary_embedding_dim / 2 = ${half}`);
+  const pos = ins[3] ? intsIn(ctx, ins[3], 3, 'position_ids') : null;
+  const inter = attrInt(ctx.node, 'interleaved', 0) === 1, v = nums(x), out = Float64Array.from(v);
+  // Element (b, h, t, d) of X, in either layout.
+  const at = (b: number, h: number, t: number, d: number): number => (four ? ((b * H + h) * S + t) * D + d : ((b * S + t) * H + h) * D + d);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < S; t++) {
+      const row = pos ? pos[b * S + t] : b * S + t;
+      for (let h = 0; h < H; h++) {
+        for (let i = 0; i < half; i++) {
+          const c = cosV[row * half + i], sn = sinV[row * half + i];
+          const p1 = at(b, h, t, inter ? 2 * i : i), p2 = at(b, h, t, inter ? 2 * i + 1 : i + half);
+          out[p1] = c * v[p1] - sn * v[p2];
+          out[p2] = sn * v[p1] + c * v[p2];
+        }
+      }
+    }
+  }
+  return [mk(out, s, x.dt)];
+}
+
 /** The activations opsets 18 to 24 added as operators (each was a decomposition before). */
 const NEWER_OPS: Record<string, GraphOp> = {
   /** Gelu (opset 20): x Phi(x), approximate 'none' (erf) or 'tanh'. */
@@ -473,6 +508,7 @@ const NEWER_OPS: Record<string, GraphOp> = {
   },
   LpNormalization: { attrs: ['axis', 'p'], run: lpNormRun },
   Einsum: { attrs: ['equation'], run: einsumRun },
+  RotaryEmbedding: { attrs: ['interleaved', 'num_heads', 'rotary_embedding_dim'], run: rotaryRun },
   Attention: {
     attrs: ['is_causal', 'kv_num_heads', 'q_num_heads', 'qk_matmul_output_mode', 'scale', 'softcap', 'softmax_precision', 'left_window_size', 'right_window_size'],
     check: (n) => ([0, 1, 2, 3].includes(attrInt(n, 'qk_matmul_output_mode', 0)) ? null : `qk_matmul_output_mode ${attrInt(n, 'qk_matmul_output_mode', 0)} is not one of 0 to 3`),
