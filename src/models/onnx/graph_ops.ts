@@ -38,6 +38,7 @@ import { VISION_OPS } from './graph_ops_vision.js';
 import { QUANT_OPS, integerOps } from './graph_ops_quant.js';
 import { SEQUENCE_OPS } from './graph_ops_seq.js';
 import { MISC_OPS } from './graph_ops_misc.js';
+import { RNN_OPS } from './graph_ops_rnn.js';
 
 // ---------------------------------------------------------------- layout helpers
 
@@ -984,6 +985,7 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
   ...QUANT_OPS,
   ...SEQUENCE_OPS,
   ...MISC_OPS,
+  ...RNN_OPS,
 };
 Object.assign(GRAPH_OPS, integerOps(GRAPH_OPS.Conv, GRAPH_OPS.MatMul));
 
