@@ -221,6 +221,24 @@ class OpsAct(nn.Module):
         return F.log_softmax(self.fc(m.mean((2, 3)) + g), dim=1)
 
 
+class CrnnSmall(nn.Module):
+    """A CRNN text-recogniser shape: Conv2d + ReLU + MaxPool2d((2, 1)), the columns as a sequence
+    (permute + flatten), a bidirectional LSTM, a GRU and a Linear per step: ONNX LSTM and GRU nodes
+    (with biases, both directions), run by the graph interpreter."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d((2, 1)))
+        self.lstm = nn.LSTM(8 * 4, 16, bidirectional=True)
+        self.gru = nn.GRU(32, 12)
+        self.fc = nn.Linear(12, 5)
+
+    def forward(self, x):
+        y = self.conv(x).permute(3, 0, 1, 2).flatten(2)  # [W, N, C * H]
+        y, _ = self.lstm(y)
+        y, _ = self.gru(y)
+        return self.fc(y)
+
+
 class OpsNorm(nn.Module):
     """InstanceNorm2d (affine), BatchNorm2d after a ReLU (a BatchNormalization node), LayerNorm over the channels of a [N, L, C] tensor (flatten(2) + transpose,
     and a dynamic-batch reshape back), Dropout (eval), AvgPool2d (ceil_mode, count_include_pad False),
@@ -471,11 +489,13 @@ def handmade_lrn(out_dir):
     return {'LRN': 1, 'GlobalMaxPool': 1}
 
 
-def fixtures():
+def fixtures(only=None):
     os.makedirs(OUT, exist_ok=True)
     allops = Counter()
 
     def ex(name, build, shape, opset=13, seed=0, **kw):
+        if only and name not in only:
+            return
         torch.manual_seed(seed)
         model = init_weights(build(), shape, seed + 100)
         allops.update(export(name, model, shape, opset, seed=seed, **kw))
@@ -503,7 +523,9 @@ def fixtures():
        notes='the same model and weights as ops_norm at opset 17 (LayerNormalization as one node)')
     ex('opset9', Opset9, (1, 3, 6, 6), opset=9, seed=12, dynamic=False, notes=Opset9.__doc__ + ' Static batch.')
     ex('lrn_torch', LrnTorch, (1, 3, 6, 6), seed=11, dynamic=False, notes=LrnTorch.__doc__ + ' Static batch (with a dynamic batch PyTorch emits an If node for the Squeeze).')
-    allops.update(handmade_lrn(OUT))
+    ex('crnn_small', CrnnSmall, (1, 1, 8, 10), opset=17, seed=13, dynamic=False, notes=CrnnSmall.__doc__ + ' Static batch; output [W, N, 5].')
+    if not only:
+        allops.update(handmade_lrn(OUT))
 
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT)
                 if f.endswith(('.onnx', '.json')) and not f.startswith('proto_cases'))
@@ -537,9 +559,10 @@ def full(out_dir):
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--full', metavar='DIR', help='export the full-size torchvision models to DIR instead')
+    ap.add_argument('--only', metavar='NAME', nargs='+', help='export only these fixtures (the others stay as they are)')
     args = ap.parse_args()
     torch.set_num_threads(1)   # deterministic reductions
     if args.full:
         full(args.full)
     else:
-        fixtures()
+        fixtures(args.only)

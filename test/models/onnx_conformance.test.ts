@@ -164,7 +164,8 @@ describe('graph mode', () => {
         const gpu = await openWebGPU();
         if (!gpu.ok) ctx.skip(`webgpu: ${gpu.reason}`);
       }
-      const names = readdirSync(resnetDir).filter((f) => f.endsWith('.json') && f !== 'proto_cases.json').map((f) => f.slice(0, -5));
+      // crnn_small's LSTM and GRU run on the host, which cannot read what webgpu computed (onnx_torch.test.ts checks the refusal).
+      const names = readdirSync(resnetDir).filter((f) => f.endsWith('.json') && f !== 'proto_cases.json').map((f) => f.slice(0, -5)).filter((n) => backend !== 'webgpu' || n !== 'crnn_small');
       expect(names.length).toBeGreaterThan(10);
       const prev = ck.getBackend();
       await ck.setBackend(backend);

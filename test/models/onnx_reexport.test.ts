@@ -68,6 +68,14 @@ describe('imported PyTorch fixtures export again', () => {
       const m = ck.loadOnnx(readOnnxBytes(DIR, name));
       const x = inputOf(name, m);
       const want = ck.tidy(() => Float32Array.from(m.predict(ck.tensor(x.data, x.shape)).dataSync() as ArrayLike<number>));
+      if (m instanceof ck.OnnxGraphModel) {
+        // A graph-mode import (crnn_small's LSTM and GRU) has no convkit layers to export: toOnnx() gives its graph back.
+        expect(() => ck.encodeOnnx(m)).toThrow(/toOnnx\(\)/);
+        const fx = readFixture(DIR, name);
+        const [got] = await runOrt(m.toOnnx(), { data: Float32Array.from(fx.input), shape: fx.inputShape });
+        expect(compareToBar(got.data, fx.output).worst, `${name}: toOnnx() in onnxruntime vs PyTorch`).toBeLessThanOrEqual(compareToBar(got.data, fx.output).bar);
+        return;
+      }
       let nhwc: Uint8Array | null = null;
       for (const layout of ['NHWC', 'NCHW'] as const) {
         const b = await checkOrt(m, x, layout, `reexport_${name}`);

@@ -22,7 +22,7 @@
 import { attr, type OnnxModel, type OnnxNode, type OnnxValueInfo, encodeOnnxModel, onnxDtypeName, ONNX_DTYPE } from './proto.js';
 import { nodeLabel } from './graph_ops.js';
 import { OnnxImportError, inputsOf } from './import.js';
-import { GRAPH_OPS } from './graph_ops.js';
+import { GRAPH_OPS, HOST_OPS } from './graph_ops.js';
 import { type GCtx, type GVal, fromOnnxTensor, isFloatDt, nums } from './graph_values.js';
 import { isGradEnabled, noGrad } from '../../autograd/reverse_mode.js';
 import type { CallOpts, Weight } from '../../layers/layer.js';
@@ -133,6 +133,9 @@ export class OnnxGraphModel extends Model {
         outs = node.opType === 'If' ? this.runIf(ctx, ins, values) : onHost ? withBackend('ts', () => GRAPH_OPS[node.opType].run(ctx, ins)) : GRAPH_OPS[node.opType].run(ctx, ins);
       } catch (e) {
         if (e instanceof Error && !e.message.startsWith('loadOnnx:') && !e.message.startsWith(this.label)) e.message = `${this.label}: ${nodeLabel(node)}: ${e.message}`;
+        if (e instanceof Error && HOST_OPS.has(node.opType) && /reads asynchronously/.test(e.message)) {
+          e.message += `. ${node.opType} runs on the host, reading its inputs, and this backend cannot hand back what it computed synchronously: run this model on the wasm or ts backend`;
+        }
         throw e;
       }
       node.outputs.forEach((o, i) => {

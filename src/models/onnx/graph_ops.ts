@@ -1052,6 +1052,17 @@ const SINCE_OPSET: Record<string, number> = {
   CumProd: 26, Det: 11, Unique: 11, Attention: 23, RotaryEmbedding: 23, ReverseSequence: 10, HannWindow: 17, HammingWindow: 17, BlackmanWindow: 17,
 };
 
+/**
+ * Operators whose evaluators read their float inputs' values on the host (graph_ops_vision,
+ * _quant, _misc, _rnn and the host parts of others): on a backend that reads back only
+ * asynchronously (webgpu) their inputs must not be computed there.
+ */
+export const HOST_OPS = new Set([
+  'GridSample', 'AffineGrid', 'NonMaxSuppression', 'RoiAlign', 'DeformConv', 'CenterCropPad', 'Col2Im', 'MaxUnpool',
+  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger',
+  'RNN', 'GRU', 'LSTM', 'RotaryEmbedding', 'Det', 'Unique', 'ReverseSequence', 'CumProd', 'ReduceProd',
+]);
+
 /** Why an operator cannot appear in a file of this opset (it came later), or null. */
 export function sinceProblem(n: OnnxNode, opset: number): string | null {
   const since = SINCE_OPSET[n.opType];
