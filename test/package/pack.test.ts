@@ -45,8 +45,9 @@ import { ensureDist, root } from '../util/dist.js';
  * Col2Im, CenterCropPad, MaxUnpool; QLinearConv/MatMul and the Integer ops; sequences; Einsum; bit,
  * CumProd, Det, Unique, ReverseSequence, windows): 11.5 kB of JavaScript. The importer is what grows
  * the package, and it is one dynamic import (models/io.ts) that a bundled app without ONNX drops.
+ * 484.1 kB with Attention, RotaryEmbedding and RNN/GRU/LSTM (session 18's end).
  */
-const MAX_PACKED = 484_000;
+const MAX_PACKED = 488_000;
 
 interface PackFile {
   path: string;
