@@ -17,21 +17,17 @@ Run:  /usr/bin/python3 scripts/make-onnx-conformance-src.py ONNX_SRC
 (ONNX_SRC: the root of a checkout of https://github.com/onnx/onnx; the committed cases are from its
 main branch at 1.23.0 development, December 2026.) Format: scripts/onnx/case_store.py.
 """
-import numpy as np
-for _n, _v in [('float', float), ('int', int), ('bool', bool), ('object', object), ('complex', complex), ('str', str)]:
-    try:
-        setattr(np, _n, _v)
-    except Exception:
-        pass
-import glob, importlib.util, json, os, re, sys, types
-import onnx
+import glob, importlib.util, os, re, sys, types
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'scripts', 'onnx'))
+from case_store import Store  # noqa: E402  (first: it puts back numpy's aliases onnx 1.12 needs)
+import json  # noqa: E402
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
 import onnx.mapping
 import onnx.numpy_helper as nh
 from onnx import TensorProto, helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, 'scripts', 'onnx'))
-from case_store import Store  # noqa: E402
 
 SRC = sys.argv[1] if len(sys.argv) > 1 else sys.exit('usage: make-onnx-conformance-src.py ONNX_SRC')
 NODE_DIR = os.path.join(SRC, 'onnx', 'backend', 'test', 'case', 'node')
@@ -166,9 +162,5 @@ meta = {
     'skipped': skipped,
     'cases': cases,
 }
-with open(os.path.join(OUT, 'cases_src.bin'), 'wb') as fh:
-    fh.write(bytes(store.blob))
-with open(os.path.join(OUT, 'cases_src.json'), 'w') as fh:
-    json.dump(meta, fh, indent=None, separators=(',', ':'))
-    fh.write('\n')
+store.write(OUT, 'cases_src', meta)
 print('%d cases, %d skipped, %d bytes' % (len(cases), len(skipped), len(store.blob)))

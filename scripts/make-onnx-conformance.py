@@ -8,7 +8,7 @@ Run with Debian's python3-onnx (1.12):   /usr/bin/python3 scripts/make-onnx-conf
 DIR holds the generated cases (DIR/node/<case>/...); when it has none they are generated
 there first with onnx's own generator (`backend-test-tools generate-data`). onnx 1.12's
 generator uses numpy aliases (np.float, np.int, np.bool, np.object) that newer numpy removed:
-they are put back below before onnx is imported.
+scripts/onnx/case_store.py puts them back, imported before onnx.
 
 Format: cases.json lists the cases (name, opset, ops, inputs, outputs: name, ONNX
 element type, shape, and where the values are in cases.bin: byte offset, count and
@@ -24,14 +24,11 @@ test_averagepool_3d_default and test_maxpool_3d_default.
 
 ONNX's test cases are Apache-2.0 (https://github.com/onnx/onnx); see test/fixtures/onnx/conformance/README.md.
 """
-import numpy as np
-for _n, _v in [('float', float), ('int', int), ('bool', bool), ('object', object), ('complex', complex), ('str', str)]:
-    try:
-        setattr(np, _n, _v)
-    except Exception:
-        pass
-import glob, json, os, sys
-import onnx
+import glob, os, sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'scripts', 'onnx'))
+from case_store import Store, elem_of, read_pb  # noqa: E402  (first: it puts back numpy's aliases onnx 1.12 needs)
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
 import onnx.numpy_helper as nh
 from onnx import helper, TensorProto
 
@@ -56,9 +53,6 @@ if not glob.glob(os.path.join(DATA, 'node', '*')):
     from onnx.backend.test import cmd_tools
     sys.argv = ['backend-test-tools', 'generate-data', '-o', DATA]
     cmd_tools.main()
-
-sys.path.insert(0, os.path.join(ROOT, 'scripts', 'onnx'))
-from case_store import Store, elem_of, read_pb  # noqa: E402
 
 store = Store()
 blob = store.blob
@@ -137,9 +131,5 @@ meta = {
     'omitted': omitted,
     'cases': cases,
 }
-with open(os.path.join(OUT, 'cases.bin'), 'wb') as f:
-    f.write(bytes(blob))
-with open(os.path.join(OUT, 'cases.json'), 'w') as f:
-    json.dump(meta, f, indent=None, separators=(',', ':'))
-    f.write('\n')
+store.write(OUT, 'cases', meta)
 print('%d cases, %d bytes of models and tensors' % (len(cases), len(blob)))

@@ -19,13 +19,11 @@ from its main branch at onnx 1.23.0 development, December 2026). Cases over 256 
 (scripts/onnx/case_store.py); a case whose data cannot be stored (strings) keeps its model with
 "inputs"/"outputs" null, and the test expects convkit to refuse it.
 """
-import glob, json, os, sys
-import numpy as np
-import onnx
-
+import glob, os, sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'scripts', 'onnx'))
-from case_store import Store, elem_of, read_pb  # noqa: E402
+from case_store import Store, elem_of, read_pb  # noqa: E402  (first: it puts back numpy's aliases onnx 1.12 needs)
+import onnx  # noqa: E402
 
 OUT = os.path.join(ROOT, 'test', 'fixtures', 'onnx', 'conformance')
 DATA = sys.argv[1] if len(sys.argv) > 1 else sys.exit('usage: make-onnx-model-cases.py <onnx>/onnx/backend/test/data')
@@ -77,9 +75,5 @@ meta = {
     'omitted': omitted,
     'cases': cases,
 }
-with open(os.path.join(OUT, 'models.bin'), 'wb') as f:
-    f.write(bytes(store.blob))
-with open(os.path.join(OUT, 'models.json'), 'w') as f:
-    json.dump(meta, f, indent=None, separators=(',', ':'))
-    f.write('\n')
+store.write(OUT, 'models', meta)
 print('%d cases (%d omitted: %s), %d bytes of models and tensors' % (len(cases), len(omitted), ', '.join(omitted), len(store.blob)))

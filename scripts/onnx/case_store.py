@@ -3,10 +3,20 @@ How the ONNX conformance fixtures store tensors and models (used by scripts/make
 and scripts/make-onnx-model-cases.py; format in test/fixtures/onnx/conformance/README.md): one .bin
 of little-endian arrays and model bytes, each 8-byte aligned, described by entries of a .json.
 """
+import json
+import os
+
 import numpy as np
-import onnx
-import onnx.numpy_helper as nh
-from onnx import TensorProto
+# onnx 1.12 (Debian's python3-onnx) and its case scripts use numpy aliases newer numpy removed:
+# put back before onnx is imported (importing this module first does it).
+for _n, _v in [('float', float), ('int', int), ('bool', bool), ('object', object), ('complex', complex), ('str', str)]:
+    try:
+        setattr(np, _n, _v)
+    except Exception:
+        pass
+import onnx  # noqa: E402
+import onnx.numpy_helper as nh  # noqa: E402
+from onnx import TensorProto  # noqa: E402
 
 
 class Store:
@@ -28,6 +38,14 @@ class Store:
         self.blob.extend(b)
         self._align()
         return {'offset': off, 'length': len(b)}
+
+    def write(self, out_dir, name, meta):
+        """Write <name>.bin (the blob) and <name>.json (meta, compact) into out_dir."""
+        with open(os.path.join(out_dir, name + '.bin'), 'wb') as f:
+            f.write(bytes(self.blob))
+        with open(os.path.join(out_dir, name + '.json'), 'w') as f:
+            json.dump(meta, f, indent=None, separators=(',', ':'))
+            f.write('\n')
 
     def tensor_entry(self, name, elem, a):
         """A stored tensor: elem is the ONNX element type the model declares (None: not storable)."""

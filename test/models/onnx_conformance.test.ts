@@ -14,15 +14,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { readdirSync } from 'node:fs';
 import { compareToBar, readFixture, readOnnxBytes } from '../util/onnx_fixtures.js';
-import { CaseStore, type Stored, type StoredModel } from '../util/onnx_cases.js';
+import { CaseStore, runCases, type Stored, type StoredModel } from '../util/onnx_cases.js';
 import { GRAPH_OPS } from '../../src/models/onnx/graph_ops.js';
 import { F, OnnxBuilder, randArray } from '../util/onnx_build.js';
-import { openWebGPU } from '../util/webgpu.js';
+import { openWebGPU, useBackend } from '../util/webgpu.js';
 
 const { loadOnnx, OnnxImportError, OnnxGraphModel } = ck;
 
@@ -84,57 +84,9 @@ describe('ONNX conformance fixture', () => {
   });
 });
 
-/**
- * Every case on the current backend. Inputs are made on 'ts' (on webgpu, values the
- * interpreter reads as numbers, such as scales or pads given as graph inputs, must be
- * readable synchronously; ops copy them to the device).
- */
-async function runCases(cases: readonly Pick<Case, 'name' | 'model' | 'inputs' | 'outputs'>[], store: CaseStore, refusals: Record<string, string>): Promise<{ wrong: string[]; passed: number }> {
-  const wrong: string[] = [];
-  let passed = 0;
-  for (const c of cases) {
-    const refused = refusals[c.name];
-    let result: Tensor[] | null = null;
-    let error: unknown = null;
-    try {
-      const m = loadOnnx(store.model(c.model), { channelsLast: false, name: c.name });
-      if (c.inputs) {
-        const xs = ck.withBackend('ts', () => c.inputs!.map((s) => store.tensor(s)));
-        result = m.predictAll(xs.length === 1 ? xs[0] : xs);
-      } else if (!refused) wrong.push(`${c.name}: no stored inputs`);
-    } catch (e) {
-      error = e;
-    }
-    if (refused) {
-      if (!(error instanceof OnnxImportError)) wrong.push(`${c.name}: expected a refusal (${refused}), got ${error ? String(error) : 'a result'}`);
-      continue;
-    }
-    if (error) { wrong.push(`${c.name}: ${String((error as Error).message).split('\n')[0]}`); continue; }
-    if (!result) continue;
-    let bad: string | null = null;
-    for (const [i, o] of c.outputs!.entries()) {
-      bad = result[i] ? store.mismatch(`${c.name} output ${i}`, result[i].shape, await result[i].data(), o) : `${c.name}: output ${i} missing`;
-      if (bad) break;
-    }
-    if (bad) wrong.push(bad);
-    else passed++;
-    for (const t of result) t.dispose();
-  }
-  return { wrong, passed };
-}
-
 for (const backend of ['ts', 'wasm', 'webgpu']) {
   describe(`ONNX conformance [${backend}]`, () => {
-    let prev = 'ts';
-    let gpu = { ok: true, reason: '' };
-    beforeAll(async () => {
-      prev = ck.getBackend();
-      if (backend === 'webgpu') gpu = await openWebGPU(); // SwiftShader where no GPU is present
-      if (gpu.ok) await ck.setBackend(backend);
-    });
-    afterAll(async () => {
-      await ck.setBackend(prev);
-    });
+    const gpu = useBackend(backend);
 
     it('every case matches ONNX, or is a listed refusal that throws OnnxImportError', async (ctx) => {
       if (!gpu.ok) ctx.skip(`webgpu: ${gpu.reason}`);

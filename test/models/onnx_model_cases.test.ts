@@ -12,14 +12,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { decodeOnnxModel } from '../../src/models/onnx/proto.js';
-import { CaseStore, type Stored, type StoredModel } from '../util/onnx_cases.js';
-import { openWebGPU } from '../util/webgpu.js';
+import { CaseStore, runCases, type Stored, type StoredModel } from '../util/onnx_cases.js';
+import { useBackend } from '../util/webgpu.js';
 
-const { loadOnnx, OnnxImportError } = ck;
+const { loadOnnx } = ck;
 
 const DIR = fileURLToPath(new URL('../fixtures/onnx/conformance/', import.meta.url));
 interface Case { name: string; kind: string; opset: number; domains: string[]; ops: string[]; model: StoredModel; inputs: Stored[] | 'arange' | null; outputs: Stored[] | null }
@@ -43,45 +43,9 @@ function arangeInput(bytes: Uint8Array): Tensor {
   const m = decodeOnnxModel(bytes);
   const inits = new Set(m.graph.initializers.map((t) => t.name));
   const x = m.graph.inputs.find((v) => !inits.has(v.name))!;
-  const shape = x.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+  const shape = (x.shape ?? []).map((d) => (typeof d === 'number' && d > 0 ? d : 1));
   const n = shape.reduce((a, b) => a * b, 1);
   return ck.tensor(Float32Array.from({ length: n }, (_, i) => Math.fround(i / n)), shape);
-}
-
-async function runCases(cases: Case[]): Promise<{ wrong: string[]; passed: number }> {
-  const wrong: string[] = [];
-  let passed = 0;
-  for (const c of cases) {
-    const refused = REFUSED[c.name];
-    let result: Tensor[] | null = null;
-    let error: unknown = null;
-    try {
-      const bytes = STORE.model(c.model);
-      const m = loadOnnx(bytes, { channelsLast: false, name: c.name });
-      if (c.inputs) {
-        const inputs = c.inputs;
-        const xs = ck.withBackend('ts', () => (inputs === 'arange' ? [arangeInput(bytes)] : inputs.map((s) => STORE.tensor(s))));
-        result = m.predictAll(xs.length === 1 ? xs[0] : xs);
-      } else if (!refused) wrong.push(`${c.name}: no stored inputs`);
-    } catch (e) {
-      error = e;
-    }
-    if (refused) {
-      if (!(error instanceof OnnxImportError)) wrong.push(`${c.name}: expected a refusal (${refused}), got ${error ? String(error) : 'a result'}`);
-      continue;
-    }
-    if (error) { wrong.push(`${c.name}: ${String((error as Error).message).split('\n')[0]}`); continue; }
-    if (!result) continue;
-    let bad: string | null = null;
-    for (const [i, o] of c.outputs!.entries()) {
-      bad = result[i] ? STORE.mismatch(`${c.name} output ${i}`, result[i].shape, await result[i].data(), o, 1e-5) : `${c.name}: output ${i} missing`;
-      if (bad) break;
-    }
-    if (bad) wrong.push(bad);
-    else passed++;
-    for (const t of result) t.dispose();
-  }
-  return { wrong, passed };
 }
 
 describe('ONNX sequences', () => {
@@ -119,21 +83,12 @@ describe('ONNX model test cases: the fixture', () => {
 const lightEverywhere = process.env.CONVKIT_ONNX_LIGHT_ALL === '1';
 for (const backend of ['ts', 'wasm', 'webgpu']) {
   describe(`ONNX model test cases [${backend}]`, () => {
-    let prev = 'ts';
-    let gpu = { ok: true, reason: '' };
-    beforeAll(async () => {
-      prev = ck.getBackend();
-      if (backend === 'webgpu') gpu = await openWebGPU(); // SwiftShader where no GPU is present
-      if (gpu.ok) await ck.setBackend(backend);
-    });
-    afterAll(async () => {
-      await ck.setBackend(prev);
-    });
+    const gpu = useBackend(backend);
 
     it('the PyTorch exports (opsets 6 to 12) and the simple models match ONNX, or are listed refusals', async (ctx) => {
       if (!gpu.ok) ctx.skip(`webgpu: ${gpu.reason}`);
       const cases = META.cases.filter((c) => c.kind !== 'light');
-      const { wrong, passed } = await runCases(cases);
+      const { wrong, passed } = await runCases(cases, STORE, REFUSED, { atol: 1e-5, generate: arangeInput });
       expect(wrong).toEqual([]);
       expect(passed).toBe(cases.length - Object.keys(REFUSED).length);
     }, 180_000);
@@ -141,7 +96,7 @@ for (const backend of ['ts', 'wasm', 'webgpu']) {
     it.runIf(backend === 'wasm' || lightEverywhere)('the light classic CNNs match ONNX', async (ctx) => {
       if (!gpu.ok) ctx.skip(`webgpu: ${gpu.reason}`);
       const cases = META.cases.filter((c) => c.kind === 'light');
-      const { wrong, passed } = await runCases(cases);
+      const { wrong, passed } = await runCases(cases, STORE, REFUSED, { atol: 1e-5, generate: arangeInput });
       expect(wrong).toEqual([]);
       expect(passed).toBe(9);
     }, 600_000);

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as ck from '../../src/index.js';
+import { OnnxImportError } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 
 /** A stored tensor: its ONNX element type, shape, and where its values are in the .bin. */
@@ -49,4 +50,50 @@ export class CaseStore {
     }
     return null;
   }
+}
+
+/** A case of a fixture: its model, and its stored inputs and outputs (null: nothing stored, a refusal). */
+export interface StoredCase { name: string; model: StoredModel; inputs: Stored[] | 'arange' | null; outputs: Stored[] | null }
+
+/**
+ * Run `cases` through loadOnnx(bytes, { channelsLast: false }) on the current backend, the bytes
+ * a Buffer view of the store, as readFileSync gives them. Inputs are made on 'ts' (values the
+ * interpreter reads as numbers must be readable synchronously; ops copy them to a device), by
+ * `generate` for 'arange' cases. Each case must match its outputs, or, when listed in
+ * `refusals`, throw OnnxImportError; what does not is listed in `wrong`.
+ */
+export async function runCases(cases: readonly StoredCase[], store: CaseStore, refusals: Record<string, string>, opts: { atol?: number; generate?: (bytes: Uint8Array) => ck.Tensor } = {}): Promise<{ wrong: string[]; passed: number }> {
+  const wrong: string[] = [];
+  let passed = 0;
+  for (const c of cases) {
+    const refused = refusals[c.name];
+    let result: Tensor[] | null = null;
+    let error: unknown = null;
+    try {
+      const bytes = store.model(c.model);
+      const m = ck.loadOnnx(bytes, { channelsLast: false, name: c.name });
+      const inputs = c.inputs;
+      if (inputs) {
+        const xs = ck.withBackend('ts', () => (inputs === 'arange' ? [opts.generate!(bytes)] : inputs.map((s) => store.tensor(s))));
+        result = m.predictAll(xs.length === 1 ? xs[0] : xs);
+      } else if (!refused) wrong.push(`${c.name}: no stored inputs`);
+    } catch (e) {
+      error = e;
+    }
+    if (refused) {
+      if (!(error instanceof OnnxImportError)) wrong.push(`${c.name}: expected a refusal (${refused}), got ${error ? String(error) : 'a result'}`);
+      continue;
+    }
+    if (error) { wrong.push(`${c.name}: ${String((error as Error).message).split('\n')[0]}`); continue; }
+    if (!result) continue;
+    let bad: string | null = null;
+    for (const [i, o] of c.outputs!.entries()) {
+      bad = result[i] ? store.mismatch(`${c.name} output ${i}`, result[i].shape, await result[i].data(), o, opts.atol) : `${c.name}: output ${i} missing`;
+      if (bad) break;
+    }
+    if (bad) wrong.push(bad);
+    else passed++;
+    for (const t of result) t.dispose();
+  }
+  return { wrong, passed };
 }

@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as ck from '../../src/index.js';
+import { afterAll, beforeAll } from 'vitest';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -31,4 +32,23 @@ export async function openWebGPU(): Promise<GpuStatus> {
     console.warn(`webgpu tests skipped: ${reason}`);
     return { ok: false, reason, required };
   }
+}
+
+/**
+ * Inside a describe block: make `backend` current for its tests (opening webgpu first, on
+ * SwiftShader where no GPU is present) and restore the previous backend after. Returns the
+ * status, read by the tests (`if (!gpu.ok) ctx.skip(...)`); for ts and wasm it is always ok.
+ */
+export function useBackend(backend: string): GpuStatus {
+  const gpu: GpuStatus = { ok: true, reason: '', required: false };
+  let prev = 'ts';
+  beforeAll(async () => {
+    prev = ck.getBackend();
+    if (backend === 'webgpu') Object.assign(gpu, await openWebGPU());
+    if (gpu.ok) await ck.setBackend(backend);
+  });
+  afterAll(async () => {
+    await ck.setBackend(prev);
+  });
+  return gpu;
 }
