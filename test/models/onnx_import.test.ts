@@ -823,6 +823,13 @@ describe('ONNX import: errors', () => {
       return outs[0];
     };
     expect(Array.from(padded(18))).toEqual(Array.from(padded(13)));
+    // Cast to bfloat16: truncation up to opset 17 (as ONNX's reference then), rounding to nearest even from Cast-19.
+    for (const [opset, want] of [[17, [1, -1, 1]], [19, [1.0078125, -1.0078125, 1]]] as const) {
+      const cb = new OnnxBuilder(opset);
+      cb.output(cb.node('Cast', [cb.input('x', [3])], { to: ONNX_DTYPE.BFLOAT16 }));
+      const got = loadOnnx(cb.encode(), { mode: 'graph' }).predict(ck.tensor([1.0048828125, -1.0048828125, 1.00390625], [3]));
+      expect(Array.from(got.dataSync()), `opset ${opset}`).toEqual(want);
+    }
     const future = new OnnxBuilder(28);
     future.input('x', [1, 1, 3, 3]);
     future.output(future.node('Relu', ['x'], { future_option: 1 }));

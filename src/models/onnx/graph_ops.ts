@@ -30,7 +30,7 @@ import { shapesEqual } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import {
   type GCtx, type GVal, type GraphOp, SUPPORTED_DT, T, binary, broadcastShape, fitTo, fl, floatIn, fmt, fromOnnxTensor,
-  holdFloat, intsIn, isFloatDt, jsMap, mk, operandB, splitSizes, indexTensor, need, normAxis, nums, prod, reduceOp, sameFloat,
+  holdFloat, intsIn, isFloatDt, jsMap, mk, operandB, splitSizes, indexTensor, bf16Nearest, need, normAxis, nums, prod, reduceOp, sameFloat,
   scalarIn, softmaxLike, take, unaryF,
 } from './graph_values.js';
 import { MORE_OPS } from './graph_ops_more.js';
@@ -577,7 +577,8 @@ const castTo = (ctx: GCtx, x: GVal, to: number): GVal => {
     const t = holdFloat(x.t, to);
     if (to === T.FLOAT16 || to === T.BFLOAT16 || (to === T.FLOAT && x.dt === T.DOUBLE)) {
       // Rounding to the narrower type: the values are rounded, the gradient passes unchanged.
-      const r = mk(nums({ t, dt: to }).map((v) => fitTo(v, to)), t.shape, to).t;
+      const round = to === T.BFLOAT16 && ctx.opset >= 19 ? bf16Nearest : (v: number) => fitTo(v, to);
+      const r = mk(nums({ t, dt: to }).map(round), t.shape, to).t;
       return fl(record('cast', [t], r, (dy) => [dy]), to);
     }
     return fl(t, to);

@@ -74,8 +74,16 @@ export function fitTo(v: number, dt: number): number {
 }
 /**
  * float32 -> bfloat16 keeps the upper 16 bits (truncation), as ONNX's reference does for
- * opsets up to 17 (onnx 1.12's Cast test data); Cast-19 later specified rounding to nearest even.
+ * opsets up to 17 (onnx 1.12's Cast test data); Cast-19 later specified rounding to nearest
+ * even, which bf16Nearest does (Cast and CastLike use it from opset 19 on).
  */
+export function bf16Nearest(v: number): number {
+  if (!Number.isFinite(v)) return Math.fround(v);
+  const f = new Float32Array([v]), u = new Uint32Array(f.buffer);
+  u[0] = (u[0] + 0x7fff + ((u[0] >>> 16) & 1)) & 0xffff0000;
+  return f[0];
+}
+
 export function bf16(v: number): number {
   const f = new Float32Array([v]), u = new Uint32Array(f.buffer);
   if (Number.isNaN(v)) return NaN;
