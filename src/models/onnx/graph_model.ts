@@ -23,12 +23,12 @@ import { attr, type OnnxModel, type OnnxNode, type OnnxValueInfo, encodeOnnxMode
 import { nodeLabel } from './graph_ops.js';
 import { OnnxImportError, inputsOf } from './import.js';
 import { GRAPH_OPS, HOST_OPS } from './graph_ops.js';
-import { type GCtx, type GVal, fromOnnxTensor, isFloatDt, nums } from './graph_values.js';
+import { type GCtx, type GVal, fromOnnxTensor, isFloatDt, mk, nums } from './graph_values.js';
 import { isGradEnabled, noGrad } from '../../autograd/reverse_mode.js';
 import type { CallOpts, Weight } from '../../layers/layer.js';
 import type { DType } from '../../tensor/dtype.js';
 import { cast } from '../../ops/elementwise.js';
-import { transpose } from '../../ops/shape.js';
+import { concat, reshape, transpose } from '../../ops/shape.js';
 import { zeros } from '../../ops/creation.js';
 import { keep, tidy } from '../../registry/storage.js';
 import { withBackend } from '../../registry/backends.js';
@@ -129,8 +129,8 @@ export class OnnxGraphModel extends Model {
       try {
         const present = ins.filter((v): v is GVal => !!v);
         // A node of integer inputs only (shape arithmetic) runs on 'ts', so that its results stay readable.
-        const onHost = node.opType !== 'If' && present.length > 0 && present.every((v) => !isFloatDt(v.dt) && (v.host !== undefined || v.t.backend.readSync(v.t.dataId, v.t.dtype) !== null));
-        outs = node.opType === 'If' ? this.runIf(ctx, ins, values) : onHost ? withBackend('ts', () => GRAPH_OPS[node.opType].run(ctx, ins)) : GRAPH_OPS[node.opType].run(ctx, ins);
+        const onHost = node.opType !== 'If' && node.opType !== 'Loop' && present.length > 0 && present.every((v) => !isFloatDt(v.dt) && (v.host !== undefined || v.t.backend.readSync(v.t.dataId, v.t.dtype) !== null));
+        outs = node.opType === 'If' ? this.runIf(ctx, ins, values) : node.opType === 'Loop' ? this.runLoop(ctx, ins, values) : onHost ? withBackend('ts', () => GRAPH_OPS[node.opType].run(ctx, ins)) : GRAPH_OPS[node.opType].run(ctx, ins);
       } catch (e) {
         if (e instanceof Error && !e.message.startsWith('loadOnnx:') && !e.message.startsWith(this.label)) e.message = `${this.label}: ${nodeLabel(node)}: ${e.message}`;
         if (e instanceof Error && HOST_OPS.has(node.opType) && /reads asynchronously/.test(e.message)) {
@@ -164,6 +164,42 @@ export class OnnxGraphModel extends Model {
     this.derived.clear();
     for (const w of this.params) if (!w.value.isDisposed) w.value.dispose();
     for (const v of this.consts.values()) if (!v.t.isDisposed) v.t.dispose();
+  }
+
+  /**
+   * Loop (opsets 1 to 21): the body runs while the iteration count is below M (input 0; none:
+   * unbounded) and cond (input 1, then the body's first output) holds, reading outer-scope
+   * values; each run gets the iteration number, cond and the loop-carried values (inputs 2...),
+   * and gives cond, the next carried values and scan values, which are stacked on a new first
+   * axis. Outputs: the final carried values, then the stacked scan outputs.
+   */
+  private runLoop(ctx: GCtx, ins: (GVal | undefined)[], values: Map<string, GVal>): GVal[] {
+    const body = attr(ctx.node, 'body')!.g!;
+    const M = ins[0] ? nums(ins[0])[0] : Infinity;
+    let cond = ins[1] ? nums(ins[1])[0] !== 0 : true;
+    let carried = ins.slice(2).map((v, k) => v ?? ctx.fail(`loop-carried input ${k} is missing`));
+    const nScan = body.outputs.length - 1 - carried.length;
+    if (body.inputs.length !== 2 + carried.length || nScan < 0) ctx.fail(`the body takes ${body.inputs.length} inputs and gives ${body.outputs.length} outputs; with ${carried.length} loop-carried values it must take ${2 + carried.length} and give at least ${1 + carried.length}`);
+    const scans: GVal[][] = Array.from({ length: nScan }, () => []);
+    for (let i = 0; i < M && cond; i++) {
+      if (i >= 1e6 && M === Infinity) ctx.fail('the loop ran a million times with no trip count: stopped');
+      const local = new Map(values);
+      for (const t of body.initializers) local.set(t.name, fromOnnxTensor(t));
+      local.set(body.inputs[0].name, mk([i], [], ONNX_DTYPE.INT64));
+      local.set(body.inputs[1].name, mk([cond ? 1 : 0], [], ONNX_DTYPE.BOOL));
+      carried.forEach((v, k) => local.set(body.inputs[2 + k].name, v));
+      this.runNodes(body.nodes, local);
+      const outs = body.outputs.map((o) => local.get(o.name) ?? ctx.fail(`the body's output '${o.name}' is not computed`));
+      cond = nums(outs[0])[0] !== 0;
+      carried = outs.slice(1, 1 + carried.length);
+      outs.slice(1 + carried.length).forEach((v, k) => scans[k].push(v));
+    }
+    const stacked = scans.map((list, k): GVal => {
+      if (!list.length) return mk([], [0], body.outputs[1 + carried.length + k].elemType || ONNX_DTYPE.FLOAT);
+      const parts = list.map((v) => reshape(v.t, [1, ...v.t.shape]));
+      return { t: parts.length === 1 ? parts[0] : concat(parts, 0), dt: list[0].dt };
+    });
+    return [...carried, ...stacked];
   }
 
   /** If: cond (one value) picks then_branch or else_branch, whose nodes run here, reading outer-scope values. */

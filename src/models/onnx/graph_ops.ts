@@ -1030,6 +1030,20 @@ export function graphNodeProblem(n: OnnxNode, opset: number): string | null {
     }
     return bad.length ? bad.join('; ') : null;
   }
+  if (n.opType === 'Loop') {
+    // Loop: the body runs as the node runs (graph_model.ts runLoop); its nodes are checked here.
+    const bad = n.attributes.filter((a) => a.name !== 'body').map((a) => `attribute '${a.name}' is not supported`);
+    const g = attr(n, 'body')?.g;
+    if (!g) bad.push('body (a graph) is required');
+    else {
+      for (const m of g.nodes) {
+        const why = graphNodeProblem(m, opset);
+        if (why) bad.push(`body: ${nodeLabel(m)}: ${why}`);
+      }
+      for (const t of g.initializers) if (!SUPPORTED_DT.has(t.dataType)) bad.push(`body: initializer '${t.name}' has element type ${onnxDtypeName(t.dataType)}`);
+    }
+    return bad.length ? bad.join('; ') : null;
+  }
   const op = GRAPH_OPS[n.opType];
   if (!op) return `operator ${n.opType} is not supported by the graph interpreter`;
   const tooNew = sinceProblem(n, opset);
