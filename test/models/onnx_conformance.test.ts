@@ -138,6 +138,30 @@ describe('graph mode', () => {
     }, 60_000);
   }
 
+  it('predictAsync gives what predict gives (resnet18_small, both layouts) and frees what it made', async () => {
+    const bytes = readOnnxBytes(resnetDir, 'resnet18_small');
+    const s = readFixture(resnetDir, 'resnet18_small');
+    for (const channelsLast of [false, true]) {
+      const g = loadOnnx(bytes, { mode: 'graph', channelsLast }) as InstanceType<typeof OnnxGraphModel>;
+      const x0 = ck.tensor(Float32Array.from(s.input), s.inputShape);
+      const x = channelsLast ? ck.transpose(x0, [0, 2, 3, 1]) : x0;
+      const want = Array.from(g.predict(x).dataSync());
+      (await g.predictAsync(x)).dispose();
+      const before = JSON.stringify(ck.memory());
+      const y = await g.predictAsync(x);
+      expect(Array.from(y.dataSync())).toEqual(want);
+      y.dispose();
+      expect(JSON.stringify(ck.memory())).toBe(before);
+    }
+    const two = new OnnxBuilder(13);
+    const tx = two.input('x', [2]);
+    two.output(two.node('Relu', [tx]));
+    two.output(two.node('Neg', [tx]));
+    const m2 = loadOnnx(two.encode(), { name: 'two.onnx', mode: 'graph' }) as InstanceType<typeof OnnxGraphModel>;
+    await expect(m2.predictAsync(ck.tensor([1, -2]))).rejects.toThrow(/the model has 2 outputs; use predictAllAsync\(\)/);
+    expect((await m2.predictAllAsync(ck.tensor([1, -2]))).map((t) => Array.from(t.dataSync()))).toEqual([[1, 0], [-1, 2]]);
+  });
+
   it("agrees with layer mode on a PyTorch ResNet-18 export (resnet18_small), both layouts; 'auto' picks the layers", () => {
     const bytes = readOnnxBytes(resnetDir, 'resnet18_small');
     const s = readFixture(resnetDir, 'resnet18_small');

@@ -29,7 +29,7 @@ import type { CallOpts, Weight } from '../../layers/layer.js';
 import type { DType } from '../../tensor/dtype.js';
 import { cast } from '../../ops/elementwise.js';
 import { concat, reshape, transpose } from '../../ops/shape.js';
-import { zeros } from '../../ops/creation.js';
+import { tensor as tensorOf, zeros } from '../../ops/creation.js';
 import { keep, tidy } from '../../registry/storage.js';
 import { withBackend } from '../../registry/backends.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -134,7 +134,7 @@ export class OnnxGraphModel extends Model {
       } catch (e) {
         if (e instanceof Error && !e.message.startsWith('loadOnnx:') && !e.message.startsWith(this.label)) e.message = `${this.label}: ${nodeLabel(node)}: ${e.message}`;
         if (e instanceof Error && HOST_OPS.has(node.opType) && /reads asynchronously/.test(e.message)) {
-          e.message += `. ${node.opType} runs on the host, reading its inputs, and this backend cannot hand back what it computed synchronously: run this model on the wasm or ts backend`;
+          e.message += `. ${node.opType} runs on the host, reading its inputs, and this backend cannot hand back what it computed synchronously: use await model.predictAsync(x), or run this model on the wasm or ts backend`;
         }
         throw e;
       }
@@ -269,6 +269,69 @@ export class OnnxGraphModel extends Model {
     const xs = Array.isArray(x) ? x : [x];
     this.checkInputs(xs.map((t) => (t instanceof Tensor ? t.shape : [])));
     return this.runOnnx(xs);
+  }
+
+  /**
+   * predictAll for a backend that reads back only asynchronously (webgpu), where the operators
+   * computed on the host (GridSample, RoiAlign, the quantized and recurrent ones, ...: HOST_OPS)
+   * cannot read what the device computed: before each of them, its device inputs are downloaded
+   * (`await data()`) to 'ts'; everything else runs as in predictAll. On other backends it gives
+   * what predictAll gives. (Host operators inside If or Loop bodies still need readable inputs.)
+   */
+  async predictAllAsync(x: Tensor | Tensor[]): Promise<Tensor[]> {
+    const xs = Array.isArray(x) ? x : [x];
+    this.checkInputs(xs.map((t) => (t instanceof Tensor ? t.shape : [])));
+    const values = new Map<string, GVal>(this.consts);
+    for (const w of this.params) values.set(w.name, { t: w.value, dt: w.onnxType });
+    this.persistent = new Set([...values.values()].map((v) => v.t));
+    const persistent = this.persistent;
+    const step = <T>(fn: () => T): T => noGrad(() => tidy(fn));
+    const made = step(() => this.graphInputs.map((spec, i) => { const v = this.takeInput(spec, xs[i], i); values.set(spec.name, v); return v; }));
+    const order = this.order;
+    try {
+      for (let i = 0; i < order.length;) {
+        let j = i;
+        while (j < order.length && !HOST_OPS.has(order[j].opType)) j++;
+        if (j === i) {
+          // A host operator: its inputs that live on a device, downloaded to 'ts' first.
+          for (const name of order[i].inputs) {
+            const v = name ? values.get(name) : undefined;
+            if (!v || v.seq || v.t.backend.readSync(v.t.dataId, v.t.dtype) !== null) continue;
+            const data = await v.t.data();
+            const local: GVal = { t: withBackend('ts', () => tensorOf(data, v.t.shape, v.t.dtype)), dt: v.dt };
+            values.set(name, local);
+            made.push(local);
+          }
+          j = i + 1;
+        }
+        const seg = order.slice(i, j);
+        made.push(...step(() => {
+          this.runNodes(seg, values);
+          return seg.flatMap((n) => n.outputs.filter((o) => o).map((o) => values.get(o)!));
+        }));
+        i = j;
+      }
+      return step(() => this.graphOutputs.map((o) => {
+        const v = values.get(o.name)!;
+        if (v.seq) failWith(this.file, [`graph output '${o.name}' is a sequence of ${v.seq.length} tensors, which convkit does not return (a model's outputs are tensors)`]);
+        return this.channelsLast && v.t.rank >= 3 ? transpose(v.t, clPerm(v.t.rank)) : reshape(v.t, v.t.shape);
+      }));
+    } finally {
+      // Free what the run made (the outputs are fresh views or transposes, kept above; the caller's inputs stay).
+      const seen = new Set<Tensor>(xs);
+      const free = (v: GVal): void => {
+        if (v.seq) v.seq.forEach(free);
+        if (!persistent.has(v.t) && !seen.has(v.t)) { seen.add(v.t); if (!v.t.isDisposed) v.t.dispose(); }
+      };
+      made.forEach(free);
+    }
+  }
+
+  /** predict (one output) for a backend that reads back only asynchronously: see predictAllAsync. */
+  async predictAsync(x: Tensor | Tensor[]): Promise<Tensor> {
+    const outs = await this.predictAllAsync(x);
+    if (outs.length !== 1) throw new RangeError(`${this.label}: the model has ${outs.length} outputs; use predictAllAsync()`);
+    return outs[0];
   }
 
   /** Inference on whole tensors (no batch slicing: `batchSize` is not used); no autograd graph, intermediates freed. */
