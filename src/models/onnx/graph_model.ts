@@ -105,15 +105,26 @@ export class OnnxGraphModel extends Model {
 
   /** Run the graph on tensors with the declared shapes (channels-last at rank >= 3 when `channelsLast`). */
   private runOnnx(xs: Tensor[]): Tensor[] {
+    const values = this.startRun();
+    this.graphInputs.forEach((spec, i) => values.set(spec.name, this.takeInput(spec, xs[i], i)));
+    this.runNodes(this.order, values);
+    return this.outputsOf(values, false);
+  }
+
+  /** The values a run starts from, the constants and the weights, which `persistent` marks. */
+  private startRun(): Map<string, GVal> {
     const values = new Map<string, GVal>(this.consts);
     for (const w of this.params) values.set(w.name, { t: w.value, dt: w.onnxType });
     this.persistent = new Set([...values.values()].map((v) => v.t));
-    this.graphInputs.forEach((spec, i) => values.set(spec.name, this.takeInput(spec, xs[i], i)));
-    this.runNodes(this.order, values);
+    return values;
+  }
+
+  /** The graph's outputs (channels-last at rank >= 3 when `channelsLast`); `fresh`: new tensors even where no transpose is needed. */
+  private outputsOf(values: Map<string, GVal>, fresh: boolean): Tensor[] {
     return this.graphOutputs.map((o) => {
       const v = values.get(o.name)!;
       if (v.seq) failWith(this.file, [`graph output '${o.name}' is a sequence of ${v.seq.length} tensors, which convkit does not return (a model's outputs are tensors)`]);
-      return this.channelsLast && v.t.rank >= 3 ? transpose(v.t, clPerm(v.t.rank)) : v.t;
+      return this.channelsLast && v.t.rank >= 3 ? transpose(v.t, clPerm(v.t.rank)) : fresh ? reshape(v.t, v.t.shape) : v.t;
     });
   }
 
@@ -281,9 +292,7 @@ export class OnnxGraphModel extends Model {
   async predictAllAsync(x: Tensor | Tensor[]): Promise<Tensor[]> {
     const xs = Array.isArray(x) ? x : [x];
     this.checkInputs(xs.map((t) => (t instanceof Tensor ? t.shape : [])));
-    const values = new Map<string, GVal>(this.consts);
-    for (const w of this.params) values.set(w.name, { t: w.value, dt: w.onnxType });
-    this.persistent = new Set([...values.values()].map((v) => v.t));
+    const values = this.startRun();
     const persistent = this.persistent;
     const step = <T>(fn: () => T): T => noGrad(() => tidy(fn));
     const made = step(() => this.graphInputs.map((spec, i) => { const v = this.takeInput(spec, xs[i], i); values.set(spec.name, v); return v; }));
@@ -311,11 +320,7 @@ export class OnnxGraphModel extends Model {
         }));
         i = j;
       }
-      return step(() => this.graphOutputs.map((o) => {
-        const v = values.get(o.name)!;
-        if (v.seq) failWith(this.file, [`graph output '${o.name}' is a sequence of ${v.seq.length} tensors, which convkit does not return (a model's outputs are tensors)`]);
-        return this.channelsLast && v.t.rank >= 3 ? transpose(v.t, clPerm(v.t.rank)) : reshape(v.t, v.t.shape);
-      }));
+      return step(() => this.outputsOf(values, true));
     } finally {
       // Free what the run made (the outputs are fresh views or transposes, kept above; the caller's inputs stay).
       const seen = new Set<Tensor>(xs);

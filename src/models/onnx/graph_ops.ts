@@ -988,7 +988,8 @@ export const GRAPH_OPS: Record<string, GraphOp> = {
   ...MISC_OPS,
   ...RNN_OPS,
 };
-Object.assign(GRAPH_OPS, integerOps(GRAPH_OPS.Conv, GRAPH_OPS.MatMul));
+const INTEGER_OPS = integerOps(GRAPH_OPS.Conv, GRAPH_OPS.MatMul);
+Object.assign(GRAPH_OPS, INTEGER_OPS);
 
 /**
  * Ops whose semantics at opset 1-6 are those implemented here (legacy attributes handled:
@@ -1015,32 +1016,19 @@ export const nodeLabel = (n: OnnxNode): string => `node '${n.name}' (${n.opType}
  */
 export function graphNodeProblem(n: OnnxNode, opset: number): string | null {
   if (n.domain !== '' && n.domain !== 'ai.onnx') return `operator domain '${n.domain}' is not supported (only the default ONNX domain is)`;
-  if (n.opType === 'If') {
-    // If: the branch the condition picks runs when the node runs; both are checked here.
-    const bad = n.attributes.filter((a) => a.name !== 'then_branch' && a.name !== 'else_branch').map((a) => `attribute '${a.name}' is not supported`);
-    for (const b of ['then_branch', 'else_branch']) {
+  const graphs = SUBGRAPHS[n.opType];
+  if (graphs) {
+    // If and Loop run their subgraphs as the node runs (graph_model.ts runIf, runLoop); every subgraph is checked here.
+    const bad = n.attributes.filter((a) => !graphs.includes(a.name)).map((a) => `attribute '${a.name}' is not supported`);
+    for (const b of graphs) {
       const g = attr(n, b)?.g;
       if (!g) { bad.push(`${b} (a graph) is required`); continue; }
-      if (g.outputs.length !== n.outputs.length) bad.push(`${b} has ${g.outputs.length} outputs; the If has ${n.outputs.length}`);
+      if (n.opType === 'If' && g.outputs.length !== n.outputs.length) bad.push(`${b} has ${g.outputs.length} outputs; the If has ${n.outputs.length}`);
       for (const m of g.nodes) {
         const why = graphNodeProblem(m, opset);
         if (why) bad.push(`${b}: ${nodeLabel(m)}: ${why}`);
       }
       for (const t of g.initializers) if (!SUPPORTED_DT.has(t.dataType)) bad.push(`${b}: initializer '${t.name}' has element type ${onnxDtypeName(t.dataType)}`);
-    }
-    return bad.length ? bad.join('; ') : null;
-  }
-  if (n.opType === 'Loop') {
-    // Loop: the body runs as the node runs (graph_model.ts runLoop); its nodes are checked here.
-    const bad = n.attributes.filter((a) => a.name !== 'body').map((a) => `attribute '${a.name}' is not supported`);
-    const g = attr(n, 'body')?.g;
-    if (!g) bad.push('body (a graph) is required');
-    else {
-      for (const m of g.nodes) {
-        const why = graphNodeProblem(m, opset);
-        if (why) bad.push(`body: ${nodeLabel(m)}: ${why}`);
-      }
-      for (const t of g.initializers) if (!SUPPORTED_DT.has(t.dataType)) bad.push(`body: initializer '${t.name}' has element type ${onnxDtypeName(t.dataType)}`);
     }
     return bad.length ? bad.join('; ') : null;
   }
@@ -1067,15 +1055,18 @@ const SINCE_OPSET: Record<string, number> = {
   CumProd: 26, Det: 11, Unique: 11, Attention: 23, RotaryEmbedding: 23, ReverseSequence: 10, HannWindow: 17, HammingWindow: 17, BlackmanWindow: 17,
 };
 
+/** The operators that run subgraphs (graph_model.ts), and their graph attributes. */
+const SUBGRAPHS: Record<string, readonly string[]> = { If: ['then_branch', 'else_branch'], Loop: ['body'] };
+
 /**
- * Operators whose evaluators read their float inputs' values on the host (graph_ops_vision,
- * _quant, _misc, _rnn and the host parts of others): on a backend that reads back only
- * asynchronously (webgpu) their inputs must not be computed there.
+ * Operators whose evaluators read their float inputs' values on the host: every one of the
+ * vision, quantization, misc and recurrent tables, and two of the others. On a backend that
+ * reads back only asynchronously (webgpu) predict cannot run them on what the device computed;
+ * predictAsync downloads their inputs first (graph_model.ts).
  */
 export const HOST_OPS = new Set([
-  'GridSample', 'AffineGrid', 'NonMaxSuppression', 'RoiAlign', 'DeformConv', 'CenterCropPad', 'Col2Im', 'MaxUnpool',
-  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger',
-  'RNN', 'GRU', 'LSTM', 'RotaryEmbedding', 'Det', 'Unique', 'ReverseSequence', 'CumProd', 'ReduceProd',
+  ...Object.keys(VISION_OPS), ...Object.keys(QUANT_OPS), ...Object.keys(INTEGER_OPS), ...Object.keys(MISC_OPS), ...Object.keys(RNN_OPS),
+  'RotaryEmbedding', 'ReduceProd',
 ]);
 
 /** Why an operator cannot appear in a file of this opset (it came later), or null. */

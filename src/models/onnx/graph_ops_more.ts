@@ -18,7 +18,7 @@ import { gelu, mish, relu, logSoftmax, sigmoid, softmax, tanh } from '../../ops/
 import type { Tensor } from '../../tensor/tensor.js';
 import {
   type GCtx, type GVal, type GraphOp, SUPPORTED_DT, T, bcastIndex, broadcastShape, fl, floatIn, fmt, intsIn, isFloatDt, jsMap,
-  indexTensor, mk, operandB, need, normAxis, nums, prod, reduceOp, sameFloat, scalarIn, softmaxLike, take, unaryF,
+  indexTensor, mk, operandB, need, roundHalfEven, normAxis, nums, prod, reduceOp, sameFloat, scalarIn, softmaxLike, take, unaryF,
 } from './graph_values.js';
 
 /**
@@ -657,7 +657,7 @@ export const MORE_OPS: Record<string, GraphOp> = {
     },
   },
   /** Round: to the nearest integer, halves to even (no gradient: the derivative is 0 almost everywhere). */
-  Round: unaryF((x) => mapValues(x, (v) => { const r = Math.round(v); return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; })),
+  Round: unaryF((x) => mapValues(x, roundHalfEven)),
   Asin: unaryF((x) => mapGrad(x, Math.asin, (t) => reciprocal(sqrt(affine(mul(t, t), -1, 1))))),
   Acos: unaryF((x) => mapGrad(x, Math.acos, (t) => neg(reciprocal(sqrt(affine(mul(t, t), -1, 1)))))),
   Atan: unaryF((x) => mapGrad(x, Math.atan, (t) => reciprocal(affine(mul(t, t), 1, 1)))),

@@ -8,18 +8,11 @@
  */
 import { attrInt, onnxDtypeName } from './proto.js';
 import { withBackend } from '../../registry/backends.js';
-import { type GCtx, type GVal, type GraphOp, T, fitTo, floatIn, fmt, isFloatDt, mk, need, normAxis, nums, prod } from './graph_values.js';
+import { type GCtx, type GVal, type GraphOp, INT_RANGE, T, fitTo, floatIn, fmt, isFloatDt, mk, need, normAxis, nums, prod, roundHalfEven } from './graph_values.js';
 import { shapesEqual } from '../../tensor/shape.js';
 
-/** The integer types Quantize/DequantizeLinear handle, with their ranges. */
-const QUANT_RANGE: Record<number, [number, number]> = {
-  [T.UINT8]: [0, 255], [T.INT8]: [-128, 127], [T.UINT16]: [0, 65535], [T.INT16]: [-32768, 32767], [T.INT32]: [-(2 ** 31), 2 ** 31 - 1],
-};
-/** Round half to even, as ONNX's QuantizeLinear rounds. */
-const roundEven = (v: number): number => {
-  const f = Math.floor(v), d = v - f;
-  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
-};
+/** The integer types Quantize/DequantizeLinear handle (their ranges: INT_RANGE). */
+const QUANT_TYPES = new Set<number>([T.UINT8, T.INT8, T.UINT16, T.INT16, T.INT32]);
 /**
  * For each element of x (shape `shape`), the index of its scale / zero point: one for all
  * (a scalar or [1]), one per index along 'axis' (a 1-D tensor), or one per block of
@@ -65,12 +58,12 @@ export const QUANT_OPS: Record<string, GraphOp> = {
     run: (ctx, ins) => {
       const x = floatIn(ctx, ins[0], 0, 'x'), sc = floatIn(ctx, ins[1], 1, 'y_scale'), zp = ins[2];
       const to = zp ? zp.dt : attrInt(ctx.node, 'output_dtype', 0) || T.UINT8;
-      const range = QUANT_RANGE[to] ?? ctx.fail(`quantizing to ${onnxDtypeName(to)} is not supported (uint8, int8, uint16, int16, int32 are)`);
+      const range = QUANT_TYPES.has(to) ? INT_RANGE[to] : ctx.fail(`quantizing to ${onnxDtypeName(to)} is not supported (uint8, int8, uint16, int16, int32 are)`);
       const xv = nums(x), sv = nums(sc), zv = zp ? nums(zp) : null, at = quantParamIndex(ctx, x.t.shape, sc.t.shape);
       const out = new Float64Array(xv.length);
       for (let f = 0; f < xv.length; f++) {
         const q = at(f);
-        out[f] = Math.min(Math.max(roundEven(Math.fround(xv[f] / sv[q])) + (zv ? zv[q] : 0), range[0]), range[1]);
+        out[f] = Math.min(Math.max(roundHalfEven(Math.fround(xv[f] / sv[q])) + (zv ? zv[q] : 0), range[0]), range[1]);
       }
       return [mk(out, x.t.shape, to)];
     },
@@ -83,8 +76,8 @@ export const QUANT_OPS: Record<string, GraphOp> = {
       let lo = 0, hi = 0;
       for (const v of xv) { if (v < lo) lo = v; if (v > hi) hi = v; }
       const scale = Math.fround((hi - lo) / 255);
-      const zp = scale === 0 ? 0 : Math.min(Math.max(roundEven(Math.fround(-lo / scale)), 0), 255);
-      const out = xv.map((v) => (scale === 0 ? zp : Math.min(Math.max(roundEven(Math.fround(v / scale)) + zp, 0), 255)));
+      const zp = scale === 0 ? 0 : Math.min(Math.max(roundHalfEven(Math.fround(-lo / scale)), 0), 255);
+      const out = xv.map((v) => (scale === 0 ? zp : Math.min(Math.max(roundHalfEven(Math.fround(v / scale)) + zp, 0), 255)));
       return [mk(out, x.t.shape, T.UINT8), mk([scale], [], T.FLOAT), mk([zp], [], T.UINT8)];
     },
   },
@@ -108,12 +101,12 @@ function centred(ctx: GCtx, v: GVal, zp: GVal | undefined, axis: number, what: s
 /** y = saturate(round_half_even(acc * scale) + zero point), per tensor or per index along `axis` of acc. */
 function requantize(ctx: GCtx, acc: GVal, scale: Float64Array, zp: GVal | undefined, axis: number): GVal {
   const to = zp ? zp.dt : T.UINT8;
-  const range = QUANT_RANGE[to] ?? ctx.fail(`quantizing to ${onnxDtypeName(to)} is not supported`);
+  const range = QUANT_TYPES.has(to) ? INT_RANGE[to] : ctx.fail(`quantizing to ${onnxDtypeName(to)} is not supported (uint8, int8, uint16, int16, int32 are)`);
   const a = nums(acc), z = zp ? nums(zp) : new Float64Array(1), shape = acc.t.shape, inner = prod(shape.slice(axis + 1));
   const out = new Float64Array(a.length);
   for (let f = 0; f < a.length; f++) {
     const q = scale.length === 1 ? 0 : Math.floor(f / inner) % shape[axis];
-    out[f] = Math.min(Math.max(roundEven(Math.fround(a[f] * scale[q])) + z[z.length === 1 ? 0 : q], range[0]), range[1]);
+    out[f] = Math.min(Math.max(roundHalfEven(Math.fround(a[f] * scale[q])) + z[z.length === 1 ? 0 : q], range[0]), range[1]);
   }
   return mk(out, shape, to);
 }

@@ -9,7 +9,7 @@
  * Gate order in W, R and B, as in ONNX: RNN i; GRU z r h; LSTM i o f c.
  */
 import { attr, attrInt, attrString } from './proto.js';
-import { type GCtx, type GVal, type GraphOp, fmt, floatIn, intsIn, mk, nums } from './graph_values.js';
+import { type GCtx, type GVal, type GraphOp, fmt, floatIn, intsIn, mk, nums, stridesOf } from './graph_values.js';
 
 type Act = (x: number) => number;
 
@@ -151,7 +151,7 @@ function runRecurrent(kind: Kind, ctx: GCtx, ins: (GVal | undefined)[]): GVal[] 
 /** The values of a row-major array of `shape` with its axes in order `perm`. */
 function permute(v: Float64Array, shape: number[], perm: number[]): Float64Array {
   const out = new Float64Array(v.length), to = perm.map((p) => shape[p]);
-  const str = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const str = stridesOf(shape);
   for (let o = 0; o < out.length; o++) {
     let rest = o, src = 0;
     for (let a = to.length - 1; a >= 0; a--) { src += (rest % to[a]) * str[perm[a]]; rest = Math.floor(rest / to[a]); }

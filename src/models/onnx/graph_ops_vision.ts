@@ -10,16 +10,8 @@ import { tensor } from '../../ops/creation.js';
 import { add, cast } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/matmul.js';
 import { reshape, transpose } from '../../ops/shape.js';
-import { type GCtx, type GVal, type GraphOp, T, floatIn, fmt, intsIn, mk, need, normAxis, nums, prod, scalarIn } from './graph_values.js';
-
-/** Row-major strides of a shape. */
-const stridesOf = (shape: readonly number[]): number[] => shape.map((_, i) => prod(shape.slice(i + 1)));
-
-/** Round half to even, as numpy's rint. */
-const rint = (v: number): number => {
-  const f = Math.floor(v), d = v - f;
-  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
-};
+import { type GCtx, type GVal, type GraphOp, T, floatIn, fmt, intsIn, mk, need, normAxis, nums, prod, roundHalfEven, scalarIn, stridesOf } from './graph_values.js';
+import { shapesEqual } from '../../tensor/shape.js';
 
 /** Keys' cubic convolution weights (A = -0.75) of the 4 taps around a point t past the second. */
 const cubic4 = (t: number): number[] => {
@@ -67,7 +59,7 @@ function gridSampleRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
       for (let a = 0; a < r; a++) {
         const v = G[(n * P + p) * r + (r - 1 - a)];
         let c = Math.fround(align ? ((v + 1) / 2) * (dims[a] - 1) : ((v + 1) * dims[a] - 1) / 2);
-        if (mode === 'nearest') c = rint(c);
+        if (mode === 'nearest') c = roundHalfEven(c);
         if (c < lo[a] || c > hi[a]) c = pm === 'border' ? Math.min(Math.max(c, 0), dims[a] - 1) : pm === 'reflection' ? reflect(c, lo[a], hi[a]) : c;
         pos[a] = c;
       }
@@ -341,7 +333,7 @@ function deformConvRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
   if (C !== ICg * G || OC % G || C % OG) ctx.fail(`channels: X has ${C}, W ${fmt(w.t.shape)}, group ${G}, offset_group ${OG} do not fit`);
   const OH = Math.floor((H + pads[0] + pads[2] - ((kH - 1) * dH + 1)) / sH) + 1, OW = Math.floor((W + pads[1] + pads[3] - ((kW - 1) * dW + 1)) / sW) + 1;
   const P = OH * OW;
-  if (!shapesMatch(off.t.shape, [N, OG * 2 * K, OH, OW])) ctx.fail(`offset has shape ${fmt(off.t.shape)}; expected ${fmt([N, OG * 2 * K, OH, OW])}`);
+  if (!shapesEqual(off.t.shape, [N, OG * 2 * K, OH, OW])) ctx.fail(`offset has shape ${fmt(off.t.shape)}; expected ${fmt([N, OG * 2 * K, OH, OW])}`);
   const mask = ins[4] ? nums(floatIn(ctx, ins[4], 4, 'mask')) : null;
   if (mask && mask.length !== N * OG * K * P) ctx.fail(`mask has ${mask.length} values; expected ${N * OG * K * P} ([N, offset_group * kH * kW, oH, oW])`);
   // Columns [G, ICg * K, N * P]: channel c = g ICg + c', tap k, image b, output cell p.
@@ -371,8 +363,6 @@ function deformConvRun(ctx: GCtx, ins: (GVal | undefined)[]): GVal[] {
   if (ins[3]) y = add(y, reshape(floatIn(ctx, ins[3], 3, 'B').t, [1, OC, 1, 1]));
   return [{ t: y, dt: x.dt }];
 }
-
-const shapesMatch = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 export const VISION_OPS: Record<string, GraphOp> = {
   DeformConv: { attrs: ['dilations', 'group', 'kernel_shape', 'offset_group', 'pads', 'strides'], run: deformConvRun },

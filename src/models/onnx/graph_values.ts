@@ -246,17 +246,26 @@ export function softmaxLike(f: (x: Tensor, axis: number) => Tensor): GraphOp {
 
 export type ReduceKind = 'mean' | 'sum' | 'max' | 'min' | 'l1' | 'l2' | 'sumSquare' | 'logSum' | 'logSumExp' | 'prod';
 /** The smallest and largest value of an integer element type (int64's as the nearest doubles). */
-const INT_RANGE: Record<number, [number, number]> = {
+export const INT_RANGE: Record<number, [number, number]> = {
   [T.INT8]: [-128, 127], [T.UINT8]: [0, 255], [T.INT16]: [-32768, 32767], [T.UINT16]: [0, 65535],
   [T.INT32]: [-(2 ** 31), 2 ** 31 - 1], [T.UINT32]: [0, 2 ** 32 - 1], [T.INT64]: [-(2 ** 63), 2 ** 63], [T.UINT64]: [0, 2 ** 64],
 };
+
+/** Round half to even (numpy's rint; ONNX's Round, QuantizeLinear and GridSample's nearest). */
+export function roundHalfEven(v: number): number {
+  const f = Math.floor(v), d = v - f;
+  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+}
+
+/** Row-major strides of a shape. */
+export const stridesOf = (shape: readonly number[]): number[] => shape.map((_, i) => prod(shape.slice(i + 1)));
 
 /** ReduceProd on the host, in float64 (1 over an empty set), rounded to x's type: products are mostly of shapes. */
 function hostProduct(x: GVal, axes: number[], keepDims: boolean): GVal {
   const shape = x.t.shape, v = nums(x);
   const outShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const out = new Float64Array(prod(outShape)).fill(1);
-  const inStrides = shape.map((_, i) => prod(shape.slice(i + 1))), outStrides = outShape.map((_, i) => prod(outShape.slice(i + 1)));
+  const inStrides = stridesOf(shape), outStrides = stridesOf(outShape);
   for (let f = 0; f < v.length; f++) {
     let o = 0;
     for (let i = 0; i < shape.length; i++) if (!axes.includes(i)) o += Math.floor(f / inStrides[i]) % shape[i] * outStrides[i];
